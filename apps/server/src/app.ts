@@ -1,0 +1,126 @@
+import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger, type RawServerDefault } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import fastifyCors from '@fastify/cors';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Config } from './platform/config/env.js';
+import type { Database } from './platform/db/database.js';
+import type { SharedStore } from './platform/store/shared-store.js';
+import type { Metrics } from './platform/observability/metrics.js';
+import type { Tracing } from './platform/observability/tracing.js';
+import { registerHttpTracing } from './platform/observability/http-tracing.js';
+import { registerErrorHandling } from './platform/http/error-handler.js';
+import { registerRateLimits } from './platform/http/rate-limit.js';
+import { requestIdFrom } from './platform/http/request-id.js';
+import { securityHeaders } from './platform/http/security-headers.js';
+import { registerSystemRoutes } from './modules/system/system-routes.js';
+
+/** Everything a module may depend on. Built once at start (main.ts) or per test. */
+export interface Platform {
+  config: Config;
+  version: string;
+  logger: Logger;
+  db: Database;
+  store: SharedStore;
+  metrics: Metrics | undefined;
+  tracing: Tracing | undefined;
+}
+
+export type AppInstance = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+/** The composition root: platform hooks in the order they run, then each module's routes. */
+export async function buildApp(platform: Platform): Promise<AppInstance> {
+  const { config } = platform;
+  const app = Fastify({
+    loggerInstance: platform.logger as FastifyBaseLogger,
+    // One log line per request, written by our onResponse hook, instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    genReqId: requestIdFrom,
+    requestIdHeader: false,
+    bodyLimit: config.bodyLimitBytes,
+    // Fastify accepts a hop count at run time, though its types omit it.
+    trustProxy: config.trustProxy as boolean | string | string[],
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.removeContentTypeParser(['text/plain']);
+  app.decorateRequest('principal', null);
+  registerErrorHandling(app);
+
+  if (platform.tracing) registerHttpTracing(app, platform.tracing);
+
+  const headers = securityHeaders({ https: config.publicUrl?.startsWith('https://') ?? false });
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.headers(headers);
+    reply.header('x-request-id', request.id);
+    done();
+  });
+
+  const metrics = platform.metrics;
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? '(unmatched)';
+    const seconds = reply.elapsedTime / 1000;
+    metrics?.observeRequest(request.method, route, reply.statusCode, seconds);
+    if (reply.statusCode >= 500) {
+      request.log.error({ method: request.method, route, status: reply.statusCode, ms: reply.elapsedTime }, 'request failed');
+    } else {
+      request.log.info({ method: request.method, route, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
+    }
+    done();
+  });
+
+  await app.register(fastifyCors, {
+    origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
+    credentials: true,
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['content-type', 'authorization', 'x-request-id', 'x-csrf-token', 'idempotency-key'],
+    exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'],
+    maxAge: 600,
+  });
+
+  registerRateLimits(app, { store: platform.store, ...config.rateLimit });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'AIM — Agent Identity Management API',
+        version: platform.version,
+        description: 'Identities, authorization, trust scores and a verifiable audit trail for AI agents and MCP servers.',
+        license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+      },
+      tags: [{ name: 'system', description: 'Health, readiness, metrics and service description' }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
+
+  app.get(
+    '/openapi.json',
+    { schema: { hide: true, response: { 200: z.record(z.string(), z.unknown()) } } },
+    async () => app.swagger() as unknown as Record<string, unknown>,
+  );
+
+  registerSystemRoutes(app, platform);
+
+  return app;
+}

@@ -1,0 +1,99 @@
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './platform/config/env.js';
+import { provisionDatabase } from './platform/db/provision.js';
+import { createLogger, redactUrl } from './platform/observability/logger.js';
+import { createPlatform } from './platform/platform.js';
+
+/**
+ * `npm start`: parse the configuration, bring up the database (embedded unless DATABASE_URL is
+ * set), migrate, serve. SIGINT/SIGTERM drain in-flight requests, then stop PostgreSQL cleanly.
+ */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\nSee .env.example for every variable and its format.\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const database = await provisionDatabase(config, logger);
+  let platform;
+  let app;
+  try {
+    platform = await createPlatform(config, logger, database.appUrl);
+    app = await buildApp(platform);
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await app?.close().catch(() => undefined);
+    await platform?.close().catch(() => undefined);
+    await database.release();
+    throw error;
+  }
+
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const base = config.publicUrl ?? `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
+  logger.info(
+    {
+      url: base,
+      database: database.embedded ? `embedded PostgreSQL on 127.0.0.1:${database.embedded.port}` : redactUrl(database.ownerUrl),
+      store: platform.store.kind,
+    },
+    'AIM is ready',
+  );
+  logger.flush();
+  process.stdout.write(
+    [
+      '',
+      `  AIM ${platform.version} is running`,
+      `    API          ${base}/api/v1`,
+      `    API docs     ${base}/docs`,
+      `    OpenAPI      ${base}/openapi.json`,
+      `    Health       ${base}/healthz  ${base}/readyz`,
+      `    Metrics      ${base}/metrics`,
+      `    Database     ${database.embedded ? `embedded PostgreSQL (data in ${config.dataDir})` : 'external PostgreSQL'}`,
+      `    Store        ${platform.store.kind === 'redis' ? 'Redis' : 'in-process (set REDIS_URL to run several instances)'}`,
+      '',
+      '',
+    ].join('\n'),
+  );
+
+  let shuttingDown = false;
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    shuttingDown = true;
+    logger.info({ signal }, 'shutting down: draining in-flight requests');
+    const force = setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs + 30_000);
+    force.unref();
+    try {
+      await Promise.race([app.close(), new Promise((r) => setTimeout(r, config.shutdownTimeoutMs).unref())]);
+      await platform.close();
+      await database.release();
+      logger.info('stopped cleanly');
+      logger.flush();
+      process.exitCode = 0;
+    } catch (error) {
+      logger.error({ err: error }, 'error during shutdown');
+      process.exitCode = 1;
+    }
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`AIM could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+  if (error instanceof Error && error.cause) process.stderr.write(`  cause: ${String((error.cause as Error).message ?? error.cause)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { healthSchema, readinessSchema, serviceInfoSchema, type Readiness } from '@aim/contracts';
+import type { AppInstance, Platform } from '../../app.js';
+
+/**
+ * Operational routes: liveness, readiness, metrics, and the service description.
+ * They answer without credentials and carry no tenant data.
+ */
+
+async function timed(check: () => Promise<void>): Promise<Readiness['checks']['database']> {
+  const started = performance.now();
+  try {
+    await check();
+    return { status: 'ok', latencyMs: Math.round((performance.now() - started) * 100) / 100 };
+  } catch (error) {
+    return { status: 'error', message: (error as Error).message || 'unreachable' };
+  }
+}
+
+function withTimeout(work: () => Promise<unknown>, ms: number): () => Promise<void> {
+  return async () => {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        work(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+export function registerSystemRoutes(app: AppInstance, platform: Platform): void {
+  const info = {
+    name: 'aim' as const,
+    version: platform.version,
+    apiVersion: 'v1' as const,
+    openapi: '/openapi.json',
+    docs: '/docs',
+  };
+
+  app.get(
+    '/healthz',
+    { schema: { tags: ['system'], summary: 'Liveness: the process is running', response: { 200: healthSchema } } },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        tags: ['system'],
+        summary: 'Readiness: the database and the shared store answer',
+        response: { 200: readinessSchema, 503: readinessSchema },
+      },
+    },
+    async (_request, reply) => {
+      const [database, store] = await Promise.all([
+        timed(withTimeout(() => platform.db.query('select 1'), 2000)),
+        timed(withTimeout(() => platform.store.ping(), 2000)),
+      ]);
+      const ready = database.status === 'ok' && store.status === 'ok';
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks: { database, store } });
+    },
+  );
+
+  if (platform.metrics) {
+    const registry = platform.metrics.registry;
+    app.get(
+      '/metrics',
+      {
+        schema: {
+          tags: ['system'],
+          summary: 'Prometheus metrics in the text exposition format',
+          response: { 200: z.string() },
+        },
+      },
+      async (_request, reply) => {
+        reply.header('content-type', registry.contentType);
+        return registry.metrics();
+      },
+    );
+  }
+
+  app.get(
+    '/api/v1/meta',
+    {
+      schema: {
+        tags: ['system'],
+        summary: 'Describe this AIM server',
+        response: { 200: serviceInfoSchema },
+      },
+    },
+    async () => info,
+  );
+}

@@ -1,0 +1,74 @@
+import type { Tx } from '../db/database.js';
+import { newId } from '../ids.js';
+import type { RequestContext } from '../http/request-context.js';
+
+/**
+ * The audit write path. `recordAuditEvent` writes inside the caller's transaction, so a change
+ * and its record commit together or not at all: if the insert fails, the change fails.
+ * Details never carry secrets; a key that looks like one is refused before anything is written.
+ */
+
+export type AuditOutcome = 'success' | 'failure' | 'denied';
+
+export interface AuditEventInput {
+  /** `resource.verb`, e.g. `organization.create`. */
+  action: string;
+  target?: { type: string; id: string } | undefined;
+  outcome?: AuditOutcome;
+  details?: Record<string, unknown>;
+}
+
+export interface RecordedAuditEvent {
+  id: string;
+  occurredAt: Date;
+}
+
+export class AuditWriteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuditWriteError';
+  }
+}
+
+const ACTION = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
+const SECRET_KEY = /(pass(word|phrase)?|secret|token|private_?key|api_?key|credential|authorization|cookie)$/i;
+
+function assertNoSecrets(value: unknown, path: string): void {
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => assertNoSecrets(v, `${path}[${i}]`));
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, v] of Object.entries(value)) {
+      if (SECRET_KEY.test(key)) throw new AuditWriteError(`Audit details must not carry secrets (field ${path}.${key}).`);
+      assertNoSecrets(v, `${path}.${key}`);
+    }
+  }
+}
+
+export async function recordAuditEvent(tx: Tx, ctx: RequestContext, event: AuditEventInput): Promise<RecordedAuditEvent> {
+  if (!tx.organizationId) throw new AuditWriteError('An audit event needs a transaction scoped to an organization.');
+  if (!ACTION.test(event.action)) throw new AuditWriteError(`Audit action "${event.action}" is not of the form resource.verb.`);
+  const details = event.details ?? {};
+  assertNoSecrets(details, 'details');
+  const id = newId('evt');
+  const { rows } = await tx.query<{ occurred_at: Date }>(
+    `insert into audit_events
+       (id, organization_id, actor_type, actor_id, action, target_type, target_id, outcome, request_id, client_ip, user_agent, details)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+     returning occurred_at`,
+    [
+      id,
+      tx.organizationId,
+      ctx.actor.type,
+      ctx.actor.id,
+      event.action,
+      event.target?.type ?? null,
+      event.target?.id ?? null,
+      event.outcome ?? 'success',
+      ctx.requestId,
+      ctx.clientIp,
+      ctx.userAgent,
+      details,
+    ],
+  );
+  return { id, occurredAt: rows[0]!.occurred_at };
+}

@@ -1,0 +1,184 @@
+import { z } from 'zod';
+
+/**
+ * The one schema for every environment variable AIM reads. `loadConfig` is the only place
+ * `process.env` is read; everything else receives the parsed `Config`.
+ * `.env.example` documents each variable; a test keeps the two in step.
+ */
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const SQL_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (fallback: number, min: number, max: number) =>
+  z.coerce
+    .number({ message: 'must be a whole number' })
+    .int({ message: 'must be a whole number' })
+    .min(min)
+    .max(max)
+    .default(fallback);
+
+const postgresUrl = z
+  .url({ message: 'must be a URL such as postgres://user:password@host:5432/database' })
+  .refine((v) => /^postgres(ql)?:\/\//.test(v), { message: 'must start with postgres:// or postgresql://' });
+
+const redisUrl = z
+  .url({ message: 'must be a URL such as redis://host:6379/0' })
+  .refine((v) => /^rediss?:\/\//.test(v), { message: 'must start with redis:// or rediss://' });
+
+const origins = z
+  .string()
+  .default('')
+  .transform((v, ctx) => {
+    const list = v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    for (const origin of list) {
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(origin);
+      } catch {
+        parsed = undefined;
+      }
+      if (!parsed || parsed.origin !== origin) {
+        ctx.addIssue({ code: 'custom', message: `"${origin}" is not an origin such as https://aim.example.com` });
+      }
+    }
+    return list;
+  });
+
+/** false | true | number of hops | comma-separated addresses or CIDRs, as Fastify's trustProxy accepts. */
+const trustProxy = z
+  .string()
+  .default('false')
+  .transform((v): boolean | number | string[] => {
+    if (v === 'false' || v === '') return false;
+    if (v === 'true') return true;
+    if (/^\d+$/.test(v)) return Number(v);
+    return v.split(',').map((s) => s.trim());
+  });
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: int(8080, 0, 65535),
+  PUBLIC_URL: z.url({ message: 'must be the URL people use to reach AIM, such as https://aim.example.com' }).optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  CORS_ORIGINS: origins,
+  TRUST_PROXY: trustProxy,
+  BODY_LIMIT_BYTES: int(1_048_576, 1024, 100 * 1_048_576),
+  SHUTDOWN_TIMEOUT_MS: int(10_000, 0, 600_000),
+
+  AIM_DATA_DIR: z.string().min(1).default('.aim'),
+  AIM_EMBEDDED_PG_PORT: int(0, 0, 65535),
+
+  DATABASE_URL: postgresUrl.optional(),
+  DATABASE_APP_URL: postgresUrl.optional(),
+  DATABASE_APP_ROLE: z
+    .string()
+    .regex(SQL_IDENTIFIER, { message: 'must be a lower-case SQL identifier such as aim_app' })
+    .default('aim_app'),
+  DATABASE_APP_PASSWORD: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
+  DATABASE_POOL_MAX: int(10, 1, 500),
+
+  REDIS_URL: redisUrl.optional(),
+
+  RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 3600),
+  RATE_LIMIT_IP_MAX: int(600, 1, 100_000_000),
+  RATE_LIMIT_PRINCIPAL_MAX: int(1200, 1, 100_000_000),
+
+  METRICS_ENABLED: bool(true),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ message: 'must be an OTLP/HTTP endpoint such as http://collector:4318' }).optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('aim-server'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  host: string;
+  port: number;
+  publicUrl: string | undefined;
+  logLevel: Env['LOG_LEVEL'];
+  corsOrigins: string[];
+  trustProxy: boolean | number | string[];
+  bodyLimitBytes: number;
+  shutdownTimeoutMs: number;
+  dataDir: string;
+  database: {
+    /** Owner connection used for migrations; absent in embedded mode until the cluster is started. */
+    url: string | undefined;
+    appUrl: string | undefined;
+    appRole: string;
+    appPassword: string | undefined;
+    poolMax: number;
+    embeddedPort: number;
+  };
+  redisUrl: string | undefined;
+  rateLimit: { windowMs: number; ipMax: number; principalMax: number };
+  metricsEnabled: boolean;
+  tracing: { endpoint: string | undefined; serviceName: string };
+}
+
+/** Parse the environment once. Throws a ConfigError that lists every problem at once. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const appRole = e.DATABASE_APP_URL ? decodeURIComponent(new URL(e.DATABASE_APP_URL).username) : e.DATABASE_APP_ROLE;
+  if (e.DATABASE_URL && !e.DATABASE_APP_URL && !e.DATABASE_APP_PASSWORD) {
+    problems.push(
+      'DATABASE_APP_PASSWORD: required with DATABASE_URL (the password AIM sets for its restricted role), unless DATABASE_APP_URL is given',
+    );
+  }
+  if (e.DATABASE_APP_URL && !e.DATABASE_URL) {
+    problems.push('DATABASE_APP_URL: only meaningful together with DATABASE_URL (the owner connection used for migrations)');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl: e.PUBLIC_URL,
+    logLevel: e.LOG_LEVEL,
+    corsOrigins: e.CORS_ORIGINS,
+    trustProxy: e.TRUST_PROXY,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    dataDir: e.AIM_DATA_DIR,
+    database: {
+      url: e.DATABASE_URL,
+      appUrl: e.DATABASE_APP_URL,
+      appRole,
+      appPassword: e.DATABASE_APP_PASSWORD,
+      poolMax: e.DATABASE_POOL_MAX,
+      embeddedPort: e.AIM_EMBEDDED_PG_PORT,
+    },
+    redisUrl: e.REDIS_URL,
+    rateLimit: {
+      windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000,
+      ipMax: e.RATE_LIMIT_IP_MAX,
+      principalMax: e.RATE_LIMIT_PRINCIPAL_MAX,
+    },
+    metricsEnabled: e.METRICS_ENABLED,
+    tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },
+  };
+}

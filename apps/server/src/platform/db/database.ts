@@ -1,0 +1,116 @@
+import pg from 'pg';
+import type { Tracer } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+
+/**
+ * The application's connection pool, connected as the restricted role (no ownership, no
+ * BYPASSRLS). Every transaction is bound to one tenant scope: the organization id is set with
+ * `set_config('app.current_org_id', …, true)` in the same round trip as BEGIN, so row-level
+ * security sees it for exactly that transaction and never leaks to the next user of the connection.
+ */
+
+export type QueryParams = readonly unknown[];
+
+export interface Queryable {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, params?: QueryParams): Promise<pg.QueryResult<R>>;
+}
+
+/** A transaction handle. Repositories read the tenant from it, never from their callers. */
+export interface Tx extends Queryable {
+  /** The organization this transaction is scoped to; null for system work outside any tenant. */
+  readonly organizationId: string | null;
+}
+
+export interface TenantScope {
+  organizationId: string | null;
+}
+
+export interface Database {
+  /** Run `fn` in one transaction scoped to the organization; commit on return, roll back on throw. */
+  transaction<T>(scope: TenantScope, fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** A single statement outside any tenant (health checks, system reads). RLS still applies. */
+  query: Queryable['query'];
+  poolStats(): { total: number; idle: number; waiting: number; max: number };
+  close(): Promise<void>;
+}
+
+const ORG_ID = /^org_[0-9a-z]{26}$/;
+
+export class InvalidTenantScopeError extends Error {
+  constructor() {
+    super('A transaction was opened with a malformed organization id.');
+    this.name = 'InvalidTenantScopeError';
+  }
+}
+
+export interface DatabaseOptions {
+  connectionString: string;
+  max: number;
+  applicationName?: string;
+  tracer?: Tracer | undefined;
+}
+
+export function createDatabase(options: DatabaseOptions): Database {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.max,
+    application_name: options.applicationName ?? 'aim-server',
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle client's error (server restart, network) must not crash the process; the pool drops it.
+  pool.on('error', () => undefined);
+
+  const tracer = options.tracer;
+  const traced = (target: Queryable): Queryable['query'] => {
+    if (!tracer) return target.query.bind(target);
+    return (text, params) =>
+      tracer.startActiveSpan(
+        'pg.query',
+        { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql', 'db.query.text': text } },
+        async (span) => {
+          try {
+            return await target.query(text, params as unknown[]);
+          } catch (error) {
+            span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+            throw error;
+          } finally {
+            span.end();
+          }
+        },
+      ) as never;
+  };
+
+  const poolQuery = traced(pool as unknown as Queryable);
+
+  return {
+    async transaction(scope, fn) {
+      const org = scope.organizationId;
+      if (org !== null && !ORG_ID.test(org)) throw new InvalidTenantScopeError();
+      const client = await pool.connect();
+      const query = traced(client as unknown as Queryable);
+      let released = false;
+      try {
+        // The id is validated above against a strict pattern, so it is safe as a literal here;
+        // BEGIN and set_config go out in one round trip.
+        await client.query(`BEGIN; SELECT set_config('app.current_org_id', '${org ?? ''}', true)`);
+        const result = await fn({ organizationId: org, query });
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackError) {
+          client.release(rollbackError as Error); // the connection is unusable: destroy it
+          released = true;
+        }
+        throw error;
+      } finally {
+        if (!released) client.release();
+      }
+    },
+    query: poolQuery,
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: options.max }),
+    close: () => pool.end(),
+  };
+}

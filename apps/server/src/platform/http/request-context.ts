@@ -1,0 +1,52 @@
+import type { FastifyRequest } from 'fastify';
+
+/** Who is acting. `system` is AIM itself (jobs, start-up). */
+export interface Actor {
+  type: 'user' | 'agent' | 'api_key' | 'system';
+  id: string | null;
+}
+
+/**
+ * An authenticated principal, set by authentication on the request. The organization it acts
+ * for is the tenant scope of everything the request does.
+ */
+export interface Principal {
+  actor: Actor;
+  organizationId: string;
+}
+
+/** What a service needs to know about the request it serves: who, for which tenant, from where. */
+export interface RequestContext {
+  requestId: string;
+  clientIp: string | null;
+  userAgent: string | null;
+  actor: Actor;
+  organizationId: string | null;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+const MAX_USER_AGENT = 512;
+
+export function requestContext(request: FastifyRequest): RequestContext {
+  const ua = request.headers['user-agent'];
+  return {
+    requestId: request.id,
+    clientIp: request.ip || null,
+    userAgent: typeof ua === 'string' ? ua.slice(0, MAX_USER_AGENT) : null,
+    actor: request.principal?.actor ?? { type: 'system', id: null },
+    organizationId: request.principal?.organizationId ?? null,
+  };
+}
+
+export const SYSTEM_CONTEXT: RequestContext = {
+  requestId: 'system',
+  clientIp: null,
+  userAgent: null,
+  actor: { type: 'system', id: null },
+  organizationId: null,
+};

@@ -1,0 +1,59 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Prometheus metrics, one registry per app instance. Labels use the route pattern
+ * (`/api/v1/agents/:id`), never the raw URL, so cardinality stays bounded.
+ */
+export interface Metrics {
+  registry: Registry;
+  observeRequest(method: string, route: string, status: number, seconds: number): void;
+}
+
+export function createMetrics(options: { poolStats: () => { total: number; idle: number; waiting: number; max: number } }): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'aim_' });
+
+  const duration = new Histogram({
+    name: 'aim_http_request_duration_seconds',
+    help: 'HTTP request latency by method, route and status code.',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const total = new Counter({
+    name: 'aim_http_requests_total',
+    help: 'HTTP requests by method, route and status code.',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    registers: [registry],
+  });
+  const pool = (name: string, help: string, pick: (s: ReturnType<typeof options.poolStats>) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(pick(options.poolStats()));
+      },
+    });
+  pool('aim_db_pool_connections', 'Open database connections in the pool.', (s) => s.total);
+  pool('aim_db_pool_idle_connections', 'Idle database connections in the pool.', (s) => s.idle);
+  pool('aim_db_pool_waiting_requests', 'Queries waiting for a free database connection.', (s) => s.waiting);
+  pool('aim_db_pool_max_connections', 'Configured maximum size of the database pool.', (s) => s.max);
+
+  // Label children are cached per (method, route, status): the hot path avoids re-hashing labels.
+  const children = new Map<string, { d: { observe(v: number): void }; t: { inc(): void } }>();
+  return {
+    registry,
+    observeRequest(method, route, status, seconds) {
+      const key = `${method} ${status} ${route}`;
+      let child = children.get(key);
+      if (!child) {
+        const labels = { method, route, status_code: String(status) };
+        child = { d: duration.labels(labels), t: total.labels(labels) };
+        children.set(key, child);
+      }
+      child.d.observe(seconds);
+      child.t.inc();
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import type { Logger } from 'pino';
+import type { Platform } from '../app.js';
+import type { Config } from './config/env.js';
+import { createDatabase } from './db/database.js';
+import { assertRestrictedRole } from './db/role-check.js';
+import { createMetrics } from './observability/metrics.js';
+import { createTracing } from './observability/tracing.js';
+import { createMemoryStore } from './store/memory-store.js';
+import { createRedisStore } from './store/redis-store.js';
+import { VERSION } from './version.js';
+
+/** Connect everything a running app needs. `close` releases it all, in reverse order. */
+export async function createPlatform(
+  config: Config,
+  logger: Logger,
+  appUrl: string,
+  options: { redisPrefix?: string } = {},
+): Promise<Platform & { close(): Promise<void> }> {
+  const tracing = createTracing({ endpoint: config.tracing.endpoint, serviceName: config.tracing.serviceName, version: VERSION });
+  const db = createDatabase({ connectionString: appUrl, max: config.database.poolMax, tracer: tracing?.tracer });
+  try {
+    await assertRestrictedRole(db);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  const store = config.redisUrl ? createRedisStore(config.redisUrl, { prefix: options.redisPrefix }) : createMemoryStore();
+  const metrics = config.metricsEnabled ? createMetrics({ poolStats: db.poolStats }) : undefined;
+  return {
+    config,
+    version: VERSION,
+    logger,
+    db,
+    store,
+    metrics,
+    tracing,
+    async close() {
+      await store.close();
+      await db.close();
+      await tracing?.shutdown();
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+/**
+ * Every error code the API can answer with, its HTTP status and what it means.
+ * Codes are stable: clients branch on them, so a code is never renamed or reused.
+ * `docs/errors.md` lists the same table; a test keeps the two equal.
+ */
+export const ERROR_CODES = {
+  validation_failed: {
+    status: 400,
+    description: 'The request did not match the schema; `message` names each field that is wrong.',
+  },
+  invalid_json: { status: 400, description: 'The request body is not valid JSON.' },
+  bad_request: { status: 400, description: 'The request is malformed in a way not covered by a more specific code.' },
+  unauthenticated: { status: 401, description: 'No valid credentials were presented.' },
+  forbidden: { status: 403, description: 'The credentials are valid but lack the role or permission for this action.' },
+  not_found: {
+    status: 404,
+    description: 'The route or resource does not exist, or belongs to another organization.',
+  },
+  conflict: { status: 409, description: 'The request conflicts with the current state of the resource.' },
+  payload_too_large: { status: 413, description: 'The request body is larger than the server accepts.' },
+  unsupported_media_type: {
+    status: 415,
+    description: 'The request body has a content type the route does not accept (send `application/json`).',
+  },
+  rate_limited: {
+    status: 429,
+    description: 'Too many requests; wait the number of seconds in the `Retry-After` header.',
+  },
+  internal_error: {
+    status: 500,
+    description: 'An unexpected error; it is logged with the request id, and no detail is returned.',
+  },
+  service_unavailable: {
+    status: 503,
+    description: 'The server is starting, shutting down, or a dependency it needs is unreachable.',
+  },
+} as const satisfies Record<string, { status: number; description: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export const errorCodeSchema = z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]);
+
+/** The single error envelope every failed request answers with. */
+export const errorEnvelopeSchema = z
+  .object({
+    error: z.object({
+      code: errorCodeSchema.describe('Stable machine-readable code; see docs/errors.md.'),
+      message: z.string().describe('What went wrong and what to do about it, for a person.'),
+      requestId: z.string().describe('The request id, also sent in the `x-request-id` header.'),
+    }),
+  })
+  .meta({ id: 'ErrorEnvelope' });
+
+export type ErrorEnvelope = z.infer<typeof errorEnvelopeSchema>;
