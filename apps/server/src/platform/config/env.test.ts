@@ -1,0 +1,65 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { ConfigError, envSchema, loadConfig } from './env.js';
+
+describe('loadConfig', () => {
+  it('starts with no configuration at all, on the documented defaults', () => {
+    const config = loadConfig({});
+    assert.equal(config.port, 8080);
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.dataDir, '.aim');
+    assert.equal(config.logLevel, 'info');
+    assert.equal(config.database.url, undefined);
+    assert.equal(config.redisUrl, undefined);
+    assert.deepEqual(config.corsOrigins, []);
+    assert.equal(config.trustProxy, false);
+  });
+
+  it('reports every invalid variable at once', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', REDIS_URL: 'http://x', CORS_ORIGINS: 'https://ok.example, nope' });
+    } catch (e) {
+      error = e;
+    }
+    assert.ok(error instanceof ConfigError);
+    const fields = error.problems.map((p) => p.split(':')[0]);
+    assert.deepEqual(fields.sort(), ['CORS_ORIGINS', 'LOG_LEVEL', 'PORT', 'REDIS_URL']);
+    assert.match(error.message, /"nope" is not an origin/);
+  });
+
+  it('parses lists, numbers and flags', () => {
+    const config = loadConfig({
+      PORT: '9000',
+      CORS_ORIGINS: 'https://a.example,https://b.example:8443',
+      TRUST_PROXY: '2',
+      METRICS_ENABLED: 'false',
+      RATE_LIMIT_WINDOW_SECONDS: '10',
+    });
+    assert.equal(config.port, 9000);
+    assert.deepEqual(config.corsOrigins, ['https://a.example', 'https://b.example:8443']);
+    assert.equal(config.trustProxy, 2);
+    assert.equal(config.metricsEnabled, false);
+    assert.equal(config.rateLimit.windowMs, 10_000);
+  });
+
+  it('requires a password for the restricted role with an external database, and has no default for it', () => {
+    assert.throws(() => loadConfig({ DATABASE_URL: 'postgres://owner@db.example/aim' }), /DATABASE_APP_PASSWORD: required/);
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://owner@db.example/aim',
+      DATABASE_APP_URL: 'postgres://aim_rw:pw@db.example/aim',
+    });
+    assert.equal(config.database.appRole, 'aim_rw');
+  });
+
+  it('rejects a role name that is not a plain SQL identifier', () => {
+    assert.throws(() => loadConfig({ DATABASE_APP_ROLE: 'x"; drop table y; --' }), /DATABASE_APP_ROLE/);
+  });
+
+  it('is documented variable by variable in .env.example', async () => {
+    const example = await readFile(new URL('../../../../../.env.example', import.meta.url), 'utf8');
+    const documented = [...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]).sort();
+    assert.deepEqual(documented, Object.keys(envSchema.shape).sort());
+  });
+});

@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { buildApp, type AppInstance, type Platform } from '../app.js';
+import { loadConfig, type Config } from '../platform/config/env.js';
+import { createLogger } from '../platform/observability/logger.js';
+import { createPlatform } from '../platform/platform.js';
+import { createTestDatabase, type TestDatabase } from './test-database.js';
+import type { TestTarget } from './targets.js';
+
+/** Log lines written by the app under test, parsed, for assertions about what is (not) logged. */
+export class LogCapture extends Writable {
+  readonly lines: Record<string, unknown>[] = [];
+  readonly raw: string[] = [];
+  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+    for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
+      this.raw.push(line);
+      this.lines.push(JSON.parse(line) as Record<string, unknown>);
+    }
+    done();
+  }
+}
+
+export interface TestApp {
+  app: AppInstance;
+  platform: Platform;
+  database: TestDatabase;
+  config: Config;
+  logs: LogCapture;
+  close(): Promise<void>;
+}
+
+/**
+ * The real app, built in-process against a fresh database of the target and the target's store.
+ * `prepare` may add routes or hooks before the app is made ready.
+ */
+export async function createTestApp(
+  target: TestTarget,
+  options: { env?: Record<string, string>; prepare?: (app: AppInstance, platform: Platform) => void | Promise<void> } = {},
+): Promise<TestApp> {
+  const database = await createTestDatabase(target);
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    DATABASE_URL: database.ownerUrl,
+    DATABASE_APP_ROLE: target.appRole,
+    DATABASE_APP_PASSWORD: target.appPassword,
+    ...(target.redisUrl ? { REDIS_URL: target.redisUrl } : {}),
+    ...options.env,
+  });
+  const logs = new LogCapture();
+  const logger = createLogger(config.logLevel, logs);
+  const platform = await createPlatform(config, logger, database.appUrl, {
+    redisPrefix: `aim-test:${randomBytes(6).toString('hex')}:`,
+  });
+  const app = await buildApp(platform);
+  await options.prepare?.(app, platform);
+  await app.ready();
+  return {
+    app,
+    platform,
+    database,
+    config,
+    logs,
+    async close() {
+      await app.close();
+      await platform.close();
+      await database.drop();
+    },
+  };
+}
