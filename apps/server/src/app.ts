@@ -18,11 +18,19 @@ import type { SharedStore } from './platform/store/shared-store.js';
 import type { Metrics } from './platform/observability/metrics.js';
 import type { Tracing } from './platform/observability/tracing.js';
 import { registerHttpTracing } from './platform/observability/http-tracing.js';
+import { registerContractGuard, type RouteRecord } from './platform/http/contract-guard.js';
 import { registerErrorHandling } from './platform/http/error-handler.js';
 import { registerRateLimits } from './platform/http/rate-limit.js';
 import { requestIdFrom } from './platform/http/request-id.js';
 import { securityHeaders } from './platform/http/security-headers.js';
 import { registerSystemRoutes } from './modules/system/system-routes.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route registered, for contract checks. */
+    routeTable: RouteRecord[];
+  }
+}
 
 /** Everything a module may depend on. Built once at start (main.ts) or per test. */
 export interface Platform {
@@ -63,6 +71,7 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
   app.setSerializerCompiler(serializerCompiler);
   app.removeContentTypeParser(['text/plain']);
   app.decorateRequest('principal', null);
+  app.decorate('routeTable', registerContractGuard(app));
   registerErrorHandling(app);
 
   if (platform.tracing) registerHttpTracing(app, platform.tracing);

@@ -82,6 +82,7 @@ export function createDatabase(options: DatabaseOptions): Database {
   };
 
   const poolQuery = traced(pool as unknown as Queryable);
+  let closing: Promise<void> | undefined;
 
   return {
     async transaction(scope, fn) {
@@ -111,6 +112,9 @@ export function createDatabase(options: DatabaseOptions): Database {
     },
     query: poolQuery,
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: options.max }),
-    close: () => pool.end(),
+    close() {
+      closing ??= pool.end();
+      return closing;
+    },
   };
 }

@@ -1,0 +1,157 @@
+import { after, before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { z } from 'zod';
+import { ERROR_CODES } from '@aim/contracts';
+import { forEachTarget } from '../../testing/targets.js';
+import { createTestApp, type TestApp } from '../../testing/test-app.js';
+import { AppError } from './app-error.js';
+
+/** The HTTP edge: one error envelope, request ids, security headers, CORS, rate limits. */
+forEachTarget('HTTP edge', (target) => {
+  let t: TestApp;
+
+  before(async () => {
+    t = await createTestApp(target, {
+      env: { BODY_LIMIT_BYTES: '2048', CORS_ORIGINS: 'https://console.example.com' },
+      prepare(app) {
+        app.post(
+          '/test/echo',
+          {
+            schema: {
+              body: z.object({ name: z.string().min(3), count: z.number().int().positive() }),
+              response: { 200: z.object({ name: z.string(), count: z.number() }) },
+            },
+          },
+          async (request) => request.body,
+        );
+        app.get('/test/boom', { schema: { response: { 200: z.object({}) } } }, async () => {
+          throw new Error('connection to db failed: password=hunter2 at 10.0.0.7');
+        });
+        app.get('/test/conflict', { schema: { response: { 200: z.object({}) } } }, async () => {
+          throw new AppError('conflict', 'An organization already exists.');
+        });
+        app.get('/test/bad-response', { schema: { response: { 200: z.object({ id: z.string() }) } } }, async () => ({ id: 42 }) as never);
+      },
+    });
+  });
+  after(() => t?.close());
+
+  const expectError = (res: { statusCode: number; json(): unknown; headers: Record<string, unknown> }, status: number, code: string) => {
+    assert.equal(res.statusCode, status);
+    const body = res.json() as { error: { code: string; message: string; requestId: string } };
+    assert.deepEqual(Object.keys(body), ['error']);
+    assert.equal(body.error.code, code);
+    assert.equal(ERROR_CODES[body.error.code as keyof typeof ERROR_CODES].status, status);
+    assert.ok(body.error.message.length > 10);
+    assert.equal(body.error.requestId, res.headers['x-request-id']);
+    return body.error;
+  };
+
+  it('echoes a valid body', async () => {
+    const res = await t.app.inject({ method: 'POST', url: '/test/echo', payload: { name: 'abc', count: 2 } });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), { name: 'abc', count: 2 });
+  });
+
+  it('answers malformed JSON with 400 invalid_json', async () => {
+    const res = await t.app.inject({ method: 'POST', url: '/test/echo', headers: { 'content-type': 'application/json' }, payload: '{"name": ' });
+    expectError(res, 400, 'invalid_json');
+  });
+
+  it('answers an empty JSON body with 400 invalid_json', async () => {
+    const res = await t.app.inject({ method: 'POST', url: '/test/echo', headers: { 'content-type': 'application/json' }, payload: '' });
+    expectError(res, 400, 'invalid_json');
+  });
+
+  it('answers a wrong content type with 415', async () => {
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {
+      const res = await t.app.inject({ method: 'POST', url: '/test/echo', headers: { 'content-type': type }, payload: 'name=abc' });
+      const error = expectError(res, 415, 'unsupported_media_type');
+      assert.match(error.message, /application\/json/);
+    }
+  });
+
+  it('answers an oversize body with 413', async () => {
+    const res = await t.app.inject({ method: 'POST', url: '/test/echo', payload: { name: 'x'.repeat(5000), count: 1 } });
+    expectError(res, 413, 'payload_too_large');
+  });
+
+  it('answers an unknown route with 404 not_found', async () => {
+    const error = expectError(await t.app.inject({ method: 'GET', url: '/api/v1/nothing-here?x=1' }), 404, 'not_found');
+    assert.match(error.message, /GET \/api\/v1\/nothing-here/);
+  });
+
+  it('answers a schema violation with 400 validation_failed naming each field', async () => {
+    const res = await t.app.inject({ method: 'POST', url: '/test/echo', payload: { name: 'ab', count: -1 } });
+    const error = expectError(res, 400, 'validation_failed');
+    assert.match(error.message, /body\.name/);
+    assert.match(error.message, /body\.count/);
+  });
+
+  it('answers an AppError with its own code and message', async () => {
+    const error = expectError(await t.app.inject({ method: 'GET', url: '/test/conflict' }), 409, 'conflict');
+    assert.equal(error.message, 'An organization already exists.');
+  });
+
+  it('turns an unknown error into a generic 500, logged with its cause and never echoed', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/test/boom' });
+    const error = expectError(res, 500, 'internal_error');
+    assert.ok(!res.body.includes('hunter2'));
+    assert.ok(!res.body.includes('10.0.0.7'));
+    assert.match(error.message, new RegExp(String(res.headers['x-request-id'])));
+    const logged = t.logs.lines.find((l) => l.requestId === res.headers['x-request-id'] && l.msg === 'unhandled error');
+    assert.ok(logged, 'the error is logged with the request id');
+    assert.match(JSON.stringify(logged.err), /connection to db failed/);
+  });
+
+  it('does not send a response that breaks its own schema', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/test/bad-response' });
+    expectError(res, 500, 'internal_error');
+    assert.ok(!res.body.includes('42'));
+  });
+
+  it('accepts a well-formed x-request-id and replaces a malformed one', async () => {
+    const given = await t.app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'trace-abc.123' } });
+    assert.equal(given.headers['x-request-id'], 'trace-abc.123');
+    const hostile = await t.app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'bad id\n{"level":"fatal"}' } });
+    assert.match(String(hostile.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+    const fresh = await t.app.inject({ method: 'GET', url: '/healthz' });
+    assert.match(String(fresh.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+  });
+
+  it('sends security headers on every response, errors included', async () => {
+    for (const url of ['/healthz', '/nope']) {
+      const res = await t.app.inject({ method: 'GET', url });
+      assert.equal(res.headers['x-content-type-options'], 'nosniff');
+      assert.equal(res.headers['x-frame-options'], 'DENY');
+      assert.equal(res.headers['referrer-policy'], 'no-referrer');
+      assert.match(String(res.headers['content-security-policy']), /default-src 'none'/);
+      assert.equal(res.headers['cache-control'], 'no-store');
+    }
+  });
+
+  it('allows only configured origins through CORS', async () => {
+    const preflight = (origin: string) =>
+      t.app.inject({
+        method: 'OPTIONS',
+        url: '/api/v1/meta',
+        headers: { origin, 'access-control-request-method': 'GET' },
+      });
+    const allowed = await preflight('https://console.example.com');
+    assert.equal(allowed.headers['access-control-allow-origin'], 'https://console.example.com');
+    assert.equal(allowed.headers['access-control-allow-credentials'], 'true');
+    const refused = await preflight('https://evil.example.net');
+    assert.equal(refused.headers['access-control-allow-origin'], undefined);
+  });
+
+  it('never logs credentials sent with a request', async () => {
+    await t.app.inject({
+      method: 'GET',
+      url: '/test/boom',
+      headers: { authorization: 'Bearer tok_supersecret', cookie: 'aim_session=cookie_supersecret' },
+    });
+    const all = t.logs.raw.join('\n');
+    assert.ok(!all.includes('tok_supersecret'));
+    assert.ok(!all.includes('cookie_supersecret'));
+  });
+});
