@@ -76,6 +76,19 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
 
   if (platform.tracing) registerHttpTracing(app, platform.tracing);
 
+  // Draining: keep-alive connections whose last response finished after close() began would
+  // otherwise hold shutdown open until their keep-alive timeout; close them as they go idle.
+  let drain: NodeJS.Timeout | undefined;
+  app.addHook('preClose', (done) => {
+    drain = setInterval(() => app.server.closeIdleConnections(), 50);
+    drain.unref();
+    done();
+  });
+  app.addHook('onClose', (_instance, done) => {
+    clearInterval(drain);
+    done();
+  });
+
   const headers = securityHeaders({ https: config.publicUrl?.startsWith('https://') ?? false });
   app.addHook('onRequest', (request, reply, done) => {
     reply.headers(headers);

@@ -29,16 +29,26 @@ function limited(reply: FastifyReply, limit: number, count: number, resetInMs: n
 export function registerRateLimits(app: FastifyInstance, options: RateLimitOptions): void {
   const { store, windowMs, ipMax, principalMax } = options;
 
+  // When the store cannot be reached, requests pass (fail open) and the failure is logged: the
+  // store going down must not take the whole API, health probes included, down with it.
+  const count = async (request: FastifyRequest, key: string) => {
+    try {
+      return await store.hit(key, windowMs);
+    } catch (error) {
+      request.log.warn({ err: error }, 'rate limit not applied: the shared store is unreachable');
+      return undefined;
+    }
+  };
+
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    const { count, resetInMs } = await store.hit(`rl:ip:${request.ip}`, windowMs);
-    limited(reply, ipMax, count, resetInMs);
+    const hit = await count(request, `rl:ip:${request.ip}`);
+    if (hit) limited(reply, ipMax, hit.count, hit.resetInMs);
   });
 
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
     const principal = request.principal;
     if (!principal) return;
-    const key = `rl:principal:${principal.actor.type}:${principal.actor.id ?? 'none'}`;
-    const { count, resetInMs } = await store.hit(key, windowMs);
-    limited(reply, principalMax, count, resetInMs);
+    const hit = await count(request, `rl:principal:${principal.actor.type}:${principal.actor.id ?? 'none'}`);
+    if (hit) limited(reply, principalMax, hit.count, hit.resetInMs);
   });
 }

@@ -1,0 +1,131 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { newId } from './platform/ids.js';
+
+/**
+ * The real entry point, as `npm start` runs it: no configuration but a data folder and a free
+ * port, an embedded PostgreSQL, migrations, serving, clean shutdown, restart with the data kept.
+ */
+const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+
+interface Running {
+  child: ChildProcess;
+  base: string;
+  pgPort: number;
+  output: () => string;
+}
+
+function start(dataDir: string): Promise<Running> {
+  const env: NodeJS.ProcessEnv = { ...process.env, AIM_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info' };
+  for (const key of ['DATABASE_URL', 'REDIS_URL', 'AIM_TEST_TARGETS', 'NODE_TEST_CONTEXT']) delete env[key];
+  const child = spawn(process.execPath, ['--enable-source-maps', MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not ready within 60 s:\n${out}`)), 60_000);
+    const check = () => {
+      const api = /API\s+(http:\/\/\S+)\/api\/v1/.exec(out);
+      const pgPort = /embedded PostgreSQL on 127\.0\.0\.1:(\d+)/.exec(out);
+      if (api && pgPort) {
+        clearTimeout(timer);
+        resolve({ child, base: api[1]!, pgPort: Number(pgPort[1]), output: () => out });
+      }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(Object.assign(new Error(`exited with ${code}:\n${out}`), { output: out, code }));
+    });
+  });
+}
+
+function stop(running: Running): Promise<number | null> {
+  return new Promise((resolve) => {
+    running.child.once('exit', (code) => resolve(code));
+    running.child.kill('SIGTERM');
+  });
+}
+
+async function ownerQuery(dataDir: string, port: number, sql: string, params: unknown[] = []) {
+  const secrets = JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8')) as { postgresPassword: string };
+  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password: secrets.postgresPassword, database: 'aim' });
+  await client.connect();
+  try {
+    return await client.query(sql, params);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('npm start with no configuration', () => {
+  const dirs: string[] = [];
+  after(async () => {
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+
+  it('serves on the embedded database, keeps data across a restart, and refuses a second process on the same folder', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'aim-main-'));
+    dirs.push(dataDir);
+
+    const first = await start(dataDir);
+    try {
+      assert.equal((await fetch(`${first.base}/healthz`)).status, 200);
+      const ready = await fetch(`${first.base}/readyz`);
+      assert.equal(ready.status, 200);
+      assert.equal(((await ready.json()) as { status: string }).status, 'ready');
+      const doc = (await (await fetch(`${first.base}/openapi.json`)).json()) as { openapi: string };
+      assert.equal(doc.openapi, '3.1.0');
+      assert.match(await (await fetch(`${first.base}/metrics`)).text(), /aim_http_request_duration_seconds_bucket/);
+
+      const secretsMode = (await import('node:fs')).statSync(join(dataDir, 'secrets.json')).mode & 0o777;
+      assert.equal(secretsMode, 0o600);
+
+      const org = newId('org');
+      await ownerQuery(dataDir, first.pgPort, `insert into organizations (id, name) values ($1, 'Survivor')`, [org]);
+
+      // A second AIM on the same folder stops with a clear message and harms nothing.
+      await assert.rejects(start(dataDir), (e: { code?: number; output?: string }) => {
+        assert.equal(e.code, 1);
+        assert.match(e.output ?? '', /data folder .* is in use by another AIM process \(pid \d+\)/);
+        return true;
+      });
+      assert.equal((await fetch(`${first.base}/readyz`)).status, 200);
+
+      assert.equal(await stop(first), 0);
+      assert.match(first.output(), /stopped cleanly/);
+      // PostgreSQL is gone with it.
+      await assert.rejects(ownerQuery(dataDir, first.pgPort, 'select 1'));
+
+      const second = await start(dataDir);
+      try {
+        const { rows } = await ownerQuery(dataDir, second.pgPort, 'select name from organizations where id = $1', [org]);
+        assert.deepEqual(rows, [{ name: 'Survivor' }]);
+        assert.doesNotMatch(second.output(), /migration applied/);
+      } finally {
+        assert.equal(await stop(second), 0);
+      }
+    } finally {
+      if (first.child.exitCode === null) first.child.kill('SIGKILL');
+    }
+  });
+
+  it('lists every configuration problem and exits 1', async () => {
+    const child = spawn(process.execPath, [MAIN], {
+      env: { PATH: process.env.PATH, PORT: 'x', LOG_LEVEL: 'chatty' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    assert.equal(code, 1);
+    assert.match(err, /PORT: must be a whole number/);
+    assert.match(err, /LOG_LEVEL:/);
+  });
+});
