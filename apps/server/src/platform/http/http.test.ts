@@ -107,7 +107,7 @@ forEachTarget('HTTP edge', (target) => {
   it('does not send a response that breaks its own schema', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/test/bad-response' });
     expectError(res, 500, 'internal_error');
-    assert.ok(!res.body.includes('42'));
+    assert.ok(!res.body.includes('"id"'));
   });
 
   it('accepts a well-formed x-request-id and replaces a malformed one', async () => {
