@@ -17,7 +17,9 @@ import type { Database } from './platform/db/database.js';
 import type { SharedStore } from './platform/store/shared-store.js';
 import type { Metrics } from './platform/observability/metrics.js';
 import type { Tracing } from './platform/observability/tracing.js';
+import { createAccessLog } from './platform/observability/access-log.js';
 import { registerHttpTracing } from './platform/observability/http-tracing.js';
+import { LazyChildLogger } from './platform/observability/lazy-child-logger.js';
 import { registerContractGuard, type RouteRecord } from './platform/http/contract-guard.js';
 import { registerErrorHandling } from './platform/http/error-handler.js';
 import { registerRateLimits } from './platform/http/rate-limit.js';
@@ -37,6 +39,8 @@ export interface Platform {
   config: Config;
   version: string;
   logger: Logger;
+  /** One line per request; see createLoggers. */
+  accessLog: Logger;
   db: Database;
   store: SharedStore;
   metrics: Metrics | undefined;
@@ -58,6 +62,8 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
     loggerInstance: platform.logger as FastifyBaseLogger,
     // One log line per request, written by our onResponse hook, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    childLoggerFactory: (logger, bindings, options) =>
+      new LazyChildLogger(logger as unknown as Logger, bindings, options) as unknown as FastifyBaseLogger,
     genReqId: requestIdFrom,
     requestIdHeader: false,
     bodyLimit: config.bodyLimitBytes,
@@ -97,15 +103,12 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
   });
 
   const metrics = platform.metrics;
+  const accessLog = createAccessLog(platform.accessLog);
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? '(unmatched)';
-    const seconds = reply.elapsedTime / 1000;
-    metrics?.observeRequest(request.method, route, reply.statusCode, seconds);
-    if (reply.statusCode >= 500) {
-      request.log.error({ method: request.method, route, status: reply.statusCode, ms: reply.elapsedTime }, 'request failed');
-    } else {
-      request.log.info({ method: request.method, route, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
-    }
+    const ms = reply.elapsedTime;
+    metrics?.observeRequest(request.method, route, reply.statusCode, ms / 1000);
+    accessLog({ requestId: request.id, method: request.method, route, status: reply.statusCode, ms });
     done();
   });
 

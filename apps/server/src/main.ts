@@ -1,7 +1,7 @@
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './platform/config/env.js';
 import { provisionDatabase } from './platform/db/provision.js';
-import { createLogger, redactUrl } from './platform/observability/logger.js';
+import { createLoggers, redactUrl } from './platform/observability/logger.js';
 import { createPlatform } from './platform/platform.js';
 
 /**
@@ -19,12 +19,13 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
+  const loggers = createLoggers(config.logLevel);
+  const { logger } = loggers;
   const database = await provisionDatabase(config, logger);
   let platform;
   let app;
   try {
-    platform = await createPlatform(config, logger, database.appUrl);
+    platform = await createPlatform(config, loggers, database.appUrl);
     app = await buildApp(platform);
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {

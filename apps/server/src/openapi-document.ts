@@ -19,6 +19,7 @@ export async function generateOpenApiDocument(): Promise<Record<string, unknown>
     config,
     version: VERSION,
     logger: pino({ level: 'silent' }),
+    accessLog: pino({ level: 'silent' }),
     db,
     store,
     metrics: createMetrics({ poolStats: db.poolStats }),

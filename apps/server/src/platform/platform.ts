@@ -1,8 +1,8 @@
-import type { Logger } from 'pino';
 import type { Platform } from '../app.js';
 import type { Config } from './config/env.js';
 import { createDatabase } from './db/database.js';
 import { assertRestrictedRole } from './db/role-check.js';
+import type { Loggers } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createTracing } from './observability/tracing.js';
 import { createMemoryStore } from './store/memory-store.js';
@@ -12,7 +12,7 @@ import { VERSION } from './version.js';
 /** Connect everything a running app needs. `close` releases it all, in reverse order. */
 export async function createPlatform(
   config: Config,
-  logger: Logger,
+  { logger, access }: Loggers,
   appUrl: string,
   options: { redisPrefix?: string } = {},
 ): Promise<Platform & { close(): Promise<void> }> {
@@ -30,6 +30,7 @@ export async function createPlatform(
     config,
     version: VERSION,
     logger,
+    accessLog: access,
     db,
     store,
     metrics,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { buildApp, type AppInstance, type Platform } from '../app.js';
 import { loadConfig, type Config } from '../platform/config/env.js';
-import { createLogger } from '../platform/observability/logger.js';
+import { createLoggers } from '../platform/observability/logger.js';
 import { createPlatform } from '../platform/platform.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 import type { TestTarget } from './targets.js';
@@ -48,8 +48,7 @@ export async function createTestApp(
     ...options.env,
   });
   const logs = new LogCapture();
-  const logger = createLogger(config.logLevel, logs);
-  const platform = await createPlatform(config, logger, database.appUrl, {
+  const platform = await createPlatform(config, createLoggers(config.logLevel, logs), database.appUrl, {
     redisPrefix: `aim-test:${randomBytes(6).toString('hex')}:`,
   });
   const app = await buildApp(platform);

@@ -53,6 +53,11 @@ describe('loadConfig', () => {
     assert.equal(config.database.appRole, 'aim_rw');
   });
 
+  it('says which bound a number breaks', () => {
+    assert.throws(() => loadConfig({ PORT: '70000' }), /PORT: must be at most 65535/);
+    assert.throws(() => loadConfig({ DATABASE_POOL_MAX: '0' }), /DATABASE_POOL_MAX: must be at least 1/);
+  });
+
   it('rejects a role name that is not a plain SQL identifier', () => {
     assert.throws(() => loadConfig({ DATABASE_APP_ROLE: 'x"; drop table y; --' }), /DATABASE_APP_ROLE/);
   });

@@ -16,11 +16,16 @@ const bool = (fallback: boolean) =>
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const int = (fallback: number, min: number, max: number) =>
-  z.coerce
-    .number({ message: 'must be a whole number' })
-    .int({ message: 'must be a whole number' })
-    .min(min)
-    .max(max)
+  z
+    .string()
+    .regex(/^\d+$/, { message: 'must be a whole number' })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(min, { message: `must be at least ${min}` })
+        .max(max, { message: `must be at most ${max}` }),
+    )
     .default(fallback);
 
 const postgresUrl = z

@@ -33,17 +33,33 @@ export const REDACT_PATHS = [
   '*.connectionString',
 ];
 
+export interface Loggers {
+  /** The application logger: every field passes through redaction. */
+  logger: Logger;
+  /**
+   * The access log: one line per request with a fixed set of fields (request id, method, route
+   * pattern, status, duration) that can never hold a credential, so it skips the redaction pass,
+   * which is most of a log call's cost on the hot path.
+   */
+  access: Logger;
+}
+
+export function createLoggers(level: string, destination?: DestinationStream): Loggers {
+  const stream = destination ?? pinoDestination({ dest: 1, sync: false });
+  const common = {
+    level,
+    base: { service: 'aim-server' },
+    timestamp: stdTimeFunctions.isoTime,
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
+  return {
+    logger: pino({ ...common, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, stream),
+    access: pino({ ...common, base: { service: 'aim-server', log: 'access' } }, stream),
+  };
+}
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  return pino(
-    {
-      level,
-      base: { service: 'aim-server' },
-      timestamp: stdTimeFunctions.isoTime,
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      formatters: { level: (label) => ({ level: label }) },
-    },
-    destination ?? pinoDestination({ dest: 1, sync: false }),
-  );
+  return createLoggers(level, destination).logger;
 }
 
 /** Strip credentials from a connection string before it is printed. */
