@@ -1,9 +1,11 @@
-// The ceiling: a bare node:http server answering the same bytes as AIM's /api/v1/meta.
+// The ceiling: a bare node:http server answering the same bytes as AIM — the same body and, unless
+// BENCH_MINIMAL is set, the same response headers (captured from AIM at the start of the run).
 import { createServer } from 'node:http';
 
 const body = process.env.BENCH_BODY ?? '{}';
-const port = Number(process.env.PORT ?? 0);
-createServer((req, res) => {
-  res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+const headers = JSON.parse(process.env.BENCH_HEADERS ?? '{}');
+headers['content-length'] = String(Buffer.byteLength(body));
+createServer((_req, res) => {
+  res.writeHead(200, headers);
   res.end(body);
-}).listen(port, '127.0.0.1', () => process.send?.('ready'));
+}).listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => process.send?.('ready'));
