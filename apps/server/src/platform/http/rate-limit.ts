@@ -1,5 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { SharedStore } from '../store/shared-store.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { SharedStore, WindowHit } from '../store/shared-store.js';
 import { AppError } from './app-error.js';
 
 /**
@@ -14,16 +14,16 @@ export interface RateLimitOptions {
   principalMax: number;
 }
 
-function limited(reply: FastifyReply, limit: number, count: number, resetInMs: number): void {
-  const resetSeconds = Math.max(1, Math.ceil(resetInMs / 1000));
+/** Sets the RateLimit headers; returns the error to answer with when over the limit. */
+function check(reply: FastifyReply, limit: number, hit: WindowHit): AppError | undefined {
+  const resetSeconds = Math.max(1, Math.ceil(hit.resetInMs / 1000));
   reply.header('ratelimit-limit', String(limit));
-  reply.header('ratelimit-remaining', String(Math.max(0, limit - count)));
+  reply.header('ratelimit-remaining', String(Math.max(0, limit - hit.count)));
   reply.header('ratelimit-reset', String(resetSeconds));
-  if (count > limit) {
-    throw new AppError('rate_limited', `Too many requests. Try again in ${resetSeconds} seconds.`, {
-      headers: { 'retry-after': String(resetSeconds) },
-    });
-  }
+  if (hit.count <= limit) return undefined;
+  return new AppError('rate_limited', `Too many requests. Try again in ${resetSeconds} seconds.`, {
+    headers: { 'retry-after': String(resetSeconds) },
+  });
 }
 
 export function registerRateLimits(app: FastifyInstance, options: RateLimitOptions): void {
@@ -31,24 +31,22 @@ export function registerRateLimits(app: FastifyInstance, options: RateLimitOptio
 
   // When the store cannot be reached, requests pass (fail open) and the failure is logged: the
   // store going down must not take the whole API, health probes included, down with it.
-  const count = async (request: FastifyRequest, key: string) => {
-    try {
-      return await store.hit(key, windowMs);
-    } catch (error) {
-      request.log.warn({ err: error }, 'rate limit not applied: the shared store is unreachable');
-      return undefined;
-    }
+  // Callback-style hooks: this runs on every request, and avoids an async frame per hook.
+  const limit = (request: FastifyRequest, reply: FastifyReply, key: string, max: number, done: HookHandlerDoneFunction) => {
+    store.hit(key, windowMs).then(
+      (hit) => done(check(reply, max, hit)),
+      (error: unknown) => {
+        request.log.warn({ err: error }, 'rate limit not applied: the shared store is unreachable');
+        done();
+      },
+    );
   };
 
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    const hit = await count(request, `rl:ip:${request.ip}`);
-    if (hit) limited(reply, ipMax, hit.count, hit.resetInMs);
-  });
+  app.addHook('onRequest', (request, reply, done) => limit(request, reply, `rl:ip:${request.ip}`, ipMax, done));
 
-  app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+  app.addHook('preHandler', (request, reply, done) => {
     const principal = request.principal;
-    if (!principal) return;
-    const hit = await count(request, `rl:principal:${principal.actor.type}:${principal.actor.id ?? 'none'}`);
-    if (hit) limited(reply, principalMax, hit.count, hit.resetInMs);
+    if (!principal) return done();
+    limit(request, reply, `rl:principal:${principal.actor.type}:${principal.actor.id ?? 'none'}`, principalMax, done);
   });
 }
