@@ -6,7 +6,6 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
-  serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
@@ -23,6 +22,7 @@ import { LazyChildLogger } from './platform/observability/lazy-child-logger.js';
 import { registerContractGuard, type RouteRecord } from './platform/http/contract-guard.js';
 import { registerErrorHandling } from './platform/http/error-handler.js';
 import { registerRateLimits } from './platform/http/rate-limit.js';
+import { responseSerializerCompiler } from './platform/http/response-serializer.js';
 import { requestIdFrom } from './platform/http/request-id.js';
 import { securityHeaders } from './platform/http/security-headers.js';
 import { registerSystemRoutes } from './modules/system/system-routes.js';
@@ -74,7 +74,7 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(responseSerializerCompiler);
   app.removeContentTypeParser(['text/plain']);
   app.decorateRequest('principal', null);
   app.decorate('routeTable', registerContractGuard(app));

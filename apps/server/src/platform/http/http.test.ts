@@ -30,6 +30,10 @@ forEachTarget('HTTP edge', (target) => {
         app.get('/test/conflict', { schema: { response: { 200: z.object({}) } } }, async () => {
           throw new AppError('conflict', 'An organization already exists.');
         });
+        app.get('/test/extra-fields', { schema: { response: { 200: z.object({ id: z.string() }) } } }, async () => ({
+          id: 'usr_1',
+          passwordHash: 'should-never-leave',
+        }));
         app.get('/test/bad-response', { schema: { response: { 200: z.object({ id: z.string() }) } } }, async () => ({ id: 42 }) as never);
       },
     });
@@ -108,6 +112,12 @@ forEachTarget('HTTP edge', (target) => {
     const res = await t.app.inject({ method: 'GET', url: '/test/bad-response' });
     expectError(res, 500, 'internal_error');
     assert.ok(!res.body.includes('"id"'));
+  });
+
+  it('strips every field the response schema does not name', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/test/extra-fields' });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), { id: 'usr_1' });
   });
 
   it('accepts a well-formed x-request-id and replaces a malformed one', async () => {
