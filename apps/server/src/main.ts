@@ -94,6 +94,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    process.stderr.write(`AIM could not start: ${(error as Error).message}. Another program uses that port; set PORT to a free one.\n`);
+    process.exit(1);
+  }
   process.stderr.write(`AIM could not start: ${error instanceof Error ? error.message : String(error)}\n`);
   if (error instanceof Error && error.cause) process.stderr.write(`  cause: ${String((error.cause as Error).message ?? error.cause)}\n`);
   process.exit(1);
