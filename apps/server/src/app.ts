@@ -12,6 +12,7 @@ import {
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Config } from './platform/config/env.js';
+import type { Keyring } from './platform/crypto/keyring.js';
 import type { Database } from './platform/db/database.js';
 import type { SharedStore } from './platform/store/shared-store.js';
 import type { Metrics } from './platform/observability/metrics.js';
@@ -41,6 +42,8 @@ export interface Platform {
   logger: Logger;
   /** One line per request; see createLoggers. */
   accessLog: Logger;
+  /** Encryption at rest and lookup hashes for personal data and stored secrets. */
+  keyring: Keyring;
   db: Database;
   store: SharedStore;
   metrics: Metrics | undefined;

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   let platform;
   let app;
   try {
-    platform = await createPlatform(config, loggers, database.appUrl);
+    platform = await createPlatform(config, loggers, { appUrl: database.appUrl, secrets: database.secrets });
     app = await buildApp(platform);
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
+import { createKeyring } from './platform/crypto/keyring.js';
 import { buildApp } from './app.js';
 import { loadConfig } from './platform/config/env.js';
 import { createDatabase } from './platform/db/database.js';
@@ -20,6 +22,7 @@ export async function generateOpenApiDocument(): Promise<Record<string, unknown>
     version: VERSION,
     logger: pino({ level: 'silent' }),
     accessLog: pino({ level: 'silent' }),
+    keyring: createKeyring({ keys: [{ id: 'offline', key: randomBytes(32) }], lookupKey: randomBytes(32) }),
     db,
     store,
     metrics: createMetrics({ poolStats: db.poolStats }),

@@ -7,6 +7,10 @@ import { createPlatform } from '../platform/platform.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 import type { TestTarget } from './targets.js';
 
+/** Keys for a test run: random per process, never the same twice. */
+export const TEST_ENCRYPTION_KEYS = `t1:${randomBytes(32).toString('base64url')}`;
+export const TEST_LOOKUP_KEY = randomBytes(32).toString('base64url');
+
 /** Log lines written by the app under test, parsed, for assertions about what is (not) logged. */
 export class LogCapture extends Writable {
   readonly lines: Record<string, unknown>[] = [];
@@ -44,11 +48,15 @@ export async function createTestApp(
     DATABASE_URL: database.ownerUrl,
     DATABASE_APP_ROLE: target.appRole,
     DATABASE_APP_PASSWORD: target.appPassword,
+    AIM_ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS,
+    AIM_LOOKUP_KEY: TEST_LOOKUP_KEY,
     ...(target.redisUrl ? { REDIS_URL: target.redisUrl } : {}),
     ...options.env,
   });
   const logs = new LogCapture();
-  const platform = await createPlatform(config, createLoggers(config.logLevel, logs), database.appUrl, {
+  const platform = await createPlatform(config, createLoggers(config.logLevel, logs), {
+    appUrl: database.appUrl,
+    secrets: { encryptionKeys: config.secrets.encryptionKeys!, lookupKey: config.secrets.lookupKey! },
     redisPrefix: `aim-test:${randomBytes(6).toString('hex')}:`,
   });
   const app = await buildApp(platform);

@@ -49,8 +49,22 @@ describe('loadConfig', () => {
     const config = loadConfig({
       DATABASE_URL: 'postgres://owner@db.example/aim',
       DATABASE_APP_URL: 'postgres://aim_rw:pw@db.example/aim',
+      AIM_ENCRYPTION_KEYS: `k1:${'a'.repeat(43)}`,
+      AIM_LOOKUP_KEY: 'b'.repeat(43),
     });
     assert.equal(config.database.appRole, 'aim_rw');
+  });
+
+  it('requires the encryption and lookup keys with an external database, and has no default for them', () => {
+    let error: unknown;
+    try {
+      loadConfig({ DATABASE_URL: 'postgres://owner@db.example/aim', DATABASE_APP_PASSWORD: 'x'.repeat(20) });
+    } catch (e) {
+      error = e;
+    }
+    assert.ok(error instanceof ConfigError);
+    assert.deepEqual(error.problems.map((p) => p.split(':')[0]).sort(), ['AIM_ENCRYPTION_KEYS', 'AIM_LOOKUP_KEY']);
+    assert.throws(() => loadConfig({ AIM_ENCRYPTION_KEYS: 'k1:short' }), /AIM_ENCRYPTION_KEYS: must be id:key/);
   });
 
   it('says which bound a number breaks', () => {

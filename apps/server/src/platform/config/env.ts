@@ -94,6 +94,19 @@ export const envSchema = z.object({
 
   REDIS_URL: redisUrl.optional(),
 
+  AIM_ENCRYPTION_KEYS: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9_-]{43}(,[A-Za-z0-9_-]{1,32}:[A-Za-z0-9_-]{43})*$/, {
+      message: 'must be id:key[,id:key…], each key 32 random bytes in base64url (primary first)',
+    })
+    .optional(),
+  AIM_LOOKUP_KEY: z.string().regex(/^[A-Za-z0-9_-]{43}$/, { message: 'must be 32 random bytes in base64url' }).optional(),
+  AIM_BOOTSTRAP_TOKEN: z.string().min(32, { message: 'must be at least 32 characters' }).optional(),
+
+  SESSION_ACCESS_TTL_SECONDS: int(86_400, 60, 7 * 86_400),
+  SESSION_REFRESH_TTL_SECONDS: int(7 * 86_400, 300, 90 * 86_400),
+  SESSION_KEY_ROTATION_DAYS: int(30, 1, 365),
+
   RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 3600),
   RATE_LIMIT_IP_MAX: int(600, 1, 100_000_000),
   RATE_LIMIT_PRINCIPAL_MAX: int(1200, 1, 100_000_000),
@@ -133,6 +146,13 @@ export interface Config {
     embeddedPort: number;
   };
   redisUrl: string | undefined;
+  /** Configured secrets; in embedded mode missing ones are generated and kept in the data folder. */
+  secrets: {
+    encryptionKeys: string | undefined;
+    lookupKey: string | undefined;
+    bootstrapToken: string | undefined;
+  };
+  sessions: { accessTtlSeconds: number; refreshTtlSeconds: number; keyRotationDays: number };
   rateLimit: { windowMs: number; ipMax: number; principalMax: number };
   metricsEnabled: boolean;
   tracing: { endpoint: string | undefined; serviceName: string };
@@ -152,6 +172,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     problems.push(
       'DATABASE_APP_PASSWORD: required with DATABASE_URL (the password AIM sets for its restricted role), unless DATABASE_APP_URL is given',
     );
+  }
+  if (e.DATABASE_URL && !e.AIM_ENCRYPTION_KEYS) {
+    problems.push('AIM_ENCRYPTION_KEYS: required with DATABASE_URL (keys that encrypt personal data and stored secrets)');
+  }
+  if (e.DATABASE_URL && !e.AIM_LOOKUP_KEY) {
+    problems.push('AIM_LOOKUP_KEY: required with DATABASE_URL (the key of the hashes used to look up personal data)');
   }
   if (e.DATABASE_APP_URL && !e.DATABASE_URL) {
     problems.push('DATABASE_APP_URL: only meaningful together with DATABASE_URL (the owner connection used for migrations)');
@@ -178,6 +204,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       embeddedPort: e.AIM_EMBEDDED_PG_PORT,
     },
     redisUrl: e.REDIS_URL,
+    secrets: { encryptionKeys: e.AIM_ENCRYPTION_KEYS, lookupKey: e.AIM_LOOKUP_KEY, bootstrapToken: e.AIM_BOOTSTRAP_TOKEN },
+    sessions: {
+      accessTtlSeconds: e.SESSION_ACCESS_TTL_SECONDS,
+      refreshTtlSeconds: e.SESSION_REFRESH_TTL_SECONDS,
+      keyRotationDays: e.SESSION_KEY_ROTATION_DAYS,
+    },
     rateLimit: {
       windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000,
       ipMax: e.RATE_LIMIT_IP_MAX,

@@ -10,6 +10,9 @@ import { join } from 'node:path';
 export interface EmbeddedSecrets {
   postgresPassword: string;
   appRolePassword: string;
+  /** `kid:key` in the AIM_ENCRYPTION_KEYS format. */
+  encryptionKeys: string;
+  lookupKey: string;
 }
 
 const FILE = 'secrets.json';
@@ -29,8 +32,11 @@ export async function loadOrCreateSecrets(dataDir: string): Promise<EmbeddedSecr
   const secrets: EmbeddedSecrets = {
     postgresPassword: stored.postgresPassword ?? generate(),
     appRolePassword: stored.appRolePassword ?? generate(),
+    encryptionKeys: stored.encryptionKeys ?? `k1:${generate()}`,
+    lookupKey: stored.lookupKey ?? generate(),
   };
-  if (secrets.postgresPassword !== stored.postgresPassword || secrets.appRolePassword !== stored.appRolePassword) {
+  const changed = (Object.keys(secrets) as (keyof EmbeddedSecrets)[]).some((k) => secrets[k] !== stored[k]);
+  if (changed) {
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
     const tmp = `${path}.${process.pid}.tmp`;
     await writeFile(tmp, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });

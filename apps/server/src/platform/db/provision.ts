@@ -18,6 +18,8 @@ export interface ProvisionedDatabase {
   /** Restricted role connection (everything the app does). */
   appUrl: string;
   embedded: EmbeddedPostgres | undefined;
+  /** Encryption and lookup keys: configured, or in embedded mode generated once in the data folder. */
+  secrets: { encryptionKeys: string; lookupKey: string };
   /** Stops the embedded server and releases the data folder; a no-op for external databases. */
   release(): Promise<void>;
 }
@@ -52,7 +54,15 @@ async function startEmbedded(config: Config, logger: Logger) {
       port: config.database.embeddedPort,
       logger,
     });
-    return { embedded, lock, appPassword: secrets.appRolePassword };
+    return {
+      embedded,
+      lock,
+      appPassword: secrets.appRolePassword,
+      secrets: {
+        encryptionKeys: config.secrets.encryptionKeys ?? secrets.encryptionKeys,
+        lookupKey: config.secrets.lookupKey ?? secrets.lookupKey,
+      },
+    };
   } catch (error) {
     await lock.release();
     lock = undefined;
@@ -65,15 +75,18 @@ export async function provisionDatabase(config: Config, logger: Logger): Promise
   if (database.url) {
     const appPassword = database.appUrl ? undefined : database.appPassword;
     await migrate({ ownerUrl: database.url, appRole: database.appRole, appPassword, logger });
+    const { encryptionKeys, lookupKey } = config.secrets;
+    if (!encryptionKeys || !lookupKey) throw new Error('AIM_ENCRYPTION_KEYS and AIM_LOOKUP_KEY are required with DATABASE_URL');
     return {
       ownerUrl: database.url,
       appUrl: database.appUrl ?? withCredentials(database.url, database.appRole, appPassword),
       embedded: undefined,
+      secrets: { encryptionKeys, lookupKey },
       release: async () => undefined,
     };
   }
 
-  const { embedded, lock, appPassword } = await startEmbedded(config, logger);
+  const { embedded, lock, appPassword, secrets } = await startEmbedded(config, logger);
   const release = async () => {
     await embedded.stop();
     await lock.release();
@@ -82,7 +95,7 @@ export async function provisionDatabase(config: Config, logger: Logger): Promise
     await ensureDatabase(embedded.url('postgres'), EMBEDDED_DATABASE);
     const ownerUrl = embedded.url(EMBEDDED_DATABASE);
     await migrate({ ownerUrl, appRole: database.appRole, appPassword, logger });
-    return { ownerUrl, appUrl: withCredentials(ownerUrl, database.appRole, appPassword), embedded, release };
+    return { ownerUrl, appUrl: withCredentials(ownerUrl, database.appRole, appPassword), embedded, secrets, release };
   } catch (error) {
     await release();
     throw error;

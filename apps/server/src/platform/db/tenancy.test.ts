@@ -142,6 +142,16 @@ forEachTarget('tenancy enforced by PostgreSQL', (target) => {
     }
   });
 
+  it('has row-level security on every table the app role can reach', async () => {
+    const { rows } = await owner.query<{ table: string }>(
+      `select c.relname as table from pg_class c join pg_namespace n on n.oid = c.relnamespace and n.nspname = 'public'
+        where c.relkind in ('r', 'p') and not c.relrowsecurity
+          and has_table_privilege($1, c.oid, 'SELECT')`,
+      [target.appRole],
+    );
+    assert.deepEqual(rows, [], 'tables readable by the app role without row-level security');
+  });
+
   it('fails closed when a tenant policy is missing', async () => {
     // Dropping the policy leaves RLS on with no policy: the app role must then see nothing at all.
     await owner.query('drop policy tenant_isolation on organizations');
