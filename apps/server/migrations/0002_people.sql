@@ -258,3 +258,8 @@ BEGIN
     EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', f, '{{app_role}}');
   END LOOP;
 END $$;
+
+-- Sign-in flows run in the system scope (sessions are not an organization's) but must still
+-- record their events in the organization they concern. The system scope may therefore append
+-- audit events for any organization; reading them still needs the organization's scope.
+CREATE POLICY system_append ON audit_events FOR INSERT WITH CHECK (aim_is_system_scope());

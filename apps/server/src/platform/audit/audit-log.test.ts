@@ -19,6 +19,9 @@ forEachTarget('audit write path', (target) => {
     userAgent: 'aim-tests',
     actor: { type: 'user', id: 'usr_0000000000000000000000000a' },
     organizationId: org,
+    role: 'admin',
+    userId: 'usr_0000000000000000000000000a',
+    sessionId: null,
   };
 
   before(async () => {
@@ -99,6 +102,22 @@ forEachTarget('audit write path', (target) => {
       db.transaction({ organizationId: null }, (tx) => recordAuditEvent(tx, ctx, { action: 'organization.create' })),
       /scoped to an organization/,
     );
+    await assert.rejects(
+      db.transaction({ organizationId: org }, (tx) =>
+        recordAuditEvent(tx, ctx, { action: 'session.create', organizationId: 'org_00000000000000000000000000' }),
+      ),
+      /another organization/,
+    );
+  });
+
+  it('lets system-scope flows append to a named organization, which still cannot read it back', async () => {
+    const event = await db.transaction({ organizationId: null }, (tx) =>
+      recordAuditEvent(tx, ctx, { action: 'session.create', organizationId: org }),
+    );
+    const unscoped = await db.transaction({ organizationId: null }, (tx) => tx.query('select id from audit_events where id = $1', [event.id]));
+    assert.equal(unscoped.rowCount, 0);
+    const scoped = await db.transaction({ organizationId: org }, (tx) => tx.query('select id from audit_events where id = $1', [event.id]));
+    assert.equal(scoped.rowCount, 1);
   });
 
   it('refuses UPDATE, DELETE and TRUNCATE through the app role', async () => {

@@ -11,6 +11,11 @@ import type { RequestContext } from '../http/request-context.js';
 export type AuditOutcome = 'success' | 'failure' | 'denied';
 
 export interface AuditEventInput {
+  /**
+   * The organization whose log records the event. Taken from the transaction's scope; only a
+   * system-scope transaction (sign-in flows) names it here.
+   */
+  organizationId?: string;
   /** `resource.verb`, e.g. `organization.create`. */
   action: string;
   target?: { type: string; id: string } | undefined;
@@ -45,19 +50,28 @@ function assertNoSecrets(value: unknown, path: string): void {
 }
 
 export async function recordAuditEvent(tx: Tx, ctx: RequestContext, event: AuditEventInput): Promise<RecordedAuditEvent> {
-  if (!tx.organizationId) throw new AuditWriteError('An audit event needs a transaction scoped to an organization.');
+  const organizationId = tx.organizationId ?? event.organizationId;
+  if (!organizationId) throw new AuditWriteError('An audit event needs a transaction scoped to an organization.');
+  if (tx.organizationId && event.organizationId && event.organizationId !== tx.organizationId) {
+    throw new AuditWriteError('An audit event cannot name another organization than its transaction.');
+  }
   if (!ACTION.test(event.action)) throw new AuditWriteError(`Audit action "${event.action}" is not of the form resource.verb.`);
   const details = event.details ?? {};
   assertNoSecrets(details, 'details');
   const id = newId('evt');
+  // No RETURNING: a system-scope flow may append to an organization's log but not read it back,
+  // so the time is taken in a CTE and returned from there, in the same round trip.
   const { rows } = await tx.query<{ occurred_at: Date }>(
-    `insert into audit_events
-       (id, organization_id, actor_type, actor_id, action, target_type, target_id, outcome, request_id, client_ip, user_agent, details)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-     returning occurred_at`,
+    `with t as (select clock_timestamp() as occurred_at),
+     inserted as (
+       insert into audit_events
+         (id, organization_id, occurred_at, actor_type, actor_id, action, target_type, target_id, outcome, request_id, client_ip, user_agent, details)
+       select $1, $2, t.occurred_at, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 from t
+     )
+     select occurred_at from t`,
     [
       id,
-      tx.organizationId,
+      organizationId,
       ctx.actor.type,
       ctx.actor.id,
       event.action,

@@ -14,7 +14,14 @@ forEachTarget('rate limits', (target) => {
         app.addHook('onRequest', async (request) => {
           const who = request.headers['x-test-principal'];
           if (typeof who === 'string') {
-            request.principal = { actor: { type: 'api_key', id: who }, organizationId: 'org_00000000000000000000000000' };
+            request.principal = {
+              actor: { type: 'api_key', id: who },
+              via: 'api_key',
+              organizationId: 'org_00000000000000000000000000',
+              role: 'viewer',
+              userId: null,
+              sessionId: null,
+            };
           }
         });
         app.get('/test/whoami', { schema: { response: { 200: z.object({ ok: z.boolean() }) } } }, async () => ({ ok: true }));

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import type { Role } from '@aim/contracts';
 
 /** Who is acting. `system` is AIM itself (jobs, start-up). */
 export interface Actor {
@@ -8,11 +9,18 @@ export interface Actor {
 
 /**
  * An authenticated principal, set by authentication on the request. The organization it acts
- * for is the tenant scope of everything the request does.
+ * for is the tenant scope of everything the request does; its role there decides what it may do.
  */
 export interface Principal {
   actor: Actor;
-  organizationId: string;
+  /** How it authenticated. */
+  via: 'session' | 'api_key' | 'agent';
+  /** The organization it acts for: fixed for an API key, the chosen one for a session (or none yet). */
+  organizationId: string | null;
+  role: Role | null;
+  /** The person behind a session. */
+  userId: string | null;
+  sessionId: string | null;
 }
 
 /** What a service needs to know about the request it serves: who, for which tenant, from where. */
@@ -22,6 +30,9 @@ export interface RequestContext {
   userAgent: string | null;
   actor: Actor;
   organizationId: string | null;
+  role: Role | null;
+  userId: string | null;
+  sessionId: string | null;
 }
 
 declare module 'fastify' {
@@ -40,6 +51,9 @@ export function requestContext(request: FastifyRequest): RequestContext {
     userAgent: typeof ua === 'string' ? ua.slice(0, MAX_USER_AGENT) : null,
     actor: request.principal?.actor ?? { type: 'system', id: null },
     organizationId: request.principal?.organizationId ?? null,
+    role: request.principal?.role ?? null,
+    userId: request.principal?.userId ?? null,
+    sessionId: request.principal?.sessionId ?? null,
   };
 }
 
@@ -49,4 +63,7 @@ export const SYSTEM_CONTEXT: RequestContext = {
   userAgent: null,
   actor: { type: 'system', id: null },
   organizationId: null,
+  role: null,
+  userId: null,
+  sessionId: null,
 };
