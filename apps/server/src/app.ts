@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import fastifyCookie from '@fastify/cookie';
 import fastifyCors from '@fastify/cors';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -12,6 +13,10 @@ import {
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Config } from './platform/config/env.js';
+import type { AccessCache } from './platform/auth/access-cache.js';
+import type { ApiKeyUsage } from './platform/auth/api-key-usage.js';
+import type { SessionTokens } from './platform/auth/session-tokens.js';
+import type { SigningKeys } from './platform/auth/signing-keys.js';
 import type { Keyring } from './platform/crypto/keyring.js';
 import type { Database } from './platform/db/database.js';
 import type { SharedStore } from './platform/store/shared-store.js';
@@ -20,7 +25,8 @@ import type { Tracing } from './platform/observability/tracing.js';
 import { createAccessLog } from './platform/observability/access-log.js';
 import { registerHttpTracing } from './platform/observability/http-tracing.js';
 import { LazyChildLogger } from './platform/observability/lazy-child-logger.js';
-import { registerContractGuard, type RouteRecord } from './platform/http/contract-guard.js';
+import { registerRouteContract, type RouteRecord } from './platform/http/contract-guard.js';
+import { createAuthenticator } from './platform/auth/authenticate.js';
 import { registerErrorHandling } from './platform/http/error-handler.js';
 import { registerRateLimits } from './platform/http/rate-limit.js';
 import { responseSerializerCompiler } from './platform/http/response-serializer.js';
@@ -48,6 +54,10 @@ export interface Platform {
   store: SharedStore;
   metrics: Metrics | undefined;
   tracing: Tracing | undefined;
+  accessCache: AccessCache;
+  sessionKeys: SigningKeys;
+  sessionTokens: SessionTokens;
+  apiKeyUsage: ApiKeyUsage;
 }
 
 export type AppInstance = FastifyInstance<
@@ -80,7 +90,15 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
   app.setSerializerCompiler(responseSerializerCompiler);
   app.removeContentTypeParser(['text/plain']);
   app.decorateRequest('principal', null);
-  app.decorate('routeTable', registerContractGuard(app));
+  await app.register(fastifyCookie);
+  const authenticator = createAuthenticator({
+    cache: platform.accessCache,
+    tokens: platform.sessionTokens,
+    usage: platform.apiKeyUsage,
+    keyring: platform.keyring,
+    trustedOrigins: [...config.corsOrigins, ...(config.publicUrl ? [new URL(config.publicUrl).origin] : [])],
+  });
+  app.decorate('routeTable', registerRouteContract(app, authenticator));
   registerErrorHandling(app);
 
   if (platform.tracing) registerHttpTracing(app, platform.tracing);
@@ -144,7 +162,7 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
 
   app.get(
     '/openapi.json',
-    { schema: { hide: true, response: { 200: z.record(z.string(), z.unknown()) } } },
+    { schema: { hide: true, response: { 200: z.record(z.string(), z.unknown()) } }, config: { access: { auth: 'public' } } },
     async () => app.swagger() as unknown as Record<string, unknown>,
   );
 

@@ -1,12 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { pino } from 'pino';
-import { createKeyring } from './platform/crypto/keyring.js';
 import { buildApp } from './app.js';
 import { loadConfig } from './platform/config/env.js';
-import { createDatabase } from './platform/db/database.js';
-import { createMetrics } from './platform/observability/metrics.js';
-import { createMemoryStore } from './platform/store/memory-store.js';
-import { VERSION } from './platform/version.js';
+import { createLoggers } from './platform/observability/logger.js';
+import { assemblePlatform } from './platform/platform.js';
 
 /**
  * The OpenAPI document, produced from the route schemas without any running service (the
@@ -14,27 +10,18 @@ import { VERSION } from './platform/version.js';
  * and a test fails when the committed copy is stale.
  */
 export async function generateOpenApiDocument(): Promise<Record<string, unknown>> {
-  const config = loadConfig({});
-  const db = createDatabase({ connectionString: 'postgres://offline@127.0.0.1:1/offline', max: 1 });
-  const store = createMemoryStore();
-  const app = await buildApp({
-    config,
-    version: VERSION,
-    logger: pino({ level: 'silent' }),
-    accessLog: pino({ level: 'silent' }),
-    keyring: createKeyring({ keys: [{ id: 'offline', key: randomBytes(32) }], lookupKey: randomBytes(32) }),
-    db,
-    store,
-    metrics: createMetrics({ poolStats: db.poolStats }),
-    tracing: undefined,
+  const config = loadConfig({ LOG_LEVEL: 'silent' });
+  const platform = assemblePlatform(config, createLoggers('silent'), {
+    appUrl: 'postgres://offline@127.0.0.1:1/offline',
+    secrets: { encryptionKeys: `offline:${randomBytes(32).toString('base64url')}`, lookupKey: randomBytes(32).toString('base64url') },
   });
+  const app = await buildApp(platform);
   try {
     await app.ready();
     return app.swagger() as unknown as Record<string, unknown>;
   } finally {
     await app.close();
-    await store.close();
-    await db.close();
+    await platform.close();
   }
 }
 

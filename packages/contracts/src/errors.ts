@@ -13,7 +13,20 @@ export const ERROR_CODES = {
   invalid_json: { status: 400, description: 'The request body is not valid JSON.' },
   bad_request: { status: 400, description: 'The request is malformed in a way not covered by a more specific code.' },
   unauthenticated: { status: 401, description: 'No valid credentials were presented.' },
+  invalid_token: {
+    status: 401,
+    description: 'A token or key was presented but is malformed, unknown, revoked, or already used.',
+  },
+  expired_token: { status: 401, description: 'A token or key was presented but has expired; sign in again or use a new one.' },
   forbidden: { status: 403, description: 'The credentials are valid but lack the role or permission for this action.' },
+  organization_required: {
+    status: 403,
+    description: 'The session has no organization chosen; choose one with POST /api/v1/me/organization.',
+  },
+  csrf_failed: {
+    status: 403,
+    description: 'A cookie-authenticated change came without a matching Origin and x-csrf-token header.',
+  },
   not_found: {
     status: 404,
     description: 'The route or resource does not exist, or belongs to another organization.',

@@ -3,6 +3,10 @@ import type { Config } from './config/env.js';
 import { createDatabase } from './db/database.js';
 import { assertRestrictedRole } from './db/role-check.js';
 import { createKeyring, parseEncryptionKeys } from './crypto/keyring.js';
+import { createAccessCache } from './auth/access-cache.js';
+import { createApiKeyUsage } from './auth/api-key-usage.js';
+import { createSessionTokens } from './auth/session-tokens.js';
+import { createSigningKeys } from './auth/signing-keys.js';
 import type { Loggers } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createTracing } from './observability/tracing.js';
@@ -10,18 +14,28 @@ import { createMemoryStore } from './store/memory-store.js';
 import { createRedisStore } from './store/redis-store.js';
 import { VERSION } from './version.js';
 
-/** Connect everything a running app needs. `close` releases it all, in reverse order. */
 export interface PlatformConnections {
   appUrl: string;
   secrets: { encryptionKeys: string; lookupKey: string };
   redisPrefix?: string;
 }
 
-export async function createPlatform(
-  config: Config,
-  { logger, access }: Loggers,
-  connections: PlatformConnections,
-): Promise<Platform & { close(): Promise<void> }> {
+export type RunningPlatform = Platform & { close(): Promise<void> };
+
+/** Connect everything a running app needs and check the database role is a restricted one. */
+export async function createPlatform(config: Config, loggers: Loggers, connections: PlatformConnections): Promise<RunningPlatform> {
+  const platform = assemblePlatform(config, loggers, connections);
+  try {
+    await assertRestrictedRole(platform.db);
+  } catch (error) {
+    await platform.close();
+    throw error;
+  }
+  return platform;
+}
+
+/** Build the platform without touching any service (connections open lazily). */
+export function assemblePlatform(config: Config, { logger, access }: Loggers, connections: PlatformConnections): RunningPlatform {
   const { appUrl, secrets } = connections;
   const keyring = createKeyring({
     keys: parseEncryptionKeys(secrets.encryptionKeys),
@@ -29,14 +43,17 @@ export async function createPlatform(
   });
   const tracing = createTracing({ endpoint: config.tracing.endpoint, serviceName: config.tracing.serviceName, version: VERSION });
   const db = createDatabase({ connectionString: appUrl, max: config.database.poolMax, tracer: tracing?.tracer });
-  try {
-    await assertRestrictedRole(db);
-  } catch (error) {
-    await db.close();
-    throw error;
-  }
   const store = config.redisUrl ? createRedisStore(config.redisUrl, { prefix: connections.redisPrefix }) : createMemoryStore();
   const metrics = config.metricsEnabled ? createMetrics({ poolStats: db.poolStats }) : undefined;
+  const sessionKeys = createSigningKeys({
+    db,
+    keyring,
+    purpose: 'session',
+    rotateAfterMs: config.sessions.keyRotationDays * 86_400_000,
+    // A retired key verifies until every access token it signed has expired, and a little more.
+    retainMs: (config.sessions.accessTtlSeconds + 300) * 1000,
+  });
+  const apiKeyUsage = createApiKeyUsage(db, { onError: (err) => logger.warn({ err }, 'could not record API key usage') });
   return {
     config,
     version: VERSION,
@@ -47,7 +64,12 @@ export async function createPlatform(
     store,
     metrics,
     tracing,
+    accessCache: createAccessCache(db, store),
+    sessionKeys,
+    sessionTokens: createSessionTokens(sessionKeys, config.sessions.accessTtlSeconds),
+    apiKeyUsage,
     async close() {
+      await apiKeyUsage.close();
       await store.close();
       await db.close();
       await tracing?.shutdown();

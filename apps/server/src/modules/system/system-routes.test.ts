@@ -2,7 +2,7 @@ import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { buildApp } from '../../app.js';
-import { MissingResponseSchemaError } from '../../platform/http/contract-guard.js';
+import { RouteContractError } from '../../platform/http/contract-guard.js';
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
 
@@ -99,14 +99,22 @@ forEachTarget('operations and contract', (target) => {
     assert.match(res.body, /swagger-ui/i);
   });
 
-  it('refuses to start with a route that declares no response schema', async () => {
+  it('refuses to start with a route that declares no response schema or no access', async () => {
     const app = await buildApp(t.platform);
     try {
       assert.throws(
-        () => app.get('/test/undocumented', async () => ({ ok: true })),
-        (e: unknown) => e instanceof MissingResponseSchemaError && /GET \/test\/undocumented/.test(e.message),
+        () => app.get('/test/undocumented', { config: { access: { auth: 'public' } } }, async () => ({ ok: true })),
+        (e: unknown) => e instanceof RouteContractError && /GET \/test\/undocumented has no response schema/.test(e.message),
       );
-      app.get('/test/documented', { schema: { response: { 200: z.object({ ok: z.boolean() }) } } }, async () => ({ ok: true }));
+      assert.throws(
+        () => app.get('/test/open', { schema: { response: { 200: z.object({ ok: z.boolean() }) } } }, async () => ({ ok: true })),
+        (e: unknown) => e instanceof RouteContractError && /GET \/test\/open does not declare config.access/.test(e.message),
+      );
+      app.get(
+        '/test/documented',
+        { schema: { response: { 200: z.object({ ok: z.boolean() }) } }, config: { access: { auth: 'public' } } },
+        async () => ({ ok: true }),
+      );
     } finally {
       await app.close();
     }
@@ -115,7 +123,7 @@ forEachTarget('operations and contract', (target) => {
   it('drains in-flight requests on close', async () => {
     const slow = await createTestApp(target, {
       prepare(app) {
-        app.get('/test/slow', { schema: { response: { 200: z.object({ done: z.boolean() }) } } }, async () => {
+        app.get('/test/slow', { config: { access: { auth: 'public' } }, schema: { response: { 200: z.object({ done: z.boolean() }) } } }, async () => {
           await new Promise((r) => setTimeout(r, 300));
           return { done: true };
         });

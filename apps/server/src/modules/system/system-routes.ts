@@ -33,6 +33,8 @@ function withTimeout(work: () => Promise<unknown>, ms: number): () => Promise<vo
   };
 }
 
+const PUBLIC = { auth: 'public' } as const;
+
 export function registerSystemRoutes(app: AppInstance, platform: Platform): void {
   const info = {
     name: 'aim' as const,
@@ -44,7 +46,10 @@ export function registerSystemRoutes(app: AppInstance, platform: Platform): void
 
   app.get(
     '/healthz',
-    { schema: { tags: ['system'], summary: 'Liveness: the process is running', response: { 200: healthSchema } } },
+    {
+      schema: { tags: ['system'], summary: 'Liveness: the process is running', response: { 200: healthSchema } },
+      config: { access: PUBLIC },
+    },
     async () => ({ status: 'ok' as const }),
   );
 
@@ -56,6 +61,7 @@ export function registerSystemRoutes(app: AppInstance, platform: Platform): void
         summary: 'Readiness: the database and the shared store answer',
         response: { 200: readinessSchema, 503: readinessSchema },
       },
+      config: { access: PUBLIC },
     },
     async (_request, reply) => {
       const [database, store] = await Promise.all([
@@ -77,6 +83,7 @@ export function registerSystemRoutes(app: AppInstance, platform: Platform): void
           summary: 'Prometheus metrics in the text exposition format',
           response: { 200: z.string() },
         },
+        config: { access: PUBLIC },
       },
       async (_request, reply) => {
         reply.header('content-type', registry.contentType);
@@ -93,6 +100,7 @@ export function registerSystemRoutes(app: AppInstance, platform: Platform): void
         summary: 'Describe this AIM server',
         response: { 200: serviceInfoSchema },
       },
+      config: { access: PUBLIC },
     },
     async () => info,
   );

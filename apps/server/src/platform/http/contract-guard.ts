@@ -1,14 +1,18 @@
-import type { FastifyInstance, RouteOptions } from 'fastify';
+import type { FastifyInstance, RouteOptions, onRequestAsyncHookHandler } from 'fastify';
+import type { Authenticator, RouteAccess } from '../auth/authenticate.js';
 
 /**
- * The schema is the contract: every route the API documents must declare the responses it sends.
- * A route without a response schema stops the app at start-up. Routes marked `hide` (the
- * API reference's static files) are not part of the contract.
+ * The route contract, enforced as routes are registered:
+ *  - every route the API documents declares the responses it sends (the schema is the contract);
+ *  - every route declares who may call it (`config.access`), and gets the matching
+ *    authentication and authorization hook — public routes get none.
+ * A route that breaks either rule stops the app at start-up. Routes marked `hide` (the API
+ * reference's static files) are not part of the contract and are public.
  */
-export class MissingResponseSchemaError extends Error {
-  constructor(route: string) {
-    super(`Route ${route} has no response schema; declare schema.response for every status it answers with.`);
-    this.name = 'MissingResponseSchemaError';
+export class RouteContractError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RouteContractError';
   }
 }
 
@@ -16,21 +20,29 @@ export interface RouteRecord {
   method: string;
   url: string;
   hidden: boolean;
+  access: RouteAccess;
 }
 
-export function registerContractGuard(app: FastifyInstance): RouteRecord[] {
+export function registerRouteContract(app: FastifyInstance, authenticator: Authenticator): RouteRecord[] {
   const routes: RouteRecord[] = [];
   app.addHook('onRoute', (route: RouteOptions) => {
-    const methods = ([] as string[]).concat(route.method);
+    const methods = ([] as string[]).concat(route.method).filter((m) => m !== 'HEAD' && m !== 'OPTIONS');
+    if (methods.length === 0) return;
     const schema = route.schema as { hide?: boolean; response?: Record<string, unknown> } | undefined;
     const hidden = schema?.hide === true;
-    for (const method of methods) {
-      if (method === 'HEAD' || method === 'OPTIONS') continue;
-      if (!hidden && (!schema?.response || Object.keys(schema.response).length === 0)) {
-        throw new MissingResponseSchemaError(`${method} ${route.url}`);
-      }
-      routes.push({ method, url: route.url, hidden });
+    const name = `${methods.join(',')} ${route.url}`;
+    if (!hidden && (!schema?.response || Object.keys(schema.response).length === 0)) {
+      throw new RouteContractError(`Route ${name} has no response schema; declare schema.response for every status it answers with.`);
     }
+    const access = route.config?.access ?? (hidden ? { auth: 'public' as const } : undefined);
+    if (!access) {
+      throw new RouteContractError(`Route ${name} does not declare config.access (public, user, or org with a permission).`);
+    }
+    if (access.auth !== 'public') {
+      const gate: onRequestAsyncHookHandler = authenticator.gate(access);
+      route.onRequest = [...([] as onRequestAsyncHookHandler[]).concat((route.onRequest as never) ?? []), gate];
+    }
+    for (const method of methods) routes.push({ method, url: route.url, hidden, access });
   });
   return routes;
 }

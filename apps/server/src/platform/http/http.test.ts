@@ -17,6 +17,7 @@ forEachTarget('HTTP edge', (target) => {
         app.post(
           '/test/echo',
           {
+            config: { access: { auth: 'public' } },
             schema: {
               body: z.object({ name: z.string().min(3), count: z.number().int().positive() }),
               response: { 200: z.object({ name: z.string(), count: z.number() }) },
@@ -24,17 +25,17 @@ forEachTarget('HTTP edge', (target) => {
           },
           async (request) => request.body,
         );
-        app.get('/test/boom', { schema: { response: { 200: z.object({}) } } }, async () => {
+        app.get('/test/boom', { config: { access: { auth: 'public' } }, schema: { response: { 200: z.object({}) } } }, async () => {
           throw new Error('connection to db failed: password=hunter2 at 10.0.0.7');
         });
-        app.get('/test/conflict', { schema: { response: { 200: z.object({}) } } }, async () => {
+        app.get('/test/conflict', { config: { access: { auth: 'public' } }, schema: { response: { 200: z.object({}) } } }, async () => {
           throw new AppError('conflict', 'An organization already exists.');
         });
-        app.get('/test/extra-fields', { schema: { response: { 200: z.object({ id: z.string() }) } } }, async () => ({
+        app.get('/test/extra-fields', { config: { access: { auth: 'public' } }, schema: { response: { 200: z.object({ id: z.string() }) } } }, async () => ({
           id: 'usr_1',
           passwordHash: 'should-never-leave',
         }));
-        app.get('/test/bad-response', { schema: { response: { 200: z.object({ id: z.string() }) } } }, async () => ({ id: 42 }) as never);
+        app.get('/test/bad-response', { config: { access: { auth: 'public' } }, schema: { response: { 200: z.object({ id: z.string() }) } } }, async () => ({ id: 42 }) as never);
       },
     });
   });

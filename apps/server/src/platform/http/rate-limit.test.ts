@@ -24,7 +24,7 @@ forEachTarget('rate limits', (target) => {
             };
           }
         });
-        app.get('/test/whoami', { schema: { response: { 200: z.object({ ok: z.boolean() }) } } }, async () => ({ ok: true }));
+        app.get('/test/whoami', { config: { access: { auth: 'public' } }, schema: { response: { 200: z.object({ ok: z.boolean() }) } } }, async () => ({ ok: true }));
       },
     });
   });

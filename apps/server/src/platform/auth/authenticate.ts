@@ -1,0 +1,150 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Permission } from '@aim/contracts';
+import { can } from '../../modules/access/permissions.js';
+import type { Keyring } from '../crypto/keyring.js';
+import { safeEqual, sha256 } from '../crypto/tokens.js';
+import { AppError } from '../http/app-error.js';
+import type { Principal } from '../http/request-context.js';
+import type { AccessCache } from './access-cache.js';
+import { looksLikeApiKey } from './api-key-format.js';
+import type { ApiKeyUsage } from './api-key-usage.js';
+import { ACCESS_COOKIE } from './cookies.js';
+import { InvalidAccessTokenError, type SessionTokens } from './session-tokens.js';
+
+/**
+ * Who is calling, and may they call this route. Every route declares its access in its config:
+ *
+ *   public  — no credentials needed (health, metadata, sign-in steps);
+ *   user    — a signed-in person (cookie session), with or without an organization chosen;
+ *   org     — a session with an organization chosen, or an API key (bound to one organization);
+ *             with `permission`, the caller's role there must grant it.
+ *
+ * API keys come as `Authorization: Bearer aim_v1_…`; sessions as the HttpOnly access cookie.
+ * Cookie-authenticated changes (POST, PUT, PATCH, DELETE) must also come from an allowed Origin
+ * and carry the session's CSRF token in `x-csrf-token`.
+ */
+export interface RouteAccess {
+  auth: 'public' | 'user' | 'org';
+  permission?: Permission;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: RouteAccess;
+  }
+}
+
+export interface AuthenticatorDeps {
+  cache: AccessCache;
+  tokens: SessionTokens;
+  usage: ApiKeyUsage;
+  keyring: Keyring;
+  /** Origins allowed to send cookie-authenticated changes, besides the request's own. */
+  trustedOrigins: string[];
+}
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export function csrfTokenFor(keyring: Keyring, sessionId: string): string {
+  return keyring.lookupHash(`csrf:${sessionId}`).toString('base64url');
+}
+
+export function createAuthenticator(deps: AuthenticatorDeps) {
+  const { cache, tokens, usage, keyring } = deps;
+  const trusted = new Set(deps.trustedOrigins);
+
+  async function fromApiKey(raw: string): Promise<Principal> {
+    if (!looksLikeApiKey(raw)) throw new AppError('invalid_token', 'The API key is malformed; it should look like aim_v1_….');
+    const hash = sha256(raw);
+    const key = await cache.apiKey(hash);
+    if (!key || !safeEqual(Buffer.from(key.keyHash, 'hex'), hash) || key.revoked) {
+      throw new AppError('invalid_token', 'The API key is unknown or has been revoked.');
+    }
+    if (key.expiresAt !== null && key.expiresAt <= Date.now()) {
+      throw new AppError('expired_token', 'The API key has expired; create a new one.');
+    }
+    usage.record(key.organizationId, key.id);
+    return {
+      actor: { type: 'api_key', id: key.id },
+      via: 'api_key',
+      organizationId: key.organizationId,
+      role: key.role,
+      userId: null,
+      sessionId: null,
+    };
+  }
+
+  async function fromSession(token: string): Promise<Principal> {
+    let claims;
+    try {
+      claims = await tokens.verify(token);
+    } catch (error) {
+      if (error instanceof InvalidAccessTokenError && error.reason === 'expired') {
+        throw new AppError('expired_token', 'The session has expired; refresh it (POST /api/v1/auth/refresh) or sign in again.');
+      }
+      throw new AppError('invalid_token', 'The session cookie is not valid; sign in again.');
+    }
+    const session = await cache.session(claims.sessionId);
+    if (!session || session.userId !== claims.userId || session.revoked || session.expiresAt <= Date.now()) {
+      throw new AppError('invalid_token', 'The session has ended; sign in again.');
+    }
+    const role = session.organizationId ? await cache.membershipRole(session.organizationId, session.userId) : null;
+    return {
+      actor: { type: 'user', id: session.userId },
+      via: 'session',
+      organizationId: role ? session.organizationId : null,
+      role,
+      userId: session.userId,
+      sessionId: claims.sessionId,
+    };
+  }
+
+  function checkCsrf(request: FastifyRequest, principal: Principal): void {
+    const origin = request.headers.origin;
+    const own = `${request.protocol}://${request.host}`;
+    if (typeof origin !== 'string' || (origin !== own && !trusted.has(origin))) {
+      throw new AppError('csrf_failed', 'Cookie-authenticated changes must come from the AIM origin (Origin header).');
+    }
+    const token = request.headers['x-csrf-token'];
+    if (typeof token !== 'string' || !safeEqual(token, csrfTokenFor(keyring, principal.sessionId!))) {
+      throw new AppError('csrf_failed', 'Send the session CSRF token (cookie aim_csrf) in the x-csrf-token header.');
+    }
+  }
+
+  /** Resolve the caller from the request's credentials; null when it presents none. */
+  async function authenticate(request: FastifyRequest): Promise<Principal | null> {
+    const header = request.headers.authorization;
+    if (header !== undefined) {
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      if (!match) throw new AppError('invalid_token', 'The Authorization header must be "Bearer <API key>".');
+      return fromApiKey(match[1]!);
+    }
+    const cookie = request.cookies[ACCESS_COOKIE];
+    return cookie ? fromSession(cookie) : null;
+  }
+
+  /** The route-level hook for a route's declared access. */
+  function gate(access: RouteAccess) {
+    return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+      const principal = await authenticate(request);
+      if (!principal) throw new AppError('unauthenticated', 'Sign in, or send an API key as "Authorization: Bearer aim_v1_…".');
+      request.principal = principal;
+      if (access.auth === 'user' && principal.via !== 'session') {
+        throw new AppError('forbidden', 'This action is for a signed-in person, not an API key.');
+      }
+      if (principal.via === 'session' && UNSAFE.has(request.method)) checkCsrf(request, principal);
+      if (access.auth === 'org') {
+        if (!principal.organizationId || !principal.role) {
+          throw new AppError('organization_required', 'Choose an organization first (POST /api/v1/me/organization).');
+        }
+        if (access.permission && !can(principal.role, access.permission)) {
+          throw new AppError('forbidden', `Your role (${principal.role}) does not allow ${access.permission}.`);
+        }
+      }
+    };
+  }
+
+  return { authenticate, gate };
+}
+
+export type Authenticator = ReturnType<typeof createAuthenticator>;
