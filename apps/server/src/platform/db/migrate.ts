@@ -82,6 +82,10 @@ async function ensureAppRole(client: pg.Client, role: string, password: string |
   if (row?.rolsuper || row?.rolbypassrls) {
     throw new MigrationError(`The role ${role} is a superuser or has BYPASSRLS; AIM refuses to run its requests through it.`);
   }
+  const member = await client.query<{ inherits: boolean }>(`select pg_has_role($1, current_user, 'USAGE') as inherits`, [role]);
+  if (member.rows[0]?.inherits) {
+    throw new MigrationError(`The role ${role} is a member of the owner role; it would bypass row-level security.`);
+  }
 }
 
 export async function migrate(options: MigrateOptions): Promise<{ applied: string[] }> {

@@ -122,6 +122,26 @@ forEachTarget('tenancy enforced by PostgreSQL', (target) => {
     }
   });
 
+  it('refuses a role that owns the tables through membership in the owner role', async () => {
+    const role = `aim_t_owner_member_${Math.random().toString(36).slice(2, 8)}`;
+    await owner.query(`create role ${role} login password 'member-of-owner-pw'`);
+    try {
+      const me = (await owner.query<{ u: string }>('select current_user as u')).rows[0]!.u;
+      await owner.query(`grant ${owner.escapeIdentifier(me)} to ${role}`);
+      const u = new URL(database.ownerUrl);
+      u.username = role;
+      u.password = 'member-of-owner-pw';
+      const sneaky = createDatabase({ connectionString: u.toString(), max: 1 });
+      try {
+        await assert.rejects(assertRestrictedRole(sneaky), /owns tables/);
+      } finally {
+        await sneaky.close();
+      }
+    } finally {
+      await owner.query(`drop role ${role}`);
+    }
+  });
+
   it('has row-level security and a tenant policy on every table with organization_id', async () => {
     const { rows } = await owner.query<{ table: string; rls: boolean; policies: string[] }>(
       `select c.relname as table, c.relrowsecurity as rls,
