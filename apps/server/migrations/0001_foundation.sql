@@ -60,7 +60,10 @@ ALTER TABLE audit_events ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON audit_events
   USING (organization_id = aim_current_org_id())
   WITH CHECK (organization_id = aim_current_org_id());
-GRANT SELECT, INSERT ON audit_events TO {{app_role}};
+-- Column-level INSERT: the app cannot choose occurred_at, which always comes from the database clock.
+GRANT SELECT ON audit_events TO {{app_role}};
+GRANT INSERT (id, organization_id, actor_type, actor_id, action, target_type, target_id, outcome,
+              request_id, client_ip, user_agent, details) ON audit_events TO {{app_role}};
 
 CREATE FUNCTION aim_refuse_audit_change() RETURNS trigger
   LANGUAGE plpgsql AS $$
@@ -99,16 +102,16 @@ BEGIN
     FOR i IN 0..months_ahead LOOP
       month_start := (date_trunc('month', now() AT TIME ZONE 'UTC') + make_interval(months => i))::date;
       partition_name := format('%s_y%sm%s', parent, to_char(month_start, 'YYYY'), to_char(month_start, 'MM'));
-      CONTINUE WHEN to_regclass(partition_name) IS NOT NULL;
+      CONTINUE WHEN to_regclass(format('public.%I', partition_name)) IS NOT NULL;
       EXECUTE format(
-        'CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)',
+        'CREATE TABLE public.%I PARTITION OF public.%I FOR VALUES FROM (%L) TO (%L)',
         partition_name, parent,
         month_start::timestamp AT TIME ZONE 'UTC',
         (month_start + interval '1 month')::timestamp AT TIME ZONE 'UTC');
-      EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', partition_name);
+      EXECUTE format('ALTER TABLE public.%I ENABLE ROW LEVEL SECURITY', partition_name);
       IF parent = 'audit_events' THEN
         EXECUTE format(
-          'CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION aim_refuse_audit_change()',
+          'CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON public.%I FOR EACH STATEMENT EXECUTE FUNCTION public.aim_refuse_audit_change()',
           partition_name);
       END IF;
       created := created + 1;

@@ -27,10 +27,11 @@ import { registerHttpTracing } from './platform/observability/http-tracing.js';
 import { LazyChildLogger } from './platform/observability/lazy-child-logger.js';
 import { registerRouteContract, type RouteRecord } from './platform/http/contract-guard.js';
 import { createAuthenticator } from './platform/auth/authenticate.js';
-import { registerErrorHandling } from './platform/http/error-handler.js';
+import { AppError } from './platform/http/app-error.js';
+import { clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from './platform/http/error-handler.js';
 import { registerRateLimits } from './platform/http/rate-limit.js';
 import { responseSerializerCompiler } from './platform/http/response-serializer.js';
-import { requestIdFrom } from './platform/http/request-id.js';
+import { requestIdGenerator } from './platform/http/request-id.js';
 import { securityHeaders } from './platform/http/security-headers.js';
 import { registerSystemRoutes } from './modules/system/system-routes.js';
 
@@ -71,19 +72,24 @@ export type AppInstance = FastifyInstance<
 /** The composition root: platform hooks in the order they run, then each module's routes. */
 export async function buildApp(platform: Platform): Promise<AppInstance> {
   const { config } = platform;
+  const headers = securityHeaders({ https: config.publicUrl?.startsWith('https://') ?? false });
+  let closing = false;
   const app = Fastify({
     loggerInstance: platform.logger as FastifyBaseLogger,
     // One log line per request, written by our onResponse hook, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     childLoggerFactory: (logger, bindings, options) =>
       new LazyChildLogger(logger as unknown as Logger, bindings, options) as unknown as FastifyBaseLogger,
-    genReqId: requestIdFrom,
+    genReqId: requestIdGenerator(config.trustProxy),
     requestIdHeader: false,
     bodyLimit: config.bodyLimitBytes,
     // Fastify accepts a hop count at run time, though its types omit it.
     trustProxy: config.trustProxy as boolean | string | string[],
-    return503OnClosing: true,
+    // Closing is answered by our own hook below, with the envelope.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
+    frameworkErrors: frameworkErrorHandler(headers),
+    clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -107,6 +113,7 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
   // otherwise hold shutdown open until their keep-alive timeout; close them as they go idle.
   let drain: NodeJS.Timeout | undefined;
   app.addHook('preClose', (done) => {
+    closing = true;
     drain = setInterval(() => app.server.closeIdleConnections(), 50);
     drain.unref();
     done();
@@ -116,10 +123,13 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
     done();
   });
 
-  const headers = securityHeaders({ https: config.publicUrl?.startsWith('https://') ?? false });
   app.addHook('onRequest', (request, reply, done) => {
     reply.headers(headers);
     reply.header('x-request-id', request.id);
+    if (closing) {
+      reply.header('connection', 'close');
+      return done(new AppError('service_unavailable', 'The server is shutting down; retry the request.'));
+    }
     done();
   });
 

@@ -1,8 +1,8 @@
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './platform/config/env.js';
-import { provisionDatabase } from './platform/db/provision.js';
+import { ConfigError, loadConfig, type Config } from './platform/config/env.js';
+import { provisionDatabase, type ProvisionedDatabase } from './platform/db/provision.js';
 import { createLoggers, redactUrl } from './platform/observability/logger.js';
-import { createPlatform } from './platform/platform.js';
+import { createPlatform, type RunningPlatform } from './platform/platform.js';
 
 /**
  * `npm start`: parse the configuration, bring up the database (embedded unless DATABASE_URL is
@@ -21,7 +21,30 @@ async function main(): Promise<void> {
   }
   const loggers = createLoggers(config.logLevel);
   const { logger } = loggers;
+
+  // Signals are watched from the first moment: a stop requested while the database is still being
+  // prepared is honoured as soon as that step ends, and nothing is left running.
+  let stopRequested: string | undefined;
+  let requestStop: (signal: string) => void = () => undefined;
+  const stopped = new Promise<string>((resolve) => (requestStop = resolve));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopRequested) {
+        logger.warn({ signal }, 'second signal: exiting now');
+        logger.flush();
+        process.exit(1);
+      }
+      stopRequested = signal;
+      logger.info({ signal }, 'stop requested');
+      requestStop(signal);
+    });
+  }
+
   const database = await provisionDatabase(config, logger);
+  if (stopRequested) {
+    await database.release();
+    return;
+  }
   let platform;
   let app;
   try {
@@ -35,6 +58,38 @@ async function main(): Promise<void> {
     throw error;
   }
 
+  printBanner(config, platform, database, app);
+  await stopped;
+
+  logger.info('shutting down: draining in-flight requests');
+  let timedOut = false;
+  const drainTimer = setTimeout(() => {
+    timedOut = true;
+    logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'requests still running at the shutdown timeout; closing their connections');
+    app.server.closeAllConnections();
+  }, config.shutdownTimeoutMs);
+  try {
+    await app.close();
+    clearTimeout(drainTimer);
+    await platform.close();
+    await database.release();
+    logger.info(timedOut ? 'stopped after cutting off requests' : 'stopped cleanly');
+    process.exitCode = timedOut ? 1 : 0;
+  } catch (error) {
+    logger.error({ err: error }, 'error during shutdown');
+    process.exitCode = 1;
+  } finally {
+    logger.flush();
+  }
+}
+
+function printBanner(
+  config: Config,
+  platform: RunningPlatform,
+  database: ProvisionedDatabase,
+  app: Awaited<ReturnType<typeof buildApp>>,
+): void {
+  const { logger } = platform;
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
@@ -63,34 +118,6 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
-
-  let shuttingDown = false;
-  const shutdown = async (signal: string) => {
-    if (shuttingDown) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    shuttingDown = true;
-    logger.info({ signal }, 'shutting down: draining in-flight requests');
-    const force = setTimeout(() => {
-      logger.error('shutdown took too long; exiting');
-      process.exit(1);
-    }, config.shutdownTimeoutMs + 30_000);
-    force.unref();
-    try {
-      await Promise.race([app.close(), new Promise((r) => setTimeout(r, config.shutdownTimeoutMs).unref())]);
-      await platform.close();
-      await database.release();
-      logger.info('stopped cleanly');
-      logger.flush();
-      process.exitCode = 0;
-    } catch (error) {
-      logger.error({ err: error }, 'error during shutdown');
-      process.exitCode = 1;
-    }
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
 main().catch((error: unknown) => {

@@ -6,7 +6,7 @@ import { assemblePlatform } from './platform/platform.js';
 
 /**
  * The OpenAPI document, produced from the route schemas without any running service (the
- * database pool is created but never used). `npm run openapi` writes it to docs/openapi.json,
+ * database pool is created but never used). `npm run docs` writes it to docs/openapi.json,
  * and a test fails when the committed copy is stale.
  */
 export async function generateOpenApiDocument(): Promise<Record<string, unknown>> {

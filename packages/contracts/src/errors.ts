@@ -32,11 +32,13 @@ export const ERROR_CODES = {
     description: 'The route or resource does not exist, or belongs to another organization.',
   },
   conflict: { status: 409, description: 'The request conflicts with the current state of the resource.' },
+  request_timeout: { status: 408, description: 'The request was not received completely in time.' },
   payload_too_large: { status: 413, description: 'The request body is larger than the server accepts.' },
   unsupported_media_type: {
     status: 415,
     description: 'The request body has a content type the route does not accept (send `application/json`).',
   },
+  headers_too_large: { status: 431, description: 'The request headers are larger than the server accepts.' },
   rate_limited: {
     status: 429,
     description: 'Too many requests; wait the number of seconds in the `Retry-After` header.',

@@ -10,6 +10,7 @@ import { createSigningKeys } from './auth/signing-keys.js';
 import type { Loggers } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createTracing } from './observability/tracing.js';
+import { startPartitionMaintenance } from './db/partition-maintenance.js';
 import { createMemoryStore } from './store/memory-store.js';
 import { createRedisStore } from './store/redis-store.js';
 import { VERSION } from './version.js';
@@ -53,6 +54,7 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
     // A retired key verifies until every access token it signed has expired, and a little more.
     retainMs: (config.sessions.accessTtlSeconds + 300) * 1000,
   });
+  const partitions = startPartitionMaintenance(db, logger);
   const apiKeyUsage = createApiKeyUsage(db, { onError: (err) => logger.warn({ err }, 'could not record API key usage') });
   return {
     config,
@@ -69,6 +71,7 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
     sessionTokens: createSessionTokens(sessionKeys, config.sessions.accessTtlSeconds),
     apiKeyUsage,
     async close() {
+      partitions.stop();
       await apiKeyUsage.close();
       await store.close();
       await db.close();

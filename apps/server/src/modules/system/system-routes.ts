@@ -7,13 +7,15 @@ import type { AppInstance, Platform } from '../../app.js';
  * They answer without credentials and carry no tenant data.
  */
 
-async function timed(check: () => Promise<void>): Promise<Readiness['checks']['database']> {
+/** Run one readiness check; the cause of a failure is logged, never shown to the caller. */
+async function timed(name: string, check: () => Promise<void>, log: Platform['logger']): Promise<Readiness['checks']['database']> {
   const started = performance.now();
   try {
     await check();
     return { status: 'ok', latencyMs: Math.round((performance.now() - started) * 100) / 100 };
   } catch (error) {
-    return { status: 'error', message: (error as Error).message || 'unreachable' };
+    log.warn({ err: error, check: name }, 'readiness check failed');
+    return { status: 'error', message: `${name} is unreachable` };
   }
 }
 
@@ -65,8 +67,8 @@ export function registerSystemRoutes(app: AppInstance, platform: Platform): void
     },
     async (_request, reply) => {
       const [database, store] = await Promise.all([
-        timed(withTimeout(() => platform.db.query('select 1'), 2000)),
-        timed(withTimeout(() => platform.store.ping(), 2000)),
+        timed('the database', withTimeout(() => platform.db.query('select 1'), 2000), platform.logger),
+        timed('the shared store', withTimeout(() => platform.store.ping(), 2000), platform.logger),
       ]);
       const ready = database.status === 'ok' && store.status === 'ok';
       return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks: { database, store } });

@@ -151,16 +151,29 @@ forEachTarget('audit write path', (target) => {
             where i.inhparent = 'audit_events'::regclass order by 1`,
         )
       ).rows.map((r) => r.name);
-    const expected = [0, 1, 2, 3].map((i) => {
-      const d = new Date();
-      const m = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + i, 1));
-      return `audit_events_y${m.getUTCFullYear()}m${String(m.getUTCMonth() + 1).padStart(2, '0')}`;
-    });
+    const { rows: months } = await owner.query<{ name: string }>(
+      `select format('audit_events_y%sm%s', to_char(m, 'YYYY'), to_char(m, 'MM')) as name
+         from generate_series(date_trunc('month', now() at time zone 'UTC'), date_trunc('month', now() at time zone 'UTC') + interval '3 months', interval '1 month') as m`,
+    );
+    const expected = months.map((r) => r.name);
     assert.deepEqual(await names(), expected);
     const created = await db.query<{ n: number }>('select aim_ensure_partitions(3) as n');
     assert.equal(created.rows[0]?.n, 0);
     await db.query('select aim_ensure_partitions(5)');
     assert.equal((await names()).length, 6);
+  });
+
+  it('takes the time from the database clock: the app role cannot backdate an event', async () => {
+    await assert.rejects(
+      db.transaction({ organizationId: org }, (tx) =>
+        tx.query(
+          `insert into audit_events (id, organization_id, occurred_at, actor_type, action, outcome)
+           values ($1, $2, now() - interval '1 day', 'system', 'x.y', 'success')`,
+          [newId('evt'), org],
+        ),
+      ),
+      /permission denied/,
+    );
   });
 
   it('does not cascade: no foreign key points into the audit log', async () => {

@@ -25,7 +25,6 @@ export interface AuditEventInput {
 
 export interface RecordedAuditEvent {
   id: string;
-  occurredAt: Date;
 }
 
 export class AuditWriteError extends Error {
@@ -36,7 +35,7 @@ export class AuditWriteError extends Error {
 }
 
 const ACTION = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
-const SECRET_KEY = /(pass(word|phrase)?|secret|token|private_?key|api_?key|credential|authorization|cookie)$/i;
+const SECRET_KEY = /pass(word|phrase)|secret|token|private_?key|api_?key|credential|authorization|cookie/i;
 
 function assertNoSecrets(value: unknown, path: string): void {
   if (Array.isArray(value)) {
@@ -59,16 +58,12 @@ export async function recordAuditEvent(tx: Tx, ctx: RequestContext, event: Audit
   const details = event.details ?? {};
   assertNoSecrets(details, 'details');
   const id = newId('evt');
-  // No RETURNING: a system-scope flow may append to an organization's log but not read it back,
-  // so the time is taken in a CTE and returned from there, in the same round trip.
-  const { rows } = await tx.query<{ occurred_at: Date }>(
-    `with t as (select clock_timestamp() as occurred_at),
-     inserted as (
-       insert into audit_events
-         (id, organization_id, occurred_at, actor_type, actor_id, action, target_type, target_id, outcome, request_id, client_ip, user_agent, details)
-       select $1, $2, t.occurred_at, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 from t
-     )
-     select occurred_at from t`,
+  // occurred_at comes from the database clock (the app role may not set it). No RETURNING: a
+  // system-scope flow may append to an organization's log but not read it back.
+  await tx.query(
+    `insert into audit_events
+       (id, organization_id, actor_type, actor_id, action, target_type, target_id, outcome, request_id, client_ip, user_agent, details)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
     [
       id,
       organizationId,
@@ -84,5 +79,5 @@ export async function recordAuditEvent(tx: Tx, ctx: RequestContext, event: Audit
       details,
     ],
   );
-  return { id, occurredAt: rows[0]!.occurred_at };
+  return { id };
 }

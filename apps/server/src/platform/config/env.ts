@@ -179,6 +179,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (e.DATABASE_URL && !e.AIM_LOOKUP_KEY) {
     problems.push('AIM_LOOKUP_KEY: required with DATABASE_URL (the key of the hashes used to look up personal data)');
   }
+  if (!SQL_IDENTIFIER.test(appRole)) {
+    problems.push('DATABASE_APP_URL: its user name must be a lower-case SQL identifier such as aim_app');
+  }
   if (e.DATABASE_APP_URL && !e.DATABASE_URL) {
     problems.push('DATABASE_APP_URL: only meaningful together with DATABASE_URL (the owner connection used for migrations)');
   }

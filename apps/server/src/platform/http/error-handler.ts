@@ -1,6 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES, type ErrorCode, type ErrorEnvelope } from '@aim/contracts';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import { AppError } from './app-error.js';
 
 /**
@@ -45,6 +47,42 @@ function classify(error: FastifyError, request: FastifyRequest): [ErrorCode, str
   if (mapped) return mapped(error, request);
   if (error instanceof SyntaxError && error.statusCode === 400) return ['invalid_json', 'The request body is not valid JSON.'];
   return undefined;
+}
+
+/**
+ * Errors raised before Fastify's request lifecycle starts (a URL that cannot be decoded) still
+ * answer with the envelope, the security headers and the request id.
+ */
+export function frameworkErrorHandler(headers: Record<string, string>) {
+  return (_error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    reply.headers(headers).header('x-request-id', request.id);
+    return reply.code(400).send(envelope('bad_request', 'The request URL is malformed (check its percent-encoding).', request.id));
+  };
+}
+
+/**
+ * Errors on the connection before a request exists (bad HTTP, headers too large, timeouts): answer
+ * with the envelope where the socket is still writable, then close it.
+ */
+export function clientErrorHandler(error: NodeJS.ErrnoException, socket: import('node:net').Socket): void {
+  if (!socket.writable || (error.code === 'ECONNRESET')) {
+    socket.destroy();
+    return;
+  }
+  const [code, message]: [ErrorCode, string] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? ['headers_too_large', 'The request headers are larger than the server accepts.']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? ['request_timeout', 'The request was not received completely in time.']
+        : ['bad_request', 'The request is not valid HTTP.'];
+  const requestId = randomUUID();
+  const body = JSON.stringify(envelope(code, message, requestId));
+  const status = ERROR_CODES[code].status;
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
+      `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+      `x-request-id: ${requestId}\r\nx-content-type-options: nosniff\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {

@@ -1,5 +1,6 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { z } from 'zod';
 import { ERROR_CODES } from '@aim/contracts';
 import { forEachTarget } from '../../testing/targets.js';
@@ -121,13 +122,55 @@ forEachTarget('HTTP edge', (target) => {
     assert.deepEqual(res.json(), { id: 'usr_1' });
   });
 
-  it('accepts a well-formed x-request-id and replaces a malformed one', async () => {
+  it('never lets a client choose its request id when no proxy is trusted', async () => {
     const given = await t.app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'trace-abc.123' } });
-    assert.equal(given.headers['x-request-id'], 'trace-abc.123');
-    const hostile = await t.app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'bad id\n{"level":"fatal"}' } });
-    assert.match(String(hostile.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+    assert.match(String(given.headers['x-request-id']), /^[0-9a-f-]{36}$/);
     const fresh = await t.app.inject({ method: 'GET', url: '/healthz' });
     assert.match(String(fresh.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+    assert.notEqual(fresh.headers['x-request-id'], given.headers['x-request-id']);
+  });
+
+  it("keeps a trusted proxy's well-formed x-request-id and replaces a malformed one", async () => {
+    const proxied = await createTestApp(target, { env: { TRUST_PROXY: 'true' } });
+    try {
+      const given = await proxied.app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'trace-abc.123' } });
+      assert.equal(given.headers['x-request-id'], 'trace-abc.123');
+      const hostile = await proxied.app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'bad id\n{"level":"fatal"}' } });
+      assert.match(String(hostile.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  it('answers malformed HTTP and oversized headers on the connection with the envelope', async () => {
+    const raw = await createTestApp(target);
+    try {
+      await raw.app.listen({ host: '127.0.0.1', port: 0 });
+      const address = raw.app.server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      const send = (payload: string) =>
+        new Promise<string>((resolve, reject) => {
+          const socket = connect(port, '127.0.0.1', () => socket.write(payload));
+          let data = '';
+          socket.on('data', (c) => (data += c.toString()));
+          socket.on('end', () => resolve(data));
+          socket.on('error', reject);
+        });
+      const big = await send(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+      assert.match(big, /^HTTP\/1\.1 431 /);
+      assert.equal(JSON.parse(big.split('\r\n\r\n')[1]!).error.code, 'headers_too_large');
+      const garbage = await send('NOT HTTP AT ALL\r\n\r\n');
+      assert.match(garbage, /^HTTP\/1\.1 400 /);
+      assert.equal(JSON.parse(garbage.split('\r\n\r\n')[1]!).error.code, 'bad_request');
+    } finally {
+      await raw.close();
+    }
+  });
+
+  it('answers a URL that cannot be decoded with the envelope and headers', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/%zz' });
+    expectError(res, 400, 'bad_request');
+    assert.equal(res.headers['x-content-type-options'], 'nosniff');
   });
 
   it('sends security headers on every response, errors included', async () => {

@@ -14,6 +14,21 @@ export interface RateLimitOptions {
   principalMax: number;
 }
 
+/**
+ * The unit a client is limited by: its IPv4 address, or the /64 network of an IPv6 address (one
+ * IPv6 host usually holds a whole /64, and could otherwise rotate through it).
+ */
+export function clientNetwork(ip: string): string {
+  if (!ip.includes(':')) return ip;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  const [head = '', tail = ''] = ip.toLowerCase().split('%')[0]!.split('::');
+  const left = head ? head.split(':') : [];
+  const right = ip.includes('::') && tail ? tail.split(':') : [];
+  const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
+
 /** Sets the RateLimit headers; returns the error to answer with when over the limit. */
 function check(reply: FastifyReply, limit: number, hit: WindowHit): AppError | undefined {
   const resetSeconds = Math.max(1, Math.ceil(hit.resetInMs / 1000));
@@ -42,7 +57,7 @@ export function registerRateLimits(app: FastifyInstance, options: RateLimitOptio
     );
   };
 
-  app.addHook('onRequest', (request, reply, done) => limit(request, reply, `rl:ip:${request.ip}`, ipMax, done));
+  app.addHook('onRequest', (request, reply, done) => limit(request, reply, `rl:ip:${clientNetwork(request.ip)}`, ipMax, done));
 
   app.addHook('preHandler', (request, reply, done) => {
     const principal = request.principal;

@@ -17,7 +17,7 @@ export function registerHttpTracing(app: FastifyInstance, tracing: Tracing): voi
     const parent = propagation.extract(context.active(), request.headers);
     const span = tracing.tracer.startSpan(
       `${request.method}`,
-      { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method, 'url.path': request.url.split('?')[0] } },
+      { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method } },
       parent,
     );
     request.span = span;
