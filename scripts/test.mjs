@@ -17,9 +17,10 @@ const root = new URL('..', import.meta.url).pathname;
 const { startEmbeddedPostgres } = await import(join(root, 'apps/server/dist/platform/db/embedded-postgres.js'));
 const { migrate } = await import(join(root, 'apps/server/dist/platform/db/migrate.js'));
 
-const APP_ROLE = 'aim_test_app';
-const APP_PASSWORD = `test-${randomBytes(12).toString('hex')}`;
+// Per run, so that concurrent runs against one PostgreSQL never share a role or a database.
 const runId = randomBytes(4).toString('hex');
+const APP_ROLE = `aim_test_app_${runId}`;
+const APP_PASSWORD = `test-${randomBytes(12).toString('hex')}`;
 const quiet = { info() {}, warn() {}, error: (...a) => console.error(...a), debug() {} };
 
 async function findTests(dir) {
@@ -52,16 +53,17 @@ async function prepareTarget(name, adminUrl, redisUrl) {
   const templateDatabase = `aim_tpl_${runId}`;
   await withAdmin(adminUrl, (c) => c.query(`create database ${templateDatabase}`));
   await migrate({ ownerUrl: databaseUrl(adminUrl, templateDatabase), appRole: APP_ROLE, appPassword: APP_PASSWORD });
-  return { name, adminUrl, templateDatabase, appRole: APP_ROLE, appPassword: APP_PASSWORD, redisUrl };
+  return { name, adminUrl, templateDatabase, databasePrefix: `aim_t_${runId}_`, appRole: APP_ROLE, appPassword: APP_PASSWORD, redisUrl };
 }
 
 async function dropLeftovers(target) {
   await withAdmin(target.adminUrl, async (c) => {
-    const { rows } = await c.query(
-      "select datname from pg_database where datname = $1 or datname like 'aim\\_t\\_%'",
-      [target.templateDatabase],
-    );
+    const { rows } = await c.query('select datname from pg_database where datname = $1 or starts_with(datname, $2)', [
+      target.templateDatabase,
+      target.databasePrefix,
+    ]);
     for (const { datname } of rows) await c.query(`drop database if exists "${datname}" with (force)`).catch(() => undefined);
+    await c.query(`drop role if exists ${APP_ROLE}`).catch(() => undefined);
   });
 }
 

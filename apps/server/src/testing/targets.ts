@@ -12,6 +12,8 @@ export interface TestTarget {
   adminUrl: string;
   /** A migrated database to clone for each suite. */
   templateDatabase: string;
+  /** Names of this run's databases start with it. */
+  databasePrefix: string;
   appRole: string;
   appPassword: string;
   redisUrl: string | undefined;

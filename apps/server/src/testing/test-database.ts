@@ -28,7 +28,7 @@ async function admin<T>(target: TestTarget, fn: (c: pg.Client) => Promise<T>): P
 }
 
 export async function createTestDatabase(target: TestTarget, options: { empty?: boolean } = {}): Promise<TestDatabase> {
-  const name = `aim_t_${randomBytes(6).toString('hex')}`;
+  const name = `${target.databasePrefix}${randomBytes(6).toString('hex')}`;
   await admin(target, async (c) => {
     const template = options.empty ? 'template0' : target.templateDatabase;
     // Cloning needs the template to be free of sessions; retry briefly if another suite is cloning it.

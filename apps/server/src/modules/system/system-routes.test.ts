@@ -90,7 +90,6 @@ forEachTarget('operations and contract', (target) => {
       assert.ok(operation, `${route.method} ${route.url} is in the document`);
       assert.ok(Object.keys(operation.responses ?? {}).length > 0, `${route.method} ${route.url} documents its responses`);
     }
-    assert.ok(doc.components.schemas.ErrorEnvelope ?? doc.components.schemas.ErrorEnvelopeInput ?? true);
   });
 
   it('serves the browsable API reference at /docs', async () => {
@@ -121,10 +120,14 @@ forEachTarget('operations and contract', (target) => {
   });
 
   it('drains in-flight requests on close', async () => {
+    let started: () => void = () => undefined;
+    const handlerStarted = new Promise<void>((resolve) => (started = resolve));
+    let finish: () => void = () => undefined;
     const slow = await createTestApp(target, {
       prepare(app) {
         app.get('/test/slow', { config: { access: { auth: 'public' } }, schema: { response: { 200: z.object({ done: z.boolean() }) } } }, async () => {
-          await new Promise((r) => setTimeout(r, 300));
+          started();
+          await new Promise<void>((resolve) => (finish = resolve));
           return { done: true };
         });
       },
@@ -133,8 +136,9 @@ forEachTarget('operations and contract', (target) => {
     const address = slow.app.server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     const inFlight = fetch(`http://127.0.0.1:${port}/test/slow`);
-    await new Promise((r) => setTimeout(r, 50));
+    await handlerStarted;
     const closing = slow.close();
+    finish();
     const res = await inFlight;
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), { done: true });

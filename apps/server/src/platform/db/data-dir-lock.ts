@@ -1,4 +1,4 @@
-import { open, readFile, unlink, mkdir } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -54,7 +54,19 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
         throw new DataDirInUseError(dataDir, pid);
       }
-      await unlink(path).catch(() => undefined); // stale: its owner is gone
+      // Stale: its owner is gone. Move it aside atomically; if what we moved is not the stale lock
+      // we read (another process took over in between), put it back. PostgreSQL's own lock on the
+      // cluster remains the last line of defence against two servers on one folder.
+      const aside = `${path}.stale-${process.pid}`;
+      const moved = await rename(path, aside).then(
+        () => true,
+        () => false,
+      );
+      if (moved) {
+        const movedPid = Number.parseInt(await readFile(aside, 'utf8').catch(() => ''), 10);
+        if (movedPid === pid || !Number.isInteger(movedPid)) await unlink(aside).catch(() => undefined);
+        else await rename(aside, path).catch(() => undefined);
+      }
     }
   }
   throw new Error(`Could not lock the data folder ${dataDir}.`);

@@ -11,6 +11,7 @@ export function createRedisStore(url: string, options: { prefix?: string } = {})
   redis.on('error', () => undefined); // surfaced through failed commands and /readyz, not as a crash
   let subscriber: Redis | undefined;
   const channels = new Map<string, Set<MessageHandler>>();
+  const subscribing = new Map<string, Promise<unknown>>();
 
   const subscriberConnection = () => {
     if (subscriber) return subscriber;
@@ -53,13 +54,16 @@ export function createRedisStore(url: string, options: { prefix?: string } = {})
       let handlers = channels.get(channel);
       if (!handlers) {
         channels.set(channel, (handlers = new Set()));
-        await sub.subscribe(prefix + channel);
+        subscribing.set(channel, sub.subscribe(prefix + channel));
       }
       handlers.add(handler);
+      // Every caller, not only the first, waits until Redis confirms the subscription.
+      await subscribing.get(channel);
       return async () => {
         handlers.delete(handler);
         if (handlers.size === 0 && channels.get(channel) === handlers) {
           channels.delete(channel);
+          subscribing.delete(channel);
           await sub.unsubscribe(prefix + channel);
         }
       };
