@@ -1,5 +1,10 @@
 import type { FastifyInstance, RouteOptions, onRequestAsyncHookHandler } from 'fastify';
+import { errorEnvelopeSchema } from '@aim/contracts';
 import type { Authenticator, RouteAccess } from '../auth/authenticate.js';
+
+/** Error answers every documented route can give, added to its schema unless it declares its own. */
+const COMMON_ERRORS = [400, 404, 429, 500, 503];
+const AUTHENTICATED_ERRORS = [401, 403];
 
 /**
  * The route contract, enforced as routes are registered:
@@ -37,6 +42,10 @@ export function registerRouteContract(app: FastifyInstance, authenticator: Authe
     const access = route.config?.access ?? (hidden ? { auth: 'public' as const } : undefined);
     if (!access) {
       throw new RouteContractError(`Route ${name} does not declare config.access (public, user, or org with a permission).`);
+    }
+    if (!hidden && schema?.response) {
+      const codes = access.auth === 'public' ? COMMON_ERRORS : [...COMMON_ERRORS, ...AUTHENTICATED_ERRORS];
+      for (const code of codes) schema.response[code] ??= errorEnvelopeSchema;
     }
     if (access.auth !== 'public') {
       const gate: onRequestAsyncHookHandler = authenticator.gate(access);
