@@ -65,6 +65,8 @@ CREATE TABLE api_keys (
   key_hash         bytea NOT NULL UNIQUE CHECK (length(key_hash) = 32),
   role             text NOT NULL CHECK (role IN ('admin', 'manager', 'member', 'viewer')),
   created_by       text REFERENCES users (id) ON DELETE SET NULL,
+  -- A key created with another key belongs to that key (no person behind it).
+  created_by_api_key text,
   expires_at       timestamptz,
   last_used_at     timestamptz,
   use_count        bigint NOT NULL DEFAULT 0,

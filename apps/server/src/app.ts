@@ -33,12 +33,20 @@ import { registerRateLimits } from './platform/http/rate-limit.js';
 import { responseSerializerCompiler } from './platform/http/response-serializer.js';
 import { requestIdGenerator } from './platform/http/request-id.js';
 import { securityHeaders } from './platform/http/security-headers.js';
+import { registerApiKeyRoutes } from './modules/api-keys/api-key-routes.js';
+import { registerMeRoutes } from './modules/me/me-routes.js';
+import { registerMemberRoutes } from './modules/members/member-routes.js';
+import { registerOrganizationRoutes } from './modules/organizations/organization-routes.js';
+import { createServices, type Services } from './modules/services.js';
+import { registerSetupRoutes } from './modules/setup/setup-routes.js';
 import { registerSystemRoutes } from './modules/system/system-routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** Every route registered, for contract checks. */
     routeTable: RouteRecord[];
+    /** The services behind the routes (tests drive sign-in flows through them). */
+    services: Services;
   }
 }
 
@@ -163,7 +171,21 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
         description: 'Identities, authorization, trust scores and a verifiable audit trail for AI agents and MCP servers.',
         license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       },
-      tags: [{ name: 'system', description: 'Health, readiness, metrics and service description' }],
+      tags: [
+        { name: 'system', description: 'Health, readiness, metrics and service description' },
+        { name: 'setup', description: 'First run' },
+        { name: 'auth', description: 'Session refresh and sign-out' },
+        { name: 'me', description: 'The signed-in person' },
+        { name: 'organizations', description: 'Organizations' },
+        { name: 'members', description: 'People in an organization and their roles' },
+        { name: 'api-keys', description: 'API keys for automation' },
+      ],
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'An API key: Authorization: Bearer aim_v1_…' },
+          session: { type: 'apiKey', in: 'cookie', name: 'aim_access', description: 'Session cookie (browser); changes need x-csrf-token' },
+        },
+      },
     },
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
@@ -177,6 +199,13 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
   );
 
   registerSystemRoutes(app, platform);
+  const services = createServices(platform);
+  registerSetupRoutes(app, services, platform);
+  registerMeRoutes(app, services, platform);
+  registerOrganizationRoutes(app, services);
+  registerMemberRoutes(app, services);
+  registerApiKeyRoutes(app, services);
+  app.decorate('services', services);
 
   return app;
 }

@@ -1,3 +1,4 @@
 export * from './errors.js';
 export * from './system.js';
 export * from './roles.js';
+export * from './people.js';

@@ -14,6 +14,10 @@ export const ID_PREFIXES = {
   apiKey: 'key',
   agent: 'agt',
   mcpServer: 'mcp',
+  session: 'ses',
+  invitation: 'inv',
+  passkey: 'pky',
+  identityProvider: 'idp',
 } as const;
 
 export type IdPrefix = (typeof ID_PREFIXES)[keyof typeof ID_PREFIXES];

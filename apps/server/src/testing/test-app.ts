@@ -30,6 +30,7 @@ export interface TestApp {
   database: TestDatabase;
   config: Config;
   logs: LogCapture;
+  redisPrefix: string;
   close(): Promise<void>;
 }
 
@@ -39,9 +40,15 @@ export interface TestApp {
  */
 export async function createTestApp(
   target: TestTarget,
-  options: { env?: Record<string, string>; prepare?: (app: AppInstance, platform: Platform) => void | Promise<void> } = {},
+  options: {
+    env?: Record<string, string>;
+    prepare?: (app: AppInstance, platform: Platform) => void | Promise<void>;
+    /** Another instance of the same deployment: same database, same Redis namespace, same keys. */
+    sameDeploymentAs?: TestApp;
+  } = {},
 ): Promise<TestApp> {
-  const database = await createTestDatabase(target);
+  const shared = options.sameDeploymentAs;
+  const database = shared ? { ...shared.database, drop: async () => undefined } : await createTestDatabase(target);
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
@@ -54,10 +61,11 @@ export async function createTestApp(
     ...options.env,
   });
   const logs = new LogCapture();
+  const redisPrefix = shared?.redisPrefix ?? `aim-test:${randomBytes(6).toString('hex')}:`;
   const platform = await createPlatform(config, createLoggers(config.logLevel, logs), {
     appUrl: database.appUrl,
     secrets: { encryptionKeys: config.secrets.encryptionKeys!, lookupKey: config.secrets.lookupKey! },
-    redisPrefix: `aim-test:${randomBytes(6).toString('hex')}:`,
+    redisPrefix,
   });
   const app = await buildApp(platform);
   await options.prepare?.(app, platform);
@@ -68,6 +76,7 @@ export async function createTestApp(
     database,
     config,
     logs,
+    redisPrefix,
     async close() {
       await app.close();
       await platform.close();

@@ -37,3 +37,8 @@ export function clearSessionCookies(reply: FastifyReply, secure: boolean): void 
   reply.clearCookie(REFRESH_COOKIE, { ...base, path: REFRESH_PATH });
   reply.clearCookie(CSRF_COOKIE, { ...base, path: '/' });
 }
+
+/** Set session cookies with the deployment's Secure setting (Secure when PUBLIC_URL is https). */
+export function setCookiesFor(reply: FastifyReply, cookies: SessionCookies, config: { publicUrl: string | undefined }): void {
+  setSessionCookies(reply, cookies, config.publicUrl?.startsWith('https://') ?? false);
+}

@@ -21,6 +21,12 @@ export interface Tx extends Queryable {
   readonly organizationId: string | null;
 }
 
+/** The organization of a tenant-scoped transaction; repositories filter every query by it. */
+export function orgOf(tx: Tx): string {
+  if (!tx.organizationId) throw new Error('This query needs a transaction scoped to an organization.');
+  return tx.organizationId;
+}
+
 export interface TenantScope {
   organizationId: string | null;
 }

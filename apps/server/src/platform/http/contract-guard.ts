@@ -26,6 +26,8 @@ export interface RouteRecord {
   url: string;
   hidden: boolean;
   access: RouteAccess;
+  /** The first example of the request body schema, if it has one (docs and tests use it). */
+  bodyExample: unknown;
 }
 
 export function registerRouteContract(app: FastifyInstance, authenticator: Authenticator): RouteRecord[] {
@@ -33,7 +35,9 @@ export function registerRouteContract(app: FastifyInstance, authenticator: Authe
   app.addHook('onRoute', (route: RouteOptions) => {
     const methods = ([] as string[]).concat(route.method).filter((m) => m !== 'HEAD' && m !== 'OPTIONS');
     if (methods.length === 0) return;
-    const schema = route.schema as { hide?: boolean; response?: Record<string, unknown> } | undefined;
+    const schema = route.schema as
+      | { hide?: boolean; response?: Record<string, unknown>; body?: { meta?: () => { examples?: unknown[] } | undefined } }
+      | undefined;
     const hidden = schema?.hide === true;
     const name = `${methods.join(',')} ${route.url}`;
     if (!hidden && (!schema?.response || Object.keys(schema.response).length === 0)) {
@@ -51,7 +55,8 @@ export function registerRouteContract(app: FastifyInstance, authenticator: Authe
       const gate: onRequestAsyncHookHandler = authenticator.gate(access);
       route.onRequest = [...([] as onRequestAsyncHookHandler[]).concat((route.onRequest as never) ?? []), gate];
     }
-    for (const method of methods) routes.push({ method, url: route.url, hidden, access });
+    const bodyExample = typeof schema?.body?.meta === 'function' ? schema.body.meta()?.examples?.[0] : undefined;
+    for (const method of methods) routes.push({ method, url: route.url, hidden, access, bodyExample });
   });
   return routes;
 }

@@ -1,0 +1,116 @@
+import { after, before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ROLES, type Role } from '@aim/contracts';
+import { newId } from '../../platform/ids.js';
+import { forEachTarget } from '../../testing/targets.js';
+import { createTestApp, type TestApp } from '../../testing/test-app.js';
+import { seedOrganization, startSession, type SeededOrganization } from '../../testing/people-fixtures.js';
+import { can } from './permissions.js';
+
+/**
+ * Every route in the route table × every role × cookie session and API key × own and other
+ * organization, compared with the permission table. Resource ids in paths are ids that do not
+ * exist in the caller's organization, or that exist only in the other one: both must answer 404
+ * to a caller who passes the permission check, and 403 to one who does not.
+ */
+const PARAM_PREFIX: Record<string, string> = { userId: 'usr', apiKeyId: 'key', sessionId: 'ses' };
+
+forEachTarget('route permissions', (target) => {
+  let t: TestApp;
+  let a: SeededOrganization;
+  let b: SeededOrganization;
+
+  before(async () => {
+    t = await createTestApp(target);
+    a = await seedOrganization(t, 'A');
+    b = await seedOrganization(t, 'B');
+  });
+  after(() => t?.close());
+
+  const fill = (url: string, ids: 'unknown' | 'other') =>
+    url.replace(/:([A-Za-z]+)/g, (_m, name: string) => {
+      const prefix = PARAM_PREFIX[name];
+      if (!prefix) throw new Error(`no fixture for path parameter :${name}; add one to the permission test`);
+      if (ids === 'unknown') return newId(prefix as never);
+      if (name === 'userId') return b.as.viewer.userId;
+      if (name === 'apiKeyId') return b.as.viewer.apiKeyId;
+      return b.as.viewer.sessionId;
+    });
+
+  const call = (method: string, url: string, headers: Record<string, string>, body: unknown = {}) =>
+    t.app.inject({
+      method: method as 'GET',
+      url,
+      headers: { ...headers, ...(method === 'GET' || method === 'DELETE' ? {} : { 'content-type': 'application/json' }) },
+      ...(method === 'GET' || method === 'DELETE' ? {} : { payload: JSON.stringify(body ?? {}) }),
+    });
+
+  it('covers routes of every kind', () => {
+    const kinds = new Set(t.app.routeTable.map((r) => r.access.auth));
+    assert.deepEqual([...kinds].sort(), ['org', 'public', 'user']);
+  });
+
+  it('answers 401 to every non-public route without credentials', async () => {
+    for (const route of t.app.routeTable.filter((r) => r.access.auth !== 'public')) {
+      const res = await call(route.method, fill(route.url, 'unknown'), {});
+      assert.equal(res.statusCode, 401, `${route.method} ${route.url}`);
+      assert.equal(res.json().error.code, 'unauthenticated');
+    }
+  });
+
+  it('answers every role, by session and by API key, as the permission table says', async () => {
+    let checked = 0;
+    for (const route of t.app.routeTable.filter((r) => r.access.auth !== 'public')) {
+      for (const role of ROLES as readonly Role[]) {
+        for (const via of ['session', 'apiKey'] as const) {
+          // A fresh session per call: some routes (sign-out) end the session they are called with.
+          const headers = via === 'session' ? (await startSession(t, a.as[role].userId, a.organizationId)).headers : a.as[role].apiKey;
+          const label = `${route.method} ${route.url} as ${role} by ${via}`;
+          const expectAllowed =
+            route.access.auth === 'user' ? via === 'session' : !route.access.permission || can(role, route.access.permission);
+          for (const ids of route.url.includes(':') ? (['unknown', 'other'] as const) : (['unknown'] as const)) {
+            const res = await call(route.method, fill(route.url, ids), headers, route.bodyExample);
+            if (!expectAllowed) {
+              assert.equal(res.statusCode, 403, `${label}: ${res.body}`);
+              assert.equal(res.json().error.code, 'forbidden', label);
+            } else {
+              assert.ok(![401, 403].includes(res.statusCode), `${label} (${ids} ids) answered ${res.statusCode}: ${res.body}`);
+              if (route.url.includes(':')) assert.equal(res.statusCode, 404, `${label} with ${ids} ids: ${res.body}`);
+            }
+            checked += 1;
+          }
+        }
+      }
+    }
+    assert.ok(checked > 50, `checked ${checked} combinations`);
+  });
+
+  it('refuses cookie-authenticated changes without the CSRF token or from another origin', async () => {
+    const { cookie, 'x-csrf-token': csrf } = a.as.admin.session as { cookie: string; 'x-csrf-token': string };
+    const patch = (headers: Record<string, string>) =>
+      t.app.inject({ method: 'PATCH', url: '/api/v1/organization', headers: { cookie, 'content-type': 'application/json', ...headers }, payload: '{}' });
+    assert.equal((await patch({ origin: 'http://localhost:80' })).json().error.code, 'csrf_failed');
+    assert.equal((await patch({ origin: 'https://evil.example', 'x-csrf-token': csrf })).json().error.code, 'csrf_failed');
+    assert.equal((await patch({ 'x-csrf-token': csrf })).json().error.code, 'csrf_failed');
+    assert.equal((await patch({ origin: 'http://localhost:80', 'x-csrf-token': a.as.manager.session['x-csrf-token']! })).json().error.code, 'csrf_failed');
+    assert.equal((await patch({ origin: 'http://localhost:80', 'x-csrf-token': csrf })).statusCode, 200);
+    // API keys are not cookies: no CSRF token needed.
+    const byKey = await t.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/organization',
+      headers: { ...a.as.admin.apiKey, 'content-type': 'application/json' },
+      payload: '{}',
+    });
+    assert.equal(byKey.statusCode, 200);
+  });
+
+  it('rejects malformed, unknown and tampered credentials with distinct codes', async () => {
+    const get = (headers: Record<string, string>) => t.app.inject({ method: 'GET', url: '/api/v1/organization', headers });
+    assert.equal((await get({ authorization: 'Basic abc' })).json().error.code, 'invalid_token');
+    assert.equal((await get({ authorization: 'Bearer not-a-key' })).json().error.code, 'invalid_token');
+    assert.equal((await get({ authorization: `Bearer aim_v1_${'A'.repeat(43)}` })).json().error.code, 'invalid_token');
+    const cookie = a.as.admin.session.cookie!;
+    const tampered = cookie.replace(/aim_access=([^.;]+)\.([^.;]+)\./, (_m, h: string, p: string) => `aim_access=${h}.${p}x.`);
+    assert.equal((await get({ cookie: tampered })).json().error.code, 'invalid_token');
+  });
+});

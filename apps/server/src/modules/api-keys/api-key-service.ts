@@ -1,0 +1,161 @@
+import { roleAtLeast, type Role } from '@aim/contracts';
+import type { AccessCache } from '../../platform/auth/access-cache.js';
+import { generateApiKey } from '../../platform/auth/api-key-format.js';
+import { recordAuditEvent } from '../../platform/audit/audit-log.js';
+import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
+import { AppError, notFound } from '../../platform/http/app-error.js';
+import type { RequestContext } from '../../platform/http/request-context.js';
+import { newId } from '../../platform/ids.js';
+import { authorize, can } from '../access/permissions.js';
+
+/**
+ * API keys: created for the caller's organization with a role no higher than the caller's,
+ * shown once, stored as SHA-256. Admins see and revoke every key of the organization; everyone
+ * else the keys they created.
+ */
+export interface ApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  role: Role;
+  createdBy: string | null;
+  createdAt: Date;
+  expiresAt: Date | null;
+  lastUsedAt: Date | null;
+  useCount: number;
+  revokedAt: Date | null;
+}
+
+interface Row {
+  id: string;
+  name: string;
+  prefix: string;
+  role: Role;
+  created_by: string | null;
+  created_by_api_key: string | null;
+  created_at: Date;
+  expires_at: Date | null;
+  last_used_at: Date | null;
+  use_count: string;
+  revoked_at: Date | null;
+  key_hash: Buffer;
+}
+
+const toKey = (r: Row): ApiKey => ({
+  id: r.id,
+  name: r.name,
+  prefix: r.prefix,
+  role: r.role,
+  createdBy: r.created_by,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  lastUsedAt: r.last_used_at,
+  useCount: Number(r.use_count),
+  revokedAt: r.revoked_at,
+});
+
+export const apiKeyJson = (k: ApiKey) => ({
+  id: k.id,
+  name: k.name,
+  prefix: k.prefix,
+  role: k.role,
+  createdBy: k.createdBy,
+  createdAt: k.createdAt.toISOString(),
+  expiresAt: k.expiresAt?.toISOString() ?? null,
+  lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
+  useCount: k.useCount,
+  revokedAt: k.revokedAt?.toISOString() ?? null,
+});
+
+/** Who a key belongs to: the person who created it, or the key it was created with. */
+export interface Owner {
+  userId: string | null;
+  apiKeyId: string | null;
+}
+
+/** Insert a key in the transaction's organization; returns it with the secret (shown once). */
+export async function insertApiKey(
+  tx: Tx,
+  input: { name: string; role: Role; createdBy: Owner; expiresAt: Date | null },
+): Promise<{ apiKey: ApiKey; key: string }> {
+  const generated = generateApiKey();
+  const { rows } = await tx.query<Row>(
+    `insert into api_keys (id, organization_id, name, prefix, key_hash, role, created_by, created_by_api_key, expires_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning *`,
+    [
+      newId('key'),
+      orgOf(tx),
+      input.name.trim(),
+      generated.prefix,
+      generated.hash,
+      input.role,
+      input.createdBy.userId,
+      input.createdBy.apiKeyId,
+      input.expiresAt,
+    ],
+  );
+  return { apiKey: toKey(rows[0]!), key: generated.key };
+}
+
+export function createApiKeyService(deps: { db: Database; cache: AccessCache }) {
+  const { db, cache } = deps;
+
+  const mineOnly = (ctx: RequestContext) => !can(ctx.role, 'api_key.manage_all');
+  const owner = (ctx: RequestContext): Owner =>
+    ctx.actor.type === 'api_key' ? { userId: null, apiKeyId: ctx.actor.id } : { userId: ctx.userId, apiKeyId: null };
+  const owns = (ctx: RequestContext, row: Row) => {
+    const o = owner(ctx);
+    return o.userId !== null ? row.created_by === o.userId : row.created_by_api_key === o.apiKeyId;
+  };
+
+  return {
+    async create(ctx: RequestContext, input: { name: string; role?: Role | undefined; expiresAt?: string | undefined }) {
+      authorize(ctx, 'api_key.create');
+      const role = input.role ?? ctx.role;
+      if (!roleAtLeast(ctx.role, role)) {
+        throw new AppError('forbidden', `An API key cannot have a stronger role (${role}) than yours (${ctx.role}).`);
+      }
+      const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null;
+      if (expiresAt && expiresAt <= new Date()) throw new AppError('validation_failed', 'expiresAt must be in the future.');
+      return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+        const created = await insertApiKey(tx, { name: input.name, role, createdBy: owner(ctx), expiresAt });
+        await recordAuditEvent(tx, ctx, {
+          action: 'api_key.create',
+          target: { type: 'api_key', id: created.apiKey.id },
+          details: { name: created.apiKey.name, role, expiresAt: expiresAt?.toISOString() ?? null },
+        });
+        return created;
+      });
+    },
+
+    async list(ctx: RequestContext): Promise<ApiKey[]> {
+      authorize(ctx, 'api_key.read');
+      return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+        const o = owner(ctx);
+        const { rows } = await tx.query<Row>(
+          `select * from api_keys
+            where organization_id = $1
+              and ($2::boolean is false or created_by = $3::text or created_by_api_key = $4::text)
+            order by created_at desc, id desc`,
+          [orgOf(tx), mineOnly(ctx), o.userId, o.apiKeyId],
+        );
+        return rows.map(toKey);
+      });
+    },
+
+    async revoke(ctx: RequestContext, apiKeyId: string): Promise<ApiKey> {
+      authorize(ctx, 'api_key.revoke');
+      const { key, hash } = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+        const { rows } = await tx.query<Row>('select * from api_keys where organization_id = $1 and id = $2 for update', [orgOf(tx), apiKeyId]);
+        const row = rows[0];
+        if (!row || (mineOnly(ctx) && !owns(ctx, row))) throw notFound('The API key');
+        if (row.revoked_at) return { key: toKey(row), hash: row.key_hash };
+        const updated = await tx.query<Row>('update api_keys set revoked_at = now() where id = $1 returning *', [apiKeyId]);
+        await recordAuditEvent(tx, ctx, { action: 'api_key.revoke', target: { type: 'api_key', id: apiKeyId } });
+        return { key: toKey(updated.rows[0]!), hash: row.key_hash };
+      });
+      await cache.forgetApiKey(hash.toString('hex'));
+      return key;
+    },
+  };
+}

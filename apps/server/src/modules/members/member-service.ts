@@ -1,0 +1,85 @@
+import type { Role } from '@aim/contracts';
+import type { AccessCache } from '../../platform/auth/access-cache.js';
+import { recordAuditEvent } from '../../platform/audit/audit-log.js';
+import type { Database, Tx } from '../../platform/db/database.js';
+import { AppError, notFound } from '../../platform/http/app-error.js';
+import type { RequestContext } from '../../platform/http/request-context.js';
+import { authorize } from '../access/permissions.js';
+import type { SessionService } from '../sessions/session-service.js';
+import type { User, UserRepository } from '../users/user-repository.js';
+import { membershipRepository as memberships } from './membership-repository.js';
+
+export interface Member {
+  user: User;
+  role: Role;
+  joinedAt: Date;
+}
+
+/**
+ * Members of the caller's organization. Changes keep at least one admin: the organization's
+ * memberships are locked while the rule is checked, so two admins cannot demote each other at once.
+ */
+export function createMemberService(deps: { db: Database; cache: AccessCache; users: UserRepository; sessions: SessionService }) {
+  const { db, cache, users, sessions } = deps;
+
+  async function lockedTarget(tx: Tx, userId: string) {
+    const all = await memberships.lockAll(tx);
+    const target = all.find((m) => m.user_id === userId);
+    if (!target) throw notFound('The member');
+    const admins = all.filter((m) => m.role === 'admin').length;
+    return { target, admins };
+  }
+
+  return {
+    async list(ctx: RequestContext): Promise<Member[]> {
+      authorize(ctx, 'member.read');
+      const rows = await db.transaction({ organizationId: ctx.organizationId }, (tx) => memberships.list(tx));
+      return rows.map((r) => ({ user: users.decrypt(r), role: r.role, joinedAt: r.joined_at }));
+    },
+
+    async updateRole(ctx: RequestContext, userId: string, role: Role): Promise<Member> {
+      authorize(ctx, 'member.update_role');
+      const member = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+        const { target, admins } = await lockedTarget(tx, userId);
+        if (target.role === 'admin' && role !== 'admin' && admins === 1) {
+          throw new AppError('conflict', 'An organization must keep at least one admin; make someone else admin first.');
+        }
+        if (target.role !== role) {
+          await memberships.setRole(tx, userId, role);
+          await recordAuditEvent(tx, ctx, {
+            action: 'member.update_role',
+            target: { type: 'user', id: userId },
+            details: { role: { from: target.role, to: role } },
+          });
+        }
+        const rows = await memberships.list(tx);
+        const row = rows.find((r) => r.id === userId)!;
+        return { user: users.decrypt(row), role: row.role, joinedAt: row.joined_at };
+      });
+      await cache.forgetMembership(ctx.organizationId, userId);
+      return member;
+    },
+
+    async remove(ctx: RequestContext, userId: string): Promise<void> {
+      authorize(ctx, 'member.remove');
+      await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+        const { target, admins } = await lockedTarget(tx, userId);
+        if (target.role === 'admin' && admins === 1) {
+          throw new AppError('conflict', 'An organization must keep at least one admin; it cannot remove its last one.');
+        }
+        await memberships.remove(tx, userId);
+        await recordAuditEvent(tx, ctx, { action: 'member.remove', target: { type: 'user', id: userId }, details: { role: target.role } });
+      });
+      await cache.forgetMembership(ctx.organizationId, userId);
+    },
+
+    /** End every session a member has open in this organization (not their sessions elsewhere). */
+    async revokeSessions(ctx: RequestContext, userId: string): Promise<number> {
+      authorize(ctx, 'member.revoke_sessions');
+      const isMember = await db.transaction({ organizationId: ctx.organizationId }, (tx) => memberships.role(tx, userId));
+      if (!isMember) throw notFound('The member');
+      const revoked = await sessions.revoke(ctx, userId, { organizationId: ctx.organizationId }, 'revoked_by_admin');
+      return revoked.length;
+    },
+  };
+}

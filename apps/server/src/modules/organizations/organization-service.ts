@@ -1,0 +1,55 @@
+import type { AccessCache } from '../../platform/auth/access-cache.js';
+import { recordAuditEvent } from '../../platform/audit/audit-log.js';
+import type { Database } from '../../platform/db/database.js';
+import { AppError, notFound } from '../../platform/http/app-error.js';
+import type { RequestContext } from '../../platform/http/request-context.js';
+import { newId } from '../../platform/ids.js';
+import { authorize } from '../access/permissions.js';
+import { membershipRepository as memberships } from '../members/membership-repository.js';
+import { organizationRepository as organizations, type Organization } from './organization-repository.js';
+
+export function createOrganizationService(deps: { db: Database; cache: AccessCache }) {
+  const { db, cache } = deps;
+  return {
+    /** A signed-in person creates an organization and becomes its first admin. */
+    async create(ctx: RequestContext, input: { name: string }): Promise<Organization> {
+      if (!ctx.userId) throw new AppError('forbidden', 'Only a signed-in person can create an organization.');
+      const id = newId('org');
+      const organization = await db.transaction({ organizationId: id }, async (tx) => {
+        const org = await organizations.insert(tx, input.name);
+        await memberships.add(tx, ctx.userId!, 'admin');
+        await recordAuditEvent(tx, { ...ctx, organizationId: id }, {
+          action: 'organization.create',
+          target: { type: 'organization', id },
+          details: { name: org.name },
+        });
+        return org;
+      });
+      await cache.forgetMembership(id, ctx.userId);
+      return organization;
+    },
+
+    async current(ctx: RequestContext): Promise<Organization> {
+      authorize(ctx, 'organization.read');
+      const org = await db.transaction({ organizationId: ctx.organizationId }, (tx) => organizations.current(tx));
+      if (!org) throw notFound('The organization');
+      return org;
+    },
+
+    async update(ctx: RequestContext, input: { name?: string | undefined }): Promise<Organization> {
+      authorize(ctx, 'organization.update');
+      return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+        const before = await organizations.current(tx);
+        if (!before) throw notFound('The organization');
+        if (input.name === undefined || input.name.trim() === before.name) return before;
+        const after = (await organizations.rename(tx, input.name))!;
+        await recordAuditEvent(tx, ctx, {
+          action: 'organization.update',
+          target: { type: 'organization', id: after.id },
+          details: { name: { from: before.name, to: after.name } },
+        });
+        return after;
+      });
+    },
+  };
+}

@@ -1,0 +1,30 @@
+import type { Platform } from '../app.js';
+import { createApiKeyService } from './api-keys/api-key-service.js';
+import { createMemberService } from './members/member-service.js';
+import { createOrganizationService } from './organizations/organization-service.js';
+import { createSessionService } from './sessions/session-service.js';
+import { createSetupService } from './setup/setup-service.js';
+import { createUserRepository } from './users/user-repository.js';
+
+/** Every service, built once from the platform; route modules receive what they need from here. */
+export function createServices(platform: Platform) {
+  const { db, keyring, accessCache: cache, store, config } = platform;
+  const users = createUserRepository(keyring);
+  const sessions = createSessionService({
+    db,
+    keyring,
+    cache,
+    tokens: platform.sessionTokens,
+    refreshTtlSeconds: config.sessions.refreshTtlSeconds,
+  });
+  return {
+    users,
+    sessions,
+    organizations: createOrganizationService({ db, cache }),
+    members: createMemberService({ db, cache, users, sessions }),
+    apiKeys: createApiKeyService({ db, cache }),
+    setup: createSetupService({ db, store, users, sessions, bootstrapToken: config.secrets.bootstrapToken }),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

@@ -1,0 +1,66 @@
+import type { Keyring } from '../../platform/crypto/keyring.js';
+import { normalizeEmail } from '../../platform/crypto/keyring.js';
+import type { Tx } from '../../platform/db/database.js';
+
+/**
+ * People. Email and name are stored encrypted (bound to the user id); the email's keyed hash is
+ * what lookups use. Visible in the system scope, or in an organization's scope to its members.
+ */
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  status: 'active' | 'disabled';
+  createdAt: Date;
+}
+
+export interface UserRow {
+  id: string;
+  email_encrypted: string;
+  name_encrypted: string;
+  status: 'active' | 'disabled';
+  created_at: Date;
+}
+
+const emailAad = (id: string) => `users.email:${id}`;
+const nameAad = (id: string) => `users.name:${id}`;
+
+export function emailHash(keyring: Keyring, email: string): Buffer {
+  return keyring.lookupHash(`email:${normalizeEmail(email)}`);
+}
+
+function toUser(keyring: Keyring, row: UserRow): User {
+  return {
+    id: row.id,
+    email: keyring.decrypt(row.email_encrypted, emailAad(row.id)),
+    name: keyring.decrypt(row.name_encrypted, nameAad(row.id)),
+    status: row.status,
+    createdAt: row.created_at,
+  };
+}
+
+export function createUserRepository(keyring: Keyring) {
+  return {
+    /** Insert without RETURNING: in an organization's scope a new user is not yet readable. */
+    async insert(tx: Tx, user: { id: string; email: string; name: string }): Promise<void> {
+      await tx.query('insert into users (id, email_hash, email_encrypted, name_encrypted) values ($1, $2, $3, $4)', [
+        user.id,
+        emailHash(keyring, user.email),
+        keyring.encrypt(normalizeEmail(user.email), emailAad(user.id)),
+        keyring.encrypt(user.name.trim(), nameAad(user.id)),
+      ]);
+    },
+    async findIdByEmail(tx: Tx, email: string): Promise<string | null> {
+      const { rows } = await tx.query<{ id: string }>('select id from users where email_hash = $1', [emailHash(keyring, email)]);
+      return rows[0]?.id ?? null;
+    },
+    async get(tx: Tx, id: string): Promise<User | null> {
+      const { rows } = await tx.query<UserRow>('select id, email_encrypted, name_encrypted, status, created_at from users where id = $1', [id]);
+      return rows[0] ? toUser(keyring, rows[0]) : null;
+    },
+    decrypt: (row: UserRow) => toUser(keyring, row),
+  };
+}
+
+export type UserRepository = ReturnType<typeof createUserRepository>;
+

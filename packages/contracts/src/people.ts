@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import { roleSchema } from './roles.js';
+
+/** Organizations, people, memberships, API keys, sessions and first-run setup. */
+
+const id = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[0-9a-z]{26}$`), { message: `must be a ${prefix}_… id` });
+export const organizationIdSchema = id('org');
+export const userIdSchema = id('usr');
+export const apiKeyIdSchema = id('key');
+export const sessionIdSchema = id('ses');
+const timestamp = z.string().describe('RFC 3339 timestamp');
+
+const name = z.string().trim().min(1, { message: 'must not be empty' }).max(200);
+const email = z.email({ message: 'must be an email address' }).max(320);
+
+export const organizationSchema = z
+  .object({ id: organizationIdSchema, name: z.string(), createdAt: timestamp })
+  .meta({ id: 'Organization' });
+
+export const createOrganizationSchema = z
+  .object({ name: name.describe('Display name of the organization') })
+  .meta({ id: 'CreateOrganization', examples: [{ name: 'Acme Robotics' }] });
+
+export const updateOrganizationSchema = z
+  .object({ name: name.optional() })
+  .meta({ id: 'UpdateOrganization', examples: [{ name: 'Acme Robotics EU' }] });
+
+export const userSchema = z
+  .object({ id: userIdSchema, email: z.string(), name: z.string(), createdAt: timestamp })
+  .meta({ id: 'User' });
+
+export const membershipSchema = z
+  .object({ organization: organizationSchema.pick({ id: true, name: true }), role: roleSchema })
+  .meta({ id: 'Membership' });
+
+export const meSchema = z
+  .object({
+    user: userSchema,
+    organization: organizationSchema.pick({ id: true, name: true }).nullable().describe('The organization this session acts for'),
+    role: roleSchema.nullable(),
+    memberships: z.array(membershipSchema),
+    sessionId: sessionIdSchema,
+    csrfToken: z.string().describe('Send it in the x-csrf-token header of every POST, PUT, PATCH and DELETE made with the session cookie'),
+  })
+  .meta({ id: 'Me' });
+
+export const switchOrganizationSchema = z
+  .object({ organizationId: organizationIdSchema })
+  .meta({ id: 'SwitchOrganization', examples: [{ organizationId: 'org_01j0000000000000000000000a' }] });
+
+export const memberSchema = z
+  .object({ user: userSchema, role: roleSchema, joinedAt: timestamp })
+  .meta({ id: 'Member' });
+export const memberListSchema = z.object({ members: z.array(memberSchema) }).meta({ id: 'MemberList' });
+export const updateMemberSchema = z.object({ role: roleSchema }).meta({ id: 'UpdateMember', examples: [{ role: 'manager' }] });
+export const memberParamsSchema = z.object({ userId: userIdSchema });
+
+export const apiKeySchema = z
+  .object({
+    id: apiKeyIdSchema,
+    name: z.string(),
+    prefix: z.string().describe('The first characters of the key, to tell keys apart'),
+    role: roleSchema,
+    createdBy: userIdSchema.nullable(),
+    createdAt: timestamp,
+    expiresAt: timestamp.nullable(),
+    lastUsedAt: timestamp.nullable(),
+    useCount: z.number().int().nonnegative(),
+    revokedAt: timestamp.nullable(),
+  })
+  .meta({ id: 'ApiKey' });
+export const createdApiKeySchema = z
+  .object({ apiKey: apiKeySchema, key: z.string().describe('The key itself. Shown once: store it now.') })
+  .meta({ id: 'CreatedApiKey' });
+export const apiKeyListSchema = z.object({ apiKeys: z.array(apiKeySchema) }).meta({ id: 'ApiKeyList' });
+export const createApiKeySchema = z
+  .object({
+    name: z.string().trim().min(1).max(100),
+    role: roleSchema.optional().describe('At most your own role; defaults to it'),
+    expiresAt: z.iso.datetime({ offset: true }).optional().describe('When the key stops working'),
+  })
+  .meta({ id: 'CreateApiKey', examples: [{ name: 'CI deploys' }] });
+export const apiKeyParamsSchema = z.object({ apiKeyId: apiKeyIdSchema });
+
+export const sessionSchema = z
+  .object({
+    id: sessionIdSchema,
+    current: z.boolean(),
+    authMethod: z.enum(['oidc', 'passkey', 'setup']),
+    userAgent: z.string().nullable(),
+    createdAt: timestamp,
+    lastSeenAt: timestamp,
+    expiresAt: timestamp,
+  })
+  .meta({ id: 'Session' });
+export const sessionListSchema = z.object({ sessions: z.array(sessionSchema) }).meta({ id: 'SessionList' });
+export const sessionParamsSchema = z.object({ sessionId: sessionIdSchema });
+export const revokedCountSchema = z.object({ revoked: z.number().int().nonnegative() }).meta({ id: 'RevokedCount' });
+
+export const setupSchema = z
+  .object({
+    token: z.string().min(16).describe('AIM_BOOTSTRAP_TOKEN, or the token of the one-time setup link printed at first start'),
+    organization: createOrganizationSchema,
+    admin: z.object({ email, name }),
+  })
+  .meta({
+    id: 'Setup',
+    examples: [{ token: '<token>', organization: { name: 'Acme Robotics' }, admin: { email: 'ada@acme.example', name: 'Ada Lovelace' } }],
+  });
+export const setupResultSchema = z
+  .object({
+    organization: organizationSchema,
+    user: userSchema,
+    apiKey: createdApiKeySchema.nullable().describe('An admin API key, shown once (bootstrap token only)'),
+  })
+  .meta({ id: 'SetupResult' });
+
+export const okSchema = z.object({ ok: z.literal(true) }).meta({ id: 'Ok' });
