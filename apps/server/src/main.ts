@@ -59,6 +59,7 @@ async function main(): Promise<void> {
   }
 
   printBanner(config, platform, database, app);
+  await printFirstRun(config, app);
   await stopped;
 
   logger.info('shutting down: draining in-flight requests');
@@ -81,6 +82,25 @@ async function main(): Promise<void> {
   } finally {
     logger.flush();
   }
+}
+
+/** While no organization exists, print the one-time setup link (valid 30 minutes, usable once). */
+async function printFirstRun(config: Config, app: Awaited<ReturnType<typeof buildApp>>): Promise<void> {
+  const token = await app.services.setup.issueLinkToken();
+  if (!token) return;
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const base = config.publicUrl ?? `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
+  process.stdout.write(
+    [
+      '  First run: no organization exists yet. Create the first one and its admin within 30 minutes:',
+      `    curl -X POST ${base}/api/v1/setup -H 'content-type: application/json' \\`,
+      `      -d '{"token":"${token}","organization":{"name":"My organization"},"admin":{"email":"you@example.com","name":"Your Name"}}'`,
+      '  (the token works once; restart AIM for a new one, or set AIM_BOOTSTRAP_TOKEN for automated installs)',
+      '',
+      '',
+    ].join('\n'),
+  );
 }
 
 function printBanner(

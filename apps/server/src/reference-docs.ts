@@ -1,4 +1,5 @@
-import { ERROR_CODES } from '@aim/contracts';
+import { ERROR_CODES, PERMISSIONS, ROLES } from '@aim/contracts';
+import { PERMISSION_TABLE } from './modules/access/permissions.js';
 
 /** Reference documents generated from code: `npm run docs` writes them, tests compare them. */
 export const ERRORS_DOC_PATH = new URL('../../../docs/errors.md', import.meta.url);
@@ -23,6 +24,32 @@ Generated from \`packages/contracts/src/errors.ts\` by \`npm run docs\`; a test 
 
 | code | HTTP status | meaning |
 | --- | --- | --- |
+${rows.join('\n')}
+`;
+}
+
+export const PERMISSIONS_DOC_PATH = new URL('../../../docs/permissions.md', import.meta.url);
+
+export function permissionsMarkdown(): string {
+  const header = `| permission | ${ROLES.join(' | ')} |\n| --- | ${ROLES.map(() => ':---:').join(' | ')} |`;
+  const rows = PERMISSIONS.map((p) => `| \`${p}\` | ${ROLES.map((r) => (PERMISSION_TABLE[r].has(p) ? '✓' : '')).join(' | ')} |`);
+  return `# Roles and permissions
+
+Every person in an organization has one role; every API key has one role (at most its creator's).
+
+- **admin** — everything, including people, roles, API keys of others, identity providers and domains.
+- **manager** — manages agents, MCP servers, capabilities, approvals and alerts (as those features land), reads people and the audit log.
+- **member** — creates and manages what they own (their API keys; later, their agents) and reads the rest.
+- **viewer** — reads.
+
+Each route declares the permission it needs (\`config.access\` in its route file); the route's gate
+checks it before anything else, and the service checks it again as its first statement. A resource of
+another organization answers 404, never 403.
+
+Generated from \`apps/server/src/modules/access/permissions.ts\` by \`npm run docs\`; a test keeps the two equal,
+and another calls every route as every role and compares the answers with this table.
+
+${header}
 ${rows.join('\n')}
 `;
 }
