@@ -18,6 +18,7 @@ import type { ApiKeyUsage } from './platform/auth/api-key-usage.js';
 import type { SessionTokens } from './platform/auth/session-tokens.js';
 import type { SigningKeys } from './platform/auth/signing-keys.js';
 import type { Keyring } from './platform/crypto/keyring.js';
+import type { Mailer } from './platform/mail/mailer.js';
 import type { Database } from './platform/db/database.js';
 import type { SharedStore } from './platform/store/shared-store.js';
 import type { Metrics } from './platform/observability/metrics.js';
@@ -34,6 +35,7 @@ import { responseSerializerCompiler } from './platform/http/response-serializer.
 import { requestIdGenerator } from './platform/http/request-id.js';
 import { securityHeaders } from './platform/http/security-headers.js';
 import { registerApiKeyRoutes } from './modules/api-keys/api-key-routes.js';
+import { registerInvitationRoutes } from './modules/invitations/invitation-routes.js';
 import { registerMeRoutes } from './modules/me/me-routes.js';
 import { registerMemberRoutes } from './modules/members/member-routes.js';
 import { registerOrganizationRoutes } from './modules/organizations/organization-routes.js';
@@ -63,6 +65,7 @@ export interface Platform {
   store: SharedStore;
   metrics: Metrics | undefined;
   tracing: Tracing | undefined;
+  mailer: Mailer;
   accessCache: AccessCache;
   sessionKeys: SigningKeys;
   sessionTokens: SessionTokens;
@@ -205,6 +208,7 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
   registerOrganizationRoutes(app, services);
   registerMemberRoutes(app, services);
   registerApiKeyRoutes(app, services);
+  registerInvitationRoutes(app, services);
   app.decorate('services', services);
 
   return app;

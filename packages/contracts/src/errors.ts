@@ -12,6 +12,10 @@ export const ERROR_CODES = {
   },
   invalid_json: { status: 400, description: 'The request body is not valid JSON.' },
   bad_request: { status: 400, description: 'The request is malformed in a way not covered by a more specific code.' },
+  invalid_invitation: {
+    status: 400,
+    description: 'The invitation token is unknown, already used, revoked or expired; ask for a new invitation.',
+  },
   unauthenticated: { status: 401, description: 'No valid credentials were presented.' },
   invalid_token: {
     status: 401,

@@ -116,3 +116,28 @@ export const setupResultSchema = z
   .meta({ id: 'SetupResult' });
 
 export const okSchema = z.object({ ok: z.literal(true) }).meta({ id: 'Ok' });
+
+export const invitationIdSchema = id('inv');
+export const invitationSchema = z
+  .object({
+    id: invitationIdSchema,
+    email: z.string(),
+    role: roleSchema,
+    invitedBy: userIdSchema.nullable(),
+    createdAt: timestamp,
+    expiresAt: timestamp,
+    acceptedAt: timestamp.nullable(),
+    revokedAt: timestamp.nullable(),
+  })
+  .meta({ id: 'Invitation' });
+export const invitationListSchema = z.object({ invitations: z.array(invitationSchema) }).meta({ id: 'InvitationList' });
+export const createInvitationSchema = z
+  .object({ email, role: roleSchema })
+  .meta({ id: 'CreateInvitation', examples: [{ email: 'grace@acme.example', role: 'member' }] });
+export const invitationParamsSchema = z.object({ invitationId: invitationIdSchema });
+export const acceptInvitationSchema = z
+  .object({ token: z.string().min(16).max(200) })
+  .meta({ id: 'AcceptInvitation', examples: [{ token: '<token from the invitation link>' }] });
+export const acceptedInvitationSchema = z
+  .object({ organization: organizationSchema.pick({ id: true, name: true }), role: roleSchema })
+  .meta({ id: 'AcceptedInvitation' });

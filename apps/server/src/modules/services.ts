@@ -1,5 +1,6 @@
 import type { Platform } from '../app.js';
 import { createApiKeyService } from './api-keys/api-key-service.js';
+import { createInvitationService } from './invitations/invitation-service.js';
 import { createMemberService } from './members/member-service.js';
 import { createOrganizationService } from './organizations/organization-service.js';
 import { createSessionService } from './sessions/session-service.js';
@@ -23,6 +24,15 @@ export function createServices(platform: Platform) {
     organizations: createOrganizationService({ db, cache }),
     members: createMemberService({ db, cache, users, sessions }),
     apiKeys: createApiKeyService({ db, cache }),
+    invitations: createInvitationService({
+      db,
+      keyring,
+      cache,
+      mailer: platform.mailer,
+      users,
+      ttlHours: config.invitationTtlHours,
+      publicBaseUrl: () => config.publicUrl ?? `http://localhost:${config.port}`,
+    }),
     setup: createSetupService({ db, store, users, sessions, bootstrapToken: config.secrets.bootstrapToken }),
   };
 }

@@ -11,6 +11,7 @@ import type { Loggers } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createTracing } from './observability/tracing.js';
 import { startPartitionMaintenance } from './db/partition-maintenance.js';
+import { createMailer, type Mailer } from './mail/mailer.js';
 import { createMemoryStore } from './store/memory-store.js';
 import { createRedisStore } from './store/redis-store.js';
 import { VERSION } from './version.js';
@@ -19,6 +20,8 @@ export interface PlatformConnections {
   appUrl: string;
   secrets: { encryptionKeys: string; lookupKey: string };
   redisPrefix?: string;
+  /** Replaces the configured mailer (tests use an outbox). */
+  mailer?: Mailer;
 }
 
 export type RunningPlatform = Platform & { close(): Promise<void> };
@@ -66,6 +69,7 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
     store,
     metrics,
     tracing,
+    mailer: connections.mailer ?? createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, logger }),
     accessCache: createAccessCache(db, store),
     sessionKeys,
     sessionTokens: createSessionTokens(sessionKeys, config.sessions.accessTtlSeconds),

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { buildApp, type AppInstance, type Platform } from '../app.js';
 import { loadConfig, type Config } from '../platform/config/env.js';
+import { createOutbox } from '../platform/mail/mailer.js';
 import { createLoggers } from '../platform/observability/logger.js';
 import { createPlatform } from '../platform/platform.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
@@ -31,6 +32,7 @@ export interface TestApp {
   config: Config;
   logs: LogCapture;
   redisPrefix: string;
+  outbox: ReturnType<typeof createOutbox>;
   close(): Promise<void>;
 }
 
@@ -61,11 +63,13 @@ export async function createTestApp(
     ...options.env,
   });
   const logs = new LogCapture();
+  const outbox = createOutbox();
   const redisPrefix = shared?.redisPrefix ?? `aim-test:${randomBytes(6).toString('hex')}:`;
   const platform = await createPlatform(config, createLoggers(config.logLevel, logs), {
     appUrl: database.appUrl,
     secrets: { encryptionKeys: config.secrets.encryptionKeys!, lookupKey: config.secrets.lookupKey! },
     redisPrefix,
+    mailer: outbox,
   });
   const app = await buildApp(platform);
   await options.prepare?.(app, platform);
@@ -77,6 +81,7 @@ export async function createTestApp(
     config,
     logs,
     redisPrefix,
+    outbox,
     async close() {
       await app.close();
       await platform.close();

@@ -13,17 +13,25 @@ import { can } from './permissions.js';
  * exist in the caller's organization, or that exist only in the other one: both must answer 404
  * to a caller who passes the permission check, and 403 to one who does not.
  */
-const PARAM_PREFIX: Record<string, string> = { userId: 'usr', apiKeyId: 'key', sessionId: 'ses' };
+const PARAM_PREFIX: Record<string, string> = { userId: 'usr', apiKeyId: 'key', sessionId: 'ses', invitationId: 'inv' };
 
 forEachTarget('route permissions', (target) => {
   let t: TestApp;
   let a: SeededOrganization;
   let b: SeededOrganization;
+  let bInvitation: string;
 
   before(async () => {
     t = await createTestApp(target);
     a = await seedOrganization(t, 'A');
     b = await seedOrganization(t, 'B');
+    const invited = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/invitations',
+      headers: { ...b.as.admin.apiKey, 'content-type': 'application/json' },
+      payload: { email: 'pending@b.example', role: 'viewer' },
+    });
+    bInvitation = invited.json().id;
   });
   after(() => t?.close());
 
@@ -34,6 +42,7 @@ forEachTarget('route permissions', (target) => {
       if (ids === 'unknown') return newId(prefix as never);
       if (name === 'userId') return b.as.viewer.userId;
       if (name === 'apiKeyId') return b.as.viewer.apiKeyId;
+      if (name === 'invitationId') return bInvitation;
       return b.as.viewer.sessionId;
     });
 

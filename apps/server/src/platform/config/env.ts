@@ -103,6 +103,13 @@ export const envSchema = z.object({
   AIM_LOOKUP_KEY: z.string().regex(/^[A-Za-z0-9_-]{43}$/, { message: 'must be 32 random bytes in base64url' }).optional(),
   AIM_BOOTSTRAP_TOKEN: z.string().min(32, { message: 'must be at least 32 characters' }).optional(),
 
+  SMTP_URL: z
+    .url({ message: 'must be an SMTP URL such as smtps://user:password@smtp.example.com:465' })
+    .refine((v) => /^smtps?:\/\//.test(v), { message: 'must start with smtp:// or smtps://' })
+    .optional(),
+  MAIL_FROM: z.string().min(3).default('AIM <aim@localhost>'),
+  INVITATION_TTL_HOURS: int(168, 1, 30 * 24),
+
   SESSION_ACCESS_TTL_SECONDS: int(86_400, 60, 7 * 86_400),
   SESSION_REFRESH_TTL_SECONDS: int(7 * 86_400, 300, 90 * 86_400),
   SESSION_KEY_ROTATION_DAYS: int(30, 1, 365),
@@ -153,6 +160,8 @@ export interface Config {
     bootstrapToken: string | undefined;
   };
   sessions: { accessTtlSeconds: number; refreshTtlSeconds: number; keyRotationDays: number };
+  mail: { smtpUrl: string | undefined; from: string };
+  invitationTtlHours: number;
   rateLimit: { windowMs: number; ipMax: number; principalMax: number };
   metricsEnabled: boolean;
   tracing: { endpoint: string | undefined; serviceName: string };
@@ -208,6 +217,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     redisUrl: e.REDIS_URL,
     secrets: { encryptionKeys: e.AIM_ENCRYPTION_KEYS, lookupKey: e.AIM_LOOKUP_KEY, bootstrapToken: e.AIM_BOOTSTRAP_TOKEN },
+    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
+    invitationTtlHours: e.INVITATION_TTL_HOURS,
     sessions: {
       accessTtlSeconds: e.SESSION_ACCESS_TTL_SECONDS,
       refreshTtlSeconds: e.SESSION_REFRESH_TTL_SECONDS,

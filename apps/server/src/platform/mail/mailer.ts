@@ -1,0 +1,48 @@
+import nodemailer from 'nodemailer';
+import type { Logger } from 'pino';
+
+/**
+ * Outgoing mail. Through SMTP (nodemailer) when SMTP_URL is set; otherwise each message is written
+ * to the log, which is then the delivery channel (for example for an invitation link), so an
+ * operator without mail can still hand the link over. Tests use an outbox (a fake at the edge).
+ */
+export interface Mail {
+  to: string;
+  subject: string;
+  text: string;
+}
+
+export interface Mailer {
+  send(mail: Mail): Promise<void>;
+  readonly kind: 'smtp' | 'log' | 'outbox';
+}
+
+export function createMailer(options: { smtpUrl: string | undefined; from: string; logger: Pick<Logger, 'info'> }): Mailer {
+  if (!options.smtpUrl) {
+    return {
+      kind: 'log',
+      async send(mail) {
+        options.logger.info({ mail: { to: mail.to, subject: mail.subject, text: mail.text } }, 'mail (SMTP_URL is not set, so it is written here)');
+      },
+    };
+  }
+  const transport = nodemailer.createTransport(options.smtpUrl);
+  return {
+    kind: 'smtp',
+    async send(mail) {
+      await transport.sendMail({ from: options.from, to: mail.to, subject: mail.subject, text: mail.text });
+    },
+  };
+}
+
+/** Collects messages instead of sending them (tests). */
+export function createOutbox(): Mailer & { messages: Mail[] } {
+  const messages: Mail[] = [];
+  return {
+    kind: 'outbox',
+    messages,
+    async send(mail) {
+      messages.push(mail);
+    },
+  };
+}
