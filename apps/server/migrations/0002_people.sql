@@ -165,6 +165,18 @@ CREATE TABLE session_refresh_tokens (
 );
 CREATE INDEX session_refresh_tokens_session ON session_refresh_tokens (session_id);
 
+-- Links between people and the accounts they sign in with at identity providers.
+CREATE TABLE user_identities (
+  issuer           text NOT NULL,
+  subject          text NOT NULL,
+  user_id          text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  provider_id      text NOT NULL,
+  created_at       timestamptz NOT NULL DEFAULT now(),
+  last_used_at     timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (issuer, subject)
+);
+CREATE INDEX user_identities_user ON user_identities (user_id);
+
 CREATE TABLE passkeys (
   id               text PRIMARY KEY CHECK (id ~ '^pky_[0-9a-z]{26}$'),
   user_id          text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
@@ -198,7 +210,7 @@ CREATE INDEX signing_keys_purpose ON signing_keys (purpose, activated_at DESC);
 DO $$
 DECLARE t text;
 BEGIN
-  FOREACH t IN ARRAY ARRAY['sessions', 'session_refresh_tokens', 'passkeys', 'signing_keys'] LOOP
+  FOREACH t IN ARRAY ARRAY['sessions', 'session_refresh_tokens', 'user_identities', 'passkeys', 'signing_keys'] LOOP
     EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
     EXECUTE format('CREATE POLICY system_scope_only ON %I USING (aim_is_system_scope()) WITH CHECK (aim_is_system_scope())', t);
   END LOOP;
@@ -206,6 +218,7 @@ END $$;
 GRANT SELECT, INSERT, UPDATE ON sessions TO {{app_role}};
 GRANT SELECT, INSERT, UPDATE, DELETE ON session_refresh_tokens TO {{app_role}};
 GRANT SELECT, INSERT, UPDATE, DELETE ON passkeys TO {{app_role}};
+GRANT SELECT, INSERT, UPDATE ON user_identities TO {{app_role}};
 GRANT SELECT, INSERT, UPDATE ON signing_keys TO {{app_role}};
 
 -- Narrow reads across organizations, for flows that run before an organization is chosen.

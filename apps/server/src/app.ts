@@ -38,6 +38,7 @@ import { registerApiKeyRoutes } from './modules/api-keys/api-key-routes.js';
 import { registerInvitationRoutes } from './modules/invitations/invitation-routes.js';
 import { registerMeRoutes } from './modules/me/me-routes.js';
 import { registerMemberRoutes } from './modules/members/member-routes.js';
+import { registerOidcRoutes } from './modules/oidc/oidc-routes.js';
 import { registerOrganizationRoutes } from './modules/organizations/organization-routes.js';
 import { createServices, type Services } from './modules/services.js';
 import { registerSetupRoutes } from './modules/setup/setup-routes.js';
@@ -163,7 +164,7 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
     maxAge: 600,
   });
 
-  registerRateLimits(app, { store: platform.store, ...config.rateLimit });
+  registerRateLimits(app, { store: platform.store, windowMs: config.rateLimit.windowMs, ipMax: config.rateLimit.ipMax, principalMax: config.rateLimit.principalMax });
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -205,6 +206,7 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
   const services = createServices(platform);
   registerSetupRoutes(app, services, platform);
   registerMeRoutes(app, services, platform);
+  registerOidcRoutes(app, services, platform);
   registerOrganizationRoutes(app, services);
   registerMemberRoutes(app, services);
   registerApiKeyRoutes(app, services);

@@ -12,6 +12,17 @@ export const ERROR_CODES = {
   },
   invalid_json: { status: 400, description: 'The request body is not valid JSON.' },
   bad_request: { status: 400, description: 'The request is malformed in a way not covered by a more specific code.' },
+  invalid_state: {
+    status: 400,
+    description: 'The sign-in state is unknown, already used or expired (10 minutes); start signing in again.',
+  },
+  invalid_nonce: { status: 400, description: 'The ID token does not carry the nonce of this sign-in; start signing in again.' },
+  invalid_authorization_code: {
+    status: 400,
+    description: 'The identity provider refused the authorization code (expired, used, or for another client); start again.',
+  },
+  sign_in_denied: { status: 400, description: 'The identity provider answered with an error instead of signing you in.' },
+  invalid_assertion: { status: 400, description: 'The passkey assertion or attestation does not verify; try again.' },
   invalid_invitation: {
     status: 400,
     description: 'The invitation token is unknown, already used, revoked or expired; ask for a new invitation.',
@@ -21,8 +32,17 @@ export const ERROR_CODES = {
     status: 401,
     description: 'A token or key was presented but is malformed, unknown, revoked, or already used.',
   },
+  invalid_id_token: { status: 401, description: 'The ID token from the identity provider does not verify.' },
   expired_token: { status: 401, description: 'A token or key was presented but has expired; sign in again or use a new one.' },
   forbidden: { status: 403, description: 'The credentials are valid but lack the role or permission for this action.' },
+  email_not_verified: {
+    status: 403,
+    description: 'The identity provider does not vouch for the email address; verify it there, or use another provider.',
+  },
+  no_access: {
+    status: 403,
+    description: 'No organization has invited this address or claimed its domain; ask an admin for an invitation.',
+  },
   organization_required: {
     status: 403,
     description: 'The session has no organization chosen; choose one with POST /api/v1/me/organization.',
@@ -50,6 +70,10 @@ export const ERROR_CODES = {
   internal_error: {
     status: 500,
     description: 'An unexpected error; it is logged with the request id, and no detail is returned.',
+  },
+  idp_unavailable: {
+    status: 502,
+    description: 'The identity provider could not be reached or answered wrongly; try again later.',
   },
   service_unavailable: {
     status: 503,

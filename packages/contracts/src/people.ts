@@ -141,3 +141,28 @@ export const acceptInvitationSchema = z
 export const acceptedInvitationSchema = z
   .object({ organization: organizationSchema.pick({ id: true, name: true }), role: roleSchema })
   .meta({ id: 'AcceptedInvitation' });
+
+export const identityProviderListSchema = z
+  .object({
+    providers: z.array(
+      z.object({
+        id: z.string(),
+        displayName: z.string(),
+        startUrl: z.string().describe('Send the browser here to sign in (add ?returnTo=/path to come back to a page)'),
+      }),
+    ),
+  })
+  .meta({ id: 'IdentityProviderList' });
+export const oidcStartParamsSchema = z.object({ providerId: z.string().regex(/^(google|microsoft|okta|oidc|idp_[0-9a-z]{26})$/) });
+export const oidcStartQuerySchema = z.object({ returnTo: z.string().max(500).optional() });
+export const oidcCallbackQuerySchema = z
+  .object({
+    state: z.string().max(500).optional(),
+    code: z.string().max(4000).optional(),
+    error: z.string().max(200).optional(),
+    error_description: z.string().max(1000).optional(),
+    iss: z.string().max(500).optional(),
+    session_state: z.string().max(500).optional(),
+  })
+  .loose();
+export const redirectSchema = z.null().describe('A redirect (see the Location header)');

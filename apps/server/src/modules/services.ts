@@ -2,6 +2,8 @@ import type { Platform } from '../app.js';
 import { createApiKeyService } from './api-keys/api-key-service.js';
 import { createInvitationService } from './invitations/invitation-service.js';
 import { createMemberService } from './members/member-service.js';
+import { createIdentityProviders } from './oidc/identity-providers.js';
+import { createOidcService } from './oidc/oidc-service.js';
 import { createOrganizationService } from './organizations/organization-service.js';
 import { createSessionService } from './sessions/session-service.js';
 import { createSetupService } from './setup/setup-service.js';
@@ -18,21 +20,25 @@ export function createServices(platform: Platform) {
     tokens: platform.sessionTokens,
     refreshTtlSeconds: config.sessions.refreshTtlSeconds,
   });
+  const identityProviders = createIdentityProviders({ db, keyring, deployment: config.identityProviders });
+  const invitations = createInvitationService({
+    db,
+    keyring,
+    cache,
+    mailer: platform.mailer,
+    users,
+    ttlHours: config.invitationTtlHours,
+    publicBaseUrl: () => config.publicUrl ?? `http://localhost:${config.port}`,
+  });
   return {
     users,
     sessions,
+    identityProviders,
+    invitations,
+    oidc: createOidcService({ db, store, cache, providers: identityProviders, users, sessions, invitations }),
     organizations: createOrganizationService({ db, cache }),
     members: createMemberService({ db, cache, users, sessions }),
     apiKeys: createApiKeyService({ db, cache }),
-    invitations: createInvitationService({
-      db,
-      keyring,
-      cache,
-      mailer: platform.mailer,
-      users,
-      ttlHours: config.invitationTtlHours,
-      publicBaseUrl: () => config.publicUrl ?? `http://localhost:${config.port}`,
-    }),
     setup: createSetupService({ db, store, users, sessions, bootstrapToken: config.secrets.bootstrapToken }),
   };
 }

@@ -92,6 +92,14 @@ export function createInvitationService(deps: {
     });
   }
 
+  /** Pending, unexpired invitations of an address (inside the caller's system-scope transaction). */
+  async function pendingFor(tx: Tx, email: string): Promise<{ id: string; organization_id: string; role: Role }[]> {
+    const { rows } = await tx.query<{ id: string; organization_id: string; role: Role }>('select * from aim_pending_invitations_for($1)', [
+      emailHash(keyring, email),
+    ]);
+    return rows;
+  }
+
   return {
     async create(ctx: RequestContext, input: { email: string; role: Role }): Promise<Invitation> {
       authorize(ctx, 'member.invite');
@@ -173,16 +181,19 @@ export function createInvitationService(deps: {
       return result;
     },
 
-    /** At sign-in with a verified address: join every organization that invited it (pending, unexpired). */
-    async acceptPendingFor(ctx: RequestContext, userId: string, email: string): Promise<string[]> {
-      const { rows } = await db.query<{ id: string; organization_id: string; role: Role }>('select * from aim_pending_invitations_for($1)', [
-        emailHash(keyring, email),
-      ]);
-      for (const inv of rows) {
-        await db.transaction({ organizationId: inv.organization_id }, (tx) => acceptIn(tx, ctx, inv.id, userId, inv.role));
-        await cache.forgetMembership(inv.organization_id, userId);
+    pendingFor,
+
+    /**
+     * At sign-in with a verified address: join every organization that invited it, inside the
+     * caller's system-scope transaction (so a failure leaves nothing half-done). The caller forgets
+     * the cached memberships after commit.
+     */
+    async acceptPendingIn(tx: Tx, ctx: RequestContext, userId: string, email: string): Promise<string[]> {
+      const pending = await pendingFor(tx, email);
+      for (const inv of pending) {
+        await tx.withScope(inv.organization_id, (scoped) => acceptIn(scoped, ctx, inv.id, userId, inv.role));
       }
-      return rows.map((r) => r.organization_id);
+      return pending.map((r) => r.organization_id);
     },
   };
 }

@@ -2,6 +2,7 @@ import { setupResultSchema, setupSchema } from '@aim/contracts';
 import type { AppInstance, Platform } from '../../app.js';
 import { setCookiesFor } from '../../platform/auth/cookies.js';
 import { requestContext } from '../../platform/http/request-context.js';
+import { clientNetwork, limitSignIn } from '../../platform/http/rate-limit.js';
 import { apiKeyJson } from '../api-keys/api-key-service.js';
 import { organizationJson } from '../organizations/organization-repository.js';
 import type { Services } from '../services.js';
@@ -22,6 +23,7 @@ export function registerSetupRoutes(app: AppInstance, { setup }: Services, platf
       config: { access: { auth: 'public' } },
     },
     async (request, reply) => {
+      await limitSignIn(platform.store, `ip:${clientNetwork(request.ip)}`, platform.config.rateLimit.signInMax);
       const result = await setup.complete(requestContext(request), request.body);
       if (result.session) setCookiesFor(reply, result.session, platform.config);
       return reply.code(201).send({

@@ -103,6 +103,19 @@ export const envSchema = z.object({
   AIM_LOOKUP_KEY: z.string().regex(/^[A-Za-z0-9_-]{43}$/, { message: 'must be 32 random bytes in base64url' }).optional(),
   AIM_BOOTSTRAP_TOKEN: z.string().min(32, { message: 'must be at least 32 characters' }).optional(),
 
+  OIDC_GOOGLE_CLIENT_ID: z.string().min(1).optional(),
+  OIDC_GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
+  OIDC_MICROSOFT_TENANT: z.string().regex(/^[A-Za-z0-9.-]+$/, { message: 'must be a tenant id or domain' }).optional(),
+  OIDC_MICROSOFT_CLIENT_ID: z.string().min(1).optional(),
+  OIDC_MICROSOFT_CLIENT_SECRET: z.string().min(1).optional(),
+  OIDC_OKTA_ISSUER: z.url({ message: 'must be your Okta issuer URL, such as https://acme.okta.com' }).optional(),
+  OIDC_OKTA_CLIENT_ID: z.string().min(1).optional(),
+  OIDC_OKTA_CLIENT_SECRET: z.string().min(1).optional(),
+  OIDC_ISSUER: z.url({ message: 'must be the issuer URL of an OIDC provider' }).optional(),
+  OIDC_CLIENT_ID: z.string().min(1).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  OIDC_DISPLAY_NAME: z.string().min(1).max(100).default('Single sign-on'),
+
   SMTP_URL: z
     .url({ message: 'must be an SMTP URL such as smtps://user:password@smtp.example.com:465' })
     .refine((v) => /^smtps?:\/\//.test(v), { message: 'must start with smtp:// or smtps://' })
@@ -117,6 +130,7 @@ export const envSchema = z.object({
   RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 3600),
   RATE_LIMIT_IP_MAX: int(600, 1, 100_000_000),
   RATE_LIMIT_PRINCIPAL_MAX: int(1200, 1, 100_000_000),
+  RATE_LIMIT_SIGN_IN_MAX: int(20, 1, 100_000),
 
   METRICS_ENABLED: bool(true),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ message: 'must be an OTLP/HTTP endpoint such as http://collector:4318' }).optional(),
@@ -124,6 +138,39 @@ export const envSchema = z.object({
 });
 
 export type Env = z.infer<typeof envSchema>;
+
+export interface DeploymentIdentityProvider {
+  id: 'google' | 'microsoft' | 'okta' | 'oidc';
+  displayName: string;
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+/** Presets: the issuer of each well-known provider; a provider is on when its client id and secret are set. */
+function identityProviders(e: Env, problems: string[]): DeploymentIdentityProvider[] {
+  const out: DeploymentIdentityProvider[] = [];
+  const add = (id: DeploymentIdentityProvider['id'], displayName: string, issuer: string | undefined, clientId?: string, secret?: string) => {
+    const prefix = id === 'oidc' ? 'OIDC' : `OIDC_${id.toUpperCase()}`;
+    if (!clientId && !secret) return;
+    if (!clientId || !secret || !issuer) {
+      problems.push(`${prefix}_*: set the client id, the client secret${id === 'google' ? '' : ' and the issuer/tenant'} together`);
+      return;
+    }
+    out.push({ id, displayName, issuer, clientId, clientSecret: secret });
+  };
+  add('google', 'Google', 'https://accounts.google.com', e.OIDC_GOOGLE_CLIENT_ID, e.OIDC_GOOGLE_CLIENT_SECRET);
+  add(
+    'microsoft',
+    'Microsoft',
+    e.OIDC_MICROSOFT_TENANT && `https://login.microsoftonline.com/${e.OIDC_MICROSOFT_TENANT}/v2.0`,
+    e.OIDC_MICROSOFT_CLIENT_ID,
+    e.OIDC_MICROSOFT_CLIENT_SECRET,
+  );
+  add('okta', 'Okta', e.OIDC_OKTA_ISSUER, e.OIDC_OKTA_CLIENT_ID, e.OIDC_OKTA_CLIENT_SECRET);
+  add('oidc', e.OIDC_DISPLAY_NAME, e.OIDC_ISSUER, e.OIDC_CLIENT_ID, e.OIDC_CLIENT_SECRET);
+  return out;
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -161,8 +208,10 @@ export interface Config {
   };
   sessions: { accessTtlSeconds: number; refreshTtlSeconds: number; keyRotationDays: number };
   mail: { smtpUrl: string | undefined; from: string };
+  /** Identity providers configured for the whole deployment, by id (google, microsoft, okta, oidc). */
+  identityProviders: DeploymentIdentityProvider[];
   invitationTtlHours: number;
-  rateLimit: { windowMs: number; ipMax: number; principalMax: number };
+  rateLimit: { windowMs: number; ipMax: number; principalMax: number; signInMax: number };
   metricsEnabled: boolean;
   tracing: { endpoint: string | undefined; serviceName: string };
 }
@@ -188,6 +237,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (e.DATABASE_URL && !e.AIM_LOOKUP_KEY) {
     problems.push('AIM_LOOKUP_KEY: required with DATABASE_URL (the key of the hashes used to look up personal data)');
   }
+  const providers = identityProviders(e, problems);
   if (!SQL_IDENTIFIER.test(appRole)) {
     problems.push('DATABASE_APP_URL: its user name must be a lower-case SQL identifier such as aim_app');
   }
@@ -218,6 +268,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     redisUrl: e.REDIS_URL,
     secrets: { encryptionKeys: e.AIM_ENCRYPTION_KEYS, lookupKey: e.AIM_LOOKUP_KEY, bootstrapToken: e.AIM_BOOTSTRAP_TOKEN },
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
+    identityProviders: providers,
     invitationTtlHours: e.INVITATION_TTL_HOURS,
     sessions: {
       accessTtlSeconds: e.SESSION_ACCESS_TTL_SECONDS,
@@ -228,6 +279,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000,
       ipMax: e.RATE_LIMIT_IP_MAX,
       principalMax: e.RATE_LIMIT_PRINCIPAL_MAX,
+      signInMax: e.RATE_LIMIT_SIGN_IN_MAX,
     },
     metricsEnabled: e.METRICS_ENABLED,
     tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },

@@ -19,6 +19,12 @@ export interface Queryable {
 export interface Tx extends Queryable {
   /** The organization this transaction is scoped to; null for system work outside any tenant. */
   readonly organizationId: string | null;
+  /**
+   * Run part of the same transaction in another scope (and restore this one after), for flows
+   * that must change several scopes atomically, such as a first sign-in that creates a person
+   * (system scope) and their memberships (organization scope).
+   */
+  withScope<T>(organizationId: string | null, fn: (tx: Tx) => Promise<T>): Promise<T>;
 }
 
 /** The organization of a tenant-scoped transaction; repositories filter every query by it. */
@@ -101,7 +107,25 @@ export function createDatabase(options: DatabaseOptions): Database {
         // The id is validated above against a strict pattern, so it is safe as a literal here;
         // BEGIN and set_config go out in one round trip.
         await client.query(`BEGIN; SELECT set_config('app.current_org_id', '${org ?? ''}', true)`);
-        const result = await fn({ organizationId: org, query });
+        const scoped = (current: string | null): Tx => ({
+          organizationId: current,
+          query,
+          async withScope(next, inner) {
+            if (next !== null && !ORG_ID.test(next)) throw new InvalidTenantScopeError();
+            const set = (value: string | null) => query(`SELECT set_config('app.current_org_id', $1, true)`, [value ?? '']);
+            await set(next);
+            let result: Awaited<ReturnType<typeof inner>>;
+            try {
+              result = await inner(scoped(next));
+            } catch (error) {
+              await set(current).catch(() => undefined); // the transaction may be aborted; it rolls back anyway
+              throw error;
+            }
+            await set(current);
+            return result;
+          },
+        });
+        const result = await fn(scoped(org));
         await client.query('COMMIT');
         return result;
       } catch (error) {

@@ -98,6 +98,15 @@ forEachTarget('tenancy enforced by PostgreSQL', (target) => {
     await assert.rejects(db.transaction({ organizationId: "org_x'; select 1; --" }, async () => 1), InvalidTenantScopeError);
   });
 
+  it('switches scope inside one transaction and restores it', async () => {
+    const seen = await db.transaction({ organizationId: null }, async (tx) => {
+      const inA = await tx.withScope(orgA, (scoped) => scoped.query<{ id: string }>('select id from organizations'));
+      const back = await tx.query<{ id: string }>('select id from organizations');
+      return { inA: inA.rows.map((r) => r.id), back: back.rowCount };
+    });
+    assert.deepEqual(seen, { inA: [orgA], back: 0 });
+  });
+
   it('cannot read audit partitions directly, around the parent table', async () => {
     const { rows } = await owner.query<{ name: string }>(
       `select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid

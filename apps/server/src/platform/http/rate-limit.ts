@@ -65,3 +65,17 @@ export function registerRateLimits(app: FastifyInstance, options: RateLimitOptio
     limit(request, reply, `rl:principal:${principal.actor.type}:${principal.actor.id ?? 'none'}`, principalMax, done);
   });
 }
+
+/**
+ * A stricter limit for sign-in steps (per client and per account), on top of the general one.
+ * Throws 429 with Retry-After when over it.
+ */
+export async function limitSignIn(store: SharedStore, key: string, max: number, windowMs = 60_000): Promise<void> {
+  const hit = await store.hit(`rl:signin:${key}`, windowMs);
+  if (hit.count > max) {
+    const seconds = Math.max(1, Math.ceil(hit.resetInMs / 1000));
+    throw new AppError('rate_limited', `Too many sign-in attempts. Try again in ${seconds} seconds.`, {
+      headers: { 'retry-after': String(seconds) },
+    });
+  }
+}

@@ -1,0 +1,70 @@
+import { identityProviderListSchema, oidcCallbackQuerySchema, oidcStartParamsSchema, oidcStartQuerySchema, redirectSchema } from '@aim/contracts';
+import type { FastifyRequest } from 'fastify';
+import type { AppInstance, Platform } from '../../app.js';
+import { setCookiesFor } from '../../platform/auth/cookies.js';
+import { sha256 } from '../../platform/crypto/tokens.js';
+import { requestContext } from '../../platform/http/request-context.js';
+import { clientNetwork, limitSignIn } from '../../platform/http/rate-limit.js';
+import type { Services } from '../services.js';
+
+export const OIDC_CALLBACK_PATH = '/api/v1/auth/oidc/callback';
+
+export function registerOidcRoutes(app: AppInstance, { oidc, identityProviders }: Services, platform: Platform): void {
+  const { config, store } = platform;
+  const base = (request: FastifyRequest) => config.publicUrl?.replace(/\/+$/, '') ?? `${request.protocol}://${request.host}`;
+  const perClient = (request: FastifyRequest) => limitSignIn(store, `ip:${clientNetwork(request.ip)}`, config.rateLimit.signInMax);
+
+  app.get(
+    '/api/v1/auth/providers',
+    {
+      schema: { tags: ['auth'], summary: 'Identity providers configured for this deployment', response: { 200: identityProviderListSchema } },
+      config: { access: { auth: 'public' } },
+    },
+    async () => ({
+      providers: identityProviders.deploymentProviders().map((p) => ({ ...p, startUrl: `/api/v1/auth/oidc/${p.id}/start` })),
+    }),
+  );
+
+  app.get(
+    '/api/v1/auth/oidc/:providerId/start',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Start signing in with an identity provider (redirects to it)',
+        description: 'providerId is google, microsoft, okta, oidc (the deployment’s) or an organization’s idp_… id.',
+        params: oidcStartParamsSchema,
+        querystring: oidcStartQuerySchema,
+        response: { 302: redirectSchema },
+      },
+      config: { access: { auth: 'public' } },
+    },
+    async (request, reply) => {
+      await perClient(request);
+      const url = await oidc.start(request.params.providerId, {
+        redirectUri: `${base(request)}${OIDC_CALLBACK_PATH}`,
+        returnTo: request.query.returnTo,
+      });
+      return reply.redirect(url.href, 302);
+    },
+  );
+
+  app.get(
+    OIDC_CALLBACK_PATH,
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Where the identity provider sends the browser back; signs in and redirects',
+        querystring: oidcCallbackQuerySchema,
+        response: { 302: redirectSchema },
+      },
+      config: { access: { auth: 'public' } },
+    },
+    async (request, reply) => {
+      await perClient(request);
+      const signedIn = await oidc.callback(requestContext(request), request.query as Record<string, string | undefined>);
+      await limitSignIn(store, `account:${sha256(signedIn.userId).toString('hex')}`, config.rateLimit.signInMax);
+      setCookiesFor(reply, signedIn.session, config);
+      return reply.redirect(signedIn.returnTo, 302);
+    },
+  );
+}

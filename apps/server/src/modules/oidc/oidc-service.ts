@@ -1,0 +1,227 @@
+import * as oidc from 'openid-client';
+import { recordAuditEvent } from '../../platform/audit/audit-log.js';
+import { normalizeEmail } from '../../platform/crypto/keyring.js';
+import { sha256 } from '../../platform/crypto/tokens.js';
+import type { Database, Tx } from '../../platform/db/database.js';
+import { AppError } from '../../platform/http/app-error.js';
+import type { RequestContext } from '../../platform/http/request-context.js';
+import { newId } from '../../platform/ids.js';
+import type { SharedStore } from '../../platform/store/shared-store.js';
+import type { AccessCache } from '../../platform/auth/access-cache.js';
+import type { InvitationService } from '../invitations/invitation-service.js';
+import { membershipRepository as memberships } from '../members/membership-repository.js';
+import type { IssuedSession, SessionService } from '../sessions/session-service.js';
+import type { UserRepository } from '../users/user-repository.js';
+import { UnknownProviderError, type IdentityProvider, type IdentityProviders } from './identity-providers.js';
+
+/**
+ * Sign-in with OpenID Connect: authorization code with PKCE (S256), `state` and `nonce`.
+ *
+ * start: remember {provider, PKCE verifier, nonce, where to return} under a random state for ten
+ *        minutes, and send the browser to the provider.
+ * callback: take the state once, exchange the code, verify the ID token (issuer, audience, nonce,
+ *        signature), and require a verified email. The person is found by their identity at that
+ *        provider, else by their verified email; a new person is created only if an organization
+ *        invited the address or claimed its verified domain — all in one transaction, so nothing
+ *        is half-provisioned when a step fails.
+ */
+const STATE_TTL_MS = 10 * 60_000;
+
+interface PendingSignIn {
+  providerId: string;
+  codeVerifier: string;
+  nonce: string;
+  redirectUri: string;
+  returnTo: string;
+}
+
+export interface SignedIn {
+  session: IssuedSession;
+  returnTo: string;
+  userId: string;
+  organizationId: string | null;
+  created: boolean;
+}
+
+/** Only paths on this origin; anything else returns home (no open redirects). */
+export function safeReturnTo(value: string | undefined): string {
+  if (!value || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return '/';
+  return value.slice(0, 500);
+}
+
+function toIdpError(error: unknown): never {
+  if (error instanceof AppError) throw error;
+  if (error instanceof oidc.AuthorizationResponseError) {
+    throw new AppError('sign_in_denied', `The identity provider answered: ${error.error}${error.error_description ? ` (${error.error_description})` : ''}.`);
+  }
+  if (error instanceof oidc.ResponseBodyError) {
+    if (error.error === 'invalid_grant') throw new AppError('invalid_authorization_code', 'The identity provider refused the authorization code; start again.');
+    if (error.status >= 500) throw new AppError('idp_unavailable', 'The identity provider failed to answer; try again later.');
+    throw new AppError('invalid_authorization_code', `The identity provider refused the exchange (${error.error}).`);
+  }
+  if (error instanceof oidc.ClientError) {
+    // openid-client wraps oauth4webapi's error, whose cause names the claim that failed.
+    const claim = (error.cause as { cause?: { claim?: string } } | undefined)?.cause?.claim;
+    if (error.code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' && claim === 'nonce') {
+      throw new AppError('invalid_nonce', 'The ID token does not carry the nonce of this sign-in; start again.');
+    }
+    if (error.code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || error.code === 'OAUTH_RESPONSE_IS_NOT_JSON') {
+      throw new AppError('idp_unavailable', 'The identity provider answered something that is not OpenID Connect.');
+    }
+    throw new AppError('invalid_id_token', 'The ID token from the identity provider does not verify.');
+  }
+  throw new AppError('idp_unavailable', 'The identity provider could not be reached; try again later.', { cause: error });
+}
+
+export function createOidcService(deps: {
+  db: Database;
+  store: SharedStore;
+  cache: AccessCache;
+  providers: IdentityProviders;
+  users: UserRepository;
+  sessions: SessionService;
+  invitations: InvitationService;
+}) {
+  const { db, store, providers, users, sessions, invitations } = deps;
+
+  async function provider(id: string): Promise<IdentityProvider> {
+    try {
+      return await providers.find(id);
+    } catch (error) {
+      if (error instanceof UnknownProviderError) throw new AppError('not_found', `There is no identity provider "${id}".`);
+      throw error;
+    }
+  }
+
+  /** Find or (when allowed) create the person, link the identity, and start a session — atomically. */
+  async function signIn(
+    ctx: RequestContext,
+    idp: IdentityProvider,
+    claims: { issuer: string; subject: string; email: string; name: string },
+  ): Promise<Omit<SignedIn, 'returnTo'>> {
+    const email = normalizeEmail(claims.email);
+    const result = await db.transaction({ organizationId: null }, async (tx) => {
+      let userId = (
+        await tx.query<{ user_id: string }>('select user_id from user_identities where issuer = $1 and subject = $2', [claims.issuer, claims.subject])
+      ).rows[0]?.user_id;
+      let created = false;
+      userId ??= (await users.findIdByEmail(tx, email)) ?? undefined;
+      if (!userId) {
+        userId = newId('usr');
+        const joined = await joinOnFirstSignIn(tx, ctx, userId, email, claims.name);
+        if (joined.length === 0) {
+          throw new AppError('no_access', `No organization has invited ${email} or claimed its domain; ask an admin for an invitation.`);
+        }
+        created = true;
+      } else {
+        // A known person: also join organizations that invited them since.
+        await invitations.acceptPendingIn(tx, { ...ctx, actor: { type: 'user', id: userId } }, userId, email);
+      }
+      await tx.query(
+        `insert into user_identities (issuer, subject, user_id, provider_id) values ($1, $2, $3, $4)
+         on conflict (issuer, subject) do update set last_used_at = now()`,
+        [claims.issuer, claims.subject, userId, idp.id],
+      );
+      const orgs = (await tx.query<{ organization_id: string }>('select organization_id from aim_user_organizations($1)', [userId])).rows.map(
+        (r) => r.organization_id,
+      );
+      const organizationId = idp.organizationId && orgs.includes(idp.organizationId) ? idp.organizationId : (orgs[0] ?? null);
+      const session = await sessions.start(tx, ctx, { userId, organizationId, method: 'oidc' });
+      return { session, userId, organizationId, created, orgs };
+    });
+    await Promise.all(result.orgs.map((org) => deps.cache.forgetMembership(org, result.userId)));
+    return result;
+  }
+
+  /** A new person joins the organizations that invited their address or claimed its domain. */
+  async function joinOnFirstSignIn(tx: Tx, ctx: RequestContext, userId: string, email: string, name: string): Promise<string[]> {
+    const personCtx: RequestContext = { ...ctx, actor: { type: 'user', id: userId }, userId };
+    const pending = await invitations.pendingFor(tx, email);
+    const domain = email.split('@')[1] ?? '';
+    const claimed = (
+      await tx.query<{ organization_id: string; default_role: 'manager' | 'member' | 'viewer' }>('select * from aim_organization_claiming_domain($1)', [
+        domain,
+      ])
+    ).rows;
+    if (pending.length === 0 && claimed.length === 0) return [];
+    await users.insert(tx, { id: userId, email, name: name || email });
+    const joined = await invitations.acceptPendingIn(tx, personCtx, userId, email);
+    for (const claim of claimed.filter((c) => !joined.includes(c.organization_id))) {
+      await tx.withScope(claim.organization_id, async (scoped) => {
+        await memberships.add(scoped, userId, claim.default_role);
+        await recordAuditEvent(scoped, personCtx, {
+          action: 'member.join_by_domain',
+          target: { type: 'user', id: userId },
+          details: { domain, role: claim.default_role },
+        });
+      });
+      joined.push(claim.organization_id);
+    }
+    return joined;
+  }
+
+  return {
+    async start(providerId: string, input: { redirectUri: string; returnTo?: string | undefined }): Promise<URL> {
+      const idp = await provider(providerId);
+      const config = await providers.configuration(idp).catch(toIdpError);
+      const state = oidc.randomState();
+      const pending: PendingSignIn = {
+        providerId: idp.id,
+        codeVerifier: oidc.randomPKCECodeVerifier(),
+        nonce: oidc.randomNonce(),
+        redirectUri: input.redirectUri,
+        returnTo: safeReturnTo(input.returnTo),
+      };
+      await store.set(`oidc:state:${sha256(state).toString('hex')}`, JSON.stringify(pending), STATE_TTL_MS);
+      return oidc.buildAuthorizationUrl(config, {
+        redirect_uri: pending.redirectUri,
+        scope: 'openid email profile',
+        response_type: 'code',
+        code_challenge: await oidc.calculatePKCECodeChallenge(pending.codeVerifier),
+        code_challenge_method: 'S256',
+        state,
+        nonce: pending.nonce,
+      });
+    },
+
+    async callback(ctx: RequestContext, query: Record<string, string | undefined>): Promise<SignedIn> {
+      const state = query.state;
+      if (!state) throw new AppError('invalid_state', 'The sign-in response has no state; start signing in again.');
+      const key = `oidc:state:${sha256(state).toString('hex')}`;
+      const raw = await store.get(key);
+      // Single use, even when two callbacks race.
+      if (!raw || !(await store.claimOnce(`${key}:used`, STATE_TTL_MS))) {
+        throw new AppError('invalid_state', 'The sign-in state is unknown, already used or expired; start signing in again.');
+      }
+      await store.delete(key);
+      const pending = JSON.parse(raw) as PendingSignIn;
+      const idp = await provider(pending.providerId);
+      const config = await providers.configuration(idp).catch(toIdpError);
+      const callbackUrl = new URL(pending.redirectUri);
+      for (const [name, value] of Object.entries(query)) if (value !== undefined) callbackUrl.searchParams.set(name, value);
+      const tokens = await oidc
+        .authorizationCodeGrant(config, callbackUrl, {
+          pkceCodeVerifier: pending.codeVerifier,
+          expectedState: state,
+          expectedNonce: pending.nonce,
+          idTokenExpected: true,
+        })
+        .catch(toIdpError);
+      const claims = tokens.claims();
+      if (!claims) throw new AppError('invalid_id_token', 'The identity provider sent no ID token.');
+      // Providers that keep profile claims out of the ID token give them at the userinfo endpoint,
+      // bound to the same subject (openid-client checks it).
+      const profile: Record<string, unknown> =
+        typeof claims.email === 'string' ? claims : await oidc.fetchUserInfo(config, tokens.access_token, claims.sub).catch(toIdpError);
+      const email = typeof profile.email === 'string' ? profile.email : undefined;
+      if (!email || profile.email_verified !== true) {
+        throw new AppError('email_not_verified', 'The identity provider does not vouch for your email address (email_verified).');
+      }
+      const name = typeof profile.name === 'string' ? profile.name : '';
+      const signedIn = await signIn(ctx, idp, { issuer: claims.iss, subject: claims.sub, email, name });
+      return { ...signedIn, returnTo: pending.returnTo };
+    },
+  };
+}
+
+export type OidcService = ReturnType<typeof createOidcService>;

@@ -1,0 +1,167 @@
+import { after, before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { sha256 } from '../../platform/crypto/tokens.js';
+import { startLocalIdp, type LocalIdp } from '../../testing/local-idp.js';
+import { forEachTarget } from '../../testing/targets.js';
+import { createTestApp, type TestApp } from '../../testing/test-app.js';
+import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
+
+const PUBLIC_URL = 'http://aim.test:8080';
+const CALLBACK = `${PUBLIC_URL}/api/v1/auth/oidc/callback`;
+
+forEachTarget('sign-in with OpenID Connect (local oidc-provider)', (target) => {
+  let idp: LocalIdp;
+  let t: TestApp;
+  let org: SeededOrganization;
+  let owner: pg.Client;
+
+  before(async () => {
+    idp = await startLocalIdp(CALLBACK);
+    t = await createTestApp(target, {
+      env: {
+        PUBLIC_URL,
+        OIDC_ISSUER: idp.issuer,
+        OIDC_CLIENT_ID: idp.clientId,
+        OIDC_CLIENT_SECRET: idp.clientSecret,
+        OIDC_DISPLAY_NAME: 'Local IdP',
+        OIDC_OKTA_ISSUER: 'http://127.0.0.1:1',
+        OIDC_OKTA_CLIENT_ID: 'x',
+        OIDC_OKTA_CLIENT_SECRET: 'y',
+        RATE_LIMIT_SIGN_IN_MAX: '1000',
+      },
+    });
+    org = await seedOrganization(t, 'Acme');
+    owner = new pg.Client({ connectionString: t.database.ownerUrl });
+    await owner.connect();
+  });
+  after(async () => {
+    await owner?.end();
+    await t?.close();
+    await idp?.stop();
+  });
+
+  const count = async (table: string) => Number((await owner.query(`select count(*) from ${table}`)).rows[0].count);
+
+  /** Start at AIM, click through the provider, and come back: the callback's query, unsent. */
+  async function throughProvider(account: string, returnTo = '/agents'): Promise<URL> {
+    idp.signInAs(account);
+    const start = await t.app.inject({ method: 'GET', url: `/api/v1/auth/oidc/oidc/start?returnTo=${encodeURIComponent(returnTo)}` });
+    assert.equal(start.statusCode, 302, start.body);
+    const location = new URL(String(start.headers.location));
+    assert.equal(location.searchParams.get('code_challenge_method'), 'S256');
+    assert.ok(location.searchParams.get('state') && location.searchParams.get('nonce'));
+    const back = await idp.authorize(location.href);
+    assert.equal(`${back.origin}${back.pathname}`, CALLBACK);
+    return back;
+  }
+  const finish = (back: URL) => t.app.inject({ method: 'GET', url: `${back.pathname}${back.search}` });
+
+  it('lists the deployment providers', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/auth/providers' });
+    assert.deepEqual(
+      res.json().providers.map((p: { id: string }) => p.id),
+      ['okta', 'oidc'],
+    );
+  });
+
+  it('signs in an invited person end to end: creates them, joins the organization, sets the session cookies', async () => {
+    idp.accounts.set('grace-sub', { email: 'grace@acme.example', email_verified: true, name: 'Grace Hopper' });
+    const invited = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/invitations',
+      headers: { ...org.as.admin.apiKey, 'content-type': 'application/json' },
+      payload: { email: 'grace@acme.example', role: 'manager' },
+    });
+    assert.equal(invited.statusCode, 201);
+    const res = await finish(await throughProvider('grace-sub'));
+    assert.equal(res.statusCode, 302, res.body);
+    assert.equal(res.headers.location, '/agents');
+    const access = res.cookies.find((c) => c.name === 'aim_access')!;
+    assert.ok(access.httpOnly);
+    const me = await t.app.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie: `aim_access=${access.value}` } });
+    assert.equal(me.statusCode, 200, me.body);
+    assert.equal(me.json().user.email, 'grace@acme.example');
+    assert.equal(me.json().user.name, 'Grace Hopper');
+    assert.equal(me.json().organization.id, org.organizationId);
+    assert.equal(me.json().role, 'manager');
+
+    // Next time, the same account at the provider finds the same person.
+    const again = await finish(await throughProvider('grace-sub'));
+    assert.equal(again.statusCode, 302);
+    assert.equal(await count(`users where id = '${me.json().user.id}'`), 1);
+  });
+
+  it('turns away a person nobody invited, creating nothing', async () => {
+    idp.accounts.set('eve-sub', { email: 'eve@elsewhere.example', email_verified: true, name: 'Eve' });
+    const users = await count('users');
+    const res = await finish(await throughProvider('eve-sub'));
+    assert.equal(res.statusCode, 403);
+    assert.equal(res.json().error.code, 'no_access');
+    assert.equal(await count('users'), users);
+    assert.equal(await count("user_identities where subject = 'eve-sub'"), 0);
+  });
+
+  it('refuses an address the provider does not vouch for', async () => {
+    idp.accounts.set('unverified-sub', { email: 'grace@acme.example', email_verified: false, name: 'Not Grace' });
+    const res = await finish(await throughProvider('unverified-sub'));
+    assert.equal(res.statusCode, 403);
+    assert.equal(res.json().error.code, 'email_not_verified');
+  });
+
+  it('joins people from a verified claimed domain with its default role', async () => {
+    await owner.query(
+      `insert into organization_domains (organization_id, domain, default_role, verification_token, verified_at) values ($1, 'acme.example', 'viewer', 't', now())`,
+      [org.organizationId],
+    );
+    idp.accounts.set('lin-sub', { email: 'lin@acme.example', email_verified: true, name: 'Lin' });
+    const res = await finish(await throughProvider('lin-sub', '/'));
+    assert.equal(res.statusCode, 302, res.body);
+    const access = res.cookies.find((c) => c.name === 'aim_access')!;
+    const me = await t.app.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie: `aim_access=${access.value}` } });
+    assert.equal(me.json().role, 'viewer');
+  });
+
+  it('uses each state once, and refuses unknown state', async () => {
+    idp.accounts.set('grace-sub', { email: 'grace@acme.example', email_verified: true, name: 'Grace Hopper' });
+    const back = await throughProvider('grace-sub');
+    assert.equal((await finish(back)).statusCode, 302);
+    const replay = await finish(back);
+    assert.equal(replay.statusCode, 400);
+    assert.equal(replay.json().error.code, 'invalid_state');
+    const forged = new URL(back);
+    forged.searchParams.set('state', 'forged-state');
+    assert.equal((await finish(forged)).json().error.code, 'invalid_state');
+  });
+
+  it('refuses a tampered authorization code and an ID token for another nonce, signing no one in', async () => {
+    const sessions = await count('sessions');
+    const back = await throughProvider('grace-sub');
+    const badCode = new URL(back);
+    badCode.searchParams.set('code', `${back.searchParams.get('code')}x`);
+    const res = await finish(badCode);
+    assert.equal(res.statusCode, 400, res.body);
+    assert.equal(res.json().error.code, 'invalid_authorization_code');
+
+    const other = await throughProvider('grace-sub');
+    const key = `oidc:state:${sha256(other.searchParams.get('state')!).toString('hex')}`;
+    const pending = JSON.parse((await t.platform.store.get(key))!);
+    await t.platform.store.set(key, JSON.stringify({ ...pending, nonce: 'another-nonce' }), 60_000);
+    const nonce = await finish(other);
+    assert.equal(nonce.statusCode, 400, nonce.body);
+    assert.equal(nonce.json().error.code, 'invalid_nonce');
+    assert.equal(await count('sessions'), sessions);
+  });
+
+  it('answers 502 when the provider cannot be reached', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/auth/oidc/okta/start' });
+    assert.equal(res.statusCode, 502);
+    assert.equal(res.json().error.code, 'idp_unavailable');
+  });
+
+  it('answers 404 for a provider that does not exist, and never redirects off-site after sign-in', async () => {
+    assert.equal((await t.app.inject({ method: 'GET', url: '/api/v1/auth/oidc/google/start' })).statusCode, 404);
+    const res = await finish(await throughProvider('grace-sub', 'https://evil.example/phish'));
+    assert.equal(res.headers.location, '/');
+  });
+});
