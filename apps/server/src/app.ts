@@ -39,6 +39,7 @@ import { registerInvitationRoutes } from './modules/invitations/invitation-route
 import { registerMeRoutes } from './modules/me/me-routes.js';
 import { registerMemberRoutes } from './modules/members/member-routes.js';
 import { registerOidcRoutes } from './modules/oidc/oidc-routes.js';
+import { registerPasskeyRoutes } from './modules/passkeys/passkey-routes.js';
 import { registerOrganizationRoutes } from './modules/organizations/organization-routes.js';
 import { createServices, type Services } from './modules/services.js';
 import { registerSetupRoutes } from './modules/setup/setup-routes.js';
@@ -207,6 +208,7 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
   registerSetupRoutes(app, services, platform);
   registerMeRoutes(app, services, platform);
   registerOidcRoutes(app, services, platform);
+  registerPasskeyRoutes(app, services, platform);
   registerOrganizationRoutes(app, services);
   registerMemberRoutes(app, services);
   registerApiKeyRoutes(app, services);

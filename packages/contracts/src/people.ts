@@ -166,3 +166,41 @@ export const oidcCallbackQuerySchema = z
   })
   .loose();
 export const redirectSchema = z.null().describe('A redirect (see the Location header)');
+
+export const passkeyIdSchema = id('pky');
+export const passkeySchema = z
+  .object({
+    id: passkeyIdSchema,
+    name: z.string(),
+    deviceType: z.enum(['singleDevice', 'multiDevice']),
+    backedUp: z.boolean(),
+    transports: z.array(z.string()),
+    createdAt: timestamp,
+    lastUsedAt: timestamp.nullable(),
+  })
+  .meta({ id: 'Passkey' });
+export const passkeyListSchema = z.object({ passkeys: z.array(passkeySchema) }).meta({ id: 'PasskeyList' });
+export const passkeyParamsSchema = z.object({ passkeyId: passkeyIdSchema });
+const passkeyName = z.string().trim().min(1).max(100);
+export const renamePasskeySchema = z.object({ name: passkeyName }).meta({ id: 'RenamePasskey', examples: [{ name: 'Work laptop' }] });
+/** A WebAuthn credential as the browser's `PublicKeyCredential.toJSON()` gives it. */
+const webauthnCredential = z
+  .object({
+    id: z.string().max(1024),
+    rawId: z.string().max(1024),
+    type: z.literal('public-key'),
+    response: z.record(z.string(), z.unknown()),
+    clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
+    authenticatorAttachment: z.string().optional(),
+  })
+  .loose();
+export const webauthnOptionsSchema = z
+  .record(z.string(), z.unknown())
+  .describe('Options for navigator.credentials.create() / get(), in their JSON form')
+  .meta({ id: 'WebAuthnOptions' });
+export const registerPasskeySchema = z
+  .object({ name: passkeyName, credential: webauthnCredential })
+  .meta({ id: 'RegisterPasskey', examples: [{ name: 'Work laptop', credential: { id: 'x', rawId: 'x', type: 'public-key', response: {} } }] });
+export const passkeySignInSchema = z
+  .object({ credential: webauthnCredential })
+  .meta({ id: 'PasskeySignIn', examples: [{ credential: { id: 'x', rawId: 'x', type: 'public-key', response: {} } }] });

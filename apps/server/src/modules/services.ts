@@ -4,6 +4,7 @@ import { createInvitationService } from './invitations/invitation-service.js';
 import { createMemberService } from './members/member-service.js';
 import { createIdentityProviders } from './oidc/identity-providers.js';
 import { createOidcService } from './oidc/oidc-service.js';
+import { createPasskeyService } from './passkeys/passkey-service.js';
 import { createOrganizationService } from './organizations/organization-service.js';
 import { createSessionService } from './sessions/session-service.js';
 import { createSetupService } from './setup/setup-service.js';
@@ -35,6 +36,7 @@ export function createServices(platform: Platform) {
     sessions,
     identityProviders,
     invitations,
+    passkeys: createPasskeyService({ db, store, users, sessions }),
     oidc: createOidcService({ db, store, cache, providers: identityProviders, users, sessions, invitations }),
     organizations: createOrganizationService({ db, cache }),
     members: createMemberService({ db, cache, users, sessions }),

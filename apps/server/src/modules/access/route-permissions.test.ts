@@ -13,7 +13,7 @@ import { can } from './permissions.js';
  * exist in the caller's organization, or that exist only in the other one: both must answer 404
  * to a caller who passes the permission check, and 403 to one who does not.
  */
-const PARAM_PREFIX: Record<string, string> = { userId: 'usr', apiKeyId: 'key', sessionId: 'ses', invitationId: 'inv' };
+const PARAM_PREFIX: Record<string, string> = { userId: 'usr', apiKeyId: 'key', sessionId: 'ses', invitationId: 'inv', passkeyId: 'pky' };
 
 forEachTarget('route permissions', (target) => {
   let t: TestApp;
@@ -43,6 +43,7 @@ forEachTarget('route permissions', (target) => {
       if (name === 'userId') return b.as.viewer.userId;
       if (name === 'apiKeyId') return b.as.viewer.apiKeyId;
       if (name === 'invitationId') return bInvitation;
+      if (name === 'passkeyId') return newId('pky'); // passkeys are a person's own: any other id is unknown
       return b.as.viewer.sessionId;
     });
 

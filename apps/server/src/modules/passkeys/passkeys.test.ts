@@ -1,0 +1,106 @@
+import { after, before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { forEachTarget } from '../../testing/targets.js';
+import { createTestApp, type TestApp } from '../../testing/test-app.js';
+import { ORIGIN, seedOrganization, startSession, type SeededOrganization } from '../../testing/people-fixtures.js';
+import { SoftwareAuthenticator } from '../../testing/software-authenticator.js';
+
+forEachTarget('passkeys (software authenticator)', (target) => {
+  let t: TestApp;
+  let org: SeededOrganization;
+  before(async () => {
+    t = await createTestApp(target, { env: { RATE_LIMIT_SIGN_IN_MAX: '1000' } });
+    org = await seedOrganization(t);
+  });
+  after(() => t?.close());
+
+  const post = (url: string, headers: Record<string, string>, payload?: object) =>
+    t.app.inject({ method: 'POST', url, headers: { ...headers, 'content-type': 'application/json' }, payload: payload ?? {} });
+
+  async function register(authenticator: SoftwareAuthenticator, headers: Record<string, string>, name: string) {
+    const options = (await post('/api/v1/me/passkeys/options', headers)).json();
+    const credential = authenticator.create(options, ORIGIN);
+    return post('/api/v1/me/passkeys', headers, { name, credential });
+  }
+  async function signIn(authenticator: SoftwareAuthenticator, tweak?: (c: ReturnType<SoftwareAuthenticator['get']>) => void) {
+    const options = (await post('/api/v1/auth/passkey/options', { origin: ORIGIN })).json();
+    const credential = authenticator.get(options, ORIGIN);
+    tweak?.(credential);
+    return post('/api/v1/auth/passkey', { origin: ORIGIN }, { credential });
+  }
+
+  it('registers several named passkeys, signs in with one, renames and removes them', async () => {
+    const session = await startSession(t, org.as.member.userId, org.organizationId);
+    const laptop = new SoftwareAuthenticator();
+    const phone = new SoftwareAuthenticator(false);
+    const first = await register(laptop, session.headers, 'Laptop');
+    assert.equal(first.statusCode, 201, first.body);
+    assert.equal(first.json().name, 'Laptop');
+    assert.equal((await register(phone, session.headers, 'Phone')).statusCode, 201);
+    const list = await t.app.inject({ method: 'GET', url: '/api/v1/me/passkeys', headers: session.headers });
+    assert.deepEqual(list.json().passkeys.map((p: { name: string }) => p.name), ['Laptop', 'Phone']);
+
+    const res = await signIn(laptop);
+    assert.equal(res.statusCode, 200, res.body);
+    const access = res.cookies.find((c) => c.name === 'aim_access')!;
+    const me = await t.app.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie: `aim_access=${access.value}` } });
+    assert.equal(me.json().user.id, org.as.member.userId);
+    assert.equal(me.json().organization.id, org.organizationId);
+    assert.equal((await signIn(phone)).statusCode, 200, 'an authenticator without a counter works too');
+
+    const renamed = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/me/passkeys/${first.json().id}`,
+      headers: { ...session.headers, 'content-type': 'application/json' },
+      payload: { name: 'Old laptop' },
+    });
+    assert.equal(renamed.json().name, 'Old laptop');
+    const removed = await t.app.inject({ method: 'DELETE', url: `/api/v1/me/passkeys/${first.json().id}`, headers: session.headers });
+    assert.equal(removed.statusCode, 200);
+    const after = await signIn(laptop);
+    assert.equal(after.statusCode, 400);
+    assert.equal(after.json().error.code, 'invalid_assertion');
+  });
+
+  it("cannot rename or remove another person's passkey", async () => {
+    const mine = await startSession(t, org.as.viewer.userId, org.organizationId);
+    const created = await register(new SoftwareAuthenticator(), mine.headers, 'Mine');
+    const other = await startSession(t, org.as.admin.userId, org.organizationId);
+    const res = await t.app.inject({ method: 'DELETE', url: `/api/v1/me/passkeys/${created.json().id}`, headers: other.headers });
+    assert.equal(res.statusCode, 404);
+  });
+
+  it('refuses a replayed challenge, a forged signature, another origin and a counter that goes backwards', async () => {
+    const session = await startSession(t, org.as.manager.userId, org.organizationId);
+    const key = new SoftwareAuthenticator();
+    assert.equal((await register(key, session.headers, 'Key')).statusCode, 201);
+
+    const options = (await post('/api/v1/auth/passkey/options', { origin: ORIGIN })).json();
+    const assertion = key.get(options, ORIGIN);
+    assert.equal((await post('/api/v1/auth/passkey', { origin: ORIGIN }, { credential: assertion })).statusCode, 200);
+    const replay = await post('/api/v1/auth/passkey', { origin: ORIGIN }, { credential: assertion });
+    assert.equal(replay.statusCode, 400);
+    assert.equal(replay.json().error.code, 'invalid_assertion');
+
+    const forged = await signIn(key, (c) => {
+      const sig = Buffer.from(c.response.signature, 'base64url');
+      sig[sig.length - 1]! ^= 1;
+      c.response.signature = sig.toString('base64url');
+    });
+    assert.equal(forged.json().error.code, 'invalid_assertion');
+
+    const phishOptions = (await post('/api/v1/auth/passkey/options', { origin: ORIGIN })).json();
+    const phished = key.get(phishOptions, 'https://aim.evil.example');
+    assert.equal((await post('/api/v1/auth/passkey', { origin: ORIGIN }, { credential: phished })).json().error.code, 'invalid_assertion');
+
+    const cloneOptions = (await post('/api/v1/auth/passkey/options', { origin: ORIGIN })).json();
+    const cloned = key.get(cloneOptions, ORIGIN, key.credentials[0], { counter: 1 });
+    const res = await post('/api/v1/auth/passkey', { origin: ORIGIN }, { credential: cloned });
+    assert.equal(res.json().error.code, 'invalid_assertion');
+  });
+
+  it('needs a signed-in person to register a passkey', async () => {
+    const res = await post('/api/v1/me/passkeys/options', {});
+    assert.equal(res.statusCode, 401);
+  });
+});
