@@ -19,6 +19,7 @@ import type { SessionTokens } from './platform/auth/session-tokens.js';
 import type { SigningKeys } from './platform/auth/signing-keys.js';
 import type { Keyring } from './platform/crypto/keyring.js';
 import type { Mailer } from './platform/mail/mailer.js';
+import type { OutboundGuard } from './platform/net/outbound-guard.js';
 import type { Database } from './platform/db/database.js';
 import type { SharedStore } from './platform/store/shared-store.js';
 import type { Metrics } from './platform/observability/metrics.js';
@@ -35,6 +36,8 @@ import { responseSerializerCompiler } from './platform/http/response-serializer.
 import { requestIdGenerator } from './platform/http/request-id.js';
 import { securityHeaders } from './platform/http/security-headers.js';
 import { registerApiKeyRoutes } from './modules/api-keys/api-key-routes.js';
+import { registerDomainRoutes } from './modules/domains/domain-routes.js';
+import { registerIdentityProviderRoutes } from './modules/identity-providers/identity-provider-routes.js';
 import { registerInvitationRoutes } from './modules/invitations/invitation-routes.js';
 import { registerMeRoutes } from './modules/me/me-routes.js';
 import { registerMemberRoutes } from './modules/members/member-routes.js';
@@ -68,6 +71,9 @@ export interface Platform {
   metrics: Metrics | undefined;
   tracing: Tracing | undefined;
   mailer: Mailer;
+  /** The one guard for outbound requests to user-supplied URLs. */
+  outbound: OutboundGuard;
+  dnsTxt: (name: string) => Promise<string[][]>;
   accessCache: AccessCache;
   sessionKeys: SigningKeys;
   sessionTokens: SessionTokens;
@@ -213,6 +219,8 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
   registerMemberRoutes(app, services);
   registerApiKeyRoutes(app, services);
   registerInvitationRoutes(app, services);
+  registerIdentityProviderRoutes(app, services);
+  registerDomainRoutes(app, services);
   app.decorate('services', services);
 
   return app;

@@ -204,3 +204,67 @@ export const registerPasskeySchema = z
 export const passkeySignInSchema = z
   .object({ credential: webauthnCredential })
   .meta({ id: 'PasskeySignIn', examples: [{ credential: { id: 'x', rawId: 'x', type: 'public-key', response: {} } }] });
+
+export const identityProviderIdSchema = id('idp');
+export const organizationIdentityProviderSchema = z
+  .object({
+    id: identityProviderIdSchema,
+    preset: z.enum(['google', 'microsoft', 'okta', 'oidc']),
+    displayName: z.string(),
+    issuer: z.string(),
+    clientId: z.string(),
+    enabled: z.boolean(),
+    signInUrl: z.string().describe('Share it with your people: it starts sign-in with this provider'),
+    redirectUri: z.string().describe('Register this redirect URI at the provider'),
+    createdAt: timestamp,
+  })
+  .meta({ id: 'OrganizationIdentityProvider' });
+export const organizationIdentityProviderListSchema = z
+  .object({ identityProviders: z.array(organizationIdentityProviderSchema) })
+  .meta({ id: 'OrganizationIdentityProviderList' });
+export const createIdentityProviderSchema = z
+  .object({
+    preset: z.enum(['google', 'microsoft', 'okta', 'oidc']),
+    displayName: z.string().trim().min(1).max(100).optional(),
+    issuer: z.url().max(500).optional().describe('Required for okta and oidc'),
+    tenant: z.string().regex(/^[A-Za-z0-9.-]+$/).max(100).optional().describe('Required for microsoft: tenant id or domain'),
+    clientId: z.string().min(1).max(500),
+    clientSecret: z.string().min(1).max(2000).describe('Stored encrypted; never shown again'),
+  })
+  .meta({
+    id: 'CreateIdentityProvider',
+    examples: [{ preset: 'okta', issuer: 'https://acme.okta.com', clientId: '0oa1example', clientSecret: '<secret>' }],
+  });
+export const updateIdentityProviderSchema = z
+  .object({
+    displayName: z.string().trim().min(1).max(100).optional(),
+    enabled: z.boolean().optional(),
+    clientSecret: z.string().min(1).max(2000).optional(),
+  })
+  .meta({ id: 'UpdateIdentityProvider', examples: [{ enabled: false }] });
+export const identityProviderParamsSchema = z.object({ identityProviderId: identityProviderIdSchema });
+
+const domainName = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/, { message: 'must be a domain name such as acme.example' })
+  .max(253);
+export const domainSchema = z
+  .object({
+    domain: z.string(),
+    defaultRole: z.enum(['manager', 'member', 'viewer']),
+    verified: z.boolean(),
+    verifiedAt: timestamp.nullable(),
+    verification: z.object({
+      recordName: z.string().describe('DNS TXT record to create'),
+      recordValue: z.string(),
+    }),
+    createdAt: timestamp,
+  })
+  .meta({ id: 'Domain' });
+export const domainListSchema = z.object({ domains: z.array(domainSchema) }).meta({ id: 'DomainList' });
+export const claimDomainSchema = z
+  .object({ domain: domainName, defaultRole: z.enum(['manager', 'member', 'viewer']).default('viewer') })
+  .meta({ id: 'ClaimDomain', examples: [{ domain: 'acme.example', defaultRole: 'viewer' }] });
+export const domainParamsSchema = z.object({ domain: domainName });

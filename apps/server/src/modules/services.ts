@@ -1,5 +1,7 @@
 import type { Platform } from '../app.js';
 import { createApiKeyService } from './api-keys/api-key-service.js';
+import { createDomainService } from './domains/domain-service.js';
+import { createIdentityProviderService } from './identity-providers/identity-provider-service.js';
 import { createInvitationService } from './invitations/invitation-service.js';
 import { createMemberService } from './members/member-service.js';
 import { createIdentityProviders } from './oidc/identity-providers.js';
@@ -21,7 +23,13 @@ export function createServices(platform: Platform) {
     tokens: platform.sessionTokens,
     refreshTtlSeconds: config.sessions.refreshTtlSeconds,
   });
-  const identityProviders = createIdentityProviders({ db, keyring, deployment: config.identityProviders });
+  const identityProviders = createIdentityProviders({
+    db,
+    keyring,
+    deployment: config.identityProviders,
+    outbound: platform.outbound,
+    allowPrivateNetworks: config.outboundAllowPrivateNetworks,
+  });
   const invitations = createInvitationService({
     db,
     keyring,
@@ -36,6 +44,14 @@ export function createServices(platform: Platform) {
     sessions,
     identityProviders,
     invitations,
+    organizationIdentityProviders: createIdentityProviderService({
+      db,
+      keyring,
+      providers: identityProviders,
+      outbound: platform.outbound,
+      publicBaseUrl: () => config.publicUrl ?? `http://localhost:${config.port}`,
+    }),
+    domains: createDomainService({ db, dnsTxt: platform.dnsTxt }),
     passkeys: createPasskeyService({ db, store, users, sessions }),
     oidc: createOidcService({ db, store, cache, providers: identityProviders, users, sessions, invitations }),
     organizations: createOrganizationService({ db, cache }),

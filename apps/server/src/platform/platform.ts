@@ -11,7 +11,9 @@ import type { Loggers } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createTracing } from './observability/tracing.js';
 import { startPartitionMaintenance } from './db/partition-maintenance.js';
+import { resolveTxt } from 'node:dns/promises';
 import { createMailer, type Mailer } from './mail/mailer.js';
+import { createOutboundGuard } from './net/outbound-guard.js';
 import { createMemoryStore } from './store/memory-store.js';
 import { createRedisStore } from './store/redis-store.js';
 import { VERSION } from './version.js';
@@ -22,6 +24,8 @@ export interface PlatformConnections {
   redisPrefix?: string;
   /** Replaces the configured mailer (tests use an outbox). */
   mailer?: Mailer;
+  /** Replaces DNS TXT lookups (tests answer for their own domains). */
+  dnsTxt?: (name: string) => Promise<string[][]>;
 }
 
 export type RunningPlatform = Platform & { close(): Promise<void> };
@@ -58,6 +62,7 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
     retainMs: (config.sessions.accessTtlSeconds + 300) * 1000,
   });
   const partitions = startPartitionMaintenance(db, logger);
+  const outbound = createOutboundGuard({ allowPrivateNetworks: config.outboundAllowPrivateNetworks });
   const apiKeyUsage = createApiKeyUsage(db, { onError: (err) => logger.warn({ err }, 'could not record API key usage') });
   return {
     config,
@@ -69,6 +74,8 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
     store,
     metrics,
     tracing,
+    outbound,
+    dnsTxt: connections.dnsTxt ?? ((name: string) => resolveTxt(name)),
     mailer: connections.mailer ?? createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, logger }),
     accessCache: createAccessCache(db, store),
     sessionKeys,
@@ -76,6 +83,7 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
     apiKeyUsage,
     async close() {
       partitions.stop();
+      await outbound.close();
       await apiKeyUsage.close();
       await store.close();
       await db.close();

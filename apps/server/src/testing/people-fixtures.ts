@@ -79,3 +79,16 @@ export async function seedOrganization(t: TestApp, name = 'Org'): Promise<Seeded
   }
   return { organizationId, as };
 }
+
+/** An organization identity provider row, written directly (creating one through the API loads its discovery document). */
+export async function insertIdentityProvider(t: TestApp, organizationId: string, issuer = 'https://idp.invalid'): Promise<string> {
+  const id = newId('idp');
+  await t.platform.db.transaction({ organizationId }, (tx) =>
+    tx.query(
+      `insert into oidc_providers (id, organization_id, preset, display_name, issuer, client_id, client_secret_encrypted)
+       values ($1, $2, 'oidc', 'Test IdP', $3, 'client', $4)`,
+      [id, organizationId, issuer, t.platform.keyring.encrypt('secret', `oidc_providers.client_secret:${id}`)],
+    ),
+  );
+  return id;
+}

@@ -47,6 +47,8 @@ export async function createTestApp(
     prepare?: (app: AppInstance, platform: Platform) => void | Promise<void>;
     /** Another instance of the same deployment: same database, same Redis namespace, same keys. */
     sameDeploymentAs?: TestApp;
+    /** Answers DNS TXT lookups (the process edge) for domain verification. */
+    dnsTxt?: (name: string) => Promise<string[][]>;
   } = {},
 ): Promise<TestApp> {
   const shared = options.sameDeploymentAs;
@@ -70,6 +72,7 @@ export async function createTestApp(
     secrets: { encryptionKeys: config.secrets.encryptionKeys!, lookupKey: config.secrets.lookupKey! },
     redisPrefix,
     mailer: outbox,
+    ...(options.dnsTxt ? { dnsTxt: options.dnsTxt } : {}),
   });
   const app = await buildApp(platform);
   await options.prepare?.(app, platform);

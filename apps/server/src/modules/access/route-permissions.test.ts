@@ -6,6 +6,7 @@ import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
 import { seedOrganization, startSession, type SeededOrganization } from '../../testing/people-fixtures.js';
 import { can } from './permissions.js';
+import { insertIdentityProvider } from '../../testing/people-fixtures.js';
 
 /**
  * Every route in the route table × every role × cookie session and API key × own and other
@@ -13,13 +14,22 @@ import { can } from './permissions.js';
  * exist in the caller's organization, or that exist only in the other one: both must answer 404
  * to a caller who passes the permission check, and 403 to one who does not.
  */
-const PARAM_PREFIX: Record<string, string> = { userId: 'usr', apiKeyId: 'key', sessionId: 'ses', invitationId: 'inv', passkeyId: 'pky' };
+const PARAM_PREFIX: Record<string, string> = {
+  userId: 'usr',
+  apiKeyId: 'key',
+  sessionId: 'ses',
+  invitationId: 'inv',
+  passkeyId: 'pky',
+  identityProviderId: 'idp',
+  domain: 'domain',
+};
 
 forEachTarget('route permissions', (target) => {
   let t: TestApp;
   let a: SeededOrganization;
   let b: SeededOrganization;
   let bInvitation: string;
+  let bIdentityProvider: string;
 
   before(async () => {
     t = await createTestApp(target);
@@ -32,6 +42,14 @@ forEachTarget('route permissions', (target) => {
       payload: { email: 'pending@b.example', role: 'viewer' },
     });
     bInvitation = invited.json().id;
+    const claimed = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/domains',
+      headers: { ...b.as.admin.apiKey, 'content-type': 'application/json' },
+      payload: { domain: 'b-claimed.example' },
+    });
+    assert.equal(claimed.statusCode, 201, claimed.body);
+    bIdentityProvider = await insertIdentityProvider(t, b.organizationId);
   });
   after(() => t?.close());
 
@@ -39,11 +57,13 @@ forEachTarget('route permissions', (target) => {
     url.replace(/:([A-Za-z]+)/g, (_m, name: string) => {
       const prefix = PARAM_PREFIX[name];
       if (!prefix) throw new Error(`no fixture for path parameter :${name}; add one to the permission test`);
+      if (name === 'domain') return ids === 'unknown' ? 'unknown.example' : 'b-claimed.example';
       if (ids === 'unknown') return newId(prefix as never);
       if (name === 'userId') return b.as.viewer.userId;
       if (name === 'apiKeyId') return b.as.viewer.apiKeyId;
       if (name === 'invitationId') return bInvitation;
       if (name === 'passkeyId') return newId('pky'); // passkeys are a person's own: any other id is unknown
+      if (name === 'identityProviderId') return bIdentityProvider;
       return b.as.viewer.sessionId;
     });
 

@@ -2,6 +2,7 @@ import * as oidc from 'openid-client';
 import type { DeploymentIdentityProvider } from '../../platform/config/env.js';
 import type { Keyring } from '../../platform/crypto/keyring.js';
 import type { Database } from '../../platform/db/database.js';
+import type { OutboundGuard } from '../../platform/net/outbound-guard.js';
 
 /**
  * The identity providers people sign in with: those configured for the deployment (google,
@@ -29,7 +30,14 @@ function isLoopback(issuer: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
 }
 
-export function createIdentityProviders(deps: { db: Database; keyring: Keyring; deployment: DeploymentIdentityProvider[] }) {
+export function createIdentityProviders(deps: {
+  db: Database;
+  keyring: Keyring;
+  deployment: DeploymentIdentityProvider[];
+  /** Organization providers are user-supplied URLs: every request to them goes through the guard. */
+  outbound: OutboundGuard;
+  allowPrivateNetworks: boolean;
+}) {
   const configurations = new Map<string, { at: number; config: Promise<oidc.Configuration> }>();
 
   async function find(id: string): Promise<IdentityProvider> {
@@ -61,13 +69,12 @@ export function createIdentityProviders(deps: { db: Database; keyring: Keyring; 
     const key = `${provider.id}|${provider.issuer}|${provider.clientId}`;
     const cached = configurations.get(key);
     if (cached && Date.now() - cached.at < DISCOVERY_TTL_MS) return cached.config;
-    const config = oidc.discovery(
-      new URL(provider.issuer),
-      provider.clientId,
-      { client_secret: provider.clientSecret },
-      oidc.ClientSecretPost(provider.clientSecret),
-      isLoopback(provider.issuer) ? { execute: [oidc.allowInsecureRequests] } : undefined,
-    );
+    const guarded = provider.organizationId !== null;
+    const plainHttp = new URL(provider.issuer).protocol === 'http:' && (guarded ? deps.allowPrivateNetworks : isLoopback(provider.issuer));
+    const config = oidc.discovery(new URL(provider.issuer), provider.clientId, { client_secret: provider.clientSecret }, oidc.ClientSecretPost(provider.clientSecret), {
+      ...(plainHttp ? { execute: [oidc.allowInsecureRequests] } : {}),
+      ...(guarded ? { [oidc.customFetch]: deps.outbound.fetch as never } : {}),
+    });
     configurations.set(key, { at: Date.now(), config });
     config.catch(() => configurations.delete(key));
     return config;
@@ -76,6 +83,10 @@ export function createIdentityProviders(deps: { db: Database; keyring: Keyring; 
   return {
     find,
     configuration,
+    /** Forget cached discovery for a provider (after it changed or was removed). */
+    forget(id: string) {
+      for (const key of configurations.keys()) if (key.startsWith(`${id}|`)) configurations.delete(key);
+    },
     deploymentProviders: () => deps.deployment.map((p) => ({ id: p.id, displayName: p.displayName })),
   };
 }

@@ -6,6 +6,7 @@ import type { Database, Tx } from '../../platform/db/database.js';
 import { AppError } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
 import { newId } from '../../platform/ids.js';
+import { OutboundRequestRefused } from '../../platform/net/outbound-guard.js';
 import type { SharedStore } from '../../platform/store/shared-store.js';
 import type { AccessCache } from '../../platform/auth/access-cache.js';
 import type { InvitationService } from '../invitations/invitation-service.js';
@@ -49,8 +50,21 @@ export function safeReturnTo(value: string | undefined): string {
   return value.slice(0, 500);
 }
 
-function toIdpError(error: unknown): never {
+/** ID-token problems (a token that does not verify) as opposed to a provider that misbehaves. */
+const TOKEN_CODES = new Set(['OAUTH_JWT_CLAIM_COMPARISON_FAILED', 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED', 'OAUTH_KEY_SELECTION_FAILED', 'OAUTH_INVALID_RESPONSE']);
+
+function causes(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let e: unknown = error; e && chain.length < 6; e = (e as { cause?: unknown }).cause) chain.push(e);
+  return chain;
+}
+
+export function toIdpError(error: unknown): never {
   if (error instanceof AppError) throw error;
+  if (causes(error).some((e) => e instanceof OutboundRequestRefused)) {
+    const refused = causes(error).find((e) => e instanceof OutboundRequestRefused) as OutboundRequestRefused;
+    throw new AppError('idp_unavailable', `The identity provider's address is not allowed: ${refused.message}`);
+  }
   if (error instanceof oidc.AuthorizationResponseError) {
     throw new AppError('sign_in_denied', `The identity provider answered: ${error.error}${error.error_description ? ` (${error.error_description})` : ''}.`);
   }
@@ -59,18 +73,13 @@ function toIdpError(error: unknown): never {
     if (error.status >= 500) throw new AppError('idp_unavailable', 'The identity provider failed to answer; try again later.');
     throw new AppError('invalid_authorization_code', `The identity provider refused the exchange (${error.error}).`);
   }
-  if (error instanceof oidc.ClientError) {
+  if (error instanceof oidc.ClientError && error.code && TOKEN_CODES.has(error.code)) {
     // openid-client wraps oauth4webapi's error, whose cause names the claim that failed.
     const claim = (error.cause as { cause?: { claim?: string } } | undefined)?.cause?.claim;
-    if (error.code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' && claim === 'nonce') {
-      throw new AppError('invalid_nonce', 'The ID token does not carry the nonce of this sign-in; start again.');
-    }
-    if (error.code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || error.code === 'OAUTH_RESPONSE_IS_NOT_JSON') {
-      throw new AppError('idp_unavailable', 'The identity provider answered something that is not OpenID Connect.');
-    }
+    if (claim === 'nonce') throw new AppError('invalid_nonce', 'The ID token does not carry the nonce of this sign-in; start again.');
     throw new AppError('invalid_id_token', 'The ID token from the identity provider does not verify.');
   }
-  throw new AppError('idp_unavailable', 'The identity provider could not be reached; try again later.', { cause: error });
+  throw new AppError('idp_unavailable', 'The identity provider could not be reached or answered wrongly; try again later.', { cause: error });
 }
 
 export function createOidcService(deps: {

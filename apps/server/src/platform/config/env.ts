@@ -116,6 +116,8 @@ export const envSchema = z.object({
   OIDC_CLIENT_SECRET: z.string().min(1).optional(),
   OIDC_DISPLAY_NAME: z.string().min(1).max(100).default('Single sign-on'),
 
+  OUTBOUND_ALLOW_PRIVATE_NETWORKS: bool(false),
+
   SMTP_URL: z
     .url({ message: 'must be an SMTP URL such as smtps://user:password@smtp.example.com:465' })
     .refine((v) => /^smtps?:\/\//.test(v), { message: 'must start with smtp:// or smtps://' })
@@ -211,6 +213,8 @@ export interface Config {
   /** Identity providers configured for the whole deployment, by id (google, microsoft, okta, oidc). */
   identityProviders: DeploymentIdentityProvider[];
   invitationTtlHours: number;
+  /** Let user-supplied outbound URLs reach private and loopback addresses (internal IdPs). */
+  outboundAllowPrivateNetworks: boolean;
   rateLimit: { windowMs: number; ipMax: number; principalMax: number; signInMax: number };
   metricsEnabled: boolean;
   tracing: { endpoint: string | undefined; serviceName: string };
@@ -270,6 +274,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
     identityProviders: providers,
     invitationTtlHours: e.INVITATION_TTL_HOURS,
+    outboundAllowPrivateNetworks: e.OUTBOUND_ALLOW_PRIVATE_NETWORKS,
     sessions: {
       accessTtlSeconds: e.SESSION_ACCESS_TTL_SECONDS,
       refreshTtlSeconds: e.SESSION_REFRESH_TTL_SECONDS,
