@@ -104,3 +104,32 @@ forEachTarget('passkeys (software authenticator)', (target) => {
     assert.equal(res.statusCode, 401);
   });
 });
+
+forEachTarget('sign-in rate limits', (target) => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp(target, { env: { RATE_LIMIT_SIGN_IN_MAX: '2' } });
+  });
+  after(() => t?.close());
+
+  it('limits sign-in steps per client, and per passkey whatever the client', async () => {
+    const from = (ip: string) => t.app.inject({ method: 'POST', url: '/api/v1/auth/passkey/options', remoteAddress: ip });
+    assert.equal((await from('198.51.100.7')).statusCode, 200);
+    assert.equal((await from('198.51.100.7')).statusCode, 200);
+    const over = await from('198.51.100.7');
+    assert.equal(over.statusCode, 429);
+    assert.ok(Number(over.headers['retry-after']) >= 1);
+    assert.equal((await from('198.51.100.8')).statusCode, 200, 'another client is not limited');
+
+    const guess = (ip: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/passkey',
+        remoteAddress: ip,
+        payload: { credential: { id: 'same-credential', rawId: 'same-credential', type: 'public-key', response: {} } },
+      });
+    assert.equal((await guess('203.0.113.1')).statusCode, 400);
+    assert.equal((await guess('203.0.113.2')).statusCode, 400);
+    assert.equal((await guess('203.0.113.3')).statusCode, 429, 'the same passkey from a third client is limited');
+  });
+});
