@@ -45,6 +45,7 @@ import { registerOidcRoutes } from './modules/oidc/oidc-routes.js';
 import { registerPasskeyRoutes } from './modules/passkeys/passkey-routes.js';
 import { registerOrganizationRoutes } from './modules/organizations/organization-routes.js';
 import { createServices, type Services } from './modules/services.js';
+import { registerSetupPage } from './modules/setup/setup-page.js';
 import { registerSetupRoutes } from './modules/setup/setup-routes.js';
 import { registerSystemRoutes } from './modules/system/system-routes.js';
 
@@ -212,6 +213,7 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
   registerSystemRoutes(app, platform);
   const services = createServices(platform);
   registerSetupRoutes(app, services, platform);
+  registerSetupPage(app);
   registerMeRoutes(app, services, platform);
   registerOidcRoutes(app, services, platform);
   registerPasskeyRoutes(app, services, platform);

@@ -94,6 +94,8 @@ async function printFirstRun(config: Config, app: Awaited<ReturnType<typeof buil
   process.stdout.write(
     [
       '  First run: no organization exists yet. Create the first one and its admin within 30 minutes:',
+      `    open ${base}/setup?token=${token}`,
+      '  or, without a browser:',
       `    curl -X POST ${base}/api/v1/setup -H 'content-type: application/json' \\`,
       `      -d '{"token":"${token}","organization":{"name":"My organization"},"admin":{"email":"you@example.com","name":"Your Name"}}'`,
       '  (the token works once; restart AIM for a new one, or set AIM_BOOTSTRAP_TOKEN for automated installs)',

@@ -74,6 +74,26 @@ forEachTarget('first-run setup', (target) => {
   });
 });
 
+forEachTarget('first-run setup page', (target) => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp(target);
+  });
+  after(() => t?.close());
+
+  it('serves the setup page and its script under a strict content security policy', async () => {
+    const page = await t.app.inject({ method: 'GET', url: '/setup?token=abc' });
+    assert.equal(page.statusCode, 200);
+    assert.match(String(page.headers['content-type']), /text\/html/);
+    assert.match(page.body, /<form id="setup">/);
+    assert.match(String(page.headers['content-security-policy']), /script-src 'self'/);
+    assert.doesNotMatch(String(page.headers['content-security-policy']), /unsafe-inline/);
+    const script = await t.app.inject({ method: 'GET', url: '/setup/setup.js' });
+    assert.match(script.body, /\/api\/v1\/setup/);
+    assert.match(String(script.headers['content-type']), /javascript/);
+  });
+});
+
 forEachTarget('first-run setup link', (target) => {
   let t: TestApp;
   before(async () => {
