@@ -1,4 +1,5 @@
 import type { Platform } from '../app.js';
+import { limitSignIn } from '../platform/http/rate-limit.js';
 import { createApiKeyService } from './api-keys/api-key-service.js';
 import { createDomainService } from './domains/domain-service.js';
 import { createIdentityProviderService } from './identity-providers/identity-provider-service.js';
@@ -53,7 +54,16 @@ export function createServices(platform: Platform) {
     }),
     domains: createDomainService({ db, dnsTxt: platform.dnsTxt }),
     passkeys: createPasskeyService({ db, store, users, sessions }),
-    oidc: createOidcService({ db, store, cache, providers: identityProviders, users, sessions, invitations }),
+    oidc: createOidcService({
+      db,
+      store,
+      cache,
+      providers: identityProviders,
+      users,
+      sessions,
+      invitations,
+      limitAccount: (key) => limitSignIn(store, `account:${key}`, config.rateLimit.signInMax),
+    }),
     organizations: createOrganizationService({ db, cache }),
     members: createMemberService({ db, cache, users, sessions }),
     apiKeys: createApiKeyService({ db, cache }),

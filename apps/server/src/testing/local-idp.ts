@@ -108,3 +108,10 @@ export async function startLocalIdp(redirectUri: string): Promise<LocalIdp> {
     stop: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
+
+/** The sign-in cookie a start response set, as a Cookie header for the callback (the same browser). */
+export function stateCookie(start: { cookies: { name: string; value: string }[] }): string {
+  const cookie = start.cookies.find((c) => c.name === 'aim_oidc');
+  if (!cookie) throw new Error('the start response set no sign-in cookie');
+  return `aim_oidc=${cookie.value}`;
+}

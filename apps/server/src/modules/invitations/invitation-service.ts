@@ -188,8 +188,8 @@ export function createInvitationService(deps: {
      * caller's system-scope transaction (so a failure leaves nothing half-done). The caller forgets
      * the cached memberships after commit.
      */
-    async acceptPendingIn(tx: Tx, ctx: RequestContext, userId: string, email: string): Promise<string[]> {
-      const pending = await pendingFor(tx, email);
+    async acceptPendingIn(tx: Tx, ctx: RequestContext, userId: string, email: string, onlyOrganization: string | null = null): Promise<string[]> {
+      const pending = (await pendingFor(tx, email)).filter((i) => !onlyOrganization || i.organization_id === onlyOrganization);
       for (const inv of pending) {
         await tx.withScope(inv.organization_id, (scoped) => acceptIn(scoped, ctx, inv.id, userId, inv.role));
       }

@@ -2,12 +2,13 @@ import { identityProviderListSchema, oidcCallbackQuerySchema, oidcStartParamsSch
 import type { FastifyRequest } from 'fastify';
 import type { AppInstance, Platform } from '../../app.js';
 import { setCookiesFor } from '../../platform/auth/cookies.js';
-import { sha256 } from '../../platform/crypto/tokens.js';
 import { requestContext } from '../../platform/http/request-context.js';
 import { clientNetwork, limitSignIn } from '../../platform/http/rate-limit.js';
 import type { Services } from '../services.js';
 
 export const OIDC_CALLBACK_PATH = '/api/v1/auth/oidc/callback';
+/** Binds a sign-in to the browser that started it (login CSRF). */
+export const OIDC_COOKIE = 'aim_oidc';
 
 export function registerOidcRoutes(app: AppInstance, { oidc, identityProviders }: Services, platform: Platform): void {
   const { config, store } = platform;
@@ -40,9 +41,16 @@ export function registerOidcRoutes(app: AppInstance, { oidc, identityProviders }
     },
     async (request, reply) => {
       await perClient(request);
-      const url = await oidc.start(request.params.providerId, {
+      const { url, binding } = await oidc.start(request.params.providerId, {
         redirectUri: `${base(request)}${OIDC_CALLBACK_PATH}`,
         returnTo: request.query.returnTo,
+      });
+      reply.setCookie(OIDC_COOKIE, binding, {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: config.publicUrl?.startsWith('https://') ?? false,
+        path: '/api/v1/auth/oidc',
+        maxAge: 600,
       });
       return reply.redirect(url.href, 302);
     },
@@ -61,8 +69,8 @@ export function registerOidcRoutes(app: AppInstance, { oidc, identityProviders }
     },
     async (request, reply) => {
       await perClient(request);
-      const signedIn = await oidc.callback(requestContext(request), request.query as Record<string, string | undefined>);
-      await limitSignIn(store, `account:${sha256(signedIn.userId).toString('hex')}`, config.rateLimit.signInMax);
+      reply.clearCookie(OIDC_COOKIE, { path: '/api/v1/auth/oidc' });
+      const signedIn = await oidc.callback(requestContext(request), request.query as Record<string, string | undefined>, request.cookies[OIDC_COOKIE]);
       setCookiesFor(reply, signedIn.session, config);
       return reply.redirect(signedIn.returnTo, 302);
     },

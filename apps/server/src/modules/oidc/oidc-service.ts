@@ -1,7 +1,7 @@
 import * as oidc from 'openid-client';
 import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import { normalizeEmail } from '../../platform/crypto/keyring.js';
-import { sha256 } from '../../platform/crypto/tokens.js';
+import { safeEqual, sha256 } from '../../platform/crypto/tokens.js';
 import type { Database, Tx } from '../../platform/db/database.js';
 import { AppError } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
@@ -29,6 +29,8 @@ import { UnknownProviderError, type IdentityProvider, type IdentityProviders } f
 const STATE_TTL_MS = 10 * 60_000;
 
 interface PendingSignIn {
+  /** Also kept in an HttpOnly cookie of the browser that started: the callback must come back to it. */
+  binding: string;
   providerId: string;
   codeVerifier: string;
   nonce: string;
@@ -90,6 +92,8 @@ export function createOidcService(deps: {
   users: UserRepository;
   sessions: SessionService;
   invitations: InvitationService;
+  /** Per-account sign-in limit, applied once the provider said who it is and before anything is written. */
+  limitAccount: (key: string) => Promise<void>;
 }) {
   const { db, store, providers, users, sessions, invitations } = deps;
 
@@ -102,29 +106,55 @@ export function createOidcService(deps: {
     }
   }
 
-  /** Find or (when allowed) create the person, link the identity, and start a session — atomically. */
+  /**
+   * Find or (when allowed) create the person, link the identity, and start a session, atomically.
+   *
+   * How far an email address is trusted depends on who runs the provider:
+   *  - the deployment's providers (configured by the operator) are trusted for any address: an
+   *    existing person with that verified address is found, and invitations and verified domains of
+   *    every organization apply;
+   *  - an organization's provider is run by that organization's admin, so it is trusted only for
+   *    addresses in domains that organization verified, only for joining that organization, and never
+   *    to take over an existing account found by email (that would let one organization sign in as
+   *    anyone). People already linked to it by (issuer, subject) sign in as before.
+   */
   async function signIn(
     ctx: RequestContext,
     idp: IdentityProvider,
     claims: { issuer: string; subject: string; email: string; name: string },
   ): Promise<Omit<SignedIn, 'returnTo'>> {
     const email = normalizeEmail(claims.email);
+    const domain = email.split('@')[1] ?? '';
+    const scopedTo = idp.organizationId;
     const result = await db.transaction({ organizationId: null }, async (tx) => {
+      if (scopedTo && !(await verifiedDomainOf(tx, domain, scopedTo))) {
+        throw new AppError('no_access', `This organization's identity provider can only sign in addresses at domains it verified, not ${domain}.`);
+      }
       let userId = (
         await tx.query<{ user_id: string }>('select user_id from user_identities where issuer = $1 and subject = $2', [claims.issuer, claims.subject])
       ).rows[0]?.user_id;
       let created = false;
-      userId ??= (await users.findIdByEmail(tx, email)) ?? undefined;
+      let linked = false;
+      if (!userId) {
+        const existing = await users.findIdByEmail(tx, email);
+        if (existing && scopedTo) {
+          throw new AppError('no_access', `${email} already has an AIM account; sign in the way you usually do.`);
+        }
+        if (existing) {
+          userId = existing;
+          linked = true;
+        }
+      }
       if (!userId) {
         userId = newId('usr');
-        const joined = await joinOnFirstSignIn(tx, ctx, userId, email, claims.name);
+        const joined = await joinOnFirstSignIn(tx, ctx, userId, email, claims.name, scopedTo);
         if (joined.length === 0) {
           throw new AppError('no_access', `No organization has invited ${email} or claimed its domain; ask an admin for an invitation.`);
         }
         created = true;
       } else {
         // A known person: also join organizations that invited them since.
-        await invitations.acceptPendingIn(tx, { ...ctx, actor: { type: 'user', id: userId } }, userId, email);
+        await invitations.acceptPendingIn(tx, { ...ctx, actor: { type: 'user', id: userId } }, userId, email, scopedTo);
       }
       await tx.query(
         `insert into user_identities (issuer, subject, user_id, provider_id) values ($1, $2, $3, $4)
@@ -134,27 +164,51 @@ export function createOidcService(deps: {
       const orgs = (await tx.query<{ organization_id: string }>('select organization_id from aim_user_organizations($1)', [userId])).rows.map(
         (r) => r.organization_id,
       );
-      const organizationId = idp.organizationId && orgs.includes(idp.organizationId) ? idp.organizationId : (orgs[0] ?? null);
-      const session = await sessions.start(tx, ctx, { userId, organizationId, method: 'oidc' });
+      const organizationId = scopedTo && orgs.includes(scopedTo) ? scopedTo : (orgs[0] ?? null);
+      const personCtx: RequestContext = { ...ctx, actor: { type: 'user', id: userId }, userId };
+      if (linked && organizationId) {
+        await recordAuditEvent(tx, personCtx, {
+          organizationId,
+          action: 'identity.link',
+          target: { type: 'user', id: userId },
+          details: { issuer: claims.issuer, provider: idp.id },
+        });
+      }
+      const session = await sessions.start(tx, personCtx, { userId, organizationId, method: 'oidc' });
       return { session, userId, organizationId, created, orgs };
     });
     await Promise.all(result.orgs.map((org) => deps.cache.forgetMembership(org, result.userId)));
     return result;
   }
 
-  /** A new person joins the organizations that invited their address or claimed its domain. */
-  async function joinOnFirstSignIn(tx: Tx, ctx: RequestContext, userId: string, email: string, name: string): Promise<string[]> {
+  async function verifiedDomainOf(tx: Tx, domain: string, organizationId: string): Promise<boolean> {
+    const { rows } = await tx.query<{ organization_id: string }>('select organization_id from aim_organization_claiming_domain($1)', [domain]);
+    return rows.some((r) => r.organization_id === organizationId);
+  }
+
+  /**
+   * A new person joins the organizations that invited their address or verified its domain — only
+   * `onlyOrganization` when signing in through that organization's provider.
+   */
+  async function joinOnFirstSignIn(
+    tx: Tx,
+    ctx: RequestContext,
+    userId: string,
+    email: string,
+    name: string,
+    onlyOrganization: string | null,
+  ): Promise<string[]> {
     const personCtx: RequestContext = { ...ctx, actor: { type: 'user', id: userId }, userId };
-    const pending = await invitations.pendingFor(tx, email);
+    const pending = (await invitations.pendingFor(tx, email)).filter((i) => !onlyOrganization || i.organization_id === onlyOrganization);
     const domain = email.split('@')[1] ?? '';
     const claimed = (
       await tx.query<{ organization_id: string; default_role: 'manager' | 'member' | 'viewer' }>('select * from aim_organization_claiming_domain($1)', [
         domain,
       ])
-    ).rows;
+    ).rows.filter((c) => !onlyOrganization || c.organization_id === onlyOrganization);
     if (pending.length === 0 && claimed.length === 0) return [];
     await users.insert(tx, { id: userId, email, name: name || email });
-    const joined = await invitations.acceptPendingIn(tx, personCtx, userId, email);
+    const joined = await invitations.acceptPendingIn(tx, personCtx, userId, email, onlyOrganization);
     for (const claim of claimed.filter((c) => !joined.includes(c.organization_id))) {
       await tx.withScope(claim.organization_id, async (scoped) => {
         await memberships.add(scoped, userId, claim.default_role);
@@ -170,11 +224,12 @@ export function createOidcService(deps: {
   }
 
   return {
-    async start(providerId: string, input: { redirectUri: string; returnTo?: string | undefined }): Promise<URL> {
+    async start(providerId: string, input: { redirectUri: string; returnTo?: string | undefined }): Promise<{ url: URL; binding: string }> {
       const idp = await provider(providerId);
       const config = await providers.configuration(idp).catch(toIdpError);
       const state = oidc.randomState();
       const pending: PendingSignIn = {
+        binding: oidc.randomState(),
         providerId: idp.id,
         codeVerifier: oidc.randomPKCECodeVerifier(),
         nonce: oidc.randomNonce(),
@@ -182,7 +237,7 @@ export function createOidcService(deps: {
         returnTo: safeReturnTo(input.returnTo),
       };
       await store.set(`oidc:state:${sha256(state).toString('hex')}`, JSON.stringify(pending), STATE_TTL_MS);
-      return oidc.buildAuthorizationUrl(config, {
+      const url = oidc.buildAuthorizationUrl(config, {
         redirect_uri: pending.redirectUri,
         scope: 'openid email profile',
         response_type: 'code',
@@ -191,9 +246,14 @@ export function createOidcService(deps: {
         state,
         nonce: pending.nonce,
       });
+      return { url, binding: pending.binding };
     },
 
-    async callback(ctx: RequestContext, query: Record<string, string | undefined>): Promise<SignedIn> {
+    /**
+     * `binding` is the value of the browser's sign-in cookie: a callback URL sent to someone else's
+     * browser (to sign them into the sender's account) does not carry it and is refused.
+     */
+    async callback(ctx: RequestContext, query: Record<string, string | undefined>, binding: string | undefined): Promise<SignedIn> {
       const state = query.state;
       if (!state) throw new AppError('invalid_state', 'The sign-in response has no state; start signing in again.');
       const key = `oidc:state:${sha256(state).toString('hex')}`;
@@ -204,6 +264,9 @@ export function createOidcService(deps: {
       }
       await store.delete(key);
       const pending = JSON.parse(raw) as PendingSignIn;
+      if (!binding || !safeEqual(binding, pending.binding)) {
+        throw new AppError('invalid_state', 'This sign-in was started in another browser; start signing in again here.');
+      }
       const idp = await provider(pending.providerId);
       const config = await providers.configuration(idp).catch(toIdpError);
       const callbackUrl = new URL(pending.redirectUri);
@@ -227,6 +290,7 @@ export function createOidcService(deps: {
         throw new AppError('email_not_verified', 'The identity provider does not vouch for your email address (email_verified).');
       }
       const name = typeof profile.name === 'string' ? profile.name : '';
+      await deps.limitAccount(sha256(`oidc:${claims.iss}:${claims.sub}`).toString('hex'));
       const signedIn = await signIn(ctx, idp, { issuer: claims.iss, subject: claims.sub, email, name });
       return { ...signedIn, returnTo: pending.returnTo };
     },

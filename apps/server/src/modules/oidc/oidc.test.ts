@@ -2,7 +2,7 @@ import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { sha256 } from '../../platform/crypto/tokens.js';
-import { startLocalIdp, type LocalIdp } from '../../testing/local-idp.js';
+import { startLocalIdp, stateCookie, type LocalIdp } from '../../testing/local-idp.js';
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
 import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
@@ -43,8 +43,8 @@ forEachTarget('sign-in with OpenID Connect (local oidc-provider)', (target) => {
 
   const count = async (table: string) => Number((await owner.query(`select count(*) from ${table}`)).rows[0].count);
 
-  /** Start at AIM, click through the provider, and come back: the callback's query, unsent. */
-  async function throughProvider(account: string, returnTo = '/agents'): Promise<URL> {
+  /** Start at AIM, click through the provider, and come back: the callback URL (unsent) and the browser's cookie. */
+  async function throughProvider(account: string, returnTo = '/agents'): Promise<Back> {
     idp.signInAs(account);
     const start = await t.app.inject({ method: 'GET', url: `/api/v1/auth/oidc/oidc/start?returnTo=${encodeURIComponent(returnTo)}` });
     assert.equal(start.statusCode, 302, start.body);
@@ -53,9 +53,11 @@ forEachTarget('sign-in with OpenID Connect (local oidc-provider)', (target) => {
     assert.ok(location.searchParams.get('state') && location.searchParams.get('nonce'));
     const back = await idp.authorize(location.href);
     assert.equal(`${back.origin}${back.pathname}`, CALLBACK);
-    return back;
+    return Object.assign(back, { cookie: stateCookie(start) });
   }
-  const finish = (back: URL) => t.app.inject({ method: 'GET', url: `${back.pathname}${back.search}` });
+  type Back = URL & { cookie: string };
+  const finish = (back: Back | URL, cookie = (back as Back).cookie) =>
+    t.app.inject({ method: 'GET', url: `${back.pathname}${back.search}`, headers: cookie ? { cookie } : {} });
 
   it('lists the deployment providers', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/api/v1/auth/providers' });
@@ -131,7 +133,18 @@ forEachTarget('sign-in with OpenID Connect (local oidc-provider)', (target) => {
     assert.equal(replay.json().error.code, 'invalid_state');
     const forged = new URL(back);
     forged.searchParams.set('state', 'forged-state');
-    assert.equal((await finish(forged)).json().error.code, 'invalid_state');
+    assert.equal((await finish(forged, back.cookie)).json().error.code, 'invalid_state');
+  });
+
+  it("refuses a callback in a browser that did not start the sign-in (login CSRF)", async () => {
+    const sessions = await count('sessions');
+    const back = await throughProvider('grace-sub');
+    const elsewhere = await finish(back, '');
+    assert.equal(elsewhere.statusCode, 400);
+    assert.equal(elsewhere.json().error.code, 'invalid_state');
+    const otherBrowser = await finish(back, 'aim_oidc=somebody-elses-cookie');
+    assert.equal(otherBrowser.json().error.code, 'invalid_state');
+    assert.equal(await count('sessions'), sessions);
   });
 
   it('refuses a tampered authorization code and an ID token for another nonce, signing no one in', async () => {
@@ -139,7 +152,7 @@ forEachTarget('sign-in with OpenID Connect (local oidc-provider)', (target) => {
     const back = await throughProvider('grace-sub');
     const badCode = new URL(back);
     badCode.searchParams.set('code', `${back.searchParams.get('code')}x`);
-    const res = await finish(badCode);
+    const res = await finish(badCode, back.cookie);
     assert.equal(res.statusCode, 400, res.body);
     assert.equal(res.json().error.code, 'invalid_authorization_code');
 
