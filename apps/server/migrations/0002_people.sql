@@ -64,9 +64,8 @@ CREATE TABLE api_keys (
   prefix           text NOT NULL CHECK (length(prefix) BETWEEN 8 AND 32),
   key_hash         bytea NOT NULL UNIQUE CHECK (length(key_hash) = 32),
   role             text NOT NULL CHECK (role IN ('admin', 'manager', 'member', 'viewer')),
-  created_by       text REFERENCES users (id) ON DELETE SET NULL,
-  -- A key created with another key belongs to that key (no person behind it).
-  created_by_api_key text,
+  -- The person who created the key: a key never acts with more than its creator's current role.
+  created_by       text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
   expires_at       timestamptz,
   last_used_at     timestamptz,
   use_count        bigint NOT NULL DEFAULT 0,
@@ -229,9 +228,9 @@ CREATE FUNCTION aim_organization_exists() RETURNS boolean
   AS $$ SELECT EXISTS (SELECT 1 FROM organizations) $$;
 
 CREATE FUNCTION aim_api_key_by_hash(hash bytea)
-  RETURNS TABLE (id text, organization_id text, role text, expires_at timestamptz, revoked_at timestamptz, key_hash bytea)
+  RETURNS TABLE (id text, organization_id text, role text, created_by text, expires_at timestamptz, revoked_at timestamptz, key_hash bytea)
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
-  AS $$ SELECT k.id, k.organization_id, k.role, k.expires_at, k.revoked_at, k.key_hash FROM api_keys k WHERE k.key_hash = hash $$;
+  AS $$ SELECT k.id, k.organization_id, k.role, k.created_by, k.expires_at, k.revoked_at, k.key_hash FROM api_keys k WHERE k.key_hash = hash $$;
 
 CREATE FUNCTION aim_user_organizations(uid text)
   RETURNS TABLE (organization_id text, name text, role text)

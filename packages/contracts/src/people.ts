@@ -61,7 +61,7 @@ export const apiKeySchema = z
     name: z.string(),
     prefix: z.string().describe('The first characters of the key, to tell keys apart'),
     role: roleSchema,
-    createdBy: userIdSchema.nullable(),
+    createdBy: userIdSchema.describe('The person who created it; the key never does more than they may'),
     createdAt: timestamp,
     expiresAt: timestamp.nullable(),
     lastUsedAt: timestamp.nullable(),

@@ -60,7 +60,7 @@ export async function seedOrganization(t: TestApp, name = 'Org'): Promise<Seeded
     const out: { id: string; key: string }[] = [];
     for (const [i, role] of ROLES.entries()) {
       await membershipRepository.add(tx, people[i]!, role);
-      const created = await insertApiKey(tx, { name: `${role} key`, role, createdBy: { userId: people[i]!, apiKeyId: null }, expiresAt: null });
+      const created = await insertApiKey(tx, { name: `${role} key`, role, createdBy: people[i]!, expiresAt: null });
       out.push({ id: created.apiKey.id, key: created.key });
     }
     return out;

@@ -97,7 +97,9 @@ forEachTarget('route permissions', (target) => {
           const headers = via === 'session' ? (await startSession(t, a.as[role].userId, a.organizationId)).headers : a.as[role].apiKey;
           const label = `${route.method} ${route.url} as ${role} by ${via}`;
           const expectAllowed =
-            route.access.auth === 'user' ? via === 'session' : !route.access.permission || can(role, route.access.permission);
+            route.access.auth === 'user'
+              ? via === 'session'
+              : (!route.access.peopleOnly || via === 'session') && (!route.access.permission || can(role, route.access.permission));
           for (const ids of route.url.includes(':') ? (['unknown', 'other'] as const) : (['unknown'] as const)) {
             const res = await call(route.method, fill(route.url, ids), headers, route.bodyExample);
             if (!expectAllowed) {

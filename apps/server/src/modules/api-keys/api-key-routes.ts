@@ -14,7 +14,7 @@ export function registerApiKeyRoutes(app: AppInstance, { apiKeys }: Services): v
         body: createApiKeySchema,
         response: { 201: createdApiKeySchema },
       },
-      config: { access: { auth: 'org', permission: 'api_key.create' } },
+      config: { access: { auth: 'org', permission: 'api_key.create', peopleOnly: true } },
     },
     async (request, reply) => {
       const created = await apiKeys.create(requestContext(request), request.body);

@@ -18,7 +18,7 @@ export interface ApiKey {
   name: string;
   prefix: string;
   role: Role;
-  createdBy: string | null;
+  createdBy: string;
   createdAt: Date;
   expiresAt: Date | null;
   lastUsedAt: Date | null;
@@ -31,8 +31,7 @@ interface Row {
   name: string;
   prefix: string;
   role: Role;
-  created_by: string | null;
-  created_by_api_key: string | null;
+  created_by: string;
   created_at: Date;
   expires_at: Date | null;
   last_used_at: Date | null;
@@ -67,32 +66,16 @@ export const apiKeyJson = (k: ApiKey) => ({
   revokedAt: k.revokedAt?.toISOString() ?? null,
 });
 
-/** Who a key belongs to: the person who created it, or the key it was created with. */
-export interface Owner {
-  userId: string | null;
-  apiKeyId: string | null;
-}
-
 /** Insert a key in the transaction's organization; returns it with the secret (shown once). */
 export async function insertApiKey(
   tx: Tx,
-  input: { name: string; role: Role; createdBy: Owner; expiresAt: Date | null },
+  input: { name: string; role: Role; createdBy: string; expiresAt: Date | null },
 ): Promise<{ apiKey: ApiKey; key: string }> {
   const generated = generateApiKey();
   const { rows } = await tx.query<Row>(
-    `insert into api_keys (id, organization_id, name, prefix, key_hash, role, created_by, created_by_api_key, expires_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning *`,
-    [
-      newId('key'),
-      orgOf(tx),
-      input.name.trim(),
-      generated.prefix,
-      generated.hash,
-      input.role,
-      input.createdBy.userId,
-      input.createdBy.apiKeyId,
-      input.expiresAt,
-    ],
+    `insert into api_keys (id, organization_id, name, prefix, key_hash, role, created_by, expires_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8) returning *`,
+    [newId('key'), orgOf(tx), input.name.trim(), generated.prefix, generated.hash, input.role, input.createdBy, input.expiresAt],
   );
   return { apiKey: toKey(rows[0]!), key: generated.key };
 }
@@ -101,16 +84,14 @@ export function createApiKeyService(deps: { db: Database; cache: AccessCache }) 
   const { db, cache } = deps;
 
   const mineOnly = (ctx: RequestContext) => !can(ctx.role, 'api_key.manage_all');
-  const owner = (ctx: RequestContext): Owner =>
-    ctx.actor.type === 'api_key' ? { userId: null, apiKeyId: ctx.actor.id } : { userId: ctx.userId, apiKeyId: null };
-  const owns = (ctx: RequestContext, row: Row) => {
-    const o = owner(ctx);
-    return o.userId !== null ? row.created_by === o.userId : row.created_by_api_key === o.apiKeyId;
-  };
+  /** Keys belong to the person who created them; a key acting alone sees only itself. */
+  const owns = (ctx: RequestContext, row: Row) =>
+    ctx.actor.type === 'api_key' ? row.id === ctx.actor.id : row.created_by === ctx.userId;
 
   return {
     async create(ctx: RequestContext, input: { name: string; role?: Role | undefined; expiresAt?: string | undefined }) {
       authorize(ctx, 'api_key.create');
+      if (!ctx.userId) throw new AppError('forbidden', 'API keys are created by people: sign in to create one.');
       const role = input.role ?? ctx.role;
       if (!roleAtLeast(ctx.role, role)) {
         throw new AppError('forbidden', `An API key cannot have a stronger role (${role}) than yours (${ctx.role}).`);
@@ -118,7 +99,7 @@ export function createApiKeyService(deps: { db: Database; cache: AccessCache }) 
       const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null;
       if (expiresAt && expiresAt <= new Date()) throw new AppError('validation_failed', 'expiresAt must be in the future.');
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
-        const created = await insertApiKey(tx, { name: input.name, role, createdBy: owner(ctx), expiresAt });
+        const created = await insertApiKey(tx, { name: input.name, role, createdBy: ctx.userId!, expiresAt });
         await recordAuditEvent(tx, ctx, {
           action: 'api_key.create',
           target: { type: 'api_key', id: created.apiKey.id },
@@ -131,13 +112,12 @@ export function createApiKeyService(deps: { db: Database; cache: AccessCache }) 
     async list(ctx: RequestContext): Promise<ApiKey[]> {
       authorize(ctx, 'api_key.read');
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
-        const o = owner(ctx);
         const { rows } = await tx.query<Row>(
           `select * from api_keys
             where organization_id = $1
-              and ($2::boolean is false or created_by = $3::text or created_by_api_key = $4::text)
+              and ($2::boolean is false or created_by = $3::text or id = $4::text)
             order by created_at desc, id desc`,
-          [orgOf(tx), mineOnly(ctx), o.userId, o.apiKeyId],
+          [orgOf(tx), mineOnly(ctx), ctx.actor.type === 'api_key' ? null : ctx.userId, ctx.actor.type === 'api_key' ? ctx.actor.id : null],
         );
         return rows.map(toKey);
       });

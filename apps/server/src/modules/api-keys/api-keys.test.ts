@@ -98,6 +98,26 @@ forEachTarget('API keys', (target) => {
     assert.equal(after.json().error.code, 'invalid_token');
   });
 
+  it("never lets a key do more than its creator may today: demotion caps it, removal ends it", async () => {
+    const c = await seedOrganization(t, 'C');
+    const key = (await create(c.as.manager.session, { name: 'manager bot' })).json().key;
+    const invitations = () => t.app.inject({ method: 'GET', url: '/api/v1/invitations', headers: { authorization: `Bearer ${key}` } });
+    assert.equal((await invitations()).statusCode, 200, 'a manager key reads invitations');
+    const demote = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/members/${c.as.manager.userId}`,
+      headers: { ...c.as.admin.apiKey, 'content-type': 'application/json' },
+      payload: { role: 'viewer' },
+    });
+    assert.equal(demote.statusCode, 200);
+    assert.equal((await invitations()).statusCode, 403, 'demoted at once');
+    const remove = await t.app.inject({ method: 'DELETE', url: `/api/v1/members/${c.as.manager.userId}`, headers: c.as.admin.apiKey });
+    assert.equal(remove.statusCode, 200);
+    const after = await invitations();
+    assert.equal(after.statusCode, 401);
+    assert.equal(after.json().error.code, 'invalid_token');
+  });
+
   it('counts uses and records the last use', async () => {
     for (let i = 0; i < 3; i++) {
       await t.app.inject({ method: 'GET', url: '/api/v1/organization', headers: a.as.viewer.apiKey });

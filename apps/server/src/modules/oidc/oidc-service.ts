@@ -46,10 +46,22 @@ export interface SignedIn {
   created: boolean;
 }
 
-/** Only paths on this origin; anything else returns home (no open redirects). */
+/**
+ * Only paths on this origin; anything else returns home (no open redirects). The value is resolved
+ * as a browser would (which ignores tabs and newlines and treats backslashes as slashes) and must
+ * stay on the same origin.
+ */
 export function safeReturnTo(value: string | undefined): string {
-  if (!value || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return '/';
-  return value.slice(0, 500);
+  if (!value || value.length > 500 || !value.startsWith('/') || /[\u0000-\u001f\u007f\\]/.test(value)) return '/';
+  const base = 'http://aim.invalid';
+  let url: URL;
+  try {
+    url = new URL(value, base);
+  } catch {
+    return '/';
+  }
+  if (url.origin !== base) return '/';
+  return `${url.pathname}${url.search}${url.hash}`;
 }
 
 /** ID-token problems (a token that does not verify) as opposed to a provider that misbehaves. */

@@ -82,7 +82,7 @@ export function createSetupService(deps: {
         await recordAuditEvent(tx, actorCtx, { action: 'member.add', target: { type: 'user', id: userId }, details: { role: 'admin' } });
         let apiKey: SetupResult['apiKey'] = null;
         if (viaBootstrap) {
-          apiKey = await insertApiKey(tx, { name: 'Bootstrap admin key', role: 'admin', createdBy: { userId, apiKeyId: null }, expiresAt: null });
+          apiKey = await insertApiKey(tx, { name: 'Bootstrap admin key', role: 'admin', createdBy: userId, expiresAt: null });
           await recordAuditEvent(tx, actorCtx, { action: 'api_key.create', target: { type: 'api_key', id: apiKey.apiKey.id }, details: { role: 'admin' } });
         }
         const user = (await users.get(tx, userId))!;

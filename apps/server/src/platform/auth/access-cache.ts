@@ -19,6 +19,7 @@ export interface ApiKeyState {
   id: string;
   organizationId: string;
   role: Role;
+  createdBy: string;
   keyHash: string;
   revoked: boolean;
   expiresAt: number | null;
@@ -77,6 +78,7 @@ export function createAccessCache(db: Database, store: SharedStore) {
         id: string;
         organization_id: string;
         role: Role;
+        created_by: string;
         expires_at: Date | null;
         revoked_at: Date | null;
         key_hash: Buffer;
@@ -87,6 +89,7 @@ export function createAccessCache(db: Database, store: SharedStore) {
             id: row.id,
             organizationId: row.organization_id,
             role: row.role,
+            createdBy: row.created_by,
             keyHash: row.key_hash.toString('hex'),
             revoked: row.revoked_at !== null,
             expiresAt: row.expires_at?.getTime() ?? null,

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Permission } from '@aim/contracts';
+import { roleAtLeast, type Permission } from '@aim/contracts';
 import { can } from '../../modules/access/permissions.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { safeEqual, sha256 } from '../crypto/tokens.js';
@@ -26,6 +26,8 @@ import { InvalidAccessTokenError, type SessionTokens } from './session-tokens.js
 export interface RouteAccess {
   auth: 'public' | 'user' | 'org';
   permission?: Permission;
+  /** Only people (cookie sessions), not API keys: actions that mint credentials. */
+  peopleOnly?: boolean;
 }
 
 declare module 'fastify' {
@@ -63,12 +65,17 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     if (key.expiresAt !== null && key.expiresAt <= Date.now()) {
       throw new AppError('expired_token', 'The API key has expired; create a new one.');
     }
+    // A key never does more than the person who created it may do today.
+    const creatorRole = await cache.membershipRole(key.organizationId, key.createdBy);
+    if (!creatorRole) {
+      throw new AppError('invalid_token', 'The person who created this API key is no longer a member of the organization.');
+    }
     usage.record(key.organizationId, key.id);
     return {
       actor: { type: 'api_key', id: key.id },
       via: 'api_key',
       organizationId: key.organizationId,
-      role: key.role,
+      role: roleAtLeast(creatorRole, key.role) ? key.role : creatorRole,
       userId: null,
       sessionId: null,
     };
@@ -129,7 +136,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
       const principal = await authenticate(request);
       if (!principal) throw new AppError('unauthenticated', 'Sign in, or send an API key as "Authorization: Bearer aim_v1_…".');
       request.principal = principal;
-      if (access.auth === 'user' && principal.via !== 'session') {
+      if ((access.auth === 'user' || access.peopleOnly) && principal.via !== 'session') {
         throw new AppError('forbidden', 'This action is for a signed-in person, not an API key.');
       }
       if (principal.via === 'session' && UNSAFE.has(request.method)) checkCsrf(request, principal);
