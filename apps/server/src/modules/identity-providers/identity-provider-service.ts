@@ -4,7 +4,7 @@ import { orgOf, type Database } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
 import { newId } from '../../platform/ids.js';
-import type { OutboundGuard } from '../../platform/net/outbound-guard.js';
+import { isRefusedByGuard, type OutboundGuard } from '../../platform/net/outbound-guard.js';
 import { authorize } from '../access/permissions.js';
 import { toIdpError } from '../oidc/oidc-service.js';
 import type { IdentityProviders } from '../oidc/identity-providers.js';
@@ -67,9 +67,11 @@ export function createIdentityProviderService(deps: {
     } catch (error) {
       throw new AppError('validation_failed', `The issuer cannot be used: ${(error as Error).message}`);
     }
-    await providers
-      .configuration({ id, displayName: '', issuer, clientId, clientSecret, organizationId })
-      .catch(toIdpError);
+    await providers.configuration({ id, displayName: '', issuer, clientId, clientSecret, organizationId }).catch((error: unknown) => {
+      const refused = isRefusedByGuard(error);
+      if (refused) throw new AppError('validation_failed', `The issuer cannot be used: ${refused.message}`);
+      toIdpError(error);
+    });
   }
 
   return {

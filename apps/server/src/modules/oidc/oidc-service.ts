@@ -6,7 +6,7 @@ import type { Database, Tx } from '../../platform/db/database.js';
 import { AppError } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
 import { newId } from '../../platform/ids.js';
-import { OutboundRequestRefused } from '../../platform/net/outbound-guard.js';
+import { isRefusedByGuard } from '../../platform/net/outbound-guard.js';
 import type { SharedStore } from '../../platform/store/shared-store.js';
 import type { AccessCache } from '../../platform/auth/access-cache.js';
 import type { InvitationService } from '../invitations/invitation-service.js';
@@ -67,18 +67,10 @@ export function safeReturnTo(value: string | undefined): string {
 /** ID-token problems (a token that does not verify) as opposed to a provider that misbehaves. */
 const TOKEN_CODES = new Set(['OAUTH_JWT_CLAIM_COMPARISON_FAILED', 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED', 'OAUTH_KEY_SELECTION_FAILED', 'OAUTH_INVALID_RESPONSE']);
 
-function causes(error: unknown): unknown[] {
-  const chain: unknown[] = [];
-  for (let e: unknown = error; e && chain.length < 6; e = (e as { cause?: unknown }).cause) chain.push(e);
-  return chain;
-}
-
 export function toIdpError(error: unknown): never {
   if (error instanceof AppError) throw error;
-  if (causes(error).some((e) => e instanceof OutboundRequestRefused)) {
-    const refused = causes(error).find((e) => e instanceof OutboundRequestRefused) as OutboundRequestRefused;
-    throw new AppError('idp_unavailable', `The identity provider's address is not allowed: ${refused.message}`);
-  }
+  const refused = isRefusedByGuard(error);
+  if (refused) throw new AppError('idp_unavailable', `The identity provider's address is not allowed: ${refused.message}`);
   if (error instanceof oidc.AuthorizationResponseError) {
     throw new AppError('sign_in_denied', `The identity provider answered: ${error.error}${error.error_description ? ` (${error.error_description})` : ''}.`);
   }

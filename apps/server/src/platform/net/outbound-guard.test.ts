@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { createOutboundGuard, isPublicAddress, OutboundRequestRefused } from './outbound-guard.js';
+import { createOutboundGuard, isPublicAddress, isRefusedByGuard, OutboundRequestRefused } from './outbound-guard.js';
 
 describe('outbound guard (server-side request forgery)', () => {
   it('tells public addresses from loopback, private, link-local and reserved ones', () => {
@@ -19,6 +19,11 @@ describe('outbound guard (server-side request forgery)', () => {
       'fd00::1',
       '::ffff:127.0.0.1',
       '::ffff:169.254.169.254',
+      '64:ff9b::a9fe:a9fe',
+      '2002:a9fe:a9fe::1',
+      '2001:0:4136:e378::1',
+      '::7f00:1',
+      'fec0::1',
       'not-an-ip',
     ]) {
       assert.ok(!isPublicAddress(address), address);
@@ -33,6 +38,19 @@ describe('outbound guard (server-side request forgery)', () => {
       }
     } finally {
       await guard.close();
+    }
+  });
+
+  it('caps the size of a response', async () => {
+    const server = createServer((_req, res) => res.end('x'.repeat(5000)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const guard = createOutboundGuard({ allowPrivateNetworks: true, maxResponseBytes: 1000 });
+    try {
+      await assert.rejects(async () => (await guard.fetch(`http://127.0.0.1:${port}/`)).text(), (e: unknown) => isRefusedByGuard(e) !== undefined);
+    } finally {
+      await guard.close();
+      server.close();
     }
   });
 

@@ -49,6 +49,12 @@ for (const [net, prefix] of [
   ['::1', 128],
   ['100::', 64],
   ['2001:db8::', 32],
+  ['::', 96], // IPv4-compatible (deprecated)
+  ['64:ff9b::', 96], // NAT64: reaches IPv4 addresses, internal ones included
+  ['64:ff9b:1::', 48],
+  ['2002::', 16], // 6to4
+  ['2001::', 32], // Teredo
+  ['fec0::', 10], // site-local (deprecated)
   ['fc00::', 7],
   ['fe80::', 10],
   ['ff00::', 8],
@@ -67,6 +73,31 @@ export function isPublicAddress(address: string): boolean {
 export interface OutboundGuardOptions {
   allowPrivateNetworks: boolean;
   timeoutMs?: number;
+  /** Largest response body read, in bytes (default 1 MiB). */
+  maxResponseBytes?: number;
+}
+
+/** Whether an error, or anything it was caused by, is a refusal of the guard. */
+export function isRefusedByGuard(error: unknown): OutboundRequestRefused | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof OutboundRequestRefused) return e;
+  }
+  return undefined;
+}
+
+/** Pass a body through, failing once it grows past `max` bytes. */
+function capped(body: ReadableStream<Uint8Array> | null, max: number): ReadableStream<Uint8Array> | null {
+  if (!body) return null;
+  let seen = 0;
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        seen += chunk.byteLength;
+        if (seen > max) controller.error(new OutboundRequestRefused(`The response is larger than ${max} bytes.`));
+        else controller.enqueue(chunk);
+      },
+    }),
+  );
 }
 
 export type GuardedFetch = (input: string | URL, init?: RequestInit) => Promise<Response>;
@@ -108,8 +139,11 @@ export function createOutboundGuard(options: OutboundGuardOptions) {
 
   const guardedFetch: GuardedFetch = async (input, init) => {
     const url = check(typeof input === 'string' || input instanceof URL ? input : (input as Request).url);
-    const response = await undiciFetch(url, { ...(init as object), dispatcher: agent, redirect: 'manual' } as never);
-    return response as unknown as Response;
+    const response = (await undiciFetch(url, { ...(init as object), dispatcher: agent, redirect: 'manual' } as never)) as unknown as Response;
+    const max = options.maxResponseBytes ?? 1_048_576;
+    const declared = Number(response.headers.get('content-length') ?? 0);
+    if (declared > max) throw new OutboundRequestRefused(`The response is larger than ${max} bytes.`);
+    return new Response(capped(response.body, max), { status: response.status, statusText: response.statusText, headers: response.headers });
   };
 
   return { check, fetch: guardedFetch, close: () => agent.close() };
