@@ -124,8 +124,9 @@ export function registerMeRoutes(app: AppInstance, services: Services, platform:
       const origin = request.headers.origin;
       const own = `${request.protocol}://${request.host}`;
       const trusted = [...platform.config.corsOrigins, ...(platform.config.publicUrl ? [new URL(platform.config.publicUrl).origin] : [])];
-      if (origin !== undefined && origin !== own && !trusted.includes(origin)) {
-        throw new AppError('csrf_failed', 'Refresh must come from the AIM origin.');
+      // Browsers send Origin on every POST; a missing one means a client we cannot vouch for.
+      if (origin === undefined || (origin !== own && !trusted.includes(origin))) {
+        throw new AppError('csrf_failed', 'Refresh must come from the AIM origin (Origin header).');
       }
       const token = request.cookies[REFRESH_COOKIE];
       if (!token) throw new AppError('unauthenticated', 'There is no refresh cookie; sign in.');

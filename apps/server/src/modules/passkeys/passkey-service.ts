@@ -19,7 +19,8 @@ import type { UserRepository } from '../users/user-repository.js';
 /**
  * Passkeys (WebAuthn), through @simplewebauthn/server. A signed-in person registers several,
  * named and removable; anyone signs in with one (discoverable credentials: no username first).
- * Challenges are single use and live five minutes in the shared store.
+ * Challenges are single use and live five minutes in the shared store. User verification (PIN or
+ * biometrics) is required: a passkey stands in for a password and a second factor at once.
  */
 const CHALLENGE_TTL_MS = 5 * 60_000;
 
@@ -103,7 +104,7 @@ export function createPasskeyService(deps: { db: Database; store: SharedStore; u
         userID: new TextEncoder().encode(userId),
         attestationType: 'none',
         excludeCredentials: existing.map((p) => ({ id: p.credential_id, transports: p.transports as AuthenticatorTransportFuture[] })),
-        authenticatorSelection: { residentKey: 'required', userVerification: 'preferred' },
+        authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
       });
       await store.set(`webauthn:reg:${userId}:${options.challenge}`, '1', CHALLENGE_TTL_MS);
       return options;
@@ -116,7 +117,7 @@ export function createPasskeyService(deps: { db: Database; store: SharedStore; u
         expectedChallenge: (challenge) => consume(`webauthn:reg:${userId}:${challenge}`),
         expectedOrigin: rp.origin,
         expectedRPID: rp.id,
-        requireUserVerification: false,
+        requireUserVerification: true,
       }).catch((error: Error) => {
         throw invalid(error.message);
       });
@@ -168,7 +169,7 @@ export function createPasskeyService(deps: { db: Database; store: SharedStore; u
     },
 
     async signInOptions(rp: RelyingParty) {
-      const options = await generateAuthenticationOptions({ rpID: rp.id, userVerification: 'preferred', allowCredentials: [] });
+      const options = await generateAuthenticationOptions({ rpID: rp.id, userVerification: 'required', allowCredentials: [] });
       await store.set(`webauthn:auth:${options.challenge}`, '1', CHALLENGE_TTL_MS);
       return options;
     },
@@ -178,6 +179,11 @@ export function createPasskeyService(deps: { db: Database; store: SharedStore; u
       const { rows } = await system((tx) => tx.query<Row>('select * from passkeys where credential_id = $1', [response.id]));
       const passkey = rows[0];
       if (!passkey) throw invalid('this passkey is not registered here');
+      // The authenticator names the account the credential was made for; it must be this one.
+      const handle = response.response?.userHandle;
+      if (handle && Buffer.from(handle, 'base64url').toString('utf8') !== passkey.user_id) {
+        throw invalid('the passkey belongs to another account');
+      }
       const verification = await verifyAuthenticationResponse({
         response,
         expectedChallenge: (challenge) => consume(`webauthn:auth:${challenge}`),
@@ -189,7 +195,7 @@ export function createPasskeyService(deps: { db: Database; store: SharedStore; u
           counter: Number(passkey.counter),
           transports: passkey.transports as AuthenticatorTransportFuture[],
         },
-        requireUserVerification: false,
+        requireUserVerification: true,
       }).catch((error: Error) => {
         throw invalid(error.message);
       });

@@ -70,17 +70,27 @@ forEachTarget('passkeys (software authenticator)', (target) => {
     assert.equal(res.statusCode, 404);
   });
 
-  it('refuses a replayed challenge, a forged signature, another origin and a counter that goes backwards', async () => {
+  it('refuses a replayed challenge, a forged signature, another origin, another account and a counter that goes backwards', async () => {
     const session = await startSession(t, org.as.manager.userId, org.organizationId);
     const key = new SoftwareAuthenticator();
     assert.equal((await register(key, session.headers, 'Key')).statusCode, 201);
 
+    // Replay with an authenticator that keeps no counter: only the single-use challenge can stop it.
+    const synced = new SoftwareAuthenticator(false);
+    assert.equal((await register(synced, session.headers, 'Synced')).statusCode, 201);
     const options = (await post('/api/v1/auth/passkey/options', { origin: ORIGIN })).json();
-    const assertion = key.get(options, ORIGIN);
+    const assertion = synced.get(options, ORIGIN);
     assert.equal((await post('/api/v1/auth/passkey', { origin: ORIGIN }, { credential: assertion })).statusCode, 200);
     const replay = await post('/api/v1/auth/passkey', { origin: ORIGIN }, { credential: assertion });
     assert.equal(replay.statusCode, 400);
     assert.equal(replay.json().error.code, 'invalid_assertion');
+    assert.match(replay.json().error.message, /challenge/i);
+
+    const wrongAccount = await signIn(key, (c) => {
+      c.response.userHandle = Buffer.from(org.as.admin.userId).toString('base64url');
+    });
+    assert.equal(wrongAccount.statusCode, 400, wrongAccount.body);
+    assert.equal(wrongAccount.json().error.code, 'invalid_assertion');
 
     const forged = await signIn(key, (c) => {
       const sig = Buffer.from(c.response.signature, 'base64url');
@@ -93,9 +103,11 @@ forEachTarget('passkeys (software authenticator)', (target) => {
     const phished = key.get(phishOptions, 'https://aim.evil.example');
     assert.equal((await post('/api/v1/auth/passkey', { origin: ORIGIN }, { credential: phished })).json().error.code, 'invalid_assertion');
 
+    assert.equal((await signIn(key)).statusCode, 200, 'the genuine key moves its counter forward');
     const cloneOptions = (await post('/api/v1/auth/passkey/options', { origin: ORIGIN })).json();
     const cloned = key.get(cloneOptions, ORIGIN, key.credentials[0], { counter: 1 });
     const res = await post('/api/v1/auth/passkey', { origin: ORIGIN }, { credential: cloned });
+    assert.equal(res.statusCode, 400, res.body);
     assert.equal(res.json().error.code, 'invalid_assertion');
   });
 

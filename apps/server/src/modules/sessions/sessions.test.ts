@@ -46,9 +46,11 @@ forEachTarget('sessions', (target) => {
     assert.equal((await refresh(newer)).statusCode, 401);
   });
 
-  it('refuses an unknown refresh token and a refresh from another origin', async () => {
+  it('refuses an unknown refresh token, and a refresh from another origin or with no Origin', async () => {
     assert.equal((await refresh('rt_unknown')).json().error.code, 'invalid_token');
     const s = await startSession(t, org.as.member.userId, org.organizationId);
+    const noOrigin = await t.app.inject({ method: 'POST', url: '/api/v1/auth/refresh', headers: { cookie: `aim_refresh=${s.refreshToken}` } });
+    assert.equal(noOrigin.json().error.code, 'csrf_failed');
     const res = await t.app.inject({
       method: 'POST',
       url: '/api/v1/auth/refresh',
