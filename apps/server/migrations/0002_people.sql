@@ -36,19 +36,14 @@ CREATE TABLE memberships (
 CREATE INDEX memberships_user ON memberships (user_id);
 
 ALTER TABLE users ENABLE ROW LEVEL SECURITY;
--- Reading and changing a user needs the system scope or a membership in the current organization.
--- Creating one is allowed in any scope (a new row exposes nothing), so that an organization's
--- first admin can be created in the same transaction as the organization. Inserts into users
--- therefore never use RETURNING.
+-- A person may belong to several organizations, so no single organization may change their row:
+-- creating and changing people happens in the system scope only. Reading needs the system scope or
+-- a membership in the current organization.
 CREATE POLICY tenant_read ON users FOR SELECT
   USING (aim_is_system_scope() OR EXISTS (
     SELECT 1 FROM memberships m WHERE m.user_id = users.id AND m.organization_id = aim_current_org_id()));
-CREATE POLICY tenant_update ON users FOR UPDATE
-  USING (aim_is_system_scope() OR EXISTS (
-    SELECT 1 FROM memberships m WHERE m.user_id = users.id AND m.organization_id = aim_current_org_id()))
-  WITH CHECK (aim_is_system_scope() OR EXISTS (
-    SELECT 1 FROM memberships m WHERE m.user_id = users.id AND m.organization_id = aim_current_org_id()));
-CREATE POLICY create_any ON users FOR INSERT WITH CHECK (true);
+CREATE POLICY system_write ON users FOR INSERT WITH CHECK (aim_is_system_scope());
+CREATE POLICY system_update ON users FOR UPDATE USING (aim_is_system_scope()) WITH CHECK (aim_is_system_scope());
 GRANT SELECT, INSERT, UPDATE ON users TO {{app_role}};
 
 ALTER TABLE memberships ENABLE ROW LEVEL SECURITY;

@@ -76,15 +76,20 @@ export function createInvitationService(deps: {
     revokedAt: r.revoked_at,
   });
 
-  /** Accept inside an organization-scoped transaction: add the membership (if not one yet) and mark it. */
+  /**
+   * Accept inside an organization-scoped transaction. The invitation row is claimed first, with a
+   * condition that it is still pending: of two concurrent acceptances (or an acceptance racing a
+   * revocation) exactly one wins, and the other is told the invitation is no longer valid.
+   */
   async function acceptIn(tx: Tx, ctx: RequestContext, invitationId: string, userId: string, role: Role): Promise<void> {
+    const claimed = await tx.query(
+      `update invitations set accepted_at = now(), accepted_by = $3
+        where organization_id = $1 and id = $2 and accepted_at is null and revoked_at is null and expires_at > now()`,
+      [orgOf(tx), invitationId, userId],
+    );
+    if (claimed.rowCount !== 1) throw new AppError('invalid_invitation', 'The invitation is no longer valid (used, revoked or expired).');
     const existing = await memberships.role(tx, userId);
     if (!existing) await memberships.add(tx, userId, role);
-    await tx.query('update invitations set accepted_at = now(), accepted_by = $3 where organization_id = $1 and id = $2', [
-      orgOf(tx),
-      invitationId,
-      userId,
-    ]);
     await recordAuditEvent(tx, { ...ctx, actor: { type: 'user', id: userId } }, {
       action: 'invitation.accept',
       target: { type: 'invitation', id: invitationId },

@@ -73,6 +73,17 @@ forEachTarget('invitations', (target) => {
     assert.match(existing.json().error.message, /already a member/);
   });
 
+  it('lets exactly one of two concurrent acceptances win', async () => {
+    await invite('twice@example.com', 'member');
+    const token = tokenFromMail('twice@example.com');
+    const person = await createUser(t, 'twice@example.com', 'Twice');
+    const session = await startSession(t, person, null);
+    const accept = () =>
+      t.app.inject({ method: 'POST', url: '/api/v1/invitations/accept', headers: { ...session.headers, 'content-type': 'application/json' }, payload: { token } });
+    const results = await Promise.all([accept(), accept(), accept()]);
+    assert.deepEqual(results.map((r) => r.statusCode).sort(), [200, 400, 400]);
+  });
+
   it('revokes a pending invitation, after which its link fails', async () => {
     const res = await invite('late@example.com');
     const token = tokenFromMail('late@example.com');

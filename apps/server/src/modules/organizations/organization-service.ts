@@ -23,6 +23,11 @@ export function createOrganizationService(deps: { db: Database; cache: AccessCac
           target: { type: 'organization', id },
           details: { name: org.name },
         });
+        await recordAuditEvent(tx, { ...ctx, organizationId: id }, {
+          action: 'member.add',
+          target: { type: 'user', id: ctx.userId! },
+          details: { role: 'admin' },
+        });
         return org;
       });
       await cache.forgetMembership(id, ctx.userId);

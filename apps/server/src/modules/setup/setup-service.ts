@@ -9,6 +9,7 @@ import { insertApiKey, type ApiKey } from '../api-keys/api-key-service.js';
 import { membershipRepository as memberships } from '../members/membership-repository.js';
 import { organizationRepository as organizations, type Organization } from '../organizations/organization-repository.js';
 import type { IssuedSession, SessionService } from '../sessions/session-service.js';
+
 import type { User, UserRepository } from '../users/user-repository.js';
 
 /**
@@ -72,7 +73,7 @@ export function createSetupService(deps: {
         await tx.query(`select pg_advisory_xact_lock(hashtext('aim.setup'))`);
         if (await organizations.exists(tx)) throw new AppError('conflict', 'AIM is already set up; sign in instead.');
         const organization = await organizations.insert(tx, input.organization.name);
-        await users.insert(tx, { id: userId, email: input.admin.email, name: input.admin.name });
+        await tx.withScope(null, (system) => users.insert(system, { id: userId, email: input.admin.email, name: input.admin.name }));
         await memberships.add(tx, userId, 'admin');
         await recordAuditEvent(tx, actorCtx, {
           action: 'organization.create',
@@ -86,16 +87,14 @@ export function createSetupService(deps: {
           await recordAuditEvent(tx, actorCtx, { action: 'api_key.create', target: { type: 'api_key', id: apiKey.apiKey.id }, details: { role: 'admin' } });
         }
         const user = (await users.get(tx, userId))!;
-        return { organization, user, apiKey };
+        // Signed in within the same transaction: the admin never ends up without a way back in.
+        const session = viaLink
+          ? await tx.withScope(null, (system) => sessions.start(system, actorCtx, { userId, organizationId, method: 'setup' }))
+          : null;
+        return { organization, user, apiKey, session };
       });
-      let session: IssuedSession | null = null;
-      if (viaLink) {
-        await store.delete(LINK_KEY);
-        session = await db.transaction({ organizationId: null }, (tx) =>
-          sessions.start(tx, actorCtx, { userId, organizationId, method: 'setup' }),
-        );
-      }
-      return { ...result, session };
+      if (viaLink) await store.delete(LINK_KEY);
+      return result;
     },
   };
 }

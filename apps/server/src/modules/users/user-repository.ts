@@ -41,7 +41,7 @@ function toUser(keyring: Keyring, row: UserRow): User {
 
 export function createUserRepository(keyring: Keyring) {
   return {
-    /** Insert without RETURNING: in an organization's scope a new user is not yet readable. */
+    /** Insert a person (system scope only: a person is not one organization's to create). */
     async insert(tx: Tx, user: { id: string; email: string; name: string }): Promise<void> {
       await tx.query('insert into users (id, email_hash, email_encrypted, name_encrypted) values ($1, $2, $3, $4)', [
         user.id,
