@@ -39,9 +39,12 @@ export const sessionRepository = {
     );
     return rows[0] ?? null;
   },
-  async refreshTokenSession(tx: Tx, hash: Buffer): Promise<string | null> {
-    const { rows } = await tx.query<{ session_id: string }>('select session_id from session_refresh_tokens where token_hash = $1', [hash]);
-    return rows[0]?.session_id ?? null;
+  async refreshTokenState(tx: Tx, hash: Buffer): Promise<{ session_id: string; consumed_at: Date | null } | null> {
+    const { rows } = await tx.query<{ session_id: string; consumed_at: Date | null }>(
+      'select session_id, consumed_at from session_refresh_tokens where token_hash = $1',
+      [hash],
+    );
+    return rows[0] ?? null;
   },
   async getForUpdate(tx: Tx, id: string): Promise<SessionRow | null> {
     const { rows } = await tx.query<SessionRow>('select * from sessions where id = $1 for update', [id]);

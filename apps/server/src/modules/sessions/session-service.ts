@@ -26,6 +26,13 @@ export interface SessionServiceDeps {
 
 export type IssuedSession = SessionCookies & { sessionId: string };
 
+/**
+ * Two tabs refreshing at the same moment both present the same refresh token. A token used again
+ * within this window is answered 409 (the other request's cookies win) instead of being treated
+ * as a stolen copy; after it, reuse ends the session.
+ */
+export const REFRESH_REUSE_GRACE_MS = 10_000;
+
 export function createSessionService(deps: SessionServiceDeps) {
   const { db, tokens, keyring, cache } = deps;
 
@@ -80,7 +87,13 @@ export function createSessionService(deps: SessionServiceDeps) {
       const hash = sha256(refreshToken);
       const outcome = await db.transaction({ organizationId: null }, async (tx) => {
         const consumed = await sessions.consumeRefreshToken(tx, hash);
-        if (!consumed) return { issued: undefined, reusedSession: await sessions.refreshTokenSession(tx, hash) };
+        if (!consumed) {
+          const previous = await sessions.refreshTokenState(tx, hash);
+          if (previous?.consumed_at && Date.now() - previous.consumed_at.getTime() < REFRESH_REUSE_GRACE_MS) {
+            throw new AppError('conflict', 'The session was refreshed by another request a moment ago; retry with the cookies it set.');
+          }
+          return { issued: undefined, reusedSession: previous?.session_id ?? null };
+        }
         const session = await sessions.getForUpdate(tx, consumed.session_id);
         if (!session || session.revoked_at || session.expires_at <= new Date()) {
           throw new AppError('invalid_token', 'The session has ended; sign in again.');

@@ -1,6 +1,7 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeProtectedHeader } from 'jose';
+import pg from 'pg';
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
 import { ORIGIN, seedOrganization, startSession, type SeededOrganization } from '../../testing/people-fixtures.js';
@@ -17,6 +18,15 @@ forEachTarget('sessions', (target) => {
   const me = (headers: Record<string, string>, app = t) => app.app.inject({ method: 'GET', url: '/api/v1/me', headers });
   const refresh = (token: string) =>
     t.app.inject({ method: 'POST', url: '/api/v1/auth/refresh', headers: { cookie: `aim_refresh=${token}`, origin: ORIGIN } });
+  const ownerQuery = async (sql: string, params: unknown[]) => {
+    const client = new pg.Client({ connectionString: t.database.ownerUrl });
+    await client.connect();
+    try {
+      await client.query(sql, params);
+    } finally {
+      await client.end();
+    }
+  };
   const cookieOf = (res: { cookies: { name: string; value: string }[] }, name: string) => res.cookies.find((c) => c.name === name)?.value;
 
   it('rotates the refresh token on every refresh', async () => {
@@ -31,11 +41,22 @@ forEachTarget('sessions', (target) => {
     assert.equal(second.statusCode, 200);
   });
 
+  it('answers two refreshes at the same moment without ending the session', async () => {
+    const s = await startSession(t, org.as.member.userId, org.organizationId);
+    const [a, b] = await Promise.all([refresh(s.refreshToken), refresh(s.refreshToken)]);
+    assert.deepEqual([a.statusCode, b.statusCode].sort(), [200, 409]);
+    const winner = a.statusCode === 200 ? a : b;
+    const access = cookieOf(winner, 'aim_access')!;
+    assert.equal((await me({ cookie: `aim_access=${access}` })).statusCode, 200);
+  });
+
   it('revokes the whole session family when a used refresh token comes back', async () => {
     const s = await startSession(t, org.as.member.userId, org.organizationId);
     const rotated = await refresh(s.refreshToken);
     const newer = cookieOf(rotated, 'aim_refresh')!;
     const newerAccess = cookieOf(rotated, 'aim_access')!;
+    // Past the grace window for simultaneous refreshes.
+    await ownerQuery(`update session_refresh_tokens set consumed_at = consumed_at - interval '1 minute' where session_id = $1`, [s.sessionId]);
     const replay = await refresh(s.refreshToken);
     assert.equal(replay.statusCode, 401);
     assert.equal(replay.json().error.code, 'invalid_token');

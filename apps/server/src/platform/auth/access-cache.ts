@@ -25,81 +25,91 @@ export interface ApiKeyState {
   expiresAt: number | null;
 }
 
+/**
+ * Invalidation writes a short-lived tombstone instead of deleting the entry, and entries are filled
+ * only where the key holds nothing: an instance that read the old row just before a change cannot
+ * write it back after the change's invalidation. While the tombstone lives, reads go to the database.
+ */
+const TOMBSTONE = '~';
+const TOMBSTONE_TTL_MS = 15_000;
 const SESSION_TTL_MS = 5 * 60_000;
 const MEMBERSHIP_TTL_MS = 5 * 60_000;
 const API_KEY_TTL_MS = 5 * 60_000;
 
 export function createAccessCache(db: Database, store: SharedStore) {
+  /** Read through the store: the cached value, or the database's (cached unless invalidated just now). */
+  async function through<T>(key: string, ttlMs: number, load: () => Promise<T | null>): Promise<T | null> {
+    const cached = await store.get(key);
+    if (cached !== null && cached !== TOMBSTONE) return cached === 'none' ? null : (JSON.parse(cached) as T);
+    const value = await load();
+    if (cached === null) await store.setIfAbsent(key, value === null ? 'none' : JSON.stringify(value), ttlMs);
+    return value;
+  }
+  const forget = (key: string) => store.set(key, TOMBSTONE, TOMBSTONE_TTL_MS);
+
   const sessionKey = (id: string) => `session:${id}`;
   const memberKey = (org: string, user: string) => `member:${org}:${user}`;
   const apiKeyKey = (hashHex: string) => `apikey:${hashHex}`;
 
   return {
     async session(id: string): Promise<SessionState | null> {
-      const cached = await store.get(sessionKey(id));
-      if (cached) return cached === 'none' ? null : (JSON.parse(cached) as SessionState);
-      const { rows } = await db.transaction({ organizationId: null }, (tx) =>
-        tx.query<{ user_id: string; active_organization_id: string | null; revoked_at: Date | null; expires_at: Date }>(
-          'select user_id, active_organization_id, revoked_at, expires_at from sessions where id = $1',
-          [id],
-        ),
-      );
-      const row = rows[0];
-      const state: SessionState | null = row
-        ? { userId: row.user_id, organizationId: row.active_organization_id, revoked: row.revoked_at !== null, expiresAt: row.expires_at.getTime() }
-        : null;
-      await store.set(sessionKey(id), state ? JSON.stringify(state) : 'none', SESSION_TTL_MS);
-      return state;
+      return through(sessionKey(id), SESSION_TTL_MS, async () => {
+        const { rows } = await db.transaction({ organizationId: null }, (tx) =>
+          tx.query<{ user_id: string; active_organization_id: string | null; revoked_at: Date | null; expires_at: Date }>(
+            'select user_id, active_organization_id, revoked_at, expires_at from sessions where id = $1',
+            [id],
+          ),
+        );
+        const row = rows[0];
+        return row
+          ? { userId: row.user_id, organizationId: row.active_organization_id, revoked: row.revoked_at !== null, expiresAt: row.expires_at.getTime() }
+          : null;
+      });
     },
     /** After a session row changed (organization switched, revoked): drop the cached copy. */
     async forgetSession(id: string): Promise<void> {
-      await store.delete(sessionKey(id));
+      await forget(sessionKey(id));
     },
 
     async membershipRole(organizationId: string, userId: string): Promise<Role | null> {
-      const cached = await store.get(memberKey(organizationId, userId));
-      if (cached) return cached === 'none' ? null : (cached as Role);
-      const { rows } = await db.transaction({ organizationId }, (tx) =>
-        tx.query<{ role: Role }>('select role from memberships where user_id = $1', [userId]),
-      );
-      const role = rows[0]?.role ?? null;
-      await store.set(memberKey(organizationId, userId), role ?? 'none', MEMBERSHIP_TTL_MS);
-      return role;
+      return through(memberKey(organizationId, userId), MEMBERSHIP_TTL_MS, async () => {
+        const { rows } = await db.transaction({ organizationId }, (tx) =>
+          tx.query<{ role: Role }>('select role from memberships where organization_id = $1 and user_id = $2', [organizationId, userId]),
+        );
+        return rows[0]?.role ?? null;
+      });
     },
     async forgetMembership(organizationId: string, userId: string): Promise<void> {
-      await store.delete(memberKey(organizationId, userId));
+      await forget(memberKey(organizationId, userId));
     },
 
     async apiKey(hash: Buffer): Promise<ApiKeyState | null> {
-      const hex = hash.toString('hex');
-      const cached = await store.get(apiKeyKey(hex));
-      if (cached) return cached === 'none' ? null : (JSON.parse(cached) as ApiKeyState);
-      const { rows } = await db.query<{
-        id: string;
-        organization_id: string;
-        role: Role;
-        created_by: string;
-        expires_at: Date | null;
-        revoked_at: Date | null;
-        key_hash: Buffer;
-      }>('select * from aim_api_key_by_hash($1)', [hash]);
-      const row = rows[0];
-      const state: ApiKeyState | null = row
-        ? {
-            id: row.id,
-            organizationId: row.organization_id,
-            role: row.role,
-            createdBy: row.created_by,
-            keyHash: row.key_hash.toString('hex'),
-            revoked: row.revoked_at !== null,
-            expiresAt: row.expires_at?.getTime() ?? null,
-          }
-        : null;
-      await store.set(apiKeyKey(hex), state ? JSON.stringify(state) : 'none', API_KEY_TTL_MS);
-      return state;
+      return through(apiKeyKey(hash.toString('hex')), API_KEY_TTL_MS, async () => {
+        const { rows } = await db.query<{
+          id: string;
+          organization_id: string;
+          role: Role;
+          created_by: string;
+          expires_at: Date | null;
+          revoked_at: Date | null;
+          key_hash: Buffer;
+        }>('select * from aim_api_key_by_hash($1)', [hash]);
+        const row = rows[0];
+        return row
+          ? {
+              id: row.id,
+              organizationId: row.organization_id,
+              role: row.role,
+              createdBy: row.created_by,
+              keyHash: row.key_hash.toString('hex'),
+              revoked: row.revoked_at !== null,
+              expiresAt: row.expires_at?.getTime() ?? null,
+            }
+          : null;
+      });
     },
     async forgetApiKey(hashHex: string): Promise<void> {
-      await store.delete(apiKeyKey(hashHex));
+      await forget(apiKeyKey(hashHex));
     },
   };
 }

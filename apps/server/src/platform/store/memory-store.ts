@@ -56,8 +56,11 @@ export function createMemoryStore(options: { now?: () => number; sweepIntervalMs
       return Promise.resolve({ count: counter.count, resetInMs: counter.resetAt - t });
     },
     async claimOnce(key, ttlMs) {
+      return this.setIfAbsent(key, '1', ttlMs);
+    },
+    async setIfAbsent(key, value, ttlMs) {
       if (live(key)) return false;
-      values.set(key, { value: '1', expiresAt: now() + ttlMs });
+      values.set(key, { value, expiresAt: now() + ttlMs });
       return true;
     },
     async publish(channel, message) {

@@ -43,8 +43,10 @@ export function createRedisStore(url: string, options: { prefix?: string } = {})
       return { count, resetInMs: ttl > 0 ? ttl : windowMs };
     },
     async claimOnce(key, ttlMs) {
-      const result = await redis.set(prefix + key, '1', 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX');
-      return result === 'OK';
+      return (await redis.set(prefix + key, '1', 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX')) === 'OK';
+    },
+    async setIfAbsent(key, value, ttlMs) {
+      return (await redis.set(prefix + key, value, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX')) === 'OK';
     },
     async publish(channel, message) {
       await redis.publish(prefix + channel, message);

@@ -68,6 +68,13 @@ function contract(name: string, make: () => SharedStore, skip?: string) {
       assert.equal(await store.claimOnce(k, 5000), false);
     });
 
+    it('stores a value only when the key holds none', async () => {
+      const k = key();
+      assert.equal(await store.setIfAbsent(k, 'first', 5000), true);
+      assert.equal(await store.setIfAbsent(k, 'second', 5000), false);
+      assert.equal(await store.get(k), 'first');
+    });
+
     it('frees a claimed nonce after its ttl', async () => {
       const k = key();
       assert.equal(await store.claimOnce(k, 50), true);

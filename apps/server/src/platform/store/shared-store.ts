@@ -22,6 +22,8 @@ export interface SharedStore {
   hit(key: string, windowMs: number): Promise<WindowHit>;
   /** True the first time a key is claimed within ttlMs, false every later time (single-use nonces). */
   claimOnce(key: string, ttlMs: number): Promise<boolean>;
+  /** Store a value only when the key holds none; true when it was stored. */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
   publish(channel: string, message: string): Promise<void>;
   /** Resolves once the subscription is active; the returned function unsubscribes. */
   subscribe(channel: string, handler: MessageHandler): Promise<() => Promise<void>>;
