@@ -116,7 +116,8 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
   app.setSerializerCompiler(responseSerializerCompiler);
   app.removeContentTypeParser(['text/plain']);
   app.decorateRequest('principal', null);
-  await app.register(fastifyCookie);
+  // No per-request cookie parsing hook: routes that need a cookie read it (readCookie).
+  await app.register(fastifyCookie, { hook: false });
   const authenticator = createAuthenticator({
     cache: platform.accessCache,
     tokens: platform.sessionTokens,

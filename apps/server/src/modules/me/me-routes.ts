@@ -2,7 +2,7 @@ import { meSchema, okSchema, sessionListSchema, sessionParamsSchema, switchOrgan
 import type { FastifyRequest } from 'fastify';
 import type { AppInstance, Platform } from '../../app.js';
 import { csrfTokenFor } from '../../platform/auth/authenticate.js';
-import { clearSessionCookies, REFRESH_COOKIE, setSessionCookies } from '../../platform/auth/cookies.js';
+import { clearSessionCookies, readCookie, REFRESH_COOKIE, setSessionCookies } from '../../platform/auth/cookies.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
 import { requestContext } from '../../platform/http/request-context.js';
 import type { Services } from '../services.js';
@@ -128,7 +128,7 @@ export function registerMeRoutes(app: AppInstance, services: Services, platform:
       if (origin === undefined || (origin !== own && !trusted.includes(origin))) {
         throw new AppError('csrf_failed', 'Refresh must come from the AIM origin (Origin header).');
       }
-      const token = request.cookies[REFRESH_COOKIE];
+      const token = readCookie(request, REFRESH_COOKIE);
       if (!token) throw new AppError('unauthenticated', 'There is no refresh cookie; sign in.');
       try {
         setSessionCookies(reply, await sessions.refresh(requestContext(request), token), secure);

@@ -1,7 +1,7 @@
 import { identityProviderListSchema, oidcCallbackQuerySchema, oidcStartParamsSchema, oidcStartQuerySchema, redirectSchema } from '@aim/contracts';
 import type { FastifyRequest } from 'fastify';
 import type { AppInstance, Platform } from '../../app.js';
-import { setCookiesFor } from '../../platform/auth/cookies.js';
+import { appendCookie, expireCookie, readCookie, setCookiesFor } from '../../platform/auth/cookies.js';
 import { requestContext } from '../../platform/http/request-context.js';
 import { clientNetwork, limitSignIn } from '../../platform/http/rate-limit.js';
 import type { Services } from '../services.js';
@@ -45,7 +45,7 @@ export function registerOidcRoutes(app: AppInstance, { oidc, identityProviders }
         redirectUri: `${base(request)}${OIDC_CALLBACK_PATH}`,
         returnTo: request.query.returnTo,
       });
-      reply.setCookie(OIDC_COOKIE, binding, {
+      appendCookie(reply, OIDC_COOKIE, binding, {
         httpOnly: true,
         sameSite: 'lax',
         secure: config.publicUrl?.startsWith('https://') ?? false,
@@ -69,8 +69,8 @@ export function registerOidcRoutes(app: AppInstance, { oidc, identityProviders }
     },
     async (request, reply) => {
       await perClient(request);
-      reply.clearCookie(OIDC_COOKIE, { path: '/api/v1/auth/oidc' });
-      const signedIn = await oidc.callback(requestContext(request), request.query as Record<string, string | undefined>, request.cookies[OIDC_COOKIE]);
+      expireCookie(reply, OIDC_COOKIE, { path: '/api/v1/auth/oidc', httpOnly: true, sameSite: 'lax' });
+      const signedIn = await oidc.callback(requestContext(request), request.query as Record<string, string | undefined>, readCookie(request, OIDC_COOKIE));
       setCookiesFor(reply, signedIn.session, config);
       return reply.redirect(signedIn.returnTo, 302);
     },

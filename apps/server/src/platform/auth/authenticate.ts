@@ -8,7 +8,7 @@ import type { Principal } from '../http/request-context.js';
 import type { AccessCache } from './access-cache.js';
 import { looksLikeApiKey } from './api-key-format.js';
 import type { ApiKeyUsage } from './api-key-usage.js';
-import { ACCESS_COOKIE } from './cookies.js';
+import { ACCESS_COOKIE, readCookie } from './cookies.js';
 import { InvalidAccessTokenError, type SessionTokens } from './session-tokens.js';
 
 /**
@@ -126,7 +126,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
       if (!match) throw new AppError('invalid_token', 'The Authorization header must be "Bearer <API key>".');
       return fromApiKey(match[1]!);
     }
-    const cookie = request.cookies[ACCESS_COOKIE];
+    const cookie = readCookie(request, ACCESS_COOKIE);
     return cookie ? fromSession(cookie) : null;
   }
 
