@@ -12,7 +12,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { Config } from './platform/config/env.js';
+import { isHttps, trustedOrigins, type Config } from './platform/config/env.js';
 import type { AccessCache } from './platform/auth/access-cache.js';
 import type { ApiKeyUsage } from './platform/auth/api-key-usage.js';
 import type { SessionTokens } from './platform/auth/session-tokens.js';
@@ -92,7 +92,7 @@ export type AppInstance = FastifyInstance<
 /** The composition root: platform hooks in the order they run, then each module's routes. */
 export async function buildApp(platform: Platform): Promise<AppInstance> {
   const { config } = platform;
-  const headers = securityHeaders({ https: config.publicUrl?.startsWith('https://') ?? false });
+  const headers = securityHeaders({ https: isHttps(config) });
   let closing = false;
   const app = Fastify({
     loggerInstance: platform.logger as FastifyBaseLogger,
@@ -123,7 +123,7 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
     tokens: platform.sessionTokens,
     usage: platform.apiKeyUsage,
     keyring: platform.keyring,
-    trustedOrigins: [...config.corsOrigins, ...(config.publicUrl ? [new URL(config.publicUrl).origin] : [])],
+    trustedOrigins: trustedOrigins(config),
   });
   app.decorate('routeTable', registerRouteContract(app, authenticator));
   registerErrorHandling(app);

@@ -1,4 +1,5 @@
 import type { Platform } from '../app.js';
+import { publicBaseUrl } from '../platform/config/env.js';
 import { limitSignIn } from '../platform/http/rate-limit.js';
 import { createApiKeyService } from './api-keys/api-key-service.js';
 import { createDomainService } from './domains/domain-service.js';
@@ -50,7 +51,7 @@ export function createServices(platform: Platform) {
       keyring,
       providers: identityProviders,
       outbound: platform.outbound,
-      publicBaseUrl: () => config.publicUrl ?? `http://localhost:${config.port}`,
+      publicBaseUrl: () => publicBaseUrl(config),
     }),
     domains: createDomainService({ db, dnsTxt: platform.dnsTxt }),
     passkeys: createPasskeyService({ db, store, users, sessions }),

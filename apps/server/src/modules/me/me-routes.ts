@@ -1,7 +1,8 @@
 import { meSchema, okSchema, sessionListSchema, sessionParamsSchema, switchOrganizationSchema } from '@aim/contracts';
 import type { FastifyRequest } from 'fastify';
 import type { AppInstance, Platform } from '../../app.js';
-import { csrfTokenFor } from '../../platform/auth/authenticate.js';
+import { csrfTokenFor, isAllowedOrigin } from '../../platform/auth/authenticate.js';
+import { isHttps, trustedOrigins } from '../../platform/config/env.js';
 import { clearSessionCookies, readCookie, REFRESH_COOKIE, setSessionCookies } from '../../platform/auth/cookies.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
 import { requestContext } from '../../platform/http/request-context.js';
@@ -10,7 +11,8 @@ import type { Services } from '../services.js';
 /** The signed-in person: profile, organizations, sessions; refresh and sign-out. */
 export function registerMeRoutes(app: AppInstance, services: Services, platform: Platform): void {
   const { users, sessions } = services;
-  const secure = platform.config.publicUrl?.startsWith('https://') ?? false;
+  const secure = isHttps(platform.config);
+  const trusted = new Set(trustedOrigins(platform.config));
 
   const me = async (request: FastifyRequest) => {
     const ctx = requestContext(request);
@@ -121,11 +123,8 @@ export function registerMeRoutes(app: AppInstance, services: Services, platform:
       config: { access: { auth: 'public' } },
     },
     async (request, reply) => {
-      const origin = request.headers.origin;
-      const own = `${request.protocol}://${request.host}`;
-      const trusted = [...platform.config.corsOrigins, ...(platform.config.publicUrl ? [new URL(platform.config.publicUrl).origin] : [])];
       // Browsers send Origin on every POST; a missing one means a client we cannot vouch for.
-      if (origin === undefined || (origin !== own && !trusted.includes(origin))) {
+      if (!isAllowedOrigin(request, trusted)) {
         throw new AppError('csrf_failed', 'Refresh must come from the AIM origin (Origin header).');
       }
       const token = readCookie(request, REFRESH_COOKIE);

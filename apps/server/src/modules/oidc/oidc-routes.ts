@@ -2,6 +2,7 @@ import { identityProviderListSchema, oidcCallbackQuerySchema, oidcStartParamsSch
 import type { FastifyRequest } from 'fastify';
 import type { AppInstance, Platform } from '../../app.js';
 import { appendCookie, expireCookie, readCookie, setCookiesFor } from '../../platform/auth/cookies.js';
+import { isHttps } from '../../platform/config/env.js';
 import { requestContext } from '../../platform/http/request-context.js';
 import { clientNetwork, limitSignIn } from '../../platform/http/rate-limit.js';
 import type { Services } from '../services.js';
@@ -48,7 +49,7 @@ export function registerOidcRoutes(app: AppInstance, { oidc, identityProviders }
       appendCookie(reply, OIDC_COOKIE, binding, {
         httpOnly: true,
         sameSite: 'lax',
-        secure: config.publicUrl?.startsWith('https://') ?? false,
+        secure: isHttps(config),
         path: '/api/v1/auth/oidc',
         maxAge: 600,
       });

@@ -47,6 +47,12 @@ export interface AuthenticatorDeps {
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/** The request's Origin is its own, or one of the trusted ones; a missing Origin is not allowed. */
+export function isAllowedOrigin(request: FastifyRequest, trusted: ReadonlySet<string>): boolean {
+  const origin = request.headers.origin;
+  return typeof origin === 'string' && (origin === `${request.protocol}://${request.host}` || trusted.has(origin));
+}
+
 export function csrfTokenFor(keyring: Keyring, sessionId: string): string {
   return keyring.lookupHash(`csrf:${sessionId}`).toString('base64url');
 }
@@ -107,9 +113,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
   }
 
   function checkCsrf(request: FastifyRequest, principal: Principal): void {
-    const origin = request.headers.origin;
-    const own = `${request.protocol}://${request.host}`;
-    if (typeof origin !== 'string' || (origin !== own && !trusted.has(origin))) {
+    if (!isAllowedOrigin(request, trusted)) {
       throw new AppError('csrf_failed', 'Cookie-authenticated changes must come from the AIM origin (Origin header).');
     }
     const token = request.headers['x-csrf-token'];

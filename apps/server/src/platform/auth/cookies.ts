@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type {} from '@fastify/cookie';
+import { isHttps } from '../config/env.js';
 
 /**
  * The session cookies. The access token and the refresh token are HttpOnly; the refresh token is
@@ -59,7 +60,7 @@ export function clearSessionCookies(reply: FastifyReply, secure: boolean): void 
 
 /** Set session cookies with the deployment's Secure setting (Secure when PUBLIC_URL is https). */
 export function setCookiesFor(reply: FastifyReply, cookies: SessionCookies, config: { publicUrl: string | undefined }): void {
-  setSessionCookies(reply, cookies, config.publicUrl?.startsWith('https://') ?? false);
+  setSessionCookies(reply, cookies, isHttps(config));
 }
 
 /**

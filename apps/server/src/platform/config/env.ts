@@ -220,6 +220,19 @@ export interface Config {
   tracing: { endpoint: string | undefined; serviceName: string };
 }
 
+/** Whether AIM is reached over HTTPS (Secure cookies, HSTS). */
+export const isHttps = (config: Pick<Config, 'publicUrl'>): boolean => config.publicUrl?.startsWith('https://') ?? false;
+
+/** Origins trusted to send cookie-authenticated changes, besides a request's own origin. */
+export const trustedOrigins = (config: Pick<Config, 'publicUrl' | 'corsOrigins'>): string[] => [
+  ...config.corsOrigins,
+  ...(config.publicUrl ? [new URL(config.publicUrl).origin] : []),
+];
+
+/** The base URL to put in links people receive (invitations, provider settings). */
+export const publicBaseUrl = (config: Pick<Config, 'publicUrl' | 'port'>): string =>
+  config.publicUrl?.replace(/\/+$/, '') ?? `http://localhost:${config.port}`;
+
 /** Parse the environment once. Throws a ConfigError that lists every problem at once. */
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   const present = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
