@@ -37,6 +37,10 @@ GRANT SELECT, INSERT, UPDATE ON organizations TO {{app_role}};
 CREATE TABLE audit_events (
   id               text NOT NULL CHECK (id ~ '^evt_[0-9a-z]{26}$'),
   organization_id  text NOT NULL CHECK (organization_id ~ '^org_[0-9a-z]{26}$'),
+  -- Position in the organization's hash chain: 1, 2, 3, … with no gap.
+  seq              bigint NOT NULL CHECK (seq >= 1),
+  -- SHA-256(hash of seq - 1 ‖ RFC 8785 canonical JSON of this event); the first event chains from 32 zero bytes.
+  hash             bytea NOT NULL CHECK (length(hash) = 32),
   occurred_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
   actor_type       text NOT NULL CHECK (actor_type IN ('user', 'agent', 'api_key', 'system')),
   actor_id         text CHECK (actor_id IS NULL OR length(actor_id) BETWEEN 1 AND 200),
@@ -52,6 +56,7 @@ CREATE TABLE audit_events (
 ) PARTITION BY RANGE (occurred_at);
 
 CREATE INDEX audit_events_org_time ON audit_events (organization_id, occurred_at DESC, id DESC);
+CREATE INDEX audit_events_org_seq ON audit_events (organization_id, seq DESC);
 CREATE INDEX audit_events_org_actor ON audit_events (organization_id, actor_type, actor_id, occurred_at DESC);
 CREATE INDEX audit_events_org_target ON audit_events (organization_id, target_type, target_id, occurred_at DESC);
 CREATE INDEX audit_events_org_action ON audit_events (organization_id, action, occurred_at DESC);
@@ -60,10 +65,61 @@ ALTER TABLE audit_events ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON audit_events
   USING (organization_id = aim_current_org_id())
   WITH CHECK (organization_id = aim_current_org_id());
--- Column-level INSERT: the app cannot choose occurred_at, which always comes from the database clock.
-GRANT SELECT ON audit_events TO {{app_role}};
-GRANT INSERT (id, organization_id, actor_type, actor_id, action, target_type, target_id, outcome,
-              request_id, client_ip, user_agent, details) ON audit_events TO {{app_role}};
+GRANT SELECT, INSERT ON audit_events TO {{app_role}};
+
+-- The head of each organization's chain: the last seq and hash. Created with the organization,
+-- advanced only by the trigger below, in the same transaction as the event. Writers lock the head
+-- row (SELECT … FOR UPDATE), so concurrent writers of one organization, on any number of server
+-- instances, are serialized by the database into one unbroken chain. The app may lock the row
+-- (UPDATE on the locked_at column alone) but never change seq or hash.
+CREATE TABLE audit_chain_heads (
+  organization_id  text PRIMARY KEY REFERENCES organizations (id) ON DELETE RESTRICT,
+  seq              bigint NOT NULL DEFAULT 0,
+  hash             bytea NOT NULL DEFAULT decode(repeat('00', 32), 'hex'),
+  locked_at        timestamptz
+);
+ALTER TABLE audit_chain_heads ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON audit_chain_heads
+  USING (organization_id = aim_current_org_id() OR aim_current_org_id() IS NULL)
+  WITH CHECK (organization_id = aim_current_org_id() OR aim_current_org_id() IS NULL);
+GRANT SELECT, UPDATE (locked_at) ON audit_chain_heads TO {{app_role}};
+
+CREATE FUNCTION aim_create_chain_head() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  INSERT INTO audit_chain_heads (organization_id) VALUES (NEW.id) ON CONFLICT DO NOTHING;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER organizations_chain_head AFTER INSERT ON organizations
+  FOR EACH ROW EXECUTE FUNCTION aim_create_chain_head();
+
+-- Every event must take the next seq of its organization's chain; the head advances with it.
+CREATE FUNCTION aim_advance_chain() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  UPDATE audit_chain_heads SET seq = NEW.seq, hash = NEW.hash
+   WHERE organization_id = NEW.organization_id AND seq = NEW.seq - 1;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'audit event % of % does not follow the head of its chain', NEW.seq, NEW.organization_id
+      USING ERRCODE = 'serialization_failure';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER audit_events_chain AFTER INSERT ON audit_events
+  FOR EACH ROW EXECUTE FUNCTION aim_advance_chain();
+
+-- The time of an event is the database's: an event may not be dated more than a minute back or at all ahead.
+CREATE FUNCTION aim_audit_time_is_now() RETURNS trigger
+  LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.occurred_at < clock_timestamp() - interval '1 minute' OR NEW.occurred_at > clock_timestamp() THEN
+    RAISE EXCEPTION 'audit events are dated by the database clock (got %)', NEW.occurred_at
+      USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER audit_events_time BEFORE INSERT ON audit_events
+  FOR EACH ROW EXECUTE FUNCTION aim_audit_time_is_now();
 
 CREATE FUNCTION aim_refuse_audit_change() RETURNS trigger
   LANGUAGE plpgsql AS $$

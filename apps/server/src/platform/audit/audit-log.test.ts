@@ -164,14 +164,35 @@ forEachTarget('audit write path', (target) => {
   });
 
   it('takes the time from the database clock: the app role cannot backdate an event', async () => {
+    const head = (await owner.query('select seq from audit_chain_heads where organization_id = $1', [org])).rows[0];
     await assert.rejects(
       db.transaction({ organizationId: org }, (tx) =>
         tx.query(
-          `insert into audit_events (id, organization_id, occurred_at, actor_type, action, outcome)
-           values ($1, $2, now() - interval '1 day', 'system', 'x.y', 'success')`,
-          [newId('evt'), org],
+          `insert into audit_events (id, organization_id, seq, hash, occurred_at, actor_type, action, outcome)
+           values ($1, $2, $3, $4, now() - interval '1 day', 'system', 'x.y', 'success')`,
+          [newId('evt'), org, Number(head.seq) + 1, Buffer.alloc(32)],
         ),
       ),
+      /dated by the database clock/,
+    );
+  });
+
+  it('refuses an event that does not take the next place in the chain, and a head the app would move', async () => {
+    const head = (await owner.query('select seq from audit_chain_heads where organization_id = $1', [org])).rows[0];
+    for (const seq of [Number(head.seq), Number(head.seq) + 2]) {
+      await assert.rejects(
+        db.transaction({ organizationId: org }, (tx) =>
+          tx.query(
+            `insert into audit_events (id, organization_id, seq, hash, actor_type, action, outcome) values ($1, $2, $3, $4, 'system', 'x.y', 'success')`,
+            [newId('evt'), org, seq, Buffer.alloc(32)],
+          ),
+        ),
+        /does not follow the head/,
+        `seq ${seq}`,
+      );
+    }
+    await assert.rejects(
+      db.transaction({ organizationId: org }, (tx) => tx.query('update audit_chain_heads set seq = 0 where organization_id = $1', [org])),
       /permission denied/,
     );
   });
