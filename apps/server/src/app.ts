@@ -35,6 +35,7 @@ import { registerRateLimits } from './platform/http/rate-limit.js';
 import { responseSerializerCompiler } from './platform/http/response-serializer.js';
 import { requestIdGenerator } from './platform/http/request-id.js';
 import { securityHeaders } from './platform/http/security-headers.js';
+import { registerAuditRoutes } from './modules/audit/audit-routes.js';
 import { registerApiKeyRoutes } from './modules/api-keys/api-key-routes.js';
 import { registerDomainRoutes } from './modules/domains/domain-routes.js';
 import { registerIdentityProviderRoutes } from './modules/identity-providers/identity-provider-routes.js';
@@ -192,6 +193,7 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
         { name: 'organizations', description: 'Organizations' },
         { name: 'members', description: 'People in an organization and their roles' },
         { name: 'api-keys', description: 'API keys for automation' },
+        { name: 'audit', description: 'The hash-chained audit log' },
       ],
       components: {
         securitySchemes: {
@@ -224,6 +226,7 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
   registerInvitationRoutes(app, services);
   registerIdentityProviderRoutes(app, services);
   registerDomainRoutes(app, services);
+  registerAuditRoutes(app, services);
   app.decorate('services', services);
 
   return app;

@@ -2,3 +2,4 @@ export * from './errors.js';
 export * from './system.js';
 export * from './roles.js';
 export * from './people.js';
+export * from './audit.js';

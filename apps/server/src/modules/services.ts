@@ -1,6 +1,7 @@
 import type { Platform } from '../app.js';
 import { publicBaseUrl } from '../platform/config/env.js';
 import { limitSignIn } from '../platform/http/rate-limit.js';
+import { createAuditService } from './audit/audit-service.js';
 import { createApiKeyService } from './api-keys/api-key-service.js';
 import { createDomainService } from './domains/domain-service.js';
 import { createIdentityProviderService } from './identity-providers/identity-provider-service.js';
@@ -42,6 +43,7 @@ export function createServices(platform: Platform) {
     publicBaseUrl: () => config.publicUrl ?? `http://localhost:${config.port}`,
   });
   return {
+    audit: createAuditService({ db }),
     users,
     sessions,
     identityProviders,

@@ -1,0 +1,131 @@
+import { after, before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { forEachTarget } from '../../testing/targets.js';
+import { createTestApp, type TestApp } from '../../testing/test-app.js';
+import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
+
+forEachTarget('audit log: hash chain, reading and verification', (target) => {
+  let t: TestApp;
+  let second: TestApp;
+  let a: SeededOrganization;
+  let b: SeededOrganization;
+  let owner: pg.Client;
+
+  before(async () => {
+    t = await createTestApp(target);
+    second = await createTestApp(target, { sameDeploymentAs: t });
+    a = await seedOrganization(t, 'A');
+    b = await seedOrganization(t, 'B');
+    owner = new pg.Client({ connectionString: t.database.ownerUrl });
+    await owner.connect();
+  });
+  after(async () => {
+    await owner?.end();
+    await second?.close();
+    await t?.close();
+  });
+
+  const rename = (app: TestApp, org: SeededOrganization, name: string) =>
+    app.app.inject({ method: 'PATCH', url: '/api/v1/organization', headers: { ...org.as.admin.apiKey, 'content-type': 'application/json' }, payload: { name } });
+  const verify = (org: SeededOrganization, query = '') =>
+    t.app.inject({ method: 'GET', url: `/api/v1/audit-logs/verify${query}`, headers: org.as.manager.apiKey });
+  const list = (org: SeededOrganization, query = '') => t.app.inject({ method: 'GET', url: `/api/v1/audit-logs${query}`, headers: org.as.admin.apiKey });
+
+  it('keeps one unbroken chain under concurrent writers on two instances', async () => {
+    const writes = Array.from({ length: 24 }, (_, i) => rename(i % 2 ? second : t, a, `Concurrent ${i}`));
+    const results = await Promise.all(writes);
+    assert.ok(results.every((r) => r.statusCode === 200), results.map((r) => r.statusCode).join(','));
+    const res = await verify(a);
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.json().status, 'intact');
+    assert.equal(res.json().checked, res.json().headSeq);
+    assert.ok(res.json().headSeq >= 24);
+  });
+
+  it('lists newest first with keyset pagination and filters, and only the organization’s own events', async () => {
+    const first = await list(a, '?limit=5');
+    assert.equal(first.statusCode, 200, first.body);
+    const page1 = first.json();
+    assert.equal(page1.events.length, 5);
+    const seqs = page1.events.map((e: { seq: number }) => e.seq);
+    assert.deepEqual(seqs, [...seqs].sort((x: number, y: number) => y - x));
+    const next = (await list(a, `?limit=5&cursor=${page1.nextCursor}`)).json();
+    assert.ok(next.events[0].seq < seqs[4]);
+    const renames = (await list(a, '?action=organization.update&limit=500')).json().events;
+    assert.ok(renames.length >= 24 && renames.every((e: { action: string }) => e.action === 'organization.update'));
+    const prefixed = (await list(a, '?action=organization.*&limit=500')).json().events;
+    assert.ok(prefixed.length > renames.length - 1);
+    const text = (await list(a, '?q=Concurrent%2017')).json().events;
+    assert.equal(text.length, 1);
+    assert.equal(text[0].details.name.to, 'Concurrent 17');
+    const byActor = (await list(a, `?actorType=api_key&actorId=${a.as.admin.apiKeyId}&limit=500`)).json().events;
+    assert.ok(byActor.length >= 24);
+    const otherOrg = (await list(b, '?limit=500')).json().events;
+    assert.ok(otherOrg.every((e: { action: string; details: { name?: { to?: string } } }) => !String(e.details?.name?.to ?? '').startsWith('Concurrent')));
+    assert.ok(!JSON.stringify(otherOrg).includes(a.organizationId));
+  });
+
+  it('answers bad filters with 400 and a field name', async () => {
+    for (const query of ['?from=yesterday', '?action=DROP%20TABLE', '?limit=0', '?cursor=abc', '?unknown=1', '?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z']) {
+      const res = await list(a, query);
+      assert.equal(res.statusCode, 400, query);
+      assert.equal(res.json().error.code, 'validation_failed', query);
+    }
+  });
+
+  it('is for admins and managers', async () => {
+    assert.equal((await t.app.inject({ method: 'GET', url: '/api/v1/audit-logs', headers: a.as.member.apiKey })).statusCode, 403);
+    assert.equal((await t.app.inject({ method: 'GET', url: '/api/v1/audit-logs/verify', headers: a.as.viewer.session })).statusCode, 403);
+  });
+
+  /** As a superuser with triggers off (session_replication_role), the way an intruder with database access would. */
+  async function tamper(sql: string, params: unknown[]) {
+    await owner.query('begin');
+    await owner.query("set local session_replication_role = 'replica'");
+    await owner.query(sql, params);
+    await owner.query('commit');
+  }
+  const seqOf = async (org: string, n: number) =>
+    (await owner.query('select id, seq from audit_events where organization_id = $1 and seq = $2', [org, n])).rows[0];
+
+  it('reports an edited event, with the first broken position', async () => {
+    const org = await seedOrganization(t, 'Edit');
+    for (let i = 0; i < 5; i++) await rename(t, org, `E${i}`);
+    assert.equal((await verify(org)).json().status, 'intact');
+    const victim = await seqOf(org.organizationId, 6);
+    await tamper(`update audit_events set details = '{"name":{"to":"forged"}}' where id = $1`, [victim.id]);
+    const res = (await verify(org)).json();
+    assert.equal(res.status, 'broken');
+    assert.equal(res.brokenAt, 6);
+    assert.match(res.reason, /does not match its hash/);
+    assert.equal((await verify(org, '?fromSeq=1&toSeq=5')).json().status, 'intact', 'the part before it still verifies');
+  });
+
+  it('reports a deleted event, reordered events and a truncated tail', async () => {
+    const del = await seedOrganization(t, 'Delete');
+    for (let i = 0; i < 4; i++) await rename(t, del, `D${i}`);
+    await tamper('delete from audit_events where organization_id = $1 and seq = 3', [del.organizationId]);
+    const deleted = (await verify(del)).json();
+    assert.equal(deleted.status, 'broken');
+    assert.equal(deleted.brokenAt, 3);
+    assert.match(deleted.reason, /missing/);
+
+    const swap = await seedOrganization(t, 'Swap');
+    for (let i = 0; i < 4; i++) await rename(t, swap, `S${i}`);
+    const x = await seqOf(swap.organizationId, 4);
+    const y = await seqOf(swap.organizationId, 5);
+    await tamper('update audit_events set seq = case id when $1 then 5 else 4 end where id in ($1, $2)', [x.id, y.id]);
+    const swapped = (await verify(swap)).json();
+    assert.equal(swapped.status, 'broken');
+    assert.equal(swapped.brokenAt, 4);
+
+    const cut = await seedOrganization(t, 'Cut');
+    for (let i = 0; i < 4; i++) await rename(t, cut, `C${i}`);
+    await tamper('delete from audit_events where organization_id = $1 and seq > 5', [cut.organizationId]);
+    const truncated = (await verify(cut)).json();
+    assert.equal(truncated.status, 'broken');
+    assert.equal(truncated.brokenAt, 6);
+    assert.match(truncated.reason, /missing from the end/);
+  });
+});

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+/** The audit log: reading, filtering and verifying an organization's hash-chained events. */
+const timestamp = z.string().describe('RFC 3339 timestamp');
+
+export const auditEventSchema = z
+  .object({
+    id: z.string(),
+    seq: z.number().int().positive().describe('Position in the organization’s hash chain'),
+    hash: z.string().describe('SHA-256 of the previous hash and this event’s canonical JSON, hex'),
+    occurredAt: z.string().describe('UTC, microseconds'),
+    actor: z.object({ type: z.enum(['user', 'agent', 'api_key', 'system']), id: z.string().nullable() }),
+    action: z.string(),
+    target: z.object({ type: z.string(), id: z.string().nullable() }).nullable(),
+    outcome: z.enum(['success', 'failure', 'denied']),
+    requestId: z.string().nullable(),
+    clientIp: z.string().nullable(),
+    userAgent: z.string().nullable(),
+    details: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'AuditEvent' });
+
+export const auditEventPageSchema = z
+  .object({
+    events: z.array(auditEventSchema),
+    nextCursor: z.string().nullable().describe('Pass as `cursor` for the next (older) page; null at the end'),
+  })
+  .meta({ id: 'AuditEventPage' });
+
+const isoDate = z.iso.datetime({ offset: true, message: 'must be an RFC 3339 date-time such as 2026-11-27T10:00:00Z' });
+
+export const auditQuerySchema = z
+  .object({
+    from: isoDate.optional().describe('Events at or after this time'),
+    to: isoDate.optional().describe('Events before this time'),
+    actorType: z.enum(['user', 'agent', 'api_key', 'system']).optional(),
+    actorId: z.string().max(200).optional(),
+    action: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?$/, { message: 'must be an action such as member.remove, or a prefix such as member.*' })
+      .max(100)
+      .optional(),
+    targetType: z.string().regex(/^[a-z][a-z0-9_]*$/).max(100).optional(),
+    targetId: z.string().max(200).optional(),
+    outcome: z.enum(['success', 'failure', 'denied']).optional(),
+    q: z.string().min(1).max(200).optional().describe('Free text, matched in the action, target, actor and details'),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+    cursor: z.string().regex(/^\d{1,18}$/, { message: 'must be a cursor from a previous page' }).optional(),
+  })
+  .strict();
+
+export const auditVerifyQuerySchema = z
+  .object({
+    fromSeq: z.coerce.number().int().min(1).optional(),
+    toSeq: z.coerce.number().int().min(1).optional(),
+  })
+  .strict();
+
+export const auditVerificationSchema = z
+  .object({
+    status: z.enum(['intact', 'broken']),
+    checked: z.number().int().nonnegative().describe('Events verified'),
+    fromSeq: z.number().int(),
+    lastSeq: z.number().int().nullable().describe('The last event verified (intact)'),
+    headSeq: z.number().int().describe('The last event the database recorded for the chain'),
+    brokenAt: z.number().int().nullable().describe('The first event that does not verify'),
+    reason: z.string().nullable(),
+  })
+  .meta({ id: 'AuditVerification' });
