@@ -67,3 +67,11 @@ export const auditVerificationSchema = z
     reason: z.string().nullable(),
   })
   .meta({ id: 'AuditVerification' });
+
+export const auditExportQuerySchema = z
+  .object({
+    format: z.enum(['ndjson', 'csv']).default('ndjson'),
+    from: isoDate.optional(),
+    to: isoDate.optional(),
+  })
+  .strict();

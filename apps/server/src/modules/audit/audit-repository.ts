@@ -1,4 +1,4 @@
-import type { ChainedEvent } from '../../platform/audit/audit-chain.js';
+import type { ChainedEvent } from '@aim/audit-verify';
 import { orgOf, type Tx } from '../../platform/db/database.js';
 
 /** Reading the audit log of the transaction's organization. */
@@ -102,6 +102,17 @@ export const auditRepository = {
   async hashAt(tx: Tx, seq: number): Promise<Buffer | null> {
     const { rows } = await tx.query<{ hash: Buffer }>('select hash from audit_events where organization_id = $1 and seq = $2', [orgOf(tx), seq]);
     return rows[0]?.hash ?? null;
+  },
+
+  /** The seq range of events in [from, to) (time), for exports. */
+  async seqRange(tx: Tx, from: string | undefined, to: string | undefined): Promise<{ first: number; last: number } | null> {
+    const { rows } = await tx.query<{ first: string | null; last: string | null }>(
+      `select min(seq) as first, max(seq) as last from audit_events
+        where organization_id = $1 and ($2::timestamptz is null or occurred_at >= $2) and ($3::timestamptz is null or occurred_at < $3)`,
+      [orgOf(tx), from ?? null, to ?? null],
+    );
+    const row = rows[0];
+    return row?.first && row.last ? { first: Number(row.first), last: Number(row.last) } : null;
   },
 
   async head(tx: Tx): Promise<{ seq: number; hash: Buffer }> {

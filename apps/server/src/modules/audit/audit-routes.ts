@@ -1,4 +1,6 @@
-import { auditEventPageSchema, auditQuerySchema, auditVerificationSchema, auditVerifyQuerySchema } from '@aim/contracts';
+import { Readable } from 'node:stream';
+import { z } from 'zod';
+import { auditEventPageSchema, auditExportQuerySchema, auditQuerySchema, auditVerificationSchema, auditVerifyQuerySchema } from '@aim/contracts';
 import type { AppInstance } from '../../app.js';
 import { requestContext } from '../../platform/http/request-context.js';
 import type { Services } from '../services.js';
@@ -20,6 +22,28 @@ export function registerAuditRoutes(app: AppInstance, { audit }: Services): void
       const { limit, cursor, ...filter } = request.query;
       const page = await audit.list(requestContext(request), filter, limit, cursor);
       return { events: page.events.map(auditEventJson), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get(
+    '/api/v1/audit-logs/export',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'Export events of a time range, streamed: NDJSON (for the offline verifier) or CSV',
+        querystring: auditExportQuerySchema,
+        response: { 200: z.string().describe('NDJSON: a header line, then one event per line; or CSV') },
+      },
+      config: { access: { auth: 'org', permission: 'audit.read' } },
+    },
+    async (request, reply) => {
+      const lines = await audit.export(requestContext(request), request.query);
+      const csv = request.query.format === 'csv';
+      const stamp = new Date().toISOString().replaceAll(':', '-');
+      reply
+        .type(csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
+        .header('content-disposition', `attachment; filename="aim-audit-${stamp}.${csv ? 'csv' : 'ndjson'}"`);
+      return reply.send(Readable.from(lines) as never);
     },
   );
 

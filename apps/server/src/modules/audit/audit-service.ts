@@ -1,7 +1,8 @@
-import { createChainWalker, GENESIS_HASH } from '../../platform/audit/audit-chain.js';
+import { createChainWalker, GENESIS_HASH } from '@aim/audit-verify';
 import type { Database } from '../../platform/db/database.js';
 import { AppError } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
+import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import { authorize } from '../access/permissions.js';
 import { auditRepository as audit, type AuditFilter, type StoredEvent } from './audit-repository.js';
 
@@ -22,9 +23,73 @@ export const auditEventJson = (e: StoredEvent) => ({
   details: e.details,
 });
 
+/** RFC 4180 field, with formula-looking cells defused for spreadsheets. */
+function csvField(value: unknown): string {
+  let text = value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+export const CSV_COLUMNS = [
+  'seq', 'id', 'hash', 'occurred_at', 'actor_type', 'actor_id', 'action', 'target_type', 'target_id',
+  'outcome', 'request_id', 'client_ip', 'user_agent', 'details',
+] as const;
+
+function csvLine(e: StoredEvent): string {
+  return `${[
+    e.seq, e.id, e.hash.toString('hex'), e.occurredAt, e.actor.type, e.actor.id, e.action, e.target?.type ?? null,
+    e.target?.id ?? null, e.outcome, e.requestId, e.clientIp, e.userAgent, e.details,
+  ].map(csvField).join(',')}\r\n`;
+}
+
 export function createAuditService(deps: { db: Database }) {
   const { db } = deps;
   return {
+    /**
+     * Export events of a time range as NDJSON (a header line, then one event per line, each with its
+     * seq and hash, ready for the offline verifier) or CSV. Read in batches of short transactions, so
+     * memory stays constant however many events there are; events appended during the export are not
+     * included (the range is fixed at the start). The export itself is recorded.
+     */
+    async export(ctx: RequestContext, input: { format: 'ndjson' | 'csv'; from?: string | undefined; to?: string | undefined }) {
+      authorize(ctx, 'audit.read');
+      if (input.from && input.to && Date.parse(input.from) >= Date.parse(input.to)) {
+        throw new AppError('validation_failed', '`from` must be earlier than `to`.');
+      }
+      const organizationId = ctx.organizationId;
+      const scope = { organizationId };
+      const { range, previousHash } = await db.transaction(scope, async (tx) => {
+        const range = await audit.seqRange(tx, input.from, input.to);
+        const previousHash = range && range.first > 1 ? await audit.hashAt(tx, range.first - 1) : GENESIS_HASH;
+        await recordAuditEvent(tx, ctx, { action: 'audit.export', details: { format: input.format, from: input.from ?? null, to: input.to ?? null } });
+        return { range, previousHash };
+      });
+      async function* lines(): AsyncGenerator<string> {
+        if (input.format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
+        else {
+          yield `${JSON.stringify({
+            type: 'aim.audit_export',
+            version: 1,
+            organizationId,
+            fromSeq: range?.first ?? null,
+            toSeq: range?.last ?? null,
+            previousHash: (previousHash ?? GENESIS_HASH).toString('hex'),
+            exportedAt: new Date().toISOString(),
+          })}\n`;
+        }
+        if (!range) return;
+        for (let next = range.first; next <= range.last; ) {
+          const batch = await db.transaction(scope, (tx) => audit.range(tx, next, range.last, 2_000));
+          if (batch.length === 0) break;
+          let chunk = '';
+          for (const event of batch) chunk += input.format === 'csv' ? csvLine(event) : `${JSON.stringify(auditEventJson(event))}\n`;
+          yield chunk;
+          next = batch[batch.length - 1]!.seq + 1;
+        }
+      }
+      return lines();
+    },
+
     async list(ctx: RequestContext, filter: AuditFilter, limit: number, cursor: string | undefined) {
       authorize(ctx, 'audit.read');
       if (filter.from && filter.to && Date.parse(filter.from) >= Date.parse(filter.to)) {

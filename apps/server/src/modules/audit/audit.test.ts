@@ -1,9 +1,26 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
 import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
+
+const VERIFIER = fileURLToPath(new URL('../../../../../packages/audit-verify/dist/cli.js', import.meta.url));
+
+function runVerifier(file: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [VERIFIER, file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    child.once('exit', (code) => resolve({ code, output }));
+  });
+}
 
 forEachTarget('audit log: hash chain, reading and verification', (target) => {
   let t: TestApp;
@@ -77,6 +94,56 @@ forEachTarget('audit log: hash chain, reading and verification', (target) => {
   it('is for admins and managers', async () => {
     assert.equal((await t.app.inject({ method: 'GET', url: '/api/v1/audit-logs', headers: a.as.member.apiKey })).statusCode, 403);
     assert.equal((await t.app.inject({ method: 'GET', url: '/api/v1/audit-logs/verify', headers: a.as.viewer.session })).statusCode, 403);
+  });
+
+  it('exports NDJSON that the offline verifier accepts untouched and faults at the first altered record', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/audit-logs/export', headers: a.as.admin.apiKey });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.match(String(res.headers['content-type']), /application\/x-ndjson/);
+    assert.match(String(res.headers['content-disposition']), /attachment; filename="aim-audit-.*\.ndjson"/);
+    const lines = res.body.trim().split('\n');
+    const header = JSON.parse(lines[0]!);
+    assert.equal(header.organizationId, a.organizationId);
+    assert.equal(lines.length - 1, header.toSeq - header.fromSeq + 1);
+    assert.ok(!res.body.includes(b.organizationId), "never another organization's events");
+
+    const dir = await mkdtemp(join(tmpdir(), 'aim-export-'));
+    try {
+      const file = join(dir, 'export.ndjson');
+      await writeFile(file, res.body);
+      const good = await runVerifier(file);
+      assert.equal(good.code, 0, good.output);
+      assert.match(good.output, new RegExp(`^intact: ${lines.length - 1} events`));
+
+      const altered = [...lines];
+      const victim = JSON.parse(altered[7]!);
+      victim.details = { ...victim.details, injected: true };
+      altered[7] = JSON.stringify(victim);
+      await writeFile(file, `${altered.join('\n')}\n`);
+      const bad = await runVerifier(file);
+      assert.equal(bad.code, 1, bad.output);
+      assert.match(bad.output, new RegExp(`^BROKEN at seq ${victim.seq}: `));
+
+      await writeFile(file, `${lines.slice(0, -2).join('\n')}\n`);
+      const cut = await runVerifier(file);
+      assert.equal(cut.code, 1);
+      assert.match(cut.output, /missing from the end/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('exports CSV with a header row and one row per event, formulas defused', async () => {
+    await rename(t, a, '=HYPERLINK("http://evil")');
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/audit-logs/export?format=csv', headers: a.as.admin.apiKey });
+    assert.equal(res.statusCode, 200);
+    assert.match(String(res.headers['content-type']), /text\/csv/);
+    const rows = res.body.trim().split('\r\n');
+    assert.equal(rows[0], 'seq,id,hash,occurred_at,actor_type,actor_id,action,target_type,target_id,outcome,request_id,client_ip,user_agent,details');
+    assert.ok(rows.length > 20);
+    assert.ok(!res.body.includes(',=HYPERLINK'), 'a cell never starts with =');
+    const recorded = (await list(a, '?action=audit.export')).json().events;
+    assert.ok(recorded.length >= 2, 'exports are recorded');
   });
 
   /** As a superuser with triggers off (session_replication_role), the way an intruder with database access would. */

@@ -1,6 +1,6 @@
 import type { Tx } from '../db/database.js';
 import { newId } from '../ids.js';
-import { chainHash, type ChainedEvent } from './audit-chain.js';
+import { chainHash, type ChainedEvent } from '@aim/audit-verify';
 import type { RequestContext } from '../http/request-context.js';
 
 /**
