@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { canonicalEvent, chainHash, createChainWalker, GENESIS_HASH, type ChainedEvent } from './chain.js';
+import { canonicalEvent, canonicalEventReference, chainHash, createChainWalker, GENESIS_HASH, type ChainedEvent } from './chain.js';
 
 const event = (seq: number, details: Record<string, unknown> = {}): ChainedEvent => ({
   id: `evt_${String(seq).padStart(26, '0')}`,
@@ -24,6 +24,15 @@ describe('audit hash chain', () => {
     assert.ok(text.startsWith('{"action":"organization.update","actor":{"id":"usr_'));
     assert.ok(text.includes('"details":{"a":1e+21,"n":10.5,"z":1,"é":"ü"}'));
     assert.ok(!text.includes(' '));
+  });
+
+  it('writes the fixed fields exactly as the general RFC 8785 canonicalizer would', () => {
+    const samples: ChainedEvent[] = [
+      event(1),
+      { ...event(2, { nested: { b: [1, 'two', null, { d: 4, c: 3 }], a: true } }), target: null, requestId: null, clientIp: null, userAgent: null },
+      { ...event(3), actor: { type: 'system', id: null }, userAgent: 'quote " and \\ and \u2028 and 日本' },
+    ];
+    for (const sample of samples) assert.equal(canonicalEvent(sample), canonicalEventReference(sample));
   });
 
   it('hashes SHA-256(previous hash ‖ canonical JSON), from 32 zero bytes', () => {

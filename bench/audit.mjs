@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+// `npm run bench:audit`: the audit log's sustained append rate with 8 concurrent writers (all in one
+// organization, then one per organization, on the embedded PostgreSQL), against plain inserts of the
+// same rows into an unchained table measured in the same run; and the offline verifier's speed
+// against only parsing the same export.
+//
+// BENCH_DURATION seconds per measurement (default 10).
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import pg from 'pg';
+
+const root = new URL('..', import.meta.url).pathname;
+const dist = (p) => import(join(root, 'apps/server/dist', p));
+const { startEmbeddedPostgres } = await dist('platform/db/embedded-postgres.js');
+const { migrate } = await dist('platform/db/migrate.js');
+const { withCredentials } = await dist('platform/db/provision.js');
+const { createDatabase } = await dist('platform/db/database.js');
+const { recordAuditEvent } = await dist('platform/audit/audit-log.js');
+const { newId } = await dist('platform/ids.js');
+const { createAuditService } = await dist('modules/audit/audit-service.js');
+const { verifyExportFile } = await import(join(root, 'packages/audit-verify/dist/index.js'));
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 10) * 1000;
+const WRITERS = 8;
+const quiet = { info() {}, warn() {}, error: console.error, debug() {} };
+
+const dir = await mkdtemp(join(tmpdir(), 'aim-bench-audit-'));
+await chmod(dir, 0o755);
+const pgServer = await startEmbeddedPostgres({ clusterDir: join(dir, 'pg'), password: randomBytes(16).toString('hex'), port: 0, logger: quiet });
+try {
+  const admin = new pg.Client({ connectionString: pgServer.url('postgres') });
+  await admin.connect();
+  await admin.query('create database aim_bench');
+  await admin.end();
+  const ownerUrl = pgServer.url('aim_bench');
+  const appPassword = randomBytes(16).toString('hex');
+  await migrate({ ownerUrl, appRole: 'aim_bench_app', appPassword });
+  const owner = new pg.Client({ connectionString: ownerUrl });
+  await owner.connect();
+  await owner.query('create table bench_plain (id text primary key, organization_id text, occurred_at timestamptz default clock_timestamp(), action text, details jsonb)');
+  await owner.query('grant select, insert on bench_plain to aim_bench_app');
+  const orgs = Array.from({ length: WRITERS }, () => newId('org'));
+  for (const org of orgs) await owner.query(`insert into organizations (id, name) values ($1, 'Bench')`, [org]);
+
+  const db = createDatabase({ connectionString: withCredentials(ownerUrl, 'aim_bench_app', appPassword), max: WRITERS + 2 });
+  const ctx = (org) => ({
+    requestId: 'bench',
+    clientIp: '203.0.113.10',
+    userAgent: 'aim-bench',
+    actor: { type: 'api_key', id: 'key_00000000000000000000000000' },
+    organizationId: org,
+    role: 'admin',
+    userId: null,
+    sessionId: null,
+  });
+  const details = { name: { from: 'Before', to: 'After' }, note: 'a typical small change' };
+
+  async function run(label, orgOf, write) {
+    let count = 0;
+    const deadline = Date.now() + DURATION;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: WRITERS }, async (_, w) => {
+        while (Date.now() < deadline) {
+          await write(orgOf(w));
+          count += 1;
+        }
+      }),
+    );
+    const rate = count / ((performance.now() - started) / 1000);
+    console.log(`${label.padEnd(58)} ${rate.toFixed(0).padStart(7)} /s`);
+    return rate;
+  }
+  const chained = (org) => db.transaction({ organizationId: org }, (tx) => recordAuditEvent(tx, ctx(org), { action: 'organization.update', target: { type: 'organization', id: org }, details }));
+  const plain = (org) =>
+    db.transaction({ organizationId: org }, (tx) =>
+      tx.query('insert into bench_plain (id, organization_id, action, details) values ($1, $2, $3, $4)', [newId('evt'), org, 'organization.update', details]),
+    );
+
+  console.log(`audit appends, ${WRITERS} concurrent writers, ${DURATION / 1000}s each, embedded PostgreSQL`);
+  await run('warm-up', (w) => orgs[w], chained);
+  const plainOne = await run('baseline: plain insert, one organization', () => orgs[0], plain);
+  const chainOne = await run('hash-chained audit event, one organization', () => orgs[0], chained);
+  const plainEight = await run('baseline: plain insert, eight organizations', (w) => orgs[w], plain);
+  const chainEight = await run('hash-chained audit event, eight organizations (total)', (w) => orgs[w], chained);
+  console.log(`one organization:    ${chainOne.toFixed(0)} appends/s (target >= 2000), ${((chainOne / plainOne) * 100).toFixed(1)}% of plain inserts`);
+  console.log(`eight organizations: ${chainEight.toFixed(0)} appends/s in all, ${(chainEight / WRITERS).toFixed(0)} per organization, ${((chainEight / plainEight) * 100).toFixed(1)}% of plain inserts`);
+
+  // The offline verifier, on an export of the busiest organization.
+  const audit = createAuditService({ db });
+  const exportCtx = { ...ctx(orgs[0]), role: 'admin' };
+  const file = join(dir, 'export.ndjson');
+  let text = '';
+  for await (const chunk of await audit.export(exportCtx, { format: 'ndjson' })) text += chunk;
+  await writeFile(file, text);
+  const parseOnly = async () => {
+    let n = 0;
+    for await (const line of createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity })) {
+      if (line) JSON.parse(line);
+      n += 1;
+    }
+    return n - 1;
+  };
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const rates = { parse: [], verify: [] };
+  let events = 0;
+  for (let i = 0; i < 3; i++) {
+    let t0 = performance.now();
+    events = await parseOnly();
+    rates.parse.push(events / ((performance.now() - t0) / 1000));
+    t0 = performance.now();
+    const result = await verifyExportFile(file);
+    if (result.verdict.status !== 'intact') throw new Error(`the export does not verify: ${JSON.stringify(result.verdict)}`);
+    rates.verify.push(result.events / ((performance.now() - t0) / 1000));
+  }
+  console.log(`offline verifier on ${events} events: ${median(rates.verify).toFixed(0)} records/s (target >= 100000), parsing alone ${median(rates.parse).toFixed(0)} records/s (${((median(rates.verify) / median(rates.parse)) * 100).toFixed(1)}%)`);
+  await db.close();
+  await owner.end();
+} finally {
+  await pgServer.stop();
+  await rm(dir, { recursive: true, force: true });
+}
