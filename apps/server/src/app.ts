@@ -78,6 +78,8 @@ export interface Platform {
   dnsTxt: (name: string) => Promise<string[][]>;
   accessCache: AccessCache;
   sessionKeys: SigningKeys;
+  /** Signs audit checkpoints. */
+  checkpointKeys: SigningKeys;
   sessionTokens: SessionTokens;
   apiKeyUsage: ApiKeyUsage;
 }

@@ -124,3 +124,16 @@ export function createChainWalker(start: { seq: number; hash: Buffer } = { seq: 
     },
   };
 }
+
+/** What a checkpoint signs: RFC 8785 canonical JSON of {organizationId, seq, hash, signedAt}. */
+export interface CheckpointPayload {
+  organizationId: string;
+  seq: number;
+  /** hex */
+  hash: string;
+  signedAt: string;
+}
+
+export function checkpointMessage(payload: CheckpointPayload): Buffer {
+  return Buffer.from(jcs({ organizationId: payload.organizationId, seq: payload.seq, hash: payload.hash, signedAt: payload.signedAt }), 'utf8');
+}

@@ -1,2 +1,3 @@
 export * from './chain.js';
 export * from './verify-export.js';
+export * from './checkpoints.js';

@@ -65,6 +65,7 @@ export const auditVerificationSchema = z
     headSeq: z.number().int().describe('The last event the database recorded for the chain'),
     brokenAt: z.number().int().nullable().describe('The first event that does not verify'),
     reason: z.string().nullable(),
+    checkpoints: z.number().int().nonnegative().describe('Signed checkpoints checked against the chain'),
   })
   .meta({ id: 'AuditVerification' });
 
@@ -75,3 +76,18 @@ export const auditExportQuerySchema = z
     to: isoDate.optional(),
   })
   .strict();
+
+export const auditCheckpointSchema = z
+  .object({
+    organizationId: z.string(),
+    seq: z.number().int().positive(),
+    hash: z.string().describe('hex'),
+    signedAt: z.string(),
+    kid: z.string().describe('Key id in /.well-known/aim-audit-keys.json'),
+    signature: z.string().describe('Ed25519 over the RFC 8785 JSON of {organizationId, seq, hash, signedAt}, base64url'),
+  })
+  .meta({ id: 'AuditCheckpoint' });
+export const auditCheckpointListSchema = z.object({ checkpoints: z.array(auditCheckpointSchema) }).meta({ id: 'AuditCheckpointList' });
+export const jwksSchema = z
+  .object({ keys: z.array(z.record(z.string(), z.unknown())) })
+  .meta({ id: 'JsonWebKeySet' });

@@ -33,5 +33,6 @@ export const PERMISSIONS = [
   'identity_provider.read',
   'identity_provider.manage',
   'audit.read',
+  'audit.checkpoint',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];

@@ -43,7 +43,7 @@ export function createServices(platform: Platform) {
     publicBaseUrl: () => config.publicUrl ?? `http://localhost:${config.port}`,
   });
   return {
-    audit: createAuditService({ db }),
+    audit: createAuditService({ db, checkpointKeys: platform.checkpointKeys }),
     users,
     sessions,
     identityProviders,

@@ -63,6 +63,14 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
   });
   const partitions = startPartitionMaintenance(db, logger);
   const outbound = createOutboundGuard({ allowPrivateNetworks: config.outboundAllowPrivateNetworks });
+  const checkpointKeys = createSigningKeys({
+    db,
+    keyring,
+    purpose: 'audit_checkpoint',
+    rotateAfterMs: 365 * 86_400_000,
+    // Checkpoints are checked for as long as the log is kept: retired keys stay published.
+    retainMs: 100 * 365 * 86_400_000,
+  });
   const apiKeyUsage = createApiKeyUsage(db, { onError: (err) => logger.warn({ err }, 'could not record API key usage') });
   return {
     config,
@@ -79,6 +87,7 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
     mailer: connections.mailer ?? createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, logger }),
     accessCache: createAccessCache(db, store),
     sessionKeys,
+    checkpointKeys,
     sessionTokens: createSessionTokens(sessionKeys, config.sessions.accessTtlSeconds),
     apiKeyUsage,
     async close() {

@@ -27,8 +27,9 @@ export const PERMISSION_TABLE: Record<Role, ReadonlySet<Permission>> = {
     'domain.manage',
     'identity_provider.manage',
     'audit.read',
+    'audit.checkpoint',
   ]),
-  manager: new Set<Permission>([...READ, ...OWN_KEYS, 'invitation.read', 'audit.read']),
+  manager: new Set<Permission>([...READ, ...OWN_KEYS, 'invitation.read', 'audit.read', 'audit.checkpoint']),
   member: new Set<Permission>([...READ, ...OWN_KEYS]),
   viewer: new Set<Permission>([...READ, ...OWN_KEYS]),
 };

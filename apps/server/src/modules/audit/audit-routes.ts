@@ -1,6 +1,15 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import { auditEventPageSchema, auditExportQuerySchema, auditQuerySchema, auditVerificationSchema, auditVerifyQuerySchema } from '@aim/contracts';
+import {
+  auditCheckpointListSchema,
+  auditCheckpointSchema,
+  auditEventPageSchema,
+  auditExportQuerySchema,
+  auditQuerySchema,
+  auditVerificationSchema,
+  auditVerifyQuerySchema,
+  jwksSchema,
+} from '@aim/contracts';
 import type { AppInstance } from '../../app.js';
 import { requestContext } from '../../platform/http/request-context.js';
 import type { Services } from '../services.js';
@@ -44,6 +53,40 @@ export function registerAuditRoutes(app: AppInstance, { audit }: Services): void
         .type(csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
         .header('content-disposition', `attachment; filename="aim-audit-${stamp}.${csv ? 'csv' : 'ndjson'}"`);
       return reply.send(Readable.from(lines) as never);
+    },
+  );
+
+  app.post(
+    '/api/v1/audit-logs/checkpoints',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'Sign the current head of your organization’s chain (a checkpoint auditors can keep)',
+        response: { 201: auditCheckpointSchema },
+      },
+      config: { access: { auth: 'org', permission: 'audit.checkpoint' } },
+    },
+    async (request, reply) => reply.code(201).send(await audit.checkpoint(requestContext(request))),
+  );
+
+  app.get(
+    '/api/v1/audit-logs/checkpoints',
+    {
+      schema: { tags: ['audit'], summary: 'Signed checkpoints of your organization’s chain', response: { 200: auditCheckpointListSchema } },
+      config: { access: { auth: 'org', permission: 'audit.read' } },
+    },
+    async (request) => ({ checkpoints: await audit.checkpoints(requestContext(request)) }),
+  );
+
+  app.get(
+    '/.well-known/aim-audit-keys.json',
+    {
+      schema: { tags: ['audit'], summary: 'Public keys that sign audit checkpoints (JWK set, retired keys included)', response: { 200: jwksSchema } },
+      config: { access: { auth: 'public' } },
+    },
+    async (_request, reply) => {
+      reply.header('cache-control', 'public, max-age=300');
+      return audit.publicKeys();
     },
   );
 

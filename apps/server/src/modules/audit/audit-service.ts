@@ -1,5 +1,15 @@
-import { createChainWalker, GENESIS_HASH } from '@aim/audit-verify';
-import type { Database } from '../../platform/db/database.js';
+import { sign } from 'node:crypto';
+import {
+  checkAgainstChain,
+  checkpointMessage,
+  checkSignatures,
+  createChainWalker,
+  GENESIS_HASH,
+  type Checkpoint,
+  type Jwks,
+} from '@aim/audit-verify';
+import type { SigningKeys } from '../../platform/auth/signing-keys.js';
+import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
 import { AppError } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
 import { recordAuditEvent } from '../../platform/audit/audit-log.js';
@@ -42,9 +52,74 @@ function csvLine(e: StoredEvent): string {
   ].map(csvField).join(',')}\r\n`;
 }
 
-export function createAuditService(deps: { db: Database }) {
+interface CheckpointRow {
+  organization_id: string;
+  seq: string;
+  hash: Buffer;
+  signed_at_text: string;
+  kid: string;
+  signature: Buffer;
+}
+
+const checkpointJson = (r: CheckpointRow): Checkpoint => ({
+  organizationId: r.organization_id,
+  seq: Number(r.seq),
+  hash: r.hash.toString('hex'),
+  signedAt: r.signed_at_text,
+  kid: r.kid,
+  signature: r.signature.toString('base64url'),
+});
+
+const CHECKPOINT_COLUMNS = `organization_id, seq, hash, to_char(signed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as signed_at_text, kid, signature`;
+
+export function createAuditService(deps: { db: Database; checkpointKeys?: SigningKeys }) {
   const { db } = deps;
+
+  async function checkpointsOf(tx: Tx): Promise<Checkpoint[]> {
+    const { rows } = await tx.query<CheckpointRow>(`select ${CHECKPOINT_COLUMNS} from audit_checkpoints where organization_id = $1 order by seq`, [
+      orgOf(tx),
+    ]);
+    return rows.map(checkpointJson);
+  }
+
+  async function publicKeys(): Promise<Jwks> {
+    const { rows } = await db.query<{ public_jwk: Record<string, unknown> }>('select public_jwk from aim_audit_checkpoint_keys()');
+    return { keys: rows.map((r) => r.public_jwk) };
+  }
+
   return {
+    publicKeys,
+
+    /** Sign the current head of the organization's chain. */
+    async checkpoint(ctx: RequestContext): Promise<Checkpoint> {
+      authorize(ctx, 'audit.checkpoint');
+      if (!deps.checkpointKeys) throw new Error('no checkpoint keys configured');
+      const key = await deps.checkpointKeys.current();
+      return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+        const head = await audit.head(tx);
+        if (head.seq === 0) throw new AppError('conflict', 'The audit log is empty; there is nothing to sign yet.');
+        const { rows: existing } = await tx.query<CheckpointRow>(
+          `select ${CHECKPOINT_COLUMNS} from audit_checkpoints where organization_id = $1 and seq = $2`,
+          [orgOf(tx), head.seq],
+        );
+        if (existing[0]) return checkpointJson(existing[0]);
+        const { rows: now } = await tx.query<{ t: string }>(`select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as t`);
+        const payload = { organizationId: ctx.organizationId, seq: head.seq, hash: head.hash.toString('hex'), signedAt: now[0]!.t };
+        const signature = sign(null, checkpointMessage(payload), key.privateKey);
+        await tx.query(
+          'insert into audit_checkpoints (organization_id, seq, hash, signed_at, kid, signature) values ($1, $2, $3, $4, $5, $6)',
+          [ctx.organizationId, head.seq, head.hash, payload.signedAt, key.kid, signature],
+        );
+        await recordAuditEvent(tx, ctx, { action: 'audit.checkpoint', details: { seq: head.seq, kid: key.kid } });
+        return { ...payload, kid: key.kid, signature: signature.toString('base64url') };
+      });
+    },
+
+    async checkpoints(ctx: RequestContext): Promise<Checkpoint[]> {
+      authorize(ctx, 'audit.read');
+      return db.transaction({ organizationId: ctx.organizationId }, (tx) => checkpointsOf(tx));
+    },
+
     /**
      * Export events of a time range as NDJSON (a header line, then one event per line, each with its
      * seq and hash, ready for the offline verifier) or CSV. Read in batches of short transactions, so
@@ -112,7 +187,8 @@ export function createAuditService(deps: { db: Database }) {
         const head = await audit.head(tx);
         const fromSeq = range.fromSeq ?? 1;
         const toSeq = Math.min(range.toSeq ?? head.seq, head.seq);
-        const report = (v: ReturnType<ReturnType<typeof createChainWalker>['verdict']>) => ({
+        const checkpoints = (await checkpointsOf(tx)).filter((c) => c.seq >= fromSeq && c.seq <= (range.toSeq ?? Number.MAX_SAFE_INTEGER));
+        const report = (v: ReturnType<ReturnType<typeof createChainWalker>['verdict']>, checked = 0) => ({
           status: v.status,
           checked: v.checked,
           fromSeq,
@@ -120,6 +196,7 @@ export function createAuditService(deps: { db: Database }) {
           headSeq: head.seq,
           brokenAt: v.status === 'broken' ? v.brokenAt : null,
           reason: v.status === 'broken' ? v.reason : null,
+          checkpoints: checked,
         });
         let startHash: Buffer = GENESIS_HASH;
         if (fromSeq > 1) {
@@ -130,15 +207,31 @@ export function createAuditService(deps: { db: Database }) {
           startHash = previous;
         }
         const walker = createChainWalker({ seq: fromSeq - 1, hash: startHash });
+        const wanted = new Set(checkpoints.map((c) => c.seq));
+        const hashes = new Map<number, string>();
         let next = fromSeq;
         while (next <= toSeq) {
           const batch = await audit.range(tx, next, toSeq, VERIFY_BATCH);
           if (batch.length === 0) break;
-          for (const event of batch) if (!walker.push(event)) return report(walker.verdict());
+          for (const event of batch) {
+            if (!walker.push(event)) return report(walker.verdict());
+            if (wanted.has(event.seq)) hashes.set(event.seq, event.hash.toString('hex'));
+          }
           next = batch[batch.length - 1]!.seq + 1;
         }
         const expectedLast = toSeq === head.seq ? head : { seq: toSeq, hash: (await audit.hashAt(tx, toSeq)) ?? Buffer.alloc(32) };
-        return report(walker.verdict(toSeq >= fromSeq ? expectedLast : undefined));
+        const verdict = walker.verdict(toSeq >= fromSeq ? expectedLast : undefined);
+        if (verdict.status === 'broken') return report(verdict);
+        // A chain rewritten and re-hashed end to end still verifies by itself; signed checkpoints catch it.
+        const problems = [
+          ...checkSignatures(checkpoints, await publicKeys()),
+          ...checkAgainstChain(checkpoints, (seq) => hashes.get(seq), verdict.lastSeq),
+        ].sort((x, y) => x.seq - y.seq);
+        const first = problems[0];
+        if (first) {
+          return report({ status: 'broken', checked: verdict.checked, brokenAt: first.seq, reason: `checkpoint ${first.seq}: ${first.problem}` }, checkpoints.length);
+        }
+        return report(verdict, checkpoints.length);
       });
     },
   };

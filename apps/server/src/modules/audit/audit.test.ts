@@ -6,15 +6,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { chainHash, checkSignatures } from '@aim/audit-verify';
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
 import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
 
 const VERIFIER = fileURLToPath(new URL('../../../../../packages/audit-verify/dist/cli.js', import.meta.url));
 
-function runVerifier(file: string): Promise<{ code: number | null; output: string }> {
+function runVerifier(file: string, extra: string[] = []): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [VERIFIER, file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [VERIFIER, file, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
@@ -144,6 +145,91 @@ forEachTarget('audit log: hash chain, reading and verification', (target) => {
     assert.ok(!res.body.includes(',=HYPERLINK'), 'a cell never starts with =');
     const recorded = (await list(a, '?action=audit.export')).json().events;
     assert.ok(recorded.length >= 2, 'exports are recorded');
+  });
+
+  it('signs checkpoints with a published key, which catch a chain rewritten end to end and a cut tail', async () => {
+    const org = await seedOrganization(t, 'Checkpoint');
+    for (let i = 0; i < 5; i++) await rename(t, org, `K${i}`);
+    const created = await t.app.inject({ method: 'POST', url: '/api/v1/audit-logs/checkpoints', headers: org.as.manager.apiKey });
+    assert.equal(created.statusCode, 201, created.body);
+    const checkpoint = created.json();
+    const keys = (await t.app.inject({ method: 'GET', url: '/.well-known/aim-audit-keys.json' })).json();
+    assert.ok(keys.keys.some((k: { kid: string; d?: string }) => k.kid === checkpoint.kid && k.d === undefined), 'public part only');
+    assert.deepEqual(checkSignatures([checkpoint], keys), []);
+    assert.equal(checkSignatures([{ ...checkpoint, seq: checkpoint.seq + 1 }], keys).length, 1, 'the signature covers the position');
+    const listed = (await t.app.inject({ method: 'GET', url: '/api/v1/audit-logs/checkpoints', headers: org.as.admin.apiKey })).json();
+    assert.deepEqual(listed.checkpoints, [checkpoint]);
+    const intact = (await verify(org)).json();
+    assert.equal(intact.status, 'intact');
+    assert.equal(intact.checkpoints, 1);
+
+    // An intruder edits event 6 and re-hashes everything after it, head included: the chain alone still verifies.
+    const rows = (
+      await owner.query(
+        `select id, organization_id, seq, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at, actor_type, actor_id, action,
+                target_type, target_id, outcome, request_id, host(client_ip) as ip, user_agent, details, hash
+           from audit_events where organization_id = $1 order by seq`,
+        [org.organizationId],
+      )
+    ).rows;
+    let previous: Buffer = Buffer.alloc(32);
+    await owner.query('begin');
+    await owner.query("set local session_replication_role = 'replica'");
+    for (const row of rows) {
+      const details = Number(row.seq) === 6 ? { ...row.details, name: { from: 'x', to: 'forged' } } : row.details;
+      const hash = chainHash(previous, {
+        id: row.id,
+        organizationId: row.organization_id,
+        seq: Number(row.seq),
+        occurredAt: row.at,
+        actor: { type: row.actor_type, id: row.actor_id },
+        action: row.action,
+        target: row.target_type ? { type: row.target_type, id: row.target_id } : null,
+        outcome: row.outcome,
+        requestId: row.request_id,
+        clientIp: row.ip,
+        userAgent: row.user_agent,
+        details,
+      });
+      await owner.query('update audit_events set details = $2, hash = $3 where id = $1', [row.id, details, hash]);
+      previous = hash;
+    }
+    await owner.query('update audit_chain_heads set hash = $2 where organization_id = $1', [org.organizationId, previous]);
+    await owner.query('commit');
+    const rewritten = (await verify(org)).json();
+    assert.equal(rewritten.status, 'broken');
+    assert.equal(rewritten.brokenAt, checkpoint.seq);
+    assert.match(rewritten.reason, /rewritten/);
+
+    // The offline verifier sees the same with the checkpoints and keys, and the plain chain check alone does not.
+    const exported = await t.app.inject({ method: 'GET', url: '/api/v1/audit-logs/export', headers: org.as.admin.apiKey });
+    const dir = await mkdtemp(join(tmpdir(), 'aim-checkpoint-'));
+    try {
+      await writeFile(join(dir, 'export.ndjson'), exported.body);
+      await writeFile(join(dir, 'checkpoints.json'), JSON.stringify(listed));
+      await writeFile(join(dir, 'keys.json'), JSON.stringify(keys));
+      const alone = await runVerifier(join(dir, 'export.ndjson'));
+      assert.equal(alone.code, 0, alone.output);
+      const withCheckpoints = await runVerifier(join(dir, 'export.ndjson'), ['--checkpoints', join(dir, 'checkpoints.json'), '--keys', join(dir, 'keys.json')]);
+      assert.equal(withCheckpoints.code, 1, withCheckpoints.output);
+      assert.match(withCheckpoints.output, new RegExp(`BROKEN at seq ${checkpoint.seq}: checkpoint .*rewritten`));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+
+    // Cutting the tail and rewinding the head leaves the checkpoint beyond the end.
+    const cut = await seedOrganization(t, 'Cut tail');
+    for (let i = 0; i < 3; i++) await rename(t, cut, `T${i}`);
+    const signed = (await t.app.inject({ method: 'POST', url: '/api/v1/audit-logs/checkpoints', headers: cut.as.admin.apiKey })).json();
+    await owner.query('begin');
+    await owner.query("set local session_replication_role = 'replica'");
+    await owner.query('delete from audit_events where organization_id = $1 and seq >= $2', [cut.organizationId, signed.seq - 1]);
+    const newHead = (await owner.query('select seq, hash from audit_events where organization_id = $1 order by seq desc limit 1', [cut.organizationId])).rows[0];
+    await owner.query('update audit_chain_heads set seq = $2, hash = $3 where organization_id = $1', [cut.organizationId, newHead.seq, newHead.hash]);
+    await owner.query('commit');
+    const truncated = (await verify(cut)).json();
+    assert.equal(truncated.status, 'broken');
+    assert.match(truncated.reason, /missing from the end/);
   });
 
   /** As a superuser with triggers off (session_replication_role), the way an intruder with database access would. */
