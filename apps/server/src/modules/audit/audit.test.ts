@@ -74,9 +74,11 @@ forEachTarget('audit log: hash chain, reading and verification', (target) => {
     assert.ok(renames.length >= 24 && renames.every((e: { action: string }) => e.action === 'organization.update'));
     const prefixed = (await list(a, '?action=organization.*&limit=500')).json().events;
     assert.ok(prefixed.length > renames.length - 1);
+    // The rename to 17 matches, and so may the next one (renamed from 17): concurrent order varies.
     const text = (await list(a, '?q=Concurrent%2017')).json().events;
-    assert.equal(text.length, 1);
-    assert.equal(text[0].details.name.to, 'Concurrent 17');
+    assert.ok(text.length >= 1 && text.length <= 2, `matches ${text.length}`);
+    assert.ok(text.some((e: { details: { name: { to: string } } }) => e.details.name.to === 'Concurrent 17'));
+    assert.ok(text.every((e: { details: unknown }) => JSON.stringify(e.details).includes('Concurrent 17')));
     const byActor = (await list(a, `?actorType=api_key&actorId=${a.as.admin.apiKeyId}&limit=500`)).json().events;
     assert.ok(byActor.length >= 24);
     const otherOrg = (await list(b, '?limit=500')).json().events;
