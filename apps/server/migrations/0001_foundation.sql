@@ -34,13 +34,20 @@ GRANT SELECT, INSERT, UPDATE ON organizations TO {{app_role}};
 -- The audit log. Append-only: the application role may INSERT and SELECT only, and triggers
 -- refuse UPDATE, DELETE and TRUNCATE for everyone. Range-partitioned by month. No foreign key
 -- points into or out of it, so deleting anything else never touches an event.
+CREATE SEQUENCE audit_events_ingest_id;
+GRANT USAGE ON SEQUENCE audit_events_ingest_id TO {{app_role}};
+
 CREATE TABLE audit_events (
   id               text NOT NULL CHECK (id ~ '^evt_[0-9a-z]{26}$'),
   organization_id  text NOT NULL CHECK (organization_id ~ '^org_[0-9a-z]{26}$'),
-  -- Position in the organization's hash chain: 1, 2, 3, … with no gap.
-  seq              bigint NOT NULL CHECK (seq >= 1),
-  -- SHA-256(hash of seq - 1 ‖ RFC 8785 canonical JSON of this event); the first event chains from 32 zero bytes.
-  hash             bytea NOT NULL CHECK (length(hash) = 32),
+  -- Order of arrival, across organizations (a plain sequence: identity columns need PostgreSQL 17 on
+  -- partitioned tables).
+  ingest_id        bigint NOT NULL DEFAULT nextval('audit_events_ingest_id'),
+  -- Position in the organization's hash chain (1, 2, 3, … with no gap) and
+  -- SHA-256(hash of seq - 1 ‖ RFC 8785 canonical JSON of this event), the first chaining from 32 zero
+  -- bytes. Both are empty while the event waits for the sequencer, and set once.
+  seq              bigint CHECK (seq >= 1),
+  hash             bytea CHECK (length(hash) = 32),
   occurred_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
   actor_type       text NOT NULL CHECK (actor_type IN ('user', 'agent', 'api_key', 'system')),
   actor_id         text CHECK (actor_id IS NULL OR length(actor_id) BETWEEN 1 AND 200),
@@ -52,11 +59,14 @@ CREATE TABLE audit_events (
   client_ip        inet,
   user_agent       text CHECK (user_agent IS NULL OR length(user_agent) <= 512),
   details          jsonb NOT NULL DEFAULT '{}'::jsonb CHECK (jsonb_typeof(details) = 'object'),
+  CHECK ((seq IS NULL) = (hash IS NULL)),
   PRIMARY KEY (id, occurred_at)
 ) PARTITION BY RANGE (occurred_at);
 
 CREATE INDEX audit_events_org_time ON audit_events (organization_id, occurred_at DESC, id DESC);
 CREATE INDEX audit_events_org_seq ON audit_events (organization_id, seq DESC);
+CREATE INDEX audit_events_org_ingest ON audit_events (organization_id, ingest_id DESC);
+CREATE INDEX audit_events_pending ON audit_events (organization_id, ingest_id) WHERE seq IS NULL;
 CREATE INDEX audit_events_org_actor ON audit_events (organization_id, actor_type, actor_id, occurred_at DESC);
 CREATE INDEX audit_events_org_target ON audit_events (organization_id, target_type, target_id, occurred_at DESC);
 CREATE INDEX audit_events_org_action ON audit_events (organization_id, action, occurred_at DESC);
@@ -65,7 +75,12 @@ ALTER TABLE audit_events ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON audit_events
   USING (organization_id = aim_current_org_id())
   WITH CHECK (organization_id = aim_current_org_id());
-GRANT SELECT, INSERT ON audit_events TO {{app_role}};
+-- Column-level grants: the app writes an event's content (never its time, which is the database
+-- clock's, nor its place in the chain), and later only its place in the chain, once.
+GRANT SELECT ON audit_events TO {{app_role}};
+GRANT INSERT (id, organization_id, actor_type, actor_id, action, target_type, target_id, outcome,
+              request_id, client_ip, user_agent, details) ON audit_events TO {{app_role}};
+GRANT UPDATE (seq, hash) ON audit_events TO {{app_role}};
 
 -- The head of each organization's chain: the last seq and hash. Created with the organization,
 -- advanced only by the trigger below, in the same transaction as the event. Writers lock the head
@@ -93,33 +108,42 @@ END $$;
 CREATE TRIGGER organizations_chain_head AFTER INSERT ON organizations
   FOR EACH ROW EXECUTE FUNCTION aim_create_chain_head();
 
--- Every event must take the next seq of its organization's chain; the head advances with it.
-CREATE FUNCTION aim_advance_chain() RETURNS trigger
+-- The sequencer advances the head after chaining a batch: the batch must continue the chain exactly
+-- (first = head + 1, every seq of the batch present once), or nothing is kept.
+CREATE FUNCTION aim_advance_chain_head(org text, first_seq bigint, last_seq bigint, last_hash bytea) RETURNS void
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE chained bigint;
 BEGIN
-  UPDATE audit_chain_heads SET seq = NEW.seq, hash = NEW.hash
-   WHERE organization_id = NEW.organization_id AND seq = NEW.seq - 1;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'audit event % of % does not follow the head of its chain', NEW.seq, NEW.organization_id
-      USING ERRCODE = 'serialization_failure';
+  SELECT count(*) INTO chained FROM audit_events WHERE organization_id = org AND seq BETWEEN first_seq AND last_seq;
+  IF chained <> last_seq - first_seq + 1 THEN
+    RAISE EXCEPTION 'audit chain batch % to % of % is not contiguous', first_seq, last_seq, org USING ERRCODE = 'serialization_failure';
   END IF;
-  RETURN NEW;
+  UPDATE audit_chain_heads SET seq = last_seq, hash = last_hash WHERE organization_id = org AND seq = first_seq - 1;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'audit chain batch % of % does not follow the head', first_seq, org USING ERRCODE = 'serialization_failure';
+  END IF;
 END $$;
-CREATE TRIGGER audit_events_chain AFTER INSERT ON audit_events
-  FOR EACH ROW EXECUTE FUNCTION aim_advance_chain();
+REVOKE ALL ON FUNCTION aim_advance_chain_head(text, bigint, bigint, bytea) FROM PUBLIC;
 
--- The time of an event is the database's: an event may not be dated more than a minute back or at all ahead.
-CREATE FUNCTION aim_audit_time_is_now() RETURNS trigger
+-- Which organizations have events waiting to be chained (the sequencer's sweep; ids only).
+CREATE FUNCTION aim_audit_pending_organizations() RETURNS TABLE (organization_id text)
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+  AS $$ SELECT DISTINCT e.organization_id FROM audit_events e WHERE e.seq IS NULL $$;
+REVOKE ALL ON FUNCTION aim_audit_pending_organizations() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aim_audit_pending_organizations() TO {{app_role}};
+GRANT EXECUTE ON FUNCTION aim_advance_chain_head(text, bigint, bigint, bytea) TO {{app_role}};
+
+-- Events arrive unchained: their place in the chain is the sequencer's to give.
+CREATE FUNCTION aim_audit_arrives_unchained() RETURNS trigger
   LANGUAGE plpgsql AS $$
 BEGIN
-  IF NEW.occurred_at < clock_timestamp() - interval '1 minute' OR NEW.occurred_at > clock_timestamp() THEN
-    RAISE EXCEPTION 'audit events are dated by the database clock (got %)', NEW.occurred_at
-      USING ERRCODE = 'check_violation';
+  IF NEW.seq IS NOT NULL OR NEW.hash IS NOT NULL THEN
+    RAISE EXCEPTION 'audit events are chained by the sequencer, not on insert' USING ERRCODE = 'check_violation';
   END IF;
   RETURN NEW;
 END $$;
-CREATE TRIGGER audit_events_time BEFORE INSERT ON audit_events
-  FOR EACH ROW EXECUTE FUNCTION aim_audit_time_is_now();
+CREATE TRIGGER audit_events_unchained BEFORE INSERT ON audit_events
+  FOR EACH ROW EXECUTE FUNCTION aim_audit_arrives_unchained();
 
 CREATE FUNCTION aim_refuse_audit_change() RETURNS trigger
   LANGUAGE plpgsql AS $$
@@ -128,8 +152,23 @@ BEGIN
     USING ERRCODE = 'insufficient_privilege';
 END $$;
 
+-- The one change an event ever sees: its place in the chain, set once, nothing else touched.
+CREATE FUNCTION aim_audit_only_sequencing() RETURNS trigger
+  LANGUAGE plpgsql AS $$
+BEGIN
+  IF OLD.seq IS NULL AND NEW.seq IS NOT NULL
+     AND (to_jsonb(NEW) - 'seq' - 'hash') = (to_jsonb(OLD) - 'seq' - 'hash') THEN
+    RETURN NEW;
+  END IF;
+  RAISE EXCEPTION 'audit events are append-only: UPDATE is not allowed'
+    USING ERRCODE = 'insufficient_privilege';
+END $$;
+
 CREATE TRIGGER audit_events_append_only
-  BEFORE UPDATE OR DELETE ON audit_events
+  BEFORE UPDATE ON audit_events
+  FOR EACH ROW EXECUTE FUNCTION aim_audit_only_sequencing();
+CREATE TRIGGER audit_events_no_delete
+  BEFORE DELETE ON audit_events
   FOR EACH ROW EXECUTE FUNCTION aim_refuse_audit_change();
 CREATE TRIGGER audit_events_no_truncate
   BEFORE TRUNCATE ON audit_events

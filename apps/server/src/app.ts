@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { isHttps, trustedOrigins, type Config } from './platform/config/env.js';
 import type { AccessCache } from './platform/auth/access-cache.js';
+import type { AuditSequencer } from './platform/audit/audit-sequencer.js';
 import type { ApiKeyUsage } from './platform/auth/api-key-usage.js';
 import type { SessionTokens } from './platform/auth/session-tokens.js';
 import type { SigningKeys } from './platform/auth/signing-keys.js';
@@ -80,6 +81,8 @@ export interface Platform {
   sessionKeys: SigningKeys;
   /** Signs audit checkpoints. */
   checkpointKeys: SigningKeys;
+  /** Chains committed audit events. */
+  auditSequencer: AuditSequencer;
   sessionTokens: SessionTokens;
   apiKeyUsage: ApiKeyUsage;
 }

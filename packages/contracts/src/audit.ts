@@ -6,8 +6,8 @@ const timestamp = z.string().describe('RFC 3339 timestamp');
 export const auditEventSchema = z
   .object({
     id: z.string(),
-    seq: z.number().int().positive().describe('Position in the organization’s hash chain'),
-    hash: z.string().describe('SHA-256 of the previous hash and this event’s canonical JSON, hex'),
+    seq: z.number().int().positive().nullable().describe('Position in the organization’s hash chain; null for a moment, until the event is chained'),
+    hash: z.string().nullable().describe('SHA-256 of the previous hash and this event’s canonical JSON, hex'),
     occurredAt: z.string().describe('UTC, microseconds'),
     actor: z.object({ type: z.enum(['user', 'agent', 'api_key', 'system']), id: z.string().nullable() }),
     action: z.string(),

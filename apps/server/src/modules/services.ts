@@ -43,7 +43,7 @@ export function createServices(platform: Platform) {
     publicBaseUrl: () => config.publicUrl ?? `http://localhost:${config.port}`,
   });
   return {
-    audit: createAuditService({ db, checkpointKeys: platform.checkpointKeys }),
+    audit: createAuditService({ db, checkpointKeys: platform.checkpointKeys, sequencer: platform.auditSequencer }),
     users,
     sessions,
     identityProviders,

@@ -11,6 +11,7 @@ import type { Loggers } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createTracing } from './observability/tracing.js';
 import { startPartitionMaintenance } from './db/partition-maintenance.js';
+import { createAuditSequencer } from './audit/audit-sequencer.js';
 import { resolveTxt } from 'node:dns/promises';
 import { createMailer, type Mailer } from './mail/mailer.js';
 import { createOutboundGuard } from './net/outbound-guard.js';
@@ -62,6 +63,7 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
     retainMs: (config.sessions.accessTtlSeconds + 300) * 1000,
   });
   const partitions = startPartitionMaintenance(db, logger);
+  const auditSequencer = createAuditSequencer(db, logger);
   const outbound = createOutboundGuard({ allowPrivateNetworks: config.outboundAllowPrivateNetworks });
   const checkpointKeys = createSigningKeys({
     db,
@@ -88,10 +90,12 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
     accessCache: createAccessCache(db, store),
     sessionKeys,
     checkpointKeys,
+    auditSequencer,
     sessionTokens: createSessionTokens(sessionKeys, config.sessions.accessTtlSeconds),
     apiKeyUsage,
     async close() {
       partitions.stop();
+      await auditSequencer.stop();
       await outbound.close();
       await apiKeyUsage.close();
       await store.close();

@@ -14,13 +14,16 @@ export interface AuditFilter {
   q?: string | undefined;
 }
 
-export type StoredEvent = ChainedEvent & { hash: Buffer };
+/** An event as stored: chained (seq and hash set) or still waiting for the sequencer (null). */
+export type StoredEvent = Omit<ChainedEvent, 'seq'> & { seq: number | null; hash: Buffer | null; ingestId: number };
+export type ChainedStoredEvent = ChainedEvent & { hash: Buffer; ingestId: number };
 
 interface Row {
   id: string;
   organization_id: string;
-  seq: string;
-  hash: Buffer;
+  ingest_id: string;
+  seq: string | null;
+  hash: Buffer | null;
   occurred_at_text: string;
   actor_type: string;
   actor_id: string | null;
@@ -35,14 +38,15 @@ interface Row {
 }
 
 /** Columns exactly as the chain hashed them (time as UTC text with microseconds, address normalized). */
-const COLUMNS = `id, organization_id, seq, hash,
+const COLUMNS = `id, organization_id, ingest_id, seq, hash,
   to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as occurred_at_text,
   actor_type, actor_id, action, target_type, target_id, outcome, request_id, host(client_ip) as ip, user_agent, details`;
 
 const toEvent = (r: Row): StoredEvent => ({
   id: r.id,
   organizationId: r.organization_id,
-  seq: Number(r.seq),
+  ingestId: Number(r.ingest_id),
+  seq: r.seq === null ? null : Number(r.seq),
   hash: r.hash,
   occurredAt: r.occurred_at_text,
   actor: { type: r.actor_type, id: r.actor_id },
@@ -58,15 +62,15 @@ const toEvent = (r: Row): StoredEvent => ({
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 export const auditRepository = {
-  /** Newest first, `limit` events older than `beforeSeq`. */
-  async page(tx: Tx, filter: AuditFilter, limit: number, beforeSeq: number | null): Promise<StoredEvent[]> {
+  /** Newest first (by arrival), `limit` events that arrived before `beforeIngestId`. */
+  async page(tx: Tx, filter: AuditFilter, limit: number, beforeIngestId: number | null): Promise<StoredEvent[]> {
     const where = ['organization_id = $1'];
     const params: unknown[] = [orgOf(tx)];
     const add = (sql: string, value: unknown) => {
       params.push(value);
       where.push(sql.replaceAll('?', `$${params.length}`));
     };
-    if (beforeSeq !== null) add('seq < ?', beforeSeq);
+    if (beforeIngestId !== null) add('ingest_id < ?', beforeIngestId);
     if (filter.from) add('occurred_at >= ?', filter.from);
     if (filter.to) add('occurred_at < ?', filter.to);
     if (filter.actorType) add('actor_type = ?', filter.actorType);
@@ -84,19 +88,19 @@ export const auditRepository = {
     }
     params.push(limit);
     const { rows } = await tx.query<Row>(
-      `select ${COLUMNS} from audit_events where ${where.join(' and ')} order by seq desc limit $${params.length}`,
+      `select ${COLUMNS} from audit_events where ${where.join(' and ')} order by ingest_id desc limit $${params.length}`,
       params,
     );
     return rows.map(toEvent);
   },
 
   /** Ascending, events with fromSeq <= seq <= toSeq, at most `limit`. */
-  async range(tx: Tx, fromSeq: number, toSeq: number, limit: number): Promise<StoredEvent[]> {
+  async range(tx: Tx, fromSeq: number, toSeq: number, limit: number): Promise<ChainedStoredEvent[]> {
     const { rows } = await tx.query<Row>(
       `select ${COLUMNS} from audit_events where organization_id = $1 and seq >= $2 and seq <= $3 order by seq limit $4`,
       [orgOf(tx), fromSeq, toSeq, limit],
     );
-    return rows.map(toEvent);
+    return rows.map(toEvent) as ChainedStoredEvent[];
   },
 
   async hashAt(tx: Tx, seq: number): Promise<Buffer | null> {
@@ -108,7 +112,7 @@ export const auditRepository = {
   async seqRange(tx: Tx, from: string | undefined, to: string | undefined): Promise<{ first: number; last: number } | null> {
     const { rows } = await tx.query<{ first: string | null; last: string | null }>(
       `select min(seq) as first, max(seq) as last from audit_events
-        where organization_id = $1 and ($2::timestamptz is null or occurred_at >= $2) and ($3::timestamptz is null or occurred_at < $3)`,
+        where organization_id = $1 and seq is not null and ($2::timestamptz is null or occurred_at >= $2) and ($3::timestamptz is null or occurred_at < $3)`,
       [orgOf(tx), from ?? null, to ?? null],
     );
     const row = rows[0];

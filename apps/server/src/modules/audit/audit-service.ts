@@ -9,6 +9,7 @@ import {
   type Jwks,
 } from '@aim/audit-verify';
 import type { SigningKeys } from '../../platform/auth/signing-keys.js';
+import type { AuditSequencer } from '../../platform/audit/audit-sequencer.js';
 import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
 import { AppError } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
@@ -21,7 +22,7 @@ const VERIFY_BATCH = 5_000;
 export const auditEventJson = (e: StoredEvent) => ({
   id: e.id,
   seq: e.seq,
-  hash: e.hash.toString('hex'),
+  hash: e.hash?.toString('hex') ?? null,
   occurredAt: e.occurredAt,
   actor: e.actor as { type: 'user' | 'agent' | 'api_key' | 'system'; id: string | null },
   action: e.action,
@@ -47,7 +48,7 @@ export const CSV_COLUMNS = [
 
 function csvLine(e: StoredEvent): string {
   return `${[
-    e.seq, e.id, e.hash.toString('hex'), e.occurredAt, e.actor.type, e.actor.id, e.action, e.target?.type ?? null,
+    e.seq, e.id, e.hash?.toString('hex') ?? null, e.occurredAt, e.actor.type, e.actor.id, e.action, e.target?.type ?? null,
     e.target?.id ?? null, e.outcome, e.requestId, e.clientIp, e.userAgent, e.details,
   ].map(csvField).join(',')}\r\n`;
 }
@@ -72,7 +73,7 @@ const checkpointJson = (r: CheckpointRow): Checkpoint => ({
 
 const CHECKPOINT_COLUMNS = `organization_id, seq, hash, to_char(signed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as signed_at_text, kid, signature`;
 
-export function createAuditService(deps: { db: Database; checkpointKeys?: SigningKeys }) {
+export function createAuditService(deps: { db: Database; checkpointKeys?: SigningKeys; sequencer?: AuditSequencer }) {
   const { db } = deps;
 
   async function checkpointsOf(tx: Tx): Promise<Checkpoint[]> {
@@ -95,6 +96,7 @@ export function createAuditService(deps: { db: Database; checkpointKeys?: Signin
       authorize(ctx, 'audit.checkpoint');
       if (!deps.checkpointKeys) throw new Error('no checkpoint keys configured');
       const key = await deps.checkpointKeys.current();
+      await deps.sequencer?.drain(ctx.organizationId);
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const head = await audit.head(tx);
         if (head.seq === 0) throw new AppError('conflict', 'The audit log is empty; there is nothing to sign yet.');
@@ -133,6 +135,7 @@ export function createAuditService(deps: { db: Database; checkpointKeys?: Signin
       }
       const organizationId = ctx.organizationId;
       const scope = { organizationId };
+      await deps.sequencer?.drain(organizationId);
       const { range, previousHash } = await db.transaction(scope, async (tx) => {
         const range = await audit.seqRange(tx, input.from, input.to);
         const previousHash = range && range.first > 1 ? await audit.hashAt(tx, range.first - 1) : GENESIS_HASH;
@@ -174,7 +177,7 @@ export function createAuditService(deps: { db: Database; checkpointKeys?: Signin
         audit.page(tx, filter, limit + 1, cursor ? Number(cursor) : null),
       );
       const page = events.slice(0, limit);
-      return { events: page, nextCursor: events.length > limit ? String(page[page.length - 1]!.seq) : null };
+      return { events: page, nextCursor: events.length > limit ? String(page[page.length - 1]!.ingestId) : null };
     },
 
     /**
@@ -183,6 +186,7 @@ export function createAuditService(deps: { db: Database; checkpointKeys?: Signin
      */
     async verify(ctx: RequestContext, range: { fromSeq?: number | undefined; toSeq?: number | undefined }) {
       authorize(ctx, 'audit.read');
+      await deps.sequencer?.drain(ctx.organizationId);
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const head = await audit.head(tx);
         const fromSeq = range.fromSeq ?? 1;

@@ -62,6 +62,7 @@ forEachTarget('audit log: hash chain, reading and verification', (target) => {
   });
 
   it('lists newest first with keyset pagination and filters, and only the organization’s own events', async () => {
+    await t.platform.auditSequencer.drain(a.organizationId);
     const first = await list(a, '?limit=5');
     assert.equal(first.statusCode, 200, first.body);
     const page1 = first.json();
@@ -70,6 +71,7 @@ forEachTarget('audit log: hash chain, reading and verification', (target) => {
     assert.deepEqual(seqs, [...seqs].sort((x: number, y: number) => y - x));
     const next = (await list(a, `?limit=5&cursor=${page1.nextCursor}`)).json();
     assert.ok(next.events[0].seq < seqs[4]);
+    assert.ok(!next.events.some((e: { id: string }) => page1.events.some((f: { id: string }) => f.id === e.id)));
     const renames = (await list(a, '?action=organization.update&limit=500')).json().events;
     assert.ok(renames.length >= 24 && renames.every((e: { action: string }) => e.action === 'organization.update'));
     const prefixed = (await list(a, '?action=organization.*&limit=500')).json().events;
@@ -166,17 +168,18 @@ forEachTarget('audit log: hash chain, reading and verification', (target) => {
     assert.equal(intact.checkpoints, 1);
 
     // An intruder edits event 6 and re-hashes everything after it, head included: the chain alone still verifies.
+    await owner.query('begin');
+    await owner.query("set local session_replication_role = 'replica'");
+    await owner.query('select seq from audit_chain_heads where organization_id = $1 for update', [org.organizationId]);
     const rows = (
       await owner.query(
         `select id, organization_id, seq, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at, actor_type, actor_id, action,
                 target_type, target_id, outcome, request_id, host(client_ip) as ip, user_agent, details, hash
-           from audit_events where organization_id = $1 order by seq`,
+           from audit_events where organization_id = $1 and seq is not null order by seq`,
         [org.organizationId],
       )
     ).rows;
     let previous: Buffer = Buffer.alloc(32);
-    await owner.query('begin');
-    await owner.query("set local session_replication_role = 'replica'");
     for (const row of rows) {
       const details = Number(row.seq) === 6 ? { ...row.details, name: { from: 'x', to: 'forged' } } : row.details;
       const hash = chainHash(previous, {
@@ -225,8 +228,11 @@ forEachTarget('audit log: hash chain, reading and verification', (target) => {
     const signed = (await t.app.inject({ method: 'POST', url: '/api/v1/audit-logs/checkpoints', headers: cut.as.admin.apiKey })).json();
     await owner.query('begin');
     await owner.query("set local session_replication_role = 'replica'");
-    await owner.query('delete from audit_events where organization_id = $1 and seq >= $2', [cut.organizationId, signed.seq - 1]);
-    const newHead = (await owner.query('select seq, hash from audit_events where organization_id = $1 order by seq desc limit 1', [cut.organizationId])).rows[0];
+    await owner.query('select seq from audit_chain_heads where organization_id = $1 for update', [cut.organizationId]);
+    await owner.query('delete from audit_events where organization_id = $1 and (seq >= $2 or seq is null)', [cut.organizationId, signed.seq - 1]);
+    const newHead = (
+      await owner.query('select seq, hash from audit_events where organization_id = $1 and seq is not null order by seq desc limit 1', [cut.organizationId])
+    ).rows[0];
     await owner.query('update audit_chain_heads set seq = $2, hash = $3 where organization_id = $1', [cut.organizationId, newHead.seq, newHead.hash]);
     await owner.query('commit');
     const truncated = (await verify(cut)).json();
@@ -241,6 +247,7 @@ forEachTarget('audit log: hash chain, reading and verification', (target) => {
     await owner.query(sql, params);
     await owner.query('commit');
   }
+  const chained = (org: SeededOrganization) => t.platform.auditSequencer.drain(org.organizationId);
   const seqOf = async (org: string, n: number) =>
     (await owner.query('select id, seq from audit_events where organization_id = $1 and seq = $2', [org, n])).rows[0];
 
@@ -260,6 +267,7 @@ forEachTarget('audit log: hash chain, reading and verification', (target) => {
   it('reports a deleted event, reordered events and a truncated tail', async () => {
     const del = await seedOrganization(t, 'Delete');
     for (let i = 0; i < 4; i++) await rename(t, del, `D${i}`);
+    await chained(del);
     await tamper('delete from audit_events where organization_id = $1 and seq = 3', [del.organizationId]);
     const deleted = (await verify(del)).json();
     assert.equal(deleted.status, 'broken');
@@ -268,6 +276,7 @@ forEachTarget('audit log: hash chain, reading and verification', (target) => {
 
     const swap = await seedOrganization(t, 'Swap');
     for (let i = 0; i < 4; i++) await rename(t, swap, `S${i}`);
+    await chained(swap);
     const x = await seqOf(swap.organizationId, 4);
     const y = await seqOf(swap.organizationId, 5);
     await tamper('update audit_events set seq = case id when $1 then 5 else 4 end where id in ($1, $2)', [x.id, y.id]);
@@ -277,6 +286,7 @@ forEachTarget('audit log: hash chain, reading and verification', (target) => {
 
     const cut = await seedOrganization(t, 'Cut');
     for (let i = 0; i < 4; i++) await rename(t, cut, `C${i}`);
+    await chained(cut);
     await tamper('delete from audit_events where organization_id = $1 and seq > 5', [cut.organizationId]);
     const truncated = (await verify(cut)).json();
     assert.equal(truncated.status, 'broken');

@@ -7,6 +7,7 @@ import { createDatabase, type Database } from '../db/database.js';
 import type { RequestContext } from '../http/request-context.js';
 import { newId } from '../ids.js';
 import { AuditWriteError, recordAuditEvent } from './audit-log.js';
+import { createAuditSequencer } from './audit-sequencer.js';
 
 forEachTarget('audit write path', (target) => {
   let database: TestDatabase;
@@ -164,37 +165,62 @@ forEachTarget('audit write path', (target) => {
   });
 
   it('takes the time from the database clock: the app role cannot backdate an event', async () => {
-    const head = (await owner.query('select seq from audit_chain_heads where organization_id = $1', [org])).rows[0];
     await assert.rejects(
       db.transaction({ organizationId: org }, (tx) =>
         tx.query(
-          `insert into audit_events (id, organization_id, seq, hash, occurred_at, actor_type, action, outcome)
-           values ($1, $2, $3, $4, now() - interval '1 day', 'system', 'x.y', 'success')`,
-          [newId('evt'), org, Number(head.seq) + 1, Buffer.alloc(32)],
+          `insert into audit_events (id, organization_id, occurred_at, actor_type, action, outcome)
+           values ($1, $2, now() - interval '1 day', 'system', 'x.y', 'success')`,
+          [newId('evt'), org],
         ),
       ),
-      /dated by the database clock/,
+      /permission denied/,
     );
   });
 
-  it('refuses an event that does not take the next place in the chain, and a head the app would move', async () => {
-    const head = (await owner.query('select seq from audit_chain_heads where organization_id = $1', [org])).rows[0];
-    for (const seq of [Number(head.seq), Number(head.seq) + 2]) {
-      await assert.rejects(
-        db.transaction({ organizationId: org }, (tx) =>
-          tx.query(
-            `insert into audit_events (id, organization_id, seq, hash, actor_type, action, outcome) values ($1, $2, $3, $4, 'system', 'x.y', 'success')`,
-            [newId('evt'), org, seq, Buffer.alloc(32)],
-          ),
-        ),
-        /does not follow the head/,
-        `seq ${seq}`,
-      );
-    }
+  it('lets events arrive only unchained, be chained once, and never change content or the head', async () => {
+    await assert.rejects(
+      owner.query(`insert into audit_events (id, organization_id, seq, hash, actor_type, action, outcome) values ($1, $2, 1, $3, 'system', 'x.y', 'success')`, [
+        newId('evt'),
+        org,
+        Buffer.alloc(32),
+      ]),
+      /chained by the sequencer/,
+    );
+    const { rows } = await owner.query('select id from audit_events where organization_id = $1 and seq is null limit 1', [org]);
+    const id = rows[0].id;
+    await assert.rejects(
+      db.transaction({ organizationId: org }, (tx) => tx.query(`update audit_events set outcome = 'failure' where id = $1`, [id])),
+      /permission denied/,
+    );
+    // The app role may set seq and hash, but only as the sequencer does: the head must follow.
+    await assert.rejects(
+      db.transaction({ organizationId: org }, async (tx) => {
+        await tx.query('update audit_events set seq = 99, hash = $2 where id = $1', [id, Buffer.alloc(32)]);
+        await tx.query('select aim_advance_chain_head($1, 99, 99, $2)', [org, Buffer.alloc(32)]);
+      }),
+      /does not follow the head/,
+    );
     await assert.rejects(
       db.transaction({ organizationId: org }, (tx) => tx.query('update audit_chain_heads set seq = 0 where organization_id = $1', [org])),
       /permission denied/,
     );
+  });
+
+  it('chains committed events in order of arrival, and a chained event cannot be re-chained', async () => {
+    const sequencer = createAuditSequencer(db, { warn() {} }, { intervalMs: 3_600_000 });
+    try {
+      const chained = await sequencer.drain(org);
+      assert.ok(chained >= 1);
+      const { rows } = await owner.query('select seq, ingest_id from audit_events where organization_id = $1 order by seq', [org]);
+      assert.ok(rows.every((r, i) => Number(r.seq) === i + 1), 'seq 1..n with no gap');
+      assert.ok(rows.every((r, i) => i === 0 || Number(r.ingest_id) > Number(rows[i - 1].ingest_id)), 'in order of arrival');
+      await assert.rejects(
+        db.transaction({ organizationId: org }, (tx) => tx.query('update audit_events set seq = 500, hash = $2 where organization_id = $1 and seq = 1', [org, Buffer.alloc(32)])),
+        /append-only: UPDATE/,
+      );
+    } finally {
+      await sequencer.stop();
+    }
   });
 
   it('does not cascade: no foreign key points into the audit log', async () => {

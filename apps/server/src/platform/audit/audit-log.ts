@@ -1,12 +1,11 @@
 import type { Tx } from '../db/database.js';
 import { newId } from '../ids.js';
-import { chainHash, type ChainedEvent } from '@aim/audit-verify';
 import type { RequestContext } from '../http/request-context.js';
 
 /**
  * The audit write path. `recordAuditEvent` writes inside the caller's transaction, so a change
- * and its record commit together or not at all: if the insert fails, the change fails. Each event
- * takes the next place in its organization's hash chain (see audit-chain.ts).
+ * and its record commit together or not at all: if the insert fails, the change fails. The insert
+ * takes no lock: the sequencer (audit-sequencer.ts) chains committed events shortly after.
  * Details never carry secrets; a key that looks like one is refused before anything is written.
  */
 
@@ -61,52 +60,24 @@ export async function recordAuditEvent(tx: Tx, ctx: RequestContext, event_: Audi
   const details = JSON.parse(JSON.stringify(event_.details ?? {})) as Record<string, unknown>;
   assertNoSecrets(details, 'details');
   const id = newId('evt');
-  // Lock the head of the organization's chain: writers of one organization take turns here, in the
-  // database, whatever instance they run on. The time and the client address come back normalized
-  // by PostgreSQL, exactly as they will be read for verification.
-  const { rows } = await tx.query<{ seq: string; hash: Buffer; now: string; ip: string | null }>(
-    `select h.seq, h.hash, to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as now, host($2::inet) as ip
-       from audit_chain_heads h where h.organization_id = $1 for update`,
-    [organizationId, ctx.clientIp],
-  );
-  const head = rows[0];
-  if (!head) throw new AuditWriteError(`Organization ${organizationId} has no audit chain.`);
-  const event: ChainedEvent = {
-    id,
-    organizationId,
-    seq: Number(head.seq) + 1,
-    occurredAt: head.now,
-    actor: { type: ctx.actor.type, id: ctx.actor.id },
-    action: event_.action,
-    target: event_.target ? { type: event_.target.type, id: event_.target.id } : null,
-    outcome: event_.outcome ?? 'success',
-    requestId: ctx.requestId,
-    clientIp: head.ip,
-    userAgent: ctx.userAgent,
-    details,
-  };
-  const hash = chainHash(head.hash, event);
   // No RETURNING: a system-scope flow may append to an organization's log but not read it back.
+  // The event arrives unchained; the sequencer gives it its place in the chain moments later.
   await tx.query(
     `insert into audit_events
-       (id, organization_id, seq, hash, occurred_at, actor_type, actor_id, action, target_type, target_id, outcome,
-        request_id, client_ip, user_agent, details)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+       (id, organization_id, actor_type, actor_id, action, target_type, target_id, outcome, request_id, client_ip, user_agent, details)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
     [
       id,
       organizationId,
-      event.seq,
-      hash,
-      event.occurredAt,
-      event.actor.type,
-      event.actor.id,
-      event.action,
-      event.target?.type ?? null,
-      event.target?.id ?? null,
-      event.outcome,
-      event.requestId,
-      event.clientIp,
-      event.userAgent,
+      ctx.actor.type,
+      ctx.actor.id,
+      event_.action,
+      event_.target?.type ?? null,
+      event_.target?.id ?? null,
+      event_.outcome ?? 'success',
+      ctx.requestId,
+      ctx.clientIp,
+      ctx.userAgent,
       details,
     ],
   );

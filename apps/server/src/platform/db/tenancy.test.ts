@@ -29,9 +29,9 @@ forEachTarget('tenancy enforced by PostgreSQL', (target) => {
     // Seed as the owner, which RLS does not restrict.
     await owner.query(`insert into organizations (id, name) values ($1, 'Org A'), ($2, 'Org B')`, [orgA, orgB]);
     await owner.query(
-      `insert into audit_events (id, organization_id, seq, hash, actor_type, action, outcome)
-       values ($1, $2, 1, $5, 'system', 'organization.create', 'success'), ($3, $4, 1, $5, 'system', 'organization.create', 'success')`,
-      [newId('evt'), orgA, newId('evt'), orgB, Buffer.alloc(32, 1)],
+      `insert into audit_events (id, organization_id, actor_type, action, outcome)
+       values ($1, $2, 'system', 'organization.create', 'success'), ($3, $4, 'system', 'organization.create', 'success')`,
+      [newId('evt'), orgA, newId('evt'), orgB],
     );
   });
 
@@ -76,10 +76,9 @@ forEachTarget('tenancy enforced by PostgreSQL', (target) => {
   it("refuses to write a row into another organization's scope", async () => {
     await assert.rejects(
       db.transaction({ organizationId: orgA }, (tx) =>
-        tx.query(`insert into audit_events (id, organization_id, seq, hash, actor_type, action, outcome) values ($1, $2, 2, $3, 'system', 'x.y', 'success')`, [
+        tx.query(`insert into audit_events (id, organization_id, actor_type, action, outcome) values ($1, $2, 'system', 'x.y', 'success')`, [
           newId('evt'),
           orgB,
-          Buffer.alloc(32, 1),
         ]),
       ),
       /row-level security/,

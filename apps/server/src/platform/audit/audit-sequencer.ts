@@ -1,0 +1,131 @@
+import { chainHash, type ChainedEvent } from '@aim/audit-verify';
+import type { Logger } from 'pino';
+import type { Database, Tx } from '../db/database.js';
+
+/**
+ * The audit sequencer. Events are inserted unchained, with no lock, in the transaction of the change
+ * they record; the sequencer then gives each committed event of an organization the next `seq` and
+ * `hash = SHA-256(previous hash ‖ JCS(event))`, a batch at a time, holding the organization's chain
+ * head (SELECT … FOR UPDATE) so that any number of sequencers on any number of instances produce one
+ * unbroken chain. The database checks each batch continues the head (aim_advance_chain_head).
+ *
+ * It sweeps for unchained events every `intervalMs`; reads that need the whole chain (verify,
+ * export) drain an organization first. Interim scheduling until the durable job queue lands.
+ */
+const BATCH = 2_000;
+
+interface PendingRow {
+  id: string;
+  organization_id: string;
+  occurred_at_text: string;
+  actor_type: string;
+  actor_id: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  outcome: string;
+  request_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  details: Record<string, unknown>;
+}
+
+async function sequenceBatch(tx: Tx, organizationId: string, wait: boolean): Promise<number> {
+  const { rows: heads } = await tx.query<{ seq: string; hash: Buffer }>(
+    `select seq, hash from audit_chain_heads where organization_id = $1 for update${wait ? '' : ' skip locked'}`,
+    [organizationId],
+  );
+  const head = heads[0];
+  if (!head) return 0; // another sequencer holds it (or the organization has no chain)
+  const { rows } = await tx.query<PendingRow>(
+    `select id, organization_id, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as occurred_at_text,
+            actor_type, actor_id, action, target_type, target_id, outcome, request_id, host(client_ip) as ip, user_agent, details
+       from audit_events where organization_id = $1 and seq is null order by ingest_id limit $2`,
+    [organizationId, BATCH],
+  );
+  if (rows.length === 0) return 0;
+  let previous = head.hash;
+  let seq = Number(head.seq);
+  const ids: string[] = [];
+  const seqs: number[] = [];
+  const hashes: Buffer[] = [];
+  for (const r of rows) {
+    seq += 1;
+    const event: ChainedEvent = {
+      id: r.id,
+      organizationId,
+      seq,
+      occurredAt: r.occurred_at_text,
+      actor: { type: r.actor_type, id: r.actor_id },
+      action: r.action,
+      target: r.target_type ? { type: r.target_type, id: r.target_id } : null,
+      outcome: r.outcome,
+      requestId: r.request_id,
+      clientIp: r.ip,
+      userAgent: r.user_agent,
+      details: r.details,
+    };
+    previous = chainHash(previous, event);
+    ids.push(r.id);
+    seqs.push(seq);
+    hashes.push(previous);
+  }
+  await tx.query(
+    `update audit_events e set seq = u.seq, hash = u.hash
+       from unnest($2::text[], $3::bigint[], $4::bytea[]) as u(id, seq, hash)
+      where e.organization_id = $1 and e.id = u.id and e.seq is null`,
+    [organizationId, ids, seqs, hashes],
+  );
+  await tx.query('select aim_advance_chain_head($1, $2, $3, $4)', [organizationId, seqs[0], seq, previous]);
+  return rows.length;
+}
+
+export interface AuditSequencer {
+  /** Chain every committed event of the organization (waits for a sequencer already at work). */
+  drain(organizationId: string): Promise<number>;
+  /** One pass over every organization with unchained events. */
+  sweep(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export function createAuditSequencer(db: Database, logger: Pick<Logger, 'warn'>, options: { intervalMs?: number } = {}): AuditSequencer {
+  const intervalMs = options.intervalMs ?? 250;
+  let running: Promise<unknown> = Promise.resolve();
+  let stopped = false;
+
+  const drain = async (organizationId: string, wait = true): Promise<number> => {
+    let total = 0;
+    for (;;) {
+      const n = await db.transaction({ organizationId }, (tx) => sequenceBatch(tx, organizationId, wait));
+      total += n;
+      if (n < BATCH) return total;
+    }
+  };
+
+  const sweep = async (): Promise<number> => {
+    const { rows } = await db.query<{ organization_id: string }>('select distinct organization_id from aim_audit_pending_organizations()');
+    let total = 0;
+    for (const { organization_id } of rows) total += await drain(organization_id, false);
+    return total;
+  };
+
+  const tick = () => {
+    if (stopped) return;
+    running = sweep()
+      .catch((error: unknown) => logger.warn({ err: error }, 'audit sequencing failed; will retry'))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, intervalMs).unref();
+      });
+  };
+  let timer = setTimeout(tick, intervalMs).unref();
+
+  return {
+    drain: (organizationId) => drain(organizationId, true),
+    sweep,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running.catch(() => undefined);
+    },
+  };
+}
