@@ -100,6 +100,13 @@ export function createSessionService(deps: SessionServiceDeps) {
         }
         if (consumed.expires_at <= new Date()) throw new AppError('expired_token', 'The refresh token has expired; sign in again.');
         await sessions.touch(tx, session.id);
+        if (session.active_organization_id) {
+          await recordAuditEvent(tx, { ...ctx, actor: { type: 'user', id: session.user_id } }, {
+            organizationId: session.active_organization_id,
+            action: 'session.refresh',
+            target: { type: 'session', id: session.id },
+          });
+        }
         return { issued: await issue(tx, session.id, session.user_id), reusedSession: null };
       });
       if (outcome.issued) return outcome.issued;

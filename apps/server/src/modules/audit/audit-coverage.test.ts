@@ -1,0 +1,157 @@
+import { after, before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { newId } from '../../platform/ids.js';
+import { startLocalIdp, type LocalIdp } from '../../testing/local-idp.js';
+import { createUser, ORIGIN, seedOrganization, startSession, type SeededOrganization } from '../../testing/people-fixtures.js';
+import { SoftwareAuthenticator } from '../../testing/software-authenticator.js';
+import { forEachTarget } from '../../testing/targets.js';
+import { createTestApp, type TestApp } from '../../testing/test-app.js';
+
+/**
+ * Complete coverage: every route of the route table that can change state has a scenario here that
+ * makes it succeed, and each success must leave an audit event carrying its request id. A new
+ * state-changing route without a scenario fails this test.
+ */
+const NOT_A_CHANGE: Record<string, string> = {
+  'POST /api/v1/me/passkeys/options': 'hands out a single-use challenge; the registration it prepares is recorded',
+  'POST /api/v1/auth/passkey/options': 'hands out a single-use challenge; the sign-in it prepares is recorded',
+};
+
+interface Response {
+  statusCode: number;
+  headers: Record<string, unknown>;
+  body: string;
+  json(): Record<string, unknown>;
+}
+
+forEachTarget('every state change writes an audit event', (target) => {
+  let idp: LocalIdp;
+  let t: TestApp;
+  let org: SeededOrganization;
+  let owner: pg.Client;
+  const txt = new Map<string, string[][]>();
+
+  before(async () => {
+    idp = await startLocalIdp('http://aim.test/api/v1/auth/oidc/callback');
+    t = await createTestApp(target, {
+      env: { AIM_BOOTSTRAP_TOKEN: 'bootstrap-token-for-coverage-0123456789', OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true', RATE_LIMIT_SIGN_IN_MAX: '1000' },
+      dnsTxt: async (name) => txt.get(name) ?? [],
+    });
+    owner = new pg.Client({ connectionString: t.database.ownerUrl });
+    await owner.connect();
+  });
+  after(async () => {
+    await owner?.end();
+    await t?.close();
+    await idp?.stop();
+  });
+
+  const json = (headers: Record<string, string>) => ({ ...headers, 'content-type': 'application/json' });
+  const inject = (method: string, url: string, headers: Record<string, string>, payload?: object) =>
+    t.app.inject({ method: method as 'POST', url, headers: payload ? json(headers) : headers, ...(payload ? { payload } : {}) }) as Promise<Response>;
+
+  it('covers every state-changing route with a scenario, and each success is recorded', async () => {
+    const scenarios: Record<string, () => Promise<Response>> = {
+      'POST /api/v1/setup': () =>
+        inject('POST', '/api/v1/setup', {}, {
+          token: 'bootstrap-token-for-coverage-0123456789',
+          organization: { name: 'Coverage' },
+          admin: { email: 'first@coverage.example', name: 'First' },
+        }),
+      'POST /api/v1/organizations': async () => inject('POST', '/api/v1/organizations', org.as.viewer.session, { name: 'Second org' }),
+      'PATCH /api/v1/organization': () => inject('PATCH', '/api/v1/organization', org.as.admin.apiKey, { name: 'Renamed' }),
+      'POST /api/v1/invitations': () => inject('POST', '/api/v1/invitations', org.as.admin.apiKey, { email: 'new@coverage.example', role: 'viewer' }),
+      'DELETE /api/v1/invitations/:invitationId': async () => {
+        const inv = await inject('POST', '/api/v1/invitations', org.as.admin.apiKey, { email: 'gone@coverage.example', role: 'viewer' });
+        return inject('DELETE', `/api/v1/invitations/${inv.json().id}`, org.as.admin.apiKey);
+      },
+      'POST /api/v1/invitations/accept': async () => {
+        await inject('POST', '/api/v1/invitations', org.as.admin.apiKey, { email: 'joiner@coverage.example', role: 'viewer' });
+        const token = decodeURIComponent(/token=(\S+)/.exec(t.outbox.messages.at(-1)!.text)![1]!);
+        const joiner = await createUser(t, 'joiner@coverage.example', 'Joiner');
+        const session = await startSession(t, joiner, org.organizationId);
+        return inject('POST', '/api/v1/invitations/accept', session.headers, { token });
+      },
+      'PATCH /api/v1/members/:userId': () => inject('PATCH', `/api/v1/members/${org.as.member.userId}`, org.as.admin.apiKey, { role: 'manager' }),
+      'DELETE /api/v1/members/:userId': () => inject('DELETE', `/api/v1/members/${org.as.viewer.userId}`, org.as.admin.apiKey),
+      'POST /api/v1/members/:userId/sessions/revoke': async () => {
+        await startSession(t, org.as.manager.userId, org.organizationId);
+        return inject('POST', `/api/v1/members/${org.as.manager.userId}/sessions/revoke`, org.as.admin.apiKey);
+      },
+      'POST /api/v1/api-keys': () => inject('POST', '/api/v1/api-keys', org.as.admin.session, { name: 'coverage' }),
+      'DELETE /api/v1/api-keys/:apiKeyId': () => inject('DELETE', `/api/v1/api-keys/${org.as.member.apiKeyId}`, org.as.admin.apiKey),
+      'POST /api/v1/me/organization': () => inject('POST', '/api/v1/me/organization', org.as.admin.session, { organizationId: org.organizationId }),
+      'DELETE /api/v1/me/sessions/:sessionId': async () => {
+        const other = await startSession(t, org.as.admin.userId, org.organizationId);
+        return inject('DELETE', `/api/v1/me/sessions/${other.sessionId}`, org.as.admin.session);
+      },
+      'POST /api/v1/auth/sign-out': async () => inject('POST', '/api/v1/auth/sign-out', (await startSession(t, org.as.admin.userId, org.organizationId)).headers),
+      'POST /api/v1/auth/refresh': async () => {
+        const s = await startSession(t, org.as.admin.userId, org.organizationId);
+        return inject('POST', '/api/v1/auth/refresh', { cookie: `aim_refresh=${s.refreshToken}`, origin: ORIGIN });
+      },
+      'POST /api/v1/me/passkeys': async () => registerPasskey('Coverage key'),
+      'PATCH /api/v1/me/passkeys/:passkeyId': async () => {
+        const created = await registerPasskey('Rename me');
+        return inject('PATCH', `/api/v1/me/passkeys/${created.json().id}`, org.as.admin.session, { name: 'Renamed key' });
+      },
+      'DELETE /api/v1/me/passkeys/:passkeyId': async () => {
+        const created = await registerPasskey('Delete me');
+        return inject('DELETE', `/api/v1/me/passkeys/${created.json().id}`, org.as.admin.session);
+      },
+      'POST /api/v1/auth/passkey': async () => {
+        const key = new SoftwareAuthenticator();
+        await registerPasskey('Sign-in key', key);
+        const options = (await inject('POST', '/api/v1/auth/passkey/options', { origin: ORIGIN })).json();
+        return inject('POST', '/api/v1/auth/passkey', { origin: ORIGIN }, { credential: key.get(options as never, ORIGIN) });
+      },
+      'POST /api/v1/identity-providers': () => createProvider(),
+      'PATCH /api/v1/identity-providers/:identityProviderId': async () =>
+        inject('PATCH', `/api/v1/identity-providers/${(await createProvider()).json().id}`, org.as.admin.apiKey, { enabled: false }),
+      'DELETE /api/v1/identity-providers/:identityProviderId': async () =>
+        inject('DELETE', `/api/v1/identity-providers/${(await createProvider()).json().id}`, org.as.admin.apiKey),
+      'POST /api/v1/domains': () => inject('POST', '/api/v1/domains', org.as.admin.apiKey, { domain: `d${newId('org').slice(-6)}.example` }),
+      'POST /api/v1/domains/:domain/verify': async () => {
+        const claimed = (await inject('POST', '/api/v1/domains', org.as.admin.apiKey, { domain: 'verify.example' })).json() as {
+          domain: string;
+          verification: { recordName: string; recordValue: string };
+        };
+        txt.set(claimed.verification.recordName, [[claimed.verification.recordValue]]);
+        return inject('POST', `/api/v1/domains/${claimed.domain}/verify`, org.as.admin.apiKey);
+      },
+      'DELETE /api/v1/domains/:domain': async () => {
+        await inject('POST', '/api/v1/domains', org.as.admin.apiKey, { domain: 'release.example' });
+        return inject('DELETE', '/api/v1/domains/release.example', org.as.admin.apiKey);
+      },
+      'POST /api/v1/audit-logs/checkpoints': () => inject('POST', '/api/v1/audit-logs/checkpoints', org.as.admin.apiKey),
+    };
+
+    const registerPasskey = async (name: string, key = new SoftwareAuthenticator()) => {
+      const options = (await inject('POST', '/api/v1/me/passkeys/options', org.as.admin.session)).json();
+      return inject('POST', '/api/v1/me/passkeys', org.as.admin.session, { name, credential: key.create(options as never, ORIGIN) });
+    };
+    const createProvider = () =>
+      inject('POST', '/api/v1/identity-providers', org.as.admin.apiKey, {
+        preset: 'oidc',
+        issuer: idp.issuer,
+        clientId: idp.clientId,
+        clientSecret: idp.clientSecret,
+      });
+
+    const changing = t.app.routeTable.filter((r) => !r.hidden && r.method !== 'GET').map((r) => `${r.method} ${r.url}`);
+    const uncovered = changing.filter((route) => !scenarios[route] && !NOT_A_CHANGE[route]);
+    assert.deepEqual(uncovered, [], 'state-changing routes without a scenario');
+
+    // setup needs an empty deployment, so it runs first; then the fixtures.
+    const ordered = ['POST /api/v1/setup', ...changing.filter((r) => r !== 'POST /api/v1/setup' && scenarios[r])];
+    for (const route of ordered) {
+      if (route !== 'POST /api/v1/setup' && !org) org = await seedOrganization(t, 'Coverage');
+      const res = await scenarios[route]!();
+      assert.ok(res.statusCode >= 200 && res.statusCode < 400, `${route} should succeed, got ${res.statusCode}: ${res.body}`);
+      const requestId = String(res.headers['x-request-id']);
+      const { rows } = await owner.query('select action from audit_events where request_id = $1', [requestId]);
+      assert.ok(rows.length >= 1, `${route} recorded no audit event`);
+    }
+  });
+});
