@@ -33,3 +33,11 @@ CREATE FUNCTION aim_audit_checkpoint_keys()
         WHERE k.purpose = 'audit_checkpoint' ORDER BY k.activated_at, k.kid $$;
 REVOKE ALL ON FUNCTION aim_audit_checkpoint_keys() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aim_audit_checkpoint_keys() TO {{app_role}};
+
+-- Organizations whose chain has grown since its last checkpoint (the periodic checkpoint job; ids only).
+CREATE FUNCTION aim_audit_checkpoints_due() RETURNS TABLE (organization_id text)
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+  AS $$ SELECT h.organization_id FROM audit_chain_heads h
+        WHERE h.seq > coalesce((SELECT max(c.seq) FROM audit_checkpoints c WHERE c.organization_id = h.organization_id), 0) $$;
+REVOKE ALL ON FUNCTION aim_audit_checkpoints_due() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aim_audit_checkpoints_due() TO {{app_role}};

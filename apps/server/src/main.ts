@@ -3,6 +3,8 @@ import { ConfigError, loadConfig, type Config } from './platform/config/env.js';
 import { provisionDatabase, type ProvisionedDatabase } from './platform/db/provision.js';
 import { createLoggers, redactUrl } from './platform/observability/logger.js';
 import { createPlatform, type RunningPlatform } from './platform/platform.js';
+import { startJobQueue } from './platform/jobs/job-queue.js';
+import { defineJobs } from './modules/jobs.js';
 
 /**
  * `npm start`: parse the configuration, bring up the database (embedded unless DATABASE_URL is
@@ -47,11 +49,14 @@ async function main(): Promise<void> {
   }
   let platform;
   let app;
+  let jobs;
   try {
     platform = await createPlatform(config, loggers, { appUrl: database.appUrl, secrets: database.secrets });
     app = await buildApp(platform);
     await app.listen({ host: config.host, port: config.port });
+    jobs = await startJobQueue(database.appUrl, defineJobs(platform, app.services), logger);
   } catch (error) {
+    await jobs?.stop().catch(() => undefined);
     await app?.close().catch(() => undefined);
     await platform?.close().catch(() => undefined);
     await database.release();
@@ -72,6 +77,7 @@ async function main(): Promise<void> {
   try {
     await app.close();
     clearTimeout(drainTimer);
+    await jobs.stop();
     await platform.close();
     await database.release();
     logger.info(timedOut ? 'stopped after cutting off requests' : 'stopped cleanly');

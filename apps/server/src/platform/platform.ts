@@ -10,7 +10,6 @@ import { createSigningKeys } from './auth/signing-keys.js';
 import type { Loggers } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createTracing } from './observability/tracing.js';
-import { startPartitionMaintenance } from './db/partition-maintenance.js';
 import { createAuditSequencer } from './audit/audit-sequencer.js';
 import { resolveTxt } from 'node:dns/promises';
 import { createMailer, type Mailer } from './mail/mailer.js';
@@ -62,7 +61,6 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
     // A retired key verifies until every access token it signed has expired, and a little more.
     retainMs: (config.sessions.accessTtlSeconds + 300) * 1000,
   });
-  const partitions = startPartitionMaintenance(db, logger);
   const auditSequencer = createAuditSequencer(db, logger);
   const outbound = createOutboundGuard({ allowPrivateNetworks: config.outboundAllowPrivateNetworks });
   const checkpointKeys = createSigningKeys({
@@ -94,7 +92,6 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
     sessionTokens: createSessionTokens(sessionKeys, config.sessions.accessTtlSeconds),
     apiKeyUsage,
     async close() {
-      partitions.stop();
       await auditSequencer.stop();
       await outbound.close();
       await apiKeyUsage.close();

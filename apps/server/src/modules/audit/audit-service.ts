@@ -88,16 +88,12 @@ export function createAuditService(deps: { db: Database; checkpointKeys?: Signin
     return { keys: rows.map((r) => r.public_jwk) };
   }
 
-  return {
-    publicKeys,
-
-    /** Sign the current head of the organization's chain. */
-    async checkpoint(ctx: RequestContext): Promise<Checkpoint> {
-      authorize(ctx, 'audit.checkpoint');
-      if (!deps.checkpointKeys) throw new Error('no checkpoint keys configured');
-      const key = await deps.checkpointKeys.current();
-      await deps.sequencer?.drain(ctx.organizationId);
-      return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+  /** Sign the head of an organization's chain (drained first), once per position. */
+  async function signHead(ctx: RequestContext, organizationId: string): Promise<Checkpoint> {
+    if (!deps.checkpointKeys) throw new Error('no checkpoint keys configured');
+    const key = await deps.checkpointKeys.current();
+    await deps.sequencer?.drain(organizationId);
+    return db.transaction({ organizationId }, async (tx) => {
         const head = await audit.head(tx);
         if (head.seq === 0) throw new AppError('conflict', 'The audit log is empty; there is nothing to sign yet.');
         const { rows: existing } = await tx.query<CheckpointRow>(
@@ -106,16 +102,33 @@ export function createAuditService(deps: { db: Database; checkpointKeys?: Signin
         );
         if (existing[0]) return checkpointJson(existing[0]);
         const { rows: now } = await tx.query<{ t: string }>(`select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as t`);
-        const payload = { organizationId: ctx.organizationId, seq: head.seq, hash: head.hash.toString('hex'), signedAt: now[0]!.t };
+        const payload = { organizationId, seq: head.seq, hash: head.hash.toString('hex'), signedAt: now[0]!.t };
         const signature = sign(null, checkpointMessage(payload), key.privateKey);
         await tx.query(
           'insert into audit_checkpoints (organization_id, seq, hash, signed_at, kid, signature) values ($1, $2, $3, $4, $5, $6)',
-          [ctx.organizationId, head.seq, head.hash, payload.signedAt, key.kid, signature],
+          [organizationId, head.seq, head.hash, payload.signedAt, key.kid, signature],
         );
         await recordAuditEvent(tx, ctx, { action: 'audit.checkpoint', details: { seq: head.seq, kid: key.kid } });
         return { ...payload, kid: key.kid, signature: signature.toString('base64url') };
       });
+  }
+
+  return {
+    publicKeys,
+
+    /** Sign the current head of the organization's chain. */
+    async checkpoint(ctx: RequestContext): Promise<Checkpoint> {
+      authorize(ctx, 'audit.checkpoint');
+      return signHead(ctx, ctx.organizationId);
     },
+
+    /** The periodic job: sign every chain that grew since its last checkpoint. */
+    async checkpointAllDue(ctx: RequestContext): Promise<number> {
+      const { rows } = await db.query<{ organization_id: string }>('select organization_id from aim_audit_checkpoints_due()');
+      for (const { organization_id } of rows) await signHead({ ...ctx, organizationId: organization_id }, organization_id);
+      return rows.length;
+    },
+
 
     async checkpoints(ctx: RequestContext): Promise<Checkpoint[]> {
       authorize(ctx, 'audit.read');

@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { installJobQueue } from '../jobs/job-queue.js';
 
 /**
  * Ordered SQL migrations. Each file `NNNN_name.sql` runs in its own transaction and is recorded
@@ -142,6 +143,7 @@ export async function migrate(options: MigrateOptions): Promise<{ applied: strin
       done.push(label);
     }
     await client.query('select aim_ensure_partitions(3)');
+    await installJobQueue(options.ownerUrl, options.appRole);
     return { applied: done };
   } finally {
     await client.query('select pg_advisory_unlock_all()').catch(() => undefined);

@@ -1,0 +1,62 @@
+import { after, before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { startJobQueue, type JobQueue } from '../platform/jobs/job-queue.js';
+import { forEachTarget } from '../testing/targets.js';
+import { createTestApp, type TestApp } from '../testing/test-app.js';
+import { seedOrganization } from '../testing/people-fixtures.js';
+import { defineJobs } from './jobs.js';
+
+forEachTarget('scheduled jobs (pg-boss)', (target) => {
+  let t: TestApp;
+  let jobs: JobQueue;
+  let owner: pg.Client;
+  before(async () => {
+    t = await createTestApp(target);
+    jobs = await startJobQueue(t.database.appUrl, defineJobs(t.platform, t.app.services), t.platform.logger);
+    owner = new pg.Client({ connectionString: t.database.ownerUrl });
+    await owner.connect();
+  });
+  after(async () => {
+    await owner?.end();
+    await jobs?.stop();
+    await t?.close();
+  });
+
+  it('schedules every job, in the queue the app role runs', async () => {
+    const { rows } = await owner.query('select name, cron from pgboss.schedule order by name');
+    assert.deepEqual(
+      rows.map((r) => r.name),
+      ['aim.audit-checkpoints', 'aim.partitions', 'aim.rotate-keys'],
+    );
+  });
+
+  it('creates missing monthly partitions', async () => {
+    const furthest = (
+      await owner.query(
+        `select c.relname from pg_inherits i join pg_class c on c.oid = i.inhrelid where i.inhparent = 'audit_events'::regclass order by c.relname desc limit 1`,
+      )
+    ).rows[0].relname as string;
+    await owner.query(`alter table audit_events detach partition ${furthest}`);
+    await owner.query(`drop table ${furthest}`);
+    await jobs.runNow('aim.partitions');
+    const { rowCount } = await owner.query('select 1 from pg_class where relname = $1', [furthest]);
+    assert.equal(rowCount, 1);
+  });
+
+  it("signs a checkpoint for every chain that grew since its last one", async () => {
+    const org = await seedOrganization(t, 'Jobs');
+    await t.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/organization',
+      headers: { ...org.as.admin.apiKey, 'content-type': 'application/json' },
+      payload: { name: 'Checkpointed' },
+    });
+    await jobs.runNow('aim.audit-checkpoints');
+    const { rows } = await owner.query('select seq from audit_checkpoints where organization_id = $1', [org.organizationId]);
+    assert.equal(rows.length, 1);
+    const verify = await t.app.inject({ method: 'GET', url: '/api/v1/audit-logs/verify', headers: org.as.admin.apiKey });
+    assert.equal(verify.json().status, 'intact');
+    assert.equal(verify.json().checkpoints, 1);
+  });
+});

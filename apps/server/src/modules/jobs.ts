@@ -1,0 +1,34 @@
+import type { Platform } from '../app.js';
+import { SYSTEM_CONTEXT, type RequestContext } from '../platform/http/request-context.js';
+import type { JobDefinition } from '../platform/jobs/job-queue.js';
+import type { Services } from './services.js';
+
+/** Every scheduled job, with the module work it runs (cron times are UTC). */
+export function defineJobs(platform: Platform, services: Services): JobDefinition[] {
+  const as = (job: string): RequestContext => ({ ...SYSTEM_CONTEXT, requestId: `job:${job}` });
+  return [
+    {
+      name: 'aim.partitions',
+      cron: '17 * * * *',
+      run: async () => {
+        await platform.db.query('select aim_ensure_partitions(3)');
+      },
+    },
+    {
+      name: 'aim.audit-checkpoints',
+      cron: '*/15 * * * *',
+      run: async () => {
+        await services.audit.checkpointAllDue(as('aim.audit-checkpoints'));
+      },
+    },
+    {
+      name: 'aim.rotate-keys',
+      cron: '5 3 * * *',
+      // current() replaces a key older than its rotation period; retired keys keep verifying.
+      run: async () => {
+        await platform.sessionKeys.current();
+        await platform.checkpointKeys.current();
+      },
+    },
+  ];
+}
