@@ -28,12 +28,14 @@ async function main(): Promise<void> {
   // prepared is honoured as soon as that step ends, and nothing is left running.
   let stopRequested: string | undefined;
   let requestStop: (signal: string) => void = () => undefined;
+  let killDatabase: () => void = () => undefined;
   const stopped = new Promise<string>((resolve) => (requestStop = resolve));
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
       if (stopRequested) {
         logger.warn({ signal }, 'second signal: exiting now');
         logger.flush();
+        killDatabase(); // never leave the embedded PostgreSQL running behind us
         process.exit(1);
       }
       stopRequested = signal;
@@ -43,6 +45,7 @@ async function main(): Promise<void> {
   }
 
   const database = await provisionDatabase(config, logger);
+  killDatabase = () => database.embedded?.kill();
   if (stopRequested) {
     await database.release();
     return;

@@ -34,6 +34,8 @@ export interface EmbeddedPostgres {
   /** Superuser connection string for a database in the cluster. */
   url(database: string): string;
   stop(): Promise<void>;
+  /** Immediate shutdown (SIGQUIT), for a process that must exit now; PostgreSQL recovers at next start. */
+  kill(): void;
 }
 
 interface Binaries {
@@ -213,6 +215,9 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   return {
     port,
     url,
+    kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGQUIT');
+    },
     stop() {
       stopping ??= new Promise<void>((done) => {
         if (child.exitCode !== null || child.signalCode !== null) return done();
