@@ -14,7 +14,12 @@ const name = z.string().trim().min(1, { message: 'must not be empty' }).max(200)
 const email = z.email({ message: 'must be an email address' }).max(320);
 
 export const organizationSchema = z
-  .object({ id: organizationIdSchema, name: z.string(), createdAt: timestamp })
+  .object({
+    id: organizationIdSchema,
+    name: z.string(),
+    auditRetentionDays: z.number().int().nullable().describe('Days audit events are kept; null keeps them forever'),
+    createdAt: timestamp,
+  })
   .meta({ id: 'Organization' });
 
 export const createOrganizationSchema = z
@@ -22,7 +27,10 @@ export const createOrganizationSchema = z
   .meta({ id: 'CreateOrganization', examples: [{ name: 'Acme Robotics' }] });
 
 export const updateOrganizationSchema = z
-  .object({ name: name.optional() })
+  .object({
+    name: name.optional(),
+    auditRetentionDays: z.number().int().min(30).max(36500).nullable().optional().describe('null keeps audit events forever'),
+  })
   .meta({ id: 'UpdateOrganization', examples: [{ name: 'Acme Robotics EU' }] });
 
 export const userSchema = z

@@ -22,6 +22,13 @@ export function defineJobs(platform: Platform, services: Services): JobDefinitio
       },
     },
     {
+      name: 'aim.audit-retention',
+      cron: '41 2 * * *',
+      run: async () => {
+        await services.audit.applyRetention(as('aim.audit-retention'));
+      },
+    },
+    {
       name: 'aim.rotate-keys',
       cron: '5 3 * * *',
       // current() replaces a key older than its rotation period; retired keys keep verifying.

@@ -103,9 +103,23 @@ export const auditRepository = {
     return rows.map(toEvent) as ChainedStoredEvent[];
   },
 
+  /** The hash at a position: of the event there, or of the anchor retention left there. */
   async hashAt(tx: Tx, seq: number): Promise<Buffer | null> {
-    const { rows } = await tx.query<{ hash: Buffer }>('select hash from audit_events where organization_id = $1 and seq = $2', [orgOf(tx), seq]);
+    const { rows } = await tx.query<{ hash: Buffer }>(
+      `select hash from audit_events where organization_id = $1 and seq = $2
+       union all select hash from audit_chain_anchors where organization_id = $1 and seq = $2 limit 1`,
+      [orgOf(tx), seq],
+    );
     return rows[0]?.hash ?? null;
+  },
+
+  /** Where the chain starts after retention (seq 0 when nothing was ever removed). */
+  async anchor(tx: Tx): Promise<{ seq: number; hash: Buffer }> {
+    const { rows } = await tx.query<{ seq: string; hash: Buffer }>(
+      'select seq, hash from audit_chain_anchors where organization_id = $1 order by seq desc limit 1',
+      [orgOf(tx)],
+    );
+    return rows[0] ? { seq: Number(rows[0].seq), hash: rows[0].hash } : { seq: 0, hash: Buffer.alloc(32) };
   },
 
   /** The seq range of events in [from, to) (time), for exports. */

@@ -122,6 +122,37 @@ export function createAuditService(deps: { db: Database; checkpointKeys?: Signin
       return signHead(ctx, ctx.organizationId);
     },
 
+    /**
+     * The retention job: for every organization with a retention period, remove chained events older
+     * than it (through the maintenance role), anchoring the chain at the last removed event, and record
+     * the removal as an event, in the same transaction.
+     */
+    async applyRetention(ctx: RequestContext): Promise<number> {
+      const { rows: due } = await db.query<{ organization_id: string }>('select organization_id from aim_audit_retention_due()');
+      let removed = 0;
+      for (const { organization_id: organizationId } of due) {
+        removed += await db.transaction({ organizationId }, async (tx) => {
+          const { rows } = await tx.query<{ anchor_seq: string; anchor_hash: Buffer; removed: string; removed_before: Date }>(
+            'select * from aim_apply_audit_retention($1)',
+            [organizationId],
+          );
+          const applied = rows[0];
+          if (!applied) return 0;
+          await recordAuditEvent(tx, { ...ctx, organizationId }, {
+            action: 'audit.retention',
+            details: {
+              removed: Number(applied.removed),
+              removedBefore: applied.removed_before.toISOString(),
+              anchorSeq: Number(applied.anchor_seq),
+              anchorHash: applied.anchor_hash.toString('hex'),
+            },
+          });
+          return Number(applied.removed);
+        });
+      }
+      return removed;
+    },
+
     /** The periodic job: sign every chain that grew since its last checkpoint. */
     async checkpointAllDue(ctx: RequestContext): Promise<number> {
       const { rows } = await db.query<{ organization_id: string }>('select organization_id from aim_audit_checkpoints_due()');
@@ -202,7 +233,8 @@ export function createAuditService(deps: { db: Database; checkpointKeys?: Signin
       await deps.sequencer?.drain(ctx.organizationId);
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const head = await audit.head(tx);
-        const fromSeq = range.fromSeq ?? 1;
+        const anchor = await audit.anchor(tx);
+        const fromSeq = range.fromSeq ?? anchor.seq + 1;
         const toSeq = Math.min(range.toSeq ?? head.seq, head.seq);
         const checkpoints = (await checkpointsOf(tx)).filter((c) => c.seq >= fromSeq && c.seq <= (range.toSeq ?? Number.MAX_SAFE_INTEGER));
         const report = (v: ReturnType<ReturnType<typeof createChainWalker>['verdict']>, checked = 0) => ({

@@ -3,29 +3,33 @@ import { orgOf, type Tx } from '../../platform/db/database.js';
 export interface Organization {
   id: string;
   name: string;
+  auditRetentionDays: number | null;
   createdAt: Date;
 }
+
+interface Row {
+  id: string;
+  name: string;
+  audit_retention_days: number | null;
+  created_at: Date;
+}
+
+const COLUMNS = 'id, name, audit_retention_days, created_at';
 
 /** Organizations: a row is visible only in its own scope. */
 export const organizationRepository = {
   async insert(tx: Tx, name: string): Promise<Organization> {
-    const { rows } = await tx.query<{ id: string; name: string; created_at: Date }>(
-      'insert into organizations (id, name) values ($1, $2) returning id, name, created_at',
-      [orgOf(tx), name.trim()],
-    );
+    const { rows } = await tx.query<Row>(`insert into organizations (id, name) values ($1, $2) returning ${COLUMNS}`, [orgOf(tx), name.trim()]);
     return toOrganization(rows[0]!);
   },
   async current(tx: Tx): Promise<Organization | null> {
-    const { rows } = await tx.query<{ id: string; name: string; created_at: Date }>(
-      'select id, name, created_at from organizations where id = $1',
-      [orgOf(tx)],
-    );
+    const { rows } = await tx.query<Row>(`select ${COLUMNS} from organizations where id = $1`, [orgOf(tx)]);
     return rows[0] ? toOrganization(rows[0]) : null;
   },
-  async rename(tx: Tx, name: string): Promise<Organization | null> {
-    const { rows } = await tx.query<{ id: string; name: string; created_at: Date }>(
-      'update organizations set name = $2, updated_at = now() where id = $1 returning id, name, created_at',
-      [orgOf(tx), name.trim()],
+  async update(tx: Tx, changes: { name: string; auditRetentionDays: number | null }): Promise<Organization | null> {
+    const { rows } = await tx.query<Row>(
+      `update organizations set name = $2, audit_retention_days = $3, updated_at = now() where id = $1 returning ${COLUMNS}`,
+      [orgOf(tx), changes.name.trim(), changes.auditRetentionDays],
     );
     return rows[0] ? toOrganization(rows[0]) : null;
   },
@@ -35,8 +39,13 @@ export const organizationRepository = {
   },
 };
 
-function toOrganization(row: { id: string; name: string; created_at: Date }): Organization {
-  return { id: row.id, name: row.name, createdAt: row.created_at };
+function toOrganization(row: Row): Organization {
+  return { id: row.id, name: row.name, auditRetentionDays: row.audit_retention_days, createdAt: row.created_at };
 }
 
-export const organizationJson = (o: Organization) => ({ id: o.id, name: o.name, createdAt: o.createdAt.toISOString() });
+export const organizationJson = (o: Organization) => ({
+  id: o.id,
+  name: o.name,
+  auditRetentionDays: o.auditRetentionDays,
+  createdAt: o.createdAt.toISOString(),
+});

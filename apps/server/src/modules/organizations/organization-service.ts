@@ -41,18 +41,19 @@ export function createOrganizationService(deps: { db: Database; cache: AccessCac
       return org;
     },
 
-    async update(ctx: RequestContext, input: { name?: string | undefined }): Promise<Organization> {
+    async update(ctx: RequestContext, input: { name?: string | undefined; auditRetentionDays?: number | null | undefined }): Promise<Organization> {
       authorize(ctx, 'organization.update');
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const before = await organizations.current(tx);
         if (!before) throw notFound('The organization');
-        if (input.name === undefined || input.name.trim() === before.name) return before;
-        const after = (await organizations.rename(tx, input.name))!;
-        await recordAuditEvent(tx, ctx, {
-          action: 'organization.update',
-          target: { type: 'organization', id: after.id },
-          details: { name: { from: before.name, to: after.name } },
-        });
+        const name = input.name?.trim() ?? before.name;
+        const auditRetentionDays = input.auditRetentionDays === undefined ? before.auditRetentionDays : input.auditRetentionDays;
+        if (name === before.name && auditRetentionDays === before.auditRetentionDays) return before;
+        const after = (await organizations.update(tx, { name, auditRetentionDays }))!;
+        const details: Record<string, unknown> = {};
+        if (name !== before.name) details.name = { from: before.name, to: after.name };
+        if (auditRetentionDays !== before.auditRetentionDays) details.auditRetentionDays = { from: before.auditRetentionDays, to: auditRetentionDays };
+        await recordAuditEvent(tx, ctx, { action: 'organization.update', target: { type: 'organization', id: after.id }, details });
         return after;
       });
     },

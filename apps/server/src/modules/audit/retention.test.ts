@@ -1,0 +1,74 @@
+import { after, before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { SYSTEM_CONTEXT } from '../../platform/http/request-context.js';
+import { forEachTarget } from '../../testing/targets.js';
+import { createTestApp, type TestApp } from '../../testing/test-app.js';
+import { seedOrganization } from '../../testing/people-fixtures.js';
+
+forEachTarget('audit retention', (target) => {
+  let t: TestApp;
+  let owner: pg.Client;
+  before(async () => {
+    t = await createTestApp(target);
+    owner = new pg.Client({ connectionString: t.database.ownerUrl });
+    await owner.connect();
+  });
+  after(async () => {
+    await owner?.end();
+    await t?.close();
+  });
+
+  it('removes expired events through the maintenance role only, records it, and keeps the chain verifiable from its new start', async () => {
+    const org = await seedOrganization(t, 'Retained');
+    const other = await seedOrganization(t, 'Kept forever');
+    const json = { ...org.as.admin.apiKey, 'content-type': 'application/json' };
+    for (let i = 0; i < 6; i++) {
+      await t.app.inject({ method: 'PATCH', url: '/api/v1/organization', headers: json, payload: { name: `R${i}` } });
+      await t.app.inject({ method: 'PATCH', url: '/api/v1/organization', headers: { ...other.as.admin.apiKey, 'content-type': 'application/json' }, payload: { name: `O${i}` } });
+    }
+    const set = await t.app.inject({ method: 'PATCH', url: '/api/v1/organization', headers: json, payload: { auditRetentionDays: 30 } });
+    assert.equal(set.statusCode, 200, set.body);
+    assert.equal(set.json().auditRetentionDays, 30);
+    assert.equal((await t.app.inject({ method: 'PATCH', url: '/api/v1/organization', headers: json, payload: { auditRetentionDays: 5 } })).statusCode, 400);
+    await t.platform.auditSequencer.drain(org.organizationId);
+    await t.platform.auditSequencer.drain(other.organizationId);
+
+    // Age the first events of both organizations (as a superuser: time passes), into a partition for the past.
+    const firstPartition = (
+      await owner.query<{ start: string }>(`select to_char(date_trunc('month', now() at time zone 'UTC'), 'YYYY-MM-DD') as start`)
+    ).rows[0]!.start;
+    await owner.query(`create table if not exists audit_events_test_past partition of audit_events for values from ('2000-01-01') to ('${firstPartition}')`);
+    await owner.query('begin');
+    await owner.query("set local session_replication_role = 'replica'");
+    await owner.query(`update audit_events set occurred_at = occurred_at - interval '400 days' where seq <= 5 and organization_id = any($1)`, [
+      [org.organizationId, other.organizationId],
+    ]);
+    await owner.query('commit');
+    const before = Number((await owner.query('select count(*) from audit_events where organization_id = $1', [org.organizationId])).rows[0].count);
+
+    // The app role still cannot delete; only the retention path can.
+    await assert.rejects(
+      t.platform.db.transaction({ organizationId: org.organizationId }, (tx) => tx.query('delete from audit_events where seq <= 5')),
+      /permission denied/,
+    );
+    const removed = await t.app.services.audit.applyRetention({ ...SYSTEM_CONTEXT, requestId: 'job:test' });
+    assert.equal(removed, 5);
+    const afterCount = Number((await owner.query('select count(*) from audit_events where organization_id = $1', [org.organizationId])).rows[0].count);
+    assert.equal(afterCount, before - 5 + 1, 'five removed, one retention event added');
+    const kept = Number((await owner.query('select count(*) from audit_events where organization_id = $1 and seq <= 5', [other.organizationId])).rows[0].count);
+    assert.equal(kept, 5, 'an organization without a retention period keeps everything');
+
+    const verify = await t.app.inject({ method: 'GET', url: '/api/v1/audit-logs/verify', headers: org.as.admin.apiKey });
+    assert.equal(verify.json().status, 'intact', verify.body);
+    assert.equal(verify.json().fromSeq, 6);
+    const events = (await t.app.inject({ method: 'GET', url: '/api/v1/audit-logs?action=audit.retention', headers: org.as.admin.apiKey })).json().events;
+    assert.equal(events.length, 1);
+    assert.equal(events[0].details.removed, 5);
+    assert.equal(events[0].details.anchorSeq, 5);
+
+    // An export from the new start verifies too.
+    const exported = await t.app.inject({ method: 'GET', url: '/api/v1/audit-logs/export', headers: org.as.admin.apiKey });
+    assert.equal(JSON.parse(exported.body.split('\n')[0]!).fromSeq, 6);
+  });
+});
