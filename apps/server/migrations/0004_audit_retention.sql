@@ -47,9 +47,10 @@ BEGIN
     USING ERRCODE = 'insufficient_privilege';
 END $$;
 
--- Remove an organization's chained events older than its retention period. Returns the new anchor
--- (NULL when nothing expired). Unchained events are never removed.
-CREATE FUNCTION aim_apply_audit_retention(org text)
+-- Remove an organization's chained events older than its retention period, and at most through
+-- `through_seq` (what the caller exported first, when it exports). Returns the new anchor (no row
+-- when nothing expired). Unchained events are never removed.
+CREATE FUNCTION aim_apply_audit_retention(org text, through_seq bigint DEFAULT NULL)
   RETURNS TABLE (anchor_seq bigint, anchor_hash bytea, removed bigint, removed_before timestamptz)
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
@@ -64,6 +65,7 @@ BEGIN
   cutoff := now() - make_interval(days => days);
   SELECT e.seq, e.hash INTO last_seq, last_hash FROM audit_events e
    WHERE e.organization_id = org AND e.seq IS NOT NULL AND e.occurred_at < cutoff
+     AND (through_seq IS NULL OR e.seq <= through_seq)
    ORDER BY e.seq DESC LIMIT 1;
   IF last_seq IS NULL THEN RETURN; END IF;
   INSERT INTO audit_chain_anchors (organization_id, seq, hash, removed_before) VALUES (org, last_seq, last_hash, cutoff)
@@ -74,9 +76,18 @@ BEGIN
 END $$;
 -- The migrator must be able to act as the role to hand it the function (a no-op for superusers).
 DO $$ BEGIN EXECUTE format('GRANT aim_audit_maintenance TO %I', current_user); END $$;
-ALTER FUNCTION aim_apply_audit_retention(text) OWNER TO aim_audit_maintenance;
-REVOKE ALL ON FUNCTION aim_apply_audit_retention(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION aim_apply_audit_retention(text) TO {{app_role}};
+ALTER FUNCTION aim_apply_audit_retention(text, bigint) OWNER TO aim_audit_maintenance;
+REVOKE ALL ON FUNCTION aim_apply_audit_retention(text, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aim_apply_audit_retention(text, bigint) TO {{app_role}};
+
+-- How far retention would remove now (the last expired chained event), for exporting it first.
+CREATE FUNCTION aim_audit_retention_through(org text) RETURNS bigint
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+  AS $$ SELECT max(e.seq) FROM audit_events e JOIN organizations o ON o.id = e.organization_id
+        WHERE e.organization_id = org AND e.seq IS NOT NULL AND o.audit_retention_days IS NOT NULL
+          AND e.occurred_at < now() - make_interval(days => o.audit_retention_days) $$;
+REVOKE ALL ON FUNCTION aim_audit_retention_through(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aim_audit_retention_through(text) TO {{app_role}};
 
 -- Organizations with a retention period (the retention job; ids only).
 CREATE FUNCTION aim_audit_retention_due() RETURNS TABLE (organization_id text)

@@ -25,7 +25,7 @@ export function defineJobs(platform: Platform, services: Services): JobDefinitio
       name: 'aim.audit-retention',
       cron: '41 2 * * *',
       run: async () => {
-        await services.audit.applyRetention(as('aim.audit-retention'));
+        await services.audit.applyRetention(as('aim.audit-retention'), { exportDir: platform.config.auditRetentionExportDir });
       },
     },
     {

@@ -1,4 +1,9 @@
 import { sign } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import {
   checkAgainstChain,
   checkpointMessage,
@@ -88,6 +93,26 @@ export function createAuditService(deps: { db: Database; checkpointKeys?: Signin
     return { keys: rows.map((r) => r.public_jwk) };
   }
 
+  /** Write events 1..through (from the current start) of an organization as a verifiable NDJSON file. */
+  async function exportChainTo(path: string, organizationId: string, through: number): Promise<void> {
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    const scope = { organizationId };
+    const { first, previousHash } = await db.transaction(scope, async (tx) => {
+      const anchor = await audit.anchor(tx);
+      return { first: anchor.seq + 1, previousHash: anchor.hash };
+    });
+    async function* lines(): AsyncGenerator<string> {
+      yield `${JSON.stringify({ type: 'aim.audit_export', version: 1, organizationId, fromSeq: first, toSeq: through, previousHash: previousHash.toString('hex'), exportedAt: new Date().toISOString() })}\n`;
+      for (let next = first; next <= through; ) {
+        const batch = await db.transaction(scope, (tx) => audit.range(tx, next, through, 2_000));
+        if (batch.length === 0) break;
+        yield batch.map((e) => `${JSON.stringify(auditEventJson(e))}\n`).join('');
+        next = batch[batch.length - 1]!.seq + 1;
+      }
+    }
+    await pipeline(Readable.from(lines()), createWriteStream(path, { mode: 0o600 }));
+  }
+
   /** Sign the head of an organization's chain (drained first), once per position. */
   async function signHead(ctx: RequestContext, organizationId: string): Promise<Checkpoint> {
     if (!deps.checkpointKeys) throw new Error('no checkpoint keys configured');
@@ -127,14 +152,22 @@ export function createAuditService(deps: { db: Database; checkpointKeys?: Signin
      * than it (through the maintenance role), anchoring the chain at the last removed event, and record
      * the removal as an event, in the same transaction.
      */
-    async applyRetention(ctx: RequestContext): Promise<number> {
+    async applyRetention(ctx: RequestContext, options: { exportDir?: string | undefined } = {}): Promise<number> {
       const { rows: due } = await db.query<{ organization_id: string }>('select organization_id from aim_audit_retention_due()');
       let removed = 0;
       for (const { organization_id: organizationId } of due) {
+        let through: number | null = null;
+        if (options.exportDir) {
+          // Export what is about to go first; only what was exported is then removed.
+          const { rows } = await db.query<{ through: string | null }>('select aim_audit_retention_through($1) as through', [organizationId]);
+          if (!rows[0]?.through) continue;
+          through = Number(rows[0].through);
+          await exportChainTo(join(options.exportDir, organizationId, `through-${through}.ndjson`), organizationId, through);
+        }
         removed += await db.transaction({ organizationId }, async (tx) => {
           const { rows } = await tx.query<{ anchor_seq: string; anchor_hash: Buffer; removed: string; removed_before: Date }>(
-            'select * from aim_apply_audit_retention($1)',
-            [organizationId],
+            'select * from aim_apply_audit_retention($1, $2)',
+            [organizationId, through],
           );
           const applied = rows[0];
           if (!applied) return 0;

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { chainHash, checkSignatures } from '@aim/audit-verify';
+import { checkSignatures } from '@aim/audit-verify';
+import { rehashChain } from '../../testing/audit-fixtures.js';
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
 import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
@@ -168,39 +169,7 @@ forEachTarget('audit log: hash chain, reading and verification', (target) => {
     assert.equal(intact.checkpoints, 1);
 
     // An intruder edits event 6 and re-hashes everything after it, head included: the chain alone still verifies.
-    await owner.query('begin');
-    await owner.query("set local session_replication_role = 'replica'");
-    await owner.query('select seq from audit_chain_heads where organization_id = $1 for update', [org.organizationId]);
-    const rows = (
-      await owner.query(
-        `select id, organization_id, seq, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at, actor_type, actor_id, action,
-                target_type, target_id, outcome, request_id, host(client_ip) as ip, user_agent, details, hash
-           from audit_events where organization_id = $1 and seq is not null order by seq`,
-        [org.organizationId],
-      )
-    ).rows;
-    let previous: Buffer = Buffer.alloc(32);
-    for (const row of rows) {
-      const details = Number(row.seq) === 6 ? { ...row.details, name: { from: 'x', to: 'forged' } } : row.details;
-      const hash = chainHash(previous, {
-        id: row.id,
-        organizationId: row.organization_id,
-        seq: Number(row.seq),
-        occurredAt: row.at,
-        actor: { type: row.actor_type, id: row.actor_id },
-        action: row.action,
-        target: row.target_type ? { type: row.target_type, id: row.target_id } : null,
-        outcome: row.outcome,
-        requestId: row.request_id,
-        clientIp: row.ip,
-        userAgent: row.user_agent,
-        details,
-      });
-      await owner.query('update audit_events set details = $2, hash = $3 where id = $1', [row.id, details, hash]);
-      previous = hash;
-    }
-    await owner.query('update audit_chain_heads set hash = $2 where organization_id = $1', [org.organizationId, previous]);
-    await owner.query('commit');
+    await rehashChain(owner, org.organizationId, (seq, details) => (seq === 6 ? { ...details, name: { from: 'x', to: 'forged' } } : details));
     const rewritten = (await verify(org)).json();
     assert.equal(rewritten.status, 'broken');
     assert.equal(rewritten.brokenAt, checkpoint.seq);

@@ -1,6 +1,11 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
+import { verifyExportFile } from '@aim/audit-verify';
+import { rehashChain } from '../../testing/audit-fixtures.js';
 import { SYSTEM_CONTEXT } from '../../platform/http/request-context.js';
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
@@ -45,6 +50,9 @@ forEachTarget('audit retention', (target) => {
       [org.organizationId, other.organizationId],
     ]);
     await owner.query('commit');
+    // The time is part of each hash: re-chain as the events would have been chained back then.
+    await rehashChain(owner, org.organizationId);
+    await rehashChain(owner, other.organizationId);
     const before = Number((await owner.query('select count(*) from audit_events where organization_id = $1', [org.organizationId])).rows[0].count);
 
     // The app role still cannot delete; only the retention path can.
@@ -52,8 +60,15 @@ forEachTarget('audit retention', (target) => {
       t.platform.db.transaction({ organizationId: org.organizationId }, (tx) => tx.query('delete from audit_events where seq <= 5')),
       /permission denied/,
     );
-    const removed = await t.app.services.audit.applyRetention({ ...SYSTEM_CONTEXT, requestId: 'job:test' });
+    const archive = await mkdtemp(join(tmpdir(), 'aim-archive-'));
+    const removed = await t.app.services.audit.applyRetention({ ...SYSTEM_CONTEXT, requestId: 'job:test' }, { exportDir: archive });
     assert.equal(removed, 5);
+    // What was removed was exported first, and verifies offline.
+    const exported = join(archive, org.organizationId, 'through-5.ndjson');
+    const offline = await verifyExportFile(exported);
+    assert.equal(offline.verdict.status, 'intact');
+    assert.equal(offline.events, 5);
+    await rm(archive, { recursive: true, force: true });
     const afterCount = Number((await owner.query('select count(*) from audit_events where organization_id = $1', [org.organizationId])).rows[0].count);
     assert.equal(afterCount, before - 5 + 1, 'five removed, one retention event added');
     const kept = Number((await owner.query('select count(*) from audit_events where organization_id = $1 and seq <= 5', [other.organizationId])).rows[0].count);
@@ -68,7 +83,7 @@ forEachTarget('audit retention', (target) => {
     assert.equal(events[0].details.anchorSeq, 5);
 
     // An export from the new start verifies too.
-    const exported = await t.app.inject({ method: 'GET', url: '/api/v1/audit-logs/export', headers: org.as.admin.apiKey });
-    assert.equal(JSON.parse(exported.body.split('\n')[0]!).fromSeq, 6);
+    const fresh = await t.app.inject({ method: 'GET', url: '/api/v1/audit-logs/export', headers: org.as.admin.apiKey });
+    assert.equal(JSON.parse(fresh.body.split('\n')[0]!).fromSeq, 6);
   });
 });

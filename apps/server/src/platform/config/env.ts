@@ -117,6 +117,7 @@ export const envSchema = z.object({
   OIDC_DISPLAY_NAME: z.string().min(1).max(100).default('Single sign-on'),
 
   OUTBOUND_ALLOW_PRIVATE_NETWORKS: bool(false),
+  AUDIT_RETENTION_EXPORT_DIR: z.string().min(1).optional(),
 
   SMTP_URL: z
     .url({ message: 'must be an SMTP URL such as smtps://user:password@smtp.example.com:465' })
@@ -215,6 +216,8 @@ export interface Config {
   invitationTtlHours: number;
   /** Let user-supplied outbound URLs reach private and loopback addresses (internal IdPs). */
   outboundAllowPrivateNetworks: boolean;
+  /** Where retention writes an NDJSON export of the events it is about to remove (none when unset). */
+  auditRetentionExportDir: string | undefined;
   rateLimit: { windowMs: number; ipMax: number; principalMax: number; signInMax: number };
   metricsEnabled: boolean;
   tracing: { endpoint: string | undefined; serviceName: string };
@@ -288,6 +291,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     identityProviders: providers,
     invitationTtlHours: e.INVITATION_TTL_HOURS,
     outboundAllowPrivateNetworks: e.OUTBOUND_ALLOW_PRIVATE_NETWORKS,
+    auditRetentionExportDir: e.AUDIT_RETENTION_EXPORT_DIR,
     sessions: {
       accessTtlSeconds: e.SESSION_ACCESS_TTL_SECONDS,
       refreshTtlSeconds: e.SESSION_REFRESH_TTL_SECONDS,
