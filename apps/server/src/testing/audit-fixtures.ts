@@ -1,5 +1,6 @@
 import { chainHash } from '@aim/audit-verify';
 import type pg from 'pg';
+import { AUDIT_EVENT_COLUMNS, toStoredEvent, type AuditEventRow } from '../platform/audit/audit-row.js';
 
 /**
  * As a superuser (triggers off), recompute every hash of an organization's chain from the stored
@@ -11,29 +12,15 @@ export async function rehashChain(owner: pg.Client, organizationId: string, edit
   try {
     await owner.query("set local session_replication_role = 'replica'");
     await owner.query('select seq from audit_chain_heads where organization_id = $1 for update', [organizationId]);
-    const { rows } = await owner.query(
-      `select id, organization_id, seq, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at, actor_type, actor_id, action,
-              target_type, target_id, outcome, request_id, host(client_ip) as ip, user_agent, details
-         from audit_events where organization_id = $1 and seq is not null order by seq`,
+    const { rows } = await owner.query<AuditEventRow>(
+      `select ${AUDIT_EVENT_COLUMNS} from audit_events where organization_id = $1 and seq is not null order by seq`,
       [organizationId],
     );
     let previous: Buffer = Buffer.alloc(32);
     for (const row of rows) {
-      const details = edit ? edit(Number(row.seq), row.details) : row.details;
-      const hash = chainHash(previous, {
-        id: row.id,
-        organizationId: row.organization_id,
-        seq: Number(row.seq),
-        occurredAt: row.at,
-        actor: { type: row.actor_type, id: row.actor_id },
-        action: row.action,
-        target: row.target_type ? { type: row.target_type, id: row.target_id } : null,
-        outcome: row.outcome,
-        requestId: row.request_id,
-        clientIp: row.ip,
-        userAgent: row.user_agent,
-        details,
-      });
+      const stored = toStoredEvent(row);
+      const details = edit ? edit(stored.seq!, stored.details) : stored.details;
+      const hash = chainHash(previous, { ...stored, seq: stored.seq!, details });
       await owner.query('update audit_events set details = $2, hash = $3 where id = $1', [row.id, details, hash]);
       previous = hash;
     }

@@ -1,4 +1,10 @@
-import type { ChainedEvent } from '@aim/audit-verify';
+import {
+  AUDIT_EVENT_COLUMNS,
+  toStoredEvent,
+  type AuditEventRow,
+  type ChainedStoredEvent,
+  type StoredEvent,
+} from '../../platform/audit/audit-row.js';
 import { orgOf, type Tx } from '../../platform/db/database.js';
 
 /** Reading the audit log of the transaction's organization. */
@@ -14,50 +20,11 @@ export interface AuditFilter {
   q?: string | undefined;
 }
 
-/** An event as stored: chained (seq and hash set) or still waiting for the sequencer (null). */
-export type StoredEvent = Omit<ChainedEvent, 'seq'> & { seq: number | null; hash: Buffer | null; ingestId: number };
-export type ChainedStoredEvent = ChainedEvent & { hash: Buffer; ingestId: number };
+export type { ChainedStoredEvent, StoredEvent } from '../../platform/audit/audit-row.js';
 
-interface Row {
-  id: string;
-  organization_id: string;
-  ingest_id: string;
-  seq: string | null;
-  hash: Buffer | null;
-  occurred_at_text: string;
-  actor_type: string;
-  actor_id: string | null;
-  action: string;
-  target_type: string | null;
-  target_id: string | null;
-  outcome: string;
-  request_id: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  details: Record<string, unknown>;
-}
-
-/** Columns exactly as the chain hashed them (time as UTC text with microseconds, address normalized). */
-const COLUMNS = `id, organization_id, ingest_id, seq, hash,
-  to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as occurred_at_text,
-  actor_type, actor_id, action, target_type, target_id, outcome, request_id, host(client_ip) as ip, user_agent, details`;
-
-const toEvent = (r: Row): StoredEvent => ({
-  id: r.id,
-  organizationId: r.organization_id,
-  ingestId: Number(r.ingest_id),
-  seq: r.seq === null ? null : Number(r.seq),
-  hash: r.hash,
-  occurredAt: r.occurred_at_text,
-  actor: { type: r.actor_type, id: r.actor_id },
-  action: r.action,
-  target: r.target_type ? { type: r.target_type, id: r.target_id } : null,
-  outcome: r.outcome,
-  requestId: r.request_id,
-  clientIp: r.ip,
-  userAgent: r.user_agent,
-  details: r.details,
-});
+const COLUMNS = AUDIT_EVENT_COLUMNS;
+type Row = AuditEventRow;
+const toEvent = toStoredEvent;
 
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 

@@ -1,6 +1,7 @@
 import { chainHash, type ChainedEvent } from '@aim/audit-verify';
 import type { Logger } from 'pino';
 import type { Database, Tx } from '../db/database.js';
+import { AUDIT_EVENT_COLUMNS, toStoredEvent, type AuditEventRow } from './audit-row.js';
 
 /**
  * The audit sequencer. Events are inserted unchained, with no lock, in the transaction of the change
@@ -14,22 +15,6 @@ import type { Database, Tx } from '../db/database.js';
  */
 const BATCH = 2_000;
 
-interface PendingRow {
-  id: string;
-  organization_id: string;
-  occurred_at_text: string;
-  actor_type: string;
-  actor_id: string | null;
-  action: string;
-  target_type: string | null;
-  target_id: string | null;
-  outcome: string;
-  request_id: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  details: Record<string, unknown>;
-}
-
 async function sequenceBatch(tx: Tx, organizationId: string, wait: boolean): Promise<number> {
   const { rows: heads } = await tx.query<{ seq: string; hash: Buffer }>(
     `select seq, hash from audit_chain_heads where organization_id = $1 for update${wait ? '' : ' skip locked'}`,
@@ -37,10 +22,8 @@ async function sequenceBatch(tx: Tx, organizationId: string, wait: boolean): Pro
   );
   const head = heads[0];
   if (!head) return 0; // another sequencer holds it (or the organization has no chain)
-  const { rows } = await tx.query<PendingRow>(
-    `select id, organization_id, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as occurred_at_text,
-            actor_type, actor_id, action, target_type, target_id, outcome, request_id, host(client_ip) as ip, user_agent, details
-       from audit_events where organization_id = $1 and seq is null order by ingest_id limit $2`,
+  const { rows } = await tx.query<AuditEventRow>(
+    `select ${AUDIT_EVENT_COLUMNS} from audit_events where organization_id = $1 and seq is null order by ingest_id limit $2`,
     [organizationId, BATCH],
   );
   if (rows.length === 0) return 0;
@@ -51,20 +34,7 @@ async function sequenceBatch(tx: Tx, organizationId: string, wait: boolean): Pro
   const hashes: Buffer[] = [];
   for (const r of rows) {
     seq += 1;
-    const event: ChainedEvent = {
-      id: r.id,
-      organizationId,
-      seq,
-      occurredAt: r.occurred_at_text,
-      actor: { type: r.actor_type, id: r.actor_id },
-      action: r.action,
-      target: r.target_type ? { type: r.target_type, id: r.target_id } : null,
-      outcome: r.outcome,
-      requestId: r.request_id,
-      clientIp: r.ip,
-      userAgent: r.user_agent,
-      details: r.details,
-    };
+    const event: ChainedEvent = { ...toStoredEvent(r), seq };
     previous = chainHash(previous, event);
     ids.push(r.id);
     seqs.push(seq);
