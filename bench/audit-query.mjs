@@ -4,42 +4,23 @@
 // partitions, plus events of other organizations, then times GET /api/v1/audit-logs queries through
 // the real service and restricted role: p50/p95/p99 over BENCH_QUERIES (default 200) per filter,
 // against `select 1` on the same pool as the baseline. Target: p95 <= 50 ms.
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 
+import { dist, startBenchDatabase } from './lib/database.mjs';
+
 const root = new URL('..', import.meta.url).pathname;
-const dist = (p) => import(join(root, 'apps/server/dist', p));
-const { startEmbeddedPostgres } = await dist('platform/db/embedded-postgres.js');
-const { migrate } = await dist('platform/db/migrate.js');
-const { withCredentials } = await dist('platform/db/provision.js');
 const { createDatabase } = await dist('platform/db/database.js');
 const { createAuditService } = await dist('modules/audit/audit-service.js');
 const { newId } = await dist('platform/ids.js');
 
 const EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 10_000_000);
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 200);
-const quiet = { info() {}, warn() {}, error: console.error, debug() {} };
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
-const dir = await mkdtemp(join(tmpdir(), 'aim-bench-query-'));
-await chmod(dir, 0o755);
-const server = await startEmbeddedPostgres({
-  clusterDir: join(dir, 'pg'),
-  password: randomBytes(16).toString('hex'),
-  port: 0,
-  logger: quiet,
-});
+const bench = await startBenchDatabase('query');
+const { ownerUrl, appUrl } = bench;
 try {
-  const admin = new pg.Client({ connectionString: server.url('postgres') });
-  await admin.connect();
-  await admin.query('create database aim_bench');
-  await admin.end();
-  const ownerUrl = server.url('aim_bench');
-  const appPassword = randomBytes(16).toString('hex');
-  await migrate({ ownerUrl, appRole: 'aim_bench_app', appPassword });
   const owner = new pg.Client({ connectionString: ownerUrl });
   await owner.connect();
   const org = newId('org');
@@ -79,7 +60,7 @@ try {
   await owner.query('analyze audit_events');
   console.log(`seeded in ${seconds.toFixed(0)} s`);
 
-  const db = createDatabase({ connectionString: withCredentials(ownerUrl, 'aim_bench_app', appPassword), max: 4 });
+  const db = createDatabase({ connectionString: appUrl, max: 4 });
   const audit = createAuditService({ db });
   const ctx = { requestId: 'bench', clientIp: null, userAgent: null, actor: { type: 'user', id: 'usr_x' }, organizationId: org, role: 'admin', userId: 'usr_x', sessionId: null };
   const day = (n) => new Date(Date.now() - n * 86_400_000).toISOString();
@@ -109,6 +90,5 @@ try {
   await db.close();
   await owner.end();
 } finally {
-  await server.stop();
-  await rm(dir, { recursive: true, force: true });
+  await bench.stop();
 }

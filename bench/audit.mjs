@@ -5,19 +5,15 @@
 // against only parsing the same export.
 //
 // BENCH_DURATION seconds per measurement (default 10).
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 
+import { dist, startBenchDatabase } from './lib/database.mjs';
+
 const root = new URL('..', import.meta.url).pathname;
-const dist = (p) => import(join(root, 'apps/server/dist', p));
-const { startEmbeddedPostgres } = await dist('platform/db/embedded-postgres.js');
-const { migrate } = await dist('platform/db/migrate.js');
-const { withCredentials } = await dist('platform/db/provision.js');
 const { createDatabase } = await dist('platform/db/database.js');
 const { recordAuditEvent } = await dist('platform/audit/audit-log.js');
 const { newId } = await dist('platform/ids.js');
@@ -29,17 +25,9 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 10) * 1000;
 const WRITERS = 8;
 const quiet = { info() {}, warn() {}, error: console.error, debug() {} };
 
-const dir = await mkdtemp(join(tmpdir(), 'aim-bench-audit-'));
-await chmod(dir, 0o755);
-const pgServer = await startEmbeddedPostgres({ clusterDir: join(dir, 'pg'), password: randomBytes(16).toString('hex'), port: 0, logger: quiet });
+const bench = await startBenchDatabase('audit');
+const { ownerUrl, appUrl, dir } = bench;
 try {
-  const admin = new pg.Client({ connectionString: pgServer.url('postgres') });
-  await admin.connect();
-  await admin.query('create database aim_bench');
-  await admin.end();
-  const ownerUrl = pgServer.url('aim_bench');
-  const appPassword = randomBytes(16).toString('hex');
-  await migrate({ ownerUrl, appRole: 'aim_bench_app', appPassword });
   const owner = new pg.Client({ connectionString: ownerUrl });
   await owner.connect();
   await owner.query('create table bench_plain (id text primary key, organization_id text, occurred_at timestamptz default clock_timestamp(), action text, details jsonb)');
@@ -47,7 +35,7 @@ try {
   const orgs = Array.from({ length: WRITERS }, () => newId('org'));
   for (const org of orgs) await owner.query(`insert into organizations (id, name) values ($1, 'Bench')`, [org]);
 
-  const db = createDatabase({ connectionString: withCredentials(ownerUrl, 'aim_bench_app', appPassword), max: WRITERS + 4 });
+  const db = createDatabase({ connectionString: appUrl, max: WRITERS + 4 });
   // The sequencer runs beside the writers, as on a server; what it has not chained when the writers
   // stop is drained and timed, so the chaining rate covers every event.
   const sequencer = createAuditSequencer(db, quiet);
@@ -134,6 +122,5 @@ try {
   await db.close();
   await owner.end();
 } finally {
-  await pgServer.stop();
-  await rm(dir, { recursive: true, force: true });
+  await bench.stop();
 }
