@@ -75,12 +75,11 @@ ALTER TABLE audit_events ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON audit_events
   USING (organization_id = aim_current_org_id())
   WITH CHECK (organization_id = aim_current_org_id());
--- Column-level grants: the app writes an event's content (never its time, which is the database
--- clock's, nor its place in the chain), and later only its place in the chain, once.
+-- Column-level grants: the app writes an event's content, never its time (the database clock's) nor
+-- its place in the chain (given only by aim_chain_audit_batch, below).
 GRANT SELECT ON audit_events TO {{app_role}};
 GRANT INSERT (id, organization_id, actor_type, actor_id, action, target_type, target_id, outcome,
               request_id, client_ip, user_agent, details) ON audit_events TO {{app_role}};
-GRANT UPDATE (seq, hash) ON audit_events TO {{app_role}};
 
 -- The head of each organization's chain: the last seq and hash. Created with the organization,
 -- advanced only by the trigger below, in the same transaction as the event. Writers lock the head
@@ -95,8 +94,8 @@ CREATE TABLE audit_chain_heads (
 );
 ALTER TABLE audit_chain_heads ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON audit_chain_heads
-  USING (organization_id = aim_current_org_id() OR aim_current_org_id() IS NULL)
-  WITH CHECK (organization_id = aim_current_org_id() OR aim_current_org_id() IS NULL);
+  USING (organization_id = aim_current_org_id())
+  WITH CHECK (organization_id = aim_current_org_id());
 GRANT SELECT, UPDATE (locked_at) ON audit_chain_heads TO {{app_role}};
 
 CREATE FUNCTION aim_create_chain_head() RETURNS trigger
@@ -108,22 +107,36 @@ END $$;
 CREATE TRIGGER organizations_chain_head AFTER INSERT ON organizations
   FOR EACH ROW EXECUTE FUNCTION aim_create_chain_head();
 
--- The sequencer advances the head after chaining a batch: the batch must continue the chain exactly
--- (first = head + 1, every seq of the batch present once), or nothing is kept.
-CREATE FUNCTION aim_advance_chain_head(org text, first_seq bigint, last_seq bigint, last_hash bytea) RETURNS void
+-- The sequencer chains a batch through this function only: for the organization of the current scope,
+-- it locks the head, gives the listed unchained events (in the order given) the next positions, stores
+-- the hashes the sequencer computed, and moves the head to the last of them. The app role cannot set
+-- a position itself; a hash it computed wrongly shows up at verification.
+CREATE FUNCTION aim_chain_audit_batch(ids text[], hashes bytea[]) RETURNS bigint
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-DECLARE chained bigint;
+DECLARE
+  org text := aim_current_org_id();
+  head_seq bigint;
+  n integer := coalesce(array_length(ids, 1), 0);
+  updated integer;
 BEGIN
-  SELECT count(*) INTO chained FROM audit_events WHERE organization_id = org AND seq BETWEEN first_seq AND last_seq;
-  IF chained <> last_seq - first_seq + 1 THEN
-    RAISE EXCEPTION 'audit chain batch % to % of % is not contiguous', first_seq, last_seq, org USING ERRCODE = 'serialization_failure';
+  IF org IS NULL THEN RAISE EXCEPTION 'chaining needs an organization scope'; END IF;
+  IF n = 0 THEN RETURN 0; END IF;
+  IF coalesce(array_length(hashes, 1), 0) <> n THEN RAISE EXCEPTION 'one hash per event'; END IF;
+  SELECT h.seq INTO head_seq FROM audit_chain_heads h WHERE h.organization_id = org FOR UPDATE;
+  IF head_seq IS NULL THEN RAISE EXCEPTION 'organization % has no audit chain', org; END IF;
+  UPDATE audit_events e SET seq = head_seq + u.ord, hash = u.hash
+    FROM unnest(ids, hashes) WITH ORDINALITY AS u(id, hash, ord)
+   WHERE e.organization_id = org AND e.id = u.id AND e.seq IS NULL;
+  GET DIAGNOSTICS updated = ROW_COUNT;
+  IF updated <> n THEN
+    RAISE EXCEPTION 'audit chain batch of % lists events that are not unchained events of %', n, org
+      USING ERRCODE = 'serialization_failure';
   END IF;
-  UPDATE audit_chain_heads SET seq = last_seq, hash = last_hash WHERE organization_id = org AND seq = first_seq - 1;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'audit chain batch % of % does not follow the head', first_seq, org USING ERRCODE = 'serialization_failure';
-  END IF;
+  UPDATE audit_chain_heads SET seq = head_seq + n, hash = hashes[n] WHERE organization_id = org;
+  RETURN head_seq + n;
 END $$;
-REVOKE ALL ON FUNCTION aim_advance_chain_head(text, bigint, bigint, bytea) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aim_chain_audit_batch(text[], bytea[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aim_chain_audit_batch(text[], bytea[]) TO {{app_role}};
 
 -- Which organizations have events waiting to be chained (the sequencer's sweep; ids only).
 CREATE FUNCTION aim_audit_pending_organizations() RETURNS TABLE (organization_id text)
@@ -131,7 +144,6 @@ CREATE FUNCTION aim_audit_pending_organizations() RETURNS TABLE (organization_id
   AS $$ SELECT DISTINCT e.organization_id FROM audit_events e WHERE e.seq IS NULL $$;
 REVOKE ALL ON FUNCTION aim_audit_pending_organizations() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aim_audit_pending_organizations() TO {{app_role}};
-GRANT EXECUTE ON FUNCTION aim_advance_chain_head(text, bigint, bigint, bytea) TO {{app_role}};
 
 -- Events arrive unchained: their place in the chain is the sequencer's to give.
 CREATE FUNCTION aim_audit_arrives_unchained() RETURNS trigger
@@ -152,11 +164,13 @@ BEGIN
     USING ERRCODE = 'insufficient_privilege';
 END $$;
 
--- The one change an event ever sees: its place in the chain, set once, nothing else touched.
+-- The one change an event ever sees: its place in the chain, set once by aim_chain_audit_batch
+-- (which runs as the owner of the table), nothing else touched.
 CREATE FUNCTION aim_audit_only_sequencing() RETURNS trigger
   LANGUAGE plpgsql AS $$
 BEGIN
   IF OLD.seq IS NULL AND NEW.seq IS NOT NULL
+     AND pg_has_role(current_user, (SELECT c.relowner FROM pg_class c WHERE c.oid = TG_RELID), 'USAGE')
      AND (to_jsonb(NEW) - 'seq' - 'hash') = (to_jsonb(OLD) - 'seq' - 'hash') THEN
     RETURN NEW;
   END IF;

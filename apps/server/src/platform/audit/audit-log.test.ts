@@ -192,13 +192,17 @@ forEachTarget('audit write path', (target) => {
       db.transaction({ organizationId: org }, (tx) => tx.query(`update audit_events set outcome = 'failure' where id = $1`, [id])),
       /permission denied/,
     );
-    // The app role may set seq and hash, but only as the sequencer does: the head must follow.
+    // The app role cannot give an event a position itself: only the chaining function can.
     await assert.rejects(
-      db.transaction({ organizationId: org }, async (tx) => {
-        await tx.query('update audit_events set seq = 99, hash = $2 where id = $1', [id, Buffer.alloc(32)]);
-        await tx.query('select aim_advance_chain_head($1, 99, 99, $2)', [org, Buffer.alloc(32)]);
-      }),
-      /does not follow the head/,
+      db.transaction({ organizationId: org }, (tx) => tx.query('update audit_events set seq = 1000000, hash = $2 where id = $1', [id, Buffer.alloc(32)])),
+      /permission denied/,
+    );
+    // The chaining function only takes unchained events of the scope's own organization.
+    const other = newId('org');
+    await owner.query(`insert into organizations (id, name) values ($1, 'Other')`, [other]);
+    await assert.rejects(
+      db.transaction({ organizationId: other }, (tx) => tx.query('select aim_chain_audit_batch($1::text[], $2::bytea[])', [[id], [Buffer.alloc(32)]])),
+      /not unchained events of/,
     );
     await assert.rejects(
       db.transaction({ organizationId: org }, (tx) => tx.query('update audit_chain_heads set seq = 0 where organization_id = $1', [org])),
@@ -216,8 +220,10 @@ forEachTarget('audit write path', (target) => {
       assert.ok(rows.every((r, i) => i === 0 || Number(r.ingest_id) > Number(rows[i - 1].ingest_id)), 'in order of arrival');
       await assert.rejects(
         db.transaction({ organizationId: org }, (tx) => tx.query('update audit_events set seq = 500, hash = $2 where organization_id = $1 and seq = 1', [org, Buffer.alloc(32)])),
-        /append-only: UPDATE/,
+        /permission denied/,
       );
+      // Not even the owner may move a chained event.
+      await assert.rejects(owner.query('update audit_events set seq = 500 where organization_id = $1 and seq = 1', [org]), /append-only: UPDATE/);
     } finally {
       await sequencer.stop();
     }

@@ -8,7 +8,7 @@ import { AUDIT_EVENT_COLUMNS, toStoredEvent, type AuditEventRow } from './audit-
  * they record; the sequencer then gives each committed event of an organization the next `seq` and
  * `hash = SHA-256(previous hash ‖ JCS(event))`, a batch at a time, holding the organization's chain
  * head (SELECT … FOR UPDATE) so that any number of sequencers on any number of instances produce one
- * unbroken chain. The database checks each batch continues the head (aim_advance_chain_head).
+ * unbroken chain. The positions themselves are given by the database (aim_chain_audit_batch).
  *
  * It sweeps for unchained events every `intervalMs`; reads that need the whole chain (verify,
  * export) drain an organization first. Interim scheduling until the durable job queue lands.
@@ -30,23 +30,16 @@ async function sequenceBatch(tx: Tx, organizationId: string, wait: boolean): Pro
   let previous = head.hash;
   let seq = Number(head.seq);
   const ids: string[] = [];
-  const seqs: number[] = [];
   const hashes: Buffer[] = [];
   for (const r of rows) {
     seq += 1;
     const event: ChainedEvent = { ...toStoredEvent(r), seq };
     previous = chainHash(previous, event);
     ids.push(r.id);
-    seqs.push(seq);
     hashes.push(previous);
   }
-  await tx.query(
-    `update audit_events e set seq = u.seq, hash = u.hash
-       from unnest($2::text[], $3::bigint[], $4::bytea[]) as u(id, seq, hash)
-      where e.organization_id = $1 and e.id = u.id and e.seq is null`,
-    [organizationId, ids, seqs, hashes],
-  );
-  await tx.query('select aim_advance_chain_head($1, $2, $3, $4)', [organizationId, seqs[0], seq, previous]);
+  // The database gives the positions (head + 1, … in this order) and moves the head.
+  await tx.query('select aim_chain_audit_batch($1::text[], $2::bytea[])', [ids, hashes]);
   return rows.length;
 }
 
@@ -75,7 +68,15 @@ export function createAuditSequencer(db: Database, logger: Pick<Logger, 'warn'>,
   const sweep = async (): Promise<number> => {
     const { rows } = await db.query<{ organization_id: string }>('select distinct organization_id from aim_audit_pending_organizations()');
     let total = 0;
-    for (const { organization_id } of rows) total += await drain(organization_id, false);
+    for (const { organization_id } of rows) {
+      // One organization that cannot be chained (say, an event that cannot be canonicalized) must not
+      // hold up the others; it is reported and retried.
+      try {
+        total += await drain(organization_id, false);
+      } catch (error) {
+        logger.warn({ err: error, organizationId: organization_id }, 'could not chain the audit events of an organization');
+      }
+    }
     return total;
   };
 
