@@ -34,10 +34,14 @@ CREATE FUNCTION aim_audit_checkpoint_keys()
 REVOKE ALL ON FUNCTION aim_audit_checkpoint_keys() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aim_audit_checkpoint_keys() TO {{app_role}};
 
--- Organizations whose chain has grown since its last checkpoint (the periodic checkpoint job; ids only).
+-- Organizations whose chain has grown since its last checkpoint by more than the checkpoint events
+-- themselves (the periodic checkpoint job; ids only): a quiet organization is not signed again and again.
 CREATE FUNCTION aim_audit_checkpoints_due() RETURNS TABLE (organization_id text)
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
   AS $$ SELECT h.organization_id FROM audit_chain_heads h
-        WHERE h.seq > coalesce((SELECT max(c.seq) FROM audit_checkpoints c WHERE c.organization_id = h.organization_id), 0) $$;
+        WHERE EXISTS (
+          SELECT 1 FROM audit_events e
+           WHERE e.organization_id = h.organization_id AND e.seq IS NOT NULL AND e.action <> 'audit.checkpoint'
+             AND e.seq > coalesce((SELECT max(c.seq) FROM audit_checkpoints c WHERE c.organization_id = h.organization_id), 0)) $$;
 REVOKE ALL ON FUNCTION aim_audit_checkpoints_due() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aim_audit_checkpoints_due() TO {{app_role}};

@@ -60,6 +60,10 @@ DECLARE
   last_hash bytea;
   n bigint;
 BEGIN
+  -- Only for the organization the caller acts for.
+  IF org IS DISTINCT FROM nullif(current_setting('app.current_org_id', true), '') THEN
+    RAISE EXCEPTION 'retention can only be applied in the organization''s own scope' USING ERRCODE = 'insufficient_privilege';
+  END IF;
   SELECT o.audit_retention_days INTO days FROM organizations o WHERE o.id = org;
   IF days IS NULL THEN RETURN; END IF;
   cutoff := now() - make_interval(days => days);
@@ -74,9 +78,15 @@ BEGIN
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN QUERY SELECT last_seq, last_hash, n, cutoff;
 END $$;
--- The migrator must be able to act as the role to hand it the function (a no-op for superusers).
-DO $$ BEGIN EXECUTE format('GRANT aim_audit_maintenance TO %I', current_user); END $$;
-ALTER FUNCTION aim_apply_audit_retention(text, bigint) OWNER TO aim_audit_maintenance;
+-- The migrator must be able to act as the role to hand it the function, and gives that up at once:
+-- nobody keeps a way to delete audit events other than this function.
+DO $$
+DECLARE was_member boolean := pg_has_role(current_user, 'aim_audit_maintenance', 'MEMBER');
+BEGIN
+  IF NOT was_member THEN EXECUTE format('GRANT aim_audit_maintenance TO %I', current_user); END IF;
+  ALTER FUNCTION aim_apply_audit_retention(text, bigint) OWNER TO aim_audit_maintenance;
+  IF NOT was_member THEN EXECUTE format('REVOKE aim_audit_maintenance FROM %I', current_user); END IF;
+END $$;
 REVOKE ALL ON FUNCTION aim_apply_audit_retention(text, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aim_apply_audit_retention(text, bigint) TO {{app_role}};
 
@@ -84,7 +94,7 @@ GRANT EXECUTE ON FUNCTION aim_apply_audit_retention(text, bigint) TO {{app_role}
 CREATE FUNCTION aim_audit_retention_through(org text) RETURNS bigint
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
   AS $$ SELECT max(e.seq) FROM audit_events e JOIN organizations o ON o.id = e.organization_id
-        WHERE e.organization_id = org AND e.seq IS NOT NULL AND o.audit_retention_days IS NOT NULL
+        WHERE e.organization_id = org AND org = aim_current_org_id() AND e.seq IS NOT NULL AND o.audit_retention_days IS NOT NULL
           AND e.occurred_at < now() - make_interval(days => o.audit_retention_days) $$;
 REVOKE ALL ON FUNCTION aim_audit_retention_through(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aim_audit_retention_through(text) TO {{app_role}};

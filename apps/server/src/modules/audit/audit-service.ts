@@ -1,6 +1,6 @@
 import { sign } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -9,6 +9,7 @@ import {
   checkpointMessage,
   checkSignatures,
   createChainWalker,
+  verifyExportFile,
   GENESIS_HASH,
   type Checkpoint,
   type Jwks,
@@ -159,10 +160,20 @@ export function createAuditService(deps: { db: Database; checkpointKeys?: Signin
         let through: number | null = null;
         if (options.exportDir) {
           // Export what is about to go first; only what was exported is then removed.
-          const { rows } = await db.query<{ through: string | null }>('select aim_audit_retention_through($1) as through', [organizationId]);
-          if (!rows[0]?.through) continue;
-          through = Number(rows[0].through);
-          await exportChainTo(join(options.exportDir, organizationId, `through-${through}.ndjson`), organizationId, through);
+          const found = await db.transaction({ organizationId }, (tx) =>
+            tx.query<{ through: string | null }>('select aim_audit_retention_through($1) as through', [organizationId]),
+          );
+          if (!found.rows[0]?.through) continue;
+          through = Number(found.rows[0].through);
+          const path = join(options.exportDir, organizationId, `through-${through}.ndjson`);
+          const partial = `${path}.partial`;
+          await exportChainTo(partial, organizationId, through);
+          // Nothing is removed unless its export is complete and verifies.
+          const check = await verifyExportFile(partial);
+          if (check.verdict.status !== 'intact' || check.verdict.lastSeq !== through) {
+            throw new Error(`the retention export of ${organizationId} does not verify through ${through}; nothing was removed`);
+          }
+          await rename(partial, path);
         }
         removed += await db.transaction({ organizationId }, async (tx) => {
           const { rows } = await tx.query<{ anchor_seq: string; anchor_hash: Buffer; removed: string; removed_before: Date }>(

@@ -151,6 +151,25 @@ forEachTarget('tenancy enforced by PostgreSQL', (target) => {
     }
   });
 
+  it('refuses a role that belongs to the audit maintenance role', async () => {
+    const role = `aim_t_maint_member_${Math.random().toString(36).slice(2, 8)}`;
+    await owner.query(`create role ${role} login password 'member-of-maint-pw'`);
+    try {
+      await owner.query(`grant aim_audit_maintenance to ${role}`);
+      const u = new URL(database.ownerUrl);
+      u.username = role;
+      u.password = 'member-of-maint-pw';
+      const sneaky = createDatabase({ connectionString: u.toString(), max: 1 });
+      try {
+        await assert.rejects(assertRestrictedRole(sneaky), /member of aim_audit_maintenance/);
+      } finally {
+        await sneaky.close();
+      }
+    } finally {
+      await owner.query(`drop role ${role}`);
+    }
+  });
+
   it('has row-level security and a tenant policy on every table with organization_id', async () => {
     const { rows } = await owner.query<{ table: string; rls: boolean; policies: string[] }>(
       `select c.relname as table, c.relrowsecurity as rls,
