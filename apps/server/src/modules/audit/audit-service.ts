@@ -156,14 +156,26 @@ export function createAuditService(deps: { db: Database; checkpointKeys?: Signin
     async applyRetention(ctx: RequestContext, options: { exportDir?: string | undefined } = {}): Promise<number> {
       const { rows: due } = await db.query<{ organization_id: string }>('select organization_id from aim_audit_retention_due()');
       let removed = 0;
+      const failures: unknown[] = [];
       for (const { organization_id: organizationId } of due) {
+        try {
+          removed += await retainOne(organizationId);
+        } catch (error) {
+          failures.push(error);
+        }
+      }
+      // One organization's failure does not hold back the others; the job still fails, and is retried.
+      if (failures.length > 0) throw new AggregateError(failures, `retention failed for ${failures.length} of ${due.length} organizations`);
+      return removed;
+
+      async function retainOne(organizationId: string): Promise<number> {
         let through: number | null = null;
         if (options.exportDir) {
           // Export what is about to go first; only what was exported is then removed.
           const found = await db.transaction({ organizationId }, (tx) =>
             tx.query<{ through: string | null }>('select aim_audit_retention_through($1) as through', [organizationId]),
           );
-          if (!found.rows[0]?.through) continue;
+          if (!found.rows[0]?.through) return 0;
           through = Number(found.rows[0].through);
           const path = join(options.exportDir, organizationId, `through-${through}.ndjson`);
           const partial = `${path}.partial`;
@@ -175,7 +187,7 @@ export function createAuditService(deps: { db: Database; checkpointKeys?: Signin
           }
           await rename(partial, path);
         }
-        removed += await db.transaction({ organizationId }, async (tx) => {
+        return db.transaction({ organizationId }, async (tx) => {
           const { rows } = await tx.query<{ anchor_seq: string; anchor_hash: Buffer; removed: string; removed_before: Date }>(
             'select * from aim_apply_audit_retention($1, $2)',
             [organizationId, through],
@@ -194,13 +206,20 @@ export function createAuditService(deps: { db: Database; checkpointKeys?: Signin
           return Number(applied.removed);
         });
       }
-      return removed;
     },
 
     /** The periodic job: sign every chain that grew since its last checkpoint. */
     async checkpointAllDue(ctx: RequestContext): Promise<number> {
       const { rows } = await db.query<{ organization_id: string }>('select organization_id from aim_audit_checkpoints_due()');
-      for (const { organization_id } of rows) await signHead({ ...ctx, organizationId: organization_id }, organization_id);
+      const failures: unknown[] = [];
+      for (const { organization_id } of rows) {
+        try {
+          await signHead({ ...ctx, organizationId: organization_id }, organization_id);
+        } catch (error) {
+          failures.push(error);
+        }
+      }
+      if (failures.length > 0) throw new AggregateError(failures, `checkpoints failed for ${failures.length} of ${rows.length} organizations`);
       return rows.length;
     },
 

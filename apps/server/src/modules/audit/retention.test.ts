@@ -1,6 +1,6 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -24,6 +24,23 @@ forEachTarget('audit retention', (target) => {
     await t?.close();
   });
 
+  /** Age the first five events of the organizations (as a superuser: time passes), into a partition for the past. */
+  async function ageFirstEvents(organizationIds: string[]): Promise<void> {
+    const firstPartition = (
+      await owner.query<{ start: string }>(`select to_char(date_trunc('month', now() at time zone 'UTC'), 'YYYY-MM-DD') as start`)
+    ).rows[0]!.start;
+    await owner.query(`create table if not exists audit_events_test_past partition of audit_events for values from ('2000-01-01') to ('${firstPartition}')`);
+    await owner.query('begin');
+    await owner.query("set local session_replication_role = 'replica'");
+    await owner.query(`update audit_events set occurred_at = occurred_at - interval '400 days' where seq <= 5 and organization_id = any($1)`, [organizationIds]);
+    await owner.query('commit');
+    // The time is part of each hash: re-chain as the events would have been chained back then.
+    for (const id of organizationIds) await rehashChain(owner, id);
+  }
+
+  const countOf = async (organizationId: string) =>
+    Number((await owner.query('select count(*) from audit_events where organization_id = $1', [organizationId])).rows[0].count);
+
   it('removes expired events through the maintenance role only, records it, and keeps the chain verifiable from its new start', async () => {
     const org = await seedOrganization(t, 'Retained');
     const other = await seedOrganization(t, 'Kept forever');
@@ -39,20 +56,7 @@ forEachTarget('audit retention', (target) => {
     await t.platform.auditSequencer.drain(org.organizationId);
     await t.platform.auditSequencer.drain(other.organizationId);
 
-    // Age the first events of both organizations (as a superuser: time passes), into a partition for the past.
-    const firstPartition = (
-      await owner.query<{ start: string }>(`select to_char(date_trunc('month', now() at time zone 'UTC'), 'YYYY-MM-DD') as start`)
-    ).rows[0]!.start;
-    await owner.query(`create table if not exists audit_events_test_past partition of audit_events for values from ('2000-01-01') to ('${firstPartition}')`);
-    await owner.query('begin');
-    await owner.query("set local session_replication_role = 'replica'");
-    await owner.query(`update audit_events set occurred_at = occurred_at - interval '400 days' where seq <= 5 and organization_id = any($1)`, [
-      [org.organizationId, other.organizationId],
-    ]);
-    await owner.query('commit');
-    // The time is part of each hash: re-chain as the events would have been chained back then.
-    await rehashChain(owner, org.organizationId);
-    await rehashChain(owner, other.organizationId);
+    await ageFirstEvents([org.organizationId, other.organizationId]);
     const before = Number((await owner.query('select count(*) from audit_events where organization_id = $1', [org.organizationId])).rows[0].count);
 
     // The app role still cannot delete; only the retention path can.
@@ -85,5 +89,34 @@ forEachTarget('audit retention', (target) => {
     // An export from the new start verifies too.
     const fresh = await t.app.inject({ method: 'GET', url: '/api/v1/audit-logs/export', headers: org.as.admin.apiKey });
     assert.equal(JSON.parse(fresh.body.split('\n')[0]!).fromSeq, 6);
+  });
+  it('removes nothing whose export failed, and still serves the other organizations', async () => {
+    const broken = await seedOrganization(t, 'Export fails');
+    const fine = await seedOrganization(t, 'Export works');
+    for (const org of [broken, fine]) {
+      const json = { ...org.as.admin.apiKey, 'content-type': 'application/json' };
+      for (let i = 0; i < 6; i++) await t.app.inject({ method: 'PATCH', url: '/api/v1/organization', headers: json, payload: { name: `N${i}` } });
+      assert.equal((await t.app.inject({ method: 'PATCH', url: '/api/v1/organization', headers: json, payload: { auditRetentionDays: 30 } })).statusCode, 200);
+      await t.platform.auditSequencer.drain(org.organizationId);
+    }
+    await ageFirstEvents([broken.organizationId, fine.organizationId]);
+    const brokenBefore = await countOf(broken.organizationId);
+    const fineBefore = await countOf(fine.organizationId);
+
+    const archive = await mkdtemp(join(tmpdir(), 'aim-archive-'));
+    try {
+      // A file where the organization's export directory should be: its export cannot be written.
+      await writeFile(join(archive, broken.organizationId), 'in the way');
+      await assert.rejects(
+        t.app.services.audit.applyRetention({ ...SYSTEM_CONTEXT, requestId: 'job:test' }, { exportDir: archive }),
+        (error: unknown) => error instanceof AggregateError && error.errors.length === 1,
+      );
+      assert.equal(await countOf(broken.organizationId), brokenBefore, 'nothing is removed without its export');
+      assert.equal(await countOf(fine.organizationId), fineBefore - 5 + 1, 'the other organization is still served');
+      const verdict = await verifyExportFile(join(archive, fine.organizationId, 'through-5.ndjson'));
+      assert.equal(verdict.verdict.status, 'intact');
+    } finally {
+      await rm(archive, { recursive: true, force: true });
+    }
   });
 });
