@@ -14,11 +14,9 @@ forEachTarget('scheduled jobs (pg-boss)', (target) => {
   before(async () => {
     t = await createTestApp(target);
     jobs = await startJobQueue(t.database.appUrl, defineJobs(t.platform, t.app.services), t.platform.logger);
-    owner = new pg.Client({ connectionString: t.database.ownerUrl });
-    await owner.connect();
+    owner = await t.owner();
   });
   after(async () => {
-    await owner?.end();
     await jobs?.stop();
     await t?.close();
   });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
+import pg from 'pg';
 import { buildApp, type AppInstance, type Platform } from '../app.js';
 import { loadConfig, type Config } from '../platform/config/env.js';
 import { createOutbox } from '../platform/mail/mailer.js';
@@ -33,6 +34,8 @@ export interface TestApp {
   logs: LogCapture;
   redisPrefix: string;
   outbox: ReturnType<typeof createOutbox>;
+  /** A connection as the database owner (around RLS), opened on first use and closed by `close()`. */
+  owner(): Promise<pg.Client>;
   close(): Promise<void>;
 }
 
@@ -77,6 +80,7 @@ export async function createTestApp(
   const app = await buildApp(platform);
   await options.prepare?.(app, platform);
   await app.ready();
+  let owner: Promise<pg.Client> | undefined;
   return {
     app,
     platform,
@@ -85,7 +89,16 @@ export async function createTestApp(
     logs,
     redisPrefix,
     outbox,
+    owner() {
+      owner ??= (async () => {
+        const client = new pg.Client({ connectionString: database.ownerUrl });
+        await client.connect();
+        return client;
+      })();
+      return owner;
+    },
     async close() {
+      if (owner) await (await owner).end();
       await app.close();
       await platform.close();
       await database.drop();

@@ -13,13 +13,9 @@ forEachTarget('audit events of people changes', (target) => {
   before(async () => {
     t = await createTestApp(target);
     org = await seedOrganization(t);
-    owner = new pg.Client({ connectionString: t.database.ownerUrl });
-    await owner.connect();
+    owner = await t.owner();
   });
-  after(async () => {
-    await owner?.end();
-    await t?.close();
-  });
+  after(() => t?.close());
 
   const events = async (action: string) =>
     (

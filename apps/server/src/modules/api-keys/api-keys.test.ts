@@ -1,6 +1,5 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
 import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
@@ -29,14 +28,9 @@ forEachTarget('API keys', (target) => {
     assert.equal(apiKey.prefix, key.slice(0, 12));
     assert.equal(apiKey.createdBy, a.as.manager.userId);
     assert.ok(!JSON.stringify((await list(a.as.manager.session)).json()).includes(key), 'never shown again');
-    const owner = new pg.Client({ connectionString: t.database.ownerUrl });
-    await owner.connect();
-    try {
-      const dump = JSON.stringify((await owner.query('select * from api_keys where id = $1', [apiKey.id])).rows);
-      assert.ok(!dump.includes(key.slice(12)));
-    } finally {
-      await owner.end();
-    }
+    const owner = await t.owner();
+    const dump = JSON.stringify((await owner.query('select * from api_keys where id = $1', [apiKey.id])).rows);
+    assert.ok(!dump.includes(key.slice(12)));
     const members = await t.app.inject({ method: 'GET', url: '/api/v1/members', headers: { authorization: `Bearer ${key}` } });
     assert.equal(members.statusCode, 200);
     assert.equal(members.json().members.length, 4);
@@ -55,21 +49,16 @@ forEachTarget('API keys', (target) => {
   it('refuses an expiry in the past, and stops working once expired', async () => {
     const past = await create(a.as.admin.session, { name: 'old', expiresAt: '2020-01-01T00:00:00Z' });
     assert.equal(past.statusCode, 400);
-    const owner = new pg.Client({ connectionString: t.database.ownerUrl });
-    await owner.connect();
-    try {
-      const res = await create(a.as.admin.session, { name: 'short', expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
-      const { apiKey, key } = res.json();
-      const use = () => t.app.inject({ method: 'GET', url: '/api/v1/organization', headers: { authorization: `Bearer ${key}` } });
-      assert.equal((await use()).statusCode, 200);
-      await owner.query(`update api_keys set expires_at = now() - interval '1 second' where id = $1`, [apiKey.id]);
-      await t.platform.accessCache.forgetApiKey((await owner.query('select key_hash from api_keys where id = $1', [apiKey.id])).rows[0].key_hash.toString('hex'));
-      const expired = await use();
-      assert.equal(expired.statusCode, 401);
-      assert.equal(expired.json().error.code, 'expired_token');
-    } finally {
-      await owner.end();
-    }
+    const owner = await t.owner();
+    const res = await create(a.as.admin.session, { name: 'short', expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+    const { apiKey, key } = res.json();
+    const use = () => t.app.inject({ method: 'GET', url: '/api/v1/organization', headers: { authorization: `Bearer ${key}` } });
+    assert.equal((await use()).statusCode, 200);
+    await owner.query(`update api_keys set expires_at = now() - interval '1 second' where id = $1`, [apiKey.id]);
+    await t.platform.accessCache.forgetApiKey((await owner.query('select key_hash from api_keys where id = $1', [apiKey.id])).rows[0].key_hash.toString('hex'));
+    const expired = await use();
+    assert.equal(expired.statusCode, 401);
+    assert.equal(expired.json().error.code, 'expired_token');
   });
 
   it('shows admins every key and everyone else their own', async () => {

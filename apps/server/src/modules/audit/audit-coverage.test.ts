@@ -38,11 +38,9 @@ forEachTarget('every state change writes an audit event', (target) => {
       env: { AIM_BOOTSTRAP_TOKEN: 'bootstrap-token-for-coverage-0123456789', OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true', RATE_LIMIT_SIGN_IN_MAX: '1000' },
       dnsTxt: async (name) => txt.get(name) ?? [],
     });
-    owner = new pg.Client({ connectionString: t.database.ownerUrl });
-    await owner.connect();
+    owner = await t.owner();
   });
   after(async () => {
-    await owner?.end();
     await t?.close();
     await idp?.stop();
   });

@@ -36,11 +36,9 @@ forEachTarget('audit log: hash chain, reading and verification', (target) => {
     second = await createTestApp(target, { sameDeploymentAs: t });
     a = await seedOrganization(t, 'A');
     b = await seedOrganization(t, 'B');
-    owner = new pg.Client({ connectionString: t.database.ownerUrl });
-    await owner.connect();
+    owner = await t.owner();
   });
   after(async () => {
-    await owner?.end();
     await second?.close();
     await t?.close();
   });

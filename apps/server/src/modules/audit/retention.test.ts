@@ -16,13 +16,9 @@ forEachTarget('audit retention', (target) => {
   let owner: pg.Client;
   before(async () => {
     t = await createTestApp(target);
-    owner = new pg.Client({ connectionString: t.database.ownerUrl });
-    await owner.connect();
+    owner = await t.owner();
   });
-  after(async () => {
-    await owner?.end();
-    await t?.close();
-  });
+  after(() => t?.close());
 
   /** Age the first five events of the organizations (as a superuser: time passes), into a partition for the past. */
   async function ageFirstEvents(organizationIds: string[]): Promise<void> {

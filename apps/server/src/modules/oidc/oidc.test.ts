@@ -32,11 +32,9 @@ forEachTarget('sign-in with OpenID Connect (local oidc-provider)', (target) => {
       },
     });
     org = await seedOrganization(t, 'Acme');
-    owner = new pg.Client({ connectionString: t.database.ownerUrl });
-    await owner.connect();
+    owner = await t.owner();
   });
   after(async () => {
-    await owner?.end();
     await t?.close();
     await idp?.stop();
   });

@@ -1,7 +1,6 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeProtectedHeader } from 'jose';
-import pg from 'pg';
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
 import { ORIGIN, seedOrganization, startSession, type SeededOrganization } from '../../testing/people-fixtures.js';
@@ -19,13 +18,7 @@ forEachTarget('sessions', (target) => {
   const refresh = (token: string) =>
     t.app.inject({ method: 'POST', url: '/api/v1/auth/refresh', headers: { cookie: `aim_refresh=${token}`, origin: ORIGIN } });
   const ownerQuery = async (sql: string, params: unknown[]) => {
-    const client = new pg.Client({ connectionString: t.database.ownerUrl });
-    await client.connect();
-    try {
-      await client.query(sql, params);
-    } finally {
-      await client.end();
-    }
+    await (await t.owner()).query(sql, params);
   };
   const cookieOf = (res: { cookies: { name: string; value: string }[] }, name: string) => res.cookies.find((c) => c.name === name)?.value;
 

@@ -1,6 +1,5 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
 
@@ -50,28 +49,18 @@ forEachTarget('first-run setup', (target) => {
   });
 
   it('keeps personal data encrypted at rest', async () => {
-    const owner = new pg.Client({ connectionString: t.database.ownerUrl });
-    await owner.connect();
-    try {
-      const dump = JSON.stringify((await owner.query('select * from users')).rows);
-      assert.ok(!dump.includes('ada@acme.example'), 'no email in clear');
-      assert.ok(!dump.includes('Lovelace'), 'no name in clear');
-      assert.ok(!t.logs.raw.join('\n').includes('ada@acme.example'), 'nor in the logs');
-    } finally {
-      await owner.end();
-    }
+    const owner = await t.owner();
+    const dump = JSON.stringify((await owner.query('select * from users')).rows);
+    assert.ok(!dump.includes('ada@acme.example'), 'no email in clear');
+    assert.ok(!dump.includes('Lovelace'), 'no name in clear');
+    assert.ok(!t.logs.raw.join('\n').includes('ada@acme.example'), 'nor in the logs');
   });
 
   it('records the setup in the audit log', async () => {
-    const owner = new pg.Client({ connectionString: t.database.ownerUrl });
-    await owner.connect();
-    try {
-      const { rows } = await owner.query('select action, actor_type from audit_events order by occurred_at, id');
-      assert.deepEqual(rows.map((r) => r.action), ['organization.create', 'member.add', 'api_key.create']);
-      assert.ok(rows.every((r) => r.actor_type === 'user'));
-    } finally {
-      await owner.end();
-    }
+    const owner = await t.owner();
+    const { rows } = await owner.query('select action, actor_type from audit_events order by occurred_at, id');
+    assert.deepEqual(rows.map((r) => r.action), ['organization.create', 'member.add', 'api_key.create']);
+    assert.ok(rows.every((r) => r.actor_type === 'user'));
   });
 });
 
