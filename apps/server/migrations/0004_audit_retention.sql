@@ -61,7 +61,7 @@ DECLARE
   n bigint;
 BEGIN
   -- Only for the organization the caller acts for.
-  IF org IS DISTINCT FROM nullif(current_setting('app.current_org_id', true), '') THEN
+  IF org IS DISTINCT FROM aim_current_org_id() THEN
     RAISE EXCEPTION 'retention can only be applied in the organization''s own scope' USING ERRCODE = 'insufficient_privilege';
   END IF;
   SELECT o.audit_retention_days INTO days FROM organizations o WHERE o.id = org;

@@ -60,6 +60,17 @@ forEachTarget('audit retention', (target) => {
       t.platform.db.transaction({ organizationId: org.organizationId }, (tx) => tx.query('delete from audit_events where seq <= 5')),
       /permission denied/,
     );
+    // Nor can one organization's scope apply (or look up) another organization's retention.
+    await assert.rejects(
+      t.platform.db.transaction({ organizationId: other.organizationId }, (tx) =>
+        tx.query('select * from aim_apply_audit_retention($1, null)', [org.organizationId]),
+      ),
+      /own scope/,
+    );
+    const through = await t.platform.db.transaction({ organizationId: other.organizationId }, (tx) =>
+      tx.query<{ through: string | null }>('select aim_audit_retention_through($1) as through', [org.organizationId]),
+    );
+    assert.equal(through.rows[0]!.through, null);
     const archive = await mkdtemp(join(tmpdir(), 'aim-archive-'));
     const removed = await t.app.services.audit.applyRetention({ ...SYSTEM_CONTEXT, requestId: 'job:test' }, { exportDir: archive });
     assert.equal(removed, 5);
