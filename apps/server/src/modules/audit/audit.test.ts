@@ -75,6 +75,9 @@ forEachTarget('audit log: hash chain, reading and verification', (target) => {
     assert.ok(renames.length >= 24 && renames.every((e: { action: string }) => e.action === 'organization.update'));
     const prefixed = (await list(a, '?action=organization.*&limit=500')).json().events;
     assert.ok(prefixed.length > renames.length - 1);
+    // Concurrent renames apply one after the other: each records the name the previous one set.
+    const inOrder = [...renames].sort((x: { seq: number }, y: { seq: number }) => x.seq - y.seq);
+    for (let i = 1; i < inOrder.length; i++) assert.equal(inOrder[i].details.name.from, inOrder[i - 1].details.name.to, `rename at seq ${inOrder[i].seq}`);
     // The rename to 17 matches, and so may the next one (renamed from 17): concurrent order varies.
     const text = (await list(a, '?q=Concurrent%2017')).json().events;
     assert.ok(text.length >= 1 && text.length <= 2, `matches ${text.length}`);

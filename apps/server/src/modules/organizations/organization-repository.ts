@@ -22,8 +22,9 @@ export const organizationRepository = {
     const { rows } = await tx.query<Row>(`insert into organizations (id, name) values ($1, $2) returning ${COLUMNS}`, [orgOf(tx), name.trim()]);
     return toOrganization(rows[0]!);
   },
-  async current(tx: Tx): Promise<Organization | null> {
-    const { rows } = await tx.query<Row>(`select ${COLUMNS} from organizations where id = $1`, [orgOf(tx)]);
+  /** The scope's organization; `lock` holds its row until the transaction ends, for a read-modify-write. */
+  async current(tx: Tx, options: { lock?: boolean } = {}): Promise<Organization | null> {
+    const { rows } = await tx.query<Row>(`select ${COLUMNS} from organizations where id = $1${options.lock ? ' for update' : ''}`, [orgOf(tx)]);
     return rows[0] ? toOrganization(rows[0]) : null;
   },
   async update(tx: Tx, changes: { name: string; auditRetentionDays: number | null }): Promise<Organization | null> {

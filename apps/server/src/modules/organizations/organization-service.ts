@@ -44,7 +44,8 @@ export function createOrganizationService(deps: { db: Database; cache: AccessCac
     async update(ctx: RequestContext, input: { name?: string | undefined; auditRetentionDays?: number | null | undefined }): Promise<Organization> {
       authorize(ctx, 'organization.update');
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
-        const before = await organizations.current(tx);
+        // Locked: concurrent changes apply one after the other, and each records what it really changed.
+        const before = await organizations.current(tx, { lock: true });
         if (!before) throw notFound('The organization');
         const name = input.name?.trim() ?? before.name;
         const auditRetentionDays = input.auditRetentionDays === undefined ? before.auditRetentionDays : input.auditRetentionDays;
