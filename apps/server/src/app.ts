@@ -15,8 +15,11 @@ import { z } from 'zod';
 import { isHttps, trustedOrigins, type Config } from './platform/config/env.js';
 import type { AccessCache } from './platform/auth/access-cache.js';
 import type { AuditSequencer } from './platform/audit/audit-sequencer.js';
-import type { ApiKeyUsage } from './platform/auth/api-key-usage.js';
+import type { UsageCounter } from './platform/auth/usage-counter.js';
 import type { SessionTokens } from './platform/auth/session-tokens.js';
+import type { AgentAuthenticator } from './platform/auth/agent-auth.js';
+import type { AgentChallenges } from './platform/auth/agent-challenges.js';
+import type { AgentTokens } from './platform/auth/agent-tokens.js';
 import type { SigningKeys } from './platform/auth/signing-keys.js';
 import type { Keyring } from './platform/crypto/keyring.js';
 import type { Mailer } from './platform/mail/mailer.js';
@@ -37,6 +40,8 @@ import { responseSerializerCompiler } from './platform/http/response-serializer.
 import { requestIdGenerator } from './platform/http/request-id.js';
 import { securityHeaders } from './platform/http/security-headers.js';
 import { registerAuditRoutes } from './modules/audit/audit-routes.js';
+import { registerAgentRoutes } from './modules/agents/agent-routes.js';
+import { registerOAuthRoutes } from './modules/agents/oauth-routes.js';
 import { registerApiKeyRoutes } from './modules/api-keys/api-key-routes.js';
 import { registerDomainRoutes } from './modules/domains/domain-routes.js';
 import { registerIdentityProviderRoutes } from './modules/identity-providers/identity-provider-routes.js';
@@ -84,7 +89,13 @@ export interface Platform {
   /** Chains committed audit events. */
   auditSequencer: AuditSequencer;
   sessionTokens: SessionTokens;
-  apiKeyUsage: ApiKeyUsage;
+  /** Signs agent tokens; published at /.well-known/jwks.json. */
+  agentTokenKeys: SigningKeys;
+  agentTokens: AgentTokens;
+  agentChallenges: AgentChallenges;
+  agentAuth: AgentAuthenticator;
+  apiKeyUsage: UsageCounter;
+  agentKeyUsage: UsageCounter;
 }
 
 export type AppInstance = FastifyInstance<
@@ -120,8 +131,15 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(responseSerializerCompiler);
-  app.removeContentTypeParser(['text/plain']);
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  // JSON bodies keep their bytes: signed agent requests are checked against their Content-Digest.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    request.rawBody = body as Buffer;
+    parseJson(request, (body as Buffer).toString('utf8'), done);
+  });
   app.decorateRequest('principal', null);
+  app.decorateRequest('rawBody', null);
   // No per-request cookie parsing hook: routes that need a cookie read it (readCookie).
   await app.register(fastifyCookie, { hook: false });
   const authenticator = createAuthenticator({
@@ -129,6 +147,7 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
     tokens: platform.sessionTokens,
     usage: platform.apiKeyUsage,
     keyring: platform.keyring,
+    agents: platform.agentAuth,
     trustedOrigins: trustedOrigins(config),
   });
   app.decorate('routeTable', registerRouteContract(app, authenticator));
@@ -199,11 +218,18 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
         { name: 'members', description: 'People in an organization and their roles' },
         { name: 'api-keys', description: 'API keys for automation' },
         { name: 'audit', description: 'The hash-chained audit log' },
+        { name: 'agents', description: 'Agent identities, enrollment, signed requests and agent tokens (docs/agent-identity.md)' },
       ],
       components: {
         securitySchemes: {
           apiKey: { type: 'http', scheme: 'bearer', description: 'An API key: Authorization: Bearer aim_v1_…' },
           session: { type: 'apiKey', in: 'cookie', name: 'aim_access', description: 'Session cookie (browser); changes need x-csrf-token' },
+          agentSignature: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'Signature',
+            description: 'An agent: RFC 9421 HTTP Message Signature with its Ed25519 key (docs/agent-identity.md §4), or an agent token as Bearer',
+          },
         },
       },
     },
@@ -232,6 +258,8 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
   registerIdentityProviderRoutes(app, services);
   registerDomainRoutes(app, services);
   registerAuditRoutes(app, services);
+  registerAgentRoutes(app, services, platform);
+  registerOAuthRoutes(app, platform);
   app.decorate('services', services);
 
   return app;

@@ -27,6 +27,28 @@ export const ERROR_CODES = {
     status: 400,
     description: 'The invitation token is unknown, already used, revoked or expired; ask for a new invitation.',
   },
+  invalid_public_key: {
+    status: 400,
+    description: 'The public key is not a valid Ed25519 key (32 bytes, on the curve, canonical, not of small order).',
+  },
+  unsupported_key_type: { status: 400, description: 'The key is not an Ed25519 key (send a JWK with kty OKP and crv Ed25519).' },
+  private_key_submitted: {
+    status: 400,
+    description: 'The JWK contains a private part (`d`). Send only the public key; the private key must never leave the agent.',
+  },
+  invalid_challenge: {
+    status: 400,
+    description: 'The challenge is unknown, altered, expired (5 minutes) or already used; ask for a new one.',
+  },
+  invalid_proof: { status: 400, description: 'The proof of possession does not verify with the submitted key and challenge.' },
+  invalid_enrollment_token: {
+    status: 400,
+    description: 'The enrollment token is unknown, already used, revoked or expired; ask for a new one.',
+  },
+  malformed_signature: {
+    status: 400,
+    description: 'The Signature-Input or Signature header is missing a required component or parameter, or does not parse.',
+  },
   unauthenticated: { status: 401, description: 'No valid credentials were presented.' },
   invalid_token: {
     status: 401,
@@ -34,6 +56,19 @@ export const ERROR_CODES = {
   },
   invalid_id_token: { status: 401, description: 'The ID token from the identity provider does not verify.' },
   expired_token: { status: 401, description: 'A token or key was presented but has expired; sign in again or use a new one.' },
+  stale_signature: {
+    status: 401,
+    description: 'The signature was created more than 300 s ago, more than 5 s in the future, or has expired; `details` gives the skew.',
+  },
+  unknown_key: { status: 401, description: 'The signature names a key id (`keyid`) that is not registered.' },
+  key_expired: { status: 401, description: 'The key was replaced by a rotation and its overlap window has ended.' },
+  key_revoked: { status: 401, description: 'The key was revoked; the agent must rotate to a new key or be re-registered.' },
+  invalid_signature: { status: 401, description: 'The request signature does not verify over the request as received.' },
+  digest_mismatch: { status: 401, description: 'The body does not match its Content-Digest (it was altered or the digest is wrong).' },
+  replayed_request: { status: 401, description: 'The signature nonce was already used; sign every request with a new nonce.' },
+  invalid_client_assertion: { status: 401, description: 'The JWT client assertion does not verify, has expired, or was already used.' },
+  agent_suspended: { status: 403, description: 'The agent is suspended; it can act again once reactivated.' },
+  agent_revoked: { status: 403, description: 'The agent is revoked, which is final.' },
   forbidden: { status: 403, description: 'The credentials are valid but lack the role or permission for this action.' },
   email_not_verified: {
     status: 403,
@@ -56,6 +91,7 @@ export const ERROR_CODES = {
     description: 'The route or resource does not exist, or belongs to another organization.',
   },
   conflict: { status: 409, description: 'The request conflicts with the current state of the resource.' },
+  key_already_registered: { status: 409, description: 'This public key is already registered to an agent; generate a new key pair.' },
   request_timeout: { status: 408, description: 'The request was not received completely in time.' },
   payload_too_large: { status: 413, description: 'The request body is larger than the server accepts.' },
   unsupported_media_type: {
@@ -92,6 +128,10 @@ export const errorEnvelopeSchema = z
       code: errorCodeSchema.describe('Stable machine-readable code; see docs/errors.md.'),
       message: z.string().describe('What went wrong and what to do about it, for a person.'),
       requestId: z.string().describe('The request id, also sent in the `x-request-id` header.'),
+      details: z
+        .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+        .optional()
+        .describe('Facts about the failure a client can act on, for some codes (e.g. clock skew for `stale_signature`).'),
     }),
   })
   .meta({ id: 'ErrorEnvelope' });

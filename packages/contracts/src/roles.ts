@@ -34,5 +34,9 @@ export const PERMISSIONS = [
   'identity_provider.manage',
   'audit.read',
   'audit.checkpoint',
+  'agent.read',
+  'agent.create',
+  'agent.update',
+  'agent.manage_all',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];

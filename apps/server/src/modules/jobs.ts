@@ -35,6 +35,7 @@ export function defineJobs(platform: Platform, services: Services): JobDefinitio
       run: async () => {
         await platform.sessionKeys.current();
         await platform.checkpointKeys.current();
+        await platform.agentTokenKeys.current();
       },
     },
   ];

@@ -3,6 +3,8 @@ import { publicBaseUrl } from '../platform/config/env.js';
 import { limitSignIn } from '../platform/http/rate-limit.js';
 import { createAuditService } from './audit/audit-service.js';
 import { createApiKeyService } from './api-keys/api-key-service.js';
+import { createAgentService } from './agents/agent-service.js';
+import { createEnrollmentTokenService } from './agents/enrollment-token-service.js';
 import { createDomainService } from './domains/domain-service.js';
 import { createIdentityProviderService } from './identity-providers/identity-provider-service.js';
 import { createInvitationService } from './invitations/invitation-service.js';
@@ -42,7 +44,17 @@ export function createServices(platform: Platform) {
     ttlHours: config.invitationTtlHours,
     publicBaseUrl: () => config.publicUrl ?? `http://localhost:${config.port}`,
   });
+  const enrollmentTokens = createEnrollmentTokenService({ db });
   return {
+    agents: createAgentService({
+      db,
+      cache,
+      challenges: platform.agentChallenges,
+      defaultOverlapSeconds: config.agents.keyRotationOverlapSeconds,
+      findEnrollmentToken: (token) => enrollmentTokens.find(token),
+      consumeEnrollmentToken: (tx, id) => enrollmentTokens.consume(tx, id),
+    }),
+    enrollmentTokens,
     audit: createAuditService({ db, checkpointKeys: platform.checkpointKeys, sequencer: platform.auditSequencer }),
     users,
     sessions,

@@ -18,6 +18,7 @@ export const ID_PREFIXES = {
   invitation: 'inv',
   passkey: 'pky',
   identityProvider: 'idp',
+  enrollmentToken: 'enr',
 } as const;
 
 export type IdPrefix = (typeof ID_PREFIXES)[keyof typeof ID_PREFIXES];

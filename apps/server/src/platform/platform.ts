@@ -4,9 +4,13 @@ import { createDatabase } from './db/database.js';
 import { assertRestrictedRole } from './db/role-check.js';
 import { createKeyring, parseEncryptionKeys } from './crypto/keyring.js';
 import { createAccessCache } from './auth/access-cache.js';
-import { createApiKeyUsage } from './auth/api-key-usage.js';
+import { AGENT_KEY_USAGE, API_KEY_USAGE, createUsageCounter } from './auth/usage-counter.js';
 import { createSessionTokens } from './auth/session-tokens.js';
 import { createSigningKeys } from './auth/signing-keys.js';
+import { createAgentAuthenticator } from './auth/agent-auth.js';
+import { createAgentChallenges } from './auth/agent-challenges.js';
+import { createAgentTokens } from './auth/agent-tokens.js';
+import { publicBaseUrl } from './config/env.js';
 import type { Loggers } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createTracing } from './observability/tracing.js';
@@ -71,7 +75,18 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
     // Checkpoints are checked for as long as the log is kept: retired keys stay published.
     retainMs: 100 * 365 * 86_400_000,
   });
-  const apiKeyUsage = createApiKeyUsage(db, { onError: (err) => logger.warn({ err }, 'could not record API key usage') });
+  const agentTokenKeys = createSigningKeys({
+    db,
+    keyring,
+    purpose: 'agent_token',
+    rotateAfterMs: config.agents.tokenKeyRotationDays * 86_400_000,
+    // Published until every token the key signed has expired, and a little more.
+    retainMs: (config.agents.tokenTtlSeconds + 300) * 1000,
+  });
+  const agentTokens = createAgentTokens({ keys: agentTokenKeys, issuer: publicBaseUrl(config), ttlSeconds: config.agents.tokenTtlSeconds });
+  const accessCache = createAccessCache(db, store);
+  const apiKeyUsage = createUsageCounter(db, API_KEY_USAGE, { onError: (err) => logger.warn({ err }, 'could not record API key usage') });
+  const agentKeyUsage = createUsageCounter(db, AGENT_KEY_USAGE, { onError: (err) => logger.warn({ err }, 'could not record agent key usage') });
   return {
     config,
     version: VERSION,
@@ -85,16 +100,28 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
     outbound,
     dnsTxt: connections.dnsTxt ?? ((name: string) => resolveTxt(name)),
     mailer: connections.mailer ?? createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, logger }),
-    accessCache: createAccessCache(db, store),
+    accessCache,
+    agentTokenKeys,
+    agentTokens,
+    agentChallenges: createAgentChallenges({ keyring, store }),
+    agentAuth: createAgentAuthenticator({
+      cache: accessCache,
+      tokens: agentTokens,
+      store,
+      usage: agentKeyUsage,
+      publicOrigin: config.publicUrl ? new URL(config.publicUrl).origin : null,
+    }),
     sessionKeys,
     checkpointKeys,
     auditSequencer,
     sessionTokens: createSessionTokens(sessionKeys, config.sessions.accessTtlSeconds),
     apiKeyUsage,
+    agentKeyUsage,
     async close() {
       await auditSequencer.stop();
       await outbound.close();
       await apiKeyUsage.close();
+      await agentKeyUsage.close();
       await store.close();
       await db.close();
       await tracing?.shutdown();

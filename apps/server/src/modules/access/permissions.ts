@@ -8,7 +8,12 @@ import type { RequestContext } from '../../platform/http/request-context.js';
  * and manages what they own and reads the rest. viewer: reads. docs/permissions.md shows the same
  * table (a test keeps them equal).
  */
-const READ: Permission[] = ['organization.read', 'member.read', 'domain.read', 'identity_provider.read'];
+const READ: Permission[] = ['organization.read', 'member.read', 'domain.read', 'identity_provider.read', 'agent.read'];
+/**
+ * Members register agents (directly or with enrollment tokens) and manage the agents they own;
+ * managers and admins manage every agent of the organization.
+ */
+const OWN_AGENTS: Permission[] = ['agent.create', 'agent.update'];
 /** Every role may hold API keys up to its own role, and see and revoke the keys it created. */
 const OWN_KEYS: Permission[] = ['api_key.read', 'api_key.create', 'api_key.revoke'];
 
@@ -28,9 +33,11 @@ export const PERMISSION_TABLE: Record<Role, ReadonlySet<Permission>> = {
     'identity_provider.manage',
     'audit.read',
     'audit.checkpoint',
+    ...OWN_AGENTS,
+    'agent.manage_all',
   ]),
-  manager: new Set<Permission>([...READ, ...OWN_KEYS, 'invitation.read', 'audit.read', 'audit.checkpoint']),
-  member: new Set<Permission>([...READ, ...OWN_KEYS]),
+  manager: new Set<Permission>([...READ, ...OWN_KEYS, 'invitation.read', 'audit.read', 'audit.checkpoint', ...OWN_AGENTS, 'agent.manage_all']),
+  member: new Set<Permission>([...READ, ...OWN_KEYS, ...OWN_AGENTS]),
   viewer: new Set<Permission>([...READ, ...OWN_KEYS]),
 };
 

@@ -7,6 +7,7 @@ import { createTestApp, type TestApp } from '../../testing/test-app.js';
 import { seedOrganization, startSession, type SeededOrganization } from '../../testing/people-fixtures.js';
 import { can } from './permissions.js';
 import { insertIdentityProvider } from '../../testing/people-fixtures.js';
+import { newAgentKey, registerAgent } from '../../testing/agent-fixtures.js';
 
 /**
  * Every route in the route table × every role × cookie session and API key × own and other
@@ -22,6 +23,9 @@ const PARAM_PREFIX: Record<string, string> = {
   passkeyId: 'pky',
   identityProviderId: 'idp',
   domain: 'domain',
+  agentId: 'agt',
+  keyId: 'keyId',
+  enrollmentTokenId: 'enr',
 };
 
 forEachTarget('route permissions', (target) => {
@@ -30,9 +34,12 @@ forEachTarget('route permissions', (target) => {
   let b: SeededOrganization;
   let bInvitation: string;
   let bIdentityProvider: string;
+  let bAgent: { id: string; keyId: string };
+  let bEnrollmentToken: string;
 
   before(async () => {
-    t = await createTestApp(target);
+    // Every route × role × credential from one client: more requests than the default per-IP limit.
+    t = await createTestApp(target, { env: { RATE_LIMIT_IP_MAX: '100000', RATE_LIMIT_PRINCIPAL_MAX: '100000' } });
     a = await seedOrganization(t, 'A');
     b = await seedOrganization(t, 'B');
     const invited = await t.app.inject({
@@ -50,6 +57,15 @@ forEachTarget('route permissions', (target) => {
     });
     assert.equal(claimed.statusCode, 201, claimed.body);
     bIdentityProvider = await insertIdentityProvider(t, b.organizationId);
+    const registered = await registerAgent(t, b.as.admin.apiKey);
+    bAgent = { id: registered.agent.id, keyId: registered.key.keyId };
+    const enrollment = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/enrollment-tokens',
+      headers: { ...b.as.admin.apiKey, 'content-type': 'application/json' },
+      payload: {},
+    });
+    bEnrollmentToken = enrollment.json().enrollmentToken.id;
   });
   after(() => t?.close());
 
@@ -58,12 +74,15 @@ forEachTarget('route permissions', (target) => {
       const prefix = PARAM_PREFIX[name];
       if (!prefix) throw new Error(`no fixture for path parameter :${name}; add one to the permission test`);
       if (name === 'domain') return ids === 'unknown' ? 'unknown.example' : 'b-claimed.example';
+      if (name === 'keyId') return ids === 'unknown' ? newAgentKey().keyId : bAgent.keyId;
       if (ids === 'unknown') return newId(prefix as never);
       if (name === 'userId') return b.as.viewer.userId;
       if (name === 'apiKeyId') return b.as.viewer.apiKeyId;
       if (name === 'invitationId') return bInvitation;
       if (name === 'passkeyId') return newId('pky'); // passkeys are a person's own: any other id is unknown
       if (name === 'identityProviderId') return bIdentityProvider;
+      if (name === 'agentId') return bAgent.id;
+      if (name === 'enrollmentTokenId') return bEnrollmentToken;
       return b.as.viewer.sessionId;
     });
 
@@ -77,7 +96,7 @@ forEachTarget('route permissions', (target) => {
 
   it('covers routes of every kind', () => {
     const kinds = new Set(t.app.routeTable.map((r) => r.access.auth));
-    assert.deepEqual([...kinds].sort(), ['org', 'public', 'user']);
+    assert.deepEqual([...kinds].sort(), ['agent', 'org', 'public', 'user']);
   });
 
   it('answers 401 to every non-public route without credentials', async () => {
@@ -97,7 +116,9 @@ forEachTarget('route permissions', (target) => {
           const headers = via === 'session' ? (await startSession(t, a.as[role].userId, a.organizationId)).headers : a.as[role].apiKey;
           const label = `${route.method} ${route.url} as ${role} by ${via}`;
           const expectAllowed =
-            route.access.auth === 'user'
+            route.access.auth === 'agent'
+              ? false
+              : route.access.auth === 'user'
               ? via === 'session'
               : (!route.access.peopleOnly || via === 'session') && (!route.access.permission || can(role, route.access.permission));
           for (const ids of route.url.includes(':') ? (['unknown', 'other'] as const) : (['unknown'] as const)) {

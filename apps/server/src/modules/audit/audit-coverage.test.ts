@@ -5,6 +5,7 @@ import { newId } from '../../platform/ids.js';
 import { startLocalIdp, type LocalIdp } from '../../testing/local-idp.js';
 import { createUser, ORIGIN, seedOrganization, startSession, type SeededOrganization } from '../../testing/people-fixtures.js';
 import { SoftwareAuthenticator } from '../../testing/software-authenticator.js';
+import { challenge, newAgentKey, proofFor, registration, signedInject } from '../../testing/agent-fixtures.js';
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
 
@@ -16,6 +17,9 @@ import { createTestApp, type TestApp } from '../../testing/test-app.js';
 const NOT_A_CHANGE: Record<string, string> = {
   'POST /api/v1/me/passkeys/options': 'hands out a single-use challenge; the registration it prepares is recorded',
   'POST /api/v1/auth/passkey/options': 'hands out a single-use challenge; the sign-in it prepares is recorded',
+  'POST /api/v1/agent-challenges': 'hands out a single-use challenge; the registration or rotation it proves is recorded',
+  'POST /api/v1/oauth/token': 'issues a short-lived token from existing credentials; nothing about the agent changes',
+  'POST /api/v1/oauth/introspect': 'reads the state of a token',
 };
 
 interface Response {
@@ -123,6 +127,43 @@ forEachTarget('every state change writes an audit event', (target) => {
         return inject('DELETE', '/api/v1/domains/release.example', org.as.admin.apiKey);
       },
       'POST /api/v1/audit-logs/checkpoints': () => inject('POST', '/api/v1/audit-logs/checkpoints', org.as.admin.apiKey),
+      'POST /api/v1/agents': async () => inject('POST', '/api/v1/agents', org.as.admin.apiKey, await registration(t, newAgentKey())),
+      'POST /api/v1/enrollment-tokens': () => inject('POST', '/api/v1/enrollment-tokens', org.as.admin.apiKey, { name: 'coverage-enrolled' }),
+      'DELETE /api/v1/enrollment-tokens/:enrollmentTokenId': async () => {
+        const created = (await inject('POST', '/api/v1/enrollment-tokens', org.as.admin.apiKey, {})).json() as { enrollmentToken: { id: string } };
+        return inject('DELETE', `/api/v1/enrollment-tokens/${created.enrollmentToken.id}`, org.as.admin.apiKey);
+      },
+      'POST /api/v1/agents/enroll': async () => {
+        const { token } = (await inject('POST', '/api/v1/enrollment-tokens', org.as.admin.apiKey, { name: 'self-enrolled' })).json() as { token: string };
+        const key = newAgentKey();
+        const c = await challenge(t);
+        return inject('POST', '/api/v1/agents/enroll', {}, { enrollmentToken: token, publicKey: key.x, challenge: c, proof: proofFor(key, 'register', c) });
+      },
+      'POST /api/v1/agents/me/keys': async () => {
+        const { key } = await agent();
+        const next = newAgentKey();
+        const c = await challenge(t);
+        const body = JSON.stringify({ publicKey: next.jwk, challenge: c, proof: proofFor(next, 'rotate', c) });
+        return signedInject(t, key, { method: 'POST', url: '/api/v1/agents/me/keys', body }) as Promise<Response>;
+      },
+      'PATCH /api/v1/agents/:agentId': async () => inject('PATCH', `/api/v1/agents/${(await agent()).id}`, org.as.admin.apiKey, { purpose: 'coverage' }),
+      'POST /api/v1/agents/:agentId/suspend': async () => inject('POST', `/api/v1/agents/${(await agent()).id}/suspend`, org.as.admin.apiKey, {}),
+      'POST /api/v1/agents/:agentId/reactivate': async () => {
+        const { id } = await agent();
+        await inject('POST', `/api/v1/agents/${id}/suspend`, org.as.admin.apiKey, {});
+        return inject('POST', `/api/v1/agents/${id}/reactivate`, org.as.admin.apiKey, {});
+      },
+      'POST /api/v1/agents/:agentId/revoke': async () => inject('POST', `/api/v1/agents/${(await agent()).id}/revoke`, org.as.admin.apiKey, { reason: 'coverage' }),
+      'POST /api/v1/agents/:agentId/keys/:keyId/revoke': async () => {
+        const { id, key } = await agent();
+        return inject('POST', `/api/v1/agents/${id}/keys/${key.keyId}/revoke`, org.as.admin.apiKey, {});
+      },
+    };
+
+    const agent = async () => {
+      const key = newAgentKey();
+      const res = await inject('POST', '/api/v1/agents', org.as.admin.apiKey, await registration(t, key));
+      return { id: (res.json().agent as { id: string }).id, key };
     };
 
     const registerPasskey = async (name: string, key = new SoftwareAuthenticator()) => {

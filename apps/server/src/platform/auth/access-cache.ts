@@ -1,4 +1,4 @@
-import type { Role } from '@aim/contracts';
+import type { AgentStatus, Role, TrustTier } from '@aim/contracts';
 import type { Database } from '../db/database.js';
 import type { SharedStore } from '../store/shared-store.js';
 
@@ -35,6 +35,25 @@ const TOMBSTONE_TTL_MS = 15_000;
 const SESSION_TTL_MS = 5 * 60_000;
 const MEMBERSHIP_TTL_MS = 5 * 60_000;
 const API_KEY_TTL_MS = 5 * 60_000;
+const AGENT_TTL_MS = 5 * 60_000;
+
+/** An agent key as the request path needs it. */
+export interface AgentKeyState {
+  keyId: string;
+  organizationId: string;
+  agentId: string;
+  /** The raw public key, base64url. */
+  publicKey: string;
+  /** A rotated-out key is accepted until then. */
+  expiresAt: number | null;
+  revoked: boolean;
+}
+
+export interface AgentState {
+  organizationId: string;
+  status: AgentStatus;
+  trustTier: TrustTier;
+}
 
 export function createAccessCache(db: Database, store: SharedStore) {
   /** Read through the store: the cached value, or the database's (cached unless invalidated just now). */
@@ -50,6 +69,8 @@ export function createAccessCache(db: Database, store: SharedStore) {
   const sessionKey = (id: string) => `session:${id}`;
   const memberKey = (org: string, user: string) => `member:${org}:${user}`;
   const apiKeyKey = (hashHex: string) => `apikey:${hashHex}`;
+  const agentKeyKey = (keyId: string) => `agentkey:${keyId}`;
+  const agentKey = (agentId: string) => `agent:${agentId}`;
 
   return {
     async session(id: string): Promise<SessionState | null> {
@@ -110,6 +131,49 @@ export function createAccessCache(db: Database, store: SharedStore) {
     },
     async forgetApiKey(hashHex: string): Promise<void> {
       await forget(apiKeyKey(hashHex));
+    },
+
+    async agentKey(keyId: string): Promise<AgentKeyState | null> {
+      return through(agentKeyKey(keyId), AGENT_TTL_MS, async () => {
+        const { rows } = await db.query<{
+          key_id: string;
+          organization_id: string;
+          agent_id: string;
+          public_key: Buffer;
+          expires_at: Date | null;
+          revoked_at: Date | null;
+        }>('select * from aim_agent_key($1)', [keyId]);
+        const row = rows[0];
+        return row
+          ? {
+              keyId: row.key_id,
+              organizationId: row.organization_id,
+              agentId: row.agent_id,
+              publicKey: row.public_key.toString('base64url'),
+              expiresAt: row.expires_at?.getTime() ?? null,
+              revoked: row.revoked_at !== null,
+            }
+          : null;
+      });
+    },
+    /** After a key was added, rotated out or revoked. */
+    async forgetAgentKey(keyId: string): Promise<void> {
+      await forget(agentKeyKey(keyId));
+    },
+
+    async agent(agentId: string): Promise<AgentState | null> {
+      return through(agentKey(agentId), AGENT_TTL_MS, async () => {
+        const { rows } = await db.query<{ organization_id: string; status: AgentStatus; trust_tier: TrustTier }>(
+          'select * from aim_agent_state($1)',
+          [agentId],
+        );
+        const row = rows[0];
+        return row ? { organizationId: row.organization_id, status: row.status, trustTier: row.trust_tier } : null;
+      });
+    },
+    /** After an agent's status or trust tier changed. */
+    async forgetAgent(agentId: string): Promise<void> {
+      await forget(agentKey(agentId));
     },
   };
 }

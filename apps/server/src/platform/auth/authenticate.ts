@@ -6,8 +6,11 @@ import { safeEqual, sha256 } from '../crypto/tokens.js';
 import { AppError } from '../http/app-error.js';
 import type { Principal } from '../http/request-context.js';
 import type { AccessCache } from './access-cache.js';
+import type { AgentAuthenticator } from './agent-auth.js';
+import { looksLikeJwt } from './agent-tokens.js';
+import { hasSignature } from './http-signatures.js';
 import { looksLikeApiKey } from './api-key-format.js';
-import type { ApiKeyUsage } from './api-key-usage.js';
+import type { UsageCounter } from './usage-counter.js';
 import { ACCESS_COOKIE, readCookie } from './cookies.js';
 import { InvalidAccessTokenError, type SessionTokens } from './session-tokens.js';
 
@@ -17,14 +20,16 @@ import { InvalidAccessTokenError, type SessionTokens } from './session-tokens.js
  *   public  — no credentials needed (health, metadata, sign-in steps);
  *   user    — a signed-in person (cookie session), with or without an organization chosen;
  *   org     — a session with an organization chosen, or an API key (bound to one organization);
- *             with `permission`, the caller's role there must grant it.
+ *             with `permission`, the caller's role there must grant it;
+ *   agent   — an agent: a request signed with its key (RFC 9421), or an agent token. This gate
+ *             runs once the body has been read (preValidation), so Content-Digest can be checked.
  *
  * API keys come as `Authorization: Bearer aim_v1_…`; sessions as the HttpOnly access cookie.
  * Cookie-authenticated changes (POST, PUT, PATCH, DELETE) must also come from an allowed Origin
  * and carry the session's CSRF token in `x-csrf-token`.
  */
 export interface RouteAccess {
-  auth: 'public' | 'user' | 'org';
+  auth: 'public' | 'user' | 'org' | 'agent';
   permission?: Permission;
   /** Only people (cookie sessions), not API keys: actions that mint credentials. */
   peopleOnly?: boolean;
@@ -39,8 +44,9 @@ declare module 'fastify' {
 export interface AuthenticatorDeps {
   cache: AccessCache;
   tokens: SessionTokens;
-  usage: ApiKeyUsage;
+  usage: UsageCounter;
   keyring: Keyring;
+  agents: AgentAuthenticator;
   /** Origins allowed to send cookie-authenticated changes, besides the request's own. */
   trustedOrigins: string[];
 }
@@ -58,7 +64,7 @@ export function csrfTokenFor(keyring: Keyring, sessionId: string): string {
 }
 
 export function createAuthenticator(deps: AuthenticatorDeps) {
-  const { cache, tokens, usage, keyring } = deps;
+  const { cache, tokens, usage, keyring, agents } = deps;
   const trusted = new Set(deps.trustedOrigins);
 
   async function fromApiKey(raw: string): Promise<Principal> {
@@ -128,14 +134,37 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     if (header !== undefined) {
       const match = /^Bearer\s+(\S+)$/i.exec(header);
       if (!match) throw new AppError('invalid_token', 'The Authorization header must be "Bearer <API key>".');
+      if (looksLikeJwt(match[1]!)) {
+        throw new AppError('invalid_token', 'Agent tokens are accepted on agent routes only; people and services use a session or an API key here.');
+      }
       return fromApiKey(match[1]!);
     }
     const cookie = readCookie(request, ACCESS_COOKIE);
     return cookie ? fromSession(cookie) : null;
   }
 
+  /** An agent: its token (Authorization: Bearer <JWT>), or a request signed with its key. */
+  async function authenticateAgent(request: FastifyRequest): Promise<Principal> {
+    const header = request.headers.authorization;
+    if (header !== undefined) {
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      if (!match || !looksLikeJwt(match[1]!)) {
+        throw new AppError('forbidden', 'This route is for agents: sign the request with the agent key, or send an agent token as "Bearer <JWT>".');
+      }
+      return agents.fromToken(match[1]!);
+    }
+    if (hasSignature(request.headers)) return agents.fromSignature(request);
+    if (readCookie(request, ACCESS_COOKIE)) throw new AppError('forbidden', 'This route is for agents, not for a signed-in person.');
+    throw new AppError('unauthenticated', 'Sign the request with the agent key (docs/agent-identity.md §4) or send an agent token.');
+  }
+
   /** The route-level hook for a route's declared access. */
   function gate(access: RouteAccess) {
+    if (access.auth === 'agent') {
+      return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+        request.principal = await authenticateAgent(request);
+      };
+    }
     return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
       const principal = await authenticate(request);
       if (!principal) throw new AppError('unauthenticated', 'Sign in, or send an API key as "Authorization: Bearer aim_v1_…".');
@@ -155,7 +184,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     };
   }
 
-  return { authenticate, gate };
+  return { authenticate, authenticateAgent, gate };
 }
 
 export type Authenticator = ReturnType<typeof createAuthenticator>;

@@ -130,6 +130,10 @@ export const envSchema = z.object({
   SESSION_REFRESH_TTL_SECONDS: int(7 * 86_400, 300, 90 * 86_400),
   SESSION_KEY_ROTATION_DAYS: int(30, 1, 365),
 
+  AGENT_TOKEN_TTL_SECONDS: int(600, 60, 3600),
+  AGENT_TOKEN_KEY_ROTATION_DAYS: int(7, 1, 365),
+  AGENT_KEY_ROTATION_OVERLAP_SECONDS: int(3600, 0, 604_800),
+
   RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 3600),
   RATE_LIMIT_IP_MAX: int(600, 1, 100_000_000),
   RATE_LIMIT_PRINCIPAL_MAX: int(1200, 1, 100_000_000),
@@ -210,6 +214,7 @@ export interface Config {
     bootstrapToken: string | undefined;
   };
   sessions: { accessTtlSeconds: number; refreshTtlSeconds: number; keyRotationDays: number };
+  agents: { tokenTtlSeconds: number; tokenKeyRotationDays: number; keyRotationOverlapSeconds: number };
   mail: { smtpUrl: string | undefined; from: string };
   /** Identity providers configured for the whole deployment, by id (google, microsoft, okta, oidc). */
   identityProviders: DeploymentIdentityProvider[];
@@ -296,6 +301,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       accessTtlSeconds: e.SESSION_ACCESS_TTL_SECONDS,
       refreshTtlSeconds: e.SESSION_REFRESH_TTL_SECONDS,
       keyRotationDays: e.SESSION_KEY_ROTATION_DAYS,
+    },
+    agents: {
+      tokenTtlSeconds: e.AGENT_TOKEN_TTL_SECONDS,
+      tokenKeyRotationDays: e.AGENT_TOKEN_KEY_ROTATION_DAYS,
+      keyRotationOverlapSeconds: e.AGENT_KEY_ROTATION_OVERLAP_SECONDS,
     },
     rateLimit: {
       windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000,

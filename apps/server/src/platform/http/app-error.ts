@@ -7,16 +7,19 @@ import { ERROR_CODES, type ErrorCode } from '@aim/contracts';
 export class AppError extends Error {
   readonly status: number;
   readonly headers: Record<string, string> | undefined;
+  /** Machine-readable facts about the failure, sent as `error.details` (never secrets). */
+  readonly details: Record<string, string | number | boolean> | undefined;
 
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options?: ErrorOptions & { headers?: Record<string, string> },
+    options?: ErrorOptions & { headers?: Record<string, string>; details?: Record<string, string | number | boolean> },
   ) {
     super(message, options);
     this.name = 'AppError';
     this.status = ERROR_CODES[code].status;
     this.headers = options?.headers;
+    this.details = options?.details;
   }
 }
 

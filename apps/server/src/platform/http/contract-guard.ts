@@ -1,4 +1,4 @@
-import type { FastifyInstance, RouteOptions, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, RouteOptions, onRequestAsyncHookHandler, preValidationAsyncHookHandler } from 'fastify';
 import { errorEnvelopeSchema } from '@aim/contracts';
 import type { Authenticator, RouteAccess } from '../auth/authenticate.js';
 
@@ -51,7 +51,11 @@ export function registerRouteContract(app: FastifyInstance, authenticator: Authe
       const codes = access.auth === 'public' ? COMMON_ERRORS : [...COMMON_ERRORS, ...AUTHENTICATED_ERRORS];
       for (const code of codes) schema.response[code] ??= errorEnvelopeSchema;
     }
-    if (access.auth !== 'public') {
+    if (access.auth === 'agent') {
+      // Signed requests are checked against the body's digest, so this gate runs once it is read.
+      const gate: preValidationAsyncHookHandler = authenticator.gate(access);
+      route.preValidation = [gate, ...([] as preValidationAsyncHookHandler[]).concat((route.preValidation as never) ?? [])];
+    } else if (access.auth !== 'public') {
       const gate: onRequestAsyncHookHandler = authenticator.gate(access);
       route.onRequest = [...([] as onRequestAsyncHookHandler[]).concat((route.onRequest as never) ?? []), gate];
     }

@@ -36,8 +36,8 @@ function describeValidation(error: FastifyError): string {
   return `The request is invalid. ${error.message}`;
 }
 
-export function envelope(code: ErrorCode, message: string, requestId: string): ErrorEnvelope {
-  return { error: { code, message, requestId } };
+export function envelope(code: ErrorCode, message: string, requestId: string, details?: Record<string, string | number | boolean>): ErrorEnvelope {
+  return { error: details ? { code, message, requestId, details } : { code, message, requestId } };
 }
 
 function classify(error: FastifyError, request: FastifyRequest): [ErrorCode, string] | undefined {
@@ -92,7 +92,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
       const [code, message] = known;
       if (error instanceof AppError && error.headers) reply.headers(error.headers);
       if (ERROR_CODES[code].status >= 500) request.log.error({ err: error }, message);
-      return reply.code(ERROR_CODES[code].status).send(envelope(code, message, request.id));
+      const details = error instanceof AppError ? error.details : undefined;
+      return reply.code(ERROR_CODES[code].status).send(envelope(code, message, request.id, details));
     }
     if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
       request.log.warn({ err: error }, 'unmapped client error');

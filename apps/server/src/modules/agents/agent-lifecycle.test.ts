@@ -1,0 +1,248 @@
+import { after, before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { SignJWT, createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { forEachTarget } from '../../testing/targets.js';
+import { createTestApp, type TestApp } from '../../testing/test-app.js';
+import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
+import { agentToken, challenge, newAgentKey, proofFor, registerAgent, signedHeaders, signedInject, type TestAgentKey } from '../../testing/agent-fixtures.js';
+
+/** Agent tokens, JWKS, introspection, lifecycle and key rotation (docs/agent-identity.md §5–7). */
+forEachTarget('agent tokens and lifecycle', (target) => {
+  let t: TestApp;
+  let org: SeededOrganization;
+  let other: SeededOrganization;
+  before(async () => {
+    t = await createTestApp(target);
+    org = await seedOrganization(t, 'A');
+    other = await seedOrganization(t, 'B');
+  });
+  after(() => t?.close());
+
+  const jwks = async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json' });
+    assert.equal(res.statusCode, 200);
+    return res.json() as { keys: { kid: string; kty: string; crv: string; d?: string }[] };
+  };
+  const introspect = (token: string, headers = org.as.viewer.apiKey) =>
+    t.app.inject({ method: 'POST', url: '/api/v1/oauth/introspect', headers: { ...headers, 'content-type': 'application/json' }, payload: { token } });
+  const me = (headers: Record<string, string>) => t.app.inject({ method: 'GET', url: '/api/v1/agents/me', headers });
+  const lifecycle = (agentId: string, step: string, headers = org.as.manager.apiKey) =>
+    t.app.inject({ method: 'POST', url: `/api/v1/agents/${agentId}/${step}`, headers: { ...headers, 'content-type': 'application/json' }, payload: { reason: `test ${step}` } });
+
+  it('issues a short-lived EdDSA token that verifies offline against the JWKS', async () => {
+    const { key, agent } = await registerAgent(t, org.as.member.apiKey);
+    const token = await agentToken(t, key);
+    const set = await jwks();
+    assert.ok(set.keys.length >= 1 && set.keys.every((k) => k.kty === 'OKP' && k.crv === 'Ed25519' && k.d === undefined));
+    const issuer = t.platform.agentTokens.issuer;
+    const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(set as never), { issuer, audience: issuer, algorithms: ['EdDSA'] });
+    assert.equal(protectedHeader.typ, 'at+jwt');
+    assert.equal(payload.sub, agent.id);
+    assert.equal(payload.org, org.organizationId);
+    assert.equal(payload.status, 'active');
+    assert.equal(payload.trust_tier, 'unscored');
+    assert.deepEqual(payload.cnf, { jkt: key.keyId });
+    assert.equal(payload.exp! - payload.iat!, 600);
+    assert.equal(typeof payload.jti, 'string');
+    const used = await me({ authorization: `Bearer ${token}` });
+    assert.equal(used.statusCode, 200, used.body);
+    assert.equal(used.json().agent.id, agent.id);
+    const live = (await introspect(token)).json();
+    assert.equal(live.active, true);
+    assert.equal(live.sub, agent.id);
+    assert.equal(live.status, 'active');
+  });
+
+  it('issues tokens for another audience that AIM itself does not accept', async () => {
+    const { key } = await registerAgent(t, org.as.member.apiKey);
+    const token = await agentToken(t, key, 'https://billing.example.com');
+    assert.equal((await me({ authorization: `Bearer ${token}` })).statusCode, 401);
+    const live = (await introspect(token)).json();
+    assert.equal(live.active, true);
+    assert.equal(live.aud, 'https://billing.example.com');
+  });
+
+  it('exchanges an RFC 7523 client assertion (form body) once', async () => {
+    const { key, agent } = await registerAgent(t, org.as.member.apiKey);
+    const issuer = t.platform.agentTokens.issuer;
+    const assertion = await new SignJWT({})
+      .setProtectedHeader({ alg: 'EdDSA', kid: key.keyId })
+      .setIssuer(agent.id)
+      .setSubject(agent.id)
+      .setAudience(`${issuer}/api/v1/oauth/token`)
+      .setJti(randomBytes(16).toString('base64url'))
+      .setIssuedAt()
+      .setExpirationTime('60s')
+      .sign(key.privateKey);
+    const form = new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: assertion,
+    }).toString();
+    const send = () => t.app.inject({ method: 'POST', url: '/api/v1/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: form });
+    const res = await send();
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.json().token_type, 'Bearer');
+    const replay = await send();
+    assert.equal(replay.statusCode, 401);
+    assert.equal(replay.json().error.code, 'invalid_client_assertion');
+    const longLived = await new SignJWT({})
+      .setProtectedHeader({ alg: 'EdDSA', kid: key.keyId })
+      .setIssuer(agent.id)
+      .setSubject(agent.id)
+      .setAudience(issuer)
+      .setJti(randomBytes(16).toString('base64url'))
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(key.privateKey);
+    const refused = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/oauth/token',
+      headers: { 'content-type': 'application/json' },
+      payload: { grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: longLived },
+    });
+    assert.equal(refused.json().error.code, 'invalid_client_assertion');
+    const unsigned = await t.app.inject({ method: 'POST', url: '/api/v1/oauth/token', headers: { 'content-type': 'application/json' }, payload: { grant_type: 'client_credentials' } });
+    assert.equal(unsigned.statusCode, 401);
+  });
+
+  it('suspends, reactivates and revokes at once, for signed requests, tokens and introspection', async () => {
+    const { key, agent } = await registerAgent(t, org.as.member.apiKey);
+    const token = await agentToken(t, key);
+    assert.equal((await signedInject(t, key, { url: '/api/v1/agents/me' })).statusCode, 200, 'cached as active');
+    assert.equal((await me({ authorization: `Bearer ${token}` })).statusCode, 200);
+
+    assert.equal((await lifecycle(agent.id, 'suspend')).json().agent.status, 'suspended');
+    const signed = await signedInject(t, key, { url: '/api/v1/agents/me' });
+    assert.equal(signed.statusCode, 403);
+    assert.equal(signed.json().error.code, 'agent_suspended');
+    assert.equal((await me({ authorization: `Bearer ${token}` })).json().error.code, 'agent_suspended');
+    assert.deepEqual((await introspect(token)).json(), { active: false });
+    const tokenRequest = await signedInject(t, key, { method: 'POST', url: '/api/v1/oauth/token', body: '{"grant_type":"client_credentials"}' });
+    assert.equal(tokenRequest.statusCode, 403, 'no new tokens while suspended');
+
+    assert.equal((await lifecycle(agent.id, 'reactivate')).json().agent.status, 'active');
+    assert.equal((await me({ authorization: `Bearer ${token}` })).statusCode, 200);
+    assert.equal((await introspect(token)).json().active, true);
+
+    assert.equal((await lifecycle(agent.id, 'revoke')).json().agent.status, 'revoked');
+    assert.equal((await me({ authorization: `Bearer ${token}` })).json().error.code, 'agent_revoked');
+    assert.deepEqual((await introspect(token)).json(), { active: false });
+    const again = await lifecycle(agent.id, 'reactivate');
+    assert.equal(again.statusCode, 409);
+    assert.match(again.json().error.message, /final/);
+
+    await t.platform.auditSequencer.drain(org.organizationId);
+    const owner = await t.owner();
+    const actions = (await owner.query(`select action from audit_events where organization_id = $1 and target_id = $2 order by seq`, [org.organizationId, agent.id])).rows.map((r) => r.action);
+    assert.deepEqual(actions, ['agent.register', 'agent.suspend', 'agent.reactivate', 'agent.revoke']);
+  });
+
+  it("answers inactive for another organization's token, and 404 for its agents", async () => {
+    const { key, agent } = await registerAgent(t, other.as.member.apiKey);
+    const token = await agentToken(t, key);
+    assert.deepEqual((await introspect(token)).json(), { active: false });
+    assert.equal((await introspect(token, other.as.viewer.apiKey)).json().active, true);
+    assert.equal((await lifecycle(agent.id, 'suspend')).statusCode, 404);
+    assert.deepEqual((await introspect('not-a-token')).json(), { active: false });
+  });
+
+  it('rotates keys with both signatures, honours the overlap, then closes it', async () => {
+    const { key: oldKey, agent } = await registerAgent(t, org.as.member.apiKey);
+    const oldToken = await agentToken(t, oldKey);
+    const newKey = newAgentKey();
+    const rotate = async (signer: TestAgentKey, next: TestAgentKey, overlapSeconds: number, proofKey = next) => {
+      const c = await challenge(t);
+      const body = JSON.stringify({ publicKey: next.jwk, challenge: c, proof: proofFor(proofKey, 'rotate', c), overlapSeconds });
+      return signedInject(t, signer, { method: 'POST', url: '/api/v1/agents/me/keys', body });
+    };
+    // The new key must prove possession too.
+    const unproven = await rotate(oldKey, newKey, 1, newAgentKey());
+    assert.equal(unproven.json().error.code, 'invalid_proof');
+    const res = await rotate(oldKey, newKey, 1);
+    assert.equal(res.statusCode, 201, res.body);
+    const keys = res.json().agent.keys as { id: string; status: string; expiresAt: string | null }[];
+    assert.deepEqual(keys.map((k) => [k.id, k.status]).sort(), [[newKey.keyId, 'active'], [oldKey.keyId, 'rotating_out']].sort());
+    // Inside the overlap both keys work.
+    assert.equal((await signedInject(t, oldKey, { url: '/api/v1/agents/me' })).statusCode, 200);
+    assert.equal((await signedInject(t, newKey, { url: '/api/v1/agents/me' })).statusCode, 200);
+    // A token from the old key never outlives the overlap.
+    const bounded = await agentToken(t, oldKey);
+    const { payload } = await jwtVerify(bounded, createLocalJWKSet((await jwks()) as never), { issuer: t.platform.agentTokens.issuer });
+    assert.ok(payload.exp! <= Math.ceil(Date.parse(keys.find((k) => k.id === oldKey.keyId)!.expiresAt!) / 1000));
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const closed = await signedInject(t, oldKey, { url: '/api/v1/agents/me' });
+    assert.equal(closed.statusCode, 401);
+    assert.equal(closed.json().error.code, 'key_expired');
+    assert.equal((await me({ authorization: `Bearer ${oldToken}` })).json().error.code, 'key_expired');
+    assert.deepEqual((await introspect(oldToken)).json(), { active: false });
+    assert.equal((await signedInject(t, newKey, { url: '/api/v1/agents/me' })).statusCode, 200);
+    // A key retired by a rotation cannot rotate again.
+    assert.equal((await rotate(oldKey, newAgentKey(), 0)).json().error.code, 'key_expired');
+    // Overlap 0 cuts the previous key at once.
+    const third = newAgentKey();
+    assert.equal((await rotate(newKey, third, 0)).statusCode, 201);
+    assert.equal((await signedInject(t, newKey, { url: '/api/v1/agents/me' })).json().error.code, 'key_expired');
+    assert.equal((await signedInject(t, third, { url: '/api/v1/agents/me' })).statusCode, 200);
+    await t.platform.auditSequencer.drain(org.organizationId);
+    const rotations = (await (await t.owner()).query(`select details from audit_events where organization_id = $1 and target_id = $2 and action = 'agent.rotate_key' order by seq`, [org.organizationId, agent.id])).rows;
+    assert.equal(rotations.length, 2);
+    assert.deepEqual(rotations[0].details.previousKeyIds, [oldKey.keyId]);
+  });
+
+  it('revokes a single key at once', async () => {
+    const { key, agent } = await registerAgent(t, org.as.member.apiKey);
+    const token = await agentToken(t, key);
+    const res = await t.app.inject({ method: 'POST', url: `/api/v1/agents/${agent.id}/keys/${key.keyId}/revoke`, headers: org.as.member.apiKey });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.json().agent.keys[0].status, 'revoked');
+    assert.equal((await signedInject(t, key, { url: '/api/v1/agents/me' })).json().error.code, 'key_revoked');
+    assert.equal((await me({ authorization: `Bearer ${token}` })).json().error.code, 'key_revoked');
+  });
+
+  it('keeps a retired signing key in the JWKS until its tokens expire, and signs with the new one', async () => {
+    const { key } = await registerAgent(t, org.as.member.apiKey);
+    const before = await agentToken(t, key);
+    const oldKid = decodeProtectedHeader(before).kid;
+    await t.platform.agentTokenKeys.rotate();
+    const after = await agentToken(t, key);
+    assert.notEqual(decodeProtectedHeader(after).kid, oldKid);
+    const kids = (await jwks()).keys.map((k) => k.kid);
+    assert.ok(kids.includes(oldKid!) && kids.includes(decodeProtectedHeader(after).kid!));
+    assert.equal((await me({ authorization: `Bearer ${before}` })).statusCode, 200, 'tokens of the retired key still verify');
+    const owner = await t.owner();
+    const retained = (await owner.query(`select extract(epoch from expires_at - retired_at) as s from signing_keys where kid = $1`, [oldKid])).rows[0].s;
+    assert.equal(Number(retained), 600 + 300);
+  });
+});
+
+forEachTarget('agent state across instances', (target) => {
+  let a: TestApp;
+  let b: TestApp;
+  before(async () => {
+    a = await createTestApp(target);
+    b = await createTestApp(target, { sameDeploymentAs: a });
+  });
+  after(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  it('refuses a suspended agent on the next request to another instance, tokens included', { skip: target.redisUrl ? undefined : 'needs Redis shared by both instances' }, async () => {
+    const org = await seedOrganization(a);
+    const { key, agent } = await registerAgent(a, org.as.member.apiKey);
+    const token = await agentToken(b, key);
+    assert.equal((await b.app.inject({ method: 'GET', url: '/api/v1/agents/me', headers: { authorization: `Bearer ${token}` } })).statusCode, 200);
+    assert.equal((await signedInject(b, key, { url: '/api/v1/agents/me' })).statusCode, 200, 'instance B cached the agent as active');
+    const suspend = await a.app.inject({ method: 'POST', url: `/api/v1/agents/${agent.id}/suspend`, headers: org.as.admin.apiKey });
+    assert.equal(suspend.statusCode, 200);
+    assert.equal((await b.app.inject({ method: 'GET', url: '/api/v1/agents/me', headers: { authorization: `Bearer ${token}` } })).json().error.code, 'agent_suspended');
+    assert.equal((await signedInject(b, key, { url: '/api/v1/agents/me' })).json().error.code, 'agent_suspended');
+    // A nonce spent on one instance is spent on all.
+    const headers = signedHeaders(key, { url: '/api/v1/agents/me' });
+    await a.app.inject({ method: 'POST', url: `/api/v1/agents/${agent.id}/reactivate`, headers: org.as.admin.apiKey });
+    assert.equal((await a.app.inject({ method: 'GET', url: '/api/v1/agents/me', headers })).statusCode, 200);
+    assert.equal((await b.app.inject({ method: 'GET', url: '/api/v1/agents/me', headers })).json().error.code, 'replayed_request');
+  });
+});

@@ -1,0 +1,307 @@
+import type { AgentStatus } from '@aim/contracts';
+import type { AccessCache } from '../../platform/auth/access-cache.js';
+import type { AgentChallenges } from '../../platform/auth/agent-challenges.js';
+import { recordAuditEvent } from '../../platform/audit/audit-log.js';
+import { parsePublicKey } from '../../platform/crypto/ed25519.js';
+import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
+import { AppError, notFound } from '../../platform/http/app-error.js';
+import type { RequestContext } from '../../platform/http/request-context.js';
+import { newId } from '../../platform/ids.js';
+import { authorize, can } from '../access/permissions.js';
+import { membershipRepository } from '../members/membership-repository.js';
+import { agentJson, agentRepository, agentSummaryJson, type AgentRow } from './agent-repository.js';
+
+/**
+ * Agents: registration with proof of possession (by a person or API key, or by the agent itself
+ * with an enrollment token), reading, profile changes, the lifecycle (suspend, reactivate,
+ * revoke), key rotation and key revocation. Every change commits with its audit event; the shared
+ * store's copies of the agent and its keys are invalidated after the commit, on every instance.
+ */
+interface Profile {
+  description?: string | undefined;
+  purpose?: string | undefined;
+  tags?: string[] | undefined;
+  metadata?: Record<string, unknown> | undefined;
+}
+
+export interface RegisterInput extends Profile {
+  name: string;
+  ownerId?: string | undefined;
+  publicKey: unknown;
+  challenge: string;
+  proof: string;
+}
+
+export interface EnrollInput extends Profile {
+  enrollmentToken: string;
+  name?: string | undefined;
+  publicKey: unknown;
+  challenge: string;
+  proof: string;
+}
+
+export interface UpdateInput {
+  name?: string | undefined;
+  description?: string | null | undefined;
+  purpose?: string | null | undefined;
+  ownerId?: string | undefined;
+  tags?: string[] | undefined;
+  metadata?: Record<string, unknown> | undefined;
+}
+
+type Transition = 'suspend' | 'reactivate' | 'revoke';
+const TRANSITIONS: Record<Transition, { from: AgentStatus[]; to: AgentStatus }> = {
+  suspend: { from: ['active'], to: 'suspended' },
+  reactivate: { from: ['suspended'], to: 'active' },
+  revoke: { from: ['active', 'suspended'], to: 'revoked' },
+};
+
+export function createAgentService(deps: {
+  db: Database;
+  cache: AccessCache;
+  challenges: AgentChallenges;
+  defaultOverlapSeconds: number;
+  consumeEnrollmentToken: (tx: Tx, tokenId: string) => Promise<{ id: string; name: string | null; capabilities: string[]; ownerId: string; createdBy: { type: 'user' | 'api_key'; id: string } }>;
+  findEnrollmentToken: (token: string) => Promise<{ id: string; organizationId: string }>;
+}) {
+  const { db, cache, challenges } = deps;
+
+  /** The person a caller acts for: the signed-in person, or the creator of the API key. */
+  async function personOf(tx: Tx, ctx: RequestContext): Promise<string | null> {
+    if (ctx.userId) return ctx.userId;
+    if (ctx.actor.type === 'api_key' && ctx.actor.id) {
+      const { rows } = await tx.query<{ created_by: string }>('select created_by from api_keys where organization_id = $1 and id = $2', [orgOf(tx), ctx.actor.id]);
+      return rows[0]?.created_by ?? null;
+    }
+    return null;
+  }
+
+  async function checkOwner(tx: Tx, ctx: RequestContext & { role: NonNullable<RequestContext['role']> }, ownerId: string, self: string | null) {
+    if (ownerId !== self && !can(ctx.role, 'agent.manage_all')) {
+      throw new AppError('forbidden', 'Only managers and admins may make someone else the owner of an agent.');
+    }
+    if (!(await membershipRepository.role(tx, ownerId))) {
+      throw new AppError('validation_failed', 'ownerId: must be a member of the organization.');
+    }
+  }
+
+  /** Load an agent the caller may change: its owner, or a manager or admin. Others: 403 (they can read it). */
+  async function loadForChange(tx: Tx, ctx: RequestContext & { role: NonNullable<RequestContext['role']> }, agentId: string): Promise<AgentRow> {
+    const agent = await agentRepository.find(tx, agentId, { forUpdate: true });
+    if (!agent) throw notFound('The agent');
+    if (!can(ctx.role, 'agent.manage_all') && agent.owner_id !== (await personOf(tx, ctx))) {
+      throw new AppError('forbidden', 'Only the owner of this agent, a manager or an admin may change it.');
+    }
+    return agent;
+  }
+
+  const detailOf = async (tx: Tx, agent: AgentRow) => agentJson(agent, await agentRepository.keys(tx, agent.id));
+
+  return {
+    /** A person or API key registers an agent whose key proves possession. */
+    async register(ctx: RequestContext, input: RegisterInput) {
+      authorize(ctx, 'agent.create');
+      const key = parsePublicKey(input.publicKey);
+      const created = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+        const self = await personOf(tx, ctx);
+        const ownerId = input.ownerId ?? self;
+        if (ownerId) await checkOwner(tx, ctx, ownerId, self);
+        // Spent inside the transaction's span but before any write: a bad proof leaves nothing behind.
+        await challenges.consume(input.challenge, 'register', key, input.proof);
+        const { agent } = await agentRepository.insert(
+          tx,
+          { id: newId('agt'), name: input.name, description: input.description, purpose: input.purpose, ownerId, tags: input.tags, metadata: input.metadata, createdBy: ctx.actor },
+          { id: key.thumbprint, raw: key.raw },
+        );
+        await recordAuditEvent(tx, ctx, {
+          action: 'agent.register',
+          target: { type: 'agent', id: agent.id },
+          details: { name: agent.name, ownerId, keyId: key.thumbprint },
+        });
+        return detailOf(tx, agent);
+      });
+      await cache.forgetAgentKey(key.thumbprint);
+      await cache.forgetAgent(created.id);
+      return created;
+    },
+
+    /** An agent registers itself with a one-time enrollment token. */
+    async enroll(ctx: RequestContext, input: EnrollInput) {
+      const key = parsePublicKey(input.publicKey);
+      const token = await deps.findEnrollmentToken(input.enrollmentToken);
+      await challenges.consume(input.challenge, 'register', key, input.proof);
+      const agentId = newId('agt');
+      const agentCtx: RequestContext = { ...ctx, organizationId: token.organizationId, actor: { type: 'agent', id: agentId } };
+      const created = await db.transaction({ organizationId: token.organizationId }, async (tx) => {
+        const consumed = await deps.consumeEnrollmentToken(tx, token.id);
+        const name = input.name ?? consumed.name;
+        if (!name) throw new AppError('validation_failed', 'name: required (the enrollment token names no agent).');
+        const { agent } = await agentRepository.insert(
+          tx,
+          {
+            id: agentId,
+            name,
+            description: input.description,
+            purpose: input.purpose,
+            ownerId: consumed.ownerId,
+            tags: input.tags,
+            metadata: input.metadata,
+            requestedCapabilities: consumed.capabilities,
+            enrollmentTokenId: consumed.id,
+            createdBy: consumed.createdBy,
+          },
+          { id: key.thumbprint, raw: key.raw },
+        );
+        await tx.query('update enrollment_tokens set agent_id = $2 where organization_id = $1 and id = $3', [orgOf(tx), agent.id, consumed.id]);
+        await recordAuditEvent(tx, agentCtx, {
+          action: 'agent.register',
+          target: { type: 'agent', id: agent.id },
+          details: { name: agent.name, ownerId: consumed.ownerId, keyId: key.thumbprint, enrollment: consumed.id, requestedCapabilities: consumed.capabilities },
+        });
+        return detailOf(tx, agent);
+      });
+      await cache.forgetAgentKey(key.thumbprint);
+      await cache.forgetAgent(created.id);
+      return created;
+    },
+
+    async list(ctx: RequestContext, filter: Parameters<typeof agentRepository.list>[1]) {
+      authorize(ctx, 'agent.read');
+      return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+        const page = await agentRepository.list(tx, filter);
+        return { agents: page.rows.map(agentSummaryJson), nextCursor: page.nextCursor };
+      });
+    },
+
+    async get(ctx: RequestContext, agentId: string) {
+      authorize(ctx, 'agent.read');
+      return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+        const agent = await agentRepository.find(tx, agentId);
+        if (!agent) throw notFound('The agent');
+        return {
+          agent: await detailOf(tx, agent),
+          statusHistory: await agentRepository.statusHistory(tx, agentId),
+          recentActivity: await agentRepository.recentActivity(tx, agentId),
+        };
+      });
+    },
+
+    /** The calling agent itself. */
+    async self(ctx: RequestContext) {
+      if (ctx.actor.type !== 'agent' || !ctx.actor.id) throw new AppError('forbidden', 'Only an agent can ask for itself.');
+      return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+        const agent = await agentRepository.find(tx, ctx.actor.id!);
+        if (!agent) throw notFound('The agent');
+        return detailOf(tx, agent);
+      });
+    },
+
+    async update(ctx: RequestContext, agentId: string, input: UpdateInput) {
+      authorize(ctx, 'agent.update');
+      return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+        const agent = await loadForChange(tx, ctx, agentId);
+        if (agent.status === 'revoked') throw new AppError('conflict', 'The agent is revoked; a revoked agent cannot be changed.');
+        const changes: Record<string, unknown> = {};
+        if (input.name !== undefined && input.name.trim() !== agent.name) changes.name = input.name.trim();
+        if (input.description !== undefined && input.description !== agent.description) changes.description = input.description;
+        if (input.purpose !== undefined && input.purpose !== agent.purpose) changes.purpose = input.purpose;
+        if (input.tags !== undefined) changes.tags = [...new Set(input.tags)];
+        if (input.metadata !== undefined) changes.metadata = input.metadata;
+        if (input.ownerId !== undefined && input.ownerId !== agent.owner_id) {
+          if (!can(ctx.role, 'agent.manage_all')) throw new AppError('forbidden', 'Only managers and admins may change the owner of an agent.');
+          await checkOwner(tx, ctx, input.ownerId, null);
+          changes.owner_id = input.ownerId;
+        }
+        if (Object.keys(changes).length === 0) return detailOf(tx, agent);
+        const updated = await agentRepository.update(tx, agentId, changes);
+        await recordAuditEvent(tx, ctx, {
+          action: 'agent.update',
+          target: { type: 'agent', id: agentId },
+          details: {
+            changed: Object.keys(changes),
+            ...(changes.name ? { name: { from: agent.name, to: changes.name } } : {}),
+            ...(changes.owner_id ? { ownerId: { from: agent.owner_id, to: changes.owner_id } } : {}),
+          },
+        });
+        return detailOf(tx, updated);
+      });
+    },
+
+    async transition(ctx: RequestContext, agentId: string, transition: Transition, reason: string | null) {
+      authorize(ctx, 'agent.update');
+      const rule = TRANSITIONS[transition];
+      const result = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+        const agent = await loadForChange(tx, ctx, agentId);
+        if (!rule.from.includes(agent.status)) {
+          throw new AppError(
+            'conflict',
+            agent.status === 'revoked' ? 'The agent is revoked, which is final.' : `The agent is ${agent.status}; it cannot be ${transition === 'reactivate' ? 'reactivated' : `${transition}ed`} from there.`,
+          );
+        }
+        const updated = await agentRepository.setStatus(tx, agent, rule.to, reason, ctx.actor);
+        await recordAuditEvent(tx, ctx, {
+          action: `agent.${transition}`,
+          target: { type: 'agent', id: agentId },
+          details: { from: agent.status, to: rule.to, reason },
+        });
+        return detailOf(tx, updated);
+      });
+      await cache.forgetAgent(agentId);
+      return result;
+    },
+
+    /** The agent rotates to a new key; the request is signed with the current one (its body names the new key). */
+    async rotateKey(ctx: RequestContext, currentKeyId: string, input: { publicKey: unknown; challenge: string; proof: string; overlapSeconds?: number | undefined }) {
+      if (ctx.actor.type !== 'agent' || !ctx.actor.id) throw new AppError('forbidden', 'Only the agent itself rotates its key.');
+      const agentId = ctx.actor.id;
+      const key = parsePublicKey(input.publicKey);
+      await challenges.consume(input.challenge, 'rotate', key, input.proof);
+      const overlapSeconds = input.overlapSeconds ?? deps.defaultOverlapSeconds;
+      const { agent, retired } = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+        const current = await agentRepository.find(tx, agentId, { forUpdate: true });
+        if (!current) throw notFound('The agent');
+        if (current.status !== 'active') throw new AppError(current.status === 'revoked' ? 'agent_revoked' : 'agent_suspended', `The agent is ${current.status}.`);
+        await agentRepository.insertKey(tx, agentId, { id: key.thumbprint, raw: key.raw });
+        // Every other key still accepted (the signing one, and any earlier one in its overlap) is cut to the new overlap.
+        const { rows } = await tx.query<{ id: string }>(
+          `update agent_keys set expires_at = least(coalesce(expires_at, 'infinity'), now() + make_interval(secs => $3::double precision)), replaced_by = $4
+            where organization_id = $1 and agent_id = $2 and id <> $4 and revoked_at is null and (expires_at is null or expires_at > now())
+            returning id`,
+          [orgOf(tx), agentId, overlapSeconds, key.thumbprint],
+        );
+        if (!rows.some((r) => r.id === currentKeyId)) {
+          throw new AppError('key_expired', 'The key that signed this request is no longer accepted; it cannot authorize a rotation.');
+        }
+        await recordAuditEvent(tx, ctx, {
+          action: 'agent.rotate_key',
+          target: { type: 'agent', id: agentId },
+          details: { previousKeyIds: rows.map((r) => r.id), keyId: key.thumbprint, overlapSeconds },
+        });
+        return { agent: await detailOf(tx, current), retired: rows.map((r) => r.id) };
+      });
+      for (const id of [...retired, key.thumbprint]) await cache.forgetAgentKey(id);
+      return agent;
+    },
+
+    /** An owner, manager or admin revokes one key (lost or compromised); it is refused at once. */
+    async revokeKey(ctx: RequestContext, agentId: string, keyId: string, reason: string | null) {
+      authorize(ctx, 'agent.update');
+      const result = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+        const agent = await loadForChange(tx, ctx, agentId);
+        const { rows } = await tx.query<{ id: string; revoked_at: Date | null }>(
+          'select id, revoked_at from agent_keys where organization_id = $1 and agent_id = $2 and id = $3 for update',
+          [orgOf(tx), agentId, keyId],
+        );
+        if (!rows[0]) throw notFound('The key');
+        if (rows[0].revoked_at) throw new AppError('conflict', 'The key is already revoked.');
+        await tx.query('update agent_keys set revoked_at = now(), revoked_reason = $3 where organization_id = $1 and id = $2', [orgOf(tx), keyId, reason]);
+        await recordAuditEvent(tx, ctx, { action: 'agent.revoke_key', target: { type: 'agent', id: agentId }, details: { keyId, reason } });
+        return detailOf(tx, agent);
+      });
+      await cache.forgetAgentKey(keyId);
+      return result;
+    },
+  };
+}
+
+export type AgentService = ReturnType<typeof createAgentService>;

@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import type { Keyring } from '../crypto/keyring.js';
+import { decodeBase64url, thumbprintOf, verifyEd25519, type Ed25519PublicKey } from '../crypto/ed25519.js';
+import { safeEqual } from '../crypto/tokens.js';
+import { AppError } from '../http/app-error.js';
+import type { SharedStore } from '../store/shared-store.js';
+
+/**
+ * Proof-of-possession challenges (docs/agent-identity.md §2). A challenge is self-authenticating —
+ * its expiry and random part, MACed with the deployment's lookup key — so issuing one stores
+ * nothing (unauthenticated callers cannot fill the store); using one claims it in the shared store,
+ * so it works once across all instances.
+ */
+export const CHALLENGE_TTL_MS = 5 * 60_000;
+export type ProofPurpose = 'register' | 'rotate';
+
+export function proofMessage(purpose: ProofPurpose, challenge: string, keyId: string): string {
+  return `aim-proof-of-possession-v1\n${purpose}\n${challenge}\n${keyId}`;
+}
+
+export function createAgentChallenges(deps: { keyring: Keyring; store: SharedStore; now?: () => number }) {
+  const { keyring, store } = deps;
+  const now = deps.now ?? Date.now;
+  const mac = (body: Buffer) => keyring.lookupHash(`agent-challenge:${body.toString('base64url')}`).subarray(0, 16);
+
+  return {
+    issue(): { challenge: string; expiresAt: Date } {
+      const expiresAt = new Date(now() + CHALLENGE_TTL_MS);
+      const body = Buffer.alloc(22);
+      body.writeUIntBE(Math.floor(expiresAt.getTime() / 1000), 0, 6);
+      randomBytes(16).copy(body, 6);
+      return { challenge: Buffer.concat([body, mac(body)]).toString('base64url'), expiresAt };
+    },
+
+    /**
+     * Check the proof (the key's signature over the purpose, challenge and key id), then spend
+     * the challenge. A bad proof does not spend it; a spent, altered or expired one is refused.
+     */
+    async consume(challenge: string, purpose: ProofPurpose, key: Ed25519PublicKey, proof: string): Promise<void> {
+      const bytes = decodeBase64url(challenge);
+      if (!bytes || bytes.length !== 38 || !safeEqual(mac(bytes.subarray(0, 22)), bytes.subarray(22))) {
+        throw new AppError('invalid_challenge', 'The challenge was not issued by AIM; get one from POST /api/v1/agent-challenges.');
+      }
+      const expiresAtMs = bytes.readUIntBE(0, 6) * 1000;
+      if (expiresAtMs <= now()) {
+        throw new AppError('invalid_challenge', 'The challenge has expired (they live 5 minutes); get a new one.');
+      }
+      const signature = decodeBase64url(proof);
+      if (!signature || !verifyEd25519(key.keyObject, proofMessage(purpose, challenge, thumbprintOf(key.x)), signature)) {
+        throw new AppError(
+          'invalid_proof',
+          `The proof does not verify: sign "aim-proof-of-possession-v1\\n${purpose}\\n<challenge>\\n<key id>" with the key being registered.`,
+        );
+      }
+      if (!(await store.claimOnce(`agent-challenge:${challenge}`, expiresAtMs - now() + 1_000))) {
+        throw new AppError('invalid_challenge', 'The challenge was already used; get a new one.');
+      }
+    },
+  };
+}
+
+export type AgentChallenges = ReturnType<typeof createAgentChallenges>;

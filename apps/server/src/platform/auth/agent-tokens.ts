@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto';
+import { SignJWT, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
+import type { AgentStatus, TrustTier } from '@aim/contracts';
+import type { SigningKeys } from './signing-keys.js';
+
+/**
+ * Agent access tokens (docs/agent-identity.md §5): EdDSA JWTs signed with the rotating
+ * `agent_token` key, published at /.well-known/jwks.json so downstream services verify them
+ * offline. The claims are a snapshot; AIM itself and introspection also check the agent's and the
+ * key's current state on every use.
+ */
+export interface AgentTokenClaims {
+  agentId: string;
+  organizationId: string;
+  keyId: string;
+  audience: string | string[];
+  jti: string;
+  issuedAt: number;
+  expiresAt: number;
+  status: AgentStatus;
+  trustTier: TrustTier;
+  issuer: string;
+}
+
+export class InvalidAgentTokenError extends Error {
+  constructor(readonly reason: 'expired' | 'invalid') {
+    super(reason === 'expired' ? 'The agent token has expired.' : 'The agent token is not valid.');
+    this.name = 'InvalidAgentTokenError';
+  }
+}
+
+/** A JWT has three base64url parts; API keys and other bearer secrets do not. */
+export const looksLikeJwt = (value: string): boolean => /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(value);
+
+export function createAgentTokens(options: { keys: SigningKeys; issuer: string; ttlSeconds: number }) {
+  const { keys, issuer, ttlSeconds } = options;
+
+  return {
+    issuer,
+    ttlSeconds,
+
+    async issue(input: {
+      agentId: string;
+      organizationId: string;
+      keyId: string;
+      status: AgentStatus;
+      trustTier: TrustTier;
+      audience?: string | undefined;
+      /** The token never outlives this (a rotated-out key's end), in ms since the epoch. */
+      notAfterMs?: number | null;
+    }): Promise<{ token: string; expiresIn: number }> {
+      const key = await keys.current();
+      const now = Math.floor(Date.now() / 1000);
+      const limit = input.notAfterMs ? Math.floor(input.notAfterMs / 1000) : Infinity;
+      const exp = Math.min(now + ttlSeconds, limit);
+      const token = await new SignJWT({
+        org: input.organizationId,
+        status: input.status,
+        trust_tier: input.trustTier,
+        cnf: { jkt: input.keyId },
+      })
+        .setProtectedHeader({ alg: 'EdDSA', kid: key.kid, typ: 'at+jwt' })
+        .setIssuer(issuer)
+        .setSubject(input.agentId)
+        .setAudience(input.audience ?? issuer)
+        .setJti(`tok_${randomBytes(16).toString('base64url')}`)
+        .setIssuedAt(now)
+        .setExpirationTime(exp)
+        .sign(key.privateKey);
+      return { token, expiresIn: exp - now };
+    },
+
+    /** Verify signature, issuer, audience (AIM's own by default) and expiry. */
+    async verify(token: string, audience: string | null = issuer): Promise<AgentTokenClaims> {
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(
+          token,
+          async (header) => {
+            const key = header.kid ? await keys.verificationKey(header.kid) : undefined;
+            if (!key) throw new InvalidAgentTokenError('invalid');
+            return key;
+          },
+          { issuer, algorithms: ['EdDSA'], typ: 'at+jwt', ...(audience === null ? {} : { audience }) },
+        ));
+      } catch (error) {
+        if (error instanceof InvalidAgentTokenError) throw error;
+        if (error instanceof joseErrors.JWTExpired) throw new InvalidAgentTokenError('expired');
+        throw new InvalidAgentTokenError('invalid');
+      }
+      const cnf = payload.cnf as { jkt?: unknown } | undefined;
+      if (
+        typeof payload.sub !== 'string' ||
+        typeof payload.org !== 'string' ||
+        typeof payload.jti !== 'string' ||
+        typeof payload.exp !== 'number' ||
+        typeof payload.iat !== 'number' ||
+        typeof cnf?.jkt !== 'string' ||
+        payload.aud === undefined
+      ) {
+        throw new InvalidAgentTokenError('invalid');
+      }
+      return {
+        agentId: payload.sub,
+        organizationId: payload.org,
+        keyId: cnf.jkt,
+        audience: payload.aud,
+        jti: payload.jti,
+        issuedAt: payload.iat,
+        expiresAt: payload.exp,
+        status: payload.status as AgentStatus,
+        trustTier: payload.trust_tier as TrustTier,
+        issuer,
+      };
+    },
+  };
+}
+
+export type AgentTokens = ReturnType<typeof createAgentTokens>;
