@@ -1,0 +1,239 @@
+import { unwrapAgent, type AgentRecord } from './agent-record.js';
+import { createClientAssertion } from './client-assertion.js';
+import { keyPairFromStored, type Credentials } from './credentials.js';
+import { AimError } from './errors.js';
+import type { AgentKeyPair } from './keys.js';
+import { requestToken } from './protocol.js';
+import { rotateAgentKey } from './rotation.js';
+import { createTokenCache, DEFAULT_MIN_VALIDITY_SECONDS, type TokenCache } from './token-cache.js';
+import { isUnderBaseUrl, readJson, resolveUrl, sendPlain, sendSigned, type AimRequestBody, type AimRequestInit, type Transport } from './transport.js';
+
+/** What an {@link AimAgent} is made from; `secure()` builds it. Internal. */
+export interface AgentState {
+  transport: Transport;
+  credentialsPath: string;
+  /** Complete credentials (with an agent id). */
+  credentials: Credentials;
+}
+
+/**
+ * Options of {@link AimAgent.token}.
+ *
+ * @example
+ * ```ts
+ * await agent.token({ audience: 'https://billing.example.com', minValiditySeconds: 120 });
+ * ```
+ */
+export interface TokenOptions {
+  /** The `aud` the token should carry: a downstream service's identifier. Defaults to AIM itself. */
+  audience?: string;
+  /** Get a new token when fewer seconds than this remain on the cached one. Default 60. */
+  minValiditySeconds?: number;
+}
+
+/**
+ * Options of {@link AimAgent.rotateKey}.
+ *
+ * @example
+ * ```ts
+ * await agent.rotateKey({ overlapSeconds: 0 }); // the old key stops working at once
+ * ```
+ */
+export interface RotateKeyOptions {
+  /** How long the current key keeps working, 0–604800 seconds. Defaults to AIM's setting (3600). */
+  overlapSeconds?: number;
+}
+
+/**
+ * An agent with its identity in AIM. Get one with {@link secure}. Its private key is held in a private
+ * field: `JSON.stringify(agent)` and `util.inspect(agent)` show only the public identity.
+ *
+ * @example
+ * ```ts
+ * const agent = await secure('invoice-bot', { baseUrl: 'https://aim.example.com' });
+ * const me = await agent.me();
+ * const response = await agent.fetch('/api/v1/agents/me'); // a signed Response
+ * ```
+ */
+export class AimAgent {
+  /** The agent id (`agt_…`). */
+  readonly id: string;
+  /** The organization the agent belongs to (`org_…`). */
+  readonly organizationId: string;
+  /** AIM's address. */
+  readonly baseUrl: string;
+  /** Where this agent's credentials file is. */
+  readonly credentialsPath: string;
+
+  #transport: Transport;
+  #credentials: Credentials;
+  #key: AgentKeyPair;
+  #tokens: TokenCache;
+  #rotating = false;
+
+  /** Use {@link secure} instead; this constructor is internal. */
+  constructor(state: AgentState) {
+    const { credentials } = state;
+    if (credentials.agentId === null || credentials.organizationId === null) {
+      throw new AimError('invalid_credentials', 'The credentials have no agent id: the enrollment is not complete.');
+    }
+    this.id = credentials.agentId;
+    this.organizationId = credentials.organizationId;
+    this.baseUrl = state.transport.baseUrl;
+    this.credentialsPath = state.credentialsPath;
+    this.#transport = state.transport;
+    this.#credentials = credentials;
+    this.#key = keyPairFromStored(credentials);
+    this.#tokens = createTokenCache((audience) => requestToken(this.#transport, this.#key, audience));
+  }
+
+  /** The agent's name in AIM. */
+  get name(): string {
+    return this.#credentials.name;
+  }
+
+  /** The id (RFC 7638 thumbprint) of the key the agent signs with now. */
+  get keyId(): string {
+    return this.#key.keyId;
+  }
+
+  /**
+   * `fetch`, signed with the agent's key (RFC 9421). A path is resolved against AIM's address. The body
+   * (a string, bytes, URLSearchParams, or an object or array sent as JSON) is signed over the exact bytes
+   * sent. Answers the `Response` as it is, whatever its status.
+   *
+   * @example
+   * ```ts
+   * const response = await agent.fetch('/api/v1/agents/me');
+   * const created = await agent.fetch('/api/v1/things', { method: 'POST', body: { name: 'x' } });
+   * ```
+   */
+  fetch(input: string | URL, init: AimRequestInit = {}): Promise<Response> {
+    return sendSigned(this.#transport, this.#key, input, init);
+  }
+
+  /**
+   * A signed request whose answer is JSON: the parsed body, or an {@link AimError} with AIM's error code.
+   *
+   * @example
+   * ```ts
+   * const { agent } = await agent.request<{ agent: AgentRecord }>('GET', '/api/v1/agents/me');
+   * ```
+   */
+  async request<T = unknown>(method: string, path: string | URL, body?: AimRequestBody): Promise<T> {
+    return readJson<T>(await this.fetch(path, { method, ...(body === undefined ? {} : { body }) }));
+  }
+
+  /**
+   * An agent access token (a JWT, docs/agent-identity.md §5), from a signed `POST /api/v1/oauth/token`.
+   * Cached per audience and renewed when fewer than 60 seconds remain; concurrent callers share one request.
+   *
+   * @example
+   * ```ts
+   * const token = await agent.token();
+   * const forBilling = await agent.token({ audience: 'https://billing.example.com' });
+   * ```
+   */
+  token(options: TokenOptions = {}): Promise<string> {
+    return this.#tokens.get(options.audience, options.minValiditySeconds ?? DEFAULT_MIN_VALIDITY_SECONDS);
+  }
+
+  /**
+   * `fetch` to AIM with `Authorization: Bearer <token>` instead of a signature. Only URLs on AIM are
+   * accepted: a token for AIM must not be handed to anyone else. If AIM answers 401, the token is dropped
+   * and the request sent once more with a new one.
+   *
+   * @example
+   * ```ts
+   * const response = await agent.fetchWithToken('/api/v1/agents/me');
+   * ```
+   */
+  async fetchWithToken(input: string | URL, init: AimRequestInit = {}): Promise<Response> {
+    const url = resolveUrl(this.baseUrl, input);
+    if (!isUnderBaseUrl(this.baseUrl, url)) {
+      throw new AimError('invalid_argument', `fetchWithToken only sends AIM's tokens to AIM (${this.baseUrl}); use token({ audience }) for other services.`);
+    }
+    const send = (token: string) => {
+      const headers = new Headers(init.headers);
+      headers.set('authorization', `Bearer ${token}`);
+      return sendPlain(this.#transport, url, { ...init, headers });
+    };
+    const token = await this.token();
+    const response = await send(token);
+    if (response.status !== 401) return response;
+    await response.body?.cancel().catch(() => undefined);
+    this.#tokens.forget(undefined, token);
+    return send(await this.token());
+  }
+
+  /**
+   * Replace the agent's key (docs/agent-identity.md §6): a new key is generated, proven with a `rotate`
+   * proof and registered by a request signed with the current key. The credentials file keeps the current
+   * key until AIM has confirmed, and is then replaced atomically. The old key keeps working for
+   * `overlapSeconds`. Cached tokens are dropped.
+   *
+   * @example
+   * ```ts
+   * const before = agent.keyId;
+   * await agent.rotateKey({ overlapSeconds: 600 });
+   * console.log(before, '→', agent.keyId);
+   * ```
+   */
+  async rotateKey(options: RotateKeyOptions = {}): Promise<AgentRecord> {
+    if (this.#rotating) throw new AimError('rotation_in_progress', 'A key rotation of this agent is already under way.');
+    this.#rotating = true;
+    try {
+      const result = await rotateAgentKey(this.#transport, this.credentialsPath, this.#credentials, this.#key, options.overlapSeconds);
+      this.#key = result.key;
+      this.#credentials = result.credentials;
+      this.#tokens.clear();
+      return result.agent;
+    } finally {
+      this.#rotating = false;
+    }
+  }
+
+  /**
+   * The agent as AIM knows it (`GET /api/v1/agents/me`, signed): status, trust tier, keys.
+   *
+   * @example
+   * ```ts
+   * const { status, trustTier } = await agent.me();
+   * ```
+   */
+  async me(): Promise<AgentRecord> {
+    return unwrapAgent(await this.request('GET', '/api/v1/agents/me'));
+  }
+
+  /**
+   * An RFC 7523 client assertion for `POST /api/v1/oauth/token`, signed with the agent's key and valid
+   * 60 seconds. `aud` is `<baseUrl>/api/v1/oauth/token` unless `audience` says otherwise (it must be AIM's
+   * public URL followed by that path).
+   *
+   * @example
+   * ```ts
+   * const body = new URLSearchParams({
+   *   grant_type: 'client_credentials',
+   *   client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+   *   client_assertion: agent.clientAssertion(),
+   * });
+   * ```
+   */
+  clientAssertion(options: { audience?: string } = {}): string {
+    return createClientAssertion({
+      agentId: this.id,
+      keyId: this.#key.keyId,
+      privateKey: this.#key.privateKey,
+      audience: options.audience ?? `${this.baseUrl}/api/v1/oauth/token`,
+    });
+  }
+
+  /** The public identity only. */
+  toJSON(): { id: string; organizationId: string; name: string; keyId: string; baseUrl: string } {
+    return { id: this.id, organizationId: this.organizationId, name: this.name, keyId: this.keyId, baseUrl: this.baseUrl };
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `AimAgent ${JSON.stringify(this.toJSON())}`;
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * Codes the SDK raises itself. Codes from AIM's error envelope (`invalid_signature`, `unknown_key`,
+ * `stale_signature`, …; see docs/errors.md) are passed through unchanged, so `code` is a plain string.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof AimError && error.code === 'enrollment_required') console.error('set AIM_ENROLLMENT_TOKEN');
+ * ```
+ */
+export const SDK_ERROR_CODES = [
+  /** AIM could not be reached (DNS, connection refused, TLS, aborted). */
+  'network_error',
+  /** AIM answered, but not with the JSON it documents. */
+  'invalid_response',
+  /** AIM (or a proxy in front of it) answered an error without AIM's error envelope. */
+  'http_error',
+  /** The credentials file is not a valid AIM credentials file. */
+  'invalid_credentials',
+  /** The credentials file can be read by other users (POSIX mode allows group or others). */
+  'insecure_credentials',
+  /** The credentials file belongs to another AIM (its `baseUrl` differs). */
+  'credentials_mismatch',
+  /** Another process created the credentials file while this one was enrolling. */
+  'credentials_exist',
+  /** No credentials file, and no enrollment token to create one. */
+  'enrollment_required',
+  /** A key rotation of this agent is already running. */
+  'rotation_in_progress',
+  /** A request body the SDK cannot sign (a stream or FormData, whose bytes are not known up front). */
+  'unsupported_body',
+  /** An argument is malformed (a URL, a key id, a nonce…). */
+  'invalid_argument',
+] as const;
+/**
+ * One of the SDK's own error codes.
+ *
+ * @example
+ * ```ts
+ * const isLocal = (SDK_ERROR_CODES as readonly string[]).includes(error.code); // else AIM's code
+ * ```
+ */
+export type SdkErrorCode = (typeof SDK_ERROR_CODES)[number];
+
+export interface AimErrorOptions {
+  status?: number;
+  requestId?: string;
+  details?: unknown;
+  cause?: unknown;
+}
+
+/**
+ * The one error type the SDK throws. Branch on `code`, never on `message`.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await agent.request('GET', '/api/v1/agents/me');
+ * } catch (error) {
+ *   if (error instanceof AimError && error.code === 'stale_signature') {
+ *     console.error('clock skew', (error.details as { skewSeconds?: number })?.skewSeconds);
+ *   }
+ *   throw error;
+ * }
+ * ```
+ */
+export class AimError extends Error {
+  override readonly name = 'AimError';
+  /** Stable machine-readable code: AIM's error code, or one of {@link SDK_ERROR_CODES}. */
+  readonly code: string;
+  /** HTTP status of AIM's answer, when there was one. */
+  readonly status?: number;
+  /** AIM's request id, to quote when asking for help. */
+  readonly requestId?: string;
+  /** AIM's `details` (for `stale_signature`: `created`, `serverTime`, `skewSeconds`). */
+  readonly details?: unknown;
+
+  constructor(code: string, message: string, options: AimErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    if (options.status !== undefined) this.status = options.status;
+    if (options.requestId !== undefined) this.requestId = options.requestId;
+    if (options.details !== undefined) this.details = options.details;
+  }
+}
+
+/** Errors built from AIM's own 4xx envelope. */
+const refusals = new WeakSet<AimError>();
+
+/**
+ * True when AIM itself refused the request (a 4xx answer in its error envelope). AIM documents that a
+ * refused request changes nothing, so what was prepared for it (a new key) may safely be discarded.
+ * A network error, a 5xx or a proxy's answer leaves the outcome unknown.
+ */
+export function isRefusalByAim(error: unknown): boolean {
+  return error instanceof AimError && refusals.has(error);
+}
+
+/**
+ * Build the error for a non-2xx answer: AIM's envelope `{ error: { code, message, requestId, details? } }`
+ * when present, otherwise `http_error`. Reads the body.
+ */
+export async function errorFromResponse(response: Response): Promise<AimError> {
+  const text = await response.text().catch(() => '');
+  const envelope = parseEnvelope(text);
+  if (envelope) {
+    const error = new AimError(envelope.code, envelope.message, {
+      status: response.status,
+      requestId: envelope.requestId,
+      details: envelope.details,
+    });
+    if (response.status >= 400 && response.status < 500) refusals.add(error);
+    return error;
+  }
+  return new AimError('http_error', `AIM answered HTTP ${response.status} without an error envelope.`, { status: response.status });
+}
+
+interface Envelope {
+  code: string;
+  message: string;
+  requestId?: string;
+  details?: unknown;
+}
+
+function parseEnvelope(text: string): Envelope | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const error = (value as { error?: unknown } | null)?.error as Record<string, unknown> | undefined;
+  if (typeof error !== 'object' || error === null || typeof error.code !== 'string') return undefined;
+  return {
+    code: error.code,
+    message: typeof error.message === 'string' ? error.message : error.code,
+    requestId: typeof error.requestId === 'string' ? error.requestId : undefined,
+    details: error.details,
+  };
+}

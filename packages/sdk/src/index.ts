@@ -1,0 +1,31 @@
+/**
+ * @aim/sdk — give an AI agent a cryptographic identity in AIM. The wire protocol is
+ * docs/agent-identity.md; this package is one client of it, with no runtime dependencies.
+ */
+export { secure, type SecureOptions } from './secure.js';
+export { AimAgent, type RotateKeyOptions, type TokenOptions } from './agent.js';
+export type { AgentKeyRecord, AgentRecord } from './agent-record.js';
+export { AimError, SDK_ERROR_CODES, type SdkErrorCode } from './errors.js';
+export {
+  generateKeyPair,
+  jwkThumbprint,
+  proofMessage,
+  proofOfPossession,
+  publicJwk,
+  type AgentKeyPair,
+  type Ed25519PrivateJwk,
+  type Ed25519PublicJwk,
+  type ProofPurpose,
+} from './keys.js';
+export {
+  contentDigest,
+  createSignatureBase,
+  signRequest,
+  targetUri,
+  type SignatureHeaders,
+  type SignatureParameters,
+  type SignRequestInput,
+} from './signing.js';
+export { createClientAssertion, type ClientAssertionInput } from './client-assertion.js';
+export { defaultCredentialsPath, type Credentials } from './credentials.js';
+export type { AimRequestBody, AimRequestInit } from './transport.js';
