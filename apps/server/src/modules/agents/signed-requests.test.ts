@@ -21,10 +21,14 @@ forEachTarget('signed agent requests', (target) => {
 
   const code = (res: { json(): { error?: { code: string } } }) => res.json().error?.code;
 
-  it('accepts a signed request and knows which agent sent it', async () => {
+  it('accepts a signed request, knows which agent sent it, and records when the key was last used', async () => {
     const res = await signedInject(t, key, { url: '/api/v1/agents/me' });
     assert.equal(res.statusCode, 200, res.body);
     assert.equal(res.json().agent.id, agentId);
+    await t.platform.agentKeyUsage.flush();
+    const { agent } = (await t.app.inject({ method: 'GET', url: `/api/v1/agents/${agentId}`, headers: org.as.viewer.apiKey })).json();
+    assert.ok(agent.lastSeenAt !== null && Date.parse(agent.lastSeenAt) <= Date.now());
+    assert.equal(agent.keys[0].lastUsedAt, agent.lastSeenAt);
   });
 
   it('refuses the same request replayed, on the same nonce', async () => {
