@@ -191,6 +191,14 @@ forEachTarget('agent tokens and lifecycle', (target) => {
     assert.deepEqual(rotations[0].details.previousKeyIds, [oldKey.keyId]);
   });
 
+  it('refuses a token that could not outlive its key by a whole second, instead of issuing one that is already expired', async () => {
+    const endOfThisSecond = Math.floor(Date.now() / 1000) * 1000 + 999;
+    await assert.rejects(
+      t.platform.agentTokens.issue({ agentId: 'agt_x', organizationId: org.organizationId, keyId: 'k', status: 'active', trustTier: 'unscored', notAfterMs: endOfThisSecond }),
+      (error: { code?: string }) => error.code === 'key_expired',
+    );
+  });
+
   it('revokes a single key at once', async () => {
     const { key, agent } = await registerAgent(t, org.as.member.apiKey);
     const token = await agentToken(t, key);

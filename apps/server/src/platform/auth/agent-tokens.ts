@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
 import type { AgentStatus, TrustTier } from '@aim/contracts';
+import { AppError } from '../http/app-error.js';
 import type { SigningKeys } from './signing-keys.js';
 
 /**
@@ -53,6 +54,9 @@ export function createAgentTokens(options: { keys: SigningKeys; issuer: string; 
       const now = Math.floor(Date.now() / 1000);
       const limit = input.notAfterMs ? Math.floor(input.notAfterMs / 1000) : Infinity;
       const exp = Math.min(now + ttlSeconds, limit);
+      if (exp <= now) {
+        throw new AppError('key_expired', 'This key was replaced by a rotation and its overlap window is ending; sign with the new key.');
+      }
       const token = await new SignJWT({
         org: input.organizationId,
         status: input.status,
