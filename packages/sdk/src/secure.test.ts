@@ -1,133 +1,98 @@
-import { describe, it, before, after, beforeEach } from 'node:test';
+import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readCredentials } from './credentials.js';
+import { readCredentials, storedKey, writeCredentials, type Credentials } from './credentials.js';
 import { AimError } from './errors.js';
+import { generateKeyPair } from './keys.js';
 import { secure } from './secure.js';
-import { startFakeAim, type FakeAim } from './test-support/fake-aim.js';
 
-let aim: FakeAim;
+/**
+ * secure() without an AIM server: argument checks, the credentials file's guards, and what is kept
+ * when AIM cannot be reached. Enrollment, resuming and lost answers are tested against the real server
+ * in apps/server/src/modules/agents/sdk.test.ts.
+ */
+
 let root: string;
+/** An address where nothing listens. */
+let unreachable: string;
 let counter = 0;
 const freshPath = () => join(root, `agent-${(counter += 1)}.json`);
-const routes = () => aim.requests.map((r) => `${r.method} ${r.url}`);
 const isCode = (code: string) => (error: unknown) => error instanceof AimError && error.code === code;
+const noFetch: typeof fetch = () => {
+  throw new Error('no request was expected');
+};
 
-describe('secure(): enrollment and resuming', () => {
+function credentialsFor(baseUrl: string, extra: Partial<Credentials> = {}): Credentials {
+  return {
+    version: 1,
+    baseUrl,
+    agentId: 'agt_00000000000000000000000001',
+    organizationId: 'org_00000000000000000000000001',
+    name: 'bot',
+    ...storedKey(generateKeyPair()),
+    ...extra,
+  };
+}
+
+describe('secure() (no server)', () => {
   before(async () => {
-    aim = await startFakeAim();
     root = await mkdtemp(join(tmpdir(), 'aim-sdk-secure-'));
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    unreachable = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await new Promise((resolve) => server.close(resolve));
   });
   after(async () => {
-    await aim.close();
     await rm(root, { recursive: true, force: true });
   });
-  beforeEach(() => {
-    aim.requests.length = 0;
-    aim.intercept = undefined;
-    aim.enrollmentTokens.add('aim_enr_test');
+
+  it('needs a name and an http(s) baseUrl without credentials, query or fragment', async () => {
+    await assert.rejects(secure(' ', { baseUrl: 'https://aim.example.com', fetch: noFetch }), isCode('invalid_argument'));
+    for (const baseUrl of ['aim.example.com', 'ftp://aim.example.com', 'https://user:pw@aim.example.com', 'https://aim.example.com/?x=1', 'https://aim.example.com/#top']) {
+      await assert.rejects(secure('bot', { baseUrl, credentialsPath: freshPath(), enrollmentToken: 'aim_enr_x', fetch: noFetch }), isCode('invalid_argument'), baseUrl);
+    }
   });
 
-  it('enrolls with a token: challenge, register proof, enroll; then saves the credentials with mode 0600', async () => {
+  it('refuses to start without credentials or an enrollment token (enrollment_required), and writes nothing', async () => {
     const path = freshPath();
-    const agent = await secure('invoice-bot', { baseUrl: `${aim.baseUrl}/`, enrollmentToken: 'aim_enr_test', credentialsPath: path, tags: ['finance'] });
-    assert.deepEqual(routes(), ['POST /api/v1/agent-challenges', 'POST /api/v1/agents/enroll']);
-    const enrollBody = JSON.parse(aim.requests[1]!.body.toString()) as Record<string, unknown>;
-    assert.equal(enrollBody.name, 'invoice-bot');
-    assert.deepEqual(enrollBody.tags, ['finance']);
-    assert.equal(enrollBody.publicKey, aim.agents.get(agent.id)!.keys.get(agent.keyId)!.x);
-    assert.equal(aim.enrollmentTokens.has('aim_enr_test'), false);
-    assert.equal(agent.name, 'invoice-bot');
-    assert.equal(agent.baseUrl, aim.baseUrl);
-    const saved = await readCredentials(path);
-    assert.deepEqual({ ...saved, privateKeyJwk: undefined }, {
-      version: 1,
-      baseUrl: aim.baseUrl,
-      agentId: agent.id,
-      organizationId: agent.organizationId,
-      name: 'invoice-bot',
-      keyId: agent.keyId,
-      publicKey: enrollBody.publicKey,
-      privateKeyJwk: undefined,
-    });
-    if (process.platform !== 'win32') assert.equal((await stat(path)).mode & 0o777, 0o600);
-    assert.equal((await agent.me()).id, agent.id);
-  });
-
-  it('resumes from the credentials file without any request, and needs no token', async () => {
-    const path = freshPath();
-    const first = await secure('bot', { baseUrl: aim.baseUrl, enrollmentToken: 'aim_enr_test', credentialsPath: path });
-    aim.requests.length = 0;
-    const again = await secure('bot', { baseUrl: aim.baseUrl, credentialsPath: path });
-    assert.deepEqual(routes(), []);
-    assert.deepEqual(again.toJSON(), first.toJSON());
-  });
-
-  it('refuses to start without credentials or token (enrollment_required), and with another AIM\'s file', async () => {
-    const path = freshPath();
-    await assert.rejects(secure('bot', { baseUrl: aim.baseUrl, credentialsPath: path }), isCode('enrollment_required'));
-    assert.equal(await readCredentials(path), undefined);
-    await secure('bot', { baseUrl: aim.baseUrl, enrollmentToken: 'aim_enr_test', credentialsPath: path });
-    await assert.rejects(secure('bot', { baseUrl: 'https://other.example.com', credentialsPath: path }), isCode('credentials_mismatch'));
-  });
-
-  it('passes AIM\'s refusal through and leaves no file (nothing was created)', async () => {
-    const path = freshPath();
-    await assert.rejects(secure('bot', { baseUrl: aim.baseUrl, enrollmentToken: 'aim_enr_wrong', credentialsPath: path }), (error: unknown) => {
-      assert.ok(error instanceof AimError);
-      assert.deepEqual([error.code, error.status, error.requestId], ['invalid_enrollment_token', 400, 'req-test']);
-      return true;
-    });
+    await assert.rejects(secure('bot', { baseUrl: 'https://aim.example.com', credentialsPath: path, fetch: noFetch }), isCode('enrollment_required'));
     assert.equal(await readCredentials(path), undefined);
   });
 
-  it('leaves no file when the key never left the process (no challenge)', async () => {
+  it("resumes with the same AIM however its address is written, and refuses another AIM's file (credentials_mismatch)", async () => {
     const path = freshPath();
-    aim.intercept = (r) => (r.url === '/api/v1/agent-challenges' ? 'drop' : undefined);
-    await assert.rejects(secure('bot', { baseUrl: aim.baseUrl, enrollmentToken: 'aim_enr_test', credentialsPath: path }), isCode('network_error'));
+    const credentials = credentialsFor('https://aim.example.com:443/');
+    await writeCredentials(path, credentials);
+    const agent = await secure('bot', { baseUrl: 'https://AIM.example.com', credentialsPath: path, enrollmentToken: 'aim_enr_ignored', fetch: noFetch });
+    assert.deepEqual([agent.id, agent.keyId, agent.baseUrl], [credentials.agentId, credentials.keyId, 'https://aim.example.com']);
+    await assert.rejects(secure('bot', { baseUrl: 'https://other.example.com', credentialsPath: path, fetch: noFetch }), isCode('credentials_mismatch'));
+  });
+
+  it('leaves no file when AIM cannot be reached for a challenge (the key never left the process)', async () => {
+    const path = freshPath();
+    await assert.rejects(secure('bot', { baseUrl: unreachable, enrollmentToken: 'aim_enr_x', credentialsPath: path }), isCode('network_error'));
     assert.equal(await readCredentials(path), undefined);
   });
 
-  it('keeps the key when the enrollment answer is lost, and completes the file on the next start', async () => {
+  it('keeps a pending enrollment when AIM cannot be asked whether it registered the key', async () => {
     const path = freshPath();
-    aim.intercept = (r) => (r.url === '/api/v1/agents/enroll' ? 'handle-then-drop' : undefined);
-    await assert.rejects(secure('bot', { baseUrl: aim.baseUrl, enrollmentToken: 'aim_enr_test', credentialsPath: path }), isCode('network_error'));
-    const pending = await readCredentials(path);
-    assert.equal(pending?.agentId, null);
-    const registered = [...aim.agents.values()].find((a) => a.keys.has(pending!.keyId));
-    assert.ok(registered, 'AIM did register the key');
-    aim.intercept = undefined;
-    const agent = await secure('bot', { baseUrl: aim.baseUrl, credentialsPath: path });
-    assert.equal(agent.id, registered.id);
-    assert.equal(agent.keyId, pending!.keyId);
-    assert.equal((await readCredentials(path))?.agentId, registered.id);
+    await writeCredentials(path, credentialsFor(unreachable, { agentId: null, organizationId: null }));
+    const before = await readFile(path, 'utf8');
+    await assert.rejects(secure('bot', { baseUrl: unreachable, enrollmentToken: 'aim_enr_x', credentialsPath: path }), isCode('network_error'));
+    assert.equal(await readFile(path, 'utf8'), before);
   });
 
-  it('enrolls the saved key when the enrollment never reached AIM', async () => {
+  it('keeps both keys of a pending rotation when AIM cannot tell, and goes on with the current key', async () => {
     const path = freshPath();
-    aim.intercept = (r) => (r.url === '/api/v1/agents/enroll' ? 'drop' : undefined);
-    await assert.rejects(secure('bot', { baseUrl: aim.baseUrl, enrollmentToken: 'aim_enr_test', credentialsPath: path }), isCode('network_error'));
-    const pending = await readCredentials(path);
-    aim.intercept = undefined;
-    await assert.rejects(secure('bot', { baseUrl: aim.baseUrl, credentialsPath: path }), isCode('enrollment_required'));
-    const agent = await secure('bot', { baseUrl: aim.baseUrl, enrollmentToken: 'aim_enr_test', credentialsPath: path });
-    assert.equal(agent.keyId, pending!.keyId);
-    assert.ok(aim.agents.get(agent.id)!.keys.has(pending!.keyId));
-  });
-
-  it('does not start a second enrollment over a file another process created meanwhile', async () => {
-    const path = freshPath();
-    aim.enrollmentTokens.add('aim_enr_second');
-    const results = await Promise.allSettled([
-      secure('bot', { baseUrl: aim.baseUrl, enrollmentToken: 'aim_enr_test', credentialsPath: path }),
-      secure('bot', { baseUrl: aim.baseUrl, enrollmentToken: 'aim_enr_second', credentialsPath: path }),
-    ]);
-    const ids = new Set(results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.id] : [])));
-    const refusals = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as AimError).code] : []));
-    assert.equal(ids.size, 1, 'one agent, whoever won');
-    assert.ok(refusals.every((code) => code === 'credentials_exist' || code === 'key_already_registered'), refusals.join());
-    assert.equal(JSON.parse(await readFile(path, 'utf8')).agentId, [...ids][0]);
+    const credentials = credentialsFor(unreachable, { pendingKey: storedKey(generateKeyPair()) });
+    await writeCredentials(path, credentials);
+    const before = await readFile(path, 'utf8');
+    const agent = await secure('bot', { baseUrl: unreachable, credentialsPath: path });
+    assert.equal(agent.keyId, credentials.keyId);
+    assert.equal(await readFile(path, 'utf8'), before);
   });
 });
