@@ -39,16 +39,18 @@ describe('keys', () => {
     );
   });
 
-  it('signs the four-line proof-of-possession message, no trailing newline', () => {
+  it('signs the five-line proof-of-possession message, bound to the AIM it was made for, no trailing newline', () => {
     const key = generateKeyPair();
     const challenge = 'c_0123456789abcdefghijklmnop';
-    const message = proofMessage('rotate', challenge, key.keyId);
-    assert.equal(message, `aim-proof-of-possession-v1\nrotate\n${challenge}\n${key.keyId}`);
-    const proof = proofOfPossession(key, 'rotate', challenge);
+    const origin = 'https://aim.example.com';
+    const message = proofMessage('rotate', origin, challenge, key.keyId);
+    assert.equal(message, `aim-proof-of-possession-v1\nrotate\n${origin}\n${challenge}\n${key.keyId}`);
+    const proof = proofOfPossession(key, 'rotate', origin, challenge);
     assert.match(proof, /^[A-Za-z0-9_-]{86}$/);
     const publicKey = createPublicKey({ key: { ...publicJwk(key.publicKey) }, format: 'jwk' });
     assert.ok(verify(null, Buffer.from(message, 'utf8'), publicKey, Buffer.from(proof, 'base64url')));
-    assert.ok(!verify(null, Buffer.from(proofMessage('register', challenge, key.keyId)), publicKey, Buffer.from(proof, 'base64url')));
-    assert.throws(() => proofMessage('register', 'a\nb', key.keyId), /line break/);
+    assert.ok(!verify(null, Buffer.from(proofMessage('register', origin, challenge, key.keyId)), publicKey, Buffer.from(proof, 'base64url')));
+    assert.ok(!verify(null, Buffer.from(proofMessage('rotate', 'https://evil.example', challenge, key.keyId)), publicKey, Buffer.from(proof, 'base64url')));
+    assert.throws(() => proofMessage('register', origin, 'a\nb', key.keyId), /line break/);
   });
 });

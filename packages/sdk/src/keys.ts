@@ -99,17 +99,19 @@ export function publicJwk(x: string): Ed25519PublicJwk {
 }
 
 /**
- * The exact bytes a proof of possession signs: four lines joined by `\n`, no trailing newline.
+ * The exact bytes a proof of possession signs: five lines joined by `\n`, no trailing newline. `origin`
+ * is AIM's address as the agent uses it (the normalized base URL, which also starts every signed
+ * `@target-uri`), so that a proof made for one server cannot be relayed to another.
  *
  * @example
  * ```ts
- * proofMessage('register', challenge, key.keyId);
- * // 'aim-proof-of-possession-v1\nregister\n<challenge>\n<keyid>'
+ * proofMessage('register', 'https://aim.example.com', challenge, key.keyId);
+ * // 'aim-proof-of-possession-v1\nregister\nhttps://aim.example.com\n<challenge>\n<keyid>'
  * ```
  */
-export function proofMessage(purpose: ProofPurpose, challenge: string, keyId: string): string {
-  if (/[\r\n]/.test(challenge)) throw new AimError('invalid_argument', 'A challenge cannot contain a line break.');
-  return ['aim-proof-of-possession-v1', purpose, challenge, keyId].join('\n');
+export function proofMessage(purpose: ProofPurpose, origin: string, challenge: string, keyId: string): string {
+  if (/[\r\n]/.test(challenge) || /[\r\n]/.test(origin)) throw new AimError('invalid_argument', 'A challenge or origin cannot contain a line break.');
+  return ['aim-proof-of-possession-v1', purpose, origin, challenge, keyId].join('\n');
 }
 
 /**
@@ -119,11 +121,11 @@ export function proofMessage(purpose: ProofPurpose, challenge: string, keyId: st
  * @example
  * ```ts
  * const { challenge } = await (await fetch(`${baseUrl}/api/v1/agent-challenges`, { method: 'POST' })).json();
- * const proof = proofOfPossession(key, 'register', challenge);
+ * const proof = proofOfPossession(key, 'register', baseUrl, challenge);
  * ```
  */
-export function proofOfPossession(key: Pick<AgentKeyPair, 'keyId' | 'privateKey'>, purpose: ProofPurpose, challenge: string): string {
-  return sign(null, Buffer.from(proofMessage(purpose, challenge, key.keyId), 'utf8'), key.privateKey).toString('base64url');
+export function proofOfPossession(key: Pick<AgentKeyPair, 'keyId' | 'privateKey'>, purpose: ProofPurpose, origin: string, challenge: string): string {
+  return sign(null, Buffer.from(proofMessage(purpose, origin, challenge, key.keyId), 'utf8'), key.privateKey).toString('base64url');
 }
 
 /** Rebuild a key pair from a stored private JWK; checks that `x` belongs to `d`. */

@@ -27,7 +27,7 @@ export async function rotateAgentKey(
 ): Promise<RotationResult> {
   const next = generateKeyPair();
   const challenge = await requestChallenge(transport);
-  const proof = proofOfPossession(next, 'rotate', challenge);
+  const proof = proofOfPossession(next, 'rotate', transport.baseUrl, challenge);
   const settled = withoutPendingKey(credentials);
   await writeCredentials(path, { ...settled, pendingKey: storedKey(next) });
   let agent: AgentRecord;

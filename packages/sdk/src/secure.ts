@@ -118,7 +118,7 @@ async function enroll(transport: Transport, path: string, { name, pending, key, 
       name,
       publicKey: key.publicKey,
       challenge,
-      proof: proofOfPossession(key, 'register', challenge),
+      proof: proofOfPossession(key, 'register', transport.baseUrl, challenge),
       ...optionalProfile(options),
     };
     agent = unwrapAgent(await readJson(await sendPlain(transport, '/api/v1/agents/enroll', { method: 'POST', body })));

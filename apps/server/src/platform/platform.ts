@@ -109,7 +109,7 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
       tokens: agentTokens,
       store,
       usage: agentKeyUsage,
-      publicOrigin: config.publicUrl ? new URL(config.publicUrl).origin : null,
+      publicOrigin: config.publicUrl ? publicBaseUrl(config) : null,
     }),
     sessionKeys,
     checkpointKeys,

@@ -25,8 +25,9 @@ export async function challenge(t: TestApp): Promise<string> {
   return res.json().challenge as string;
 }
 
-export function proofFor(key: TestAgentKey, purpose: 'register' | 'rotate', challengeValue: string): string {
-  return sign(null, Buffer.from(`aim-proof-of-possession-v1\n${purpose}\n${challengeValue}\n${key.keyId}`), key.privateKey).toString('base64url');
+/** A proof of possession for AIM addressed as `origin` (inject's default Host is localhost:80 → http://localhost). */
+export function proofFor(key: TestAgentKey, purpose: 'register' | 'rotate', challengeValue: string, origin = 'http://localhost'): string {
+  return sign(null, Buffer.from(`aim-proof-of-possession-v1\n${purpose}\n${origin}\n${challengeValue}\n${key.keyId}`), key.privateKey).toString('base64url');
 }
 
 /** Registration body for POST /api/v1/agents. */

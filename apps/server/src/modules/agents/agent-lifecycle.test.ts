@@ -207,6 +207,45 @@ forEachTarget('agent tokens and lifecycle', (target) => {
     assert.equal(res.json().agent.keys[0].status, 'revoked');
     assert.equal((await signedInject(t, key, { url: '/api/v1/agents/me' })).json().error.code, 'key_revoked');
     assert.equal((await me({ authorization: `Bearer ${token}` })).json().error.code, 'key_revoked');
+    await lifecycle(agent.id, 'revoke');
+    const newKey = (await registerAgent(t, org.as.member.apiKey)).key;
+    const onRevoked = await t.app.inject({ method: 'POST', url: `/api/v1/agents/${agent.id}/keys/${newKey.keyId}/revoke`, headers: org.as.member.apiKey });
+    assert.equal(onRevoked.statusCode, 409, 'a revoked agent is final');
+  });
+
+  it('lets only the current key rotate: not a token, not a key already replaced', async () => {
+    const { key: first } = await registerAgent(t, org.as.member.apiKey);
+    const token = await agentToken(t, first);
+    const attacker = newAgentKey();
+    const c = await challenge(t);
+    const body = JSON.stringify({ publicKey: attacker.jwk, challenge: c, proof: proofFor(attacker, 'rotate', c), overlapSeconds: 0 });
+    const byToken = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/agents/me/keys',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      payload: body,
+    });
+    assert.equal(byToken.statusCode, 403, byToken.body);
+    assert.equal(byToken.json().error.code, 'forbidden');
+    // The owner rotates first → second (a long overlap, say after first leaked)...
+    const second = newAgentKey();
+    const c2 = await challenge(t);
+    const rotated = await signedInject(t, first, {
+      method: 'POST',
+      url: '/api/v1/agents/me/keys',
+      body: JSON.stringify({ publicKey: second.jwk, challenge: c2, proof: proofFor(second, 'rotate', c2), overlapSeconds: 3600 }),
+    });
+    assert.equal(rotated.statusCode, 201, rotated.body);
+    // ...and first, still inside its overlap, cannot cut second off.
+    const c3 = await challenge(t);
+    const hijack = await signedInject(t, first, {
+      method: 'POST',
+      url: '/api/v1/agents/me/keys',
+      body: JSON.stringify({ publicKey: attacker.jwk, challenge: c3, proof: proofFor(attacker, 'rotate', c3), overlapSeconds: 0 }),
+    });
+    assert.equal(hijack.statusCode, 403, hijack.body);
+    assert.equal((await signedInject(t, second, { url: '/api/v1/agents/me' })).statusCode, 200);
+    assert.equal((await signedInject(t, attacker, { url: '/api/v1/agents/me' })).json().error.code, 'unknown_key');
   });
 
   it('keeps a retired signing key in the JWKS until its tokens expire, and signs with the new one', async () => {

@@ -20,6 +20,7 @@ import {
 } from '@aim/contracts';
 import type { AppInstance, Platform } from '../../app.js';
 import type { AgentPrincipal } from '../../platform/auth/agent-auth.js';
+import { AppError } from '../../platform/http/app-error.js';
 import { requestContext } from '../../platform/http/request-context.js';
 import type { Services } from '../services.js';
 
@@ -51,7 +52,8 @@ export function registerAgentRoutes(app: AppInstance, { agents, enrollmentTokens
       },
       config: { access: { auth: 'org', permission: 'agent.create' } },
     },
-    async (request, reply) => reply.code(201).send({ agent: await agents.register(requestContext(request), request.body) }),
+    async (request, reply) =>
+      reply.code(201).send({ agent: await agents.register(requestContext(request), request.body, platform.agentAuth.originFor(request)) }),
   );
 
   app.post(
@@ -65,7 +67,8 @@ export function registerAgentRoutes(app: AppInstance, { agents, enrollmentTokens
       },
       config: { access: { auth: 'public' } },
     },
-    async (request, reply) => reply.code(201).send({ agent: await agents.enroll(requestContext(request), request.body) }),
+    async (request, reply) =>
+      reply.code(201).send({ agent: await agents.enroll(requestContext(request), request.body, platform.agentAuth.originFor(request)) }),
   );
 
   app.get(
@@ -108,7 +111,11 @@ export function registerAgentRoutes(app: AppInstance, { agents, enrollmentTokens
     },
     async (request, reply) => {
       const principal = request.principal as AgentPrincipal;
-      const agent = await agents.rotateKey(requestContext(request), principal.agentKeyId, request.body);
+      // A bearer token can be replayed by whoever holds it; only the key itself may replace the key.
+      if (principal.proof !== 'signature') {
+        throw new AppError('forbidden', 'Rotate the key with a request signed by the current key (docs/agent-identity.md §6), not with an agent token.');
+      }
+      const agent = await agents.rotateKey(requestContext(request), principal.agentKeyId, request.body, platform.agentAuth.originFor(request));
       return reply.code(201).send({ agent });
     },
   );

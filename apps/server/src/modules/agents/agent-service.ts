@@ -99,7 +99,7 @@ export function createAgentService(deps: {
 
   return {
     /** A person or API key registers an agent whose key proves possession. */
-    async register(ctx: RequestContext, input: RegisterInput) {
+    async register(ctx: RequestContext, input: RegisterInput, origin: string) {
       authorize(ctx, 'agent.create');
       const key = parsePublicKey(input.publicKey);
       const created = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
@@ -107,7 +107,7 @@ export function createAgentService(deps: {
         const ownerId = input.ownerId ?? self;
         if (ownerId) await checkOwner(tx, ctx, ownerId, self);
         // Spent inside the transaction's span but before any write: a bad proof leaves nothing behind.
-        await challenges.consume(input.challenge, 'register', key, input.proof);
+        await challenges.consume(input.challenge, 'register', key, input.proof, origin);
         const { agent } = await agentRepository.insert(
           tx,
           { id: newId('agt'), name: input.name, description: input.description, purpose: input.purpose, ownerId, tags: input.tags, metadata: input.metadata, createdBy: ctx.actor },
@@ -126,10 +126,10 @@ export function createAgentService(deps: {
     },
 
     /** An agent registers itself with a one-time enrollment token. */
-    async enroll(ctx: RequestContext, input: EnrollInput) {
+    async enroll(ctx: RequestContext, input: EnrollInput, origin: string) {
       const key = parsePublicKey(input.publicKey);
       const token = await deps.findEnrollmentToken(input.enrollmentToken);
-      await challenges.consume(input.challenge, 'register', key, input.proof);
+      await challenges.consume(input.challenge, 'register', key, input.proof, origin);
       const agentId = newId('agt');
       const agentCtx: RequestContext = { ...ctx, organizationId: token.organizationId, actor: { type: 'agent', id: agentId } };
       const created = await db.transaction({ organizationId: token.organizationId }, async (tx) => {
@@ -230,76 +230,98 @@ export function createAgentService(deps: {
     async transition(ctx: RequestContext, agentId: string, transition: Transition, reason: string | null) {
       authorize(ctx, 'agent.update');
       const rule = TRANSITIONS[transition];
-      const result = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
-        const agent = await loadForChange(tx, ctx, agentId);
-        if (!rule.from.includes(agent.status)) {
-          throw new AppError(
-            'conflict',
-            agent.status === 'revoked' ? 'The agent is revoked, which is final.' : `The agent is ${agent.status}; it cannot be ${transition === 'reactivate' ? 'reactivated' : `${transition}ed`} from there.`,
-          );
-        }
-        const updated = await agentRepository.setStatus(tx, agent, rule.to, reason, ctx.actor);
-        await recordAuditEvent(tx, ctx, {
-          action: `agent.${transition}`,
-          target: { type: 'agent', id: agentId },
-          details: { from: agent.status, to: rule.to, reason },
+      // Invalidated however the change ends: after a commit whose invalidation failed, the retry (a 409) repairs the cache.
+      try {
+        return await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+          const agent = await loadForChange(tx, ctx, agentId);
+          if (!rule.from.includes(agent.status)) {
+            throw new AppError(
+              'conflict',
+              agent.status === 'revoked' ? 'The agent is revoked, which is final.' : `The agent is ${agent.status}; it cannot be ${transition === 'reactivate' ? 'reactivated' : `${transition}ed`} from there.`,
+            );
+          }
+          const updated = await agentRepository.setStatus(tx, agent, rule.to, reason, ctx.actor);
+          await recordAuditEvent(tx, ctx, {
+            action: `agent.${transition}`,
+            target: { type: 'agent', id: agentId },
+            details: { from: agent.status, to: rule.to, reason },
+          });
+          return detailOf(tx, updated);
         });
-        return detailOf(tx, updated);
-      });
-      await cache.forgetAgent(agentId);
-      return result;
+      } finally {
+        await cache.forgetAgent(agentId);
+      }
     },
 
     /** The agent rotates to a new key; the request is signed with the current one (its body names the new key). */
-    async rotateKey(ctx: RequestContext, currentKeyId: string, input: { publicKey: unknown; challenge: string; proof: string; overlapSeconds?: number | undefined }) {
+    async rotateKey(
+      ctx: RequestContext,
+      currentKeyId: string,
+      input: { publicKey: unknown; challenge: string; proof: string; overlapSeconds?: number | undefined },
+      origin: string,
+    ) {
       if (ctx.actor.type !== 'agent' || !ctx.actor.id) throw new AppError('forbidden', 'Only the agent itself rotates its key.');
       const agentId = ctx.actor.id;
       const key = parsePublicKey(input.publicKey);
-      await challenges.consume(input.challenge, 'rotate', key, input.proof);
+      await challenges.consume(input.challenge, 'rotate', key, input.proof, origin);
       const overlapSeconds = input.overlapSeconds ?? deps.defaultOverlapSeconds;
-      const { agent, retired } = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
-        const current = await agentRepository.find(tx, agentId, { forUpdate: true });
-        if (!current) throw notFound('The agent');
-        if (current.status !== 'active') throw new AppError(current.status === 'revoked' ? 'agent_revoked' : 'agent_suspended', `The agent is ${current.status}.`);
-        await agentRepository.insertKey(tx, agentId, { id: key.thumbprint, raw: key.raw });
-        // Every other key still accepted (the signing one, and any earlier one in its overlap) is cut to the new overlap.
-        const { rows } = await tx.query<{ id: string }>(
-          `update agent_keys set expires_at = least(coalesce(expires_at, 'infinity'), now() + make_interval(secs => $3::double precision)), replaced_by = $4
-            where organization_id = $1 and agent_id = $2 and id <> $4 and revoked_at is null and (expires_at is null or expires_at > now())
-            returning id`,
-          [orgOf(tx), agentId, overlapSeconds, key.thumbprint],
-        );
-        if (!rows.some((r) => r.id === currentKeyId)) {
-          throw new AppError('key_expired', 'The key that signed this request is no longer accepted; it cannot authorize a rotation.');
-        }
-        await recordAuditEvent(tx, ctx, {
-          action: 'agent.rotate_key',
-          target: { type: 'agent', id: agentId },
-          details: { previousKeyIds: rows.map((r) => r.id), keyId: key.thumbprint, overlapSeconds },
+      let retired: string[] = [];
+      try {
+        return await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+          const current = await agentRepository.find(tx, agentId, { forUpdate: true });
+          if (!current) throw notFound('The agent');
+          if (current.status !== 'active') throw new AppError(current.status === 'revoked' ? 'agent_revoked' : 'agent_suspended', `The agent is ${current.status}.`);
+          // Only the current key may name its successor: a key already replaced (still inside its overlap,
+          // perhaps because it leaked) must not be able to cut off the key that replaced it.
+          const { rows: signing } = await tx.query<{ expires_at: Date | null; revoked_at: Date | null }>(
+            'select expires_at, revoked_at from agent_keys where organization_id = $1 and agent_id = $2 and id = $3',
+            [orgOf(tx), agentId, currentKeyId],
+          );
+          if (!signing[0] || signing[0].revoked_at || signing[0].expires_at) {
+            throw new AppError('forbidden', "Only the agent's current key may rotate; the key that signed this request has been replaced or revoked.");
+          }
+          await agentRepository.insertKey(tx, agentId, { id: key.thumbprint, raw: key.raw });
+          // The current key, and any earlier one still in its overlap, end at the new overlap at the latest.
+          const { rows } = await tx.query<{ id: string }>(
+            `update agent_keys set expires_at = least(coalesce(expires_at, 'infinity'), now() + make_interval(secs => $3::double precision)),
+                                   replaced_by = coalesce(replaced_by, $4)
+              where organization_id = $1 and agent_id = $2 and id <> $4 and revoked_at is null and (expires_at is null or expires_at > now())
+              returning id`,
+            [orgOf(tx), agentId, overlapSeconds, key.thumbprint],
+          );
+          await recordAuditEvent(tx, ctx, {
+            action: 'agent.rotate_key',
+            target: { type: 'agent', id: agentId },
+            details: { previousKeyIds: rows.map((r) => r.id), keyId: key.thumbprint, overlapSeconds },
+          });
+          retired = rows.map((r) => r.id);
+          return detailOf(tx, current);
         });
-        return { agent: await detailOf(tx, current), retired: rows.map((r) => r.id) };
-      });
-      for (const id of [...retired, key.thumbprint]) await cache.forgetAgentKey(id);
-      return agent;
+      } finally {
+        for (const id of new Set([currentKeyId, ...retired, key.thumbprint])) await cache.forgetAgentKey(id);
+      }
     },
 
     /** An owner, manager or admin revokes one key (lost or compromised); it is refused at once. */
     async revokeKey(ctx: RequestContext, agentId: string, keyId: string, reason: string | null) {
       authorize(ctx, 'agent.update');
-      const result = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
-        const agent = await loadForChange(tx, ctx, agentId);
-        const { rows } = await tx.query<{ id: string; revoked_at: Date | null }>(
-          'select id, revoked_at from agent_keys where organization_id = $1 and agent_id = $2 and id = $3 for update',
-          [orgOf(tx), agentId, keyId],
-        );
-        if (!rows[0]) throw notFound('The key');
-        if (rows[0].revoked_at) throw new AppError('conflict', 'The key is already revoked.');
-        await tx.query('update agent_keys set revoked_at = now(), revoked_reason = $3 where organization_id = $1 and id = $2', [orgOf(tx), keyId, reason]);
-        await recordAuditEvent(tx, ctx, { action: 'agent.revoke_key', target: { type: 'agent', id: agentId }, details: { keyId, reason } });
-        return detailOf(tx, agent);
-      });
-      await cache.forgetAgentKey(keyId);
-      return result;
+      try {
+        return await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+          const agent = await loadForChange(tx, ctx, agentId);
+          if (agent.status === 'revoked') throw new AppError('conflict', 'The agent is revoked, which is final; its keys no longer matter.');
+          const { rows } = await tx.query<{ id: string; revoked_at: Date | null }>(
+            'select id, revoked_at from agent_keys where organization_id = $1 and agent_id = $2 and id = $3 for update',
+            [orgOf(tx), agentId, keyId],
+          );
+          if (!rows[0]) throw notFound('The key');
+          if (rows[0].revoked_at) throw new AppError('conflict', 'The key is already revoked.');
+          await tx.query('update agent_keys set revoked_at = now(), revoked_reason = $3 where organization_id = $1 and id = $2', [orgOf(tx), keyId, reason]);
+          await recordAuditEvent(tx, ctx, { action: 'agent.revoke_key', target: { type: 'agent', id: agentId }, details: { keyId, reason } });
+          return detailOf(tx, agent);
+        });
+      } finally {
+        await cache.forgetAgentKey(keyId);
+      }
     },
   };
 }

@@ -57,7 +57,8 @@ forEachTarget('agent registration', (target) => {
     const key = newAgentKey();
     const cases: [string, (body: Record<string, unknown>) => Record<string, unknown>, number, string][] = [
       ['short raw key', (b) => ({ ...b, publicKey: 'AAAA' }), 400, 'validation_failed'],
-      ['raw key of 32 bytes not on the curve', (b) => ({ ...b, publicKey: Buffer.alloc(32, 0xff).toString('base64url').slice(0, 43) }), 400, 'invalid_public_key'],
+      ['non-canonical raw key (y ≥ p)', (b) => ({ ...b, publicKey: Buffer.alloc(32, 0xff).toString('base64url').slice(0, 43) }), 400, 'invalid_public_key'],
+      ['raw key not on the curve (y = 2)', (b) => ({ ...b, publicKey: Buffer.from([2, ...Array(31).fill(0)]).toString('base64url') }), 400, 'invalid_public_key'],
       ['identity point (small order)', (b) => ({ ...b, publicKey: Buffer.from([1, ...Array(31).fill(0)]).toString('base64url') }), 400, 'invalid_public_key'],
       ['point of order 2', (b) => ({ ...b, publicKey: Buffer.from([0xec, ...Array(30).fill(0xff), 0x7f]).toString('base64url') }), 400, 'invalid_public_key'],
       ['RSA key', (b) => ({ ...b, publicKey: generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' }) }), 400, 'unsupported_key_type'],
@@ -65,6 +66,7 @@ forEachTarget('agent registration', (target) => {
       ['private JWK', (b) => ({ ...b, publicKey: key.privateKey.export({ format: 'jwk' }) }), 400, 'private_key_submitted'],
       ['proof by another key', (b) => ({ ...b, proof: proofFor(newAgentKey(), 'register', b.challenge as string) }), 400, 'invalid_proof'],
       ['proof for rotation', (b) => ({ ...b, proof: proofFor(key, 'rotate', b.challenge as string) }), 400, 'invalid_proof'],
+      ['proof made for another server', (b) => ({ ...b, proof: proofFor(key, 'register', b.challenge as string, 'https://evil.example') }), 400, 'invalid_proof'],
       ['altered challenge', (b) => ({ ...b, challenge: `${(b.challenge as string).slice(0, -2)}AA` }), 400, 'invalid_challenge'],
     ];
     for (const [name, mutate, status, code] of cases) {
@@ -167,6 +169,23 @@ forEachTarget('agent registration', (target) => {
       const raced = (await create(a.as.member.session, { name: 'raced' })).json();
       const results = await Promise.all([enroll(raced.token), enroll(raced.token, { name: 'raced-2' })]);
       assert.deepEqual(results.map((r) => r.res.statusCode).sort(), [201, 400]);
+    });
+
+    it('stops working when its owner leaves the organization, or the API key that created it is revoked', async () => {
+      const people = await seedOrganization(t, 'Leavers');
+      const byViewerOwner = (await create(people.as.manager.apiKey, { name: 'left', ownerId: people.as.viewer.userId })).json();
+      const byKey = (await create(people.as.member.apiKey, { name: 'key-made' })).json();
+      const removed = await t.app.inject({ method: 'DELETE', url: `/api/v1/members/${people.as.viewer.userId}`, headers: people.as.admin.apiKey });
+      assert.equal(removed.statusCode, 200, removed.body);
+      const revoked = await t.app.inject({ method: 'DELETE', url: `/api/v1/api-keys/${people.as.member.apiKeyId}`, headers: people.as.admin.apiKey });
+      assert.equal(revoked.statusCode, 200, revoked.body);
+      for (const token of [byViewerOwner.token, byKey.token]) {
+        const { res } = await enroll(token);
+        assert.equal(res.statusCode, 400, res.body);
+        assert.match(res.json().error.message, /no longer be used/);
+      }
+      const unused = (await (await t.owner()).query('select count(*) from enrollment_tokens where id = any($1) and used_at is null', [[byViewerOwner.enrollmentToken.id, byKey.enrollmentToken.id]])).rows[0].count;
+      assert.equal(Number(unused), 2, 'a refused enrollment spends nothing');
     });
 
     it("hides another member's tokens, and another organization's", async () => {

@@ -136,6 +136,19 @@ export function createEnrollmentTokenService(deps: { db: Database }) {
         const c = current[0];
         throw invalid(!c ? 'is unknown' : c.used_at ? 'was already used' : c.revoked_at ? 'was revoked' : 'has expired');
       }
+      // A token is worth no more than the people behind it today: its owner must still be a member,
+      // and so must its creator (for an API key: the key unrevoked and its creator still a member).
+      const { rows: standing } = await tx.query<{ owner_member: boolean; creator_valid: boolean }>(
+        `select exists (select 1 from memberships where organization_id = $1 and user_id = $2) as owner_member,
+                case when $3 = 'user' then exists (select 1 from memberships where organization_id = $1 and user_id = $4)
+                     else exists (select 1 from api_keys k join memberships m on m.organization_id = k.organization_id and m.user_id = k.created_by
+                                   where k.organization_id = $1 and k.id = $4 and k.revoked_at is null and (k.expires_at is null or k.expires_at > now()))
+                end as creator_valid`,
+        [orgOf(tx), row.owner_id, row.created_by_type, row.created_by_id],
+      );
+      if (!standing[0]!.owner_member || !standing[0]!.creator_valid) {
+        throw invalid('can no longer be used: its owner or creator has left the organization, or the API key that created it was revoked');
+      }
       return { id: row.id, name: row.name, capabilities: row.capabilities, ownerId: row.owner_id, createdBy: { type: row.created_by_type, id: row.created_by_id } };
     },
   };

@@ -50,9 +50,9 @@ function agentKeyFromJwk(d: string, x: string): AgentKeyPair {
   return keyPairFrom(createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d, x }, format: 'jwk' }));
 }
 
-/** §2: the four lines, joined by \n, no trailing newline; signature in base64url (86 characters). */
-function proofOfPossession(key: AgentKeyPair, purpose: 'register' | 'rotate', challenge: string): string {
-  const message = ['aim-proof-of-possession-v1', purpose, challenge, key.keyid].join('\n');
+/** §2: the five lines, joined by \n, no trailing newline; signature in base64url (86 characters). */
+function proofOfPossession(server: Server, key: AgentKeyPair, purpose: 'register' | 'rotate', challenge: string): string {
+  const message = ['aim-proof-of-possession-v1', purpose, server.signBase, challenge, key.keyid].join('\n');
   return sign(null, Buffer.from(message, 'utf8'), key.privateKey).toString('base64url');
 }
 
@@ -206,7 +206,7 @@ async function register(server: Server, apiKey: Record<string, string>, name: st
   const answer = await send(`${server.reach}/api/v1/agents`, {
     method: 'POST',
     headers: { ...apiKey, 'content-type': 'application/json' },
-    body: JSON.stringify({ name, publicKey: key.jwk, challenge: c, proof: proofOfPossession(key, 'register', c), tags: ['independent'] }),
+    body: JSON.stringify({ name, publicKey: key.jwk, challenge: c, proof: proofOfPossession(server, key, 'register', c), tags: ['independent'] }),
   });
   return { agent: new Agent(server, key, answer.body?.agent?.id ?? ''), answer };
 }
@@ -336,21 +336,21 @@ forEachTarget('independent agent client', (target) => {
     const badProof = await send(`${server.reach}/api/v1/agents`, {
       method: 'POST',
       headers: { ...org.as.member.apiKey, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'bad-proof', publicKey: other.jwk, challenge: c, proof: proofOfPossession(other, 'rotate', c) }),
+      body: JSON.stringify({ name: 'bad-proof', publicKey: other.jwk, challenge: c, proof: proofOfPossession(server, other, 'rotate', c) }),
     });
     assertError(badProof, 400, 'invalid_proof');
     // "A challenge whose proof does not verify is not spent": the same challenge still works.
     const good = await send(`${server.reach}/api/v1/agents`, {
       method: 'POST',
       headers: { ...org.as.member.apiKey, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'good-proof', publicKey: other.x, challenge: c, proof: proofOfPossession(other, 'register', c) }),
+      body: JSON.stringify({ name: 'good-proof', publicKey: other.x, challenge: c, proof: proofOfPossession(server, other, 'register', c) }),
     });
     assert.equal(good.status, 201, JSON.stringify(good.body));
     const third = generateAgentKey();
     const reused = await send(`${server.reach}/api/v1/agents`, {
       method: 'POST',
       headers: { ...org.as.member.apiKey, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'reused', publicKey: third.jwk, challenge: c, proof: proofOfPossession(third, 'register', c) }),
+      body: JSON.stringify({ name: 'reused', publicKey: third.jwk, challenge: c, proof: proofOfPossession(server, third, 'register', c) }),
     });
     assertError(reused, 400, 'invalid_challenge');
   });
@@ -620,7 +620,7 @@ forEachTarget('independent agent client', (target) => {
     const rotated = await agent.signed('POST', '/api/v1/agents/me/keys', {
       publicKey: newKey.x,
       challenge: c,
-      proof: proofOfPossession(newKey, 'rotate', c),
+      proof: proofOfPossession(server, newKey, 'rotate', c),
       overlapSeconds: 1,
     });
     assert.equal(rotated.status, 201, JSON.stringify(rotated.body));
@@ -673,7 +673,7 @@ forEachTarget('independent agent client', (target) => {
       return send(`${server.reach}/api/v1/agents/enroll`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ enrollmentToken, publicKey: k.x, challenge: c, proof: proofOfPossession(k, 'register', c), purpose: 'Independent test' }),
+        body: JSON.stringify({ enrollmentToken, publicKey: k.x, challenge: c, proof: proofOfPossession(server, k, 'register', c), purpose: 'Independent test' }),
       });
     };
     const enrolled = await enroll(key);

@@ -58,10 +58,9 @@ export function registerOAuthRoutes(app: AppInstance, platform: Platform): void 
         if (!principal) {
           throw new AppError('unauthenticated', 'Sign the token request with the agent key, or send a client_assertion (docs/agent-identity.md §5a).');
         }
-        const key = await agentAuth.usableKey(principal.agentKeyId);
-        const agent = await agentAuth.activeAgent(principal.actor.id!);
+        const { key, agent } = principal;
         const issued = await agentTokens.issue({
-          agentId: principal.actor.id!,
+          agentId: key.agentId,
           organizationId: agent.organizationId,
           keyId: key.keyId,
           status: agent.status,

@@ -4,7 +4,7 @@ import { createHash, randomBytes, sign } from 'node:crypto';
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
 import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
-import { newAgentKey, registerAgent, signedHeaders, signedInject, type TestAgentKey } from '../../testing/agent-fixtures.js';
+import { newAgentKey, proofFor, registerAgent, signedHeaders, signedInject, type TestAgentKey } from '../../testing/agent-fixtures.js';
 
 /** docs/agent-identity.md §4: what AIM accepts as a signed agent request, and what it refuses. */
 forEachTarget('signed agent requests', (target) => {
@@ -114,6 +114,12 @@ forEachTarget('signed agent requests', (target) => {
     assert.equal(apiKey.statusCode, 403, 'agent routes are for agents');
   });
 
+  it('refuses a body on GET, which could not be checked against its digest', async () => {
+    const res = await signedInject(t, key, { url: '/api/v1/agents/me', body: '{}' });
+    assert.equal(res.statusCode, 400);
+    assert.equal(code(res), 'malformed_signature');
+  });
+
   it('does not spend a nonce on a request that failed its checks', async () => {
     const nonce = randomBytes(16).toString('base64url');
     const bad = await signedInject(t, key, { url: '/api/v1/agents/me?a=1', sendUrl: '/api/v1/agents/me?a=2', nonce });
@@ -158,3 +164,32 @@ function signedHeadersWith(key: TestAgentKey, url: string, extra: Record<string,
 function signBase(key: TestAgentKey, base: string): string {
   return sign(null, Buffer.from(base), key.privateKey).toString('base64');
 }
+
+forEachTarget('signed agent requests behind a public URL with a path', (target) => {
+  let t: TestApp;
+  let key: TestAgentKey;
+  before(async () => {
+    t = await createTestApp(target, { env: { PUBLIC_URL: 'https://aim.example.com/identity' } });
+    const org = await seedOrganization(t);
+    const origin = 'https://aim.example.com/identity';
+    key = newAgentKey();
+    const c = (await t.app.inject({ method: 'POST', url: '/api/v1/agent-challenges' })).json().challenge;
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/agents',
+      headers: { ...org.as.member.apiKey, 'content-type': 'application/json' },
+      payload: { name: 'behind-proxy', publicKey: key.jwk, challenge: c, proof: proofFor(key, 'register', c, origin) },
+    });
+    assert.equal(res.statusCode, 201, res.body);
+  });
+  after(() => t?.close());
+
+  it('signs the public URL, path prefix included, whatever the Host header says', async () => {
+    const ok = await signedInject(t, key, { url: '/api/v1/agents/me', origin: 'https://aim.example.com/identity' });
+    assert.equal(ok.statusCode, 200, ok.body);
+    const hostOnly = await signedInject(t, key, { url: '/api/v1/agents/me', origin: 'https://aim.example.com' });
+    assert.equal(hostOnly.json().error.code, 'invalid_signature');
+    const asReached = await signedInject(t, key, { url: '/api/v1/agents/me' });
+    assert.equal(asReached.json().error.code, 'invalid_signature');
+  });
+});

@@ -36,6 +36,7 @@ const SESSION_TTL_MS = 5 * 60_000;
 const MEMBERSHIP_TTL_MS = 5 * 60_000;
 const API_KEY_TTL_MS = 5 * 60_000;
 const AGENT_TTL_MS = 5 * 60_000;
+const NEGATIVE_TTL_MS = 30_000;
 
 /** An agent key as the request path needs it. */
 export interface AgentKeyState {
@@ -61,7 +62,8 @@ export function createAccessCache(db: Database, store: SharedStore) {
     const cached = await store.get(key);
     if (cached !== null && cached !== TOMBSTONE) return cached === 'none' ? null : (JSON.parse(cached) as T);
     const value = await load();
-    if (cached === null) await store.setIfAbsent(key, value === null ? 'none' : JSON.stringify(value), ttlMs);
+    // Absence is remembered briefly: ids that do not exist cost little to make up, and should not fill the store.
+    if (cached === null) await store.setIfAbsent(key, value === null ? 'none' : JSON.stringify(value), value === null ? NEGATIVE_TTL_MS : ttlMs);
     return value;
   }
   const forget = (key: string) => store.set(key, TOMBSTONE, TOMBSTONE_TTL_MS);

@@ -34,6 +34,15 @@ export interface AgentPrincipal extends Principal {
   via: 'agent';
   /** The key that signed the request, or that obtained the token. */
   agentKeyId: string;
+  /**
+   * How the agent proved itself on this request: its key's signature over this very request (or a
+   * client assertion signed by it), or a bearer token. Actions that change the agent's credentials
+   * require proof by the key itself.
+   */
+  proof: 'signature' | 'assertion' | 'token';
+  /** The key's and the agent's state as checked for this request. */
+  key: AgentKeyState;
+  agent: AgentState;
 }
 
 const KEY_OBJECT_CACHE_MAX = 10_000;
@@ -80,15 +89,34 @@ export function createAgentAuthenticator(deps: {
     return agent;
   }
 
-  const principalFor = (key: AgentKeyState): AgentPrincipal => ({
-    actor: { type: 'agent', id: key.agentId },
-    via: 'agent',
-    organizationId: key.organizationId,
-    role: null,
-    userId: null,
-    sessionId: null,
-    agentKeyId: key.keyId,
-  });
+  const principalFor = (key: AgentKeyState, agent: AgentState, proof: AgentPrincipal['proof']): AgentPrincipal => {
+    usage.record(key.organizationId, key.keyId);
+    return {
+      actor: { type: 'agent', id: key.agentId },
+      via: 'agent',
+      organizationId: key.organizationId,
+      role: null,
+      userId: null,
+      sessionId: null,
+      agentKeyId: key.keyId,
+      proof,
+      key,
+      agent,
+    };
+  };
+
+  /**
+   * Spend the nonce and read the agent's state in one round of the store (both are needed; the
+   * nonce counts as spent either way, as docs/agent-identity.md §4e orders it), then report the
+   * first failure in that order.
+   */
+  async function spendNonceAndCheckAgent(key: AgentKeyState, nonceKey: string, ttlMs: number, replayed: AppError): Promise<AgentState> {
+    const [claimed, agent] = await Promise.allSettled([store.claimOnce(nonceKey, ttlMs), activeAgent(key.agentId)]);
+    if (claimed.status === 'rejected') throw claimed.reason;
+    if (!claimed.value) throw replayed;
+    if (agent.status === 'rejected') throw agent.reason;
+    return agent.value;
+  }
 
   function requestParts(request: FastifyRequest): SignedRequestParts {
     const length = request.headers['content-length'];
@@ -102,9 +130,17 @@ export function createAgentAuthenticator(deps: {
   }
 
   return {
+    /** AIM as the agent addresses it: what starts every `@target-uri`, and what proofs of possession name. */
+    originFor(request: FastifyRequest): string {
+      return deps.publicOrigin ?? originOf(request.protocol, request.host);
+    },
+
     /** Verify a signed request (after its body was read); docs/agent-identity.md §4e, in that order. */
     async fromSignature(request: FastifyRequest): Promise<AgentPrincipal> {
       const parts = requestParts(request);
+      if (parts.hasBody && (request.method === 'GET' || request.method === 'HEAD')) {
+        throw new AppError('malformed_signature', `A ${request.method} request carries no body; send the request without one.`);
+      }
       const parsed = parseSignedRequest(parts);
       checkSignatureTime(parsed, now());
       const key = await usableKey(parsed.keyId);
@@ -115,12 +151,13 @@ export function createAgentAuthenticator(deps: {
         );
       }
       if (parts.hasBody) checkContentDigest(request.headers['content-digest'] as string | undefined, request.rawBody ?? Buffer.alloc(0));
-      if (!(await store.claimOnce(`agent-nonce:${key.keyId}:${parsed.nonce}`, NONCE_TTL_MS))) {
-        throw new AppError('replayed_request', 'This nonce was already used with this key; sign every request with a new nonce.');
-      }
-      await activeAgent(key.agentId);
-      usage.record(key.organizationId, key.keyId);
-      return principalFor(key);
+      const agent = await spendNonceAndCheckAgent(
+        key,
+        `agent-nonce:${key.keyId}:${parsed.nonce}`,
+        NONCE_TTL_MS,
+        new AppError('replayed_request', 'This nonce was already used with this key; sign every request with a new nonce.'),
+      );
+      return principalFor(key, agent, 'signature');
     },
 
     /** Verify an agent token presented to AIM itself: signature, issuer, AIM's audience, expiry, and state now. */
@@ -136,8 +173,7 @@ export function createAgentAuthenticator(deps: {
       }
       const key = await usableKey(claims.keyId);
       if (key.agentId !== claims.agentId) throw new AppError('invalid_token', 'The agent token does not match its key.');
-      await activeAgent(key.agentId);
-      return principalFor(key);
+      return principalFor(key, await activeAgent(key.agentId), 'token');
     },
 
     /**
@@ -171,10 +207,8 @@ export function createAgentAuthenticator(deps: {
       if (payload.iat! > Math.floor(now() / 1000) + 5) throw refuse('was issued in the future; check the agent clock');
       if (typeof payload.jti !== 'string' || payload.jti.length < 8 || payload.jti.length > 200) throw refuse('needs a unique jti');
       const ttl = (payload.exp! - Math.floor(now() / 1000) + 5) * 1000;
-      if (!(await store.claimOnce(`agent-assertion:${key.keyId}:${payload.jti}`, ttl))) throw refuse('was already used (jti)');
-      await activeAgent(key.agentId);
-      usage.record(key.organizationId, key.keyId);
-      return principalFor(key);
+      const agent = await spendNonceAndCheckAgent(key, `agent-assertion:${key.keyId}:${payload.jti}`, ttl, refuse('was already used (jti)'));
+      return principalFor(key, agent, 'assertion');
     },
 
     /** The key and agent state for a token, for introspection: null when it is not active. */

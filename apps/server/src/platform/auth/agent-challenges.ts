@@ -14,8 +14,12 @@ import type { SharedStore } from '../store/shared-store.js';
 export const CHALLENGE_TTL_MS = 5 * 60_000;
 export type ProofPurpose = 'register' | 'rotate';
 
-export function proofMessage(purpose: ProofPurpose, challenge: string, keyId: string): string {
-  return `aim-proof-of-possession-v1\n${purpose}\n${challenge}\n${keyId}`;
+/**
+ * What the key signs. `origin` is AIM as the agent addresses it (the same value that starts every
+ * `@target-uri`): a proof made for another server cannot be relayed to this one.
+ */
+export function proofMessage(purpose: ProofPurpose, origin: string, challenge: string, keyId: string): string {
+  return `aim-proof-of-possession-v1\n${purpose}\n${origin}\n${challenge}\n${keyId}`;
 }
 
 export function createAgentChallenges(deps: { keyring: Keyring; store: SharedStore; now?: () => number }) {
@@ -36,7 +40,7 @@ export function createAgentChallenges(deps: { keyring: Keyring; store: SharedSto
      * Check the proof (the key's signature over the purpose, challenge and key id), then spend
      * the challenge. A bad proof does not spend it; a spent, altered or expired one is refused.
      */
-    async consume(challenge: string, purpose: ProofPurpose, key: Ed25519PublicKey, proof: string): Promise<void> {
+    async consume(challenge: string, purpose: ProofPurpose, key: Ed25519PublicKey, proof: string, origin: string): Promise<void> {
       const bytes = decodeBase64url(challenge);
       if (!bytes || bytes.length !== 38 || !safeEqual(mac(bytes.subarray(0, 22)), bytes.subarray(22))) {
         throw new AppError('invalid_challenge', 'The challenge was not issued by AIM; get one from POST /api/v1/agent-challenges.');
@@ -46,10 +50,10 @@ export function createAgentChallenges(deps: { keyring: Keyring; store: SharedSto
         throw new AppError('invalid_challenge', 'The challenge has expired (they live 5 minutes); get a new one.');
       }
       const signature = decodeBase64url(proof);
-      if (!signature || !verifyEd25519(key.keyObject, proofMessage(purpose, challenge, thumbprintOf(key.x)), signature)) {
+      if (!signature || !verifyEd25519(key.keyObject, proofMessage(purpose, origin, challenge, thumbprintOf(key.x)), signature)) {
         throw new AppError(
           'invalid_proof',
-          `The proof does not verify: sign "aim-proof-of-possession-v1\\n${purpose}\\n<challenge>\\n<key id>" with the key being registered.`,
+          `The proof does not verify: sign "aim-proof-of-possession-v1\\n${purpose}\\n${origin}\\n<challenge>\\n<key id>" with the key being registered.`,
         );
       }
       if (!(await store.claimOnce(`agent-challenge:${challenge}`, expiresAtMs - now() + 1_000))) {

@@ -11,8 +11,11 @@ import { AppError } from '../http/app-error.js';
  */
 export const MAX_AGE_SECONDS = 300;
 export const MAX_FUTURE_SECONDS = 5;
-/** How long a nonce is remembered: longer than any signature is accepted. */
-export const NONCE_TTL_MS = (MAX_AGE_SECONDS + MAX_FUTURE_SECONDS + 5) * 1000;
+/**
+ * How long a nonce is remembered: twice as long as any signature is accepted, so that instances whose
+ * clocks disagree by up to the window itself still refuse a replay.
+ */
+export const NONCE_TTL_MS = 2 * (MAX_AGE_SECONDS + MAX_FUTURE_SECONDS) * 1000;
 
 const DERIVED = new Set(['@method', '@target-uri', '@authority', '@scheme', '@path', '@query']);
 const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
@@ -23,7 +26,10 @@ const ALLOWED_PARAMS = new Set(['created', 'expires', 'nonce', 'keyid', 'alg', '
 /** The parts of a request the signature base is built from. */
 export interface SignedRequestParts {
   method: string;
-  /** scheme://authority as AIM is addressed (no trailing slash, default port omitted). */
+  /**
+   * scheme://authority as AIM is addressed (no trailing slash, default port omitted), followed by the
+   * path prefix of AIM's public URL when it is served under one.
+   */
   origin: string;
   /** The request target exactly as sent on the request line: path and query. */
   url: string;
@@ -63,8 +69,11 @@ function componentValue(name: string, parts: SignedRequestParts): string {
       return parts.method.toUpperCase();
     case '@target-uri':
       return parts.origin + parts.url;
-    case '@authority':
-      return parts.origin.slice(parts.origin.indexOf('://') + 3).toLowerCase();
+    case '@authority': {
+      const authority = parts.origin.slice(parts.origin.indexOf('://') + 3);
+      const slash = authority.indexOf('/');
+      return (slash === -1 ? authority : authority.slice(0, slash)).toLowerCase();
+    }
     case '@scheme':
       return parts.origin.slice(0, parts.origin.indexOf('://')).toLowerCase();
     case '@path':
