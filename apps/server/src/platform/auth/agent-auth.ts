@@ -110,10 +110,10 @@ export function createAgentAuthenticator(deps: {
    * nonce counts as spent either way, as docs/agent-identity.md §4e orders it), then report the
    * first failure in that order.
    */
-  async function spendNonceAndCheckAgent(key: AgentKeyState, nonceKey: string, ttlMs: number, replayed: AppError): Promise<AgentState> {
+  async function spendNonceAndCheckAgent(key: AgentKeyState, nonceKey: string, ttlMs: number, replayed: () => AppError): Promise<AgentState> {
     const [claimed, agent] = await Promise.allSettled([store.claimOnce(nonceKey, ttlMs), activeAgent(key.agentId)]);
     if (claimed.status === 'rejected') throw claimed.reason;
-    if (!claimed.value) throw replayed;
+    if (!claimed.value) throw replayed();
     if (agent.status === 'rejected') throw agent.reason;
     return agent.value;
   }
@@ -155,7 +155,7 @@ export function createAgentAuthenticator(deps: {
         key,
         `agent-nonce:${key.keyId}:${parsed.nonce}`,
         NONCE_TTL_MS,
-        new AppError('replayed_request', 'This nonce was already used with this key; sign every request with a new nonce.'),
+        () => new AppError('replayed_request', 'This nonce was already used with this key; sign every request with a new nonce.'),
       );
       return principalFor(key, agent, 'signature');
     },
@@ -207,7 +207,7 @@ export function createAgentAuthenticator(deps: {
       if (payload.iat! > Math.floor(now() / 1000) + 5) throw refuse('was issued in the future; check the agent clock');
       if (typeof payload.jti !== 'string' || payload.jti.length < 8 || payload.jti.length > 200) throw refuse('needs a unique jti');
       const ttl = (payload.exp! - Math.floor(now() / 1000) + 5) * 1000;
-      const agent = await spendNonceAndCheckAgent(key, `agent-assertion:${key.keyId}:${payload.jti}`, ttl, refuse('was already used (jti)'));
+      const agent = await spendNonceAndCheckAgent(key, `agent-assertion:${key.keyId}:${payload.jti}`, ttl, () => refuse('was already used (jti)'));
       return principalFor(key, agent, 'assertion');
     },
 

@@ -33,8 +33,14 @@ export class InvalidAgentTokenError extends Error {
 /** A JWT has three base64url parts; API keys and other bearer secrets do not. */
 export const looksLikeJwt = (value: string): boolean => /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(value);
 
+/** Verified tokens kept in process until they expire: busy agents present the same token for minutes. */
+const VERIFIED_CACHE_MAX = 20_000;
+
 export function createAgentTokens(options: { keys: SigningKeys; issuer: string; ttlSeconds: number }) {
   const { keys, issuer, ttlSeconds } = options;
+  const verified = new Map<string, AgentTokenClaims>();
+  const audienceMatches = (claims: AgentTokenClaims, audience: string | null) =>
+    audience === null || (Array.isArray(claims.audience) ? claims.audience.includes(audience) : claims.audience === audience);
 
   return {
     issuer,
@@ -74,50 +80,71 @@ export function createAgentTokens(options: { keys: SigningKeys; issuer: string; 
       return { token, expiresIn: exp - now };
     },
 
-    /** Verify signature, issuer, audience (AIM's own by default) and expiry. */
+    /**
+     * Verify signature, issuer, audience (AIM's own by default) and expiry. A token whose signature
+     * verified once is remembered (by its exact bytes) until it expires; the expiry and audience are
+     * checked on every call, and the agent's and key's state by the caller.
+     */
     async verify(token: string, audience: string | null = issuer): Promise<AgentTokenClaims> {
-      let payload: JWTPayload;
-      try {
-        ({ payload } = await jwtVerify(
-          token,
-          async (header) => {
-            const key = header.kid ? await keys.verificationKey(header.kid) : undefined;
-            if (!key) throw new InvalidAgentTokenError('invalid');
-            return key;
-          },
-          { issuer, algorithms: ['EdDSA'], typ: 'at+jwt', ...(audience === null ? {} : { audience }) },
-        ));
-      } catch (error) {
-        if (error instanceof InvalidAgentTokenError) throw error;
-        if (error instanceof joseErrors.JWTExpired) throw new InvalidAgentTokenError('expired');
-        throw new InvalidAgentTokenError('invalid');
+      const known = verified.get(token);
+      if (known) {
+        if (known.expiresAt <= Math.floor(Date.now() / 1000)) {
+          verified.delete(token);
+          throw new InvalidAgentTokenError('expired');
+        }
+        if (!audienceMatches(known, audience)) throw new InvalidAgentTokenError('invalid');
+        return known;
       }
-      const cnf = payload.cnf as { jkt?: unknown } | undefined;
-      if (
-        typeof payload.sub !== 'string' ||
-        typeof payload.org !== 'string' ||
-        typeof payload.jti !== 'string' ||
-        typeof payload.exp !== 'number' ||
-        typeof payload.iat !== 'number' ||
-        typeof cnf?.jkt !== 'string' ||
-        payload.aud === undefined
-      ) {
-        throw new InvalidAgentTokenError('invalid');
-      }
-      return {
-        agentId: payload.sub,
-        organizationId: payload.org,
-        keyId: cnf.jkt,
-        audience: payload.aud,
-        jti: payload.jti,
-        issuedAt: payload.iat,
-        expiresAt: payload.exp,
-        status: payload.status as AgentStatus,
-        trustTier: payload.trust_tier as TrustTier,
-        issuer,
-      };
+      const claims = await verifyFully(token);
+      if (!audienceMatches(claims, audience)) throw new InvalidAgentTokenError('invalid');
+      if (verified.size >= VERIFIED_CACHE_MAX) verified.delete(verified.keys().next().value!);
+      verified.set(token, claims);
+      return claims;
     },
   };
+
+  async function verifyFully(token: string): Promise<AgentTokenClaims> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(
+        token,
+        async (header) => {
+          const key = header.kid ? await keys.verificationKey(header.kid) : undefined;
+          if (!key) throw new InvalidAgentTokenError('invalid');
+          return key;
+        },
+        { issuer, algorithms: ['EdDSA'], typ: 'at+jwt' },
+      ));
+    } catch (error) {
+      if (error instanceof InvalidAgentTokenError) throw error;
+      if (error instanceof joseErrors.JWTExpired) throw new InvalidAgentTokenError('expired');
+      throw new InvalidAgentTokenError('invalid');
+    }
+    const cnf = payload.cnf as { jkt?: unknown } | undefined;
+    if (
+      typeof payload.sub !== 'string' ||
+      typeof payload.org !== 'string' ||
+      typeof payload.jti !== 'string' ||
+      typeof payload.exp !== 'number' ||
+      typeof payload.iat !== 'number' ||
+      typeof cnf?.jkt !== 'string' ||
+      payload.aud === undefined
+    ) {
+      throw new InvalidAgentTokenError('invalid');
+    }
+    return {
+      agentId: payload.sub,
+      organizationId: payload.org,
+      keyId: cnf.jkt,
+      audience: payload.aud,
+      jti: payload.jti,
+      issuedAt: payload.iat,
+      expiresAt: payload.exp,
+      status: payload.status as AgentStatus,
+      trustTier: payload.trust_tier as TrustTier,
+      issuer,
+    };
+  }
 }
 
 export type AgentTokens = ReturnType<typeof createAgentTokens>;

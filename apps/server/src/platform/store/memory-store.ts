@@ -17,13 +17,35 @@ export function createMemoryStore(options: { now?: () => number; sweepIntervalMs
   const counters = new Map<string, Counter>();
   const channels = new Map<string, Set<MessageHandler>>();
 
-  const sweep = () => {
+  // Keys that expire, grouped by the second they expire in. Every second the groups that are due are
+  // removed, so the work is proportional to what expires, never a walk over everything held (a busy
+  // single instance holds hundreds of thousands of nonces).
+  const expiring = new Map<number, string[]>();
+  const schedule = (key: string, expiresAt: number) => {
+    const second = Math.ceil(expiresAt / 1000);
+    const group = expiring.get(second);
+    if (group) group.push(key);
+    else expiring.set(second, [key]);
+  };
+  const expire = () => {
     const t = now();
-    for (const [k, e] of values) if (e.expiresAt <= t) values.delete(k);
+    const due = Math.floor(t / 1000);
+    for (const [second, keys] of expiring) {
+      if (second > due) continue;
+      for (const k of keys) if ((values.get(k)?.expiresAt ?? Infinity) <= t) values.delete(k);
+      expiring.delete(second);
+    }
+  };
+  const sweepCounters = () => {
+    const t = now();
     for (const [k, c] of counters) if (c.resetAt <= t) counters.delete(k);
   };
-  const timer = setInterval(sweep, options.sweepIntervalMs ?? 30_000);
-  timer.unref();
+  const timers = [setInterval(expire, 1_000), setInterval(sweepCounters, options.sweepIntervalMs ?? 30_000)];
+  for (const timer of timers) timer.unref();
+  const store = (key: string, value: string, expiresAt: number) => {
+    values.set(key, { value, expiresAt });
+    if (expiresAt !== Infinity) schedule(key, expiresAt);
+  };
 
   const live = (key: string): Entry | undefined => {
     const entry = values.get(key);
@@ -40,7 +62,7 @@ export function createMemoryStore(options: { now?: () => number; sweepIntervalMs
       return live(key)?.value ?? null;
     },
     async set(key, value, ttlMs) {
-      values.set(key, { value, expiresAt: ttlMs === undefined ? Infinity : now() + ttlMs });
+      store(key, value, ttlMs === undefined ? Infinity : now() + ttlMs);
     },
     async delete(key) {
       values.delete(key);
@@ -60,7 +82,7 @@ export function createMemoryStore(options: { now?: () => number; sweepIntervalMs
     },
     async setIfAbsent(key, value, ttlMs) {
       if (live(key)) return false;
-      values.set(key, { value, expiresAt: now() + ttlMs });
+      store(key, value, now() + ttlMs);
       return true;
     },
     async publish(channel, message) {
@@ -80,7 +102,7 @@ export function createMemoryStore(options: { now?: () => number; sweepIntervalMs
     },
     async ping() {},
     async close() {
-      clearInterval(timer);
+      for (const timer of timers) clearInterval(timer);
       values.clear();
       counters.clear();
       channels.clear();

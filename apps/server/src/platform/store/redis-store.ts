@@ -7,8 +7,20 @@ import type { MessageHandler, SharedStore } from './shared-store.js';
  */
 export function createRedisStore(url: string, options: { prefix?: string } = {}): SharedStore {
   const prefix = options.prefix ?? 'aim:';
-  const redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2, enableAutoPipelining: true });
+  const redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2, enableAutoPipelining: true }) as Redis & {
+    aimHit(key: string, windowMs: number): Promise<[number, number]>;
+  };
   redis.on('error', () => undefined); // surfaced through failed commands and /readyz, not as a crash
+  // A fixed-window hit in one round trip and one command (EVALSHA, loaded on first use) instead of
+  // a MULTI of four: rate limits run on every request.
+  redis.defineCommand('aimHit', {
+    numberOfKeys: 1,
+    lua: `local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) ttl = tonumber(ARGV[1]) end
+return { count, ttl }`,
+  });
   let subscriber: Redis | undefined;
   const channels = new Map<string, Set<MessageHandler>>();
   const subscribing = new Map<string, Promise<unknown>>();
@@ -34,13 +46,8 @@ export function createRedisStore(url: string, options: { prefix?: string } = {})
       await redis.del(prefix + key);
     },
     async hit(key, windowMs) {
-      const k = prefix + key;
-      const results = await redis.multi().incr(k).pexpire(k, windowMs, 'NX').pttl(k).exec();
-      if (!results) throw new Error('Redis transaction aborted');
-      for (const [error] of results) if (error) throw error;
-      const count = Number(results[0]![1]);
-      const ttl = Number(results[2]![1]);
-      return { count, resetInMs: ttl > 0 ? ttl : windowMs };
+      const [count, ttl] = await redis.aimHit(prefix + key, windowMs);
+      return { count: Number(count), resetInMs: ttl > 0 ? Number(ttl) : windowMs };
     },
     async claimOnce(key, ttlMs) {
       return (await redis.set(prefix + key, '1', 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX')) === 'OK';
