@@ -100,6 +100,17 @@ export type AgentJson = z.infer<typeof agentSchema>;
 
 export const agentEnvelopeSchema = z.object({ agent: agentSchema }).meta({ id: 'AgentEnvelope' });
 
+export const agentIdentitySchema = z
+  .object({
+    agentId: agentIdSchema,
+    organizationId: organizationIdSchema,
+    keyId: keyIdSchema.describe('The key that signed this request, or that obtained the token'),
+    status: agentStatusSchema,
+    trustTier: trustTierSchema,
+    authenticatedBy: z.enum(['signature', 'token']),
+  })
+  .meta({ id: 'AgentIdentity', description: 'Who AIM takes the caller to be, from the request’s own authentication' });
+
 const profile = {
   description: z.string().trim().max(2000).optional(),
   purpose: z.string().trim().max(500).optional(),

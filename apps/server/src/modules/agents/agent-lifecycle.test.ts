@@ -48,6 +48,19 @@ forEachTarget('agent tokens and lifecycle', (target) => {
     const used = await me({ authorization: `Bearer ${token}` });
     assert.equal(used.statusCode, 200, used.body);
     assert.equal(used.json().agent.id, agent.id);
+    const identity = (headers: Record<string, string>) => t.app.inject({ method: 'GET', url: '/api/v1/agents/me/identity', headers });
+    assert.deepEqual((await identity({ authorization: `Bearer ${token}` })).json(), {
+      agentId: agent.id,
+      organizationId: org.organizationId,
+      keyId: key.keyId,
+      status: 'active',
+      trustTier: 'unscored',
+      authenticatedBy: 'token',
+    });
+    // The verified token is remembered, but never beyond what it allows: state is checked on every use.
+    assert.equal((await identity({ authorization: `Bearer ${token}` })).statusCode, 200);
+    const signedIdentity = await signedInject(t, key, { url: '/api/v1/agents/me/identity' });
+    assert.equal(signedIdentity.json().authenticatedBy, 'signature');
     const live = (await introspect(token)).json();
     assert.equal(live.active, true);
     assert.equal(live.sub, agent.id);

@@ -1,6 +1,7 @@
 import {
   agentDetailSchema,
   agentEnvelopeSchema,
+  agentIdentitySchema,
   agentKeyParamsSchema,
   agentLifecycleSchema,
   agentListQuerySchema,
@@ -96,6 +97,29 @@ export function registerAgentRoutes(app: AppInstance, { agents, enrollmentTokens
       config: { access: { auth: 'agent' } },
     },
     async (request) => ({ agent: await agents.self(requestContext(request)) }),
+  );
+
+  app.get(
+    '/api/v1/agents/me/identity',
+    {
+      schema: {
+        tags: ['agents'],
+        summary: 'Who AIM takes the calling agent to be: answered from the authentication alone, the cheapest check that signing works',
+        response: { 200: agentIdentitySchema },
+      },
+      config: { access: { auth: 'agent' } },
+    },
+    async (request) => {
+      const { key, agent, proof } = request.principal as AgentPrincipal;
+      return {
+        agentId: key.agentId,
+        organizationId: key.organizationId,
+        keyId: key.keyId,
+        status: agent.status,
+        trustTier: agent.trustTier,
+        authenticatedBy: proof === 'token' ? ('token' as const) : ('signature' as const),
+      };
+    },
   );
 
   app.post(
