@@ -51,3 +51,14 @@ export function unwrapAgent(body: unknown): AgentRecord {
   }
   return agent as AgentRecord;
 }
+
+/** Who AIM takes the caller to be (`GET /api/v1/agents/me/identity`). */
+export interface AgentIdentity {
+  agentId: string;
+  organizationId: string;
+  /** The key that signed the request, or that obtained the token. */
+  keyId: string;
+  status: 'active' | 'suspended' | 'revoked';
+  trustTier: string;
+  authenticatedBy: 'signature' | 'token';
+}

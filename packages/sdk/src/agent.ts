@@ -1,4 +1,4 @@
-import { unwrapAgent, type AgentRecord } from './agent-record.js';
+import { unwrapAgent, type AgentIdentity, type AgentRecord } from './agent-record.js';
 import { createClientAssertion } from './client-assertion.js';
 import { keyPairFromStored, type Credentials } from './credentials.js';
 import { AimError } from './errors.js';
@@ -203,6 +203,20 @@ export class AimAgent {
    */
   async me(): Promise<AgentRecord> {
     return unwrapAgent(await this.request('GET', '/api/v1/agents/me'));
+  }
+
+  /**
+   * Who AIM takes this agent to be, answered from the request's authentication alone
+   * (`GET /api/v1/agents/me/identity`): the cheapest check that the key, the clock and the agent's
+   * status are all right.
+   *
+   * @example
+   * ```ts
+   * const { agentId, status, authenticatedBy } = await agent.identity(); // authenticatedBy: 'signature'
+   * ```
+   */
+  async identity(): Promise<AgentIdentity> {
+    return this.request<AgentIdentity>('GET', '/api/v1/agents/me/identity');
   }
 
   /**

@@ -4,7 +4,7 @@
  */
 export { secure, type SecureOptions } from './secure.js';
 export { AimAgent, type RotateKeyOptions, type TokenOptions } from './agent.js';
-export type { AgentKeyRecord, AgentRecord } from './agent-record.js';
+export type { AgentIdentity, AgentKeyRecord, AgentRecord } from './agent-record.js';
 export { AimError, SDK_ERROR_CODES, type SdkErrorCode } from './errors.js';
 export {
   generateKeyPair,

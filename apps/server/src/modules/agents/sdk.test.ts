@@ -270,6 +270,11 @@ forEachTarget('@aim/sdk against the real server', (target) => {
     assert.equal(used.agentId, agent.id);
     assert.ok(used.usedAt);
     assert.equal((await agent.me()).id, agent.id);
+    const identity = await agent.identity();
+    assert.deepEqual(
+      [identity.agentId, identity.organizationId, identity.keyId, identity.status, identity.authenticatedBy],
+      [agent.id, agent.organizationId, agent.keyId, 'active', 'signature'],
+    );
   });
 
   it('a second secure() resumes from the file: no request, no new registration', async () => {
