@@ -38,7 +38,7 @@ const VERIFIED_CACHE_MAX = 20_000;
 
 export function createAgentTokens(options: { keys: SigningKeys; issuer: string; ttlSeconds: number }) {
   const { keys, issuer, ttlSeconds } = options;
-  const verified = new Map<string, AgentTokenClaims>();
+  const verified = new Map<string, AgentTokenClaims & { kid: string }>();
   const audienceMatches = (claims: AgentTokenClaims, audience: string | null) =>
     audience === null || (Array.isArray(claims.audience) ? claims.audience.includes(audience) : claims.audience === audience);
 
@@ -92,6 +92,11 @@ export function createAgentTokens(options: { keys: SigningKeys; issuer: string; 
           verified.delete(token);
           throw new InvalidAgentTokenError('expired');
         }
+        // A signing key withdrawn (compromise) takes its tokens with it, remembered or not.
+        if (!(await keys.verificationKey(known.kid))) {
+          verified.delete(token);
+          throw new InvalidAgentTokenError('invalid');
+        }
         if (!audienceMatches(known, audience)) throw new InvalidAgentTokenError('invalid');
         return known;
       }
@@ -103,10 +108,11 @@ export function createAgentTokens(options: { keys: SigningKeys; issuer: string; 
     },
   };
 
-  async function verifyFully(token: string): Promise<AgentTokenClaims> {
+  async function verifyFully(token: string): Promise<AgentTokenClaims & { kid: string }> {
     let payload: JWTPayload;
+    let kid = '';
     try {
-      ({ payload } = await jwtVerify(
+      ({ payload, protectedHeader: { kid = '' } } = await jwtVerify(
         token,
         async (header) => {
           const key = header.kid ? await keys.verificationKey(header.kid) : undefined;
@@ -143,6 +149,7 @@ export function createAgentTokens(options: { keys: SigningKeys; issuer: string; 
       status: payload.status as AgentStatus,
       trustTier: payload.trust_tier as TrustTier,
       issuer,
+      kid,
     };
   }
 }

@@ -3,6 +3,8 @@ import type { MessageHandler, SharedStore, WindowHit } from './shared-store.js';
 interface Entry {
   value: string;
   expiresAt: number; // Infinity when it never expires
+  /** The second whose expiry group lists this key, if any: a key is listed once, however often it is set. */
+  listedIn: number | undefined;
 }
 
 interface Counter {
@@ -21,8 +23,7 @@ export function createMemoryStore(options: { now?: () => number; sweepIntervalMs
   // removed, so the work is proportional to what expires, never a walk over everything held (a busy
   // single instance holds hundreds of thousands of nonces).
   const expiring = new Map<number, string[]>();
-  const schedule = (key: string, expiresAt: number) => {
-    const second = Math.ceil(expiresAt / 1000);
+  const list = (key: string, second: number) => {
     const group = expiring.get(second);
     if (group) group.push(key);
     else expiring.set(second, [key]);
@@ -32,8 +33,20 @@ export function createMemoryStore(options: { now?: () => number; sweepIntervalMs
     const due = Math.floor(t / 1000);
     for (const [second, keys] of expiring) {
       if (second > due) continue;
-      for (const k of keys) if ((values.get(k)?.expiresAt ?? Infinity) <= t) values.delete(k);
       expiring.delete(second);
+      for (const k of keys) {
+        const entry = values.get(k);
+        if (!entry || entry.listedIn !== second) continue;
+        if (entry.expiresAt <= t) {
+          values.delete(k);
+        } else if (entry.expiresAt !== Infinity) {
+          // Set again since with a later expiry: list it where it now expires.
+          entry.listedIn = Math.ceil(entry.expiresAt / 1000);
+          list(k, entry.listedIn);
+        } else {
+          entry.listedIn = undefined;
+        }
+      }
     }
   };
   const sweepCounters = () => {
@@ -43,8 +56,13 @@ export function createMemoryStore(options: { now?: () => number; sweepIntervalMs
   const timers = [setInterval(expire, 1_000), setInterval(sweepCounters, options.sweepIntervalMs ?? 30_000)];
   for (const timer of timers) timer.unref();
   const store = (key: string, value: string, expiresAt: number) => {
-    values.set(key, { value, expiresAt });
-    if (expiresAt !== Infinity) schedule(key, expiresAt);
+    let listedIn = values.get(key)?.listedIn;
+    // Listed at an earlier (or the same) second is enough: expire() re-lists a key that outlives its group.
+    if (expiresAt !== Infinity && (listedIn === undefined || listedIn > Math.ceil(expiresAt / 1000))) {
+      listedIn = Math.ceil(expiresAt / 1000);
+      list(key, listedIn);
+    }
+    values.set(key, { value, expiresAt, listedIn });
   };
 
   const live = (key: string): Entry | undefined => {

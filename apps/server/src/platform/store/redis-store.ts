@@ -16,7 +16,6 @@ export function createRedisStore(url: string, options: { prefix?: string } = {})
   redis.defineCommand('aimHit', {
     numberOfKeys: 1,
     lua: `local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) ttl = tonumber(ARGV[1]) end
 return { count, ttl }`,
@@ -46,7 +45,7 @@ return { count, ttl }`,
       await redis.del(prefix + key);
     },
     async hit(key, windowMs) {
-      const [count, ttl] = await redis.aimHit(prefix + key, windowMs);
+      const [count, ttl] = await redis.aimHit(prefix + key, Math.max(1, Math.ceil(windowMs)));
       return { count: Number(count), resetInMs: ttl > 0 ? Number(ttl) : windowMs };
     },
     async claimOnce(key, ttlMs) {
