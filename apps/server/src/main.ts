@@ -133,6 +133,14 @@ function printBanner(
     },
     'AIM is ready',
   );
+  if (!config.publicUrl && !isLoopback(config.host)) {
+    // Agents sign AIM's address and tokens name it as their issuer: without PUBLIC_URL, that is whatever
+    // Host a client sends, and the issuer is http://localhost:<PORT> (docs/agent-identity.md §4b, §5b).
+    logger.warn(
+      { host: config.host },
+      'AIM listens beyond this machine without PUBLIC_URL: set PUBLIC_URL to the address agents and services use, so signatures and agent tokens are bound to it',
+    );
+  }
   logger.flush();
   process.stdout.write(
     [
@@ -160,3 +168,7 @@ main().catch((error: unknown) => {
   if (error instanceof Error && error.cause) process.stderr.write(`  cause: ${String((error.cause as Error).message ?? error.cause)}\n`);
   process.exit(1);
 });
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
