@@ -67,6 +67,10 @@ export const ERROR_CODES = {
   digest_mismatch: { status: 401, description: 'The body does not match its Content-Digest (it was altered or the digest is wrong).' },
   replayed_request: { status: 401, description: 'The signature nonce was already used; sign every request with a new nonce.' },
   invalid_client_assertion: { status: 401, description: 'The JWT client assertion does not verify, has expired, or was already used.' },
+  audience_not_allowed: {
+    status: 403,
+    description: "The organization does not let its agents ask tokens for this audience; an admin adds it to the organization's agentTokenAudiences.",
+  },
   agent_suspended: { status: 403, description: 'The agent is suspended; it can act again once reactivated.' },
   agent_revoked: { status: 403, description: 'The agent is revoked, which is final.' },
   forbidden: { status: 403, description: 'The credentials are valid but lack the role or permission for this action.' },

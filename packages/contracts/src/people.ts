@@ -18,6 +18,9 @@ export const organizationSchema = z
     id: organizationIdSchema,
     name: z.string(),
     auditRetentionDays: z.number().int().nullable().describe('Days audit events are kept; null keeps them forever'),
+    agentTokenAudiences: z
+      .array(z.string())
+      .describe("Audiences, besides AIM itself, that the organization's agents may ask tokens for (docs/agent-identity.md §5a)"),
     createdAt: timestamp,
   })
   .meta({ id: 'Organization' });
@@ -30,6 +33,12 @@ export const updateOrganizationSchema = z
   .object({
     name: name.optional(),
     auditRetentionDays: z.number().int().min(30).max(36500).nullable().optional().describe('null keeps audit events forever'),
+    agentTokenAudiences: z
+      .array(z.string().trim().min(1).max(200))
+      .max(50)
+      .refine((list) => new Set(list).size === list.length, { message: 'must not repeat an audience' })
+      .optional()
+      .describe("Audiences, besides AIM itself, that the organization's agents may ask tokens for; [] allows none"),
   })
   .meta({ id: 'UpdateOrganization', examples: [{ name: 'Acme Robotics EU' }] });
 

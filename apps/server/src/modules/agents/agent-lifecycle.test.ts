@@ -67,8 +67,26 @@ forEachTarget('agent tokens and lifecycle', (target) => {
     assert.equal(live.status, 'active');
   });
 
-  it('issues tokens for another audience that AIM itself does not accept', async () => {
+  it('issues tokens for an audience the organization allows, which AIM itself does not accept', async () => {
     const { key } = await registerAgent(t, org.as.member.apiKey);
+    const body = JSON.stringify({ grant_type: 'client_credentials', audience: 'https://billing.example.com' });
+    const refused = await signedInject(t, key, { method: 'POST', url: '/api/v1/oauth/token', body });
+    assert.equal(refused.statusCode, 403, refused.body);
+    assert.equal(refused.json().error.code, 'audience_not_allowed');
+    const patch = (headers: Record<string, string>) =>
+      t.app.inject({
+        method: 'PATCH',
+        url: '/api/v1/organization',
+        headers: { ...headers, 'content-type': 'application/json' },
+        payload: { agentTokenAudiences: ['https://billing.example.com'] },
+      });
+    assert.equal((await patch(org.as.manager.apiKey)).statusCode, 403, 'admins decide');
+    const allowed = await patch(org.as.admin.apiKey);
+    assert.deepEqual(allowed.json().agentTokenAudiences, ['https://billing.example.com']);
+    // Another organization's allowance does not count.
+    const stranger = await registerAgent(t, other.as.member.apiKey);
+    const elsewhere = await signedInject(t, stranger.key, { method: 'POST', url: '/api/v1/oauth/token', body });
+    assert.equal(elsewhere.json().error.code, 'audience_not_allowed');
     const token = await agentToken(t, key, 'https://billing.example.com');
     assert.equal((await me({ authorization: `Bearer ${token}` })).statusCode, 401);
     const live = (await introspect(token)).json();

@@ -277,6 +277,13 @@ forEachTarget('independent agent client', (target) => {
     // No PUBLIC_URL: the client signs AIM's address as it reaches it (scheme of the connection + Host).
     server = await startServer(target);
     org = await seedOrganization(server.t, 'Independent');
+    // §5a: an admin allows the downstream audience this suite asks tokens for (PATCH /api/v1/organization).
+    const allowed = await send(`${server.reach}/api/v1/organization`, {
+      method: 'PATCH',
+      headers: { ...org.as.admin.apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ agentTokenAudiences: ['https://downstream.example'] }),
+    });
+    assert.equal(allowed.status, 200, JSON.stringify(allowed.body));
   });
   after(() => server?.t.close());
 
@@ -461,6 +468,8 @@ forEachTarget('independent agent client', (target) => {
     const forgedUse = await send(`${server.reach}/api/v1/agents/me`, { method: 'GET', headers: { authorization: `Bearer ${forged}` } });
     assertError(forgedUse, 401, 'invalid_token');
 
+    // An audience the organization has not allowed is refused.
+    assertError(await agent.token('https://not-allowed.example'), 403, 'audience_not_allowed');
     // A token for a downstream audience verifies with that audience and is not accepted by AIM itself.
     const downstream = await agent.token('https://downstream.example');
     assert.equal(downstream.status, 200, JSON.stringify(downstream.body));

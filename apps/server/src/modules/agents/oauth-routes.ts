@@ -59,6 +59,18 @@ export function registerOAuthRoutes(app: AppInstance, platform: Platform): void 
           throw new AppError('unauthenticated', 'Sign the token request with the agent key, or send a client_assertion (docs/agent-identity.md §5a).');
         }
         const { key, agent } = principal;
+        if (body.audience !== undefined && body.audience !== issuer) {
+          const allowed = await platform.db.transaction({ organizationId: agent.organizationId }, async (tx) => {
+            const { rows } = await tx.query<{ allowed: boolean }>(
+              'select $2 = any(agent_token_audiences) as allowed from organizations where id = $1',
+              [agent.organizationId, body.audience],
+            );
+            return rows[0]?.allowed === true;
+          });
+          if (!allowed) {
+            throw new AppError('audience_not_allowed', `Agents of this organization may not ask tokens for "${body.audience}"; an admin can allow it (agentTokenAudiences, PATCH /api/v1/organization).`);
+          }
+        }
         const issued = await agentTokens.issue({
           agentId: key.agentId,
           organizationId: agent.organizationId,

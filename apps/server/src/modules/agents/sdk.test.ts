@@ -157,6 +157,14 @@ forEachTarget('@aim/sdk against the real server', (target) => {
   before(async () => {
     t = await createTestApp(target);
     org = await seedOrganization(t);
+    // The downstream audiences these tests ask tokens for (docs/agent-identity.md §5a).
+    const allowed = await t.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/organization',
+      headers: { ...org.as.admin.apiKey, 'content-type': 'application/json' },
+      payload: { agentTokenAudiences: ['https://bïlling.example.com/ü', 'a b', 'https://billing.example.com'] },
+    });
+    assert.equal(allowed.statusCode, 200, allowed.body);
     baseUrl = await t.app.listen({ host: '127.0.0.1', port: 0 });
     proxy = await startEdgeProxy(Number(new URL(baseUrl).port));
     const metadata = (await (await fetch(`${baseUrl}/.well-known/oauth-authorization-server`)).json()) as { issuer: string; token_endpoint: string };

@@ -4,6 +4,7 @@ export interface Organization {
   id: string;
   name: string;
   auditRetentionDays: number | null;
+  agentTokenAudiences: string[];
   createdAt: Date;
 }
 
@@ -11,10 +12,11 @@ interface Row {
   id: string;
   name: string;
   audit_retention_days: number | null;
+  agent_token_audiences: string[];
   created_at: Date;
 }
 
-const COLUMNS = 'id, name, audit_retention_days, created_at';
+const COLUMNS = 'id, name, audit_retention_days, agent_token_audiences, created_at';
 
 /** Organizations: a row is visible only in its own scope. */
 export const organizationRepository = {
@@ -27,10 +29,10 @@ export const organizationRepository = {
     const { rows } = await tx.query<Row>(`select ${COLUMNS} from organizations where id = $1${options.lock ? ' for update' : ''}`, [orgOf(tx)]);
     return rows[0] ? toOrganization(rows[0]) : null;
   },
-  async update(tx: Tx, changes: { name: string; auditRetentionDays: number | null }): Promise<Organization | null> {
+  async update(tx: Tx, changes: { name: string; auditRetentionDays: number | null; agentTokenAudiences: string[] }): Promise<Organization | null> {
     const { rows } = await tx.query<Row>(
-      `update organizations set name = $2, audit_retention_days = $3, updated_at = now() where id = $1 returning ${COLUMNS}`,
-      [orgOf(tx), changes.name.trim(), changes.auditRetentionDays],
+      `update organizations set name = $2, audit_retention_days = $3, agent_token_audiences = $4, updated_at = now() where id = $1 returning ${COLUMNS}`,
+      [orgOf(tx), changes.name.trim(), changes.auditRetentionDays, changes.agentTokenAudiences],
     );
     return rows[0] ? toOrganization(rows[0]) : null;
   },
@@ -41,12 +43,19 @@ export const organizationRepository = {
 };
 
 function toOrganization(row: Row): Organization {
-  return { id: row.id, name: row.name, auditRetentionDays: row.audit_retention_days, createdAt: row.created_at };
+  return {
+    id: row.id,
+    name: row.name,
+    auditRetentionDays: row.audit_retention_days,
+    agentTokenAudiences: row.agent_token_audiences,
+    createdAt: row.created_at,
+  };
 }
 
 export const organizationJson = (o: Organization) => ({
   id: o.id,
   name: o.name,
   auditRetentionDays: o.auditRetentionDays,
+  agentTokenAudiences: o.agentTokenAudiences,
   createdAt: o.createdAt.toISOString(),
 });

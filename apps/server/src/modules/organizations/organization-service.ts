@@ -41,7 +41,10 @@ export function createOrganizationService(deps: { db: Database; cache: AccessCac
       return org;
     },
 
-    async update(ctx: RequestContext, input: { name?: string | undefined; auditRetentionDays?: number | null | undefined }): Promise<Organization> {
+    async update(
+      ctx: RequestContext,
+      input: { name?: string | undefined; auditRetentionDays?: number | null | undefined; agentTokenAudiences?: string[] | undefined },
+    ): Promise<Organization> {
       authorize(ctx, 'organization.update');
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         // Locked: concurrent changes apply one after the other, and each records what it really changed.
@@ -49,11 +52,15 @@ export function createOrganizationService(deps: { db: Database; cache: AccessCac
         if (!before) throw notFound('The organization');
         const name = input.name?.trim() ?? before.name;
         const auditRetentionDays = input.auditRetentionDays === undefined ? before.auditRetentionDays : input.auditRetentionDays;
-        if (name === before.name && auditRetentionDays === before.auditRetentionDays) return before;
-        const after = (await organizations.update(tx, { name, auditRetentionDays }))!;
+        const agentTokenAudiences = input.agentTokenAudiences ?? before.agentTokenAudiences;
+        const audiencesChanged = agentTokenAudiences.join('\n') !== before.agentTokenAudiences.join('\n');
+        if (name === before.name && auditRetentionDays === before.auditRetentionDays && !audiencesChanged) return before;
+        const after = (await organizations.update(tx, { name, auditRetentionDays, agentTokenAudiences }))!;
         const details: Record<string, unknown> = {};
         if (name !== before.name) details.name = { from: before.name, to: after.name };
         if (auditRetentionDays !== before.auditRetentionDays) details.auditRetentionDays = { from: before.auditRetentionDays, to: auditRetentionDays };
+        // Named without "token": audit details refuse field names that look like secrets.
+        if (audiencesChanged) details.agentAudiences = { from: before.agentTokenAudiences, to: agentTokenAudiences };
         await recordAuditEvent(tx, ctx, { action: 'organization.update', target: { type: 'organization', id: after.id }, details });
         return after;
       });
