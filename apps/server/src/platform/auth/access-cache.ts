@@ -32,6 +32,8 @@ export interface ApiKeyState {
  */
 const TOMBSTONE = '~';
 const TOMBSTONE_TTL_MS = 15_000;
+/** Well under the tombstone's life: a fill this late could carry state from before an invalidation. */
+const MAX_FILL_DELAY_MS = 5_000;
 const SESSION_TTL_MS = 5 * 60_000;
 const MEMBERSHIP_TTL_MS = 5 * 60_000;
 const API_KEY_TTL_MS = 5 * 60_000;
@@ -61,9 +63,13 @@ export function createAccessCache(db: Database, store: SharedStore) {
   async function through<T>(key: string, ttlMs: number, load: () => Promise<T | null>): Promise<T | null> {
     const cached = await store.get(key);
     if (cached !== null && cached !== TOMBSTONE) return cached === 'none' ? null : (JSON.parse(cached) as T);
+    const started = Date.now();
     const value = await load();
-    // Absence is remembered briefly: ids that do not exist cost little to make up, and should not fill the store.
-    if (cached === null) await store.setIfAbsent(key, value === null ? 'none' : JSON.stringify(value), value === null ? NEGATIVE_TTL_MS : ttlMs);
+    // A read that took long may predate a change whose tombstone has lapsed meanwhile: it is served, not cached.
+    if (cached === null && Date.now() - started < MAX_FILL_DELAY_MS) {
+      // Absence is remembered briefly: ids that do not exist cost little to make up, and should not fill the store.
+      await store.setIfAbsent(key, value === null ? 'none' : JSON.stringify(value), value === null ? NEGATIVE_TTL_MS : ttlMs);
+    }
     return value;
   }
   const forget = (key: string) => store.set(key, TOMBSTONE, TOMBSTONE_TTL_MS);
