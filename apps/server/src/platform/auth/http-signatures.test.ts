@@ -1,9 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, verify } from 'node:crypto';
-import { AppError } from '../http/app-error.js';
+import type { AppError } from '../http/app-error.js';
 import { MAX_AGE_SECONDS, checkContentDigest, checkSignatureTime, parseSignedRequest } from './http-signatures.js';
 import { originOf } from './agent-auth.js';
+import { thrownCode } from '../../testing/app-errors.js';
 
 /** The test vector of docs/agent-identity.md §4a–4d (RFC 8037 Appendix A key). */
 const VECTOR = {
@@ -24,15 +25,6 @@ const parts = (overrides: Partial<Parameters<typeof parseSignedRequest>[0]> = {}
   ...overrides,
 });
 
-const codeOf = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (error) {
-    return (error as AppError).code;
-  }
-  return null;
-};
-
 describe('HTTP message signatures', () => {
   it("verifies the documentation's test vector, and builds its signature base byte for byte", () => {
     const parsed = parseSignedRequest(parts());
@@ -48,8 +40,8 @@ describe('HTTP message signatures', () => {
     const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: VECTOR.x }, format: 'jwk' });
     assert.ok(verify(null, parsed.base, key, parsed.signature));
     assert.equal(parsed.keyId, 'kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k');
-    assert.equal(codeOf(() => checkContentDigest(VECTOR.digest, Buffer.from(VECTOR.body))), null);
-    assert.equal(codeOf(() => checkContentDigest(VECTOR.digest, Buffer.from(`${VECTOR.body} `))), 'digest_mismatch');
+    assert.equal(thrownCode(() => checkContentDigest(VECTOR.digest, Buffer.from(VECTOR.body))), null);
+    assert.equal(thrownCode(() => checkContentDigest(VECTOR.digest, Buffer.from(`${VECTOR.body} `))), 'digest_mismatch');
     // Any change to what is covered changes the base.
     for (const changed of [parts({ url: '/api/v1/oauth/token?x=2' }), parts({ method: 'PUT' }), parts({ origin: 'https://aim.example.org' })]) {
       assert.ok(!verify(null, parseSignedRequest(changed).base, key, parsed.signature));
@@ -66,7 +58,7 @@ describe('HTTP message signatures', () => {
 
   it('refuses what the profile does not allow', () => {
     const withInput = (input: string, extra: Partial<Parameters<typeof parseSignedRequest>[0]> = {}) =>
-      codeOf(() => parseSignedRequest(parts({ headers: { 'content-digest': VECTOR.digest, 'signature-input': input, signature: VECTOR.signature.replace('aim', input.split('=')[0]!) }, ...extra })));
+      thrownCode(() => parseSignedRequest(parts({ headers: { 'content-digest': VECTOR.digest, 'signature-input': input, signature: VECTOR.signature.replace('aim', input.split('=')[0]!) }, ...extra })));
     const params = ';created=1;nonce="0123456789abcdef";keyid="kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"';
     assert.equal(withInput(`aim=("@method" "@target-uri" "content-digest")${params}`), null);
     assert.equal(withInput(`aim=("@method" "@target-uri")${params}`), 'malformed_signature', 'a body needs content-digest covered');
@@ -81,8 +73,8 @@ describe('HTTP message signatures', () => {
 
   it('accepts signatures inside the window and reports the skew outside it', () => {
     const now = 1_764_273_600_000;
-    assert.equal(codeOf(() => checkSignatureTime({ created: 1_764_273_600 - MAX_AGE_SECONDS, expires: null }, now)), null);
-    assert.equal(codeOf(() => checkSignatureTime({ created: 1_764_273_605, expires: null }, now)), null);
+    assert.equal(thrownCode(() => checkSignatureTime({ created: 1_764_273_600 - MAX_AGE_SECONDS, expires: null }, now)), null);
+    assert.equal(thrownCode(() => checkSignatureTime({ created: 1_764_273_605, expires: null }, now)), null);
     try {
       checkSignatureTime({ created: 1_764_273_600 - MAX_AGE_SECONDS - 1, expires: null }, now);
       assert.fail('accepted a stale signature');
@@ -90,8 +82,8 @@ describe('HTTP message signatures', () => {
       assert.equal((error as AppError).code, 'stale_signature');
       assert.deepEqual((error as AppError).details, { created: 1_764_273_299, serverTime: 1_764_273_600, skewSeconds: 301 });
     }
-    assert.equal(codeOf(() => checkSignatureTime({ created: 1_764_273_606, expires: null }, now)), 'stale_signature');
-    assert.equal(codeOf(() => checkSignatureTime({ created: 1_764_273_590, expires: 1_764_273_600 }, now)), 'stale_signature');
+    assert.equal(thrownCode(() => checkSignatureTime({ created: 1_764_273_606, expires: null }, now)), 'stale_signature');
+    assert.equal(thrownCode(() => checkSignatureTime({ created: 1_764_273_590, expires: 1_764_273_600 }, now)), 'stale_signature');
   });
 
   it('names the origin without the default port', () => {

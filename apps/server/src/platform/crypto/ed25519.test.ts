@@ -1,17 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { AppError } from '../http/app-error.js';
 import { decodeBase64url, parsePublicKey, pointProblem, thumbprintOf, verifyEd25519 } from './ed25519.js';
-
-const codeOf = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (error) {
-    return (error as AppError).code;
-  }
-  return null;
-};
+import { thrownCode } from '../../testing/app-errors.js';
 
 describe('Ed25519 public keys', () => {
   it('computes the RFC 7638 thumbprint of the RFC 8037 example key', () => {
@@ -49,13 +40,13 @@ describe('Ed25519 public keys', () => {
 
   it('answers each bad input with its own code', () => {
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-    assert.equal(codeOf(() => parsePublicKey(privateKey.export({ format: 'jwk' }))), 'private_key_submitted');
-    assert.equal(codeOf(() => parsePublicKey({ kty: 'EC', crv: 'P-256', x: 'a', y: 'b' })), 'unsupported_key_type');
-    assert.equal(codeOf(() => parsePublicKey({ kty: 'OKP', crv: 'Ed448', x: 'a' })), 'unsupported_key_type');
-    assert.equal(codeOf(() => parsePublicKey({ kty: 'OKP', crv: 'Ed25519' })), 'invalid_public_key');
-    assert.equal(codeOf(() => parsePublicKey('abc')), 'invalid_public_key');
-    assert.equal(codeOf(() => parsePublicKey(`${publicKey.export({ format: 'jwk' }).x}=`)), 'invalid_public_key');
-    assert.equal(codeOf(() => parsePublicKey(42)), 'invalid_public_key');
+    assert.equal(thrownCode(() => parsePublicKey(privateKey.export({ format: 'jwk' }))), 'private_key_submitted');
+    assert.equal(thrownCode(() => parsePublicKey({ kty: 'EC', crv: 'P-256', x: 'a', y: 'b' })), 'unsupported_key_type');
+    assert.equal(thrownCode(() => parsePublicKey({ kty: 'OKP', crv: 'Ed448', x: 'a' })), 'unsupported_key_type');
+    assert.equal(thrownCode(() => parsePublicKey({ kty: 'OKP', crv: 'Ed25519' })), 'invalid_public_key');
+    assert.equal(thrownCode(() => parsePublicKey('abc')), 'invalid_public_key');
+    assert.equal(thrownCode(() => parsePublicKey(`${publicKey.export({ format: 'jwk' }).x}=`)), 'invalid_public_key');
+    assert.equal(thrownCode(() => parsePublicKey(42)), 'invalid_public_key');
   });
 
   it('decodes only canonical unpadded base64url', () => {
