@@ -7,8 +7,8 @@ import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
 import { newId } from '../../platform/ids.js';
-import { authorize, can } from '../access/permissions.js';
-import { membershipRepository } from '../members/membership-repository.js';
+import { authorize } from '../access/permissions.js';
+import { managesAll, resolveOwner } from './agent-owner.js';
 import { agentJson, agentRepository, agentSummaryJson, type AgentRow } from './agent-repository.js';
 
 /**
@@ -66,30 +66,11 @@ export function createAgentService(deps: {
 }) {
   const { db, cache, challenges } = deps;
 
-  /** The person a caller acts for: the signed-in person, or the creator of the API key. */
-  async function personOf(tx: Tx, ctx: RequestContext): Promise<string | null> {
-    if (ctx.userId) return ctx.userId;
-    if (ctx.actor.type === 'api_key' && ctx.actor.id) {
-      const { rows } = await tx.query<{ created_by: string }>('select created_by from api_keys where organization_id = $1 and id = $2', [orgOf(tx), ctx.actor.id]);
-      return rows[0]?.created_by ?? null;
-    }
-    return null;
-  }
-
-  async function checkOwner(tx: Tx, ctx: RequestContext & { role: NonNullable<RequestContext['role']> }, ownerId: string, self: string | null) {
-    if (ownerId !== self && !can(ctx.role, 'agent.manage_all')) {
-      throw new AppError('forbidden', 'Only managers and admins may make someone else the owner of an agent.');
-    }
-    if (!(await membershipRepository.role(tx, ownerId))) {
-      throw new AppError('validation_failed', 'ownerId: must be a member of the organization.');
-    }
-  }
-
   /** Load an agent the caller may change: its owner, or a manager or admin. Others: 403 (they can read it). */
-  async function loadForChange(tx: Tx, ctx: RequestContext & { role: NonNullable<RequestContext['role']> }, agentId: string): Promise<AgentRow> {
+  async function loadForChange(tx: Tx, ctx: Parameters<typeof managesAll>[0], agentId: string): Promise<AgentRow> {
     const agent = await agentRepository.find(tx, agentId, { forUpdate: true });
     if (!agent) throw notFound('The agent');
-    if (!can(ctx.role, 'agent.manage_all') && agent.owner_id !== (await personOf(tx, ctx))) {
+    if (!managesAll(ctx) && agent.owner_id !== ctx.personId) {
       throw new AppError('forbidden', 'Only the owner of this agent, a manager or an admin may change it.');
     }
     return agent;
@@ -103,9 +84,7 @@ export function createAgentService(deps: {
       authorize(ctx, 'agent.create');
       const key = parsePublicKey(input.publicKey);
       const created = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
-        const self = await personOf(tx, ctx);
-        const ownerId = input.ownerId ?? self;
-        if (ownerId) await checkOwner(tx, ctx, ownerId, self);
+        const ownerId = await resolveOwner(tx, ctx, input.ownerId);
         // Spent inside the transaction's span but before any write: a bad proof leaves nothing behind.
         await challenges.consume(input.challenge, 'register', key, input.proof, origin);
         const { agent } = await agentRepository.insert(
@@ -208,9 +187,8 @@ export function createAgentService(deps: {
         if (input.tags !== undefined) changes.tags = [...new Set(input.tags)];
         if (input.metadata !== undefined) changes.metadata = input.metadata;
         if (input.ownerId !== undefined && input.ownerId !== agent.owner_id) {
-          if (!can(ctx.role, 'agent.manage_all')) throw new AppError('forbidden', 'Only managers and admins may change the owner of an agent.');
-          await checkOwner(tx, ctx, input.ownerId, null);
-          changes.owner_id = input.ownerId;
+          if (!managesAll(ctx)) throw new AppError('forbidden', 'Only managers and admins may change the owner of an agent.');
+          changes.owner_id = await resolveOwner(tx, ctx, input.ownerId);
         }
         if (Object.keys(changes).length === 0) return detailOf(tx, agent);
         const updated = await agentRepository.update(tx, agentId, changes);

@@ -4,8 +4,8 @@ import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
 import { newId } from '../../platform/ids.js';
-import { authorize, can } from '../access/permissions.js';
-import { membershipRepository } from '../members/membership-repository.js';
+import { authorize } from '../access/permissions.js';
+import { managesAll, resolveOwner } from './agent-owner.js';
 
 /**
  * Enrollment tokens: one-time credentials with which an agent process registers itself
@@ -47,22 +47,14 @@ const invalid = (why: string) => new AppError('invalid_enrollment_token', `The e
 
 export function createEnrollmentTokenService(deps: { db: Database }) {
   const { db } = deps;
-  const mineOnly = (ctx: RequestContext & { role: NonNullable<RequestContext['role']> }) => !can(ctx.role, 'agent.manage_all');
+  const mineOnly = (ctx: Parameters<typeof managesAll>[0]) => !managesAll(ctx);
 
   return {
     async create(ctx: RequestContext, input: { name?: string | undefined; capabilities?: string[] | undefined; expiresInSeconds?: number | undefined; ownerId?: string | undefined }) {
       authorize(ctx, 'agent.create');
       const token = `aim_enr_${randomToken(32)}`;
       const row = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
-        let self = ctx.userId;
-        if (!self && ctx.actor.type === 'api_key') {
-          const { rows } = await tx.query<{ created_by: string }>('select created_by from api_keys where organization_id = $1 and id = $2', [orgOf(tx), ctx.actor.id]);
-          self = rows[0]?.created_by ?? null;
-        }
-        const ownerId = input.ownerId ?? self;
-        if (!ownerId) throw new AppError('validation_failed', 'ownerId: required.');
-        if (ownerId !== self && mineOnly(ctx)) throw new AppError('forbidden', 'Only managers and admins may make someone else the owner of an agent.');
-        if (!(await membershipRepository.role(tx, ownerId))) throw new AppError('validation_failed', 'ownerId: must be a member of the organization.');
+        const ownerId = await resolveOwner(tx, ctx, input.ownerId);
         const { rows } = await tx.query<Row>(
           `insert into enrollment_tokens (id, organization_id, token_hash, name, capabilities, owner_id, created_by_type, created_by_id, expires_at)
            values ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9::double precision)) returning *`,

@@ -13,6 +13,7 @@ import { hasSignature } from '../../platform/auth/http-signatures.js';
 import { AppError } from '../../platform/http/app-error.js';
 import { requestContext } from '../../platform/http/request-context.js';
 import { authorize } from '../access/permissions.js';
+import { organizationRepository } from '../organizations/organization-repository.js';
 
 /**
  * The agent token service (docs/agent-identity.md §5): the token endpoint (client credentials,
@@ -60,14 +61,8 @@ export function registerOAuthRoutes(app: AppInstance, platform: Platform): void 
         }
         const { key, agent } = principal;
         if (body.audience !== undefined && body.audience !== issuer) {
-          const allowed = await platform.db.transaction({ organizationId: agent.organizationId }, async (tx) => {
-            const { rows } = await tx.query<{ allowed: boolean }>(
-              'select $2 = any(agent_token_audiences) as allowed from organizations where id = $1',
-              [agent.organizationId, body.audience],
-            );
-            return rows[0]?.allowed === true;
-          });
-          if (!allowed) {
+          const organization = await platform.db.transaction({ organizationId: agent.organizationId }, (tx) => organizationRepository.current(tx));
+          if (!organization?.agentTokenAudiences.includes(body.audience)) {
             throw new AppError('audience_not_allowed', `Agents of this organization may not ask tokens for "${body.audience}"; an admin can allow it (agentTokenAudiences, PATCH /api/v1/organization).`);
           }
         }

@@ -55,7 +55,7 @@ forEachTarget('invitations', (target) => {
     const joined = await t.platform.db.transaction({ organizationId: null }, (tx) =>
       t.app.services.invitations.acceptPendingIn(
         tx,
-        { requestId: 'r', clientIp: null, userAgent: null, actor: { type: 'user', id: lin }, organizationId: null, role: null, userId: lin, sessionId: null },
+        { requestId: 'r', clientIp: null, userAgent: null, actor: { type: 'user', id: lin }, organizationId: null, role: null, userId: lin, personId: lin, sessionId: null },
         lin,
         'lin@example.com',
       ),

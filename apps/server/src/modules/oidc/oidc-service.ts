@@ -169,7 +169,7 @@ export function createOidcService(deps: {
         (r) => r.organization_id,
       );
       const organizationId = scopedTo && orgs.includes(scopedTo) ? scopedTo : (orgs[0] ?? null);
-      const personCtx: RequestContext = { ...ctx, actor: { type: 'user', id: userId }, userId };
+      const personCtx: RequestContext = { ...ctx, actor: { type: 'user', id: userId }, userId, personId: userId };
       if (linked && organizationId) {
         await recordAuditEvent(tx, personCtx, {
           organizationId,
@@ -202,7 +202,7 @@ export function createOidcService(deps: {
     name: string,
     onlyOrganization: string | null,
   ): Promise<string[]> {
-    const personCtx: RequestContext = { ...ctx, actor: { type: 'user', id: userId }, userId };
+    const personCtx: RequestContext = { ...ctx, actor: { type: 'user', id: userId }, userId, personId: userId };
     const pending = (await invitations.pendingFor(tx, email)).filter((i) => !onlyOrganization || i.organization_id === onlyOrganization);
     const domain = email.split('@')[1] ?? '';
     const claimed = (

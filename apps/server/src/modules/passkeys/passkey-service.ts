@@ -208,7 +208,7 @@ export function createPasskeyService(deps: { db: Database; store: SharedStore; u
         );
         if (!updated.rowCount) throw invalid('the signature counter went backwards (a cloned authenticator?)');
         const { rows: orgs } = await tx.query<{ organization_id: string }>('select organization_id from aim_user_organizations($1)', [passkey.user_id]);
-        const userCtx: RequestContext = { ...ctx, actor: { type: 'user', id: passkey.user_id }, userId: passkey.user_id };
+        const userCtx: RequestContext = { ...ctx, actor: { type: 'user', id: passkey.user_id }, userId: passkey.user_id, personId: passkey.user_id };
         return sessions.start(tx, userCtx, { userId: passkey.user_id, organizationId: orgs[0]?.organization_id ?? null, method: 'passkey' });
       });
       return { session, userId: passkey.user_id };

@@ -67,7 +67,7 @@ export function createSetupService(deps: {
 
       const organizationId = newId('org');
       const userId = newId('usr');
-      const actorCtx: RequestContext = { ...ctx, actor: { type: 'user', id: userId }, userId, organizationId, role: 'admin' };
+      const actorCtx: RequestContext = { ...ctx, actor: { type: 'user', id: userId }, userId, personId: userId, organizationId, role: 'admin' };
       const result = await db.transaction({ organizationId }, async (tx) => {
         // One setup at a time; the check and the creation are atomic.
         await tx.query(`select pg_advisory_xact_lock(hashtext('aim.setup'))`);

@@ -22,6 +22,7 @@ forEachTarget('audit write path', (target) => {
     organizationId: org,
     role: 'admin',
     userId: 'usr_0000000000000000000000000a',
+    personId: null,
     sessionId: null,
   };
 

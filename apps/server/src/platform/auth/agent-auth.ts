@@ -97,6 +97,7 @@ export function createAgentAuthenticator(deps: {
       organizationId: key.organizationId,
       role: null,
       userId: null,
+      personId: null,
       sessionId: null,
       agentKeyId: key.keyId,
       proof,
@@ -118,11 +119,14 @@ export function createAgentAuthenticator(deps: {
     return agent.value;
   }
 
+  /** AIM as the agent addresses it: what starts every `@target-uri`, and what proofs of possession name. */
+  const originFor = (request: FastifyRequest): string => deps.publicOrigin ?? originOf(request.protocol, request.host);
+
   function requestParts(request: FastifyRequest): SignedRequestParts {
     const length = request.headers['content-length'];
     return {
       method: request.method,
-      origin: deps.publicOrigin ?? originOf(request.protocol, request.host),
+      origin: originFor(request),
       url: request.raw.url ?? request.url,
       headers: request.headers,
       hasBody: (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined,
@@ -130,10 +134,7 @@ export function createAgentAuthenticator(deps: {
   }
 
   return {
-    /** AIM as the agent addresses it: what starts every `@target-uri`, and what proofs of possession name. */
-    originFor(request: FastifyRequest): string {
-      return deps.publicOrigin ?? originOf(request.protocol, request.host);
-    },
+    originFor,
 
     /** Verify a signed request (after its body was read); docs/agent-identity.md §4e, in that order. */
     async fromSignature(request: FastifyRequest): Promise<AgentPrincipal> {

@@ -89,6 +89,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
       organizationId: key.organizationId,
       role: roleAtLeast(creatorRole, key.role) ? key.role : creatorRole,
       userId: null,
+      personId: key.createdBy,
       sessionId: null,
     };
   }
@@ -114,6 +115,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
       organizationId: role ? session.organizationId : null,
       role,
       userId: session.userId,
+      personId: session.userId,
       sessionId: claims.sessionId,
     };
   }

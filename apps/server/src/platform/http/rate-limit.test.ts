@@ -20,6 +20,7 @@ forEachTarget('rate limits', (target) => {
               organizationId: 'org_00000000000000000000000000',
               role: 'viewer',
               userId: null,
+              personId: null,
               sessionId: null,
             };
           }

@@ -20,6 +20,8 @@ export interface Principal {
   role: Role | null;
   /** The person behind a session. */
   userId: string | null;
+  /** The person it acts for: the signed-in person, or the creator of the API key; none for agents. */
+  personId: string | null;
   sessionId: string | null;
 }
 
@@ -32,6 +34,8 @@ export interface RequestContext {
   organizationId: string | null;
   role: Role | null;
   userId: string | null;
+  /** The person the caller acts for: the signed-in person, or the creator of the API key. */
+  personId: string | null;
   sessionId: string | null;
 }
 
@@ -53,6 +57,7 @@ export function requestContext(request: FastifyRequest): RequestContext {
     organizationId: request.principal?.organizationId ?? null,
     role: request.principal?.role ?? null,
     userId: request.principal?.userId ?? null,
+    personId: request.principal?.personId ?? null,
     sessionId: request.principal?.sessionId ?? null,
   };
 }
@@ -65,5 +70,6 @@ export const SYSTEM_CONTEXT: RequestContext = {
   organizationId: null,
   role: null,
   userId: null,
+  personId: null,
   sessionId: null,
 };
