@@ -1,8 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
@@ -11,6 +9,7 @@ import { readCredentials, storedKey, writeCredentials, type Credentials } from '
 import { AimError } from './errors.js';
 import { generateKeyPair } from './keys.js';
 import { secure } from './secure.js';
+import { isCode, noFetch, unreachableAddress } from './test-support/offline.js';
 import { encodeBody } from './transport.js';
 
 /**
@@ -23,10 +22,6 @@ let root: string;
 /** An address where nothing listens. */
 let unreachable: string;
 let counter = 0;
-const isCode = (code: string) => (error: unknown) => error instanceof AimError && error.code === code;
-const noFetch: typeof fetch = () => {
-  throw new Error('no request was expected');
-};
 
 /** An agent loaded from a complete credentials file (no request is made). */
 async function loadedAgent(baseUrl = unreachable, fetchImpl?: typeof fetch): Promise<{ agent: AimAgent; path: string; credentials: Credentials }> {
@@ -47,10 +42,7 @@ async function loadedAgent(baseUrl = unreachable, fetchImpl?: typeof fetch): Pro
 describe('AimAgent (no server)', () => {
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'aim-sdk-agent-'));
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    unreachable = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    await new Promise((resolve) => server.close(resolve));
+    unreachable = await unreachableAddress();
   });
   after(async () => {
     await rm(root, { recursive: true, force: true });

@@ -1,14 +1,12 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCredentials, storedKey, writeCredentials, type Credentials } from './credentials.js';
-import { AimError } from './errors.js';
 import { generateKeyPair } from './keys.js';
 import { secure } from './secure.js';
+import { isCode, noFetch, unreachableAddress } from './test-support/offline.js';
 
 /**
  * secure() without an AIM server: argument checks, the credentials file's guards, and what is kept
@@ -21,10 +19,6 @@ let root: string;
 let unreachable: string;
 let counter = 0;
 const freshPath = () => join(root, `agent-${(counter += 1)}.json`);
-const isCode = (code: string) => (error: unknown) => error instanceof AimError && error.code === code;
-const noFetch: typeof fetch = () => {
-  throw new Error('no request was expected');
-};
 
 function credentialsFor(baseUrl: string, extra: Partial<Credentials> = {}): Credentials {
   return {
@@ -41,10 +35,7 @@ function credentialsFor(baseUrl: string, extra: Partial<Credentials> = {}): Cred
 describe('secure() (no server)', () => {
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'aim-sdk-secure-'));
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    unreachable = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    await new Promise((resolve) => server.close(resolve));
+    unreachable = await unreachableAddress();
   });
   after(async () => {
     await rm(root, { recursive: true, force: true });

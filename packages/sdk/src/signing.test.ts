@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, verify } from 'node:crypto';
-import { AimError } from './errors.js';
 import { generateKeyPair } from './keys.js';
 import { contentDigest, createNonce, createSignatureBase, signRequest, targetUri } from './signing.js';
+import { isCode } from './test-support/offline.js';
 
 // The example of docs/agent-identity.md §4a and §4d.
 const DOC = {
@@ -23,7 +23,6 @@ const DOC = {
   ].join('\n'),
 };
 
-const isCode = (code: string) => (error: unknown) => error instanceof AimError && error.code === code;
 
 describe('signing', () => {
   it('digests the exact body bytes as RFC 9530 sha-256 in standard base64', () => {
