@@ -4,3 +4,6 @@ export * from './roles.js';
 export * from './people.js';
 export * from './audit.js';
 export * from './agents.js';
+export * from './capabilities.js';
+export * from './policies.js';
+export * from './decisions.js';
