@@ -40,7 +40,11 @@ import { responseSerializerCompiler } from './platform/http/response-serializer.
 import { requestIdGenerator } from './platform/http/request-id.js';
 import { securityHeaders } from './platform/http/security-headers.js';
 import { registerAuditRoutes } from './modules/audit/audit-routes.js';
+import type { DomainEvents } from './platform/events/domain-events.js';
 import { registerAgentRoutes } from './modules/agents/agent-routes.js';
+import { registerCapabilityRoutes } from './modules/capabilities/capability-routes.js';
+import { registerPolicyRoutes } from './modules/policies/policy-routes.js';
+import { registerDecisionRoutes } from './modules/decisions/decision-routes.js';
 import { registerOAuthRoutes } from './modules/agents/oauth-routes.js';
 import { registerApiKeyRoutes } from './modules/api-keys/api-key-routes.js';
 import { registerDomainRoutes } from './modules/domains/domain-routes.js';
@@ -83,6 +87,7 @@ export interface Platform {
   outbound: OutboundGuard;
   dnsTxt: (name: string) => Promise<string[][]>;
   accessCache: AccessCache;
+  domainEvents: DomainEvents;
   sessionKeys: SigningKeys;
   /** Signs audit checkpoints. */
   checkpointKeys: SigningKeys;
@@ -259,6 +264,9 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
   registerDomainRoutes(app, services);
   registerAuditRoutes(app, services);
   registerAgentRoutes(app, services, platform);
+  registerCapabilityRoutes(app, services);
+  registerPolicyRoutes(app, services);
+  registerDecisionRoutes(app, services);
   registerOAuthRoutes(app, platform);
   app.decorate('services', services);
 

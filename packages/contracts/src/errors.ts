@@ -31,6 +31,11 @@ export const ERROR_CODES = {
     status: 400,
     description: 'The public key is not a valid Ed25519 key (32 bytes, on the curve, canonical, not of small order).',
   },
+  unknown_capability: {
+    status: 400,
+    description: "The capability is not in the organization's catalog; a manager adds it (POST /api/v1/capabilities).",
+  },
+  invalid_policy: { status: 400, description: 'The policy configuration does not fit its type; `message` names each field that is wrong.' },
   unsupported_key_type: { status: 400, description: 'The key is not an Ed25519 key (send a JWK with kty OKP and crv Ed25519).' },
   private_key_submitted: {
     status: 400,
@@ -71,6 +76,7 @@ export const ERROR_CODES = {
     status: 403,
     description: "The organization does not let its agents ask tokens for this audience; an admin adds it to the organization's agentTokenAudiences.",
   },
+  agent_mismatch: { status: 403, description: 'An agent may ask only about itself: the path names another agent.' },
   agent_suspended: { status: 403, description: 'The agent is suspended; it can act again once reactivated.' },
   agent_revoked: { status: 403, description: 'The agent is revoked, which is final.' },
   forbidden: { status: 403, description: 'The credentials are valid but lack the role or permission for this action.' },
@@ -95,6 +101,13 @@ export const ERROR_CODES = {
     description: 'The route or resource does not exist, or belongs to another organization.',
   },
   conflict: { status: 409, description: 'The request conflicts with the current state of the resource.' },
+  capability_in_use: { status: 409, description: 'The capability has been granted; grants are kept as history, so it cannot leave the catalog.' },
+  request_not_pending: { status: 409, description: 'The capability request was already answered, withdrawn or has expired.' },
+  decision_not_pending: { status: 409, description: 'The decision is no longer pending: it was already approved, rejected or has expired.' },
+  result_not_expected: {
+    status: 409,
+    description: 'An outcome can be reported once, and only for a decision that allowed the action.',
+  },
   key_already_registered: { status: 409, description: 'This public key is already registered to an agent; generate a new key pair.' },
   request_timeout: { status: 408, description: 'The request was not received completely in time.' },
   payload_too_large: { status: 413, description: 'The request body is larger than the server accepts.' },

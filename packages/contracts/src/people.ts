@@ -21,6 +21,8 @@ export const organizationSchema = z
     agentTokenAudiences: z
       .array(z.string())
       .describe("Audiences, besides AIM itself, that the organization's agents may ask tokens for (docs/agent-identity.md §5a)"),
+    autoApproveLowRiskCapabilities: z.boolean().describe('Low-risk capabilities declared at self-registration are granted without a person'),
+    approvalTimeoutSeconds: z.number().int().describe('How long a pending decision waits for a person before it turns into deny'),
     createdAt: timestamp,
   })
   .meta({ id: 'Organization' });
@@ -39,6 +41,8 @@ export const updateOrganizationSchema = z
       .refine((list) => new Set(list).size === list.length, { message: 'must not repeat an audience' })
       .optional()
       .describe("Audiences, besides AIM itself, that the organization's agents may ask tokens for; [] allows none"),
+    autoApproveLowRiskCapabilities: z.boolean().optional(),
+    approvalTimeoutSeconds: z.number().int().min(30).max(86_400).optional(),
   })
   .meta({ id: 'UpdateOrganization', examples: [{ name: 'Acme Robotics EU' }] });
 

@@ -38,5 +38,12 @@ export const PERMISSIONS = [
   'agent.create',
   'agent.update',
   'agent.manage_all',
+  'capability.read',
+  'capability.request',
+  'capability.manage',
+  'policy.read',
+  'policy.manage',
+  'decision.read',
+  'decision.approve',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];

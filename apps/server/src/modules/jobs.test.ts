@@ -4,6 +4,7 @@ import pg from 'pg';
 import { startJobQueue, type JobQueue } from '../platform/jobs/job-queue.js';
 import { forEachTarget } from '../testing/targets.js';
 import { createTestApp, type TestApp } from '../testing/test-app.js';
+import { registerAgent } from '../testing/agent-fixtures.js';
 import { seedOrganization } from '../testing/people-fixtures.js';
 import { defineJobs } from './jobs.js';
 
@@ -25,7 +26,7 @@ forEachTarget('scheduled jobs (pg-boss)', (target) => {
     const { rows } = await owner.query('select name, cron from pgboss.schedule order by name');
     assert.deepEqual(
       rows.map((r) => r.name),
-      ['aim.audit-checkpoints', 'aim.audit-retention', 'aim.partitions', 'aim.rotate-keys'],
+      ['aim.audit-checkpoints', 'aim.audit-retention', 'aim.expire-pending', 'aim.partitions', 'aim.rotate-keys'],
     );
   });
 
@@ -56,5 +57,18 @@ forEachTarget('scheduled jobs (pg-boss)', (target) => {
     const verify = await t.app.inject({ method: 'GET', url: '/api/v1/audit-logs/verify', headers: org.as.admin.apiKey });
     assert.equal(verify.json().status, 'intact');
     assert.equal(verify.json().checkpoints, 1);
+  });
+
+  it('expires capability requests nobody answered in time', async () => {
+    const org = await seedOrganization(t, 'Expiring');
+    const post = (url: string, payload: object) =>
+      t.app.inject({ method: 'POST', url, headers: { ...org.as.admin.apiKey, 'content-type': 'application/json' }, payload });
+    await post('/api/v1/capabilities', { name: 'db:read', riskLevel: 'low' });
+    const { agent } = await registerAgent(t, org.as.admin.apiKey);
+    const asked = (await post(`/api/v1/agents/${agent.id}/capability-requests`, { capability: 'db:read', reason: 'r' })).json().request;
+    await owner.query(`update capability_requests set created_at = now() - interval '8 days', expires_at = now() - interval '1 second' where id = $1`, [asked.id]);
+    await jobs.runNow('aim.expire-pending');
+    const { rows } = await owner.query('select status, decided_by_type from capability_requests where id = $1', [asked.id]);
+    assert.deepEqual(rows[0], { status: 'expired', decided_by_type: 'system' });
   });
 });

@@ -29,6 +29,19 @@ export function defineJobs(platform: Platform, services: Services): JobDefinitio
       },
     },
     {
+      name: 'aim.expire-pending',
+      cron: '* * * * *',
+      // Capability requests and approvals nobody answered in time (reads also report them as expired at once).
+      run: async () => {
+        const ctx = as('aim.expire-pending');
+        const { rows } = await platform.db.query<{ organization_id: string }>('select organization_id from aim_organizations_with_expired_pending()');
+        for (const { organization_id: organizationId } of rows) {
+          await services.capabilities.expireRequests(ctx, organizationId);
+          await services.decisions.expirePending(ctx, organizationId);
+        }
+      },
+    },
+    {
       name: 'aim.rotate-keys',
       cron: '5 3 * * *',
       // current() replaces a key older than its rotation period; retired keys keep verifying.

@@ -5,6 +5,9 @@ import { createAuditService } from './audit/audit-service.js';
 import { createApiKeyService } from './api-keys/api-key-service.js';
 import { createAgentService } from './agents/agent-service.js';
 import { createEnrollmentTokenService } from './agents/enrollment-token-service.js';
+import { createCapabilityService } from './capabilities/capability-service.js';
+import { createPolicyService } from './policies/policy-service.js';
+import { createDecisionService } from './decisions/decision-service.js';
 import { createDomainService } from './domains/domain-service.js';
 import { createIdentityProviderService } from './identity-providers/identity-provider-service.js';
 import { createInvitationService } from './invitations/invitation-service.js';
@@ -45,7 +48,11 @@ export function createServices(platform: Platform) {
     publicBaseUrl: () => config.publicUrl ?? `http://localhost:${config.port}`,
   });
   const enrollmentTokens = createEnrollmentTokenService({ db });
+  const capabilities = createCapabilityService({ db });
   return {
+    capabilities,
+    policies: createPolicyService({ db }),
+    decisions: createDecisionService({ db, store, events: platform.domainEvents }),
     agents: createAgentService({
       db,
       cache,
@@ -53,6 +60,7 @@ export function createServices(platform: Platform) {
       defaultOverlapSeconds: config.agents.keyRotationOverlapSeconds,
       findEnrollmentToken: (token) => enrollmentTokens.find(token),
       consumeEnrollmentToken: (tx, id) => enrollmentTokens.consume(tx, id),
+      declareCapabilities: (tx, ctx, agent, names) => capabilities.declareAtRegistration(tx, ctx, agent, names),
     }),
     enrollmentTokens,
     audit: createAuditService({ db, checkpointKeys: platform.checkpointKeys, sequencer: platform.auditSequencer }),

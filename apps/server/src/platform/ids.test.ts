@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isId, newId } from './ids.js';
+import { idTime, isId, newId } from './ids.js';
 
 describe('newId', () => {
   it('makes prefixed ids of 26 lower-case Crockford base32 characters', () => {
@@ -20,5 +20,14 @@ describe('newId', () => {
   it('does not repeat', () => {
     const ids = new Set(Array.from({ length: 10_000 }, () => newId('key', 0)));
     assert.equal(ids.size, 10_000);
+  });
+});
+
+describe('idTime', () => {
+  it('reads back the milliseconds an id was made with', () => {
+    for (const ms of [0, 1, 1_764_201_600_123, 2 ** 48 - 1]) assert.equal(idTime(newId('dec', ms)), ms);
+  });
+  it('refuses a string that is not an id', () => {
+    assert.throws(() => idTime('dec_UUUUUUUUUUUUUUUUUUUUUUUUUU'));
   });
 });

@@ -19,6 +19,12 @@ export const ID_PREFIXES = {
   passkey: 'pky',
   identityProvider: 'idp',
   enrollmentToken: 'enr',
+  capability: 'cap',
+  grant: 'grt',
+  capabilityRequest: 'crq',
+  policy: 'pol',
+  decision: 'dec',
+  violation: 'vio',
 } as const;
 
 export type IdPrefix = (typeof ID_PREFIXES)[keyof typeof ID_PREFIXES];
@@ -40,4 +46,16 @@ export function newId(prefix: IdPrefix, now = Date.now()): string {
 
 export function isId(prefix: IdPrefix, value: string): boolean {
   return value.length === prefix.length + 27 && value.startsWith(`${prefix}_`) && /^[0-9a-hjkmnp-tv-z]{26}$/.test(value.slice(prefix.length + 1));
+}
+
+/** The creation time (epoch milliseconds) an id carries in its first 48 bits. */
+export function idTime(id: string): number {
+  const chars = id.slice(id.indexOf('_') + 1);
+  let value = 0n;
+  for (const c of chars) {
+    const digit = ALPHABET.indexOf(c);
+    if (digit < 0) throw new Error(`not an id: ${id}`);
+    value = (value << 5n) | BigInt(digit);
+  }
+  return Number(value >> 80n);
 }

@@ -18,6 +18,7 @@ import { createAuditSequencer } from './audit/audit-sequencer.js';
 import { resolveTxt } from 'node:dns/promises';
 import { createMailer, type Mailer } from './mail/mailer.js';
 import { createOutboundGuard } from './net/outbound-guard.js';
+import { createDomainEvents } from './events/domain-events.js';
 import { createMemoryStore } from './store/memory-store.js';
 import { createRedisStore } from './store/redis-store.js';
 import { VERSION } from './version.js';
@@ -85,6 +86,7 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
   });
   const agentTokens = createAgentTokens({ keys: agentTokenKeys, issuer: publicBaseUrl(config), ttlSeconds: config.agents.tokenTtlSeconds });
   const accessCache = createAccessCache(db, store);
+  const domainEvents = createDomainEvents(store, logger);
   const apiKeyUsage = createUsageCounter(db, API_KEY_USAGE, { onError: (err) => logger.warn({ err }, 'could not record API key usage') });
   const agentKeyUsage = createUsageCounter(db, AGENT_KEY_USAGE, { onError: (err) => logger.warn({ err }, 'could not record agent key usage') });
   return {
@@ -101,6 +103,7 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
     dnsTxt: connections.dnsTxt ?? ((name: string) => resolveTxt(name)),
     mailer: connections.mailer ?? createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, logger }),
     accessCache,
+    domainEvents,
     agentTokenKeys,
     agentTokens,
     agentChallenges: createAgentChallenges({ keyring, store }),
@@ -122,6 +125,7 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
       await outbound.close();
       await apiKeyUsage.close();
       await agentKeyUsage.close();
+      await domainEvents.close();
       await store.close();
       await db.close();
       await tracing?.shutdown();

@@ -8,12 +8,23 @@ import type { RequestContext } from '../../platform/http/request-context.js';
  * and manages what they own and reads the rest. viewer: reads. docs/permissions.md shows the same
  * table (a test keeps them equal).
  */
-const READ: Permission[] = ['organization.read', 'member.read', 'domain.read', 'identity_provider.read', 'agent.read'];
+const READ: Permission[] = [
+  'organization.read',
+  'member.read',
+  'domain.read',
+  'identity_provider.read',
+  'agent.read',
+  'capability.read',
+  'policy.read',
+  'decision.read',
+];
 /**
  * Members register agents (directly or with enrollment tokens) and manage the agents they own;
  * managers and admins manage every agent of the organization.
  */
-const OWN_AGENTS: Permission[] = ['agent.create', 'agent.update'];
+const OWN_AGENTS: Permission[] = ['agent.create', 'agent.update', 'capability.request'];
+/** Managers and admins keep the capability catalog and the policies, grant, and answer requests and approvals. */
+const AUTHORIZATION: Permission[] = ['capability.manage', 'policy.manage', 'decision.approve'];
 /** Every role may hold API keys up to its own role, and see and revoke the keys it created. */
 const OWN_KEYS: Permission[] = ['api_key.read', 'api_key.create', 'api_key.revoke'];
 
@@ -35,8 +46,9 @@ export const PERMISSION_TABLE: Record<Role, ReadonlySet<Permission>> = {
     'audit.checkpoint',
     ...OWN_AGENTS,
     'agent.manage_all',
+    ...AUTHORIZATION,
   ]),
-  manager: new Set<Permission>([...READ, ...OWN_KEYS, 'invitation.read', 'audit.read', 'audit.checkpoint', ...OWN_AGENTS, 'agent.manage_all']),
+  manager: new Set<Permission>([...READ, ...OWN_KEYS, 'invitation.read', 'audit.read', 'audit.checkpoint', ...OWN_AGENTS, 'agent.manage_all', ...AUTHORIZATION]),
   member: new Set<Permission>([...READ, ...OWN_KEYS, ...OWN_AGENTS]),
   viewer: new Set<Permission>([...READ, ...OWN_KEYS]),
 };

@@ -7,7 +7,7 @@ import { createTestApp, type TestApp } from '../../testing/test-app.js';
 import { seedOrganization, startSession, type SeededOrganization } from '../../testing/people-fixtures.js';
 import { can } from './permissions.js';
 import { insertIdentityProvider } from '../../testing/people-fixtures.js';
-import { newAgentKey, registerAgent } from '../../testing/agent-fixtures.js';
+import { newAgentKey, signedInject, registerAgent } from '../../testing/agent-fixtures.js';
 
 /**
  * Every route in the route table × every role × cookie session and API key × own and other
@@ -26,6 +26,11 @@ const PARAM_PREFIX: Record<string, string> = {
   agentId: 'agt',
   keyId: 'keyId',
   enrollmentTokenId: 'enr',
+  capabilityId: 'cap',
+  grantId: 'grt',
+  requestId: 'crq',
+  policyId: 'pol',
+  decisionId: 'dec',
 };
 
 forEachTarget('route permissions', (target) => {
@@ -36,6 +41,11 @@ forEachTarget('route permissions', (target) => {
   let bIdentityProvider: string;
   let bAgent: { id: string; keyId: string };
   let bEnrollmentToken: string;
+  let bCapability: string;
+  let bGrant: string;
+  let bRequest: string;
+  let bPolicy: string;
+  let bDecision: string;
 
   before(async () => {
     // Every route × role × credential from one client: more requests than the default per-IP limit.
@@ -66,6 +76,19 @@ forEachTarget('route permissions', (target) => {
       payload: {},
     });
     bEnrollmentToken = enrollment.json().enrollmentToken.id;
+    const post = async (url: string, payload: unknown) => {
+      const res = await t.app.inject({ method: 'POST', url, headers: { ...b.as.admin.apiKey, 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
+      assert.ok(res.statusCode < 300, `${url}: ${res.body}`);
+      return res.json();
+    };
+    bCapability = (await post('/api/v1/capabilities', { name: 'db:read', riskLevel: 'low' })).capability.id;
+    await post('/api/v1/capabilities', { name: 'email:send', riskLevel: 'medium' });
+    bGrant = (await post(`/api/v1/agents/${bAgent.id}/grants`, { capability: 'db:read' })).grant.id;
+    bRequest = (await post(`/api/v1/agents/${bAgent.id}/capability-requests`, { capability: 'email:send', reason: 'reports' })).request.id;
+    bPolicy = (await post('/api/v1/policies', { name: 'b-deny', type: 'resource_deny', config: { resources: ['secrets/**'] } })).policy.id;
+    const decided = await signedInject(t, registered.key, { method: 'POST', url: `/api/v1/agents/${bAgent.id}/verify-action`, body: JSON.stringify({ action: 'db:read' }) });
+    assert.equal(decided.statusCode, 200, decided.body);
+    bDecision = decided.json().decisionId;
   });
   after(() => t?.close());
 
@@ -83,6 +106,11 @@ forEachTarget('route permissions', (target) => {
       if (name === 'identityProviderId') return bIdentityProvider;
       if (name === 'agentId') return bAgent.id;
       if (name === 'enrollmentTokenId') return bEnrollmentToken;
+      if (name === 'capabilityId') return bCapability;
+      if (name === 'grantId') return bGrant;
+      if (name === 'requestId') return bRequest;
+      if (name === 'policyId') return bPolicy;
+      if (name === 'decisionId') return bDecision;
       return b.as.viewer.sessionId;
     });
 

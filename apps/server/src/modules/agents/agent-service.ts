@@ -61,6 +61,8 @@ export function createAgentService(deps: {
   cache: AccessCache;
   challenges: AgentChallenges;
   defaultOverlapSeconds: number;
+  /** Capabilities declared at self-registration become requests (or grants): capability-service.ts. */
+  declareCapabilities: (tx: Tx, ctx: RequestContext, agent: AgentRow, names: readonly string[]) => Promise<{ requested: string[]; granted: string[]; unknown: string[] }>;
   consumeEnrollmentToken: (tx: Tx, tokenId: string) => Promise<{ id: string; name: string | null; capabilities: string[]; ownerId: string; createdBy: { type: 'user' | 'api_key'; id: string } }>;
   findEnrollmentToken: (token: string) => Promise<{ id: string; organizationId: string }>;
 }) {
@@ -137,6 +139,14 @@ export function createAgentService(deps: {
           target: { type: 'agent', id: agent.id },
           details: { name: agent.name, ownerId: consumed.ownerId, keyId: key.thumbprint, enrollment: consumed.id, requestedCapabilities: consumed.capabilities },
         });
+        const declared = await deps.declareCapabilities(tx, agentCtx, agent, consumed.capabilities);
+        if (declared.unknown.length > 0) {
+          await recordAuditEvent(tx, agentCtx, {
+            action: 'agent.capabilities_skipped',
+            target: { type: 'agent', id: agent.id },
+            details: { unknownCapabilities: declared.unknown },
+          });
+        }
         return detailOf(tx, agent);
       });
       await cache.forgetAgentKey(key.thumbprint);

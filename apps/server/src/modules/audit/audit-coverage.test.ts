@@ -158,7 +158,67 @@ forEachTarget('every state change writes an audit event', (target) => {
         const { id, key } = await agent();
         return inject('POST', `/api/v1/agents/${id}/keys/${key.keyId}/revoke`, org.as.admin.apiKey, {});
       },
+      'POST /api/v1/capabilities': () => inject('POST', '/api/v1/capabilities', org.as.admin.apiKey, { name: `cov:c${++seq}`, riskLevel: 'low' }),
+      'PATCH /api/v1/capabilities/:capabilityId': async () => inject('PATCH', `/api/v1/capabilities/${(await capability()).id}`, org.as.admin.apiKey, { riskLevel: 'high' }),
+      'DELETE /api/v1/capabilities/:capabilityId': async () => inject('DELETE', `/api/v1/capabilities/${(await capability()).id}`, org.as.admin.apiKey),
+      'POST /api/v1/agents/:agentId/grants': async () =>
+        inject('POST', `/api/v1/agents/${(await agent()).id}/grants`, org.as.admin.apiKey, { capability: (await capability()).name, resourcePattern: 'a/*' }),
+      'DELETE /api/v1/agents/:agentId/grants/:grantId': async () => {
+        const { id } = await agent();
+        const granted = (await inject('POST', `/api/v1/agents/${id}/grants`, org.as.admin.apiKey, { capability: (await capability()).name })).json() as { grant: { id: string } };
+        return inject('DELETE', `/api/v1/agents/${id}/grants/${granted.grant.id}`, org.as.admin.apiKey);
+      },
+      'POST /api/v1/agents/:agentId/capability-requests': async () => capabilityRequest(),
+      'POST /api/v1/agents/me/capability-requests': async () => {
+        const { key } = await agent();
+        const body = JSON.stringify({ capability: (await capability()).name, reason: 'coverage' });
+        return signedInject(t, key, { method: 'POST', url: '/api/v1/agents/me/capability-requests', body }) as Promise<Response>;
+      },
+      'POST /api/v1/capability-requests/:requestId/approve': async () =>
+        inject('POST', `/api/v1/capability-requests/${await capabilityRequestId()}/approve`, org.as.admin.apiKey, { expiresInSeconds: 600 }),
+      'POST /api/v1/capability-requests/:requestId/reject': async () =>
+        inject('POST', `/api/v1/capability-requests/${await capabilityRequestId()}/reject`, org.as.admin.apiKey, { note: 'no' }),
+      'POST /api/v1/capability-requests/:requestId/cancel': async () =>
+        inject('POST', `/api/v1/capability-requests/${await capabilityRequestId()}/cancel`, org.as.admin.apiKey, {}),
+      'POST /api/v1/policies': () => inject('POST', '/api/v1/policies', org.as.admin.apiKey, { name: `p${++seq}`, type: 'resource_deny', config: { resources: ['secrets/**'] } }),
+      'PATCH /api/v1/policies/:policyId': async () => inject('PATCH', `/api/v1/policies/${await policyId()}`, org.as.admin.apiKey, { mode: 'monitor' }),
+      'DELETE /api/v1/policies/:policyId': async () => inject('DELETE', `/api/v1/policies/${await policyId()}`, org.as.admin.apiKey),
+      'POST /api/v1/agents/:agentId/verify-action': async () => (await decide(false)).res,
+      'POST /api/v1/decisions/:decisionId/approve': async () => inject('POST', `/api/v1/decisions/${(await decide(true)).decisionId}/approve`, org.as.admin.apiKey, {}),
+      'POST /api/v1/decisions/:decisionId/reject': async () => inject('POST', `/api/v1/decisions/${(await decide(true)).decisionId}/reject`, org.as.admin.apiKey, { note: 'no' }),
+      'POST /api/v1/decisions/:decisionId/result': async () => {
+        const { key, decisionId } = await decide(false);
+        return signedInject(t, key, { method: 'POST', url: `/api/v1/decisions/${decisionId}/result`, body: JSON.stringify({ status: 'success', durationMs: 12 }) }) as Promise<Response>;
+      },
     };
+
+    const policyId = async () =>
+      ((await inject('POST', '/api/v1/policies', org.as.admin.apiKey, { name: `p${++seq}`, type: 'rate_limit', config: { limit: 100, windowSeconds: 60 } })).json().policy as { id: string }).id;
+    /** A decision by a fresh agent holding the capability: allowed, or pending when a policy asks a person. */
+    const decide = async (pending: boolean) => {
+      const { id, key } = await agent();
+      const cap = await capability();
+      await inject('POST', `/api/v1/agents/${id}/grants`, org.as.admin.apiKey, { capability: cap.name });
+      if (pending) {
+        await inject('POST', '/api/v1/policies', org.as.admin.apiKey, { name: `ask-${id}`, type: 'require_approval', scope: { agentIds: [id] }, config: { minRisk: 'low' } });
+      }
+      const res = (await signedInject(t, key, { method: 'POST', url: `/api/v1/agents/${id}/verify-action`, body: JSON.stringify({ action: cap.name }) })) as Response;
+      const answer = res.json() as { decisionId: string; decision: string };
+      assert.equal(answer.decision, pending ? 'pending' : 'allow', res.body);
+      return { res, key, decisionId: answer.decisionId };
+    };
+
+    let seq = 0;
+    const capability = async () => {
+      const res = await inject('POST', '/api/v1/capabilities', org.as.admin.apiKey, { name: `cov:x${++seq}`, riskLevel: 'medium' });
+      return res.json().capability as { id: string; name: string };
+    };
+    const capabilityRequestId = async () => ((await capabilityRequest()).json().request as { id: string }).id;
+    const capabilityRequest = async (): Promise<Response> =>
+      inject('POST', `/api/v1/agents/${(await agent()).id}/capability-requests`, org.as.admin.apiKey, {
+        capability: (await capability()).name,
+        reason: 'coverage',
+      });
 
     const agent = async () => {
       const key = newAgentKey();

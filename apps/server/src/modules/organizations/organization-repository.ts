@@ -5,6 +5,8 @@ export interface Organization {
   name: string;
   auditRetentionDays: number | null;
   agentTokenAudiences: string[];
+  autoApproveLowRiskCapabilities: boolean;
+  approvalTimeoutSeconds: number;
   createdAt: Date;
 }
 
@@ -13,10 +15,15 @@ interface Row {
   name: string;
   audit_retention_days: number | null;
   agent_token_audiences: string[];
+  auto_approve_low_risk_capabilities: boolean;
+  approval_timeout_seconds: number;
   created_at: Date;
 }
 
-const COLUMNS = 'id, name, audit_retention_days, agent_token_audiences, created_at';
+/** What an admin may change. */
+export type Settings = Pick<Organization, 'name' | 'auditRetentionDays' | 'agentTokenAudiences' | 'autoApproveLowRiskCapabilities' | 'approvalTimeoutSeconds'>;
+
+const COLUMNS = 'id, name, audit_retention_days, agent_token_audiences, auto_approve_low_risk_capabilities, approval_timeout_seconds, created_at';
 
 /** Organizations: a row is visible only in its own scope. */
 export const organizationRepository = {
@@ -29,10 +36,12 @@ export const organizationRepository = {
     const { rows } = await tx.query<Row>(`select ${COLUMNS} from organizations where id = $1${options.lock ? ' for update' : ''}`, [orgOf(tx)]);
     return rows[0] ? toOrganization(rows[0]) : null;
   },
-  async update(tx: Tx, changes: { name: string; auditRetentionDays: number | null; agentTokenAudiences: string[] }): Promise<Organization | null> {
+  async update(tx: Tx, changes: Settings): Promise<Organization | null> {
     const { rows } = await tx.query<Row>(
-      `update organizations set name = $2, audit_retention_days = $3, agent_token_audiences = $4, updated_at = now() where id = $1 returning ${COLUMNS}`,
-      [orgOf(tx), changes.name.trim(), changes.auditRetentionDays, changes.agentTokenAudiences],
+      `update organizations set name = $2, audit_retention_days = $3, agent_token_audiences = $4, auto_approve_low_risk_capabilities = $5,
+              approval_timeout_seconds = $6, updated_at = now()
+        where id = $1 returning ${COLUMNS}`,
+      [orgOf(tx), changes.name.trim(), changes.auditRetentionDays, changes.agentTokenAudiences, changes.autoApproveLowRiskCapabilities, changes.approvalTimeoutSeconds],
     );
     return rows[0] ? toOrganization(rows[0]) : null;
   },
@@ -48,6 +57,8 @@ function toOrganization(row: Row): Organization {
     name: row.name,
     auditRetentionDays: row.audit_retention_days,
     agentTokenAudiences: row.agent_token_audiences,
+    autoApproveLowRiskCapabilities: row.auto_approve_low_risk_capabilities,
+    approvalTimeoutSeconds: row.approval_timeout_seconds,
     createdAt: row.created_at,
   };
 }
@@ -57,5 +68,7 @@ export const organizationJson = (o: Organization) => ({
   name: o.name,
   auditRetentionDays: o.auditRetentionDays,
   agentTokenAudiences: o.agentTokenAudiences,
+  autoApproveLowRiskCapabilities: o.autoApproveLowRiskCapabilities,
+  approvalTimeoutSeconds: o.approvalTimeoutSeconds,
   createdAt: o.createdAt.toISOString(),
 });

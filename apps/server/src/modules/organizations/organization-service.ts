@@ -6,7 +6,7 @@ import type { RequestContext } from '../../platform/http/request-context.js';
 import { newId } from '../../platform/ids.js';
 import { authorize } from '../access/permissions.js';
 import { membershipRepository as memberships } from '../members/membership-repository.js';
-import { organizationRepository as organizations, type Organization } from './organization-repository.js';
+import { organizationRepository as organizations, type Organization, type Settings } from './organization-repository.js';
 
 export function createOrganizationService(deps: { db: Database; cache: AccessCache }) {
   const { db, cache } = deps;
@@ -41,26 +41,27 @@ export function createOrganizationService(deps: { db: Database; cache: AccessCac
       return org;
     },
 
-    async update(
-      ctx: RequestContext,
-      input: { name?: string | undefined; auditRetentionDays?: number | null | undefined; agentTokenAudiences?: string[] | undefined },
-    ): Promise<Organization> {
+    async update(ctx: RequestContext, input: Partial<Settings>): Promise<Organization> {
       authorize(ctx, 'organization.update');
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         // Locked: concurrent changes apply one after the other, and each records what it really changed.
         const before = await organizations.current(tx, { lock: true });
         if (!before) throw notFound('The organization');
-        const name = input.name?.trim() ?? before.name;
-        const auditRetentionDays = input.auditRetentionDays === undefined ? before.auditRetentionDays : input.auditRetentionDays;
-        const agentTokenAudiences = input.agentTokenAudiences ?? before.agentTokenAudiences;
-        const audiencesChanged = agentTokenAudiences.join('\n') !== before.agentTokenAudiences.join('\n');
-        if (name === before.name && auditRetentionDays === before.auditRetentionDays && !audiencesChanged) return before;
-        const after = (await organizations.update(tx, { name, auditRetentionDays, agentTokenAudiences }))!;
+        const next: Settings = {
+          name: input.name?.trim() ?? before.name,
+          auditRetentionDays: input.auditRetentionDays === undefined ? before.auditRetentionDays : input.auditRetentionDays,
+          agentTokenAudiences: input.agentTokenAudiences ?? before.agentTokenAudiences,
+          autoApproveLowRiskCapabilities: input.autoApproveLowRiskCapabilities ?? before.autoApproveLowRiskCapabilities,
+          approvalTimeoutSeconds: input.approvalTimeoutSeconds ?? before.approvalTimeoutSeconds,
+        };
         const details: Record<string, unknown> = {};
-        if (name !== before.name) details.name = { from: before.name, to: after.name };
-        if (auditRetentionDays !== before.auditRetentionDays) details.auditRetentionDays = { from: before.auditRetentionDays, to: auditRetentionDays };
-        // Named without "token": audit details refuse field names that look like secrets.
-        if (audiencesChanged) details.agentAudiences = { from: before.agentTokenAudiences, to: agentTokenAudiences };
+        for (const field of Object.keys(next) as (keyof Settings)[]) {
+          if (JSON.stringify(next[field]) === JSON.stringify(before[field])) continue;
+          // Named without "token": audit details refuse field names that look like secrets.
+          details[field === 'agentTokenAudiences' ? 'agentAudiences' : field] = { from: before[field], to: next[field] };
+        }
+        if (Object.keys(details).length === 0) return before;
+        const after = (await organizations.update(tx, next))!;
         await recordAuditEvent(tx, ctx, { action: 'organization.update', target: { type: 'organization', id: after.id }, details });
         return after;
       });

@@ -33,6 +33,11 @@ export interface RouteAccess {
   permission?: Permission;
   /** Only people (cookie sessions), not API keys: actions that mint credentials. */
   peopleOnly?: boolean;
+  /**
+   * An `org` route that agents may also call (signed or with their token): the service then decides
+   * what the agent may see (its own records). People are checked against `permission` as usual.
+   */
+  agents?: boolean;
 }
 
 declare module 'fastify' {
@@ -160,6 +165,15 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     throw new AppError('unauthenticated', 'Sign the request with the agent key (docs/agent-identity.md §4) or send an agent token.');
   }
 
+  function presentsAgentCredentials(request: FastifyRequest): boolean {
+    const header = request.headers.authorization;
+    if (header !== undefined) {
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      return match !== null && looksLikeJwt(match[1]!);
+    }
+    return hasSignature(request.headers);
+  }
+
   /** The route-level hook for a route's declared access. */
   function gate(access: RouteAccess) {
     if (access.auth === 'agent') {
@@ -168,6 +182,10 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
       };
     }
     return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+      if (access.agents && presentsAgentCredentials(request)) {
+        request.principal = await authenticateAgent(request);
+        return;
+      }
       const principal = await authenticate(request);
       if (!principal) throw new AppError('unauthenticated', 'Sign in, or send an API key as "Authorization: Bearer aim_v1_…".');
       request.principal = principal;

@@ -51,7 +51,7 @@ export function registerRouteContract(app: FastifyInstance, authenticator: Authe
       const codes = access.auth === 'public' ? COMMON_ERRORS : [...COMMON_ERRORS, ...AUTHENTICATED_ERRORS];
       for (const code of codes) schema.response[code] ??= errorEnvelopeSchema;
     }
-    if (access.auth === 'agent') {
+    if (access.auth === 'agent' || access.agents) {
       // Signed requests are checked against the body's digest, so this gate runs once it is read.
       const gate: preValidationAsyncHookHandler = authenticator.gate(access);
       route.preValidation = [gate, ...([] as preValidationAsyncHookHandler[]).concat((route.preValidation as never) ?? [])];

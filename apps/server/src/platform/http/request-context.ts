@@ -73,3 +73,14 @@ export const SYSTEM_CONTEXT: RequestContext = {
   personId: null,
   sessionId: null,
 };
+
+export type AgentRequestContext = RequestContext & { organizationId: string; actor: { type: 'agent'; id: string } };
+
+/** The context of a request an agent authenticated (routes with `access: { auth: 'agent' }`). */
+export function agentRequestContext(request: FastifyRequest): AgentRequestContext {
+  const ctx = requestContext(request);
+  if (ctx.actor.type !== 'agent' || !ctx.actor.id || !ctx.organizationId) {
+    throw new Error('agentRequestContext: the route is not agent-authenticated');
+  }
+  return ctx as AgentRequestContext;
+}

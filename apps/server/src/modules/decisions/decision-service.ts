@@ -1,0 +1,489 @@
+import type { DecisionJson, DecisionReason, RiskLevel } from '@aim/contracts';
+import { recordAuditEvent } from '../../platform/audit/audit-log.js';
+import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
+import type { DomainEvents } from '../../platform/events/domain-events.js';
+import { AppError, notFound } from '../../platform/http/app-error.js';
+import type { AgentRequestContext, RequestContext } from '../../platform/http/request-context.js';
+import { idTime, newId } from '../../platform/ids.js';
+import type { SharedStore } from '../../platform/store/shared-store.js';
+import { authorize } from '../access/permissions.js';
+import { loadPolicySet } from '../policies/policy-service.js';
+import { applicablePolicies, evaluate, type CompiledPolicy } from './policy-engine.js';
+
+/**
+ * The decision endpoint and what follows a decision (docs/authorization.md §4): evaluate, store the
+ * decision with its reasons and the policy versions they came from, record violations and the audit
+ * event, all in one transaction: if the decision cannot be stored, the agent gets an error, never an
+ * unrecorded allow. Pending decisions wait for a person (approve/reject) until they expire as deny;
+ * agents poll or long-poll them and report the outcome of what they were allowed to do.
+ */
+
+interface EventRow {
+  id: string;
+  agent_id: string;
+  action: string;
+  resource: string | null;
+  context: Record<string, unknown>;
+  declared_risk: RiskLevel | null;
+  risk: RiskLevel | null;
+  decision: 'allow' | 'deny' | 'pending';
+  status: DecisionJson['status'];
+  reasons: DecisionReason[];
+  flagged: boolean;
+  created_at: Date;
+  expires_at: Date | null;
+  resolved_at: Date | null;
+  resolved_by_type: string | null;
+  resolved_by_id: string | null;
+  note: string | null;
+  result_status: 'success' | 'failure' | 'error' | null;
+  result_duration_ms: number | null;
+  result_detail: string | null;
+  result_reported_at: Date | null;
+}
+
+interface Facts {
+  policy_revision: string;
+  approval_timeout_seconds: number;
+  tags: string[];
+  trust_score: string | null;
+  capability_name: string | null;
+  risk_level: RiskLevel | null;
+  grants: { id: string; p: string | null; e: string | null }[];
+}
+
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+
+export const decisionJson = (r: EventRow): DecisionJson => ({
+  id: r.id,
+  agentId: r.agent_id,
+  action: r.action,
+  resource: r.resource,
+  context: r.context,
+  risk: r.risk,
+  declaredRisk: r.declared_risk,
+  decision: r.decision,
+  status: r.status,
+  reasons: r.reasons,
+  flagged: r.flagged,
+  createdAt: r.created_at.toISOString(),
+  expiresAt: iso(r.expires_at),
+  resolvedAt: iso(r.resolved_at),
+  resolvedBy: r.resolved_by_type ? { type: r.resolved_by_type, id: r.resolved_by_id } : null,
+  note: r.note,
+  result: r.result_status
+    ? { status: r.result_status, durationMs: r.result_duration_ms, detail: r.result_detail, reportedAt: r.result_reported_at!.toISOString() }
+    : null,
+});
+
+const POLICY_CACHE_MAX = 1_000;
+const MAX_WAIT_MS = 60_000;
+
+export interface VerifyActionInput {
+  action: string;
+  resource?: string | undefined;
+  context?: Record<string, unknown> | undefined;
+  risk?: RiskLevel | undefined;
+}
+
+export function createDecisionService(deps: { db: Database; store: SharedStore; events: DomainEvents }) {
+  const { db, store, events } = deps;
+  /** Compiled policy sets by organization, valid for one policy revision (read in every decision). */
+  const policyCache = new Map<string, { revision: string; policies: CompiledPolicy[] }>();
+
+  async function policySet(tx: Tx, revision: string): Promise<CompiledPolicy[]> {
+    const organizationId = orgOf(tx);
+    const cached = policyCache.get(organizationId);
+    if (cached?.revision === revision) return cached.policies;
+    const policies = await loadPolicySet(tx);
+    if (policyCache.size >= POLICY_CACHE_MAX) policyCache.delete(policyCache.keys().next().value!);
+    policyCache.set(organizationId, { revision, policies });
+    return policies;
+  }
+
+  async function load(tx: Tx, id: string, forUpdate = false): Promise<EventRow | null> {
+    const { rows } = await tx.query<EventRow>(
+      `select * from verification_events where organization_id = $1 and id = $2 and created_at = $3${forUpdate ? ' for update' : ''}`,
+      [orgOf(tx), id, new Date(idTime(id))],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** A pending decision past its expiry turns into deny, recorded like a person's answer. */
+  async function expireInTx(tx: Tx, ctx: RequestContext, row: EventRow): Promise<EventRow> {
+    const { rows } = await tx.query<EventRow>(
+      `update verification_events set decision = 'deny', status = 'expired', resolved_at = now(), resolved_by_type = 'system'
+        where organization_id = $1 and id = $2 and created_at = $3 and status = 'pending' returning *`,
+      [orgOf(tx), row.id, row.created_at],
+    );
+    if (!rows[0]) return row;
+    await recordAuditEvent(tx, { ...ctx, actor: { type: 'system', id: null } }, {
+      action: 'decision.expire',
+      target: { type: 'decision', id: row.id },
+      details: { agentId: row.agent_id, action: row.action, resource: row.resource },
+    });
+    return rows[0];
+  }
+
+  function announceResolved(organizationId: string, row: EventRow) {
+    void events.publish(organizationId, 'decision.resolved', {
+      decisionId: row.id,
+      agentId: row.agent_id,
+      decision: row.decision as 'allow' | 'deny',
+      status: row.status as 'approved' | 'rejected' | 'expired',
+    });
+  }
+
+  /** Read a decision: its agent, or people who may read decisions. Another agent's or organization's: 404. */
+  async function read(ctx: RequestContext, id: string): Promise<EventRow> {
+    if (ctx.actor.type !== 'agent') authorize(ctx, 'decision.read');
+    const organizationId = ctx.organizationId!;
+    const { row, expired } = await db.transaction({ organizationId }, async (tx) => {
+      const current = await load(tx, id);
+      if (!current || (ctx.actor.type === 'agent' && current.agent_id !== ctx.actor.id)) throw notFound('The decision');
+      if (current.status === 'pending' && current.expires_at!.getTime() <= Date.now()) {
+        return { row: await expireInTx(tx, ctx, current), expired: true };
+      }
+      return { row: current, expired: false };
+    });
+    if (expired) announceResolved(organizationId, row);
+    return row;
+  }
+
+  return {
+    async verifyAction(ctx: AgentRequestContext, agentId: string, input: VerifyActionInput, auth: { keyId: string; by: 'signature' | 'token' }) {
+      const organizationId = ctx.organizationId;
+      if (agentId !== ctx.actor.id) {
+        const exists = await db.transaction({ organizationId }, async (tx) => {
+          const { rowCount } = await tx.query('select 1 from agents where organization_id = $1 and id = $2', [orgOf(tx), agentId]);
+          return rowCount === 1;
+        });
+        if (!exists) throw notFound('The agent');
+        throw new AppError('agent_mismatch', `An agent may ask only for itself: you are ${ctx.actor.id}, the path names ${agentId}.`);
+      }
+      const now = Date.now();
+      const id = newId('dec', now);
+      const context = input.context ?? {};
+      const stored = await db.transaction({ organizationId }, async (tx) => {
+        const { rows } = await tx.query<Facts>(
+          `select o.policy_revision, o.approval_timeout_seconds, a.tags, a.trust_score, c.name as capability_name, c.risk_level,
+                  coalesce((select json_agg(json_build_object('id', g.id, 'p', g.resource_pattern, 'e', g.expires_at))
+                              from capability_grants g
+                             where g.organization_id = o.id and g.agent_id = a.id and g.capability_id = c.id and g.revoked_at is null), '[]') as grants
+             from organizations o
+             join agents a on a.organization_id = o.id and a.id = $2
+             left join capabilities c on c.organization_id = o.id and c.name = $3
+            where o.id = $1`,
+          [organizationId, agentId, input.action],
+        );
+        const facts = rows[0];
+        if (!facts) throw notFound('The agent');
+        const policies = await policySet(tx, facts.policy_revision);
+        const agent = { id: agentId, tags: facts.tags, trustScore: facts.trust_score === null ? null : Number(facts.trust_score) };
+        const rateCounts = new Map<string, number>();
+        if (facts.capability_name) {
+          const limits = applicablePolicies(policies, agent, input.action).filter((p) => p.type === 'rate_limit');
+          const hits = await Promise.all(
+            limits.map((p) => {
+              const { windowSeconds } = p.config as { windowSeconds: number };
+              return store.hit(`decision-rate:${p.id}:${p.version}:${agentId}:${input.action}`, windowSeconds * 1000);
+            }),
+          );
+          limits.forEach((p, i) => rateCounts.set(p.id, hits[i]!.count));
+        }
+        const evaluation = evaluate({
+          agent,
+          action: input.action,
+          resource: input.resource ?? null,
+          context,
+          capability: facts.capability_name ? { name: facts.capability_name, riskLevel: facts.risk_level! } : null,
+          declaredRisk: input.risk ?? null,
+          grants: facts.grants.map((g) => ({ id: g.id, resourcePattern: g.p, expiresAt: g.e === null ? null : Date.parse(g.e) })),
+          policies,
+          rateCounts,
+          now,
+        });
+        const expiresAt = evaluation.decision === 'pending' ? new Date(now + facts.approval_timeout_seconds * 1000) : null;
+        const status = evaluation.decision === 'allow' ? 'allowed' : evaluation.decision === 'deny' ? 'denied' : 'pending';
+        await tx.query(
+          `insert into verification_events
+             (id, organization_id, agent_id, key_id, authenticated_by, action, resource, context, declared_risk, risk,
+              initial_decision, decision, status, reasons, flagged, grant_id, policy_revision, trust_score, created_at, expires_at)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+          [
+            id,
+            organizationId,
+            agentId,
+            auth.keyId,
+            auth.by,
+            input.action,
+            input.resource ?? null,
+            context,
+            input.risk ?? null,
+            evaluation.risk,
+            evaluation.decision,
+            status,
+            JSON.stringify(evaluation.reasons),
+            evaluation.flagged,
+            evaluation.grantId,
+            facts.policy_revision,
+            facts.trust_score,
+            new Date(now),
+            expiresAt,
+          ],
+        );
+        const violations = evaluation.violations.map((v) => ({ id: newId('vio'), ...v }));
+        if (violations.length > 0) {
+          await tx.query(
+            `insert into violations (id, organization_id, agent_id, decision_id, rule, policy_id, policy_version, action, resource, severity)
+             select v.id, $1, $2, $3, v.rule, v.policy_id, v.policy_version, $4, $5, $6
+               from jsonb_to_recordset($7::jsonb) as v(id text, rule text, policy_id text, policy_version integer)`,
+            [
+              organizationId,
+              agentId,
+              id,
+              input.action,
+              input.resource ?? null,
+              evaluation.risk ?? 'high',
+              JSON.stringify(violations.map((v) => ({ id: v.id, rule: v.rule, policy_id: v.policyId, policy_version: v.policyVersion }))),
+            ],
+          );
+        }
+        await recordAuditEvent(tx, ctx, {
+          action: `decision.${evaluation.decision}`,
+          target: { type: 'decision', id },
+          details: {
+            agentId,
+            action: input.action,
+            resource: input.resource ?? null,
+            risk: evaluation.risk,
+            flagged: evaluation.flagged,
+            policyRevision: Number(facts.policy_revision),
+            rules: evaluation.reasons.filter((r) => r.effect !== 'pass').map((r) => ({ rule: r.rule, effect: r.effect, policyId: r.policyId, policyVersion: r.policyVersion })),
+          },
+        });
+        return { evaluation, expiresAt, violations };
+      });
+      void events.publish(organizationId, 'decision.created', {
+        decisionId: id,
+        agentId,
+        action: input.action,
+        decision: stored.evaluation.decision,
+        flagged: stored.evaluation.flagged,
+      });
+      for (const v of stored.violations) {
+        void events.publish(organizationId, 'violation.recorded', {
+          violationId: v.id,
+          decisionId: id,
+          agentId,
+          rule: v.rule,
+          policyId: v.policyId,
+          severity: stored.evaluation.risk ?? 'high',
+        });
+      }
+      return {
+        decisionId: id,
+        decision: stored.evaluation.decision,
+        reasons: stored.evaluation.reasons,
+        risk: stored.evaluation.risk,
+        evaluatedAt: new Date(now).toISOString(),
+        expiresAt: iso(stored.expiresAt),
+      };
+    },
+
+    /** One decision; with `waitSeconds`, a pending one is answered when it is resolved or the wait ends. */
+    async get(ctx: RequestContext, id: string, waitSeconds = 0): Promise<DecisionJson> {
+      const row = await read(ctx, id);
+      if (row.status !== 'pending' || waitSeconds <= 0) return decisionJson(row);
+      const deadline = Math.min(Date.now() + Math.min(waitSeconds * 1000, MAX_WAIT_MS), row.expires_at!.getTime() + 50);
+      await new Promise<void>((resolve) => {
+        let done = false;
+        let stop: (() => void) | null = null;
+        const timer = setTimeout(finish, Math.max(0, deadline - Date.now()));
+        function finish() {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          stop?.();
+          resolve();
+        }
+        void events
+          .listen((event) => {
+            if (event.type === 'decision.resolved' && (event.data as { decisionId: string }).decisionId === id) finish();
+          })
+          .then(async (unlisten) => {
+            if (done) return unlisten();
+            stop = unlisten;
+            // Resolved between the read and the subscription: do not wait for an event already gone.
+            const again = await read(ctx, id).catch(() => null);
+            if (!again || again.status !== 'pending') finish();
+          }, finish);
+      });
+      return decisionJson(await read(ctx, id));
+    },
+
+    async list(
+      ctx: RequestContext,
+      filter: {
+        agentId?: string | undefined;
+        decision?: 'allow' | 'deny' | 'pending' | undefined;
+        status?: DecisionJson['status'] | undefined;
+        action?: string | undefined;
+        flagged?: boolean | undefined;
+        from?: string | undefined;
+        to?: string | undefined;
+        cursor?: string | undefined;
+        limit: number;
+      },
+    ) {
+      authorize(ctx, 'decision.read');
+      if (filter.cursor && !/^dec_[0-9a-hjkmnp-tv-z]{26}$/.test(filter.cursor)) throw new AppError('validation_failed', 'cursor: must be a nextCursor from a previous page.');
+      return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+        const { rows } = await tx.query<EventRow>(
+          `select * from verification_events
+            where organization_id = $1
+              and ($2::text is null or agent_id = $2)
+              and ($3::text is null or decision = $3)
+              and ($4::text is null or status = $4)
+              and ($5::text is null or action = $5)
+              and ($6::boolean is null or flagged = $6)
+              and ($7::timestamptz is null or created_at >= $7)
+              and ($8::timestamptz is null or created_at < $8)
+              and ($9::text is null or (created_at <= $10 and (created_at, id) < ($10, $9)))
+            order by created_at desc, id desc limit $11`,
+          [
+            orgOf(tx),
+            filter.agentId ?? null,
+            filter.decision ?? null,
+            filter.status ?? null,
+            filter.action ?? null,
+            filter.flagged ?? null,
+            filter.from ?? null,
+            filter.to ?? null,
+            filter.cursor ?? null,
+            filter.cursor ? new Date(idTime(filter.cursor)) : null,
+            filter.limit + 1,
+          ],
+        );
+        const more = rows.length > filter.limit;
+        const page = more ? rows.slice(0, filter.limit) : rows;
+        return { decisions: page.map(decisionJson), nextCursor: more ? page[page.length - 1]!.id : null };
+      });
+    },
+
+    /** A manager or admin answers a pending decision. */
+    async resolve(ctx: RequestContext, id: string, answer: 'approve' | 'reject', note: string | undefined) {
+      authorize(ctx, 'decision.approve');
+      const organizationId = ctx.organizationId;
+      const row = await db.transaction({ organizationId }, async (tx) => {
+        const current = await load(tx, id, true);
+        if (!current) throw notFound('The decision');
+        if (current.status === 'pending' && current.expires_at!.getTime() <= Date.now()) {
+          await expireInTx(tx, ctx, current);
+          return null;
+        }
+        if (current.status !== 'pending') {
+          throw new AppError('decision_not_pending', `The decision is already ${current.status}; only a pending decision can be answered.`);
+        }
+        const by = ctx.actor.type === 'api_key' ? 'api_key' : 'user';
+        const { rows } = await tx.query<EventRow>(
+          `update verification_events set decision = $4, status = $5, resolved_at = now(), resolved_by_type = $6, resolved_by_id = $7, note = $8
+            where organization_id = $1 and id = $2 and created_at = $3 returning *`,
+          [orgOf(tx), id, current.created_at, answer === 'approve' ? 'allow' : 'deny', answer === 'approve' ? 'approved' : 'rejected', by, ctx.actor.id, note ?? null],
+        );
+        await recordAuditEvent(tx, ctx, {
+          action: `decision.${answer}`,
+          target: { type: 'decision', id },
+          details: { agentId: current.agent_id, action: current.action, resource: current.resource, risk: current.risk, note: note ?? null },
+        });
+        return rows[0]!;
+      });
+      if (!row) {
+        announceResolved(organizationId, (await db.transaction({ organizationId }, (tx) => load(tx, id)))!);
+        throw new AppError('decision_not_pending', 'The decision expired before it was answered; it is now a deny.');
+      }
+      announceResolved(organizationId, row);
+      return decisionJson(row);
+    },
+
+    /** The agent reports what happened when it acted on an allow: once per decision. */
+    async reportResult(ctx: AgentRequestContext, id: string, input: { status: 'success' | 'failure' | 'error'; durationMs?: number | undefined; detail?: string | undefined }) {
+      return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+        const current = await load(tx, id, true);
+        if (!current || current.agent_id !== ctx.actor.id) throw notFound('The decision');
+        if (current.decision !== 'allow') {
+          throw new AppError('result_not_expected', `The decision is ${current.status}: report an outcome only for an action AIM allowed.`);
+        }
+        if (current.result_status) throw new AppError('result_not_expected', 'An outcome was already reported for this decision.');
+        const { rows } = await tx.query<EventRow>(
+          `update verification_events set result_status = $4, result_duration_ms = $5, result_detail = $6, result_reported_at = now()
+            where organization_id = $1 and id = $2 and created_at = $3 returning *`,
+          [orgOf(tx), id, current.created_at, input.status, input.durationMs ?? null, input.detail ?? null],
+        );
+        await recordAuditEvent(tx, ctx, {
+          action: 'decision.result',
+          target: { type: 'decision', id },
+          details: { action: current.action, resource: current.resource, status: input.status, durationMs: input.durationMs ?? null },
+        });
+        return decisionJson(rows[0]!);
+      });
+    },
+
+    async violations(ctx: RequestContext, filter: { agentId?: string | undefined; cursor?: string | undefined; limit: number }) {
+      authorize(ctx, 'decision.read');
+      return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+        const { rows } = await tx.query<{
+          id: string;
+          agent_id: string;
+          decision_id: string;
+          rule: string;
+          policy_id: string | null;
+          policy_version: number | null;
+          action: string;
+          resource: string | null;
+          severity: RiskLevel;
+          created_at: Date;
+        }>(
+          `select * from violations where organization_id = $1 and ($2::text is null or agent_id = $2) and ($3::text is null or id < $3)
+            order by id desc limit $4`,
+          [orgOf(tx), filter.agentId ?? null, filter.cursor ?? null, filter.limit + 1],
+        );
+        const more = rows.length > filter.limit;
+        const page = more ? rows.slice(0, filter.limit) : rows;
+        return {
+          violations: page.map((v) => ({
+            id: v.id,
+            agentId: v.agent_id,
+            decisionId: v.decision_id,
+            rule: v.rule as DecisionReason['rule'],
+            policyId: v.policy_id,
+            policyVersion: v.policy_version,
+            action: v.action,
+            resource: v.resource,
+            severity: v.severity,
+            createdAt: v.created_at.toISOString(),
+          })),
+          nextCursor: more ? page[page.length - 1]!.id : null,
+        };
+      });
+    },
+
+    /** The job's pass: pending decisions nobody answered in time become deny. */
+    async expirePending(ctx: RequestContext, organizationId: string): Promise<number> {
+      const expired = await db.transaction({ organizationId }, async (tx) => {
+        const { rows } = await tx.query<EventRow>(
+          `select * from verification_events where organization_id = $1 and status = 'pending' and expires_at <= now()
+            order by expires_at limit 1000 for update skip locked`,
+          [organizationId],
+        );
+        const done: EventRow[] = [];
+        for (const row of rows) done.push(await expireInTx(tx, { ...ctx, organizationId }, row));
+        return done;
+      });
+      for (const row of expired) announceResolved(organizationId, row);
+      return expired.length;
+    },
+  };
+}
+
+export type DecisionService = ReturnType<typeof createDecisionService>;
