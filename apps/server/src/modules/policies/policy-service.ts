@@ -29,7 +29,8 @@ interface PolicyRow {
   deleted_at: Date | null;
 }
 
-interface VersionRow extends Omit<PolicyRow, 'updated_at' | 'deleted_at'> {
+interface VersionRow extends Omit<PolicyRow, 'id' | 'updated_at' | 'deleted_at'> {
+  policy_id: string;
   deleted: boolean;
   changed_by_type: string;
   changed_by_id: string | null;
@@ -115,7 +116,7 @@ export function createPolicyService(deps: { db: Database }) {
         const { rows } = await tx.query<VersionRow>('select * from policy_versions where organization_id = $1 and policy_id = $2 order by version desc', [orgOf(tx), id]);
         return {
           versions: rows.map((v) => ({
-            ...policyJson({ ...v, updated_at: v.created_at, deleted_at: v.deleted ? v.created_at : null }),
+            ...policyJson({ ...v, id: v.policy_id, updated_at: v.created_at, deleted_at: v.deleted ? v.created_at : null }),
             createdAt: current.created_at.toISOString(),
             changedBy: { type: v.changed_by_type, id: v.changed_by_id },
           })),
