@@ -1,7 +1,7 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SYSTEM_CONTEXT } from '../../platform/http/request-context.js';
-import { registerAgent, signedInject, type TestAgentKey } from '../../testing/agent-fixtures.js';
+import { agentToken, registerAgent, signedInject, type TestAgentKey } from '../../testing/agent-fixtures.js';
 import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
@@ -89,6 +89,33 @@ forEachTarget('decisions (verify-action)', (target) => {
       `${denied.json().decisionId}/capability_required`,
       `${outside.json().decisionId}/capability_required`,
     ].sort());
+  });
+
+  it('announces decisions and violations as domain events, and takes an agent token as well as a signature', async () => {
+    const { id, key } = await fresh('db:read');
+    const heard: { type: string; data: Record<string, unknown> }[] = [];
+    const stop = await t.platform.domainEvents.listen((event) => {
+      if ((event.data as { agentId?: string }).agentId === id) heard.push(event as never);
+    });
+    try {
+      const token = await agentToken(t, key);
+      const res = await t.app.inject({
+        method: 'POST',
+        url: `/api/v1/agents/${id}/verify-action`,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        payload: JSON.stringify({ action: 'email:send', resource: 'x' }),
+      });
+      assert.equal(res.json().decision, 'deny');
+      assert.equal((await stored(res.json().decisionId)).authenticated_by, 'token');
+      for (let i = 0; i < 50 && heard.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(heard.map((e) => e.type).sort(), ['decision.created', 'violation.recorded']);
+      const violation = heard.find((e) => e.type === 'violation.recorded')!;
+      assert.equal(violation.data.decisionId, res.json().decisionId);
+      assert.equal(violation.data.rule, 'capability_required');
+      assert.equal(violation.data.severity, 'medium');
+    } finally {
+      stop();
+    }
   });
 
   it('denies an action outside the catalog, and answers bad requests with their codes', async () => {
