@@ -8,7 +8,8 @@ import { policyIdSchema, policyModeSchema } from './policies.js';
  * stored with the reasons and the policy versions they came from. docs/authorization.md.
  */
 
-export const decisionIdSchema = z.string().regex(/^dec_[0-9a-z]{26}$/, { message: 'must be a dec_… id' });
+/** Ids use lower-case Crockford base32 (no i, l, o, u). */
+export const decisionIdSchema = z.string().regex(/^dec_[0-9a-hjkmnp-tv-z]{26}$/, { message: 'must be a dec_… id' });
 const timestamp = z.string().describe('RFC 3339 timestamp');
 
 export const DECISIONS = ['allow', 'deny', 'pending'] as const;
@@ -16,7 +17,6 @@ export type Decision = (typeof DECISIONS)[number];
 
 /** Every rule a reason can name. */
 export const DECISION_RULES = [
-  'agent_status',
   'unknown_capability',
   'capability_required',
   'resource_deny',
@@ -25,7 +25,6 @@ export const DECISION_RULES = [
   'require_approval',
   'data_volume',
   'min_trust',
-  'approval',
 ] as const;
 export type DecisionRule = (typeof DECISION_RULES)[number];
 
@@ -52,7 +51,7 @@ export type DecisionReason = z.infer<typeof decisionReasonSchema>;
 
 const context = z
   .record(z.string(), z.unknown())
-  .refine((v) => JSON.stringify(v).length <= 8192, { message: 'must be at most 8 KiB as JSON' })
+  .refine((v) => new TextEncoder().encode(JSON.stringify(v)).length <= 8192, { message: 'must be at most 8 KiB as JSON (UTF-8)' })
   .describe('Facts about the action that policies may look at, e.g. {"records": 120}');
 
 export const verifyActionSchema = z

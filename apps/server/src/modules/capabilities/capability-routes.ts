@@ -203,12 +203,12 @@ export function registerCapabilityRoutes(app: AppInstance, { capabilities }: Ser
         tags,
         summary: 'Approve a request, optionally narrowing its resource pattern or setting an expiry; the grant is made in the same step',
         params: capabilityRequestParamsSchema,
-        body: approveCapabilityRequestSchema,
+        body: approveCapabilityRequestSchema.nullish(),
         response: { 200: capabilityRequestEnvelopeSchema },
       },
       config: { access: { auth: 'org', permission: 'capability.manage' } },
     },
-    async (request) => ({ request: await capabilities.approve(requestContext(request), request.params.requestId, request.body) }),
+    async (request) => ({ request: await capabilities.approve(requestContext(request), request.params.requestId, request.body ?? {}) }),
   );
 
   app.post(

@@ -77,10 +77,10 @@ export function registerDecisionRoutes(app: AppInstance, { decisions }: Services
     app.post(
       `/api/v1/decisions/:decisionId/${answer}`,
       {
-        schema: { tags, summary, params: decisionParamsSchema, body: resolveDecisionSchema, response: { 200: decisionEnvelopeSchema } },
+        schema: { tags, summary, params: decisionParamsSchema, body: resolveDecisionSchema.nullish(), response: { 200: decisionEnvelopeSchema } },
         config: { access: { auth: 'org', permission: 'decision.approve' } },
       },
-      async (request) => ({ decision: await decisions.resolve(requestContext(request), request.params.decisionId, answer, request.body.note) }),
+      async (request) => ({ decision: await decisions.resolve(requestContext(request), request.params.decisionId, answer, request.body?.note) }),
     );
   }
 

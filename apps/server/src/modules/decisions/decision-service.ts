@@ -4,7 +4,7 @@ import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
 import type { DomainEvents } from '../../platform/events/domain-events.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
 import type { AgentRequestContext, RequestContext } from '../../platform/http/request-context.js';
-import { idTime, newId } from '../../platform/ids.js';
+import { idTime, isId, newId } from '../../platform/ids.js';
 import type { SharedStore } from '../../platform/store/shared-store.js';
 import { authorize } from '../access/permissions.js';
 import { loadPolicySet } from '../policies/policy-service.js';
@@ -102,6 +102,7 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
   }
 
   async function load(tx: Tx, id: string, forUpdate = false): Promise<EventRow | null> {
+    if (!isId('dec', id)) return null;
     const { rows } = await tx.query<EventRow>(
       `select * from verification_events where organization_id = $1 and id = $2 and created_at = $3${forUpdate ? ' for update' : ''}`,
       [orgOf(tx), id, new Date(idTime(id))],
@@ -337,7 +338,7 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
       },
     ) {
       authorize(ctx, 'decision.read');
-      if (filter.cursor && !/^dec_[0-9a-hjkmnp-tv-z]{26}$/.test(filter.cursor)) throw new AppError('validation_failed', 'cursor: must be a nextCursor from a previous page.');
+      if (filter.cursor && !isId('dec', filter.cursor)) throw new AppError('validation_failed', 'cursor: must be a nextCursor from a previous page.');
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const { rows } = await tx.query<EventRow>(
           `select * from verification_events

@@ -126,6 +126,7 @@ forEachTarget('decisions (verify-action)', (target) => {
     assert.equal(unknown.json().risk, null);
     assert.equal((await verify(key, id, { action: 'Not An Action' })).json().error.code, 'validation_failed');
     assert.equal((await verify(key, id, { action: 'db:read', context: { blob: 'x'.repeat(9000) } })).json().error.code, 'validation_failed');
+    assert.equal((await verify(key, id, { action: 'db:read', context: { blob: 'é'.repeat(5000) } })).json().error.code, 'validation_failed', '8 KiB of UTF-8, not of characters');
     assert.equal((await verify(key, id, { action: 'db:read', risk: 'extreme' })).json().error.code, 'validation_failed');
     const other = await fresh();
     assert.equal((await verify(key, other.id, { action: 'db:read' })).json().error.code, 'agent_mismatch');
@@ -246,6 +247,9 @@ forEachTarget('decisions (verify-action)', (target) => {
     } while (cursor);
     assert.deepEqual(seen, [...ids].reverse());
     assert.equal(code(await send('GET', '/api/v1/decisions?cursor=nonsense', a.as.viewer.apiKey)), 'validation_failed');
+    // An id of the right shape that AIM never made (u is not in the id alphabet) is unknown, not a crash.
+    assert.equal(code(await send('GET', `/api/v1/decisions/dec_${'u'.repeat(26)}`, a.as.viewer.apiKey)), 'validation_failed');
+    assert.equal(code(await send('GET', `/api/v1/decisions/dec_${'0'.repeat(26)}`, a.as.viewer.apiKey)), 'not_found');
   });
 
   it('answers an error, never an unrecorded allow, when the decision cannot be stored', async () => {
