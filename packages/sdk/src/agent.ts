@@ -1,6 +1,21 @@
 import { unwrapAgent, type AgentIdentity, type AgentRecord } from './agent-record.js';
 import { createClientAssertion } from './client-assertion.js';
 import { keyPairFromStored, type Credentials } from './credentials.js';
+import {
+  guard,
+  reportResult,
+  verifyAction,
+  waitForDecision,
+  type ActionOutcome,
+  type Decision,
+  type DecisionClient,
+  type DecisionRecord,
+  type GuardedRun,
+  type GuardOptions,
+  type ReportResultOptions,
+  type VerifyActionOptions,
+  type WaitForDecisionOptions,
+} from './decisions.js';
 import { AimError } from './errors.js';
 import type { AgentKeyPair } from './keys.js';
 import { requestToken } from './protocol.js';
@@ -217,6 +232,110 @@ export class AimAgent {
    */
   async identity(): Promise<AgentIdentity> {
     return this.request<AgentIdentity>('GET', '/api/v1/agents/me/identity');
+  }
+
+  /**
+   * Ask AIM whether the agent may take an action now (`POST /api/v1/agents/{id}/verify-action`, signed).
+   * `action` is a capability name from the organization's catalog (`payments:refund`); `resource` what
+   * it applies to (`orders/8812`), matched against the grant's resource pattern; `context` facts that
+   * policies may look at (at most 8 KiB as JSON). AIM stores every answer under `decisionId`:
+   * - `allow`: go ahead, then {@link AimAgent.reportResult} the outcome;
+   * - `deny`: `reasons` say which rule or policy refused (e.g. `capability_required` without a grant);
+   * - `pending`: a person must approve first; {@link AimAgent.waitForDecision} until `expiresAt`.
+   *
+   * This only asks: nothing is enforced here. {@link AimAgent.guard} asks, waits, runs and reports.
+   * Throws `AimError` when there is no answer: AIM's code for a 4xx (`validation_failed`,
+   * `agent_suspended`…), `network_error` when AIM cannot be reached or does not answer within
+   * `timeoutMs` (default 10 s), `aborted` when `signal` fires.
+   *
+   * @example
+   * ```ts
+   * const decision = await agent.verifyAction('payments:refund', 'orders/8812', { amount: 120 });
+   * if (decision.decision === 'deny') {
+   *   console.warn(decision.reasons.filter((r) => r.effect === 'deny').map((r) => r.message));
+   * }
+   * ```
+   */
+  verifyAction(action: string, resource?: string, context?: Record<string, unknown>, options: VerifyActionOptions = {}): Promise<Decision> {
+    return verifyAction(this.#decisionClient(), action, resource, context, options);
+  }
+
+  /**
+   * Wait for a pending decision to be answered (`GET /api/v1/decisions/{id}?wait=…`, signed, long-polled:
+   * each request waits up to 60 s on AIM's side, never past `timeoutMs`, default 5 minutes). Answers the
+   * decision once it is no longer pending (`decision` is `allow` when a person approved it, `deny` when
+   * rejected or expired), or the still-pending decision when `timeoutMs` has passed. Network errors and
+   * 5xx answers are retried until then; AIM's 4xx answers (`not_found` for another agent's decision) are
+   * thrown at once. `timeoutMs: 0` reads the decision once.
+   *
+   * @example
+   * ```ts
+   * const asked = await agent.verifyAction('payments:refund', 'orders/8812');
+   * if (asked.decision === 'pending') {
+   *   const answered = await agent.waitForDecision(asked.decisionId, { timeoutMs: 120_000 });
+   *   console.log(answered.status); // approved, rejected, expired, or still pending
+   * }
+   * ```
+   */
+  waitForDecision(decisionId: string, options: WaitForDecisionOptions = {}): Promise<DecisionRecord> {
+    return waitForDecision(this.#decisionClient(), decisionId, options);
+  }
+
+  /**
+   * Report the outcome of an action AIM allowed (`POST /api/v1/decisions/{id}/result`, signed), once per
+   * decision. AIM refuses (`result_not_expected`, 409) a report for a decision that is not an allow, or a
+   * second one. Answers the decision with its `result`.
+   *
+   * @example
+   * ```ts
+   * const started = Date.now();
+   * await refund('8812');
+   * await agent.reportResult(decision.decisionId, { status: 'success', durationMs: Date.now() - started });
+   * ```
+   */
+  reportResult(decisionId: string, outcome: ActionOutcome, options: ReportResultOptions = {}): Promise<DecisionRecord> {
+    return reportResult(this.#decisionClient(), decisionId, outcome, options);
+  }
+
+  /**
+   * Run `fn` only if AIM allows the action, and report how it went. Asks AIM
+   * ({@link AimAgent.verifyAction}); on `allow` runs `fn`, times it and reports `success`, or `failure`
+   * when it throws (then rethrows `fn`'s own error); on `pending` waits for a person
+   * ({@link AimAgent.waitForDecision}, at most `approvalTimeoutMs`, default 5 minutes, and never past the
+   * decision's `expiresAt`) and runs `fn` once approved. Answers what `fn` answers.
+   *
+   * Throws, without running `fn`:
+   * - {@link ActionDeniedError} (`action_denied`) on a deny, a rejection, an expiry, or when the wait ends;
+   * - `aim_unreachable` when AIM cannot be reached, times out or answers 5xx (fail closed). With
+   *   `failOpen: true`, when that happens on asking, `fn` runs without a decision (nothing is reported) after
+   *   `onFailOpen` is called. A pending decision is never failed open: AIM answered;
+   * - AIM's error for any 4xx answer (`validation_failed`, `agent_suspended`, `rate_limited`…), even with `failOpen`;
+   * - `aborted` when `signal` fires while asking or waiting.
+   *
+   * A report that fails never hides `fn`'s result or error: it goes to `onReportError` (or a process warning).
+   *
+   * @example
+   * ```ts
+   * import { ActionDeniedError, AimError } from '@aim/sdk';
+   *
+   * try {
+   *   const receipt = await agent.guard('payments:refund', 'orders/8812', () => payments.refund('8812'), {
+   *     context: { amount: 120 },
+   *     onReportError: (error, decisionId) => log.warn({ err: error, decisionId }, 'outcome not reported'),
+   *   });
+   * } catch (error) {
+   *   if (error instanceof ActionDeniedError) log.info({ decisionId: error.decisionId, status: error.decisionStatus }, 'not allowed');
+   *   else if (error instanceof AimError && error.code === 'aim_unreachable') log.error('AIM unreachable; refund not made');
+   *   else throw error; // the refund itself failed (and was reported as a failure)
+   * }
+   * ```
+   */
+  guard<T>(action: string, resource: string | undefined, fn: (run: GuardedRun) => T | Promise<T>, options: GuardOptions = {}): Promise<T> {
+    return guard(this.#decisionClient(), action, resource, fn, options);
+  }
+
+  #decisionClient(): DecisionClient {
+    return { agentId: this.id, send: (input, init) => this.fetch(input, init) };
   }
 
   /**

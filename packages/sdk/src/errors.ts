@@ -1,3 +1,5 @@
+import type { DecisionReason, DecisionStatus } from './decisions.js';
+
 /**
  * Codes the SDK raises itself. Codes from AIM's error envelope (`invalid_signature`, `unknown_key`,
  * `stale_signature`, …; see docs/errors.md) are passed through unchanged, so `code` is a plain string.
@@ -30,6 +32,12 @@ export const SDK_ERROR_CODES = [
   'unsupported_body',
   /** An argument is malformed (a URL, a key id, a nonce…). */
   'invalid_argument',
+  /** The caller's AbortSignal ended a decision call (`verifyAction`, `waitForDecision`, `reportResult`, `guard`). */
+  'aborted',
+  /** `guard()`: AIM decided against the action, a person rejected it, or no one approved it in time ({@link ActionDeniedError}). */
+  'action_denied',
+  /** `guard()`: AIM's decision could not be had (network error, timeout, 5xx), so the action was not run. */
+  'aim_unreachable',
 ] as const;
 /**
  * One of the SDK's own error codes.
@@ -64,7 +72,7 @@ export interface AimErrorOptions {
  * ```
  */
 export class AimError extends Error {
-  override readonly name = 'AimError';
+  override readonly name: string = 'AimError';
   /** Stable machine-readable code: AIM's error code, or one of {@link SDK_ERROR_CODES}. */
   readonly code: string;
   /** HTTP status of AIM's answer, when there was one. */
@@ -80,6 +88,85 @@ export class AimError extends Error {
     if (options.status !== undefined) this.status = options.status;
     if (options.requestId !== undefined) this.requestId = options.requestId;
     if (options.details !== undefined) this.details = options.details;
+  }
+}
+
+/**
+ * What {@link ActionDeniedError} carries about the decision.
+ *
+ * @example
+ * ```ts
+ * const init: ActionDeniedInit = {
+ *   action: 'payments:refund', resource: 'orders/8812', decisionId: 'dec_…',
+ *   decision: 'deny', decisionStatus: 'denied', reasons: [], note: null,
+ * };
+ * ```
+ */
+export interface ActionDeniedInit {
+  /** The action that was asked for, e.g. `payments:refund`. */
+  action: string;
+  resource: string | null;
+  decisionId: string;
+  /** `deny`, or `pending` when no one answered before the wait ended. */
+  decision: 'deny' | 'pending';
+  /** `denied` (by AIM's rules), `rejected` (by a person), `expired` (unanswered in AIM), or `pending` (the wait ran out first). */
+  decisionStatus: Extract<DecisionStatus, 'denied' | 'rejected' | 'expired' | 'pending'>;
+  reasons: DecisionReason[];
+  /** A person's note on a rejection. */
+  note: string | null;
+}
+
+/**
+ * `guard()` did not run the action: AIM denied it, a person rejected it, the approval expired, or no
+ * one approved it before the wait ended (`decisionStatus === 'pending'`). Its `code` is `action_denied`.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await agent.guard('payments:refund', 'orders/8812', () => refund('8812'));
+ * } catch (error) {
+ *   if (error instanceof ActionDeniedError) {
+ *     console.warn(error.decisionId, error.decisionStatus, error.reasons.map((r) => r.message));
+ *   } else throw error;
+ * }
+ * ```
+ */
+export class ActionDeniedError extends AimError {
+  override readonly name: string = 'ActionDeniedError';
+  readonly action: string;
+  readonly resource: string | null;
+  readonly decisionId: string;
+  readonly decision: 'deny' | 'pending';
+  readonly decisionStatus: ActionDeniedInit['decisionStatus'];
+  readonly reasons: DecisionReason[];
+  readonly note: string | null;
+
+  constructor(init: ActionDeniedInit, message = deniedMessage(init)) {
+    super('action_denied', message);
+    this.action = init.action;
+    this.resource = init.resource;
+    this.decisionId = init.decisionId;
+    this.decision = init.decision;
+    this.decisionStatus = init.decisionStatus;
+    this.reasons = init.reasons;
+    this.note = init.note;
+  }
+}
+
+function deniedMessage(init: ActionDeniedInit): string {
+  const what = init.resource === null ? init.action : `${init.action} on ${init.resource}`;
+  const decision = `decision ${init.decisionId}`;
+  switch (init.decisionStatus) {
+    case 'rejected':
+      return `A person rejected ${what}${init.note ? `: ${init.note}` : ''} (${decision}).`;
+    case 'expired':
+      return `No one approved ${what} before the approval request expired (${decision}).`;
+    case 'pending':
+      return `${what} was still waiting for approval when the wait ended; it was not run (${decision}).`;
+    default: {
+      const deciding = init.reasons.find((reason) => reason.effect === 'deny');
+      return `AIM denied ${what}${deciding ? `: ${deciding.message}` : ''} (${decision}).`;
+    }
   }
 }
 

@@ -5,7 +5,24 @@
 export { secure, type SecureOptions } from './secure.js';
 export { AimAgent, type RotateKeyOptions, type TokenOptions } from './agent.js';
 export type { AgentIdentity, AgentKeyRecord, AgentRecord } from './agent-record.js';
-export { AimError, SDK_ERROR_CODES, type SdkErrorCode } from './errors.js';
+export { ActionDeniedError, AimError, SDK_ERROR_CODES, type ActionDeniedInit, type SdkErrorCode } from './errors.js';
+export type {
+  ActionOutcome,
+  Decision,
+  DecisionAnswer,
+  DecisionReason,
+  DecisionRecord,
+  DecisionRule,
+  DecisionStatus,
+  GuardedRun,
+  GuardOptions,
+  ReportedResult,
+  ReportResultOptions,
+  ResultStatus,
+  RiskLevel,
+  VerifyActionOptions,
+  WaitForDecisionOptions,
+} from './decisions.js';
 export {
   generateKeyPair,
   jwkThumbprint,
