@@ -1,5 +1,5 @@
 import type { DecisionJson, DecisionReason, RiskLevel } from '@aim/contracts';
-import { recordAuditEvent } from '../../platform/audit/audit-log.js';
+import { AUDIT_EVENT_COLUMNS, auditEventValues, recordAuditEvent } from '../../platform/audit/audit-log.js';
 import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
 import type { DomainEvents } from '../../platform/events/domain-events.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
@@ -176,6 +176,7 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
              left join capabilities c on c.organization_id = o.id and c.name = $3
             where o.id = $1`,
           [organizationId, agentId, input.action],
+          { name: 'aim.decision.facts' },
         );
         const facts = rows[0];
         if (!facts) throw notFound('The agent');
@@ -206,11 +207,33 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
         });
         const expiresAt = evaluation.decision === 'pending' ? new Date(now + facts.approval_timeout_seconds * 1000) : null;
         const status = evaluation.decision === 'allow' ? 'allowed' : evaluation.decision === 'deny' ? 'denied' : 'pending';
+        const violations = evaluation.violations.map((v) => ({ id: newId('vio'), ...v }));
+        const audit = auditEventValues(tx, ctx, {
+          action: `decision.${evaluation.decision}`,
+          target: { type: 'decision', id },
+          details: {
+            agentId,
+            action: input.action,
+            resource: input.resource ?? null,
+            risk: evaluation.risk,
+            flagged: evaluation.flagged,
+            policyRevision: Number(facts.policy_revision),
+            rules: evaluation.reasons.filter((r) => r.effect !== 'pass').map((r) => ({ rule: r.rule, effect: r.effect, policyId: r.policyId, policyVersion: r.policyVersion })),
+          },
+        });
+        // The decision, its violations and its audit event in one statement: one round trip, all or nothing.
         await tx.query(
-          `insert into verification_events
-             (id, organization_id, agent_id, key_id, authenticated_by, action, resource, context, declared_risk, risk,
-              initial_decision, decision, status, reasons, flagged, grant_id, policy_revision, trust_score, created_at, expires_at)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+          `with decision as (
+             insert into verification_events
+               (id, organization_id, agent_id, key_id, authenticated_by, action, resource, context, declared_risk, risk,
+                initial_decision, decision, status, reasons, flagged, grant_id, policy_revision, trust_score, created_at, expires_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+           ), violation as (
+             insert into violations (id, organization_id, agent_id, decision_id, rule, policy_id, policy_version, action, resource, severity)
+             select v.id, $2, $3, $1, v.rule, v.policy_id, v.policy_version, $6, $7, $20
+               from jsonb_to_recordset($21::jsonb) as v(id text, rule text, policy_id text, policy_version integer)
+           )
+           insert into audit_events (${AUDIT_EVENT_COLUMNS}) values ($22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)`,
           [
             id,
             organizationId,
@@ -231,38 +254,12 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
             facts.trust_score,
             new Date(now),
             expiresAt,
+            evaluation.risk ?? 'high',
+            JSON.stringify(violations.map((v) => ({ id: v.id, rule: v.rule, policy_id: v.policyId, policy_version: v.policyVersion }))),
+            ...audit.values,
           ],
+          { name: 'aim.decision.write' },
         );
-        const violations = evaluation.violations.map((v) => ({ id: newId('vio'), ...v }));
-        if (violations.length > 0) {
-          await tx.query(
-            `insert into violations (id, organization_id, agent_id, decision_id, rule, policy_id, policy_version, action, resource, severity)
-             select v.id, $1, $2, $3, v.rule, v.policy_id, v.policy_version, $4, $5, $6
-               from jsonb_to_recordset($7::jsonb) as v(id text, rule text, policy_id text, policy_version integer)`,
-            [
-              organizationId,
-              agentId,
-              id,
-              input.action,
-              input.resource ?? null,
-              evaluation.risk ?? 'high',
-              JSON.stringify(violations.map((v) => ({ id: v.id, rule: v.rule, policy_id: v.policyId, policy_version: v.policyVersion }))),
-            ],
-          );
-        }
-        await recordAuditEvent(tx, ctx, {
-          action: `decision.${evaluation.decision}`,
-          target: { type: 'decision', id },
-          details: {
-            agentId,
-            action: input.action,
-            resource: input.resource ?? null,
-            risk: evaluation.risk,
-            flagged: evaluation.flagged,
-            policyRevision: Number(facts.policy_revision),
-            rules: evaluation.reasons.filter((r) => r.effect !== 'pass').map((r) => ({ rule: r.rule, effect: r.effect, policyId: r.policyId, policyVersion: r.policyVersion })),
-          },
-        });
         return { evaluation, expiresAt, violations };
       });
       void events.publish(organizationId, 'decision.created', {

@@ -49,7 +49,15 @@ function assertNoSecrets(value: unknown, path: string): void {
   }
 }
 
-export async function recordAuditEvent(tx: Tx, ctx: RequestContext, event_: AuditEventInput): Promise<RecordedAuditEvent> {
+/** The columns an audit event is inserted with, in the order of `auditEventValues`. */
+export const AUDIT_EVENT_COLUMNS =
+  'id, organization_id, actor_type, actor_id, action, target_type, target_id, outcome, request_id, client_ip, user_agent, details';
+
+/**
+ * The checked values of one audit event (12, in the order of AUDIT_EVENT_COLUMNS), for a caller that
+ * writes it within a larger statement; `recordAuditEvent` is the usual way.
+ */
+export function auditEventValues(tx: Tx, ctx: RequestContext, event_: AuditEventInput): { id: string; values: unknown[] } {
   const organizationId = tx.organizationId ?? event_.organizationId;
   if (!organizationId) throw new AuditWriteError('An audit event needs a transaction scoped to an organization.');
   if (tx.organizationId && event_.organizationId && event_.organizationId !== tx.organizationId) {
@@ -60,13 +68,9 @@ export async function recordAuditEvent(tx: Tx, ctx: RequestContext, event_: Audi
   const details = JSON.parse(JSON.stringify(event_.details ?? {})) as Record<string, unknown>;
   assertNoSecrets(details, 'details');
   const id = newId('evt');
-  // No RETURNING: a system-scope flow may append to an organization's log but not read it back.
-  // The event arrives unchained; the sequencer gives it its place in the chain moments later.
-  await tx.query(
-    `insert into audit_events
-       (id, organization_id, actor_type, actor_id, action, target_type, target_id, outcome, request_id, client_ip, user_agent, details)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-    [
+  return {
+    id,
+    values: [
       id,
       organizationId,
       ctx.actor.type,
@@ -80,6 +84,15 @@ export async function recordAuditEvent(tx: Tx, ctx: RequestContext, event_: Audi
       ctx.userAgent,
       details,
     ],
-  );
+  };
+}
+
+export async function recordAuditEvent(tx: Tx, ctx: RequestContext, event_: AuditEventInput): Promise<RecordedAuditEvent> {
+  const { id, values } = auditEventValues(tx, ctx, event_);
+  // No RETURNING: a system-scope flow may append to an organization's log but not read it back.
+  // The event arrives unchained; the sequencer gives it its place in the chain moments later.
+  await tx.query(`insert into audit_events (${AUDIT_EVENT_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, values, {
+    name: 'aim.audit.insert',
+  });
   return { id };
 }

@@ -11,8 +11,16 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 
 export type QueryParams = readonly unknown[];
 
+export interface QueryOptions {
+  /**
+   * A name makes the statement a named prepared statement: each connection parses and plans it once
+   * and reuses the plan. For the hot path only; the text for a name must never vary.
+   */
+  name?: string;
+}
+
 export interface Queryable {
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, params?: QueryParams): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, params?: QueryParams, options?: QueryOptions): Promise<pg.QueryResult<R>>;
 }
 
 /** A transaction handle. Repositories read the tenant from it, never from their callers. */
@@ -74,15 +82,17 @@ export function createDatabase(options: DatabaseOptions): Database {
   pool.on('error', () => undefined);
 
   const tracer = options.tracer;
-  const traced = (target: Queryable): Queryable['query'] => {
-    if (!tracer) return target.query.bind(target);
-    return (text, params) =>
+  const traced = (target: pg.Pool | pg.PoolClient): Queryable['query'] => {
+    const run = (text: string, params?: QueryParams, options?: QueryOptions) =>
+      options?.name ? target.query({ name: options.name, text, values: params as unknown[] }) : target.query(text, params as unknown[]);
+    if (!tracer) return run as Queryable['query'];
+    return (text, params, options) =>
       tracer.startActiveSpan(
         'pg.query',
         { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql', 'db.query.text': text } },
         async (span) => {
           try {
-            return await target.query(text, params as unknown[]);
+            return await run(text, params, options);
           } catch (error) {
             span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
             throw error;
@@ -93,7 +103,7 @@ export function createDatabase(options: DatabaseOptions): Database {
       ) as never;
   };
 
-  const poolQuery = traced(pool as unknown as Queryable);
+  const poolQuery = traced(pool);
   let closing: Promise<void> | undefined;
 
   return {
@@ -101,7 +111,7 @@ export function createDatabase(options: DatabaseOptions): Database {
       const org = scope.organizationId;
       if (org !== null && !ORG_ID.test(org)) throw new InvalidTenantScopeError();
       const client = await pool.connect();
-      const query = traced(client as unknown as Queryable);
+      const query = traced(client);
       let released = false;
       try {
         // The id is validated above against a strict pattern, so it is safe as a literal here;
