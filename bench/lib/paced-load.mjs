@@ -13,10 +13,13 @@ import net from 'node:net';
 
 /**
  * Send GET `path` at `rate` per second for `seconds` over up to `connections` sockets; `headersFor`
- * gives each request's extra headers when it is sent. Resolves with every latency in ms (from the
- * due time), the count of answers whose status was not `expect`, and connection errors.
+ * gives each request's extra headers when it is sent. Or, with `requestFor`, any request: it gives
+ * `{ method, path, headers, body }` for each request when it is sent (method defaults to GET, path
+ * to the URL's, body to none; Content-Length is added for a body). Resolves with every latency in ms
+ * (from the due time), the count of answers whose status was not `expect`, and connection errors.
+ * Every request sent is answered or counted as an error before it resolves: nothing is left in flight.
  */
-export async function pacedLoad({ url, rate, seconds, headersFor, connections = 32, expect = 200 }) {
+export async function pacedLoad({ url, rate, seconds, headersFor, requestFor, connections = 32, expect = 200 }) {
   const { hostname, port, pathname, search, host } = new URL(url);
   const path = pathname + search;
   const latencies = [];
@@ -31,6 +34,14 @@ export async function pacedLoad({ url, rate, seconds, headersFor, connections = 
   let inflight = 0;
 
   const requestBytes = () => {
+    if (requestFor) {
+      const r = requestFor();
+      let head = `${r.method ?? 'GET'} ${r.path ?? path} HTTP/1.1\r\nHost: ${host}\r\nConnection: keep-alive\r\n`;
+      for (const [name, value] of Object.entries(r.headers ?? {})) head += `${name}: ${value}\r\n`;
+      if (r.body === undefined || r.body === null) return `${head}\r\n`;
+      const body = Buffer.isBuffer(r.body) ? r.body : Buffer.from(r.body);
+      return Buffer.concat([Buffer.from(`${head}content-length: ${body.length}\r\n\r\n`, 'latin1'), body]);
+    }
     let head = `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: keep-alive\r\n`;
     for (const [name, value] of Object.entries(headersFor())) head += `${name}: ${value}\r\n`;
     return `${head}\r\n`;
