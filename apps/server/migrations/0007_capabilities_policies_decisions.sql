@@ -13,7 +13,7 @@ ALTER TABLE organizations
 CREATE TABLE capabilities (
   id               text PRIMARY KEY CHECK (id ~ '^cap_[0-9a-z]{26}$'),
   organization_id  text NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
-  name             text NOT NULL CHECK (name ~ '^[a-z][a-z0-9_-]{0,39}:[a-z0-9_-][a-z0-9_.-]{0,59}$'),
+  name             text NOT NULL CHECK (length(name) <= 100 AND name ~ '^[a-z][a-z0-9_-]{0,39}:[a-z0-9_-][a-z0-9_.-]{0,59}$'),
   description      text CHECK (description IS NULL OR length(description) <= 1000),
   risk_level       text NOT NULL CHECK (risk_level IN ('low', 'medium', 'high', 'critical')),
   created_at       timestamptz NOT NULL DEFAULT now(),
@@ -106,7 +106,7 @@ CREATE TABLE policy_versions (
 
 -- Every decision, as taken. Range-partitioned by month on created_at, which is the time in the
 -- decision's id (so a lookup by id reaches one partition). A pending decision is later resolved
--- (approved, rejected, expired) and its outcome reported; nothing else about it changes.
+-- (approved, rejected, expired, or withdrawn by its agent) and its outcome reported; nothing else about it changes.
 CREATE TABLE verification_events (
   id               text NOT NULL CHECK (id ~ '^dec_[0-9a-z]{26}$'),
   organization_id  text NOT NULL,
@@ -120,7 +120,7 @@ CREATE TABLE verification_events (
   risk             text CHECK (risk IN ('low', 'medium', 'high', 'critical')),
   initial_decision text NOT NULL CHECK (initial_decision IN ('allow', 'deny', 'pending')),
   decision         text NOT NULL CHECK (decision IN ('allow', 'deny', 'pending')),
-  status           text NOT NULL CHECK (status IN ('allowed', 'denied', 'pending', 'approved', 'rejected', 'expired')),
+  status           text NOT NULL CHECK (status IN ('allowed', 'denied', 'pending', 'approved', 'rejected', 'expired', 'withdrawn')),
   reasons          jsonb NOT NULL,
   flagged          boolean NOT NULL DEFAULT false,
   grant_id         text,
@@ -129,7 +129,7 @@ CREATE TABLE verification_events (
   created_at       timestamptz NOT NULL,
   expires_at       timestamptz,
   resolved_at      timestamptz,
-  resolved_by_type text CHECK (resolved_by_type IN ('user', 'api_key', 'system')),
+  resolved_by_type text CHECK (resolved_by_type IN ('user', 'api_key', 'agent', 'system')),
   resolved_by_id   text,
   note             text CHECK (note IS NULL OR length(note) <= 1000),
   result_status    text CHECK (result_status IN ('success', 'failure', 'error')),

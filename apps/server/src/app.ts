@@ -41,6 +41,7 @@ import { requestIdGenerator } from './platform/http/request-id.js';
 import { securityHeaders } from './platform/http/security-headers.js';
 import { registerAuditRoutes } from './modules/audit/audit-routes.js';
 import type { DomainEvents } from './platform/events/domain-events.js';
+import { hasUnstorableText } from './platform/http/unstorable-text.js';
 import { registerAgentRoutes } from './modules/agents/agent-routes.js';
 import { registerCapabilityRoutes } from './modules/capabilities/capability-routes.js';
 import { registerPolicyRoutes } from './modules/policies/policy-routes.js';
@@ -141,7 +142,14 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     request.rawBody = body as Buffer;
-    parseJson(request, (body as Buffer).toString('utf8'), done);
+    const text = (body as Buffer).toString('utf8');
+    parseJson(request, text, (error, value) => {
+      // NUL and lone surrogates can only arrive escaped; PostgreSQL stores neither (text or jsonb).
+      if (!error && text.includes('\\u') && hasUnstorableText(value)) {
+        return done(new AppError('validation_failed', 'The request contains a NUL character or an unpaired UTF-16 surrogate (\\u0000, \\ud800…), which AIM cannot store; remove it.'), undefined);
+      }
+      done(error, value);
+    });
   });
   app.decorateRequest('principal', null);
   app.decorateRequest('rawBody', null);

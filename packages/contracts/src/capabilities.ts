@@ -25,8 +25,8 @@ export const riskRank = (risk: RiskLevel): number => RISK_LEVELS.indexOf(risk);
 /** A catalog name: `<resource>:<action>` in lower case, e.g. `db:read`, `payments:refund`. */
 export const capabilityNameSchema = z
   .string()
-  .regex(/^[a-z][a-z0-9_-]{0,39}:[a-z0-9_-][a-z0-9_.-]{0,59}$/, {
-    message: 'must look like resource:action in lower case (a-z, 0-9, _ - and . after the colon), e.g. db:read',
+  .regex(/^(?=.{3,100}$)[a-z][a-z0-9_-]{0,39}:[a-z0-9_-][a-z0-9_.-]{0,59}$/, {
+    message: 'must look like resource:action in lower case (a-z, 0-9, _ - and . after the colon), at most 100 characters, e.g. db:read',
   })
   .meta({ id: 'CapabilityName' });
 

@@ -82,7 +82,7 @@ export const verifyActionResultSchema = z
   })
   .meta({ id: 'VerifyActionResult' });
 
-export const DECISION_STATUSES = ['allowed', 'denied', 'pending', 'approved', 'rejected', 'expired'] as const;
+export const DECISION_STATUSES = ['allowed', 'denied', 'pending', 'approved', 'rejected', 'expired', 'withdrawn'] as const;
 export const RESULT_STATUSES = ['success', 'failure', 'error'] as const;
 
 export const decisionSchema = z
@@ -95,7 +95,7 @@ export const decisionSchema = z
     risk: riskLevelSchema.nullable(),
     declaredRisk: riskLevelSchema.nullable(),
     decision: z.enum(DECISIONS).describe('The answer now: a pending decision becomes allow or deny'),
-    status: z.enum(DECISION_STATUSES).describe('How it got there: approved/rejected by a person, expired unanswered'),
+    status: z.enum(DECISION_STATUSES).describe('How it got there: approved/rejected by a person, expired unanswered, withdrawn by its agent'),
     reasons: z.array(decisionReasonSchema),
     flagged: z.boolean().describe('A monitor-mode policy would have denied or asked for approval'),
     createdAt: timestamp,

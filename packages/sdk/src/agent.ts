@@ -4,6 +4,7 @@ import { keyPairFromStored, type Credentials } from './credentials.js';
 import {
   guard,
   reportResult,
+  withdrawDecision,
   verifyAction,
   waitForDecision,
   type ActionOutcome,
@@ -295,6 +296,20 @@ export class AimAgent {
    */
   reportResult(decisionId: string, outcome: ActionOutcome, options: ReportResultOptions = {}): Promise<DecisionRecord> {
     return reportResult(this.#decisionClient(), decisionId, outcome, options);
+  }
+
+  /**
+   * Withdraw a pending decision the agent no longer waits for: it becomes a deny that a later approval
+   * cannot change. `guard` does this itself when it gives up waiting.
+   *
+   * @example
+   * ```ts
+   * const asked = await agent.verifyAction('payments:refund', 'orders/8812');
+   * if (asked.decision === 'pending' && customerCancelled) await agent.withdrawDecision(asked.decisionId);
+   * ```
+   */
+  withdrawDecision(decisionId: string, options: ReportResultOptions = {}): Promise<DecisionRecord> {
+    return withdrawDecision(this.#decisionClient(), decisionId, options);
   }
 
   /**

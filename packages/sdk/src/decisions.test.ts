@@ -481,8 +481,8 @@ describe('guard when AIM cannot be reached (no server)', () => {
     );
   });
 
-  it('treats 5xx (AIM or a gateway) and a request that gets no answer as unreachable', async () => {
-    const answers: (() => Response | Promise<Response>)[] = [() => envelope(500, 'internal_error'), () => envelope(503, 'service_unavailable'), () => new Response('<html>bad gateway</html>', { status: 502 })];
+  it('treats 5xx (AIM or a gateway) and a request that gets no answer as unreachable; fails open only when AIM could not be asked', async () => {
+    const answers: (() => Response | Promise<Response>)[] = [() => envelope(503, 'service_unavailable'), () => new Response('<html>bad gateway</html>', { status: 502 })];
     for (const respond of answers) {
       const aim = stubAim(respond);
       const agent = await agentWith(aim.fetch);
@@ -491,6 +491,12 @@ describe('guard when AIM cannot be reached (no server)', () => {
       assert.ok(closed.status! >= 500, String(closed.status));
       assert.equal(await agent.guard('db:read', undefined, () => 'open', { failOpen: true, onFailOpen: () => undefined }), 'open');
     }
+    // A 500 is AIM's own answer (it could not store the decision): even with failOpen nothing runs unrecorded.
+    const failing = await agentWith(stubAim(() => envelope(500, 'internal_error')).fetch);
+    const refused = await failing
+      .guard('db:read', undefined, () => assert.fail('must not run'), { failOpen: true, onFailOpen: () => assert.fail('not unreachable') })
+      .catch((e: unknown) => e as AimError);
+    assert.deepEqual([refused.code, refused.status], ['aim_unreachable', 500]);
 
     const agent = await offlineAgent(root, silentAddress);
     const started = Date.now();

@@ -41,7 +41,7 @@ export type DecisionAnswer = 'allow' | 'deny' | 'pending';
  * const { status }: { status: DecisionStatus } = await agent.waitForDecision(decisionId);
  * ```
  */
-export type DecisionStatus = 'allowed' | 'denied' | 'pending' | 'approved' | 'rejected' | 'expired';
+export type DecisionStatus = 'allowed' | 'denied' | 'pending' | 'approved' | 'rejected' | 'expired' | 'withdrawn';
 
 /**
  * The outcome of an action AIM allowed, as the agent reports it.
@@ -387,6 +387,17 @@ export async function waitForDecision(client: DecisionClient, decisionId: string
   }
 }
 
+/**
+ * `POST /api/v1/decisions/{id}/withdraw`, signed: the agent stops waiting for a pending decision, which
+ * becomes a deny that no later approval can change. AIM answers 409 `decision_not_pending` when a person
+ * answered first.
+ */
+export async function withdrawDecision(client: DecisionClient, decisionId: string, options: ReportResultOptions = {}): Promise<DecisionRecord> {
+  checkDecisionId(decisionId);
+  const timeoutMs = milliseconds(options.timeoutMs, DEFAULT_REQUEST_TIMEOUT_MS, 'timeoutMs');
+  return unwrapDecision(await call(client, `/api/v1/decisions/${decisionId}/withdraw`, { method: 'POST' }, options.signal, timeoutMs));
+}
+
 /** `POST /api/v1/decisions/{id}/result`, signed: once per allowed decision. */
 export async function reportResult(client: DecisionClient, decisionId: string, outcome: ActionOutcome, options: ReportResultOptions = {}): Promise<DecisionRecord> {
   checkDecisionId(decisionId);
@@ -427,7 +438,7 @@ export async function guard<T>(
   } catch (error) {
     if (!isTransient(error)) throw error;
     const unreachable = unreachableError(error, `Could not get AIM's decision on ${action}`);
-    if (!options.failOpen) throw unreachable;
+    if (!options.failOpen || !isUnreachable(error)) throw unreachable;
     if (options.onFailOpen) await options.onFailOpen(unreachable);
     else warn(`${unreachable.message} It runs anyway (failOpen), without a decision.`, 'AIM_FAIL_OPEN');
     return fn({ decisionId: null });
@@ -440,7 +451,8 @@ export async function guard<T>(
       resource: resource ?? null,
       decisionId: decision.decisionId,
       decision: record.decision === 'pending' ? 'pending' : 'deny',
-      decisionStatus: record.status === 'pending' || record.status === 'rejected' || record.status === 'expired' ? record.status : 'denied',
+      decisionStatus:
+        record.status === 'pending' || record.status === 'rejected' || record.status === 'expired' || record.status === 'withdrawn' ? record.status : 'denied',
       reasons: record.reasons,
       note: record.note,
     });
@@ -462,6 +474,7 @@ export async function guard<T>(
       if (isTransient(error)) throw unreachableError(error, `Could not learn whether ${action} was approved (decision ${decision.decisionId})`);
       throw error;
     }
+    if (record.decision === 'pending') record = await giveUp(client, decision.decisionId, record, requestTimeoutMs);
     if (record.decision !== 'allow') throw denied(record);
   }
 
@@ -491,6 +504,29 @@ export async function guard<T>(
   }
   await report({ status: 'success', durationMs: elapsed() });
   return value;
+}
+
+/**
+ * The wait ended with the decision still pending: withdraw it, so that a late approval cannot allow an
+ * action nobody runs. When a person answered in the meantime (409), their answer stands. When AIM cannot
+ * be reached, the decision stays pending until it expires as a deny; the caller learns it is not allowed.
+ */
+async function giveUp(client: DecisionClient, decisionId: string, pending: DecisionRecord, timeoutMs: number): Promise<DecisionRecord> {
+  try {
+    return await withdrawDecision(client, decisionId, { timeoutMs });
+  } catch (error) {
+    if (error instanceof AimError && error.code === 'decision_not_pending') return readDecision(client, decisionId, 0, undefined, timeoutMs);
+    return pending;
+  }
+}
+
+/**
+ * AIM could not be asked at all: no answer (`network_error`, a timeout) or a gateway's 502/503/504.
+ * Only then may `failOpen` run the action. A 500 is AIM's own answer (it could not store the
+ * decision, say): the action must not run unrecorded.
+ */
+export function isUnreachable(error: unknown): error is AimError {
+  return error instanceof AimError && (error.code === 'network_error' || error.status === 502 || error.status === 503 || error.status === 504);
 }
 
 /**

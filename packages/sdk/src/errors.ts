@@ -110,7 +110,7 @@ export interface ActionDeniedInit {
   /** `deny`, or `pending` when no one answered before the wait ended. */
   decision: 'deny' | 'pending';
   /** `denied` (by AIM's rules), `rejected` (by a person), `expired` (unanswered in AIM), or `pending` (the wait ran out first). */
-  decisionStatus: Extract<DecisionStatus, 'denied' | 'rejected' | 'expired' | 'pending'>;
+  decisionStatus: Extract<DecisionStatus, 'denied' | 'rejected' | 'expired' | 'withdrawn' | 'pending'>;
   reasons: DecisionReason[];
   /** A person's note on a rejection. */
   note: string | null;

@@ -35,10 +35,18 @@ export function defineJobs(platform: Platform, services: Services): JobDefinitio
       run: async () => {
         const ctx = as('aim.expire-pending');
         const { rows } = await platform.db.query<{ organization_id: string }>('select organization_id from aim_organizations_with_expired_pending()');
+        // One organization's failure must not keep the others' approvals open: log it and go on.
+        let failed = 0;
         for (const { organization_id: organizationId } of rows) {
-          await services.capabilities.expireRequests(ctx, organizationId);
-          await services.decisions.expirePending(ctx, organizationId);
+          try {
+            await services.capabilities.expireRequests(ctx, organizationId);
+            await services.decisions.expirePending(ctx, organizationId);
+          } catch (error) {
+            failed += 1;
+            platform.logger.error({ err: error, organizationId }, 'expiring pending requests and decisions failed');
+          }
         }
+        if (failed > 0) throw new Error(`expiring pending requests and decisions failed for ${failed} organization(s)`);
       },
     },
     {

@@ -186,6 +186,10 @@ forEachTarget('every state change writes an audit event', (target) => {
       'POST /api/v1/agents/:agentId/verify-action': async () => (await decide(false)).res,
       'POST /api/v1/decisions/:decisionId/approve': async () => inject('POST', `/api/v1/decisions/${(await decide(true)).decisionId}/approve`, org.as.admin.apiKey, {}),
       'POST /api/v1/decisions/:decisionId/reject': async () => inject('POST', `/api/v1/decisions/${(await decide(true)).decisionId}/reject`, org.as.admin.apiKey, { note: 'no' }),
+      'POST /api/v1/decisions/:decisionId/withdraw': async () => {
+        const { key, decisionId } = await decide(true);
+        return signedInject(t, key, { method: 'POST', url: `/api/v1/decisions/${decisionId}/withdraw` }) as Promise<Response>;
+      },
       'POST /api/v1/decisions/:decisionId/result': async () => {
         const { key, decisionId } = await decide(false);
         return signedInject(t, key, { method: 'POST', url: `/api/v1/decisions/${decisionId}/result`, body: JSON.stringify({ status: 'success', durationMs: 12 }) }) as Promise<Response>;

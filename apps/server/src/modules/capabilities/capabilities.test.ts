@@ -40,7 +40,7 @@ forEachTarget('capabilities, grants and requests', (target) => {
       ['db:read/low', 'email:send/medium', 'payments:refund/high'],
     );
     assert.equal(code(await send('POST', '/api/v1/capabilities', a.as.manager.apiKey, { name: 'db:read', riskLevel: 'low' })), 'conflict');
-    for (const name of ['DB:read', 'db', 'db:', ':read', 'db read', 'db:re*ad']) {
+    for (const name of ['DB:read', 'db', 'db:', ':read', 'db read', 'db:re*ad', `${'a'.repeat(40)}:${'b'.repeat(60)}`]) {
       assert.equal(code(await send('POST', '/api/v1/capabilities', a.as.manager.apiKey, { name, riskLevel: 'low' })), 'validation_failed', name);
     }
     assert.equal(code(await send('POST', '/api/v1/capabilities', a.as.manager.apiKey, { name: 'x:y', riskLevel: 'extreme' })), 'validation_failed');
@@ -192,6 +192,13 @@ forEachTarget('capabilities, grants and requests', (target) => {
   it('keeps a granted capability in the catalog, and removes one never granted', async () => {
     const grantedCap = (await send('GET', '/api/v1/capabilities', a.as.viewer.apiKey)).json().capabilities.find((c: { name: string }) => c.name === 'db:read');
     assert.equal(code(await send('DELETE', `/api/v1/capabilities/${grantedCap.id}`, a.as.admin.apiKey)), 'capability_in_use');
+    // Requests are history too: asked for once, a capability stays.
+    const asked = await send('POST', '/api/v1/capabilities', a.as.admin.apiKey, { name: 'tmp:asked', riskLevel: 'low' });
+    const { agent } = await registerAgent(t, a.as.admin.apiKey);
+    await send('POST', `/api/v1/agents/${agent.id}/capability-requests`, a.as.admin.apiKey, { capability: 'tmp:asked', reason: 'r' });
+    assert.equal(code(await send('DELETE', `/api/v1/capabilities/${asked.json().capability.id}`, a.as.admin.apiKey)), 'capability_in_use');
+    const longest = await send('POST', '/api/v1/capabilities', a.as.admin.apiKey, { name: `${'a'.repeat(40)}:${'b'.repeat(59)}`, riskLevel: 'low' });
+    assert.equal(longest.statusCode, 201, 'a 100-character name is the longest');
     const fresh = await send('POST', '/api/v1/capabilities', a.as.admin.apiKey, { name: 'tmp:thing', riskLevel: 'low' });
     const removed = await send('DELETE', `/api/v1/capabilities/${fresh.json().capability.id}`, a.as.admin.apiKey);
     assert.equal(removed.statusCode, 200);

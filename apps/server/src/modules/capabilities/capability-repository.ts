@@ -1,5 +1,6 @@
 import type { RiskLevel } from '@aim/contracts';
 import { orgOf, type Tx } from '../../platform/db/database.js';
+import { AppError } from '../../platform/http/app-error.js';
 
 /** The capability catalog, grants and requests, in the transaction's organization. */
 
@@ -97,6 +98,15 @@ export const requestJson = (r: RequestRow) => ({
   grantId: r.grant_id,
 });
 
+/** The capability left the catalog while this statement ran (a foreign key no longer holds). */
+export function capabilityGone(error: unknown): never {
+  const e = error as { code?: string; constraint?: string };
+  if (e.code === '23503' && /capability_id/.test(e.constraint ?? '')) {
+    throw new AppError('unknown_capability', "The capability was just removed from the organization's catalog.");
+  }
+  throw error;
+}
+
 const GRANT_SELECT = `select g.*, c.name as capability_name, c.risk_level from capability_grants g join capabilities c on c.id = g.capability_id`;
 const REQUEST_SELECT = `select r.*, c.name as capability_name, c.risk_level from capability_requests r join capabilities c on c.id = r.capability_id`;
 
@@ -141,11 +151,13 @@ export const capabilityRepository = {
     tx: Tx,
     grant: { id: string; agentId: string; capabilityId: string; resourcePattern: string | null; expiresInSeconds: number | null; grantedBy: { type: string; id: string | null }; requestId: string | null },
   ): Promise<GrantRow> {
-    await tx.query(
+    await tx
+      .query(
       `insert into capability_grants (id, organization_id, agent_id, capability_id, resource_pattern, expires_at, granted_by_type, granted_by_id, request_id)
        values ($1, $2, $3, $4, $5, case when $6::integer is null then null else now() + make_interval(secs => $6::integer) end, $7, $8, $9)`,
       [grant.id, orgOf(tx), grant.agentId, grant.capabilityId, grant.resourcePattern, grant.expiresInSeconds, grant.grantedBy.type, grant.grantedBy.id, grant.requestId],
-    );
+      )
+      .catch(capabilityGone);
     return (await this.grant(tx, grant.id))!;
   },
 

@@ -7,7 +7,7 @@ import { newId } from '../../platform/ids.js';
 import { authorize } from '../access/permissions.js';
 import { managesAll } from '../agents/agent-owner.js';
 import { agentRepository, type AgentRow } from '../agents/agent-repository.js';
-import { capabilityJson, capabilityRepository, grantJson, requestJson, type CapabilityRow, type RequestRow } from './capability-repository.js';
+import { capabilityGone, capabilityJson, capabilityRepository, grantJson, requestJson, type CapabilityRow, type RequestRow } from './capability-repository.js';
 
 /**
  * The capability catalog, grants and requests (docs/authorization.md §1–2). Managers and admins
@@ -65,19 +65,27 @@ export function createCapabilityService(deps: { db: Database; onGrantsChanged?: 
        values ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9::integer))
        on conflict (organization_id, agent_id, capability_id) where status = 'pending' do nothing`,
       [id, orgOf(tx), agent.id, capability.id, input.resourcePattern ?? null, input.reason, requestedBy.type, requestedBy.id, REQUEST_TTL_SECONDS],
-    );
+    ).catch(capabilityGone);
     if (inserted.rowCount === 0) {
+      // An open request holds the place. Locked, so a concurrent answer cannot slip in between.
       const { rows } = await tx.query<{ id: string }>(
-        `select id from capability_requests where organization_id = $1 and agent_id = $2 and capability_id = $3 and status = 'pending'`,
+        `select id from capability_requests where organization_id = $1 and agent_id = $2 and capability_id = $3 and status = 'pending' for update`,
         [orgOf(tx), agent.id, capability.id],
       );
-      const existing = await capabilityRepository.request(tx, rows[0]!.id);
-      if (existing && existing.expires_at.getTime() > Date.now()) return existing;
-      // The open one has expired unanswered: close it, then open the new one.
+      // Answered in the meantime: try again, the place is free now.
+      if (!rows[0]) return openRequest(tx, ctx, agent, capability, input, requestedBy);
+      const existing = (await capabilityRepository.request(tx, rows[0].id))!;
+      if (existing.expires_at.getTime() > Date.now()) return existing;
+      // The open one has expired unanswered: close it (as the job would), then open the new one.
       await tx.query(`update capability_requests set status = 'expired', decided_at = now(), decided_by_type = 'system' where organization_id = $1 and id = $2`, [
         orgOf(tx),
-        rows[0]!.id,
+        existing.id,
       ]);
+      await recordAuditEvent(tx, { ...ctx, actor: { type: 'system', id: null } }, {
+        action: 'capability_request.expire',
+        target: { type: 'capability_request', id: existing.id },
+        details: { agentId: existing.agent_id },
+      });
       return openRequest(tx, ctx, agent, capability, input, requestedBy);
     }
     await recordAuditEvent(tx, ctx, {
@@ -119,11 +127,15 @@ export function createCapabilityService(deps: { db: Database; onGrantsChanged?: 
     return grant;
   }
 
-  /** Members ask for the agents they own; managers and admins for any. */
-  async function agentForRequest(tx: Tx, ctx: Authorized, agentId: string) {
-    const agent = await activeAgent(tx, agentId);
+  /** Members ask for (and withdraw requests of) the agents they own; managers and admins for any. */
+  async function agentForRequest(tx: Tx, ctx: Authorized, agentId: string, options: { revokedToo?: boolean } = {}) {
+    const agent = await agentRepository.find(tx, agentId);
+    if (!agent) throw notFound('The agent');
     if (!managesAll(ctx) && agent.owner_id !== ctx.personId) {
       throw new AppError('forbidden', 'Only the owner of this agent, a manager or an admin may request capabilities for it.');
+    }
+    if (agent.status === 'revoked' && !options.revokedToo) {
+      throw new AppError('agent_revoked', 'The agent is revoked, which is final; it can be granted nothing.');
     }
     return agent;
   }
@@ -198,9 +210,17 @@ export function createCapabilityService(deps: { db: Database; onGrantsChanged?: 
       await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const row = await capabilityRepository.find(tx, id, { forUpdate: true });
         if (!row) throw notFound('The capability');
-        const { rows } = await tx.query<{ n: number }>('select count(*)::int as n from capability_grants where organization_id = $1 and capability_id = $2', [orgOf(tx), id]);
-        if (rows[0]!.n > 0) {
-          throw new AppError('capability_in_use', `${row.name} has been granted ${rows[0]!.n} time(s); grants are kept as history, so it stays in the catalog. Revoke its grants instead.`);
+        const { rows } = await tx.query<{ grants: number; requests: number }>(
+          `select (select count(*)::int from capability_grants where organization_id = $1 and capability_id = $2) as grants,
+                  (select count(*)::int from capability_requests where organization_id = $1 and capability_id = $2) as requests`,
+          [orgOf(tx), id],
+        );
+        const { grants, requests } = rows[0]!;
+        if (grants > 0 || requests > 0) {
+          throw new AppError(
+            'capability_in_use',
+            `${row.name} has ${grants} grant(s) and ${requests} request(s); they are kept as history, so it stays in the catalog. Revoke its grants instead.`,
+          );
         }
         await tx.query('delete from capabilities where organization_id = $1 and id = $2', [orgOf(tx), id]);
         await recordAuditEvent(tx, ctx, { action: 'capability.delete', target: { type: 'capability', id }, details: { name: row.name } });
@@ -237,10 +257,12 @@ export function createCapabilityService(deps: { db: Database; onGrantsChanged?: 
         if (!current || current.agent_id !== agentId) throw notFound('The grant');
         if (current.revoked_at) return current;
         const actor = actorOf(ctx);
-        await tx.query(
-          'update capability_grants set revoked_at = now(), revoked_by_type = $3, revoked_by_id = $4 where organization_id = $1 and id = $2',
+        const revoked = await tx.query(
+          'update capability_grants set revoked_at = now(), revoked_by_type = $3, revoked_by_id = $4 where organization_id = $1 and id = $2 and revoked_at is null',
           [orgOf(tx), grantId, actor.type, actor.id],
         );
+        // A concurrent revocation got there first: it is recorded once, by that one.
+        if (revoked.rowCount === 0) return (await capabilityRepository.grant(tx, grantId))!;
         await recordAuditEvent(tx, ctx, {
           action: 'capability_grant.revoke',
           target: { type: 'capability_grant', id: grantId },
@@ -381,10 +403,7 @@ export function createCapabilityService(deps: { db: Database; onGrantsChanged?: 
       authorize(ctx, 'capability.request');
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const row = await pendingRequest(tx, id);
-        await agentForRequest(tx, ctx, row.agent_id).catch((error: unknown) => {
-          if (error instanceof AppError && error.code === 'agent_revoked') return null;
-          throw error;
-        });
+        await agentForRequest(tx, ctx, row.agent_id, { revokedToo: true });
         const actor = actorOf(ctx);
         await tx.query(
           `update capability_requests set status = 'cancelled', decided_at = now(), decided_by_type = $3, decided_by_id = $4 where organization_id = $1 and id = $2`,

@@ -67,7 +67,12 @@ export function registerDecisionRoutes(app: AppInstance, { decisions }: Services
       },
       config: { access: { auth: 'org', permission: 'decision.read', agents: true } },
     },
-    async (request) => ({ decision: await decisions.get(requestContext(request), request.params.decisionId, request.query.wait ?? 0) }),
+    async (request, reply) => {
+      // A long poll ends when its client goes away (the response closes before it was sent).
+      const gone = new AbortController();
+      reply.raw.once('close', () => gone.abort());
+      return { decision: await decisions.get(requestContext(request), request.params.decisionId, request.query.wait ?? 0, gone.signal) };
+    },
   );
 
   for (const [answer, summary] of [
@@ -83,6 +88,20 @@ export function registerDecisionRoutes(app: AppInstance, { decisions }: Services
       async (request) => ({ decision: await decisions.resolve(requestContext(request), request.params.decisionId, answer, request.body?.note) }),
     );
   }
+
+  app.post(
+    '/api/v1/decisions/:decisionId/withdraw',
+    {
+      schema: {
+        tags,
+        summary: 'The agent withdraws its pending decision (it stopped waiting): it becomes a deny that no approval can change',
+        params: decisionParamsSchema,
+        response: { 200: decisionEnvelopeSchema },
+      },
+      config: { access: { auth: 'agent' } },
+    },
+    async (request) => ({ decision: await decisions.withdraw(agentRequestContext(request), request.params.decisionId) }),
+  );
 
   app.post(
     '/api/v1/decisions/:decisionId/result',

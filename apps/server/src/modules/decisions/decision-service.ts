@@ -54,7 +54,13 @@ interface Facts {
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
-export const decisionJson = (r: EventRow): DecisionJson => ({
+/** A pending decision past its expiry that nobody has closed yet is reported as what it is: an expired deny. */
+export const decisionJson = (row: EventRow): DecisionJson => {
+  const r: EventRow = row.status === 'pending' && row.expires_at!.getTime() <= Date.now() ? { ...row, decision: 'deny', status: 'expired' } : row;
+  return rowJson(r);
+};
+
+const rowJson = (r: EventRow): DecisionJson => ({
   id: r.id,
   agentId: r.agent_id,
   action: r.action,
@@ -78,6 +84,8 @@ export const decisionJson = (r: EventRow): DecisionJson => ({
 
 const POLICY_CACHE_MAX = 1_000;
 const MAX_WAIT_MS = 60_000;
+/** Long-polls one instance holds at once; more are answered at once (the client asks again). */
+const MAX_WAITERS = 10_000;
 
 export interface VerifyActionInput {
   action: string;
@@ -88,17 +96,38 @@ export interface VerifyActionInput {
 
 export function createDecisionService(deps: { db: Database; store: SharedStore; events: DomainEvents }) {
   const { db, store, events } = deps;
+  /** Long-polls waiting on this instance, by decision id; woken by `decision.resolved` from any instance. */
+  const waiters = new Map<string, Set<() => void>>();
+  let waiting = 0;
+  let listening: Promise<void> | null = null;
+  function listenForResolutions(): Promise<void> {
+    listening ??= events
+      .listen((event) => {
+        if (event.type !== 'decision.resolved') return;
+        for (const wake of [...(waiters.get((event.data as { decisionId: string }).decisionId) ?? [])]) wake();
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          listening = null;
+          throw error;
+        },
+      );
+    return listening;
+  }
+
   /** Compiled policy sets by organization, valid for one policy revision (read in every decision). */
   const policyCache = new Map<string, { revision: string; policies: CompiledPolicy[] }>();
 
-  async function policySet(tx: Tx, revision: string): Promise<CompiledPolicy[]> {
+  /** The policy set of the revision the facts named, from the cache; on a miss, read (with its own revision) and kept. */
+  async function policySet(tx: Tx, revision: string): Promise<{ revision: string; policies: CompiledPolicy[] }> {
     const organizationId = orgOf(tx);
     const cached = policyCache.get(organizationId);
-    if (cached?.revision === revision) return cached.policies;
-    const policies = await loadPolicySet(tx);
+    if (cached?.revision === revision) return cached;
+    const loaded = await loadPolicySet(tx);
     if (policyCache.size >= POLICY_CACHE_MAX) policyCache.delete(policyCache.keys().next().value!);
-    policyCache.set(organizationId, { revision, policies });
-    return policies;
+    policyCache.set(organizationId, loaded);
+    return loaded;
   }
 
   async function load(tx: Tx, id: string, forUpdate = false): Promise<EventRow | null> {
@@ -110,20 +139,23 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
     return rows[0] ?? null;
   }
 
-  /** A pending decision past its expiry turns into deny, recorded like a person's answer. */
-  async function expireInTx(tx: Tx, ctx: RequestContext, row: EventRow): Promise<EventRow> {
+  /**
+   * A pending decision past its expiry turns into deny, recorded like a person's answer. `changed` is
+   * false when someone else (the job, another reader) expired it first: then the row is read again.
+   */
+  async function expireInTx(tx: Tx, ctx: RequestContext, row: EventRow): Promise<{ row: EventRow; changed: boolean }> {
     const { rows } = await tx.query<EventRow>(
       `update verification_events set decision = 'deny', status = 'expired', resolved_at = now(), resolved_by_type = 'system'
         where organization_id = $1 and id = $2 and created_at = $3 and status = 'pending' returning *`,
       [orgOf(tx), row.id, row.created_at],
     );
-    if (!rows[0]) return row;
+    if (!rows[0]) return { row: (await load(tx, row.id)) ?? row, changed: false };
     await recordAuditEvent(tx, { ...ctx, actor: { type: 'system', id: null } }, {
       action: 'decision.expire',
       target: { type: 'decision', id: row.id },
       details: { agentId: row.agent_id, action: row.action, resource: row.resource },
     });
-    return rows[0];
+    return { row: rows[0], changed: true };
   }
 
   function announceResolved(organizationId: string, row: EventRow) {
@@ -131,7 +163,7 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
       decisionId: row.id,
       agentId: row.agent_id,
       decision: row.decision as 'allow' | 'deny',
-      status: row.status as 'approved' | 'rejected' | 'expired',
+      status: row.status as 'approved' | 'rejected' | 'expired' | 'withdrawn',
     });
   }
 
@@ -143,7 +175,8 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
       const current = await load(tx, id);
       if (!current || (ctx.actor.type === 'agent' && current.agent_id !== ctx.actor.id)) throw notFound('The decision');
       if (current.status === 'pending' && current.expires_at!.getTime() <= Date.now()) {
-        return { row: await expireInTx(tx, ctx, current), expired: true };
+        const { row: expired, changed } = await expireInTx(tx, ctx, current);
+        return { row: expired, expired: changed };
       }
       return { row: current, expired: false };
     });
@@ -180,7 +213,8 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
         );
         const facts = rows[0];
         if (!facts) throw notFound('The agent');
-        const policies = await policySet(tx, facts.policy_revision);
+        // The revision recorded is the one read with the policies used (a change may commit between the two reads).
+        const { revision, policies } = await policySet(tx, facts.policy_revision);
         const agent = { id: agentId, tags: facts.tags, trustScore: facts.trust_score === null ? null : Number(facts.trust_score) };
         const rateCounts = new Map<string, number>();
         if (facts.capability_name) {
@@ -188,7 +222,7 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
           const hits = await Promise.all(
             limits.map((p) => {
               const { windowSeconds } = p.config as { windowSeconds: number };
-              return store.hit(`decision-rate:${p.id}:${p.version}:${agentId}:${input.action}`, windowSeconds * 1000);
+              return store.hit(`decision-rate:${p.id}:${windowSeconds}:${agentId}:${input.action}`, windowSeconds * 1000);
             }),
           );
           limits.forEach((p, i) => rateCounts.set(p.id, hits[i]!.count));
@@ -217,7 +251,7 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
             resource: input.resource ?? null,
             risk: evaluation.risk,
             flagged: evaluation.flagged,
-            policyRevision: Number(facts.policy_revision),
+            policyRevision: Number(revision),
             rules: evaluation.reasons.filter((r) => r.effect !== 'pass').map((r) => ({ rule: r.rule, effect: r.effect, policyId: r.policyId, policyVersion: r.policyVersion })),
           },
         });
@@ -250,7 +284,7 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
             JSON.stringify(evaluation.reasons),
             evaluation.flagged,
             evaluation.grantId,
-            facts.policy_revision,
+            revision,
             facts.trust_score,
             new Date(now),
             expiresAt,
@@ -289,35 +323,40 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
       };
     },
 
-    /** One decision; with `waitSeconds`, a pending one is answered when it is resolved or the wait ends. */
-    async get(ctx: RequestContext, id: string, waitSeconds = 0): Promise<DecisionJson> {
+    /**
+     * One decision; with `waitSeconds`, a pending one is answered when it is resolved (on any instance),
+     * when the wait or the decision's expiry ends, or when `signal` aborts (the client went away).
+     * At most MAX_WAITERS requests wait per instance; beyond that the answer comes at once.
+     */
+    async get(ctx: RequestContext, id: string, waitSeconds = 0, signal?: AbortSignal): Promise<DecisionJson> {
       const row = await read(ctx, id);
-      if (row.status !== 'pending' || waitSeconds <= 0) return decisionJson(row);
+      if (row.status !== 'pending' || waitSeconds <= 0 || waiting >= MAX_WAITERS || signal?.aborted) return decisionJson(row);
       const deadline = Math.min(Date.now() + Math.min(waitSeconds * 1000, MAX_WAIT_MS), row.expires_at!.getTime() + 50);
-      await new Promise<void>((resolve) => {
-        let done = false;
-        let stop: (() => void) | null = null;
-        const timer = setTimeout(finish, Math.max(0, deadline - Date.now()));
-        function finish() {
-          if (done) return;
-          done = true;
-          clearTimeout(timer);
-          stop?.();
-          resolve();
-        }
-        void events
-          .listen((event) => {
-            if (event.type === 'decision.resolved' && (event.data as { decisionId: string }).decisionId === id) finish();
-          })
-          .then(async (unlisten) => {
-            if (done) return unlisten();
-            stop = unlisten;
+      waiting += 1;
+      try {
+        await new Promise<void>((resolve) => {
+          const set = waiters.get(id) ?? new Set<() => void>();
+          waiters.set(id, set);
+          const wake = () => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', wake);
+            set.delete(wake);
+            if (set.size === 0 && waiters.get(id) === set) waiters.delete(id);
+            resolve();
+          };
+          const timer = setTimeout(wake, Math.max(0, deadline - Date.now()));
+          set.add(wake);
+          signal?.addEventListener('abort', wake, { once: true });
+          listenForResolutions().then(async () => {
             // Resolved between the read and the subscription: do not wait for an event already gone.
             const again = await read(ctx, id).catch(() => null);
-            if (!again || again.status !== 'pending') finish();
-          }, finish);
-      });
-      return decisionJson(await read(ctx, id));
+            if (!again || again.status !== 'pending') wake();
+          }, wake);
+        });
+      } finally {
+        waiting -= 1;
+      }
+      return signal?.aborted ? decisionJson(row) : decisionJson(await read(ctx, id));
     },
 
     async list(
@@ -341,8 +380,14 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
           `select * from verification_events
             where organization_id = $1
               and ($2::text is null or agent_id = $2)
-              and ($3::text is null or decision = $3)
-              and ($4::text is null or status = $4)
+              and ($3::text is null
+                   or ($3 = 'pending' and decision = 'pending' and expires_at > now())
+                   or ($3 = 'deny' and (decision = 'deny' or (decision = 'pending' and expires_at <= now())))
+                   or ($3 = 'allow' and decision = 'allow'))
+              and ($4::text is null
+                   or ($4 = 'pending' and status = 'pending' and expires_at > now())
+                   or ($4 = 'expired' and (status = 'expired' or (status = 'pending' and expires_at <= now())))
+                   or ($4 not in ('pending', 'expired') and status = $4))
               and ($5::text is null or action = $5)
               and ($6::boolean is null or flagged = $6)
               and ($7::timestamptz is null or created_at >= $7)
@@ -377,7 +422,8 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
         const current = await load(tx, id, true);
         if (!current) throw notFound('The decision');
         if (current.status === 'pending' && current.expires_at!.getTime() <= Date.now()) {
-          await expireInTx(tx, ctx, current);
+          const { changed } = await expireInTx(tx, ctx, current);
+          if (!changed) throw new AppError('decision_not_pending', 'The decision expired before it was answered; it is now a deny.');
           return null;
         }
         if (current.status !== 'pending') {
@@ -400,6 +446,34 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
         announceResolved(organizationId, (await db.transaction({ organizationId }, (tx) => load(tx, id)))!);
         throw new AppError('decision_not_pending', 'The decision expired before it was answered; it is now a deny.');
       }
+      announceResolved(organizationId, row);
+      return decisionJson(row);
+    },
+
+    /**
+     * The agent withdraws a decision it no longer waits for (it gave up, or no longer needs the
+     * action): it becomes a deny, so a late approval cannot turn it into an allow nobody acts on.
+     */
+    async withdraw(ctx: AgentRequestContext, id: string) {
+      const organizationId = ctx.organizationId;
+      const row = await db.transaction({ organizationId }, async (tx) => {
+        const current = await load(tx, id, true);
+        if (!current || current.agent_id !== ctx.actor.id) throw notFound('The decision');
+        if (current.status !== 'pending') {
+          throw new AppError('decision_not_pending', `The decision is already ${current.status}; only a pending decision can be withdrawn.`);
+        }
+        const { rows } = await tx.query<EventRow>(
+          `update verification_events set decision = 'deny', status = 'withdrawn', resolved_at = now(), resolved_by_type = 'agent', resolved_by_id = $4
+            where organization_id = $1 and id = $2 and created_at = $3 returning *`,
+          [orgOf(tx), id, current.created_at, ctx.actor.id],
+        );
+        await recordAuditEvent(tx, ctx, {
+          action: 'decision.withdraw',
+          target: { type: 'decision', id },
+          details: { action: current.action, resource: current.resource },
+        });
+        return rows[0]!;
+      });
       announceResolved(organizationId, row);
       return decisionJson(row);
     },
@@ -475,7 +549,10 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
           [organizationId],
         );
         const done: EventRow[] = [];
-        for (const row of rows) done.push(await expireInTx(tx, { ...ctx, organizationId }, row));
+        for (const row of rows) {
+          const expired = await expireInTx(tx, { ...ctx, organizationId }, row);
+          if (expired.changed) done.push(expired.row);
+        }
         return done;
       });
       for (const row of expired) announceResolved(organizationId, row);

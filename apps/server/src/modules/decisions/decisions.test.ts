@@ -128,6 +128,11 @@ forEachTarget('decisions (verify-action)', (target) => {
     assert.equal((await verify(key, id, { action: 'db:read', context: { blob: 'x'.repeat(9000) } })).json().error.code, 'validation_failed');
     assert.equal((await verify(key, id, { action: 'db:read', context: { blob: 'é'.repeat(5000) } })).json().error.code, 'validation_failed', '8 KiB of UTF-8, not of characters');
     assert.equal((await verify(key, id, { action: 'db:read', risk: 'extreme' })).json().error.code, 'validation_failed');
+    // Text PostgreSQL cannot store is refused up front, never a 500 (which an agent might fail open on).
+    for (const context of [{ note: 'a\u0000b' }, { ['\ud800']: 1 }, { deep: ['x\udc00'] }]) {
+      const res = await verify(key, id, { action: 'db:read', context });
+      assert.equal(res.json().error?.code, 'validation_failed', JSON.stringify(context));
+    }
     const other = await fresh();
     assert.equal((await verify(key, other.id, { action: 'db:read' })).json().error.code, 'agent_mismatch');
     const bAgent = await registerAgent(t, b.as.admin.apiKey);
@@ -208,9 +213,29 @@ forEachTarget('decisions (verify-action)', (target) => {
 
     const fourth = (await verify(key, id, { action: 'payments:refund', resource: 'orders/4' })).json().decisionId;
     await (await owner()).query(`update verification_events set expires_at = now() - interval '1 second' where id = $1`, [fourth]);
+    // Past its expiry but not closed yet: listed and read as expired, not as an open approval.
+    const listed = async (query: string) =>
+      (await send('GET', `/api/v1/decisions?agentId=${id}&${query}`, a.as.viewer.apiKey)).json().decisions.map((d: { id: string; status: string }) => `${d.id}/${d.status}`);
+    assert.ok(!(await listed('status=pending')).some((d: string) => d.startsWith(fourth)));
+    assert.ok((await listed('status=expired')).includes(`${fourth}/expired`));
     assert.ok((await t.app.services.decisions.expirePending({ ...SYSTEM_CONTEXT, requestId: 'job:test' }, a.organizationId)) >= 1);
     assert.equal((await stored(fourth)).status, 'expired');
     assert.deepEqual((await auditOf(fourth)).map((e) => `${e.action}/${e.actor_type}`), ['decision.pending/agent', 'decision.expire/system']);
+  });
+
+  it('lets the agent withdraw a pending decision, which no approval can change afterwards', async () => {
+    const { id, key } = await fresh('payments:refund');
+    await policy({ name: `ask-w-${id}`, type: 'require_approval', scope: { agentIds: [id] }, config: { minRisk: 'high' } });
+    const decisionId = (await verify(key, id, { action: 'payments:refund' })).json().decisionId as string;
+    const other = await fresh();
+    const withdraw = (k: TestAgentKey) => signedInject(t, k, { method: 'POST', url: `/api/v1/decisions/${decisionId}/withdraw` });
+    assert.equal(code(await withdraw(other.key)), 'not_found');
+    assert.equal((await send('POST', `/api/v1/decisions/${decisionId}/withdraw`, admin())).statusCode, 403, 'people approve or reject; only the agent withdraws');
+    const withdrawn = await withdraw(key);
+    assert.deepEqual([withdrawn.json().decision.decision, withdrawn.json().decision.status], ['deny', 'withdrawn']);
+    assert.equal(code(await withdraw(key)), 'decision_not_pending');
+    assert.equal(code(await send('POST', `/api/v1/decisions/${decisionId}/approve`, admin(), {})), 'decision_not_pending');
+    assert.deepEqual((await auditOf(decisionId)).map((e) => `${e.action}/${e.actor_type}`), ['decision.pending/agent', 'decision.withdraw/agent']);
   });
 
   it('takes one outcome report for an allowed action, and keeps decisions to their agent and organization', async () => {

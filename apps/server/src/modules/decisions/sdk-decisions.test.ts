@@ -259,21 +259,27 @@ forEachTarget('@aim/sdk decisions against the real server', (target) => {
     assert.deepEqual([(await decisionInAim(pending.id)).status, (await decisionInAim(pending.id)).result], ['rejected', null]);
   });
 
-  it('pending: when no one answers within approvalTimeoutMs, guard throws ActionDeniedError (pending) and the decision stays open', async () => {
+  it('pending: when no one answers within approvalTimeoutMs, guard withdraws the decision and throws ActionDeniedError (withdrawn)', async () => {
     const { agent } = await enrolled();
     await grant(agent.id, 'payments:refund');
     const started = Date.now();
     const error = await rejection<ActionDeniedError>(agent.guard('payments:refund', 'orders/1', () => assert.fail('must not run'), { approvalTimeoutMs: 1_500 }));
     const took = Date.now() - started;
     assert.ok(error instanceof ActionDeniedError);
-    assert.deepEqual([error.decision, error.decisionStatus], ['pending', 'pending']);
+    assert.deepEqual([error.decision, error.decisionStatus], ['deny', 'withdrawn']);
     assert.ok(took >= 1_400 && took < 5_000, `took ${took} ms`);
     const stored = await decisionInAim(error.decisionId);
-    assert.equal(stored.status, 'pending');
-    // waitForDecision on its own answers the same decision once a person approves it.
-    const waiting = agent.waitForDecision(error.decisionId, { timeoutMs: 20_000 });
+    assert.deepEqual([stored.decision, stored.status], ['deny', 'withdrawn']);
+    // A late approval cannot turn it into an allow nobody acts on.
+    const late = await t.app.inject({ method: 'POST', url: `/api/v1/decisions/${error.decisionId}/approve`, headers: org.as.admin.apiKey });
+    assert.equal(late.json().error?.code, 'decision_not_pending');
+
+    // On its own, waitForDecision answers a pending decision once a person approves it.
+    const asked = await agent.verifyAction('payments:refund', 'orders/2');
+    assert.equal(asked.decision, 'pending');
+    const waiting = agent.waitForDecision(asked.decisionId, { timeoutMs: 20_000 });
     await sleep(200);
-    await manage('POST', `/api/v1/decisions/${error.decisionId}/approve`, { note: 'ok' });
+    await manage('POST', `/api/v1/decisions/${asked.decisionId}/approve`, { note: 'ok' });
     const answered = await waiting;
     assert.deepEqual([answered.decision, answered.status, answered.note], ['allow', 'approved', 'ok']);
   });

@@ -67,10 +67,30 @@ function rethrowName(error: unknown, name: string): never {
   throw error;
 }
 
-/** The organization's policy revision and its enabled policies, as the decision engine takes them. */
-export async function loadPolicySet(tx: Tx): Promise<CompiledPolicy[]> {
-  const { rows } = await tx.query<PolicyRow>('select * from policies where organization_id = $1 and enabled and deleted_at is null order by id', [orgOf(tx)]);
-  return rows.map((r) => ({ id: r.id, version: r.version, name: r.name, type: r.type, mode: r.mode, scope: r.scope, config: parsePolicyConfig(r.type, r.config) }));
+/**
+ * The organization's policy revision and its enabled policies, read in one statement (one snapshot),
+ * as the decision engine takes them. A stored policy that no longer parses fails the decision (a 500,
+ * logged): skipping it would quietly drop an enforced rule.
+ */
+export async function loadPolicySet(tx: Tx): Promise<{ revision: string; policies: CompiledPolicy[] }> {
+  const { rows } = await tx.query<PolicyRow & { revision: string }>(
+    `select o.policy_revision as revision, p.*
+       from organizations o left join policies p on p.organization_id = o.id and p.enabled and p.deleted_at is null
+      where o.id = $1 order by p.id`,
+    [orgOf(tx)],
+  );
+  const policies = rows
+    .filter((r) => r.id !== null)
+    .map((r) => {
+      let config: PolicyConfig;
+      try {
+        config = parsePolicyConfig(r.type, r.config);
+      } catch (error) {
+        throw new Error(`stored policy ${r.id} (version ${r.version}) no longer parses: ${(error as Error).message}`, { cause: error });
+      }
+      return { id: r.id, version: r.version, name: r.name, type: r.type, mode: r.mode, scope: r.scope, config };
+    });
+  return { revision: rows[0]?.revision ?? '0', policies };
 }
 
 export function createPolicyService(deps: { db: Database }) {

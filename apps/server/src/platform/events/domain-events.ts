@@ -11,7 +11,7 @@ import type { SharedStore } from '../store/shared-store.js';
  */
 export interface DomainEventMap {
   'decision.created': { decisionId: string; agentId: string; action: string; decision: 'allow' | 'deny' | 'pending'; flagged: boolean };
-  'decision.resolved': { decisionId: string; agentId: string; decision: 'allow' | 'deny'; status: 'approved' | 'rejected' | 'expired' };
+  'decision.resolved': { decisionId: string; agentId: string; decision: 'allow' | 'deny'; status: 'approved' | 'rejected' | 'expired' | 'withdrawn' };
   'violation.recorded': { violationId: string; decisionId: string; agentId: string; rule: string; policyId: string | null; severity: string };
 }
 
