@@ -103,6 +103,8 @@ try {
     if (event.skip || event.todo) skipped += 1;
     else passed += 1;
   });
+  // What a test file writes to stderr (the server errors the test apps log) reaches the output as is.
+  stream.on('test:stderr', (event) => process.stderr.write(event.message));
   stream.on('test:fail', (event) => {
     if (event.details?.type === 'suite' && event.details?.error?.failureType === 'subtestsFailed') return;
     failed += 1;

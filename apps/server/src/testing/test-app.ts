@@ -20,7 +20,11 @@ export class LogCapture extends Writable {
   override _write(chunk: Buffer, _encoding: string, done: () => void): void {
     for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
       this.raw.push(line);
-      this.lines.push(JSON.parse(line) as Record<string, unknown>);
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      this.lines.push(entry);
+      // Errors the server logged (a 500's cause) go to the test output too: an unexpected 500 in CI
+      // is otherwise reported with nothing but its request id.
+      if (entry.level === 'error' || entry.level === 'fatal') process.stderr.write(`[server error] ${line}\n`);
     }
     done();
   }
