@@ -157,3 +157,7 @@ export const capabilityRequestListQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),
 });
+export const ownCapabilityRequestListQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: capabilityRequestIdSchema.optional().describe('nextCursor of the previous page'),
+});

@@ -15,6 +15,7 @@ import {
   grantListQuerySchema,
   grantListSchema,
   grantParamsSchema,
+  ownCapabilityRequestListQuerySchema,
   rejectCapabilityRequestSchema,
   updateCapabilitySchema,
 } from '@aim/contracts';
@@ -158,10 +159,15 @@ export function registerCapabilityRoutes(app: AppInstance, { capabilities }: Ser
   app.get(
     '/api/v1/agents/me/capability-requests',
     {
-      schema: { tags, summary: "The calling agent's capability requests, newest first", response: { 200: capabilityRequestListSchema } },
+      schema: {
+        tags,
+        summary: "The calling agent's capability requests, newest first (keyset pagination)",
+        querystring: ownCapabilityRequestListQuerySchema,
+        response: { 200: capabilityRequestListSchema },
+      },
       config: { access: { auth: 'agent' } },
     },
-    async (request) => capabilities.requestsOfAgent(agentRequestContext(request)),
+    async (request) => capabilities.requestsOfAgent(agentRequestContext(request), request.query),
   );
 
   app.get(

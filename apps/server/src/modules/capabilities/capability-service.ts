@@ -294,9 +294,9 @@ export function createCapabilityService(deps: { db: Database; onGrantsChanged?: 
       });
     },
 
-    async requestsOfAgent(ctx: RequestContext & { organizationId: string }) {
+    async requestsOfAgent(ctx: RequestContext & { organizationId: string }, page_: { limit: number; cursor?: string | undefined }) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
-        const page = await capabilityRepository.requests(tx, { agentId: ctx.actor.id!, limit: 200 });
+        const page = await capabilityRepository.requests(tx, { agentId: ctx.actor.id!, limit: page_.limit, cursor: page_.cursor });
         return { requests: page.rows.map(requestJson), nextCursor: page.nextCursor };
       });
     },
