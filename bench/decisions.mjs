@@ -230,6 +230,8 @@ async function startAim(database, prefix) {
       RATE_LIMIT_PRINCIPAL_MAX: RATE_LIMIT_MAX,
       REDIS_URL,
       BENCH_REDIS_PREFIX: prefix,
+      // The server's own settings, when the bench is asked to vary them (e.g. DATABASE_POOL_MAX=20).
+      ...(env.DATABASE_POOL_MAX ? { DATABASE_POOL_MAX: env.DATABASE_POOL_MAX } : {}),
     },
     stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit', 'ipc'],
   });
@@ -656,7 +658,7 @@ async function main() {
     `load: autocannon in this process, ${CONNECTIONS} connections, requests over ${AGENTS} agents, ` +
       `${MIX.map((m) => `${m.share}% ${m.kind}`).join(', ')}; a new RFC 9421 signature and nonce for every request; ${cpus().length} cores, Node ${process.version}`,
   );
-  console.log(`AIM: one Node process, PostgreSQL pool of 10 (the default), Redis store, access log on (to /dev/null), rate limits raised out of reach (${RATE_LIMIT_MAX})`);
+  console.log(`AIM: one Node process, PostgreSQL pool of ${env.DATABASE_POOL_MAX ?? "10 (the default)"}, Redis store, access log on (to /dev/null), rate limits raised out of reach (${RATE_LIMIT_MAX})`);
 
   const aimLoad = aimSource(maker);
   const bareLoad = bareSource(requestMaker(aim.base, agents, 0xba4e));
