@@ -21,18 +21,20 @@
 // or floor): instead of the benchmark, sample the server's CPU under that load (one round per
 // store), print where the time goes and write the .cpuprofile to bench/results/.
 import { fork } from 'node:child_process';
-import { createHash, createPublicKey, generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
-import { openSync, readdirSync, readFileSync } from 'node:fs';
+import { createPublicKey, randomBytes, verify } from 'node:crypto';
+import { openSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { Redis } from 'ioredis';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 
 import { startBenchDatabase } from './lib/database.mjs';
 import { formatProfile, summarizeProfile } from './lib/cpu-profile.mjs';
 import { pacedLoad } from './lib/paced-load.mjs';
+import { newAgentKey, presigned, registerAgent, signedHeaders } from './lib/agent-signing.mjs';
+import { cpuMeter, listProcesses } from './lib/cpu-meter.mjs';
+import { redisReachable, scanPrefix } from './lib/redis.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const env = process.env;
@@ -79,115 +81,27 @@ const percentile = (sorted, p) => (sorted.length === 0 ? NaN : sorted[Math.min(s
 const ms = (x) => `${x.toFixed(2)} ms`;
 const pct = (x) => `${(x * 100).toFixed(0)}%`;
 
-// ---- agent keys and signed requests, written from docs/agent-identity.md -------------------------
+// ---- signed requests ------------------------------------------------------------------------------
 
-function newAgentKey() {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const x = publicKey.export({ format: 'jwk' }).x;
-  const keyId = createHash('sha256').update(`{"crv":"Ed25519","kty":"OKP","x":"${x}"}`).digest('base64url');
-  return { privateKey, keyId, jwk: { kty: 'OKP', crv: 'Ed25519', x } };
-}
-
-/**
- * Headers signed ahead of a round (`prepare(n)`), handed out one per request, so that the load
- * process spends its core sending rather than signing (each still has its own nonce, created at most
- * a round's length before it is sent); signed on the spot if the pool runs dry.
- */
-function presigned(sign) {
-  let pool = [];
-  return {
-    prepare(n) {
-      pool = new Array(n);
-      for (let i = 0; i < n; i++) pool[i] = sign();
-    },
-    headersFor: () => pool.pop() ?? sign(),
-  };
-}
-
-/** Signature-Input and Signature (and Content-Digest with a body) for one request: new nonce, created now. */
-function signedHeaders(key, method, targetUri, body) {
-  const headers = {};
-  const components = ['"@method"', '"@target-uri"'];
-  const lines = [`"@method": ${method}`, `"@target-uri": ${targetUri}`];
-  if (body !== undefined) {
-    headers['content-type'] = 'application/json';
-    headers['content-digest'] = `sha-256=:${createHash('sha256').update(body).digest('base64')}:`;
-    components.push('"content-digest"');
-    lines.push(`"content-digest": ${headers['content-digest']}`);
-  }
-  const created = Math.floor(Date.now() / 1000);
-  const nonce = randomBytes(16).toString('base64url');
-  const params = `(${components.join(' ')});created=${created};nonce="${nonce}";keyid="${key.keyId}";alg="ed25519"`;
-  lines.push(`"@signature-params": ${params}`);
-  headers['signature-input'] = `aim=${params}`;
-  headers.signature = `aim=:${sign(null, Buffer.from(lines.join('\n')), key.privateKey).toString('base64')}:`;
-  return headers;
+/** Headers signed ahead of a round (bench/lib/agent-signing.mjs `presigned`), as a load's `headersFor`. */
+function presignedHeaders(make) {
+  const pool = presigned(make);
+  return { prepare: (n) => pool.prepare(n), headersFor: () => pool.next() };
 }
 
 // ---- CPU accounting: this process (the load), the server process, the whole machine -------------
 
-const CLK_TCK = 100;
-function processTicks(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]); // utime + stime
-  } catch {
-    return NaN;
-  }
-}
-function machineTicks() {
-  try {
-    const values = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    return { idle: values[3] + values[4], total: values.reduce((a, b) => a + b, 0) };
-  } catch {
-    return { idle: NaN, total: NaN };
-  }
-}
 /** The embedded PostgreSQL's processes: the postmaster listening on `port` and its children. */
 function postgresPids(port) {
-  const procs = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      procs.push({ pid: Number(name), ppid, cmdline });
-    } catch {}
-  }
-  const postmaster = procs.find((p) => p.cmdline.some((arg, i) => arg === '-p' && p.cmdline[i + 1] === String(port)) && p.cmdline.includes('-D'));
+  const procs = listProcesses();
+  const postmaster = procs.find((p) => p.title.includes(`-p ${port}`) && p.title.includes('-D'));
   if (!postmaster) return [];
   return [postmaster.pid, ...procs.filter((p) => p.ppid === postmaster.pid).map((p) => p.pid)];
 }
 let pgPort = null;
 
-/** Start measuring; the returned function gives CPU use since then, in cores (1 = one core busy). */
-function cpuMeter(serverPid) {
-  const t0 = performance.now();
-  const load0 = process.cpuUsage();
-  const server0 = processTicks(serverPid);
-  const pg = pgPort ? postgresPids(pgPort) : [];
-  const pg0 = pg.map(processTicks);
-  const machine0 = machineTicks();
-  return () => {
-    const seconds = (performance.now() - t0) / 1000;
-    const load = process.cpuUsage(load0);
-    const machine1 = machineTicks();
-    let pgTicks = pg.reduce((sum, pid, i) => {
-      const t = processTicks(pid);
-      return Number.isNaN(t) ? sum : sum + (t - pg0[i]);
-    }, 0);
-    // Backends started during the window (the pool replaces idle connections): all their time.
-    if (pgPort) for (const pid of postgresPids(pgPort)) if (!pg.includes(pid)) pgTicks += processTicks(pid) || 0;
-    return {
-      load: (load.user + load.system) / 1e6 / seconds,
-      server: (processTicks(serverPid) - server0) / CLK_TCK / seconds,
-      postgres: pgTicks / CLK_TCK / seconds,
-      machine: (1 - (machine1.idle - machine0.idle) / (machine1.total - machine0.total)) * cpus().length,
-    };
-  };
-}
+/** Start measuring (bench/lib/cpu-meter.mjs): this process, the server, PostgreSQL, the machine; in cores. */
+const serverCpuMeter = (serverPid) => cpuMeter({ server: () => [serverPid], postgres: () => (pgPort ? postgresPids(pgPort) : []) });
 
 // ---- the baselines: single-core rates in this process ---------------------------------------------
 
@@ -273,16 +187,7 @@ async function startServer(store, database, secrets) {
 async function prepareAgent(server, apiKey) {
   const { base, store } = server;
   const key = newAgentKey();
-  const { challenge } = await (await fetch(`${base}/api/v1/agent-challenges`, { method: 'POST' })).json();
-  // §2: the proof names AIM's base URL as it starts every @target-uri (no PUBLIC_URL here: the address used).
-  const proofInput = `aim-proof-of-possession-v1\nregister\n${base}\n${challenge}\n${key.keyId}`;
-  const proof = sign(null, Buffer.from(proofInput), key.privateKey).toString('base64url');
-  const registered = await fetch(`${base}/api/v1/agents`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: `bench-${store}`, publicKey: key.jwk, challenge, proof }),
-  });
-  if (registered.status !== 201) throw new Error(`registering the agent: ${registered.status} ${await registered.text()}`);
+  await registerAgent(base, apiKey, key, { name: `bench-${store}` });
   server.registeredAt = Date.now();
 
   const tokenBody = JSON.stringify({ grant_type: 'client_credentials' });
@@ -296,9 +201,9 @@ async function prepareAgent(server, apiKey) {
   server.jwks = await (await fetch(`${base}/.well-known/jwks.json`)).json();
 
   server.loads = {
-    signed: { method: 'GET', path: PATH, expect: 200, ...presigned(() => signedHeaders(key, 'GET', `${base}${PATH}`)) },
+    signed: { method: 'GET', path: PATH, expect: 200, ...presignedHeaders(() => signedHeaders(key, 'GET', `${base}${PATH}`)) },
     token: { method: 'GET', path: PATH, expect: 200, headersFor: () => ({ authorization: `Bearer ${server.token}` }) },
-    detail: { method: 'GET', path: DETAIL_PATH, expect: 200, ...presigned(() => signedHeaders(key, 'GET', `${base}${DETAIL_PATH}`)) },
+    detail: { method: 'GET', path: DETAIL_PATH, expect: 200, ...presignedHeaders(() => signedHeaders(key, 'GET', `${base}${DETAIL_PATH}`)) },
     floor: { method: 'GET', path: '/api/v1/meta', expect: 200, headersFor: () => ({}) },
   };
   for (const [name, load] of Object.entries(server.loads)) {
@@ -347,7 +252,7 @@ async function cannon(server, load, { seconds, connections = CONNECTIONS, overal
   const latencies = [];
   let unexpected = 0;
   await command(server, 'stats-reset');
-  const stop = cpuMeter(server.child.pid);
+  const stop = serverCpuMeter(server.child.pid);
   const instance = autocannon({
     url: `${server.base}${load.path}`,
     connections,
@@ -382,7 +287,7 @@ async function cannon(server, load, { seconds, connections = CONNECTIONS, overal
 async function paced(server, load, rate, seconds) {
   load.prepare?.(Math.ceil(seconds * rate * 1.2));
   await command(server, 'stats-reset');
-  const stop = cpuMeter(server.child.pid);
+  const stop = serverCpuMeter(server.child.pid);
   const r = await pacedLoad({ url: `${server.base}${load.path}`, rate, seconds, headersFor: load.headersFor, connections: 2 * CONNECTIONS, expect: load.expect });
   const cpu = stop();
   const stats = await command(server, 'stats');
@@ -422,42 +327,10 @@ async function settle() {
 
 // ---- main -----------------------------------------------------------------------------------------
 
-async function redisReachable() {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    await redis.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
-
-/** Remove the keys the Redis-backed server wrote under its own prefix (and nothing else). */
-async function cleanRedis(prefix) {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  redis.on('error', () => undefined);
-  let removed = 0;
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) removed += await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-  return removed;
-}
-
 const stores = [];
 for (const store of STORES) {
   if (store !== 'memory' && store !== 'redis') throw new Error(`BENCH_STORES: unknown store ${store} (memory, redis)`);
-  if (store === 'redis' && !(await redisReachable())) {
+  if (store === 'redis' && !(await redisReachable(REDIS_URL))) {
     console.log(`Redis is not reachable at ${REDIS_URL}: the Redis store is left out (set BENCH_REDIS_URL)`);
     continue;
   }
@@ -477,7 +350,7 @@ const cleanUp = () =>
     for (const server of servers) await stopServer(server).catch(() => undefined);
     for (const server of servers) {
       if (server.store !== 'redis') continue;
-      await cleanRedis(server.prefix).catch((e) => console.error(`could not remove the Redis keys ${server.prefix}*: ${e.message}`));
+      await scanPrefix(REDIS_URL, server.prefix, { remove: true }).catch((e) => console.error(`could not remove the Redis keys ${server.prefix}*: ${e.message}`));
     }
     await database.stop();
   })());
