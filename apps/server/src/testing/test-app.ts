@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import { Writable } from 'node:stream';
 import pg from 'pg';
 import { buildApp, type AppInstance, type Platform } from '../app.js';
@@ -7,7 +8,7 @@ import { createOutbox } from '../platform/mail/mailer.js';
 import { createLoggers } from '../platform/observability/logger.js';
 import { createPlatform } from '../platform/platform.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
-import type { TestTarget } from './targets.js';
+import { forEachTarget, type TestTarget } from './targets.js';
 
 /** Keys for a test run: random per process, never the same twice. */
 export const TEST_ENCRYPTION_KEYS = `t1:${randomBytes(32).toString('base64url')}`;
@@ -108,4 +109,24 @@ export async function createTestApp(
       await database.drop();
     },
   };
+}
+
+/**
+ * A suite over two instances of one deployment (same database, same Redis namespace, same keys), on
+ * every target: `instances.a` and `instances.b` are made before its tests and closed after them.
+ * `skip` is set where the instances share nothing (the in-process store); pass it to each test.
+ */
+export function acrossInstances(title: string, body: (instances: { readonly a: TestApp; readonly b: TestApp }, skip: string | undefined) => void): void {
+  forEachTarget(title, (target) => {
+    const instances = {} as { a: TestApp; b: TestApp };
+    before(async () => {
+      instances.a = await createTestApp(target);
+      instances.b = await createTestApp(target, { sameDeploymentAs: instances.a });
+    });
+    after(async () => {
+      await instances.b?.close();
+      await instances.a?.close();
+    });
+    body(instances, target.redisUrl ? undefined : 'needs Redis shared by both instances');
+  });
 }

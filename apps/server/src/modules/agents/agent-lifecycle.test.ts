@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { SignJWT, createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { forEachTarget } from '../../testing/targets.js';
-import { createTestApp, type TestApp } from '../../testing/test-app.js';
+import { acrossInstances, createTestApp, type TestApp } from '../../testing/test-app.js';
 import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
 import { agentToken, challenge, newAgentKey, proofFor, registerAgent, signedHeaders, signedInject, type TestAgentKey } from '../../testing/agent-fixtures.js';
 
@@ -295,19 +295,9 @@ forEachTarget('agent tokens and lifecycle', (target) => {
   });
 });
 
-forEachTarget('agent state across instances', (target) => {
-  let a: TestApp;
-  let b: TestApp;
-  before(async () => {
-    a = await createTestApp(target);
-    b = await createTestApp(target, { sameDeploymentAs: a });
-  });
-  after(async () => {
-    await b?.close();
-    await a?.close();
-  });
-
-  it('refuses a suspended agent on the next request to another instance, tokens included', { skip: target.redisUrl ? undefined : 'needs Redis shared by both instances' }, async () => {
+acrossInstances('agent state across instances', (instances, skip) => {
+  it('refuses a suspended agent on the next request to another instance, tokens included', { skip }, async () => {
+    const { a, b } = instances;
     const org = await seedOrganization(a);
     const { key, agent } = await registerAgent(a, org.as.member.apiKey);
     const token = await agentToken(b, key);

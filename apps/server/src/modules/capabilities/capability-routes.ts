@@ -79,12 +79,7 @@ export function registerCapabilityRoutes(app: AppInstance, { capabilities }: Ser
       },
       config: { access: { auth: 'org', permission: 'capability.manage' } },
     },
-    async (request) => {
-      const ctx = requestContext(request);
-      const capability = await capabilities.get(ctx, request.params.capabilityId);
-      await capabilities.remove(ctx, request.params.capabilityId);
-      return { capability };
-    },
+    async (request) => ({ capability: await capabilities.remove(requestContext(request), request.params.capabilityId) }),
   );
 
   app.get(

@@ -207,7 +207,7 @@ export function createCapabilityService(deps: { db: Database; onGrantsChanged?: 
     /** Only a capability that was never granted can leave the catalog (revoked grants are history). */
     async remove(ctx: RequestContext, id: string) {
       authorize(ctx, 'capability.manage');
-      await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+      return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const row = await capabilityRepository.find(tx, id, { forUpdate: true });
         if (!row) throw notFound('The capability');
         const { rows } = await tx.query<{ grants: number; requests: number }>(
@@ -224,6 +224,7 @@ export function createCapabilityService(deps: { db: Database; onGrantsChanged?: 
         }
         await tx.query('delete from capabilities where organization_id = $1 and id = $2', [orgOf(tx), id]);
         await recordAuditEvent(tx, ctx, { action: 'capability.delete', target: { type: 'capability', id }, details: { name: row.name } });
+        return capabilityJson(row);
       });
     },
 

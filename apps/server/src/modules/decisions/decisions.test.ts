@@ -4,7 +4,7 @@ import { SYSTEM_CONTEXT } from '../../platform/http/request-context.js';
 import { agentToken, registerAgent, signedInject, type TestAgentKey } from '../../testing/agent-fixtures.js';
 import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
 import { forEachTarget } from '../../testing/targets.js';
-import { createTestApp, type TestApp } from '../../testing/test-app.js';
+import { acrossInstances, createTestApp, type TestApp } from '../../testing/test-app.js';
 
 interface Reason {
   rule: string;
@@ -304,19 +304,9 @@ forEachTarget('decisions (verify-action)', (target) => {
   }
 });
 
-forEachTarget('decisions across instances', (target) => {
-  let a: TestApp;
-  let b: TestApp;
-  before(async () => {
-    a = await createTestApp(target);
-    b = await createTestApp(target, { sameDeploymentAs: a });
-  });
-  after(async () => {
-    await b?.close();
-    await a?.close();
-  });
-
-  it('ends a long poll on one instance when a person approves on another', { skip: target.redisUrl ? undefined : 'needs Redis shared by both instances' }, async () => {
+acrossInstances('decisions across instances', (instances, skip) => {
+  it('ends a long poll on one instance when a person approves on another', { skip }, async () => {
+    const { a, b } = instances;
     const org = await seedOrganization(a);
     const post = (url: string, payload: unknown) =>
       a.app.inject({ method: 'POST', url, headers: { ...org.as.admin.apiKey, 'content-type': 'application/json' }, payload: JSON.stringify(payload) });

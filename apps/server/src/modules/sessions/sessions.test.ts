@@ -2,7 +2,7 @@ import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeProtectedHeader } from 'jose';
 import { forEachTarget } from '../../testing/targets.js';
-import { createTestApp, type TestApp } from '../../testing/test-app.js';
+import { acrossInstances, createTestApp, type TestApp } from '../../testing/test-app.js';
 import { ORIGIN, seedOrganization, startSession, type SeededOrganization } from '../../testing/people-fixtures.js';
 
 forEachTarget('sessions', (target) => {
@@ -148,19 +148,9 @@ forEachTarget('sessions', (target) => {
   });
 });
 
-forEachTarget('sessions across instances', (target) => {
-  let a: TestApp;
-  let b: TestApp;
-  before(async () => {
-    a = await createTestApp(target);
-    b = await createTestApp(target, { sameDeploymentAs: a });
-  });
-  after(async () => {
-    await b?.close();
-    await a?.close();
-  });
-
-  it('ends a revoked session on the next request to another instance', { skip: target.redisUrl ? undefined : 'needs Redis shared by both instances' }, async () => {
+acrossInstances('sessions across instances', (instances, skip) => {
+  it('ends a revoked session on the next request to another instance', { skip }, async () => {
+    const { a, b } = instances;
     const org = await seedOrganization(a);
     const s = await startSession(a, org.as.member.userId, org.organizationId);
     const onB = () => b.app.inject({ method: 'GET', url: '/api/v1/me', headers: s.headers });
