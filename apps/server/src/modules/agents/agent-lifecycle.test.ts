@@ -191,7 +191,9 @@ forEachTarget('agent tokens and lifecycle', (target) => {
     // The new key must prove possession too.
     const unproven = await rotate(oldKey, newKey, 1, newAgentKey());
     assert.equal(unproven.json().error.code, 'invalid_proof');
-    const res = await rotate(oldKey, newKey, 1);
+    // An overlap long enough that a loaded machine still asks for the bounded token below inside it
+    // (a token is refused when it could not outlive the key by a whole second).
+    const res = await rotate(oldKey, newKey, 3);
     assert.equal(res.statusCode, 201, res.body);
     const keys = res.json().agent.keys as { id: string; status: string; expiresAt: string | null }[];
     assert.deepEqual(keys.map((k) => [k.id, k.status]).sort(), [[newKey.keyId, 'active'], [oldKey.keyId, 'rotating_out']].sort());
@@ -202,7 +204,8 @@ forEachTarget('agent tokens and lifecycle', (target) => {
     const bounded = await agentToken(t, oldKey);
     const { payload } = await jwtVerify(bounded, createLocalJWKSet((await jwks()) as never), { issuer: t.platform.agentTokens.issuer });
     assert.ok(payload.exp! <= Math.ceil(Date.parse(keys.find((k) => k.id === oldKey.keyId)!.expiresAt!) / 1000));
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const overlapEnd = Date.parse(keys.find((k) => k.id === oldKey.keyId)!.expiresAt!);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, overlapEnd - Date.now()) + 100));
     const closed = await signedInject(t, oldKey, { url: '/api/v1/agents/me' });
     assert.equal(closed.statusCode, 401);
     assert.equal(closed.json().error.code, 'key_expired');
