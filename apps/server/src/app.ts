@@ -46,6 +46,7 @@ import { registerAgentRoutes } from './modules/agents/agent-routes.js';
 import { registerCapabilityRoutes } from './modules/capabilities/capability-routes.js';
 import { registerPolicyRoutes } from './modules/policies/policy-routes.js';
 import { registerDecisionRoutes } from './modules/decisions/decision-routes.js';
+import { registerTrustRoutes } from './modules/trust/trust-routes.js';
 import { registerOAuthRoutes } from './modules/agents/oauth-routes.js';
 import { registerApiKeyRoutes } from './modules/api-keys/api-key-routes.js';
 import { registerDomainRoutes } from './modules/domains/domain-routes.js';
@@ -102,6 +103,7 @@ export interface Platform {
   agentAuth: AgentAuthenticator;
   apiKeyUsage: UsageCounter;
   agentKeyUsage: UsageCounter;
+  agentFailedRequests: UsageCounter;
 }
 
 export type AppInstance = FastifyInstance<
@@ -275,7 +277,11 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
   registerCapabilityRoutes(app, services);
   registerPolicyRoutes(app, services);
   registerDecisionRoutes(app, services);
+  registerTrustRoutes(app, services);
   registerOAuthRoutes(app, platform);
+  // Trust scores follow new evidence from every instance; what is due when closing runs first.
+  app.addHook('onReady', async () => services.trust.start());
+  app.addHook('onClose', async () => services.trust.close());
   app.decorate('services', services);
 
   return app;

@@ -58,6 +58,12 @@ const capabilityName = z.string().regex(/^[a-z][a-z0-9_-]{0,39}:[a-z0-9_*-][a-z0
   message: 'must look like resource:action, e.g. db:read',
 });
 
+export const DATA_CLASSIFICATIONS = ['public', 'internal', 'confidential', 'restricted'] as const;
+export const dataClassificationSchema = z
+  .enum(DATA_CLASSIFICATIONS)
+  .meta({ id: 'DataClassification', description: 'How sensitive the data the agent handles is (trust scoring counts it as required metadata)' });
+export type DataClassification = (typeof DATA_CLASSIFICATIONS)[number];
+
 export const challengeSchema = z
   .object({ challenge: z.string(), expiresAt: timestamp })
   .meta({ id: 'AgentChallenge', description: 'Single use; sign it with the key you register (docs/agent-identity.md §2)' });
@@ -86,7 +92,10 @@ export const agentSchema = z
     metadata: z.record(z.string(), z.unknown()),
     status: agentStatusSchema,
     trustTier: trustTierSchema,
-    trustScore: z.number().nullable().describe('0–100; null until trust scoring has scored the agent'),
+    trustScore: z.number().nullable().describe('0–100; null until trust scoring has scored the agent, or while no factor has evidence'),
+    trustConfidence: z.number().nullable().describe('The share of the factor weight the score rests on (0–1); null until scored'),
+    trustComputedAt: timestamp.nullable(),
+    dataClassification: dataClassificationSchema.nullable(),
     requestedCapabilities: z.array(z.string()).describe('Capabilities asked for at self-registration'),
     enrolledWith: enrollmentTokenIdSchema.nullable(),
     createdAt: timestamp,
@@ -113,6 +122,7 @@ export const agentIdentitySchema = z
 
 const profile = {
   description: z.string().trim().max(2000).optional(),
+  dataClassification: dataClassificationSchema.optional(),
   purpose: z.string().trim().max(500).optional(),
   tags: z.array(tag).max(20).optional(),
   metadata: metadata.optional(),
@@ -157,6 +167,7 @@ export const updateAgentSchema = z
     name: agentName.optional(),
     description: z.string().trim().max(2000).nullable().optional(),
     purpose: z.string().trim().max(500).nullable().optional(),
+    dataClassification: dataClassificationSchema.nullable().optional(),
     ownerId: userIdSchema.optional().describe('Managers and admins only'),
     tags: z.array(tag).max(20).optional(),
     metadata: metadata.optional(),

@@ -98,6 +98,9 @@ export const decisionSchema = z
     status: z.enum(DECISION_STATUSES).describe('How it got there: approved/rejected by a person, expired unanswered, withdrawn by its agent'),
     reasons: z.array(decisionReasonSchema),
     flagged: z.boolean().describe('A monitor-mode policy would have denied or asked for approval'),
+    trust: z
+      .object({ score: z.number().nullable(), confidence: z.number().nullable() })
+      .describe("The agent's trust score and its confidence when the decision was taken (null: not scored yet)"),
     createdAt: timestamp,
     expiresAt: timestamp.nullable(),
     resolvedAt: timestamp.nullable(),

@@ -11,6 +11,7 @@ export const ERROR_CODES = {
     description: 'The request did not match the schema; `message` names each field that is wrong.',
   },
   invalid_json: { status: 400, description: 'The request body is not valid JSON.' },
+  self_attestation: { status: 400, description: 'An agent cannot attest to itself; attestations come from other agents.' },
   bad_request: { status: 400, description: 'The request is malformed in a way not covered by a more specific code.' },
   invalid_state: {
     status: 400,
@@ -108,6 +109,7 @@ export const ERROR_CODES = {
     status: 409,
     description: 'An outcome can be reported once, and only for a decision that allowed the action.',
   },
+  rating_exists: { status: 409, description: 'You have already rated this agent; change your rating (PATCH) instead of adding another.' },
   key_already_registered: { status: 409, description: 'This public key is already registered to an agent; generate a new key pair.' },
   request_timeout: { status: 408, description: 'The request was not received completely in time.' },
   payload_too_large: { status: 413, description: 'The request body is larger than the server accepts.' },

@@ -7,3 +7,4 @@ export * from './agents.js';
 export * from './capabilities.js';
 export * from './policies.js';
 export * from './decisions.js';
+export * from './trust.js';

@@ -45,5 +45,9 @@ export const PERMISSIONS = [
   'policy.manage',
   'decision.read',
   'decision.approve',
+  'trust.read',
+  'trust.rate',
+  'trust.review',
+  'trust.recalculate',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];

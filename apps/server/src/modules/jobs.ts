@@ -50,6 +50,25 @@ export function defineJobs(platform: Platform, services: Services): JobDefinitio
       },
     },
     {
+      name: 'aim.trust-recalculate',
+      cron: '23 */6 * * *',
+      // Every agent that is not revoked, so evidence that arrives without an event (heartbeats, time passing) counts.
+      run: async () => {
+        const ctx = as('aim.trust-recalculate');
+        const { rows } = await platform.db.query<{ organization_id: string }>('select organization_id from aim_organizations_with_agents()');
+        let failed = 0;
+        for (const { organization_id: organizationId } of rows) {
+          try {
+            await services.trust.recalculateOrganization(ctx, organizationId);
+          } catch (error) {
+            failed += 1;
+            platform.logger.error({ err: error, organizationId }, 'recalculating trust scores failed');
+          }
+        }
+        if (failed > 0) throw new Error(`recalculating trust scores failed for ${failed} organization(s)`);
+      },
+    },
+    {
       name: 'aim.rotate-keys',
       cron: '5 3 * * *',
       // current() replaces a key older than its rotation period; retired keys keep verifying.

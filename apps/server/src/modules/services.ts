@@ -19,6 +19,8 @@ import { createOrganizationService } from './organizations/organization-service.
 import { createSessionService } from './sessions/session-service.js';
 import { createSetupService } from './setup/setup-service.js';
 import { createUserRepository } from './users/user-repository.js';
+import { createTrustEvidenceService } from './trust/evidence-service.js';
+import { createTrustService } from './trust/trust-service.js';
 
 /** Every service, built once from the platform; route modules receive what they need from here. */
 export function createServices(platform: Platform) {
@@ -49,7 +51,10 @@ export function createServices(platform: Platform) {
   });
   const enrollmentTokens = createEnrollmentTokenService({ db });
   const capabilities = createCapabilityService({ db });
+  const trust = createTrustService({ db, store, events: platform.domainEvents, logger: platform.logger, debounceMs: config.trust.recalculationDebounceMs });
   return {
+    trust,
+    trustEvidence: createTrustEvidenceService({ db, evidenceAdded: trust.evidenceAdded }),
     capabilities,
     policies: createPolicyService({ db }),
     decisions: createDecisionService({ db, store, events: platform.domainEvents }),
@@ -61,6 +66,8 @@ export function createServices(platform: Platform) {
       findEnrollmentToken: (token) => enrollmentTokens.find(token),
       consumeEnrollmentToken: (tx, id) => enrollmentTokens.consume(tx, id),
       declareCapabilities: (tx, ctx, agent, names) => capabilities.declareAtRegistration(tx, ctx, agent, names),
+      rescore: async (tx, ctx, agentId, trigger) => void (await trust.scoreInTx(tx, ctx, [agentId], trigger)),
+      evidenceAdded: trust.evidenceAdded,
     }),
     enrollmentTokens,
     audit: createAuditService({ db, checkpointKeys: platform.checkpointKeys, sequencer: platform.auditSequencer }),

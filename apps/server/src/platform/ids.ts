@@ -25,6 +25,11 @@ export const ID_PREFIXES = {
   policy: 'pol',
   decision: 'dec',
   violation: 'vio',
+  trustScore: 'tsc',
+  securityReview: 'srv',
+  rating: 'rat',
+  attestation: 'att',
+  incident: 'inc',
 } as const;
 
 export type IdPrefix = (typeof ID_PREFIXES)[keyof typeof ID_PREFIXES];

@@ -4,7 +4,7 @@ import { createDatabase } from './db/database.js';
 import { assertRestrictedRole } from './db/role-check.js';
 import { createKeyring, parseEncryptionKeys } from './crypto/keyring.js';
 import { createAccessCache } from './auth/access-cache.js';
-import { AGENT_KEY_USAGE, API_KEY_USAGE, createUsageCounter } from './auth/usage-counter.js';
+import { AGENT_FAILED_REQUESTS, AGENT_KEY_USAGE, API_KEY_USAGE, createUsageCounter } from './auth/usage-counter.js';
 import { createSessionTokens } from './auth/session-tokens.js';
 import { createSigningKeys } from './auth/signing-keys.js';
 import { createAgentAuthenticator } from './auth/agent-auth.js';
@@ -89,6 +89,7 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
   const domainEvents = createDomainEvents(store, logger);
   const apiKeyUsage = createUsageCounter(db, API_KEY_USAGE, { onError: (err) => logger.warn({ err }, 'could not record API key usage') });
   const agentKeyUsage = createUsageCounter(db, AGENT_KEY_USAGE, { onError: (err) => logger.warn({ err }, 'could not record agent key usage') });
+  const agentFailedRequests = createUsageCounter(db, AGENT_FAILED_REQUESTS, { onError: (err) => logger.warn({ err }, 'could not record refused agent requests') });
   return {
     config,
     version: VERSION,
@@ -112,6 +113,7 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
       tokens: agentTokens,
       store,
       usage: agentKeyUsage,
+      failures: agentFailedRequests,
       publicOrigin: config.publicUrl ? publicBaseUrl(config) : null,
     }),
     sessionKeys,
@@ -120,11 +122,13 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
     sessionTokens: createSessionTokens(sessionKeys, config.sessions.accessTtlSeconds),
     apiKeyUsage,
     agentKeyUsage,
+    agentFailedRequests,
     async close() {
       await auditSequencer.stop();
       await outbound.close();
       await apiKeyUsage.close();
       await agentKeyUsage.close();
+      await agentFailedRequests.close();
       await domainEvents.close();
       await store.close();
       await db.close();

@@ -17,14 +17,15 @@ const READ: Permission[] = [
   'capability.read',
   'policy.read',
   'decision.read',
+  'trust.read',
 ];
 /**
  * Members register agents (directly or with enrollment tokens) and manage the agents they own;
  * managers and admins manage every agent of the organization.
  */
-const OWN_AGENTS: Permission[] = ['agent.create', 'agent.update', 'capability.request'];
+const OWN_AGENTS: Permission[] = ['agent.create', 'agent.update', 'capability.request', 'trust.rate'];
 /** Managers and admins keep the capability catalog and the policies, grant, and answer requests and approvals. */
-const AUTHORIZATION: Permission[] = ['capability.manage', 'policy.manage', 'decision.approve'];
+const AUTHORIZATION: Permission[] = ['capability.manage', 'policy.manage', 'decision.approve', 'trust.review', 'trust.recalculate'];
 /** Every role may hold API keys up to its own role, and see and revoke the keys it created. */
 const OWN_KEYS: Permission[] = ['api_key.read', 'api_key.create', 'api_key.revoke'];
 

@@ -31,6 +31,8 @@ const PARAM_PREFIX: Record<string, string> = {
   requestId: 'crq',
   policyId: 'pol',
   decisionId: 'dec',
+  ratingId: 'rat',
+  incidentId: 'inc',
 };
 
 forEachTarget('route permissions', (target) => {
@@ -46,6 +48,8 @@ forEachTarget('route permissions', (target) => {
   let bRequest: string;
   let bPolicy: string;
   let bDecision: string;
+  let bRating: string;
+  let bIncident: string;
 
   before(async () => {
     // Every route × role × credential from one client: more requests than the default per-IP limit.
@@ -89,6 +93,15 @@ forEachTarget('route permissions', (target) => {
     const decided = await signedInject(t, registered.key, { method: 'POST', url: `/api/v1/agents/${bAgent.id}/verify-action`, body: JSON.stringify({ action: 'db:read' }) });
     assert.equal(decided.statusCode, 200, decided.body);
     bDecision = decided.json().decisionId;
+    const rated = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/agents/${bAgent.id}/ratings`,
+      headers: { ...b.as.manager.apiKey, 'content-type': 'application/json' },
+      payload: { rating: 4 },
+    });
+    assert.equal(rated.statusCode, 201, rated.body);
+    bRating = rated.json().rating.id;
+    bIncident = (await post(`/api/v1/agents/${bAgent.id}/incidents`, { severity: 'low', title: 'b incident' })).incident.id;
   });
   after(() => t?.close());
 
@@ -111,6 +124,8 @@ forEachTarget('route permissions', (target) => {
       if (name === 'requestId') return bRequest;
       if (name === 'policyId') return bPolicy;
       if (name === 'decisionId') return bDecision;
+      if (name === 'ratingId') return bRating;
+      if (name === 'incidentId') return bIncident;
       return b.as.viewer.sessionId;
     });
 

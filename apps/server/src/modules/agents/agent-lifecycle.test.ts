@@ -41,7 +41,7 @@ forEachTarget('agent tokens and lifecycle', (target) => {
     assert.equal(payload.sub, agent.id);
     assert.equal(payload.org, org.organizationId);
     assert.equal(payload.status, 'active');
-    assert.equal(payload.trust_tier, 'unscored');
+    assert.equal(payload.trust_tier, 'medium', 'the tier of the first score, computed at registration');
     assert.deepEqual(payload.cnf, { jkt: key.keyId });
     assert.equal(payload.exp! - payload.iat!, 600);
     assert.equal(typeof payload.jti, 'string');
@@ -54,7 +54,7 @@ forEachTarget('agent tokens and lifecycle', (target) => {
       organizationId: org.organizationId,
       keyId: key.keyId,
       status: 'active',
-      trustTier: 'unscored',
+      trustTier: 'medium',
       authenticatedBy: 'token',
     });
     // The verified token is remembered, but never beyond what it allows: state is checked on every use.
@@ -167,7 +167,17 @@ forEachTarget('agent tokens and lifecycle', (target) => {
     await t.platform.auditSequencer.drain(org.organizationId);
     const owner = await t.owner();
     const actions = (await owner.query(`select action from audit_events where organization_id = $1 and target_id = $2 order by seq`, [org.organizationId, agent.id])).rows.map((r) => r.action);
-    assert.deepEqual(actions, ['agent.register', 'agent.suspend', 'agent.reactivate', 'agent.revoke']);
+    // Each status change rescores the agent in its own transaction (a suspended or revoked agent's verification factor is 0).
+    assert.deepEqual(actions, [
+      'agent.register',
+      'agent.trust_change',
+      'agent.suspend',
+      'agent.trust_change',
+      'agent.reactivate',
+      'agent.trust_change',
+      'agent.revoke',
+      'agent.trust_change',
+    ]);
   });
 
   it("answers inactive for another organization's token, and 404 for its agents", async () => {

@@ -1,4 +1,4 @@
-import type { AgentJson, AgentStatus, TrustTier } from '@aim/contracts';
+import type { AgentJson, AgentStatus, DataClassification, TrustTier } from '@aim/contracts';
 import { publicJwk } from '../../platform/crypto/ed25519.js';
 import { orgOf, type Tx } from '../../platform/db/database.js';
 import { AppError } from '../../platform/http/app-error.js';
@@ -17,6 +17,9 @@ export interface AgentRow {
   status: AgentStatus;
   trust_score: string | null;
   trust_tier: TrustTier;
+  trust_confidence: string | null;
+  trust_computed_at: Date | null;
+  data_classification: DataClassification | null;
   requested_capabilities: string[];
   enrollment_token_id: string | null;
   created_by_type: string;
@@ -59,6 +62,9 @@ export const agentSummaryJson = (row: AgentRow): AgentSummaryJson => ({
   status: row.status,
   trustTier: row.trust_tier,
   trustScore: row.trust_score === null ? null : Number(row.trust_score),
+  trustConfidence: row.trust_confidence === null ? null : Number(row.trust_confidence),
+  trustComputedAt: iso(row.trust_computed_at),
+  dataClassification: row.data_classification,
   requestedCapabilities: row.requested_capabilities,
   enrolledWith: row.enrollment_token_id,
   createdAt: row.created_at.toISOString(),
@@ -97,6 +103,7 @@ export interface NewAgent {
   name: string;
   description?: string | undefined;
   purpose?: string | undefined;
+  dataClassification?: DataClassification | undefined;
   ownerId: string | null;
   tags?: string[] | undefined;
   metadata?: Record<string, unknown> | undefined;
@@ -110,8 +117,8 @@ export const agentRepository = {
     try {
       const { rows } = await tx.query<AgentRow>(
         `insert into agents (id, organization_id, name, description, purpose, owner_id, tags, metadata, requested_capabilities,
-                             enrollment_token_id, created_by_type, created_by_id)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning *`,
+                             enrollment_token_id, created_by_type, created_by_id, data_classification)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning *`,
         [
           agent.id,
           orgOf(tx),
@@ -125,6 +132,7 @@ export const agentRepository = {
           agent.enrollmentTokenId ?? null,
           agent.createdBy.type,
           agent.createdBy.id,
+          agent.dataClassification ?? null,
         ],
       );
       const keyRow = await agentRepository.insertKey(tx, agent.id, key);

@@ -1,4 +1,4 @@
-import type { AgentStatus } from '@aim/contracts';
+import type { AgentStatus, DataClassification } from '@aim/contracts';
 import type { AccessCache } from '../../platform/auth/access-cache.js';
 import type { AgentChallenges } from '../../platform/auth/agent-challenges.js';
 import { recordAuditEvent } from '../../platform/audit/audit-log.js';
@@ -20,6 +20,7 @@ import { agentJson, agentRepository, agentSummaryJson, type AgentRow } from './a
 interface Profile {
   description?: string | undefined;
   purpose?: string | undefined;
+  dataClassification?: DataClassification | undefined;
   tags?: string[] | undefined;
   metadata?: Record<string, unknown> | undefined;
 }
@@ -44,6 +45,7 @@ export interface UpdateInput {
   name?: string | undefined;
   description?: string | null | undefined;
   purpose?: string | null | undefined;
+  dataClassification?: DataClassification | null | undefined;
   ownerId?: string | undefined;
   tags?: string[] | undefined;
   metadata?: Record<string, unknown> | undefined;
@@ -65,6 +67,10 @@ export function createAgentService(deps: {
   declareCapabilities: (tx: Tx, ctx: RequestContext, agent: AgentRow, names: readonly string[]) => Promise<{ requested: string[]; granted: string[]; unknown: string[] }>;
   consumeEnrollmentToken: (tx: Tx, tokenId: string) => Promise<{ id: string; name: string | null; capabilities: string[]; ownerId: string; createdBy: { type: 'user' | 'api_key'; id: string } }>;
   findEnrollmentToken: (token: string) => Promise<{ id: string; organizationId: string }>;
+  /** Trust scoring (trust-service.ts): score the agent inside this transaction, so the answer carries the score. */
+  rescore: (tx: Tx, ctx: RequestContext, agentId: string, trigger: 'registration' | 'event') => Promise<void>;
+  /** Trust scoring: announce new evidence after the commit (recalculated shortly, debounced). */
+  evidenceAdded: (organizationId: string, agentId: string, kind: string) => void;
 }) {
   const { db, cache, challenges } = deps;
 
@@ -79,6 +85,11 @@ export function createAgentService(deps: {
   }
 
   const detailOf = async (tx: Tx, agent: AgentRow) => agentJson(agent, await agentRepository.keys(tx, agent.id));
+  /** Score the agent now and answer it with its score (registration, status changes). */
+  const rescored = async (tx: Tx, ctx: RequestContext, agentId: string, trigger: 'registration' | 'event') => {
+    await deps.rescore(tx, ctx, agentId, trigger);
+    return detailOf(tx, (await agentRepository.find(tx, agentId))!);
+  };
 
   return {
     /** A person or API key registers an agent whose key proves possession. */
@@ -91,7 +102,7 @@ export function createAgentService(deps: {
         await challenges.consume(input.challenge, 'register', key, input.proof, origin);
         const { agent } = await agentRepository.insert(
           tx,
-          { id: newId('agt'), name: input.name, description: input.description, purpose: input.purpose, ownerId, tags: input.tags, metadata: input.metadata, createdBy: ctx.actor },
+          { id: newId('agt'), name: input.name, description: input.description, purpose: input.purpose, dataClassification: input.dataClassification, ownerId, tags: input.tags, metadata: input.metadata, createdBy: ctx.actor },
           { id: key.thumbprint, raw: key.raw },
         );
         await recordAuditEvent(tx, ctx, {
@@ -99,7 +110,7 @@ export function createAgentService(deps: {
           target: { type: 'agent', id: agent.id },
           details: { name: agent.name, ownerId, keyId: key.thumbprint },
         });
-        return detailOf(tx, agent);
+        return rescored(tx, ctx, agent.id, 'registration');
       });
       await cache.forgetAgentKey(key.thumbprint);
       await cache.forgetAgent(created.id);
@@ -124,6 +135,7 @@ export function createAgentService(deps: {
             name,
             description: input.description,
             purpose: input.purpose,
+            dataClassification: input.dataClassification,
             ownerId: consumed.ownerId,
             tags: input.tags,
             metadata: input.metadata,
@@ -147,7 +159,7 @@ export function createAgentService(deps: {
             details: { unknownCapabilities: declared.unknown },
           });
         }
-        return detailOf(tx, agent);
+        return rescored(tx, agentCtx, agent.id, 'registration');
       });
       await cache.forgetAgentKey(key.thumbprint);
       await cache.forgetAgent(created.id);
@@ -187,13 +199,17 @@ export function createAgentService(deps: {
 
     async update(ctx: RequestContext, agentId: string, input: UpdateInput) {
       authorize(ctx, 'agent.update');
-      return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+      let changed = false;
+      const result = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const agent = await loadForChange(tx, ctx, agentId);
         if (agent.status === 'revoked') throw new AppError('conflict', 'The agent is revoked; a revoked agent cannot be changed.');
         const changes: Record<string, unknown> = {};
         if (input.name !== undefined && input.name.trim() !== agent.name) changes.name = input.name.trim();
         if (input.description !== undefined && input.description !== agent.description) changes.description = input.description;
         if (input.purpose !== undefined && input.purpose !== agent.purpose) changes.purpose = input.purpose;
+        if (input.dataClassification !== undefined && input.dataClassification !== agent.data_classification) {
+          changes.data_classification = input.dataClassification;
+        }
         if (input.tags !== undefined) changes.tags = [...new Set(input.tags)];
         if (input.metadata !== undefined) changes.metadata = input.metadata;
         if (input.ownerId !== undefined && input.ownerId !== agent.owner_id) {
@@ -201,6 +217,7 @@ export function createAgentService(deps: {
           changes.owner_id = await resolveOwner(tx, ctx, input.ownerId);
         }
         if (Object.keys(changes).length === 0) return detailOf(tx, agent);
+        changed = true;
         const updated = await agentRepository.update(tx, agentId, changes);
         await recordAuditEvent(tx, ctx, {
           action: 'agent.update',
@@ -213,6 +230,9 @@ export function createAgentService(deps: {
         });
         return detailOf(tx, updated);
       });
+      // Owner, purpose and data classification are trust evidence (security posture, compliance).
+      if (changed) deps.evidenceAdded(ctx.organizationId, agentId, 'profile');
+      return result;
     },
 
     async transition(ctx: RequestContext, agentId: string, transition: Transition, reason: string | null) {
@@ -234,7 +254,7 @@ export function createAgentService(deps: {
             target: { type: 'agent', id: agentId },
             details: { from: agent.status, to: rule.to, reason },
           });
-          return detailOf(tx, updated);
+          return rescored(tx, ctx, updated.id, 'event');
         });
       } finally {
         await cache.forgetAgent(agentId);
@@ -255,7 +275,7 @@ export function createAgentService(deps: {
       const overlapSeconds = input.overlapSeconds ?? deps.defaultOverlapSeconds;
       let retired: string[] = [];
       try {
-        return await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+        const rotated = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
           const current = await agentRepository.find(tx, agentId, { forUpdate: true });
           if (!current) throw notFound('The agent');
           if (current.status !== 'active') throw new AppError(current.status === 'revoked' ? 'agent_revoked' : 'agent_suspended', `The agent is ${current.status}.`);
@@ -285,6 +305,8 @@ export function createAgentService(deps: {
           retired = rows.map((r) => r.id);
           return detailOf(tx, current);
         });
+        deps.evidenceAdded(ctx.organizationId!, agentId, 'key');
+        return rotated;
       } finally {
         for (const id of new Set([currentKeyId, ...retired, key.thumbprint])) await cache.forgetAgentKey(id);
       }
@@ -294,7 +316,7 @@ export function createAgentService(deps: {
     async revokeKey(ctx: RequestContext, agentId: string, keyId: string, reason: string | null) {
       authorize(ctx, 'agent.update');
       try {
-        return await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+        const revoked = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
           const agent = await loadForChange(tx, ctx, agentId);
           if (agent.status === 'revoked') throw new AppError('conflict', 'The agent is revoked, which is final; its keys no longer matter.');
           const { rows } = await tx.query<{ id: string; revoked_at: Date | null }>(
@@ -307,6 +329,8 @@ export function createAgentService(deps: {
           await recordAuditEvent(tx, ctx, { action: 'agent.revoke_key', target: { type: 'agent', id: agentId }, details: { keyId, reason } });
           return detailOf(tx, agent);
         });
+        deps.evidenceAdded(ctx.organizationId, agentId, 'key');
+        return revoked;
       } finally {
         await cache.forgetAgentKey(keyId);
       }

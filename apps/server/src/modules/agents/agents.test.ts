@@ -31,8 +31,14 @@ forEachTarget('agent registration', (target) => {
     assert.equal(agent.organizationId, a.organizationId);
     assert.equal(agent.ownerId, a.as.member.userId, 'an API key registers for the person who created it');
     assert.equal(agent.status, 'active');
-    assert.equal(agent.trustTier, 'unscored');
-    assert.equal(agent.trustScore, null);
+    // Registration answers the first score, computed from what a new agent has: a proven key, an owner,
+    // its profile (purpose set, no data classification) and the registration itself (docs/trust-scoring.md).
+    // Verification, security audit, compliance and last-verified are known (0.30 + 0.20 + 0.05 + 0.02).
+    assert.equal(agent.trustConfidence, 0.57);
+    const expected = ((0.3 * 1 + 0.2 * 1 + 0.05 * (2 / 3) + 0.02 * 1) / 0.57) * 100;
+    assert.ok(Math.abs(agent.trustScore - expected) < 0.05, `score ${agent.trustScore}, expected about ${expected}`);
+    assert.equal(agent.trustTier, 'medium', 'a high score on 57% of the weight is capped below high (which needs 60%)');
+    assert.equal(agent.dataClassification, null);
     assert.deepEqual(agent.tags, ['finance']);
     assert.equal(agent.keys.length, 1);
     assert.equal(agent.keys[0].id, key.keyId);
@@ -217,7 +223,7 @@ forEachTarget('agent registration', (target) => {
       const searched = (await get(a.as.viewer.session, 'q=PAGE-3')).json();
       assert.deepEqual(searched.agents.map((x: { id: string }) => x.id), [ids[3]]);
       assert.equal((await get(a.as.viewer.session, 'q=%25')).json().agents.length, 0, 'a % in q is literal');
-      assert.equal((await get(a.as.viewer.session, 'trustTier=unscored&limit=200')).json().agents.length >= 5, true);
+      assert.equal((await get(a.as.viewer.session, 'trustTier=medium&limit=200')).json().agents.length >= 5, true);
       assert.equal((await get(b.as.admin.session, 'q=page')).json().agents.length, 0);
       assert.equal((await get(a.as.viewer.session, 'status=bogus')).statusCode, 400);
       const detail = await t.app.inject({ method: 'GET', url: `/api/v1/agents/${ids[0]}`, headers: b.as.admin.apiKey });
@@ -233,7 +239,7 @@ forEachTarget('agent registration', (target) => {
       assert.equal(detail.agent.status, 'suspended');
       assert.deepEqual(detail.statusHistory.map((h: { from: string | null; to: string }) => [h.from, h.to]), [['active', 'suspended'], [null, 'active']]);
       assert.equal(detail.statusHistory[0].reason, 'check');
-      assert.deepEqual(detail.recentActivity.map((e: { action: string }) => e.action), ['agent.suspend', 'agent.register']);
+      assert.deepEqual(detail.recentActivity.map((e: { action: string }) => e.action), ['agent.trust_change', 'agent.suspend', 'agent.trust_change', 'agent.register']);
     });
 
     it('lets owners, managers and admins change an agent, and no one else', async () => {

@@ -311,7 +311,9 @@ forEachTarget('independent agent client', (target) => {
     assert.match(a.id, /^agt_[0-9a-z]{26}$/);
     assert.equal(a.organizationId, org.organizationId);
     assert.equal(a.status, 'active');
-    assert.equal(a.trustTier, 'unscored');
+    assert.equal(a.trustTier, 'medium', 'registration answers the first score');
+    assert.equal(typeof a.trustScore, 'number');
+    assert.equal(a.trustConfidence, 0.57);
     assert.equal(a.ownerId, org.as.member.userId, 'defaults to the person who created the API key');
     assert.equal(a.keys.length, 1);
     assert.equal(a.keys[0].id, agent.key.keyid, 'the key id is the RFC 7638 thumbprint');
@@ -436,7 +438,7 @@ forEachTarget('independent agent client', (target) => {
     assert.equal(payload.sub, agent.id);
     assert.equal(payload.org, org.organizationId);
     assert.equal(payload.status, 'active');
-    assert.equal(payload.trust_tier, 'unscored');
+    assert.equal(payload.trust_tier, 'medium', 'the tier of the first score, computed at registration');
     assert.deepEqual(payload.cnf, { jkt: agent.key.keyid });
     assert.equal(typeof payload.jti, 'string');
     assert.ok(payload.exp! > before && payload.exp! - payload.iat! === 600, `iat ${payload.iat} exp ${payload.exp}`);

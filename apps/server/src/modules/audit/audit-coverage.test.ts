@@ -20,6 +20,7 @@ const NOT_A_CHANGE: Record<string, string> = {
   'POST /api/v1/agent-challenges': 'hands out a single-use challenge; the registration or rotation it proves is recorded',
   'POST /api/v1/oauth/token': 'issues a short-lived token from existing credentials; nothing about the agent changes',
   'POST /api/v1/oauth/introspect': 'reads the state of a token',
+  'POST /api/v1/agents/me/heartbeat': 'telemetry: marks the minute the agent was up (uptime evidence); counted, like key usage, not audited',
 };
 
 interface Response {
@@ -194,6 +195,43 @@ forEachTarget('every state change writes an audit event', (target) => {
         const { key, decisionId } = await decide(false);
         return signedInject(t, key, { method: 'POST', url: `/api/v1/decisions/${decisionId}/result`, body: JSON.stringify({ status: 'success', durationMs: 12 }) }) as Promise<Response>;
       },
+      'POST /api/v1/agents/:agentId/recalculate-trust': async () => inject('POST', `/api/v1/agents/${(await agent()).id}/recalculate-trust`, org.as.admin.apiKey, {}),
+      'POST /api/v1/agents/:agentId/ratings': async () => inject('POST', `/api/v1/agents/${(await agent()).id}/ratings`, org.as.manager.apiKey, { rating: 4 }),
+      'PATCH /api/v1/agents/:agentId/ratings/:ratingId': async () => {
+        const { agentId, ratingId } = await rating();
+        return inject('PATCH', `/api/v1/agents/${agentId}/ratings/${ratingId}`, org.as.manager.apiKey, { rating: 2, comment: 'changed' });
+      },
+      'DELETE /api/v1/agents/:agentId/ratings/:ratingId': async () => {
+        const { agentId, ratingId } = await rating();
+        return inject('DELETE', `/api/v1/agents/${agentId}/ratings/${ratingId}`, org.as.manager.apiKey);
+      },
+      'POST /api/v1/agents/:agentId/security-reviews': async () =>
+        inject('POST', `/api/v1/agents/${(await agent()).id}/security-reviews`, org.as.admin.apiKey, { findings: [{ severity: 'low', title: 'verbose logs' }] }),
+      'POST /api/v1/agents/:agentId/incidents': async () =>
+        inject('POST', `/api/v1/agents/${(await agent()).id}/incidents`, org.as.admin.apiKey, { severity: 'medium', title: 'coverage' }),
+      'POST /api/v1/agents/:agentId/incidents/:incidentId/resolve': async () => {
+        const { id } = await agent();
+        const created = (await inject('POST', `/api/v1/agents/${id}/incidents`, org.as.admin.apiKey, { severity: 'low', title: 'resolve me' })).json() as { incident: { id: string } };
+        return inject('POST', `/api/v1/agents/${id}/incidents/${created.incident.id}/resolve`, org.as.admin.apiKey, {});
+      },
+      'PUT /api/v1/agents/me/attestations/:agentId': async () => {
+        const [attester, subject] = [await agent(), await agent()];
+        const body = JSON.stringify({ verdict: 'trusted' });
+        return signedInject(t, attester.key, { method: 'PUT', url: `/api/v1/agents/me/attestations/${subject.id}`, body }) as Promise<Response>;
+      },
+      'DELETE /api/v1/agents/me/attestations/:agentId': async () => {
+        const [attester, subject] = [await agent(), await agent()];
+        const put = await signedInject(t, attester.key, { method: 'PUT', url: `/api/v1/agents/me/attestations/${subject.id}`, body: JSON.stringify({ verdict: 'distrusted' }) });
+        assert.equal(put.statusCode, 200, put.body);
+        return signedInject(t, attester.key, { method: 'DELETE', url: `/api/v1/agents/me/attestations/${subject.id}` }) as Promise<Response>;
+      },
+    };
+
+    /** A manager's rating of a fresh agent (registered by the admin, so not the manager's own). */
+    const rating = async () => {
+      const { id } = await agent();
+      const res = await inject('POST', `/api/v1/agents/${id}/ratings`, org.as.manager.apiKey, { rating: 5 });
+      return { agentId: id, ratingId: (res.json().rating as { id: string }).id };
     };
 
     const policyId = async () =>

@@ -30,6 +30,8 @@ interface EventRow {
   status: DecisionJson['status'];
   reasons: DecisionReason[];
   flagged: boolean;
+  trust_score: string | null;
+  trust_confidence: string | null;
   created_at: Date;
   expires_at: Date | null;
   resolved_at: Date | null;
@@ -47,6 +49,7 @@ interface Facts {
   approval_timeout_seconds: number;
   tags: string[];
   trust_score: string | null;
+  trust_confidence: string | null;
   capability_name: string | null;
   risk_level: RiskLevel | null;
   grants: { id: string; p: string | null; e: string | null }[];
@@ -72,6 +75,7 @@ const rowJson = (r: EventRow): DecisionJson => ({
   status: r.status,
   reasons: r.reasons,
   flagged: r.flagged,
+  trust: { score: r.trust_score === null ? null : Number(r.trust_score), confidence: r.trust_confidence === null ? null : Number(r.trust_confidence) },
   createdAt: r.created_at.toISOString(),
   expiresAt: iso(r.expires_at),
   resolvedAt: iso(r.resolved_at),
@@ -200,7 +204,7 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
       const context = input.context ?? {};
       const stored = await db.transaction({ organizationId }, async (tx) => {
         const { rows } = await tx.query<Facts>(
-          `select o.policy_revision, o.approval_timeout_seconds, a.tags, a.trust_score, c.name as capability_name, c.risk_level,
+          `select o.policy_revision, o.approval_timeout_seconds, a.tags, a.trust_score, a.trust_confidence, c.name as capability_name, c.risk_level,
                   coalesce((select json_agg(json_build_object('id', g.id, 'p', g.resource_pattern, 'e', g.expires_at))
                               from capability_grants g
                              where g.organization_id = o.id and g.agent_id = a.id and g.capability_id = c.id and g.revoked_at is null), '[]') as grants
@@ -260,8 +264,8 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
           `with decision as (
              insert into verification_events
                (id, organization_id, agent_id, key_id, authenticated_by, action, resource, context, declared_risk, risk,
-                initial_decision, decision, status, reasons, flagged, grant_id, policy_revision, trust_score, created_at, expires_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+                initial_decision, decision, status, reasons, flagged, grant_id, policy_revision, trust_score, trust_confidence, created_at, expires_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15, $16, $17, $34, $18, $19)
            ), violation as (
              insert into violations (id, organization_id, agent_id, decision_id, rule, policy_id, policy_version, action, resource, severity)
              select v.id, $2, $3, $1, v.rule, v.policy_id, v.policy_version, $6, $7, $20
@@ -291,6 +295,7 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
             evaluation.risk ?? 'high',
             JSON.stringify(violations.map((v) => ({ id: v.id, rule: v.rule, policy_id: v.policyId, policy_version: v.policyVersion }))),
             ...audit.values,
+            facts.trust_confidence,
           ],
           { name: 'aim.decision.write' },
         );

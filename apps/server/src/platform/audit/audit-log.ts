@@ -96,3 +96,13 @@ export async function recordAuditEvent(tx: Tx, ctx: RequestContext, event_: Audi
   });
   return { id };
 }
+
+/** Several audit events in one statement (a batch of the same change to many targets, e.g. trust scores). */
+export async function recordAuditEvents(tx: Tx, ctx: RequestContext, events: AuditEventInput[]): Promise<RecordedAuditEvent[]> {
+  if (events.length === 0) return [];
+  const checked = events.map((e) => auditEventValues(tx, ctx, e));
+  const width = checked[0]!.values.length;
+  const rows = checked.map((_, r) => `(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(', ')})`);
+  await tx.query(`insert into audit_events (${AUDIT_EVENT_COLUMNS}) values ${rows.join(', ')}`, checked.flatMap((c) => c.values));
+  return checked.map((c) => ({ id: c.id }));
+}

@@ -52,6 +52,8 @@ export function createAgentAuthenticator(deps: {
   tokens: AgentTokens;
   store: SharedStore;
   usage: UsageCounter;
+  /** Signed requests made with one of an agent's keys that were refused (trust evidence), by agent id. */
+  failures?: UsageCounter;
   /** scheme://host[:port] as agents address AIM (PUBLIC_URL when set). */
   publicOrigin: string | null;
   now?: () => number;
@@ -70,10 +72,14 @@ export function createAgentAuthenticator(deps: {
     return key;
   };
 
-  /** The key by id, refused when unknown, revoked or past its rotation overlap. */
-  async function usableKey(keyId: string): Promise<AgentKeyState> {
+  /** Count a refused signed request against the agent whose key it names (trust evidence). */
+  const countFailure = (key: AgentKeyState) => deps.failures?.record(key.organizationId, key.agentId);
+
+  /** The key by id, refused when unknown, revoked or past its rotation overlap (`refused` hears of a known key refused). */
+  async function usableKey(keyId: string, refused?: (key: AgentKeyState) => void): Promise<AgentKeyState> {
     const key = await cache.agentKey(keyId);
     if (!key) throw new AppError('unknown_key', `No agent key has the id ${keyId}; register the key first.`);
+    if (key.revoked || (key.expiresAt !== null && key.expiresAt <= now())) refused?.(key);
     if (key.revoked) throw new AppError('key_revoked', 'This key was revoked; rotate to a new key or register the agent again.');
     if (key.expiresAt !== null && key.expiresAt <= now()) {
       throw new AppError('key_expired', 'This key was replaced by a rotation and its overlap window has ended; sign with the new key.');
@@ -144,20 +150,26 @@ export function createAgentAuthenticator(deps: {
       }
       const parsed = parseSignedRequest(parts);
       checkSignatureTime(parsed, now());
-      const key = await usableKey(parsed.keyId);
+      const key = await usableKey(parsed.keyId, countFailure);
       if (!verifyEd25519(keyObjectFor(key), parsed.base, parsed.signature)) {
+        countFailure(key);
         throw new AppError(
           'invalid_signature',
           'The signature does not verify over this request: check the signature base (docs/agent-identity.md §4d) and that the URL, query and headers were not changed.',
         );
       }
-      if (parts.hasBody) checkContentDigest(request.headers['content-digest'] as string | undefined, request.rawBody ?? Buffer.alloc(0));
-      const agent = await spendNonceAndCheckAgent(
-        key,
-        `agent-nonce:${key.keyId}:${parsed.nonce}`,
-        NONCE_TTL_MS,
-        () => new AppError('replayed_request', 'This nonce was already used with this key; sign every request with a new nonce.'),
-      );
+      if (parts.hasBody) {
+        try {
+          checkContentDigest(request.headers['content-digest'] as string | undefined, request.rawBody ?? Buffer.alloc(0));
+        } catch (error) {
+          countFailure(key);
+          throw error;
+        }
+      }
+      const agent = await spendNonceAndCheckAgent(key, `agent-nonce:${key.keyId}:${parsed.nonce}`, NONCE_TTL_MS, () => {
+        countFailure(key);
+        return new AppError('replayed_request', 'This nonce was already used with this key; sign every request with a new nonce.');
+      });
       return principalFor(key, agent, 'signature');
     },
 

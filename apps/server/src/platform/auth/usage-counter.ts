@@ -14,12 +14,24 @@ export interface UsageCounter {
 export const API_KEY_USAGE = `update api_keys k set use_count = k.use_count + u.n, last_used_at = greatest(k.last_used_at, u.t)
    from unnest($1::text[], $2::bigint[], $3::timestamptz[]) as u(id, n, t) where k.id = u.id`;
 
-/** Agent keys, and the agent's last-seen time with them. */
+/**
+ * Agent keys, the agent's verified requests of the (UTC) day for trust scoring, and the agent's
+ * last-seen time with them.
+ */
 export const AGENT_KEY_USAGE = `with u as (select * from unnest($1::text[], $2::bigint[], $3::timestamptz[]) as u(id, n, t)),
   k as (update agent_keys k set use_count = k.use_count + u.n, last_used_at = greatest(k.last_used_at, u.t)
-          from u where k.id = u.id returning k.agent_id, u.t)
+          from u where k.id = u.id returning k.organization_id, k.agent_id, u.n, u.t),
+  d as (insert into agent_activity_days (organization_id, agent_id, day, verified)
+          select organization_id, agent_id, (t at time zone 'UTC')::date, sum(n) from k group by 1, 2, 3
+          on conflict (agent_id, day) do update set verified = agent_activity_days.verified + excluded.verified)
   update agents a set last_seen_at = greatest(a.last_seen_at, x.t)
     from (select agent_id, max(t) as t from k group by agent_id) x where a.id = x.agent_id`;
+
+/** Refused signed requests made with an agent's key, per agent and (UTC) day, for trust scoring. Ids are agent ids. */
+export const AGENT_FAILED_REQUESTS = `insert into agent_activity_days (organization_id, agent_id, day, failed)
+  select a.organization_id, a.id, (u.t at time zone 'UTC')::date, u.n
+    from unnest($1::text[], $2::bigint[], $3::timestamptz[]) as u(id, n, t) join agents a on a.id = u.id
+  on conflict (agent_id, day) do update set failed = agent_activity_days.failed + excluded.failed`;
 
 export function createUsageCounter(
   db: Database,

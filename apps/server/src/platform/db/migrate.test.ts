@@ -88,7 +88,9 @@ forEachTarget('migrations', (target) => {
 
   it('rejects file names out of sequence', async () => {
     const dir = await copyOfMigrations();
-    await writeFile(join(dir, '0009_gap.sql'), 'select 1;');
+    // One number past the next free one: a gap, however many migrations there are.
+    const gap = String((await readMigrations(dir)).length + 2).padStart(4, '0');
+    await writeFile(join(dir, `${gap}_gap.sql`), 'select 1;');
     await assert.rejects(readMigrations(dir), /out of sequence/);
     const other = await copyOfMigrations();
     await writeFile(join(other, '0002-bad-name.sql'), 'select 1;');

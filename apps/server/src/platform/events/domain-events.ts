@@ -13,6 +13,12 @@ export interface DomainEventMap {
   'decision.created': { decisionId: string; agentId: string; action: string; decision: 'allow' | 'deny' | 'pending'; flagged: boolean };
   'decision.resolved': { decisionId: string; agentId: string; decision: 'allow' | 'deny'; status: 'approved' | 'rejected' | 'expired' | 'withdrawn' };
   'violation.recorded': { violationId: string; decisionId: string; agentId: string; rule: string; policyId: string | null; severity: string };
+  /** New trust evidence other than decisions (a rating, review, incident, attestation, status or profile change). */
+  'trust.evidence': { agentId: string; kind: string };
+  /** A recalculation changed an agent's score or tier. */
+  'trust.changed': { agentId: string; scoreId: string; score: number | null; tier: string; previousScore: number | null; previousTier: string };
+  /** An agent's score fell more than the alert threshold below its highest score of the last hour. */
+  'trust.dropped': { agentId: string; scoreId: string; score: number | null; highestInHour: number; drop: number };
 }
 
 export type DomainEventType = keyof DomainEventMap;

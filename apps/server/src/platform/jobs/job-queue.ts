@@ -19,7 +19,7 @@ export interface JobDefinition {
 }
 
 /** Names of every queue, known at install time. */
-export const QUEUES = ['aim.partitions', 'aim.audit-checkpoints', 'aim.audit-retention', 'aim.rotate-keys', 'aim.expire-pending'] as const;
+export const QUEUES = ['aim.partitions', 'aim.audit-checkpoints', 'aim.audit-retention', 'aim.rotate-keys', 'aim.expire-pending', 'aim.trust-recalculate'] as const;
 
 export async function installJobQueue(ownerUrl: string, appRole: string): Promise<void> {
   const boss = new PgBoss({ connectionString: ownerUrl, schema: JOB_SCHEMA, supervise: false, schedule: false, migrate: true, max: 2 });

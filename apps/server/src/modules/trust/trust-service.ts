@@ -1,0 +1,457 @@
+import type { Logger } from 'pino';
+import { recordAuditEvent, recordAuditEvents } from '../../platform/audit/audit-log.js';
+import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
+import type { DomainEvent, DomainEvents } from '../../platform/events/domain-events.js';
+import { AppError, notFound } from '../../platform/http/app-error.js';
+import type { RequestContext } from '../../platform/http/request-context.js';
+import { idTime, isId, newId } from '../../platform/ids.js';
+import type { SharedStore } from '../../platform/store/shared-store.js';
+import { authorize } from '../access/permissions.js';
+import { gatherEvidence } from './trust-evidence.js';
+import { computeTrust, type FactorResult, type TrustEvidence, type TrustResult } from './trust-method.js';
+
+/**
+ * Trust scores: computing them from stored evidence (trust-method.ts, trust-evidence.ts), storing
+ * every computation with its evidence, explaining the latest, history and trends, and the three
+ * ways a recalculation starts: new evidence (debounced per agent across instances), the scheduled
+ * pass over every agent, and a manager's request. A change of score or tier is audited in the same
+ * transaction; a drop of more than DROP_ALERT_POINTS within an hour is announced as `trust.dropped`.
+ */
+
+export type TrustTrigger = 'registration' | 'event' | 'schedule' | 'manual' | 'backfill';
+
+/** A fall of more than this many points below the highest score of the last hour is announced. */
+export const DROP_ALERT_POINTS = 20;
+/** Agents scored per transaction by the scheduled pass (bounded memory; one statement gathers them). */
+const BATCH = 200;
+
+export interface TrustScoreJson {
+  id: string;
+  agentId: string;
+  score: number | null;
+  tier: TrustResult['tier'];
+  confidence: number;
+  factors: FactorResult[];
+  algorithmVersion: string;
+  trigger: TrustTrigger;
+  computedAt: string;
+}
+
+interface ScoreRow {
+  id: string;
+  agent_id: string;
+  score: string | null;
+  tier: TrustResult['tier'];
+  confidence: string;
+  factors: FactorResult[];
+  evidence: TrustEvidence;
+  algorithm_version: string;
+  trigger: TrustTrigger;
+  computed_at: Date;
+}
+
+const num = (v: string | null) => (v === null ? null : Number(v));
+
+const scoreJson = (row: ScoreRow): TrustScoreJson => ({
+  id: row.id,
+  agentId: row.agent_id,
+  score: num(row.score),
+  tier: row.tier,
+  confidence: Number(row.confidence),
+  factors: row.factors,
+  algorithmVersion: row.algorithm_version,
+  trigger: row.trigger,
+  computedAt: row.computed_at.toISOString(),
+});
+
+export interface Scored {
+  agentId: string;
+  scoreId: string;
+  result: TrustResult;
+  previousScore: number | null;
+  previousTier: string;
+  highestInHour: number | null;
+  changed: boolean;
+}
+
+/**
+ * Store the computed scores and set each agent's current one, in one statement, and answer each
+ * agent's previous score and tier and its highest score of the last hour (all read before the writes).
+ */
+const WRITE_SQL = `
+with input as (
+  select * from jsonb_to_recordset($3::jsonb)
+    as x(id text, agent_id text, score numeric, tier text, confidence numeric, factors jsonb, evidence jsonb, algorithm_version text, trigger text)
+), previous as (
+  select a.id as agent_id, a.trust_score, a.trust_tier,
+         (select max(s.score) from trust_scores s
+           where s.organization_id = $1 and s.agent_id = a.id and s.computed_at > $2::timestamptz - interval '1 hour') as hour_max
+    from agents a join input i on i.agent_id = a.id where a.organization_id = $1
+), stored as (
+  insert into trust_scores (id, organization_id, agent_id, score, tier, confidence, factors, evidence, algorithm_version, trigger, computed_at)
+  select i.id, $1, i.agent_id, i.score, i.tier, i.confidence, i.factors, i.evidence, i.algorithm_version, i.trigger, $2 from input i
+), current as (
+  update agents a set trust_score = i.score, trust_tier = i.tier, trust_confidence = i.confidence, trust_computed_at = $2
+    from input i where a.organization_id = $1 and a.id = i.agent_id
+)
+select agent_id, trust_score, trust_tier, hour_max from previous`;
+
+export function createTrustService(deps: { db: Database; store: SharedStore; events: DomainEvents; logger: Logger; debounceMs?: number }) {
+  const { db, store, events, logger } = deps;
+  const debounceMs = deps.debounceMs ?? 5_000;
+
+  /** Compute, store and apply the scores of these agents as of `asOf`, inside the caller's transaction. */
+  async function scoreInTx(tx: Tx, ctx: RequestContext, agentIds: readonly string[], trigger: TrustTrigger, asOf = new Date()): Promise<Scored[]> {
+    const evidence = await gatherEvidence(tx, agentIds, asOf);
+    if (evidence.size === 0) return [];
+    const computed = [...evidence].map(([agentId, ev]) => ({ id: newId('tsc', asOf.getTime()), agentId, evidence: ev, result: computeTrust(ev) }));
+    const input = computed.map((c) => ({
+      id: c.id,
+      agent_id: c.agentId,
+      score: c.result.score,
+      tier: c.result.tier,
+      confidence: c.result.confidence,
+      factors: c.result.factors,
+      evidence: c.evidence,
+      algorithm_version: c.result.algorithmVersion,
+      trigger,
+    }));
+    const { rows } = await tx.query<{ agent_id: string; trust_score: string | null; trust_tier: string; hour_max: string | null }>(
+      WRITE_SQL,
+      [orgOf(tx), asOf, JSON.stringify(input)],
+      { name: 'aim.trust.write' },
+    );
+    const before = new Map(rows.map((r) => [r.agent_id, r]));
+    const scored = computed.map((c): Scored => {
+      const prev = before.get(c.agentId);
+      const previousScore = num(prev?.trust_score ?? null);
+      const previousTier = prev?.trust_tier ?? 'unscored';
+      const highs = [num(prev?.hour_max ?? null), previousScore].filter((x): x is number => x !== null);
+      return {
+        agentId: c.agentId,
+        scoreId: c.id,
+        result: c.result,
+        previousScore,
+        previousTier,
+        highestInHour: highs.length ? Math.max(...highs) : null,
+        changed: previousScore !== c.result.score || previousTier !== c.result.tier,
+      };
+    });
+    await recordAuditEvents(
+      tx,
+      ctx,
+      scored
+        .filter((s) => s.changed)
+        .map((s) => ({
+          action: 'agent.trust_change',
+          target: { type: 'agent', id: s.agentId },
+          details: {
+            scoreId: s.scoreId,
+            trigger,
+            score: { from: s.previousScore, to: s.result.score },
+            tier: { from: s.previousTier, to: s.result.tier },
+            confidence: s.result.confidence,
+            algorithmVersion: s.result.algorithmVersion,
+          },
+        })),
+    );
+    return scored;
+  }
+
+  /** After the commit: tell every instance what changed, and raise a drop. */
+  function announce(organizationId: string, scored: Scored[]) {
+    for (const s of scored) {
+      if (!s.changed) continue;
+      void events.publish(organizationId, 'trust.changed', {
+        agentId: s.agentId,
+        scoreId: s.scoreId,
+        score: s.result.score,
+        tier: s.result.tier,
+        previousScore: s.previousScore,
+        previousTier: s.previousTier,
+      });
+      const now = s.result.score ?? 0;
+      if (s.highestInHour !== null && s.highestInHour - now > DROP_ALERT_POINTS) {
+        void events.publish(organizationId, 'trust.dropped', {
+          agentId: s.agentId,
+          scoreId: s.scoreId,
+          score: s.result.score,
+          highestInHour: s.highestInHour,
+          drop: Math.round((s.highestInHour - now) * 100) / 100,
+        });
+      }
+    }
+  }
+
+  async function recalculate(ctx: RequestContext, organizationId: string, agentIds: readonly string[], trigger: TrustTrigger): Promise<Scored[]> {
+    const scored = await db.transaction({ organizationId }, (tx) => scoreInTx(tx, ctx, agentIds, trigger));
+    announce(organizationId, scored);
+    return scored;
+  }
+
+  async function latest(tx: Tx, agentId: string): Promise<ScoreRow | null> {
+    const { rows } = await tx.query<ScoreRow>(
+      `select * from trust_scores where organization_id = $1 and agent_id = $2 order by computed_at desc, id desc limit 1`,
+      [orgOf(tx), agentId],
+    );
+    return rows[0] ?? null;
+  }
+
+  async function agentExists(tx: Tx, agentId: string): Promise<boolean> {
+    const { rowCount } = await tx.query('select 1 from agents where organization_id = $1 and id = $2', [orgOf(tx), agentId]);
+    return rowCount === 1;
+  }
+
+  // ---- event-driven recalculation ----------------------------------------------------------------
+
+  /** Agents whose recalculation this instance claimed, by organization, and each organization's timer. */
+  const due = new Map<string, Set<string>>();
+  const timers = new Map<string, NodeJS.Timeout>();
+  const inFlight = new Set<Promise<unknown>>();
+  let stopListening: (() => void) | null = null;
+  let retry: NodeJS.Timeout | null = null;
+  let closed = false;
+  const EVENT_CONTEXT: RequestContext = {
+    requestId: 'trust:event',
+    clientIp: null,
+    userAgent: null,
+    actor: { type: 'system', id: null },
+    organizationId: null,
+    role: null,
+    userId: null,
+    personId: null,
+    sessionId: null,
+  };
+
+  function flush(organizationId: string) {
+    timers.delete(organizationId);
+    const agents = [...(due.get(organizationId) ?? [])];
+    due.delete(organizationId);
+    if (agents.length === 0) return;
+    const run = (async () => {
+      for (let i = 0; i < agents.length; i += BATCH) {
+        await recalculate(EVENT_CONTEXT, organizationId, agents.slice(i, i + BATCH), 'event');
+      }
+    })()
+      .catch((error: unknown) => logger.error({ err: error, organizationId, agents: agents.length }, 'trust recalculation on new evidence failed'))
+      .finally(() => inFlight.delete(run));
+    inFlight.add(run);
+  }
+
+  /**
+   * New evidence for an agent: the first instance to claim the agent for the debounce window
+   * recalculates it when the window ends, so every event inside the window (on any instance) is
+   * covered by one recalculation that reads after all of them committed.
+   */
+  async function onEvidence(organizationId: string, agentId: string) {
+    const claimed = await store.claimOnce(`trust-due:${agentId}`, debounceMs);
+    if (!claimed) return;
+    let set = due.get(organizationId);
+    if (!set) due.set(organizationId, (set = new Set()));
+    set.add(agentId);
+    if (!timers.has(organizationId)) {
+      const timer = setTimeout(() => flush(organizationId), debounceMs);
+      timer.unref();
+      timers.set(organizationId, timer);
+    }
+  }
+
+  function onEvent(event: DomainEvent) {
+    let agentId: string | null = null;
+    switch (event.type) {
+      case 'decision.created':
+      case 'decision.resolved':
+      case 'violation.recorded':
+      case 'trust.evidence':
+        agentId = (event.data as { agentId: string }).agentId;
+        break;
+      default:
+        return;
+    }
+    onEvidence(event.organizationId, agentId).catch((error: unknown) => logger.warn({ err: error, agentId }, 'could not schedule a trust recalculation'));
+  }
+
+  /**
+   * Start recalculating on new evidence from any instance. Never blocks start-up: while the shared
+   * store cannot be reached it tries again every few seconds (the scheduled pass covers the gap).
+   */
+  function start(): void {
+    if (closed || stopListening || retry) return;
+    events.listen(onEvent).then(
+      (stop) => {
+        if (closed) stop();
+        else stopListening = stop;
+      },
+      (error: unknown) => {
+        logger.warn({ err: error }, 'trust scoring cannot hear new evidence yet; retrying');
+        retry = setTimeout(() => {
+          retry = null;
+          start();
+        }, 5_000);
+        retry.unref();
+      },
+    );
+  }
+
+  return {
+    scoreInTx,
+    recalculate,
+    start,
+
+    /** Stop listening; recalculations already due run now, and are awaited. */
+    async close(): Promise<void> {
+      closed = true;
+      if (retry) clearTimeout(retry);
+      stopListening?.();
+      stopListening = null;
+      for (const [organizationId, timer] of timers) {
+        clearTimeout(timer);
+        flush(organizationId);
+      }
+      await Promise.allSettled([...inFlight]);
+    },
+
+    /** Announce new evidence (after its transaction committed). */
+    evidenceAdded(organizationId: string, agentId: string, kind: string) {
+      void events.publish(organizationId, 'trust.evidence', { agentId, kind });
+    },
+
+    /** The latest score with its breakdown; an agent scored before trust scoring existed gets its first now. */
+    async explain(ctx: RequestContext, agentId: string): Promise<TrustScoreJson> {
+      authorize(ctx, 'trust.read');
+      const organizationId = ctx.organizationId;
+      const found = await db.transaction({ organizationId }, async (tx) => {
+        const row = await latest(tx, agentId);
+        if (row) return row;
+        if (!(await agentExists(tx, agentId))) throw notFound('The agent');
+        return null;
+      });
+      if (found) return scoreJson(found);
+      await recalculate({ ...ctx, actor: { type: 'system', id: null } }, organizationId, [agentId], 'backfill');
+      return db.transaction({ organizationId }, async (tx) => scoreJson((await latest(tx, agentId))!));
+    },
+
+    /** A manager asks for a recalculation now. */
+    async recalculateAgent(ctx: RequestContext, agentId: string): Promise<TrustScoreJson> {
+      authorize(ctx, 'trust.recalculate');
+      const organizationId = ctx.organizationId;
+      const { row, scored } = await db.transaction({ organizationId }, async (tx) => {
+        const result = await scoreInTx(tx, ctx, [agentId], 'manual');
+        if (result.length === 0) throw notFound('The agent');
+        // The request itself is recorded whether or not the score moved (a change is recorded as well).
+        await recordAuditEvent(tx, ctx, {
+          action: 'agent.trust_recalculate',
+          target: { type: 'agent', id: agentId },
+          details: { scoreId: result[0]!.scoreId, score: result[0]!.result.score, tier: result[0]!.result.tier, changed: result[0]!.changed },
+        });
+        return { row: (await latest(tx, agentId))!, scored: result };
+      });
+      announce(organizationId, scored);
+      return scoreJson(row);
+    },
+
+    /** Stored scores, newest first (keyset on the time-sortable id). */
+    async history(ctx: RequestContext, agentId: string, query: { from?: string | undefined; to?: string | undefined; limit: number; cursor?: string | undefined }) {
+      authorize(ctx, 'trust.read');
+      if (query.cursor !== undefined && !isId('tsc', query.cursor)) throw new AppError('validation_failed', 'cursor: not a cursor this endpoint gave out.');
+      const upper = query.cursor !== undefined ? new Date(idTime(query.cursor)) : query.to !== undefined ? new Date(query.to) : null;
+      return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+        if (!(await agentExists(tx, agentId))) throw notFound('The agent');
+        const { rows } = await tx.query<ScoreRow>(
+          `select id, agent_id, score, tier, confidence, '[]'::jsonb as factors, '{}'::jsonb as evidence, algorithm_version, trigger, computed_at
+             from trust_scores
+            where organization_id = $1 and agent_id = $2
+              and ($3::timestamptz is null or computed_at >= $3)
+              and ($4::timestamptz is null or computed_at <= $4)
+              and ($5::text is null or id < $5)
+              and ($6::timestamptz is null or computed_at <= $6)
+            order by computed_at desc, id desc limit $7`,
+          [orgOf(tx), agentId, query.from ?? null, upper, query.cursor ?? null, query.to ?? null, query.limit + 1],
+        );
+        const page = rows.slice(0, query.limit);
+        return {
+          history: page.map((r) => {
+            const { factors: _factors, ...entry } = scoreJson(r);
+            return entry;
+          }),
+          nextCursor: rows.length > query.limit ? page[page.length - 1]!.id : null,
+        };
+      });
+    },
+
+    /** The organization's trends: a daily series, the current distribution by tier, the biggest movers. */
+    async trends(ctx: RequestContext, query: { days: number; movers: number }) {
+      authorize(ctx, 'trust.read');
+      const now = new Date();
+      const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+      const from = new Date(today - (query.days - 1) * 86_400_000);
+      return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+        const org = orgOf(tx);
+        const daily = await tx.query<{ day: string; agents: number; scores: number; average: string | null; min: string | null; max: string | null }>(
+          `with scores as (
+             select agent_id, score, (computed_at at time zone 'UTC')::date as day, computed_at, id
+               from trust_scores where organization_id = $1 and computed_at >= $2
+           ), last_of_day as (
+             select distinct on (agent_id, day) agent_id, day, score from scores order by agent_id, day, computed_at desc, id desc
+           ), counts as (select day, count(*)::int as n from scores group by day)
+           select to_char(d.day, 'YYYY-MM-DD') as day, count(l.agent_id)::int as agents, coalesce(c.n, 0)::int as scores,
+                  round(avg(l.score), 2) as average, min(l.score) as min, max(l.score) as max
+             from generate_series($2::timestamptz at time zone 'UTC', $3::timestamptz at time zone 'UTC', interval '1 day') as d(day)
+             left join last_of_day l on l.day = d.day::date
+             left join counts c on c.day = d.day::date
+            group by d.day, c.n order by d.day`,
+          [org, from, new Date(today)],
+        );
+        const tiers = await tx.query<{ tier: string; n: number }>(
+          `select trust_tier as tier, count(*)::int as n from agents where organization_id = $1 and status <> 'revoked' group by trust_tier`,
+          [org],
+        );
+        const movers = await tx.query<{ agent_id: string; name: string; first: string | null; last: string | null }>(
+          `select a.id as agent_id, a.name, f.score as first, a.trust_score as last
+             from agents a
+             cross join lateral (
+               select s.score from trust_scores s where s.organization_id = $1 and s.agent_id = a.id and s.computed_at >= $2
+                order by s.computed_at, s.id limit 1
+             ) f
+            where a.organization_id = $1 and a.status <> 'revoked' and f.score is not null and a.trust_score is not null
+            order by abs(a.trust_score - f.score) desc, a.id limit $3`,
+          [org, from, query.movers],
+        );
+        const tierCounts = Object.fromEntries(['unscored', 'untrusted', 'low', 'medium', 'high', 'verified'].map((t) => [t, 0])) as Record<string, number>;
+        for (const r of tiers.rows) tierCounts[r.tier] = r.n;
+        return {
+          days: query.days,
+          daily: daily.rows.map((r) => ({ day: r.day, agents: r.agents, scores: r.scores, average: num(r.average), min: num(r.min), max: num(r.max) })),
+          tiers: tierCounts,
+          movers: movers.rows
+            .map((r) => ({ agentId: r.agent_id, name: r.name, from: num(r.first), to: num(r.last), change: Math.round((Number(r.last) - Number(r.first)) * 100) / 100 }))
+            .filter((m) => m.change !== 0),
+        };
+      });
+    },
+
+    /**
+     * The scheduled pass: every agent of the organization that is not revoked, in batches of BATCH
+     * per transaction (keyset on id), so memory stays flat however many agents there are.
+     */
+    async recalculateOrganization(ctx: RequestContext, organizationId: string): Promise<{ agents: number }> {
+      let after = '';
+      let total = 0;
+      for (;;) {
+        const { rows } = await db.transaction({ organizationId }, (tx) =>
+          tx.query<{ id: string }>(`select id from agents where organization_id = $1 and status <> 'revoked' and id > $2 order by id limit $3`, [
+            orgOf(tx),
+            after,
+            BATCH,
+          ]),
+        );
+        if (rows.length === 0) return { agents: total };
+        await recalculate(ctx, organizationId, rows.map((r) => r.id), 'schedule');
+        total += rows.length;
+        after = rows[rows.length - 1]!.id;
+      }
+    },
+  };
+}
+
+export type TrustService = ReturnType<typeof createTrustService>;
