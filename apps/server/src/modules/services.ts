@@ -66,7 +66,10 @@ export function createServices(platform: Platform) {
       findEnrollmentToken: (token) => enrollmentTokens.find(token),
       consumeEnrollmentToken: (tx, id) => enrollmentTokens.consume(tx, id),
       declareCapabilities: (tx, ctx, agent, names) => capabilities.declareAtRegistration(tx, ctx, agent, names),
-      rescore: async (tx, ctx, agentId, trigger) => void (await trust.scoreInTx(tx, ctx, [agentId], trigger)),
+      rescore: async (tx, ctx, agentId, trigger) => {
+        const scored = await trust.scoreInTx(tx, ctx, [agentId], trigger);
+        return () => trust.announce(tx.organizationId!, scored);
+      },
       evidenceAdded: trust.evidenceAdded,
     }),
     enrollmentTokens,

@@ -67,8 +67,11 @@ export function createAgentService(deps: {
   declareCapabilities: (tx: Tx, ctx: RequestContext, agent: AgentRow, names: readonly string[]) => Promise<{ requested: string[]; granted: string[]; unknown: string[] }>;
   consumeEnrollmentToken: (tx: Tx, tokenId: string) => Promise<{ id: string; name: string | null; capabilities: string[]; ownerId: string; createdBy: { type: 'user' | 'api_key'; id: string } }>;
   findEnrollmentToken: (token: string) => Promise<{ id: string; organizationId: string }>;
-  /** Trust scoring (trust-service.ts): score the agent inside this transaction, so the answer carries the score. */
-  rescore: (tx: Tx, ctx: RequestContext, agentId: string, trigger: 'registration' | 'event') => Promise<void>;
+  /**
+   * Trust scoring (trust-service.ts): score the agent inside this transaction, so the answer carries the
+   * score. Returns what to announce once the transaction has committed.
+   */
+  rescore: (tx: Tx, ctx: RequestContext, agentId: string, trigger: 'registration' | 'event') => Promise<() => void>;
   /** Trust scoring: announce new evidence after the commit (recalculated shortly, debounced). */
   evidenceAdded: (organizationId: string, agentId: string, kind: string) => void;
 }) {
@@ -85,9 +88,12 @@ export function createAgentService(deps: {
   }
 
   const detailOf = async (tx: Tx, agent: AgentRow) => agentJson(agent, await agentRepository.keys(tx, agent.id));
-  /** Score the agent now and answer it with its score (registration, status changes). */
-  const rescored = async (tx: Tx, ctx: RequestContext, agentId: string, trigger: 'registration' | 'event') => {
-    await deps.rescore(tx, ctx, agentId, trigger);
+  /**
+   * Score the agent now and answer it with its score (registration, status changes); `then` is the
+   * announcement to make after the commit.
+   */
+  const rescored = async (tx: Tx, ctx: RequestContext, agentId: string, trigger: 'registration' | 'event', then: { announce: () => void }) => {
+    then.announce = await deps.rescore(tx, ctx, agentId, trigger);
     return detailOf(tx, (await agentRepository.find(tx, agentId))!);
   };
 
@@ -96,6 +102,7 @@ export function createAgentService(deps: {
     async register(ctx: RequestContext, input: RegisterInput, origin: string) {
       authorize(ctx, 'agent.create');
       const key = parsePublicKey(input.publicKey);
+      const scored = { announce: () => {} };
       const created = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const ownerId = await resolveOwner(tx, ctx, input.ownerId);
         // Spent inside the transaction's span but before any write: a bad proof leaves nothing behind.
@@ -110,10 +117,11 @@ export function createAgentService(deps: {
           target: { type: 'agent', id: agent.id },
           details: { name: agent.name, ownerId, keyId: key.thumbprint },
         });
-        return rescored(tx, ctx, agent.id, 'registration');
+        return rescored(tx, ctx, agent.id, 'registration', scored);
       });
       await cache.forgetAgentKey(key.thumbprint);
       await cache.forgetAgent(created.id);
+      scored.announce();
       return created;
     },
 
@@ -124,6 +132,7 @@ export function createAgentService(deps: {
       await challenges.consume(input.challenge, 'register', key, input.proof, origin);
       const agentId = newId('agt');
       const agentCtx: RequestContext = { ...ctx, organizationId: token.organizationId, actor: { type: 'agent', id: agentId } };
+      const scored = { announce: () => {} };
       const created = await db.transaction({ organizationId: token.organizationId }, async (tx) => {
         const consumed = await deps.consumeEnrollmentToken(tx, token.id);
         const name = input.name ?? consumed.name;
@@ -159,10 +168,11 @@ export function createAgentService(deps: {
             details: { unknownCapabilities: declared.unknown },
           });
         }
-        return rescored(tx, agentCtx, agent.id, 'registration');
+        return rescored(tx, agentCtx, agent.id, 'registration', scored);
       });
       await cache.forgetAgentKey(key.thumbprint);
       await cache.forgetAgent(created.id);
+      scored.announce();
       return created;
     },
 
@@ -239,8 +249,9 @@ export function createAgentService(deps: {
       authorize(ctx, 'agent.update');
       const rule = TRANSITIONS[transition];
       // Invalidated however the change ends: after a commit whose invalidation failed, the retry (a 409) repairs the cache.
+      const scored = { announce: () => {} };
       try {
-        return await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+        const changed = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
           const agent = await loadForChange(tx, ctx, agentId);
           if (!rule.from.includes(agent.status)) {
             throw new AppError(
@@ -254,8 +265,10 @@ export function createAgentService(deps: {
             target: { type: 'agent', id: agentId },
             details: { from: agent.status, to: rule.to, reason },
           });
-          return rescored(tx, ctx, updated.id, 'event');
+          return rescored(tx, ctx, updated.id, 'event', scored);
         });
+        scored.announce();
+        return changed;
       } finally {
         await cache.forgetAgent(agentId);
       }

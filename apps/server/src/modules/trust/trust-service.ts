@@ -295,6 +295,8 @@ export function createTrustService(deps: { db: Database; store: SharedStore; eve
 
   return {
     scoreInTx,
+    /** After the commit of a `scoreInTx`: announce what changed (and drops). */
+    announce,
     recalculate,
     start,
 
