@@ -21,6 +21,19 @@ import { AimError } from './errors.js';
 import type { AgentKeyPair } from './keys.js';
 import { requestToken } from './protocol.js';
 import { rotateAgentKey } from './rotation.js';
+import {
+  attest,
+  heartbeat,
+  startHeartbeats,
+  withdrawAttestation,
+  type Attestation,
+  type AttestationVerdict,
+  type Heartbeat,
+  type HeartbeatOptions,
+  type Heartbeats,
+  type TrustClient,
+  type TrustRequestOptions,
+} from './trust.js';
 import { createTokenCache, DEFAULT_MIN_VALIDITY_SECONDS, type TokenCache } from './token-cache.js';
 import { isUnderBaseUrl, readJson, resolveUrl, sendPlain, sendSigned, type AimRequestBody, type AimRequestInit, type Transport } from './transport.js';
 
@@ -351,6 +364,80 @@ export class AimAgent {
 
   #decisionClient(): DecisionClient {
     return { agentId: this.id, send: (input, init) => this.fetch(input, init) };
+  }
+
+  /**
+   * Tell AIM the agent is up (`POST /api/v1/agents/me/heartbeat`, signed, no body). Uptime, one of the
+   * trust score's factors, counts the minutes that had at least one heartbeat; repeated heartbeats in a
+   * minute count once. Answers when AIM received it and the minute it counts for. Throws `AimError`:
+   * AIM's code for a refusal (`agent_suspended`, `agent_revoked`…), `network_error` when AIM cannot be
+   * reached or does not answer within `timeoutMs` (default 10 s), `aborted` when `signal` fires.
+   * {@link AimAgent.startHeartbeats} sends them in the background.
+   *
+   * @example
+   * ```ts
+   * const { minute } = await agent.heartbeat(); // e.g. 2025-06-01T12:34:00.000Z
+   * ```
+   */
+  heartbeat(options: TrustRequestOptions = {}): Promise<Heartbeat> {
+    return heartbeat(this.#trustClient(), options);
+  }
+
+  /**
+   * Send a heartbeat now and then every `intervalMs` (default 30 s; 1 s to 60 s, else `invalid_argument`)
+   * until `stop()`. The timer is unref'd, so it never keeps the process alive. Nothing is thrown from the
+   * timer: a failed heartbeat goes to `onError` (without it, a process warning for the first failure of
+   * each run) and the heartbeats go on, through network errors, 5xx and a suspension alike, except when
+   * AIM answers `agent_revoked`: a revoked agent is final, so they stop by themselves (`running` is then
+   * false) before `onError` hears of it. A heartbeat is skipped while the previous one is still under way.
+   *
+   * @example
+   * ```ts
+   * const heartbeats = agent.startHeartbeats({
+   *   onError: (error) => {
+   *     if (error.code === 'agent_revoked') process.exitCode = 1; // heartbeats have stopped
+   *     else log.warn({ code: error.code }, 'heartbeat failed');
+   *   },
+   * });
+   * process.once('SIGTERM', () => heartbeats.stop());
+   * ```
+   */
+  startHeartbeats(options: HeartbeatOptions = {}): Heartbeats {
+    return startHeartbeats(this.#trustClient(), options);
+  }
+
+  /**
+   * Say whether this agent trusts another agent of its organization
+   * (`PUT /api/v1/agents/me/attestations/{agentId}`, signed), with an optional `statement` (at most 2000
+   * characters) of why. Replaces this agent's earlier attestation of that agent; attestations count in the
+   * other agent's trust score. AIM refuses an attestation of the agent itself (400 `self_attestation`) and
+   * answers 404 `not_found` for an agent it does not know in this organization.
+   *
+   * @example
+   * ```ts
+   * await agent.attest('agt_01jz…', 'trusted', 'Its summaries matched the source in 200 of 200 checks');
+   * ```
+   */
+  attest(agentId: string, verdict: AttestationVerdict, statement?: string, options: TrustRequestOptions = {}): Promise<Attestation> {
+    return attest(this.#trustClient(), agentId, verdict, statement, options);
+  }
+
+  /**
+   * Withdraw this agent's attestation of another agent (`DELETE /api/v1/agents/me/attestations/{agentId}`,
+   * signed). Answers the attestation removed; 404 `not_found` when there was none.
+   *
+   * @example
+   * ```ts
+   * const withdrawn = await agent.withdrawAttestation('agt_01jz…');
+   * console.log(withdrawn.verdict); // what it said before
+   * ```
+   */
+  withdrawAttestation(agentId: string, options: TrustRequestOptions = {}): Promise<Attestation> {
+    return withdrawAttestation(this.#trustClient(), agentId, options);
+  }
+
+  #trustClient(): TrustClient {
+    return { send: (input, init) => this.fetch(input, init) };
   }
 
   /**

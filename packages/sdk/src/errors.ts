@@ -32,7 +32,7 @@ export const SDK_ERROR_CODES = [
   'unsupported_body',
   /** An argument is malformed (a URL, a key id, a nonce…). */
   'invalid_argument',
-  /** The caller's AbortSignal ended a decision call (`verifyAction`, `waitForDecision`, `reportResult`, `guard`). */
+  /** The caller's AbortSignal ended a call (`verifyAction`, `waitForDecision`, `reportResult`, `guard`, `heartbeat`, `attest`, `withdrawAttestation`). */
   'aborted',
   /** `guard()`: AIM decided against the action, a person rejected it, or no one approved it in time ({@link ActionDeniedError}). */
   'action_denied',

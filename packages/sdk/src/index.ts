@@ -23,6 +23,14 @@ export type {
   VerifyActionOptions,
   WaitForDecisionOptions,
 } from './decisions.js';
+export type {
+  Attestation,
+  AttestationVerdict,
+  Heartbeat,
+  HeartbeatOptions,
+  Heartbeats,
+  TrustRequestOptions,
+} from './trust.js';
 export {
   generateKeyPair,
   jwkThumbprint,
