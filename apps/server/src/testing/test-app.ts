@@ -116,12 +116,16 @@ export async function createTestApp(
  * every target: `instances.a` and `instances.b` are made before its tests and closed after them.
  * `skip` is set where the instances share nothing (the in-process store); pass it to each test.
  */
-export function acrossInstances(title: string, body: (instances: { readonly a: TestApp; readonly b: TestApp }, skip: string | undefined) => void): void {
+export function acrossInstances(
+  title: string,
+  body: (instances: { readonly a: TestApp; readonly b: TestApp }, skip: string | undefined) => void,
+  options: { env?: Record<string, string> } = {},
+): void {
   forEachTarget(title, (target) => {
     const instances = {} as { a: TestApp; b: TestApp };
     before(async () => {
-      instances.a = await createTestApp(target);
-      instances.b = await createTestApp(target, { sameDeploymentAs: instances.a });
+      instances.a = await createTestApp(target, { env: options.env ?? {} });
+      instances.b = await createTestApp(target, { env: options.env ?? {}, sameDeploymentAs: instances.a });
     });
     after(async () => {
       await instances.b?.close();

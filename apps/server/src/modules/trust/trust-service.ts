@@ -204,8 +204,11 @@ export function createTrustService(deps: { db: Database; store: SharedStore; eve
 
   // ---- event-driven recalculation ----------------------------------------------------------------
 
-  /** Agents whose recalculation this instance claimed, by organization, and each organization's timer. */
-  const due = new Map<string, Set<string>>();
+  /**
+   * Agents whose recalculation this instance claimed, by organization, each with the time its claim
+   * in the shared store ends at the latest; and each organization's timer.
+   */
+  const due = new Map<string, Map<string, number>>();
   const timers = new Map<string, NodeJS.Timeout>();
   const inFlight = new Set<Promise<unknown>>();
   let stopListening: (() => void) | null = null;
@@ -223,10 +226,33 @@ export function createTrustService(deps: { db: Database; store: SharedStore; eve
     sessionId: null,
   };
 
-  function flush(organizationId: string) {
+  function schedule(organizationId: string, at: number) {
+    if (timers.has(organizationId)) return;
+    const timer = setTimeout(() => flush(organizationId), Math.max(0, at - Date.now()));
+    timer.unref();
+    timers.set(organizationId, timer);
+  }
+
+  /**
+   * Recalculate the organization's agents whose claim has ended (all of them when closing); the
+   * others wait for theirs. Recalculating only after the claim ends is what makes every event the
+   * claim absorbed (on any instance) part of what the recalculation reads.
+   */
+  function flush(organizationId: string, all = false) {
     timers.delete(organizationId);
-    const agents = [...(due.get(organizationId) ?? [])];
-    due.delete(organizationId);
+    const claims = due.get(organizationId);
+    if (!claims) return;
+    const now = Date.now();
+    const agents: string[] = [];
+    let next = Infinity;
+    for (const [agentId, until] of claims) {
+      if (all || until <= now) {
+        agents.push(agentId);
+        claims.delete(agentId);
+      } else next = Math.min(next, until);
+    }
+    if (claims.size === 0) due.delete(organizationId);
+    else schedule(organizationId, next);
     if (agents.length === 0) return;
     const run = (async () => {
       for (let i = 0; i < agents.length; i += BATCH) {
@@ -244,30 +270,29 @@ export function createTrustService(deps: { db: Database; store: SharedStore; eve
    * covered by one recalculation that reads after all of them committed.
    */
   async function onEvidence(organizationId: string, agentId: string) {
+    // This instance holds the agent's claim: its recalculation, after the claim ends, covers this event.
+    if ((due.get(organizationId)?.get(agentId) ?? 0) > Date.now()) return;
     const claimed = await store.claimOnce(`trust-due:${agentId}`, debounceMs);
     if (!claimed) return;
-    let set = due.get(organizationId);
-    if (!set) due.set(organizationId, (set = new Set()));
-    set.add(agentId);
-    if (!timers.has(organizationId)) {
-      const timer = setTimeout(() => flush(organizationId), debounceMs);
-      timer.unref();
-      timers.set(organizationId, timer);
-    }
+    // Measured after the store answered: no earlier than the claim's own end.
+    const until = Date.now() + debounceMs;
+    let claims = due.get(organizationId);
+    if (!claims) due.set(organizationId, (claims = new Map()));
+    claims.set(agentId, until);
+    schedule(organizationId, until);
   }
 
+  /**
+   * The events that change an agent's evidence enough to recalculate soon: violations, decisions a
+   * monitor-mode policy flagged, and everything announced as `trust.evidence`. Ordinary decisions
+   * feed only compliance and activity (8% of the weight together); the scheduled pass counts them,
+   * so a busy agent does not cost a recalculation every few seconds.
+   */
   function onEvent(event: DomainEvent) {
     let agentId: string | null = null;
-    switch (event.type) {
-      case 'decision.created':
-      case 'decision.resolved':
-      case 'violation.recorded':
-      case 'trust.evidence':
-        agentId = (event.data as { agentId: string }).agentId;
-        break;
-      default:
-        return;
-    }
+    if (event.type === 'violation.recorded' || event.type === 'trust.evidence') agentId = (event.data as { agentId: string }).agentId;
+    else if (event.type === 'decision.created' && (event.data as { flagged: boolean }).flagged) agentId = (event.data as { agentId: string }).agentId;
+    if (agentId === null) return;
     onEvidence(event.organizationId, agentId).catch((error: unknown) => logger.warn({ err: error, agentId }, 'could not schedule a trust recalculation'));
   }
 
@@ -306,10 +331,8 @@ export function createTrustService(deps: { db: Database; store: SharedStore; eve
       if (retry) clearTimeout(retry);
       stopListening?.();
       stopListening = null;
-      for (const [organizationId, timer] of timers) {
-        clearTimeout(timer);
-        flush(organizationId);
-      }
+      for (const timer of timers.values()) clearTimeout(timer);
+      for (const organizationId of [...due.keys()]) flush(organizationId, true);
       await Promise.allSettled([...inFlight]);
     },
 

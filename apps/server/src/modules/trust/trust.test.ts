@@ -5,7 +5,7 @@ import { SYSTEM_CONTEXT } from '../../platform/http/request-context.js';
 import { registerAgent, signedInject } from '../../testing/agent-fixtures.js';
 import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
 import { forEachTarget } from '../../testing/targets.js';
-import { createTestApp, type TestApp } from '../../testing/test-app.js';
+import { acrossInstances, createTestApp, type TestApp } from '../../testing/test-app.js';
 import { gatherEvidence } from './trust-evidence.js';
 import { computeTrust, FACTORS, type TrustEvidence } from './trust-method.js';
 
@@ -317,3 +317,28 @@ forEachTarget('trust scoring', (target) => {
   });
 });
 
+
+acrossInstances(
+  'trust scoring across instances',
+  (instances, skip) => {
+    it('recalculates once for evidence that reaches both instances, on whichever claimed the agent', { skip }, async () => {
+      const { a, b } = instances;
+      const org = await seedOrganization(a, 'X');
+      const { agent } = await registerAgent(a, org.as.admin.apiKey);
+      const owner = await a.owner();
+      const events = async () => Number((await owner.query(`select count(*) from trust_scores where agent_id = $1 and trigger = 'event'`, [agent.id])).rows[0].count);
+      // Evidence through both instances within one debounce window.
+      const rate = (t: TestApp, who: SeededOrganization['as']['manager']) =>
+        t.app.inject({ method: 'POST', url: `/api/v1/agents/${agent.id}/ratings`, headers: { ...who.apiKey, 'content-type': 'application/json' }, payload: '{"rating":5}' });
+      assert.equal((await rate(a, org.as.manager)).statusCode, 201);
+      assert.equal((await rate(b, org.as.member)).statusCode, 201);
+      for (let i = 0; i < 200 && (await events()) === 0; i++) await new Promise((r) => setTimeout(r, 25));
+      // Let any second (wrong) recalculation of the same window land before counting.
+      await new Promise((r) => setTimeout(r, 600));
+      assert.equal(await events(), 1);
+      const row = (await owner.query(`select factors from trust_scores where agent_id = $1 and trigger = 'event'`, [agent.id])).rows[0];
+      assert.equal((row.factors as Factor[]).find((f) => f.key === 'communityTrust')!.evidence.ratings, 2, 'both ratings were read');
+    });
+  },
+  { env: { TRUST_RECALCULATION_DEBOUNCE_MS: '300' } },
+);
