@@ -60,6 +60,7 @@ export function defineJobs(platform: Platform, services: Services): JobDefinitio
         for (const { organization_id: organizationId } of rows) {
           try {
             await services.trust.recalculateOrganization(ctx, organizationId);
+            await services.trust.pruneEvidence(organizationId);
           } catch (error) {
             failed += 1;
             platform.logger.error({ err: error, organizationId }, 'recalculating trust scores failed');

@@ -8,7 +8,7 @@ import { idTime, isId, newId } from '../../platform/ids.js';
 import type { SharedStore } from '../../platform/store/shared-store.js';
 import { authorize } from '../access/permissions.js';
 import { gatherEvidence } from './trust-evidence.js';
-import { computeTrust, type FactorResult, type TrustEvidence, type TrustResult } from './trust-method.js';
+import { computeTrust, TRUST_CONSTANTS, type FactorResult, type TrustEvidence, type TrustResult } from './trust-method.js';
 
 /**
  * Trust scores: computing them from stored evidence (trust-method.ts, trust-evidence.ts), storing
@@ -22,6 +22,9 @@ export type TrustTrigger = 'registration' | 'event' | 'schedule' | 'manual' | 'b
 
 /** A fall of more than this many points below the highest score of the last hour is announced. */
 export const DROP_ALERT_POINTS = 20;
+/** Counters kept beyond the method's windows (7 days of heartbeats, 30 days of requests), with a margin. */
+const UPTIME_KEEP_DAYS = TRUST_CONSTANTS.uptimeWindowDays * 5;
+const ACTIVITY_KEEP_DAYS = TRUST_CONSTANTS.activityWindowDays * 3;
 /** Agents scored per transaction by the scheduled pass (bounded memory; one statement gathers them). */
 const BATCH = 200;
 
@@ -452,6 +455,25 @@ export function createTrustService(deps: { db: Database; store: SharedStore; eve
             .map((r) => ({ agentId: r.agent_id, name: r.name, from: num(r.first), to: num(r.last), change: Math.round((Number(r.last) - Number(r.first)) * 100) / 100 }))
             .filter((m) => m.change !== 0),
         };
+      });
+    },
+
+    /**
+     * Drop counters older than anything the method reads (with a margin), so evidence tables stay
+     * bounded: heartbeat hours beyond UPTIME_KEEP_DAYS, request days beyond ACTIVITY_KEEP_DAYS.
+     * Every stored score keeps the evidence it was computed from.
+     */
+    async pruneEvidence(organizationId: string): Promise<{ uptimeHours: number; activityDays: number }> {
+      return db.transaction({ organizationId }, async (tx) => {
+        const uptime = await tx.query(`delete from agent_uptime_hours where organization_id = $1 and hour < now() - make_interval(days => $2)`, [
+          orgOf(tx),
+          UPTIME_KEEP_DAYS,
+        ]);
+        const activity = await tx.query(
+          `delete from agent_activity_days where organization_id = $1 and day < (now() at time zone 'UTC')::date - $2::int`,
+          [orgOf(tx), ACTIVITY_KEEP_DAYS],
+        );
+        return { uptimeHours: uptime.rowCount ?? 0, activityDays: activity.rowCount ?? 0 };
       });
     },
 

@@ -250,6 +250,23 @@ forEachTarget('trust scoring', (target) => {
     const agents = Number((await owner.query(`select count(*) from agents where organization_id = $1 and status <> 'revoked'`, [a.organizationId])).rows[0].count);
     assert.equal(pass.agents, agents);
     assert.equal(await count('schedule'), 1);
+
+    // Counters beyond what the method reads are pruned; recent ones stay.
+    await owner.query(
+      `insert into agent_uptime_hours (organization_id, agent_id, hour, minutes) values ($1, $2, date_trunc('hour', now() - interval '90 days'), 1), ($1, $2, date_trunc('hour', now() - interval '2 days'), 1)`,
+      [a.organizationId, id],
+    );
+    await owner.query(
+      `insert into agent_activity_days (organization_id, agent_id, day, verified) values ($1, $2, current_date - 400, 3), ($1, $2, current_date - 20, 3)`,
+      [a.organizationId, id],
+    );
+    const pruned = await t.app.services.trust.pruneEvidence(a.organizationId);
+    assert.ok(pruned.uptimeHours >= 1 && pruned.activityDays >= 1, JSON.stringify(pruned));
+    const left = await owner.query(
+      `select (select count(*) from agent_uptime_hours where agent_id = $1)::int as hours, (select count(*) from agent_activity_days where agent_id = $1)::int as days`,
+      [id],
+    );
+    assert.deepEqual(left.rows[0], { hours: 1, days: 1 });
   });
 
   it('keeps the history, newest first with keyset pages, and shows the organization trends', async () => {
