@@ -113,6 +113,11 @@ CREATE INDEX trust_scores_agent ON trust_scores (organization_id, agent_id, comp
 CREATE INDEX trust_scores_org ON trust_scores (organization_id, computed_at);
 INSERT INTO aim_partitioned_tables (table_name) VALUES ('trust_scores');
 
+-- Evidence lookups per agent: every grant of an agent (the index of 0007 covers unrevoked ones only),
+-- and the violations of a decision (compliance leaves out decisions with one).
+CREATE INDEX capability_grants_agent_all ON capability_grants (organization_id, agent_id);
+CREATE INDEX violations_decision ON violations (organization_id, decision_id);
+
 -- Decisions record the confidence of the score they used, beside the score itself.
 ALTER TABLE verification_events ADD COLUMN trust_confidence numeric(4, 3);
 

@@ -69,7 +69,7 @@ export const trustHistorySchema = z
   .meta({ id: 'TrustHistory' });
 
 export const trustTrendQuerySchema = z.object({
-  days: z.coerce.number().int().min(1).max(365).default(30).describe('How many UTC days back, today included'),
+  days: z.coerce.number().int().min(1).max(90).default(30).describe('How many UTC days back, today included'),
   movers: z.coerce.number().int().min(1).max(50).default(10),
 });
 export const trustTrendSchema = z

@@ -206,7 +206,7 @@ forEachTarget('every state change writes an audit event', (target) => {
         return inject('DELETE', `/api/v1/agents/${agentId}/ratings/${ratingId}`, org.as.manager.apiKey);
       },
       'POST /api/v1/agents/:agentId/security-reviews': async () =>
-        inject('POST', `/api/v1/agents/${(await agent()).id}/security-reviews`, org.as.admin.apiKey, { findings: [{ severity: 'low', title: 'verbose logs' }] }),
+        inject('POST', `/api/v1/agents/${(await agent()).id}/security-reviews`, org.as.manager.apiKey, { findings: [{ severity: 'low', title: 'verbose logs' }] }),
       'POST /api/v1/agents/:agentId/incidents': async () =>
         inject('POST', `/api/v1/agents/${(await agent()).id}/incidents`, org.as.admin.apiKey, { severity: 'medium', title: 'coverage' }),
       'POST /api/v1/agents/:agentId/incidents/:incidentId/resolve': async () => {

@@ -207,7 +207,10 @@ export function createTrustEvidenceService(deps: { db: Database; evidenceAdded: 
       const by = recorder(ctx);
       const reviewedAt = pastTime('reviewedAt', input.reviewedAt);
       const row = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
-        await agentOf(tx, agentId);
+        const agent = await agentOf(tx, agentId);
+        if (agent.owner_id !== null && agent.owner_id === ctx.personId) {
+          throw new AppError('forbidden', 'You own this agent; its security reviews come from another manager or admin.');
+        }
         const { rows } = await tx.query<ReviewRow>(
           `insert into security_reviews (id, organization_id, agent_id, reviewer_type, reviewer_id, reviewed_at, summary, findings)
            values ($1, $2, $3, $4, $5, $6, $7, $8) returning *`,

@@ -14,11 +14,11 @@ with params as (
 )
 select a.id as agent_id, a.status, a.created_at, a.owner_id is not null as owner_set,
        coalesce(btrim(a.purpose), '') <> '' as purpose_set, a.data_classification is not null as classification_set,
-       k.registered, k.usable, k.soonest_expiry, k.newest_created_at,
-       greatest(least(a.last_seen_at, p.as_of), k.last_registered_at) as last_verified_at,
+       k.registered, k.usable, k.newest_expires_at, k.newest_created_at,
+       greatest(case when a.last_seen_at <= p.as_of then a.last_seen_at end, k.newest_created_at) as last_verified_at,
        req.verified, req.failed, act.active_days,
        rev.reviewed_at, rev.findings,
-       gr.high_risk, gr.judged, gr.used,
+       gr.high_risk, gr.judged, (select count(*) from unnest(gr.judged_ids) j where j = any(dec.grant_ids))::int as used,
        rat.count as rating_count, rat.sum as rating_sum,
        att.trusted, att.distrusted,
        up.first_minute, up.minutes_with_heartbeat,
@@ -28,12 +28,15 @@ select a.id as agent_id, a.status, a.created_at, a.owner_id is not null as owner
   cross join unnest($3::text[]) as wanted(id)
   join agents a on a.organization_id = $1 and a.id = wanted.id
   cross join lateral (
+    -- Usable: not revoked by then, and not past a rotation overlap. The newest usable key is the one
+    -- judged (a rotated-out key in its overlap does not lower the score of an agent that rotated).
     select count(*)::int as registered,
-           count(*) filter (where k.revoked_at is null and (k.expires_at is null or k.expires_at > p.as_of))::int as usable,
-           min(k.expires_at) filter (where k.revoked_at is null and k.expires_at > p.as_of) as soonest_expiry,
-           max(k.created_at) filter (where k.revoked_at is null and (k.expires_at is null or k.expires_at > p.as_of)) as newest_created_at,
-           max(k.created_at) filter (where k.created_at <= p.as_of) as last_registered_at
-      from agent_keys k where k.organization_id = $1 and k.agent_id = a.id and k.created_at <= p.as_of
+           count(*) filter (where u.usable)::int as usable,
+           (array_agg(k.expires_at order by k.created_at desc, k.id desc) filter (where u.usable))[1] as newest_expires_at,
+           max(k.created_at) filter (where u.usable) as newest_created_at
+      from agent_keys k
+      cross join lateral (select (k.revoked_at is null or k.revoked_at > p.as_of) and (k.expires_at is null or k.expires_at > p.as_of) as usable) u
+     where k.organization_id = $1 and k.agent_id = a.id and k.created_at <= p.as_of
   ) k
   cross join lateral (
     select coalesce(sum(d.verified), 0)::bigint as verified, coalesce(sum(d.failed), 0)::bigint as failed
@@ -50,28 +53,30 @@ select a.id as agent_id, a.status, a.created_at, a.owner_id is not null as owner
            (select jsonb_object_agg(s, (select count(*) from jsonb_array_elements(r.findings) f where f->>'severity' = s))
               from unnest(array['low', 'medium', 'high', 'critical']) s) as findings
       from security_reviews r
-     where r.organization_id = $1 and r.agent_id = a.id
+     where r.organization_id = $1 and r.agent_id = a.id and r.created_at <= p.as_of
        and r.reviewed_at <= p.as_of and r.reviewed_at > p.as_of - interval '${C.reviewWindowDays} days'
      order by r.reviewed_at desc, r.id desc limit 1
   ) rev on true
   cross join lateral (
     select count(*) filter (where c.risk_level in ('high', 'critical'))::int as high_risk,
            count(*) filter (where g.created_at <= p.as_of - interval '${C.unusedGrantGraceDays} days')::int as judged,
-           count(*) filter (where g.created_at <= p.as_of - interval '${C.unusedGrantGraceDays} days' and exists (
-             select 1 from verification_events v
-              where v.organization_id = $1 and v.agent_id = a.id and v.grant_id = g.id
-                and v.created_at > p.as_of - interval '${C.requestWindowDays} days' and v.created_at <= p.as_of))::int as used
+           coalesce(array_agg(g.id) filter (where g.created_at <= p.as_of - interval '${C.unusedGrantGraceDays} days'), '{}') as judged_ids
       from capability_grants g join capabilities c on c.organization_id = g.organization_id and c.id = g.capability_id
      where g.organization_id = $1 and g.agent_id = a.id and g.created_at <= p.as_of
        and (g.revoked_at is null or g.revoked_at > p.as_of) and (g.expires_at is null or g.expires_at > p.as_of)
   ) gr
   cross join lateral (
+    -- A member's rating of an agent they now own does not count.
     select count(*)::int as count, coalesce(sum(r.rating), 0)::int as sum
-      from agent_ratings r where r.organization_id = $1 and r.agent_id = a.id and r.created_at <= p.as_of
+      from agent_ratings r
+     where r.organization_id = $1 and r.agent_id = a.id and r.created_at <= p.as_of and r.user_id is distinct from a.owner_id
   ) rat
   cross join lateral (
+    -- Only active attesters, and none that shares the agent's owner (an owner cannot vouch through a second agent).
     select count(*) filter (where t.verdict = 'trusted')::int as trusted, count(*) filter (where t.verdict = 'distrusted')::int as distrusted
-      from agent_attestations t where t.organization_id = $1 and t.agent_id = a.id and t.created_at <= p.as_of
+      from agent_attestations t join agents w on w.organization_id = t.organization_id and w.id = t.attester_id
+     where t.organization_id = $1 and t.agent_id = a.id and t.created_at <= p.as_of
+       and w.status = 'active' and w.owner_id is distinct from a.owner_id
   ) att
   cross join lateral (
     select min(h.hour + make_interval(mins => floor(log(2, (h.minutes & -h.minutes)::numeric))::int)) filter (where h.minutes <> 0) as first_minute,
@@ -80,12 +85,13 @@ select a.id as agent_id, a.status, a.created_at, a.owner_id is not null as owner
      where h.agent_id = a.id and h.hour >= date_trunc('hour', p.as_of - interval '${C.uptimeWindowDays} days') and h.hour <= p.as_of
   ) up
   cross join lateral (
+    -- Denials for too low a trust score are left out: they follow from the score and must not feed it.
     select coalesce(jsonb_agg(jsonb_build_object('source', x.source, 'severity', x.severity, 'ageDays', x.age, 'count', x.n)), '[]') as rows
       from (
         select i.source, i.severity, floor(extract(epoch from p.as_of - i.at) / 86400)::int as age, count(*)::int as n
           from (
             select 'violation' as source, v.severity, v.created_at as at from violations v
-             where v.organization_id = $1 and v.agent_id = a.id
+             where v.organization_id = $1 and v.agent_id = a.id and v.rule <> 'min_trust'
                and v.created_at <= p.as_of and v.created_at > p.as_of - interval '${C.incidentWindowDays} days'
             union all
             select 'incident', n.severity, n.occurred_at from agent_incidents n
@@ -96,7 +102,12 @@ select a.id as agent_id, a.status, a.created_at, a.owner_id is not null as owner
       ) x
   ) inc
   cross join lateral (
-    select count(*)::int as total, count(*) filter (where not v.flagged and v.initial_decision <> 'deny')::int as compliant
+    -- One pass over the agent's decisions in the window: how many, how many complied (not flagged, and no
+    -- violation other than a trust denial), and which grants they used.
+    select count(*)::int as total,
+           count(*) filter (where not v.flagged and not exists (
+             select 1 from violations x where x.organization_id = $1 and x.decision_id = v.id and x.rule <> 'min_trust'))::int as compliant,
+           coalesce(array_agg(distinct v.grant_id) filter (where v.grant_id is not null), '{}') as grant_ids
       from verification_events v
      where v.organization_id = $1 and v.agent_id = a.id
        and v.created_at <= p.as_of and v.created_at > p.as_of - interval '${C.complianceWindowDays} days'
@@ -111,7 +122,7 @@ interface EvidenceRow {
   classification_set: boolean;
   registered: number;
   usable: number;
-  soonest_expiry: Date | null;
+  newest_expires_at: Date | null;
   newest_created_at: Date | null;
   last_verified_at: Date | null;
   verified: string;
@@ -155,7 +166,7 @@ function evidenceOf(row: EvidenceRow, asOf: Date): TrustEvidence {
       purposeSet: row.purpose_set,
       dataClassificationSet: row.classification_set,
     },
-    keys: { registered: row.registered, usable: row.usable, soonestExpiry: iso(row.soonest_expiry), newestCreatedAt: iso(row.newest_created_at) },
+    keys: { registered: row.registered, usable: row.usable, newestExpiresAt: iso(row.newest_expires_at), newestCreatedAt: iso(row.newest_created_at) },
     requests: { verified: Number(row.verified), failed: Number(row.failed) },
     lastVerifiedAt: iso(row.last_verified_at),
     review: row.reviewed_at === null ? null : { reviewedAt: row.reviewed_at.toISOString(), findings: row.findings! },

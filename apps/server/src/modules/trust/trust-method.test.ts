@@ -32,7 +32,7 @@ function evidence(): TrustEvidence {
   return {
     asOf: AS_OF,
     agent: { status: 'active', createdAt: daysBefore(40), ownerSet: true, purposeSet: true, dataClassificationSet: false },
-    keys: { registered: 2, usable: 1, soonestExpiry: null, newestCreatedAt: daysBefore(20) },
+    keys: { registered: 2, usable: 1, newestExpiresAt: null, newestCreatedAt: daysBefore(20) },
     requests: { verified: 90, failed: 10 },
     lastVerifiedAt: daysBefore(1),
     review: { reviewedAt: daysBefore(30), findings: { low: 1, medium: 1, high: 0, critical: 0 } },
@@ -74,8 +74,8 @@ describe('trust method', () => {
     assert.equal(verificationStatus({ ...evidence(), keys: { ...evidence().keys, usable: 0 } }).value, 0);
     assert.equal(verificationStatus({ ...evidence(), keys: { ...evidence().keys, registered: 0, usable: 0 } }).value, null, 'no key ever: unknown');
     // A key at the warning distance from expiry still counts fully; halfway to expiry, half.
-    close(verificationStatus({ ...evidence(), keys: { ...evidence().keys, soonestExpiry: daysAfter(C.keyExpiryWarningDays) } }).value, (1 + 1 + 0.9) / 3);
-    close(verificationStatus({ ...evidence(), keys: { ...evidence().keys, soonestExpiry: daysAfter(C.keyExpiryWarningDays / 2) } }).value, (1 + 0.5 + 0.9) / 3);
+    close(verificationStatus({ ...evidence(), keys: { ...evidence().keys, newestExpiresAt: daysAfter(C.keyExpiryWarningDays) } }).value, (1 + 1 + 0.9) / 3);
+    close(verificationStatus({ ...evidence(), keys: { ...evidence().keys, newestExpiresAt: daysAfter(C.keyExpiryWarningDays / 2) } }).value, (1 + 0.5 + 0.9) / 3);
     // No signed requests yet: the ratio is unknown and left out, not counted as perfect or as zero.
     close(verificationStatus({ ...evidence(), requests: { verified: 0, failed: 0 } }).value, 1);
     close(verificationStatus({ ...evidence(), requests: { verified: 0, failed: 5 } }).value, 2 / 3);
@@ -179,7 +179,7 @@ describe('trust method', () => {
     // the agent's own record (owner, high-risk grants, required fields), which every agent has.
     const none = computeTrust({
       ...evidence(),
-      keys: { registered: 0, usable: 0, soonestExpiry: null, newestCreatedAt: null },
+      keys: { registered: 0, usable: 0, newestExpiresAt: null, newestCreatedAt: null },
       lastVerifiedAt: null,
       ratings: { count: 0, sum: 0 },
       attestations: { trusted: 0, distrusted: 0 },
@@ -196,7 +196,7 @@ describe('trust method', () => {
 
   it('every factor reports unknown, not a number, where its signal is missing', () => {
     const missing: Record<FactorKey, TrustEvidence | null> = {
-      verificationStatus: { ...evidence(), keys: { registered: 0, usable: 0, soonestExpiry: null, newestCreatedAt: null } },
+      verificationStatus: { ...evidence(), keys: { registered: 0, usable: 0, newestExpiresAt: null, newestCreatedAt: null } },
       securityAudit: null, // always has the agent record: owner set or not, high-risk grants counted (0 is a count)
       communityTrust: { ...evidence(), ratings: { count: 0, sum: 0 }, attestations: { trusted: 0, distrusted: 0 } },
       uptime: { ...evidence(), uptime: { observedMinutes: null, minutesWithHeartbeat: 0 } },

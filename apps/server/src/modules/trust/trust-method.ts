@@ -100,14 +100,14 @@ export interface TrustEvidence {
     registered: number;
     /** Keys accepted now (not revoked, not past their expiry). */
     usable: number;
-    /** The soonest expiry among usable keys that have one (a rotated-out key in its overlap). */
-    soonestExpiry: string | null;
+    /** The expiry of the newest usable key, when it has one (it was rotated out and no newer key exists). */
+    newestExpiresAt: string | null;
     /** When the newest usable key was registered. */
     newestCreatedAt: string | null;
   };
   /** Signed requests and token uses with the agent's keys within the request window. */
   requests: { verified: number; failed: number };
-  /** The last successful verification: a verified request, or a key's registration (proof of possession). */
+  /** The last successful verification: a verified request, or the newest usable key's registration (proof of possession). */
   lastVerifiedAt: string | null;
   /** The newest review within the review window. */
   review: { reviewedAt: string; findings: Record<Severity, number> } | null;
@@ -189,8 +189,8 @@ export function verificationStatus(e: TrustEvidence): Partial_ {
   // Every registered key entered through proof of possession (docs/agent-identity.md §2).
   const possession = e.keys.registered > 0 ? 1 : 0;
   let key = 1;
-  if (e.keys.soonestExpiry !== null) {
-    const left = daysBetween(e.asOf, e.keys.soonestExpiry);
+  if (e.keys.newestExpiresAt !== null) {
+    const left = daysBetween(e.asOf, e.keys.newestExpiresAt);
     key = clamp01(left / TRUST_CONSTANTS.keyExpiryWarningDays);
   }
   const ratio = verified + failed > 0 ? verified / (verified + failed) : null;

@@ -22,6 +22,12 @@ export type TrustTrigger = 'registration' | 'event' | 'schedule' | 'manual' | 'b
 
 /** A fall of more than this many points below the highest score of the last hour is announced. */
 export const DROP_ALERT_POINTS = 20;
+/**
+ * A recalculation is audited and announced when the tier changes or the score moves by at least this
+ * much; smaller moves (time passing) are in the history only, so a scheduled pass does not write an
+ * audit event for every agent.
+ */
+export const NOTABLE_POINTS = 1;
 /** Counters kept beyond the method's windows (7 days of heartbeats, 30 days of requests), with a margin. */
 const UPTIME_KEEP_DAYS = TRUST_CONSTANTS.uptimeWindowDays * 5;
 const ACTIVITY_KEEP_DAYS = TRUST_CONSTANTS.activityWindowDays * 3;
@@ -94,8 +100,9 @@ with input as (
   insert into trust_scores (id, organization_id, agent_id, score, tier, confidence, factors, evidence, algorithm_version, trigger, computed_at)
   select i.id, $1, i.agent_id, i.score, i.tier, i.confidence, i.factors, i.evidence, i.algorithm_version, i.trigger, $2 from input i
 ), current as (
+  -- A computation as of an earlier instant that commits later (a slow scheduled batch) does not replace a newer score.
   update agents a set trust_score = i.score, trust_tier = i.tier, trust_confidence = i.confidence, trust_computed_at = $2
-    from input i where a.organization_id = $1 and a.id = i.agent_id
+    from input i where a.organization_id = $1 and a.id = i.agent_id and (a.trust_computed_at is null or a.trust_computed_at <= $2)
 )
 select agent_id, trust_score, trust_tier, hour_max from previous`;
 
@@ -103,7 +110,10 @@ export function createTrustService(deps: { db: Database; store: SharedStore; eve
   const { db, store, events, logger } = deps;
   const debounceMs = deps.debounceMs ?? 5_000;
 
-  /** Compute, store and apply the scores of these agents as of `asOf`, inside the caller's transaction. */
+  /**
+   * Compute, store and apply the scores of these agents as of `asOf`, inside the caller's transaction;
+   * audit the notable changes (`changed`) in it too.
+   */
   async function scoreInTx(tx: Tx, ctx: RequestContext, agentIds: readonly string[], trigger: TrustTrigger, asOf = new Date()): Promise<Scored[]> {
     const evidence = await gatherEvidence(tx, agentIds, asOf);
     if (evidence.size === 0) return [];
@@ -137,7 +147,7 @@ export function createTrustService(deps: { db: Database; store: SharedStore; eve
         previousScore,
         previousTier,
         highestInHour: highs.length ? Math.max(...highs) : null,
-        changed: previousScore !== c.result.score || previousTier !== c.result.tier,
+        changed: previousTier !== c.result.tier || previousScore === null || c.result.score === null || Math.abs(c.result.score - previousScore) >= NOTABLE_POINTS,
       };
     });
     await recordAuditEvents(
@@ -175,13 +185,12 @@ export function createTrustService(deps: { db: Database; store: SharedStore; eve
       });
       const now = s.result.score ?? 0;
       if (s.highestInHour !== null && s.highestInHour - now > DROP_ALERT_POINTS) {
-        void events.publish(organizationId, 'trust.dropped', {
-          agentId: s.agentId,
-          scoreId: s.scoreId,
-          score: s.result.score,
-          highestInHour: s.highestInHour,
-          drop: Math.round((s.highestInHour - now) * 100) / 100,
-        });
+        const drop = { agentId: s.agentId, scoreId: s.scoreId, score: s.result.score, highestInHour: s.highestInHour, drop: Math.round((s.highestInHour - now) * 100) / 100 };
+        // Once per agent and hour (on any instance): further changes within the hour are the same drop.
+        void store
+          .claimOnce(`trust-dropped:${s.agentId}`, 3_600_000)
+          .then((first) => (first ? events.publish(organizationId, 'trust.dropped', drop) : undefined))
+          .catch((error: unknown) => logger.warn({ err: error, agentId: s.agentId }, 'could not announce a trust drop'));
       }
     }
   }
@@ -257,12 +266,19 @@ export function createTrustService(deps: { db: Database; store: SharedStore; eve
     if (claims.size === 0) due.delete(organizationId);
     else schedule(organizationId, next);
     if (agents.length === 0) return;
+    // Closing (the claims have not ended) or failing: release the claims afterwards, so that evidence
+    // arriving meanwhile on another instance makes a claim of its own instead of being absorbed.
+    const release = () => Promise.all(agents.map((id) => store.delete(`trust-due:${id}`))).catch(() => undefined);
     const run = (async () => {
       for (let i = 0; i < agents.length; i += BATCH) {
         await recalculate(EVENT_CONTEXT, organizationId, agents.slice(i, i + BATCH), 'event');
       }
+      if (all) await release();
     })()
-      .catch((error: unknown) => logger.error({ err: error, organizationId, agents: agents.length }, 'trust recalculation on new evidence failed'))
+      .catch(async (error: unknown) => {
+        logger.error({ err: error, organizationId, agents: agents.length }, 'trust recalculation on new evidence failed');
+        await release();
+      })
       .finally(() => inFlight.delete(run));
     inFlight.add(run);
   }

@@ -132,7 +132,8 @@ forEachTarget('trust scoring', (target) => {
     assert.ok(after.score! < before.score!);
 
     before = after;
-    const other = await fresh();
+    const { agent: otherAgent, key: otherKey } = await registerAgent(t, a.as.member.apiKey);
+    const other = { id: otherAgent.id as string, key: otherKey };
     const attested = await signedInject(t, other.key, { method: 'PUT', url: `/api/v1/agents/me/attestations/${id}`, body: JSON.stringify({ verdict: 'trusted' }) });
     assert.equal(attested.statusCode, 200, attested.body);
     after = await recalc(id);
@@ -140,20 +141,65 @@ forEachTarget('trust scoring', (target) => {
     assert.equal(factor(after, 'communityTrust').evidence.trustedBy, 1);
   });
 
-  it('counts refused signed requests made with the agent’s key against its verification status', async () => {
+  it('holds against the agent only refused requests its own retired key signed, never unverifiable ones', async () => {
     const { id, key } = await fresh();
     const before = await recalc(id);
+    assert.equal(factor(before, 'lastVerified').value, 1, 'the registration (a proof of possession) is the last verification');
     assert.equal((await signedInject(t, key, { url: '/api/v1/agents/me' })).statusCode, 200);
-    // Signed for one URL, sent to another: the signature does not verify.
+    // Signed for one URL, sent to another: the signature does not verify. Anyone can send that.
     const forged = await signedInject(t, key, { url: '/api/v1/agents/me', sendUrl: '/api/v1/agents/me/identity' });
     assert.equal(forged.json().error.code, 'invalid_signature');
     await t.platform.agentKeyUsage.flush();
     await t.platform.agentFailedRequests.flush();
-    const after = await recalc(id);
-    assert.deepEqual(factor(after, 'verificationStatus').evidence.verifiedRequests, 1);
-    assert.deepEqual(factor(after, 'verificationStatus').evidence.failedRequests, 1);
-    assert.ok(factor(after, 'verificationStatus').value! < factor(before, 'verificationStatus').value!);
+    let after = await recalc(id);
+    assert.equal(factor(after, 'verificationStatus').evidence.verifiedRequests, 1);
+    assert.equal(factor(after, 'verificationStatus').evidence.failedRequests, 0, 'an unverifiable request is not the agent’s');
     assert.equal(factor(after, 'activityFrequency').value, 1, 'active today');
+    // The key is revoked, and the agent keeps signing with it: that is the agent's own failure.
+    const revoked = await send('POST', `/api/v1/agents/${id}/keys/${key.keyId}/revoke`, a.as.admin.apiKey, { reason: 'test' });
+    assert.equal(revoked.statusCode, 200, revoked.body);
+    const stale = await signedInject(t, key, { url: '/api/v1/agents/me' });
+    assert.equal(stale.json().error.code, 'key_revoked');
+    await t.platform.agentFailedRequests.flush();
+    after = await recalc(id);
+    assert.equal(factor(after, 'verificationStatus').evidence.failedRequests, 1);
+    assert.equal(factor(after, 'verificationStatus').value, 0, 'no usable key');
+    assert.equal(factor(after, 'lastVerified').evidence.lastVerifiedAt !== null, true, 'the verified request still counts as the last verification');
+  });
+
+  it('does not let an owner raise their own agent’s score', async () => {
+    const { agent, key } = await registerAgent(t, a.as.member.apiKey);
+    const id = agent.id as string;
+    const before = await recalc(id);
+    // A second agent of the same owner vouches for the first: not counted.
+    const { agent: sibling, key: siblingKey } = await registerAgent(t, a.as.member.apiKey);
+    assert.ok(sibling.id);
+    const vouched = await signedInject(t, siblingKey, { method: 'PUT', url: `/api/v1/agents/me/attestations/${id}`, body: JSON.stringify({ verdict: 'trusted' }) });
+    assert.equal(vouched.statusCode, 200, vouched.body);
+    let after = await recalc(id);
+    assert.equal(factor(after, 'communityTrust').value, null, 'the owner’s own agent does not attest for it');
+    // The owner cannot rate it or review it.
+    assert.equal((await send('POST', `/api/v1/agents/${id}/ratings`, a.as.member.apiKey, { rating: 5 })).statusCode, 403);
+    // A manager rates it, then becomes its owner: the rating stops counting.
+    assert.equal((await send('POST', `/api/v1/agents/${id}/ratings`, a.as.manager.apiKey, { rating: 5 })).statusCode, 201);
+    assert.equal(factor(await recalc(id), 'communityTrust').evidence.ratings, 1);
+    const moved = await send('PATCH', `/api/v1/agents/${id}`, a.as.admin.apiKey, { ownerId: a.as.manager.userId });
+    assert.equal(moved.statusCode, 200, moved.body);
+    after = await recalc(id);
+    assert.equal(factor(after, 'communityTrust').evidence.ratings, 0);
+    const review = await send('POST', `/api/v1/agents/${id}/security-reviews`, a.as.manager.apiKey, { findings: [] });
+    assert.equal(review.statusCode, 403, 'the owner does not review their own agent');
+    // Denials for a low trust score are not held against the agent (they follow from the score).
+    await send('POST', '/api/v1/capabilities', a.as.admin.apiKey, { name: 'vault:open', riskLevel: 'critical' });
+    assert.equal((await send('POST', `/api/v1/agents/${id}/grants`, a.as.admin.apiKey, { capability: 'vault:open' })).statusCode, 201);
+    const policy = await send('POST', '/api/v1/policies', a.as.admin.apiKey, { name: `floor-${id}`, type: 'min_trust', scope: { agentIds: [id] }, config: { minimums: { critical: 100 } } });
+    assert.equal(policy.statusCode, 201, policy.body);
+    const denied = await signedInject(t, key, { method: 'POST', url: `/api/v1/agents/${id}/verify-action`, body: JSON.stringify({ action: 'vault:open' }) });
+    assert.equal(denied.json().decision, 'deny', denied.body);
+    const final = await recalc(id);
+    assert.equal(factor(final, 'incidentHistory').evidence.violations, 0);
+    assert.equal(factor(final, 'compliance').evidence.compliantDecisions, 1);
+    assert.equal(factor(before, 'verificationStatus').value, factor(final, 'verificationStatus').value);
   });
 
   it('refuses bad evidence with its code', async () => {

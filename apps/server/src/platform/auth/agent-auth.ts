@@ -52,7 +52,7 @@ export function createAgentAuthenticator(deps: {
   tokens: AgentTokens;
   store: SharedStore;
   usage: UsageCounter;
-  /** Signed requests made with one of an agent's keys that were refused (trust evidence), by agent id. */
+  /** Requests signed with one of an agent's retired keys (revoked, or past its overlap), by agent id: trust evidence. */
   failures?: UsageCounter;
   /** scheme://host[:port] as agents address AIM (PUBLIC_URL when set). */
   publicOrigin: string | null;
@@ -72,7 +72,12 @@ export function createAgentAuthenticator(deps: {
     return key;
   };
 
-  /** Count a refused signed request against the agent whose key it names (trust evidence). */
+  /**
+   * Count a refused signed request against the agent (trust evidence), only when the agent's own key
+   * made it: its signature verifies, but with a key that is revoked or past its rotation overlap. A
+   * signature that does not verify proves nothing about who sent it (key ids are not secret), so it
+   * is never held against the agent.
+   */
   const countFailure = (key: AgentKeyState) => deps.failures?.record(key.organizationId, key.agentId);
 
   /** The key by id, refused when unknown, revoked or past its rotation overlap (`refused` hears of a known key refused). */
@@ -150,26 +155,22 @@ export function createAgentAuthenticator(deps: {
       }
       const parsed = parseSignedRequest(parts);
       checkSignatureTime(parsed, now());
-      const key = await usableKey(parsed.keyId, countFailure);
+      const key = await usableKey(parsed.keyId, (retired) => {
+        if (verifyEd25519(keyObjectFor(retired), parsed.base, parsed.signature)) countFailure(retired);
+      });
       if (!verifyEd25519(keyObjectFor(key), parsed.base, parsed.signature)) {
-        countFailure(key);
         throw new AppError(
           'invalid_signature',
           'The signature does not verify over this request: check the signature base (docs/agent-identity.md §4d) and that the URL, query and headers were not changed.',
         );
       }
-      if (parts.hasBody) {
-        try {
-          checkContentDigest(request.headers['content-digest'] as string | undefined, request.rawBody ?? Buffer.alloc(0));
-        } catch (error) {
-          countFailure(key);
-          throw error;
-        }
-      }
-      const agent = await spendNonceAndCheckAgent(key, `agent-nonce:${key.keyId}:${parsed.nonce}`, NONCE_TTL_MS, () => {
-        countFailure(key);
-        return new AppError('replayed_request', 'This nonce was already used with this key; sign every request with a new nonce.');
-      });
+      if (parts.hasBody) checkContentDigest(request.headers['content-digest'] as string | undefined, request.rawBody ?? Buffer.alloc(0));
+      const agent = await spendNonceAndCheckAgent(
+        key,
+        `agent-nonce:${key.keyId}:${parsed.nonce}`,
+        NONCE_TTL_MS,
+        () => new AppError('replayed_request', 'This nonce was already used with this key; sign every request with a new nonce.'),
+      );
       return principalFor(key, agent, 'signature');
     },
 

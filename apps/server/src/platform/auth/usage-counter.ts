@@ -27,7 +27,10 @@ export const AGENT_KEY_USAGE = `with u as (select * from unnest($1::text[], $2::
   update agents a set last_seen_at = greatest(a.last_seen_at, x.t)
     from (select agent_id, max(t) as t from k group by agent_id) x where a.id = x.agent_id`;
 
-/** Refused signed requests made with an agent's key, per agent and (UTC) day, for trust scoring. Ids are agent ids. */
+/**
+ * Refused requests whose signature verified with one of the agent's retired keys (revoked, or past its
+ * overlap), per agent and (UTC) day, for trust scoring. Ids are agent ids.
+ */
 export const AGENT_FAILED_REQUESTS = `insert into agent_activity_days (organization_id, agent_id, day, failed)
   select a.organization_id, a.id, (u.t at time zone 'UTC')::date, u.n
     from unnest($1::text[], $2::bigint[], $3::timestamptz[]) as u(id, n, t) join agents a on a.id = u.id
