@@ -47,6 +47,7 @@ import { registerCapabilityRoutes } from './modules/capabilities/capability-rout
 import { registerPolicyRoutes } from './modules/policies/policy-routes.js';
 import { registerDecisionRoutes } from './modules/decisions/decision-routes.js';
 import { registerTrustRoutes } from './modules/trust/trust-routes.js';
+import { registerDashboard } from './modules/dashboard/dashboard-routes.js';
 import { registerOAuthRoutes } from './modules/agents/oauth-routes.js';
 import { registerApiKeyRoutes } from './modules/api-keys/api-key-routes.js';
 import { registerDomainRoutes } from './modules/domains/domain-routes.js';
@@ -263,6 +264,8 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
   const services = createServices(platform);
   registerSetupRoutes(app, services, platform);
   registerSetupPage(app);
+  const dashboardFiles = registerDashboard(app);
+  platform.logger.debug({ dashboardFiles }, dashboardFiles === null ? 'dashboard not built (npm run build)' : 'serving the dashboard');
   registerMeRoutes(app, services, platform);
   registerOidcRoutes(app, services, platform);
   registerPasskeyRoutes(app, services, platform);

@@ -1,0 +1,39 @@
+import createClient from 'openapi-fetch';
+import type { paths } from './schema';
+
+/**
+ * The dashboard's API client, typed by the OpenAPI contract (docs/openapi.json → schema.d.ts, generated at
+ * build): no hand-written copies of response types. Same origin, session cookies; changes carry the
+ * session's CSRF token; an expired access cookie is refreshed once and the request retried.
+ */
+let csrfToken: string | null = null;
+
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+async function send(request: Request): Promise<Response> {
+  const attempt = (req: Request) => {
+    if (csrfToken && !SAFE.has(req.method)) req.headers.set('x-csrf-token', csrfToken);
+    return fetch(req, { credentials: 'same-origin' });
+  };
+  const retry = request.clone();
+  const response = await attempt(request);
+  if (response.status !== 401 || new URL(request.url).pathname.startsWith('/api/v1/auth/')) return response;
+  const refreshed = await fetch('/api/v1/auth/refresh', { method: 'POST', credentials: 'same-origin' });
+  return refreshed.ok ? attempt(retry) : response;
+}
+
+export const api = createClient<paths>({ baseUrl: '', fetch: send });
+
+/** The error envelope every failed request answers with (docs/errors.md). */
+export interface ApiError {
+  error: { code: string; message: string; requestId?: string };
+}
+
+export function errorMessage(error: unknown): string {
+  const e = error as Partial<ApiError> | undefined;
+  return e?.error?.message ?? 'AIM could not be reached. Check your connection and try again.';
+}

@@ -1,0 +1,131 @@
+'use client';
+
+import { useCallback, useEffect, useState } from 'react';
+import { api, errorMessage } from '@/api/client';
+import type { components } from '@/api/schema';
+import { Empty, Failed, Loading } from '@/components/states';
+
+type Agent = components['schemas']['AgentSummary'];
+type Status = NonNullable<Agent['status']>;
+const STATUSES: Status[] = ['active', 'suspended', 'revoked'];
+
+const tierColor: Record<string, string> = {
+  verified: 'bg-emerald-100 text-emerald-900',
+  high: 'bg-green-100 text-green-900',
+  medium: 'bg-amber-100 text-amber-900',
+  low: 'bg-orange-100 text-orange-900',
+  untrusted: 'bg-red-100 text-red-900',
+  unscored: 'bg-slate-100 text-slate-700',
+};
+
+/** The organization's agents: search, filter by status, keyset pages. */
+export default function Agents() {
+  const [q, setQ] = useState('');
+  const [status, setStatus] = useState<Status | ''>('');
+  const [pages, setPages] = useState<string[]>([]);
+  const [rows, setRows] = useState<Agent[] | null>(null);
+  const [next, setNext] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const cursor = pages.at(-1);
+
+  const load = useCallback(async () => {
+    setError(null);
+    setRows(null);
+    const { data, error: e } = await api.GET('/api/v1/agents', {
+      params: { query: { limit: 25, ...(q.trim() ? { q: q.trim() } : {}), ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) } },
+    });
+    if (!data) return setError(errorMessage(e));
+    setRows(data.agents);
+    setNext(data.nextCursor);
+  }, [q, status, cursor]);
+
+  useEffect(() => {
+    const timer = setTimeout(() => void load(), 200);
+    return () => clearTimeout(timer);
+  }, [load]);
+
+  return (
+    <section aria-labelledby="agents-title">
+      <div className="mb-4 flex flex-wrap items-end gap-3">
+        <h1 id="agents-title" className="mr-auto text-2xl font-semibold">
+          Agents
+        </h1>
+        <label className="flex flex-col text-sm">
+          Search
+          <input
+            type="search"
+            value={q}
+            onChange={(e) => {
+              setQ(e.target.value);
+              setPages([]);
+            }}
+            placeholder="Name, description or purpose"
+            className="rounded border border-slate-300 px-2 py-1"
+          />
+        </label>
+        <label className="flex flex-col text-sm">
+          Status
+          <select
+            value={status}
+            onChange={(e) => {
+              setStatus(e.target.value as Status | '');
+              setPages([]);
+            }}
+            className="rounded border border-slate-300 px-2 py-1"
+          >
+            <option value="">Any</option>
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {error ? (
+        <Failed message={error} retry={() => void load()} />
+      ) : rows === null ? (
+        <Loading what="agents" />
+      ) : rows.length === 0 ? (
+        <Empty>{q || status ? 'No agent matches.' : 'No agents yet. Create an enrollment token, or register one with the SDK.'}</Empty>
+      ) : (
+        <div className="overflow-x-auto rounded border border-slate-200 bg-white">
+          <table className="w-full text-left text-sm">
+            <thead className="bg-slate-100 text-slate-700">
+              <tr>
+                <th scope="col" className="px-3 py-2">Name</th>
+                <th scope="col" className="px-3 py-2">Status</th>
+                <th scope="col" className="px-3 py-2">Trust</th>
+                <th scope="col" className="hidden px-3 py-2 sm:table-cell">Last seen</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((a) => (
+                <tr key={a.id} className="border-t border-slate-100" data-agent-id={a.id}>
+                  <td className="px-3 py-2">
+                    <div className="font-medium">{a.name}</div>
+                    <div className="text-xs text-slate-500">{a.purpose ?? a.id}</div>
+                  </td>
+                  <td className="px-3 py-2">{a.status}</td>
+                  <td className="px-3 py-2">
+                    <span className={`rounded px-2 py-0.5 text-xs ${tierColor[a.trustTier] ?? ''}`}>{a.trustTier}</span>{' '}
+                    {a.trustScore !== null && <span className="text-xs text-slate-600">{a.trustScore.toFixed(1)}</span>}
+                  </td>
+                  <td className="hidden px-3 py-2 text-slate-600 sm:table-cell">{a.lastSeenAt ? new Date(a.lastSeenAt).toLocaleString() : 'never'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <div className="mt-3 flex gap-2">
+        <button type="button" disabled={pages.length === 0} onClick={() => setPages((p) => p.slice(0, -1))} className="rounded border px-3 py-1 text-sm disabled:opacity-50">
+          Newer
+        </button>
+        <button type="button" disabled={!next} onClick={() => next && setPages((p) => [...p, next])} className="rounded border px-3 py-1 text-sm disabled:opacity-50">
+          Older
+        </button>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,20 @@
+import type { Metadata, Viewport } from 'next';
+import type { ReactNode } from 'react';
+import { SessionProvider } from '@/components/session';
+import { Shell } from '@/components/shell';
+import './globals.css';
+
+export const metadata: Metadata = { title: 'AIM', description: 'Agent Identity Management' };
+export const viewport: Viewport = { width: 'device-width', initialScale: 1 };
+
+export default function RootLayout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <body>
+        <SessionProvider>
+          <Shell>{children}</Shell>
+        </SessionProvider>
+      </body>
+    </html>
+  );
+}
