@@ -14,7 +14,10 @@ import { publicBaseUrl } from './config/env.js';
 import type { Loggers } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createTracing } from './observability/tracing.js';
-import { createAuditSequencer } from './audit/audit-sequencer.js';
+import { createAuditSequencer, type ChainedSummary } from './audit/audit-sequencer.js';
+
+/** Events listed in one `audit.appended` announcement (the rest are counted). */
+const AUDIT_ANNOUNCE_MAX = 100;
 import { resolveTxt } from 'node:dns/promises';
 import { createMailer, type Mailer } from './mail/mailer.js';
 import { createOutboundGuard } from './net/outbound-guard.js';
@@ -66,7 +69,9 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
     // A retired key verifies until every access token it signed has expired, and a little more.
     retainMs: (config.sessions.accessTtlSeconds + 300) * 1000,
   });
-  const auditSequencer = createAuditSequencer(db, logger);
+  // Every committed change, once chained, is announced (`audit.appended`): the dashboard's live updates.
+  let announceChained: (organizationId: string, events: ChainedSummary[]) => void = () => {};
+  const auditSequencer = createAuditSequencer(db, logger, { onChained: (organizationId, events) => announceChained(organizationId, events) });
   const outbound = createOutboundGuard({ allowPrivateNetworks: config.outboundAllowPrivateNetworks });
   const checkpointKeys = createSigningKeys({
     db,
@@ -87,6 +92,10 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
   const agentTokens = createAgentTokens({ keys: agentTokenKeys, issuer: publicBaseUrl(config), ttlSeconds: config.agents.tokenTtlSeconds });
   const accessCache = createAccessCache(db, store);
   const domainEvents = createDomainEvents(store, logger);
+  announceChained = (organizationId, events) => {
+    // A batch can hold thousands (a scheduled pass); listeners get the first ones and the count.
+    void domainEvents.publish(organizationId, 'audit.appended', { count: events.length, events: events.slice(0, AUDIT_ANNOUNCE_MAX) });
+  };
   const apiKeyUsage = createUsageCounter(db, API_KEY_USAGE, { onError: (err) => logger.warn({ err }, 'could not record API key usage') });
   const agentKeyUsage = createUsageCounter(db, AGENT_KEY_USAGE, { onError: (err) => logger.warn({ err }, 'could not record agent key usage') });
   const agentFailedRequests = createUsageCounter(db, AGENT_FAILED_REQUESTS, { onError: (err) => logger.warn({ err }, 'could not record refused agent requests') });

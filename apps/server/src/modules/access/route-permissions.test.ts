@@ -53,7 +53,8 @@ forEachTarget('route permissions', (target) => {
 
   before(async () => {
     // Every route × role × credential from one client: more requests than the default per-IP limit.
-    t = await createTestApp(target, { env: { RATE_LIMIT_IP_MAX: '100000', RATE_LIMIT_PRINCIPAL_MAX: '100000' } });
+    // Live streams end at once here: every route is called, and a stream would otherwise stay open.
+    t = await createTestApp(target, { env: { RATE_LIMIT_IP_MAX: '100000', RATE_LIMIT_PRINCIPAL_MAX: '100000', LIVE_STREAM_MAX_MS: '10' } });
     a = await seedOrganization(t, 'A');
     b = await seedOrganization(t, 'B');
     const invited = await t.app.inject({

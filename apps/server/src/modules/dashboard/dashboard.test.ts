@@ -108,6 +108,10 @@ forEachTarget('dashboard in Chromium', (target) => {
     assert.match(await row.innerText(), /medium/, 'the trust tier of its first score');
     await page.screenshot({ path: join(ARTIFACTS, `agents-desktop-${target.name.replace(/\W+/g, '-')}.png`), fullPage: true });
 
+    // A new agent appears without a reload, through the live stream.
+    const { agent: later } = await registerAgent(t, org.as.member.apiKey, { name: 'arrives-live-bot' });
+    await page.locator(`tr[data-agent-id="${later.id}"]`).waitFor({ timeout: 10_000 });
+
     await page.getByLabel('Search').fill('no-such-agent');
     await page.getByText('No agent matches.').waitFor();
     await page.getByLabel('Search').fill('');

@@ -15,7 +15,16 @@ import { AUDIT_EVENT_COLUMNS, toStoredEvent, type AuditEventRow } from './audit-
  */
 const BATCH = 2_000;
 
-async function sequenceBatch(tx: Tx, organizationId: string, wait: boolean): Promise<number> {
+/** What the sequencer tells about the events it chained (after the chaining committed). */
+export interface ChainedSummary {
+  id: string;
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  actorType: string;
+}
+
+async function sequenceBatch(tx: Tx, organizationId: string, wait: boolean, chained: ChainedSummary[]): Promise<number> {
   const { rows: heads } = await tx.query<{ seq: string; hash: Buffer }>(
     `select seq, hash from audit_chain_heads where organization_id = $1 for update${wait ? '' : ' skip locked'}`,
     [organizationId],
@@ -37,6 +46,7 @@ async function sequenceBatch(tx: Tx, organizationId: string, wait: boolean): Pro
     previous = chainHash(previous, event);
     ids.push(r.id);
     hashes.push(previous);
+    chained.push({ id: r.id, action: r.action, targetType: r.target_type, targetId: r.target_id, actorType: r.actor_type });
   }
   // The database gives the positions (head + 1, … in this order) and moves the head.
   await tx.query('select aim_chain_audit_batch($1::text[], $2::bytea[])', [ids, hashes]);
@@ -51,7 +61,11 @@ export interface AuditSequencer {
   stop(): Promise<void>;
 }
 
-export function createAuditSequencer(db: Database, logger: Pick<Logger, 'warn'>, options: { intervalMs?: number } = {}): AuditSequencer {
+export function createAuditSequencer(
+  db: Database,
+  logger: Pick<Logger, 'warn'>,
+  options: { intervalMs?: number; onChained?: (organizationId: string, events: ChainedSummary[]) => void } = {},
+): AuditSequencer {
   const intervalMs = options.intervalMs ?? 250;
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
@@ -59,7 +73,9 @@ export function createAuditSequencer(db: Database, logger: Pick<Logger, 'warn'>,
   const drain = async (organizationId: string, wait = true): Promise<number> => {
     let total = 0;
     for (;;) {
-      const n = await db.transaction({ organizationId }, (tx) => sequenceBatch(tx, organizationId, wait));
+      const chained: ChainedSummary[] = [];
+      const n = await db.transaction({ organizationId }, (tx) => sequenceBatch(tx, organizationId, wait, chained));
+      if (chained.length > 0) options.onChained?.(organizationId, chained);
       total += n;
       if (n < BATCH) return total;
     }

@@ -135,6 +135,8 @@ export const envSchema = z.object({
   AGENT_KEY_ROTATION_OVERLAP_SECONDS: int(3600, 0, 604_800),
   /** New trust evidence for an agent is gathered this long before its score is recalculated once. */
   TRUST_RECALCULATION_DEBOUNCE_MS: int(5000, 100, 600_000),
+  /** A live stream (GET /api/v1/events) ends after this long; the browser reconnects with its cookies checked again. */
+  LIVE_STREAM_MAX_MS: int(300_000, 10, 3_600_000),
 
   RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 3600),
   RATE_LIMIT_IP_MAX: int(600, 1, 100_000_000),
@@ -218,6 +220,7 @@ export interface Config {
   sessions: { accessTtlSeconds: number; refreshTtlSeconds: number; keyRotationDays: number };
   agents: { tokenTtlSeconds: number; tokenKeyRotationDays: number; keyRotationOverlapSeconds: number };
   trust: { recalculationDebounceMs: number };
+  live: { streamMaxMs: number };
   mail: { smtpUrl: string | undefined; from: string };
   /** Identity providers configured for the whole deployment, by id (google, microsoft, okta, oidc). */
   identityProviders: DeploymentIdentityProvider[];
@@ -311,6 +314,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       keyRotationOverlapSeconds: e.AGENT_KEY_ROTATION_OVERLAP_SECONDS,
     },
     trust: { recalculationDebounceMs: e.TRUST_RECALCULATION_DEBOUNCE_MS },
+    live: { streamMaxMs: e.LIVE_STREAM_MAX_MS },
     rateLimit: {
       windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000,
       ipMax: e.RATE_LIMIT_IP_MAX,

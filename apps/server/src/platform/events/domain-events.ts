@@ -13,6 +13,8 @@ export interface DomainEventMap {
   'decision.created': { decisionId: string; agentId: string; action: string; decision: 'allow' | 'deny' | 'pending'; flagged: boolean };
   'decision.resolved': { decisionId: string; agentId: string; decision: 'allow' | 'deny'; status: 'approved' | 'rejected' | 'expired' | 'withdrawn' };
   'violation.recorded': { violationId: string; decisionId: string; agentId: string; rule: string; policyId: string | null; severity: string };
+  /** Audit events just chained: every committed change, in order (at most 100 listed, `count` in all). */
+  'audit.appended': { count: number; events: { id: string; action: string; targetType: string | null; targetId: string | null; actorType: string }[] };
   /** New trust evidence other than decisions (a rating, review, incident, attestation, status or profile change). */
   'trust.evidence': { agentId: string; kind: string };
   /** A recalculation changed an agent's score or tier. */

@@ -3,6 +3,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
+import { useLive } from '@/components/live';
 import { Empty, Failed, Loading } from '@/components/states';
 
 type Agent = components['schemas']['AgentSummary'];
@@ -43,6 +44,17 @@ export default function Agents() {
     const timer = setTimeout(() => void load(), 200);
     return () => clearTimeout(timer);
   }, [load]);
+  // New agents and status or trust changes appear without a reload (quietly: the rows stay until the new ones arrive).
+  const refresh = useCallback(async () => {
+    const { data } = await api.GET('/api/v1/agents', {
+      params: { query: { limit: 25, ...(q.trim() ? { q: q.trim() } : {}), ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) } },
+    });
+    if (data) {
+      setRows(data.agents);
+      setNext(data.nextCursor);
+    }
+  }, [q, status, cursor]);
+  useLive(['agent'], () => void refresh());
 
   return (
     <section aria-labelledby="agents-title">
