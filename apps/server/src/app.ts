@@ -49,6 +49,7 @@ import { registerDecisionRoutes } from './modules/decisions/decision-routes.js';
 import { registerTrustRoutes } from './modules/trust/trust-routes.js';
 import { registerDashboard } from './modules/dashboard/dashboard-routes.js';
 import { registerLiveRoutes } from './modules/live/live-routes.js';
+import { registerOverviewRoutes } from './modules/overview/overview.js';
 import { registerOAuthRoutes } from './modules/agents/oauth-routes.js';
 import { registerApiKeyRoutes } from './modules/api-keys/api-key-routes.js';
 import { registerDomainRoutes } from './modules/domains/domain-routes.js';
@@ -283,6 +284,7 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
   registerDecisionRoutes(app, services);
   registerTrustRoutes(app, services);
   registerLiveRoutes(app, platform);
+  registerOverviewRoutes(app, services);
   registerOAuthRoutes(app, platform);
   // Trust scores follow new evidence from every instance; what is due when closing runs first.
   app.addHook('onReady', async () => services.trust.start());

@@ -8,3 +8,4 @@ export * from './capabilities.js';
 export * from './policies.js';
 export * from './decisions.js';
 export * from './trust.js';
+export * from './overview.js';

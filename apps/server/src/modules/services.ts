@@ -21,6 +21,7 @@ import { createSetupService } from './setup/setup-service.js';
 import { createUserRepository } from './users/user-repository.js';
 import { createTrustEvidenceService } from './trust/evidence-service.js';
 import { createTrustService } from './trust/trust-service.js';
+import { createOverviewService } from './overview/overview.js';
 
 /** Every service, built once from the platform; route modules receive what they need from here. */
 export function createServices(platform: Platform) {
@@ -53,6 +54,7 @@ export function createServices(platform: Platform) {
   const capabilities = createCapabilityService({ db });
   const trust = createTrustService({ db, store, events: platform.domainEvents, logger: platform.logger, debounceMs: config.trust.recalculationDebounceMs });
   return {
+    overview: createOverviewService({ db }),
     trust,
     trustEvidence: createTrustEvidenceService({ db, evidenceAdded: trust.evidenceAdded }),
     capabilities,

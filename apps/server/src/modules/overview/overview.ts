@@ -1,0 +1,72 @@
+import { overviewQuerySchema, overviewSchema } from '@aim/contracts';
+import type { AppInstance } from '../../app.js';
+import { orgOf, type Database } from '../../platform/db/database.js';
+import { requestContext, type RequestContext } from '../../platform/http/request-context.js';
+import { authorize } from '../access/permissions.js';
+import type { Services } from '../services.js';
+
+/**
+ * The organization at a glance (the dashboard's home page): agents by status and trust tier,
+ * decisions per hour, and what waits for a person. Counts only, in one transaction.
+ */
+export function createOverviewService(deps: { db: Database }) {
+  return {
+    async overview(ctx: RequestContext, query: { hours: number }) {
+      authorize(ctx, 'organization.read');
+      const now = Date.now();
+      const currentHour = Math.floor(now / 3_600_000) * 3_600_000;
+      const from = new Date(currentHour - (query.hours - 1) * 3_600_000);
+      return deps.db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+        const org = orgOf(tx);
+        const agents = await tx.query<{ status: string; tier: string; n: number }>(
+          `select status, trust_tier as tier, count(*)::int as n from agents where organization_id = $1 group by status, trust_tier`,
+          [org],
+        );
+        const hours = await tx.query<{ hour: Date; allow: number; deny: number; pending: number }>(
+          `select h.hour,
+                  count(v.id) filter (where v.initial_decision = 'allow')::int as allow,
+                  count(v.id) filter (where v.initial_decision = 'deny')::int as deny,
+                  count(v.id) filter (where v.initial_decision = 'pending')::int as pending
+             from generate_series($2::timestamptz, $3::timestamptz, interval '1 hour') as h(hour)
+             left join verification_events v
+               on v.organization_id = $1 and v.created_at >= h.hour and v.created_at < h.hour + interval '1 hour'
+            group by h.hour order by h.hour`,
+          [org, from, new Date(currentHour)],
+        );
+        const waiting = await tx.query<{ approvals: number; requests: number }>(
+          `select (select count(*) from verification_events where organization_id = $1 and status = 'pending' and expires_at > now())::int as approvals,
+                  (select count(*) from capability_requests where organization_id = $1 and status = 'pending' and expires_at > now())::int as requests`,
+          [org],
+        );
+        const byStatus = { active: 0, suspended: 0, revoked: 0 };
+        const byTier = { unscored: 0, untrusted: 0, low: 0, medium: 0, high: 0, verified: 0 };
+        for (const r of agents.rows) {
+          byStatus[r.status as keyof typeof byStatus] += r.n;
+          if (r.status !== 'revoked') byTier[r.tier as keyof typeof byTier] += r.n;
+        }
+        return {
+          agents: { byStatus, byTier },
+          decisionsPerHour: hours.rows.map((r) => ({ hour: r.hour.toISOString(), allow: r.allow, deny: r.deny, pending: r.pending })),
+          pendingApprovals: waiting.rows[0]!.approvals,
+          pendingCapabilityRequests: waiting.rows[0]!.requests,
+        };
+      });
+    },
+  };
+}
+
+export function registerOverviewRoutes(app: AppInstance, { overview }: Services): void {
+  app.get(
+    '/api/v1/overview',
+    {
+      schema: {
+        tags: ['overview'],
+        summary: 'The organization at a glance: agents by status and trust tier, decisions per hour, what waits for a person',
+        querystring: overviewQuerySchema,
+        response: { 200: overviewSchema },
+      },
+      config: { access: { auth: 'org', permission: 'organization.read' } },
+    },
+    async (request) => overview.overview(requestContext(request), request.query),
+  );
+}
