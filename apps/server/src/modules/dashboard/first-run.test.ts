@@ -1,0 +1,83 @@
+import { after, before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { forEachTarget } from '../../testing/targets.js';
+import { createTestApp, type TestApp } from '../../testing/test-app.js';
+import { DEFAULT_DASHBOARD_DIR } from './dashboard-routes.js';
+
+/**
+ * A new deployment, as its first admin meets it, in Debian's Chromium: the one-time setup link, the
+ * organization and admin, a passkey created by Chromium's virtual authenticator, then signing in
+ * with that passkey on the dashboard.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = fileURLToPath(new URL('../../../../../test-artifacts/dashboard/', import.meta.url));
+
+forEachTarget('first run in Chromium', (target) => {
+  let t: TestApp;
+  let browser: Browser;
+  let origin: string;
+
+  before(async () => {
+    assert.ok(existsSync(join(DEFAULT_DASHBOARD_DIR, 'index.html')), 'the dashboard is built (npm run build)');
+    assert.ok(existsSync(CHROMIUM), `Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
+    t = await createTestApp(target);
+    origin = (await t.app.listen({ host: '127.0.0.1', port: 0 })).replace('127.0.0.1', 'localhost');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    await mkdir(ARTIFACTS, { recursive: true });
+  });
+  after(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('sets up the organization through the setup link, creates a passkey, and signs in with it', async () => {
+    const token = await t.app.services.setup.issueLinkToken();
+    assert.ok(token, 'a new deployment hands out a setup link');
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    });
+
+    await page.goto(`${origin}/setup?token=${encodeURIComponent(token!)}`);
+    await page.getByLabel('Organization name').fill('Initech');
+    await page.getByLabel('Your name').fill('Peter Gibbons');
+    await page.getByLabel('Your email').fill('peter@initech.example');
+    await page.getByRole('button', { name: 'Create organization' }).click();
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.getByText('Passkey added.').waitFor();
+    const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+    assert.equal(credentials.length, 1, 'the passkey lives in the authenticator, not on the server');
+    assert.equal(credentials[0]!.rpId, 'localhost');
+
+    // A later visit: no session, only the passkey.
+    await context.clearCookies();
+    await page.goto(`${origin}/`);
+    await page.waitForURL(`${origin}/sign-in/`);
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.waitForURL(`${origin}/agents/`);
+    await page.getByText('No agents yet.', { exact: false }).waitFor();
+    assert.match(await page.getByLabel('Organization').locator('option:checked').innerText(), /Initech \(admin\)/);
+    await page.screenshot({ path: join(ARTIFACTS, `first-run-signed-in-${target.name.replace(/\W+/g, '-')}.png`) });
+
+    // The link was used: it does not work twice.
+    const again = await fetch(`${origin}/api/v1/setup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token, organization: { name: 'Twice' }, admin: { name: 'x', email: 'x@initech.example' } }),
+    });
+    assert.ok(again.status >= 400 && again.status < 500, `a second setup answers ${again.status}`);
+    await context.close();
+  });
+});
