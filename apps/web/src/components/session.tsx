@@ -40,5 +40,7 @@ export function useCan() {
     role,
     manage: role === 'admin' || role === 'manager',
     create: role === 'admin' || role === 'manager' || role === 'member',
+    /** audit.read: managers and admins. */
+    audit: role === 'admin' || role === 'manager',
   };
 }

@@ -4,13 +4,20 @@ import Link from 'next/link';
 import { usePathname, useRouter } from 'next/navigation';
 import { useEffect, type ReactNode } from 'react';
 import { api } from '@/api/client';
-import { useSession } from './session';
+import { useCan, useSession } from './session';
 
-const NAV = [{ href: '/agents/', label: 'Agents' }];
+const NAV = [
+  { href: '/agents/', label: 'Agents' },
+  { href: '/enrollment-tokens/', label: 'Enrollment tokens' },
+  { href: '/capability-requests/', label: 'Capability requests' },
+  { href: '/decisions/', label: 'Decisions' },
+  { href: '/audit/', label: 'Audit', audit: true },
+];
 
 /** The frame of every signed-in page: navigation, organization switcher, sign-out. */
 export function Shell({ children }: { children: ReactNode }) {
   const { me, loading, reload } = useSession();
+  const can = useCan();
   const path = usePathname();
   const router = useRouter();
   const public_ = path.startsWith('/sign-in');
@@ -41,8 +48,8 @@ export function Shell({ children }: { children: ReactNode }) {
     <div className="min-h-screen bg-slate-50 text-slate-900">
       <header className="flex flex-wrap items-center gap-3 border-b border-slate-200 bg-white px-4 py-3">
         <span className="font-semibold">AIM</span>
-        <nav aria-label="Main" className="flex gap-1">
-          {NAV.map((item) => (
+        <nav aria-label="Main" className="order-last flex w-full flex-wrap gap-1 md:order-none md:w-auto">
+          {NAV.filter((item) => !item.audit || can.audit).map((item) => (
             <Link
               key={item.href}
               href={item.href}

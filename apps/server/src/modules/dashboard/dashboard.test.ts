@@ -1,10 +1,12 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { secure } from '@aim/sdk';
 import { registerAgent } from '../../testing/agent-fixtures.js';
 import { seedOrganization, startSession, type SeededOrganization } from '../../testing/people-fixtures.js';
 import { SoftwareAuthenticator } from '../../testing/software-authenticator.js';
@@ -25,8 +27,11 @@ forEachTarget('dashboard in Chromium', (target) => {
   let org: SeededOrganization;
   let browser: Browser;
   let origin: string;
+  let dir: string;
+  const shotName = (name: string, width: 'desktop' | 'phone') => join(ARTIFACTS, `${name}-${width}-${target.name.replace(/\W+/g, '-')}.png`);
 
   before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'aim-dashboard-'));
     assert.ok(existsSync(join(DEFAULT_DASHBOARD_DIR, 'index.html')), 'the dashboard is built (npm run build)');
     assert.ok(existsSync(CHROMIUM), `Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
     t = await createTestApp(target);
@@ -44,6 +49,7 @@ forEachTarget('dashboard in Chromium', (target) => {
   after(async () => {
     await browser?.close();
     await t?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   /** A passkey registered for the person through the API, and the same credential in Chromium's virtual authenticator. */
@@ -123,6 +129,241 @@ forEachTarget('dashboard in Chromium', (target) => {
     assert.ok(overflow <= 0, `the page fits 375 px (overflows by ${overflow} px)`);
     await page.screenshot({ path: join(ARTIFACTS, `agents-phone-${target.name.replace(/\W+/g, '-')}.png`), fullPage: true });
     assert.deepEqual(violations.filter((v) => /Content Security Policy/i.test(v)), [], 'no script was refused by the policy');
+    await context.close();
+  });
+
+  /** The management API over HTTP, as the admin's API key uses it. */
+  async function manage<T = Record<string, any>>(method: 'GET' | 'POST', path: string, body?: Record<string, unknown>): Promise<T> {
+    const res = await fetch(`${origin}${path}`, {
+      method,
+      headers: { ...org.as.admin.apiKey, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${text}`);
+    return JSON.parse(text) as T;
+  }
+
+  /** Signs in with the passkey in a fresh context; the page is left at `path`. */
+  async function signedIn(userId: string, path: string): Promise<{ context: BrowserContext; page: Page; violations: string[] }> {
+    const context = await contextWithPasskey(userId);
+    const page = context.pages()[0]!;
+    const violations: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') violations.push(message.text());
+    });
+    await page.goto(`${origin}${path}`);
+    await page.waitForURL(`${origin}/sign-in/`);
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    // Signing in lands on the agents list.
+    await page.waitForURL(`${origin}/agents/`);
+    if (path !== '/agents/') {
+      await page.goto(`${origin}${path}`);
+      await page.waitForURL(`${origin}${path}`);
+    }
+    return { context, page, violations };
+  }
+
+  /** Moves through the nav like a person (no reload: the live stream stays open). */
+  async function navigate(page: Page, label: string, path: string) {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label, exact: true }).click();
+    await page.waitForURL(`${origin}${path}`);
+  }
+
+  /** A screenshot at desktop width, then at 375 px (checking nothing overflows), then back. */
+  async function screenshots(page: Page, name: string) {
+    await page.screenshot({ path: shotName(name, 'desktop'), fullPage: true });
+    await page.setViewportSize({ width: 375, height: 800 });
+    const overflow = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
+    assert.ok(overflow <= 0, `${name} fits 375 px (overflows by ${overflow} px)`);
+    await page.screenshot({ path: shotName(name, 'phone'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
+  }
+
+  let enrolledAgentId: string;
+  let agentCredentials: string;
+
+  it('the main scenario: enrollment token in the UI, the agent enrolls, its request is approved, its decisions and the audit chain show', async () => {
+    await manage('POST', '/api/v1/capabilities', { name: 'db:read', riskLevel: 'low', description: 'Read the database' });
+    await manage('POST', '/api/v1/capabilities', { name: 'db:write', riskLevel: 'medium', description: 'Write the database' });
+    await manage('POST', '/api/v1/capabilities', { name: 'payments:refund', riskLevel: 'high', description: 'Refund a payment' });
+    await manage('POST', '/api/v1/policies', { name: 'High risk needs a person', type: 'require_approval', config: { minRisk: 'high' } });
+
+    const { context, page, violations } = await signedIn(org.as.admin.userId, '/enrollment-tokens/');
+    // 1. An enrollment token, created in the UI and shown once.
+    await page.getByLabel('Agent name').fill('ui-enrolled-bot');
+    await page.getByRole('checkbox', { name: /db:read/ }).check();
+    await page.getByLabel('Expires in').selectOption({ label: '1 hour' });
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const shown = page.getByLabel('New enrollment token');
+    await shown.waitFor();
+    const token = await shown.inputValue();
+    assert.match(token, /^aim_enr_/);
+    const [listed] = (await manage<{ enrollmentTokens: { id: string; name: string; capabilities: string[]; expiresAt: string }[] }>('GET', '/api/v1/enrollment-tokens')).enrollmentTokens.filter(
+      (x) => x.name === 'ui-enrolled-bot',
+    );
+    assert.ok(listed, 'the token is stored');
+    assert.deepEqual(listed.capabilities, ['db:read']);
+    const lifetime = new Date(listed.expiresAt).getTime() - Date.now();
+    assert.ok(lifetime > 55 * 60_000 && lifetime <= 60 * 60_000, `expires in an hour (${lifetime} ms)`);
+    await page.locator(`li[data-token-id="${listed.id}"]`).getByText('active').waitFor();
+    await screenshots(page, 'enrollment-tokens');
+    await page.getByRole('button', { name: 'Done' }).click();
+    assert.equal(await shown.count(), 0, 'the token is gone once dismissed');
+
+    // 2. The agent enrolls with it through the SDK and appears in the agents list without a reload.
+    await navigate(page, 'Agents', '/agents/');
+    await page.getByRole('heading', { name: 'Agents' }).waitFor();
+    agentCredentials = join(dir, 'ui-enrolled-bot.json');
+    const agent = await secure('ui-enrolled-bot', { baseUrl: origin, enrollmentToken: token, credentialsPath: agentCredentials });
+    enrolledAgentId = agent.id;
+    await page.locator(`tr[data-agent-id="${agent.id}"]`).waitFor({ timeout: 10_000 });
+    assert.match(await page.locator(`tr[data-agent-id="${agent.id}"]`).innerText(), /ui-enrolled-bot/);
+
+    // 3. Its declared capability is a pending request; approved in the UI with a narrower pattern.
+    const { requests } = await manage<{ requests: { id: string; capability: string; status: string }[] }>('GET', `/api/v1/capability-requests?agentId=${agent.id}`);
+    assert.deepEqual(
+      requests.map((r) => [r.capability, r.status]),
+      [['db:read', 'pending']],
+    );
+    const requestId = requests[0]!.id;
+    await navigate(page, 'Capability requests', '/capability-requests/');
+    const request = page.locator(`li[data-request-id="${requestId}"]`);
+    await request.waitFor();
+    assert.match(await request.innerText(), /ui-enrolled-bot/);
+    await screenshots(page, 'capability-requests');
+    await request.getByRole('button', { name: 'Approve db:read for ui-enrolled-bot' }).click();
+    await request.getByLabel(/Resource pattern/).fill('customers/*');
+    await request.getByLabel('Grant expires').selectOption({ label: 'after 24 hours' });
+    await request.getByRole('button', { name: 'Approve', exact: true }).click();
+    await request.waitFor({ state: 'detached' }); // no longer pending: it leaves the list of open requests
+    const approved = (await manage<{ request: { status: string; grantId: string } }>('GET', `/api/v1/capability-requests/${requestId}`)).request;
+    assert.equal(approved.status, 'approved');
+    const { grants } = await manage<{ grants: { id: string; resourcePattern: string | null; expiresAt: string | null }[] }>('GET', `/api/v1/agents/${agent.id}/grants`);
+    const grant = grants.find((g) => g.id === approved.grantId);
+    assert.equal(grant?.resourcePattern, 'customers/*');
+    assert.ok(grant?.expiresAt, 'the grant expires');
+    await page.getByLabel('Status').selectOption('approved');
+    await request.getByText('approved').waitFor();
+
+    // 4. The agent's next decision shows as allowed without a reload; a pending one counts down and is approved here.
+    await navigate(page, 'Decisions', '/decisions/');
+    await page.getByText('No action waits for a person.').waitFor();
+    const allowed = await agent.verifyAction('db:read', 'customers/42');
+    assert.equal(allowed.decision, 'allow');
+    const row = page.locator(`tr[data-decision-id="${allowed.decisionId}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    assert.match(await row.innerText(), /db:read[\s\S]*allow[\s\S]*allowed/);
+
+    await manage('POST', `/api/v1/agents/${agent.id}/grants`, { capability: 'payments:refund' });
+    const waiting = await agent.verifyAction('payments:refund', 'orders/8812');
+    assert.equal(waiting.decision, 'pending');
+    const pending = page.locator(`li[data-pending-decision-id="${waiting.decisionId}"]`);
+    await pending.waitFor({ timeout: 10_000 });
+    const timer = pending.getByRole('timer');
+    const first = await timer.innerText();
+    assert.match(first, /^expires in \d+:\d\d(:\d\d)?$/);
+    // It counts down: the text changes.
+    await timer.filter({ hasNotText: first }).waitFor();
+    assert.match(await timer.innerText(), /^expires in \d+:\d\d(:\d\d)?$/);
+    await screenshots(page, 'decisions');
+    await pending.getByRole('button', { name: 'Approve payments:refund by ui-enrolled-bot' }).click();
+    await pending.waitFor({ state: 'detached' });
+    const resolved = (await manage<{ decision: { decision: string; status: string } }>('GET', `/api/v1/decisions/${waiting.decisionId}`)).decision;
+    assert.deepEqual([resolved.decision, resolved.status], ['allow', 'approved']);
+    await page.locator(`tr[data-decision-id="${waiting.decisionId}"]`).getByText('approved').waitFor();
+    await page.getByLabel('Decision', { exact: true }).selectOption('deny');
+    await page.getByText('No decision matches.').waitFor();
+    await page.getByLabel('Decision', { exact: true }).selectOption('');
+    await row.waitFor();
+
+    // 5. The audit log: its events, and the chain intact.
+    await navigate(page, 'Audit', '/audit/');
+    await page.locator('tr[data-audit-id]').first().waitFor();
+    await page.getByLabel('Search').fill(requestId);
+    await page.locator('tr[data-audit-id]', { hasText: 'capability_request.approve' }).waitFor();
+    await page.getByLabel('Search').fill('');
+    await page.getByRole('button', { name: 'Verify chain' }).click();
+    const status = page.getByRole('status').filter({ hasText: /Chain (intact|broken)/ });
+    await status.waitFor();
+    assert.match(await status.innerText(), /^Chain intact: \d+ events verified/);
+    const exported = await page.getByRole('link', { name: 'Export NDJSON' }).getAttribute('href');
+    const download = await context.request.get(`${origin}${exported}`);
+    assert.equal(download.status(), 200, 'the export link works with the session');
+    assert.match(await download.text(), /capability_request\.approve/);
+    await screenshots(page, 'audit');
+    assert.deepEqual(violations.filter((v) => /Content Security Policy/i.test(v)), [], 'no script was refused by the policy');
+    await context.close();
+  });
+
+  it('a viewer sees the same lists without any control that changes them', async () => {
+    assert.ok(enrolledAgentId, 'runs after the main scenario');
+    const { requestId } = await (async () => {
+      const { request } = await manage<{ request: { id: string } }>('POST', `/api/v1/agents/${enrolledAgentId}/capability-requests`, { capability: 'db:write', reason: 'Nightly cleanup' });
+      return { requestId: request.id };
+    })();
+    const agent = await secure('ui-enrolled-bot', { baseUrl: origin, credentialsPath: agentCredentials });
+    const waiting = await agent.verifyAction('payments:refund', 'orders/9000');
+    assert.equal(waiting.decision, 'pending');
+
+    const { context, page, violations } = await signedIn(org.as.viewer.userId, '/capability-requests/');
+    const request = page.locator(`li[data-request-id="${requestId}"]`);
+    await request.waitFor();
+    assert.match(await request.innerText(), /db:write[\s\S]*pending/);
+    assert.equal(await page.getByRole('button', { name: /^(Approve|Reject)/ }).count(), 0, 'no approve or reject for a viewer');
+    assert.equal(await page.getByRole('textbox').count(), 0, 'no form for a viewer');
+    await screenshots(page, 'capability-requests-viewer');
+
+    await navigate(page, 'Enrollment tokens', '/enrollment-tokens/');
+    await page.getByRole('note').getByText(/cannot see or create them/).waitFor();
+    assert.equal(await page.getByRole('button', { name: /Create token|Revoke/ }).count(), 0);
+    assert.equal(await page.getByRole('textbox').count(), 0);
+    await screenshots(page, 'enrollment-tokens-viewer');
+
+    await navigate(page, 'Decisions', '/decisions/');
+    const pending = page.locator(`li[data-pending-decision-id="${waiting.decisionId}"]`);
+    await pending.waitFor();
+    await pending.getByRole('timer').waitFor();
+    assert.equal(await page.getByRole('button', { name: /^(Approve|Reject)/ }).count(), 0, 'no approve or reject for a viewer');
+    await screenshots(page, 'decisions-viewer');
+
+    assert.equal(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit' }).count(), 0, 'no audit link for a viewer');
+    await page.goto(`${origin}/audit/`);
+    await page.getByRole('note').getByText(/available to managers and admins/).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Verify chain' }).count(), 0);
+    await screenshots(page, 'audit-viewer');
+    assert.deepEqual(violations.filter((v) => /Content Security Policy/i.test(v)), []);
+    await context.close();
+  });
+
+  it('revokes a token after confirming, and rejects a request only with a note', async () => {
+    assert.ok(enrolledAgentId, 'runs after the main scenario');
+    const { token: spare } = await manage<{ enrollmentToken: { id: string }; token: string }>('POST', '/api/v1/enrollment-tokens', { name: 'spare-token', expiresInSeconds: 3600 });
+    const { request: asked } = await manage<{ request: { id: string } }>('POST', `/api/v1/agents/${enrolledAgentId}/capability-requests`, { capability: 'payments:refund', reason: 'Refunds' });
+    const { context, page } = await signedIn(org.as.admin.userId, '/enrollment-tokens/');
+    const { enrollmentTokens } = await manage<{ enrollmentTokens: { id: string; name: string; revokedAt: string | null }[] }>('GET', '/api/v1/enrollment-tokens');
+    const spareId = enrollmentTokens.find((x) => x.name === 'spare-token')!.id;
+    assert.match(spare, /^aim_enr_/);
+    const item = page.locator(`li[data-token-id="${spareId}"]`);
+    await item.getByRole('button', { name: 'Revoke spare-token' }).click();
+    await item.getByRole('button', { name: 'Cancel' }).click();
+    await item.getByRole('button', { name: 'Revoke spare-token' }).waitFor();
+    assert.equal((await manage<{ enrollmentTokens: { id: string; revokedAt: string | null }[] }>('GET', '/api/v1/enrollment-tokens')).enrollmentTokens.find((x) => x.id === spareId)?.revokedAt, null, 'cancel revokes nothing');
+    await item.getByRole('button', { name: 'Revoke spare-token' }).click();
+    await item.getByRole('button', { name: 'Yes, revoke' }).click();
+    await item.getByText('revoked').waitFor();
+    assert.ok((await manage<{ enrollmentTokens: { id: string; revokedAt: string | null }[] }>('GET', '/api/v1/enrollment-tokens')).enrollmentTokens.find((x) => x.id === spareId)?.revokedAt);
+
+    await navigate(page, 'Capability requests', '/capability-requests/');
+    const request = page.locator(`li[data-request-id="${asked.id}"]`);
+    await request.getByRole('button', { name: 'Reject payments:refund for ui-enrolled-bot' }).click();
+    const reject = request.getByRole('button', { name: 'Reject', exact: true });
+    assert.equal(await reject.isDisabled(), true, 'no rejection without a note');
+    await request.getByLabel(/Reason for rejecting/).fill('Refunds stay with people');
+    await reject.click();
+    await request.waitFor({ state: 'detached' });
+    const rejected = (await manage<{ request: { status: string; note: string | null } }>('GET', `/api/v1/capability-requests/${asked.id}`)).request;
+    assert.deepEqual([rejected.status, rejected.note], ['rejected', 'Refunds stay with people']);
     await context.close();
   });
 });

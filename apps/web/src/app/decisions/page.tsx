@@ -1,0 +1,268 @@
+'use client';
+
+import { useCallback, useEffect, useState } from 'react';
+import { api, errorMessage } from '@/api/client';
+import type { components } from '@/api/schema';
+import { useAgentNames } from '@/components/agent-names';
+import { useLive } from '@/components/live';
+import { useCan } from '@/components/session';
+import { Empty, Failed, Loading } from '@/components/states';
+import { Badge, PageTitle, Pager, danger, input, primary, when } from '@/components/ui';
+
+type Decision = components['schemas']['Decision'];
+type Answer = Decision['decision'];
+type Status = Decision['status'];
+const ANSWERS: Answer[] = ['allow', 'deny', 'pending'];
+const STATUSES: Status[] = ['allowed', 'denied', 'pending', 'approved', 'rejected', 'expired', 'withdrawn'];
+
+/** Seconds left until `iso`, ticking every second. */
+function useNow(): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  return now;
+}
+
+function countdown(ms: number): string {
+  if (ms <= 0) return 'expired';
+  const s = Math.floor(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return h ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
+}
+
+/** Decisions: the open approvals (managers and admins answer them), then the history with filters. */
+export default function Decisions() {
+  const { names, agents } = useAgentNames();
+  const [agentId, setAgentId] = useState('');
+  const [answer, setAnswer] = useState<Answer | ''>('');
+  const [status, setStatus] = useState<Status | ''>('');
+  const [pages, setPages] = useState<string[]>([]);
+  const [rows, setRows] = useState<Decision[] | null>(null);
+  const [next, setNext] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [pending, setPending] = useState<Decision[] | null>(null);
+  const [pendingError, setPendingError] = useState<string | null>(null);
+  const cursor = pages.at(-1);
+
+  const fetchHistory = useCallback(
+    () =>
+      api.GET('/api/v1/decisions', {
+        params: {
+          query: { limit: 25, ...(agentId ? { agentId } : {}), ...(answer ? { decision: answer } : {}), ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) },
+        },
+      }),
+    [agentId, answer, status, cursor],
+  );
+  const load = useCallback(async () => {
+    setError(null);
+    setRows(null);
+    const { data, error: e } = await fetchHistory();
+    if (!data) return setError(errorMessage(e));
+    setRows(data.decisions);
+    setNext(data.nextCursor);
+  }, [fetchHistory]);
+  useEffect(() => void load(), [load]);
+
+  const loadPending = useCallback(async (quiet = false) => {
+    if (!quiet) setPendingError(null);
+    const { data, error: e } = await api.GET('/api/v1/decisions', { params: { query: { status: 'pending', limit: 100 } } });
+    if (!data) return quiet ? undefined : setPendingError(errorMessage(e));
+    setPending(data.decisions);
+  }, []);
+  useEffect(() => void loadPending(), [loadPending]);
+
+  const refresh = useCallback(async () => {
+    void loadPending(true);
+    const { data } = await fetchHistory();
+    if (data) {
+      setRows(data.decisions);
+      setNext(data.nextCursor);
+    }
+  }, [fetchHistory, loadPending]);
+  useLive(['decision'], () => void refresh());
+
+  const reset = () => setPages([]);
+  return (
+    <section aria-labelledby="decisions-title">
+      <PageTitle id="decisions-title">Decisions</PageTitle>
+
+      <h2 className="mb-2 text-lg font-semibold">Waiting for approval</h2>
+      {pendingError ? (
+        <Failed message={pendingError} retry={() => void loadPending()} />
+      ) : pending === null ? (
+        <Loading what="open approvals" />
+      ) : pending.length === 0 ? (
+        <Empty>No action waits for a person.</Empty>
+      ) : (
+        <ul className="space-y-2">
+          {pending.map((d) => (
+            <PendingRow key={d.id} decision={d} agentName={names.get(d.agentId)} changed={() => void refresh()} />
+          ))}
+        </ul>
+      )}
+
+      <div className="mb-2 mt-8 flex flex-wrap items-end gap-3">
+        <h2 className="mr-auto w-full text-lg font-semibold sm:w-auto">History</h2>
+        <div className="flex flex-col text-sm">
+          <label htmlFor="filter-agent">Agent</label>
+          <select
+            id="filter-agent"
+            value={agentId}
+            onChange={(e) => {
+              setAgentId(e.target.value);
+              reset();
+            }}
+            className={`${input} max-w-[12rem]`}
+          >
+            <option value="">Any</option>
+            {agents.map((a) => (
+              <option key={a.id} value={a.id}>
+                {a.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="flex flex-col text-sm">
+          <label htmlFor="filter-decision">Decision</label>
+          <select
+            id="filter-decision"
+            value={answer}
+            onChange={(e) => {
+              setAnswer(e.target.value as Answer | '');
+              reset();
+            }}
+            className={input}
+          >
+            <option value="">Any</option>
+            {ANSWERS.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+        </div>
+        <div className="flex flex-col text-sm">
+          <label htmlFor="filter-status">Status</label>
+          <select
+            id="filter-status"
+            value={status}
+            onChange={(e) => {
+              setStatus(e.target.value as Status | '');
+              reset();
+            }}
+            className={input}
+          >
+            <option value="">Any</option>
+            {STATUSES.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+        </div>
+      </div>
+      {error ? (
+        <Failed message={error} retry={() => void load()} />
+      ) : rows === null ? (
+        <Loading what="decisions" />
+      ) : rows.length === 0 ? (
+        <Empty>{agentId || answer || status ? 'No decision matches.' : 'No decisions yet: agents ask AIM with verifyAction before they act.'}</Empty>
+      ) : (
+        <div className="overflow-x-auto rounded border border-slate-200 bg-white">
+          <table className="w-full text-left text-sm">
+            <thead className="bg-slate-100 text-slate-700">
+              <tr>
+                <th scope="col" className="px-3 py-2">Action</th>
+                <th scope="col" className="px-3 py-2">Decision</th>
+                <th scope="col" className="hidden px-3 py-2 md:table-cell">Why</th>
+                <th scope="col" className="hidden px-3 py-2 sm:table-cell">When</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((d) => (
+                <tr key={d.id} data-decision-id={d.id} className="border-t border-slate-100 align-top">
+                  <td className="px-3 py-2">
+                    <div className="font-mono wrap-anywhere">{d.action}</div>
+                    <div className="text-xs wrap-anywhere text-slate-500">
+                      {names.get(d.agentId) ?? d.agentId}
+                      {d.resource ? ` · ${d.resource}` : ''}
+                    </div>
+                  </td>
+                  <td className="px-3 py-2">
+                    <Badge>{d.decision}</Badge> <span className="text-xs text-slate-600">{d.status}</span>
+                    {d.flagged && <span className="ml-1 text-xs text-amber-800">flagged</span>}
+                  </td>
+                  <td className="hidden px-3 py-2 text-xs text-slate-600 md:table-cell">{d.reasons.map((r) => r.message).join(' · ')}</td>
+                  <td className="hidden px-3 py-2 text-slate-600 sm:table-cell">{when(d.createdAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <Pager pages={pages} next={next} setPages={setPages} />
+    </section>
+  );
+}
+
+function PendingRow({ decision: d, agentName, changed }: { decision: Decision; agentName?: string; changed: () => void }) {
+  const can = useCan();
+  const now = useNow();
+  const [note, setNote] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const left = d.expiresAt ? new Date(d.expiresAt).getTime() - now : null;
+  const label = `${d.action} by ${agentName ?? d.agentId}`;
+
+  const resolve = async (how: 'approve' | 'reject') => {
+    setBusy(true);
+    setError(null);
+    const options = { params: { path: { decisionId: d.id } }, body: note.trim() ? { note: note.trim() } : {} };
+    const { error: e } =
+      how === 'approve'
+        ? await api.POST('/api/v1/decisions/{decisionId}/approve', options)
+        : await api.POST('/api/v1/decisions/{decisionId}/reject', options);
+    setBusy(false);
+    if (e) return setError(errorMessage(e));
+    changed();
+  };
+
+  return (
+    <li data-pending-decision-id={d.id} className="rounded border border-amber-200 bg-white p-3 text-sm">
+      <div className="flex flex-wrap items-start gap-x-3 gap-y-1">
+        <div className="min-w-0 flex-1">
+          <div className="font-mono font-medium wrap-anywhere">{d.action}</div>
+          <div className="text-xs wrap-anywhere text-slate-600">
+            {agentName ?? d.agentId}
+            {d.resource ? ` · ${d.resource}` : ''} · risk {d.risk ?? 'unknown'} · asked {when(d.createdAt)}
+          </div>
+          <div className="text-xs text-slate-600">{d.reasons.map((r) => r.message).join(' · ')}</div>
+        </div>
+        {left !== null && (
+          <span className="font-mono text-xs text-amber-900" aria-label={`Expires in ${countdown(left)}`} role="timer">
+            {left > 0 ? `expires in ${countdown(left)}` : 'expired'}
+          </span>
+        )}
+      </div>
+      {can.manage && (left === null || left > 0) && (
+        <div className="mt-2 flex flex-wrap items-end gap-2">
+          <label className="flex min-w-0 flex-1 flex-col text-xs">
+            Note (optional)
+            <input value={note} onChange={(e) => setNote(e.target.value)} maxLength={1000} className={`${input} text-sm`} />
+          </label>
+          <button type="button" disabled={busy} className={primary} onClick={() => void resolve('approve')} aria-label={`Approve ${label}`}>
+            Approve
+          </button>
+          <button type="button" disabled={busy} className={danger} onClick={() => void resolve('reject')} aria-label={`Reject ${label}`}>
+            Reject
+          </button>
+        </div>
+      )}
+      {error && (
+        <p role="alert" className="mt-2 text-red-800">
+          {error}
+        </p>
+      )}
+    </li>
+  );
+}

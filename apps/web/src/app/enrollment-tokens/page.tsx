@@ -1,0 +1,255 @@
+'use client';
+
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { api, errorMessage } from '@/api/client';
+import type { components } from '@/api/schema';
+import { useLive } from '@/components/live';
+import { useCan, useSession } from '@/components/session';
+import { Empty, Failed, Loading } from '@/components/states';
+import { Badge, EXPIRIES, PageTitle, button, danger, input, primary, when } from '@/components/ui';
+
+type Token = components['schemas']['EnrollmentToken'];
+type Capability = components['schemas']['Capability'];
+
+function stateOf(t: Token): string {
+  if (t.revokedAt) return 'revoked';
+  if (t.usedAt) return 'used';
+  if (new Date(t.expiresAt).getTime() <= Date.now()) return 'expired';
+  return 'active';
+}
+
+/** One-time enrollment tokens: agents that register themselves use one. Members create their own; managers and admins see all. */
+export default function EnrollmentTokens() {
+  const can = useCan();
+  const { me } = useSession();
+  const [rows, setRows] = useState<Token[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [created, setCreated] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState<string | null>(null);
+  const [actionError, setActionError] = useState<string | null>(null);
+
+  const load = useCallback(async (quiet = false) => {
+    if (!quiet) {
+      setError(null);
+      setRows(null);
+    }
+    const { data, error: e } = await api.GET('/api/v1/enrollment-tokens');
+    if (!data) return quiet ? undefined : setError(errorMessage(e));
+    setRows([...data.enrollmentTokens].sort((a, b) => b.createdAt.localeCompare(a.createdAt)));
+  }, []);
+  useEffect(() => {
+    if (can.create) void load();
+  }, [load, can.create]);
+  useLive(['enrollment_token', 'agent'], () => {
+    if (can.create) void load(true);
+  });
+
+  if (!can.create) {
+    return (
+      <section aria-labelledby="tokens-title">
+        <PageTitle id="tokens-title">Enrollment tokens</PageTitle>
+        <p role="note" className="rounded border border-slate-200 bg-white p-4 text-sm text-slate-700">
+          Enrollment tokens are created and listed by members, managers and admins. Your role ({can.role ?? 'none'}) cannot see or create them.
+        </p>
+      </section>
+    );
+  }
+
+  const revoke = async (id: string) => {
+    setActionError(null);
+    const { error: e } = await api.DELETE('/api/v1/enrollment-tokens/{enrollmentTokenId}', { params: { path: { enrollmentTokenId: id } } });
+    setConfirming(null);
+    if (e) return setActionError(errorMessage(e));
+    await load(true);
+  };
+
+  return (
+    <section aria-labelledby="tokens-title">
+      <PageTitle id="tokens-title">Enrollment tokens</PageTitle>
+      <CreateToken
+        onCreated={(token) => {
+          setCreated(token);
+          void load(true);
+        }}
+      />
+      {created && <ShownOnce token={created} dismiss={() => setCreated(null)} />}
+      {actionError && (
+        <p role="alert" className="mb-3 rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">
+          {actionError}
+        </p>
+      )}
+      <h2 className="mb-2 mt-6 text-lg font-semibold">{can.manage ? 'All tokens' : 'Your tokens'}</h2>
+      {error ? (
+        <Failed message={error} retry={() => void load()} />
+      ) : rows === null ? (
+        <Loading what="enrollment tokens" />
+      ) : rows.length === 0 ? (
+        <Empty>No enrollment tokens yet. Create one above and hand it to the agent’s process.</Empty>
+      ) : (
+        <ul className="divide-y divide-slate-100 rounded border border-slate-200 bg-white">
+          {rows.map((t) => {
+            const state = stateOf(t);
+            const mayRevoke = state === 'active' && (can.manage || t.createdBy === me?.user.id);
+            return (
+              <li key={t.id} data-token-id={t.id} className="flex flex-wrap items-center gap-x-4 gap-y-2 px-3 py-2 text-sm">
+                <div className="min-w-0 flex-1">
+                  <div className="font-medium wrap-anywhere">{t.name ?? 'Unnamed token'}</div>
+                  <div className="text-xs wrap-anywhere text-slate-500">
+                    {t.capabilities.length ? t.capabilities.join(', ') : 'No capabilities declared'} · created {when(t.createdAt)} ·{' '}
+                    {state === 'used' ? `used ${when(t.usedAt)}` : `expires ${when(t.expiresAt)}`}
+                  </div>
+                </div>
+                <Badge>{state}</Badge>
+                {mayRevoke &&
+                  (confirming === t.id ? (
+                    <span className="flex flex-wrap items-center gap-2" role="group" aria-label={`Confirm revoking ${t.name ?? t.id}`}>
+                      <span>Revoke this token?</span>
+                      <button type="button" className={danger} onClick={() => void revoke(t.id)}>
+                        Yes, revoke
+                      </button>
+                      <button type="button" autoFocus className={button} onClick={() => setConfirming(null)}>
+                        Cancel
+                      </button>
+                    </span>
+                  ) : (
+                    <button type="button" className={button} onClick={() => setConfirming(t.id)} aria-label={`Revoke ${t.name ?? t.id}`}>
+                      Revoke
+                    </button>
+                  ))}
+              </li>
+            );
+          })}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function CreateToken({ onCreated }: { onCreated: (token: string) => void }) {
+  const [name, setName] = useState('');
+  const [catalog, setCatalog] = useState<Capability[] | null>(null);
+  const [catalogError, setCatalogError] = useState<string | null>(null);
+  const [chosen, setChosen] = useState<string[]>([]);
+  const [expires, setExpires] = useState(EXPIRIES[1]!.seconds);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const loadCatalog = useCallback(async () => {
+    setCatalogError(null);
+    const { data, error: e } = await api.GET('/api/v1/capabilities');
+    if (!data) return setCatalogError(errorMessage(e));
+    setCatalog([...data.capabilities].sort((a, b) => a.name.localeCompare(b.name)));
+  }, []);
+  useEffect(() => void loadCatalog(), [loadCatalog]);
+  useLive(['capability'], () => void loadCatalog());
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    const { data, error: err } = await api.POST('/api/v1/enrollment-tokens', {
+      body: { ...(name.trim() ? { name: name.trim() } : {}), capabilities: chosen, expiresInSeconds: expires },
+    });
+    setBusy(false);
+    if (!data) return setError(errorMessage(err));
+    setName('');
+    setChosen([]);
+    onCreated(data.token);
+  };
+
+  return (
+    <form onSubmit={(e) => void submit(e)} aria-labelledby="create-token-title" className="rounded border border-slate-200 bg-white p-4">
+      <h2 id="create-token-title" className="mb-3 text-lg font-semibold">
+        Create a token
+      </h2>
+      <div className="flex flex-wrap gap-4">
+        <label className="flex min-w-0 flex-1 flex-col text-sm">
+          Agent name
+          <input value={name} onChange={(e) => setName(e.target.value)} maxLength={100} placeholder="invoice-bot" className={input} />
+        </label>
+        <label className="flex flex-col text-sm">
+          Expires in
+          <select value={expires} onChange={(e) => setExpires(Number(e.target.value))} className={input}>
+            {EXPIRIES.map((x) => (
+              <option key={x.seconds} value={x.seconds}>
+                {x.label}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <fieldset className="mt-3">
+        <legend className="text-sm">Capabilities the agent will request</legend>
+        {catalogError ? (
+          <Failed message={catalogError} retry={() => void loadCatalog()} />
+        ) : catalog === null ? (
+          <Loading what="capabilities" />
+        ) : catalog.length === 0 ? (
+          <p className="text-sm text-slate-600">The capability catalog is empty: the agent can enroll without requesting any.</p>
+        ) : (
+          <div className="mt-1 flex flex-wrap gap-x-4 gap-y-1">
+            {catalog.map((c) => (
+              <label key={c.id} className="flex items-center gap-1 text-sm">
+                <input
+                  type="checkbox"
+                  checked={chosen.includes(c.name)}
+                  onChange={(e) => setChosen((x) => (e.target.checked ? [...x, c.name] : x.filter((n) => n !== c.name)))}
+                />
+                {c.name} <Badge>{c.riskLevel}</Badge>
+              </label>
+            ))}
+          </div>
+        )}
+      </fieldset>
+      {error && (
+        <p role="alert" className="mt-3 text-sm text-red-800">
+          {error}
+        </p>
+      )}
+      <button type="submit" disabled={busy} className={`${primary} mt-4`}>
+        {busy ? 'Creating…' : 'Create token'}
+      </button>
+    </form>
+  );
+}
+
+function ShownOnce({ token, dismiss }: { token: string; dismiss: () => void }) {
+  const [copied, setCopied] = useState<boolean | null>(null);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(token);
+      setCopied(true);
+    } catch {
+      setCopied(false);
+    }
+  };
+  return (
+    <div role="region" aria-labelledby="new-token-title" className="mt-4 rounded border border-emerald-300 bg-emerald-50 p-4 text-sm">
+      <h2 id="new-token-title" className="font-semibold">
+        Token created
+      </h2>
+      <p className="mb-2 text-slate-700">Copy it now: AIM shows it only once. Give it to the agent as its enrollment token.</p>
+      <div className="flex flex-wrap gap-2">
+        <label htmlFor="new-token" className="sr-only">
+          New enrollment token
+        </label>
+        <input
+          id="new-token"
+          readOnly
+          value={token}
+          onFocus={(e) => e.target.select()}
+          className={`${input} min-w-0 flex-1 font-mono text-xs`}
+        />
+        <button type="button" className={button} onClick={() => void copy()}>
+          Copy
+        </button>
+        <button type="button" className={button} onClick={dismiss}>
+          Done
+        </button>
+      </div>
+      <p aria-live="polite" className="mt-1 text-xs text-slate-600">
+        {copied === true ? 'Copied to the clipboard.' : copied === false ? 'Could not copy: select the token and copy it by hand.' : ''}
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,70 @@
+'use client';
+
+import type { ReactNode } from 'react';
+
+/** Small shared pieces of the dashboard's pages: button styles, dates, the keyset pager, a status badge. */
+export const button = 'rounded border border-slate-300 bg-white px-3 py-1 text-sm hover:bg-slate-100 disabled:opacity-50';
+export const primary = 'rounded bg-slate-900 px-3 py-1 text-sm text-white hover:bg-slate-700 disabled:opacity-50';
+export const danger = 'rounded bg-red-700 px-3 py-1 text-sm text-white hover:bg-red-600 disabled:opacity-50';
+export const input = 'rounded border border-slate-300 bg-white px-2 py-1';
+
+export function when(iso: string | null | undefined): string {
+  return iso ? new Date(iso).toLocaleString() : '—';
+}
+
+const tone: Record<string, string> = {
+  allow: 'bg-emerald-100 text-emerald-900',
+  allowed: 'bg-emerald-100 text-emerald-900',
+  approved: 'bg-emerald-100 text-emerald-900',
+  active: 'bg-emerald-100 text-emerald-900',
+  success: 'bg-emerald-100 text-emerald-900',
+  intact: 'bg-emerald-100 text-emerald-900',
+  pending: 'bg-amber-100 text-amber-900',
+  deny: 'bg-red-100 text-red-900',
+  denied: 'bg-red-100 text-red-900',
+  rejected: 'bg-red-100 text-red-900',
+  revoked: 'bg-red-100 text-red-900',
+  failure: 'bg-red-100 text-red-900',
+  broken: 'bg-red-100 text-red-900',
+  critical: 'bg-red-100 text-red-900',
+  high: 'bg-orange-100 text-orange-900',
+  medium: 'bg-amber-100 text-amber-900',
+  low: 'bg-slate-100 text-slate-700',
+};
+
+export function Badge({ children }: { children: string }) {
+  return <span className={`inline-block rounded px-2 py-0.5 text-xs ${tone[children] ?? 'bg-slate-100 text-slate-700'}`}>{children}</span>;
+}
+
+/** Newer / Older over keyset pages: `pages` is the stack of cursors that led to the current page. */
+export function Pager({ pages, next, setPages }: { pages: string[]; next: string | null; setPages: (f: (p: string[]) => string[]) => void }) {
+  return (
+    <div className="mt-3 flex gap-2">
+      <button type="button" disabled={pages.length === 0} onClick={() => setPages((p) => p.slice(0, -1))} className={button}>
+        Newer
+      </button>
+      <button type="button" disabled={!next} onClick={() => next && setPages((p) => [...p, next])} className={button}>
+        Older
+      </button>
+    </div>
+  );
+}
+
+export function PageTitle({ id, children, aside }: { id: string; children: ReactNode; aside?: ReactNode }) {
+  return (
+    <div className="mb-4 flex flex-wrap items-end gap-3">
+      <h1 id={id} className="mr-auto text-2xl font-semibold">
+        {children}
+      </h1>
+      {aside}
+    </div>
+  );
+}
+
+/** Expiry choices, in seconds. */
+export const EXPIRIES: { label: string; seconds: number }[] = [
+  { label: '1 hour', seconds: 3600 },
+  { label: '24 hours', seconds: 86_400 },
+  { label: '7 days', seconds: 604_800 },
+  { label: '30 days', seconds: 2_592_000 },
+];
