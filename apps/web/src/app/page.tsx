@@ -1,10 +1,160 @@
 'use client';
 
-import { useRouter } from 'next/navigation';
-import { useEffect } from 'react';
+import Link from 'next/link';
+import { useCallback, useEffect, useState } from 'react';
+import { api, errorMessage } from '@/api/client';
+import type { components } from '@/api/schema';
+import { useLive } from '@/components/live';
+import { useCan } from '@/components/session';
+import { Failed, Loading } from '@/components/states';
 
+type Overview = components['schemas']['Overview'];
+type AuditEvent = components['schemas']['AuditEvent'];
+
+const TIERS = ['verified', 'high', 'medium', 'low', 'untrusted', 'unscored'] as const;
+const tierColor: Record<string, string> = {
+  verified: 'bg-emerald-500',
+  high: 'bg-green-500',
+  medium: 'bg-amber-400',
+  low: 'bg-orange-500',
+  untrusted: 'bg-red-600',
+  unscored: 'bg-slate-400',
+};
+
+/** Decisions per hour as stacked bars (allow, pending, deny), with the figures in a table for screen readers. */
+function DecisionChart({ hours }: { hours: Overview['decisionsPerHour'] }) {
+  const max = Math.max(1, ...hours.map((h) => h.allow + h.deny + h.pending));
+  const width = 100 / hours.length;
+  return (
+    <figure>
+      <svg viewBox="0 0 100 40" preserveAspectRatio="none" className="h-40 w-full" role="img" aria-label="Decisions per hour: allowed, pending and denied">
+        {hours.map((h, i) => {
+          let y = 40;
+          return (['allow', 'pending', 'deny'] as const).map((k) => {
+            const height = (h[k] / max) * 38;
+            y -= height;
+            return <rect key={`${h.hour}-${k}`} x={i * width + width * 0.1} y={y} width={width * 0.8} height={height} className={k === 'allow' ? 'fill-emerald-500' : k === 'pending' ? 'fill-amber-400' : 'fill-red-600'} />;
+          });
+        })}
+      </svg>
+      <figcaption className="mt-1 flex flex-wrap gap-3 text-xs text-slate-600">
+        <span><span className="mr-1 inline-block h-2 w-2 bg-emerald-500" />allowed</span>
+        <span><span className="mr-1 inline-block h-2 w-2 bg-amber-400" />needed approval</span>
+        <span><span className="mr-1 inline-block h-2 w-2 bg-red-600" />denied</span>
+        <span className="ml-auto">
+          {new Date(hours[0]!.hour).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })} – now
+        </span>
+      </figcaption>
+      <div className="sr-only">
+      <table>
+        <caption>Decisions per hour</caption>
+        <thead>
+          <tr><th>Hour</th><th>Allowed</th><th>Needed approval</th><th>Denied</th></tr>
+        </thead>
+        <tbody>
+          {hours.map((h) => (
+            <tr key={h.hour}><td>{h.hour}</td><td>{h.allow}</td><td>{h.pending}</td><td>{h.deny}</td></tr>
+          ))}
+        </tbody>
+      </table>
+      </div>
+    </figure>
+  );
+}
+
+/** The organization at a glance, live. */
 export default function Home() {
-  const router = useRouter();
-  useEffect(() => router.replace('/agents/'), [router]);
-  return null;
+  const can = useCan();
+  const [overview, setOverview] = useState<Overview | null>(null);
+  const [events, setEvents] = useState<AuditEvent[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const load = useCallback(async () => {
+    const { data, error: e } = await api.GET('/api/v1/overview', { params: { query: { hours: 24 } } });
+    if (!data) return setError(errorMessage(e));
+    setError(null);
+    setOverview(data);
+    if (can.audit) {
+      const audit = await api.GET('/api/v1/audit-logs', { params: { query: { limit: 8 } } });
+      setEvents(audit.data?.events ?? []);
+    }
+  }, [can.audit]);
+  useEffect(() => {
+    void load();
+  }, [load]);
+  useLive(['agent', 'decision', 'capability_request', 'enrollment_token'], () => void load());
+
+  if (error) return <Failed message={error} retry={() => void load()} />;
+  if (!overview) return <Loading what="the overview" />;
+  const { agents } = overview;
+  const active = agents.byStatus.active;
+  const totals = overview.decisionsPerHour.reduce((s, h) => ({ allow: s.allow + h.allow, deny: s.deny + h.deny, pending: s.pending + h.pending }), { allow: 0, deny: 0, pending: 0 });
+  const scored = TIERS.reduce((s, t) => s + agents.byTier[t], 0);
+
+  return (
+    <div className="grid gap-4 md:grid-cols-2">
+      <h1 className="text-2xl font-semibold md:col-span-2">Overview</h1>
+      <section aria-labelledby="agents-heading" className="rounded border border-slate-200 bg-white p-4">
+        <h2 id="agents-heading" className="mb-2 font-semibold">Agents</h2>
+        <p className="mb-3 text-sm text-slate-700">
+          <Link href="/agents/" className="underline">{active} active</Link>, {agents.byStatus.suspended} suspended, {agents.byStatus.revoked} revoked
+        </p>
+        {scored === 0 ? (
+          <p className="text-sm text-slate-500">No agents yet.</p>
+        ) : (
+          <>
+            <div className="flex h-3 overflow-hidden rounded" aria-hidden="true">
+              {TIERS.map((t) => (agents.byTier[t] > 0 ? <div key={t} className={tierColor[t]} style={{ width: `${(agents.byTier[t] / scored) * 100}%` }} /> : null))}
+            </div>
+            <ul className="mt-2 grid grid-cols-2 gap-x-4 text-sm sm:grid-cols-3">
+              {TIERS.map((t) => (
+                <li key={t}>
+                  <span className={`mr-1 inline-block h-2 w-2 ${tierColor[t]}`} />
+                  {t}: {agents.byTier[t]}
+                </li>
+              ))}
+            </ul>
+          </>
+        )}
+      </section>
+      <section aria-labelledby="waiting-heading" className="rounded border border-slate-200 bg-white p-4">
+        <h2 id="waiting-heading" className="mb-2 font-semibold">Waiting for a person</h2>
+        <ul className="space-y-1 text-sm">
+          <li>
+            <Link href="/decisions/" className="underline">{overview.pendingApprovals} {overview.pendingApprovals === 1 ? 'approval' : 'approvals'}</Link> of actions
+          </li>
+          <li>
+            <Link href="/capability-requests/" className="underline">{overview.pendingCapabilityRequests} capability {overview.pendingCapabilityRequests === 1 ? 'request' : 'requests'}</Link>
+          </li>
+        </ul>
+      </section>
+      <section aria-labelledby="decisions-heading" className="rounded border border-slate-200 bg-white p-4 md:col-span-2">
+        <h2 id="decisions-heading" className="mb-1 font-semibold">Decisions, last 24 hours</h2>
+        <p className="mb-2 text-sm text-slate-600">
+          {totals.allow} allowed, {totals.pending} needed approval, {totals.deny} denied
+        </p>
+        <DecisionChart hours={overview.decisionsPerHour} />
+      </section>
+      {can.audit && (
+        <section aria-labelledby="recent-heading" className="rounded border border-slate-200 bg-white p-4 md:col-span-2">
+          <h2 id="recent-heading" className="mb-2 font-semibold">Recent activity</h2>
+          {events === null ? (
+            <Loading what="recent activity" />
+          ) : events.length === 0 ? (
+            <p className="text-sm text-slate-500">Nothing recorded yet.</p>
+          ) : (
+            <ul className="divide-y divide-slate-100 text-sm">
+              {events.map((e) => (
+                <li key={e.id} className="flex flex-wrap justify-between gap-2 py-1">
+                  <span className="font-mono break-all">{e.action}</span>
+                  <span className="text-slate-500">{new Date(e.occurredAt).toLocaleString()}</span>
+                </li>
+              ))}
+            </ul>
+          )}
+          <Link href="/audit/" className="mt-2 inline-block text-sm underline">The audit log</Link>
+        </section>
+      )}
+    </div>
+  );
 }

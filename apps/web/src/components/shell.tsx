@@ -7,6 +7,7 @@ import { api } from '@/api/client';
 import { useCan, useSession } from './session';
 
 const NAV = [
+  { href: '/', label: 'Overview', exact: true },
   { href: '/agents/', label: 'Agents' },
   { href: '/enrollment-tokens/', label: 'Enrollment tokens' },
   { href: '/capability-requests/', label: 'Capability requests' },
@@ -53,7 +54,7 @@ export function Shell({ children }: { children: ReactNode }) {
             <Link
               key={item.href}
               href={item.href}
-              aria-current={path.startsWith(item.href) ? 'page' : undefined}
+              aria-current={('exact' in item && item.exact ? path === item.href : path.startsWith(item.href)) ? 'page' : undefined}
               className="rounded px-2 py-1 text-sm hover:bg-slate-100 aria-[current=page]:bg-slate-900 aria-[current=page]:text-white"
             >
               {item.label}

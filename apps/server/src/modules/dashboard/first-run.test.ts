@@ -71,6 +71,19 @@ forEachTarget('first run in Chromium', (target) => {
     assert.match(await page.getByLabel('Organization').locator('option:checked').innerText(), /Initech \(admin\)/);
     await page.screenshot({ path: join(ARTIFACTS, `first-run-signed-in-${target.name.replace(/\W+/g, '-')}.png`) });
 
+    // The overview of the new organization: nothing yet, and it says so; recent activity shows the setup.
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.getByRole('heading', { name: 'Decisions, last 24 hours' }).waitFor();
+    await page.getByText('0 allowed, 0 needed approval, 0 denied').waitFor();
+    await page.getByText('No agents yet.').waitFor();
+    await page.getByText('organization.create').first().waitFor();
+    for (const [label, width] of [['desktop', 1280], ['phone', 375]] as const) {
+      await page.setViewportSize({ width, height: 800 });
+      const overflow = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
+      assert.ok(overflow <= 0, `the overview fits ${width} px (overflows by ${overflow} px)`);
+      await page.screenshot({ path: join(ARTIFACTS, `overview-${label}-${target.name.replace(/\W+/g, '-')}.png`), fullPage: true });
+    }
+
     // The link was used: it does not work twice.
     const again = await fetch(`${origin}/api/v1/setup`, {
       method: 'POST',
