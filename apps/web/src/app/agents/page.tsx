@@ -1,5 +1,6 @@
 'use client';
 
+import Link from 'next/link';
 import { useCallback, useEffect, useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
@@ -115,7 +116,9 @@ export default function Agents() {
               {rows.map((a) => (
                 <tr key={a.id} className="border-t border-slate-100" data-agent-id={a.id}>
                   <td className="px-3 py-2">
-                    <div className="font-medium">{a.name}</div>
+                    <Link href={`/agents/detail/?id=${encodeURIComponent(a.id)}`} className="font-medium underline-offset-2 hover:underline">
+                      {a.name}
+                    </Link>
                     <div className="text-xs text-slate-500">{a.purpose ?? a.id}</div>
                   </td>
                   <td className="px-3 py-2">{a.status}</td>

@@ -1,0 +1,244 @@
+import { after, before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { registerAgent } from '../../testing/agent-fixtures.js';
+import { seedOrganization, startSession, type SeededOrganization } from '../../testing/people-fixtures.js';
+import { SoftwareAuthenticator } from '../../testing/software-authenticator.js';
+import { forEachTarget } from '../../testing/targets.js';
+import { createTestApp, type TestApp } from '../../testing/test-app.js';
+import { DEFAULT_DASHBOARD_DIR } from './dashboard-routes.js';
+
+/**
+ * The agent detail page (/agents/detail/?id=…) in a real browser, set up like dashboard.test.ts:
+ * Debian's Chromium driven by playwright-core, passkey sign-in through Chromium's virtual authenticator.
+ * Screenshots go to test-artifacts/dashboard/.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = fileURLToPath(new URL('../../../../../test-artifacts/dashboard/', import.meta.url));
+
+interface TrustFactor {
+  key: string;
+  label: string;
+  value: number | null;
+  explanation: string;
+}
+interface Trust {
+  score: number | null;
+  tier: string;
+  confidence: number;
+  factors: TrustFactor[];
+}
+
+forEachTarget('agent detail page in Chromium', (target) => {
+  let t: TestApp;
+  let org: SeededOrganization;
+  let browser: Browser;
+  let origin: string;
+  const shotName = (name: string, width: 'desktop' | 'phone') => join(ARTIFACTS, `${name}-${width}-${target.name.replace(/\W+/g, '-')}.png`);
+
+  before(async () => {
+    assert.ok(existsSync(join(DEFAULT_DASHBOARD_DIR, 'index.html')), 'the dashboard is built (npm run build)');
+    assert.ok(existsSync(join(DEFAULT_DASHBOARD_DIR, 'agents', 'detail', 'index.html')), 'the agent detail page is built');
+    assert.ok(existsSync(CHROMIUM), `Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
+    t = await createTestApp(target);
+    org = await seedOrganization(t, 'Detail');
+    const address = await t.app.listen({ host: '127.0.0.1', port: 0 });
+    // localhost, not 127.0.0.1: a passkey's relying party is a host name.
+    origin = address.replace('127.0.0.1', 'localhost');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    await mkdir(ARTIFACTS, { recursive: true });
+  });
+  after(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  /** A passkey registered for the person through the API, and the same credential in Chromium's virtual authenticator. */
+  async function contextWithPasskey(userId: string): Promise<BrowserContext> {
+    const session = await startSession(t, userId, org.organizationId);
+    const headers = { ...session.headers, origin, 'content-type': 'application/json' };
+    const options = (await (await fetch(`${origin}/api/v1/me/passkeys/options`, { method: 'POST', headers, body: '{}' })).json()) as Parameters<SoftwareAuthenticator['create']>[0];
+    const authenticator = new SoftwareAuthenticator();
+    const registered = await fetch(`${origin}/api/v1/me/passkeys`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ name: 'Browser test', credential: authenticator.create(options, origin) }),
+    });
+    assert.equal(registered.status, 201, await registered.text());
+    const credential = authenticator.credentials[0]!;
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    });
+    await cdp.send('WebAuthn.addCredential', {
+      authenticatorId,
+      credential: {
+        credentialId: credential.id.toString('base64'),
+        isResidentCredential: true,
+        rpId: new URL(origin).hostname,
+        privateKey: credential.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'),
+        userHandle: Buffer.from(credential.userHandle, 'base64url').toString('base64'),
+        signCount: 1,
+      },
+    });
+    return context;
+  }
+
+  /** Signs in with the passkey in a fresh context; the page is left at `path`. */
+  async function signedIn(userId: string, path: string): Promise<{ context: BrowserContext; page: Page; violations: string[] }> {
+    const context = await contextWithPasskey(userId);
+    const page = context.pages()[0]!;
+    const violations: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') violations.push(message.text());
+    });
+    await page.goto(`${origin}${path}`);
+    await page.waitForURL(`${origin}/sign-in/`);
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    // Signing in lands on the agents list.
+    await page.waitForURL(`${origin}/agents/`);
+    if (path !== '/agents/') {
+      await page.goto(`${origin}${path}`);
+      await page.waitForURL(`${origin}${path}`);
+    }
+    return { context, page, violations };
+  }
+
+  /** The trust score as the API's admin key reads it. */
+  async function apiTrust(agentId: string): Promise<Trust> {
+    const res = await fetch(`${origin}/api/v1/agents/${agentId}/trust`, { headers: org.as.admin.apiKey });
+    assert.equal(res.status, 200, await res.clone().text());
+    return ((await res.json()) as { trust: Trust }).trust;
+  }
+
+  /** The score shown on the page, once it shows `expected` (the page reloads on live events). */
+  async function shownScore(page: Page, expected: number | null): Promise<number | null> {
+    const locator = page.getByTestId('trust-score');
+    const want = expected === null ? '—' : expected.toFixed(2);
+    let text = '';
+    for (let i = 0; i < 50; i++) {
+      text = (await locator.innerText()).trim();
+      if (text === want) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(text, want, 'the page shows the score the API answers');
+    return text === '—' ? null : Number(text);
+  }
+
+  /** A screenshot at desktop width, then at 375 px (checking nothing overflows), then back. */
+  async function screenshots(page: Page, name: string) {
+    await page.screenshot({ path: shotName(name, 'desktop'), fullPage: true });
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.getByTestId('trust-score').waitFor();
+    const overflow = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
+    assert.ok(overflow <= 0, `${name} fits 375 px (overflows by ${overflow} px)`);
+    await page.screenshot({ path: shotName(name, 'phone'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
+  }
+
+  let agentId: string;
+
+  it('opens an agent from the list, shows its trust factors, and suspends it with a reason', async () => {
+    const { agent } = await registerAgent(t, org.as.member.apiKey, { name: 'detail-page-bot', purpose: 'Shown on its own page', tags: ['billing'] });
+    agentId = agent.id;
+    const { context, page, violations } = await signedIn(org.as.admin.userId, '/agents/');
+    await page.locator(`tr[data-agent-id="${agent.id}"]`).getByRole('link', { name: 'detail-page-bot' }).click();
+    await page.waitForURL(`${origin}/agents/detail/?id=${agent.id}`);
+    await page.getByRole('heading', { name: 'detail-page-bot', level: 1 }).waitFor();
+
+    // Identity: owner is the member, the key by its thumbprint.
+    const identity = page.getByRole('region', { name: 'Identity' });
+    assert.match(await identity.innerText(), /Shown on its own page/);
+    assert.match(await identity.innerText(), /billing/);
+    assert.equal(await identity.locator(`[data-owner-id="${org.as.member.userId}"]`).count(), 1, 'the member owns it');
+    assert.match(await identity.innerText(), /member /, 'the owner by name');
+    assert.equal(await page.locator(`[data-key-id="${agent.keys[0]!.id}"]`).count(), 1, 'the key, by its thumbprint');
+
+    // Trust: eight factors, the score the API answers, unknown factors labelled unknown (never 0).
+    const before = await apiTrust(agent.id);
+    assert.equal(before.factors.length, 8);
+    const factorRows = page.locator('[data-factor]');
+    await factorRows.first().waitFor();
+    assert.equal(await factorRows.count(), 8, 'one row per factor');
+    const scoreBefore = await shownScore(page, before.score);
+    assert.ok(scoreBefore !== null && scoreBefore > 0, 'a fresh agent has a score');
+    const trustText = await page.getByRole('region', { name: 'Trust' }).innerText();
+    assert.match(trustText, new RegExp(`rests on ${Math.round(before.confidence * 100)}% of the weight`));
+    const unknown = before.factors.filter((f) => f.value === null);
+    assert.ok(unknown.length > 0, 'a fresh agent has unknown factors');
+    for (const f of unknown) {
+      const row = page.locator(`[data-factor="${f.key}"]`);
+      assert.match(await row.innerText(), /unknown — /, `${f.key} is shown as unknown`);
+      assert.equal(await row.getByRole('meter').count(), 0, `${f.key} has no bar`);
+    }
+    for (const f of before.factors.filter((f) => f.value !== null)) {
+      assert.equal(await page.locator(`[data-factor="${f.key}"]`).getByRole('meter').count(), 1, `${f.key} has a bar`);
+    }
+    assert.equal(await page.getByRole('img', { name: /Trust score over time/ }).count(), 1, 'the history chart');
+    await screenshots(page, 'agent-detail');
+
+    // Suspend, with a confirmation step and a reason.
+    await page.getByRole('button', { name: 'Suspend', exact: true }).click();
+    await page.getByLabel('Reason (optional)').fill('Investigating unexpected calls');
+    await page.getByRole('button', { name: 'Confirm suspend' }).click();
+    await page.getByTestId('agent-status').getByText('suspended').waitFor();
+    const after = await apiTrust(agent.id);
+    assert.ok(after.score !== null && after.score < scoreBefore!, `the score drops on suspension (${scoreBefore} → ${after.score})`);
+    await shownScore(page, after.score);
+    assert.equal(await page.getByRole('button', { name: 'Reactivate' }).count(), 1, 'a suspended agent can be reactivated');
+    const detail = (await (await fetch(`${origin}/api/v1/agents/${agent.id}`, { headers: org.as.admin.apiKey })).json()) as {
+      agent: { status: string };
+      statusHistory: { to: string; reason: string | null }[];
+    };
+    assert.equal(detail.agent.status, 'suspended');
+    assert.equal(detail.statusHistory.find((s) => s.to === 'suspended')?.reason, 'Investigating unexpected calls');
+    await screenshots(page, 'agent-detail-suspended');
+
+    // The admin does not own the agent, so may rate it, and then edit that rating.
+    await page.getByRole('button', { name: 'Rate this agent' }).click();
+    await page.getByLabel('Your rating').selectOption('4');
+    await page.getByLabel('Comment (optional)').fill('Answers quickly');
+    await page.getByRole('button', { name: 'Save rating' }).click();
+    await page.getByText('Answers quickly').waitFor();
+    await page.getByRole('button', { name: 'Edit your rating' }).waitFor();
+    const ratings = (await (await fetch(`${origin}/api/v1/agents/${agent.id}/ratings`, { headers: org.as.admin.apiKey })).json()) as { ratings: { userId: string; rating: number }[] };
+    assert.deepEqual(ratings.ratings.map((r) => [r.userId, r.rating]), [[org.as.admin.userId, 4]]);
+
+    assert.deepEqual(violations.filter((v) => /Content Security Policy/i.test(v)), [], 'no script was refused by the policy');
+    await context.close();
+  });
+
+  it('the member who owns the agent may change its lifecycle but not rate it', async () => {
+    const { context, page } = await signedIn(org.as.member.userId, `/agents/detail/?id=${agentId}`);
+    await page.getByRole('heading', { name: 'detail-page-bot', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Reactivate' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Recalculate' }).count(), 0, 'recalculating is for managers and admins');
+    assert.equal(await page.getByRole('button', { name: /^(Rate this agent|Edit your rating)/ }).count(), 0, 'an owner does not rate their own agent');
+    await context.close();
+  });
+
+  it('a viewer sees the agent without any lifecycle control', async () => {
+    const { context, page, violations } = await signedIn(org.as.viewer.userId, `/agents/detail/?id=${agentId}`);
+    await page.getByRole('heading', { name: 'detail-page-bot', level: 1 }).waitFor();
+    await page.getByTestId('trust-score').waitFor();
+    assert.equal(await page.locator('[data-factor]').count(), 8);
+    for (const name of [/^Suspend/, /^Reactivate/, /^Revoke/, /^Recalculate/, /^Rate this agent/]) {
+      assert.equal(await page.getByRole('button', { name }).count(), 0, `no ${name} button for a viewer`);
+    }
+    assert.equal(await page.getByRole('region', { name: 'Lifecycle' }).count(), 0, 'no lifecycle section for a viewer');
+    await screenshots(page, 'agent-detail-viewer');
+    assert.deepEqual(violations.filter((v) => /Content Security Policy/i.test(v)), [], 'no script was refused by the policy');
+    await context.close();
+  });
+});

@@ -1,0 +1,546 @@
+'use client';
+
+import Link from 'next/link';
+import { useSearchParams } from 'next/navigation';
+import { Suspense, useCallback, useEffect, useState, type ReactNode } from 'react';
+import { api, errorMessage } from '@/api/client';
+import type { components } from '@/api/schema';
+import { useLive } from '@/components/live';
+import { useCan, useSession } from '@/components/session';
+import { Empty, Failed, Loading } from '@/components/states';
+import { Badge, button, danger, input, primary, when } from '@/components/ui';
+
+type Agent = components['schemas']['Agent'];
+type Detail = components['schemas']['AgentDetail'];
+type Trust = components['schemas']['TrustScore'];
+type HistoryEntry = components['schemas']['TrustHistoryEntry'];
+type Grant = components['schemas']['CapabilityGrant'];
+type Rating = components['schemas']['Rating'];
+type Decision = components['schemas']['Decision'];
+
+interface Loaded {
+  detail: Detail;
+  trust: Trust | null;
+  history: HistoryEntry[];
+  grants: Grant[];
+  ratings: Rating[];
+  decisions: Decision[];
+  /** People's names by user id (the members list), for the owner and the ratings; ids when it cannot be read. */
+  people: Map<string, string>;
+}
+
+/** One agent: identity and keys, lifecycle, trust and its factors, grants, recent decisions, ratings. */
+export default function AgentDetailPage() {
+  return (
+    <Suspense fallback={<Loading what="the agent" />}>
+      <AgentDetail />
+    </Suspense>
+  );
+}
+
+function AgentDetail() {
+  const id = useSearchParams().get('id') ?? '';
+  const [data, setData] = useState<Loaded | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const fetchAll = useCallback(async (): Promise<Loaded | string> => {
+    const path = { params: { path: { agentId: id } } };
+    const [detail, trust, history, grants, ratings, decisions, members] = await Promise.all([
+      api.GET('/api/v1/agents/{agentId}', path),
+      api.GET('/api/v1/agents/{agentId}/trust', path),
+      api.GET('/api/v1/agents/{agentId}/trust-history', path),
+      api.GET('/api/v1/agents/{agentId}/grants', path),
+      api.GET('/api/v1/agents/{agentId}/ratings', path),
+      api.GET('/api/v1/decisions', { params: { query: { agentId: id, limit: 5 } } }),
+      api.GET('/api/v1/members'),
+    ]);
+    if (!detail.data) return errorMessage(detail.error);
+    return {
+      detail: detail.data,
+      trust: trust.data?.trust ?? null,
+      history: history.data?.history ?? [],
+      grants: (grants.data?.grants ?? []).filter((g) => g.status === 'active'),
+      ratings: ratings.data?.ratings ?? [],
+      people: new Map((members.data?.members ?? []).map((m) => [m.user.id, m.user.name])),
+      decisions: [...(decisions.data?.decisions ?? [])].sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, 5),
+    };
+  }, [id]);
+
+  const load = useCallback(async () => {
+    setError(null);
+    setData(null);
+    const result = await fetchAll();
+    if (typeof result === 'string') setError(result);
+    else setData(result);
+  }, [fetchAll]);
+  // Quietly: what is shown stays until the new data arrives.
+  const refresh = useCallback(async () => {
+    const result = await fetchAll();
+    if (typeof result !== 'string') setData(result);
+  }, [fetchAll]);
+
+  useEffect(() => {
+    if (id) void load();
+  }, [id, load]);
+  useLive(['agent', 'decision'], () => void refresh());
+
+  if (!id) return <Empty>No agent chosen. <Link href="/agents/" className="underline">Back to the agents</Link>.</Empty>;
+  if (error) return <Failed message={error} retry={() => void load()} />;
+  if (!data) return <Loading what="the agent" />;
+  const agent = data.detail.agent;
+
+  return (
+    <section aria-labelledby="agent-title" className="min-w-0 space-y-6">
+      <div>
+        <Link href="/agents/" className="text-sm text-slate-600 underline">
+          ← Agents
+        </Link>
+        <div className="mt-1 flex flex-wrap items-center gap-3">
+          <h1 id="agent-title" className="mr-auto break-all text-2xl font-semibold">
+            {agent.name}
+          </h1>
+          <span data-testid="agent-status">
+            <Badge>{agent.status}</Badge>
+          </span>
+        </div>
+      </div>
+      <Identity agent={agent} people={data.people} onChange={refresh} />
+      <Lifecycle agent={agent} onChange={refresh} />
+      <TrustSection agent={agent} trust={data.trust} history={data.history} onChange={refresh} />
+      <Grants grants={data.grants} />
+      <Decisions decisions={data.decisions} />
+      <Ratings agent={agent} ratings={data.ratings} people={data.people} onChange={refresh} />
+    </section>
+  );
+}
+
+function Card({ id, title, children }: { id: string; title: string; children: ReactNode }) {
+  return (
+    <section aria-labelledby={id} className="min-w-0 rounded border border-slate-200 bg-white p-4">
+      <h2 id={id} className="mb-3 text-lg font-semibold">
+        {title}
+      </h2>
+      {children}
+    </section>
+  );
+}
+
+/** Whether the signed-in person may change the agent: managers and admins any, a member their own. */
+function useMayManage(agent: Agent): boolean {
+  const { me } = useSession();
+  const can = useCan();
+  return can.manage || (can.role === 'member' && !!me && me.user.id === agent.ownerId);
+}
+
+function Field({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="min-w-0">
+      <dt className="text-xs uppercase tracking-wide text-slate-500">{label}</dt>
+      <dd className="break-words">{children}</dd>
+    </div>
+  );
+}
+
+function Identity({ agent, people, onChange }: { agent: Agent; people: Map<string, string>; onChange: () => Promise<void> }) {
+  const mayManage = useMayManage(agent);
+  const { me } = useSession();
+  const [confirming, setConfirming] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const owner = agent.ownerId ? (agent.ownerId === me?.user.id ? 'you' : (people.get(agent.ownerId) ?? agent.ownerId)) : 'nobody';
+
+  const revokeKey = async (keyId: string) => {
+    setBusy(true);
+    setError(null);
+    const { error: e } = await api.POST('/api/v1/agents/{agentId}/keys/{keyId}/revoke', { params: { path: { agentId: agent.id, keyId } }, body: null });
+    setBusy(false);
+    if (e) return setError(errorMessage(e));
+    setConfirming(null);
+    await onChange();
+  };
+
+  return (
+    <Card id="identity-title" title="Identity">
+      <dl className="grid grid-cols-1 gap-3 text-sm sm:grid-cols-2">
+        <Field label="Purpose">{agent.purpose ?? '—'}</Field>
+        <Field label="Owner">
+          <span data-owner-id={agent.ownerId ?? ''}>{owner}</span>
+        </Field>
+        <Field label="Status">{agent.status}</Field>
+        <Field label="Data classification">{agent.dataClassification ?? 'not set'}</Field>
+        <Field label="Tags">{agent.tags.length ? agent.tags.join(', ') : 'none'}</Field>
+        <Field label="Agent id">
+          <code className="break-all text-xs">{agent.id}</code>
+        </Field>
+      </dl>
+      <h3 className="mb-2 mt-4 font-medium">Keys</h3>
+      {error && (
+        <p role="alert" className="mb-2 text-sm text-red-700">
+          {error}
+        </p>
+      )}
+      {agent.keys.length === 0 ? (
+        <Empty>No key registered.</Empty>
+      ) : (
+        <ul className="space-y-2 text-sm">
+          {agent.keys.map((k) => (
+            <li key={k.id} className="rounded border border-slate-100 p-2" data-key-id={k.id}>
+              <div className="flex flex-wrap items-center gap-2">
+                <code className="min-w-0 break-all text-xs" title="JWK thumbprint">
+                  {k.id}
+                </code>
+                <Badge>{k.status}</Badge>
+              </div>
+              <div className="mt-1 text-xs text-slate-600">
+                Created {when(k.createdAt)} · expires {k.expiresAt ? when(k.expiresAt) : 'never'}
+                {k.revokedAt && ` · revoked ${when(k.revokedAt)}`}
+              </div>
+              {mayManage && k.status !== 'revoked' && k.status !== 'expired' && (
+                <div className="mt-2 flex flex-wrap gap-2">
+                  {confirming === k.id ? (
+                    <>
+                      <span className="text-xs">Revoke this key? The agent can no longer sign with it.</span>
+                      <button type="button" className={danger} disabled={busy} onClick={() => void revokeKey(k.id)}>
+                        Confirm revoke key
+                      </button>
+                      <button type="button" className={button} onClick={() => setConfirming(null)}>
+                        Cancel
+                      </button>
+                    </>
+                  ) : (
+                    <button type="button" className={button} onClick={() => setConfirming(k.id)} aria-label={`Revoke key ${k.id.slice(0, 8)}…`}>
+                      Revoke key
+                    </button>
+                  )}
+                </div>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+    </Card>
+  );
+}
+
+type Action = 'suspend' | 'reactivate' | 'revoke';
+const ACTION_LABEL: Record<Action, string> = { suspend: 'Suspend', reactivate: 'Reactivate', revoke: 'Revoke' };
+
+function Lifecycle({ agent, onChange }: { agent: Agent; onChange: () => Promise<void> }) {
+  const mayManage = useMayManage(agent);
+  const [action, setAction] = useState<Action | null>(null);
+  const [reason, setReason] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  if (!mayManage) return null;
+  const available: Action[] = agent.status === 'active' ? ['suspend', 'revoke'] : agent.status === 'suspended' ? ['reactivate', 'revoke'] : [];
+
+  const run = async () => {
+    if (!action) return;
+    setBusy(true);
+    setError(null);
+    const params = { params: { path: { agentId: agent.id } }, body: reason.trim() ? { reason: reason.trim() } : null };
+    const { error: e } =
+      action === 'suspend'
+        ? await api.POST('/api/v1/agents/{agentId}/suspend', params)
+        : action === 'reactivate'
+          ? await api.POST('/api/v1/agents/{agentId}/reactivate', params)
+          : await api.POST('/api/v1/agents/{agentId}/revoke', params);
+    setBusy(false);
+    if (e) return setError(errorMessage(e));
+    setAction(null);
+    setReason('');
+    await onChange();
+  };
+
+  return (
+    <Card id="lifecycle-title" title="Lifecycle">
+      {available.length === 0 ? (
+        <p className="text-sm text-slate-600">This agent is revoked; revocation is final.</p>
+      ) : action === null ? (
+        <div className="flex flex-wrap gap-2">
+          {available.map((a) => (
+            <button key={a} type="button" className={a === 'reactivate' ? primary : a === 'revoke' ? danger : button} onClick={() => setAction(a)}>
+              {ACTION_LABEL[a]}
+            </button>
+          ))}
+        </div>
+      ) : (
+        <form
+          className="space-y-2"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void run();
+          }}
+        >
+          <p className="text-sm">
+            {action === 'revoke'
+              ? 'Revoke this agent? Revocation is final.'
+              : action === 'suspend'
+                ? 'Suspend this agent? Its requests are refused until it is reactivated.'
+                : 'Reactivate this agent?'}
+          </p>
+          <label className="flex flex-col text-sm">
+            Reason (optional)
+            <input value={reason} maxLength={500} onChange={(e) => setReason(e.target.value)} className={input} />
+          </label>
+          {error && (
+            <p role="alert" className="text-sm text-red-700">
+              {error}
+            </p>
+          )}
+          <div className="flex flex-wrap gap-2">
+            <button type="submit" disabled={busy} className={action === 'reactivate' ? primary : danger}>
+              Confirm {ACTION_LABEL[action].toLowerCase()}
+            </button>
+            <button type="button" className={button} onClick={() => setAction(null)}>
+              Cancel
+            </button>
+          </div>
+        </form>
+      )}
+    </Card>
+  );
+}
+
+function TrustSection({ agent, trust, history, onChange }: { agent: Agent; trust: Trust | null; history: HistoryEntry[]; onChange: () => Promise<void> }) {
+  const can = useCan();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const recalculate = async () => {
+    setBusy(true);
+    setError(null);
+    const { error: e } = await api.POST('/api/v1/agents/{agentId}/recalculate-trust', { params: { path: { agentId: agent.id } } });
+    setBusy(false);
+    if (e) return setError(errorMessage(e));
+    await onChange();
+  };
+
+  return (
+    <Card id="trust-title" title="Trust">
+      {!trust ? (
+        <Empty>Not scored yet.</Empty>
+      ) : (
+        <>
+          <div className="flex flex-wrap items-baseline gap-x-4 gap-y-1">
+            <span className="text-3xl font-semibold" data-testid="trust-score">
+              {trust.score === null ? '—' : trust.score.toFixed(2)}
+            </span>
+            <Badge>{trust.tier}</Badge>
+            <span className="text-sm text-slate-600">rests on {Math.round(trust.confidence * 100)}% of the weight</span>
+            <span className="text-xs text-slate-500">
+              algorithm {trust.algorithmVersion} · {trust.trigger} · {when(trust.computedAt)}
+            </span>
+          </div>
+          {can.manage && (
+            <button type="button" className={`${button} mt-2`} disabled={busy} onClick={() => void recalculate()}>
+              Recalculate
+            </button>
+          )}
+          {error && (
+            <p role="alert" className="mt-2 text-sm text-red-700">
+              {error}
+            </p>
+          )}
+          <ul className="mt-4 space-y-3" aria-label="Trust factors">
+            {trust.factors.map((f) => (
+              <li key={f.key} data-factor={f.key} className="text-sm">
+                <div className="flex flex-wrap justify-between gap-x-3">
+                  <span className="font-medium">{f.label}</span>
+                  <span className="text-xs text-slate-600">
+                    weight {Math.round(f.weight * 100)}% · {f.value === null ? 'unknown' : `value ${f.value.toFixed(2)} · +${f.contribution.toFixed(2)} points`}
+                  </span>
+                </div>
+                {f.value === null ? (
+                  <div className="mt-1 h-2 rounded border border-dashed border-slate-300" aria-hidden="true" />
+                ) : (
+                  <div
+                    className="mt-1 h-2 overflow-hidden rounded bg-slate-100"
+                    role="meter"
+                    aria-label={f.label}
+                    aria-valuemin={0}
+                    aria-valuemax={1}
+                    aria-valuenow={f.value}
+                  >
+                    <div className="h-full bg-slate-700" style={{ width: `${f.value * 100}%` }} />
+                  </div>
+                )}
+                <p className="mt-1 text-xs text-slate-600">{f.value === null ? `unknown — ${f.explanation}` : f.explanation}</p>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      <h3 className="mb-2 mt-4 font-medium">Score over time</h3>
+      <TrustChart history={history} />
+    </Card>
+  );
+}
+
+function TrustChart({ history }: { history: HistoryEntry[] }) {
+  const points = history.filter((h) => h.score !== null).sort((a, b) => a.computedAt.localeCompare(b.computedAt));
+  if (points.length === 0) return <p className="text-sm text-slate-600">No scores yet.</p>;
+  const W = 300;
+  const H = 80;
+  const t0 = new Date(points[0]!.computedAt).getTime();
+  const t1 = new Date(points.at(-1)!.computedAt).getTime();
+  const x = (iso: string) => (t1 === t0 ? W / 2 : ((new Date(iso).getTime() - t0) / (t1 - t0)) * (W - 8) + 4);
+  const y = (s: number) => H - 4 - (s / 100) * (H - 8);
+  const path = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(p.computedAt).toFixed(1)},${y(p.score!).toFixed(1)}`).join(' ');
+  const last = points.at(-1)!;
+  return (
+    <svg viewBox={`0 0 ${W} ${H}`} className="h-24 w-full max-w-md" role="img" aria-label={`Trust score over time: ${points.length} scores, latest ${last.score!.toFixed(1)}`}>
+      <line x1="0" x2={W} y1={y(50)} y2={y(50)} className="stroke-slate-200" strokeDasharray="3 3" />
+      <rect x="0" y="0" width={W} height={H} fill="none" className="stroke-slate-200" />
+      <path d={path} fill="none" className="stroke-slate-800" strokeWidth="2" />
+      {points.map((p) => (
+        <circle key={p.id} cx={x(p.computedAt)} cy={y(p.score!)} r="3" className="fill-slate-800">
+          <title>{`${p.score!.toFixed(1)} (${p.trigger}) ${when(p.computedAt)}`}</title>
+        </circle>
+      ))}
+    </svg>
+  );
+}
+
+function Grants({ grants }: { grants: Grant[] }) {
+  return (
+    <Card id="grants-title" title="Granted capabilities">
+      {grants.length === 0 ? (
+        <Empty>No active grants.</Empty>
+      ) : (
+        <ul className="divide-y divide-slate-100 text-sm">
+          {grants.map((g) => (
+            <li key={g.id} className="flex flex-wrap items-center gap-2 py-2">
+              <code className="break-all">{g.capability}</code>
+              <Badge>{g.riskLevel}</Badge>
+              <span className="text-xs text-slate-600">
+                {g.resourcePattern ? `on ${g.resourcePattern}` : 'any resource'} · expires {g.expiresAt ? when(g.expiresAt) : 'never'}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </Card>
+  );
+}
+
+function Decisions({ decisions }: { decisions: Decision[] }) {
+  return (
+    <Card id="decisions-title" title="Recent decisions">
+      {decisions.length === 0 ? (
+        <Empty>No decisions yet.</Empty>
+      ) : (
+        <ul className="divide-y divide-slate-100 text-sm">
+          {decisions.map((d) => (
+            <li key={d.id} className="flex flex-wrap items-center gap-2 py-2">
+              <Badge>{d.status}</Badge>
+              <span className="break-all font-medium">{d.action}</span>
+              {d.resource && <code className="break-all text-xs">{d.resource}</code>}
+              <span className="ml-auto text-xs text-slate-600">{when(d.createdAt)}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      <Link href="/decisions/" className="mt-2 inline-block text-sm underline">
+        All decisions
+      </Link>
+    </Card>
+  );
+}
+
+function Ratings({ agent, ratings, people, onChange }: { agent: Agent; ratings: Rating[]; people: Map<string, string>; onChange: () => Promise<void> }) {
+  const { me } = useSession();
+  const can = useCan();
+  const mine = ratings.find((r) => r.userId === me?.user.id) ?? null;
+  const mayRate = can.create && !!me && agent.ownerId !== me.user.id;
+  const [editing, setEditing] = useState(false);
+  const [value, setValue] = useState(5);
+  const [comment, setComment] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const start = () => {
+    setValue(mine?.rating ?? 5);
+    setComment(mine?.comment ?? '');
+    setError(null);
+    setEditing(true);
+  };
+  const save = async () => {
+    setBusy(true);
+    setError(null);
+    const { error: e } = mine
+      ? await api.PATCH('/api/v1/agents/{agentId}/ratings/{ratingId}', {
+          params: { path: { agentId: agent.id, ratingId: mine.id } },
+          body: { rating: value, comment: comment.trim() ? comment.trim() : null },
+        })
+      : await api.POST('/api/v1/agents/{agentId}/ratings', {
+          params: { path: { agentId: agent.id } },
+          body: { rating: value, ...(comment.trim() ? { comment: comment.trim() } : {}) },
+        });
+    setBusy(false);
+    if (e) return setError(errorMessage(e));
+    setEditing(false);
+    await onChange();
+  };
+
+  return (
+    <Card id="ratings-title" title="Ratings">
+      {ratings.length === 0 ? (
+        <Empty>No ratings yet.</Empty>
+      ) : (
+        <ul className="divide-y divide-slate-100 text-sm">
+          {ratings.map((r) => (
+            <li key={r.id} className="py-2">
+              <span aria-label={`${r.rating} out of 5`}>{'★'.repeat(r.rating) + '☆'.repeat(5 - r.rating)}</span>{' '}
+              <span className="text-xs text-slate-600">
+                {r.userId === me?.user.id ? 'you' : (people.get(r.userId) ?? r.userId)} · {when(r.updatedAt)}
+              </span>
+              {r.comment && <p className="break-words text-slate-700">{r.comment}</p>}
+            </li>
+          ))}
+        </ul>
+      )}
+      {mayRate &&
+        (editing ? (
+          <form
+            className="mt-3 space-y-2"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void save();
+            }}
+          >
+            <label className="flex flex-col text-sm">
+              Your rating
+              <select value={value} onChange={(e) => setValue(Number(e.target.value))} className={`${input} w-24`}>
+                {[1, 2, 3, 4, 5].map((n) => (
+                  <option key={n} value={n}>
+                    {n}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label className="flex flex-col text-sm">
+              Comment (optional)
+              <textarea value={comment} maxLength={2000} onChange={(e) => setComment(e.target.value)} className={input} rows={2} />
+            </label>
+            {error && (
+              <p role="alert" className="text-sm text-red-700">
+                {error}
+              </p>
+            )}
+            <div className="flex gap-2">
+              <button type="submit" className={primary} disabled={busy}>
+                Save rating
+              </button>
+              <button type="button" className={button} onClick={() => setEditing(false)}>
+                Cancel
+              </button>
+            </div>
+          </form>
+        ) : (
+          <button type="button" className={`${button} mt-3`} onClick={start}>
+            {mine ? 'Edit your rating' : 'Rate this agent'}
+          </button>
+        ))}
+    </Card>
+  );
+}
