@@ -1,26 +1,22 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { secure } from '@aim/sdk';
 import { registerAgent } from '../../testing/agent-fixtures.js';
 import { seedOrganization, startSession, type SeededOrganization } from '../../testing/people-fixtures.js';
 import { SoftwareAuthenticator } from '../../testing/software-authenticator.js';
+import { ARTIFACTS, launchChromium } from '../../testing/browser.js';
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
-import { DEFAULT_DASHBOARD_DIR } from './dashboard-routes.js';
 
 /**
  * The dashboard in a real browser: Debian's Chromium driven by playwright-core, against the real
  * server on a real port, the dashboard served by the server on its own origin. Screenshots are kept
  * in test-artifacts/dashboard/.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = fileURLToPath(new URL('../../../../../test-artifacts/dashboard/', import.meta.url));
 
 forEachTarget('dashboard in Chromium', (target) => {
   let t: TestApp;
@@ -32,19 +28,12 @@ forEachTarget('dashboard in Chromium', (target) => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'aim-dashboard-'));
-    assert.ok(existsSync(join(DEFAULT_DASHBOARD_DIR, 'index.html')), 'the dashboard is built (npm run build)');
-    assert.ok(existsSync(CHROMIUM), `Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
     t = await createTestApp(target);
     org = await seedOrganization(t, 'Browser');
     const address = await t.app.listen({ host: '127.0.0.1', port: 0 });
     // localhost, not 127.0.0.1: a passkey's relying party is a host name.
     origin = address.replace('127.0.0.1', 'localhost');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    await mkdir(ARTIFACTS, { recursive: true });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

@@ -1,21 +1,16 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { ARTIFACTS, launchChromium } from '../../testing/browser.js';
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
-import { DEFAULT_DASHBOARD_DIR } from './dashboard-routes.js';
 
 /**
  * A new deployment, as its first admin meets it, in Debian's Chromium: the one-time setup link, the
  * organization and admin, a passkey created by Chromium's virtual authenticator, then signing in
  * with that passkey on the dashboard.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = fileURLToPath(new URL('../../../../../test-artifacts/dashboard/', import.meta.url));
 
 forEachTarget('first run in Chromium', (target) => {
   let t: TestApp;
@@ -23,16 +18,9 @@ forEachTarget('first run in Chromium', (target) => {
   let origin: string;
 
   before(async () => {
-    assert.ok(existsSync(join(DEFAULT_DASHBOARD_DIR, 'index.html')), 'the dashboard is built (npm run build)');
-    assert.ok(existsSync(CHROMIUM), `Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
     t = await createTestApp(target);
     origin = (await t.app.listen({ host: '127.0.0.1', port: 0 })).replace('127.0.0.1', 'localhost');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    await mkdir(ARTIFACTS, { recursive: true });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

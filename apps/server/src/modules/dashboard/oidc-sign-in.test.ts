@@ -1,23 +1,18 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { startLocalIdp, type LocalIdp } from '../../testing/local-idp.js';
 import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
+import { ARTIFACTS, launchChromium } from '../../testing/browser.js';
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
-import { DEFAULT_DASHBOARD_DIR } from './dashboard-routes.js';
 
 /**
  * Signing in to the dashboard through an identity provider, in Debian's Chromium: the sign-in page's
  * provider button, the real OpenID Connect provider (oidc-provider on loopback), and back, signed in.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = fileURLToPath(new URL('../../../../../test-artifacts/dashboard/', import.meta.url));
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -35,8 +30,6 @@ forEachTarget('dashboard sign-in with OpenID Connect', (target) => {
   let origin: string;
 
   before(async () => {
-    assert.ok(existsSync(join(DEFAULT_DASHBOARD_DIR, 'index.html')), 'the dashboard is built (npm run build)');
-    assert.ok(existsSync(CHROMIUM), `Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
     const port = await freePort();
     origin = `http://localhost:${port}`;
     idp = await startLocalIdp(`${origin}/api/v1/auth/oidc/callback`);
@@ -45,12 +38,7 @@ forEachTarget('dashboard sign-in with OpenID Connect', (target) => {
     });
     org = await seedOrganization(t, 'Acme');
     await t.app.listen({ host: '127.0.0.1', port });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    await mkdir(ARTIFACTS, { recursive: true });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
