@@ -3,8 +3,11 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { DEFAULT_DASHBOARD_DIR } from '../modules/dashboard/dashboard-routes.js';
+import { startSession } from './people-fixtures.js';
+import { SoftwareAuthenticator } from './software-authenticator.js';
+import type { TestApp } from './test-app.js';
 
 /**
  * Browser tests: Debian's Chromium (`apt-get install -y chromium`; CHROMIUM_PATH to use another),
@@ -24,4 +27,70 @@ export async function launchChromium(): Promise<Browser> {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
+}
+
+/** Where a browser test runs: the app, its browser, the origin it listens on, the organization signed in to. */
+export interface BrowserSetup {
+  t: TestApp;
+  browser: Browser;
+  origin: string;
+  organizationId: string;
+}
+
+/** A passkey registered for the person through the API, and the same credential in Chromium's virtual authenticator. */
+export async function contextWithPasskey({ t, browser, origin, organizationId }: BrowserSetup, userId: string): Promise<BrowserContext> {
+  const session = await startSession(t, userId, organizationId);
+  const headers = { ...session.headers, origin, 'content-type': 'application/json' };
+  const options = (await (await fetch(`${origin}/api/v1/me/passkeys/options`, { method: 'POST', headers, body: '{}' })).json()) as Parameters<SoftwareAuthenticator['create']>[0];
+  const authenticator = new SoftwareAuthenticator();
+  const registered = await fetch(`${origin}/api/v1/me/passkeys`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ name: 'Browser test', credential: authenticator.create(options, origin) }),
+  });
+  assert.equal(registered.status, 201, await registered.text());
+  const credential = authenticator.credentials[0]!;
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
+  await cdp.send('WebAuthn.addCredential', {
+    authenticatorId,
+    credential: {
+      credentialId: credential.id.toString('base64'),
+      isResidentCredential: true,
+      rpId: new URL(origin).hostname,
+      privateKey: credential.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'),
+      userHandle: Buffer.from(credential.userHandle, 'base64url').toString('base64'),
+      signCount: 1,
+    },
+  });
+  return context;
+}
+
+/**
+ * Signs in with the passkey in a fresh context, through the sign-in page, and leaves the page at
+ * `path`; `violations` collects the console errors (a refused script shows there).
+ */
+export async function signInWithPasskey(setup: BrowserSetup, userId: string, path: string): Promise<{ context: BrowserContext; page: Page; violations: string[] }> {
+  const { origin } = setup;
+  const context = await contextWithPasskey(setup, userId);
+  const page = context.pages()[0]!;
+  const violations: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') violations.push(message.text());
+  });
+  await page.goto(`${origin}${path}`);
+  await page.waitForURL(`${origin}/sign-in/`);
+  await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+  // Signing in lands on the agents list.
+  await page.waitForURL(`${origin}/agents/`);
+  if (path !== '/agents/') {
+    await page.goto(`${origin}${path}`);
+    await page.waitForURL(`${origin}${path}`);
+  }
+  return { context, page, violations };
 }

@@ -2,11 +2,10 @@ import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { registerAgent } from '../../testing/agent-fixtures.js';
-import { seedOrganization, startSession, type SeededOrganization } from '../../testing/people-fixtures.js';
-import { SoftwareAuthenticator } from '../../testing/software-authenticator.js';
-import { ARTIFACTS, launchChromium } from '../../testing/browser.js';
+import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
+import { ARTIFACTS, launchChromium, signInWithPasskey, type BrowserSetup } from '../../testing/browser.js';
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
 import { DEFAULT_DASHBOARD_DIR } from './dashboard-routes.js';
@@ -51,59 +50,8 @@ forEachTarget('agent detail page in Chromium', (target) => {
     await t?.close();
   });
 
-  /** A passkey registered for the person through the API, and the same credential in Chromium's virtual authenticator. */
-  async function contextWithPasskey(userId: string): Promise<BrowserContext> {
-    const session = await startSession(t, userId, org.organizationId);
-    const headers = { ...session.headers, origin, 'content-type': 'application/json' };
-    const options = (await (await fetch(`${origin}/api/v1/me/passkeys/options`, { method: 'POST', headers, body: '{}' })).json()) as Parameters<SoftwareAuthenticator['create']>[0];
-    const authenticator = new SoftwareAuthenticator();
-    const registered = await fetch(`${origin}/api/v1/me/passkeys`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ name: 'Browser test', credential: authenticator.create(options, origin) }),
-    });
-    assert.equal(registered.status, 201, await registered.text());
-    const credential = authenticator.credentials[0]!;
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-    });
-    await cdp.send('WebAuthn.addCredential', {
-      authenticatorId,
-      credential: {
-        credentialId: credential.id.toString('base64'),
-        isResidentCredential: true,
-        rpId: new URL(origin).hostname,
-        privateKey: credential.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'),
-        userHandle: Buffer.from(credential.userHandle, 'base64url').toString('base64'),
-        signCount: 1,
-      },
-    });
-    return context;
-  }
-
-  /** Signs in with the passkey in a fresh context; the page is left at `path`. */
-  async function signedIn(userId: string, path: string): Promise<{ context: BrowserContext; page: Page; violations: string[] }> {
-    const context = await contextWithPasskey(userId);
-    const page = context.pages()[0]!;
-    const violations: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') violations.push(message.text());
-    });
-    await page.goto(`${origin}${path}`);
-    await page.waitForURL(`${origin}/sign-in/`);
-    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
-    // Signing in lands on the agents list.
-    await page.waitForURL(`${origin}/agents/`);
-    if (path !== '/agents/') {
-      await page.goto(`${origin}${path}`);
-      await page.waitForURL(`${origin}${path}`);
-    }
-    return { context, page, violations };
-  }
+  const setup = (): BrowserSetup => ({ t, browser, origin, organizationId: org.organizationId });
+  const signedIn = (userId: string, path: string) => signInWithPasskey(setup(), userId, path);
 
   /** The trust score as the API's admin key reads it. */
   async function apiTrust(agentId: string): Promise<Trust> {

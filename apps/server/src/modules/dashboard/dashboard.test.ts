@@ -3,12 +3,11 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { secure } from '@aim/sdk';
 import { registerAgent } from '../../testing/agent-fixtures.js';
-import { seedOrganization, startSession, type SeededOrganization } from '../../testing/people-fixtures.js';
-import { SoftwareAuthenticator } from '../../testing/software-authenticator.js';
-import { ARTIFACTS, launchChromium } from '../../testing/browser.js';
+import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
+import { ARTIFACTS, contextWithPasskey, launchChromium, signInWithPasskey, type BrowserSetup } from '../../testing/browser.js';
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
 
@@ -41,40 +40,6 @@ forEachTarget('dashboard in Chromium', (target) => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  /** A passkey registered for the person through the API, and the same credential in Chromium's virtual authenticator. */
-  async function contextWithPasskey(userId: string): Promise<BrowserContext> {
-    const session = await startSession(t, userId, org.organizationId);
-    const headers = { ...session.headers, origin, 'content-type': 'application/json' };
-    const options = (await (await fetch(`${origin}/api/v1/me/passkeys/options`, { method: 'POST', headers, body: '{}' })).json()) as Parameters<SoftwareAuthenticator['create']>[0];
-    const authenticator = new SoftwareAuthenticator();
-    const registered = await fetch(`${origin}/api/v1/me/passkeys`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ name: 'Browser test', credential: authenticator.create(options, origin) }),
-    });
-    assert.equal(registered.status, 201, await registered.text());
-    const credential = authenticator.credentials[0]!;
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-    });
-    await cdp.send('WebAuthn.addCredential', {
-      authenticatorId,
-      credential: {
-        credentialId: credential.id.toString('base64'),
-        isResidentCredential: true,
-        rpId: new URL(origin).hostname,
-        privateKey: credential.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'),
-        userHandle: Buffer.from(credential.userHandle, 'base64url').toString('base64'),
-        signCount: 1,
-      },
-    });
-    return context;
-  }
-
   it('serves the dashboard with a policy that allows only its own scripts', async () => {
     const res = await fetch(`${origin}/sign-in/`);
     assert.equal(res.status, 200);
@@ -87,7 +52,7 @@ forEachTarget('dashboard in Chromium', (target) => {
 
   it('signs in with a passkey and lists the organization’s agents, at desktop and phone width', async () => {
     const { agent } = await registerAgent(t, org.as.admin.apiKey, { name: 'browser-visible-bot', purpose: 'Shows up in the list' });
-    const context = await contextWithPasskey(org.as.admin.userId);
+    const context = await contextWithPasskey(setup(), org.as.admin.userId);
     const page = context.pages()[0]!;
     const violations: string[] = [];
     page.on('console', (message) => {
@@ -133,25 +98,8 @@ forEachTarget('dashboard in Chromium', (target) => {
     return JSON.parse(text) as T;
   }
 
-  /** Signs in with the passkey in a fresh context; the page is left at `path`. */
-  async function signedIn(userId: string, path: string): Promise<{ context: BrowserContext; page: Page; violations: string[] }> {
-    const context = await contextWithPasskey(userId);
-    const page = context.pages()[0]!;
-    const violations: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') violations.push(message.text());
-    });
-    await page.goto(`${origin}${path}`);
-    await page.waitForURL(`${origin}/sign-in/`);
-    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
-    // Signing in lands on the agents list.
-    await page.waitForURL(`${origin}/agents/`);
-    if (path !== '/agents/') {
-      await page.goto(`${origin}${path}`);
-      await page.waitForURL(`${origin}${path}`);
-    }
-    return { context, page, violations };
-  }
+  const setup = (): BrowserSetup => ({ t, browser, origin, organizationId: org.organizationId });
+  const signedIn = (userId: string, path: string) => signInWithPasskey(setup(), userId, path);
 
   /** Moves through the nav like a person (no reload: the live stream stays open). */
   async function navigate(page: Page, label: string, path: string) {
