@@ -4,6 +4,7 @@ import Link from 'next/link';
 import { useCallback, useEffect, useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
+import { useLatest } from '@/components/latest';
 import { useLive } from '@/components/live';
 import { Empty, Failed, Loading } from '@/components/states';
 
@@ -30,16 +31,24 @@ export default function Agents() {
   const [error, setError] = useState<string | null>(null);
   const cursor = pages.at(-1);
 
+  const fetchPage = useCallback(
+    () =>
+      api.GET('/api/v1/agents', {
+        params: { query: { limit: 25, ...(q.trim() ? { q: q.trim() } : {}), ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) } },
+      }),
+    [q, status, cursor],
+  );
+  const ticket = useLatest();
   const load = useCallback(async () => {
+    const current = ticket();
     setError(null);
     setRows(null);
-    const { data, error: e } = await api.GET('/api/v1/agents', {
-      params: { query: { limit: 25, ...(q.trim() ? { q: q.trim() } : {}), ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) } },
-    });
+    const { data, error: e } = await fetchPage();
+    if (!current()) return;
     if (!data) return setError(errorMessage(e));
     setRows(data.agents);
     setNext(data.nextCursor);
-  }, [q, status, cursor]);
+  }, [fetchPage, ticket]);
 
   useEffect(() => {
     const timer = setTimeout(() => void load(), 200);
@@ -47,14 +56,13 @@ export default function Agents() {
   }, [load]);
   // New agents and status or trust changes appear without a reload (quietly: the rows stay until the new ones arrive).
   const refresh = useCallback(async () => {
-    const { data } = await api.GET('/api/v1/agents', {
-      params: { query: { limit: 25, ...(q.trim() ? { q: q.trim() } : {}), ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) } },
-    });
-    if (data) {
+    const current = ticket();
+    const { data } = await fetchPage();
+    if (current() && data) {
       setRows(data.agents);
       setNext(data.nextCursor);
     }
-  }, [q, status, cursor]);
+  }, [fetchPage, ticket]);
   useLive(['agent'], () => void refresh());
 
   return (

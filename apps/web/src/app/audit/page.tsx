@@ -3,6 +3,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
+import { useLatest } from '@/components/latest';
 import { useLive } from '@/components/live';
 import { useCan } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';
@@ -59,26 +60,30 @@ function AuditLog() {
       }),
     [q, action, validAction, actorType, outcome, cursor],
   );
+  const ticket = useLatest();
   const load = useCallback(async () => {
+    const current = ticket();
     setError(null);
     setRows(null);
     const { data, error: e } = await fetchPage();
+    if (!current()) return;
     if (!data) return setError(errorMessage(e));
     setRows(data.events);
     setNext(data.nextCursor);
-  }, [fetchPage]);
+  }, [fetchPage, ticket]);
   useEffect(() => {
     const timer = setTimeout(() => void load(), 200);
     return () => clearTimeout(timer);
   }, [load]);
   const refresh = useCallback(async () => {
     if (cursor) return; // an older page stays as it is
+    const current = ticket();
     const { data } = await fetchPage();
-    if (data) {
+    if (current() && data) {
       setRows(data.events);
       setNext(data.nextCursor);
     }
-  }, [fetchPage, cursor]);
+  }, [fetchPage, cursor, ticket]);
   // Every change of the organization is an audit event.
   useLive(['agent', 'capability', 'capability_request', 'capability_grant', 'enrollment_token', 'decision', 'policy', 'member', 'api_key', 'organization'], () => void refresh());
 

@@ -4,6 +4,7 @@ import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
 import { useAgentNames } from '@/components/agent-names';
+import { useLatest } from '@/components/latest';
 import { useLive } from '@/components/live';
 import { useCan } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';
@@ -34,22 +35,26 @@ export default function CapabilityRequests() {
     return { rows: sorted, next: data.nextCursor };
   }, [status, cursor]);
 
+  const ticket = useLatest();
   const load = useCallback(async () => {
+    const current = ticket();
     setError(null);
     setRows(null);
     const r = await fetchPage();
+    if (!current()) return;
     if (r.error) return setError(r.error);
     setRows(r.rows!);
     setNext(r.next!);
-  }, [fetchPage]);
+  }, [fetchPage, ticket]);
   useEffect(() => void load(), [load]);
   const refresh = useCallback(async () => {
+    const current = ticket();
     const r = await fetchPage();
-    if (r.rows) {
+    if (current() && r.rows) {
       setRows(r.rows);
       setNext(r.next!);
     }
-  }, [fetchPage]);
+  }, [fetchPage, ticket]);
   useLive(['capability_request'], () => void refresh());
 
   return (

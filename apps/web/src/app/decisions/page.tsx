@@ -4,6 +4,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
 import { useAgentNames } from '@/components/agent-names';
+import { useLatest } from '@/components/latest';
 import { useLive } from '@/components/live';
 import { useCan } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';
@@ -57,14 +58,17 @@ export default function Decisions() {
       }),
     [agentId, answer, status, cursor],
   );
+  const ticket = useLatest();
   const load = useCallback(async () => {
+    const current = ticket();
     setError(null);
     setRows(null);
     const { data, error: e } = await fetchHistory();
+    if (!current()) return;
     if (!data) return setError(errorMessage(e));
     setRows(data.decisions);
     setNext(data.nextCursor);
-  }, [fetchHistory]);
+  }, [fetchHistory, ticket]);
   useEffect(() => void load(), [load]);
 
   const loadPending = useCallback(async (quiet = false) => {
@@ -77,12 +81,13 @@ export default function Decisions() {
 
   const refresh = useCallback(async () => {
     void loadPending(true);
+    const current = ticket();
     const { data } = await fetchHistory();
-    if (data) {
+    if (current() && data) {
       setRows(data.decisions);
       setNext(data.nextCursor);
     }
-  }, [fetchHistory, loadPending]);
+  }, [fetchHistory, loadPending, ticket]);
   useLive(['decision'], () => void refresh());
 
   const reset = () => setPages([]);
