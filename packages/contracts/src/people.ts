@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { roleSchema } from './roles.js';
+import { PERMISSIONS, roleSchema } from './roles.js';
 
 /** Organizations, people, memberships, API keys, sessions and first-run setup. */
 
@@ -59,6 +59,9 @@ export const meSchema = z
     user: userSchema,
     organization: organizationSchema.pick({ id: true, name: true }).nullable().describe('The organization this session acts for'),
     role: roleSchema.nullable(),
+    permissions: z
+      .array(z.enum(PERMISSIONS))
+      .describe('What your role lets you do in this organization (docs/permissions.md); empty without one. The dashboard shows controls by it; the server checks every request.'),
     memberships: z.array(membershipSchema),
     sessionId: sessionIdSchema,
     csrfToken: z.string().describe('Send it in the x-csrf-token header of every POST, PUT, PATCH and DELETE made with the session cookie'),

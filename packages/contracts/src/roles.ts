@@ -51,3 +51,14 @@ export const PERMISSIONS = [
   'trust.recalculate',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
+
+export const roleTableSchema = z
+  .object({
+    roles: z.array(
+      z.object({
+        role: roleSchema,
+        permissions: z.array(z.enum(PERMISSIONS)).describe('Everything this role may do, from the server\'s one permission table'),
+      }),
+    ),
+  })
+  .meta({ id: 'RoleTable' });

@@ -1,6 +1,9 @@
 'use client';
 
-import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
+import type { Permission } from '@aim/contracts';
+import { useEffect, type ReactNode } from 'react';
+import { create } from 'zustand';
+import { useShallow } from 'zustand/react/shallow';
 import { api, setCsrfToken } from '@/api/client';
 import type { components } from '@/api/schema';
 
@@ -12,35 +15,42 @@ interface SessionState {
   reload: () => Promise<void>;
 }
 
-const SessionContext = createContext<SessionState>({ me: null, loading: true, reload: async () => {} });
-
-/** Who is signed in (GET /api/v1/me), shared by every page; null when nobody is. */
-export function SessionProvider({ children }: { children: ReactNode }) {
-  const [me, setMe] = useState<Me | null>(null);
-  const [loading, setLoading] = useState(true);
-  const reload = useCallback(async () => {
+/** Who is signed in (GET /api/v1/me), one store for every page; `me` is null when nobody is. */
+export const useSessionStore = create<SessionState>((set) => ({
+  me: null,
+  loading: true,
+  reload: async () => {
     const { data } = await api.GET('/api/v1/me');
-    setMe(data ?? null);
     setCsrfToken(data?.csrfToken ?? null);
-    setLoading(false);
-  }, []);
+    set({ me: data ?? null, loading: false });
+  },
+}));
+
+/** Loads the session once when the dashboard opens. */
+export function SessionProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
-    void reload();
-  }, [reload]);
-  return <SessionContext.Provider value={{ me, loading, reload }}>{children}</SessionContext.Provider>;
+    void useSessionStore.getState().reload();
+  }, []);
+  return <>{children}</>;
 }
 
-export const useSession = () => useContext(SessionContext);
+export const useSession = () => useSessionStore(useShallow((s) => ({ me: s.me, loading: s.loading, reload: s.reload })));
 
-/** What the signed-in person's role lets them do (the server enforces the same rules). */
+/**
+ * What the signed-in person may do, from the permissions the server reports for their role (the one
+ * table, docs/permissions.md). It only decides which controls show: the server checks every request.
+ */
 export function useCan() {
-  const { me } = useSession();
-  const role = me?.role ?? null;
+  const me = useSessionStore((s) => s.me);
+  const granted = new Set<string>(me?.permissions ?? []);
+  const has = (permission: Permission) => granted.has(permission);
   return {
-    role,
-    manage: role === 'admin' || role === 'manager',
-    create: role === 'admin' || role === 'manager' || role === 'member',
-    /** audit.read: managers and admins. */
-    audit: role === 'admin' || role === 'manager',
+    role: me?.role ?? null,
+    has,
+    /** Manages every agent, the catalog, policies and approvals: managers and admins. */
+    manage: has('agent.manage_all'),
+    /** Registers agents and manages their own: members and up. */
+    create: has('agent.create'),
+    audit: has('audit.read'),
   };
 }

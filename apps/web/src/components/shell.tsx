@@ -1,31 +1,84 @@
 'use client';
 
+import type { Permission } from '@aim/contracts';
+import {
+  Bot,
+  CircleUser,
+  FileCheck2,
+  Gavel,
+  KeyRound,
+  LayoutDashboard,
+  LogOut,
+  Menu,
+  ScrollText,
+  Settings,
+  ShieldCheck,
+  Ticket,
+  Users,
+  Inbox,
+  type LucideIcon,
+} from 'lucide-react';
 import Link from 'next/link';
 import { usePathname, useRouter } from 'next/navigation';
-import { useEffect, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { api } from '@/api/client';
+import { cn } from '@/lib/utils';
 import { useCan, useSession } from './session';
+import { Button } from './ui/button';
+import { Select } from './ui/input';
 
-const NAV = [
-  { href: '/', label: 'Overview', exact: true },
-  { href: '/agents/', label: 'Agents' },
-  { href: '/enrollment-tokens/', label: 'Enrollment tokens' },
-  { href: '/capability-requests/', label: 'Capability requests' },
-  { href: '/decisions/', label: 'Decisions' },
-  { href: '/audit/', label: 'Audit', audit: true },
+interface NavItem {
+  href: string;
+  label: string;
+  icon: LucideIcon;
+  exact?: boolean;
+  /** Shown only to people whose role holds it (the server refuses the page's requests otherwise). */
+  needs?: Permission;
+}
+
+const NAV: { group: string; items: NavItem[] }[] = [
+  { group: 'Home', items: [{ href: '/', label: 'Overview', icon: LayoutDashboard, exact: true }] },
+  {
+    group: 'Agents',
+    items: [
+      { href: '/agents/', label: 'Agents', icon: Bot },
+      { href: '/enrollment-tokens/', label: 'Enrollment tokens', icon: Ticket },
+      { href: '/capabilities/', label: 'Capabilities', icon: ShieldCheck },
+      { href: '/capability-requests/', label: 'Capability requests', icon: Inbox },
+    ],
+  },
+  {
+    group: 'Authorization',
+    items: [
+      { href: '/decisions/', label: 'Decisions', icon: Gavel },
+      { href: '/policies/', label: 'Policies', icon: FileCheck2 },
+      { href: '/audit/', label: 'Audit', icon: ScrollText, needs: 'audit.read' },
+    ],
+  },
+  {
+    group: 'Organization',
+    items: [
+      { href: '/members/', label: 'Members', icon: Users, needs: 'member.read' },
+      { href: '/api-keys/', label: 'API keys', icon: KeyRound, needs: 'api_key.read' },
+      { href: '/settings/', label: 'Settings', icon: Settings, needs: 'organization.read' },
+      { href: '/account/', label: 'Your account', icon: CircleUser },
+    ],
+  },
 ];
 
-/** The frame of every signed-in page: navigation, organization switcher, sign-out. */
+/** The frame of every signed-in page: grouped navigation (a menu on phones), organization switcher, sign-out. */
 export function Shell({ children }: { children: ReactNode }) {
   const { me, loading, reload } = useSession();
   const can = useCan();
   const path = usePathname();
   const router = useRouter();
+  const [menuOpen, setMenuOpen] = useState(false);
   const public_ = path.startsWith('/sign-in');
 
   useEffect(() => {
     if (!loading && !me && !public_) router.replace('/sign-in/');
   }, [loading, me, public_, router]);
+  useEffect(() => setMenuOpen(false), [path]);
 
   if (public_) return <>{children}</>;
   if (loading || !me) {
@@ -44,45 +97,74 @@ export function Shell({ children }: { children: ReactNode }) {
     await api.POST('/api/v1/auth/sign-out');
     await reload();
   };
+  const current = (item: NavItem) => (item.exact ? path === item.href : path.startsWith(item.href));
 
   return (
     <div className="min-h-screen bg-slate-50 text-slate-900">
       <header className="flex flex-wrap items-center gap-3 border-b border-slate-200 bg-white px-4 py-3">
-        <span className="font-semibold">AIM</span>
-        <nav aria-label="Main" className="order-last flex w-full flex-wrap gap-1 md:order-none md:w-auto">
-          {NAV.filter((item) => !item.audit || can.audit).map((item) => (
-            <Link
-              key={item.href}
-              href={item.href}
-              aria-current={('exact' in item && item.exact ? path === item.href : path.startsWith(item.href)) ? 'page' : undefined}
-              className="rounded px-2 py-1 text-sm hover:bg-slate-100 aria-[current=page]:bg-slate-900 aria-[current=page]:text-white"
-            >
-              {item.label}
-            </Link>
-          ))}
-        </nav>
-        <div className="ml-auto flex items-center gap-2">
+        <Button
+          variant="ghost"
+          size="icon"
+          className="md:hidden"
+          aria-expanded={menuOpen}
+          aria-controls="main-nav"
+          aria-label="Menu"
+          onClick={() => setMenuOpen((o) => !o)}
+        >
+          <Menu aria-hidden />
+        </Button>
+        <Link href="/" className="font-semibold">
+          AIM
+        </Link>
+        <div className="ml-auto flex min-w-0 items-center gap-2">
           <label className="sr-only" htmlFor="organization">
             Organization
           </label>
-          <select
-            id="organization"
-            className="rounded border border-slate-300 bg-white px-2 py-1 text-sm"
-            value={me.organization?.id ?? ''}
-            onChange={(e) => void switchTo(e.target.value)}
-          >
+          <Select id="organization" className="max-w-48" value={me.organization?.id ?? ''} onChange={(e) => void switchTo(e.target.value)}>
             {me.memberships.map((m) => (
               <option key={m.organization.id} value={m.organization.id}>
                 {m.organization.name} ({m.role})
               </option>
             ))}
-          </select>
-          <button type="button" onClick={() => void signOut()} className="rounded px-2 py-1 text-sm hover:bg-slate-100">
+          </Select>
+          <Button variant="ghost" onClick={() => void signOut()}>
+            <LogOut aria-hidden />
             Sign out
-          </button>
+          </Button>
         </div>
       </header>
-      <main className="mx-auto max-w-6xl p-4">{children}</main>
+      <div className="md:flex">
+        <nav
+          id="main-nav"
+          aria-label="Main"
+          className={cn('border-b border-slate-200 bg-white px-3 py-3 md:block md:min-h-[calc(100vh-3.6rem)] md:w-56 md:shrink-0 md:border-b-0 md:border-r', menuOpen ? 'block' : 'hidden')}
+        >
+          {NAV.map(({ group, items }) => {
+            const shown = items.filter((item) => !item.needs || can.has(item.needs));
+            if (shown.length === 0) return null;
+            return (
+              <div key={group} className="mb-3">
+                <p className="px-2 pb-1 text-xs font-semibold uppercase tracking-wide text-slate-600">{group}</p>
+                <ul>
+                  {shown.map((item) => (
+                    <li key={item.href}>
+                      <Link
+                        href={item.href}
+                        aria-current={current(item) ? 'page' : undefined}
+                        className="flex items-center gap-2 rounded px-2 py-1.5 text-sm hover:bg-slate-100 aria-[current=page]:bg-slate-900 aria-[current=page]:text-white"
+                      >
+                        <item.icon className="size-4 shrink-0" aria-hidden />
+                        {item.label}
+                      </Link>
+                    </li>
+                  ))}
+                </ul>
+              </div>
+            );
+          })}
+        </nav>
+        <main className="mx-auto w-full min-w-0 max-w-6xl p-4">{children}</main>
+      </div>
     </div>
   );
 }

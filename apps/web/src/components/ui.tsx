@@ -2,11 +2,17 @@
 
 import type { ReactNode } from 'react';
 
-/** Small shared pieces of the dashboard's pages: button styles, dates, the keyset pager, a status badge. */
-export const button = 'rounded border border-slate-300 bg-white px-3 py-1 text-sm hover:bg-slate-100 disabled:opacity-50';
-export const primary = 'rounded bg-slate-900 px-3 py-1 text-sm text-white hover:bg-slate-700 disabled:opacity-50';
-export const danger = 'rounded bg-red-700 px-3 py-1 text-sm text-white hover:bg-red-600 disabled:opacity-50';
-export const input = 'rounded border border-slate-300 bg-white px-2 py-1';
+import { buttonVariants } from './ui/button';
+import { fieldClass } from './ui/input';
+
+/**
+ * Small shared pieces of the dashboard's pages: dates, the keyset pager, a status badge, and the
+ * button and field styles as class names (the same as the components in `ui/`), for plain elements.
+ */
+export const button = buttonVariants({ variant: 'outline' });
+export const primary = buttonVariants();
+export const danger = buttonVariants({ variant: 'destructive' });
+export const input = fieldClass;
 
 export function when(iso: string | null | undefined): string {
   return iso ? new Date(iso).toLocaleString() : '—';

@@ -1,4 +1,4 @@
-import { meSchema, okSchema, sessionListSchema, sessionParamsSchema, switchOrganizationSchema } from '@aim/contracts';
+import { PERMISSIONS, meSchema, okSchema, sessionListSchema, sessionParamsSchema, switchOrganizationSchema } from '@aim/contracts';
 import type { FastifyRequest } from 'fastify';
 import type { AppInstance, Platform } from '../../app.js';
 import { csrfTokenFor, isAllowedOrigin } from '../../platform/auth/authenticate.js';
@@ -6,6 +6,7 @@ import { isHttps, trustedOrigins } from '../../platform/config/env.js';
 import { clearSessionCookies, readCookie, REFRESH_COOKIE, setSessionCookies } from '../../platform/auth/cookies.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
 import { requestContext } from '../../platform/http/request-context.js';
+import { can } from '../access/permissions.js';
 import type { Services } from '../services.js';
 
 /** The signed-in person: profile, organizations, sessions; refresh and sign-out. */
@@ -31,6 +32,7 @@ export function registerMeRoutes(app: AppInstance, services: Services, platform:
       user: { id: user.id, email: user.email, name: user.name, createdAt: user.createdAt.toISOString() },
       organization: current ? { id: current.organization_id, name: current.name } : null,
       role: current ? current.role : null,
+      permissions: current ? PERMISSIONS.filter((p) => can(current.role, p)) : [],
       memberships: memberships.map((m) => ({ organization: { id: m.organization_id, name: m.name }, role: m.role })),
       sessionId: ctx.sessionId!,
       csrfToken: csrfTokenFor(platform.keyring, ctx.sessionId!),

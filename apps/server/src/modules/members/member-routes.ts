@@ -1,6 +1,7 @@
-import { memberListSchema, memberParamsSchema, memberSchema, okSchema, revokedCountSchema, updateMemberSchema } from '@aim/contracts';
+import { PERMISSIONS, ROLES, memberListSchema, roleTableSchema, memberParamsSchema, memberSchema, okSchema, revokedCountSchema, updateMemberSchema } from '@aim/contracts';
 import type { AppInstance } from '../../app.js';
 import { requestContext } from '../../platform/http/request-context.js';
+import { can } from '../access/permissions.js';
 import type { Services } from '../services.js';
 import type { Member } from './member-service.js';
 
@@ -11,6 +12,15 @@ const memberJson = (m: Member) => ({
 });
 
 export function registerMemberRoutes(app: AppInstance, { members }: Services): void {
+  app.get(
+    '/api/v1/roles',
+    {
+      schema: { tags: ['members'], summary: 'The four roles and what each may do (docs/permissions.md)', response: { 200: roleTableSchema } },
+      config: { access: { auth: 'org', permission: 'member.read' } },
+    },
+    async () => ({ roles: ROLES.map((role) => ({ role, permissions: PERMISSIONS.filter((p) => can(role, p)) })) }),
+  );
+
   app.get(
     '/api/v1/members',
     {

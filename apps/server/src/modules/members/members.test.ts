@@ -57,6 +57,22 @@ forEachTarget('organizations and members', (target) => {
     assert.equal(org.json().error.code, 'organization_required');
     const me = await t.app.inject({ method: 'GET', url: '/api/v1/me', headers: s.headers });
     assert.equal(me.json().organization, null);
+    assert.deepEqual(me.json().permissions, [], 'no organization, no permissions');
+  });
+
+  it('tells the signed-in person what their role may do, from the same table as the roles list', async () => {
+    const roles = await t.app.inject({ method: 'GET', url: '/api/v1/roles', headers: a.as.viewer.session });
+    assert.equal(roles.statusCode, 200);
+    const table = new Map<string, string[]>(roles.json().roles.map((r: { role: string; permissions: string[] }) => [r.role, r.permissions]));
+    assert.deepEqual([...table.keys()], ['admin', 'manager', 'member', 'viewer']);
+    assert.ok(table.get('admin')!.includes('member.invite'));
+    assert.ok(!table.get('manager')!.includes('member.invite'));
+    assert.ok(table.get('member')!.includes('agent.create') && !table.get('viewer')!.includes('agent.create'));
+    for (const role of ['admin', 'viewer'] as const) {
+      const s = await startSession(t, a.as[role].userId, a.organizationId);
+      const me = await t.app.inject({ method: 'GET', url: '/api/v1/me', headers: s.headers });
+      assert.deepEqual(me.json().permissions, table.get(role), `${role}'s own permissions`);
+    }
   });
 
   it('lets a person create an organization, become its admin, and switch between organizations', async () => {

@@ -1,12 +1,16 @@
 'use client';
 
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { createEnrollmentTokenSchema } from '@aim/contracts';
+import { useCallback, useEffect, useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
 import { useLive } from '@/components/live';
 import { useCan, useSession } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';
-import { Badge, EXPIRIES, PageTitle, button, danger, input, primary, when } from '@/components/ui';
+import { Field, FormAlert, blank, failWith, useSchemaForm } from '@/components/form';
+import { Button } from '@/components/ui/button';
+import { Input, Select } from '@/components/ui/input';
+import { Badge, EXPIRIES, PageTitle, button, danger, input, when } from '@/components/ui';
 
 type Token = components['schemas']['EnrollmentToken'];
 type Capability = components['schemas']['Capability'];
@@ -126,13 +130,10 @@ export default function EnrollmentTokens() {
 }
 
 function CreateToken({ onCreated }: { onCreated: (token: string) => void }) {
-  const [name, setName] = useState('');
   const [catalog, setCatalog] = useState<Capability[] | null>(null);
   const [catalogError, setCatalogError] = useState<string | null>(null);
-  const [chosen, setChosen] = useState<string[]>([]);
-  const [expires, setExpires] = useState(EXPIRIES[1]!.seconds);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const form = useSchemaForm(createEnrollmentTokenSchema, { defaultValues: { capabilities: [], expiresInSeconds: EXPIRIES[1]!.seconds } });
+  const { register, handleSubmit, formState } = form;
 
   const loadCatalog = useCallback(async () => {
     setCatalogError(null);
@@ -143,40 +144,33 @@ function CreateToken({ onCreated }: { onCreated: (token: string) => void }) {
   useEffect(() => void loadCatalog(), [loadCatalog]);
   useLive(['capability'], () => void loadCatalog());
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    const { data, error: err } = await api.POST('/api/v1/enrollment-tokens', {
-      body: { ...(name.trim() ? { name: name.trim() } : {}), capabilities: chosen, expiresInSeconds: expires },
-    });
-    setBusy(false);
-    if (!data) return setError(errorMessage(err));
-    setName('');
-    setChosen([]);
+  const submit = handleSubmit(async (body) => {
+    const { data, error } = await api.POST('/api/v1/enrollment-tokens', { body });
+    if (!data) return failWith(form, error);
+    form.reset();
     onCreated(data.token);
-  };
+  });
 
   return (
-    <form onSubmit={(e) => void submit(e)} aria-labelledby="create-token-title" className="rounded border border-slate-200 bg-white p-4">
+    <form onSubmit={(e) => void submit(e)} noValidate aria-labelledby="create-token-title" className="rounded border border-slate-200 bg-white p-4">
       <h2 id="create-token-title" className="mb-3 text-lg font-semibold">
         Create a token
       </h2>
       <div className="flex flex-wrap gap-4">
-        <label className="flex min-w-0 flex-1 flex-col text-sm">
-          Agent name
-          <input value={name} onChange={(e) => setName(e.target.value)} maxLength={100} placeholder="invoice-bot" className={input} />
-        </label>
-        <label className="flex flex-col text-sm">
-          Expires in
-          <select value={expires} onChange={(e) => setExpires(Number(e.target.value))} className={input}>
-            {EXPIRIES.map((x) => (
-              <option key={x.seconds} value={x.seconds}>
-                {x.label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Field id="token-name" label="Agent name" error={formState.errors.name?.message} className="flex-1">
+          {(aria) => <Input {...aria} {...register('name', blank)} placeholder="invoice-bot" />}
+        </Field>
+        <Field id="token-expires" label="Expires in">
+          {(aria) => (
+            <Select {...aria} {...register('expiresInSeconds', { valueAsNumber: true })}>
+              {EXPIRIES.map((x) => (
+                <option key={x.seconds} value={x.seconds}>
+                  {x.label}
+                </option>
+              ))}
+            </Select>
+          )}
+        </Field>
       </div>
       <fieldset className="mt-3">
         <legend className="text-sm">Capabilities the agent will request</legend>
@@ -190,25 +184,19 @@ function CreateToken({ onCreated }: { onCreated: (token: string) => void }) {
           <div className="mt-1 flex flex-wrap gap-x-4 gap-y-1">
             {catalog.map((c) => (
               <label key={c.id} className="flex items-center gap-1 text-sm">
-                <input
-                  type="checkbox"
-                  checked={chosen.includes(c.name)}
-                  onChange={(e) => setChosen((x) => (e.target.checked ? [...x, c.name] : x.filter((n) => n !== c.name)))}
-                />
+                <input type="checkbox" value={c.name} {...register('capabilities')} />
                 {c.name} <Badge>{c.riskLevel}</Badge>
               </label>
             ))}
           </div>
         )}
       </fieldset>
-      {error && (
-        <p role="alert" className="mt-3 text-sm text-red-800">
-          {error}
-        </p>
-      )}
-      <button type="submit" disabled={busy} className={`${primary} mt-4`}>
-        {busy ? 'Creating…' : 'Create token'}
-      </button>
+      <div className="mt-3">
+        <FormAlert form={form} />
+      </div>
+      <Button type="submit" disabled={formState.isSubmitting} className="mt-4">
+        {formState.isSubmitting ? 'Creating…' : 'Create token'}
+      </Button>
     </form>
   );
 }
