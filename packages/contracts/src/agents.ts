@@ -197,6 +197,11 @@ export const agentListQuerySchema = z.object({
   tag: tag.optional(),
   trustTier: trustTierSchema.optional(),
   q: z.string().trim().min(1).max(100).optional().describe('Matches name, description or purpose (case-insensitive)'),
+  ids: z
+    .string()
+    .regex(/^agt_[0-9a-z]{26}(,agt_[0-9a-z]{26}){0,199}$/, { message: 'must be up to 200 agt_… ids separated by commas' })
+    .optional()
+    .describe('Only these agents (comma-separated ids, at most 200), for example to name the agents a list of decisions refers to'),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: agentIdSchema.optional().describe('nextCursor of the previous page'),
 });

@@ -241,7 +241,7 @@ export const agentRepository = {
 
   async list(
     tx: Tx,
-    filter: { status?: AgentStatus | undefined; ownerId?: string | undefined; tag?: string | undefined; trustTier?: TrustTier | undefined; q?: string | undefined; cursor?: string | undefined; limit: number },
+    filter: { status?: AgentStatus | undefined; ownerId?: string | undefined; tag?: string | undefined; trustTier?: TrustTier | undefined; q?: string | undefined; ids?: string | undefined; cursor?: string | undefined; limit: number },
   ): Promise<{ rows: AgentRow[]; nextCursor: string | null }> {
     const pattern = filter.q ? `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
     const { rows } = await tx.query<AgentRow>(
@@ -253,8 +253,19 @@ export const agentRepository = {
           and ($5::text is null or trust_tier = $5)
           and ($6::text is null or name ilike $6 or description ilike $6 or purpose ilike $6)
           and ($7::text is null or id < $7)
+          and ($9::text[] is null or id = any($9))
         order by id desc limit $8`,
-      [orgOf(tx), filter.status ?? null, filter.ownerId ?? null, filter.tag ?? null, filter.trustTier ?? null, pattern, filter.cursor ?? null, filter.limit + 1],
+      [
+        orgOf(tx),
+        filter.status ?? null,
+        filter.ownerId ?? null,
+        filter.tag ?? null,
+        filter.trustTier ?? null,
+        pattern,
+        filter.cursor ?? null,
+        filter.limit + 1,
+        filter.ids ? filter.ids.split(',') : null,
+      ],
     );
     const more = rows.length > filter.limit;
     const page = more ? rows.slice(0, filter.limit) : rows;

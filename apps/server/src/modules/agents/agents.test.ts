@@ -226,6 +226,12 @@ forEachTarget('agent registration', (target) => {
       assert.equal((await get(a.as.viewer.session, 'trustTier=medium&limit=200')).json().agents.length >= 5, true);
       assert.equal((await get(b.as.admin.session, 'q=page')).json().agents.length, 0);
       assert.equal((await get(a.as.viewer.session, 'status=bogus')).statusCode, 400);
+      const chosen = (await get(a.as.viewer.session, `ids=${ids[0]},${ids[3]}`)).json();
+      assert.deepEqual(chosen.agents.map((x: { id: string }) => x.id), [ids[3], ids[0]], 'only the agents asked for');
+      assert.equal((await get(b.as.admin.session, `ids=${ids[0]}`)).json().agents.length, 0, "another organization's id names nothing");
+      const badIds = await get(a.as.viewer.session, 'ids=agt_x,drop');
+      assert.equal(badIds.statusCode, 400);
+      assert.equal(badIds.json().error.code, 'validation_failed');
       const detail = await t.app.inject({ method: 'GET', url: `/api/v1/agents/${ids[0]}`, headers: b.as.admin.apiKey });
       assert.equal(detail.statusCode, 404);
     });

@@ -166,7 +166,8 @@ forEachTarget('dashboard in Chromium', (target) => {
     const requestId = requests[0]!.id;
     await navigate(page, 'Capability requests', '/capability-requests/');
     const request = page.locator(`li[data-request-id="${requestId}"]`);
-    await request.waitFor();
+    // The agent's name is looked up by id once the requests have loaded.
+    await request.getByText('ui-enrolled-bot').first().waitFor();
     assert.match(await request.innerText(), /ui-enrolled-bot/);
     await screenshots(page, 'capability-requests');
     await request.getByRole('button', { name: 'Approve db:read for ui-enrolled-bot' }).click();
@@ -228,6 +229,22 @@ forEachTarget('dashboard in Chromium', (target) => {
     const download = await context.request.get(`${origin}${exported}`);
     assert.equal(download.status(), 200, 'the export link works with the session');
     assert.match(await download.text(), /capability_request\.approve/);
+    // A period in the future: the list and the export both hold nothing.
+    const tomorrow = (await page.evaluate(
+      'new Date(Date.now() + 86400000).toLocaleDateString("en-CA")',
+    )) as string;
+    await page.getByLabel('From').fill(tomorrow);
+    await page.getByText('No event matches.').waitFor();
+    const periodHref = await page.getByRole('link', { name: 'Export NDJSON' }).getAttribute('href');
+    assert.match(String(periodHref), /from=/, 'the export follows the period');
+    const empty = await context.request.get(`${origin}${periodHref}`);
+    assert.equal(empty.status(), 200);
+    const [header, ...events] = (await empty.text()).trim().split('\n');
+    assert.equal(JSON.parse(header!).type, 'aim.audit_export');
+    assert.equal(JSON.parse(header!).fromSeq, null);
+    assert.deepEqual(events, [], 'no event after tomorrow began');
+    await page.getByLabel('From').fill('');
+    await page.locator('tr[data-audit-id]').first().waitFor();
     await screenshots(page, 'audit');
     assert.deepEqual(violations.filter((v) => /Content Security Policy/i.test(v)), [], 'no script was refused by the policy');
     await context.close();

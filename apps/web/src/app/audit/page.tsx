@@ -1,6 +1,6 @@
 'use client';
 
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
 import { useLatest } from '@/components/latest';
@@ -32,11 +32,28 @@ export default function Audit() {
   return <AuditLog />;
 }
 
+/** The API's `from` (inclusive) and `to` (exclusive) for whole local days; empty days leave the period open. */
+function periodOf(fromDay: string, toDay: string): { from?: string; to?: string } {
+  const startOf = (day: string) => new Date(`${day}T00:00:00`);
+  const out: { from?: string; to?: string } = {};
+  if (fromDay) out.from = startOf(fromDay).toISOString();
+  if (toDay) {
+    const end = startOf(toDay);
+    end.setDate(end.getDate() + 1);
+    out.to = end.toISOString();
+  }
+  return out;
+}
+
 function AuditLog() {
   const [q, setQ] = useState('');
   const [action, setAction] = useState('');
   const [actorType, setActorType] = useState<ActorType | ''>('');
   const [outcome, setOutcome] = useState<Outcome | ''>('');
+  // A period, in the browser's days: from the start of `fromDay` to the end of `toDay`.
+  const [fromDay, setFromDay] = useState('');
+  const [toDay, setToDay] = useState('');
+  const period = useMemo(() => periodOf(fromDay, toDay), [fromDay, toDay]);
   const [pages, setPages] = useState<string[]>([]);
   const [rows, setRows] = useState<AuditEvent[] | null>(null);
   const [next, setNext] = useState<string | null>(null);
@@ -54,11 +71,12 @@ function AuditLog() {
             ...(action.trim() && validAction ? { action: action.trim() } : {}),
             ...(actorType ? { actorType } : {}),
             ...(outcome ? { outcome } : {}),
+            ...period,
             ...(cursor ? { cursor } : {}),
           },
         },
       }),
-    [q, action, validAction, actorType, outcome, cursor],
+    [q, action, validAction, actorType, outcome, period, cursor],
   );
   const ticket = useLatest();
   const load = useCallback(async () => {
@@ -87,17 +105,18 @@ function AuditLog() {
   // Every change of the organization is an audit event.
   useLive(['agent', 'capability', 'capability_request', 'capability_grant', 'enrollment_token', 'decision', 'policy', 'member', 'api_key', 'organization'], () => void refresh());
 
-  const filtered = Boolean(q || action || actorType || outcome);
+  const filtered = Boolean(q || action || actorType || outcome || fromDay || toDay);
+  const exportHref = (format: 'ndjson' | 'csv') => `/api/v1/audit-logs/export?${new URLSearchParams({ format, ...period })}`;
   return (
     <section aria-labelledby="audit-title">
       <PageTitle
         id="audit-title"
         aside={
           <div className="flex flex-wrap gap-2 text-sm">
-            <a href="/api/v1/audit-logs/export?format=ndjson" download className={button}>
+            <a href={exportHref('ndjson')} download className={button} aria-describedby="export-help">
               Export NDJSON
             </a>
-            <a href="/api/v1/audit-logs/export?format=csv" download className={button}>
+            <a href={exportHref('csv')} download className={button} aria-describedby="export-help">
               Export CSV
             </a>
           </div>
@@ -105,6 +124,10 @@ function AuditLog() {
       >
         Audit log
       </PageTitle>
+      <p id="export-help" className="-mt-2 mb-3 text-xs text-slate-600">
+        An export holds every event of the chosen period ({fromDay || 'the beginning'} to {toDay || 'now'}), unfiltered by the other fields, so that
+        its hash chain can be checked with <code>aim-audit-verify</code>.
+      </p>
       <VerifyChain />
       <div className="mb-3 mt-6 flex flex-wrap items-end gap-3">
         <label className="flex min-w-0 basis-full flex-col text-sm sm:basis-auto sm:flex-1">
@@ -130,6 +153,14 @@ function AuditLog() {
               <option key={a}>{a}</option>
             ))}
           </select>
+        </label>
+        <label className="flex flex-col text-sm">
+          From
+          <input type="date" value={fromDay} max={toDay || undefined} onChange={(e) => (setFromDay(e.target.value), setPages([]))} className={input} />
+        </label>
+        <label className="flex flex-col text-sm">
+          To
+          <input type="date" value={toDay} min={fromDay || undefined} onChange={(e) => (setToDay(e.target.value), setPages([]))} className={input} />
         </label>
         <label className="flex flex-col text-sm">
           Outcome

@@ -17,10 +17,10 @@ const STATUSES: Status[] = ['pending', 'approved', 'rejected', 'expired', 'cance
 /** Capability requests: the open ones first; managers and admins approve (optionally narrower, for a while) or reject with a note. */
 export default function CapabilityRequests() {
   const can = useCan();
-  const { names } = useAgentNames();
   const [status, setStatus] = useState<Status | ''>('pending');
   const [pages, setPages] = useState<string[]>([]);
   const [rows, setRows] = useState<Request[] | null>(null);
+  const names = useAgentNames((rows ?? []).map((r) => r.agentId));
   const [next, setNext] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const cursor = pages.at(-1);

@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
-import { useAgentNames } from '@/components/agent-names';
+import { useAgentChoices, useAgentNames } from '@/components/agent-names';
 import { useLatest } from '@/components/latest';
 import { useLive } from '@/components/live';
 import { useCan } from '@/components/session';
@@ -37,7 +37,7 @@ function countdown(ms: number): string {
 
 /** Decisions: the open approvals (managers and admins answer them), then the history with filters. */
 export default function Decisions() {
-  const { names, agents } = useAgentNames();
+  const agents = useAgentChoices();
   const [agentId, setAgentId] = useState('');
   const [answer, setAnswer] = useState<Answer | ''>('');
   const [status, setStatus] = useState<Status | ''>('');
@@ -47,6 +47,7 @@ export default function Decisions() {
   const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState<Decision[] | null>(null);
   const [pendingError, setPendingError] = useState<string | null>(null);
+  const names = useAgentNames([...(rows ?? []), ...(pending ?? [])].map((d) => d.agentId));
   const cursor = pages.at(-1);
 
   const fetchHistory = useCallback(
