@@ -266,8 +266,10 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
   const services = createServices(platform);
   registerSetupRoutes(app, services, platform);
   registerSetupPage(app);
-  const dashboardFiles = registerDashboard(app);
-  platform.logger.debug({ dashboardFiles }, dashboardFiles === null ? 'dashboard not built (npm run build)' : 'serving the dashboard');
+  if (platform.config.serveDashboard) {
+    const dashboardFiles = registerDashboard(app);
+    platform.logger.debug({ dashboardFiles }, dashboardFiles === null ? 'dashboard not built (npm run build)' : 'serving the dashboard');
+  }
   registerMeRoutes(app, services, platform);
   registerOidcRoutes(app, services, platform);
   registerPasskeyRoutes(app, services, platform);

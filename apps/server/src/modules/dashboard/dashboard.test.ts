@@ -50,6 +50,17 @@ forEachTarget('dashboard in Chromium', (target) => {
     assert.equal((await fetch(`${origin}/api/v1/agents`)).status, 401, 'the API is unchanged beside it');
   });
 
+  it('an API-only server (SERVE_DASHBOARD=false) serves no page, for a dashboard hosted elsewhere', async () => {
+    const apiOnly = await createTestApp(target, { env: { SERVE_DASHBOARD: 'false' } });
+    try {
+      assert.equal((await apiOnly.app.inject({ method: 'GET', url: '/sign-in/' })).statusCode, 404);
+      assert.equal((await apiOnly.app.inject({ method: 'GET', url: '/' })).statusCode, 404);
+      assert.equal((await apiOnly.app.inject({ method: 'GET', url: '/api/v1/meta' })).statusCode, 200);
+    } finally {
+      await apiOnly.close();
+    }
+  });
+
   it('signs in with a passkey and lists the organization’s agents, at desktop and phone width', async () => {
     const { agent } = await registerAgent(t, org.as.admin.apiKey, { name: 'browser-visible-bot', purpose: 'Shows up in the list' });
     const context = await contextWithPasskey(setup(), org.as.admin.userId);

@@ -137,6 +137,7 @@ export const envSchema = z.object({
   TRUST_RECALCULATION_DEBOUNCE_MS: int(5000, 100, 600_000),
   /** A live stream (GET /api/v1/events) ends after this long; the browser reconnects with its cookies checked again. */
   LIVE_STREAM_MAX_MS: int(300_000, 10, 3_600_000),
+  SERVE_DASHBOARD: bool(true),
 
   RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 3600),
   RATE_LIMIT_IP_MAX: int(600, 1, 100_000_000),
@@ -221,6 +222,8 @@ export interface Config {
   agents: { tokenTtlSeconds: number; tokenKeyRotationDays: number; keyRotationOverlapSeconds: number };
   trust: { recalculationDebounceMs: number };
   live: { streamMaxMs: number };
+  /** false: an API-only server; the dashboard is hosted elsewhere (README, "Deploying the dashboard separately"). */
+  serveDashboard: boolean;
   mail: { smtpUrl: string | undefined; from: string };
   /** Identity providers configured for the whole deployment, by id (google, microsoft, okta, oidc). */
   identityProviders: DeploymentIdentityProvider[];
@@ -315,6 +318,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     trust: { recalculationDebounceMs: e.TRUST_RECALCULATION_DEBOUNCE_MS },
     live: { streamMaxMs: e.LIVE_STREAM_MAX_MS },
+    serveDashboard: e.SERVE_DASHBOARD,
     rateLimit: {
       windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000,
       ipMax: e.RATE_LIMIT_IP_MAX,
