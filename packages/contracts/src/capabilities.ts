@@ -143,7 +143,7 @@ export const approveCapabilityRequestSchema = z
   .meta({ id: 'ApproveCapabilityRequest', examples: [{ resourcePattern: 'customers/eu/*', expiresInSeconds: 86400, note: 'EU only for now' }] });
 
 export const rejectCapabilityRequestSchema = z
-  .object({ note: z.string().trim().min(1).max(1000) })
+  .object({ note: z.string().trim().min(1, { message: 'must say why the request is rejected' }).max(1000) })
   .meta({ id: 'RejectCapabilityRequest', examples: [{ note: 'Use the read-only export instead' }] });
 
 export const capabilityRequestEnvelopeSchema = z.object({ request: capabilityRequestSchema }).meta({ id: 'CapabilityRequestEnvelope' });

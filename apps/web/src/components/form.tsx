@@ -21,13 +21,21 @@ export function useSchemaForm<S extends z.ZodType<FieldValues, FieldValues>>(
 /** For `register(name, blank)`: an empty text box means "not given", not an empty string. */
 export const blank = { setValueAs: (v: unknown) => (v === '' || v === null ? undefined : v) };
 
-/** Shows a failed request's message above the submit button (set with `failWith`). */
-export function failWith(form: UseFormReturn<never> | UseFormReturn<FieldValues>, error: unknown): void {
-  (form as UseFormReturn<FieldValues>).setError('root.server', { message: errorMessage(error) });
+/** What `failWith` and `FormAlert` need of any form. */
+interface ServerErrorTarget {
+  setError: (name: 'root.server', error: { message: string }) => void;
+}
+interface ServerErrorSource {
+  formState: { errors: { root?: Record<string, { message?: string }> } };
 }
 
-export function FormAlert({ form }: { form: UseFormReturn<never> | UseFormReturn<FieldValues> }) {
-  const message = (form as UseFormReturn<FieldValues>).formState.errors.root?.server?.message;
+/** Shows a failed request's message above the submit button (set with `failWith`). */
+export function failWith(form: ServerErrorTarget, error: unknown): void {
+  form.setError('root.server', { message: errorMessage(error) });
+}
+
+export function FormAlert({ form }: { form: ServerErrorSource }) {
+  const message = form.formState.errors.root?.server?.message;
   return message ? (
     <p role="alert" className="rounded border border-red-200 bg-red-50 p-2 text-sm text-red-800">
       {message}

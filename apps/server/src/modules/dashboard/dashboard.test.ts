@@ -323,7 +323,12 @@ forEachTarget('dashboard in Chromium', (target) => {
     const request = page.locator(`li[data-request-id="${asked.id}"]`);
     await request.getByRole('button', { name: 'Reject payments:refund for ui-enrolled-bot' }).click();
     const reject = request.getByRole('button', { name: 'Reject', exact: true });
-    assert.equal(await reject.isDisabled(), true, 'no rejection without a note');
+    // Without a note, the form says why (the server's own schema) and sends nothing.
+    await reject.click();
+    await request.getByText('must say why the request is rejected').waitFor();
+    assert.equal(await request.getByLabel(/Reason for rejecting/).getAttribute('aria-invalid'), 'true');
+    const untouched = (await manage<{ request: { status: string } }>('GET', `/api/v1/capability-requests/${asked.id}`)).request;
+    assert.equal(untouched.status, 'pending', 'nothing was sent');
     await request.getByLabel(/Reason for rejecting/).fill('Refunds stay with people');
     await reject.click();
     await request.waitFor({ state: 'detached' });

@@ -1,14 +1,18 @@
 'use client';
 
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { approveCapabilityRequestSchema, rejectCapabilityRequestSchema } from '@aim/contracts';
+import { useCallback, useEffect, useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
 import { useAgentNames } from '@/components/agent-names';
 import { useLatest } from '@/components/latest';
 import { useLive } from '@/components/live';
 import { useCan } from '@/components/session';
+import { Field, FormAlert, blank, failWith, useSchemaForm } from '@/components/form';
 import { Empty, Failed, Loading } from '@/components/states';
-import { Badge, EXPIRIES, PageTitle, Pager, button, danger, input, primary, when } from '@/components/ui';
+import { Button } from '@/components/ui/button';
+import { Input, Select, Textarea } from '@/components/ui/input';
+import { Badge, EXPIRIES, PageTitle, Pager, input, when } from '@/components/ui';
 
 type Request = components['schemas']['CapabilityRequest'];
 type Status = Request['status'];
@@ -104,31 +108,8 @@ export default function CapabilityRequests() {
 
 function RequestRow({ request: r, agentName, manage, changed }: { request: Request; agentName?: string; manage: boolean; changed: () => void }) {
   const [mode, setMode] = useState<'approve' | 'reject' | null>(null);
-  const [pattern, setPattern] = useState(r.resourcePattern ?? '');
-  const [expires, setExpires] = useState(0);
-  const [note, setNote] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const label = `${r.capability} for ${agentName ?? r.agentId}`;
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    const path = { params: { path: { requestId: r.id } } };
-    const result =
-      mode === 'approve'
-        ? await api.POST('/api/v1/capability-requests/{requestId}/approve', {
-            ...path,
-            body: {
-              ...(pattern.trim() ? { resourcePattern: pattern.trim() } : {}),
-              ...(expires ? { expiresInSeconds: expires } : {}),
-              ...(note.trim() ? { note: note.trim() } : {}),
-            },
-          })
-        : await api.POST('/api/v1/capability-requests/{requestId}/reject', { ...path, body: { note: note.trim() } });
-    setBusy(false);
-    if (result.error) return setError(errorMessage(result.error));
+  const done = () => {
     setMode(null);
     changed();
   };
@@ -151,54 +132,98 @@ function RequestRow({ request: r, agentName, manage, changed }: { request: Reque
       </div>
       {manage && r.status === 'pending' && mode === null && (
         <div className="mt-2 flex gap-2">
-          <button type="button" className={primary} onClick={() => setMode('approve')} aria-label={`Approve ${label}`}>
+          <Button onClick={() => setMode('approve')} aria-label={`Approve ${label}`}>
             Approve…
-          </button>
-          <button type="button" className={button} onClick={() => setMode('reject')} aria-label={`Reject ${label}`}>
+          </Button>
+          <Button variant="outline" onClick={() => setMode('reject')} aria-label={`Reject ${label}`}>
             Reject…
-          </button>
+          </Button>
         </div>
       )}
-      {manage && r.status === 'pending' && mode !== null && (
-        <form onSubmit={(e) => void submit(e)} className="mt-3 flex flex-wrap items-end gap-3 border-t border-slate-100 pt-3" aria-label={`${mode === 'approve' ? 'Approve' : 'Reject'} ${label}`}>
-          {mode === 'approve' && (
-            <>
-              <label className="flex min-w-0 flex-1 flex-col">
-                Resource pattern (optional, narrower)
-                <input autoFocus value={pattern} onChange={(e) => setPattern(e.target.value)} maxLength={500} placeholder="customers/eu/*" className={input} />
-              </label>
-              <label className="flex flex-col">
-                Grant expires
-                <select value={expires} onChange={(e) => setExpires(Number(e.target.value))} className={input}>
-                  <option value={0}>Never</option>
-                  {EXPIRIES.map((x) => (
-                    <option key={x.seconds} value={x.seconds}>
-                      after {x.label}
-                    </option>
-                  ))}
-                </select>
-              </label>
-            </>
-          )}
-          <label className="flex w-full flex-col">
-            {mode === 'approve' ? 'Note (optional)' : 'Reason for rejecting (required)'}
-            <textarea autoFocus={mode === 'reject'} value={note} onChange={(e) => setNote(e.target.value)} required={mode === 'reject'} maxLength={1000} rows={2} className={input} />
-          </label>
-          {error && (
-            <p role="alert" className="w-full text-red-800">
-              {error}
-            </p>
-          )}
-          <div className="flex gap-2">
-            <button type="submit" disabled={busy || (mode === 'reject' && !note.trim())} className={mode === 'approve' ? primary : danger}>
-              {mode === 'approve' ? 'Approve' : 'Reject'}
-            </button>
-            <button type="button" className={button} onClick={() => setMode(null)}>
-              Cancel
-            </button>
-          </div>
-        </form>
-      )}
+      {manage && r.status === 'pending' && mode === 'approve' && <ApproveForm request={r} label={label} done={done} cancel={() => setMode(null)} />}
+      {manage && r.status === 'pending' && mode === 'reject' && <RejectForm request={r} label={label} done={done} cancel={() => setMode(null)} />}
     </li>
+  );
+}
+
+interface AnswerProps {
+  request: Request;
+  label: string;
+  done: () => void;
+  cancel: () => void;
+}
+
+const answerForm = 'mt-3 flex flex-wrap items-end gap-3 border-t border-slate-100 pt-3';
+
+/** Approve, optionally narrower (a resource pattern) and for a while (an expiry). */
+function ApproveForm({ request: r, label, done, cancel }: AnswerProps) {
+  const form = useSchemaForm(approveCapabilityRequestSchema, { defaultValues: { resourcePattern: r.resourcePattern ?? undefined } });
+  const { register, formState } = form;
+  const submit = form.handleSubmit(async (body) => {
+    const { error } = await api.POST('/api/v1/capability-requests/{requestId}/approve', { params: { path: { requestId: r.id } }, body });
+    if (error) return failWith(form, error);
+    done();
+  });
+  return (
+    <form onSubmit={(e) => void submit(e)} noValidate className={answerForm} aria-label={`Approve ${label}`}>
+      <Field id={`pattern-${r.id}`} label="Resource pattern (optional, narrower)" error={formState.errors.resourcePattern?.message} className="flex-1">
+        {(aria) => <Input {...aria} autoFocus {...register('resourcePattern', blank)} placeholder="customers/eu/*" />}
+      </Field>
+      <Field id={`expires-${r.id}`} label="Grant expires">
+        {(aria) => (
+          <Select {...aria} {...register('expiresInSeconds', { setValueAs: (v: string) => (v === '' ? undefined : Number(v)) })}>
+            <option value="">Never</option>
+            {EXPIRIES.map((x) => (
+              <option key={x.seconds} value={x.seconds}>
+                after {x.label}
+              </option>
+            ))}
+          </Select>
+        )}
+      </Field>
+      <Field id={`note-${r.id}`} label="Note (optional)" error={formState.errors.note?.message} className="w-full">
+        {(aria) => <Textarea {...aria} rows={2} {...register('note', blank)} />}
+      </Field>
+      <div className="w-full">
+        <FormAlert form={form} />
+      </div>
+      <div className="flex gap-2">
+        <Button type="submit" disabled={formState.isSubmitting}>
+          Approve
+        </Button>
+        <Button variant="outline" onClick={cancel}>
+          Cancel
+        </Button>
+      </div>
+    </form>
+  );
+}
+
+/** Reject, saying why (the agent's owner reads the note). */
+function RejectForm({ request: r, label, done, cancel }: AnswerProps) {
+  const form = useSchemaForm(rejectCapabilityRequestSchema, { defaultValues: { note: '' } });
+  const { register, formState } = form;
+  const submit = form.handleSubmit(async (body) => {
+    const { error } = await api.POST('/api/v1/capability-requests/{requestId}/reject', { params: { path: { requestId: r.id } }, body });
+    if (error) return failWith(form, error);
+    done();
+  });
+  return (
+    <form onSubmit={(e) => void submit(e)} noValidate className={answerForm} aria-label={`Reject ${label}`}>
+      <Field id={`reject-note-${r.id}`} label="Reason for rejecting (required)" error={formState.errors.note?.message} className="w-full">
+        {(aria) => <Textarea {...aria} autoFocus rows={2} {...register('note')} />}
+      </Field>
+      <div className="w-full">
+        <FormAlert form={form} />
+      </div>
+      <div className="flex gap-2">
+        <Button type="submit" variant="destructive" disabled={formState.isSubmitting}>
+          Reject
+        </Button>
+        <Button variant="outline" onClick={cancel}>
+          Cancel
+        </Button>
+      </div>
+    </form>
   );
 }

@@ -1,5 +1,6 @@
 'use client';
 
+import { resolveDecisionSchema } from '@aim/contracts';
 import { useCallback, useEffect, useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
@@ -7,8 +8,11 @@ import { useAgentChoices, useAgentNames } from '@/components/agent-names';
 import { useLatest } from '@/components/latest';
 import { useLive } from '@/components/live';
 import { useCan } from '@/components/session';
+import { Field, FormAlert, blank, failWith, useSchemaForm } from '@/components/form';
 import { Empty, Failed, Loading } from '@/components/states';
-import { Badge, PageTitle, Pager, danger, input, primary, when } from '@/components/ui';
+import { Button } from '@/components/ui/button';
+import { Input } from '@/components/ui/input';
+import { Badge, PageTitle, Pager, input, when } from '@/components/ui';
 
 type Decision = components['schemas']['Decision'];
 type Answer = Decision['decision'];
@@ -214,24 +218,21 @@ export default function Decisions() {
 function PendingRow({ decision: d, agentName, changed }: { decision: Decision; agentName?: string; changed: () => void }) {
   const can = useCan();
   const now = useNow();
-  const [note, setNote] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const form = useSchemaForm(resolveDecisionSchema);
+  const { register, formState } = form;
   const left = d.expiresAt ? new Date(d.expiresAt).getTime() - now : null;
   const label = `${d.action} by ${agentName ?? d.agentId}`;
 
-  const resolve = async (how: 'approve' | 'reject') => {
-    setBusy(true);
-    setError(null);
-    const options = { params: { path: { decisionId: d.id } }, body: note.trim() ? { note: note.trim() } : {} };
-    const { error: e } =
-      how === 'approve'
-        ? await api.POST('/api/v1/decisions/{decisionId}/approve', options)
-        : await api.POST('/api/v1/decisions/{decisionId}/reject', options);
-    setBusy(false);
-    if (e) return setError(errorMessage(e));
-    changed();
-  };
+  const resolve = (how: 'approve' | 'reject') =>
+    form.handleSubmit(async (body) => {
+      const options = { params: { path: { decisionId: d.id } }, body };
+      const { error } =
+        how === 'approve'
+          ? await api.POST('/api/v1/decisions/{decisionId}/approve', options)
+          : await api.POST('/api/v1/decisions/{decisionId}/reject', options);
+      if (error) return failWith(form, error);
+      changed();
+    });
 
   return (
     <li data-pending-decision-id={d.id} className="rounded border border-amber-200 bg-white p-3 text-sm">
@@ -250,25 +251,22 @@ function PendingRow({ decision: d, agentName, changed }: { decision: Decision; a
           </span>
         )}
       </div>
-      {can.manage && (left === null || left > 0) && (
-        <div className="mt-2 flex flex-wrap items-end gap-2">
-          <label className="flex min-w-0 flex-1 flex-col text-xs">
-            Note (optional)
-            <input value={note} onChange={(e) => setNote(e.target.value)} maxLength={1000} className={`${input} text-sm`} />
-          </label>
-          <button type="button" disabled={busy} className={primary} onClick={() => void resolve('approve')} aria-label={`Approve ${label}`}>
+      {can.has('decision.approve') && (left === null || left > 0) && (
+        <form noValidate onSubmit={(e) => e.preventDefault()} className="mt-2 flex flex-wrap items-end gap-2" aria-label={`Answer ${label}`}>
+          <Field id={`decision-note-${d.id}`} label="Note (optional)" error={formState.errors.note?.message} className="flex-1">
+            {(aria) => <Input {...aria} {...register('note', blank)} />}
+          </Field>
+          <Button disabled={formState.isSubmitting} onClick={(e) => void resolve('approve')(e)} aria-label={`Approve ${label}`}>
             Approve
-          </button>
-          <button type="button" disabled={busy} className={danger} onClick={() => void resolve('reject')} aria-label={`Reject ${label}`}>
+          </Button>
+          <Button variant="destructive" disabled={formState.isSubmitting} onClick={(e) => void resolve('reject')(e)} aria-label={`Reject ${label}`}>
             Reject
-          </button>
-        </div>
+          </Button>
+        </form>
       )}
-      {error && (
-        <p role="alert" className="mt-2 text-red-800">
-          {error}
-        </p>
-      )}
+      <div className="mt-2">
+        <FormAlert form={form} />
+      </div>
     </li>
   );
 }
