@@ -120,6 +120,7 @@ forEachTarget('capability catalog and policies in Chromium', (target) => {
     assert.match(await nameError.innerText(), /must look like resource:action in lower case/);
     assert.equal(await page.locator('#capability-name').getAttribute('aria-invalid'), 'true');
     assert.deepEqual(writes, [], 'nothing was sent');
+    await screenshots(page, 'capability-create-invalid', nameError);
     assert.deepEqual((await catalog()).map((c) => c.name), ['db:read'], 'nothing was created');
 
     // Corrected: created, listed, and the API has it.
@@ -187,7 +188,14 @@ forEachTarget('capability catalog and policies in Chromium', (target) => {
     await page.getByRole('button', { name: 'New policy' }).click();
     await page.locator('#policy-name').fill('Exports need a person');
     await page.locator('#policy-type').selectOption('require_approval');
-    await page.locator('#create-minrisk').selectOption('medium');
+    // The settings as JSON (the fallback editor), checked by the same schema before they replace the form's.
+    await page.getByRole('button', { name: 'Advanced: edit as JSON' }).click();
+    await page.locator('#create-json').fill('{ "minRisk": "extreme" }');
+    await page.getByRole('button', { name: 'Use this JSON' }).click();
+    assert.match(await page.locator('#create-json-error').innerText(), /minRisk/);
+    await page.locator('#create-json').fill('{ "minRisk": "medium" }');
+    await page.getByRole('button', { name: 'Use this JSON' }).click();
+    assert.equal(await page.locator('#create-minrisk').inputValue(), 'medium', 'back in the form, with the JSON’s value');
     await page.getByRole('button', { name: 'Add action' }).click();
     await page.locator('#create-scope-actions-0').fill('reports:*');
     await page.getByRole('button', { name: 'Create policy' }).click();
@@ -227,6 +235,7 @@ forEachTarget('capability catalog and policies in Chromium', (target) => {
     await page.locator('#policy-type').selectOption('time_window');
     await page.locator('#create-tz').fill('Europe/Berlin');
     await page.locator('#create-w0-end').fill('18:30');
+    await screenshots(page, 'policy-create-time-window', page.locator('#create-w0-end'));
     await page.getByRole('button', { name: 'Create policy' }).click();
     await page.getByRole('heading', { name: 'Office hours', level: 1 }).waitFor();
     const officeId = new URL(page.url()).searchParams.get('id')!;
@@ -255,6 +264,7 @@ forEachTarget('capability catalog and policies in Chromium', (target) => {
     await page.locator('#edit-limit').fill('25');
     await page.getByRole('button', { name: 'Add tag' }).click();
     await page.locator('#edit-scope-tags-0').fill('exports');
+    await screenshots(page, 'policy-edit', page.locator('#edit-limit'));
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.locator('li[data-version="4"]').waitFor();
     const edited = await policy(throttleId);
@@ -268,6 +278,8 @@ forEachTarget('capability catalog and policies in Chromium', (target) => {
     const listed = await page.locator('li[data-version]').evaluateAll((items) => items.map((i) => Number(i.getAttribute('data-version'))));
     assert.deepEqual(listed, [4, 3, 2, 1], 'newest first');
     assert.deepEqual((await versions(throttleId)).map((v) => [v.version, v.changedBy.id]), [4, 3, 2, 1].map((n) => [n, org.as.admin.userId]));
+
+    await screenshots(page, 'policy-detail-history', v4);
 
     // Delete, behind a confirmation.
     await page.getByRole('button', { name: 'Delete policy' }).click();

@@ -122,7 +122,8 @@ export default function CapabilitiesPage() {
       ) : (
         <>
           <p className="mb-2 text-xs text-slate-600" aria-live="polite">
-            {shown.length === rows.length ? `${rows.length} capabilities` : `${shown.length} of ${rows.length} capabilities`}
+            {shown.length === rows.length ? '' : `${shown.length} of `}
+            {rows.length} {rows.length === 1 ? 'capability' : 'capabilities'}
           </p>
           <ul className="divide-y divide-slate-100 rounded border border-slate-200 bg-white" aria-label="Capabilities">
             {shown.map((c) => (

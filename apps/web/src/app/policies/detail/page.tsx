@@ -353,7 +353,13 @@ function History({ versions, people, keys }: { versions: Version[]; people: Map<
                 </div>
                 {!previous ? (
                   <p className="mt-1 text-xs text-slate-600 wrap-anywhere">
-                    {TYPE_LABEL[v.type]}, {v.mode}, {v.enabled ? 'enabled' : 'disabled'}; scope: {scopeSummary(v.scope)}; settings: {show(v.config)}
+                    {[
+                      TYPE_LABEL[v.type],
+                      v.mode,
+                      v.enabled ? 'enabled' : 'disabled',
+                      `scope: ${scopeSummary(v.scope)}`,
+                      ...configItems(v.type, v.config).map((c) => `${c.label.toLowerCase()}: ${c.value}`),
+                    ].join(' · ')}
                   </p>
                 ) : changes.length === 0 ? (
                   <p className="mt-1 text-xs text-slate-600">No setting changed.</p>
