@@ -1,0 +1,251 @@
+'use client';
+
+import { POLICY_MODES, POLICY_TYPES, type PolicyType } from '@aim/contracts';
+import { Plus } from 'lucide-react';
+import Link from 'next/link';
+import { useRouter } from 'next/navigation';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { api, errorMessage } from '@/api/client';
+import type { components } from '@/api/schema';
+import { useAgentNames } from '@/components/agent-names';
+import { Field, FormAlert, blank, failWith, useSchemaForm } from '@/components/form';
+import { useLatest } from '@/components/latest';
+import { useLive } from '@/components/live';
+import {
+  ConfigFields,
+  EVALUATION_ORDER,
+  MODE_HELP,
+  ScopeFields,
+  TYPE_LABEL,
+  clean,
+  configDefaults,
+  createPolicyFormSchema,
+  scopeSummary,
+} from '@/components/policy-forms';
+import { useCan } from '@/components/session';
+import { Empty, Failed, Loading } from '@/components/states';
+import { Badge, PageTitle, when } from '@/components/ui';
+import { Button } from '@/components/ui/button';
+import { Input, Select, Textarea } from '@/components/ui/input';
+
+type Policy = components['schemas']['Policy'];
+
+/** The organization's policies (latest versions). Everyone reads them; holders of policy.manage create them. */
+export default function PoliciesPage() {
+  const can = useCan();
+  const mayManage = can.has('policy.manage');
+  const { names } = useAgentNames();
+  const [rows, setRows] = useState<Policy[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [includeDeleted, setIncludeDeleted] = useState(false);
+  const [type, setType] = useState<PolicyType | ''>('');
+  const [mode, setMode] = useState<Policy['mode'] | ''>('');
+  const [creating, setCreating] = useState(false);
+  const latest = useLatest();
+
+  const load = useCallback(
+    async (quiet = false) => {
+      const current = latest();
+      if (!quiet) {
+        setError(null);
+        setRows(null);
+      }
+      const { data, error: e } = await api.GET('/api/v1/policies', { params: { query: includeDeleted ? { includeDeleted: 'true' } : {} } });
+      if (!current()) return;
+      if (!data) return quiet ? undefined : setError(errorMessage(e));
+      setRows(data.policies);
+    },
+    [latest, includeDeleted],
+  );
+  useEffect(() => void load(), [load]);
+  useLive(['policy'], () => void load(true));
+
+  // The API filters only deleted policies in or out; type and mode are filtered here.
+  const shown = useMemo(() => (rows ?? []).filter((p) => (!type || p.type === type) && (!mode || p.mode === mode)), [rows, type, mode]);
+
+  return (
+    <section aria-labelledby="policies-title" className="min-w-0">
+      <PageTitle
+        id="policies-title"
+        aside={
+          mayManage && !creating ? (
+            <Button onClick={() => setCreating(true)}>
+              <Plus aria-hidden /> New policy
+            </Button>
+          ) : null
+        }
+      >
+        Policies
+      </PageTitle>
+      <div className="mb-4 max-w-3xl space-y-1 text-sm text-slate-700">
+        <p>
+          Policies refine the base rule (an agent needs a grant for the action). Policies have no priority: for each decision the engine takes the enabled policies
+          whose scope matches, by type in this order: {EVALUATION_ORDER.map((t) => TYPE_LABEL[t].toLowerCase()).join(', ')}; within a type by id. Any deny wins,
+          then any approval (the decision waits for a person), otherwise the action is allowed.
+        </p>
+        <p>{MODE_HELP.monitor}</p>
+        {!mayManage && <p>Your role reads policies; managers and admins change them.</p>}
+      </div>
+
+      {mayManage && creating && <CreatePolicy onCancel={() => setCreating(false)} />}
+
+      <div role="search" aria-label="Filter policies" className="mb-3 mt-4 flex flex-wrap items-end gap-3">
+        <div className="flex flex-col gap-1">
+          <label htmlFor="policy-filter-type" className="text-sm font-medium">
+            Type
+          </label>
+          <Select id="policy-filter-type" value={type} onChange={(e) => setType(e.target.value as PolicyType | '')}>
+            <option value="">Any</option>
+            {POLICY_TYPES.map((t) => (
+              <option key={t} value={t}>
+                {TYPE_LABEL[t]}
+              </option>
+            ))}
+          </Select>
+        </div>
+        <div className="flex flex-col gap-1">
+          <label htmlFor="policy-filter-mode" className="text-sm font-medium">
+            Mode
+          </label>
+          <Select id="policy-filter-mode" value={mode} onChange={(e) => setMode(e.target.value as Policy['mode'] | '')}>
+            <option value="">Any</option>
+            {POLICY_MODES.map((m) => (
+              <option key={m} value={m}>
+                {m}
+              </option>
+            ))}
+          </Select>
+        </div>
+        <label className="flex items-center gap-2 pb-1 text-sm">
+          <input type="checkbox" checked={includeDeleted} onChange={(e) => setIncludeDeleted(e.target.checked)} />
+          Show deleted policies
+        </label>
+      </div>
+
+      {error ? (
+        <Failed message={error} retry={() => void load()} />
+      ) : rows === null ? (
+        <Loading what="policies" />
+      ) : rows.length === 0 ? (
+        <Empty>{mayManage ? 'No policies yet: only the base rule applies. Create one with “New policy”.' : 'No policies yet: only the base rule applies.'}</Empty>
+      ) : shown.length === 0 ? (
+        <Empty>No policy matches the filters.</Empty>
+      ) : (
+        <div className="overflow-x-auto rounded border border-slate-200 bg-white">
+          <table className="w-full min-w-[48rem] text-left text-sm">
+            <thead className="bg-slate-50 text-xs uppercase tracking-wide text-slate-600">
+              <tr>
+                <th scope="col" className="px-3 py-2">Name</th>
+                <th scope="col" className="px-3 py-2">Type</th>
+                <th scope="col" className="px-3 py-2">Mode</th>
+                <th scope="col" className="px-3 py-2">State</th>
+                <th scope="col" className="px-3 py-2">Scope</th>
+                <th scope="col" className="px-3 py-2">Version</th>
+                <th scope="col" className="px-3 py-2">Updated</th>
+              </tr>
+            </thead>
+            <tbody className="divide-y divide-slate-100">
+              {shown.map((p) => (
+                <tr key={p.id} data-policy-id={p.id}>
+                  <td className="px-3 py-2">
+                    <Link href={`/policies/detail/?id=${p.id}`} className="font-medium text-brand underline-offset-2 hover:underline">
+                      {p.name}
+                    </Link>
+                    {p.description && <div className="max-w-xs truncate text-xs text-slate-500">{p.description}</div>}
+                  </td>
+                  <td className="px-3 py-2">{TYPE_LABEL[p.type]}</td>
+                  <td className="px-3 py-2" data-testid="mode">
+                    <Badge>{p.mode}</Badge>
+                  </td>
+                  <td className="px-3 py-2">{p.deletedAt ? <Badge>deleted</Badge> : p.enabled ? 'enabled' : 'disabled (not evaluated)'}</td>
+                  <td className="max-w-xs px-3 py-2 text-xs wrap-anywhere">{scopeSummary(p.scope, names)}</td>
+                  <td className="px-3 py-2">{p.version}</td>
+                  <td className="px-3 py-2 text-xs">{when(p.updatedAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function CreatePolicy({ onCancel }: { onCancel: () => void }) {
+  const router = useRouter();
+  const form = useSchemaForm(createPolicyFormSchema, {
+    defaultValues: { name: '', type: 'require_approval', mode: 'enforce', enabled: true, scope: {}, config: configDefaults('require_approval') },
+  });
+  const { register, handleSubmit, formState, watch, setValue, clearErrors } = form;
+  const type = watch('type');
+  const typeField = register('type');
+
+  const submit = handleSubmit(async (values) => {
+    const body = { ...values, scope: clean(values.scope), config: clean(values.config) };
+    const { data, error } = await api.POST('/api/v1/policies', { body });
+    if (!data) return failWith(form as never, error);
+    router.push(`/policies/detail/?id=${data.policy.id}`);
+  });
+
+  return (
+    <form onSubmit={(e) => void submit(e)} noValidate aria-labelledby="create-policy-title" className="min-w-0 space-y-4 rounded border border-slate-200 bg-white p-4">
+      <h2 id="create-policy-title" className="text-lg font-semibold">
+        New policy
+      </h2>
+      <div className="grid min-w-0 gap-4 sm:grid-cols-2">
+        <Field id="policy-name" label="Name" hint="Unique in the organization." error={formState.errors.name?.message}>
+          {(aria) => <Input {...aria} autoFocus autoComplete="off" {...register('name')} />}
+        </Field>
+        <Field id="policy-type" label="Type" hint="Fixed once created." error={formState.errors.type?.message}>
+          {(aria) => (
+            <Select
+              {...aria}
+              {...typeField}
+              onChange={(e) => {
+                void typeField.onChange(e);
+                const next = e.target.value as PolicyType;
+                setValue('config', configDefaults(next));
+                clearErrors('config');
+              }}
+            >
+              {POLICY_TYPES.map((t) => (
+                <option key={t} value={t}>
+                  {TYPE_LABEL[t]}
+                </option>
+              ))}
+            </Select>
+          )}
+        </Field>
+        <Field id="policy-description" label="Description (optional)" error={formState.errors.description?.message} className="sm:col-span-2">
+          {(aria) => <Textarea {...aria} rows={2} {...register('description', blank)} />}
+        </Field>
+      </div>
+      <ConfigFields key={type} form={form} type={type} prefix="create" />
+      <ScopeFields form={form} prefix="create" />
+      <fieldset className="min-w-0">
+        <legend className="text-sm font-medium">Mode</legend>
+        <div className="mt-1 space-y-1">
+          {POLICY_MODES.map((m) => (
+            <label key={m} className="flex items-start gap-2 text-sm">
+              <input type="radio" value={m} className="mt-1" {...register('mode')} />
+              <span>{MODE_HELP[m]}</span>
+            </label>
+          ))}
+        </div>
+      </fieldset>
+      <label className="flex items-center gap-2 text-sm">
+        <input type="checkbox" {...register('enabled')} />
+        Enabled (a disabled policy is not evaluated)
+      </label>
+      <FormAlert form={form as never} />
+      <div className="flex flex-wrap gap-2">
+        <Button type="submit" disabled={formState.isSubmitting}>
+          {formState.isSubmitting ? 'Creating…' : 'Create policy'}
+        </Button>
+        <Button variant="outline" onClick={onCancel}>
+          Cancel
+        </Button>
+      </div>
+    </form>
+  );
+}
