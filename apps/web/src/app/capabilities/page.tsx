@@ -194,7 +194,7 @@ function CreateCapability({ onDone }: { onDone: (created: boolean) => void }) {
   const { register, handleSubmit, formState } = form;
   const submit = handleSubmit(async (body) => {
     const { data, error } = await api.POST('/api/v1/capabilities', { body });
-    if (!data) return failWith(form as never, error);
+    if (!data) return failWith(form, error);
     onDone(true);
   });
   return (
@@ -214,7 +214,7 @@ function CreateCapability({ onDone }: { onDone: (created: boolean) => void }) {
         </Field>
       </div>
       <div className="mt-3">
-        <FormAlert form={form as never} />
+        <FormAlert form={form} />
       </div>
       <div className="mt-4 flex flex-wrap gap-2">
         <Button type="submit" disabled={formState.isSubmitting}>
@@ -258,7 +258,7 @@ function EditCapability({
   }, [open, c.description, c.riskLevel, reset]);
   const submit = handleSubmit(async (body) => {
     const { data, error } = await api.PATCH('/api/v1/capabilities/{capabilityId}', { params: { path: { capabilityId: c.id } }, body });
-    if (!data) return failWith(form as never, error);
+    if (!data) return failWith(form, error);
     onOpenChange(false);
     onSaved();
   });
@@ -274,7 +274,7 @@ function EditCapability({
           <Field id={`edit-${c.id}-description`} label="Description" hint="Empty removes the description." error={formState.errors.description?.message}>
             {(aria) => <Textarea {...aria} rows={3} {...register('description', { setValueAs: (v: unknown) => (v === '' ? null : v) })} />}
           </Field>
-          <FormAlert form={form as never} />
+          <FormAlert form={form} />
           <div className="flex flex-wrap justify-end gap-2">
             <Button variant="outline" onClick={() => onOpenChange(false)}>
               Cancel

@@ -34,8 +34,8 @@ type Policy = components['schemas']['Policy'];
 export default function PoliciesPage() {
   const can = useCan();
   const mayManage = can.has('policy.manage');
-  const { names } = useAgentNames();
   const [rows, setRows] = useState<Policy[] | null>(null);
+  const names = useAgentNames((rows ?? []).flatMap((p) => p.scope.agentIds ?? []));
   const [error, setError] = useState<string | null>(null);
   const [includeDeleted, setIncludeDeleted] = useState(false);
   const [type, setType] = useState<PolicyType | ''>('');
@@ -183,7 +183,7 @@ function CreatePolicy({ onCancel }: { onCancel: () => void }) {
   const submit = handleSubmit(async (values) => {
     const body = { ...values, scope: clean(values.scope), config: clean(values.config) };
     const { data, error } = await api.POST('/api/v1/policies', { body });
-    if (!data) return failWith(form as never, error);
+    if (!data) return failWith(form, error);
     router.push(`/policies/detail/?id=${data.policy.id}`);
   });
 
@@ -237,7 +237,7 @@ function CreatePolicy({ onCancel }: { onCancel: () => void }) {
         <input type="checkbox" {...register('enabled')} />
         Enabled (a disabled policy is not evaluated)
       </label>
-      <FormAlert form={form as never} />
+      <FormAlert form={form} />
       <div className="flex flex-wrap gap-2">
         <Button type="submit" disabled={formState.isSubmitting}>
           {formState.isSubmitting ? 'Creating…' : 'Create policy'}

@@ -223,7 +223,7 @@ function configItems(type: PolicyType, config: Record<string, unknown>): { label
 }
 
 function Settings({ policy }: { policy: Policy }) {
-  const { names } = useAgentNames();
+  const names = useAgentNames(policy.scope.agentIds ?? []);
   return (
     <Card id="settings-title" title="Settings">
       <dl className="grid grid-cols-1 gap-3 text-sm sm:grid-cols-2">
@@ -290,7 +290,7 @@ function EditPolicy({ policy, onDone }: { policy: Policy; onDone: (saved: boolea
   const submit = handleSubmit(async (values) => {
     const body = { ...values, ...(values.scope ? { scope: clean(values.scope) } : {}), ...(values.config ? { config: clean(values.config) } : {}) };
     const { data, error } = await api.PATCH('/api/v1/policies/{policyId}', { params: { path: { policyId: policy.id } }, body });
-    if (!data) return failWith(form as never, error);
+    if (!data) return failWith(form, error);
     await onDone(true);
   });
   return (
@@ -313,7 +313,7 @@ function EditPolicy({ policy, onDone }: { policy: Policy; onDone: (saved: boolea
       </div>
       <ConfigFields form={form} type={policy.type} prefix="edit" />
       <ScopeFields form={form} prefix="edit" />
-      <FormAlert form={form as never} />
+      <FormAlert form={form} />
       <div className="flex flex-wrap gap-2">
         <Button type="submit" disabled={formState.isSubmitting}>
           {formState.isSubmitting ? 'Saving…' : 'Save changes'}
