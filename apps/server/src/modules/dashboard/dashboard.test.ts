@@ -147,6 +147,11 @@ forEachTarget('dashboard in Chromium', (target) => {
     await shown.waitFor();
     const token = await shown.inputValue();
     assert.match(token, /^aim_enr_/);
+    // Copy puts exactly the token on the clipboard.
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await page.getByText('Copied to the clipboard.').waitFor();
+    assert.equal(await page.evaluate('navigator.clipboard.readText()'), token);
     const [listed] = (await manage<{ enrollmentTokens: { id: string; name: string; capabilities: string[]; expiresAt: string }[] }>('GET', '/api/v1/enrollment-tokens')).enrollmentTokens.filter(
       (x) => x.name === 'ui-enrolled-bot',
     );
