@@ -101,6 +101,12 @@ export function Shell({ children }: { children: ReactNode }) {
 
   return (
     <div className="min-h-screen bg-slate-50 text-slate-900">
+      <a
+        href="#main"
+        className="sr-only rounded bg-white px-3 py-2 text-sm font-medium focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50"
+      >
+        Skip to content
+      </a>
       <header className="flex flex-wrap items-center gap-3 border-b border-slate-200 bg-white px-4 py-3">
         <Button
           variant="ghost"
@@ -163,7 +169,9 @@ export function Shell({ children }: { children: ReactNode }) {
             );
           })}
         </nav>
-        <main className="mx-auto w-full min-w-0 max-w-6xl p-4">{children}</main>
+        <main id="main" tabIndex={-1} className="mx-auto w-full min-w-0 max-w-6xl p-4 focus:outline-none">
+          {children}
+        </main>
       </div>
     </div>
   );
