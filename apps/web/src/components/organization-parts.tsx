@@ -1,0 +1,85 @@
+'use client';
+
+import { ROLES, roleAtLeast, type Role } from '@aim/contracts';
+import { Copy } from 'lucide-react';
+import { useState, type ReactNode } from 'react';
+import { Button } from './ui/button';
+import { Input } from './ui/input';
+
+/**
+ * Pieces shared by the organization pages (/members/, /api-keys/, /settings/): a value with a Copy
+ * button, a secret shown once, and a notice line for the result of an action.
+ */
+
+/** The roles at or below `mine`, strongest first (an API key or an invitation never outranks its creator). */
+export function rolesUpTo(mine: Role | null): Role[] {
+  return mine ? ROLES.filter((r) => roleAtLeast(mine, r)) : [];
+}
+
+/** A read-only value with a Copy button; `label` names it for screen readers. */
+export function CopyValue({ id, label, value, className }: { id: string; label: string; value: string; className?: string }) {
+  const [copied, setCopied] = useState<boolean | null>(null);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(value);
+      setCopied(true);
+    } catch {
+      setCopied(false);
+    }
+  };
+  return (
+    <div className={className}>
+      <div className="flex min-w-0 gap-2">
+        <label htmlFor={id} className="sr-only">
+          {label}
+        </label>
+        <Input id={id} readOnly value={value} onFocus={(e) => e.target.select()} className="min-w-0 flex-1 font-mono text-xs" />
+        <Button variant="outline" onClick={() => void copy()} aria-label={`Copy ${label.toLowerCase()}`}>
+          <Copy aria-hidden />
+          Copy
+        </Button>
+      </div>
+      <p aria-live="polite" className="mt-0.5 text-xs text-slate-600">
+        {copied === true ? 'Copied to the clipboard.' : copied === false ? 'Could not copy: select the text and copy it by hand.' : ''}
+      </p>
+    </div>
+  );
+}
+
+/** A secret the server returns once (a new API key): copy it now, it is never shown again. */
+export function ShownOnce({ title, label, value, children, dismiss }: { title: string; label: string; value: string; children?: ReactNode; dismiss: () => void }) {
+  return (
+    <div role="region" aria-labelledby="shown-once-title" className="mt-4 rounded border border-emerald-300 bg-emerald-50 p-4 text-sm">
+      <h2 id="shown-once-title" className="font-semibold">
+        {title}
+      </h2>
+      <p className="mb-2 font-medium text-slate-800">This is shown only once: copy it now. AIM keeps only a hash and cannot show it again.</p>
+      {children}
+      <CopyValue id="shown-once-value" label={label} value={value} />
+      <Button variant="outline" onClick={dismiss} className="mt-1">
+        Done
+      </Button>
+    </div>
+  );
+}
+
+/** The outcome of the last action on a page: a status line, or an alert when it failed. */
+export type Notice = { ok: boolean; text: string } | null;
+
+export function NoticeLine({ notice }: { notice: Notice }) {
+  if (!notice) return null;
+  return notice.ok ? (
+    <p role="status" className="mb-3 rounded border border-emerald-200 bg-emerald-50 p-3 text-sm text-emerald-900">
+      {notice.text}
+    </p>
+  ) : (
+    <p role="alert" className="mb-3 rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">
+      {notice.text}
+    </p>
+  );
+}
+
+/** A read-only note that explains why a section has no controls for this role. */
+export function ReadOnlyNote({ children }: { children: ReactNode }) {
+  return <p className="mb-3 text-xs text-slate-600">{children}</p>;
+}
