@@ -83,9 +83,14 @@ forEachTarget('members, API keys and settings in Chromium', (target) => {
     await page.screenshot({ path: shotName(name, 'desktop'), fullPage: true });
     await page.setViewportSize({ width: 375, height: 800 });
     await page.getByRole('heading', { name: ready }).first().waitFor();
-    const overflow = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
-    assert.ok(overflow <= 0, `${name} fits 375 px (overflows by ${overflow} px)`);
     await page.screenshot({ path: shotName(name, 'phone'), fullPage: true });
+    const overflow = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
+    // What sticks out, to say where when it fails.
+    const wide = (await page.evaluate(`[...document.querySelectorAll('body *')]
+      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+      .slice(-5)
+      .map((e) => e.tagName + '.' + String(e.className).slice(0, 60) + ' ' + (e.textContent ?? '').slice(0, 40))`)) as string[];
+    assert.ok(overflow <= 0, `${name} fits 375 px (overflows by ${overflow} px: ${wide.join(' | ')})`);
     await page.setViewportSize({ width: 1280, height: 800 });
   }
 
@@ -166,7 +171,7 @@ forEachTarget('members, API keys and settings in Chromium', (target) => {
     const shown = page.getByRole('region', { name: /ui-made key/ });
     await shown.waitFor();
     assert.match(await shown.innerText(), /shown only once/);
-    const key = await page.getByLabel('New API key').inputValue();
+    const key = await page.getByLabel('New API key', { exact: true }).inputValue();
     assert.ok(key.length > 20, 'the key itself is shown');
 
     const used = await fetch(`${origin}/api/v1/members`, { headers: { authorization: `Bearer ${key}` } });
@@ -182,7 +187,7 @@ forEachTarget('members, API keys and settings in Chromium', (target) => {
     assert.equal(stronger.status, 403);
 
     await page.getByRole('button', { name: 'Done' }).click();
-    assert.equal(await page.getByLabel('New API key').count(), 0, 'gone once dismissed');
+    assert.equal(await page.getByLabel('New API key', { exact: true }).count(), 0, 'gone once dismissed');
     const row = page.locator(`tr[data-api-key-id="${made.id}"]`);
     await row.getByText('active', { exact: true }).waitFor();
     await screenshots(page, 'api-keys', 'Every key of the organization');
@@ -196,19 +201,19 @@ forEachTarget('members, API keys and settings in Chromium', (target) => {
 
   it('changes the audit retention, adds a real OpenID Connect provider and verifies a domain in settings', async () => {
     const { context, page } = await signedIn(org.as.admin.userId, '/settings/');
-    const forever = page.getByLabel('Keep audit events forever');
+    const forever = page.getByLabel('Keep audit events forever', { exact: true });
     await forever.waitFor();
     assert.equal((await apiGet<{ auditRetentionDays: number | null }>('/api/v1/organization')).auditRetentionDays, null);
     assert.ok(await forever.isChecked(), 'kept forever, as the server says');
     await forever.uncheck();
-    const days = page.getByLabel('Keep audit events for (days)');
+    const days = page.getByLabel('Keep audit events for (days)', { exact: true });
     await days.fill('10');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.locator('#org-retention-error').waitFor();
     assert.equal((await apiGet<{ auditRetentionDays: number | null }>('/api/v1/organization')).auditRetentionDays, null, 'too short: not saved');
     await days.fill('90');
     await page.getByRole('button', { name: 'Add an audience' }).click();
-    await page.getByLabel('Audience 1').fill('https://api.acme.example');
+    await page.getByLabel('Audience 1', { exact: true }).fill('https://api.acme.example');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
     const saved = await apiGet<{ auditRetentionDays: number | null; agentTokenAudiences: string[] }>('/api/v1/organization');
@@ -233,8 +238,8 @@ forEachTarget('members, API keys and settings in Chromium', (target) => {
     assert.equal(identityProviders.length, 1);
     const provider = identityProviders[0]!;
     assert.equal(provider.issuer, idp.issuer);
-    assert.equal(await page.getByLabel('Redirect URI of Acme SSO').inputValue(), provider.redirectUri);
-    assert.equal(await page.getByLabel('Sign-in URL of Acme SSO').inputValue(), provider.signInUrl);
+    assert.equal(await page.getByLabel('Redirect URI of Acme SSO', { exact: true }).inputValue(), provider.redirectUri);
+    assert.equal(await page.getByLabel('Sign-in URL of Acme SSO', { exact: true }).inputValue(), provider.signInUrl);
     assert.ok(!(await page.content()).includes(idp.clientSecret), 'the secret is never shown back');
     await page.getByRole('button', { name: 'Disable Acme SSO' }).click();
     await page.getByRole('button', { name: 'Enable Acme SSO' }).waitFor();
@@ -249,8 +254,8 @@ forEachTarget('members, API keys and settings in Chromium', (target) => {
     await domainRow.waitFor();
     const { domains } = await apiGet<{ domains: { verification: { recordName: string; recordValue: string }; verified: boolean }[] }>('/api/v1/domains');
     const record = domains[0]!.verification;
-    assert.equal(await domainRow.getByLabel('TXT record name for acme.example').inputValue(), record.recordName);
-    assert.equal(await domainRow.getByLabel('TXT record value for acme.example').inputValue(), record.recordValue);
+    assert.equal(await domainRow.getByLabel('TXT record name for acme.example', { exact: true }).inputValue(), record.recordName);
+    assert.equal(await domainRow.getByLabel('TXT record value for acme.example', { exact: true }).inputValue(), record.recordValue);
     await domainRow.getByRole('button', { name: 'Verify acme.example' }).click();
     const failed = domainRow.getByRole('alert');
     await failed.waitFor();
@@ -283,7 +288,7 @@ forEachTarget('members, API keys and settings in Chromium', (target) => {
     await page.getByText('Only admins change these settings.').waitFor();
     await page.getByText('90 days').waitFor();
     await page.locator('li[data-domain="acme.example"]').waitFor();
-    await page.getByLabel('Sign-in URL of Acme SSO').waitFor();
+    await page.getByLabel('Sign-in URL of Acme SSO', { exact: true }).waitFor();
     for (const name of ['Save settings', 'Add provider', 'Claim domain', /^Verify/, /^Delete/, /^Release/, /^(Enable|Disable) /, 'Rotate secret']) {
       assert.equal(await page.getByRole('button', { name }).count(), 0, `no ${String(name)} button`);
     }

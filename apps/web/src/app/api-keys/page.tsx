@@ -108,7 +108,7 @@ export default function ApiKeys() {
           ) : rows.length === 0 ? (
             <Empty>No API keys yet.</Empty>
           ) : (
-            <div className="overflow-x-auto">
+            <div className="relative overflow-x-auto">
               <table className="w-full text-left text-sm">
                 <thead className="border-b border-slate-200 text-xs uppercase text-slate-600">
                   <tr>

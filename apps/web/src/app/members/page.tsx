@@ -87,7 +87,7 @@ function MemberList() {
       ) : rows.length === 0 ? (
         <Empty>No members yet.</Empty>
       ) : (
-        <div className="overflow-x-auto">
+        <div className="relative overflow-x-auto">
           <table className="w-full text-left text-sm">
             <thead className="border-b border-slate-200 text-xs uppercase text-slate-600">
               <tr>
@@ -117,7 +117,7 @@ function MemberList() {
                     {m.user.name}
                     {m.user.id === me?.user.id && <span className="ml-1 text-xs text-slate-500">(you)</span>}
                   </td>
-                  <td className="py-2 pr-3 break-all">{m.user.email}</td>
+                  <td className="whitespace-nowrap py-2 pr-3">{m.user.email}</td>
                   <td className="py-2 pr-3">
                     {can.has('member.update_role') ? (
                       <RoleEditor member={m} onSaved={(text) => setNotice({ ok: true, text })} />
@@ -180,7 +180,11 @@ function RoleEditor({ member, onSaved }: { member: Member; onSaved: (text: strin
   const id = `role-${member.user.id}`;
   const submit = handleSubmit(async (body) => {
     const { data, error } = await api.PATCH('/api/v1/members/{userId}', { params: { path: { userId: member.user.id } }, body });
-    if (!data) return failWith(form as never, error);
+    if (!data) {
+      // The role stays what the server has; the refusal (such as the last admin's) stays shown.
+      form.setValue('role', member.role);
+      return failWith(form as never, error);
+    }
     reset({ role: data.role });
     onSaved(`${member.user.name} is now ${data.role}.`);
     if (member.user.id === me?.user.id) await reload();

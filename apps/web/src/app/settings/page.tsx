@@ -350,7 +350,7 @@ function AddProvider({ onAdded }: { onAdded: (p: Provider) => void }) {
     };
     const { data, error } = await api.POST('/api/v1/identity-providers', { body });
     if (!data) return failWith(form as never, error);
-    form.reset({ preset: v.preset, clientId: '', clientSecret: '' });
+    form.reset();
     onAdded(data);
   });
   return (
