@@ -5,6 +5,7 @@ import { Copy } from 'lucide-react';
 import { useState, type ReactNode } from 'react';
 import { Button } from './ui/button';
 import { Input } from './ui/input';
+import { cn } from '@/lib/utils';
 
 /**
  * Pieces shared by the organization pages (/members/, /api-keys/, /settings/): a value with a Copy
@@ -82,4 +83,29 @@ export function NoticeLine({ notice }: { notice: Notice }) {
 /** A read-only note that explains why a section has no controls for this role. */
 export function ReadOnlyNote({ children }: { children: ReactNode }) {
   return <p className="mb-3 text-xs text-slate-600">{children}</p>;
+}
+
+/**
+ * A table that is a table from the md breakpoint up and a stack of blocks below it (each row a block,
+ * each cell a "label value" line), so a phone sees every column, the actions included, without scrolling.
+ */
+export const stacked = {
+  table: 'block w-full text-left text-sm md:table',
+  head: 'hidden border-b border-slate-200 text-xs uppercase text-slate-600 md:table-header-group',
+  th: 'whitespace-nowrap py-2 pr-3 font-semibold',
+  body: 'block divide-y divide-slate-100 md:table-row-group',
+  row: 'block py-2 md:table-row md:align-top',
+};
+
+export function Cell({ label, className, children }: { label?: string; className?: string; children: ReactNode }) {
+  return (
+    <td className={cn('flex min-w-0 items-baseline gap-2 py-0.5 md:table-cell md:py-2 md:pr-3', className)}>
+      {label && (
+        <span aria-hidden className="w-24 shrink-0 text-xs text-slate-600 md:hidden">
+          {label}
+        </span>
+      )}
+      <div className="min-w-0 wrap-anywhere md:wrap-normal">{children}</div>
+    </td>
+  );
 }

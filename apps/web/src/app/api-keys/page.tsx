@@ -8,7 +8,7 @@ import type { components } from '@/api/schema';
 import { Field, FormAlert, failWith, useSchemaForm } from '@/components/form';
 import { useLatest } from '@/components/latest';
 import { useLive } from '@/components/live';
-import { NoticeLine, ReadOnlyNote, ShownOnce, rolesUpTo, type Notice } from '@/components/organization-parts';
+import { Cell, NoticeLine, ReadOnlyNote, ShownOnce, rolesUpTo, stacked, type Notice } from '@/components/organization-parts';
 import { useCan, useSession } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';
 import { Badge, PageTitle, when } from '@/components/ui';
@@ -108,59 +108,67 @@ export default function ApiKeys() {
           ) : rows.length === 0 ? (
             <Empty>No API keys yet.</Empty>
           ) : (
-            <div className="relative overflow-x-auto">
-              <table className="w-full text-left text-sm">
-                <thead className="border-b border-slate-200 text-xs uppercase text-slate-600">
-                  <tr>
-                    {['Name', 'Prefix', 'Role', 'Created by', 'Created', 'Expires', 'Last used', 'Uses', 'State'].map((h) => (
-                      <th key={h} scope="col" className="whitespace-nowrap py-2 pr-3 font-semibold">
-                        {h}
-                      </th>
-                    ))}
-                    <th scope="col" className="py-2 font-semibold">
-                      <span className="sr-only">Actions</span>
+            <table className={stacked.table}>
+              <thead className={stacked.head}>
+                <tr>
+                  {['Name', 'Prefix', 'Role', 'Created by', 'Created', 'Expires', 'Last used', 'Uses', 'State'].map((h) => (
+                    <th key={h} scope="col" className={stacked.th}>
+                      {h}
                     </th>
-                  </tr>
-                </thead>
-                <tbody className="divide-y divide-slate-100">
-                  {rows.map((k) => {
-                    const state = stateOf(k);
-                    const mayRevoke = state !== 'revoked' && can.has('api_key.revoke') && (all || k.createdBy === me?.user.id);
-                    return (
-                      <tr key={k.id} data-api-key-id={k.id}>
-                        <td className="py-2 pr-3 font-medium">{k.name}</td>
-                        <td className="py-2 pr-3 font-mono text-xs">{k.prefix}…</td>
-                        <td className="py-2 pr-3">{k.role}</td>
-                        <td className="py-2 pr-3">{creator(k.createdBy)}</td>
-                        <td className="whitespace-nowrap py-2 pr-3">{when(k.createdAt)}</td>
-                        <td className="whitespace-nowrap py-2 pr-3">{k.expiresAt ? when(k.expiresAt) : 'never'}</td>
-                        <td className="whitespace-nowrap py-2 pr-3">{k.lastUsedAt ? when(k.lastUsedAt) : 'never'}</td>
-                        <td className="py-2 pr-3 tabular-nums">{k.useCount}</td>
-                        <td className="py-2 pr-3">
-                          <Badge>{state}</Badge>
-                          {k.revokedAt && <div className="whitespace-nowrap text-xs text-slate-600">{when(k.revokedAt)}</div>}
-                        </td>
-                        <td className="py-2">
-                          {mayRevoke && (
-                            <ConfirmDialog
-                              trigger={
-                                <Button variant="outline" size="sm" aria-label={`Revoke ${k.name}`}>
-                                  Revoke
-                                </Button>
-                              }
-                              title={`Revoke “${k.name}”?`}
-                              description={`Anything using the key ${k.prefix}… is refused from now on, on every instance. This cannot be undone.`}
-                              confirmLabel="Revoke key"
-                              onConfirm={() => revoke(k)}
-                            />
-                          )}
-                        </td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            </div>
+                  ))}
+                  <th scope="col" className={stacked.th}>
+                    <span className="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody className={stacked.body}>
+                {rows.map((k) => {
+                  const state = stateOf(k);
+                  const mayRevoke = state !== 'revoked' && can.has('api_key.revoke') && (all || k.createdBy === me?.user.id);
+                  return (
+                    <tr key={k.id} data-api-key-id={k.id} className={stacked.row}>
+                      <Cell className="font-medium">{k.name}</Cell>
+                      <Cell label="Prefix">
+                        <span className="font-mono text-xs">{k.prefix}…</span>
+                      </Cell>
+                      <Cell label="Role">{k.role}</Cell>
+                      <Cell label="Created by">{creator(k.createdBy)}</Cell>
+                      <Cell label="Created" className="md:whitespace-nowrap">
+                        {when(k.createdAt)}
+                      </Cell>
+                      <Cell label="Expires" className="md:whitespace-nowrap">
+                        {k.expiresAt ? when(k.expiresAt) : 'never'}
+                      </Cell>
+                      <Cell label="Last used" className="md:whitespace-nowrap">
+                        {k.lastUsedAt ? when(k.lastUsedAt) : 'never'}
+                      </Cell>
+                      <Cell label="Uses" className="tabular-nums">
+                        {k.useCount}
+                      </Cell>
+                      <Cell label="State">
+                        <Badge>{state}</Badge>
+                        {k.revokedAt && <span className="ml-1 text-xs text-slate-600 md:ml-0 md:block md:whitespace-nowrap">{when(k.revokedAt)}</span>}
+                      </Cell>
+                      <Cell>
+                        {mayRevoke && (
+                          <ConfirmDialog
+                            trigger={
+                              <Button variant="outline" size="sm" className="mt-1 md:mt-0" aria-label={`Revoke ${k.name}`}>
+                                Revoke
+                              </Button>
+                            }
+                            title={`Revoke “${k.name}”?`}
+                            description={`Anything using the key ${k.prefix}… is refused from now on, on every instance. This cannot be undone.`}
+                            confirmLabel="Revoke key"
+                            onConfirm={() => revoke(k)}
+                          />
+                        )}
+                      </Cell>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
           )}
         </Card>
       </div>

@@ -8,7 +8,7 @@ import type { components } from '@/api/schema';
 import { Field, FormAlert, failWith, useSchemaForm } from '@/components/form';
 import { useLatest } from '@/components/latest';
 import { useLive } from '@/components/live';
-import { NoticeLine, ReadOnlyNote, rolesUpTo, type Notice } from '@/components/organization-parts';
+import { Cell, NoticeLine, ReadOnlyNote, rolesUpTo, stacked, type Notice } from '@/components/organization-parts';
 import { useCan, useSession } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';
 import { Badge, PageTitle, when } from '@/components/ui';
@@ -87,84 +87,84 @@ function MemberList() {
       ) : rows.length === 0 ? (
         <Empty>No members yet.</Empty>
       ) : (
-        <div className="relative overflow-x-auto">
-          <table className="w-full text-left text-sm">
-            <thead className="border-b border-slate-200 text-xs uppercase text-slate-600">
-              <tr>
-                <th scope="col" className="py-2 pr-3 font-semibold">
-                  Name
+        <table className={stacked.table}>
+          <thead className={stacked.head}>
+            <tr>
+              <th scope="col" className={stacked.th}>
+                Name
+              </th>
+              <th scope="col" className={stacked.th}>
+                Email
+              </th>
+              <th scope="col" className={stacked.th}>
+                Role
+              </th>
+              <th scope="col" className={stacked.th}>
+                Joined
+              </th>
+              {editing && (
+                <th scope="col" className={stacked.th}>
+                  <span className="sr-only">Actions</span>
                 </th>
-                <th scope="col" className="py-2 pr-3 font-semibold">
-                  Email
-                </th>
-                <th scope="col" className="py-2 pr-3 font-semibold">
-                  Role
-                </th>
-                <th scope="col" className="py-2 pr-3 font-semibold">
-                  Joined
-                </th>
+              )}
+            </tr>
+          </thead>
+          <tbody className={stacked.body}>
+            {rows.map((m) => (
+              <tr key={m.user.id} data-member-id={m.user.id} className={stacked.row}>
+                <Cell className="font-medium">
+                  {m.user.name}
+                  {m.user.id === me?.user.id && <span className="ml-1 text-xs font-normal text-slate-500">(you)</span>}
+                </Cell>
+                <Cell label="Email">{m.user.email}</Cell>
+                <Cell label="Role">
+                  {can.has('member.update_role') ? (
+                    <RoleEditor member={m} onSaved={(text) => setNotice({ ok: true, text })} />
+                  ) : (
+                    <Badge>{m.role}</Badge>
+                  )}
+                </Cell>
+                <Cell label="Joined" className="md:whitespace-nowrap">
+                  {when(m.joinedAt)}
+                </Cell>
                 {editing && (
-                  <th scope="col" className="py-2 font-semibold">
-                    <span className="sr-only">Actions</span>
-                  </th>
+                  <Cell>
+                    <div className="mt-1 flex flex-wrap gap-2 md:mt-0">
+                      {can.has('member.revoke_sessions') && (
+                        <ConfirmDialog
+                          trigger={
+                            <Button variant="outline" size="sm" aria-label={`Sign out ${m.user.name} everywhere`}>
+                              <LogOut aria-hidden />
+                              Sign out everywhere
+                            </Button>
+                          }
+                          title={`Sign ${m.user.name} out everywhere?`}
+                          description="Every session they have open in this organization ends at once; they can sign in again. Their API keys keep working (revoke those on the API keys page)."
+                          confirmLabel="Sign out everywhere"
+                          onConfirm={() => signOut(m)}
+                        />
+                      )}
+                      {can.has('member.remove') && (
+                        <ConfirmDialog
+                          trigger={
+                            <Button variant="outline" size="sm" aria-label={`Remove ${m.user.name}`}>
+                              <Trash2 aria-hidden />
+                              Remove
+                            </Button>
+                          }
+                          title={`Remove ${m.user.name}?`}
+                          description={`${m.user.email} loses access to this organization. An organization keeps at least one admin.`}
+                          confirmLabel="Remove member"
+                          onConfirm={() => remove(m)}
+                        />
+                      )}
+                    </div>
+                  </Cell>
                 )}
               </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100">
-              {rows.map((m) => (
-                <tr key={m.user.id} data-member-id={m.user.id} className="align-top">
-                  <td className="py-2 pr-3 font-medium">
-                    {m.user.name}
-                    {m.user.id === me?.user.id && <span className="ml-1 text-xs text-slate-500">(you)</span>}
-                  </td>
-                  <td className="whitespace-nowrap py-2 pr-3">{m.user.email}</td>
-                  <td className="py-2 pr-3">
-                    {can.has('member.update_role') ? (
-                      <RoleEditor member={m} onSaved={(text) => setNotice({ ok: true, text })} />
-                    ) : (
-                      <Badge>{m.role}</Badge>
-                    )}
-                  </td>
-                  <td className="whitespace-nowrap py-2 pr-3">{when(m.joinedAt)}</td>
-                  {editing && (
-                    <td className="py-2">
-                      <div className="flex flex-wrap gap-2">
-                        {can.has('member.revoke_sessions') && (
-                          <ConfirmDialog
-                            trigger={
-                              <Button variant="outline" size="sm" aria-label={`Sign out ${m.user.name} everywhere`}>
-                                <LogOut aria-hidden />
-                                Sign out everywhere
-                              </Button>
-                            }
-                            title={`Sign ${m.user.name} out everywhere?`}
-                            description="Every session they have open in this organization ends at once; they can sign in again. Their API keys keep working (revoke those on the API keys page)."
-                            confirmLabel="Sign out everywhere"
-                            onConfirm={() => signOut(m)}
-                          />
-                        )}
-                        {can.has('member.remove') && (
-                          <ConfirmDialog
-                            trigger={
-                              <Button variant="outline" size="sm" aria-label={`Remove ${m.user.name}`}>
-                                <Trash2 aria-hidden />
-                                Remove
-                              </Button>
-                            }
-                            title={`Remove ${m.user.name}?`}
-                            description={`${m.user.email} loses access to this organization. An organization keeps at least one admin.`}
-                            confirmLabel="Remove member"
-                            onConfirm={() => remove(m)}
-                          />
-                        )}
-                      </div>
-                    </td>
-                  )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+            ))}
+          </tbody>
+        </table>
       )}
     </Card>
   );
