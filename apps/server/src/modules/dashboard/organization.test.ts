@@ -107,6 +107,7 @@ forEachTarget('members, API keys and settings in Chromium', (target) => {
     assert.equal((await page.getByLabel('Email', { exact: true }).getAttribute('aria-invalid')), 'true');
     const none = await apiGet<{ invitations: unknown[] }>('/api/v1/invitations');
     assert.equal(none.invitations.length, 0, 'nothing was sent');
+    assert.equal(t.outbox.messages.length, 0, 'no mail went out');
 
     await page.getByLabel('Email', { exact: true }).fill('grace@acme.example');
     await page.getByLabel('Role', { exact: true }).selectOption('member');
@@ -117,6 +118,11 @@ forEachTarget('members, API keys and settings in Chromium', (target) => {
     const invitation = sent.invitations[0]!;
     assert.equal(invitation.email, 'grace@acme.example');
     assert.equal(invitation.role, 'member');
+    assert.deepEqual(
+      t.outbox.messages.map((m) => m.to),
+      ['grace@acme.example'],
+      'the invitation was mailed',
+    );
     const row = page.locator(`li[data-invitation-id="${invitation.id}"]`);
     await row.getByText('pending', { exact: true }).waitFor();
 
