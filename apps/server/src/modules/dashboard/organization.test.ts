@@ -298,6 +298,7 @@ forEachTarget('members, API keys and settings in Chromium', (target) => {
     for (const name of ['Save settings', 'Add provider', 'Claim domain', /^Verify/, /^Delete/, /^Release/, /^(Enable|Disable) /, 'Rotate secret']) {
       assert.equal(await page.getByRole('button', { name }).count(), 0, `no ${String(name)} button`);
     }
+    await screenshots(page, 'settings-viewer', 'Organization');
     await context.close();
   });
 

@@ -139,7 +139,7 @@ function MemberList() {
                             </Button>
                           }
                           title={`Sign ${m.user.name} out everywhere?`}
-                          description="Every session they have open in this organization ends at once; they can sign in again. Their API keys keep working (revoke those on the API keys page)."
+                          description={`Every session ${m.user.id === me?.user.id ? 'you have' : 'they have'} open in this organization ends at once${m.user.id === me?.user.id ? ', this one included' : ''}; signing in again works. API keys keep working (revoke those on the API keys page).`}
                           confirmLabel="Sign out everywhere"
                           onConfirm={() => signOut(m)}
                         />
