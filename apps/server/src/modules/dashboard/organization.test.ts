@@ -154,7 +154,7 @@ forEachTarget('members, API keys and settings in Chromium', (target) => {
     // Sign the viewer out everywhere: their seeded session stops working.
     assert.equal((await fetch(`${origin}/api/v1/me`, { headers: org.as.viewer.session })).status, 200);
     const viewerRow = page.locator(`tr[data-member-id="${org.as.viewer.userId}"]`);
-    await viewerRow.getByRole('button', { name: /^Sign out .* everywhere$/ }).click();
+    await viewerRow.getByRole('button', { name: /^Sign out everywhere: / }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Sign out everywhere' }).click();
     const ended = page.getByRole('status').filter({ hasText: 'signed out everywhere' });
     await ended.waitFor();

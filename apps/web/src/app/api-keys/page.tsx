@@ -185,7 +185,7 @@ function CreateKey({ onCreated }: { onCreated: (c: Created) => void }) {
   const [date, setDate] = useState('');
   const submit = handleSubmit(async (body) => {
     const { data, error } = await api.POST('/api/v1/api-keys', { body });
-    if (!data) return failWith(form as never, error);
+    if (!data) return failWith(form, error);
     form.reset({ name: '', role: body.role });
     onCreated(data);
   });
@@ -245,7 +245,7 @@ function CreateKey({ onCreated }: { onCreated: (c: Created) => void }) {
           )}
         </div>
         <div className="mt-3">
-          <FormAlert form={form as never} />
+          <FormAlert form={form} />
         </div>
         <Button type="submit" className="mt-3" disabled={formState.isSubmitting}>
           <KeyRound aria-hidden />

@@ -133,7 +133,7 @@ function MemberList() {
                       {can.has('member.revoke_sessions') && (
                         <ConfirmDialog
                           trigger={
-                            <Button variant="outline" size="sm" aria-label={`Sign out ${m.user.name} everywhere`}>
+                            <Button variant="outline" size="sm" aria-label={`Sign out everywhere: ${m.user.name}`}>
                               <LogOut aria-hidden />
                               Sign out everywhere
                             </Button>
@@ -183,7 +183,7 @@ function RoleEditor({ member, onSaved }: { member: Member; onSaved: (text: strin
     if (!data) {
       // The role stays what the server has; the refusal (such as the last admin's) stays shown.
       form.setValue('role', member.role);
-      return failWith(form as never, error);
+      return failWith(form, error);
     }
     reset({ role: data.role });
     onSaved(`${member.user.name} is now ${data.role}.`);
@@ -207,7 +207,7 @@ function RoleEditor({ member, onSaved }: { member: Member; onSaved: (text: strin
         </Button>
       </div>
       {formState.errors.role?.message && <p className="text-xs text-red-800">{formState.errors.role.message}</p>}
-      <FormAlert form={form as never} />
+      <FormAlert form={form} />
     </form>
   );
 }
@@ -316,7 +316,7 @@ function InviteForm({ onInvited }: { onInvited: (i: Invitation) => void }) {
   const { register, handleSubmit, formState } = form;
   const submit = handleSubmit(async (body) => {
     const { data, error } = await api.POST('/api/v1/invitations', { body });
-    if (!data) return failWith(form as never, error);
+    if (!data) return failWith(form, error);
     form.reset({ email: '', role: body.role });
     onInvited(data);
   });
@@ -340,7 +340,7 @@ function InviteForm({ onInvited }: { onInvited: (i: Invitation) => void }) {
         </Field>
       </div>
       <div className="mt-3">
-        <FormAlert form={form as never} />
+        <FormAlert form={form} />
       </div>
       <Button type="submit" className="mt-3" disabled={formState.isSubmitting}>
         <UserPlus aria-hidden />

@@ -113,7 +113,7 @@ function OrganizationForm({ org, onSaved }: { org: Organization; onSaved: (o: Or
   const submit = handleSubmit(async (body) => {
     setSaved(false);
     const { data, error } = await api.PATCH('/api/v1/organization', { body });
-    if (!data) return failWith(form as never, error);
+    if (!data) return failWith(form, error);
     setSaved(true);
     onSaved(data);
     await reload();
@@ -197,7 +197,7 @@ function OrganizationForm({ org, onSaved }: { org: Organization; onSaved: (o: Or
         </Button>
       </fieldset>
 
-      <FormAlert form={form as never} />
+      <FormAlert form={form} />
       {saved && (
         <p role="status" className="text-sm text-emerald-800">
           Saved.
@@ -349,7 +349,7 @@ function AddProvider({ onAdded }: { onAdded: (p: Provider) => void }) {
       ...(v.preset === 'microsoft' && v.tenant ? { tenant: v.tenant } : {}),
     };
     const { data, error } = await api.POST('/api/v1/identity-providers', { body });
-    if (!data) return failWith(form as never, error);
+    if (!data) return failWith(form, error);
     form.reset();
     onAdded(data);
   });
@@ -389,7 +389,7 @@ function AddProvider({ onAdded }: { onAdded: (p: Provider) => void }) {
         </Field>
       </div>
       <div className="mt-3">
-        <FormAlert form={form as never} />
+        <FormAlert form={form} />
       </div>
       <Button type="submit" className="mt-3" disabled={formState.isSubmitting}>
         {formState.isSubmitting ? 'Checking the provider…' : 'Add provider'}
@@ -408,7 +408,7 @@ function RotateSecret({ provider, onRotated }: { provider: Provider; onRotated: 
       params: { path: { identityProviderId: provider.id } },
       body: { clientSecret: v.clientSecret },
     });
-    if (!data) return failWith(form as never, error);
+    if (!data) return failWith(form, error);
     form.reset({ clientSecret: '' });
     setOpen(false);
     onRotated();
@@ -433,7 +433,7 @@ function RotateSecret({ provider, onRotated }: { provider: Provider; onRotated: 
           <Field id={`rotate-${provider.id}`} label="New client secret" error={formState.errors.clientSecret?.message}>
             {(aria) => <Input {...aria} type="password" autoComplete="new-password" {...register('clientSecret', blank)} />}
           </Field>
-          <FormAlert form={form as never} />
+          <FormAlert form={form} />
           <Button type="submit" className="self-end" disabled={formState.isSubmitting}>
             {formState.isSubmitting ? 'Saving…' : 'Replace secret'}
           </Button>
@@ -571,7 +571,7 @@ function ClaimDomain({ onClaimed }: { onClaimed: (d: Domain) => void }) {
   const { register, handleSubmit, formState } = form;
   const submit = handleSubmit(async (body) => {
     const { data, error } = await api.POST('/api/v1/domains', { body });
-    if (!data) return failWith(form as never, error);
+    if (!data) return failWith(form, error);
     form.reset({ domain: '', defaultRole: body.defaultRole });
     onClaimed(data);
   });
@@ -592,7 +592,7 @@ function ClaimDomain({ onClaimed }: { onClaimed: (d: Domain) => void }) {
         </Field>
       </div>
       <div className="mt-3">
-        <FormAlert form={form as never} />
+        <FormAlert form={form} />
       </div>
       <Button type="submit" className="mt-3" disabled={formState.isSubmitting}>
         {formState.isSubmitting ? 'Claiming…' : 'Claim domain'}
