@@ -49,7 +49,7 @@ export const publicJwkSchema = z
 const challenge = z.string().min(20).max(200).describe('From POST /api/v1/agent-challenges');
 const proof = z.string().regex(/^[A-Za-z0-9_-]{86}$/, { message: 'must be an Ed25519 signature: 86 base64url characters' });
 const agentName = z.string().trim().min(1, { message: 'must not be empty' }).max(100);
-const tag = z.string().regex(/^[a-z0-9][a-z0-9_.:-]{0,39}$/, { message: 'tags are lower case: a-z, 0-9 and _ . : -, up to 40 characters' });
+export const tagSchema = z.string().regex(/^[a-z0-9][a-z0-9_.:-]{0,39}$/, { message: 'tags are lower case: a-z, 0-9 and _ . : -, up to 40 characters' });
 const metadata = z
   .record(z.string(), z.unknown())
   .refine((value) => JSON.stringify(value).length <= 4096, { message: 'must be at most 4 KiB as JSON' })
@@ -124,7 +124,7 @@ const profile = {
   description: z.string().trim().max(2000).optional(),
   dataClassification: dataClassificationSchema.optional(),
   purpose: z.string().trim().max(500).optional(),
-  tags: z.array(tag).max(20).optional(),
+  tags: z.array(tagSchema).max(20).optional(),
   metadata: metadata.optional(),
 };
 
@@ -169,7 +169,7 @@ export const updateAgentSchema = z
     purpose: z.string().trim().max(500).nullable().optional(),
     dataClassification: dataClassificationSchema.nullable().optional(),
     ownerId: userIdSchema.optional().describe('Managers and admins only'),
-    tags: z.array(tag).max(20).optional(),
+    tags: z.array(tagSchema).max(20).optional(),
     metadata: metadata.optional(),
   })
   .refine((value) => Object.keys(value).length > 0, { message: 'change at least one field' })
@@ -194,7 +194,7 @@ export const agentKeyParamsSchema = z.object({ agentId: agentIdSchema, keyId: ke
 export const agentListQuerySchema = z.object({
   status: agentStatusSchema.optional(),
   ownerId: userIdSchema.optional(),
-  tag: tag.optional(),
+  tag: tagSchema.optional(),
   trustTier: trustTierSchema.optional(),
   q: z.string().trim().min(1).max(100).optional().describe('Matches name, description or purpose (case-insensitive)'),
   ids: z

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { agentIdSchema } from './agents.js';
+import { agentIdSchema, tagSchema } from './agents.js';
 import { riskLevelSchema, resourcePatternSchema } from './capabilities.js';
 
 /**
@@ -29,7 +29,6 @@ export const policyModeSchema = z
 
 /** An action pattern: `*` matches any run of characters (e.g. `payments:*`). */
 const actionPattern = z.string().regex(/^[a-z0-9_*][a-z0-9_*:.-]{0,99}$/, { message: 'must be an action or a pattern such as payments:*' });
-const tagSchema = z.string().regex(/^[a-z0-9][a-z0-9_.:-]{0,39}$/, { message: 'tags are lower case: a-z, 0-9 and _ . : -' });
 
 export const policyScopeSchema = z
   .object({

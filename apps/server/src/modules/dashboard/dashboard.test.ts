@@ -88,6 +88,21 @@ forEachTarget('dashboard in Chromium', (target) => {
     await page.getByLabel('Search').fill('');
     await row.waitFor();
 
+    // Filters: a tag, then only the agents the admin owns.
+    const { agent: tagged } = await registerAgent(t, org.as.member.apiKey, { name: 'tagged-bot', tags: ['billing'] });
+    await page.getByLabel('Tag').fill('Billing!');
+    await page.getByText('tags are lower case').waitFor();
+    await page.getByLabel('Tag').fill('billing');
+    await page.locator(`tr[data-agent-id="${tagged.id}"]`).waitFor();
+    await row.waitFor({ state: 'detached' });
+    assert.equal(await page.locator('tr[data-agent-id]').count(), 1, 'only the tagged agent');
+    await page.getByLabel('Tag').fill('');
+    await page.getByLabel('Only mine').check();
+    await row.waitFor();
+    await page.locator(`tr[data-agent-id="${later.id}"]`).waitFor({ state: 'detached' });
+    await page.getByLabel('Only mine').uncheck();
+    await page.locator(`tr[data-agent-id="${later.id}"]`).waitFor();
+
     await page.setViewportSize({ width: 375, height: 800 });
     await row.waitFor();
     const overflow = await page.evaluate('document.documentElement.scrollWidth - window.innerWidth') as number;

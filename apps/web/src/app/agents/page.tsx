@@ -1,16 +1,22 @@
 'use client';
 
+import { tagSchema } from '@aim/contracts';
 import Link from 'next/link';
 import { useCallback, useEffect, useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
 import { useLatest } from '@/components/latest';
 import { useLive } from '@/components/live';
+import { useSession } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';
+import { Pager } from '@/components/ui';
+import { Input, Select } from '@/components/ui/input';
 
 type Agent = components['schemas']['AgentSummary'];
 type Status = NonNullable<Agent['status']>;
+type Tier = Agent['trustTier'];
 const STATUSES: Status[] = ['active', 'suspended', 'revoked'];
+const TIERS: Tier[] = ['verified', 'high', 'medium', 'low', 'untrusted', 'unscored'];
 
 const tierColor: Record<string, string> = {
   verified: 'bg-emerald-100 text-emerald-900',
@@ -21,10 +27,15 @@ const tierColor: Record<string, string> = {
   unscored: 'bg-slate-100 text-slate-700',
 };
 
-/** The organization's agents: search, filter by status, keyset pages. */
+/** The organization's agents: search, filters (status, trust tier, tag, owner), keyset pages. */
 export default function Agents() {
+  const { me } = useSession();
   const [q, setQ] = useState('');
   const [status, setStatus] = useState<Status | ''>('');
+  const [tier, setTier] = useState<Tier | ''>('');
+  const [tag, setTag] = useState('');
+  const [mine, setMine] = useState(false);
+  const validTag = tagSchema.safeParse(tag.trim()).success;
   const [pages, setPages] = useState<string[]>([]);
   const [rows, setRows] = useState<Agent[] | null>(null);
   const [next, setNext] = useState<string | null>(null);
@@ -34,9 +45,19 @@ export default function Agents() {
   const fetchPage = useCallback(
     () =>
       api.GET('/api/v1/agents', {
-        params: { query: { limit: 25, ...(q.trim() ? { q: q.trim() } : {}), ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) } },
+        params: {
+          query: {
+            limit: 25,
+            ...(q.trim() ? { q: q.trim() } : {}),
+            ...(status ? { status } : {}),
+            ...(tier ? { trustTier: tier } : {}),
+            ...(tag.trim() && validTag ? { tag: tag.trim() } : {}),
+            ...(mine && me ? { ownerId: me.user.id } : {}),
+            ...(cursor ? { cursor } : {}),
+          },
+        },
       }),
-    [q, status, cursor],
+    [q, status, tier, tag, validTag, mine, me, cursor],
   );
   const ticket = useLatest();
   const load = useCallback(async () => {
@@ -71,28 +92,27 @@ export default function Agents() {
         <h1 id="agents-title" className="mr-auto text-2xl font-semibold">
           Agents
         </h1>
-        <label className="flex flex-col text-sm">
+        <label className="flex min-w-0 flex-col text-sm">
           Search
-          <input
+          <Input
             type="search"
             value={q}
             onChange={(e) => {
               setQ(e.target.value);
               setPages([]);
             }}
+            maxLength={100}
             placeholder="Name, description or purpose"
-            className="rounded border border-slate-300 px-2 py-1"
           />
         </label>
         <label className="flex flex-col text-sm">
           Status
-          <select
+          <Select
             value={status}
             onChange={(e) => {
               setStatus(e.target.value as Status | '');
               setPages([]);
             }}
-            className="rounded border border-slate-300 px-2 py-1"
           >
             <option value="">Any</option>
             {STATUSES.map((s) => (
@@ -100,15 +120,63 @@ export default function Agents() {
                 {s}
               </option>
             ))}
-          </select>
+          </Select>
+        </label>
+        <label className="flex flex-col text-sm">
+          Trust tier
+          <Select
+            value={tier}
+            onChange={(e) => {
+              setTier(e.target.value as Tier | '');
+              setPages([]);
+            }}
+          >
+            <option value="">Any</option>
+            {TIERS.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </Select>
+        </label>
+        <label className="flex flex-col text-sm">
+          Tag
+          <Input
+            value={tag}
+            onChange={(e) => {
+              setTag(e.target.value);
+              setPages([]);
+            }}
+            maxLength={50}
+            placeholder="billing"
+            aria-invalid={tag.trim() !== '' && !validTag}
+            aria-describedby={tag.trim() !== '' && !validTag ? 'tag-help' : undefined}
+            className="w-28"
+          />
+        </label>
+        <label className="flex items-center gap-1 self-end pb-1 text-sm">
+          <input
+            type="checkbox"
+            checked={mine}
+            onChange={(e) => {
+              setMine(e.target.checked);
+              setPages([]);
+            }}
+          />
+          Only mine
         </label>
       </div>
+      {tag.trim() !== '' && !validTag && (
+        <p id="tag-help" className="-mt-2 mb-3 text-xs text-red-800">
+          {tagSchema.safeParse(tag.trim()).error?.issues[0]?.message}
+        </p>
+      )}
       {error ? (
         <Failed message={error} retry={() => void load()} />
       ) : rows === null ? (
         <Loading what="agents" />
       ) : rows.length === 0 ? (
-        <Empty>{q || status ? 'No agent matches.' : 'No agents yet. Create an enrollment token, or register one with the SDK.'}</Empty>
+        <Empty>{q || status || tier || tag || mine ? 'No agent matches.' : 'No agents yet. Create an enrollment token, or register one with the SDK.'}</Empty>
       ) : (
         <div className="overflow-x-auto rounded border border-slate-200 bg-white">
           <table className="w-full text-left text-sm">
@@ -141,14 +209,7 @@ export default function Agents() {
           </table>
         </div>
       )}
-      <div className="mt-3 flex gap-2">
-        <button type="button" disabled={pages.length === 0} onClick={() => setPages((p) => p.slice(0, -1))} className="rounded border px-3 py-1 text-sm disabled:opacity-50">
-          Newer
-        </button>
-        <button type="button" disabled={!next} onClick={() => next && setPages((p) => [...p, next])} className="rounded border px-3 py-1 text-sm disabled:opacity-50">
-          Older
-        </button>
-      </div>
+      <Pager pages={pages} next={next} setPages={setPages} />
     </section>
   );
 }
