@@ -279,6 +279,9 @@ function ReviewForm({ agent, onEvidence }: { agent: Agent; onEvidence: () => Pro
     await onEvidence();
   });
   const errors = formState.errors;
+  // Leaving a finding's severity validates the whole finding; its title's error waits until the title
+  // was left (or the form submitted), so it does not appear, then vanish under the pointer.
+  const titleShown = (i: number) => formState.isSubmitted || !!formState.touchedFields.findings?.[i]?.title;
   return (
     <form onSubmit={(e) => void submit(e)} noValidate aria-labelledby="review-form-title" className="mt-4 border-t border-slate-100 pt-4">
       <h3 id="review-form-title" className="mb-2 font-medium">
@@ -309,7 +312,7 @@ function ReviewForm({ agent, onEvidence }: { agent: Agent; onEvidence: () => Pro
                   </Select>
                 )}
               </Field>
-              <Field id={`finding-${i}-title`} label={`Finding ${i + 1} title`} error={errors.findings?.[i]?.title?.message} className="min-w-40 flex-1">
+              <Field id={`finding-${i}-title`} label={`Finding ${i + 1} title`} error={titleShown(i) ? errors.findings?.[i]?.title?.message : undefined} className="min-w-40 flex-1">
                 {(aria) => <Input {...aria} {...register(`findings.${i}.title` as const)} />}
               </Field>
               <Button variant="ghost" size="sm" aria-label={`Remove finding ${i + 1}`} onClick={() => findings.remove(i)}>

@@ -98,7 +98,13 @@ function AgentDetail() {
   useEffect(() => {
     if (id) void load();
   }, [id, load]);
-  useLive(['agent', 'decision', 'capability_grant'], () => void refresh());
+  // A burst of changes (a review, then the score it moved) reloads once.
+  const burst = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => () => clearTimeout(burst.current), []);
+  useLive(['agent', 'decision', 'capability_grant'], () => {
+    clearTimeout(burst.current);
+    burst.current = setTimeout(() => void refresh(), 250);
+  });
 
   /**
    * After new trust evidence (a review, an incident, a rating): the server recalculates the score a
@@ -107,17 +113,24 @@ function AgentDetail() {
    */
   const shownAt = useRef<string | null>(null);
   shownAt.current = data?.trust?.computedAt ?? null;
+  const alive = useRef(true);
+  useEffect(() => {
+    alive.current = true;
+    return () => {
+      alive.current = false;
+    };
+  }, []);
   const followTrust = useCallback(async () => {
     const before = shownAt.current;
     await refresh();
-    for (let i = 0; i < 20 && shownAt.current === before; i++) {
-      await new Promise((r) => setTimeout(r, 750));
-      const { data: latest } = await api.GET('/api/v1/agents/{agentId}/trust', { params: { path: { agentId: id } } });
-      if (latest && latest.trust.computedAt !== before) {
-        await refresh();
-        return;
+    // In the background: the form that added the evidence is done.
+    void (async () => {
+      for (let i = 0; i < 15 && alive.current && shownAt.current === before; i++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        const { data: latest } = await api.GET('/api/v1/agents/{agentId}/trust', { params: { path: { agentId: id } } });
+        if (latest && latest.trust.computedAt !== before) return refresh();
       }
-    }
+    })();
   }, [id, refresh]);
 
   if (!id) return <Empty>No agent chosen. <Link href="/agents/" className="underline">Back to the agents</Link>.</Empty>;
