@@ -139,7 +139,7 @@ function GrantForm({ agent, onChange }: { agent: Agent; onChange: () => Promise<
   const submit = handleSubmit(async (body) => {
     const { error } = await api.POST('/api/v1/agents/{agentId}/grants', { params: { path: { agentId: agent.id } }, body });
     if (error) return failWith(form as never, error);
-    form.reset({ capability: '' });
+    form.reset();
     await onChange();
   });
 
@@ -274,7 +274,7 @@ function ReviewForm({ agent, onEvidence }: { agent: Agent; onEvidence: () => Pro
     setSaved(false);
     const { error } = await api.POST('/api/v1/agents/{agentId}/security-reviews', { params: { path: { agentId: agent.id } }, body });
     if (error) return failWith(form as never, error);
-    form.reset({ findings: [] });
+    form.reset();
     setSaved(true);
     await onEvidence();
   });
@@ -414,7 +414,7 @@ function IncidentForm({ agent, onEvidence }: { agent: Agent; onEvidence: () => P
   const submit = handleSubmit(async (body) => {
     const { error } = await api.POST('/api/v1/agents/{agentId}/incidents', { params: { path: { agentId: agent.id } }, body });
     if (error) return failWith(form as never, error);
-    form.reset({ severity: 'medium', title: '' });
+    form.reset();
     await onEvidence();
   });
   const errors = formState.errors;

@@ -175,6 +175,11 @@ forEachTarget('agent evidence in Chromium', (target) => {
     const item = incidents.locator('[data-incident-id]');
     await item.waitFor();
     assert.equal(await item.getByTestId('incident-state').innerText(), 'open');
+    assert.deepEqual(
+      [await incidents.getByLabel('Title', { exact: true }).inputValue(), await incidents.getByLabel('Description (optional)').inputValue()],
+      ['', ''],
+      'the form is empty again for the next incident',
+    );
     let listed = (await api('GET', `/api/v1/agents/${agentId}/incidents`)).body.incidents as { id: string; severity: string; title: string; description: string; resolvedAt: string | null }[];
     assert.equal(listed.length, 1);
     assert.deepEqual([listed[0]!.severity, listed[0]!.title, listed[0]!.description, listed[0]!.resolvedAt], ['high', 'Sent a customer list to a wrong address', 'Found in the outbound mail log', null]);
