@@ -108,6 +108,15 @@ forEachTarget('your account in Chromium', (target) => {
     assert.ok(after.includes(browserSession), 'this browser is still signed in');
     assert.equal((await page.evaluate(async () => (await fetch('/api/v1/me')).status)) as number, 200, 'and can still call the API');
 
+    // Ending this browser's own session signs it out.
+    await page.getByRole('button', { name: 'Sign out of this browser' }).click();
+    await dialog.getByRole('heading', { name: 'Sign out of this browser?' }).waitFor();
+    await dialog.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await page.waitForURL(`${origin}/sign-in/`);
+    assert.equal((await page.evaluate(async () => (await fetch('/api/v1/me')).status)) as number, 401, 'this browser is signed out');
+    const left = ((await (await asSession(member.session, '/api/v1/me/sessions')).json()) as { sessions: SessionJson[] }).sessions.map((s) => s.id);
+    assert.ok(!left.includes(browserSession), 'its session has ended');
+
     assert.deepEqual(violations.filter((v) => /Content Security Policy/i.test(v)), [], 'no script was refused by the policy');
     await context.close();
   });

@@ -230,6 +230,37 @@ forEachTarget('agent evidence in Chromium', (target) => {
     await context.close();
   });
 
+  it('a member rates an agent they do not own, changes the rating and deletes it', async () => {
+    const rated = (await registerAgent(t, org.as.manager.apiKey, { name: 'rated-bot' })).agent;
+    const ratings = async () =>
+      ((await api('GET', `/api/v1/agents/${rated.id}/ratings`)).body.ratings as { userId: string; rating: number; comment: string | null }[]).map((r) => [r.userId, r.rating, r.comment]);
+    const { context, page } = await signedIn(org.as.member.userId, `/agents/detail/?id=${rated.id}`);
+    const section = page.getByRole('region', { name: 'Ratings' });
+    await section.getByText('No ratings yet.').waitFor();
+
+    await section.getByRole('button', { name: 'Rate this agent' }).click();
+    await section.getByLabel('Your rating').selectOption('4');
+    await section.getByLabel('Comment (optional)').fill('Quick answers');
+    await section.getByRole('button', { name: 'Save rating' }).click();
+    await section.getByRole('button', { name: 'Edit your rating' }).waitFor();
+    assert.deepEqual(await ratings(), [[org.as.member.userId, 4, 'Quick answers']]);
+
+    // An emptied comment box removes the comment.
+    await section.getByRole('button', { name: 'Edit your rating' }).click();
+    await section.getByLabel('Your rating').selectOption('2');
+    await section.getByLabel('Comment (optional)').fill('');
+    await section.getByRole('button', { name: 'Save rating' }).click();
+    await section.getByLabel('2 out of 5').waitFor();
+    assert.deepEqual(await ratings(), [[org.as.member.userId, 2, null]]);
+
+    await section.getByRole('button', { name: 'Delete your rating' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete rating' }).click();
+    await section.getByText('No ratings yet.').waitFor();
+    assert.deepEqual(await ratings(), [], 'the API has no rating left');
+    assert.equal(await section.getByRole('button', { name: 'Rate this agent' }).count(), 1, 'and the member may rate again');
+    await context.close();
+  });
+
   it('a viewer sees the evidence without any form', async () => {
     // One active grant, so the viewer sees the grants read-only.
     const grant = await api('POST', `/api/v1/agents/${agentId}/grants`, { capability: 'db:read' });
