@@ -2,9 +2,10 @@
 
 import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
-import { Suspense, useCallback, useEffect, useState, type ReactNode } from 'react';
+import { Suspense, useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
+import { AttestationsSection, GrantsSection, IncidentsSection, RatingsSection, ReviewsSection, type Rows } from '@/components/agent-evidence';
 import { useLive } from '@/components/live';
 import { useCan, useSession } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';
@@ -17,19 +18,28 @@ type HistoryEntry = components['schemas']['TrustHistoryEntry'];
 type Grant = components['schemas']['CapabilityGrant'];
 type Rating = components['schemas']['Rating'];
 type Decision = components['schemas']['Decision'];
+type Review = components['schemas']['SecurityReview'];
+type Incident = components['schemas']['Incident'];
+type Attestation = components['schemas']['Attestation'];
 
 interface Loaded {
   detail: Detail;
   trust: Trust | null;
   history: HistoryEntry[];
-  grants: Grant[];
-  ratings: Rating[];
+  grants: Rows<Grant>;
+  ratings: Rows<Rating>;
   decisions: Decision[];
+  reviews: Rows<Review>;
+  incidents: Rows<Incident>;
+  attestations: Rows<Attestation>;
   /** People's names by user id (the members list), for the owner and the ratings; ids when it cannot be read. */
   people: Map<string, string>;
 }
 
-/** One agent: identity and keys, lifecycle, trust and its factors, grants, recent decisions, ratings. */
+/**
+ * One agent: identity and keys, lifecycle, trust and its factors, grants, security reviews, incidents,
+ * attestations, recent decisions, ratings.
+ */
 export default function AgentDetailPage() {
   return (
     <Suspense fallback={<Loading what="the agent" />}>
@@ -45,7 +55,7 @@ function AgentDetail() {
 
   const fetchAll = useCallback(async (): Promise<Loaded | string> => {
     const path = { params: { path: { agentId: id } } };
-    const [detail, trust, history, grants, ratings, decisions, members] = await Promise.all([
+    const [detail, trust, history, grants, ratings, decisions, members, reviews, incidents, attestations] = await Promise.all([
       api.GET('/api/v1/agents/{agentId}', path),
       api.GET('/api/v1/agents/{agentId}/trust', path),
       api.GET('/api/v1/agents/{agentId}/trust-history', path),
@@ -53,14 +63,20 @@ function AgentDetail() {
       api.GET('/api/v1/agents/{agentId}/ratings', path),
       api.GET('/api/v1/decisions', { params: { query: { agentId: id, limit: 5 } } }),
       api.GET('/api/v1/members'),
+      api.GET('/api/v1/agents/{agentId}/security-reviews', path),
+      api.GET('/api/v1/agents/{agentId}/incidents', path),
+      api.GET('/api/v1/agents/{agentId}/attestations', path),
     ]);
     if (!detail.data) return errorMessage(detail.error);
     return {
       detail: detail.data,
       trust: trust.data?.trust ?? null,
       history: history.data?.history ?? [],
-      grants: (grants.data?.grants ?? []).filter((g) => g.status === 'active'),
-      ratings: ratings.data?.ratings ?? [],
+      grants: grants.data ? grants.data.grants.filter((g) => g.status === 'active') : errorMessage(grants.error),
+      ratings: ratings.data ? ratings.data.ratings : errorMessage(ratings.error),
+      reviews: reviews.data ? reviews.data.reviews : errorMessage(reviews.error),
+      incidents: incidents.data ? incidents.data.incidents : errorMessage(incidents.error),
+      attestations: attestations.data ? attestations.data.attestations : errorMessage(attestations.error),
       people: new Map((members.data?.members ?? []).map((m) => [m.user.id, m.user.name])),
       decisions: [...(decisions.data?.decisions ?? [])].sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, 5),
     };
@@ -82,7 +98,40 @@ function AgentDetail() {
   useEffect(() => {
     if (id) void load();
   }, [id, load]);
-  useLive(['agent', 'decision'], () => void refresh());
+  // A burst of changes (a review, then the score it moved) reloads once.
+  const burst = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => () => clearTimeout(burst.current), []);
+  useLive(['agent', 'decision', 'capability_grant'], () => {
+    clearTimeout(burst.current);
+    burst.current = setTimeout(() => void refresh(), 250);
+  });
+
+  /**
+   * After new trust evidence (a review, an incident, a rating): the server recalculates the score a
+   * few seconds later (and announces notable changes live). Until a newer score than the one shown
+   * is stored, ask again, then show it: the page follows the API's score even for a small change.
+   */
+  const shownAt = useRef<string | null>(null);
+  shownAt.current = data?.trust?.computedAt ?? null;
+  const alive = useRef(true);
+  useEffect(() => {
+    alive.current = true;
+    return () => {
+      alive.current = false;
+    };
+  }, []);
+  const followTrust = useCallback(async () => {
+    const before = shownAt.current;
+    await refresh();
+    // In the background: the form that added the evidence is done.
+    void (async () => {
+      for (let i = 0; i < 15 && alive.current && shownAt.current === before; i++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        const { data: latest } = await api.GET('/api/v1/agents/{agentId}/trust', { params: { path: { agentId: id } } });
+        if (latest && latest.trust.computedAt !== before) return refresh();
+      }
+    })();
+  }, [id, refresh]);
 
   if (!id) return <Empty>No agent chosen. <Link href="/agents/" className="underline">Back to the agents</Link>.</Empty>;
   if (error) return <Failed message={error} retry={() => void load()} />;
@@ -107,9 +156,12 @@ function AgentDetail() {
       <Identity agent={agent} people={data.people} onChange={refresh} />
       <Lifecycle agent={agent} onChange={refresh} />
       <TrustSection agent={agent} trust={data.trust} history={data.history} onChange={refresh} />
-      <Grants grants={data.grants} />
+      <GrantsSection agent={agent} grants={data.grants} onChange={refresh} retry={() => void refresh()} />
+      <ReviewsSection agent={agent} reviews={data.reviews} people={data.people} onEvidence={followTrust} retry={() => void refresh()} />
+      <IncidentsSection agent={agent} incidents={data.incidents} people={data.people} onEvidence={followTrust} retry={() => void refresh()} />
+      <AttestationsSection attestations={data.attestations} retry={() => void refresh()} />
       <Decisions decisions={data.decisions} />
-      <Ratings agent={agent} ratings={data.ratings} people={data.people} onChange={refresh} />
+      <RatingsSection agent={agent} ratings={data.ratings} people={data.people} onEvidence={followTrust} retry={() => void refresh()} />
     </section>
   );
 }
@@ -401,28 +453,6 @@ function TrustChart({ history }: { history: HistoryEntry[] }) {
   );
 }
 
-function Grants({ grants }: { grants: Grant[] }) {
-  return (
-    <Card id="grants-title" title="Granted capabilities">
-      {grants.length === 0 ? (
-        <Empty>No active grants.</Empty>
-      ) : (
-        <ul className="divide-y divide-slate-100 text-sm">
-          {grants.map((g) => (
-            <li key={g.id} className="flex flex-wrap items-center gap-2 py-2">
-              <code className="break-all">{g.capability}</code>
-              <Badge>{g.riskLevel}</Badge>
-              <span className="text-xs text-slate-600">
-                {g.resourcePattern ? `on ${g.resourcePattern}` : 'any resource'} · expires {g.expiresAt ? when(g.expiresAt) : 'never'}
-              </span>
-            </li>
-          ))}
-        </ul>
-      )}
-    </Card>
-  );
-}
-
 function Decisions({ decisions }: { decisions: Decision[] }) {
   return (
     <Card id="decisions-title" title="Recent decisions">
@@ -443,104 +473,6 @@ function Decisions({ decisions }: { decisions: Decision[] }) {
       <Link href="/decisions/" className="mt-2 inline-block text-sm underline">
         All decisions
       </Link>
-    </Card>
-  );
-}
-
-function Ratings({ agent, ratings, people, onChange }: { agent: Agent; ratings: Rating[]; people: Map<string, string>; onChange: () => Promise<void> }) {
-  const { me } = useSession();
-  const can = useCan();
-  const mine = ratings.find((r) => r.userId === me?.user.id) ?? null;
-  const mayRate = can.create && !!me && agent.ownerId !== me.user.id;
-  const [editing, setEditing] = useState(false);
-  const [value, setValue] = useState(5);
-  const [comment, setComment] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-
-  const start = () => {
-    setValue(mine?.rating ?? 5);
-    setComment(mine?.comment ?? '');
-    setError(null);
-    setEditing(true);
-  };
-  const save = async () => {
-    setBusy(true);
-    setError(null);
-    const { error: e } = mine
-      ? await api.PATCH('/api/v1/agents/{agentId}/ratings/{ratingId}', {
-          params: { path: { agentId: agent.id, ratingId: mine.id } },
-          body: { rating: value, comment: comment.trim() ? comment.trim() : null },
-        })
-      : await api.POST('/api/v1/agents/{agentId}/ratings', {
-          params: { path: { agentId: agent.id } },
-          body: { rating: value, ...(comment.trim() ? { comment: comment.trim() } : {}) },
-        });
-    setBusy(false);
-    if (e) return setError(errorMessage(e));
-    setEditing(false);
-    await onChange();
-  };
-
-  return (
-    <Card id="ratings-title" title="Ratings">
-      {ratings.length === 0 ? (
-        <Empty>No ratings yet.</Empty>
-      ) : (
-        <ul className="divide-y divide-slate-100 text-sm">
-          {ratings.map((r) => (
-            <li key={r.id} className="py-2">
-              <span aria-label={`${r.rating} out of 5`}>{'★'.repeat(r.rating) + '☆'.repeat(5 - r.rating)}</span>{' '}
-              <span className="text-xs text-slate-600">
-                {r.userId === me?.user.id ? 'you' : (people.get(r.userId) ?? r.userId)} · {when(r.updatedAt)}
-              </span>
-              {r.comment && <p className="break-words text-slate-700">{r.comment}</p>}
-            </li>
-          ))}
-        </ul>
-      )}
-      {mayRate &&
-        (editing ? (
-          <form
-            className="mt-3 space-y-2"
-            onSubmit={(e) => {
-              e.preventDefault();
-              void save();
-            }}
-          >
-            <label className="flex flex-col text-sm">
-              Your rating
-              <select value={value} onChange={(e) => setValue(Number(e.target.value))} className={`${input} w-24`}>
-                {[1, 2, 3, 4, 5].map((n) => (
-                  <option key={n} value={n}>
-                    {n}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label className="flex flex-col text-sm">
-              Comment (optional)
-              <textarea value={comment} maxLength={2000} onChange={(e) => setComment(e.target.value)} className={input} rows={2} />
-            </label>
-            {error && (
-              <p role="alert" className="text-sm text-red-700">
-                {error}
-              </p>
-            )}
-            <div className="flex gap-2">
-              <button type="submit" className={primary} disabled={busy}>
-                Save rating
-              </button>
-              <button type="button" className={button} onClick={() => setEditing(false)}>
-                Cancel
-              </button>
-            </div>
-          </form>
-        ) : (
-          <button type="button" className={`${button} mt-3`} onClick={start}>
-            {mine ? 'Edit your rating' : 'Rate this agent'}
-          </button>
-        ))}
     </Card>
   );
 }
