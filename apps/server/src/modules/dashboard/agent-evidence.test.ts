@@ -34,8 +34,7 @@ forEachTarget('agent evidence in Chromium', (target) => {
 
   before(async () => {
     assert.ok(existsSync(join(DEFAULT_DASHBOARD_DIR, 'agents', 'detail', 'index.html')), 'the agent detail page is built');
-    // The browser and this test are one client IP; the per-IP limit is for many clients (its own tests cover it).
-    t = await createTestApp(target, { env: { RATE_LIMIT_IP_MAX: '100000' } });
+    t = await createTestApp(target);
     org = await seedOrganization(t, 'Evidence');
     const address = await t.app.listen({ host: '127.0.0.1', port: 0 });
     origin = address.replace('127.0.0.1', 'localhost');

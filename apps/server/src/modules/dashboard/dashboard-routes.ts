@@ -53,7 +53,9 @@ export function pagePolicy(html: string): string {
 /** Serve the export in `dir`; answers how many files, or null when the dashboard has not been built. */
 export function registerDashboard(app: AppInstance, dir = DEFAULT_DASHBOARD_DIR): number | null {
   if (!existsSync(join(dir, 'index.html'))) return null;
-  const options = { schema: { hide: true, response: { 200: z.string() } }, config: { access: { auth: 'public' as const } } };
+  // The files are public and served from memory; a page view fetches dozens, so the per-IP limit
+  // (meant for the API) does not count them.
+  const options = { schema: { hide: true, response: { 200: z.string() } }, config: { access: { auth: 'public' as const }, ipRateLimit: false as const } };
   let count = 0;
   for (const path of files(dir)) {
     const type = TYPES[extname(path)];

@@ -50,6 +50,22 @@ forEachTarget('dashboard in Chromium', (target) => {
     assert.equal((await fetch(`${origin}/api/v1/agents`)).status, 401, 'the API is unchanged beside it');
   });
 
+  it("counts the dashboard's files against no per-IP limit, while the API keeps its own", async () => {
+    const limited = await createTestApp(target, { env: { RATE_LIMIT_IP_MAX: '3' } });
+    try {
+      const asset = (await limited.app.inject({ method: 'GET', url: '/sign-in/' })).body.match(/\/_next\/static\/[^"]+\.js/)![0];
+      for (let i = 0; i < 10; i++) {
+        assert.equal((await limited.app.inject({ method: 'GET', url: '/sign-in/' })).statusCode, 200, 'a page, again and again');
+        assert.equal((await limited.app.inject({ method: 'GET', url: asset })).statusCode, 200, 'a script of it');
+      }
+      const answers = [];
+      for (let i = 0; i < 4; i++) answers.push((await limited.app.inject({ method: 'GET', url: '/api/v1/meta' })).statusCode);
+      assert.deepEqual(answers, [200, 200, 200, 429]);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('an API-only server (SERVE_DASHBOARD=false) serves no page, for a dashboard hosted elsewhere', async () => {
     const apiOnly = await createTestApp(target, { env: { SERVE_DASHBOARD: 'false' } });
     try {

@@ -41,6 +41,16 @@ function check(reply: FastifyReply, limit: number, hit: WindowHit): AppError | u
   });
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * false: the per-IP limit does not count this route. Only for public files served from memory
+     * (the dashboard's assets), which one page view fetches by the dozen.
+     */
+    ipRateLimit?: false;
+  }
+}
+
 export function registerRateLimits(app: FastifyInstance, options: RateLimitOptions): void {
   const { store, windowMs, ipMax, principalMax } = options;
 
@@ -57,7 +67,10 @@ export function registerRateLimits(app: FastifyInstance, options: RateLimitOptio
     );
   };
 
-  app.addHook('onRequest', (request, reply, done) => limit(request, reply, `rl:ip:${clientNetwork(request.ip)}`, ipMax, done));
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.routeOptions.config.ipRateLimit === false) return done();
+    limit(request, reply, `rl:ip:${clientNetwork(request.ip)}`, ipMax, done);
+  });
 
   app.addHook('preHandler', (request, reply, done) => {
     const principal = request.principal;
