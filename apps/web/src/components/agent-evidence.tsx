@@ -138,7 +138,7 @@ function GrantForm({ agent, onChange }: { agent: Agent; onChange: () => Promise<
 
   const submit = handleSubmit(async (body) => {
     const { error } = await api.POST('/api/v1/agents/{agentId}/grants', { params: { path: { agentId: agent.id } }, body });
-    if (error) return failWith(form as never, error);
+    if (error) return failWith(form, error);
     form.reset();
     await onChange();
   });
@@ -193,7 +193,7 @@ function GrantForm({ agent, onChange }: { agent: Agent; onChange: () => Promise<
             </Field>
           </div>
           <div className="mt-3">
-            <FormAlert form={form as never} />
+            <FormAlert form={form} />
           </div>
           <Button type="submit" className="mt-3" disabled={formState.isSubmitting}>
             {formState.isSubmitting ? 'Granting…' : 'Grant capability'}
@@ -273,7 +273,7 @@ function ReviewForm({ agent, onEvidence }: { agent: Agent; onEvidence: () => Pro
   const submit = handleSubmit(async (body) => {
     setSaved(false);
     const { error } = await api.POST('/api/v1/agents/{agentId}/security-reviews', { params: { path: { agentId: agent.id } }, body });
-    if (error) return failWith(form as never, error);
+    if (error) return failWith(form, error);
     form.reset();
     setSaved(true);
     await onEvidence();
@@ -327,7 +327,7 @@ function ReviewForm({ agent, onEvidence }: { agent: Agent; onEvidence: () => Pro
         </Button>
       </fieldset>
       <div className="mt-3">
-        <FormAlert form={form as never} />
+        <FormAlert form={form} />
       </div>
       <Button type="submit" className="mt-3" disabled={formState.isSubmitting}>
         {formState.isSubmitting ? 'Recording…' : 'Record review'}
@@ -413,7 +413,7 @@ function IncidentForm({ agent, onEvidence }: { agent: Agent; onEvidence: () => P
   const { register, handleSubmit, formState } = form;
   const submit = handleSubmit(async (body) => {
     const { error } = await api.POST('/api/v1/agents/{agentId}/incidents', { params: { path: { agentId: agent.id } }, body });
-    if (error) return failWith(form as never, error);
+    if (error) return failWith(form, error);
     form.reset();
     await onEvidence();
   });
@@ -446,7 +446,7 @@ function IncidentForm({ agent, onEvidence }: { agent: Agent; onEvidence: () => P
         </Field>
       </div>
       <div className="mt-3">
-        <FormAlert form={form as never} />
+        <FormAlert form={form} />
       </div>
       <Button type="submit" className="mt-3" disabled={formState.isSubmitting}>
         {formState.isSubmitting ? 'Reporting…' : 'Report incident'}
@@ -458,7 +458,7 @@ function IncidentForm({ agent, onEvidence }: { agent: Agent; onEvidence: () => P
 // ---- attestations ---------------------------------------------------------------------------------
 
 export function AttestationsSection({ attestations, retry }: { attestations: Rows<Attestation>; retry: () => void }) {
-  const { names } = useAgentNames();
+  const names = useAgentNames(typeof attestations === 'string' ? [] : attestations.map((a) => a.attesterId));
   return (
     <Section id="attestations-title" title="Attestations by other agents">
       {typeof attestations === 'string' ? (
@@ -572,7 +572,7 @@ function CreateRating({ agent, done, cancel }: { agent: Agent; done: () => Promi
   const { register, handleSubmit, formState } = form;
   const submit = handleSubmit(async (body) => {
     const { error } = await api.POST('/api/v1/agents/{agentId}/ratings', { params: { path: { agentId: agent.id } }, body });
-    if (error) return failWith(form as never, error);
+    if (error) return failWith(form, error);
     await done();
   });
   return (
@@ -591,7 +591,7 @@ function CreateRating({ agent, done, cancel }: { agent: Agent; done: () => Promi
       <Field id="rating-comment" label="Comment (optional)" error={formState.errors.comment?.message}>
         {(aria) => <Textarea {...aria} rows={2} {...register('comment', blank)} />}
       </Field>
-      <FormAlert form={form as never} />
+      <FormAlert form={form} />
       <div className="flex gap-2">
         <Button type="submit" disabled={formState.isSubmitting}>
           Save rating
@@ -609,7 +609,7 @@ function EditRating({ agent, rating, done, cancel }: { agent: Agent; rating: Rat
   const { register, handleSubmit, formState } = form;
   const submit = handleSubmit(async (body) => {
     const { error } = await api.PATCH('/api/v1/agents/{agentId}/ratings/{ratingId}', { params: { path: { agentId: agent.id, ratingId: rating.id } }, body });
-    if (error) return failWith(form as never, error);
+    if (error) return failWith(form, error);
     await done();
   });
   return (
@@ -629,7 +629,7 @@ function EditRating({ agent, rating, done, cancel }: { agent: Agent; rating: Rat
         {/* An emptied box clears the comment (null), it is not "unchanged". */}
         {(aria) => <Textarea {...aria} rows={2} {...register('comment', { setValueAs: (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : null) })} />}
       </Field>
-      <FormAlert form={form as never} />
+      <FormAlert form={form} />
       <div className="flex gap-2">
         <Button type="submit" disabled={formState.isSubmitting}>
           Save rating

@@ -109,7 +109,7 @@ forEachTarget('your account in Chromium', (target) => {
     assert.equal((await page.evaluate(async () => (await fetch('/api/v1/me')).status)) as number, 200, 'and can still call the API');
 
     // Ending this browser's own session signs it out.
-    await page.getByRole('button', { name: 'Sign out of this browser' }).click();
+    await page.getByRole('button', { name: 'Sign out here, in this browser' }).click();
     await dialog.getByRole('heading', { name: 'Sign out of this browser?' }).waitFor();
     await dialog.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.waitForURL(`${origin}/sign-in/`);

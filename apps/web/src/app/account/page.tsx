@@ -175,7 +175,7 @@ function Sessions() {
                 </div>
                 <ConfirmDialog
                   trigger={
-                    <Button variant="outline" size="sm" aria-label={s.current ? 'Sign out of this browser' : `End session ${device}, signed in ${when(s.createdAt)}`}>
+                    <Button variant="outline" size="sm" aria-label={s.current ? 'Sign out here, in this browser' : `End session ${device}, signed in ${when(s.createdAt)}`}>
                       {s.current ? 'Sign out here' : 'End session'}
                     </Button>
                   }
@@ -296,7 +296,7 @@ function RenamePasskey({ passkey, done, cancel }: { passkey: Passkey; done: () =
   const { register, handleSubmit, formState } = form;
   const submit = handleSubmit(async (body) => {
     const { error } = await api.PATCH('/api/v1/me/passkeys/{passkeyId}', { params: { path: { passkeyId: passkey.id } }, body });
-    if (error) return failWith(form as never, error);
+    if (error) return failWith(form, error);
     await done();
   });
   const id = `rename-${passkey.id}`;
@@ -312,7 +312,7 @@ function RenamePasskey({ passkey, done, cancel }: { passkey: Passkey; done: () =
         Cancel
       </Button>
       <div className="w-full">
-        <FormAlert form={form as never} />
+        <FormAlert form={form} />
       </div>
     </form>
   );
@@ -327,7 +327,7 @@ function AddPasskey({ onAdded }: { onAdded: () => Promise<void> }) {
   const submit = handleSubmit(async ({ name }) => {
     setAdded(null);
     const options = await api.POST('/api/v1/me/passkeys/options');
-    if (!options.data) return failWith(form as never, options.error);
+    if (!options.data) return failWith(form, options.error);
     let credential: unknown;
     try {
       credential = await startRegistration({ optionsJSON: options.data as never });
@@ -341,10 +341,10 @@ function AddPasskey({ onAdded }: { onAdded: () => Promise<void> }) {
             : e instanceof Error
               ? `Your browser could not create a passkey: ${e.message}`
               : 'Your browser could not create a passkey.';
-      return failWith(form as never, { error: { code: 'webauthn', message } });
+      return failWith(form, { error: { code: 'webauthn', message } });
     }
     const { data, error } = await api.POST('/api/v1/me/passkeys', { body: { name, credential: credential as never } });
-    if (!data) return failWith(form as never, error);
+    if (!data) return failWith(form, error);
     form.reset({ name: '' });
     setAdded(data.name);
     await onAdded();
@@ -363,7 +363,7 @@ function AddPasskey({ onAdded }: { onAdded: () => Promise<void> }) {
           {formState.isSubmitting ? 'Waiting for your device…' : 'Add passkey'}
         </Button>
       </div>
-      <FormAlert form={form as never} />
+      <FormAlert form={form} />
       <p aria-live="polite" className="text-sm text-emerald-800">
         {added ? `Passkey “${added}” added.` : ''}
       </p>
