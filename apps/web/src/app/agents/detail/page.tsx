@@ -1,12 +1,15 @@
 'use client';
 
+import { agentLifecycleSchema } from '@aim/contracts';
 import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
 import { Suspense, useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
 import { AttestationsSection, GrantsSection, IncidentsSection, RatingsSection, ReviewsSection, type Rows } from '@/components/agent-evidence';
+import { Field, FormAlert, blank, failWith, useSchemaForm } from '@/components/form';
 import { useLive } from '@/components/live';
+import { Input } from '@/components/ui/input';
 import { useCan, useSession } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';
 import { Badge, button, danger, input, primary, when } from '@/components/ui';
@@ -184,7 +187,7 @@ function useMayManage(agent: Agent): boolean {
   return can.manage || (can.role === 'member' && !!me && me.user.id === agent.ownerId);
 }
 
-function Field({ label, children }: { label: string; children: ReactNode }) {
+function Fact({ label, children }: { label: string; children: ReactNode }) {
   return (
     <div className="min-w-0">
       <dt className="text-xs uppercase tracking-wide text-slate-500">{label}</dt>
@@ -214,16 +217,16 @@ function Identity({ agent, people, onChange }: { agent: Agent; people: Map<strin
   return (
     <Card id="identity-title" title="Identity">
       <dl className="grid grid-cols-1 gap-3 text-sm sm:grid-cols-2">
-        <Field label="Purpose">{agent.purpose ?? '—'}</Field>
-        <Field label="Owner">
+        <Fact label="Purpose">{agent.purpose ?? '—'}</Fact>
+        <Fact label="Owner">
           <span data-owner-id={agent.ownerId ?? ''}>{owner}</span>
-        </Field>
-        <Field label="Status">{agent.status}</Field>
-        <Field label="Data classification">{agent.dataClassification ?? 'not set'}</Field>
-        <Field label="Tags">{agent.tags.length ? agent.tags.join(', ') : 'none'}</Field>
-        <Field label="Agent id">
+        </Fact>
+        <Fact label="Status">{agent.status}</Fact>
+        <Fact label="Data classification">{agent.dataClassification ?? 'not set'}</Fact>
+        <Fact label="Tags">{agent.tags.length ? agent.tags.join(', ') : 'none'}</Fact>
+        <Fact label="Agent id">
           <code className="break-all text-xs">{agent.id}</code>
-        </Field>
+        </Fact>
       </dl>
       <h3 className="mb-2 mt-4 font-medium">Keys</h3>
       {error && (
@@ -280,29 +283,25 @@ const ACTION_LABEL: Record<Action, string> = { suspend: 'Suspend', reactivate: '
 function Lifecycle({ agent, onChange }: { agent: Agent; onChange: () => Promise<void> }) {
   const mayManage = useMayManage(agent);
   const [action, setAction] = useState<Action | null>(null);
-  const [reason, setReason] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const form = useSchemaForm(agentLifecycleSchema);
+  const { register, formState } = form;
   if (!mayManage) return null;
   const available: Action[] = agent.status === 'active' ? ['suspend', 'revoke'] : agent.status === 'suspended' ? ['reactivate', 'revoke'] : [];
 
-  const run = async () => {
+  const run = form.handleSubmit(async (body) => {
     if (!action) return;
-    setBusy(true);
-    setError(null);
-    const params = { params: { path: { agentId: agent.id } }, body: reason.trim() ? { reason: reason.trim() } : null };
-    const { error: e } =
+    const params = { params: { path: { agentId: agent.id } }, body };
+    const { error } =
       action === 'suspend'
         ? await api.POST('/api/v1/agents/{agentId}/suspend', params)
         : action === 'reactivate'
           ? await api.POST('/api/v1/agents/{agentId}/reactivate', params)
           : await api.POST('/api/v1/agents/{agentId}/revoke', params);
-    setBusy(false);
-    if (e) return setError(errorMessage(e));
+    if (error) return failWith(form, error);
     setAction(null);
-    setReason('');
+    form.reset();
     await onChange();
-  };
+  });
 
   return (
     <Card id="lifecycle-title" title="Lifecycle">
@@ -317,13 +316,7 @@ function Lifecycle({ agent, onChange }: { agent: Agent; onChange: () => Promise<
           ))}
         </div>
       ) : (
-        <form
-          className="space-y-2"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void run();
-          }}
-        >
+        <form className="space-y-2" noValidate onSubmit={(e) => void run(e)}>
           <p className="text-sm">
             {action === 'revoke'
               ? 'Revoke this agent? Revocation is final.'
@@ -331,20 +324,22 @@ function Lifecycle({ agent, onChange }: { agent: Agent; onChange: () => Promise<
                 ? 'Suspend this agent? Its requests are refused until it is reactivated.'
                 : 'Reactivate this agent?'}
           </p>
-          <label className="flex flex-col text-sm">
-            Reason (optional)
-            <input value={reason} maxLength={500} onChange={(e) => setReason(e.target.value)} className={input} />
-          </label>
-          {error && (
-            <p role="alert" className="text-sm text-red-700">
-              {error}
-            </p>
-          )}
+          <Field id="lifecycle-reason" label="Reason (optional)" error={formState.errors.reason?.message}>
+            {(aria) => <Input {...aria} {...register('reason', blank)} />}
+          </Field>
+          <FormAlert form={form} />
           <div className="flex flex-wrap gap-2">
-            <button type="submit" disabled={busy} className={action === 'reactivate' ? primary : danger}>
+            <button type="submit" disabled={formState.isSubmitting} className={action === 'reactivate' ? primary : danger}>
               Confirm {ACTION_LABEL[action].toLowerCase()}
             </button>
-            <button type="button" className={button} onClick={() => setAction(null)}>
+            <button
+              type="button"
+              className={button}
+              onClick={() => {
+                setAction(null);
+                form.reset();
+              }}
+            >
               Cancel
             </button>
           </div>
