@@ -112,6 +112,7 @@ export const sessionSchema = z
     current: z.boolean(),
     authMethod: z.enum(['oidc', 'passkey', 'setup']),
     userAgent: z.string().nullable(),
+    clientIp: z.string().nullable().describe('The address the session signed in from, as AIM saw it'),
     createdAt: timestamp,
     lastSeenAt: timestamp,
     expiresAt: timestamp,

@@ -14,15 +14,21 @@ export function setCsrfToken(token: string | null): void {
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** A request that never reached AIM answers like one AIM refused, so every page shows it the same way. */
+function unreachable(): Response {
+  const body = { error: { code: 'network_error', message: 'AIM could not be reached. Check your connection and try again.' } };
+  return new Response(JSON.stringify(body), { status: 503, headers: { 'content-type': 'application/json' } });
+}
+
 async function send(request: Request): Promise<Response> {
   const attempt = (req: Request) => {
     if (csrfToken && !SAFE.has(req.method)) req.headers.set('x-csrf-token', csrfToken);
-    return fetch(req, { credentials: 'same-origin' });
+    return fetch(req, { credentials: 'same-origin' }).catch(unreachable);
   };
   const retry = request.clone();
   const response = await attempt(request);
   if (response.status !== 401 || new URL(request.url).pathname.startsWith('/api/v1/auth/')) return response;
-  const refreshed = await fetch('/api/v1/auth/refresh', { method: 'POST', credentials: 'same-origin' });
+  const refreshed = await fetch('/api/v1/auth/refresh', { method: 'POST', credentials: 'same-origin' }).catch(unreachable);
   return refreshed.ok ? attempt(retry) : response;
 }
 

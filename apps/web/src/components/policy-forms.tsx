@@ -202,9 +202,24 @@ export function ScopeFields({ form, prefix }: { form: unknown; prefix: string })
 }
 
 /** The sub-form for one type's `config`, plus an "edit as JSON" fallback validated by the same schema. */
-export function ConfigFields({ form: anyForm, type, prefix }: { form: unknown; type: PolicyType; prefix: string }) {
+export function ConfigFields({
+  form: anyForm,
+  type,
+  prefix,
+  onEditingJson,
+}: {
+  form: unknown;
+  type: PolicyType;
+  prefix: string;
+  /** Told when the JSON editor opens and closes: the form must not be saved while JSON is open but not applied. */
+  onEditingJson?: (editing: boolean) => void;
+}) {
   const form = loose(anyForm);
-  const [json, setJson] = useState<string | null>(null);
+  const [json, setJsonState] = useState<string | null>(null);
+  const setJson = (next: string | null) => {
+    setJsonState(next);
+    onEditingJson?.(next !== null);
+  };
   const [jsonError, setJsonError] = useState<string | null>(null);
   const applyJson = () => {
     if (json === null) return;
@@ -477,3 +492,6 @@ export function diffVersions(before: Settings, after: Settings): Change[] {
 }
 
 export const POLICY_TYPE_OPTIONS = POLICY_TYPES.map((t) => ({ value: t, label: TYPE_LABEL[t] }));
+
+/** The message a policy form shows when it is saved with the JSON editor still open. */
+export const JSON_OPEN = { error: { code: 'json_not_applied', message: 'The settings are open as JSON: choose "Use this JSON" or "Back to the form" before saving.' } };

@@ -127,6 +127,11 @@ export function Shell({ children }: { children: ReactNode }) {
             Organization
           </label>
           <Select id="organization" className="max-w-48" value={me.organization?.id ?? ''} onChange={(e) => void switchTo(e.target.value)}>
+            {!me.organization && (
+              <option value="" disabled>
+                Choose an organization
+              </option>
+            )}
             {me.memberships.map((m) => (
               <option key={m.organization.id} value={m.organization.id}>
                 {m.organization.name} ({m.role})
@@ -169,7 +174,8 @@ export function Shell({ children }: { children: ReactNode }) {
             );
           })}
         </nav>
-        <main id="main" tabIndex={-1} className="mx-auto w-full min-w-0 max-w-6xl p-4 focus:outline-none">
+        {/* Keyed by organization: after a switch every page loads afresh, and nothing of the last one stays or is saved into the new one. */}
+        <main key={me.organization?.id ?? 'none'} id="main" tabIndex={-1} className="mx-auto w-full min-w-0 max-w-6xl p-4 focus:outline-none">
           {children}
         </main>
       </div>

@@ -91,6 +91,11 @@ forEachTarget('your account in Chromium', (target) => {
     assert.deepEqual(shown, listed, 'the page lists the sessions the API lists');
     assert.ok(shown.includes(browserSession) && shown.includes(other.sessionId) && shown.includes(member.sessionId));
     assert.equal(await page.getByTestId('this-browser').count(), 1, 'one session is this browser');
+    const mine = ((await (await asSession(member.session, '/api/v1/me/sessions')).json()) as { sessions: (SessionJson & { clientIp: string | null })[] }).sessions.find(
+      (s) => s.id === browserSession,
+    )!;
+    assert.equal(mine.clientIp, '127.0.0.1', 'the address the browser signed in from');
+    assert.match(await page.locator(`[data-session-id="${browserSession}"]`).innerText(), /from 127\.0\.0\.1/);
     assert.equal(await page.locator(`[data-session-id="${browserSession}"]`).getByTestId('this-browser').count(), 1, 'and it is the browser’s own');
     await screenshots(page, 'account-sessions');
 

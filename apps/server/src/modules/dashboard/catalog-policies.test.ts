@@ -194,6 +194,11 @@ forEachTarget('capability catalog and policies in Chromium', (target) => {
     await page.getByRole('button', { name: 'Use this JSON' }).click();
     assert.match(await page.locator('#create-json-error').innerText(), /minRisk/);
     await page.locator('#create-json').fill('{ "minRisk": "medium" }');
+    // Saving with the JSON open but not applied is refused, not saved with the old settings.
+    const writesBefore = writes.length;
+    await page.getByRole('button', { name: 'Create policy' }).click();
+    await page.getByText('The settings are open as JSON').waitFor();
+    assert.equal(writes.length, writesBefore, 'nothing was sent');
     await page.getByRole('button', { name: 'Use this JSON' }).click();
     assert.equal(await page.locator('#create-minrisk').inputValue(), 'medium', 'back in the form, with the JSON’s value');
     await page.getByRole('button', { name: 'Add action' }).click();

@@ -78,6 +78,7 @@ export function registerMeRoutes(app: AppInstance, services: Services, platform:
           current: s.id === ctx.sessionId,
           authMethod: s.auth_method,
           userAgent: s.user_agent,
+          clientIp: s.client_ip,
           createdAt: s.created_at.toISOString(),
           lastSeenAt: s.last_seen_at.toISOString(),
           expiresAt: s.expires_at.toISOString(),

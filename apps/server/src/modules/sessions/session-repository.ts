@@ -10,6 +10,8 @@ export interface SessionRow {
   active_organization_id: string | null;
   auth_method: AuthMethod;
   user_agent: string | null;
+  /** inet, as text */
+  client_ip: string | null;
   created_at: Date;
   last_seen_at: Date;
   expires_at: Date;

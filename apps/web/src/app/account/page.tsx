@@ -143,8 +143,8 @@ function Sessions() {
     <Card aria-labelledby="sessions-title">
       <CardTitle id="sessions-title">Sessions</CardTitle>
       <CardDescription>
-        Where you are signed in. End a session you do not recognise: that browser is signed out at its next request. AIM does not record the IP address of a
-        session.
+        Where you are signed in, and from which address each session signed in. End a session you do not recognise: that browser is signed out at its next
+        request.
       </CardDescription>
       {error ? (
         <Failed message={error} retry={() => void load()} />
@@ -170,7 +170,7 @@ function Sessions() {
                   </div>
                   {s.userAgent && <div className="text-xs wrap-anywhere text-slate-500">{s.userAgent}</div>}
                   <div className="mt-1 text-xs text-slate-600">
-                    Signed in with {METHOD[s.authMethod]} {when(s.createdAt)} · last used {when(s.lastSeenAt)} · expires {when(s.expiresAt)}
+                    Signed in with {METHOD[s.authMethod]} {when(s.createdAt)} from {s.clientIp ?? 'an unrecorded address'} · last used {when(s.lastSeenAt)} · expires {when(s.expiresAt)}
                   </div>
                 </div>
                 <ConfirmDialog

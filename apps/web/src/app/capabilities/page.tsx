@@ -2,7 +2,7 @@
 
 import { RISK_LEVELS, createCapabilitySchema, updateCapabilitySchema } from '@aim/contracts';
 import { Pencil, Plus, Search, Trash2 } from 'lucide-react';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
 import { Field, FormAlert, blank, failWith, useSchemaForm } from '@/components/form';
@@ -12,7 +12,7 @@ import { useCan } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';
 import { Badge, PageTitle, when } from '@/components/ui';
 import { Button } from '@/components/ui/button';
-import { ConfirmDialog, Dialog, DialogContent, DialogDescription, DialogTitle } from '@/components/ui/dialog';
+import { ConfirmDialog, Dialog, DialogContent, DialogDescription, DialogTitle, DialogTrigger } from '@/components/ui/dialog';
 import { Input, Select, Textarea } from '@/components/ui/input';
 
 type Capability = components['schemas']['Capability'];
@@ -162,9 +162,6 @@ function CapabilityRow({ capability: c, mayManage, onChange }: { capability: Cap
       </div>
       {mayManage && (
         <div className="flex flex-wrap gap-2">
-          <Button variant="outline" size="sm" onClick={() => setEditing(true)} aria-label={`Edit ${c.name}`}>
-            <Pencil aria-hidden /> Edit
-          </Button>
           <ConfirmDialog
             trigger={
               <Button variant="outline" size="sm" aria-label={`Delete ${c.name}`}>
@@ -182,7 +179,17 @@ function CapabilityRow({ capability: c, mayManage, onChange }: { capability: Cap
             confirmLabel="Delete capability"
             onConfirm={remove}
           />
-          <EditCapability capability={c} open={editing} onOpenChange={setEditing} onSaved={onChange} />
+          <EditCapability
+            capability={c}
+            open={editing}
+            onOpenChange={setEditing}
+            onSaved={onChange}
+            trigger={
+              <Button variant="outline" size="sm" aria-label={`Edit ${c.name}`}>
+                <Pencil aria-hidden /> Edit
+              </Button>
+            }
+          />
         </div>
       )}
     </li>
@@ -245,11 +252,14 @@ function EditCapability({
   open,
   onOpenChange,
   onSaved,
+  trigger,
 }: {
   capability: Capability;
   open: boolean;
   onOpenChange: (open: boolean) => void;
   onSaved: () => void;
+  /** The button that opens it (focus returns to it when the dialog closes). */
+  trigger: ReactNode;
 }) {
   const form = useSchemaForm(updateCapabilitySchema, { defaultValues: { description: c.description ?? '', riskLevel: c.riskLevel } });
   const { register, handleSubmit, formState, reset } = form;
@@ -264,6 +274,7 @@ function EditCapability({
   });
   return (
     <Dialog open={open} onOpenChange={onOpenChange}>
+      <DialogTrigger asChild>{trigger}</DialogTrigger>
       <DialogContent>
         <DialogTitle>Edit {c.name}</DialogTitle>
         <DialogDescription>The name cannot change. A new risk level applies to the next decision.</DialogDescription>

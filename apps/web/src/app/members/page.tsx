@@ -73,6 +73,8 @@ function MemberList() {
     const { data, error: e } = await api.POST('/api/v1/members/{userId}/sessions/revoke', { params: { path: { userId: m.user.id } } });
     if (!data) return errorMessage(e);
     setNotice({ ok: true, text: `${m.user.name} was signed out everywhere: ${data.revoked} ${data.revoked === 1 ? 'session' : 'sessions'} ended.` });
+    // Yourself included: this browser is signed out too, and goes to the sign-in page.
+    if (m.user.id === me?.user.id) await reload();
   };
 
   return (

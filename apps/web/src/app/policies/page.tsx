@@ -21,6 +21,7 @@ import {
   configDefaults,
   createPolicyFormSchema,
   scopeSummary,
+  JSON_OPEN,
 } from '@/components/policy-forms';
 import { useCan } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';
@@ -180,7 +181,9 @@ function CreatePolicy({ onCancel }: { onCancel: () => void }) {
   const type = watch('type');
   const typeField = register('type');
 
+  const [editingJson, setEditingJson] = useState(false);
   const submit = handleSubmit(async (values) => {
+    if (editingJson) return failWith(form, JSON_OPEN);
     const body = { ...values, scope: clean(values.scope), config: clean(values.config) };
     const { data, error } = await api.POST('/api/v1/policies', { body });
     if (!data) return failWith(form, error);
@@ -220,7 +223,7 @@ function CreatePolicy({ onCancel }: { onCancel: () => void }) {
           {(aria) => <Textarea {...aria} rows={2} {...register('description', blank)} />}
         </Field>
       </div>
-      <ConfigFields key={type} form={form} type={type} prefix="create" />
+      <ConfigFields key={type} form={form} type={type} prefix="create" onEditingJson={setEditingJson} />
       <ScopeFields form={form} prefix="create" />
       <fieldset className="min-w-0">
         <legend className="text-sm font-medium">Mode</legend>

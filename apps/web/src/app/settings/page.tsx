@@ -40,6 +40,7 @@ export default function Settings() {
 function OrganizationSettings() {
   const can = useCan();
   const [org, setOrg] = useState<Organization | null>(null);
+  const [saved, setSaved] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const load = useCallback(async (quiet = false) => {
     if (!quiet) {
@@ -61,7 +62,16 @@ function OrganizationSettings() {
       ) : org === null ? (
         <Loading what="the organization" />
       ) : can.has('organization.update') ? (
-        <OrganizationForm key={org.id} org={org} onSaved={setOrg} />
+        <OrganizationForm
+          key={JSON.stringify(org)}
+          org={org}
+          saved={saved}
+          onSaved={(next) => {
+            setSaved(true);
+            setOrg(next);
+          }}
+          onEdit={() => setSaved(false)}
+        />
       ) : (
         <>
           <ReadOnlyNote>Only admins change these settings.</ReadOnlyNote>
@@ -91,7 +101,21 @@ function duration(seconds: number): string {
   return `${seconds} s`;
 }
 
-function OrganizationForm({ org, onSaved }: { org: Organization; onSaved: (o: Organization) => void }) {
+/**
+ * Rebuilt (by its key) whenever the organization changes, here or by another admin, so it always
+ * starts from the current settings; `saved` lives outside it for that reason.
+ */
+function OrganizationForm({
+  org,
+  saved,
+  onSaved,
+  onEdit,
+}: {
+  org: Organization;
+  saved: boolean;
+  onSaved: (o: Organization) => void;
+  onEdit: () => void;
+}) {
   const { reload } = useSession();
   const form = useSchemaForm(updateOrganizationSchema, {
     defaultValues: {
@@ -106,15 +130,18 @@ function OrganizationForm({ org, onSaved }: { org: Organization; onSaved: (o: Or
   const [forever, setForever] = useState(org.auditRetentionDays === null);
   const [days, setDays] = useState(String(org.auditRetentionDays ?? 365));
   const [audiences, setAudiences] = useState<string[]>(org.agentTokenAudiences);
-  const [saved, setSaved] = useState(false);
   const errors = formState.errors;
   const audienceErrors = errors.agentTokenAudiences as unknown as (Record<number, { message?: string }> & { message?: string }) | undefined;
 
-  const submit = handleSubmit(async (body) => {
-    setSaved(false);
+  const submit = handleSubmit(async (values) => {
+    onEdit();
+    // Only what this person changed: a setting another admin changed meanwhile stays as they left it.
+    const body = Object.fromEntries(
+      Object.entries(values).filter(([key, value]) => JSON.stringify(value) !== JSON.stringify(org[key as keyof Organization])),
+    ) as typeof values;
+    if (Object.keys(body).length === 0) return onSaved(org);
     const { data, error } = await api.PATCH('/api/v1/organization', { body });
     if (!data) return failWith(form, error);
-    setSaved(true);
     onSaved(data);
     await reload();
   });
@@ -127,7 +154,7 @@ function OrganizationForm({ org, onSaved }: { org: Organization; onSaved: (o: Or
   return (
     <form onSubmit={onSubmit} noValidate aria-label="Organization settings" className="flex flex-col gap-4">
       <Field id="org-name" label="Name" error={errors.name?.message} className="max-w-md">
-        {(aria) => <Input {...aria} {...register('name', blank)} />}
+        {(aria) => <Input {...aria} {...register('name')} />}
       </Field>
 
       <fieldset className="flex flex-col gap-2">
@@ -422,7 +449,7 @@ function RotateSecret({ provider, onRotated }: { provider: Provider; onRotated: 
       }}
     >
       <DialogTrigger asChild>
-        <Button variant="outline" size="sm">
+        <Button variant="outline" size="sm" aria-label={`Rotate secret of ${provider.displayName}`}>
           Rotate secret
         </Button>
       </DialogTrigger>

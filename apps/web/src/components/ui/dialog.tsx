@@ -2,7 +2,7 @@
 
 import * as DialogPrimitive from '@radix-ui/react-dialog';
 import { X } from 'lucide-react';
-import { useState, type ComponentProps, type ReactNode } from 'react';
+import { useRef, useState, type ComponentProps, type ReactNode } from 'react';
 import { cn } from '@/lib/utils';
 import { Button } from './button';
 
@@ -62,13 +62,19 @@ export function ConfirmDialog({
   const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const opener = useRef<HTMLButtonElement>(null);
   const confirm = async () => {
     setBusy(true);
     setError(null);
-    const failed = await onConfirm();
-    setBusy(false);
-    if (failed) setError(failed);
-    else setOpen(false);
+    try {
+      const failed = await onConfirm();
+      if (failed) setError(failed);
+      else setOpen(false);
+    } catch {
+      setError('Something went wrong, and the change may not have been made. Reload the page to see where things stand.');
+    } finally {
+      setBusy(false);
+    }
   };
   return (
     <Dialog
@@ -76,10 +82,21 @@ export function ConfirmDialog({
       onOpenChange={(next) => {
         setOpen(next);
         setError(null);
+        setBusy(false);
       }}
     >
-      <DialogTrigger asChild>{trigger}</DialogTrigger>
-      <DialogContent>
+      <DialogTrigger asChild ref={opener}>
+        {trigger}
+      </DialogTrigger>
+      <DialogContent
+        onCloseAutoFocus={(e) => {
+          // The action may have removed the button that opened the dialog (a revoked row): focus goes
+          // to the page instead of being lost.
+          if (opener.current?.isConnected) return;
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
         <DialogTitle>{title}</DialogTitle>
         <DialogDescription>{description}</DialogDescription>
         {children}

@@ -10,7 +10,7 @@ import type { components } from '@/api/schema';
 import { useAgentNames } from '@/components/agent-names';
 import { Field, FormAlert, failWith, useSchemaForm } from '@/components/form';
 import { useLive } from '@/components/live';
-import { ConfigFields, MODE_HELP, ScopeFields, TYPE_HELP, TYPE_LABEL, clean, diffVersions, scopeSummary, show, updatePolicyFormSchema } from '@/components/policy-forms';
+import { ConfigFields, MODE_HELP, ScopeFields, TYPE_HELP, TYPE_LABEL, clean, diffVersions, scopeSummary, show, updatePolicyFormSchema, JSON_OPEN } from '@/components/policy-forms';
 import { useCan } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';
 import { Badge, when } from '@/components/ui';
@@ -287,7 +287,9 @@ function EditPolicy({ policy, onDone }: { policy: Policy; onDone: (saved: boolea
     defaultValues: { name: policy.name, description: policy.description ?? '', enabled: policy.enabled, scope: policy.scope, config: policy.config },
   });
   const { register, handleSubmit, formState } = form;
+  const [editingJson, setEditingJson] = useState(false);
   const submit = handleSubmit(async (values) => {
+    if (editingJson) return failWith(form, JSON_OPEN);
     const body = { ...values, ...(values.scope ? { scope: clean(values.scope) } : {}), ...(values.config ? { config: clean(values.config) } : {}) };
     const { data, error } = await api.PATCH('/api/v1/policies/{policyId}', { params: { path: { policyId: policy.id } }, body });
     if (!data) return failWith(form, error);
@@ -311,7 +313,7 @@ function EditPolicy({ policy, onDone }: { policy: Policy; onDone: (saved: boolea
           {(aria) => <Textarea {...aria} rows={2} {...register('description', { setValueAs: (v: unknown) => (v === '' ? null : v) })} />}
         </Field>
       </div>
-      <ConfigFields form={form} type={policy.type} prefix="edit" />
+      <ConfigFields form={form} type={policy.type} prefix="edit" onEditingJson={setEditingJson} />
       <ScopeFields form={form} prefix="edit" />
       <FormAlert form={form} />
       <div className="flex flex-wrap gap-2">
