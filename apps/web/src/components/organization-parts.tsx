@@ -2,7 +2,7 @@
 
 import { ROLES, roleAtLeast, type Role } from '@aim/contracts';
 import { Copy } from 'lucide-react';
-import { useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { Button } from './ui/button';
 import { Input } from './ui/input';
 import { cn } from '@/lib/utils';
@@ -49,9 +49,12 @@ export function CopyValue({ id, label, value, className }: { id: string; label: 
 
 /** A secret the server returns once (a new API key): copy it now, it is never shown again. */
 export function ShownOnce({ title, label, value, children, dismiss }: { title: string; label: string; value: string; children?: ReactNode; dismiss: () => void }) {
+  // Focus moves to the new secret, so keyboard and screen-reader users learn it is there.
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), []);
   return (
     <div role="region" aria-labelledby="shown-once-title" className="mt-4 rounded border border-emerald-300 bg-emerald-50 p-4 text-sm">
-      <h2 id="shown-once-title" className="font-semibold">
+      <h2 id="shown-once-title" ref={heading} tabIndex={-1} className="font-semibold">
         {title}
       </h2>
       <p className="mb-2 font-medium text-slate-800">This is shown only once: copy it now. AIM keeps only a hash and cannot show it again.</p>

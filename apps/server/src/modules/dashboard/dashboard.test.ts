@@ -178,6 +178,7 @@ forEachTarget('dashboard in Chromium', (target) => {
     await shown.waitFor();
     const token = await shown.inputValue();
     assert.match(token, /^aim_enr_/);
+    assert.equal(await page.evaluate('document.activeElement?.id'), 'new-token-title', 'focus moves to the new token');
     // Copy puts exactly the token on the clipboard.
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
     await page.getByRole('button', { name: 'Copy' }).click();

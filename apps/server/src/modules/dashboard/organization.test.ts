@@ -177,6 +177,7 @@ forEachTarget('members, API keys and settings in Chromium', (target) => {
     const shown = page.getByRole('region', { name: /ui-made key/ });
     await shown.waitFor();
     assert.match(await shown.innerText(), /shown only once/);
+    assert.equal(await page.evaluate('document.activeElement?.id'), 'shown-once-title', 'focus moves to the new key');
     const key = await page.getByLabel('New API key', { exact: true }).inputValue();
     assert.ok(key.length > 20, 'the key itself is shown');
 

@@ -1,7 +1,7 @@
 'use client';
 
 import { createEnrollmentTokenSchema } from '@aim/contracts';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
 import { useLive } from '@/components/live';
@@ -203,6 +203,9 @@ function CreateToken({ onCreated }: { onCreated: (token: string) => void }) {
 
 function ShownOnce({ token, dismiss }: { token: string; dismiss: () => void }) {
   const [copied, setCopied] = useState<boolean | null>(null);
+  // Focus moves to the new token, so keyboard and screen-reader users learn it is there.
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), []);
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(token);
@@ -213,7 +216,7 @@ function ShownOnce({ token, dismiss }: { token: string; dismiss: () => void }) {
   };
   return (
     <div role="region" aria-labelledby="new-token-title" className="mt-4 rounded border border-emerald-300 bg-emerald-50 p-4 text-sm">
-      <h2 id="new-token-title" className="font-semibold">
+      <h2 id="new-token-title" ref={heading} tabIndex={-1} className="font-semibold">
         Token created
       </h2>
       <p className="mb-2 text-slate-700">Copy it now: AIM shows it only once. Give it to the agent as its enrollment token.</p>
