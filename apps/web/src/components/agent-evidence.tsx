@@ -14,6 +14,7 @@ import { useFieldArray } from 'react-hook-form';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
 import { useAgentNames } from './agent-names';
+import { useReturnFocus } from './focus';
 import { Field, FormAlert, blank, failWith, useSchemaForm } from './form';
 import { useLive } from './live';
 import { useCan, useSession } from './session';
@@ -507,6 +508,7 @@ export function RatingsSection({
   const mine = list.find((r) => r.userId === me?.user.id) ?? null;
   const mayRate = can.has('trust.rate') && !!me && agent.ownerId !== me.user.id;
   const [editing, setEditing] = useState(false);
+  const rateButton = useReturnFocus(editing);
 
   const remove = async (r: Rating) => {
     const { error } = await api.DELETE('/api/v1/agents/{agentId}/ratings/{ratingId}', { params: { path: { agentId: agent.id, ratingId: r.id } } });
@@ -547,7 +549,7 @@ export function RatingsSection({
           )
         ) : (
           <div className="mt-3 flex flex-wrap gap-2">
-            <Button variant="outline" onClick={() => setEditing(true)}>
+            <Button ref={rateButton} variant="outline" onClick={() => setEditing(true)}>
               {mine ? 'Edit your rating' : 'Rate this agent'}
             </Button>
             {mine && (

@@ -130,6 +130,7 @@ forEachTarget('capability catalog and policies in Chromium', (target) => {
     const row = page.locator('li[data-capability="reports:export"]');
     await row.waitFor();
     assert.equal(writes.length, 1, 'one request to create');
+    assert.equal(await page.evaluate('document.activeElement?.textContent?.trim()'), 'New capability', 'focus returns to the button that opened the form');
     const created = (await catalog()).find((c) => c.name === 'reports:export');
     assert.deepEqual(created && { riskLevel: created.riskLevel, description: created.description }, { riskLevel: 'medium', description: 'Export the monthly reports' });
 
@@ -141,6 +142,7 @@ forEachTarget('capability catalog and policies in Chromium', (target) => {
     await dialog.getByRole('button', { name: 'Save changes' }).click();
     await row.getByTestId('risk').getByText('high').waitFor();
     assert.match(await row.getByTestId('description').innerText(), /finance reports/);
+    assert.equal(await page.evaluate('document.activeElement?.getAttribute("aria-label")'), 'Edit reports:export', 'focus returns to the Edit button');
     const edited = (await catalog()).find((c) => c.name === 'reports:export')!;
     assert.equal(edited.riskLevel, 'high');
     assert.equal(edited.description, 'Export the monthly finance reports');

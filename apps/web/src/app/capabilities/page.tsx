@@ -8,6 +8,7 @@ import type { components } from '@/api/schema';
 import { Field, FormAlert, blank, failWith, useSchemaForm } from '@/components/form';
 import { useLatest } from '@/components/latest';
 import { useLive } from '@/components/live';
+import { useReturnFocus } from '@/components/focus';
 import { useCan } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';
 import { Badge, PageTitle, when } from '@/components/ui';
@@ -31,6 +32,7 @@ export default function CapabilitiesPage() {
   const [query, setQuery] = useState('');
   const [risk, setRisk] = useState<Risk | ''>('');
   const [creating, setCreating] = useState(false);
+  const newButton = useReturnFocus(creating);
   const latest = useLatest();
 
   const load = useCallback(
@@ -62,7 +64,7 @@ export default function CapabilitiesPage() {
         id="capabilities-title"
         aside={
           mayManage && !creating ? (
-            <Button onClick={() => setCreating(true)}>
+            <Button ref={newButton} onClick={() => setCreating(true)}>
               <Plus aria-hidden /> New capability
             </Button>
           ) : null

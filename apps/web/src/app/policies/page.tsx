@@ -23,6 +23,7 @@ import {
   scopeSummary,
   JSON_OPEN,
 } from '@/components/policy-forms';
+import { useReturnFocus } from '@/components/focus';
 import { useCan } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';
 import { Badge, PageTitle, when } from '@/components/ui';
@@ -42,6 +43,7 @@ export default function PoliciesPage() {
   const [type, setType] = useState<PolicyType | ''>('');
   const [mode, setMode] = useState<Policy['mode'] | ''>('');
   const [creating, setCreating] = useState(false);
+  const newButton = useReturnFocus(creating);
   const latest = useLatest();
 
   const load = useCallback(
@@ -70,7 +72,7 @@ export default function PoliciesPage() {
         id="policies-title"
         aside={
           mayManage && !creating ? (
-            <Button onClick={() => setCreating(true)}>
+            <Button ref={newButton} onClick={() => setCreating(true)}>
               <Plus aria-hidden /> New policy
             </Button>
           ) : null
