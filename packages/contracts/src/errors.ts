@@ -102,6 +102,10 @@ export const ERROR_CODES = {
     description: 'The route or resource does not exist, or belongs to another organization.',
   },
   conflict: { status: 409, description: 'The request conflicts with the current state of the resource.' },
+  last_sign_in_method: {
+    status: 409,
+    description: 'This passkey is your last way to sign in (no other passkey, no identity provider account); add another first.',
+  },
   capability_in_use: { status: 409, description: 'The capability has been granted; grants are kept as history, so it cannot leave the catalog.' },
   request_not_pending: { status: 409, description: 'The capability request was already answered, withdrawn or has expired.' },
   decision_not_pending: { status: 409, description: 'The decision is no longer pending: it was already approved, rejected or has expired.' },

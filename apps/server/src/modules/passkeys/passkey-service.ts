@@ -162,8 +162,20 @@ export function createPasskeyService(deps: { db: Database; store: SharedStore; u
 
     async remove(ctx: RequestContext, passkeyId: string): Promise<void> {
       await system(async (tx) => {
+        // The person's row, locked: two removals at once cannot both see "another one is left".
+        await tx.query('select 1 from users where id = $1 for update', [ctx.userId]);
         const { rowCount } = await tx.query('delete from passkeys where user_id = $1 and id = $2', [ctx.userId, passkeyId]);
         if (!rowCount) throw notFound('The passkey');
+        const { rows } = await tx.query<{ left: boolean }>(
+          `select exists (select 1 from passkeys where user_id = $1) or exists (select 1 from user_identities where user_id = $1) as left`,
+          [ctx.userId],
+        );
+        if (!rows[0]!.left) {
+          throw new AppError(
+            'last_sign_in_method',
+            'This passkey is your last way to sign in: add another passkey (or sign in once with your identity provider) before removing it.',
+          );
+        }
         await audit(tx, ctx, 'passkey.delete', passkeyId);
       });
     },

@@ -60,6 +60,14 @@ forEachTarget('passkeys (software authenticator)', (target) => {
     const after = await signIn(laptop);
     assert.equal(after.statusCode, 400);
     assert.equal(after.json().error.code, 'invalid_assertion');
+
+    // The phone's passkey is now the only way this person signs in: it stays.
+    const [last] = (await t.app.inject({ method: 'GET', url: '/api/v1/me/passkeys', headers: session.headers })).json().passkeys;
+    const refused = await t.app.inject({ method: 'DELETE', url: `/api/v1/me/passkeys/${last.id}`, headers: session.headers });
+    assert.equal(refused.statusCode, 409);
+    assert.equal(refused.json().error.code, 'last_sign_in_method');
+    assert.equal((await t.app.inject({ method: 'GET', url: '/api/v1/me/passkeys', headers: session.headers })).json().passkeys.length, 1);
+    assert.equal((await signIn(phone)).statusCode, 200, 'and still signs in');
   });
 
   it("cannot rename or remove another person's passkey", async () => {

@@ -264,7 +264,7 @@ function Passkeys() {
                     title={`Delete the passkey “${p.name}”?`}
                     description={
                       rows.length === 1
-                        ? 'This is your only passkey. Unless you sign in through your organization’s identity provider, you will not be able to sign in again. AIM does not stop you.'
+                        ? 'This is your only passkey. AIM removes it only if you can also sign in through an identity provider; otherwise add another passkey first.'
                         : 'You can no longer sign in with it. Your sessions stay open.'
                     }
                     confirmLabel="Delete passkey"
