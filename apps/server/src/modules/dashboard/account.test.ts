@@ -182,11 +182,13 @@ forEachTarget('your account in Chromium', (target) => {
     assert.deepEqual((await apiPasskeys(admin.session)).map((p) => p.id), [first[0]!.id], 'the API no longer lists it');
     assert.equal(await section.locator('[data-passkey-id]').count(), 1);
 
-    // Deleting the last one warns that it may be the last way in.
+    // The last one: the dialog says so, and the server refuses, because it is this person's only way in.
     await section.getByRole('button', { name: 'Delete passkey Browser test' }).click();
     await dialog.getByText('This is your only passkey', { exact: false }).waitFor();
+    await dialog.getByRole('button', { name: 'Delete passkey' }).click();
+    await dialog.getByRole('alert').filter({ hasText: 'last way to sign in' }).waitFor();
     await dialog.getByRole('button', { name: 'Cancel' }).click();
-    assert.equal((await apiPasskeys(admin.session)).length, 1, 'cancelling keeps it');
+    assert.equal((await apiPasskeys(admin.session)).length, 1, 'it stays');
 
     assert.deepEqual(violations.filter((v) => /Content Security Policy/i.test(v)), [], 'no script was refused by the policy');
     await context.close();
