@@ -69,6 +69,23 @@ forEachTarget('operations and contract', (target) => {
     assert.match(text, /aim_process_cpu_user_seconds_total/);
   });
 
+  it('with METRICS_TOKEN, answers the metrics only to that bearer token', async () => {
+    const token = 'm'.repeat(40);
+    const guarded = await createTestApp(target, { env: { METRICS_TOKEN: token } });
+    try {
+      for (const authorization of [undefined, 'Bearer wrong', `Bearer ${token}x`, token]) {
+        const res = await guarded.app.inject({ method: 'GET', url: '/metrics', headers: authorization ? { authorization } : {} });
+        assert.equal(res.statusCode, 401, `refused with ${authorization ?? 'no header'}`);
+        assert.equal(res.json().error.code, 'unauthenticated');
+      }
+      const ok = await guarded.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${token}` } });
+      assert.equal(ok.statusCode, 200);
+      assert.match(ok.body, /aim_http_requests_total/);
+    } finally {
+      await guarded.close();
+    }
+  });
+
   it('describes itself at /api/v1/meta', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/api/v1/meta' });
     assert.equal(res.statusCode, 200);

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { healthSchema, readinessSchema, serviceInfoSchema, type Readiness } from '@aim/contracts';
 import type { AppInstance, Platform } from '../../app.js';
+import { safeEqual, sha256 } from '../../platform/crypto/tokens.js';
+import { AppError } from '../../platform/http/app-error.js';
 
 /**
  * Operational routes: liveness, readiness, metrics, and the service description.
@@ -87,7 +89,15 @@ export function registerSystemRoutes(app: AppInstance, platform: Platform): void
         },
         config: { access: PUBLIC },
       },
-      async (_request, reply) => {
+      async (request, reply) => {
+        const token = platform.config.metricsToken;
+        if (token) {
+          const given = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
+          // Hashes of equal length, so the comparison takes the same time whatever was sent.
+          if (!safeEqual(sha256(given), sha256(token))) {
+            throw new AppError('unauthenticated', 'The metrics need the bearer token set in METRICS_TOKEN.');
+          }
+        }
         reply.header('content-type', registry.contentType);
         return registry.metrics();
       },

@@ -145,6 +145,7 @@ export const envSchema = z.object({
   RATE_LIMIT_SIGN_IN_MAX: int(20, 1, 100_000),
 
   METRICS_ENABLED: bool(true),
+  METRICS_TOKEN: z.string().min(32, { message: 'must be at least 32 characters' }).optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ message: 'must be an OTLP/HTTP endpoint such as http://collector:4318' }).optional(),
   OTEL_SERVICE_NAME: z.string().min(1).default('aim-server'),
 });
@@ -234,6 +235,8 @@ export interface Config {
   auditRetentionExportDir: string | undefined;
   rateLimit: { windowMs: number; ipMax: number; principalMax: number; signInMax: number };
   metricsEnabled: boolean;
+  /** When set, /metrics answers only `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
   tracing: { endpoint: string | undefined; serviceName: string };
 }
 
@@ -326,6 +329,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       signInMax: e.RATE_LIMIT_SIGN_IN_MAX,
     },
     metricsEnabled: e.METRICS_ENABLED,
+    metricsToken: e.METRICS_TOKEN,
     tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },
   };
 }
