@@ -43,6 +43,41 @@ forEachTarget('scheduled jobs (pg-boss)', (target) => {
     assert.equal(rowCount, 1);
   });
 
+  it('drops trust score months older than the retention, and keeps the rest with their scores', async () => {
+    const partitions = async () =>
+      (await owner.query(`select c.relname from pg_inherits i join pg_class c on c.oid = i.inhrelid where i.inhparent = 'trust_scores'::regclass order by 1`)).rows.map(
+        (r: { relname: string }) => r.relname as string,
+      );
+    // A month long past (beyond the default 13 months) and one just inside the retention, each with a score.
+    const monthStart = (monthsAgo: number) => {
+      const d = new Date();
+      return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - monthsAgo, 1));
+    };
+    const made: string[] = [];
+    for (const monthsAgo of [30, 12]) {
+      const from = monthStart(monthsAgo);
+      const to = monthStart(monthsAgo - 1);
+      const name = `trust_scores_y${from.getUTCFullYear()}m${String(from.getUTCMonth() + 1).padStart(2, '0')}`;
+      await owner.query(`create table if not exists ${name} partition of trust_scores for values from ('${from.toISOString()}') to ('${to.toISOString()}')`);
+      await owner.query(
+        `insert into trust_scores (id, organization_id, agent_id, score, tier, confidence, factors, evidence, algorithm_version, trigger, computed_at)
+         values ($1, 'org_00000000000000000000000000', 'agt_00000000000000000000000000', 50, 'medium', 0.5, '[]', '{}', 'aim-trust/1', 'schedule', $2)`,
+        [`tsc_${String(monthsAgo).padStart(26, '0')}`, new Date(from.getTime() + 86_400_000)],
+      );
+      made.push(name);
+    }
+    const before = await partitions();
+    assert.ok(made.every((n) => before.includes(n)));
+    await jobs.runNow('aim.partitions');
+    const after = await partitions();
+    assert.ok(!after.includes(made[0]!), 'the month 30 months ago is gone');
+    assert.ok(after.includes(made[1]!), 'the month 12 months ago stays');
+    assert.deepEqual(after, before.filter((n) => n !== made[0]), 'nothing else was dropped');
+    const kept = await owner.query(`select count(*)::int as n from trust_scores where computed_at >= $1`, [monthStart(12)]);
+    assert.ok(kept.rows[0].n >= 1, 'the kept month still has its score');
+    await assert.rejects(owner.query('select aim_drop_trust_score_months(0)'), /keep_months must be between 1 and 1200/);
+  });
+
   it("signs a checkpoint for every chain that grew since its last one", async () => {
     const org = await seedOrganization(t, 'Jobs');
     await t.app.inject({

@@ -12,6 +12,8 @@ export function defineJobs(platform: Platform, services: Services): JobDefinitio
       cron: '17 * * * *',
       run: async () => {
         await platform.db.query('select aim_ensure_partitions(3)');
+        // Trust score history older than its retention goes by whole months (docs/trust-scoring.md).
+        await platform.db.query('select aim_drop_trust_score_months($1)', [platform.config.trust.historyMonths]);
       },
     },
     {

@@ -135,6 +135,7 @@ export const envSchema = z.object({
   AGENT_KEY_ROTATION_OVERLAP_SECONDS: int(3600, 0, 604_800),
   /** New trust evidence for an agent is gathered this long before its score is recalculated once. */
   TRUST_RECALCULATION_DEBOUNCE_MS: int(5000, 100, 600_000),
+  TRUST_HISTORY_MONTHS: int(13, 1, 1200),
   /** A live stream (GET /api/v1/events) ends after this long; the browser reconnects with its cookies checked again. */
   LIVE_STREAM_MAX_MS: int(300_000, 10, 3_600_000),
   SERVE_DASHBOARD: bool(true),
@@ -221,7 +222,7 @@ export interface Config {
   };
   sessions: { accessTtlSeconds: number; refreshTtlSeconds: number; keyRotationDays: number };
   agents: { tokenTtlSeconds: number; tokenKeyRotationDays: number; keyRotationOverlapSeconds: number };
-  trust: { recalculationDebounceMs: number };
+  trust: { recalculationDebounceMs: number; historyMonths: number };
   live: { streamMaxMs: number };
   /** false: an API-only server; the dashboard is hosted elsewhere (README, "Deploying the dashboard separately"). */
   serveDashboard: boolean;
@@ -319,7 +320,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       tokenKeyRotationDays: e.AGENT_TOKEN_KEY_ROTATION_DAYS,
       keyRotationOverlapSeconds: e.AGENT_KEY_ROTATION_OVERLAP_SECONDS,
     },
-    trust: { recalculationDebounceMs: e.TRUST_RECALCULATION_DEBOUNCE_MS },
+    trust: { recalculationDebounceMs: e.TRUST_RECALCULATION_DEBOUNCE_MS, historyMonths: e.TRUST_HISTORY_MONTHS },
     live: { streamMaxMs: e.LIVE_STREAM_MAX_MS },
     serveDashboard: e.SERVE_DASHBOARD,
     rateLimit: {
