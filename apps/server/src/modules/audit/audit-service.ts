@@ -24,6 +24,8 @@ import { authorize } from '../access/permissions.js';
 import { auditRepository as audit, type AuditFilter, type StoredEvent } from './audit-repository.js';
 
 const VERIFY_BATCH = 5_000;
+/** Events removed per retention transaction. */
+const RETENTION_BATCH = 10_000;
 
 export const auditEventJson = (e: StoredEvent) => ({
   id: e.id,
@@ -153,7 +155,10 @@ export function createAuditService(deps: { db: Database; checkpointKeys?: Signin
      * than it (through the maintenance role), anchoring the chain at the last removed event, and record
      * the removal as an event, in the same transaction.
      */
-    async applyRetention(ctx: RequestContext, options: { exportDir?: string | undefined } = {}): Promise<number> {
+    async applyRetention(ctx: RequestContext, options: { exportDir?: string | undefined; batchSize?: number } = {}): Promise<number> {
+      // Removed in batches of consecutive events, each in its own short transaction with its own
+      // audit.retention record: a first run over years of events never holds one huge delete.
+      const batchSize = options.batchSize ?? RETENTION_BATCH;
       const { rows: due } = await db.query<{ organization_id: string }>('select organization_id from aim_audit_retention_due()');
       let removed = 0;
       const failures: unknown[] = [];
@@ -169,14 +174,13 @@ export function createAuditService(deps: { db: Database; checkpointKeys?: Signin
       return removed;
 
       async function retainOne(organizationId: string): Promise<number> {
-        let through: number | null = null;
+        const found = await db.transaction({ organizationId }, (tx) =>
+          tx.query<{ through: string | null }>('select aim_audit_retention_through($1) as through', [organizationId]),
+        );
+        if (!found.rows[0]?.through) return 0;
+        const through = Number(found.rows[0].through);
         if (options.exportDir) {
           // Export what is about to go first; only what was exported is then removed.
-          const found = await db.transaction({ organizationId }, (tx) =>
-            tx.query<{ through: string | null }>('select aim_audit_retention_through($1) as through', [organizationId]),
-          );
-          if (!found.rows[0]?.through) return 0;
-          through = Number(found.rows[0].through);
           const path = join(options.exportDir, organizationId, `through-${through}.ndjson`);
           const partial = `${path}.partial`;
           await exportChainTo(partial, organizationId, through);
@@ -187,13 +191,30 @@ export function createAuditService(deps: { db: Database; checkpointKeys?: Signin
           }
           await rename(partial, path);
         }
+        let total = 0;
+        for (;;) {
+          const batch = await removeBatch(organizationId, through);
+          total += batch.removed;
+          if (batch.done) return total;
+        }
+      }
+
+      /** The oldest `batchSize` chained events up to `through`, removed and recorded in one transaction. */
+      async function removeBatch(organizationId: string, through: number): Promise<{ removed: number; done: boolean }> {
         return db.transaction({ organizationId }, async (tx) => {
+          const { rows: first } = await tx.query<{ seq: string | null }>(
+            'select min(seq) as seq from audit_events where organization_id = $1 and seq is not null',
+            [organizationId],
+          );
+          const lowest = first[0]?.seq === null || first[0]?.seq === undefined ? null : Number(first[0].seq);
+          if (lowest === null || lowest > through) return { removed: 0, done: true };
+          const upTo = Math.min(lowest + batchSize - 1, through);
           const { rows } = await tx.query<{ anchor_seq: string; anchor_hash: Buffer; removed: string; removed_before: Date }>(
             'select * from aim_apply_audit_retention($1, $2)',
-            [organizationId, through],
+            [organizationId, upTo],
           );
           const applied = rows[0];
-          if (!applied) return 0;
+          if (!applied) return { removed: 0, done: true };
           await recordAuditEvent(tx, { ...ctx, organizationId }, {
             action: 'audit.retention',
             details: {
@@ -203,7 +224,7 @@ export function createAuditService(deps: { db: Database; checkpointKeys?: Signin
               anchorHash: applied.anchor_hash.toString('hex'),
             },
           });
-          return Number(applied.removed);
+          return { removed: Number(applied.removed), done: upTo >= through };
         });
       }
     },

@@ -97,6 +97,26 @@ forEachTarget('audit retention', (target) => {
     const fresh = await t.app.inject({ method: 'GET', url: '/api/v1/audit-logs/export', headers: org.as.admin.apiKey });
     assert.equal(JSON.parse(fresh.body.split('\n')[0]!).fromSeq, 6);
   });
+  it('removes a long expired stretch in batches, each recorded, and the chain still verifies from its new start', async () => {
+    const org = await seedOrganization(t, 'Batched');
+    const json = { ...org.as.admin.apiKey, 'content-type': 'application/json' };
+    for (let i = 0; i < 6; i++) await t.app.inject({ method: 'PATCH', url: '/api/v1/organization', headers: json, payload: { name: `B${i}` } });
+    await t.app.inject({ method: 'PATCH', url: '/api/v1/organization', headers: json, payload: { auditRetentionDays: 30 } });
+    await t.platform.auditSequencer.drain(org.organizationId);
+    await ageFirstEvents([org.organizationId]);
+    const removed = await t.app.services.audit.applyRetention({ ...SYSTEM_CONTEXT, requestId: 'job:test' }, { batchSize: 2 });
+    assert.ok(removed >= 5, `removed ${removed}`);
+    await t.platform.auditSequencer.drain(org.organizationId);
+    const events = (await t.app.inject({ method: 'GET', url: '/api/v1/audit-logs?action=audit.retention', headers: org.as.admin.apiKey })).json().events as {
+      details: { removed: number; anchorSeq: number };
+    }[];
+    const batches = events.map((e) => [e.details.anchorSeq, e.details.removed]).sort((a, b) => a[0]! - b[0]!);
+    assert.deepEqual(batches, [[2, 2], [4, 2], [5, 1]], 'three transactions of at most two events, oldest first');
+    const verify = await t.app.inject({ method: 'GET', url: '/api/v1/audit-logs/verify', headers: org.as.admin.apiKey });
+    assert.equal(verify.json().status, 'intact', verify.body);
+    assert.equal(verify.json().fromSeq, 6);
+  });
+
   it('removes nothing whose export failed, and still serves the other organizations', async () => {
     const broken = await seedOrganization(t, 'Export fails');
     const fine = await seedOrganization(t, 'Export works');
