@@ -109,15 +109,22 @@ forEachTarget('dashboard in Chromium', (target) => {
     await page.getByLabel('Tag').fill('Billing!');
     await page.getByText('tags are lower case').waitFor();
     await page.getByLabel('Tag').fill('billing');
-    await page.locator(`tr[data-agent-id="${tagged.id}"]`).waitFor();
-    await row.waitFor({ state: 'detached' });
-    assert.equal(await page.locator('tr[data-agent-id]').count(), 1, 'only the tagged agent');
+    // The rows shown once the list has settled (a filter change passes through a loading state).
+    const shownIds = async (expected: string[]) => {
+      let ids: string[] = [];
+      for (let i = 0; i < 50; i++) {
+        ids = (await page.locator('tr[data-agent-id]').evaluateAll((els) => els.map((e) => e.getAttribute('data-agent-id')!))).sort();
+        if (JSON.stringify(ids) === JSON.stringify([...expected].sort())) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return ids;
+    };
+    assert.deepEqual(await shownIds([tagged.id]), [tagged.id], 'only the tagged agent');
     await page.getByLabel('Tag').fill('');
     await page.getByLabel('Only mine').check();
-    await row.waitFor();
-    await page.locator(`tr[data-agent-id="${later.id}"]`).waitFor({ state: 'detached' });
+    assert.deepEqual(await shownIds([agent.id]), [agent.id], "only the admin's own agent");
     await page.getByLabel('Only mine').uncheck();
-    await page.locator(`tr[data-agent-id="${later.id}"]`).waitFor();
+    assert.deepEqual(await shownIds([agent.id, later.id, tagged.id]), [agent.id, later.id, tagged.id].sort(), 'every agent again');
 
     await page.setViewportSize({ width: 375, height: 800 });
     await row.waitFor();
