@@ -176,6 +176,14 @@ forEachTarget('agent detail page in Chromium', (target) => {
     }
     assert.equal(await page.getByRole('region', { name: 'Lifecycle' }).count(), 0, 'no lifecycle section for a viewer');
     await screenshots(page, 'agent-detail-viewer');
+
+    // Its decisions: the history opens filtered to this agent.
+    await page.getByRole('link', { name: 'All of this agent’s decisions' }).click();
+    await page.waitForURL(`${origin}/decisions/?agentId=${agentId}`);
+    const filter = page.getByLabel('Agent', { exact: true });
+    await filter.waitFor();
+    assert.equal(await filter.inputValue(), agentId, 'the history is filtered to the agent');
+    await page.getByText('No decision matches.').waitFor();
     assert.deepEqual(violations.filter((v) => /Content Security Policy/i.test(v)), [], 'no script was refused by the policy');
     await context.close();
   });

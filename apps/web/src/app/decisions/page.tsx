@@ -1,7 +1,8 @@
 'use client';
 
 import { resolveDecisionSchema } from '@aim/contracts';
-import { useCallback, useEffect, useState } from 'react';
+import { useSearchParams } from 'next/navigation';
+import { Suspense, useCallback, useEffect, useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
 import { useAgentChoices, useAgentNames } from '@/components/agent-names';
@@ -40,9 +41,19 @@ function countdown(ms: number): string {
 }
 
 /** Decisions: the open approvals (managers and admins answer them), then the history with filters. */
-export default function Decisions() {
+export default function DecisionsPage() {
+  return (
+    <Suspense fallback={<Loading what="decisions" />}>
+      <Decisions />
+    </Suspense>
+  );
+}
+
+function Decisions() {
   const agents = useAgentChoices();
-  const [agentId, setAgentId] = useState('');
+  // ?agentId=… (the agent page links here) starts the history filtered to that agent.
+  const linked = useSearchParams().get('agentId') ?? '';
+  const [agentId, setAgentId] = useState(/^agt_[0-9a-z]{26}$/.test(linked) ? linked : '');
   const [answer, setAnswer] = useState<Answer | ''>('');
   const [status, setStatus] = useState<Status | ''>('');
   const [pages, setPages] = useState<string[]>([]);
@@ -51,7 +62,7 @@ export default function Decisions() {
   const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState<Decision[] | null>(null);
   const [pendingError, setPendingError] = useState<string | null>(null);
-  const names = useAgentNames([...(rows ?? []), ...(pending ?? [])].map((d) => d.agentId));
+  const names = useAgentNames([...(rows ?? []), ...(pending ?? [])].map((d) => d.agentId).concat(agentId ? [agentId] : []));
   const cursor = pages.at(-1);
 
   const fetchHistory = useCallback(
@@ -129,6 +140,8 @@ export default function Decisions() {
             className={`${input} max-w-[12rem]`}
           >
             <option value="">Any</option>
+            {/* The chosen agent, also when it is not among the newest the list offers. */}
+            {agentId && !agents.some((a) => a.id === agentId) && <option value={agentId}>{names.get(agentId) ?? agentId}</option>}
             {agents.map((a) => (
               <option key={a.id} value={a.id}>
                 {a.name}

@@ -163,7 +163,7 @@ function AgentDetail() {
       <ReviewsSection agent={agent} reviews={data.reviews} people={data.people} onEvidence={followTrust} retry={() => void refresh()} />
       <IncidentsSection agent={agent} incidents={data.incidents} people={data.people} onEvidence={followTrust} retry={() => void refresh()} />
       <AttestationsSection attestations={data.attestations} retry={() => void refresh()} />
-      <Decisions decisions={data.decisions} />
+      <Decisions agent={data.detail.agent} decisions={data.decisions} />
       <RatingsSection agent={agent} ratings={data.ratings} people={data.people} onEvidence={followTrust} retry={() => void refresh()} />
     </section>
   );
@@ -448,7 +448,7 @@ function TrustChart({ history }: { history: HistoryEntry[] }) {
   );
 }
 
-function Decisions({ decisions }: { decisions: Decision[] }) {
+function Decisions({ agent, decisions }: { agent: Agent; decisions: Decision[] }) {
   return (
     <Card id="decisions-title" title="Recent decisions">
       {decisions.length === 0 ? (
@@ -465,8 +465,8 @@ function Decisions({ decisions }: { decisions: Decision[] }) {
           ))}
         </ul>
       )}
-      <Link href="/decisions/" className="mt-2 inline-block text-sm underline">
-        All decisions
+      <Link href={`/decisions/?agentId=${encodeURIComponent(agent.id)}`} className="mt-2 inline-block text-sm underline">
+        All of this agent’s decisions
       </Link>
     </Card>
   );
