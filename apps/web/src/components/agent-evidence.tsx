@@ -9,8 +9,8 @@ import {
   updateRatingSchema,
 } from '@aim/contracts';
 import Link from 'next/link';
-import { useCallback, useEffect, useState, type ReactNode } from 'react';
-import { useFieldArray } from 'react-hook-form';
+import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useFieldArray, type UseFormRegisterReturn } from 'react-hook-form';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
 import { useAgentNames } from './agent-names';
@@ -578,31 +578,15 @@ function CreateRating({ agent, done, cancel }: { agent: Agent; done: () => Promi
     await done();
   });
   return (
-    <form onSubmit={(e) => void submit(e)} noValidate aria-label="Rating form" className="mt-3 space-y-2">
-      <Field id="rating-value" label="Your rating" error={formState.errors.rating?.message}>
-        {(aria) => (
-          <Select {...aria} {...register('rating', { valueAsNumber: true })} className="w-24">
-            {STARS.map((n) => (
-              <option key={n} value={n}>
-                {n}
-              </option>
-            ))}
-          </Select>
-        )}
-      </Field>
-      <Field id="rating-comment" label="Comment (optional)" error={formState.errors.comment?.message}>
-        {(aria) => <Textarea {...aria} rows={2} {...register('comment', blank)} />}
-      </Field>
-      <FormAlert form={form} />
-      <div className="flex gap-2">
-        <Button type="submit" disabled={formState.isSubmitting}>
-          Save rating
-        </Button>
-        <Button variant="outline" onClick={cancel}>
-          Cancel
-        </Button>
-      </div>
-    </form>
+    <RatingFormBody
+      submit={submit}
+      rating={register('rating', { valueAsNumber: true })}
+      comment={register('comment', blank)}
+      errors={{ rating: formState.errors.rating?.message, comment: formState.errors.comment?.message }}
+      alert={<FormAlert form={form} />}
+      submitting={formState.isSubmitting}
+      cancel={cancel}
+    />
   );
 }
 
@@ -615,10 +599,36 @@ function EditRating({ agent, rating, done, cancel }: { agent: Agent; rating: Rat
     await done();
   });
   return (
-    <form onSubmit={(e) => void submit(e)} noValidate aria-label="Rating form" className="mt-3 space-y-2">
-      <Field id="rating-value" label="Your rating" error={formState.errors.rating?.message}>
+    <RatingFormBody
+      submit={submit}
+      rating={register('rating', { valueAsNumber: true })}
+      // An emptied box clears the comment (null), it is not "unchanged".
+      comment={register('comment', { setValueAs: (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : null) })}
+      commentHint="Empty: no comment."
+      errors={{ rating: formState.errors.rating?.message, comment: formState.errors.comment?.message }}
+      alert={<FormAlert form={form} />}
+      submitting={formState.isSubmitting}
+      cancel={cancel}
+    />
+  );
+}
+
+/** The fields and buttons of a rating, new or changed (each form brings its schema and request). */
+function RatingFormBody(props: {
+  submit: (e: FormEvent<HTMLFormElement>) => Promise<void>;
+  rating: UseFormRegisterReturn;
+  comment: UseFormRegisterReturn;
+  commentHint?: string;
+  errors: { rating?: string | undefined; comment?: string | undefined };
+  alert: ReactNode;
+  submitting: boolean;
+  cancel: () => void;
+}) {
+  return (
+    <form onSubmit={(e) => void props.submit(e)} noValidate aria-label="Rating form" className="mt-3 space-y-2">
+      <Field id="rating-value" label="Your rating" error={props.errors.rating}>
         {(aria) => (
-          <Select {...aria} {...register('rating', { valueAsNumber: true })} className="w-24">
+          <Select {...aria} {...props.rating} className="w-24">
             {STARS.map((n) => (
               <option key={n} value={n}>
                 {n}
@@ -627,16 +637,15 @@ function EditRating({ agent, rating, done, cancel }: { agent: Agent; rating: Rat
           </Select>
         )}
       </Field>
-      <Field id="rating-comment" label="Comment (optional)" hint="Empty: no comment." error={formState.errors.comment?.message}>
-        {/* An emptied box clears the comment (null), it is not "unchanged". */}
-        {(aria) => <Textarea {...aria} rows={2} {...register('comment', { setValueAs: (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : null) })} />}
+      <Field id="rating-comment" label="Comment (optional)" hint={props.commentHint} error={props.errors.comment}>
+        {(aria) => <Textarea {...aria} rows={2} {...props.comment} />}
       </Field>
-      <FormAlert form={form} />
+      {props.alert}
       <div className="flex gap-2">
-        <Button type="submit" disabled={formState.isSubmitting}>
+        <Button type="submit" disabled={props.submitting}>
           Save rating
         </Button>
-        <Button variant="outline" onClick={cancel}>
+        <Button variant="outline" onClick={props.cancel}>
           Cancel
         </Button>
       </div>

@@ -9,6 +9,7 @@ import type { components } from '@/api/schema';
 import { AttestationsSection, GrantsSection, IncidentsSection, RatingsSection, ReviewsSection, type Rows } from '@/components/agent-evidence';
 import { Field, FormAlert, blank, failWith, useSchemaForm } from '@/components/form';
 import { useLive } from '@/components/live';
+import { useResource } from '@/components/resource';
 import { Input } from '@/components/ui/input';
 import { useCan, useSession } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';
@@ -53,8 +54,6 @@ export default function AgentDetailPage() {
 
 function AgentDetail() {
   const id = useSearchParams().get('id') ?? '';
-  const [data, setData] = useState<Loaded | null>(null);
-  const [error, setError] = useState<string | null>(null);
 
   const fetchAll = useCallback(async (): Promise<Loaded | string> => {
     const path = { params: { path: { agentId: id } } };
@@ -85,18 +84,7 @@ function AgentDetail() {
     };
   }, [id]);
 
-  const load = useCallback(async () => {
-    setError(null);
-    setData(null);
-    const result = await fetchAll();
-    if (typeof result === 'string') setError(result);
-    else setData(result);
-  }, [fetchAll]);
-  // Quietly: what is shown stays until the new data arrives.
-  const refresh = useCallback(async () => {
-    const result = await fetchAll();
-    if (typeof result !== 'string') setData(result);
-  }, [fetchAll]);
+  const { data, error, load, refresh } = useResource(fetchAll);
 
   useEffect(() => {
     if (id) void load();

@@ -10,6 +10,7 @@ import type { components } from '@/api/schema';
 import { useAgentNames } from '@/components/agent-names';
 import { Field, FormAlert, failWith, useSchemaForm } from '@/components/form';
 import { useLive } from '@/components/live';
+import { useResource } from '@/components/resource';
 import { ConfigFields, MODE_HELP, ScopeFields, TYPE_HELP, TYPE_LABEL, clean, diffVersions, scopeSummary, show, updatePolicyFormSchema, JSON_OPEN } from '@/components/policy-forms';
 import { useCan } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';
@@ -42,8 +43,6 @@ function PolicyDetail() {
   const id = useSearchParams().get('id') ?? '';
   const can = useCan();
   const mayManage = can.has('policy.manage');
-  const [data, setData] = useState<Loaded | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const [editing, setEditing] = useState(false);
 
   const fetchAll = useCallback(async (): Promise<Loaded | string> => {
@@ -64,17 +63,7 @@ function PolicyDetail() {
     };
   }, [id]);
 
-  const load = useCallback(async () => {
-    setError(null);
-    setData(null);
-    const result = await fetchAll();
-    if (typeof result === 'string') setError(result);
-    else setData(result);
-  }, [fetchAll]);
-  const refresh = useCallback(async () => {
-    const result = await fetchAll();
-    if (typeof result !== 'string') setData(result);
-  }, [fetchAll]);
+  const { data, error, load, refresh } = useResource(fetchAll);
 
   useEffect(() => {
     if (id) void load();
