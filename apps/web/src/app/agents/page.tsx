@@ -2,10 +2,10 @@
 
 import { tagSchema } from '@aim/contracts';
 import Link from 'next/link';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
-import { useLatest } from '@/components/latest';
+import { useListPage, type ListPage } from '@/components/latest';
 import { useLive } from '@/components/live';
 import { useSession } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';
@@ -37,14 +37,11 @@ export default function Agents() {
   const [mine, setMine] = useState(false);
   const validTag = tagSchema.safeParse(tag.trim()).success;
   const [pages, setPages] = useState<string[]>([]);
-  const [rows, setRows] = useState<Agent[] | null>(null);
-  const [next, setNext] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const cursor = pages.at(-1);
 
   const fetchPage = useCallback(
-    () =>
-      api.GET('/api/v1/agents', {
+    async (): Promise<ListPage<Agent>> => {
+      const { data, error } = await api.GET('/api/v1/agents', {
         params: {
           query: {
             limit: 25,
@@ -56,34 +53,13 @@ export default function Agents() {
             ...(cursor ? { cursor } : {}),
           },
         },
-      }),
+      });
+      return data ? { rows: data.agents, next: data.nextCursor } : { error: errorMessage(error) };
+    },
     [q, status, tier, tag, validTag, mine, me, cursor],
   );
-  const ticket = useLatest();
-  const load = useCallback(async () => {
-    const current = ticket();
-    setError(null);
-    setRows(null);
-    const { data, error: e } = await fetchPage();
-    if (!current()) return;
-    if (!data) return setError(errorMessage(e));
-    setRows(data.agents);
-    setNext(data.nextCursor);
-  }, [fetchPage, ticket]);
-
-  useEffect(() => {
-    const timer = setTimeout(() => void load(), 200);
-    return () => clearTimeout(timer);
-  }, [load]);
+  const { rows, next, error, load, refresh } = useListPage(fetchPage, 200);
   // New agents and status or trust changes appear without a reload (quietly: the rows stay until the new ones arrive).
-  const refresh = useCallback(async () => {
-    const current = ticket();
-    const { data } = await fetchPage();
-    if (current() && data) {
-      setRows(data.agents);
-      setNext(data.nextCursor);
-    }
-  }, [fetchPage, ticket]);
   useLive(['agent'], () => void refresh());
 
   return (

@@ -1,9 +1,9 @@
 'use client';
 
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
-import { useLatest } from '@/components/latest';
+import { useListPage, type ListPage } from '@/components/latest';
 import { useLive } from '@/components/live';
 import { useCan } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';
@@ -55,15 +55,12 @@ function AuditLog() {
   const [toDay, setToDay] = useState('');
   const period = useMemo(() => periodOf(fromDay, toDay), [fromDay, toDay]);
   const [pages, setPages] = useState<string[]>([]);
-  const [rows, setRows] = useState<AuditEvent[] | null>(null);
-  const [next, setNext] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const cursor = pages.at(-1);
   const validAction = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?$/.test(action.trim());
 
   const fetchPage = useCallback(
-    () =>
-      api.GET('/api/v1/audit-logs', {
+    async (): Promise<ListPage<AuditEvent>> => {
+      const { data, error } = await api.GET('/api/v1/audit-logs', {
         params: {
           query: {
             limit: 50,
@@ -75,35 +72,16 @@ function AuditLog() {
             ...(cursor ? { cursor } : {}),
           },
         },
-      }),
+      });
+      return data ? { rows: data.events, next: data.nextCursor } : { error: errorMessage(error) };
+    },
     [q, action, validAction, actorType, outcome, period, cursor],
   );
-  const ticket = useLatest();
-  const load = useCallback(async () => {
-    const current = ticket();
-    setError(null);
-    setRows(null);
-    const { data, error: e } = await fetchPage();
-    if (!current()) return;
-    if (!data) return setError(errorMessage(e));
-    setRows(data.events);
-    setNext(data.nextCursor);
-  }, [fetchPage, ticket]);
-  useEffect(() => {
-    const timer = setTimeout(() => void load(), 200);
-    return () => clearTimeout(timer);
-  }, [load]);
-  const refresh = useCallback(async () => {
-    if (cursor) return; // an older page stays as it is
-    const current = ticket();
-    const { data } = await fetchPage();
-    if (current() && data) {
-      setRows(data.events);
-      setNext(data.nextCursor);
-    }
-  }, [fetchPage, cursor, ticket]);
+  const { rows, next, error, load, refresh } = useListPage(fetchPage, 200);
   // Every change of the organization is an audit event.
-  useLive(['agent', 'capability', 'capability_request', 'capability_grant', 'enrollment_token', 'decision', 'policy', 'member', 'api_key', 'organization'], () => void refresh());
+  useLive(['agent', 'capability', 'capability_request', 'capability_grant', 'enrollment_token', 'decision', 'policy', 'member', 'api_key', 'organization'], () => {
+    if (!cursor) void refresh(); // an older page stays as it is
+  });
 
   const filtered = Boolean(q || action || actorType || outcome || fromDay || toDay);
   const exportHref = (format: 'ndjson' | 'csv') => `/api/v1/audit-logs/export?${new URLSearchParams({ format, ...period })}`;

@@ -1,11 +1,11 @@
 'use client';
 
 import { approveCapabilityRequestSchema, rejectCapabilityRequestSchema } from '@aim/contracts';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
 import { useAgentNames } from '@/components/agent-names';
-import { useLatest } from '@/components/latest';
+import { useListPage, type ListPage } from '@/components/latest';
 import { useLive } from '@/components/live';
 import { useCan } from '@/components/session';
 import { Field, FormAlert, blank, failWith, useSchemaForm } from '@/components/form';
@@ -23,13 +23,9 @@ export default function CapabilityRequests() {
   const can = useCan();
   const [status, setStatus] = useState<Status | ''>('pending');
   const [pages, setPages] = useState<string[]>([]);
-  const [rows, setRows] = useState<Request[] | null>(null);
-  const names = useAgentNames((rows ?? []).map((r) => r.agentId));
-  const [next, setNext] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const cursor = pages.at(-1);
 
-  const fetchPage = useCallback(async () => {
+  const fetchPage = useCallback(async (): Promise<ListPage<Request>> => {
     const { data, error: e } = await api.GET('/api/v1/capability-requests', {
       params: { query: { limit: 50, ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) } },
     });
@@ -39,26 +35,8 @@ export default function CapabilityRequests() {
     return { rows: sorted, next: data.nextCursor };
   }, [status, cursor]);
 
-  const ticket = useLatest();
-  const load = useCallback(async () => {
-    const current = ticket();
-    setError(null);
-    setRows(null);
-    const r = await fetchPage();
-    if (!current()) return;
-    if (r.error) return setError(r.error);
-    setRows(r.rows!);
-    setNext(r.next!);
-  }, [fetchPage, ticket]);
-  useEffect(() => void load(), [load]);
-  const refresh = useCallback(async () => {
-    const current = ticket();
-    const r = await fetchPage();
-    if (current() && r.rows) {
-      setRows(r.rows);
-      setNext(r.next!);
-    }
-  }, [fetchPage, ticket]);
+  const { rows, next, error, load, refresh } = useListPage(fetchPage);
+  const names = useAgentNames((rows ?? []).map((r) => r.agentId));
   useLive(['capability_request'], () => void refresh());
 
   return (

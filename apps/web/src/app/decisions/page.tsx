@@ -6,7 +6,7 @@ import { Suspense, useCallback, useEffect, useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
 import { useAgentChoices, useAgentNames } from '@/components/agent-names';
-import { useLatest } from '@/components/latest';
+import { useListPage, type ListPage } from '@/components/latest';
 import { useLive } from '@/components/live';
 import { useCan } from '@/components/session';
 import { Field, FormAlert, blank, failWith, useSchemaForm } from '@/components/form';
@@ -57,36 +57,20 @@ function Decisions() {
   const [answer, setAnswer] = useState<Answer | ''>('');
   const [status, setStatus] = useState<Status | ''>('');
   const [pages, setPages] = useState<string[]>([]);
-  const [rows, setRows] = useState<Decision[] | null>(null);
-  const [next, setNext] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState<Decision[] | null>(null);
   const [pendingError, setPendingError] = useState<string | null>(null);
-  const names = useAgentNames([...(rows ?? []), ...(pending ?? [])].map((d) => d.agentId).concat(agentId ? [agentId] : []));
   const cursor = pages.at(-1);
 
-  const fetchHistory = useCallback(
-    () =>
-      api.GET('/api/v1/decisions', {
-        params: {
-          query: { limit: 25, ...(agentId ? { agentId } : {}), ...(answer ? { decision: answer } : {}), ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) },
-        },
-      }),
-    [agentId, answer, status, cursor],
-  );
-  const ticket = useLatest();
-  const load = useCallback(async () => {
-    const current = ticket();
-    setError(null);
-    setRows(null);
-    const { data, error: e } = await fetchHistory();
-    if (!current()) return;
-    if (!data) return setError(errorMessage(e));
-    setRows(data.decisions);
-    setNext(data.nextCursor);
-  }, [fetchHistory, ticket]);
-  useEffect(() => void load(), [load]);
-
+  const fetchHistory = useCallback(async (): Promise<ListPage<Decision>> => {
+    const { data, error } = await api.GET('/api/v1/decisions', {
+      params: {
+        query: { limit: 25, ...(agentId ? { agentId } : {}), ...(answer ? { decision: answer } : {}), ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) },
+      },
+    });
+    return data ? { rows: data.decisions, next: data.nextCursor } : { error: errorMessage(error) };
+  }, [agentId, answer, status, cursor]);
+  const { rows, next, error, load, refresh: refreshHistory } = useListPage(fetchHistory);
+  const names = useAgentNames([...(rows ?? []), ...(pending ?? [])].map((d) => d.agentId).concat(agentId ? [agentId] : []));
   const loadPending = useCallback(async (quiet = false) => {
     if (!quiet) setPendingError(null);
     const { data, error: e } = await api.GET('/api/v1/decisions', { params: { query: { status: 'pending', limit: 100 } } });
@@ -97,13 +81,8 @@ function Decisions() {
 
   const refresh = useCallback(async () => {
     void loadPending(true);
-    const current = ticket();
-    const { data } = await fetchHistory();
-    if (current() && data) {
-      setRows(data.decisions);
-      setNext(data.nextCursor);
-    }
-  }, [fetchHistory, loadPending, ticket]);
+    await refreshHistory();
+  }, [loadPending, refreshHistory]);
   useLive(['decision'], () => void refresh());
 
   const reset = () => setPages([]);
