@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { checkAgainstChain, checkSignatures, type Checkpoint, type Jwks } from './checkpoints.js';
+import { checkAgainstChain, checkSignatures, keyFingerprint, type Checkpoint, type Jwks } from './checkpoints.js';
 import { ExportFormatError, verifyExportFile } from './verify-export.js';
 
 /**
@@ -13,11 +13,13 @@ import { ExportFormatError, verifyExportFile } from './verify-export.js';
  * (GET /.well-known/aim-audit-keys.json), it also catches a chain rewritten end to end or cut
  * before a checkpoint. With `--pin` (repeatable), only checkpoints signed by a key with one of those
  * fingerprints (RFC 7638 thumbprints, docs/audit.md) are accepted, whatever the key file lists.
+ * `--fingerprints KEYS.json` prints each key's fingerprint instead.
  * Exit code 0 when intact, 1 when broken, 2 when the command or a file cannot be read.
  */
 const usage =
   'usage: aim-audit-verify EXPORT.ndjson [--checkpoints CHECKPOINTS.json --keys KEYS.json [--pin FINGERPRINT]…] [--json]\n' +
-  '  --pin FINGERPRINT  accept only checkpoints signed by this key (RFC 7638 SHA-256 thumbprint, base64url); repeatable';
+  '  --pin FINGERPRINT  accept only checkpoints signed by this key (RFC 7638 SHA-256 thumbprint, base64url); repeatable\n' +
+  '       aim-audit-verify --fingerprints KEYS.json   print the fingerprint of every key in a key file, to compare with the ones you pinned';
 
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -27,9 +29,16 @@ async function main(): Promise<number> {
       checkpoints: { type: 'string' },
       keys: { type: 'string' },
       pin: { type: 'string', multiple: true },
+      fingerprints: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
+  if (values.fingerprints !== undefined && !values.help && positionals.length === 0) {
+    const jwks = await readJson<Jwks>(values.fingerprints, 'the key file');
+    if (!Array.isArray(jwks.keys)) throw new ExportFormatError(`${values.fingerprints}: not a JWK set ({"keys": […]})`);
+    for (const key of jwks.keys) process.stdout.write(`${keyFingerprint(key)}  ${String(key.kid ?? '(no kid)')}  ${key.kty === 'OKP' && key.crv === 'Ed25519' ? 'Ed25519' : 'not an Ed25519 key'}\n`);
+    return 0;
+  }
   if (values.help || positionals.length !== 1 || Boolean(values.checkpoints) !== Boolean(values.keys)) {
     process.stderr.write(`${usage}\n`);
     return values.help ? 0 : 2;

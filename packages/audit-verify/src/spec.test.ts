@@ -216,6 +216,12 @@ describe('docs/audit.md: the test vector, recomputed from the document', () => {
       assert.match(caught.stdout, /BROKEN at seq 1: checkpoint 1: the chain has another hash here/);
     });
 
+    it('prints the fingerprints of a key file, to compare with the pinned ones', async () => {
+      const printed = await run(['--fingerprints', files.keys]);
+      assert.equal(printed.code, 0, printed.stderr);
+      assert.equal(printed.stdout, `${block('fingerprint')}  audit-checkpoint-testvector  Ed25519\n`);
+    });
+
     it('refuses to run with a malformed pin, or pins without checkpoints', async () => {
       const bad = await run([...withCheckpoints(), '--pin', 'not-a-fingerprint']);
       assert.equal(bad.code, 2);
