@@ -177,6 +177,8 @@ describe('the packed SDK and verifier, installed outside the repository', () => 
     const verifyEnv = { ...env, AIM_API_KEY: org.as.admin.apiKey.authorization!.replace('Bearer ', ''), AIM_AUDIT_KEY_FINGERPRINT: keyFingerprint(signer) };
 
     const script = await readmeBlock('verify');
+    const curl = await sh('command -v curl', project);
+    assert.equal(curl.code, 0, 'the README downloads with curl, which is not installed here (apt-get install -y curl)');
     const verified = await sh(script, project, verifyEnv);
     assert.equal(verified.code, 0, show(verified));
     assert.ok(verified.stdout.includes(`${keyFingerprint(signer)}  ${String(signer.kid)}  Ed25519`), 'the key file’s fingerprints are listed');
