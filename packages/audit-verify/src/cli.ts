@@ -36,7 +36,11 @@ async function main(): Promise<number> {
   if (values.fingerprints !== undefined && !values.help && positionals.length === 0) {
     const jwks = await readJson<Jwks>(values.fingerprints, 'the key file');
     if (!Array.isArray(jwks.keys)) throw new ExportFormatError(`${values.fingerprints}: not a JWK set ({"keys": […]})`);
-    for (const key of jwks.keys) process.stdout.write(`${keyFingerprint(key)}  ${String(key.kid ?? '(no kid)')}  ${key.kty === 'OKP' && key.crv === 'Ed25519' ? 'Ed25519' : 'not an Ed25519 key'}\n`);
+    for (const key of jwks.keys) {
+      const ed25519 = key.kty === 'OKP' && key.crv === 'Ed25519' && typeof key.x === 'string';
+      // Only an Ed25519 key can sign a checkpoint; another key has no fingerprint worth pinning.
+      process.stdout.write(`${ed25519 ? keyFingerprint(key) : '-'}  ${String(key.kid ?? '(no kid)')}  ${ed25519 ? 'Ed25519' : 'not an Ed25519 key'}\n`);
+    }
     return 0;
   }
   if (values.help || positionals.length !== 1 || Boolean(values.checkpoints) !== Boolean(values.keys)) {
