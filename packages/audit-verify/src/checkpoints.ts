@@ -1,4 +1,4 @@
-import { createPublicKey, verify } from 'node:crypto';
+import { createHash, createPublicKey, verify } from 'node:crypto';
 import { checkpointMessage, type CheckpointPayload } from './chain.js';
 
 /**
@@ -17,17 +17,54 @@ export interface Jwks {
 
 export type CheckpointProblem = { seq: number; problem: string };
 
-/** Signatures first: a checkpoint that is not signed by a published key is worth nothing. */
-export function checkSignatures(checkpoints: Checkpoint[], jwks: Jwks): CheckpointProblem[] {
+/**
+ * A key's fingerprint: its RFC 7638 JWK thumbprint with SHA-256, base64url without padding — the
+ * SHA-256 of the UTF-8 bytes of `{"crv":"Ed25519","kty":"OKP","x":"<x>"}`. Auditors pin these.
+ */
+export function keyFingerprint(jwk: Record<string, unknown>): string {
+  const members = `{"crv":${JSON.stringify(jwk.crv)},"kty":${JSON.stringify(jwk.kty)},"x":${JSON.stringify(jwk.x)}}`;
+  return createHash('sha256').update(members, 'utf8').digest('base64url');
+}
+
+/** What an Ed25519 public JWK must look like; anything else cannot sign a checkpoint. */
+const isEd25519PublicJwk = (jwk: Record<string, unknown>) =>
+  jwk.kty === 'OKP' && jwk.crv === 'Ed25519' && typeof jwk.x === 'string' && /^[A-Za-z0-9_-]{43}$/.test(jwk.x);
+
+export interface SignatureOptions {
+  /**
+   * Fingerprints (keyFingerprint) of the keys the auditor trusts, obtained out of band. When given,
+   * a checkpoint signed by any other key is refused, even if the key file lists that key.
+   */
+  pins?: ReadonlySet<string>;
+}
+
+/** Signatures first: a checkpoint that is not signed by a published (and, with pins, pinned) key is worth nothing. */
+export function checkSignatures(checkpoints: Checkpoint[], jwks: Jwks, options: SignatureOptions = {}): CheckpointProblem[] {
   const problems: CheckpointProblem[] = [];
   for (const checkpoint of checkpoints) {
-    const jwk = jwks.keys.find((k) => k.kid === checkpoint.kid);
+    const named = jwks.keys.filter((k) => k.kid === checkpoint.kid);
+    const jwk = named[0];
     if (!jwk) {
       problems.push({ seq: checkpoint.seq, problem: `signed by unknown key ${checkpoint.kid}` });
       continue;
     }
-    const key = createPublicKey({ key: jwk as never, format: 'jwk' });
-    const ok = verify(null, checkpointMessage(checkpoint), key, Buffer.from(checkpoint.signature, 'base64url'));
+    if (named.length > 1) {
+      problems.push({ seq: checkpoint.seq, problem: `the key file lists key ${checkpoint.kid} more than once` });
+      continue;
+    }
+    if (!isEd25519PublicJwk(jwk)) {
+      problems.push({ seq: checkpoint.seq, problem: `key ${checkpoint.kid} is not an Ed25519 public key (kty OKP, crv Ed25519)` });
+      continue;
+    }
+    const fingerprint = keyFingerprint(jwk);
+    if (options.pins && !options.pins.has(fingerprint)) {
+      problems.push({ seq: checkpoint.seq, problem: `signed by key ${checkpoint.kid} (fingerprint ${fingerprint}), which is not pinned` });
+      continue;
+    }
+    const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: jwk.x as string }, format: 'jwk' });
+    let signature: Buffer | undefined;
+    if (typeof checkpoint.signature === 'string' && /^[A-Za-z0-9_-]{86}$/.test(checkpoint.signature)) signature = Buffer.from(checkpoint.signature, 'base64url');
+    const ok = signature !== undefined && verify(null, checkpointMessage(checkpoint), key, signature);
     if (!ok) problems.push({ seq: checkpoint.seq, problem: 'the signature does not verify' });
   }
   return problems;

@@ -20,7 +20,10 @@ export interface ExportVerdict {
   verdict: ChainVerdict;
   /** Events read from the file. */
   events: number;
-  /** seq → hash of every event read, for checking checkpoints (only the seqs asked for are kept). */
+  /**
+   * seq → hash of every event read, for checking checkpoints (only the seqs asked for are kept),
+   * and of the position before the first event (the header's previousHash).
+   */
   hashesAt: Map<number, string>;
 }
 
@@ -48,7 +51,12 @@ export async function verifyExportLines(
       if (record.type !== 'aim.audit_export') throw new ExportFormatError('the first line is not an AIM audit export header');
       header = record as unknown as ExportHeader;
       const start = (header.fromSeq ?? 1) - 1;
+      if (typeof header.previousHash !== 'string' || !/^[0-9a-f]{64}$/.test(header.previousHash)) {
+        throw new ExportFormatError('the header\'s previousHash is not 64 lower-case hex digits');
+      }
       walker = createChainWalker({ seq: start, hash: Buffer.from(header.previousHash, 'hex') });
+      // The hash the export starts from (the anchor, or the event before the range) is checked too.
+      if (start > 0 && options.keepHashesAt?.has(start)) hashesAt.set(start, header.previousHash);
       continue;
     }
     const seq = record.seq as number;
