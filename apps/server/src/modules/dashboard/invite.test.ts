@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { ARTIFACTS, launchChromium, signInWithPasskey, type BrowserSetup } from '../../testing/browser.js';
+import { startLocalIdp, type LocalIdp } from '../../testing/local-idp.js';
 import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
@@ -44,6 +45,7 @@ async function newBrowserWithAuthenticator(browser: Browser): Promise<{ context:
 
 forEachTarget('joining through an invitation in Chromium', (target) => {
   let t: TestApp;
+  let idp: LocalIdp;
   let org: SeededOrganization;
   let browser: Browser;
   let origin: string;
@@ -53,7 +55,10 @@ forEachTarget('joining through an invitation in Chromium', (target) => {
     const port = await freePort();
     // localhost, not 127.0.0.1: a passkey's relying party is a host name.
     origin = `http://localhost:${port}`;
-    t = await createTestApp(target, { env: { PUBLIC_URL: origin } });
+    idp = await startLocalIdp(`${origin}/api/v1/auth/oidc/callback`);
+    t = await createTestApp(target, {
+      env: { PUBLIC_URL: origin, OIDC_ISSUER: idp.issuer, OIDC_CLIENT_ID: idp.clientId, OIDC_CLIENT_SECRET: idp.clientSecret, OIDC_DISPLAY_NAME: 'Local IdP' },
+    });
     org = await seedOrganization(t, 'Initech');
     await t.app.listen({ host: '127.0.0.1', port });
     browser = await launchChromium();
@@ -61,6 +66,7 @@ forEachTarget('joining through an invitation in Chromium', (target) => {
   after(async () => {
     await browser?.close();
     await t?.close();
+    await idp?.stop();
   });
 
   const setup = (): BrowserSetup => ({ t, browser, origin, organizationId: org.organizationId });
@@ -147,6 +153,22 @@ forEachTarget('joining through an invitation in Chromium', (target) => {
     await later.page.goto(link);
     await later.page.getByRole('heading', { name: 'This invitation was already used' }).waitFor();
     await later.context.close();
+  });
+
+  it('joins through the identity provider offered on the invitation page, landing in the organization with the invited role', async () => {
+    idp.accounts.set('samir-sub', { email: 'samir@initech.example', email_verified: true, name: 'Samir Nagheenanajar' });
+    idp.signInAs('samir-sub');
+    const { link } = await invite('samir@initech.example', 'viewer');
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(link);
+    await page.getByRole('link', { name: 'Continue with Local IdP' }).click();
+    await page.waitForURL(`${origin}/`);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    assert.match(await page.getByLabel('Organization').locator('option:checked').innerText(), /Initech .* \(viewer\)/);
+    await page.goto(link);
+    await page.getByRole('heading', { name: 'This invitation was already used' }).waitFor();
+    await context.close();
   });
 
   it('says why a revoked, expired or unknown link does not work, and what to do', async () => {
