@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type pg from 'pg';
+import { newId } from '../../platform/ids.js';
 import { startLocalIdp, stateCookie, type LocalIdp } from '../../testing/local-idp.js';
 import { createUser, seedOrganization, startSession, type SeededOrganization } from '../../testing/people-fixtures.js';
 import { SoftwareAuthenticator } from '../../testing/software-authenticator.js';
@@ -88,6 +89,32 @@ forEachTarget('joining through an invitation', (target) => {
     assert.equal(body.accountExists, false);
     assert.deepEqual(body.providers.map((p: { id: string; displayName: string }) => [p.id, p.displayName]), [['oidc', 'Local IdP']]);
     assert.equal(body.providers[0].startUrl, `/api/v1/auth/oidc/oidc/start?invitation=${encodeURIComponent(token)}&returnTo=%2F`);
+  });
+
+  it("offers the organization's own identity provider only for an address at a domain it verified", async () => {
+    const providerId = newId('idp');
+    await owner.query(
+      `insert into oidc_providers (id, organization_id, preset, display_name, issuer, client_id, client_secret_encrypted)
+       values ($1, $2, 'oidc', 'Globex SSO', 'https://sso.globex.example', 'client', 'not-used-here')`,
+      [providerId, b.organizationId],
+    );
+    await owner.query(
+      `insert into organization_domains (organization_id, domain, verification_token, verified_at) values ($1, 'globex.example', 't', now())`,
+      [b.organizationId],
+    );
+    const providers = async (email: string) =>
+      (await preview((await invite(email, 'member', b)).token)).json().providers.map((p: { id: string; displayName: string }) => [p.id, p.displayName]);
+    assert.deepEqual(await providers('staff@globex.example'), [
+      ['oidc', 'Local IdP'],
+      [providerId, 'Globex SSO'],
+    ]);
+    assert.deepEqual(await providers('contractor@elsewhere.example'), [['oidc', 'Local IdP']], 'its provider cannot vouch for other domains');
+    const outsider = await invite('staff2@globex.example', 'member', a);
+    assert.deepEqual(
+      (await preview(outsider.token)).json().providers.map((p: { id: string }) => p.id),
+      ['oidc'],
+      "another organization's provider is never offered",
+    );
   });
 
   it('refuses unknown tokens (404) and malformed input (400)', async () => {
