@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
-import { ARTIFACTS, launchChromium, signInWithPasskey, type BrowserSetup } from '../../testing/browser.js';
+import { ARTIFACTS, contextWithPasskey, launchChromium, signInWithPasskey, type BrowserSetup } from '../../testing/browser.js';
 import { startLocalIdp, type LocalIdp } from '../../testing/local-idp.js';
 import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
 import { forEachTarget } from '../../testing/targets.js';
@@ -168,6 +168,27 @@ forEachTarget('joining through an invitation in Chromium', (target) => {
     assert.match(await page.getByLabel('Organization').locator('option:checked').innerText(), /Initech .* \(viewer\)/);
     await page.goto(link);
     await page.getByRole('heading', { name: 'This invitation was already used' }).waitFor();
+    await context.close();
+  });
+
+  it('someone who already has an account signs in on the invitation page, then joins', async () => {
+    // A person of another organization, with a passkey of their own.
+    const other = await seedOrganization(t, 'Chotchkies');
+    const email = `viewer.${other.organizationId.slice(-8)}@example.com`;
+    const { link } = await invite(email, 'member');
+    const context = await contextWithPasskey({ ...setup(), organizationId: other.organizationId }, other.as.viewer.userId);
+    await context.clearCookies();
+    const page = context.pages()[0]!;
+    await page.goto(link);
+    await page.getByText('You already have an AIM account', { exact: false }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Create passkey and join' }).count(), 0, 'no second account is offered');
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.getByRole('button', { name: /^Join Initech / }).click();
+    await page.waitForURL(`${origin}/`);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    assert.match(await page.getByLabel('Organization').locator('option:checked').innerText(), /Initech .* \(member\)/);
+    const options = await page.getByLabel('Organization').locator('option').allInnerTexts();
+    assert.ok(options.some((o) => /Chotchkies .* \(viewer\)/.test(o)), 'and keeps the organization they were in');
     await context.close();
   });
 
