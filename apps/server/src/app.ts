@@ -234,6 +234,7 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
         { name: 'me', description: 'The signed-in person' },
         { name: 'organizations', description: 'Organizations' },
         { name: 'members', description: 'People in an organization and their roles' },
+        { name: 'invitations', description: 'Joining an organization through an invitation link' },
         { name: 'api-keys', description: 'API keys for automation' },
         { name: 'audit', description: 'The hash-chained audit log' },
         { name: 'agents', description: 'Agent identities, enrollment, signed requests and agent tokens (docs/agent-identity.md)' },
@@ -276,7 +277,7 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
   registerOrganizationRoutes(app, services);
   registerMemberRoutes(app, services);
   registerApiKeyRoutes(app, services);
-  registerInvitationRoutes(app, services);
+  registerInvitationRoutes(app, services, platform);
   registerIdentityProviderRoutes(app, services);
   registerDomainRoutes(app, services);
   registerAuditRoutes(app, services);

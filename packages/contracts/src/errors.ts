@@ -24,10 +24,6 @@ export const ERROR_CODES = {
   },
   sign_in_denied: { status: 400, description: 'The identity provider answered with an error instead of signing you in.' },
   invalid_assertion: { status: 400, description: 'The passkey assertion or attestation does not verify; try again.' },
-  invalid_invitation: {
-    status: 400,
-    description: 'The invitation token is unknown, already used, revoked or expired; ask for a new invitation.',
-  },
   invalid_public_key: {
     status: 400,
     description: 'The public key is not a valid Ed25519 key (32 bytes, on the curve, canonical, not of small order).',
@@ -89,6 +85,10 @@ export const ERROR_CODES = {
     status: 403,
     description: 'No organization has invited this address or claimed its domain; ask an admin for an invitation.',
   },
+  invitation_email_mismatch: {
+    status: 403,
+    description: 'The invitation is for another email address than the account signing in; sign in with the invited address.',
+  },
   organization_required: {
     status: 403,
     description: 'The session has no organization chosen; choose one with POST /api/v1/me/organization.',
@@ -101,7 +101,19 @@ export const ERROR_CODES = {
     status: 404,
     description: 'The route or resource does not exist, or belongs to another organization.',
   },
+  unknown_invitation: {
+    status: 404,
+    description: 'No invitation has this link: it was mistyped or cut short; ask an admin for a new invitation.',
+  },
   conflict: { status: 409, description: 'The request conflicts with the current state of the resource.' },
+  invitation_used: {
+    status: 409,
+    description: 'The invitation was already accepted (it works once); sign in instead, or ask an admin for a new invitation.',
+  },
+  account_exists: {
+    status: 409,
+    description: 'An AIM account already uses the invited address: sign in (passkey or identity provider), then accept the invitation.',
+  },
   last_sign_in_method: {
     status: 409,
     description: 'This passkey is your last way to sign in (no other passkey, no identity provider account); add another first.',
@@ -115,6 +127,8 @@ export const ERROR_CODES = {
   },
   rating_exists: { status: 409, description: 'You have already rated this agent; change your rating (PATCH) instead of adding another.' },
   key_already_registered: { status: 409, description: 'This public key is already registered to an agent; generate a new key pair.' },
+  invitation_expired: { status: 410, description: 'The invitation has expired; ask an admin for a new invitation.' },
+  invitation_revoked: { status: 410, description: 'An admin revoked the invitation; ask an admin for a new one if you should still join.' },
   request_timeout: { status: 408, description: 'The request was not received completely in time.' },
   payload_too_large: { status: 413, description: 'The request body is larger than the server accepts.' },
   unsupported_media_type: {

@@ -155,6 +155,11 @@ export const invitationSchema = z
     revokedAt: timestamp.nullable(),
   })
   .meta({ id: 'Invitation' });
+export const createdInvitationSchema = invitationSchema
+  .extend({
+    link: z.string().describe('The invitation link, shown once (AIM keeps only a hash of its token): give it to the person if the mail does not reach them'),
+  })
+  .meta({ id: 'CreatedInvitation' });
 export const invitationListSchema = z.object({ invitations: z.array(invitationSchema) }).meta({ id: 'InvitationList' });
 export const createInvitationSchema = z
   .object({ email, role: roleSchema })
@@ -166,6 +171,19 @@ export const acceptInvitationSchema = z
 export const acceptedInvitationSchema = z
   .object({ organization: organizationSchema.pick({ id: true, name: true }), role: roleSchema })
   .meta({ id: 'AcceptedInvitation' });
+export const invitationPreviewSchema = z
+  .object({
+    organization: organizationSchema.pick({ id: true, name: true }),
+    role: roleSchema,
+    email: z.string().describe('The invited address: the new account carries it, and an identity provider must vouch for it'),
+    invitedBy: z.object({ name: z.string() }).nullable().describe('Who invited (null once they left the organization)'),
+    expiresAt: timestamp,
+    accountExists: z.boolean().describe('An AIM account already uses the address: sign in, then accept (POST /api/v1/invitations/accept)'),
+    providers: z
+      .array(z.object({ id: z.string(), displayName: z.string(), startUrl: z.string().describe('Send the browser here to join through this provider') }))
+      .describe("Identity providers to join through: the deployment's, and the organization's own when it verified the address's domain"),
+  })
+  .meta({ id: 'InvitationPreview' });
 
 export const identityProviderListSchema = z
   .object({
@@ -179,7 +197,15 @@ export const identityProviderListSchema = z
   })
   .meta({ id: 'IdentityProviderList' });
 export const oidcStartParamsSchema = z.object({ providerId: z.string().regex(/^(google|microsoft|okta|oidc|idp_[0-9a-z]{26})$/) });
-export const oidcStartQuerySchema = z.object({ returnTo: z.string().max(500).optional() });
+export const oidcStartQuerySchema = z.object({
+  returnTo: z.string().max(500).optional(),
+  invitation: z
+    .string()
+    .min(16)
+    .max(200)
+    .optional()
+    .describe('The token of an invitation to accept: the provider must vouch for the invited address, and the session starts in that organization'),
+});
 export const oidcCallbackQuerySchema = z
   .object({
     state: z.string().max(500).optional(),
@@ -226,6 +252,15 @@ export const webauthnOptionsSchema = z
 export const registerPasskeySchema = z
   .object({ name: passkeyName, credential: webauthnCredential })
   .meta({ id: 'RegisterPasskey', examples: [{ name: 'Work laptop', credential: { id: 'x', rawId: 'x', type: 'public-key', response: {} } }] });
+export const joinWithPasskeyOptionsSchema = z
+  .object({ token: acceptInvitationSchema.shape.token, name: name.describe('Your name, as the organization will see it') })
+  .meta({ id: 'JoinWithPasskeyOptions', examples: [{ token: '<token from the invitation link>', name: 'Grace Hopper' }] });
+export const joinWithPasskeySchema = z
+  .object({ token: acceptInvitationSchema.shape.token, credential: webauthnCredential })
+  .meta({
+    id: 'JoinWithPasskey',
+    examples: [{ token: '<token from the invitation link>', credential: { id: 'x', rawId: 'x', type: 'public-key', response: {} } }],
+  });
 export const passkeySignInSchema = z
   .object({ credential: webauthnCredential })
   .meta({ id: 'PasskeySignIn', examples: [{ credential: { id: 'x', rawId: 'x', type: 'public-key', response: {} } }] });

@@ -11,6 +11,7 @@ import { createDecisionService } from './decisions/decision-service.js';
 import { createDomainService } from './domains/domain-service.js';
 import { createIdentityProviderService } from './identity-providers/identity-provider-service.js';
 import { createInvitationService } from './invitations/invitation-service.js';
+import { createJoinService } from './invitations/join-service.js';
 import { createMemberService } from './members/member-service.js';
 import { createIdentityProviders } from './oidc/identity-providers.js';
 import { createOidcService } from './oidc/oidc-service.js';
@@ -48,7 +49,8 @@ export function createServices(platform: Platform) {
     mailer: platform.mailer,
     users,
     ttlHours: config.invitationTtlHours,
-    publicBaseUrl: () => config.publicUrl ?? `http://localhost:${config.port}`,
+    publicBaseUrl: () => publicBaseUrl(config),
+    deploymentProviders: () => identityProviders.deploymentProviders(),
   });
   const enrollmentTokens = createEnrollmentTokenService({ db });
   const capabilities = createCapabilityService({ db });
@@ -80,6 +82,7 @@ export function createServices(platform: Platform) {
     sessions,
     identityProviders,
     invitations,
+    join: createJoinService({ db, store, keyring, cache, users, sessions, invitations }),
     organizationIdentityProviders: createIdentityProviderService({
       db,
       keyring,

@@ -73,7 +73,7 @@ export function Shell({ children }: { children: ReactNode }) {
   const path = usePathname();
   const router = useRouter();
   const [menuOpen, setMenuOpen] = useState(false);
-  const public_ = path.startsWith('/sign-in');
+  const public_ = path.startsWith('/sign-in') || path.startsWith('/invite');
 
   useEffect(() => {
     if (!loading && !me && !public_) router.replace('/sign-in/');

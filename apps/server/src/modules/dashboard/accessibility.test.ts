@@ -20,6 +20,7 @@ describe(`dashboard accessibility in Chromium [${target.name}]`, () => {
     let origin: string;
     let agentId: string;
     let policyId: string;
+    let inviteLink: string;
 
     before(async () => {
       t = await createTestApp(target);
@@ -41,7 +42,7 @@ describe(`dashboard accessibility in Chromium [${target.name}]`, () => {
       agentId = (await registerAgent(t, org.as.member.apiKey, { name: 'access-bot', purpose: 'Checked for accessibility' })).agent.id;
       await call('POST', `/api/v1/agents/${agentId}/capability-requests`, { capability: 'crm:read', reason: 'Answer customers' });
       await call('POST', '/api/v1/enrollment-tokens', { name: 'access-token', expiresInSeconds: 3600 });
-      await call('POST', '/api/v1/invitations', { email: 'new.person@example.com', role: 'member' });
+      inviteLink = ((await call('POST', '/api/v1/invitations', { email: 'new.person@example.com', role: 'member' })) as unknown as { link: string }).link;
     });
     after(async () => {
       await browser?.close();
@@ -77,6 +78,8 @@ describe(`dashboard accessibility in Chromium [${target.name}]`, () => {
         '/api-keys/',
         '/settings/',
         '/account/',
+        // Signed in with another address: the page says so.
+        new URL(inviteLink).pathname + new URL(inviteLink).search,
       ];
       const found: string[] = [];
       for (const width of [1280, 375]) {
@@ -101,6 +104,24 @@ describe(`dashboard accessibility in Chromium [${target.name}]`, () => {
       await page.goto(`${origin}/sign-in/`);
       await page.getByRole('button', { name: 'Sign in with a passkey' }).waitFor();
       assert.deepEqual(await accessibilityProblems(page), []);
+      await context.close();
+    });
+
+    it('the invitation page has none either: joining, and a link that no longer works', async () => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const path = new URL(inviteLink).pathname + new URL(inviteLink).search;
+      const found: string[] = [];
+      for (const width of [1280, 375]) {
+        await page.setViewportSize({ width, height: 800 });
+        await page.goto(`${origin}${path}`);
+        await page.getByRole('button', { name: 'Create passkey and join' }).waitFor();
+        for (const problem of await accessibilityProblems(page)) found.push(`join at ${width} px: ${problem}`);
+        await page.goto(`${origin}/invite/?token=inv_${'x'.repeat(43)}`);
+        await page.getByRole('heading', { name: 'This invitation link is not known' }).waitFor();
+        for (const problem of await accessibilityProblems(page)) found.push(`unknown link at ${width} px: ${problem}`);
+      }
+      assert.deepEqual(found, [], found.join('\n'));
       await context.close();
     });
 

@@ -1,29 +1,48 @@
 import {
   acceptInvitationSchema,
   acceptedInvitationSchema,
+  createdInvitationSchema,
   createInvitationSchema,
   invitationListSchema,
   invitationParamsSchema,
+  invitationPreviewSchema,
   invitationSchema,
+  joinWithPasskeyOptionsSchema,
+  joinWithPasskeySchema,
+  webauthnOptionsSchema,
 } from '@aim/contracts';
-import type { AppInstance } from '../../app.js';
+import type { FastifyRequest } from 'fastify';
+import type { AppInstance, Platform } from '../../app.js';
+import { setCookiesFor } from '../../platform/auth/cookies.js';
+import { sha256 } from '../../platform/crypto/tokens.js';
 import { requestContext } from '../../platform/http/request-context.js';
+import { clientNetwork, limitSignIn } from '../../platform/http/rate-limit.js';
+import { relyingParty } from '../passkeys/passkey-routes.js';
 import type { Services } from '../services.js';
 import { invitationJson } from './invitation-service.js';
 
-export function registerInvitationRoutes(app: AppInstance, { invitations }: Services): void {
+export function registerInvitationRoutes(app: AppInstance, { invitations, join }: Services, platform: Platform): void {
+  const { config, store } = platform;
+  /** The invitation steps a person takes with a link are sign-in steps: limited per client, and per invitation. */
+  const perClient = (request: FastifyRequest) => limitSignIn(store, `ip:${clientNetwork(request.ip)}`, config.rateLimit.signInMax);
+  const perInvitation = (token: string) => limitSignIn(store, `invitation:${sha256(token).toString('hex')}`, config.rateLimit.signInMax);
+
   app.post(
     '/api/v1/invitations',
     {
       schema: {
         tags: ['members'],
         summary: 'Invite an email address to your organization (the link is mailed, or logged without SMTP)',
+        description: 'The answer carries the invitation link once (`link`), for the inviter to pass on; AIM keeps only a hash of its token.',
         body: createInvitationSchema,
-        response: { 201: invitationSchema },
+        response: { 201: createdInvitationSchema },
       },
       config: { access: { auth: 'org', permission: 'member.invite' } },
     },
-    async (request, reply) => reply.code(201).send(invitationJson(await invitations.create(requestContext(request), request.body))),
+    async (request, reply) => {
+      const created = await invitations.create(requestContext(request), request.body);
+      return reply.code(201).send({ ...invitationJson(created), link: created.link });
+    },
   );
 
   app.get(
@@ -47,6 +66,70 @@ export function registerInvitationRoutes(app: AppInstance, { invitations }: Serv
       config: { access: { auth: 'org', permission: 'invitation.revoke' } },
     },
     async (request) => invitationJson(await invitations.revoke(requestContext(request), request.params.invitationId)),
+  );
+
+  app.post(
+    '/api/v1/invitations/preview',
+    {
+      schema: {
+        tags: ['invitations'],
+        summary: 'What an invitation link offers: organization, role, inviter, address, expiry, ways to join',
+        description:
+          'Public: the token is the credential. An unknown token answers 404 `unknown_invitation`; a used one 409 `invitation_used`; ' +
+          'a revoked or expired one 410 `invitation_revoked` / `invitation_expired`.',
+        body: acceptInvitationSchema,
+        response: { 200: invitationPreviewSchema },
+      },
+      config: { access: { auth: 'public' } },
+    },
+    async (request) => {
+      await perClient(request);
+      await perInvitation(request.body.token);
+      const preview = await invitations.preview(request.body.token);
+      return { ...preview, expiresAt: preview.expiresAt.toISOString() };
+    },
+  );
+
+  app.post(
+    '/api/v1/invitations/passkey/options',
+    {
+      schema: {
+        tags: ['invitations'],
+        summary: 'Join with a new passkey, step 1: options for navigator.credentials.create()',
+        description: 'For a person without an AIM account (409 `account_exists` otherwise: sign in, then accept). The challenge is bound to this invitation.',
+        body: joinWithPasskeyOptionsSchema,
+        response: { 200: webauthnOptionsSchema },
+      },
+      config: { access: { auth: 'public' } },
+    },
+    async (request) => {
+      await perClient(request);
+      await perInvitation(request.body.token);
+      return (await join.passkeyOptions(relyingParty(config, request), request.body)) as unknown as Record<string, unknown>;
+    },
+  );
+
+  app.post(
+    '/api/v1/invitations/passkey',
+    {
+      schema: {
+        tags: ['invitations'],
+        summary: 'Join with a new passkey, step 2: create the account, join the organization, sign in',
+        description:
+          'Verifies the new passkey, then in one transaction creates the person, the membership with the invited role and the passkey, ' +
+          'marks the invitation used, and starts a session in the organization (session cookies).',
+        body: joinWithPasskeySchema,
+        response: { 201: acceptedInvitationSchema },
+      },
+      config: { access: { auth: 'public' } },
+    },
+    async (request, reply) => {
+      await perClient(request);
+      await perInvitation(request.body.token);
+      const joined = await join.finishWithPasskey(requestContext(request), relyingParty(config, request), request.body);
+      setCookiesFor(reply, joined.session, config);
+      return reply.code(201).send({ organization: joined.organization, role: joined.role });
+    },
   );
 
   app.post(

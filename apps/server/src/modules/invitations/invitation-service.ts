@@ -43,6 +43,43 @@ interface Row {
 
 const emailAad = (id: string) => `invitations.email:${id}`;
 
+/** An invitation as its link's token finds it (through the SECURITY DEFINER lookup), whatever its state. */
+export interface TokenInvitation {
+  id: string;
+  organizationId: string;
+  emailHash: Buffer;
+  role: Role;
+  expiresAt: Date;
+  acceptedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+/** What the invitee sees before joining (POST /api/v1/invitations/preview). */
+export interface InvitationPreview {
+  organization: { id: string; name: string };
+  role: Role;
+  email: string;
+  invitedBy: { name: string } | null;
+  expiresAt: Date;
+  accountExists: boolean;
+  providers: { id: string; displayName: string; startUrl: string }[];
+}
+
+/**
+ * Unless the invitation can still be accepted, the reason as a stable error: unknown (404), used
+ * (409), revoked or expired (410). Each message says what to do next.
+ */
+export function assertUsable(inv: Pick<TokenInvitation, 'acceptedAt' | 'revokedAt' | 'expiresAt'> | null | undefined): asserts inv {
+  if (!inv) throw new AppError('unknown_invitation', 'This invitation link is not known: check that it was copied whole, or ask an admin for a new invitation.');
+  if (inv.acceptedAt) throw new AppError('invitation_used', 'This invitation was already accepted; it works once. Sign in instead, or ask an admin for a new invitation.');
+  if (inv.revokedAt) throw new AppError('invitation_revoked', 'An admin revoked this invitation; ask an admin for a new one if you should still join.');
+  if (inv.expiresAt.getTime() <= Date.now()) throw new AppError('invitation_expired', 'This invitation has expired; ask an admin for a new one.');
+}
+
+/** The start URL of joining through an identity provider: back on the overview, signed in to the organization. */
+export const joinThroughProviderUrl = (providerId: string, token: string) =>
+  `/api/v1/auth/oidc/${providerId}/start?invitation=${encodeURIComponent(token)}&returnTo=${encodeURIComponent('/')}`;
+
 export const invitationJson = (i: Invitation) => ({
   id: i.id,
   email: i.email,
@@ -62,6 +99,8 @@ export function createInvitationService(deps: {
   users: UserRepository;
   ttlHours: number;
   publicBaseUrl: () => string;
+  /** The deployment's identity providers (an invitee may join through any of them). */
+  deploymentProviders: () => { id: string; displayName: string }[];
 }) {
   const { db, keyring, cache, mailer, users } = deps;
   const toInvitation = (r: Row): Invitation => ({
@@ -87,7 +126,7 @@ export function createInvitationService(deps: {
         where organization_id = $1 and id = $2 and accepted_at is null and revoked_at is null and expires_at > now()`,
       [orgOf(tx), invitationId, userId],
     );
-    if (claimed.rowCount !== 1) throw new AppError('invalid_invitation', 'The invitation is no longer valid (used, revoked or expired).');
+    if (claimed.rowCount !== 1) await refuseAsItStands(tx, invitationId);
     const existing = await memberships.role(tx, userId);
     if (!existing) await memberships.add(tx, userId, role);
     await recordAuditEvent(tx, { ...ctx, actor: { type: 'user', id: userId } }, {
@@ -95,6 +134,48 @@ export function createInvitationService(deps: {
       target: { type: 'invitation', id: invitationId },
       details: { role: existing ?? role, alreadyMember: existing !== null },
     });
+  }
+
+  /**
+   * The invitation could not be claimed (another request took it, or it was revoked meanwhile):
+   * read it again — this statement sees what the other transaction committed — and say why.
+   */
+  async function refuseAsItStands(tx: Tx, invitationId: string): Promise<never> {
+    const { rows } = await tx.query<Row>('select * from invitations where organization_id = $1 and id = $2', [orgOf(tx), invitationId]);
+    const row = rows[0];
+    assertUsable(row ? { acceptedAt: row.accepted_at, revokedAt: row.revoked_at, expiresAt: row.expires_at } : null);
+    throw new AppError('invitation_used', 'This invitation was accepted a moment ago by another request; sign in instead.');
+  }
+
+  /** The invitation a link's token names (null when none does); the token is looked up by its SHA-256. */
+  async function findByToken(token: string): Promise<TokenInvitation | null> {
+    const { rows } = await db.transaction({ organizationId: null }, (tx) =>
+      tx.query<{
+        id: string;
+        organization_id: string;
+        email_hash: Buffer;
+        role: Role;
+        expires_at: Date;
+        accepted_at: Date | null;
+        revoked_at: Date | null;
+      }>('select * from aim_invitation_by_token($1)', [sha256(token)]),
+    );
+    const r = rows[0];
+    return r
+      ? { id: r.id, organizationId: r.organization_id, emailHash: r.email_hash, role: r.role, expiresAt: r.expires_at, acceptedAt: r.accepted_at, revokedAt: r.revoked_at }
+      : null;
+  }
+
+  /** The pending invitation's row, locked until the caller's transaction ends (scoped to its organization). */
+  async function lockPending(tx: Tx, invitationId: string): Promise<Invitation> {
+    const { rows } = await tx.query<Row>(
+      `select * from invitations
+        where organization_id = $1 and id = $2 and accepted_at is null and revoked_at is null and expires_at > now()
+        for update`,
+      [orgOf(tx), invitationId],
+    );
+    if (!rows[0]) return refuseAsItStands(tx, invitationId);
+    return toInvitation(rows[0]);
   }
 
   /** Pending, unexpired invitations of an address (inside the caller's system-scope transaction). */
@@ -106,7 +187,49 @@ export function createInvitationService(deps: {
   }
 
   return {
-    async create(ctx: RequestContext, input: { email: string; role: Role }): Promise<Invitation> {
+    findByToken,
+    lockPending,
+    acceptIn,
+
+    /**
+     * What an invitee needs to decide, read with the link's token: the organization, the role, who
+     * invited, the address, the expiry, whether an account already has the address, and the
+     * identity providers they may join through. An unusable link answers why.
+     */
+    async preview(token: string): Promise<InvitationPreview> {
+      const inv = await findByToken(token);
+      assertUsable(inv);
+      return db.transaction({ organizationId: inv.organizationId }, async (tx) => {
+        const { rows } = await tx.query<Row>('select * from invitations where organization_id = $1 and id = $2', [orgOf(tx), inv.id]);
+        const invitation = toInvitation(rows[0]!);
+        const organization = await tx.query<{ name: string }>('select name from organizations where id = $1', [orgOf(tx)]);
+        // The inviter is visible in this scope while they are a member; after they left, nobody is named.
+        const inviter = invitation.invitedBy ? await users.get(tx, invitation.invitedBy) : null;
+        const domain = invitation.email.split('@')[1] ?? '';
+        // The organization's own providers vouch only for addresses at domains it verified (see oidc-service).
+        const own = await tx.query<{ id: string; display_name: string }>(
+          `select p.id, p.display_name from oidc_providers p
+            where p.organization_id = $1 and p.enabled
+              and exists (select 1 from organization_domains d where d.organization_id = $1 and d.domain = $2 and d.verified_at is not null)
+            order by p.created_at, p.id`,
+          [orgOf(tx), domain],
+        );
+        const accountExists = (await tx.withScope(null, (system) => users.findIdByEmail(system, invitation.email))) !== null;
+        const providers = [...deps.deploymentProviders(), ...own.rows.map((p) => ({ id: p.id, displayName: p.display_name }))];
+        return {
+          organization: { id: inv.organizationId, name: organization.rows[0]!.name },
+          role: invitation.role,
+          email: invitation.email,
+          invitedBy: inviter ? { name: inviter.name } : null,
+          expiresAt: invitation.expiresAt,
+          accountExists,
+          providers: providers.map((p) => ({ ...p, startUrl: joinThroughProviderUrl(p.id, token) })),
+        };
+      });
+    },
+
+    /** Create an invitation and mail (or log) its link; the link is returned once, for the inviter to pass on. */
+    async create(ctx: RequestContext, input: { email: string; role: Role }): Promise<Invitation & { link: string }> {
       authorize(ctx, 'member.invite');
       if (!roleAtLeast(ctx.role, input.role)) throw new AppError('forbidden', 'You cannot invite someone with a stronger role than yours.');
       const token = `inv_${randomToken(32)}`;
@@ -118,18 +241,18 @@ export function createInvitationService(deps: {
         const { rows } = await tx.query<Row>(
           `insert into invitations (id, organization_id, email_hash, email_encrypted, role, token_hash, invited_by, expires_at)
            values ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(hours => $8)) returning *`,
-          [id, orgOf(tx), emailHash(keyring, email), keyring.encrypt(email, emailAad(id)), input.role, sha256(token), ctx.userId, deps.ttlHours],
+          [id, orgOf(tx), emailHash(keyring, email), keyring.encrypt(email, emailAad(id)), input.role, sha256(token), ctx.personId, deps.ttlHours],
         );
         await recordAuditEvent(tx, ctx, { action: 'invitation.create', target: { type: 'invitation', id }, details: { role: input.role } });
         return toInvitation(rows[0]!);
       });
-      const link = `${deps.publicBaseUrl()}/invite?token=${encodeURIComponent(token)}`;
+      const link = `${deps.publicBaseUrl()}/invite/?token=${encodeURIComponent(token)}`;
       await mailer.send({
         to: email,
         subject: 'You are invited to an organization on AIM',
-        text: `You have been invited to join an organization on AIM as ${input.role}.\n\nAccept: ${link}\n\nThe link works once and expires on ${invitation.expiresAt.toISOString()}. Sign in with ${email}.`,
+        text: `You have been invited to join an organization on AIM as ${input.role}.\n\nAccept: ${link}\n\nThe link works once and expires on ${invitation.expiresAt.toISOString()}. Join with a passkey, or sign in with ${email}.`,
       });
-      return invitation;
+      return { ...invitation, link };
     },
 
     async list(ctx: RequestContext): Promise<Invitation[]> {
@@ -158,31 +281,18 @@ export function createInvitationService(deps: {
     async accept(ctx: RequestContext, token: string): Promise<{ organizationId: string; name: string; role: Role }> {
       const userId = ctx.userId;
       if (!userId) throw new AppError('forbidden', 'Sign in with the invited address to accept.');
-      const found = await db.transaction({ organizationId: null }, async (tx) => {
-        const { rows } = await tx.query<{
-          id: string;
-          organization_id: string;
-          email_hash: Buffer;
-          role: Role;
-          expires_at: Date;
-          accepted_at: Date | null;
-          revoked_at: Date | null;
-        }>('select * from aim_invitation_by_token($1)', [sha256(token)]);
-        const user = await users.get(tx, userId);
-        return { invitation: rows[0], user };
-      });
-      const inv = found.invitation;
-      if (!inv || inv.accepted_at || inv.revoked_at) throw new AppError('invalid_invitation', 'The invitation is unknown, already used, or revoked.');
-      if (inv.expires_at <= new Date()) throw new AppError('invalid_invitation', 'The invitation has expired; ask for a new one.');
-      if (!found.user || !emailHash(keyring, found.user.email).equals(inv.email_hash)) {
-        throw new AppError('forbidden', 'This invitation is for another email address; sign in with the invited address.');
+      const inv = await findByToken(token);
+      assertUsable(inv);
+      const user = await db.transaction({ organizationId: null }, (tx) => users.get(tx, userId));
+      if (!user || !emailHash(keyring, user.email).equals(inv.emailHash)) {
+        throw new AppError('invitation_email_mismatch', 'This invitation is for another email address; sign in with the invited address.');
       }
-      const result = await db.transaction({ organizationId: inv.organization_id }, async (tx) => {
+      const result = await db.transaction({ organizationId: inv.organizationId }, async (tx) => {
         await acceptIn(tx, ctx, inv.id, userId, inv.role);
         const { rows } = await tx.query<{ name: string }>('select name from organizations where id = $1', [orgOf(tx)]);
-        return { organizationId: inv.organization_id, name: rows[0]!.name, role: (await memberships.role(tx, userId))! };
+        return { organizationId: inv.organizationId, name: rows[0]!.name, role: (await memberships.role(tx, userId))! };
       });
-      await cache.forgetMembership(inv.organization_id, userId);
+      await cache.forgetMembership(inv.organizationId, userId);
       return result;
     },
 

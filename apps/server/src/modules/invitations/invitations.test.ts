@@ -35,6 +35,7 @@ forEachTarget('invitations', (target) => {
       payload: { token },
     });
     assert.equal(stolen.statusCode, 403);
+    assert.equal(stolen.json().error.code, 'invitation_email_mismatch');
 
     const grace = await createUser(t, 'grace@example.com', 'Grace Hopper');
     const session = await startSession(t, grace, null);
@@ -45,8 +46,8 @@ forEachTarget('invitations', (target) => {
     assert.equal(accepted.json().organization.id, a.organizationId);
     assert.equal(accepted.json().role, 'manager');
     const again = await accept();
-    assert.equal(again.statusCode, 400);
-    assert.equal(again.json().error.code, 'invalid_invitation');
+    assert.equal(again.statusCode, 409);
+    assert.equal(again.json().error.code, 'invitation_used');
   });
 
   it('joins a new person to every organization that invited their address when they first sign in', async () => {
@@ -81,7 +82,8 @@ forEachTarget('invitations', (target) => {
     const accept = () =>
       t.app.inject({ method: 'POST', url: '/api/v1/invitations/accept', headers: { ...session.headers, 'content-type': 'application/json' }, payload: { token } });
     const results = await Promise.all([accept(), accept(), accept()]);
-    assert.deepEqual(results.map((r) => r.statusCode).sort(), [200, 400, 400]);
+    assert.deepEqual(results.map((r) => r.statusCode).sort(), [200, 409, 409]);
+    assert.deepEqual(results.filter((r) => r.statusCode === 409).map((r) => r.json().error.code), ['invitation_used', 'invitation_used']);
   });
 
   it('revokes a pending invitation, after which its link fails', async () => {
@@ -98,7 +100,8 @@ forEachTarget('invitations', (target) => {
       headers: { ...session.headers, 'content-type': 'application/json' },
       payload: { token },
     });
-    assert.equal(accept.json().error.code, 'invalid_invitation');
+    assert.equal(accept.statusCode, 410);
+    assert.equal(accept.json().error.code, 'invitation_revoked');
     const list = await t.app.inject({ method: 'GET', url: '/api/v1/invitations', headers: a.as.admin.apiKey });
     assert.ok(list.json().invitations.length >= 3);
   });

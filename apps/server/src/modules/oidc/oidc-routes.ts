@@ -45,6 +45,7 @@ export function registerOidcRoutes(app: AppInstance, { oidc, identityProviders }
       const { url, binding } = await oidc.start(request.params.providerId, {
         redirectUri: `${base(request)}${OIDC_CALLBACK_PATH}`,
         returnTo: request.query.returnTo,
+        invitation: request.query.invitation,
       });
       appendCookie(reply, OIDC_COOKIE, binding, {
         httpOnly: true,

@@ -9,7 +9,7 @@ import { newId } from '../../platform/ids.js';
 import { isRefusedByGuard } from '../../platform/net/outbound-guard.js';
 import type { SharedStore } from '../../platform/store/shared-store.js';
 import type { AccessCache } from '../../platform/auth/access-cache.js';
-import type { InvitationService } from '../invitations/invitation-service.js';
+import { assertUsable, type InvitationService } from '../invitations/invitation-service.js';
 import { membershipRepository as memberships } from '../members/membership-repository.js';
 import type { IssuedSession, SessionService } from '../sessions/session-service.js';
 import type { UserRepository } from '../users/user-repository.js';
@@ -36,6 +36,8 @@ interface PendingSignIn {
   nonce: string;
   redirectUri: string;
   returnTo: string;
+  /** Joining through an invitation link: the invitation to accept (its address must be the one the provider vouches for). */
+  invitation?: { id: string; organizationId: string };
 }
 
 export interface SignedIn {
@@ -126,6 +128,7 @@ export function createOidcService(deps: {
     ctx: RequestContext,
     idp: IdentityProvider,
     claims: { issuer: string; subject: string; email: string; name: string },
+    invitation?: { id: string; organizationId: string },
   ): Promise<Omit<SignedIn, 'returnTo'>> {
     const email = normalizeEmail(claims.email);
     const domain = email.split('@')[1] ?? '';
@@ -153,6 +156,7 @@ export function createOidcService(deps: {
         userId = newId('usr');
         const joined = await joinOnFirstSignIn(tx, ctx, userId, email, claims.name, scopedTo);
         if (joined.length === 0) {
+          if (invitation) await refuseInvitation(tx, invitation, email);
           throw new AppError('no_access', `No organization has invited ${email} or claimed its domain; ask an admin for an invitation.`);
         }
         created = true;
@@ -168,7 +172,13 @@ export function createOidcService(deps: {
       const orgs = (await tx.query<{ organization_id: string }>('select organization_id from aim_user_organizations($1)', [userId])).rows.map(
         (r) => r.organization_id,
       );
-      const organizationId = scopedTo && orgs.includes(scopedTo) ? scopedTo : (orgs[0] ?? null);
+      // Joining through an invitation link: its organization, or nothing at all (the whole sign-in rolls back).
+      if (invitation && !orgs.includes(invitation.organizationId)) await refuseInvitation(tx, invitation, email);
+      const organizationId = invitation
+        ? invitation.organizationId
+        : scopedTo && orgs.includes(scopedTo)
+          ? scopedTo
+          : (orgs[0] ?? null);
       const personCtx: RequestContext = { ...ctx, actor: { type: 'user', id: userId }, userId, personId: userId };
       if (linked && organizationId) {
         await recordAuditEvent(tx, personCtx, {
@@ -183,6 +193,15 @@ export function createOidcService(deps: {
     });
     await Promise.all(result.orgs.map((org) => deps.cache.forgetMembership(org, result.userId)));
     return result;
+  }
+
+  /** The invitation was not accepted by this sign-in: say why (no longer pending, or for another address). */
+  async function refuseInvitation(tx: Tx, invitation: { id: string; organizationId: string }, email: string): Promise<never> {
+    await tx.withScope(invitation.organizationId, (scoped) => invitations.lockPending(scoped, invitation.id));
+    throw new AppError(
+      'invitation_email_mismatch',
+      `The identity provider signed you in as ${email}, but the invitation is for another address; sign in there with the invited address.`,
+    );
   }
 
   async function verifiedDomainOf(tx: Tx, domain: string, organizationId: string): Promise<boolean> {
@@ -228,8 +247,17 @@ export function createOidcService(deps: {
   }
 
   return {
-    async start(providerId: string, input: { redirectUri: string; returnTo?: string | undefined }): Promise<{ url: URL; binding: string }> {
+    async start(
+      providerId: string,
+      input: { redirectUri: string; returnTo?: string | undefined; invitation?: string | undefined },
+    ): Promise<{ url: URL; binding: string }> {
       const idp = await provider(providerId);
+      let invitation: PendingSignIn['invitation'];
+      if (input.invitation !== undefined) {
+        const found = await invitations.findByToken(input.invitation);
+        assertUsable(found);
+        invitation = { id: found.id, organizationId: found.organizationId };
+      }
       const config = await providers.configuration(idp).catch(toIdpError);
       const state = oidc.randomState();
       const pending: PendingSignIn = {
@@ -239,6 +267,7 @@ export function createOidcService(deps: {
         nonce: oidc.randomNonce(),
         redirectUri: input.redirectUri,
         returnTo: safeReturnTo(input.returnTo),
+        ...(invitation ? { invitation } : {}),
       };
       await store.set(`oidc:state:${sha256(state).toString('hex')}`, JSON.stringify(pending), STATE_TTL_MS);
       const url = oidc.buildAuthorizationUrl(config, {
@@ -295,7 +324,7 @@ export function createOidcService(deps: {
       }
       const name = typeof profile.name === 'string' ? profile.name : '';
       await deps.limitAccount(sha256(`oidc:${claims.iss}:${claims.sub}`).toString('hex'));
-      const signedIn = await signIn(ctx, idp, { issuer: claims.iss, subject: claims.sub, email, name });
+      const signedIn = await signIn(ctx, idp, { issuer: claims.iss, subject: claims.sub, email, name }, pending.invitation);
       return { ...signedIn, returnTo: pending.returnTo };
     },
   };

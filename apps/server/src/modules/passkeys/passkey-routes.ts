@@ -17,16 +17,18 @@ import { clientNetwork, limitSignIn } from '../../platform/http/rate-limit.js';
 import type { Services } from '../services.js';
 import { passkeyJson, type RelyingParty } from './passkey-service.js';
 
+/** The relying party is AIM's public origin (PUBLIC_URL), or the origin the request came to. */
+export function relyingParty(config: { publicUrl: string | undefined }, request: FastifyRequest): RelyingParty {
+  if (config.publicUrl) {
+    const url = new URL(config.publicUrl);
+    return { id: url.hostname, origin: url.origin };
+  }
+  return { id: request.hostname, origin: `${request.protocol}://${request.host}` };
+}
+
 export function registerPasskeyRoutes(app: AppInstance, { passkeys }: Services, platform: Platform): void {
   const { config, store } = platform;
-  /** The relying party is AIM's public origin (PUBLIC_URL), or the origin the request came to. */
-  const rp = (request: FastifyRequest): RelyingParty => {
-    if (config.publicUrl) {
-      const url = new URL(config.publicUrl);
-      return { id: url.hostname, origin: url.origin };
-    }
-    return { id: request.hostname, origin: `${request.protocol}://${request.host}` };
-  };
+  const rp = (request: FastifyRequest) => relyingParty(config, request);
   const user = { access: { auth: 'user' as const } };
 
   app.post(

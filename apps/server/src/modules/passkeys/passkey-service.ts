@@ -6,6 +6,7 @@ import {
   type AuthenticationResponseJSON,
   type AuthenticatorTransportFuture,
   type RegistrationResponseJSON,
+  type VerifiedRegistrationResponse,
 } from '@simplewebauthn/server';
 import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import type { Database, Tx } from '../../platform/db/database.js';
@@ -22,7 +23,7 @@ import type { UserRepository } from '../users/user-repository.js';
  * Challenges are single use and live five minutes in the shared store. User verification (PIN or
  * biometrics) is required: a passkey stands in for a password and a second factor at once.
  */
-const CHALLENGE_TTL_MS = 5 * 60_000;
+export const CHALLENGE_TTL_MS = 5 * 60_000;
 
 export interface RelyingParty {
   id: string;
@@ -69,7 +70,34 @@ export const passkeyJson = (p: Passkey) => ({
   lastUsedAt: p.lastUsedAt?.toISOString() ?? null,
 });
 
-const invalid = (why: string) => new AppError('invalid_assertion', `The passkey response does not verify: ${why}.`);
+export type RegistrationInfo = Extract<VerifiedRegistrationResponse, { verified: true }>['registrationInfo'];
+
+/**
+ * Store a verified registration for a person (inside the caller's system-scope transaction). A
+ * credential is registered once, to one person: a second registration of it is a conflict.
+ */
+export async function insertPasskey(tx: Tx, userId: string, info: RegistrationInfo, name: string): Promise<Passkey> {
+  const { rows } = await tx.query<Row>(
+    `insert into passkeys (id, user_id, credential_id, public_key, counter, transports, device_type, backed_up, name)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     on conflict (credential_id) do nothing returning *`,
+    [
+      newId('pky'),
+      userId,
+      info.credential.id,
+      Buffer.from(info.credential.publicKey),
+      info.credential.counter,
+      info.credential.transports ?? [],
+      info.credentialDeviceType,
+      info.credentialBackedUp,
+      name.trim(),
+    ],
+  );
+  if (!rows[0]) throw new AppError('conflict', 'This passkey is already registered.');
+  return toPasskey(rows[0]);
+}
+
+export const invalid = (why: string) => new AppError('invalid_assertion', `The passkey response does not verify: ${why}.`);
 
 export function createPasskeyService(deps: { db: Database; store: SharedStore; users: UserRepository; sessions: SessionService }) {
   const { db, store, users, sessions } = deps;
@@ -122,27 +150,10 @@ export function createPasskeyService(deps: { db: Database; store: SharedStore; u
         throw invalid(error.message);
       });
       if (!verification.verified) throw invalid('not verified');
-      const info = verification.registrationInfo;
       return system(async (tx) => {
-        const { rows } = await tx.query<Row>(
-          `insert into passkeys (id, user_id, credential_id, public_key, counter, transports, device_type, backed_up, name)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-           on conflict (credential_id) do nothing returning *`,
-          [
-            newId('pky'),
-            userId,
-            info.credential.id,
-            Buffer.from(info.credential.publicKey),
-            info.credential.counter,
-            info.credential.transports ?? [],
-            info.credentialDeviceType,
-            info.credentialBackedUp,
-            input.name.trim(),
-          ],
-        );
-        if (!rows[0]) throw new AppError('conflict', 'This passkey is already registered.');
-        await audit(tx, ctx, 'passkey.create', rows[0].id, { name: rows[0].name });
-        return toPasskey(rows[0]);
+        const passkey = await insertPasskey(tx, userId, verification.registrationInfo, input.name);
+        await audit(tx, ctx, 'passkey.create', passkey.id, { name: passkey.name });
+        return passkey;
       });
     },
 

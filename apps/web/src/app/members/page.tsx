@@ -8,7 +8,7 @@ import type { components } from '@/api/schema';
 import { Field, FormAlert, failWith, useSchemaForm } from '@/components/form';
 import { useLatest } from '@/components/latest';
 import { useLive } from '@/components/live';
-import { Cell, NoticeLine, ReadOnlyNote, rolesUpTo, stacked, type Notice } from '@/components/organization-parts';
+import { Cell, NoticeLine, ReadOnlyNote, ShownOnce, rolesUpTo, stacked, type Notice } from '@/components/organization-parts';
 import { useCan, useSession } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';
 import { Badge, PageTitle, when } from '@/components/ui';
@@ -19,6 +19,7 @@ import { Input, Select } from '@/components/ui/input';
 
 type Member = components['schemas']['Member'];
 type Invitation = components['schemas']['Invitation'];
+type CreatedInvitation = components['schemas']['CreatedInvitation'];
 type RoleTable = components['schemas']['RoleTable'];
 
 /** Members of the organization, their roles, invitations, and what each role may do. */
@@ -227,6 +228,7 @@ function Invitations() {
   const [rows, setRows] = useState<Invitation[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<Notice>(null);
+  const [created, setCreated] = useState<CreatedInvitation | null>(null);
   const readable = can.has('invitation.read');
 
   const load = useCallback(
@@ -251,6 +253,7 @@ function Invitations() {
     const { error: e } = await api.DELETE('/api/v1/invitations/{invitationId}', { params: { path: { invitationId: i.id } } });
     if (e) return errorMessage(e);
     setNotice({ ok: true, text: `The invitation of ${i.email} was revoked; its link no longer works.` });
+    setCreated((shown) => (shown?.id === i.id ? null : shown));
     await load(true);
   };
 
@@ -260,15 +263,23 @@ function Invitations() {
       {can.has('member.invite') && (
         <InviteForm
           onInvited={(i) => {
-            setNotice({
-              ok: true,
-              text: `${i.email} is invited as ${i.role}. AIM mailed them a single-use link (without a mail server configured, the link is written to the server log); it expires ${when(i.expiresAt)}.`,
-            });
+            setNotice({ ok: true, text: `${i.email} is invited as ${i.role}.` });
+            setCreated(i);
             void load(true);
           }}
         />
       )}
       <NoticeLine notice={notice} />
+      {created && (
+        <div className="mb-4">
+          <ShownOnce title={`Invitation link for ${created.email}`} label="Invitation link" value={created.link} dismiss={() => setCreated(null)}>
+            <p className="mb-2 text-slate-700">
+              AIM mailed them this single-use link (without a mail server configured, it is written to the server log). You can also send it
+              yourself. It expires on {when(created.expiresAt)}.
+            </p>
+          </ShownOnce>
+        </div>
+      )}
       {!can.has('invitation.read') ? null : error ? (
         <Failed message={error} retry={() => void load()} />
       ) : rows === null ? (
@@ -311,7 +322,7 @@ function Invitations() {
   );
 }
 
-function InviteForm({ onInvited }: { onInvited: (i: Invitation) => void }) {
+function InviteForm({ onInvited }: { onInvited: (i: CreatedInvitation) => void }) {
   const can = useCan();
   const roles = rolesUpTo(can.role);
   const form = useSchemaForm(createInvitationSchema, { defaultValues: { email: '', role: 'viewer' } });
@@ -324,7 +335,10 @@ function InviteForm({ onInvited }: { onInvited: (i: Invitation) => void }) {
   });
   return (
     <form onSubmit={(e) => void submit(e)} noValidate aria-label="Invite someone" className="mb-4 rounded border border-slate-200 p-3">
-      <CardDescription>Invite a person by email. They sign in with that address and accept; the invitation works once.</CardDescription>
+      <CardDescription>
+        Invite a person by email. With the link they join with a passkey, or sign in with that address through an identity provider; the
+        invitation works once.
+      </CardDescription>
       <div className="flex flex-wrap items-start gap-3">
         <Field id="invite-email" label="Email" error={formState.errors.email?.message} className="min-w-48 flex-1">
           {(aria) => <Input {...aria} type="email" autoComplete="off" placeholder="grace@acme.example" {...register('email')} />}
