@@ -188,7 +188,7 @@ forEachTarget('dashboard in Chromium', (target) => {
     assert.equal(await page.evaluate('document.activeElement?.id'), 'new-token-title', 'focus moves to the new token');
     // Copy puts exactly the token on the clipboard.
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
-    await page.getByRole('button', { name: 'Copy' }).click();
+    await page.getByRole('button', { name: 'Copy', exact: true }).click();
     await page.getByText('Copied to the clipboard.').waitFor();
     assert.equal(await page.evaluate('navigator.clipboard.readText()'), token);
     const [listed] = (await manage<{ enrollmentTokens: { id: string; name: string; capabilities: string[]; expiresAt: string }[] }>('GET', '/api/v1/enrollment-tokens')).enrollmentTokens.filter(
