@@ -261,6 +261,8 @@ forEachTarget('dashboard in Chromium', (target) => {
     assert.match(await timer.innerText(), /^expires in \d+:\d\d(:\d\d)?$/);
     await screenshots(page, 'decisions');
     await pending.getByRole('button', { name: 'Approve payments:refund by ui-enrolled-bot' }).click();
+    // High risk: approving asks first.
+    await page.getByRole('dialog', { name: 'Approve a high-risk action?' }).getByRole('button', { name: 'Yes, approve' }).click();
     await pending.waitFor({ state: 'detached' });
     const resolved = (await manage<{ decision: { decision: string; status: string } }>('GET', `/api/v1/decisions/${waiting.decisionId}`)).decision;
     assert.deepEqual([resolved.decision, resolved.status], ['allow', 'approved']);
