@@ -111,7 +111,7 @@ function DecisionDetail() {
             <dd>{when(d.createdAt)}</dd>
             {d.expiresAt && (
               <>
-                <dt className="text-slate-500">{d.status === 'pending' ? 'Expires' : 'Would expire'}</dt>
+                <dt className="text-slate-500">Answer by</dt>
                 <dd>{when(d.expiresAt)}</dd>
               </>
             )}
