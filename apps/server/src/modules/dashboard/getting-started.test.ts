@@ -271,6 +271,18 @@ forEachTarget('dashboard: a new user’s path in Chromium', (target) => {
     await context.close();
   });
 
+  it('a viewer sees the decision page and who answered it, without approve controls or the audit trail', async () => {
+    assert.ok(approvedId, 'runs after the approval scenario');
+    const { context, page } = await signInWithPasskey(setup(), org.as.viewer.userId, `/decisions/detail/?id=${approvedId}`);
+    await page.getByTestId('decision-status').getByText('approved').waitFor();
+    await page.getByTestId('resolution').getByText(/approved .* by admin /).waitFor();
+    assert.equal(await page.getByRole('region', { name: 'Audit trail' }).count(), 0, 'the audit log is for managers and admins');
+    assert.equal(await page.getByRole('button', { name: /^(Approve|Reject)/ }).count(), 0);
+    await page.goto(`${origin}/decisions/detail/?id=dec_${'0'.repeat(26)}`);
+    await page.getByRole('alert').getByText(/not found|does not exist|no decision/i).waitFor();
+    await context.close();
+  });
+
   it('every table and list stays readable at 375 px', async () => {
     assert.ok(agentId, 'runs after the first scenario');
     await manage('POST', `/api/v1/agents/${agentId}/capability-requests`, { capability: 'payments:refund', reason: 'Refunds for the support team, a long reason that must wrap on a phone' });

@@ -21,6 +21,8 @@ interface Loaded {
   decision: Decision;
   /** The decision's audit trail, for those who may read the audit log; null otherwise. */
   trail: { events: AuditEvent[]; names: Record<string, string> } | null;
+  /** The name of the person or key that answered it, when known. */
+  resolver: string | null;
 }
 
 const isDecisionId = (id: string) => /^dec_[0-9a-z]{26}$/.test(id);
@@ -45,10 +47,15 @@ function DecisionDetail() {
       can.audit ? api.GET('/api/v1/audit-logs', { params: { query: { targetId: id, limit: 50 } } }) : Promise.resolve(null),
     ]);
     if (!decision.data) return errorMessage(decision.error);
-    return {
-      decision: decision.data.decision,
-      trail: audit?.data ? { events: [...audit.data.events].reverse(), names: audit.data.names } : null,
-    };
+    const d = decision.data.decision;
+    const trail = audit?.data ? { events: [...audit.data.events].reverse(), names: audit.data.names } : null;
+    // Who answered it: named by the audit page when the reader may see it, else from the members list.
+    let resolver: string | null = d.resolvedBy?.id ? (trail?.names[d.resolvedBy.id] ?? null) : null;
+    if (!resolver && d.resolvedBy?.type === 'user' && d.resolvedBy.id) {
+      const members = await api.GET('/api/v1/members');
+      resolver = members.data?.members.find((m) => m.user.id === d.resolvedBy!.id)?.user.name ?? null;
+    }
+    return { decision: d, trail, resolver };
   }, [id, can.audit]);
   const { data, error, load, refresh } = useResource(fetchAll);
   useEffect(() => {
@@ -71,7 +78,7 @@ function DecisionDetail() {
   if (!data) return <Loading what="the decision" />;
   const d = data.decision;
   const agentName = names.get(d.agentId);
-  const resolver = d.resolvedBy?.id ? (data.trail?.names[d.resolvedBy.id] ?? d.resolvedBy.id) : null;
+  const resolver = data.resolver ?? d.resolvedBy?.id ?? null;
 
   return (
     <section aria-labelledby="decision-title" data-decision={d.id}>
