@@ -39,7 +39,7 @@ export default function Audit() {
   );
 }
 
-const KIND: Record<string, string> = { user: 'person', api_key: 'API key', agent: 'agent', system: 'system' };
+const KIND: Record<string, string> = { user: 'person', api_key: 'API key', agent: 'agent' };
 
 /** The API's `from` (inclusive) and `to` (exclusive) for whole local days; empty days leave the period open. */
 function periodOf(fromDay: string, toDay: string): { from?: string; to?: string } {
@@ -213,7 +213,7 @@ function AuditLog() {
                     </Cell>
                     <Cell label="Actor" className="text-xs text-slate-600">
                       <span data-audit-actor>
-                        {KIND[e.actor.type] ?? e.actor.type} <Named id={e.actor.id} names={names} kind={e.actor.type} />
+                        {e.actor.type === 'system' ? 'AIM (system)' : <>{KIND[e.actor.type] ?? e.actor.type} <Named id={e.actor.id} names={names} kind={e.actor.type} /></>}
                       </span>
                     </Cell>
                     <Cell label="When" className="text-slate-600">
