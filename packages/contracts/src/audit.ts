@@ -23,6 +23,11 @@ export const auditEventSchema = z
 export const auditEventPageSchema = z
   .object({
     events: z.array(auditEventSchema),
+    names: z
+      .record(z.string(), z.string())
+      .describe(
+        'Current names of the actors and targets on this page (agents, members, API keys, policies, capabilities, named enrollment tokens) and of the agents decision events are about, by id; anything deleted, or a person no longer a member, is absent',
+      ),
     nextCursor: z.string().nullable().describe('Pass as `cursor` for the next (older) page; null at the end'),
   })
   .meta({ id: 'AuditEventPage' });

@@ -24,5 +24,14 @@ export const overviewSchema = z
       .describe('One entry per hour, oldest first, hours without decisions included'),
     pendingApprovals: z.number().int().describe('Decisions waiting for a person, not yet expired'),
     pendingCapabilityRequests: z.number().int(),
+    gettingStarted: z
+      .object({
+        capability: z.boolean().describe('The capability catalog has at least one capability'),
+        enrollmentToken: z.boolean().describe('An enrollment token was created (used, expired or revoked ones count)'),
+        agent: z.boolean().describe('An agent is active (registered and neither suspended nor revoked)'),
+        grant: z.boolean().describe('An active agent holds a capability grant that is neither revoked nor expired'),
+        decision: z.boolean().describe('An agent has asked AIM for a decision'),
+      })
+      .describe('The first steps of a new organization, each from real data: done or not'),
   })
   .meta({ id: 'Overview' });

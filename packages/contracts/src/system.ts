@@ -27,6 +27,9 @@ export const serviceInfoSchema = z
     apiVersion: z.literal('v1'),
     openapi: z.string().describe('Path of the OpenAPI 3.1 document.'),
     docs: z.string().describe('Path of the browsable API reference.'),
+    baseUrl: z
+      .string()
+      .describe('The address agents and people reach this server at (PUBLIC_URL; http://localhost:PORT when it is not set): the `baseUrl` an agent gives the SDK'),
   })
   .meta({ id: 'ServiceInfo' });
 

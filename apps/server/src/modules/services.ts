@@ -77,7 +77,7 @@ export function createServices(platform: Platform) {
       evidenceAdded: trust.evidenceAdded,
     }),
     enrollmentTokens,
-    audit: createAuditService({ db, checkpointKeys: platform.checkpointKeys, sequencer: platform.auditSequencer }),
+    audit: createAuditService({ db, users, checkpointKeys: platform.checkpointKeys, sequencer: platform.auditSequencer }),
     users,
     sessions,
     identityProviders,

@@ -62,11 +62,65 @@ function DecisionChart({ hours }: { hours: Overview['decisionsPerHour'] }) {
   );
 }
 
+type Steps = Overview['gettingStarted'];
+const STEPS: { key: keyof Steps; title: string; how: string; href: string; link: string }[] = [
+  { key: 'capability', title: 'Add a capability', how: 'Name an action agents may ask to do, with its risk (db:read, payments:refund).', href: '/capabilities/', link: 'Capabilities' },
+  { key: 'enrollmentToken', title: 'Create an enrollment token', how: 'A one-time token the agent uses to register itself; the page shows the code to paste.', href: '/enrollment-tokens/', link: 'Enrollment tokens' },
+  { key: 'agent', title: 'Run an agent', how: 'The agent calls secure() with the token: it makes its key pair and enrolls.', href: '/agents/', link: 'Agents' },
+  { key: 'grant', title: 'Grant it a capability', how: 'Approve the capability it asked for, or grant one on its page.', href: '/capability-requests/', link: 'Capability requests' },
+  { key: 'decision', title: 'See its first decision', how: 'The agent asks AIM with verifyAction before it acts; every answer is recorded.', href: '/decisions/', link: 'Decisions' },
+];
+
+/** The first steps of a new organization, each done or not from the server's own counts. */
+function GettingStarted({ steps }: { steps: Steps }) {
+  const done = STEPS.filter((s) => steps[s.key]).length;
+  if (done === STEPS.length) return null;
+  return (
+    <section aria-labelledby="start-heading" className="rounded border border-sky-200 bg-white p-4 md:col-span-2">
+      <h2 id="start-heading" className="font-semibold">
+        Getting started
+      </h2>
+      <p className="mb-2 text-sm text-slate-600">
+        {done} of {STEPS.length} steps done.
+      </p>
+      <ol className="space-y-2 text-sm">
+        {STEPS.map((s, i) => {
+          const isDone = steps[s.key];
+          return (
+            <li key={s.key} data-step={s.key} data-done={isDone} className="flex gap-3">
+              <span
+                aria-hidden="true"
+                className={`mt-0.5 inline-flex h-5 w-5 shrink-0 items-center justify-center rounded-full text-xs ${isDone ? 'bg-emerald-600 text-white' : 'border border-slate-400 text-slate-600'}`}
+              >
+                {isDone ? '✓' : i + 1}
+              </span>
+              <div className="min-w-0">
+                <span className={isDone ? 'text-slate-500 line-through' : 'font-medium'}>{s.title}</span>
+                <span className="sr-only">{isDone ? ' (done)' : ' (to do)'}</span>{' '}
+                <span className={`text-xs ${isDone ? 'text-emerald-800' : 'text-slate-500'}`}>{isDone ? 'done' : ''}</span>
+                {!isDone && (
+                  <p className="text-slate-600">
+                    {s.how}{' '}
+                    <Link href={s.href} className="underline">
+                      {s.link}
+                    </Link>
+                  </p>
+                )}
+              </div>
+            </li>
+          );
+        })}
+      </ol>
+    </section>
+  );
+}
+
 /** The organization at a glance, live. */
 export default function Home() {
   const can = useCan();
   const [overview, setOverview] = useState<Overview | null>(null);
   const [events, setEvents] = useState<AuditEvent[] | null>(null);
+  const [names, setNames] = useState<Record<string, string>>({});
   const [error, setError] = useState<string | null>(null);
 
   const load = useCallback(async () => {
@@ -77,12 +131,13 @@ export default function Home() {
     if (can.audit) {
       const audit = await api.GET('/api/v1/audit-logs', { params: { query: { limit: 8 } } });
       setEvents(audit.data?.events ?? []);
+      setNames(audit.data?.names ?? {});
     }
   }, [can.audit]);
   useEffect(() => {
     void load();
   }, [load]);
-  useLive(['agent', 'decision', 'capability_request', 'enrollment_token'], () => void load());
+  useLive(['agent', 'decision', 'capability', 'capability_request', 'capability_grant', 'enrollment_token'], () => void load());
 
   if (error) return <Failed message={error} retry={() => void load()} />;
   if (!overview) return <Loading what="the overview" />;
@@ -94,6 +149,7 @@ export default function Home() {
   return (
     <div className="grid gap-4 md:grid-cols-2">
       <h1 className="text-2xl font-semibold md:col-span-2">Overview</h1>
+      <GettingStarted steps={overview.gettingStarted} />
       <section aria-labelledby="agents-heading" className="rounded border border-slate-200 bg-white p-4">
         <h2 id="agents-heading" className="mb-2 font-semibold">Agents</h2>
         <p className="mb-3 text-sm text-slate-700">
@@ -146,7 +202,15 @@ export default function Home() {
             <ul className="divide-y divide-slate-100 text-sm">
               {events.map((e) => (
                 <li key={e.id} className="flex flex-wrap justify-between gap-2 py-1">
-                  <span className="font-mono break-all">{e.action}</span>
+                  <span className="min-w-0">
+                    <span className="font-mono break-all">{e.action}</span>
+                    {e.actor.id && (
+                      <span className="text-slate-500 wrap-anywhere" title={e.actor.id}>
+                        {' '}
+                        by {names[e.actor.id] ?? e.actor.id}
+                      </span>
+                    )}
+                  </span>
                   <span className="text-slate-500">{new Date(e.occurredAt).toLocaleString()}</span>
                 </li>
               ))}

@@ -6,6 +6,7 @@ import {
   type StoredEvent,
 } from '../../platform/audit/audit-row.js';
 import { orgOf, type Tx } from '../../platform/db/database.js';
+import type { UserRow } from '../users/user-repository.js';
 
 /** Reading the audit log of the transaction's organization. */
 export interface AuditFilter {
@@ -29,6 +30,33 @@ const toEvent = toStoredEvent;
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 export const auditRepository = {
+  /**
+   * Names of the organization's agents, API keys, policies, capabilities and enrollment tokens among
+   * `ids` (what an event's actor or target may be); ids of anything else, or since deleted, are absent.
+   */
+  async namesOf(tx: Tx, ids: string[]): Promise<{ id: string; name: string }[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await tx.query<{ id: string; name: string }>(
+      `select id, name from agents where organization_id = $1 and id = any($2)
+       union all select id, name from api_keys where organization_id = $1 and id = any($2)
+       union all select id, name from policies where organization_id = $1 and id = any($2)
+       union all select id, name from capabilities where organization_id = $1 and id = any($2)
+       union all select id, name from enrollment_tokens where organization_id = $1 and id = any($2) and name is not null`,
+      [orgOf(tx), ids],
+    );
+    return rows;
+  },
+  /** The people among `ids` who are members of the organization, with their encrypted names. */
+  async membersAmong(tx: Tx, ids: string[]): Promise<UserRow[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await tx.query<UserRow>(
+      `select u.id, u.email_encrypted, u.name_encrypted, u.status, u.created_at
+         from users u join memberships m on m.user_id = u.id and m.organization_id = $1
+        where u.id = any($2)`,
+      [orgOf(tx), ids],
+    );
+    return rows;
+  },
   /** Newest first (by arrival), `limit` events that arrived before `beforeIngestId`. */
   async page(tx: Tx, filter: AuditFilter, limit: number, beforeIngestId: number | null): Promise<StoredEvent[]> {
     const where = ['organization_id = $1'];

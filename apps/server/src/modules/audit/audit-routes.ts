@@ -30,7 +30,7 @@ export function registerAuditRoutes(app: AppInstance, { audit }: Services): void
     async (request) => {
       const { limit, cursor, ...filter } = request.query;
       const page = await audit.list(requestContext(request), filter, limit, cursor);
-      return { events: page.events.map(auditEventJson), nextCursor: page.nextCursor };
+      return { events: page.events.map(auditEventJson), names: page.names, nextCursor: page.nextCursor };
     },
   );
 

@@ -21,6 +21,7 @@ import { AppError } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
 import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import { authorize } from '../access/permissions.js';
+import type { UserRepository } from '../users/user-repository.js';
 import { auditRepository as audit, type AuditFilter, type StoredEvent } from './audit-repository.js';
 
 const VERIFY_BATCH = 5_000;
@@ -81,7 +82,13 @@ const checkpointJson = (r: CheckpointRow): Checkpoint => ({
 
 const CHECKPOINT_COLUMNS = `organization_id, seq, hash, to_char(signed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as signed_at_text, kid, signature`;
 
-export function createAuditService(deps: { db: Database; checkpointKeys?: SigningKeys; sequencer?: AuditSequencer }) {
+/** The ids an event names: its actor, its target, and the agent a decision's event is about. */
+function idsNamedBy(e: StoredEvent): string[] {
+  const ids = [e.actor.id, e.target?.id, typeof e.details.agentId === 'string' ? e.details.agentId : null];
+  return ids.filter((id): id is string => typeof id === 'string' && id.length <= 64);
+}
+
+export function createAuditService(deps: { db: Database; users: UserRepository; checkpointKeys?: SigningKeys; sequencer?: AuditSequencer }) {
   const { db } = deps;
 
   async function checkpointsOf(tx: Tx): Promise<Checkpoint[]> {
@@ -301,11 +308,16 @@ export function createAuditService(deps: { db: Database; checkpointKeys?: Signin
       if (filter.from && filter.to && Date.parse(filter.from) >= Date.parse(filter.to)) {
         throw new AppError('validation_failed', '`from` must be earlier than `to`.');
       }
-      const events = await db.transaction({ organizationId: ctx.organizationId }, (tx) =>
-        audit.page(tx, filter, limit + 1, cursor ? Number(cursor) : null),
-      );
-      const page = events.slice(0, limit);
-      return { events: page, nextCursor: events.length > limit ? String(page[page.length - 1]!.ingestId) : null };
+      return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+        const events = await audit.page(tx, filter, limit + 1, cursor ? Number(cursor) : null);
+        const page = events.slice(0, limit);
+        // Names of who and what the page's events are about, as they are now, read in the same snapshot.
+        const ids = [...new Set(page.flatMap(idsNamedBy))];
+        const names: Record<string, string> = {};
+        for (const r of await audit.namesOf(tx, ids)) names[r.id] = r.name;
+        for (const row of await audit.membersAmong(tx, ids)) names[row.id] = deps.users.decrypt(row).name;
+        return { events: page, names, nextCursor: events.length > limit ? String(page[page.length - 1]!.ingestId) : null };
+      });
     },
 
     /**

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type Browser, type Page } from 'playwright-core';
-import { registerAgent } from '../../testing/agent-fixtures.js';
+import { registerAgent, signedInject } from '../../testing/agent-fixtures.js';
 import { accessibilityProblems, launchChromium, signInWithPasskey, type BrowserSetup } from '../../testing/browser.js';
 import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
 import { testTargets } from '../../testing/targets.js';
@@ -21,6 +21,7 @@ describe(`dashboard accessibility in Chromium [${target.name}]`, () => {
     let agentId: string;
     let policyId: string;
     let inviteLink: string;
+    let decisionId: string;
 
     before(async () => {
       t = await createTestApp(target);
@@ -39,7 +40,18 @@ describe(`dashboard accessibility in Chromium [${target.name}]`, () => {
       };
       await call('POST', '/api/v1/capabilities', { name: 'crm:read', riskLevel: 'low', description: 'Read customer records' });
       policyId = (await call('POST', '/api/v1/policies', { name: 'Refunds need a person', type: 'require_approval', config: { minRisk: 'high' } })).policy!.id;
-      agentId = (await registerAgent(t, org.as.member.apiKey, { name: 'access-bot', purpose: 'Checked for accessibility' })).agent.id;
+      const registered = await registerAgent(t, org.as.member.apiKey, { name: 'access-bot', purpose: 'Checked for accessibility' });
+      agentId = registered.agent.id;
+      // A high-risk action waiting for a person: the approval view and the decision's page.
+      await call('POST', '/api/v1/capabilities', { name: 'payments:refund', riskLevel: 'high', description: 'Refund a payment' });
+      await call('POST', `/api/v1/agents/${agentId}/grants`, { capability: 'payments:refund' });
+      const asked = await signedInject(t, registered.key, {
+        method: 'POST',
+        url: `/api/v1/agents/${agentId}/verify-action`,
+        body: JSON.stringify({ action: 'payments:refund', resource: 'orders/1', context: { amount: 12 } }),
+      });
+      assert.equal(asked.json().decision, 'pending', asked.body);
+      decisionId = asked.json().decisionId;
       await call('POST', `/api/v1/agents/${agentId}/capability-requests`, { capability: 'crm:read', reason: 'Answer customers' });
       await call('POST', '/api/v1/enrollment-tokens', { name: 'access-token', expiresInSeconds: 3600 });
       inviteLink = ((await call('POST', '/api/v1/invitations', { email: 'new.person@example.com', role: 'member' })) as unknown as { link: string }).link;
@@ -71,6 +83,7 @@ describe(`dashboard accessibility in Chromium [${target.name}]`, () => {
         '/capabilities/',
         '/capability-requests/',
         '/decisions/',
+        `/decisions/detail/?id=${decisionId}`,
         '/policies/',
         `/policies/detail/?id=${policyId}`,
         '/audit/',

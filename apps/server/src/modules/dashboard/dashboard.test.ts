@@ -188,7 +188,7 @@ forEachTarget('dashboard in Chromium', (target) => {
     assert.equal(await page.evaluate('document.activeElement?.id'), 'new-token-title', 'focus moves to the new token');
     // Copy puts exactly the token on the clipboard.
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
-    await page.getByRole('button', { name: 'Copy' }).click();
+    await page.getByRole('button', { name: 'Copy', exact: true }).click();
     await page.getByText('Copied to the clipboard.').waitFor();
     assert.equal(await page.evaluate('navigator.clipboard.readText()'), token);
     const [listed] = (await manage<{ enrollmentTokens: { id: string; name: string; capabilities: string[]; expiresAt: string }[] }>('GET', '/api/v1/enrollment-tokens')).enrollmentTokens.filter(
@@ -261,6 +261,8 @@ forEachTarget('dashboard in Chromium', (target) => {
     assert.match(await timer.innerText(), /^expires in \d+:\d\d(:\d\d)?$/);
     await screenshots(page, 'decisions');
     await pending.getByRole('button', { name: 'Approve payments:refund by ui-enrolled-bot' }).click();
+    // High risk: approving asks first.
+    await page.getByRole('dialog', { name: 'Approve a high-risk action?' }).getByRole('button', { name: 'Yes, approve' }).click();
     await pending.waitFor({ state: 'detached' });
     const resolved = (await manage<{ decision: { decision: string; status: string } }>('GET', `/api/v1/decisions/${waiting.decisionId}`)).decision;
     assert.deepEqual([resolved.decision, resolved.status], ['allow', 'approved']);

@@ -249,6 +249,8 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
         const audit = auditEventValues(tx, ctx, {
           action: `decision.${evaluation.decision}`,
           target: { type: 'decision', id },
+          // The agent's request was refused: the log says so, as it does for a person refused.
+          ...(evaluation.decision === 'deny' ? { outcome: 'denied' as const } : {}),
           details: {
             agentId,
             action: input.action,

@@ -56,7 +56,7 @@ forEachTarget('decisions (verify-action)', (target) => {
   const owner = () => t.owner();
   const stored = async (id: string) => (await (await owner()).query('select * from verification_events where id = $1', [id])).rows[0];
   const auditOf = async (id: string) =>
-    (await (await owner()).query<{ action: string; actor_type: string }>('select action, actor_type from audit_events where target_id = $1 order by occurred_at, id', [id])).rows;
+    (await (await owner()).query<{ action: string; actor_type: string; outcome: string }>('select action, actor_type, outcome from audit_events where target_id = $1 order by occurred_at, id', [id])).rows;
 
   it('denies without a grant, allows with one whose pattern covers the resource, and stores every answer with its audit event', async () => {
     const { agent, key } = await registerAgent(t, a.as.member.apiKey);
@@ -81,8 +81,8 @@ forEachTarget('decisions (verify-action)', (target) => {
     assert.equal(row.agent_id, agent.id);
     assert.deepEqual(row.context, { records: 1 });
     assert.equal(row.authenticated_by, 'signature');
-    assert.deepEqual(await auditOf(allowed.json().decisionId), [{ action: 'decision.allow', actor_type: 'agent' }]);
-    assert.deepEqual(await auditOf(denied.json().decisionId), [{ action: 'decision.deny', actor_type: 'agent' }]);
+    assert.deepEqual(await auditOf(allowed.json().decisionId), [{ action: 'decision.allow', actor_type: 'agent', outcome: 'success' }]);
+    assert.deepEqual(await auditOf(denied.json().decisionId), [{ action: 'decision.deny', actor_type: 'agent', outcome: 'denied' }], 'a refused action is recorded as denied');
 
     const violations = (await send('GET', `/api/v1/violations?agentId=${agent.id}`, a.as.viewer.apiKey)).json().violations;
     assert.deepEqual(violations.map((v: { decisionId: string; rule: string }) => `${v.decisionId}/${v.rule}`).sort(), [

@@ -67,4 +67,38 @@ forEachTarget('overview', (target) => {
     assert.equal(other.pendingApprovals, 0);
     assert.equal((await send('GET', '/api/v1/overview?hours=500', a.as.viewer.apiKey)).statusCode, 400);
   });
+
+  it('reports the first steps (capability, enrollment token, agent, grant, decision) from real data, each as it happens', async () => {
+    const c = await seedOrganization(t, 'C');
+    const steps = async () => (await send('GET', '/api/v1/overview', c.as.viewer.apiKey)).json().gettingStarted;
+    const none = { capability: false, enrollmentToken: false, agent: false, grant: false, decision: false };
+    assert.deepEqual(await steps(), none, 'a new organization has done nothing, whatever the others did');
+
+    assert.equal((await send('POST', '/api/v1/capabilities', c.as.admin.apiKey, { name: 'db:read', riskLevel: 'low' })).statusCode, 201);
+    assert.deepEqual(await steps(), { ...none, capability: true });
+
+    const token = await send('POST', '/api/v1/enrollment-tokens', c.as.member.apiKey, { name: 'first-bot', expiresInSeconds: 3600 });
+    assert.equal(token.statusCode, 201, token.body);
+    assert.equal((await send('DELETE', `/api/v1/enrollment-tokens/${token.json().enrollmentToken.id}`, c.as.member.apiKey)).statusCode, 200);
+    assert.deepEqual(await steps(), { ...none, capability: true, enrollmentToken: true }, 'a revoked token still counts: the step was taken');
+
+    const { agent, key } = await registerAgent(t, c.as.admin.apiKey);
+    assert.deepEqual(await steps(), { ...none, capability: true, enrollmentToken: true, agent: true });
+
+    const grant = await send('POST', `/api/v1/agents/${agent.id}/grants`, c.as.admin.apiKey, { capability: 'db:read' });
+    assert.equal(grant.statusCode, 201, grant.body);
+    assert.deepEqual(await steps(), { ...none, capability: true, enrollmentToken: true, agent: true, grant: true });
+
+    const verify = await signedInject(t, key, { method: 'POST', url: `/api/v1/agents/${agent.id}/verify-action`, body: JSON.stringify({ action: 'db:read' }) });
+    assert.equal(verify.json().decision, 'allow');
+    assert.deepEqual(await steps(), { capability: true, enrollmentToken: true, agent: true, grant: true, decision: true });
+
+    // A suspended agent is not running, and its grants do not count until it is back.
+    assert.equal((await send('POST', `/api/v1/agents/${agent.id}/suspend`, c.as.admin.apiKey, {})).statusCode, 200);
+    assert.deepEqual(await steps(), { capability: true, enrollmentToken: true, agent: false, grant: false, decision: true });
+    assert.equal((await send('POST', `/api/v1/agents/${agent.id}/reactivate`, c.as.admin.apiKey, {})).statusCode, 200);
+    assert.equal((await steps()).grant, true);
+    assert.equal((await send('DELETE', `/api/v1/agents/${agent.id}/grants/${grant.json().grant.id}`, c.as.admin.apiKey)).statusCode, 200);
+    assert.equal((await steps()).grant, false, 'a revoked grant does not count');
+  });
 });

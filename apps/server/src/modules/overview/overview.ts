@@ -7,7 +7,8 @@ import type { Services } from '../services.js';
 
 /**
  * The organization at a glance (the dashboard's home page): agents by status and trust tier,
- * decisions per hour, and what waits for a person. Counts only, in one transaction.
+ * decisions per hour, what waits for a person, and which first steps (capability, enrollment token,
+ * agent, grant, decision) the organization has taken. Counts only, in one transaction.
  */
 export function createOverviewService(deps: { db: Database }) {
   return {
@@ -38,6 +39,16 @@ export function createOverviewService(deps: { db: Database }) {
                   (select count(*) from capability_requests where organization_id = $1 and status = 'pending' and expires_at > now())::int as requests`,
           [org],
         );
+        const steps = await tx.query<{ capability: boolean; token: boolean; agent: boolean; grant: boolean; decision: boolean }>(
+          `select exists (select 1 from capabilities where organization_id = $1) as capability,
+                  exists (select 1 from enrollment_tokens where organization_id = $1) as token,
+                  exists (select 1 from agents where organization_id = $1 and status = 'active') as agent,
+                  exists (select 1 from capability_grants g join agents a on a.id = g.agent_id and a.status = 'active'
+                           where g.organization_id = $1 and g.revoked_at is null and (g.expires_at is null or g.expires_at > now())) as grant,
+                  exists (select 1 from verification_events where organization_id = $1) as decision`,
+          [org],
+        );
+        const step = steps.rows[0]!;
         const byStatus = { active: 0, suspended: 0, revoked: 0 };
         const byTier = { unscored: 0, untrusted: 0, low: 0, medium: 0, high: 0, verified: 0 };
         for (const r of agents.rows) {
@@ -49,6 +60,7 @@ export function createOverviewService(deps: { db: Database }) {
           decisionsPerHour: hours.rows.map((r) => ({ hour: r.hour.toISOString(), allow: r.allow, deny: r.deny, pending: r.pending })),
           pendingApprovals: waiting.rows[0]!.approvals,
           pendingCapabilityRequests: waiting.rows[0]!.requests,
+          gettingStarted: { capability: step.capability, enrollmentToken: step.token, agent: step.agent, grant: step.grant, decision: step.decision },
         };
       });
     },

@@ -92,6 +92,17 @@ forEachTarget('operations and contract', (target) => {
     assert.equal(res.json().name, 'aim');
     assert.equal(res.json().apiVersion, 'v1');
     assert.match(res.json().version, /^\d+\.\d+\.\d+/);
+    assert.equal(res.json().baseUrl, `http://localhost:${t.config.port}`, 'without PUBLIC_URL, the local address on the configured port');
+  });
+
+  it("reports PUBLIC_URL as the base URL agents use, without a trailing slash", async () => {
+    const behindProxy = await createTestApp(target, { env: { PUBLIC_URL: 'https://aim.example.com/' } });
+    try {
+      const res = await behindProxy.app.inject({ method: 'GET', url: '/api/v1/meta' });
+      assert.equal(res.json().baseUrl, 'https://aim.example.com');
+    } finally {
+      await behindProxy.close();
+    }
   });
 
   it('publishes an OpenAPI 3.1 document that covers every route, each with its responses', async () => {

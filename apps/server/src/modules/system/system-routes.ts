@@ -3,6 +3,7 @@ import { healthSchema, readinessSchema, serviceInfoSchema, type Readiness } from
 import type { AppInstance, Platform } from '../../app.js';
 import { safeEqual, sha256 } from '../../platform/crypto/tokens.js';
 import { AppError } from '../../platform/http/app-error.js';
+import { publicBaseUrl } from '../../platform/config/env.js';
 
 /**
  * Operational routes: liveness, readiness, metrics, and the service description.
@@ -46,6 +47,7 @@ export function registerSystemRoutes(app: AppInstance, platform: Platform): void
     apiVersion: 'v1' as const,
     openapi: '/openapi.json',
     docs: '/docs',
+    baseUrl: publicBaseUrl(platform.config),
   };
 
   app.get(

@@ -8,6 +8,7 @@ import type { components } from '@/api/schema';
 import { useListPage, type ListPage } from '@/components/latest';
 import { useLive } from '@/components/live';
 import { useSession } from '@/components/session';
+import { Cell, stacked } from '@/components/organization-parts';
 import { Empty, Failed, Loading } from '@/components/states';
 import { Pager } from '@/components/ui';
 import { Input, Select } from '@/components/ui/input';
@@ -154,31 +155,33 @@ export default function Agents() {
       ) : rows.length === 0 ? (
         <Empty>{q || status || tier || tag || mine ? 'No agent matches.' : 'No agents yet. Create an enrollment token, or register one with the SDK.'}</Empty>
       ) : (
-        <div className="overflow-x-auto rounded border border-slate-200 bg-white">
-          <table className="w-full text-left text-sm">
-            <thead className="bg-slate-100 text-slate-700">
+        <div className="rounded border border-slate-200 bg-white px-3">
+          <table className={stacked.table}>
+            <thead className={stacked.head}>
               <tr>
-                <th scope="col" className="px-3 py-2">Name</th>
-                <th scope="col" className="px-3 py-2">Status</th>
-                <th scope="col" className="px-3 py-2">Trust</th>
-                <th scope="col" className="hidden px-3 py-2 sm:table-cell">Last seen</th>
+                <th scope="col" className={stacked.th}>Name</th>
+                <th scope="col" className={stacked.th}>Status</th>
+                <th scope="col" className={stacked.th}>Trust</th>
+                <th scope="col" className={stacked.th}>Last seen</th>
               </tr>
             </thead>
-            <tbody>
+            <tbody className={stacked.body}>
               {rows.map((a) => (
-                <tr key={a.id} className="border-t border-slate-100" data-agent-id={a.id}>
-                  <td className="px-3 py-2">
+                <tr key={a.id} className={stacked.row} data-agent-id={a.id}>
+                  <Cell label="Name">
                     <Link href={`/agents/detail/?id=${encodeURIComponent(a.id)}`} className="font-medium underline-offset-2 hover:underline">
                       {a.name}
                     </Link>
                     <div className="text-xs text-slate-500">{a.purpose ?? a.id}</div>
-                  </td>
-                  <td className="px-3 py-2">{a.status}</td>
-                  <td className="px-3 py-2">
+                  </Cell>
+                  <Cell label="Status">{a.status}</Cell>
+                  <Cell label="Trust">
                     <span className={`rounded px-2 py-0.5 text-xs ${tierColor[a.trustTier] ?? ''}`}>{a.trustTier}</span>{' '}
                     {a.trustScore !== null && <span className="text-xs text-slate-600">{a.trustScore.toFixed(1)}</span>}
-                  </td>
-                  <td className="hidden px-3 py-2 text-slate-600 sm:table-cell">{a.lastSeenAt ? new Date(a.lastSeenAt).toLocaleString() : 'never'}</td>
+                  </Cell>
+                  <Cell label="Last seen" className="text-slate-600">
+                    {a.lastSeenAt ? new Date(a.lastSeenAt).toLocaleString() : 'never'}
+                  </Cell>
                 </tr>
               ))}
             </tbody>

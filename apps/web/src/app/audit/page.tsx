@@ -1,12 +1,15 @@
 'use client';
 
-import { useCallback, useMemo, useState } from 'react';
+import { useSearchParams } from 'next/navigation';
+import { Suspense, useCallback, useMemo, useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
 import { useListPage, type ListPage } from '@/components/latest';
 import { useLive } from '@/components/live';
 import { useCan } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';
+import { Named, outcomeLabel } from '@/components/named';
+import { Cell, stacked } from '@/components/organization-parts';
 import { Badge, PageTitle, Pager, button, input, when } from '@/components/ui';
 
 type AuditEvent = components['schemas']['AuditEvent'];
@@ -29,8 +32,14 @@ export default function Audit() {
       </section>
     );
   }
-  return <AuditLog />;
+  return (
+    <Suspense fallback={<Loading what="audit events" />}>
+      <AuditLog />
+    </Suspense>
+  );
 }
+
+const KIND: Record<string, string> = { user: 'person', api_key: 'API key', agent: 'agent' };
 
 /** The API's `from` (inclusive) and `to` (exclusive) for whole local days; empty days leave the period open. */
 function periodOf(fromDay: string, toDay: string): { from?: string; to?: string } {
@@ -46,7 +55,9 @@ function periodOf(fromDay: string, toDay: string): { from?: string; to?: string 
 }
 
 function AuditLog() {
-  const [q, setQ] = useState('');
+  // ?q=… (a decision's page links here) starts the search with it.
+  const linked = useSearchParams().get('q')?.slice(0, 200) ?? '';
+  const [q, setQ] = useState(linked);
   const [action, setAction] = useState('');
   const [actorType, setActorType] = useState<ActorType | ''>('');
   const [outcome, setOutcome] = useState<Outcome | ''>('');
@@ -56,6 +67,7 @@ function AuditLog() {
   const period = useMemo(() => periodOf(fromDay, toDay), [fromDay, toDay]);
   const [pages, setPages] = useState<string[]>([]);
   const cursor = pages.at(-1);
+  const [names, setNames] = useState<Record<string, string>>({});
   const validAction = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?$/.test(action.trim());
 
   const fetchPage = useCallback(
@@ -73,7 +85,9 @@ function AuditLog() {
           },
         },
       });
-      return data ? { rows: data.events, next: data.nextCursor } : { error: errorMessage(error) };
+      if (!data) return { error: errorMessage(error) };
+      setNames((old) => ({ ...old, ...data.names }));
+      return { rows: data.events, next: data.nextCursor };
     },
     [q, action, validAction, actorType, outcome, period, cursor],
   );
@@ -160,36 +174,54 @@ function AuditLog() {
       ) : rows.length === 0 ? (
         <Empty>{filtered ? 'No event matches.' : 'No audit events yet.'}</Empty>
       ) : (
-        <div className="overflow-x-auto rounded border border-slate-200 bg-white">
-          <table className="w-full text-left text-sm">
-            <thead className="bg-slate-100 text-slate-700">
+        <div className="rounded border border-slate-200 bg-white px-3">
+          <table className={stacked.table}>
+            <thead className={stacked.head}>
               <tr>
-                <th scope="col" className="px-3 py-2">Event</th>
-                <th scope="col" className="px-3 py-2">Outcome</th>
-                <th scope="col" className="hidden px-3 py-2 sm:table-cell">Actor</th>
-                <th scope="col" className="hidden px-3 py-2 md:table-cell">When</th>
+                <th scope="col" className={stacked.th}>Event</th>
+                <th scope="col" className={stacked.th}>Outcome</th>
+                <th scope="col" className={stacked.th}>Actor</th>
+                <th scope="col" className={stacked.th}>When</th>
               </tr>
             </thead>
-            <tbody>
-              {rows.map((e) => (
-                <tr key={e.id} data-audit-id={e.id} className="border-t border-slate-100 align-top">
-                  <td className="px-3 py-2">
-                    <div className="font-mono wrap-anywhere">{e.action}</div>
-                    <div className="text-xs wrap-anywhere text-slate-500">
-                      {e.target ? `${e.target.type} ${e.target.id ?? ''}` : '—'}
-                      {e.seq !== null ? ` · #${e.seq}` : ''}
-                    </div>
-                    <div className="text-xs text-slate-500 md:hidden">{when(e.occurredAt)}</div>
-                  </td>
-                  <td className="px-3 py-2">
-                    <Badge>{e.outcome}</Badge>
-                  </td>
-                  <td className="hidden px-3 py-2 text-xs wrap-anywhere text-slate-600 sm:table-cell">
-                    {e.actor.type} {e.actor.id ?? ''}
-                  </td>
-                  <td className="hidden px-3 py-2 text-slate-600 md:table-cell">{when(e.occurredAt)}</td>
-                </tr>
-              ))}
+            <tbody className={stacked.body}>
+              {rows.map((e) => {
+                const agentId = typeof e.details.agentId === 'string' ? e.details.agentId : null;
+                return (
+                  <tr key={e.id} data-audit-id={e.id} className={stacked.row}>
+                    <Cell label="Event">
+                      <div className="font-mono">{e.action}</div>
+                      <div className="text-xs text-slate-600" data-audit-target>
+                        {e.target ? (
+                          <>
+                            {e.target.type.replaceAll('_', ' ')} <Named id={e.target.id} names={names} />
+                          </>
+                        ) : (
+                          '—'
+                        )}
+                        {agentId && agentId !== e.target?.id && agentId !== e.actor.id && (
+                          <>
+                            {' · agent '}
+                            <Named id={agentId} names={names} />
+                          </>
+                        )}
+                        {e.seq !== null ? ` · #${e.seq}` : ''}
+                      </div>
+                    </Cell>
+                    <Cell label="Outcome">
+                      <Badge>{outcomeLabel(e)}</Badge>
+                    </Cell>
+                    <Cell label="Actor" className="text-xs text-slate-600">
+                      <span data-audit-actor>
+                        {e.actor.type === 'system' ? 'AIM (system)' : <>{KIND[e.actor.type] ?? e.actor.type} <Named id={e.actor.id} names={names} kind={e.actor.type} /></>}
+                      </span>
+                    </Cell>
+                    <Cell label="When" className="text-slate-600">
+                      {when(e.occurredAt)}
+                    </Cell>
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
         </div>

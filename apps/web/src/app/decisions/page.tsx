@@ -1,6 +1,6 @@
 'use client';
 
-import { resolveDecisionSchema } from '@aim/contracts';
+import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
 import { Suspense, useCallback, useEffect, useState } from 'react';
 import { api, errorMessage } from '@/api/client';
@@ -8,11 +8,9 @@ import type { components } from '@/api/schema';
 import { useAgentChoices, useAgentNames } from '@/components/agent-names';
 import { useListPage, type ListPage } from '@/components/latest';
 import { useLive } from '@/components/live';
-import { useCan } from '@/components/session';
-import { Field, FormAlert, blank, failWith, useSchemaForm } from '@/components/form';
+import { ApprovalContext, ContextBlock, ResolveDecision, decisionHref } from '@/components/decision-parts';
+import { Cell, stacked } from '@/components/organization-parts';
 import { Empty, Failed, Loading } from '@/components/states';
-import { Button } from '@/components/ui/button';
-import { Input } from '@/components/ui/input';
 import { Badge, PageTitle, Pager, input, when } from '@/components/ui';
 
 type Decision = components['schemas']['Decision'];
@@ -59,6 +57,8 @@ function Decisions() {
   const [pages, setPages] = useState<string[]>([]);
   const [pending, setPending] = useState<Decision[] | null>(null);
   const [pendingError, setPendingError] = useState<string | null>(null);
+  // A failed approval's message outlives its row (the decision may have left the open list meanwhile).
+  const [notice, setNotice] = useState<string | null>(null);
   const cursor = pages.at(-1);
 
   const fetchHistory = useCallback(async (): Promise<ListPage<Decision>> => {
@@ -91,6 +91,14 @@ function Decisions() {
       <PageTitle id="decisions-title">Decisions</PageTitle>
 
       <h2 className="mb-2 text-lg font-semibold">Waiting for approval</h2>
+      {notice && (
+        <div role="alert" className="mb-3 flex flex-wrap items-start gap-2 rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">
+          <p className="min-w-0 flex-1 wrap-anywhere">{notice}</p>
+          <button type="button" className="underline" onClick={() => setNotice(null)}>
+            Dismiss
+          </button>
+        </div>
+      )}
       {pendingError ? (
         <Failed message={pendingError} retry={() => void loadPending()} />
       ) : pending === null ? (
@@ -100,7 +108,15 @@ function Decisions() {
       ) : (
         <ul className="space-y-2">
           {pending.map((d) => (
-            <PendingRow key={d.id} decision={d} agentName={names.get(d.agentId)} changed={() => void refresh()} />
+            <PendingRow
+              key={d.id}
+              decision={d}
+              agentName={names.get(d.agentId)}
+              changed={(failed) => {
+                setNotice(failed ?? null);
+                void refresh();
+              }}
+            />
           ))}
         </ul>
       )}
@@ -170,32 +186,38 @@ function Decisions() {
       ) : rows.length === 0 ? (
         <Empty>{agentId || answer || status ? 'No decision matches.' : 'No decisions yet: agents ask AIM with verifyAction before they act.'}</Empty>
       ) : (
-        <div className="overflow-x-auto rounded border border-slate-200 bg-white">
-          <table className="w-full text-left text-sm">
-            <thead className="bg-slate-100 text-slate-700">
+        <div className="rounded border border-slate-200 bg-white px-3">
+          <table className={stacked.table}>
+            <thead className={stacked.head}>
               <tr>
-                <th scope="col" className="px-3 py-2">Action</th>
-                <th scope="col" className="px-3 py-2">Decision</th>
-                <th scope="col" className="hidden px-3 py-2 md:table-cell">Why</th>
-                <th scope="col" className="hidden px-3 py-2 sm:table-cell">When</th>
+                <th scope="col" className={stacked.th}>Action</th>
+                <th scope="col" className={stacked.th}>Decision</th>
+                <th scope="col" className={stacked.th}>Why</th>
+                <th scope="col" className={stacked.th}>When</th>
               </tr>
             </thead>
-            <tbody>
+            <tbody className={stacked.body}>
               {rows.map((d) => (
-                <tr key={d.id} data-decision-id={d.id} className="border-t border-slate-100 align-top">
-                  <td className="px-3 py-2">
-                    <div className="font-mono wrap-anywhere">{d.action}</div>
-                    <div className="text-xs wrap-anywhere text-slate-500">
-                      {names.get(d.agentId) ?? d.agentId}
+                <tr key={d.id} data-decision-id={d.id} className={stacked.row}>
+                  <Cell label="Action">
+                    <Link href={decisionHref(d.id)} className="font-mono underline-offset-2 hover:underline">
+                      {d.action}
+                    </Link>
+                    <div className="text-xs text-slate-500">
+                      <span title={d.agentId}>{names.get(d.agentId) ?? d.agentId}</span>
                       {d.resource ? ` · ${d.resource}` : ''}
                     </div>
-                  </td>
-                  <td className="px-3 py-2">
+                  </Cell>
+                  <Cell label="Decision">
                     <Badge>{d.decision}</Badge> <span className="text-xs text-slate-600">{d.status}</span>
                     {d.flagged && <span className="ml-1 text-xs text-amber-800">flagged</span>}
-                  </td>
-                  <td className="hidden px-3 py-2 text-xs text-slate-600 md:table-cell">{d.reasons.map((r) => r.message).join(' · ')}</td>
-                  <td className="hidden px-3 py-2 text-slate-600 sm:table-cell">{when(d.createdAt)}</td>
+                  </Cell>
+                  <Cell label="Why" className="text-xs text-slate-600 md:max-w-md">
+                    {d.reasons.filter((r) => r.effect !== 'pass').map((r) => r.message).join(' · ') || '—'}
+                  </Cell>
+                  <Cell label="When" className="text-slate-600">
+                    {when(d.createdAt)}
+                  </Cell>
                 </tr>
               ))}
             </tbody>
@@ -207,35 +229,22 @@ function Decisions() {
   );
 }
 
-function PendingRow({ decision: d, agentName, changed }: { decision: Decision; agentName?: string; changed: () => void }) {
-  const can = useCan();
+function PendingRow({ decision: d, agentName, changed }: { decision: Decision; agentName?: string; changed: (error?: string) => void }) {
   const now = useNow();
-  const form = useSchemaForm(resolveDecisionSchema);
-  const { register, formState } = form;
   const left = d.expiresAt ? new Date(d.expiresAt).getTime() - now : null;
   const label = `${d.action} by ${agentName ?? d.agentId}`;
-
-  const resolve = (how: 'approve' | 'reject') =>
-    form.handleSubmit(async (body) => {
-      const options = { params: { path: { decisionId: d.id } }, body };
-      const { error } =
-        how === 'approve'
-          ? await api.POST('/api/v1/decisions/{decisionId}/approve', options)
-          : await api.POST('/api/v1/decisions/{decisionId}/reject', options);
-      if (error) return failWith(form, error);
-      changed();
-    });
 
   return (
     <li data-pending-decision-id={d.id} className="rounded border border-amber-200 bg-white p-3 text-sm">
       <div className="flex flex-wrap items-start gap-x-3 gap-y-1">
         <div className="min-w-0 flex-1">
-          <div className="font-mono font-medium wrap-anywhere">{d.action}</div>
+          <Link href={decisionHref(d.id)} className="font-mono font-medium wrap-anywhere underline-offset-2 hover:underline">
+            {d.action}
+          </Link>
           <div className="text-xs wrap-anywhere text-slate-600">
-            {agentName ?? d.agentId}
-            {d.resource ? ` · ${d.resource}` : ''} · risk {d.risk ?? 'unknown'} · asked {when(d.createdAt)}
+            {d.resource ? `${d.resource} · ` : ''}asked {when(d.createdAt)}
           </div>
-          <div className="text-xs text-slate-600">{d.reasons.map((r) => r.message).join(' · ')}</div>
+          <div className="text-xs text-slate-600">{d.reasons.filter((r) => r.effect !== 'pass').map((r) => r.message).join(' · ')}</div>
         </div>
         {left !== null && (
           <span className="font-mono text-xs text-amber-900" aria-label={`Expires in ${countdown(left)}`} role="timer">
@@ -243,22 +252,11 @@ function PendingRow({ decision: d, agentName, changed }: { decision: Decision; a
           </span>
         )}
       </div>
-      {can.has('decision.approve') && (left === null || left > 0) && (
-        <form noValidate onSubmit={(e) => e.preventDefault()} className="mt-2 flex flex-wrap items-end gap-2" aria-label={`Answer ${label}`}>
-          <Field id={`decision-note-${d.id}`} label="Note (optional)" error={formState.errors.note?.message} className="flex-1">
-            {(aria) => <Input {...aria} {...register('note', blank)} />}
-          </Field>
-          <Button disabled={formState.isSubmitting} onClick={(e) => void resolve('approve')(e)} aria-label={`Approve ${label}`}>
-            Approve
-          </Button>
-          <Button variant="destructive" disabled={formState.isSubmitting} onClick={(e) => void resolve('reject')(e)} aria-label={`Reject ${label}`}>
-            Reject
-          </Button>
-        </form>
-      )}
+      <ApprovalContext decision={d} agentName={agentName} />
       <div className="mt-2">
-        <FormAlert form={form} />
+        <ContextBlock context={d.context} id={d.id} />
       </div>
+      {(left === null || left > 0) && <ResolveDecision decision={d} label={label} done={changed} />}
     </li>
   );
 }

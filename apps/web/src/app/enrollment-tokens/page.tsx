@@ -1,9 +1,11 @@
 'use client';
 
 import { createEnrollmentTokenSchema } from '@aim/contracts';
+import Link from 'next/link';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
+import { useAgentNames } from '@/components/agent-names';
 import { useLive } from '@/components/live';
 import { useCan, useSession } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';
@@ -14,6 +16,7 @@ import { Badge, EXPIRIES, PageTitle, button, danger, input, when } from '@/compo
 
 type Token = components['schemas']['EnrollmentToken'];
 type Capability = components['schemas']['Capability'];
+type Created = components['schemas']['CreatedEnrollmentToken'];
 
 function stateOf(t: Token): string {
   if (t.revokedAt) return 'revoked';
@@ -28,9 +31,10 @@ export default function EnrollmentTokens() {
   const { me } = useSession();
   const [rows, setRows] = useState<Token[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [created, setCreated] = useState<string | null>(null);
+  const [created, setCreated] = useState<Created | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
+  const agentNames = useAgentNames((rows ?? []).flatMap((t) => (t.agentId ? [t.agentId] : [])));
 
   const load = useCallback(async (quiet = false) => {
     if (!quiet) {
@@ -76,7 +80,7 @@ export default function EnrollmentTokens() {
           void load(true);
         }}
       />
-      {created && <ShownOnce token={created} dismiss={() => setCreated(null)} />}
+      {created && <ShownOnce created={created} current={rows?.find((t) => t.id === created.enrollmentToken.id)} dismiss={() => setCreated(null)} />}
       {actionError && (
         <p role="alert" className="mb-3 rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">
           {actionError}
@@ -101,6 +105,14 @@ export default function EnrollmentTokens() {
                   <div className="text-xs wrap-anywhere text-slate-500">
                     {t.capabilities.length ? t.capabilities.join(', ') : 'No capabilities declared'} · created {when(t.createdAt)} ·{' '}
                     {state === 'used' ? `used ${when(t.usedAt)}` : `expires ${when(t.expiresAt)}`}
+                    {t.agentId && (
+                      <>
+                        {' · enrolled '}
+                        <Link href={`/agents/detail/?id=${encodeURIComponent(t.agentId)}`} className="underline" title={t.agentId}>
+                          {agentNames.get(t.agentId) ?? t.agentId}
+                        </Link>
+                      </>
+                    )}
                   </div>
                 </div>
                 <Badge>{state}</Badge>
@@ -129,7 +141,7 @@ export default function EnrollmentTokens() {
   );
 }
 
-function CreateToken({ onCreated }: { onCreated: (token: string) => void }) {
+function CreateToken({ onCreated }: { onCreated: (created: Created) => void }) {
   const [catalog, setCatalog] = useState<Capability[] | null>(null);
   const [catalogError, setCatalogError] = useState<string | null>(null);
   const form = useSchemaForm(createEnrollmentTokenSchema, { defaultValues: { capabilities: [], expiresInSeconds: EXPIRIES[1]!.seconds } });
@@ -148,7 +160,7 @@ function CreateToken({ onCreated }: { onCreated: (token: string) => void }) {
     const { data, error } = await api.POST('/api/v1/enrollment-tokens', { body });
     if (!data) return failWith(form, error);
     form.reset();
-    onCreated(data.token);
+    onCreated(data);
   });
 
   return (
@@ -201,7 +213,99 @@ function CreateToken({ onCreated }: { onCreated: (token: string) => void }) {
   );
 }
 
-function ShownOnce({ token, dismiss }: { token: string; dismiss: () => void }) {
+/** A text to paste, with its own Copy button (the clipboard may be refused: the text stays selectable). */
+function CopyBlock({ id, label, text }: { id: string; label: string; text: string }) {
+  const [copied, setCopied] = useState<boolean | null>(null);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      setCopied(true);
+    } catch {
+      setCopied(false);
+    }
+  };
+  return (
+    <div className="mt-2">
+      <div className="flex items-center justify-between gap-2">
+        <span id={`${id}-label`} className="text-xs font-medium text-slate-700">
+          {label}
+        </span>
+        <button type="button" className={button} onClick={() => void copy()} aria-label={`Copy ${label.toLowerCase()}`}>
+          Copy
+        </button>
+      </div>
+      <pre
+        id={id}
+        aria-labelledby={`${id}-label`}
+        tabIndex={0}
+        className="mt-1 overflow-x-auto rounded border border-slate-200 bg-slate-900 p-3 font-mono text-xs whitespace-pre text-slate-100"
+      >
+        {text}
+      </pre>
+      <p aria-live="polite" className="mt-1 text-xs text-slate-600">
+        {copied === true ? 'Copied to the clipboard.' : copied === false ? 'Could not copy: select the text and copy it by hand.' : ''}
+      </p>
+    </div>
+  );
+}
+
+/** The deployment's address as the server reports it (GET /api/v1/meta), the `baseUrl` an agent uses. */
+function useBaseUrl(): string | null {
+  const [baseUrl, setBaseUrl] = useState<string | null>(null);
+  useEffect(() => {
+    void api.GET('/api/v1/meta').then(({ data }) => setBaseUrl(data?.baseUrl ?? null));
+  }, []);
+  return baseUrl;
+}
+
+/** What the agent's process needs: the token in its environment and the few lines that enroll it. */
+function enrollmentSnippet(token: string, baseUrl: string, agentName: string): { shell: string; code: string } {
+  return {
+    shell: `export AIM_ENROLLMENT_TOKEN=${token}`,
+    code: [
+      "import { secure } from '@aim/sdk';",
+      '',
+      `const agent = await secure(${JSON.stringify(agentName)}, {`,
+      `  baseUrl: ${JSON.stringify(baseUrl)},`,
+      '  enrollmentToken: process.env.AIM_ENROLLMENT_TOKEN,',
+      '});',
+    ].join('\n'),
+  };
+}
+
+/** Whether the agent has enrolled with the new token yet, live (the list refreshes on agent and token changes). */
+function Enrollment({ current }: { current: Token | undefined }) {
+  const names = useAgentNames(current?.agentId ? [current.agentId] : []);
+  if (current?.agentId) {
+    const name = names.get(current.agentId) ?? current.agentId;
+    return (
+      <p role="status" className="mt-3 rounded border border-emerald-400 bg-white p-3 text-emerald-900">
+        <span className="font-semibold">{name}</span> enrolled {when(current.usedAt)}.{' '}
+        <Link href={`/agents/detail/?id=${encodeURIComponent(current.agentId)}`} className="underline">
+          Open {name}
+        </Link>
+      </p>
+    );
+  }
+  const state = current ? stateOf(current) : 'active';
+  return (
+    <p role="status" className="mt-3 flex items-center gap-2 rounded border border-slate-200 bg-white p-3 text-slate-700">
+      {state === 'active' ? (
+        <>
+          <span aria-hidden="true" className="inline-block h-3 w-3 animate-pulse rounded-full bg-amber-400" />
+          Waiting for the agent to enroll with this token…
+        </>
+      ) : (
+        <>This token is {state}: no agent can enroll with it. Create a new one.</>
+      )}
+    </p>
+  );
+}
+
+function ShownOnce({ created, current, dismiss }: { created: Created; current: Token | undefined; dismiss: () => void }) {
+  const token = created.token;
+  const baseUrl = useBaseUrl();
+  const snippet = baseUrl ? enrollmentSnippet(token, baseUrl, created.enrollmentToken.name ?? 'my-agent') : null;
   const [copied, setCopied] = useState<boolean | null>(null);
   // Focus moves to the new token, so keyboard and screen-reader users learn it is there.
   const heading = useRef<HTMLHeadingElement>(null);
@@ -241,6 +345,21 @@ function ShownOnce({ token, dismiss }: { token: string; dismiss: () => void }) {
       <p aria-live="polite" className="mt-1 text-xs text-slate-600">
         {copied === true ? 'Copied to the clipboard.' : copied === false ? 'Could not copy: select the token and copy it by hand.' : ''}
       </p>
+      <h3 className="mt-3 font-semibold">Enroll the agent</h3>
+      <p className="text-slate-700">
+        In the agent&rsquo;s project, install the TypeScript SDK <code>@aim/sdk</code> (its README, <code>packages/sdk/README.md</code> in AIM&rsquo;s
+        source, says how), then give the process the token and call <code>secure()</code>. The first run creates the agent&rsquo;s key pair and
+        enrolls it; later runs reuse its credentials file.
+      </p>
+      {snippet ? (
+        <>
+          <CopyBlock id="snippet-shell" label="Environment variable" text={snippet.shell} />
+          <CopyBlock id="snippet-code" label="TypeScript code" text={snippet.code} />
+        </>
+      ) : (
+        <Loading what="the server's address" />
+      )}
+      <Enrollment current={current} />
     </div>
   );
 }

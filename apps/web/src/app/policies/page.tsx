@@ -25,6 +25,7 @@ import {
 } from '@/components/policy-forms';
 import { useReturnFocus } from '@/components/focus';
 import { useCan } from '@/components/session';
+import { Cell, stacked } from '@/components/organization-parts';
 import { Empty, Failed, Loading } from '@/components/states';
 import { Badge, PageTitle, when } from '@/components/ui';
 import { Button } from '@/components/ui/button';
@@ -134,36 +135,40 @@ export default function PoliciesPage() {
       ) : shown.length === 0 ? (
         <Empty>No policy matches the filters.</Empty>
       ) : (
-        <div className="overflow-x-auto rounded border border-slate-200 bg-white">
-          <table className="w-full min-w-[48rem] text-left text-sm">
-            <thead className="bg-slate-50 text-xs uppercase tracking-wide text-slate-600">
+        <div className="rounded border border-slate-200 bg-white px-3">
+          <table className={stacked.table}>
+            <thead className={stacked.head}>
               <tr>
-                <th scope="col" className="px-3 py-2">Name</th>
-                <th scope="col" className="px-3 py-2">Type</th>
-                <th scope="col" className="px-3 py-2">Mode</th>
-                <th scope="col" className="px-3 py-2">State</th>
-                <th scope="col" className="px-3 py-2">Scope</th>
-                <th scope="col" className="px-3 py-2">Version</th>
-                <th scope="col" className="px-3 py-2">Updated</th>
+                {['Name', 'Type', 'Mode', 'State', 'Scope', 'Version', 'Updated'].map((h) => (
+                  <th key={h} scope="col" className={stacked.th}>
+                    {h}
+                  </th>
+                ))}
               </tr>
             </thead>
-            <tbody className="divide-y divide-slate-100">
+            <tbody className={stacked.body}>
               {shown.map((p) => (
-                <tr key={p.id} data-policy-id={p.id}>
-                  <td className="px-3 py-2">
+                <tr key={p.id} data-policy-id={p.id} className={stacked.row}>
+                  <Cell label="Name">
                     <Link href={`/policies/detail/?id=${p.id}`} className="font-medium text-brand underline-offset-2 hover:underline">
                       {p.name}
                     </Link>
                     {p.description && <div className="max-w-xs truncate text-xs text-slate-500">{p.description}</div>}
-                  </td>
-                  <td className="px-3 py-2">{TYPE_LABEL[p.type]}</td>
-                  <td className="px-3 py-2" data-testid="mode">
-                    <Badge>{p.mode}</Badge>
-                  </td>
-                  <td className="px-3 py-2">{p.deletedAt ? <Badge>deleted</Badge> : p.enabled ? 'enabled' : 'disabled (not evaluated)'}</td>
-                  <td className="max-w-xs px-3 py-2 text-xs wrap-anywhere">{scopeSummary(p.scope, names)}</td>
-                  <td className="px-3 py-2">{p.version}</td>
-                  <td className="px-3 py-2 text-xs">{when(p.updatedAt)}</td>
+                  </Cell>
+                  <Cell label="Type">{TYPE_LABEL[p.type]}</Cell>
+                  <Cell label="Mode">
+                    <span data-testid="mode">
+                      <Badge>{p.mode}</Badge>
+                    </span>
+                  </Cell>
+                  <Cell label="State">{p.deletedAt ? <Badge>deleted</Badge> : p.enabled ? 'enabled' : 'disabled (not evaluated)'}</Cell>
+                  <Cell label="Scope" className="text-xs md:max-w-xs">
+                    {scopeSummary(p.scope, names)}
+                  </Cell>
+                  <Cell label="Version">{p.version}</Cell>
+                  <Cell label="Updated" className="text-xs">
+                    {when(p.updatedAt)}
+                  </Cell>
                 </tr>
               ))}
             </tbody>
