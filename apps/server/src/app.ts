@@ -27,6 +27,7 @@ import type { OutboundGuard } from './platform/net/outbound-guard.js';
 import type { Database } from './platform/db/database.js';
 import type { SharedStore } from './platform/store/shared-store.js';
 import type { Metrics } from './platform/observability/metrics.js';
+import type { JobHealthStore } from './platform/jobs/job-health.js';
 import type { Tracing } from './platform/observability/tracing.js';
 import { createAccessLog } from './platform/observability/access-log.js';
 import { registerHttpTracing } from './platform/observability/http-tracing.js';
@@ -86,6 +87,8 @@ export interface Platform {
   db: Database;
   store: SharedStore;
   metrics: Metrics | undefined;
+  /** The last successful run and the last failure of each scheduled job (deployment-wide). */
+  jobHealth: JobHealthStore;
   tracing: Tracing | undefined;
   mailer: Mailer;
   /** The one guard for outbound requests to user-supplied URLs. */
