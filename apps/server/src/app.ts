@@ -51,6 +51,7 @@ import { registerTrustRoutes } from './modules/trust/trust-routes.js';
 import { registerDashboard } from './modules/dashboard/dashboard-routes.js';
 import { registerLiveRoutes } from './modules/live/live-routes.js';
 import { registerOverviewRoutes } from './modules/overview/overview.js';
+import { registerSystemJobRoutes } from './modules/system/jobs.js';
 import { registerOAuthRoutes } from './modules/agents/oauth-routes.js';
 import { registerApiKeyRoutes } from './modules/api-keys/api-key-routes.js';
 import { registerDomainRoutes } from './modules/domains/domain-routes.js';
@@ -290,6 +291,7 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
   registerTrustRoutes(app, services);
   registerLiveRoutes(app, platform);
   registerOverviewRoutes(app, services);
+  registerSystemJobRoutes(app, services);
   registerOAuthRoutes(app, platform);
   // Trust scores follow new evidence from every instance; what is due when closing runs first.
   app.addHook('onReady', async () => services.trust.start());
