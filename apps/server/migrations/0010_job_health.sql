@@ -11,4 +11,7 @@ CREATE TABLE job_health (
   last_failure_at timestamptz,
   last_failure text CHECK (char_length(last_failure) <= 200)
 );
+-- Read and written outside any organization's scope only (the workers, the admin read, the metrics).
+ALTER TABLE job_health ENABLE ROW LEVEL SECURITY;
+CREATE POLICY system_scope_only ON job_health USING (aim_is_system_scope()) WITH CHECK (aim_is_system_scope());
 GRANT SELECT, INSERT, UPDATE ON job_health TO {{app_role}};

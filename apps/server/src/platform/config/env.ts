@@ -82,10 +82,14 @@ const jobSchedules = z
     const out: Record<string, string> = {};
     for (const entry of v.split(';').map((s) => s.trim()).filter(Boolean)) {
       const at = entry.indexOf('=');
-      const name = at > 0 ? entry.slice(0, at).trim() : '';
-      const cron = at > 0 ? entry.slice(at + 1).trim().replace(/\s+/g, ' ') : '';
+      if (at <= 0) {
+        ctx.addIssue({ code: 'custom', message: `"${entry}" must be job=cron, such as aim.partitions=17 * * * *` });
+        continue;
+      }
+      const name = entry.slice(0, at).trim();
+      const cron = entry.slice(at + 1).trim().replace(/\s+/g, ' ');
       if (!(QUEUES as readonly string[]).includes(name)) {
-        ctx.addIssue({ code: 'custom', message: `"${name || entry}" is not a job; the jobs are ${QUEUES.join(', ')}` });
+        ctx.addIssue({ code: 'custom', message: `"${name}" is not a job; the jobs are ${QUEUES.join(', ')}` });
         continue;
       }
       if (cron.split(' ').length !== 5 || !isCron(cron)) {

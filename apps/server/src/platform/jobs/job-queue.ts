@@ -72,7 +72,7 @@ export class JobQueueNotReadyError extends Error {
 }
 
 export interface JobQueue {
-  /** Run a job now (through the queue) and wait until it has finished. */
+  /** Run a job now (through the queue) and wait until it has finished; a failed run rejects (pg-boss retries it later). */
   runNow(name: string, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -133,6 +133,7 @@ export async function startJobQueue(
         const job = await boss.getJobById(name, id);
         if (job?.state === 'completed') return;
         if (job?.state === 'failed' || job?.state === 'cancelled') throw new Error(`job ${name} ended ${job.state}`);
+        if (job?.state === 'retry') throw new Error(`job ${name} failed; it will be retried`);
         if (Date.now() > deadline) throw new Error(`job ${name} did not finish within ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 100));
       }
