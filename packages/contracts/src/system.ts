@@ -40,7 +40,7 @@ export const jobHealthSchema = z
   .object({
     name: z.string().describe('The job, e.g. aim.expire-pending'),
     schedule: z.string().nullable().describe('Its cron expression (UTC), as scheduled by the last instance that started; null when not scheduled'),
-    nextRunAt: timestamp.nullable().describe('When the schedule is next due (it fires up to JOB_CRON_CHECK_SECONDS later)'),
+    nextRunAt: timestamp.nullable().describe('When the schedule is next due (it fires up to about twice JOB_CRON_CHECK_SECONDS later)'),
     lastSuccessAt: timestamp.nullable().describe('When a run last completed; null: never'),
     lastSuccessDurationMs: z.number().int().nonnegative().nullable().describe('How long that run took'),
     lastFailureAt: timestamp.nullable().describe('When a run last failed (it is retried); null: never'),

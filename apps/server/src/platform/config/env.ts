@@ -179,8 +179,12 @@ export const envSchema = z.object({
   TRUST_RECALCULATION_DEBOUNCE_MS: int(5000, 100, 600_000),
   TRUST_HISTORY_MONTHS: int(13, 1, 1200),
   JOB_SCHEDULES: jobSchedules,
-  /** How often due schedules are looked for (a schedule fires at most this late). */
-  JOB_CRON_CHECK_SECONDS: int(30, 1, 45),
+  /**
+   * How often due schedules are looked for. pg-boss lets one check through per this interval across
+   * instances, and timer jitter stops every second one: checks land about twice this far apart, which
+   * must stay under a minute, or an every-minute schedule misses minutes.
+   */
+  JOB_CRON_CHECK_SECONDS: int(20, 1, 25),
   /** A live stream (GET /api/v1/events) ends after this long; the browser reconnects with its cookies checked again. */
   LIVE_STREAM_MAX_MS: int(300_000, 10, 3_600_000),
   SERVE_DASHBOARD: bool(true),

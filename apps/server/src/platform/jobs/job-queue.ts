@@ -80,7 +80,7 @@ export interface JobQueue {
 export interface JobQueueOptions {
   /** Where each run's outcome is recorded (job health); nothing is recorded without it. */
   health?: JobHealthStore;
-  /** How often pg-boss looks for due schedules (1–45 s; pg-boss's default 30). */
+  /** How often pg-boss looks for due schedules (JOB_CRON_CHECK_SECONDS; checks land about twice this far apart). */
   cronCheckIntervalSeconds?: number;
 }
 
@@ -90,7 +90,7 @@ export async function startJobQueue(
   logger: Pick<Logger, 'warn' | 'error' | 'info'>,
   options: JobQueueOptions = {},
 ): Promise<JobQueue> {
-  const interval = options.cronCheckIntervalSeconds ?? 30;
+  const interval = options.cronCheckIntervalSeconds ?? 20;
   const boss = new PgBoss({
     connectionString: appUrl,
     schema: JOB_SCHEMA,
