@@ -100,8 +100,14 @@ export async function startJobQueue(
     cronMonitorIntervalSeconds: interval,
     cronWorkerIntervalSeconds: Math.min(interval, 5),
   });
-  // A failing poll, cron check or maintenance pass: every one of them stops background work.
-  boss.on('error', (error) => logger.error({ err: error }, 'job queue error'));
+  // A failing poll, cron check or maintenance pass: every one of them stops background work. While
+  // stopping, connections that end as the database goes down are expected, not errors.
+  let stopping = false;
+  boss.on('error', (error: Error & { code?: string; queue?: string }) => {
+    if (stopping) return;
+    // pg errors carry their client (connection settings and all): log only what describes the failure.
+    logger.error({ err: { type: error.name, message: error.message, code: error.code, queue: error.queue, stack: error.stack } }, 'job queue error');
+  });
   await boss.start();
   try {
     await assertInstalled(boss, jobs);
@@ -138,7 +144,10 @@ export async function startJobQueue(
         await new Promise((r) => setTimeout(r, 100));
       }
     },
-    stop: () => boss.stop({ graceful: true, wait: true, timeout: 10_000 }),
+    async stop() {
+      stopping = true;
+      await boss.stop({ graceful: true, wait: true, timeout: 10_000 });
+    },
   };
 }
 
