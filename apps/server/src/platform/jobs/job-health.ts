@@ -52,8 +52,8 @@ export function describeJobFailure(error: unknown): string {
 
 /** A failure whose message is safe to show to any admin of the deployment: no organization, no data. */
 export class JobFailure extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'JobFailure';
   }
 }
