@@ -27,6 +27,7 @@ import type { OutboundGuard } from './platform/net/outbound-guard.js';
 import type { Database } from './platform/db/database.js';
 import type { SharedStore } from './platform/store/shared-store.js';
 import type { Metrics } from './platform/observability/metrics.js';
+import type { JobHealthStore } from './platform/jobs/job-health.js';
 import type { Tracing } from './platform/observability/tracing.js';
 import { createAccessLog } from './platform/observability/access-log.js';
 import { registerHttpTracing } from './platform/observability/http-tracing.js';
@@ -50,6 +51,7 @@ import { registerTrustRoutes } from './modules/trust/trust-routes.js';
 import { registerDashboard } from './modules/dashboard/dashboard-routes.js';
 import { registerLiveRoutes } from './modules/live/live-routes.js';
 import { registerOverviewRoutes } from './modules/overview/overview.js';
+import { registerSystemJobRoutes } from './modules/system/jobs.js';
 import { registerOAuthRoutes } from './modules/agents/oauth-routes.js';
 import { registerApiKeyRoutes } from './modules/api-keys/api-key-routes.js';
 import { registerDomainRoutes } from './modules/domains/domain-routes.js';
@@ -86,6 +88,8 @@ export interface Platform {
   db: Database;
   store: SharedStore;
   metrics: Metrics | undefined;
+  /** The last successful run and the last failure of each scheduled job (deployment-wide). */
+  jobHealth: JobHealthStore;
   tracing: Tracing | undefined;
   mailer: Mailer;
   /** The one guard for outbound requests to user-supplied URLs. */
@@ -288,6 +292,7 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
   registerTrustRoutes(app, services);
   registerLiveRoutes(app, platform);
   registerOverviewRoutes(app, services);
+  registerSystemJobRoutes(app, services);
   registerOAuthRoutes(app, platform);
   // Trust scores follow new evidence from every instance; what is due when closing runs first.
   app.addHook('onReady', async () => services.trust.start());

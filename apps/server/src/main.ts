@@ -57,7 +57,10 @@ async function main(): Promise<void> {
     platform = await createPlatform(config, loggers, { appUrl: database.appUrl, secrets: database.secrets });
     app = await buildApp(platform);
     await app.listen({ host: config.host, port: config.port });
-    jobs = await startJobQueue(database.appUrl, defineJobs(platform, app.services), logger);
+    jobs = await startJobQueue(database.appUrl, defineJobs(platform, app.services), logger, {
+      health: platform.jobHealth,
+      cronCheckIntervalSeconds: config.jobs.cronCheckIntervalSeconds,
+    });
   } catch (error) {
     await jobs?.stop().catch(() => undefined);
     await app?.close().catch(() => undefined);

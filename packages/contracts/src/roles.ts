@@ -49,6 +49,7 @@ export const PERMISSIONS = [
   'trust.rate',
   'trust.review',
   'trust.recalculate',
+  'system.read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

@@ -36,3 +36,26 @@ export const serviceInfoSchema = z
 export type Health = z.infer<typeof healthSchema>;
 export type Readiness = z.infer<typeof readinessSchema>;
 export type ServiceInfo = z.infer<typeof serviceInfoSchema>;
+
+const timestamp = z.string().describe('RFC 3339 timestamp');
+
+export const jobHealthSchema = z
+  .object({
+    name: z.string().describe('The job, e.g. aim.expire-pending'),
+    schedule: z.string().nullable().describe('Its cron expression (UTC), as scheduled by the last instance that started; null when not scheduled'),
+    nextRunAt: timestamp.nullable().describe('When the schedule is next due (it fires up to about twice JOB_CRON_CHECK_SECONDS later)'),
+    lastSuccessAt: timestamp.nullable().describe('When a run last completed; null: never'),
+    lastSuccessDurationMs: z.number().int().nonnegative().nullable().describe('How long that run took'),
+    lastFailureAt: timestamp.nullable().describe('When a run last failed (it is retried); null: never'),
+    lastFailure: z
+      .string()
+      .nullable()
+      .describe('What failed, in short: names no organization and quotes no data; the server log has the rest'),
+  })
+  .meta({ id: 'JobHealth' });
+
+export const jobHealthListSchema = z
+  .object({ jobs: z.array(jobHealthSchema).describe('Every scheduled job of the deployment, by name') })
+  .meta({ id: 'JobHealthList', description: 'The scheduled jobs of the whole deployment, the same on every instance.' });
+
+export type JobHealthView = z.infer<typeof jobHealthSchema>;

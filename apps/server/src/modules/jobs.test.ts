@@ -1,7 +1,8 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { startJobQueue, type JobQueue } from '../platform/jobs/job-queue.js';
+import { CRON_QUEUE, installJobQueue, JobQueueNotReadyError, QUEUES, startJobQueue, type JobQueue } from '../platform/jobs/job-queue.js';
+import { JobFailure } from '../platform/jobs/job-health.js';
 import { forEachTarget } from '../testing/targets.js';
 import { createTestApp, type TestApp } from '../testing/test-app.js';
 import { registerAgent } from '../testing/agent-fixtures.js';
@@ -14,7 +15,7 @@ forEachTarget('scheduled jobs (pg-boss)', (target) => {
   let owner: pg.Client;
   before(async () => {
     t = await createTestApp(target);
-    jobs = await startJobQueue(t.database.appUrl, defineJobs(t.platform, t.app.services), t.platform.logger);
+    jobs = await startJobQueue(t.database.appUrl, defineJobs(t.platform, t.app.services), t.platform.logger, { health: t.platform.jobHealth });
     owner = await t.owner();
   });
   after(async () => {
@@ -105,5 +106,98 @@ forEachTarget('scheduled jobs (pg-boss)', (target) => {
     await jobs.runNow('aim.expire-pending');
     const { rows } = await owner.query('select status, decided_by_type from capability_requests where id = $1', [asked.id]);
     assert.deepEqual(rows[0], { status: 'expired', decided_by_type: 'system' });
+  });
+
+  it('reports each run in the job health: the admin API and the metrics, the same from the database on every instance', async () => {
+    const org = await seedOrganization(t, 'Health');
+    await jobs.runNow('aim.rotate-keys');
+    const read = await t.app.inject({ method: 'GET', url: '/api/v1/system/jobs', headers: org.as.admin.apiKey });
+    assert.equal(read.statusCode, 200, read.body);
+    const list = read.json().jobs as { name: string; schedule: string; nextRunAt: string; lastSuccessAt: string | null; lastSuccessDurationMs: number | null }[];
+    assert.deepEqual(list.map((j) => j.name), [...QUEUES].sort());
+    const rotate = list.find((j) => j.name === 'aim.rotate-keys')!;
+    assert.equal(rotate.schedule, '5 3 * * *');
+    assert.match(rotate.nextRunAt, /T03:05:00\.000Z$/);
+    assert.ok(rotate.lastSuccessAt && rotate.lastSuccessDurationMs !== null);
+    const stored = (await owner.query('select last_success_at from job_health where name = $1', ['aim.rotate-keys'])).rows[0];
+    assert.equal(stored.last_success_at.toISOString(), rotate.lastSuccessAt);
+    // Admins only: deployment-wide operations are not every member's business.
+    for (const role of ['manager', 'member', 'viewer'] as const) {
+      const denied = await t.app.inject({ method: 'GET', url: '/api/v1/system/jobs', headers: org.as[role].apiKey });
+      assert.equal(denied.statusCode, 403, role);
+    }
+    const metrics = await t.app.inject({ method: 'GET', url: '/metrics' });
+    const line = new RegExp('^aim_job_last_success_timestamp_seconds\\{job="aim\\.rotate-keys"\\} (\\S+)$', 'm').exec(metrics.body);
+    assert.ok(line, metrics.body.split('\n').filter((l) => l.startsWith('aim_job_')).join('\n'));
+    assert.equal(Number(line[1]), Date.parse(rotate.lastSuccessAt) / 1000);
+    assert.match(metrics.body, /^aim_job_last_failure_timestamp_seconds\{job="aim\.rotate-keys"\} 0$/m);
+  });
+
+  it("installs pg-boss's cron queue, and start-up stops when it is missing (schedules could never fire)", async () => {
+    assert.equal((await owner.query('select 1 from pgboss.queue where name = $1', [CRON_QUEUE])).rowCount, 1);
+    await jobs.stop();
+    await owner.query('select pgboss.delete_queue($1)', [CRON_QUEUE]);
+    try {
+      await assert.rejects(startJobQueue(t.database.appUrl, defineJobs(t.platform, t.app.services), t.platform.logger), (error: Error) => {
+        assert.ok(error instanceof JobQueueNotReadyError);
+        assert.match(error.message, /__pgboss__send-it missing .*\(npm run migrate/);
+        return true;
+      });
+    } finally {
+      // The migrator puts it back.
+      await installJobQueue(t.database.ownerUrl, t.platform.config.database.appRole);
+      jobs = await startJobQueue(t.database.appUrl, defineJobs(t.platform, t.app.services), t.platform.logger);
+    }
+    assert.equal((await owner.query('select 1 from pgboss.queue where name = $1', [CRON_QUEUE])).rowCount, 1);
+  });
+});
+
+forEachTarget('job health of failed runs', (target) => {
+  let t: TestApp;
+  let owner: pg.Client;
+  before(async () => {
+    t = await createTestApp(target);
+    owner = await t.owner();
+  });
+  after(async () => t?.close());
+
+  it('keeps the time and a short description that quotes no data, and the last success stays', async () => {
+    const secretish = 'org_of_someone_else 4111111111111111';
+    let fail: 'database' | 'job' | 'none' = 'database';
+    const queue = await startJobQueue(
+      t.database.appUrl,
+      [
+        {
+          name: 'aim.audit-retention',
+          run: async () => {
+            if (fail === 'database') await t.platform.db.query('select $1::int', [secretish]);
+            if (fail === 'job') throw new JobFailure('retention failed for 2 organization(s)');
+          },
+        },
+      ],
+      t.platform.logger,
+      { health: t.platform.jobHealth },
+    );
+    try {
+      const health = async () => (await t.platform.jobHealth.read()).find((j) => j.name === 'aim.audit-retention')!;
+      await assert.rejects(queue.runNow('aim.audit-retention'), /will be retried/);
+      const first = await health();
+      assert.equal(first.lastFailure, 'database error 22P02 (see the server log)');
+      assert.ok(first.lastFailureAt);
+      assert.equal(first.lastSuccessAt, null);
+      assert.equal(first.schedule, null, 'sent on demand here, not scheduled');
+
+      fail = 'none';
+      await queue.runNow('aim.audit-retention');
+      fail = 'job';
+      await assert.rejects(queue.runNow('aim.audit-retention'), /will be retried/);
+      const last = await health();
+      assert.equal(last.lastFailure, 'retention failed for 2 organization(s)');
+      assert.ok(last.lastSuccessAt && last.lastFailureAt! > last.lastSuccessAt);
+      const everything = JSON.stringify((await owner.query('select * from job_health')).rows);
+      assert.doesNotMatch(everything, /someone_else|4111/);
+    } finally {
+      await queue.stop();
+    }
   });
 });

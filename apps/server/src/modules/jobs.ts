@@ -1,11 +1,20 @@
 import type { Platform } from '../app.js';
 import { SYSTEM_CONTEXT, type RequestContext } from '../platform/http/request-context.js';
+import { JobFailure } from '../platform/jobs/job-health.js';
 import type { JobDefinition } from '../platform/jobs/job-queue.js';
 import type { Services } from './services.js';
 
-/** Every scheduled job, with the module work it runs (cron times are UTC). */
+/**
+ * Every scheduled job, with the module work it runs (cron times are UTC). JOB_SCHEDULES replaces a
+ * job's default schedule (platform.config.jobs.schedules).
+ */
 export function defineJobs(platform: Platform, services: Services): JobDefinition[] {
   const as = (job: string): RequestContext => ({ ...SYSTEM_CONTEXT, requestId: `job:${job}` });
+  const overrides = platform.config.jobs.schedules;
+  return defaultJobs(platform, services, as).map((job) => ({ ...job, cron: overrides[job.name] ?? job.cron }));
+}
+
+function defaultJobs(platform: Platform, services: Services, as: (job: string) => RequestContext): JobDefinition[] {
   return [
     {
       name: 'aim.partitions',
@@ -20,7 +29,15 @@ export function defineJobs(platform: Platform, services: Services): JobDefinitio
       name: 'aim.audit-checkpoints',
       cron: '*/15 * * * *',
       run: async () => {
-        await services.audit.checkpointAllDue(as('aim.audit-checkpoints'));
+        try {
+          await services.audit.checkpointAllDue(as('aim.audit-checkpoints'));
+        } catch (error) {
+          // Each organization's chain is signed on its own; the count is what the job health shows.
+          if (error instanceof AggregateError) {
+            throw new JobFailure(`signing checkpoints failed for ${error.errors.length} organization(s)`, { cause: error });
+          }
+          throw error;
+        }
       },
     },
     {
@@ -48,7 +65,7 @@ export function defineJobs(platform: Platform, services: Services): JobDefinitio
             platform.logger.error({ err: error, organizationId }, 'expiring pending requests and decisions failed');
           }
         }
-        if (failed > 0) throw new Error(`expiring pending requests and decisions failed for ${failed} organization(s)`);
+        if (failed > 0) throw new JobFailure(`expiring pending requests and decisions failed for ${failed} organization(s)`);
       },
     },
     {
@@ -68,7 +85,7 @@ export function defineJobs(platform: Platform, services: Services): JobDefinitio
             platform.logger.error({ err: error, organizationId }, 'recalculating trust scores failed');
           }
         }
-        if (failed > 0) throw new Error(`recalculating trust scores failed for ${failed} organization(s)`);
+        if (failed > 0) throw new JobFailure(`recalculating trust scores failed for ${failed} organization(s)`);
       },
     },
     {

@@ -23,6 +23,7 @@ import { createUserRepository } from './users/user-repository.js';
 import { createTrustEvidenceService } from './trust/evidence-service.js';
 import { createTrustService } from './trust/trust-service.js';
 import { createOverviewService } from './overview/overview.js';
+import { createSystemJobsService } from './system/jobs.js';
 
 /** Every service, built once from the platform; route modules receive what they need from here. */
 export function createServices(platform: Platform) {
@@ -57,6 +58,7 @@ export function createServices(platform: Platform) {
   const trust = createTrustService({ db, store, events: platform.domainEvents, logger: platform.logger, debounceMs: config.trust.recalculationDebounceMs });
   return {
     overview: createOverviewService({ db }),
+    systemJobs: createSystemJobsService({ jobHealth: platform.jobHealth }),
     trust,
     trustEvidence: createTrustEvidenceService({ db, evidenceAdded: trust.evidenceAdded }),
     capabilities,

@@ -13,6 +13,7 @@ import { createAgentTokens } from './auth/agent-tokens.js';
 import { publicBaseUrl } from './config/env.js';
 import type { Loggers } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
+import { createJobHealthStore } from './jobs/job-health.js';
 import { createTracing } from './observability/tracing.js';
 import { createAuditSequencer, type ChainedSummary } from './audit/audit-sequencer.js';
 
@@ -60,7 +61,8 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
   const tracing = createTracing({ endpoint: config.tracing.endpoint, serviceName: config.tracing.serviceName, version: VERSION });
   const db = createDatabase({ connectionString: appUrl, max: config.database.poolMax, tracer: tracing?.tracer });
   const store = config.redisUrl ? createRedisStore(config.redisUrl, { prefix: connections.redisPrefix }) : createMemoryStore();
-  const metrics = config.metricsEnabled ? createMetrics({ poolStats: db.poolStats }) : undefined;
+  const jobHealth = createJobHealthStore(db, logger);
+  const metrics = config.metricsEnabled ? createMetrics({ poolStats: db.poolStats, jobHealth }) : undefined;
   const sessionKeys = createSigningKeys({
     db,
     keyring,
@@ -108,6 +110,7 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
     db,
     store,
     metrics,
+    jobHealth,
     tracing,
     outbound,
     dnsTxt: connections.dnsTxt ?? ((name: string) => resolveTxt(name)),

@@ -48,6 +48,8 @@ export const PERMISSION_TABLE: Record<Role, ReadonlySet<Permission>> = {
     ...OWN_AGENTS,
     'agent.manage_all',
     ...AUTHORIZATION,
+    // Deployment-wide operations (job health): no organization's data, but not every member's business.
+    'system.read',
   ]),
   manager: new Set<Permission>([...READ, ...OWN_KEYS, 'invitation.read', 'audit.read', 'audit.checkpoint', ...OWN_AGENTS, 'agent.manage_all', ...AUTHORIZATION]),
   member: new Set<Permission>([...READ, ...OWN_KEYS, ...OWN_AGENTS]),

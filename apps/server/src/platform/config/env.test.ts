@@ -76,6 +76,24 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ DATABASE_APP_ROLE: 'x"; drop table y; --' }), /DATABASE_APP_ROLE/);
   });
 
+  it('reads per-job schedules, and names every mistake in them', () => {
+    const config = loadConfig({ JOB_SCHEDULES: ' aim.expire-pending=*/2  *  * * * ; aim.audit-checkpoints=0,30 * * * *;', JOB_CRON_CHECK_SECONDS: '5' });
+    assert.deepEqual(config.jobs, { schedules: { 'aim.expire-pending': '*/2 * * * *', 'aim.audit-checkpoints': '0,30 * * * *' }, cronCheckIntervalSeconds: 5 });
+    assert.deepEqual(loadConfig({}).jobs, { schedules: {}, cronCheckIntervalSeconds: 20 });
+    assert.throws(
+      () => loadConfig({ JOB_SCHEDULES: 'aim.nope=* * * * *;aim.partitions=61 * * * *;aim.rotate-keys=* * * * * *;aim.trust-recalculate' }),
+      (error: Error) => {
+        assert.match(error.message, /"aim\.nope" is not a job; the jobs are aim\.partitions, /);
+        assert.match(error.message, /aim\.partitions: "61 \* \* \* \*" is not a five-field cron expression/);
+        assert.match(error.message, /aim\.rotate-keys: "\* \* \* \* \* \*" is not a five-field/);
+        assert.match(error.message, /"aim\.trust-recalculate" must be job=cron/);
+        return true;
+      },
+    );
+    assert.throws(() => loadConfig({ JOB_SCHEDULES: 'aim.partitions=0 * * * *;aim.partitions=5 * * * *' }), /aim\.partitions is given twice/);
+    assert.throws(() => loadConfig({ JOB_CRON_CHECK_SECONDS: '26' }), /JOB_CRON_CHECK_SECONDS: must be at most 25/);
+  });
+
   it('is documented variable by variable in .env.example', async () => {
     const example = await readFile(new URL('../../../../../.env.example', import.meta.url), 'utf8');
     const documented = [...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]).sort();

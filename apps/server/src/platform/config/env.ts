@@ -1,4 +1,6 @@
+import cronParser from 'cron-parser';
 import { z } from 'zod';
+import { QUEUES } from '../jobs/job-names.js';
 
 /**
  * The one schema for every environment variable AIM reads. `loadConfig` is the only place
@@ -69,6 +71,46 @@ const trustProxy = z
     return v.split(',').map((s) => s.trim());
   });
 
+/**
+ * Per-job cron overrides, `name=cron` separated by `;` (cron fields may hold commas), for example
+ * `aim.trust-recalculate=0 * * * *;aim.audit-retention=30 1 * * *`. Times are UTC; one minute is the finest.
+ */
+const jobSchedules = z
+  .string()
+  .default('')
+  .transform((v, ctx) => {
+    const out: Record<string, string> = {};
+    for (const entry of v.split(';').map((s) => s.trim()).filter(Boolean)) {
+      const at = entry.indexOf('=');
+      if (at <= 0) {
+        ctx.addIssue({ code: 'custom', message: `"${entry}" must be job=cron, such as aim.partitions=17 * * * *` });
+        continue;
+      }
+      const name = entry.slice(0, at).trim();
+      const cron = entry.slice(at + 1).trim().replace(/\s+/g, ' ');
+      if (!(QUEUES as readonly string[]).includes(name)) {
+        ctx.addIssue({ code: 'custom', message: `"${name}" is not a job; the jobs are ${QUEUES.join(', ')}` });
+        continue;
+      }
+      if (cron.split(' ').length !== 5 || !isCron(cron)) {
+        ctx.addIssue({ code: 'custom', message: `${name}: "${cron}" is not a five-field cron expression such as 0 * * * *` });
+        continue;
+      }
+      if (out[name]) ctx.addIssue({ code: 'custom', message: `${name} is given twice` });
+      out[name] = cron;
+    }
+    return out;
+  });
+
+function isCron(cron: string): boolean {
+  try {
+    cronParser.parseExpression(cron, { tz: 'UTC' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -136,6 +178,13 @@ export const envSchema = z.object({
   /** New trust evidence for an agent is gathered this long before its score is recalculated once. */
   TRUST_RECALCULATION_DEBOUNCE_MS: int(5000, 100, 600_000),
   TRUST_HISTORY_MONTHS: int(13, 1, 1200),
+  JOB_SCHEDULES: jobSchedules,
+  /**
+   * How often due schedules are looked for. pg-boss lets one check through per this interval across
+   * instances, and timer jitter stops every second one: checks land about twice this far apart, which
+   * must stay under a minute, or an every-minute schedule misses minutes.
+   */
+  JOB_CRON_CHECK_SECONDS: int(20, 1, 25),
   /** A live stream (GET /api/v1/events) ends after this long; the browser reconnects with its cookies checked again. */
   LIVE_STREAM_MAX_MS: int(300_000, 10, 3_600_000),
   SERVE_DASHBOARD: bool(true),
@@ -223,6 +272,8 @@ export interface Config {
   sessions: { accessTtlSeconds: number; refreshTtlSeconds: number; keyRotationDays: number };
   agents: { tokenTtlSeconds: number; tokenKeyRotationDays: number; keyRotationOverlapSeconds: number };
   trust: { recalculationDebounceMs: number; historyMonths: number };
+  /** Scheduled jobs: cron overrides by job name, and how often due schedules are looked for. */
+  jobs: { schedules: Record<string, string>; cronCheckIntervalSeconds: number };
   live: { streamMaxMs: number };
   /** false: an API-only server; the dashboard is hosted elsewhere (README, "Deploying the dashboard separately"). */
   serveDashboard: boolean;
@@ -321,6 +372,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       keyRotationOverlapSeconds: e.AGENT_KEY_ROTATION_OVERLAP_SECONDS,
     },
     trust: { recalculationDebounceMs: e.TRUST_RECALCULATION_DEBOUNCE_MS, historyMonths: e.TRUST_HISTORY_MONTHS },
+    jobs: { schedules: e.JOB_SCHEDULES, cronCheckIntervalSeconds: e.JOB_CRON_CHECK_SECONDS },
     live: { streamMaxMs: e.LIVE_STREAM_MAX_MS },
     serveDashboard: e.SERVE_DASHBOARD,
     rateLimit: {

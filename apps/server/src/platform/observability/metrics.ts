@@ -1,4 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { JobHealth } from '../jobs/job-health.js';
+
+/** A scrape reads the job health at most this often (every instance reads the same rows). */
+const JOB_HEALTH_MAX_AGE_MS = 15_000;
 
 /**
  * Prometheus metrics, one registry per app instance. Labels use the route pattern
@@ -9,7 +13,10 @@ export interface Metrics {
   observeRequest(method: string, route: string, status: number, seconds: number): void;
 }
 
-export function createMetrics(options: { poolStats: () => { total: number; idle: number; waiting: number; max: number } }): Metrics {
+export function createMetrics(options: {
+  poolStats: () => { total: number; idle: number; waiting: number; max: number };
+  jobHealth?: { readCached(maxAgeMs: number): Promise<JobHealth[]> };
+}): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'aim_' });
 
@@ -39,6 +46,24 @@ export function createMetrics(options: { poolStats: () => { total: number; idle:
   pool('aim_db_pool_idle_connections', 'Idle database connections in the pool.', (s) => s.idle);
   pool('aim_db_pool_waiting_requests', 'Queries waiting for a free database connection.', (s) => s.waiting);
   pool('aim_db_pool_max_connections', 'Configured maximum size of the database pool.', (s) => s.max);
+
+  // Scheduled jobs, deployment-wide (from the database): alert when a success is older than its schedule allows.
+  const jobHealth = options.jobHealth;
+  if (jobHealth) {
+    const seconds = (d: Date | null) => (d ? d.getTime() / 1000 : 0);
+    const job = (name: string, help: string, pick: (j: JobHealth) => Date | null) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['job'] as const,
+        registers: [registry],
+        async collect() {
+          for (const j of await jobHealth.readCached(JOB_HEALTH_MAX_AGE_MS)) this.set({ job: j.name }, seconds(pick(j)));
+        },
+      });
+    job('aim_job_last_success_timestamp_seconds', 'When each scheduled job last completed a run (Unix seconds; 0: never).', (j) => j.lastSuccessAt);
+    job('aim_job_last_failure_timestamp_seconds', 'When a run of each scheduled job last failed (Unix seconds; 0: never).', (j) => j.lastFailureAt);
+  }
 
   // Label children are cached per (method, route, status): the hot path avoids re-hashing labels.
   const children = new Map<string, { d: { observe(v: number): void }; t: { inc(): void } }>();
