@@ -94,6 +94,63 @@ forEachTarget('agent tokens and lifecycle', (target) => {
     assert.equal(live.aud, 'https://billing.example.com');
   });
 
+  it('audits every token it issues (jti, audience, expiry, keys; never the token), and no refused request', async () => {
+    const { key, agent } = await registerAgent(t, org.as.member.apiKey);
+    const issued = async () => {
+      await t.platform.auditSequencer.drain(org.organizationId);
+      return (
+        await (await t.owner()).query<{ actor_type: string; actor_id: string; target_id: string; request_id: string; details: Record<string, unknown> }>(
+          `select actor_type, actor_id, target_id, request_id, details from audit_events where organization_id = $1 and action = 'agent.token_issued' and target_id = $2 order by seq`,
+          [org.organizationId, agent.id],
+        )
+      ).rows;
+    };
+    const refused = await signedInject(t, key, { method: 'POST', url: '/api/v1/oauth/token', body: JSON.stringify({ grant_type: 'client_credentials', audience: 'https://not-listed.example.com' }) });
+    assert.equal(refused.json().error.code, 'audience_not_allowed');
+    assert.deepEqual(await issued(), [], 'a refused token request records nothing');
+
+    const res = await signedInject(t, key, { method: 'POST', url: '/api/v1/oauth/token', body: JSON.stringify({ grant_type: 'client_credentials' }) });
+    assert.equal(res.statusCode, 200, res.body);
+    const token = res.json().access_token as string;
+    const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { jti: string; exp: number; aud: string };
+    const issuer = t.platform.agentTokens.issuer;
+    const assertion = await new SignJWT({})
+      .setProtectedHeader({ alg: 'EdDSA', kid: key.keyId })
+      .setIssuer(agent.id)
+      .setSubject(agent.id)
+      .setAudience(`${issuer}/api/v1/oauth/token`)
+      .setJti(randomBytes(16).toString('base64url'))
+      .setIssuedAt()
+      .setExpirationTime('60s')
+      .sign(key.privateKey);
+    const byAssertion = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/oauth/token',
+      headers: { 'content-type': 'application/json' },
+      payload: { grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion },
+    });
+    assert.equal(byAssertion.statusCode, 200, byAssertion.body);
+
+    const events = await issued();
+    assert.equal(events.length, 2);
+    const [first, second] = events;
+    assert.equal(first!.actor_type, 'agent');
+    assert.equal(first!.actor_id, agent.id);
+    assert.equal(first!.request_id, res.headers['x-request-id']);
+    assert.deepEqual(first!.details, {
+      jti: claims.jti,
+      audience: issuer,
+      expiresAt: new Date(claims.exp * 1000).toISOString(),
+      keyId: key.keyId,
+      signingKeyId: decodeProtectedHeader(token).kid,
+      authenticatedBy: 'signature',
+    });
+    assert.equal(second!.details.authenticatedBy, 'client_assertion');
+    assert.notEqual(second!.details.jti, claims.jti);
+    const stored = JSON.stringify(events);
+    assert.ok(!stored.includes(token) && !stored.includes(token.split('.')[2]!), 'the token itself is never recorded');
+  });
+
   it('exchanges an RFC 7523 client assertion (form body) once', async () => {
     const { key, agent } = await registerAgent(t, org.as.member.apiKey);
     const issuer = t.platform.agentTokens.issuer;
@@ -171,6 +228,7 @@ forEachTarget('agent tokens and lifecycle', (target) => {
     assert.deepEqual(actions, [
       'agent.register',
       'agent.trust_change',
+      'agent.token_issued',
       'agent.suspend',
       'agent.trust_change',
       'agent.reactivate',
