@@ -53,12 +53,16 @@ const RATE_LIMIT_MAX = '100000000';
 const PATH = '/api/v1/agents/me/identity';
 /** The agent's full record (PostgreSQL), a diagnostic row. */
 const DETAIL_PATH = '/api/v1/agents/me';
+/** Issuing an agent token (§5a), signed: a diagnostic row (its audit event is one PostgreSQL transaction). */
+const TOKEN_PATH = '/api/v1/oauth/token';
+const TOKEN_BODY = JSON.stringify({ grant_type: 'client_credentials' });
 /** Signed requests are signed before a round starts, at most this many per second of the round. */
 const PRESIGN_RATE = Number(env.BENCH_PRESIGN_RATE ?? 15_000);
 const LABELS = {
   signed: `signed, GET ${PATH}`,
   token: `token, GET ${PATH}`,
   detail: `signed, GET ${DETAIL_PATH} (PostgreSQL)`,
+  issue: `signed, POST ${TOKEN_PATH} (new token)`,
   floor: 'no credentials, GET /api/v1/meta',
 };
 /** Native functions that are socket (and file) writes: system calls, in a profile. */
@@ -204,6 +208,7 @@ async function prepareAgent(server, apiKey) {
     signed: { method: 'GET', path: PATH, expect: 200, ...presignedHeaders(() => signedHeaders(key, 'GET', `${base}${PATH}`)) },
     token: { method: 'GET', path: PATH, expect: 200, headersFor: () => ({ authorization: `Bearer ${server.token}` }) },
     detail: { method: 'GET', path: DETAIL_PATH, expect: 200, ...presignedHeaders(() => signedHeaders(key, 'GET', `${base}${DETAIL_PATH}`)) },
+    issue: { method: 'POST', path: TOKEN_PATH, expect: 200, body: TOKEN_BODY, ...presignedHeaders(() => signedHeaders(key, 'POST', `${base}${TOKEN_PATH}`, TOKEN_BODY)) },
     floor: { method: 'GET', path: '/api/v1/meta', expect: 200, headersFor: () => ({}) },
   };
   for (const [name, load] of Object.entries(server.loads)) {
@@ -378,6 +383,7 @@ async function benchmark() {
     rows.push({ server, kind: 'signed', seconds: DURATION });
     rows.push({ server, kind: 'token', seconds: DURATION });
     rows.push({ server, kind: 'detail', seconds: DIAGNOSTIC_DURATION });
+    rows.push({ server, kind: 'issue', seconds: DIAGNOSTIC_DURATION });
   }
   rows.push({ server: servers[0], kind: 'floor', seconds: DIAGNOSTIC_DURATION });
   for (const row of rows) row.results = [];
@@ -478,7 +484,7 @@ async function benchmark() {
       `server µs/req (ceiling)  postgres µs/req  server GC max, loop delay max`,
   );
   for (const [store, entry] of Object.entries(summary.stores)) {
-    for (const kind of ['signed', 'token', 'detail', 'floor']) {
+    for (const kind of ['signed', 'token', 'detail', 'issue', 'floor']) {
       const s = entry[kind];
       if (!s) continue;
       console.log(

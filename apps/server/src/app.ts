@@ -293,7 +293,7 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
   registerLiveRoutes(app, platform);
   registerOverviewRoutes(app, services);
   registerSystemJobRoutes(app, services);
-  registerOAuthRoutes(app, platform);
+  registerOAuthRoutes(app, services, platform);
   // Trust scores follow new evidence from every instance; what is due when closing runs first.
   app.addHook('onReady', async () => services.trust.start());
   app.addHook('onClose', async () => services.trust.close());

@@ -17,6 +17,7 @@ export type Decision = (typeof DECISIONS)[number];
 
 /** Every rule a reason can name. */
 export const DECISION_RULES = [
+  'agent_status',
   'unknown_capability',
   'capability_required',
   'resource_deny',
@@ -82,7 +83,7 @@ export const verifyActionResultSchema = z
   })
   .meta({ id: 'VerifyActionResult' });
 
-export const DECISION_STATUSES = ['allowed', 'denied', 'pending', 'approved', 'rejected', 'expired', 'withdrawn'] as const;
+export const DECISION_STATUSES = ['allowed', 'denied', 'pending', 'approved', 'rejected', 'expired', 'withdrawn', 'invalidated'] as const;
 export const RESULT_STATUSES = ['success', 'failure', 'error'] as const;
 
 export const decisionSchema = z
@@ -95,8 +96,16 @@ export const decisionSchema = z
     risk: riskLevelSchema.nullable(),
     declaredRisk: riskLevelSchema.nullable(),
     decision: z.enum(DECISIONS).describe('The answer now: a pending decision becomes allow or deny'),
-    status: z.enum(DECISION_STATUSES).describe('How it got there: approved/rejected by a person, expired unanswered, withdrawn by its agent'),
-    reasons: z.array(decisionReasonSchema),
+    status: z
+      .enum(DECISION_STATUSES)
+      .describe(
+        'How it got there: approved/rejected by a person, expired unanswered, withdrawn by its agent, invalidated: a person approved but the re-evaluation at approval time denied',
+      ),
+    reasons: z.array(decisionReasonSchema).describe('The evaluation when the agent asked'),
+    approvalReasons: z
+      .array(decisionReasonSchema)
+      .nullable()
+      .describe('The re-evaluation when a person approved (docs/authorization.md §5): why it allowed (approved) or denied (invalidated); null otherwise'),
     flagged: z.boolean().describe('A monitor-mode policy would have denied or asked for approval'),
     trust: z
       .object({ score: z.number().nullable(), confidence: z.number().nullable() })

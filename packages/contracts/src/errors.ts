@@ -121,6 +121,11 @@ export const ERROR_CODES = {
   capability_in_use: { status: 409, description: 'The capability has been granted; grants are kept as history, so it cannot leave the catalog.' },
   request_not_pending: { status: 409, description: 'The capability request was already answered, withdrawn or has expired.' },
   decision_not_pending: { status: 409, description: 'The decision is no longer pending: it was already approved, rejected or has expired.' },
+  decision_no_longer_allowed: {
+    status: 409,
+    description:
+      'The approval was refused: re-evaluated at approval time, the decision would now be denied (a grant revoked or expired, the agent suspended, a policy changed, the trust score fell). The decision is now denied (status invalidated); details.rules names the rules that denied.',
+  },
   result_not_expected: {
     status: 409,
     description: 'An outcome can be reported once, and only for a decision that allowed the action.',

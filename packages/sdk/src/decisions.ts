@@ -1,5 +1,5 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import { ActionDeniedError, AimError } from './errors.js';
+import { ActionDeniedError, AimError, type ActionDeniedInit } from './errors.js';
 import { readJson, type AimRequestInit } from './transport.js';
 
 /**
@@ -34,14 +34,15 @@ export type DecisionAnswer = 'allow' | 'deny' | 'pending';
 
 /**
  * How a decision got where it is: `allowed`/`denied` by AIM's rules, `approved`/`rejected` by a person,
- * `expired` unanswered (a deny), or still `pending`.
+ * `expired` unanswered (a deny), `withdrawn` by the agent, `invalidated` (a person approved, but AIM's
+ * re-evaluation at approval time denied: `approvalReasons` says why), or still `pending`.
  *
  * @example
  * ```ts
  * const { status }: { status: DecisionStatus } = await agent.waitForDecision(decisionId);
  * ```
  */
-export type DecisionStatus = 'allowed' | 'denied' | 'pending' | 'approved' | 'rejected' | 'expired' | 'withdrawn';
+export type DecisionStatus = 'allowed' | 'denied' | 'pending' | 'approved' | 'rejected' | 'expired' | 'withdrawn' | 'invalidated';
 
 /**
  * The outcome of an action AIM allowed, as the agent reports it.
@@ -62,6 +63,7 @@ export type ResultStatus = 'success' | 'failure' | 'error';
  * ```
  */
 export type DecisionRule =
+  | 'agent_status'
   | 'unknown_capability'
   | 'capability_required'
   | 'resource_deny'
@@ -149,7 +151,13 @@ export interface DecisionRecord {
   /** The answer now: a pending decision becomes allow or deny. */
   decision: DecisionAnswer;
   status: DecisionStatus;
+  /** The evaluation when the agent asked. */
   reasons: DecisionReason[];
+  /**
+   * The re-evaluation when a person approved (AIM checks the decision again at approval): why it
+   * allowed (`approved`) or denied (`invalidated`); null otherwise, and absent from older servers.
+   */
+  approvalReasons?: DecisionReason[] | null;
   flagged: boolean;
   createdAt: string;
   expiresAt: string | null;
@@ -313,6 +321,8 @@ const MAX_DURATION_MS = 86_400_000;
 const MAX_TIMER_MS = 2_147_483_647;
 /** Decision ids are `dec_…`; anything that is not one path segment is refused before sending. */
 const DECISION_ID = /^[A-Za-z0-9_-]{1,100}$/;
+/** Statuses an ActionDeniedError names as they are; any other deny is `denied`. */
+const DENIED_STATUSES: readonly DecisionStatus[] = ['pending', 'rejected', 'expired', 'withdrawn', 'invalidated'];
 const ANSWERS: readonly string[] = ['allow', 'deny', 'pending'];
 const RESULT_STATUSES: readonly string[] = ['success', 'failure', 'error'];
 
@@ -445,15 +455,15 @@ export async function guard<T>(
   }
   await options.onDecision?.(decision);
 
-  const denied = (record: { decision: DecisionAnswer; status: DecisionStatus; reasons: DecisionReason[]; note: string | null }) =>
+  const denied = (record: { decision: DecisionAnswer; status: DecisionStatus; reasons: DecisionReason[]; approvalReasons?: DecisionReason[] | null; note: string | null }) =>
     new ActionDeniedError({
       action,
       resource: resource ?? null,
       decisionId: decision.decisionId,
       decision: record.decision === 'pending' ? 'pending' : 'deny',
-      decisionStatus:
-        record.status === 'pending' || record.status === 'rejected' || record.status === 'expired' || record.status === 'withdrawn' ? record.status : 'denied',
-      reasons: record.reasons,
+      decisionStatus: DENIED_STATUSES.includes(record.status) ? (record.status as ActionDeniedInit['decisionStatus']) : 'denied',
+      // An approval AIM refused on re-evaluation: its reasons are the ones that denied.
+      reasons: record.status === 'invalidated' && Array.isArray(record.approvalReasons) ? record.approvalReasons : record.reasons,
       note: record.note,
     });
 

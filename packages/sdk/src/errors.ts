@@ -109,16 +109,22 @@ export interface ActionDeniedInit {
   decisionId: string;
   /** `deny`, or `pending` when no one answered before the wait ended. */
   decision: 'deny' | 'pending';
-  /** `denied` (by AIM's rules), `rejected` (by a person), `expired` (unanswered in AIM), or `pending` (the wait ran out first). */
-  decisionStatus: Extract<DecisionStatus, 'denied' | 'rejected' | 'expired' | 'withdrawn' | 'pending'>;
+  /**
+   * `denied` (by AIM's rules), `rejected` (by a person), `expired` (unanswered in AIM), `withdrawn`,
+   * `invalidated` (a person approved, but AIM's re-evaluation at approval time denied), or `pending`
+   * (the wait ran out first).
+   */
+  decisionStatus: Extract<DecisionStatus, 'denied' | 'rejected' | 'expired' | 'withdrawn' | 'invalidated' | 'pending'>;
+  /** Why: for `invalidated`, the re-evaluation's reasons (what denied at approval time). */
   reasons: DecisionReason[];
   /** A person's note on a rejection. */
   note: string | null;
 }
 
 /**
- * `guard()` did not run the action: AIM denied it, a person rejected it, the approval expired, or no
- * one approved it before the wait ended (`decisionStatus === 'pending'`). Its `code` is `action_denied`.
+ * `guard()` did not run the action: AIM denied it, a person rejected it, the approval expired, AIM
+ * refused an approval because the decision no longer held (`invalidated`), or no one approved it before
+ * the wait ended (`decisionStatus === 'pending'`). Its `code` is `action_denied`.
  *
  * @example
  * ```ts
@@ -163,6 +169,10 @@ function deniedMessage(init: ActionDeniedInit): string {
       return `No one approved ${what} before the approval request expired (${decision}).`;
     case 'pending':
       return `${what} was still waiting for approval when the wait ended; it was not run (${decision}).`;
+    case 'invalidated': {
+      const deciding = init.reasons.find((reason) => reason.effect === 'deny');
+      return `A person approved ${what}, but AIM denied it when checking again at approval${deciding ? `: ${deciding.message}` : ''} (${decision}).`;
+    }
     default: {
       const deciding = init.reasons.find((reason) => reason.effect === 'deny');
       return `AIM denied ${what}${deciding ? `: ${deciding.message}` : ''} (${decision}).`;

@@ -5,6 +5,7 @@ import { createAuditService } from './audit/audit-service.js';
 import { createApiKeyService } from './api-keys/api-key-service.js';
 import { createAgentService } from './agents/agent-service.js';
 import { createEnrollmentTokenService } from './agents/enrollment-token-service.js';
+import { createAgentTokenService } from './agents/agent-token-service.js';
 import { createCapabilityService } from './capabilities/capability-service.js';
 import { createPolicyService } from './policies/policy-service.js';
 import { createDecisionService } from './decisions/decision-service.js';
@@ -79,6 +80,7 @@ export function createServices(platform: Platform) {
       evidenceAdded: trust.evidenceAdded,
     }),
     enrollmentTokens,
+    agentTokenIssuer: createAgentTokenService({ db, agentTokens: platform.agentTokens }),
     audit: createAuditService({ db, users, checkpointKeys: platform.checkpointKeys, sequencer: platform.auditSequencer }),
     users,
     sessions,

@@ -94,6 +94,63 @@ forEachTarget('agent tokens and lifecycle', (target) => {
     assert.equal(live.aud, 'https://billing.example.com');
   });
 
+  it('audits every token it issues (jti, audience, expiry, keys; never the token), and no refused request', async () => {
+    const { key, agent } = await registerAgent(t, org.as.member.apiKey);
+    const issued = async () => {
+      await t.platform.auditSequencer.drain(org.organizationId);
+      return (
+        await (await t.owner()).query<{ actor_type: string; actor_id: string; target_id: string; request_id: string; details: Record<string, unknown> }>(
+          `select actor_type, actor_id, target_id, request_id, details from audit_events where organization_id = $1 and action = 'agent.token_issued' and target_id = $2 order by seq`,
+          [org.organizationId, agent.id],
+        )
+      ).rows;
+    };
+    const refused = await signedInject(t, key, { method: 'POST', url: '/api/v1/oauth/token', body: JSON.stringify({ grant_type: 'client_credentials', audience: 'https://not-listed.example.com' }) });
+    assert.equal(refused.json().error.code, 'audience_not_allowed');
+    assert.deepEqual(await issued(), [], 'a refused token request records nothing');
+
+    const res = await signedInject(t, key, { method: 'POST', url: '/api/v1/oauth/token', body: JSON.stringify({ grant_type: 'client_credentials' }) });
+    assert.equal(res.statusCode, 200, res.body);
+    const token = res.json().access_token as string;
+    const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { jti: string; exp: number; aud: string };
+    const issuer = t.platform.agentTokens.issuer;
+    const assertion = await new SignJWT({})
+      .setProtectedHeader({ alg: 'EdDSA', kid: key.keyId })
+      .setIssuer(agent.id)
+      .setSubject(agent.id)
+      .setAudience(`${issuer}/api/v1/oauth/token`)
+      .setJti(randomBytes(16).toString('base64url'))
+      .setIssuedAt()
+      .setExpirationTime('60s')
+      .sign(key.privateKey);
+    const byAssertion = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/oauth/token',
+      headers: { 'content-type': 'application/json' },
+      payload: { grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion },
+    });
+    assert.equal(byAssertion.statusCode, 200, byAssertion.body);
+
+    const events = await issued();
+    assert.equal(events.length, 2);
+    const [first, second] = events;
+    assert.equal(first!.actor_type, 'agent');
+    assert.equal(first!.actor_id, agent.id);
+    assert.equal(first!.request_id, res.headers['x-request-id']);
+    assert.deepEqual(first!.details, {
+      jti: claims.jti,
+      audience: issuer,
+      expiresAt: new Date(claims.exp * 1000).toISOString(),
+      keyId: key.keyId,
+      signingKeyId: decodeProtectedHeader(token).kid,
+      authenticatedBy: 'signature',
+    });
+    assert.equal(second!.details.authenticatedBy, 'client_assertion');
+    assert.notEqual(second!.details.jti, claims.jti);
+    const stored = JSON.stringify(events);
+    assert.ok(!stored.includes(token) && !stored.includes(token.split('.')[2]!), 'the token itself is never recorded');
+  });
+
   it('exchanges an RFC 7523 client assertion (form body) once', async () => {
     const { key, agent } = await registerAgent(t, org.as.member.apiKey);
     const issuer = t.platform.agentTokens.issuer;
@@ -171,6 +228,7 @@ forEachTarget('agent tokens and lifecycle', (target) => {
     assert.deepEqual(actions, [
       'agent.register',
       'agent.trust_change',
+      'agent.token_issued',
       'agent.suspend',
       'agent.trust_change',
       'agent.reactivate',
@@ -290,6 +348,59 @@ forEachTarget('agent tokens and lifecycle', (target) => {
     assert.equal(hijack.statusCode, 403, hijack.body);
     assert.equal((await signedInject(t, second, { url: '/api/v1/agents/me' })).statusCode, 200);
     assert.equal((await signedInject(t, attacker, { url: '/api/v1/agents/me' })).json().error.code, 'unknown_key');
+  });
+
+  it('spends a rotation challenge only when the rotation commits: a refused rotation leaves it usable (§2, §6)', async () => {
+    const { key: first, agent } = await registerAgent(t, org.as.member.apiKey);
+    const second = newAgentKey();
+    const c1 = await challenge(t);
+    const rotateTo = (signer: TestAgentKey, body: Record<string, unknown>) =>
+      signedInject(t, signer, { method: 'POST', url: '/api/v1/agents/me/keys', body: JSON.stringify(body) });
+    // A body that breaks the contract is refused before anything looks at the challenge...
+    const badBody = await rotateTo(first, { publicKey: second.jwk, challenge: c1, proof: proofFor(second, 'rotate', c1), overlapSeconds: -1 });
+    assert.equal(badBody.json().error.code, 'validation_failed', badBody.body);
+    // ...and so is a proof by another key...
+    const badProof = await rotateTo(first, { publicKey: second.jwk, challenge: c1, proof: proofFor(newAgentKey(), 'rotate', c1) });
+    assert.equal(badProof.json().error.code, 'invalid_proof', badProof.body);
+    // ...and a new key that already belongs to an agent (this one's other agent).
+    const { key: taken } = await registerAgent(t, org.as.member.apiKey);
+    const takenKey = await rotateTo(first, { publicKey: taken.jwk, challenge: c1, proof: proofFor(taken, 'rotate', c1) });
+    assert.equal(takenKey.json().error.code, 'key_already_registered', takenKey.body);
+    // The same challenge still rotates.
+    const rotated = await rotateTo(first, { publicKey: second.jwk, challenge: c1, proof: proofFor(second, 'rotate', c1), overlapSeconds: 3600 });
+    assert.equal(rotated.statusCode, 201, rotated.body);
+    // A used challenge is refused, whoever asks.
+    const third = newAgentKey();
+    const reused = await rotateTo(second, { publicKey: third.jwk, challenge: c1, proof: proofFor(third, 'rotate', c1) });
+    assert.equal(reused.json().error.code, 'invalid_challenge', reused.body);
+    // The replaced key, inside its overlap, is refused — and that refusal does not spend the challenge
+    // the current key then uses.
+    const c2 = await challenge(t);
+    const byReplaced = await rotateTo(first, { publicKey: third.jwk, challenge: c2, proof: proofFor(third, 'rotate', c2) });
+    assert.equal(byReplaced.statusCode, 403, byReplaced.body);
+    assert.equal(byReplaced.json().error.code, 'forbidden');
+    const byCurrent = await rotateTo(second, { publicKey: third.jwk, challenge: c2, proof: proofFor(third, 'rotate', c2) });
+    assert.equal(byCurrent.statusCode, 201, byCurrent.body);
+    assert.equal((await signedInject(t, third, { url: '/api/v1/agents/me' })).json().agent.id, agent.id);
+    await t.platform.auditSequencer.drain(org.organizationId);
+    const rotations = (await (await t.owner()).query(`select count(*) from audit_events where organization_id = $1 and target_id = $2 and action = 'agent.rotate_key'`, [org.organizationId, agent.id])).rows;
+    assert.equal(Number(rotations[0].count), 2, 'only the two rotations that committed are recorded');
+  });
+
+  it('lets exactly one of two concurrent rotations with one challenge win', async () => {
+    // Two agents, so that no row lock orders them: only the challenge is shared.
+    const [one, two] = await Promise.all([registerAgent(t, org.as.member.apiKey), registerAgent(t, org.as.member.apiKey)]);
+    const c = await challenge(t);
+    const [next1, next2] = [newAgentKey(), newAgentKey()];
+    const results = await Promise.all([
+      signedInject(t, one.key, { method: 'POST', url: '/api/v1/agents/me/keys', body: JSON.stringify({ publicKey: next1.jwk, challenge: c, proof: proofFor(next1, 'rotate', c) }) }),
+      signedInject(t, two.key, { method: 'POST', url: '/api/v1/agents/me/keys', body: JSON.stringify({ publicKey: next2.jwk, challenge: c, proof: proofFor(next2, 'rotate', c) }) }),
+    ]);
+    assert.deepEqual(results.map((r) => r.statusCode).sort(), [201, 400], results.map((r) => r.body).join(' '));
+    const loser = results.find((r) => r.statusCode === 400)!;
+    assert.equal(loser.json().error.code, 'invalid_challenge');
+    const registered = (await (await t.owner()).query('select count(*) from agent_keys where id = any($1)', [[next1.keyId, next2.keyId]])).rows;
+    assert.equal(Number(registered[0].count), 1, 'the loser rolled back: its key was not registered');
   });
 
   it('keeps a retired signing key in the JWKS until its tokens expire, and signs with the new one', async () => {

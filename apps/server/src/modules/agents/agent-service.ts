@@ -105,8 +105,7 @@ export function createAgentService(deps: {
       const scored = { announce: () => {} };
       const created = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const ownerId = await resolveOwner(tx, ctx, input.ownerId);
-        // Spent inside the transaction's span but before any write: a bad proof leaves nothing behind.
-        await challenges.consume(input.challenge, 'register', key, input.proof, origin);
+        const proven = await challenges.verify(input.challenge, 'register', key, input.proof, origin);
         const { agent } = await agentRepository.insert(
           tx,
           { id: newId('agt'), name: input.name, description: input.description, purpose: input.purpose, dataClassification: input.dataClassification, ownerId, tags: input.tags, metadata: input.metadata, createdBy: ctx.actor },
@@ -117,7 +116,10 @@ export function createAgentService(deps: {
           target: { type: 'agent', id: agent.id },
           details: { name: agent.name, ownerId, keyId: key.thumbprint },
         });
-        return rescored(tx, ctx, agent.id, 'registration', scored);
+        const detail = await rescored(tx, ctx, agent.id, 'registration', scored);
+        // Spent last, once everything else passed: a refused registration leaves the challenge usable.
+        await proven.spend();
+        return detail;
       });
       await cache.forgetAgentKey(key.thumbprint);
       await cache.forgetAgent(created.id);
@@ -129,7 +131,7 @@ export function createAgentService(deps: {
     async enroll(ctx: RequestContext, input: EnrollInput, origin: string) {
       const key = parsePublicKey(input.publicKey);
       const token = await deps.findEnrollmentToken(input.enrollmentToken);
-      await challenges.consume(input.challenge, 'register', key, input.proof, origin);
+      const proven = await challenges.verify(input.challenge, 'register', key, input.proof, origin);
       const agentId = newId('agt');
       const agentCtx: RequestContext = { ...ctx, organizationId: token.organizationId, actor: { type: 'agent', id: agentId } };
       const scored = { announce: () => {} };
@@ -168,7 +170,10 @@ export function createAgentService(deps: {
             details: { unknownCapabilities: declared.unknown },
           });
         }
-        return rescored(tx, agentCtx, agent.id, 'registration', scored);
+        const detail = await rescored(tx, agentCtx, agent.id, 'registration', scored);
+        // Spent last (the token too is spent only if this commits): a refused enrollment spends neither.
+        await proven.spend();
+        return detail;
       });
       await cache.forgetAgentKey(key.thumbprint);
       await cache.forgetAgent(created.id);
@@ -284,7 +289,7 @@ export function createAgentService(deps: {
       if (ctx.actor.type !== 'agent' || !ctx.actor.id) throw new AppError('forbidden', 'Only the agent itself rotates its key.');
       const agentId = ctx.actor.id;
       const key = parsePublicKey(input.publicKey);
-      await challenges.consume(input.challenge, 'rotate', key, input.proof, origin);
+      const proven = await challenges.verify(input.challenge, 'rotate', key, input.proof, origin);
       const overlapSeconds = input.overlapSeconds ?? deps.defaultOverlapSeconds;
       let retired: string[] = [];
       try {
@@ -315,8 +320,12 @@ export function createAgentService(deps: {
             target: { type: 'agent', id: agentId },
             details: { previousKeyIds: rows.map((r) => r.id), keyId: key.thumbprint, overlapSeconds },
           });
+          const detail = await detailOf(tx, current);
+          // Spent last, once every other check passed: a refused rotation (a replaced key, a suspended
+          // agent, a key already registered) leaves the challenge usable for the next one.
+          await proven.spend();
           retired = rows.map((r) => r.id);
-          return detailOf(tx, current);
+          return detail;
         });
         deps.evidenceAdded(ctx.organizationId!, agentId, 'key');
         return rotated;

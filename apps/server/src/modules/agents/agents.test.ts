@@ -89,6 +89,36 @@ forEachTarget('agent registration', (target) => {
     assert.equal(await agentCount(), before + 1);
   });
 
+  it('spends a registration challenge only when the registration commits', async () => {
+    const existing = (await registerAgent(t, a.as.member.apiKey)).agent;
+    const key = newAgentKey();
+    const body = await registration(t, key);
+    // Refused after the proof verified: a name in use, an owner the caller may not name.
+    const taken = await post(a.as.member.apiKey, { ...body, name: existing.name });
+    assert.equal(taken.json().error.code, 'conflict', taken.body);
+    const notAllowed = await post(a.as.member.apiKey, { ...body, ownerId: a.as.admin.userId });
+    assert.equal(notAllowed.json().error.code, 'forbidden', notAllowed.body);
+    const ok = await post(a.as.member.apiKey, body);
+    assert.equal(ok.statusCode, 201, ok.body);
+    // Spent now: the same challenge with another key is refused.
+    const other = newAgentKey();
+    const again = await post(a.as.member.apiKey, { ...body, name: 'second-try', publicKey: other.jwk, proof: proofFor(other, 'register', body.challenge) });
+    assert.equal(again.json().error.code, 'invalid_challenge', again.body);
+  });
+
+  it('lets exactly one of two concurrent registrations with one challenge win', async () => {
+    const c = await challenge(t);
+    const [k1, k2] = [newAgentKey(), newAgentKey()];
+    const results = await Promise.all([
+      post(a.as.member.apiKey, { name: 'same-challenge-1', publicKey: k1.jwk, challenge: c, proof: proofFor(k1, 'register', c) }),
+      post(b.as.member.apiKey, { name: 'same-challenge-2', publicKey: k2.jwk, challenge: c, proof: proofFor(k2, 'register', c) }),
+    ]);
+    assert.deepEqual(results.map((r) => r.statusCode).sort(), [201, 400], results.map((r) => r.body).join(' '));
+    assert.equal(results.find((r) => r.statusCode === 400)!.json().error.code, 'invalid_challenge');
+    const rows = (await (await t.owner()).query('select count(*) from agent_keys where id = any($1)', [[k1.keyId, k2.keyId]])).rows;
+    assert.equal(Number(rows[0].count), 1);
+  });
+
   it('lets exactly one of two concurrent registrations of one key win', async () => {
     const key = newAgentKey();
     const [one, two] = await Promise.all([
@@ -175,6 +205,25 @@ forEachTarget('agent registration', (target) => {
       const raced = (await create(a.as.member.session, { name: 'raced' })).json();
       const results = await Promise.all([enroll(raced.token), enroll(raced.token, { name: 'raced-2' })]);
       assert.deepEqual(results.map((r) => r.res.statusCode).sort(), [201, 400]);
+    });
+
+    it('leaves the challenge unspent when the enrollment is refused', async () => {
+      const revoked = (await create(a.as.member.session, { name: 'revoked-first' })).json();
+      await t.app.inject({ method: 'DELETE', url: `/api/v1/enrollment-tokens/${revoked.enrollmentToken.id}`, headers: a.as.member.session });
+      const nameless = (await create(a.as.member.session, {})).json();
+      const good = (await create(a.as.member.session, { name: 'enrolled-after-refusals' })).json();
+      const key = newAgentKey();
+      const c = await challenge(t);
+      const body = { publicKey: key.x, challenge: c, proof: proofFor(key, 'register', c) };
+      const byRevoked = await post({}, { ...body, enrollmentToken: revoked.token }, '/api/v1/agents/enroll');
+      assert.match(byRevoked.json().error.message, /revoked/);
+      const noName = await post({}, { ...body, enrollmentToken: nameless.token }, '/api/v1/agents/enroll');
+      assert.equal(noName.json().error.code, 'validation_failed', noName.body);
+      const enrolled = await post({}, { ...body, enrollmentToken: good.token }, '/api/v1/agents/enroll');
+      assert.equal(enrolled.statusCode, 201, enrolled.body);
+      // The nameless token was not spent by its refused use either.
+      const unused = (await (await t.owner()).query('select used_at from enrollment_tokens where id = $1', [nameless.enrollmentToken.id])).rows;
+      assert.equal(unused[0].used_at, null);
     });
 
     it('stops working when its owner leaves the organization, or the API key that created it is revoked', async () => {

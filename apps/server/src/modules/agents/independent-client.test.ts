@@ -348,7 +348,7 @@ forEachTarget('independent agent client', (target) => {
       body: JSON.stringify({ name: 'bad-proof', publicKey: other.jwk, challenge: c, proof: proofOfPossession(server, other, 'rotate', c) }),
     });
     assertError(badProof, 400, 'invalid_proof');
-    // "A challenge whose proof does not verify is not spent": the same challenge still works.
+    // "A request refused at any step changes nothing and spends nothing" (§2): the same challenge still works.
     const good = await send(`${server.reach}/api/v1/agents`, {
       method: 'POST',
       headers: { ...org.as.member.apiKey, 'content-type': 'application/json' },
@@ -665,6 +665,40 @@ forEachTarget('independent agent client', (target) => {
     // A token from the new key works.
     const fresh = await agent.token();
     assert.equal(fresh.status, 200, JSON.stringify(fresh.body));
+  });
+
+  it('spends a rotation challenge only when a rotation succeeds (§2, §6)', async () => {
+    const { agent, answer } = await register(server, org.as.member.apiKey, 'refused-rotation-bot');
+    assert.equal(answer.status, 201, JSON.stringify(answer.body));
+    const first = agent.key;
+    const second = generateAgentKey();
+    const third = generateAgentKey();
+    const c = await challenge(server);
+    const rotate = (next: AgentKeyPair, proofKey: AgentKeyPair, signer: AgentKeyPair, overlapSeconds = 3600) =>
+      agent.signed('POST', '/api/v1/agents/me/keys', { publicKey: next.jwk, challenge: c, proof: proofOfPossession(server, proofKey, 'rotate', c), overlapSeconds }, { key: signer });
+    // Refused: the body (overlap above 604800), then the proof (made by another key).
+    assertError(await rotate(second, second, first, 700_000), 400, 'validation_failed');
+    assertError(await rotate(second, third, first), 400, 'invalid_proof');
+    // "A refused rotation changes nothing and spends nothing": the same challenge rotates.
+    const rotated = await rotate(second, second, first);
+    assert.equal(rotated.status, 201, JSON.stringify(rotated.body));
+    // The replaced key, inside its overlap, may not rotate (forbidden) — a fresh challenge, which that refusal leaves usable...
+    const c2 = await challenge(server);
+    const withC2 = (signer: AgentKeyPair) =>
+      agent.signed('POST', '/api/v1/agents/me/keys', { publicKey: third.jwk, challenge: c2, proof: proofOfPossession(server, third, 'rotate', c2), overlapSeconds: 0 }, { key: signer });
+    assertError(await withC2(first), 403, 'forbidden');
+    // ...for the current key.
+    const byCurrent = await withC2(second);
+    assert.equal(byCurrent.status, 201, JSON.stringify(byCurrent.body));
+    // A used challenge stays used.
+    const fourth = generateAgentKey();
+    const reused = await agent.signed(
+      'POST',
+      '/api/v1/agents/me/keys',
+      { publicKey: fourth.jwk, challenge: c2, proof: proofOfPossession(server, fourth, 'rotate', c2) },
+      { key: third },
+    );
+    assertError(reused, 400, 'invalid_challenge');
   });
 
   it('self-registers with an enrollment token created through the management API (§3b)', async () => {

@@ -13,15 +13,15 @@ import { hasSignature } from '../../platform/auth/http-signatures.js';
 import { AppError } from '../../platform/http/app-error.js';
 import { requestContext } from '../../platform/http/request-context.js';
 import { authorize } from '../access/permissions.js';
-import { organizationRepository } from '../organizations/organization-repository.js';
+import type { Services } from '../services.js';
 
 /**
  * The agent token service (docs/agent-identity.md §5): the token endpoint (client credentials,
  * authenticated by a signed request or an RFC 7523 client assertion), RFC 7662 introspection,
- * the JWKS and RFC 8414 metadata. The two POST endpoints also take form bodies, as OAuth clients
+ * the JWKS and RFC 8414 metadata. Every token issued is audited (agent-token-service.ts). The two POST endpoints also take form bodies, as OAuth clients
  * send them; only here.
  */
-export function registerOAuthRoutes(app: AppInstance, platform: Platform): void {
+export function registerOAuthRoutes(app: AppInstance, { agentTokenIssuer: tokens }: Services, platform: Platform): void {
   const { agentAuth, agentTokens, agentTokenKeys } = platform;
   const issuer = agentTokens.issuer;
   const tokenEndpoint = `${issuer}/api/v1/oauth/token`;
@@ -60,21 +60,19 @@ export function registerOAuthRoutes(app: AppInstance, platform: Platform): void 
           throw new AppError('unauthenticated', 'Sign the token request with the agent key, or send a client_assertion (docs/agent-identity.md §5a).');
         }
         const { key, agent } = principal;
-        if (body.audience !== undefined && body.audience !== issuer) {
-          const organization = await platform.db.transaction({ organizationId: agent.organizationId }, (tx) => organizationRepository.current(tx));
-          if (!organization?.agentTokenAudiences.includes(body.audience)) {
-            throw new AppError('audience_not_allowed', `Agents of this organization may not ask tokens for "${body.audience}"; an admin can allow it (agentTokenAudiences, PATCH /api/v1/organization).`);
-          }
-        }
-        const issued = await agentTokens.issue({
-          agentId: key.agentId,
-          organizationId: agent.organizationId,
-          keyId: key.keyId,
-          status: agent.status,
-          trustTier: agent.trustTier,
-          audience: body.audience,
-          notAfterMs: key.expiresAt,
-        });
+        const issued = await tokens.issue(
+          requestContext(request),
+          {
+            agentId: key.agentId,
+            organizationId: agent.organizationId,
+            keyId: key.keyId,
+            status: agent.status,
+            trustTier: agent.trustTier,
+            keyExpiresAt: key.expiresAt,
+            authenticatedBy: hasSignature(request.headers) ? 'signature' : 'client_assertion',
+          },
+          body.audience,
+        );
         reply.header('cache-control', 'no-store');
         return { access_token: issued.token, token_type: 'Bearer' as const, expires_in: issued.expiresIn };
       },

@@ -18,7 +18,6 @@ const NOT_A_CHANGE: Record<string, string> = {
   'POST /api/v1/me/passkeys/options': 'hands out a single-use challenge; the registration it prepares is recorded',
   'POST /api/v1/auth/passkey/options': 'hands out a single-use challenge; the sign-in it prepares is recorded',
   'POST /api/v1/agent-challenges': 'hands out a single-use challenge; the registration or rotation it proves is recorded',
-  'POST /api/v1/oauth/token': 'issues a short-lived token from existing credentials; nothing about the agent changes',
   'POST /api/v1/oauth/introspect': 'reads the state of a token',
   'POST /api/v1/agents/me/heartbeat': 'telemetry: marks the minute the agent was up (uptime evidence); counted, like key usage, not audited',
 };
@@ -146,6 +145,10 @@ forEachTarget('every state change writes an audit event', (target) => {
         const c = await challenge(t);
         const body = JSON.stringify({ publicKey: next.jwk, challenge: c, proof: proofFor(next, 'rotate', c) });
         return signedInject(t, key, { method: 'POST', url: '/api/v1/agents/me/keys', body }) as Promise<Response>;
+      },
+      'POST /api/v1/oauth/token': async () => {
+        const { key } = await agent();
+        return signedInject(t, key, { method: 'POST', url: '/api/v1/oauth/token', body: JSON.stringify({ grant_type: 'client_credentials' }) }) as Promise<Response>;
       },
       'PATCH /api/v1/agents/:agentId': async () => inject('PATCH', `/api/v1/agents/${(await agent()).id}`, org.as.admin.apiKey, { purpose: 'coverage' }),
       'POST /api/v1/agents/:agentId/suspend': async () => inject('POST', `/api/v1/agents/${(await agent()).id}/suspend`, org.as.admin.apiKey, {}),

@@ -1,4 +1,4 @@
-import type { DecisionJson, DecisionReason, RiskLevel } from '@aim/contracts';
+import type { AgentStatus, DecisionJson, DecisionReason, RiskLevel } from '@aim/contracts';
 import { AUDIT_EVENT_COLUMNS, auditEventValues, recordAuditEvent } from '../../platform/audit/audit-log.js';
 import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
 import type { DomainEvents } from '../../platform/events/domain-events.js';
@@ -8,7 +8,7 @@ import { idTime, isId, newId } from '../../platform/ids.js';
 import type { SharedStore } from '../../platform/store/shared-store.js';
 import { authorize } from '../access/permissions.js';
 import { loadPolicySet } from '../policies/policy-service.js';
-import { applicablePolicies, evaluate, type CompiledPolicy } from './policy-engine.js';
+import { applicablePolicies, evaluate, evaluateApproval, type CompiledPolicy, type Evaluation } from './policy-engine.js';
 
 /**
  * The decision endpoint and what follows a decision (docs/authorization.md §4): evaluate, store the
@@ -29,6 +29,7 @@ interface EventRow {
   decision: 'allow' | 'deny' | 'pending';
   status: DecisionJson['status'];
   reasons: DecisionReason[];
+  approval_reasons: DecisionReason[] | null;
   flagged: boolean;
   trust_score: string | null;
   trust_confidence: string | null;
@@ -46,6 +47,7 @@ interface EventRow {
 
 interface Facts {
   policy_revision: string;
+  agent_status: AgentStatus;
   approval_timeout_seconds: number;
   tags: string[];
   trust_score: string | null;
@@ -74,6 +76,7 @@ const rowJson = (r: EventRow): DecisionJson => ({
   decision: r.decision,
   status: r.status,
   reasons: r.reasons,
+  approvalReasons: r.approval_reasons ?? null,
   flagged: r.flagged,
   trust: { score: r.trust_score === null ? null : Number(r.trust_score), confidence: r.trust_confidence === null ? null : Number(r.trust_confidence) },
   createdAt: r.created_at.toISOString(),
@@ -85,6 +88,17 @@ const rowJson = (r: EventRow): DecisionJson => ({
     ? { status: r.result_status, durationMs: r.result_duration_ms, detail: r.result_detail, reportedAt: r.result_reported_at!.toISOString() }
     : null,
 });
+
+/** What a decision is evaluated on, as of now, in one statement: $1 organization, $2 agent, $3 action. */
+const FACTS = `select o.policy_revision, o.approval_timeout_seconds, a.status as agent_status, a.tags, a.trust_score, a.trust_confidence,
+                      c.name as capability_name, c.risk_level,
+                      coalesce((select json_agg(json_build_object('id', g.id, 'p', g.resource_pattern, 'e', g.expires_at))
+                                  from capability_grants g
+                                 where g.organization_id = o.id and g.agent_id = a.id and g.capability_id = c.id and g.revoked_at is null), '[]') as grants
+                 from organizations o
+                 join agents a on a.organization_id = o.id and a.id = $2
+                 left join capabilities c on c.organization_id = o.id and c.name = $3
+                where o.id = $1`;
 
 const POLICY_CACHE_MAX = 1_000;
 const MAX_WAIT_MS = 60_000;
@@ -167,7 +181,7 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
       decisionId: row.id,
       agentId: row.agent_id,
       decision: row.decision as 'allow' | 'deny',
-      status: row.status as 'approved' | 'rejected' | 'expired' | 'withdrawn',
+      status: row.status as 'approved' | 'rejected' | 'expired' | 'withdrawn' | 'invalidated',
     });
   }
 
@@ -188,6 +202,52 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
     return row;
   }
 
+  /** Write a pending decision's resolution by a person (approve, reject, or an approval the re-evaluation refused). */
+  async function setResolution(
+    tx: Tx,
+    current: EventRow,
+    decision: 'allow' | 'deny',
+    status: 'approved' | 'rejected' | 'invalidated',
+    byType: 'user' | 'api_key',
+    byId: string | null,
+    note: string | undefined,
+    approvalReasons: DecisionReason[] | null,
+  ): Promise<EventRow> {
+    const { rows } = await tx.query<EventRow>(
+      `update verification_events set decision = $4, status = $5, resolved_at = now(), resolved_by_type = $6, resolved_by_id = $7, note = $8, approval_reasons = $9
+        where organization_id = $1 and id = $2 and created_at = $3 returning *`,
+      [orgOf(tx), current.id, current.created_at, decision, status, byType, byId, note ?? null, approvalReasons === null ? null : JSON.stringify(approvalReasons)],
+    );
+    return rows[0]!;
+  }
+
+  /**
+   * Re-evaluate a pending decision as a person approves it (docs/authorization.md §5): the facts as of
+   * now — the agent row locked against a concurrent status change until this transaction ends —, the
+   * policies of the current revision, the clock. See evaluateApproval for what the approval answers.
+   */
+  async function reevaluate(tx: Tx, row: EventRow): Promise<{ evaluation: Evaluation & { decision: 'allow' | 'deny' }; revision: string }> {
+    const { rows } = await tx.query<Facts>(`${FACTS} for share of a`, [orgOf(tx), row.agent_id, row.action]);
+    const facts = rows[0];
+    if (!facts) throw notFound('The agent');
+    const { revision, policies } = await policySet(tx, facts.policy_revision);
+    const evaluation = evaluateApproval({
+      agent: { id: row.agent_id, tags: facts.tags, trustScore: facts.trust_score === null ? null : Number(facts.trust_score), status: facts.agent_status },
+      action: row.action,
+      resource: row.resource,
+      context: row.context,
+      capability: facts.capability_name ? { name: facts.capability_name, riskLevel: facts.risk_level! } : null,
+      declaredRisk: row.declared_risk,
+      grants: facts.grants.map((g) => ({ id: g.id, resourcePattern: g.p, expiresAt: g.e === null ? null : Date.parse(g.e) })),
+      policies,
+      now: Date.now(),
+    });
+    return { evaluation, revision };
+  }
+
+  const deciding = (evaluation: Evaluation) =>
+    evaluation.reasons.filter((r) => r.effect !== 'pass' && r.effect !== 'info').map((r) => ({ rule: r.rule, effect: r.effect, policyId: r.policyId, policyVersion: r.policyVersion }));
+
   return {
     async verifyAction(ctx: AgentRequestContext, agentId: string, input: VerifyActionInput, auth: { keyId: string; by: 'signature' | 'token' }) {
       const organizationId = ctx.organizationId;
@@ -203,18 +263,7 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
       const id = newId('dec', now);
       const context = input.context ?? {};
       const stored = await db.transaction({ organizationId }, async (tx) => {
-        const { rows } = await tx.query<Facts>(
-          `select o.policy_revision, o.approval_timeout_seconds, a.tags, a.trust_score, a.trust_confidence, c.name as capability_name, c.risk_level,
-                  coalesce((select json_agg(json_build_object('id', g.id, 'p', g.resource_pattern, 'e', g.expires_at))
-                              from capability_grants g
-                             where g.organization_id = o.id and g.agent_id = a.id and g.capability_id = c.id and g.revoked_at is null), '[]') as grants
-             from organizations o
-             join agents a on a.organization_id = o.id and a.id = $2
-             left join capabilities c on c.organization_id = o.id and c.name = $3
-            where o.id = $1`,
-          [organizationId, agentId, input.action],
-          { name: 'aim.decision.facts' },
-        );
+        const { rows } = await tx.query<Facts>(FACTS, [organizationId, agentId, input.action], { name: 'aim.decision.facts' });
         const facts = rows[0];
         if (!facts) throw notFound('The agent');
         // The revision recorded is the one read with the policies used (a change may commit between the two reads).
@@ -421,40 +470,59 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
       });
     },
 
-    /** A manager or admin answers a pending decision. */
+    /**
+     * A manager or admin answers a pending decision. An approval re-evaluates the decision first: when
+     * it would now be denied, the decision becomes denied (`invalidated`, with the re-evaluation's
+     * reasons, the approver and the note recorded; no violation) and the approver gets 409
+     * `decision_no_longer_allowed`, which names the rules.
+     */
     async resolve(ctx: RequestContext, id: string, answer: 'approve' | 'reject', note: string | undefined) {
       authorize(ctx, 'decision.approve');
       const organizationId = ctx.organizationId;
-      const row = await db.transaction({ organizationId }, async (tx) => {
+      type Outcome = { kind: 'expired' } | { kind: 'resolved'; row: EventRow } | { kind: 'invalidated'; row: EventRow; evaluation: Evaluation };
+      const outcome = await db.transaction({ organizationId }, async (tx): Promise<Outcome> => {
         const current = await load(tx, id, true);
         if (!current) throw notFound('The decision');
         if (current.status === 'pending' && current.expires_at!.getTime() <= Date.now()) {
           const { changed } = await expireInTx(tx, ctx, current);
           if (!changed) throw new AppError('decision_not_pending', 'The decision expired before it was answered; it is now a deny.');
-          return null;
+          return { kind: 'expired' };
         }
         if (current.status !== 'pending') {
           throw new AppError('decision_not_pending', `The decision is already ${current.status}; only a pending decision can be answered.`);
         }
         const by = ctx.actor.type === 'api_key' ? 'api_key' : 'user';
-        const { rows } = await tx.query<EventRow>(
-          `update verification_events set decision = $4, status = $5, resolved_at = now(), resolved_by_type = $6, resolved_by_id = $7, note = $8
-            where organization_id = $1 and id = $2 and created_at = $3 returning *`,
-          [orgOf(tx), id, current.created_at, answer === 'approve' ? 'allow' : 'deny', answer === 'approve' ? 'approved' : 'rejected', by, ctx.actor.id, note ?? null],
-        );
-        await recordAuditEvent(tx, ctx, {
-          action: `decision.${answer}`,
-          target: { type: 'decision', id },
-          details: { agentId: current.agent_id, action: current.action, resource: current.resource, risk: current.risk, note: note ?? null },
-        });
-        return rows[0]!;
+        const base = { agentId: current.agent_id, action: current.action, resource: current.resource, note: note ?? null };
+        if (answer === 'reject') {
+          const row = await setResolution(tx, current, 'deny', 'rejected', by, ctx.actor.id, note, null);
+          await recordAuditEvent(tx, ctx, { action: 'decision.reject', target: { type: 'decision', id }, details: { ...base, risk: current.risk } });
+          return { kind: 'resolved', row };
+        }
+        const { evaluation, revision } = await reevaluate(tx, current);
+        const details = { ...base, risk: evaluation.risk, policyRevision: Number(revision), rules: deciding(evaluation) };
+        if (evaluation.decision === 'allow') {
+          const row = await setResolution(tx, current, 'allow', 'approved', by, ctx.actor.id, note, evaluation.reasons);
+          await recordAuditEvent(tx, ctx, { action: 'decision.approve', target: { type: 'decision', id }, details });
+          return { kind: 'resolved', row };
+        }
+        const row = await setResolution(tx, current, 'deny', 'invalidated', by, ctx.actor.id, note, evaluation.reasons);
+        // No violation is recorded: the agent asked within the rules; what changed since (a grant, a policy,
+        // its status, its score) was done by people or by trust scoring, and must not count against it.
+        await recordAuditEvent(tx, ctx, { action: 'decision.invalidate', target: { type: 'decision', id }, details });
+        return { kind: 'invalidated', row, evaluation };
       });
-      if (!row) {
+      if (outcome.kind === 'expired') {
         announceResolved(organizationId, (await db.transaction({ organizationId }, (tx) => load(tx, id)))!);
         throw new AppError('decision_not_pending', 'The decision expired before it was answered; it is now a deny.');
       }
-      announceResolved(organizationId, row);
-      return decisionJson(row);
+      announceResolved(organizationId, outcome.row);
+      if (outcome.kind === 'resolved') return decisionJson(outcome.row);
+      const denials = outcome.evaluation.reasons.filter((r) => r.effect === 'deny');
+      throw new AppError(
+        'decision_no_longer_allowed',
+        `The approval was refused: as of now the decision would be denied (${denials.map((r) => `${r.rule}: ${r.message}`).join('; ')}). It is now denied; GET /api/v1/decisions/${id} shows the reasons.`,
+        { details: { decisionId: id, rules: [...new Set(denials.map((r) => r.rule))].join(',') } },
+      );
     },
 
     /**

@@ -1,4 +1,5 @@
-import { after, before, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { SYSTEM_CONTEXT } from '../../platform/http/request-context.js';
 import { agentToken, registerAgent, signedInject, type TestAgentKey } from '../../testing/agent-fixtures.js';
@@ -221,6 +222,92 @@ forEachTarget('decisions (verify-action)', (target) => {
     assert.ok((await t.app.services.decisions.expirePending({ ...SYSTEM_CONTEXT, requestId: 'job:test' }, a.organizationId)) >= 1);
     assert.equal((await stored(fourth)).status, 'expired');
     assert.deepEqual((await auditOf(fourth)).map((e) => `${e.action}/${e.actor_type}`), ['decision.pending/agent', 'decision.expire/system']);
+  });
+
+  describe('an approval re-evaluates the decision as of the approval', () => {
+    /** A fresh agent whose high-risk refunds wait for a person, with one pending decision for orders/1. */
+    const pendingRefund = async (extraPolicies: Record<string, unknown>[] = []) => {
+      const { agent, key } = await registerAgent(t, a.as.member.apiKey);
+      const granted = await grant(agent.id, 'payments:refund');
+      assert.equal(granted.statusCode, 201, granted.body);
+      await policy({ name: `ask-${agent.id}`, type: 'require_approval', scope: { agentIds: [agent.id] }, config: { minRisk: 'high' } });
+      for (const p of extraPolicies) await policy({ ...p, scope: { agentIds: [agent.id] } });
+      const asked = await verify(key, agent.id, { action: 'payments:refund', resource: 'orders/1' });
+      assert.equal(asked.json().decision, 'pending', asked.body);
+      return { id: agent.id, key, grantId: granted.json().grant.id as string, decisionId: asked.json().decisionId as string };
+    };
+    /** Approve, expecting the refusal; then check what the decision, its audit trail and its violations say. */
+    const approveRefused = async (decisionId: string, rule: string) => {
+      const res = await send('POST', `/api/v1/decisions/${decisionId}/approve`, a.as.manager.apiKey, { note: 'looked fine when asked' });
+      assert.equal(res.statusCode, 409, res.body);
+      const { error } = res.json();
+      assert.equal(error.code, 'decision_no_longer_allowed');
+      assert.equal(error.details.decisionId, decisionId);
+      assert.ok(error.details.rules.split(',').includes(rule), error.details.rules);
+      const read = (await send('GET', `/api/v1/decisions/${decisionId}`, a.as.viewer.apiKey)).json().decision;
+      assert.deepEqual([read.decision, read.status, read.note], ['deny', 'invalidated', 'looked fine when asked']);
+      assert.deepEqual(read.resolvedBy, { type: 'api_key', id: a.as.manager.apiKeyId });
+      assert.ok(read.approvalReasons.some((r: Reason) => r.rule === rule && r.effect === 'deny'), JSON.stringify(read.approvalReasons));
+      assert.ok(read.reasons.every((r: Reason) => r.effect !== 'deny'), 'the reasons of the question are kept as they were');
+      assert.deepEqual((await auditOf(decisionId)).map((e) => `${e.action}/${e.actor_type}`), ['decision.pending/agent', 'decision.invalidate/api_key']);
+      const violations = (await (await owner()).query('select count(*) from violations where decision_id = $1', [decisionId])).rows[0].count;
+      assert.equal(Number(violations), 0, 'what changed since was not the agent\'s doing');
+      assert.equal(code(await send('POST', `/api/v1/decisions/${decisionId}/approve`, a.as.manager.apiKey, {})), 'decision_not_pending');
+      return read;
+    };
+
+    it('still allows when nothing that matters changed, and records why', async () => {
+      const { decisionId, grantId } = await pendingRefund();
+      const approved = await send('POST', `/api/v1/decisions/${decisionId}/approve`, a.as.manager.apiKey, {});
+      assert.equal(approved.statusCode, 200, approved.body);
+      const { decision } = approved.json();
+      assert.deepEqual([decision.decision, decision.status], ['allow', 'approved']);
+      assert.deepEqual(
+        decision.approvalReasons.map((r: Reason & { grantId?: string }) => [r.rule, r.effect, r.grantId ?? null]),
+        [['capability_required', 'allow', grantId], ['require_approval', 'approval', null]],
+      );
+      await t.platform.auditSequencer.drain(a.organizationId);
+      const details = (await (await owner()).query(`select details from audit_events where target_id = $1 and action = 'decision.approve'`, [decisionId])).rows[0].details;
+      assert.equal(typeof details.policyRevision, 'number');
+      assert.deepEqual(details.rules.map((r: { rule: string }) => r.rule), ['capability_required', 'require_approval']);
+    });
+
+    it('refuses when the grant was revoked while the decision waited, and the waiting agent learns it', async () => {
+      const { id, key, grantId, decisionId } = await pendingRefund();
+      const polled = signedInject(t, key, { url: `/api/v1/decisions/${decisionId}?wait=20` });
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal((await send('DELETE', `/api/v1/agents/${id}/grants/${grantId}`, admin())).statusCode, 200);
+      await approveRefused(decisionId, 'capability_required');
+      const answer = (await polled).json().decision;
+      assert.deepEqual([answer.decision, answer.status], ['deny', 'invalidated']);
+    });
+
+    it('refuses when the agent was suspended', async () => {
+      const { id, decisionId } = await pendingRefund();
+      assert.equal((await send('POST', `/api/v1/agents/${id}/suspend`, a.as.manager.apiKey, {})).statusCode, 200);
+      const read = await approveRefused(decisionId, 'agent_status');
+      assert.equal(read.approvalReasons[0].message, 'agent is suspended');
+    });
+
+    it('refuses when a policy was tightened (the resource now denied)', async () => {
+      const { id, decisionId } = await pendingRefund();
+      await policy({ name: `deny-orders-${id}`, type: 'resource_deny', scope: { agentIds: [id] }, config: { resources: ['orders/*'] } });
+      await approveRefused(decisionId, 'resource_deny');
+    });
+
+    it('refuses when the trust score fell below the minimum', async () => {
+      const { id, decisionId } = await pendingRefund([{ name: `trust-${randomUUID()}`, type: 'min_trust', config: { minimums: { high: 50 } } }]);
+      await (await owner()).query('update agents set trust_score = 20 where id = $1', [id]);
+      const read = await approveRefused(decisionId, 'min_trust');
+      assert.match(read.approvalReasons.find((r: Reason) => r.rule === 'min_trust').message, /trust score 20 is below the minimum 50/);
+    });
+
+    it('does not count the request against a rate limit again', async () => {
+      const { decisionId } = await pendingRefund([{ name: `rate-${randomUUID()}`, type: 'rate_limit', config: { limit: 1, windowSeconds: 3600 } }]);
+      const approved = await send('POST', `/api/v1/decisions/${decisionId}/approve`, a.as.manager.apiKey, {});
+      assert.equal(approved.statusCode, 200, approved.body);
+      assert.ok(!approved.json().decision.approvalReasons.some((r: Reason) => r.rule === 'rate_limit'));
+    });
   });
 
   it('lets the agent withdraw a pending decision, which no approval can change afterwards', async () => {

@@ -753,4 +753,24 @@ forEachTarget('independent decision client', (target) => {
     const peers = expectStatus(await viewer.call('GET', `/api/v1/decisions?agentId=${peer.id}`), 200);
     assert.deepEqual(peers.decisions, []);
   });
+  it('8. an approval evaluates the decision again: with the grant revoked while it waited, the approval is refused (409 decision_no_longer_allowed) and the decision is deny/invalidated', async () => {
+    assert.ok(highGrantId, 'scenario 2 granted the high capability');
+    const waiting = decisionAnswer(await agent.verify(agent.id, { action: high, resource: 'orders/77' }), 'pending');
+    // §1: a revocation applies to the next decision — and §5: an approval is evaluated again.
+    expectStatus(await manager.call('DELETE', `/api/v1/agents/${agent.id}/grants/${highGrantId}`), 200);
+    const refused = await manager.call('POST', `/api/v1/decisions/${waiting.decisionId}/approve`, { note: 'looked fine' });
+    expectError(refused, 409, 'decision_no_longer_allowed');
+    assert.equal(refused.body.error.details.decisionId, waiting.decisionId);
+    assert.ok(refused.body.error.details.rules.split(',').includes('capability_required'), refused.body.error.details.rules);
+    // The agent reads the final answer: deny / invalidated, the re-evaluation's reasons in approvalReasons.
+    const read = expectStatus(await agent.signed('GET', `/api/v1/decisions/${waiting.decisionId}`), 200).decision;
+    assert.equal(read.decision, 'deny');
+    assert.equal(read.status, 'invalidated');
+    assert.equal(read.note, 'looked fine');
+    assert.equal(read.resolvedBy.type, 'api_key');
+    assert.equal(reasonOf({ reasons: read.approvalReasons }, 'capability_required')?.effect, 'deny');
+    assert.equal(reasonOf({ reasons: read.reasons }, 'capability_required')?.effect, 'allow', 'the first evaluation is kept as it was');
+    // No longer pending: it cannot be approved again.
+    expectError(await manager.call('POST', `/api/v1/decisions/${waiting.decisionId}/approve`, {}), 409, 'decision_not_pending');
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PolicyConfig, PolicyMode, PolicyScope, PolicyType } from '@aim/contracts';
-import { applicablePolicies, evaluate, EVALUATION_ORDER, matchesPattern } from './policy-engine.js';
+import { applicablePolicies, evaluate, evaluateApproval, EVALUATION_ORDER, matchesPattern } from './policy-engine.js';
 import type { CompiledPolicy, EvaluationInput, GrantFact } from './policy-engine.js';
 
 const pad = (n: number) => String(n).padStart(26, '0');
@@ -505,7 +505,43 @@ describe('evaluate: combining', () => {
   });
 
   it('names the rules in their documented order', () => {
-    assert.deepEqual(EVALUATION_ORDER, ['unknown_capability', 'capability_required', 'resource_deny', 'time_window', 'rate_limit', 'data_volume', 'min_trust', 'require_approval']);
+    assert.deepEqual(EVALUATION_ORDER, ['agent_status', 'unknown_capability', 'capability_required', 'resource_deny', 'time_window', 'rate_limit', 'data_volume', 'min_trust', 'require_approval']);
     assert.ok(Object.isFrozen(EVALUATION_ORDER));
+  });
+});
+
+describe('agent status and the re-evaluation at approval', () => {
+  it('denies an agent that is not active first, and still evaluates the rest', () => {
+    assert.equal(evaluate(input({ agent: { id: AGENT, tags: [], trustScore: 80, status: 'active' } })).decision, 'allow');
+    const suspended = evaluate(input({ agent: { id: AGENT, tags: [], trustScore: 80, status: 'suspended' } }));
+    assert.equal(suspended.decision, 'deny');
+    assert.deepEqual(suspended.reasons.map((r) => [r.rule, r.effect]), [['agent_status', 'deny'], ['capability_required', 'allow']]);
+    assert.equal(suspended.reasons[0]!.message, 'agent is suspended');
+    assert.deepEqual(suspended.violations, [{ rule: 'agent_status', policyId: null, policyVersion: null }]);
+    const outsideCatalog = evaluate(input({ agent: { id: AGENT, tags: [], trustScore: 80, status: 'revoked' }, capability: null }));
+    assert.deepEqual(outsideCatalog.reasons.map((r) => r.rule), ['agent_status', 'unknown_capability']);
+    assert.equal(outsideCatalog.risk, null);
+  });
+
+  it('lets the approval answer every approval reason, leaves rate limits out, and still denies on any deny', () => {
+    const ask = policy('require_approval', { minRisk: 'low' });
+    const volume = policy('data_volume', { field: 'records', max: 10, effect: 'require_approval', whenMissing: 'ignore' });
+    const limit = policy('rate_limit', { limit: 1, windowSeconds: 60 });
+    const base = { ...input({ context: { records: 50 } }), policies: [ask, volume, limit] };
+    const approved = evaluateApproval(base);
+    assert.equal(approved.decision, 'allow');
+    assert.deepEqual(approved.reasons.map((r) => [r.rule, r.effect]), [['capability_required', 'allow'], ['data_volume', 'approval'], ['require_approval', 'approval']]);
+    assert.deepEqual(approved.violations, []);
+    // A grant gone, a resource now denied, a trust score below the minimum: each still denies.
+    assert.equal(evaluateApproval({ ...base, grants: [] }).decision, 'deny');
+    assert.equal(evaluateApproval({ ...base, grants: [{ ...anyGrant, expiresAt: MONDAY_NOON - 1 }] }).decision, 'deny');
+    const denyList = evaluateApproval({ ...base, policies: [...base.policies, policy('resource_deny', { resources: ['orders/*'] })] });
+    assert.equal(denyList.decision, 'deny');
+    assert.deepEqual(denyList.violations.map((v) => v.rule), ['resource_deny']);
+    const minTrust = policy('min_trust', { minimums: { medium: 90 }, whenUnscored: 'require_approval' });
+    assert.equal(evaluateApproval({ ...base, policies: [minTrust] }).decision, 'deny');
+    assert.equal(evaluateApproval({ ...base, policies: [minTrust], agent: { ...base.agent, trustScore: 95 } }).decision, 'allow');
+    // Unscored with whenUnscored require_approval: the approval answers it.
+    assert.equal(evaluateApproval({ ...base, policies: [minTrust], agent: { ...base.agent, trustScore: null } }).decision, 'allow');
   });
 });

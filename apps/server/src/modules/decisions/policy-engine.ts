@@ -1,10 +1,13 @@
 import { riskRank } from '@aim/contracts';
-import type { Decision, DecisionReason, DecisionRule, PolicyConfig, PolicyMode, PolicyScope, PolicyType, RiskLevel } from '@aim/contracts';
+import type { AgentStatus, Decision, DecisionReason, DecisionRule, PolicyConfig, PolicyMode, PolicyScope, PolicyType, RiskLevel } from '@aim/contracts';
 
 /**
  * The decision engine: may this agent take this action now? Pure and deterministic: the same input
  * gives the same evaluation, whatever the order of `policies` and `grants`.
  *
+ * 0. **agent_status**: when the agent's status is given and is not `active`, a deny reason comes first
+ *    (the rest is still evaluated). The decision endpoint never hits it (only active agents get there);
+ *    the re-evaluation at approval does.
  * 1. **unknown_capability**: an action missing from the catalog is denied; nothing else is evaluated.
  *    Otherwise the risk is the higher of the catalog's level and the agent's declared one.
  * 2. **capability_required** (always, built in): a grant satisfies it if it has not expired
@@ -21,6 +24,10 @@ import type { Decision, DecisionReason, DecisionRule, PolicyConfig, PolicyMode, 
  *    and never decides.
  * 4. Any deny → deny; else any approval → pending; else allow. `flagged` when some reason is a flag;
  *    one violation per deny reason.
+ *
+ * `evaluateApproval` is the same evaluation when a person approves a pending decision: rate limits are
+ * left out (the request was counted when it was asked) and the approval answers every `approval`
+ * reason, so the answer is allow or deny.
  *
  * Patterns (resources, scope actions): `*` matches any run of characters but `/`, `**` any run, the
  * rest is literal; the whole value must match. Matching is linear in pattern × value (no regular
@@ -46,7 +53,8 @@ export interface GrantFact {
 }
 
 export interface EvaluationInput {
-  agent: { id: string; tags: readonly string[]; trustScore: number | null };
+  /** `status`, when given, is checked first (agent_status); the decision endpoint leaves it out (only active agents get there). */
+  agent: { id: string; tags: readonly string[]; trustScore: number | null; status?: AgentStatus | undefined };
   action: string;
   resource: string | null;
   context: Readonly<Record<string, unknown>>;
@@ -83,7 +91,7 @@ type Day = PolicyConfig<'time_window'>['windows'][number]['days'][number];
 const CHECKED_TYPES = ['resource_deny', 'time_window', 'rate_limit', 'data_volume', 'min_trust', 'require_approval'] as const satisfies readonly CheckedType[];
 
 /** The order in which rules are evaluated (and reasons listed). */
-export const EVALUATION_ORDER: readonly DecisionRule[] = Object.freeze(['unknown_capability', 'capability_required', ...CHECKED_TYPES]);
+export const EVALUATION_ORDER: readonly DecisionRule[] = Object.freeze(['agent_status', 'unknown_capability', 'capability_required', ...CHECKED_TYPES]);
 
 const TYPE_RANK: Record<PolicyType, number> = {
   capability_required: 0,
@@ -96,19 +104,36 @@ const TYPE_RANK: Record<PolicyType, number> = {
 };
 
 export function evaluate(input: EvaluationInput): Evaluation {
-  if (input.capability === null) return unknownCapability(input.action);
+  const status = input.agent.status;
+  const statusReasons: DecisionReason[] =
+    status === undefined || status === 'active'
+      ? []
+      : [{ rule: 'agent_status', effect: 'deny', message: `agent is ${status}`, policyId: null, policyVersion: null, mode: null }];
+  if (input.capability === null) return combine([...statusReasons, unknownCapabilityReason(input.action)], null, null);
   const risk = higherRisk(input.capability.riskLevel, input.declaredRisk);
   const applicable = applicablePolicies(input.policies, input.agent, input.action);
   let firstChecked = 0;
   while (applicable[firstChecked]?.type === 'capability_required') firstChecked++;
 
   const grant = pickGrant(input.grants, input.resource, input.now);
-  const reasons: DecisionReason[] = [baseReason(input, grant, decidingPolicy(applicable, firstChecked))];
+  const reasons: DecisionReason[] = [...statusReasons, baseReason(input, grant, decidingPolicy(applicable, firstChecked))];
   for (let i = firstChecked; i < applicable.length; i++) {
     const policy = applicable[i]!;
     reasons.push(CHECKS[policy.type as CheckedType](policy, input, risk));
   }
   return combine(reasons, risk, grant?.id ?? null);
+}
+
+/**
+ * A pending decision re-evaluated when a person approves it, with the facts as of now (the agent's
+ * status, tags and trust score, its grants, the catalog, the policies of the current revision, the
+ * clock). Rate limits are not evaluated again: the request was counted, and checked, when it was
+ * asked. Every `approval` reason is what the person answers, so it is satisfied; any deny still
+ * denies. The decision is `allow` or `deny`, never `pending`.
+ */
+export function evaluateApproval(input: Omit<EvaluationInput, 'rateCounts'>): Evaluation & { decision: 'allow' | 'deny' } {
+  const evaluation = evaluate({ ...input, policies: input.policies.filter((p) => p.type !== 'rate_limit'), rateCounts: new Map() });
+  return { ...evaluation, decision: evaluation.decision === 'deny' ? 'deny' : 'allow' };
 }
 
 export function applicablePolicies(policies: readonly CompiledPolicy[], agent: { id: string; tags: readonly string[] }, action: string): CompiledPolicy[] {
@@ -129,24 +154,15 @@ function byEvaluationOrder(a: CompiledPolicy, b: CompiledPolicy): number {
   return TYPE_RANK[a.type] - TYPE_RANK[b.type] || (a.id < b.id ? -1 : a.id > b.id ? 1 : a.version - b.version);
 }
 
-function unknownCapability(action: string): Evaluation {
-  return {
-    decision: 'deny',
-    risk: null,
-    reasons: [
-      { rule: 'unknown_capability', effect: 'deny', message: `${action} is not in the organization's capability catalog`, policyId: null, policyVersion: null, mode: null },
-    ],
-    flagged: false,
-    violations: [{ rule: 'unknown_capability', policyId: null, policyVersion: null }],
-    grantId: null,
-  };
+function unknownCapabilityReason(action: string): DecisionReason {
+  return { rule: 'unknown_capability', effect: 'deny', message: `${action} is not in the organization's capability catalog`, policyId: null, policyVersion: null, mode: null };
 }
 
 function higherRisk(catalog: RiskLevel, declared: RiskLevel | null): RiskLevel {
   return declared !== null && riskRank(declared) > riskRank(catalog) ? declared : catalog;
 }
 
-function combine(reasons: DecisionReason[], risk: RiskLevel, grantId: string | null): Evaluation {
+function combine(reasons: DecisionReason[], risk: RiskLevel | null, grantId: string | null): Evaluation {
   let denied = false;
   let awaitsApproval = false;
   let flagged = false;

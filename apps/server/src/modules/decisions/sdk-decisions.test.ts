@@ -259,6 +259,25 @@ forEachTarget('@aim/sdk decisions against the real server', (target) => {
     assert.deepEqual([(await decisionInAim(pending.id)).status, (await decisionInAim(pending.id)).result], ['rejected', null]);
   });
 
+  it('pending: an approval AIM refuses on re-evaluation (grant revoked meanwhile) throws ActionDeniedError (invalidated, with the reasons that denied)', async () => {
+    const { agent } = await enrolled();
+    const grantId = await grant(agent.id, 'payments:refund');
+    let ran = false;
+    const denied = rejection<ActionDeniedError>(agent.guard('payments:refund', 'orders/9100', () => (ran = true)));
+    const pending = await pendingDecisionOf(agent.id);
+    const revoked = await t.app.inject({ method: 'DELETE', url: `/api/v1/agents/${agent.id}/grants/${grantId}`, headers: org.as.admin.apiKey });
+    assert.equal(revoked.statusCode, 200, revoked.body);
+    const approve = await t.app.inject({ method: 'POST', url: `/api/v1/decisions/${pending.id}/approve`, headers: org.as.admin.apiKey });
+    assert.equal(approve.json().error.code, 'decision_no_longer_allowed', approve.body);
+    const error = await denied;
+    assert.ok(error instanceof ActionDeniedError);
+    assert.deepEqual([error.decisionId, error.decision, error.decisionStatus], [pending.id, 'deny', 'invalidated']);
+    assert.deepEqual(error.reasons.filter((r) => r.effect === 'deny').map((r) => r.rule), ['capability_required']);
+    assert.match(error.message, /approved .* but AIM denied it when checking again/);
+    assert.equal(ran, false);
+    assert.deepEqual([(await decisionInAim(pending.id)).status, (await decisionInAim(pending.id)).result], ['invalidated', null]);
+  });
+
   it('pending: when no one answers within approvalTimeoutMs, guard withdraws the decision and throws ActionDeniedError (withdrawn)', async () => {
     const { agent } = await enrolled();
     await grant(agent.id, 'payments:refund');

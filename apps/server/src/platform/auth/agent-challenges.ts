@@ -8,8 +8,9 @@ import type { SharedStore } from '../store/shared-store.js';
 /**
  * Proof-of-possession challenges (docs/agent-identity.md §2). A challenge is self-authenticating —
  * its expiry and random part, MACed with the deployment's lookup key — so issuing one stores
- * nothing (unauthenticated callers cannot fill the store); using one claims it in the shared store,
- * so it works once across all instances.
+ * nothing (unauthenticated callers cannot fill the store); the registration or rotation that uses
+ * it claims it in the shared store as its last step before committing, so it works once across all
+ * instances and a refused request does not spend it.
  */
 export const CHALLENGE_TTL_MS = 5 * 60_000;
 export type ProofPurpose = 'register' | 'rotate';
@@ -37,10 +38,14 @@ export function createAgentChallenges(deps: { keyring: Keyring; store: SharedSto
     },
 
     /**
-     * Check the proof (the key's signature over the purpose, challenge and key id), then spend
-     * the challenge. A bad proof does not spend it; a spent, altered or expired one is refused.
+     * Check a challenge and its proof without spending it: issued by AIM and unexpired, the proof (the
+     * key's signature over the purpose, origin, challenge and key id) verifies, and nobody has spent
+     * it yet. A bad proof is reported before a spent challenge. The caller runs its own checks, then
+     * calls `spend()` as the last step before it commits: a request refused for any reason leaves the
+     * challenge usable, and of two requests racing with one challenge exactly one spends it (the
+     * other gets `invalid_challenge` and must roll back).
      */
-    async consume(challenge: string, purpose: ProofPurpose, key: Ed25519PublicKey, proof: string, origin: string): Promise<void> {
+    async verify(challenge: string, purpose: ProofPurpose, key: Ed25519PublicKey, proof: string, origin: string): Promise<{ spend(): Promise<void> }> {
       const bytes = decodeBase64url(challenge);
       if (!bytes || bytes.length !== 38 || !safeEqual(mac(bytes.subarray(0, 22)), bytes.subarray(22))) {
         throw new AppError('invalid_challenge', 'The challenge was not issued by AIM; get one from POST /api/v1/agent-challenges.');
@@ -56,9 +61,15 @@ export function createAgentChallenges(deps: { keyring: Keyring; store: SharedSto
           `The proof does not verify: sign "aim-proof-of-possession-v1\\n${purpose}\\n${origin}\\n<challenge>\\n<key id>" with the key being registered.`,
         );
       }
-      if (!(await store.claimOnce(`agent-challenge:${challenge}`, expiresAtMs - now() + 1_000))) {
-        throw new AppError('invalid_challenge', 'The challenge was already used; get a new one.');
-      }
+      const storeKey = `agent-challenge:${challenge}`;
+      const spent = () => new AppError('invalid_challenge', 'The challenge was already used; get a new one.');
+      // A cheap early answer for a challenge already spent; spend() below is what decides.
+      if ((await store.get(storeKey)) !== null) throw spent();
+      return {
+        async spend() {
+          if (!(await store.claimOnce(storeKey, Math.max(1, expiresAtMs - now()) + 1_000))) throw spent();
+        },
+      };
     },
   };
 }

@@ -55,7 +55,7 @@ export function createAgentTokens(options: { keys: SigningKeys; issuer: string; 
       audience?: string | undefined;
       /** The token never outlives this (a rotated-out key's end), in ms since the epoch. */
       notAfterMs?: number | null;
-    }): Promise<{ token: string; expiresIn: number }> {
+    }): Promise<{ token: string; expiresIn: number; jti: string; expiresAt: number; kid: string }> {
       const key = await keys.current();
       const now = Math.floor(Date.now() / 1000);
       const limit = input.notAfterMs ? Math.floor(input.notAfterMs / 1000) : Infinity;
@@ -63,6 +63,7 @@ export function createAgentTokens(options: { keys: SigningKeys; issuer: string; 
       if (exp <= now) {
         throw new AppError('key_expired', 'This key was replaced by a rotation and its overlap window is ending; sign with the new key.');
       }
+      const jti = `tok_${randomBytes(16).toString('base64url')}`;
       const token = await new SignJWT({
         org: input.organizationId,
         status: input.status,
@@ -73,11 +74,11 @@ export function createAgentTokens(options: { keys: SigningKeys; issuer: string; 
         .setIssuer(issuer)
         .setSubject(input.agentId)
         .setAudience(input.audience ?? issuer)
-        .setJti(`tok_${randomBytes(16).toString('base64url')}`)
+        .setJti(jti)
         .setIssuedAt(now)
         .setExpirationTime(exp)
         .sign(key.privateKey);
-      return { token, expiresIn: exp - now };
+      return { token, expiresIn: exp - now, jti, expiresAt: exp, kid: key.kid };
     },
 
     /**

@@ -11,7 +11,7 @@ import type { SharedStore } from '../store/shared-store.js';
  */
 export interface DomainEventMap {
   'decision.created': { decisionId: string; agentId: string; action: string; decision: 'allow' | 'deny' | 'pending'; flagged: boolean };
-  'decision.resolved': { decisionId: string; agentId: string; decision: 'allow' | 'deny'; status: 'approved' | 'rejected' | 'expired' | 'withdrawn' };
+  'decision.resolved': { decisionId: string; agentId: string; decision: 'allow' | 'deny'; status: 'approved' | 'rejected' | 'expired' | 'withdrawn' | 'invalidated' };
   'violation.recorded': { violationId: string; decisionId: string; agentId: string; rule: string; policyId: string | null; severity: string };
   /** Audit events just chained: every committed change, in order (at most 100 listed, `count` in all). */
   'audit.appended': { count: number; events: { id: string; action: string; targetType: string | null; targetId: string | null; actorType: string }[] };
