@@ -29,6 +29,7 @@ const tone: Record<string, string> = {
   deny: 'bg-red-100 text-red-900',
   denied: 'bg-red-100 text-red-900',
   rejected: 'bg-red-100 text-red-900',
+  invalidated: 'bg-red-100 text-red-900',
   revoked: 'bg-red-100 text-red-900',
   failure: 'bg-red-100 text-red-900',
   broken: 'bg-red-100 text-red-900',

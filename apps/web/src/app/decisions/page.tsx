@@ -17,7 +17,7 @@ type Decision = components['schemas']['Decision'];
 type Answer = Decision['decision'];
 type Status = Decision['status'];
 const ANSWERS: Answer[] = ['allow', 'deny', 'pending'];
-const STATUSES: Status[] = ['allowed', 'denied', 'pending', 'approved', 'rejected', 'expired', 'withdrawn'];
+const STATUSES: Status[] = ['allowed', 'denied', 'pending', 'approved', 'rejected', 'invalidated', 'expired', 'withdrawn'];
 
 /** Seconds left until `iso`, ticking every second. */
 function useNow(): number {

@@ -160,6 +160,20 @@ function DecisionDetail() {
               </li>
             ))}
           </ul>
+          {d.approvalReasons && (
+            <div className="mt-3" data-testid="approval-reasons">
+              <h3 className="mb-1 font-semibold">{d.status === 'invalidated' ? 'Re-checked at approval: no longer allowed' : 'Re-checked at approval'}</h3>
+              <ul className="space-y-1">
+                {d.approvalReasons.map((r, i) => (
+                  <li key={i} className="flex min-w-0 flex-wrap items-baseline gap-x-2" data-approval-reason={r.rule}>
+                    <Badge>{r.effect === 'deny' ? 'deny' : r.effect}</Badge>
+                    <span className="font-mono text-xs">{r.rule}</span>
+                    <span className="min-w-0 wrap-anywhere">{r.message}</span>
+                  </li>
+                ))}
+              </ul>
+            </div>
+          )}
           {(d.resolvedAt || d.note) && (
             <p className="mt-3 text-sm" data-testid="resolution">
               {d.status} {when(d.resolvedAt)}
