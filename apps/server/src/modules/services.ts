@@ -1,5 +1,4 @@
 import type { Platform } from '../app.js';
-import { publicBaseUrl } from '../platform/config/env.js';
 import { limitSignIn } from '../platform/http/rate-limit.js';
 import { createAuditService } from './audit/audit-service.js';
 import { createApiKeyService } from './api-keys/api-key-service.js';
@@ -48,7 +47,7 @@ export function createServices(platform: Platform) {
     mailer: platform.mailer,
     users,
     ttlHours: config.invitationTtlHours,
-    publicBaseUrl: () => config.publicUrl ?? `http://localhost:${config.port}`,
+    publicBaseUrl: () => platform.publicOrigin.baseUrl,
   });
   const enrollmentTokens = createEnrollmentTokenService({ db });
   const capabilities = createCapabilityService({ db });
@@ -85,7 +84,7 @@ export function createServices(platform: Platform) {
       keyring,
       providers: identityProviders,
       outbound: platform.outbound,
-      publicBaseUrl: () => publicBaseUrl(config),
+      publicBaseUrl: () => platform.publicOrigin.baseUrl,
     }),
     domains: createDomainService({ db, dnsTxt: platform.dnsTxt }),
     passkeys: createPasskeyService({ db, store, users, sessions }),

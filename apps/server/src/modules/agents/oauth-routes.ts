@@ -23,8 +23,9 @@ import { organizationRepository } from '../organizations/organization-repository
  */
 export function registerOAuthRoutes(app: AppInstance, platform: Platform): void {
   const { agentAuth, agentTokens, agentTokenKeys } = platform;
-  const issuer = agentTokens.issuer;
-  const tokenEndpoint = `${issuer}/api/v1/oauth/token`;
+  // Read at each request: AIM's public address is settled once the server listens (public-origin.ts).
+  const issuer = () => agentTokens.issuer;
+  const tokenEndpoint = () => `${issuer()}/api/v1/oauth/token`;
 
   app.register(async (plugin) => {
     const scope = plugin.withTypeProvider<ZodTypeProvider>();
@@ -53,14 +54,14 @@ export function registerOAuthRoutes(app: AppInstance, platform: Platform): void 
                 if (body.client_assertion_type === undefined) {
                   throw new AppError('validation_failed', 'client_assertion_type: must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer.');
                 }
-                return agentAuth.fromClientAssertion(body.client_assertion!, [tokenEndpoint, issuer]);
+                return agentAuth.fromClientAssertion(body.client_assertion!, [tokenEndpoint(), issuer()]);
               })()
             : null;
         if (!principal) {
           throw new AppError('unauthenticated', 'Sign the token request with the agent key, or send a client_assertion (docs/agent-identity.md §5a).');
         }
         const { key, agent } = principal;
-        if (body.audience !== undefined && body.audience !== issuer) {
+        if (body.audience !== undefined && body.audience !== issuer()) {
           const organization = await platform.db.transaction({ organizationId: agent.organizationId }, (tx) => organizationRepository.current(tx));
           if (!organization?.agentTokenAudiences.includes(body.audience)) {
             throw new AppError('audience_not_allowed', `Agents of this organization may not ask tokens for "${body.audience}"; an admin can allow it (agentTokenAudiences, PATCH /api/v1/organization).`);
@@ -144,10 +145,10 @@ export function registerOAuthRoutes(app: AppInstance, platform: Platform): void 
     async (_request, reply) => {
       reply.header('cache-control', 'public, max-age=3600');
       return {
-        issuer,
-        token_endpoint: tokenEndpoint,
-        introspection_endpoint: `${issuer}/api/v1/oauth/introspect`,
-        jwks_uri: `${issuer}/.well-known/jwks.json`,
+        issuer: issuer(),
+        token_endpoint: tokenEndpoint(),
+        introspection_endpoint: `${issuer()}/api/v1/oauth/introspect`,
+        jwks_uri: `${issuer()}/.well-known/jwks.json`,
         grant_types_supported: ['client_credentials'],
         token_endpoint_auth_methods_supported: ['private_key_jwt', 'http_message_signature'],
         token_endpoint_auth_signing_alg_values_supported: ['EdDSA'],

@@ -169,7 +169,7 @@ forEachTarget('signed agent requests behind a public URL with a path', (target) 
   let t: TestApp;
   let key: TestAgentKey;
   before(async () => {
-    t = await createTestApp(target, { env: { PUBLIC_URL: 'https://aim.example.com/identity' } });
+    t = await createTestApp(target, { env: { PUBLIC_URL: 'https://aim.example.com/identity', SERVE_DASHBOARD: 'false' } });
     const org = await seedOrganization(t);
     const origin = 'https://aim.example.com/identity';
     key = newAgentKey();

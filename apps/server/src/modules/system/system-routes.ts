@@ -114,6 +114,6 @@ export function registerSystemRoutes(app: AppInstance, platform: Platform): void
       },
       config: { access: PUBLIC },
     },
-    async () => info,
+    async () => ({ ...info, publicUrl: platform.publicOrigin.baseUrl }),
   );
 }
