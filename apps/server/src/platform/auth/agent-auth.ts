@@ -141,7 +141,7 @@ export function createAgentAuthenticator(deps: {
   const addressHint = (request: FastifyRequest): string =>
     deps.publicOrigin.isPublicHost(request.host)
       ? ''
-      : ` Sign AIM's public address ${deps.publicOrigin.baseUrl} (docs/agent-identity.md §4b), not the address this request reached (${request.host}).`;
+      : ` If you signed the address this request reached (${request.host}), sign AIM's public address ${deps.publicOrigin.baseUrl} instead (docs/agent-identity.md §4b).`;
 
   function requestParts(request: FastifyRequest): SignedRequestParts {
     const length = request.headers['content-length'];
