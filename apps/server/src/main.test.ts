@@ -143,8 +143,8 @@ describe('npm start with no configuration', () => {
       }
       assert.doesNotMatch(banner, /127\.0\.0\.1:\d+\/(api|setup|docs)/, 'no other address is offered to people');
 
-      const meta = (await (await fetch(`${base}/api/v1/meta`)).json()) as { publicUrl: string };
-      assert.equal(meta.publicUrl, base);
+      const meta = (await (await fetch(`${base}/api/v1/meta`)).json()) as { baseUrl: string };
+      assert.equal(meta.baseUrl, base);
 
       // Where AIM listens (HOST 127.0.0.1) under its address: pages go to the public URL, the rest is answered.
       const direct = `http://127.0.0.1:${port}`;
@@ -160,7 +160,7 @@ describe('npm start with no configuration', () => {
       assert.equal((await fetch(`${direct}/metrics`, { redirect: 'manual' })).status, 200);
       const metaDirect = await fetch(`${direct}/api/v1/meta`, { redirect: 'manual' });
       assert.equal(metaDirect.status, 200);
-      assert.equal(((await metaDirect.json()) as { publicUrl: string }).publicUrl, base);
+      assert.equal(((await metaDirect.json()) as { baseUrl: string }).baseUrl, base);
       assert.equal((await fetch(`${base}/setup`, { redirect: 'manual' })).status, 200, 'at the public address, the page itself');
     } finally {
       assert.equal(await aim.stop(), 0);

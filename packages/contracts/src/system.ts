@@ -25,11 +25,11 @@ export const serviceInfoSchema = z
     name: z.literal('aim'),
     version: z.string(),
     apiVersion: z.literal('v1'),
-    publicUrl: z
-      .string()
-      .describe('The address people, agents and services use to reach AIM (PUBLIC_URL, or http://localhost:<port> when none is set): links, the OIDC redirect URI, passkeys, agent signatures and the agent token issuer are bound to it.'),
     openapi: z.string().describe('Path of the OpenAPI 3.1 document.'),
     docs: z.string().describe('Path of the browsable API reference.'),
+    baseUrl: z
+      .string()
+      .describe('The address agents and people reach this server at (PUBLIC_URL; http://localhost:PORT when it is not set): the `baseUrl` an agent gives the SDK'),
   })
   .meta({ id: 'ServiceInfo' });
 

@@ -99,7 +99,7 @@ forEachTarget('first-run setup page', (target) => {
       assert.equal(res.statusCode, 200, `${url}: ${res.body.slice(0, 200)}`);
     }
     const meta = await t.app.inject({ method: 'GET', url: '/api/v1/meta', headers: { host: 'aim.evil.example' } });
-    assert.equal(meta.json().publicUrl, 'http://localhost', 'AIM names its own address, not the Host it was sent');
+    assert.equal(meta.json().baseUrl, 'http://localhost', 'AIM names its own address, not the Host it was sent');
     const setup = await t.app.inject({ method: 'POST', url: '/api/v1/setup', headers: { host: '127.0.0.1:80' }, payload: body('z'.repeat(40)) });
     assert.equal(setup.json().error.code, 'invalid_token', 'an API call is answered, not redirected');
   });

@@ -114,6 +114,7 @@ export function registerSystemRoutes(app: AppInstance, platform: Platform): void
       },
       config: { access: PUBLIC },
     },
-    async () => ({ ...info, publicUrl: platform.publicOrigin.baseUrl }),
+    // Read per request: the default address takes the port the server bound (public-origin.ts).
+    async () => ({ ...info, baseUrl: platform.publicOrigin.baseUrl }),
   );
 }
