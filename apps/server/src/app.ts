@@ -12,7 +12,8 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { isHttps, trustedOrigins, type Config } from './platform/config/env.js';
+import { isHttps, type Config } from './platform/config/env.js';
+import type { PublicOrigin } from './platform/config/public-origin.js';
 import type { AccessCache } from './platform/auth/access-cache.js';
 import type { AuditSequencer } from './platform/audit/audit-sequencer.js';
 import type { UsageCounter } from './platform/auth/usage-counter.js';
@@ -33,7 +34,8 @@ import { createAccessLog } from './platform/observability/access-log.js';
 import { registerHttpTracing } from './platform/observability/http-tracing.js';
 import { LazyChildLogger } from './platform/observability/lazy-child-logger.js';
 import { registerRouteContract, type RouteRecord } from './platform/http/contract-guard.js';
-import { createAuthenticator } from './platform/auth/authenticate.js';
+import { createAuthenticator, originCheck } from './platform/auth/authenticate.js';
+import { registerPublicHostRedirect } from './platform/http/public-host.js';
 import { AppError } from './platform/http/app-error.js';
 import { clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from './platform/http/error-handler.js';
 import { registerRateLimits } from './platform/http/rate-limit.js';
@@ -79,6 +81,8 @@ declare module 'fastify' {
 /** Everything a module may depend on. Built once at start (main.ts) or per test. */
 export interface Platform {
   config: Config;
+  /** AIM's one public address (public-origin.ts): everything that names AIM reads it. */
+  publicOrigin: PublicOrigin;
   version: string;
   logger: Logger;
   /** One line per request; see createLoggers. */
@@ -170,7 +174,7 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
     usage: platform.apiKeyUsage,
     keyring: platform.keyring,
     agents: platform.agentAuth,
-    trustedOrigins: trustedOrigins(config),
+    isAllowedOrigin: originCheck(platform.publicOrigin, config.corsOrigins),
   });
   app.decorate('routeTable', registerRouteContract(app, authenticator));
   registerErrorHandling(app);
@@ -198,6 +202,15 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
       reply.header('connection', 'close');
       return done(new AppError('service_unavailable', 'The server is shutting down; retry the request.'));
     }
+    done();
+  });
+
+  // Pages opened under another host go to AIM's public origin first (platform/http/public-host.ts).
+  registerPublicHostRedirect(app, platform.publicOrigin);
+  // The default address (http://localhost:<PORT>) takes the port actually bound (PORT=0 picks one).
+  app.addHook('onListen', (done) => {
+    const address = app.server.address();
+    if (address && typeof address === 'object') platform.publicOrigin.bindPort(address.port);
     done();
   });
 

@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { newId } from './platform/ids.js';
+import { startAim } from './testing/aim-process.js';
+import { DEFAULT_DASHBOARD_DIR } from './modules/dashboard/dashboard-routes.js';
+import { existsSync } from 'node:fs';
 
 /**
  * The real entry point, as `npm start` runs it: no configuration but a data folder and a free
@@ -113,6 +116,68 @@ describe('npm start with no configuration', () => {
       }
     } finally {
       if (first.child.exitCode === null) first.child.kill('SIGKILL');
+    }
+  });
+
+  it('prints AIM’s public address, http://localhost:<bound port>, everywhere, and sends pages opened elsewhere there', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'aim-main-'));
+    dirs.push(dataDir);
+    const aim = await startAim({ AIM_DATA_DIR: dataDir, PORT: '0' });
+    try {
+      const base = aim.base;
+      const port = Number(new URL(base).port);
+      assert.equal(base, `http://localhost:${port}`);
+      assert.ok(port > 0, 'the port actually bound, not PORT=0');
+      const link = await aim.setupLink();
+      assert.match(link, new RegExp(`^${base}/setup\\?token=[A-Za-z0-9_-]+$`));
+      const banner = aim.output();
+      const dashboard = existsSync(join(DEFAULT_DASHBOARD_DIR, 'index.html'));
+      for (const line of [
+        ...(dashboard ? [`Dashboard    ${base}/`] : []),
+        `API          ${base}/api/v1`,
+        `API docs     ${base}/docs`,
+        `Health       ${base}/healthz  ${base}/readyz`,
+        `curl -X POST ${base}/api/v1/setup`,
+      ]) {
+        assert.ok(banner.includes(line), `the banner prints "${line}":\n${banner}`);
+      }
+      assert.doesNotMatch(banner, /127\.0\.0\.1:\d+\/(api|setup|docs)/, 'no other address is offered to people');
+
+      const meta = (await (await fetch(`${base}/api/v1/meta`)).json()) as { baseUrl: string };
+      assert.equal(meta.baseUrl, base);
+
+      // Where AIM listens (HOST 127.0.0.1) under its address: pages go to the public URL, the rest is answered.
+      const direct = `http://127.0.0.1:${port}`;
+      const setupPage = await fetch(link.replace(base, direct), { redirect: 'manual' });
+      assert.equal(setupPage.status, 307);
+      assert.equal(setupPage.headers.get('location'), link, 'the same setup link, at the public address');
+      if (dashboard) {
+        const home = await fetch(`${direct}/agents/?id=x`, { redirect: 'manual' });
+        assert.equal(home.status, 307);
+        assert.equal(home.headers.get('location'), `${base}/agents/?id=x`);
+      }
+      assert.equal((await fetch(`${direct}/healthz`, { redirect: 'manual' })).status, 200);
+      assert.equal((await fetch(`${direct}/metrics`, { redirect: 'manual' })).status, 200);
+      const metaDirect = await fetch(`${direct}/api/v1/meta`, { redirect: 'manual' });
+      assert.equal(metaDirect.status, 200);
+      assert.equal(((await metaDirect.json()) as { baseUrl: string }).baseUrl, base);
+      assert.equal((await fetch(`${base}/setup`, { redirect: 'manual' })).status, 200, 'at the public address, the page itself');
+    } finally {
+      assert.equal(await aim.stop(), 0);
+    }
+  });
+
+  it('refuses to start at an address where passkeys cannot work, saying what to set', async () => {
+    for (const [publicUrl, message] of [
+      ['http://127.0.0.1:8080', /PUBLIC_URL: 127\.0\.0\.1 is an IP address, and browsers refuse passkeys on one .* http:\/\/localhost:<PORT>/],
+      ['https://aim.example.com/aim?x=1', /PUBLIC_URL: must not carry a query or a fragment/],
+    ] as const) {
+      const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH, PUBLIC_URL: publicUrl }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      const code = await new Promise((resolve) => child.once('exit', resolve));
+      assert.equal(code, 1, err);
+      assert.match(err, message);
     }
   });
 

@@ -1,5 +1,6 @@
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './platform/config/env.js';
+import { publicUrlWarnings } from './platform/config/public-origin.js';
 import { provisionDatabase, type ProvisionedDatabase } from './platform/db/provision.js';
 import { createLoggers, redactUrl } from './platform/observability/logger.js';
 import { createPlatform, type RunningPlatform } from './platform/platform.js';
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
   }
 
   printBanner(config, platform, database, app);
-  await printFirstRun(config, app);
+  await printFirstRun(platform, app);
   await stopped;
 
   logger.info('shutting down: draining in-flight requests');
@@ -97,12 +98,10 @@ async function main(): Promise<void> {
 }
 
 /** While no organization exists, print the one-time setup link (valid 30 minutes, usable once). */
-async function printFirstRun(config: Config, app: Awaited<ReturnType<typeof buildApp>>): Promise<void> {
+async function printFirstRun(platform: RunningPlatform, app: Awaited<ReturnType<typeof buildApp>>): Promise<void> {
   const token = await app.services.setup.issueLinkToken();
   if (!token) return;
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const base = config.publicUrl ?? `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
+  const base = platform.publicOrigin.baseUrl;
   process.stdout.write(
     [
       '  First run: no organization exists yet. Create the first one and its admin within 30 minutes:',
@@ -117,38 +116,29 @@ async function printFirstRun(config: Config, app: Awaited<ReturnType<typeof buil
   );
 }
 
-function printBanner(
-  config: Config,
-  platform: RunningPlatform,
-  database: ProvisionedDatabase,
-  app: Awaited<ReturnType<typeof buildApp>>,
-): void {
+/** Every address printed is AIM's public one (public-origin.ts), the one passkeys and agents are bound to. */
+function printBanner(config: Config, platform: RunningPlatform, database: ProvisionedDatabase, app: Awaited<ReturnType<typeof buildApp>>): void {
   const { logger } = platform;
+  const base = platform.publicOrigin.baseUrl;
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-  const base = config.publicUrl ?? `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
   logger.info(
     {
       url: base,
+      listening: `${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
       database: database.embedded ? `embedded PostgreSQL on 127.0.0.1:${database.embedded.port}` : redactUrl(database.ownerUrl),
       store: platform.store.kind,
     },
     'AIM is ready',
   );
-  if (!config.publicUrl && !isLoopback(config.host)) {
-    // Agents sign AIM's address and tokens name it as their issuer: without PUBLIC_URL, that is whatever
-    // Host a client sends, and the issuer is http://localhost:<PORT> (docs/agent-identity.md §4b, §5b).
-    logger.warn(
-      { host: config.host },
-      'AIM listens beyond this machine without PUBLIC_URL: set PUBLIC_URL to the address agents and services use, so signatures and agent tokens are bound to it',
-    );
-  }
+  const warnings = publicUrlWarnings(config);
+  for (const warning of warnings) logger.warn(warning);
   logger.flush();
   process.stdout.write(
     [
       '',
-      `  AIM ${platform.version} is running`,
+      `  AIM ${platform.version} is running at ${base}`,
+      ...(app.hasRoute({ method: 'GET', url: '/' }) ? [`    Dashboard    ${base}/`] : []),
       `    API          ${base}/api/v1`,
       `    API docs     ${base}/docs`,
       `    OpenAPI      ${base}/openapi.json`,
@@ -156,6 +146,8 @@ function printBanner(
       `    Metrics      ${base}/metrics`,
       `    Database     ${database.embedded ? `embedded PostgreSQL (data in ${config.dataDir})` : 'external PostgreSQL'}`,
       `    Store        ${platform.store.kind === 'redis' ? 'Redis' : 'in-process (set REDIS_URL to run several instances)'}`,
+      ...(platform.publicOrigin.configured ? [] : ['    (set PUBLIC_URL to serve people and agents at another address)']),
+      ...warnings.map((w) => `  Warning: ${w}`),
       '',
       '',
     ].join('\n'),
@@ -171,7 +163,3 @@ main().catch((error: unknown) => {
   if (error instanceof Error && error.cause) process.stderr.write(`  cause: ${String((error.cause as Error).message ?? error.cause)}\n`);
   process.exit(1);
 });
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}

@@ -1,5 +1,4 @@
 import type { Platform } from '../app.js';
-import { publicBaseUrl } from '../platform/config/env.js';
 import { limitSignIn } from '../platform/http/rate-limit.js';
 import { createAuditService } from './audit/audit-service.js';
 import { createApiKeyService } from './api-keys/api-key-service.js';
@@ -51,7 +50,7 @@ export function createServices(platform: Platform) {
     mailer: platform.mailer,
     users,
     ttlHours: config.invitationTtlHours,
-    publicBaseUrl: () => publicBaseUrl(config),
+    publicBaseUrl: () => platform.publicOrigin.baseUrl,
     deploymentProviders: () => identityProviders.deploymentProviders(),
   });
   const enrollmentTokens = createEnrollmentTokenService({ db });
@@ -92,7 +91,7 @@ export function createServices(platform: Platform) {
       keyring,
       providers: identityProviders,
       outbound: platform.outbound,
-      publicBaseUrl: () => publicBaseUrl(config),
+      publicBaseUrl: () => platform.publicOrigin.baseUrl,
     }),
     domains: createDomainService({ db, dnsTxt: platform.dnsTxt }),
     passkeys: createPasskeyService({ db, store, users, sessions }),

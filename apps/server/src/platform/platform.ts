@@ -10,7 +10,7 @@ import { createSigningKeys } from './auth/signing-keys.js';
 import { createAgentAuthenticator } from './auth/agent-auth.js';
 import { createAgentChallenges } from './auth/agent-challenges.js';
 import { createAgentTokens } from './auth/agent-tokens.js';
-import { publicBaseUrl } from './config/env.js';
+import { createPublicOrigin } from './config/public-origin.js';
 import type { Loggers } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createJobHealthStore } from './jobs/job-health.js';
@@ -91,7 +91,8 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
     // Published until every token the key signed has expired, and a little more.
     retainMs: (config.agents.tokenTtlSeconds + 300) * 1000,
   });
-  const agentTokens = createAgentTokens({ keys: agentTokenKeys, issuer: publicBaseUrl(config), ttlSeconds: config.agents.tokenTtlSeconds });
+  const publicOrigin = createPublicOrigin(config);
+  const agentTokens = createAgentTokens({ keys: agentTokenKeys, issuer: () => publicOrigin.baseUrl, ttlSeconds: config.agents.tokenTtlSeconds });
   const accessCache = createAccessCache(db, store);
   const domainEvents = createDomainEvents(store, logger);
   announceChained = (organizationId, events) => {
@@ -103,6 +104,7 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
   const agentFailedRequests = createUsageCounter(db, AGENT_FAILED_REQUESTS, { onError: (err) => logger.warn({ err }, 'could not record refused agent requests') });
   return {
     config,
+    publicOrigin,
     version: VERSION,
     logger,
     accessLog: access,
@@ -126,7 +128,7 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
       store,
       usage: agentKeyUsage,
       failures: agentFailedRequests,
-      publicOrigin: config.publicUrl ? publicBaseUrl(config) : null,
+      publicOrigin,
     }),
     sessionKeys,
     checkpointKeys,

@@ -33,7 +33,9 @@ export function proofFor(key: TestAgentKey, purpose: 'register' | 'rotate', chal
 /** Registration body for POST /api/v1/agents. */
 export async function registration(t: TestApp, key: TestAgentKey, extra: Record<string, unknown> = {}) {
   const c = await challenge(t);
-  return { name: `agent-${randomBytes(4).toString('hex')}`, publicKey: key.jwk, challenge: c, proof: proofFor(key, 'register', c), ...extra };
+  // The proof names AIM's public address: http://localhost for inject, http://localhost:<port> once listening.
+  const proof = proofFor(key, 'register', c, t.platform.publicOrigin.baseUrl);
+  return { name: `agent-${randomBytes(4).toString('hex')}`, publicKey: key.jwk, challenge: c, proof, ...extra };
 }
 
 export async function registerAgent(t: TestApp, headers: Record<string, string>, extra: Record<string, unknown> = {}) {

@@ -28,7 +28,8 @@ export interface SeededOrganization {
   as: Record<Role, Credentials>;
 }
 
-export const ORIGIN = 'http://localhost:80';
+/** What a browser at AIM's default address in tests sends as Origin (inject names Host localhost:80; PORT is 80). */
+export const ORIGIN = 'http://localhost';
 
 export async function startSession(t: TestApp, userId: string, organizationId: string | null) {
   const issued = await t.platform.db.transaction({ organizationId: null }, (tx) =>

@@ -69,6 +69,9 @@ export async function createTestApp(
     DATABASE_APP_PASSWORD: target.appPassword,
     AIM_ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS,
     AIM_LOOKUP_KEY: TEST_LOOKUP_KEY,
+    // inject() names Host localhost:80: with PORT 80, AIM's default address (http://localhost) is the one it
+    // addresses. An app that listens takes the port it binds (http://localhost:<port>; public-origin.ts).
+    PORT: '80',
     ...(target.redisUrl ? { REDIS_URL: target.redisUrl } : {}),
     ...options.env,
   });
@@ -133,4 +136,13 @@ export function acrossInstances(
     });
     body(instances, target.redisUrl ? undefined : 'needs Redis shared by both instances');
   });
+}
+
+/**
+ * Listen on a free port of 127.0.0.1 and answer AIM's public address: `http://localhost:<that port>`
+ * without PUBLIC_URL. Clients that sign requests or hold cookies use it (public-origin.ts).
+ */
+export async function listenPublic(t: TestApp): Promise<string> {
+  await t.app.listen({ host: '127.0.0.1', port: 0 });
+  return t.platform.publicOrigin.baseUrl;
 }

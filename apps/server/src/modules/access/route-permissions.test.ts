@@ -186,11 +186,14 @@ forEachTarget('route permissions', (target) => {
     const { cookie, 'x-csrf-token': csrf } = a.as.admin.session as { cookie: string; 'x-csrf-token': string };
     const patch = (headers: Record<string, string>) =>
       t.app.inject({ method: 'PATCH', url: '/api/v1/organization', headers: { cookie, 'content-type': 'application/json', ...headers }, payload: '{}' });
-    assert.equal((await patch({ origin: 'http://localhost:80' })).json().error.code, 'csrf_failed');
+    assert.equal((await patch({ origin: 'http://localhost' })).json().error.code, 'csrf_failed');
     assert.equal((await patch({ origin: 'https://evil.example', 'x-csrf-token': csrf })).json().error.code, 'csrf_failed');
     assert.equal((await patch({ 'x-csrf-token': csrf })).json().error.code, 'csrf_failed');
-    assert.equal((await patch({ origin: 'http://localhost:80', 'x-csrf-token': a.as.manager.session['x-csrf-token']! })).json().error.code, 'csrf_failed');
-    assert.equal((await patch({ origin: 'http://localhost:80', 'x-csrf-token': csrf })).statusCode, 200);
+    assert.equal((await patch({ origin: 'http://localhost', 'x-csrf-token': a.as.manager.session['x-csrf-token']! })).json().error.code, 'csrf_failed');
+    // The Origin must be AIM's public one: a request naming another Host does not make that host's origin trusted.
+    assert.equal((await patch({ host: 'evil.example', origin: 'http://evil.example', 'x-csrf-token': csrf })).json().error.code, 'csrf_failed');
+    assert.equal((await patch({ host: '127.0.0.1', origin: 'http://127.0.0.1', 'x-csrf-token': csrf })).json().error.code, 'csrf_failed');
+    assert.equal((await patch({ origin: 'http://localhost', 'x-csrf-token': csrf })).statusCode, 200);
     // API keys are not cookies: no CSRF token needed.
     const byKey = await t.app.inject({
       method: 'PATCH',

@@ -135,7 +135,7 @@ interface Server {
   t: TestApp;
   /** How this client reaches AIM over the network. */
   reach: string;
-  /** The base URL the client signs (`PUBLIC_URL` when there is one, otherwise how AIM is addressed). */
+  /** The base URL the client signs: AIM's public address (`PUBLIC_URL`, or http://localhost:<port>), however it is reached. */
   signBase: string;
   metadata: Json;
 }
@@ -148,7 +148,7 @@ async function startServer(target: Parameters<typeof createTestApp>[0], env: Rec
   const reach = `http://127.0.0.1:${address.port}`;
   const metadata = await send(`${reach}/.well-known/oauth-authorization-server`, { method: 'GET' });
   assert.equal(metadata.status, 200, JSON.stringify(metadata.body));
-  return { t, reach, signBase: signBase ?? reach, metadata: metadata.body };
+  return { t, reach, signBase: signBase ?? t.platform.publicOrigin.baseUrl, metadata: metadata.body };
 }
 
 /** The agent side: a key and the calls the document describes. */
@@ -274,7 +274,7 @@ forEachTarget('independent agent client', (target) => {
   let server: Server;
   let org: SeededOrganization;
   before(async () => {
-    // No PUBLIC_URL: the client signs AIM's address as it reaches it (scheme of the connection + Host).
+    // No PUBLIC_URL: the client reaches AIM at 127.0.0.1 and signs its public address, http://localhost:<port>.
     server = await startServer(target);
     org = await seedOrganization(server.t, 'Independent');
     // §5a: an admin allows the downstream audience this suite asks tokens for (PATCH /api/v1/organization).

@@ -23,8 +23,9 @@ import type { Services } from '../services.js';
  */
 export function registerOAuthRoutes(app: AppInstance, { agentTokenIssuer: tokens }: Services, platform: Platform): void {
   const { agentAuth, agentTokens, agentTokenKeys } = platform;
-  const issuer = agentTokens.issuer;
-  const tokenEndpoint = `${issuer}/api/v1/oauth/token`;
+  // Read at each request: AIM's public address is settled once the server listens (public-origin.ts).
+  const issuer = () => agentTokens.issuer;
+  const tokenEndpoint = () => `${issuer()}/api/v1/oauth/token`;
 
   app.register(async (plugin) => {
     const scope = plugin.withTypeProvider<ZodTypeProvider>();
@@ -53,7 +54,7 @@ export function registerOAuthRoutes(app: AppInstance, { agentTokenIssuer: tokens
                 if (body.client_assertion_type === undefined) {
                   throw new AppError('validation_failed', 'client_assertion_type: must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer.');
                 }
-                return agentAuth.fromClientAssertion(body.client_assertion!, [tokenEndpoint, issuer]);
+                return agentAuth.fromClientAssertion(body.client_assertion!, [tokenEndpoint(), issuer()]);
               })()
             : null;
         if (!principal) {
@@ -142,10 +143,10 @@ export function registerOAuthRoutes(app: AppInstance, { agentTokenIssuer: tokens
     async (_request, reply) => {
       reply.header('cache-control', 'public, max-age=3600');
       return {
-        issuer,
-        token_endpoint: tokenEndpoint,
-        introspection_endpoint: `${issuer}/api/v1/oauth/introspect`,
-        jwks_uri: `${issuer}/.well-known/jwks.json`,
+        issuer: issuer(),
+        token_endpoint: tokenEndpoint(),
+        introspection_endpoint: `${issuer()}/api/v1/oauth/introspect`,
+        jwks_uri: `${issuer()}/.well-known/jwks.json`,
         grant_types_supported: ['client_credentials'],
         token_endpoint_auth_methods_supported: ['private_key_jwt', 'http_message_signature'],
         token_endpoint_auth_signing_alg_values_supported: ['EdDSA'],

@@ -47,8 +47,12 @@ interface EdgeProxy {
   close(): Promise<void>;
 }
 
-/** A real HTTP proxy in front of AIM. It keeps the Host header, so signatures name the proxy's address. */
-async function startEdgeProxy(upstreamPort: number): Promise<EdgeProxy> {
+/**
+ * A real HTTP proxy in front of AIM, which AIM knows as its public address (PUBLIC_URL), as behind any
+ * proxy: agents sign the proxy's address. It keeps the Host header. AIM's own port is known only once
+ * AIM listens, after AIM is configured with the proxy's address: `upstreamPort` is read per request.
+ */
+async function startEdgeProxy(upstreamPort: () => number): Promise<EdgeProxy> {
   let pending: { match: (request: SeenRequest) => boolean; fault: Fault } | undefined;
   const seen: SeenRequest[] = [];
 
@@ -73,7 +77,7 @@ async function startEdgeProxy(upstreamPort: number): Promise<EdgeProxy> {
     const headers = fault?.kind === 'alter' ? fault.headers({ ...request.headers }) : request.headers;
     const answer = await new Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
       const upstream = forward(
-        { host: '127.0.0.1', port: upstreamPort, method: request.method, path: request.url, headers, agent: false },
+        { host: '127.0.0.1', port: upstreamPort(), method: request.method, path: request.url, headers, agent: false },
         (res) => {
           const parts: Buffer[] = [];
           res.on('data', (part: Buffer) => parts.push(part));
@@ -97,7 +101,7 @@ async function startEdgeProxy(upstreamPort: number): Promise<EdgeProxy> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    baseUrl: `http://localhost:${(server.address() as AddressInfo).port}`,
     seen,
     failNext(match, fault) {
       pending = { match, fault };
@@ -144,8 +148,10 @@ async function rejection(promise: Promise<unknown>): Promise<AimError> {
 forEachTarget('@aim/sdk against the real server', (target) => {
   let t: TestApp;
   let org: SeededOrganization;
-  /** AIM's address as the SDK reaches it directly. */
+  /** AIM's public address, as the SDK reaches and signs it: the edge proxy's (PUBLIC_URL). */
   let baseUrl: string;
+  /** Where AIM itself listens (not its public address). */
+  let direct: string;
   let proxy: EdgeProxy;
   /** The token issuer and endpoint, from AIM's RFC 8414 metadata. */
   let issuer: string;
@@ -155,7 +161,9 @@ forEachTarget('@aim/sdk against the real server', (target) => {
   const errors: AimError[] = [];
 
   before(async () => {
-    t = await createTestApp(target);
+    let aimPort = 0;
+    proxy = await startEdgeProxy(() => aimPort);
+    t = await createTestApp(target, { env: { PUBLIC_URL: proxy.baseUrl } });
     org = await seedOrganization(t);
     // The downstream audiences these tests ask tokens for (docs/agent-identity.md §5a).
     const allowed = await t.app.inject({
@@ -165,8 +173,9 @@ forEachTarget('@aim/sdk against the real server', (target) => {
       payload: { agentTokenAudiences: ['https://bïlling.example.com/ü', 'a b', 'https://billing.example.com'] },
     });
     assert.equal(allowed.statusCode, 200, allowed.body);
-    baseUrl = await t.app.listen({ host: '127.0.0.1', port: 0 });
-    proxy = await startEdgeProxy(Number(new URL(baseUrl).port));
+    direct = await t.app.listen({ host: '127.0.0.1', port: 0 });
+    aimPort = Number(new URL(direct).port);
+    baseUrl = proxy.baseUrl;
     const metadata = (await (await fetch(`${baseUrl}/.well-known/oauth-authorization-server`)).json()) as { issuer: string; token_endpoint: string };
     issuer = metadata.issuer;
     tokenEndpoint = metadata.token_endpoint;
@@ -583,8 +592,7 @@ forEachTarget('@aim/sdk against the real server', (target) => {
     assert.equal(replay.status, 401);
     assert.equal(((await replay.json()) as { error: { code: string } }).error.code, 'invalid_client_assertion');
 
-    // The default audience is `<baseUrl>/api/v1/oauth/token`: right when baseUrl is AIM's public URL.
-    // Here AIM has no PUBLIC_URL and names itself differently, so it refuses that audience.
+    // The default audience is `<baseUrl>/api/v1/oauth/token`: AIM's token endpoint, baseUrl being its public URL.
     const byDefault = await fetch(`${baseUrl}/api/v1/oauth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -595,9 +603,21 @@ forEachTarget('@aim/sdk against the real server', (target) => {
       }),
     });
     assert.equal(decodeJwt(agent.clientAssertion()).aud, `${baseUrl}/api/v1/oauth/token`);
-    assert.notEqual(tokenEndpoint, `${baseUrl}/api/v1/oauth/token`);
-    assert.equal(byDefault.status, 401);
-    assert.equal(((await byDefault.json()) as { error: { code: string } }).error.code, 'invalid_client_assertion');
+    assert.equal(tokenEndpoint, `${baseUrl}/api/v1/oauth/token`);
+    assert.equal(byDefault.status, 200, await byDefault.clone().text());
+
+    // An assertion for the address AIM listens on, which is not its public one, is refused.
+    const elsewhere = await fetch(`${direct}/api/v1/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        grant_type: 'client_credentials',
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: agent.clientAssertion({ audience: `${direct}/api/v1/oauth/token` }),
+      }),
+    });
+    assert.equal(elsewhere.status, 401);
+    assert.equal(((await elsewhere.json()) as { error: { code: string } }).error.code, 'invalid_client_assertion');
   });
 
   it('rotateKey(): the new key works, the file is updated, the old key is refused after the overlap', async () => {

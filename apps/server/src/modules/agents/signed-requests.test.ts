@@ -47,6 +47,19 @@ forEachTarget('signed agent requests', (target) => {
     assert.equal(code(other), 'invalid_signature', 'the signature names another host');
   });
 
+  it('verifies against AIM’s public address whatever Host the request names, and says which address to sign', async () => {
+    // No PUBLIC_URL: AIM's address is http://localhost (PORT 80 in tests), however it is reached.
+    const signed = signedHeaders(key, { url: '/api/v1/agents/me' });
+    const reachedElsewhere = await t.app.inject({ method: 'GET', url: '/api/v1/agents/me', headers: { ...signed, host: '127.0.0.1:8080' } });
+    assert.equal(reachedElsewhere.statusCode, 200, reachedElsewhere.body);
+    for (const host of ['127.0.0.1:8080', 'aim.evil.example']) {
+      const asReached = signedHeaders(key, { url: '/api/v1/agents/me', origin: `http://${host}` });
+      const refused = await t.app.inject({ method: 'GET', url: '/api/v1/agents/me', headers: { ...asReached, host } });
+      assert.equal(code(refused), 'invalid_signature', host);
+      assert.match(refused.json().error.message, new RegExp(`sign AIM's public address http://localhost instead`), refused.body);
+    }
+  });
+
   it('checks the body against Content-Digest over the raw bytes received', async () => {
     const url = '/api/v1/oauth/token';
     const body = '{"grant_type":"client_credentials"}';
@@ -169,7 +182,7 @@ forEachTarget('signed agent requests behind a public URL with a path', (target) 
   let t: TestApp;
   let key: TestAgentKey;
   before(async () => {
-    t = await createTestApp(target, { env: { PUBLIC_URL: 'https://aim.example.com/identity' } });
+    t = await createTestApp(target, { env: { PUBLIC_URL: 'https://aim.example.com/identity', SERVE_DASHBOARD: 'false' } });
     const org = await seedOrganization(t);
     const origin = 'https://aim.example.com/identity';
     key = newAgentKey();

@@ -204,7 +204,7 @@ forEachTarget('agent evidence in Chromium', (target) => {
 
     // The agent signs its request (as the SDK does); the page hears of it live.
     const body = JSON.stringify({ verdict: 'trusted', statement: 'Its summaries matched the source in 200 of 200 checks' });
-    const res = await signedInject(t, attester.key, { method: 'PUT', url: `/api/v1/agents/me/attestations/${agentId}`, body });
+    const res = await signedInject(t, attester.key, { method: 'PUT', url: `/api/v1/agents/me/attestations/${agentId}`, body, origin });
     assert.equal(res.statusCode, 200, res.body);
     const row = attestations.locator(`[data-attester-id="${attester.agent.id}"]`);
     await row.waitFor();

@@ -68,8 +68,10 @@ export function registerDashboard(app: AppInstance, dir = DEFAULT_DASHBOARD_DIR)
       'cache-control': rel.startsWith('_next/static/') ? 'public, max-age=31536000, immutable' : 'no-cache',
       ...(html ? { 'content-security-policy': pagePolicy(body) } : {}),
     };
+    // Pages open at AIM's public origin (platform/http/public-host.ts); assets are served wherever asked.
+    const routeOptions = html ? { ...options, config: { ...options.config, page: true as const } } : options;
     const serve = (url: string) =>
-      app.get(url, options, async (_request, reply) => {
+      app.get(url, routeOptions, async (_request, reply) => {
         reply.headers(headers);
         return body;
       });

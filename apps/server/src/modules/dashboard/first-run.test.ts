@@ -2,34 +2,50 @@ import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
+import { startAim, type AimProcess } from '../../testing/aim-process.js';
 import { ARTIFACTS, launchChromium } from '../../testing/browser.js';
 import { forEachTarget } from '../../testing/targets.js';
-import { createTestApp, type TestApp } from '../../testing/test-app.js';
+import { createTestDatabase, type TestDatabase } from '../../testing/test-database.js';
+import { TEST_ENCRYPTION_KEYS, TEST_LOOKUP_KEY } from '../../testing/test-app.js';
 
 /**
- * A new deployment, as its first admin meets it, in Debian's Chromium: the one-time setup link, the
- * organization and admin, a passkey created by Chromium's virtual authenticator, then signing in
- * with that passkey on the dashboard.
+ * A new deployment, as its first admin meets it, in Debian's Chromium: the real process (`main.js`,
+ * on the target's database and store) prints its one-time setup link; the browser opens exactly that
+ * link, creates the organization and admin, a passkey with Chromium's virtual authenticator, goes on
+ * to the dashboard, and later signs in with that passkey.
  */
 
 forEachTarget('first run in Chromium', (target) => {
-  let t: TestApp;
+  let database: TestDatabase;
+  let aim: AimProcess;
   let browser: Browser;
   let origin: string;
 
   before(async () => {
-    t = await createTestApp(target);
-    origin = (await t.app.listen({ host: '127.0.0.1', port: 0 })).replace('127.0.0.1', 'localhost');
+    database = await createTestDatabase(target);
+    aim = await startAim({
+      PORT: '0',
+      DATABASE_URL: database.ownerUrl,
+      DATABASE_APP_ROLE: target.appRole,
+      DATABASE_APP_PASSWORD: target.appPassword,
+      AIM_ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS,
+      AIM_LOOKUP_KEY: TEST_LOOKUP_KEY,
+      ...(target.redisUrl ? { REDIS_URL: target.redisUrl } : {}),
+    });
+    origin = aim.base;
     browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
-    await t?.close();
+    if (aim) assert.equal(await aim.stop(), 0, aim.output());
+    await database?.drop();
   });
 
   it('sets up the organization through the setup link, creates a passkey, and signs in with it', async () => {
-    const token = await t.app.services.setup.issueLinkToken();
-    assert.ok(token, 'a new deployment hands out a setup link');
+    const link = await aim.setupLink();
+    assert.ok(link.startsWith(`${origin}/setup?token=`), link);
+    assert.match(origin, /^http:\/\/localhost:\d+$/, 'an address where browsers create passkeys');
+    const token = new URL(link).searchParams.get('token');
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);
@@ -38,7 +54,10 @@ forEachTarget('first run in Chromium', (target) => {
       options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
     });
 
-    await page.goto(`${origin}/setup?token=${encodeURIComponent(token!)}`);
+    // The same link under the address AIM listens on ends up at the printed one.
+    await page.goto(link.replace('//localhost:', '//127.0.0.1:'));
+    assert.equal(page.url(), link);
+    await page.goto(link);
     await page.getByLabel('Organization name').fill('Initech');
     await page.getByLabel('Your name').fill('Peter Gibbons');
     await page.getByLabel('Your email').fill('peter@initech.example');
@@ -48,6 +67,11 @@ forEachTarget('first run in Chromium', (target) => {
     const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
     assert.equal(credentials.length, 1, 'the passkey lives in the authenticator, not on the server');
     assert.equal(credentials[0]!.rpId, 'localhost');
+
+    // The setup page ends with the way in: the dashboard, signed in as the new admin.
+    await page.getByRole('link', { name: 'Open the dashboard' }).click();
+    await page.waitForURL(new RegExp(`^${origin}/(agents/)?$`));
+    assert.match(await page.getByLabel('Organization').locator('option:checked').innerText(), /Initech \(admin\)/);
 
     // A later visit: no session, only the passkey.
     await context.clearCookies();

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { forEachTarget } from '../../testing/targets.js';
-import { createTestApp, type TestApp } from '../../testing/test-app.js';
+import { createTestApp, listenPublic, type TestApp } from '../../testing/test-app.js';
 import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -266,7 +266,7 @@ describe('independent decision client: signing reproduces the agent-identity.md 
 
 forEachTarget('independent decision client', (target) => {
   let t: TestApp;
-  /** How this client reaches AIM, which is also the base URL it signs (no PUBLIC_URL: scheme + Host, §4b). */
+  /** How this client reaches AIM, which is also the base URL it signs (no PUBLIC_URL: http://localhost:<port>, §4b). */
   let base: string;
   let org: SeededOrganization;
   let otherOrg: SeededOrganization;
@@ -295,10 +295,7 @@ forEachTarget('independent decision client', (target) => {
 
   before(async () => {
     t = await createTestApp(target);
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    const address = t.app.server.address();
-    if (address === null || typeof address === 'string') throw new Error('the server is not listening on a TCP port');
-    base = `http://127.0.0.1:${address.port}`;
+    base = await listenPublic(t);
     org = await seedOrganization(t, 'Decisions');
     otherOrg = await seedOrganization(t, 'Elsewhere');
     admin = new Person(base, org.as.admin.apiKey);

@@ -20,7 +20,7 @@ import {
   type ResultStatus,
 } from '@aim/sdk';
 import { forEachTarget } from '../../testing/targets.js';
-import { createTestApp, type TestApp } from '../../testing/test-app.js';
+import { createTestApp, listenPublic, type TestApp } from '../../testing/test-app.js';
 import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
 
 /**
@@ -72,7 +72,7 @@ forEachTarget('@aim/sdk decisions against the real server', (target) => {
   before(async () => {
     t = await createTestApp(target);
     org = await seedOrganization(t);
-    baseUrl = await t.app.listen({ host: '127.0.0.1', port: 0 });
+    baseUrl = await listenPublic(t);
     for (const [name, riskLevel] of [
       ['reports:read', 'low'],
       ['email:send', 'medium'],

@@ -81,10 +81,10 @@ forEachTarget("an organization's own identity provider and domains", (target) =>
     await t.app.inject({ method: 'POST', url: '/api/v1/invitations', headers: admin(), payload: { email: 'ken@acme.example', role: 'member' } });
     idp.accounts.set('ken', { email: 'ken@acme.example', email_verified: true, name: 'Ken' });
     idp.signInAs('ken');
-    const start = await t.app.inject({ method: 'GET', url: `/api/v1/auth/oidc/${provider.id}/start` });
+    const start = await t.app.inject({ method: 'GET', url: `/api/v1/auth/oidc/${provider.id}/start`, headers: { host: 'aim.test:8080' } });
     assert.equal(start.statusCode, 302, start.body);
     const back = await idp.authorize(String(start.headers.location));
-    const done = await t.app.inject({ method: 'GET', url: `${back.pathname}${back.search}`, headers: { cookie: stateCookie(start) } });
+    const done = await t.app.inject({ method: 'GET', url: `${back.pathname}${back.search}`, headers: { host: 'aim.test:8080', cookie: stateCookie(start) } });
     assert.equal(done.statusCode, 302, done.body);
     const access = done.cookies.find((c) => c.name === 'aim_access')!;
     const me = await t.app.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie: `aim_access=${access.value}` } });
@@ -105,12 +105,12 @@ forEachTarget("an organization's own identity provider and domains", (target) =>
     ] as const) {
       idp.accounts.set(account, { email, email_verified: true, name: 'Not you' });
       idp.signInAs(account);
-      const forgedStart = await t.app.inject({ method: 'GET', url: `/api/v1/auth/oidc/${rivalIdp.json().id}/start` });
+      const forgedStart = await t.app.inject({ method: 'GET', url: `/api/v1/auth/oidc/${rivalIdp.json().id}/start`, headers: { host: 'aim.test:8080' } });
       const forgedBack = await idp.authorize(String(forgedStart.headers.location));
       const forged = await t.app.inject({
         method: 'GET',
         url: `${forgedBack.pathname}${forgedBack.search}`,
-        headers: { cookie: stateCookie(forgedStart) },
+        headers: { host: 'aim.test:8080', cookie: stateCookie(forgedStart) },
       });
       assert.equal(forged.statusCode, 403, `${email}: ${forged.body}`);
       assert.equal(forged.json().error.code, 'no_access');
@@ -119,7 +119,7 @@ forEachTarget("an organization's own identity provider and domains", (target) =>
     // Disabled, it no longer starts a sign-in.
     const disabled = await t.app.inject({ method: 'PATCH', url: `/api/v1/identity-providers/${provider.id}`, headers: admin(), payload: { enabled: false } });
     assert.equal(disabled.json().enabled, false);
-    assert.equal((await t.app.inject({ method: 'GET', url: `/api/v1/auth/oidc/${provider.id}/start` })).statusCode, 404);
+    assert.equal((await t.app.inject({ method: 'GET', url: `/api/v1/auth/oidc/${provider.id}/start`, headers: { host: 'aim.test:8080' } })).statusCode, 404);
   });
 
   it('refuses an issuer on an internal address unless the deployment allows it (server-side request forgery)', async () => {

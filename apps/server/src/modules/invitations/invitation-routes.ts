@@ -105,7 +105,7 @@ export function registerInvitationRoutes(app: AppInstance, { invitations, join }
     async (request) => {
       await perClient(request);
       await perInvitation(request.body.token);
-      return (await join.passkeyOptions(relyingParty(config, request), request.body)) as unknown as Record<string, unknown>;
+      return (await join.passkeyOptions(relyingParty(platform), request.body)) as unknown as Record<string, unknown>;
     },
   );
 
@@ -126,7 +126,7 @@ export function registerInvitationRoutes(app: AppInstance, { invitations, join }
     async (request, reply) => {
       await perClient(request);
       await perInvitation(request.body.token);
-      const joined = await join.finishWithPasskey(requestContext(request), relyingParty(config, request), request.body);
+      const joined = await join.finishWithPasskey(requestContext(request), relyingParty(platform), request.body);
       setCookiesFor(reply, joined.session, config);
       return reply.code(201).send({ organization: joined.organization, role: joined.role });
     },

@@ -1,8 +1,8 @@
 import { PERMISSIONS, meSchema, okSchema, sessionListSchema, sessionParamsSchema, switchOrganizationSchema } from '@aim/contracts';
 import type { FastifyRequest } from 'fastify';
 import type { AppInstance, Platform } from '../../app.js';
-import { csrfTokenFor, isAllowedOrigin } from '../../platform/auth/authenticate.js';
-import { isHttps, trustedOrigins } from '../../platform/config/env.js';
+import { csrfTokenFor, originCheck } from '../../platform/auth/authenticate.js';
+import { isHttps } from '../../platform/config/env.js';
 import { clearSessionCookies, readCookie, REFRESH_COOKIE, setSessionCookies } from '../../platform/auth/cookies.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
 import { requestContext } from '../../platform/http/request-context.js';
@@ -13,7 +13,7 @@ import type { Services } from '../services.js';
 export function registerMeRoutes(app: AppInstance, services: Services, platform: Platform): void {
   const { users, sessions } = services;
   const secure = isHttps(platform.config);
-  const trusted = new Set(trustedOrigins(platform.config));
+  const isAllowedOrigin = originCheck(platform.publicOrigin, platform.config.corsOrigins);
 
   const me = async (request: FastifyRequest) => {
     const ctx = requestContext(request);
@@ -127,7 +127,7 @@ export function registerMeRoutes(app: AppInstance, services: Services, platform:
     },
     async (request, reply) => {
       // Browsers send Origin on every POST; a missing one means a client we cannot vouch for.
-      if (!isAllowedOrigin(request, trusted)) {
+      if (!isAllowedOrigin(request)) {
         throw new AppError('csrf_failed', 'Refresh must come from the AIM origin (Origin header).');
       }
       const token = readCookie(request, REFRESH_COOKIE);

@@ -13,7 +13,6 @@ export const OIDC_COOKIE = 'aim_oidc';
 
 export function registerOidcRoutes(app: AppInstance, { oidc, identityProviders }: Services, platform: Platform): void {
   const { config, store } = platform;
-  const base = (request: FastifyRequest) => config.publicUrl?.replace(/\/+$/, '') ?? `${request.protocol}://${request.host}`;
   const perClient = (request: FastifyRequest) => limitSignIn(store, `ip:${clientNetwork(request.ip)}`, config.rateLimit.signInMax);
 
   app.get(
@@ -38,12 +37,13 @@ export function registerOidcRoutes(app: AppInstance, { oidc, identityProviders }
         querystring: oidcStartQuerySchema,
         response: { 302: redirectSchema },
       },
-      config: { access: { auth: 'public' } },
+      // A browser navigation: it starts at AIM's public origin, where the callback will bind it.
+      config: { access: { auth: 'public' }, page: true },
     },
     async (request, reply) => {
       await perClient(request);
       const { url, binding } = await oidc.start(request.params.providerId, {
-        redirectUri: `${base(request)}${OIDC_CALLBACK_PATH}`,
+        redirectUri: `${platform.publicOrigin.baseUrl}${OIDC_CALLBACK_PATH}`,
         returnTo: request.query.returnTo,
         invitation: request.query.invitation,
       });
@@ -67,7 +67,8 @@ export function registerOidcRoutes(app: AppInstance, { oidc, identityProviders }
         querystring: oidcCallbackQuerySchema,
         response: { 302: redirectSchema },
       },
-      config: { access: { auth: 'public' } },
+      // The provider sends the browser back to the public origin (the redirect URI), where its binding cookie lives.
+      config: { access: { auth: 'public' }, page: true },
     },
     async (request, reply) => {
       await perClient(request);

@@ -9,6 +9,8 @@ import { seedOrganization, type SeededOrganization } from '../../testing/people-
 
 const PUBLIC_URL = 'http://aim.test:8080';
 const CALLBACK = `${PUBLIC_URL}/api/v1/auth/oidc/callback`;
+/** A browser at PUBLIC_URL names its host; sign-ins start there (elsewhere they are sent there first). */
+const AT_AIM = { host: 'aim.test:8080' };
 
 forEachTarget('sign-in with OpenID Connect (local oidc-provider)', (target) => {
   let idp: LocalIdp;
@@ -44,7 +46,7 @@ forEachTarget('sign-in with OpenID Connect (local oidc-provider)', (target) => {
   /** Start at AIM, click through the provider, and come back: the callback URL (unsent) and the browser's cookie. */
   async function throughProvider(account: string, returnTo = '/agents'): Promise<Back> {
     idp.signInAs(account);
-    const start = await t.app.inject({ method: 'GET', url: `/api/v1/auth/oidc/oidc/start?returnTo=${encodeURIComponent(returnTo)}` });
+    const start = await t.app.inject({ method: 'GET', url: `/api/v1/auth/oidc/oidc/start?returnTo=${encodeURIComponent(returnTo)}`, headers: AT_AIM });
     assert.equal(start.statusCode, 302, start.body);
     const location = new URL(String(start.headers.location));
     assert.equal(location.searchParams.get('code_challenge_method'), 'S256');
@@ -55,7 +57,22 @@ forEachTarget('sign-in with OpenID Connect (local oidc-provider)', (target) => {
   }
   type Back = URL & { cookie: string };
   const finish = (back: Back | URL, cookie = (back as Back).cookie) =>
-    t.app.inject({ method: 'GET', url: `${back.pathname}${back.search}`, headers: cookie ? { cookie } : {} });
+    t.app.inject({ method: 'GET', url: `${back.pathname}${back.search}`, headers: cookie ? { ...AT_AIM, cookie } : AT_AIM });
+
+  it('starts a sign-in only at the public URL: another Host is sent there, never put in the redirect URI', async () => {
+    for (const host of ['127.0.0.1:8080', 'aim.evil.example', 'localhost']) {
+      const start = await t.app.inject({ method: 'GET', url: '/api/v1/auth/oidc/oidc/start?returnTo=%2Fagents', headers: { host } });
+      assert.equal(start.statusCode, 307, start.body);
+      assert.equal(start.headers.location, `${PUBLIC_URL}/api/v1/auth/oidc/oidc/start?returnTo=%2Fagents`);
+    }
+    const forwarded = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/auth/oidc/oidc/start',
+      headers: { ...AT_AIM, 'x-forwarded-host': 'aim.evil.example', 'x-forwarded-proto': 'https' },
+    });
+    assert.equal(forwarded.statusCode, 302, 'without TRUST_PROXY, forwarded headers are not believed');
+    assert.equal(new URL(String(forwarded.headers.location)).searchParams.get('redirect_uri'), CALLBACK);
+  });
 
   it('lists the deployment providers', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/api/v1/auth/providers' });
@@ -165,14 +182,39 @@ forEachTarget('sign-in with OpenID Connect (local oidc-provider)', (target) => {
   });
 
   it('answers 502 when the provider cannot be reached', async () => {
-    const res = await t.app.inject({ method: 'GET', url: '/api/v1/auth/oidc/okta/start' });
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/auth/oidc/okta/start', headers: AT_AIM });
     assert.equal(res.statusCode, 502);
     assert.equal(res.json().error.code, 'idp_unavailable');
   });
 
   it('answers 404 for a provider that does not exist, and never redirects off-site after sign-in', async () => {
-    assert.equal((await t.app.inject({ method: 'GET', url: '/api/v1/auth/oidc/google/start' })).statusCode, 404);
+    assert.equal((await t.app.inject({ method: 'GET', url: '/api/v1/auth/oidc/google/start', headers: AT_AIM })).statusCode, 404);
     const res = await finish(await throughProvider('grace-sub', 'https://evil.example/phish'));
     assert.equal(res.headers.location, '/');
+  });
+});
+
+// No PUBLIC_URL: AIM's address is http://localhost:<PORT> (80 in these tests), and only that.
+forEachTarget('OpenID Connect redirect URI without PUBLIC_URL', (target) => {
+  let idp: LocalIdp;
+  let t: TestApp;
+  before(async () => {
+    idp = await startLocalIdp('http://localhost/api/v1/auth/oidc/callback');
+    t = await createTestApp(target, { env: { OIDC_ISSUER: idp.issuer, OIDC_CLIENT_ID: idp.clientId, OIDC_CLIENT_SECRET: idp.clientSecret } });
+  });
+  after(async () => {
+    await t?.close();
+    await idp?.stop();
+  });
+
+  it('names the default public URL in the redirect URI; a request under another Host is sent there first', async () => {
+    const start = await t.app.inject({ method: 'GET', url: '/api/v1/auth/oidc/oidc/start' });
+    assert.equal(start.statusCode, 302, start.body);
+    assert.equal(new URL(String(start.headers.location)).searchParams.get('redirect_uri'), 'http://localhost/api/v1/auth/oidc/callback');
+    for (const host of ['127.0.0.1', 'aim.evil.example:8080']) {
+      const elsewhere = await t.app.inject({ method: 'GET', url: '/api/v1/auth/oidc/oidc/start', headers: { host } });
+      assert.equal(elsewhere.statusCode, 307, elsewhere.body);
+      assert.equal(elsewhere.headers.location, 'http://localhost/api/v1/auth/oidc/oidc/start');
+    }
   });
 });

@@ -8,7 +8,6 @@ import {
   renamePasskeySchema,
   webauthnOptionsSchema,
 } from '@aim/contracts';
-import type { FastifyRequest } from 'fastify';
 import type { AppInstance, Platform } from '../../app.js';
 import { setCookiesFor } from '../../platform/auth/cookies.js';
 import { sha256 } from '../../platform/crypto/tokens.js';
@@ -17,18 +16,14 @@ import { clientNetwork, limitSignIn } from '../../platform/http/rate-limit.js';
 import type { Services } from '../services.js';
 import { passkeyJson, type RelyingParty } from './passkey-service.js';
 
-/** The relying party is AIM's public origin (PUBLIC_URL), or the origin the request came to. */
-export function relyingParty(config: { publicUrl: string | undefined }, request: FastifyRequest): RelyingParty {
-  if (config.publicUrl) {
-    const url = new URL(config.publicUrl);
-    return { id: url.hostname, origin: url.origin };
-  }
-  return { id: request.hostname, origin: `${request.protocol}://${request.host}` };
+/** The relying party is AIM's public origin, whatever Host a request names (public-origin.ts). */
+export function relyingParty(platform: Pick<Platform, 'publicOrigin'>): RelyingParty {
+  return { id: platform.publicOrigin.hostname, origin: platform.publicOrigin.origin };
 }
 
 export function registerPasskeyRoutes(app: AppInstance, { passkeys }: Services, platform: Platform): void {
   const { config, store } = platform;
-  const rp = (request: FastifyRequest) => relyingParty(config, request);
+  const rp = (): RelyingParty => relyingParty(platform);
   const user = { access: { auth: 'user' as const } };
 
   app.post(
@@ -37,7 +32,7 @@ export function registerPasskeyRoutes(app: AppInstance, { passkeys }: Services, 
       schema: { tags: ['me'], summary: 'Options to create a passkey (navigator.credentials.create)', response: { 200: webauthnOptionsSchema } },
       config: user,
     },
-    async (request) => (await passkeys.registrationOptions(requestContext(request), rp(request))) as unknown as Record<string, unknown>,
+    async (request) => (await passkeys.registrationOptions(requestContext(request), rp())) as unknown as Record<string, unknown>,
   );
 
   app.post(
@@ -46,7 +41,7 @@ export function registerPasskeyRoutes(app: AppInstance, { passkeys }: Services, 
       schema: { tags: ['me'], summary: 'Register a passkey', body: registerPasskeySchema, response: { 201: passkeySchema } },
       config: user,
     },
-    async (request, reply) => reply.code(201).send(passkeyJson(await passkeys.register(requestContext(request), rp(request), request.body))),
+    async (request, reply) => reply.code(201).send(passkeyJson(await passkeys.register(requestContext(request), rp(), request.body))),
   );
 
   app.get(
@@ -84,7 +79,7 @@ export function registerPasskeyRoutes(app: AppInstance, { passkeys }: Services, 
     },
     async (request) => {
       await limitSignIn(store, `ip:${clientNetwork(request.ip)}`, config.rateLimit.signInMax);
-      return (await passkeys.signInOptions(rp(request))) as unknown as Record<string, unknown>;
+      return (await passkeys.signInOptions(rp())) as unknown as Record<string, unknown>;
     },
   );
 
@@ -97,7 +92,7 @@ export function registerPasskeyRoutes(app: AppInstance, { passkeys }: Services, 
     async (request, reply) => {
       await limitSignIn(store, `ip:${clientNetwork(request.ip)}`, config.rateLimit.signInMax);
       await limitSignIn(store, `passkey:${sha256(request.body.credential.id).toString('hex')}`, config.rateLimit.signInMax);
-      const { session } = await passkeys.signIn(requestContext(request), rp(request), request.body.credential);
+      const { session } = await passkeys.signIn(requestContext(request), rp(), request.body.credential);
       setCookiesFor(reply, session, config);
       return { ok: true as const };
     },

@@ -119,6 +119,25 @@ forEachTarget('passkeys (software authenticator)', (target) => {
     assert.equal(res.json().error.code, 'invalid_assertion');
   });
 
+  it('binds passkeys to AIM’s public origin, whatever Host a request names', async () => {
+    const session = await startSession(t, org.as.viewer.userId, org.organizationId);
+    const elsewhere = { host: 'aim.evil.example' };
+    const creation = await post('/api/v1/me/passkeys/options', { ...session.headers, ...elsewhere });
+    assert.equal(creation.statusCode, 200, creation.body);
+    assert.equal(creation.json().rp.id, 'localhost', 'the relying party is the public host, not the one the request named');
+    const key = new SoftwareAuthenticator();
+    // What a browser at the other host would make: bound to that origin, refused.
+    const foreign = new SoftwareAuthenticator().create(creation.json(), 'http://aim.evil.example');
+    assert.equal((await post('/api/v1/me/passkeys', { ...session.headers, ...elsewhere }, { name: 'Foreign', credential: foreign })).json().error.code, 'invalid_assertion');
+    assert.equal((await register(key, session.headers, 'Public')).statusCode, 201);
+
+    const request = await post('/api/v1/auth/passkey/options', { origin: 'http://aim.evil.example', ...elsewhere });
+    assert.equal(request.json().rpId, 'localhost');
+    const phished = key.get(request.json(), 'http://aim.evil.example');
+    assert.equal((await post('/api/v1/auth/passkey', { origin: 'http://aim.evil.example', ...elsewhere }, { credential: phished })).json().error.code, 'invalid_assertion');
+    assert.equal((await signIn(key)).statusCode, 200);
+  });
+
   it('needs a signed-in person to register a passkey', async () => {
     const res = await post('/api/v1/me/passkeys/options', {});
     assert.equal(res.statusCode, 401);

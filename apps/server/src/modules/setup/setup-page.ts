@@ -32,6 +32,10 @@ const HTML = `<!doctype html>
     <p>You are signed in as the admin. Add a passkey now, so that you can sign in again later.</p>
     <button id="add-passkey" type="button">Add a passkey</button>
   </section>
+  <section id="done" hidden>
+    <p>Your organization and your passkey are ready. Sign in with the passkey whenever you come back.</p>
+    <a id="open-dashboard" class="button" href="/">Open the dashboard</a>
+  </section>
   <p id="status" role="status"></p>
 </main>
 </body>
@@ -41,7 +45,7 @@ const CSS = `body{font-family:system-ui,sans-serif;background:#f6f7f9;color:#111
 main{max-width:28rem;margin:4rem auto;padding:2rem;background:#fff;border-radius:.75rem;box-shadow:0 1px 3px rgba(0,0,0,.1)}
 h1{font-size:1.4rem;margin-top:0}label{display:block;margin:.8rem 0;font-size:.9rem}
 input{display:block;width:100%;box-sizing:border-box;padding:.5rem;margin-top:.25rem;border:1px solid #ccd;border-radius:.4rem}
-button{margin-top:1rem;padding:.55rem 1rem;border:0;border-radius:.4rem;background:#1f3a93;color:#fff;cursor:pointer}
+button,.button{display:inline-block;margin-top:1rem;padding:.55rem 1rem;border:0;border-radius:.4rem;background:#1f3a93;color:#fff;cursor:pointer;text-decoration:none;font-size:.9rem}
 #status{min-height:1.2rem;font-size:.9rem}#status.error{color:#b00020}`;
 
 const JS = `(() => {
@@ -72,13 +76,19 @@ const JS = `(() => {
   });
   document.getElementById('add-passkey').addEventListener('click', async () => {
     try {
+      if (!window.isSecureContext) {
+        throw new Error('Browsers create passkeys only on https or http://localhost, not at ' + location.origin + '. Set PUBLIC_URL to the https address of AIM and start again.');
+      }
       if (!window.PublicKeyCredential || !PublicKeyCredential.parseCreationOptionsFromJSON) {
         throw new Error('This browser cannot create passkeys here; sign in with an identity provider instead.');
       }
       const options = await post('/api/v1/me/passkeys/options', {});
       const credential = await navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options) });
       await post('/api/v1/me/passkeys', { name: 'First passkey', credential: credential.toJSON() });
-      say('Passkey added. You can close this page.');
+      document.getElementById('passkey').hidden = true;
+      document.getElementById('done').hidden = false;
+      say('Passkey added.');
+      document.getElementById('open-dashboard').focus();
     } catch (error) { say(error.message, true); }
   });
 })();`;
@@ -87,7 +97,8 @@ export function registerSetupPage(app: AppInstance): void {
   const page = (path: string, type: string, body: string) =>
     app.get(
       path,
-      { schema: { hide: true, response: { 200: z.string() } }, config: { access: { auth: 'public' } } },
+      // The page itself opens at AIM's public origin (its passkey is bound to it); its assets load from there.
+      { schema: { hide: true, response: { 200: z.string() } }, config: { access: { auth: 'public' }, ...(path === '/setup' ? { page: true as const } : {}) } },
       async (_request, reply) => {
         reply.header('content-type', type).header('content-security-policy', CSP).header('cache-control', 'no-store');
         return body;

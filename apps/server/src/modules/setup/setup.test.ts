@@ -81,6 +81,44 @@ forEachTarget('first-run setup page', (target) => {
     const script = await t.app.inject({ method: 'GET', url: '/setup/setup.js' });
     assert.match(script.body, /\/api\/v1\/setup/);
     assert.match(String(script.headers['content-type']), /javascript/);
+    // It ends with the way into the dashboard, shown once the passkey exists.
+    assert.match(page.body, /<section id="done" hidden>[\s\S]*<a id="open-dashboard" class="button" href="\/">Open the dashboard<\/a>/);
+    assert.match(script.body, /getElementById\('done'\)\.hidden = false/);
+  });
+
+  it('sends a browser that opened it under another host to AIM’s public URL first, and only the page', async () => {
+    for (const method of ['GET', 'HEAD'] as const) {
+      const page = await t.app.inject({ method, url: '/setup?token=abc%2Fd', headers: { host: '127.0.0.1:80' } });
+      assert.equal(page.statusCode, 307, `${method} ${page.body}`);
+      assert.equal(page.headers.location, 'http://localhost/setup?token=abc%2Fd', 'same path and query, on the public origin');
+      assert.equal(page.headers['cache-control'], 'no-store');
+    }
+    // What scripts, probes and agents call is answered where it arrives.
+    for (const url of ['/setup/setup.js', '/healthz', '/api/v1/meta', '/openapi.json', '/.well-known/jwks.json']) {
+      const res = await t.app.inject({ method: 'GET', url, headers: { host: '127.0.0.1:80' } });
+      assert.equal(res.statusCode, 200, `${url}: ${res.body.slice(0, 200)}`);
+    }
+    const meta = await t.app.inject({ method: 'GET', url: '/api/v1/meta', headers: { host: 'aim.evil.example' } });
+    assert.equal(meta.json().baseUrl, 'http://localhost', 'AIM names its own address, not the Host it was sent');
+    const setup = await t.app.inject({ method: 'POST', url: '/api/v1/setup', headers: { host: '127.0.0.1:80' }, payload: body('z'.repeat(40)) });
+    assert.equal(setup.json().error.code, 'invalid_token', 'an API call is answered, not redirected');
+  });
+
+  it('answers 421 with what to fix when a proxy keeps sending the browser back (Host rewritten)', async () => {
+    const first = await t.app.inject({ method: 'GET', url: '/setup', headers: { host: 'aim-upstream:8080' } });
+    assert.equal(first.statusCode, 307);
+    const marker = first.cookies.find((c) => c.name === 'aim_public_redirect');
+    assert.ok(marker && marker.maxAge! > 0 && marker.maxAge! <= 60 && marker.httpOnly, 'a short-lived marker cookie');
+    const again = await t.app.inject({ method: 'GET', url: '/setup', headers: { host: 'aim-upstream:8080', cookie: `aim_public_redirect=${marker.value}` } });
+    assert.equal(again.statusCode, 421);
+    assert.match(String(again.headers['content-type']), /^text\/plain/);
+    assert.match(again.body, /AIM's address is http:\/\/localhost, but this request reached it as "aim-upstream:8080"/);
+    assert.match(again.body, /proxy_set_header Host \$host/);
+    assert.match(again.body, /TRUST_PROXY/);
+    assert.match(again.body, /PUBLIC_URL/);
+    // At the public host, the same cookie changes nothing.
+    const home = await t.app.inject({ method: 'GET', url: '/setup', headers: { cookie: `aim_public_redirect=${marker.value}` } });
+    assert.equal(home.statusCode, 200);
   });
 });
 

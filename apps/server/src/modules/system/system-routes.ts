@@ -3,7 +3,6 @@ import { healthSchema, readinessSchema, serviceInfoSchema, type Readiness } from
 import type { AppInstance, Platform } from '../../app.js';
 import { safeEqual, sha256 } from '../../platform/crypto/tokens.js';
 import { AppError } from '../../platform/http/app-error.js';
-import { publicBaseUrl } from '../../platform/config/env.js';
 
 /**
  * Operational routes: liveness, readiness, metrics, and the service description.
@@ -47,7 +46,7 @@ export function registerSystemRoutes(app: AppInstance, platform: Platform): void
     apiVersion: 'v1' as const,
     openapi: '/openapi.json',
     docs: '/docs',
-    baseUrl: publicBaseUrl(platform.config),
+    baseUrl: platform.publicOrigin.baseUrl,
   };
 
   app.get(
@@ -116,6 +115,7 @@ export function registerSystemRoutes(app: AppInstance, platform: Platform): void
       },
       config: { access: PUBLIC },
     },
-    async () => info,
+    // Read per request: the default address takes the port the server bound (public-origin.ts).
+    async () => ({ ...info, baseUrl: platform.publicOrigin.baseUrl }),
   );
 }

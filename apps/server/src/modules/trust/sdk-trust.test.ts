@@ -9,7 +9,7 @@ import type { attestationSchema, heartbeatSchema } from '@aim/contracts';
 import { AimError, secure, type AimAgent, type Attestation, type AttestationVerdict, type Heartbeat, type Heartbeats } from '@aim/sdk';
 import { newId } from '../../platform/ids.js';
 import { forEachTarget } from '../../testing/targets.js';
-import { createTestApp, type TestApp } from '../../testing/test-app.js';
+import { createTestApp, listenPublic, type TestApp } from '../../testing/test-app.js';
 import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
 
 /**
@@ -94,7 +94,7 @@ forEachTarget('@aim/sdk heartbeats and attestations against the real server', (t
     t = await createTestApp(target);
     org = await seedOrganization(t);
     otherOrg = await seedOrganization(t, 'Other');
-    baseUrl = await t.app.listen({ host: '127.0.0.1', port: 0 });
+    baseUrl = await listenPublic(t);
   });
   after(async () => {
     await t?.close();

@@ -15,6 +15,7 @@ import {
   type SignedRequestParts,
 } from './http-signatures.js';
 import type { UsageCounter } from './usage-counter.js';
+import type { PublicOrigin } from '../config/public-origin.js';
 
 /**
  * Authentication of agents (docs/agent-identity.md §4–5): a request signed with the agent's key
@@ -54,8 +55,8 @@ export function createAgentAuthenticator(deps: {
   usage: UsageCounter;
   /** Requests signed with one of an agent's retired keys (revoked, or past its overlap), by agent id: trust evidence. */
   failures?: UsageCounter;
-  /** scheme://host[:port] as agents address AIM (PUBLIC_URL when set). */
-  publicOrigin: string | null;
+  /** AIM's public address: the base URL agents sign, whatever Host a request names. */
+  publicOrigin: Pick<PublicOrigin, 'baseUrl' | 'isPublicHost'>;
   now?: () => number;
 }) {
   const { cache, tokens, store, usage } = deps;
@@ -130,8 +131,17 @@ export function createAgentAuthenticator(deps: {
     return agent.value;
   }
 
-  /** AIM as the agent addresses it: what starts every `@target-uri`, and what proofs of possession name. */
-  const originFor = (request: FastifyRequest): string => deps.publicOrigin ?? originOf(request.protocol, request.host);
+  /**
+   * AIM's base URL: what starts every `@target-uri`, and what proofs of possession name. Never the
+   * request's Host: a signature binds the agent's request to this deployment's one public address.
+   */
+  const originFor = (_request?: FastifyRequest): string => deps.publicOrigin.baseUrl;
+
+  /** For a signature that does not verify: the base URL it must name, when the request reached AIM by another. */
+  const addressHint = (request: FastifyRequest): string =>
+    deps.publicOrigin.isPublicHost(request.host)
+      ? ''
+      : ` If you signed the address this request reached (${request.host}), sign AIM's public address ${deps.publicOrigin.baseUrl} instead (docs/agent-identity.md §4b).`;
 
   function requestParts(request: FastifyRequest): SignedRequestParts {
     const length = request.headers['content-length'];
@@ -161,7 +171,8 @@ export function createAgentAuthenticator(deps: {
       if (!verifyEd25519(keyObjectFor(key), parsed.base, parsed.signature)) {
         throw new AppError(
           'invalid_signature',
-          'The signature does not verify over this request: check the signature base (docs/agent-identity.md §4d) and that the URL, query and headers were not changed.',
+          'The signature does not verify over this request: check the signature base (docs/agent-identity.md §4d) and that the URL, query and headers were not changed.' +
+            addressHint(request),
         );
       }
       if (parts.hasBody) checkContentDigest(request.headers['content-digest'] as string | undefined, request.rawBody ?? Buffer.alloc(0));

@@ -36,14 +36,18 @@ export const looksLikeJwt = (value: string): boolean => /^[A-Za-z0-9_-]+\.[A-Za-
 /** Verified tokens kept in process until they expire: busy agents present the same token for minutes. */
 const VERIFIED_CACHE_MAX = 20_000;
 
-export function createAgentTokens(options: { keys: SigningKeys; issuer: string; ttlSeconds: number }) {
-  const { keys, issuer, ttlSeconds } = options;
+/** `issuer` is read at each use: AIM's public address is known once the server listens (public-origin.ts). */
+export function createAgentTokens(options: { keys: SigningKeys; issuer: () => string; ttlSeconds: number }) {
+  const { keys, ttlSeconds } = options;
+  const issuer = options.issuer;
   const verified = new Map<string, AgentTokenClaims & { kid: string }>();
   const audienceMatches = (claims: AgentTokenClaims, audience: string | null) =>
     audience === null || (Array.isArray(claims.audience) ? claims.audience.includes(audience) : claims.audience === audience);
 
   return {
-    issuer,
+    get issuer() {
+      return issuer();
+    },
     ttlSeconds,
 
     async issue(input: {
@@ -71,9 +75,9 @@ export function createAgentTokens(options: { keys: SigningKeys; issuer: string; 
         cnf: { jkt: input.keyId },
       })
         .setProtectedHeader({ alg: 'EdDSA', kid: key.kid, typ: 'at+jwt' })
-        .setIssuer(issuer)
+        .setIssuer(issuer())
         .setSubject(input.agentId)
-        .setAudience(input.audience ?? issuer)
+        .setAudience(input.audience ?? issuer())
         .setJti(jti)
         .setIssuedAt(now)
         .setExpirationTime(exp)
@@ -86,7 +90,7 @@ export function createAgentTokens(options: { keys: SigningKeys; issuer: string; 
      * verified once is remembered (by its exact bytes) until it expires; the expiry and audience are
      * checked on every call, and the agent's and key's state by the caller.
      */
-    async verify(token: string, audience: string | null = issuer): Promise<AgentTokenClaims> {
+    async verify(token: string, audience: string | null = issuer()): Promise<AgentTokenClaims> {
       const known = verified.get(token);
       if (known) {
         if (known.expiresAt <= Math.floor(Date.now() / 1000)) {
@@ -120,7 +124,7 @@ export function createAgentTokens(options: { keys: SigningKeys; issuer: string; 
           if (!key) throw new InvalidAgentTokenError('invalid');
           return key;
         },
-        { issuer, algorithms: ['EdDSA'], typ: 'at+jwt' },
+        { issuer: issuer(), algorithms: ['EdDSA'], typ: 'at+jwt' },
       ));
     } catch (error) {
       if (error instanceof InvalidAgentTokenError) throw error;
@@ -149,7 +153,7 @@ export function createAgentTokens(options: { keys: SigningKeys; issuer: string; 
       expiresAt: payload.exp,
       status: payload.status as AgentStatus,
       trustTier: payload.trust_tier as TrustTier,
-      issuer,
+      issuer: issuer(),
       kid,
     };
   }

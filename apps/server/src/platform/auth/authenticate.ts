@@ -11,6 +11,7 @@ import { looksLikeJwt } from './agent-tokens.js';
 import { hasSignature } from './http-signatures.js';
 import { looksLikeApiKey } from './api-key-format.js';
 import type { UsageCounter } from './usage-counter.js';
+import type { PublicOrigin } from '../config/public-origin.js';
 import { ACCESS_COOKIE, readCookie } from './cookies.js';
 import { InvalidAccessTokenError, type SessionTokens } from './session-tokens.js';
 
@@ -52,16 +53,22 @@ export interface AuthenticatorDeps {
   usage: UsageCounter;
   keyring: Keyring;
   agents: AgentAuthenticator;
-  /** Origins allowed to send cookie-authenticated changes, besides the request's own. */
-  trustedOrigins: string[];
+  /** Whether a request's Origin may send cookie-authenticated changes (`originCheck`). */
+  isAllowedOrigin: (request: FastifyRequest) => boolean;
 }
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** The request's Origin is its own, or one of the trusted ones; a missing Origin is not allowed. */
-export function isAllowedOrigin(request: FastifyRequest, trusted: ReadonlySet<string>): boolean {
-  const origin = request.headers.origin;
-  return typeof origin === 'string' && (origin === `${request.protocol}://${request.host}` || trusted.has(origin));
+/**
+ * Origins allowed to send cookie-authenticated changes: AIM's public origin and CORS_ORIGINS. Never
+ * one derived from the request's Host header, which the client chooses. A missing Origin is refused.
+ */
+export function originCheck(publicOrigin: Pick<PublicOrigin, 'origin'>, corsOrigins: readonly string[]): (request: FastifyRequest) => boolean {
+  const cors = new Set(corsOrigins);
+  return (request) => {
+    const origin = request.headers.origin;
+    return typeof origin === 'string' && (origin === publicOrigin.origin || cors.has(origin));
+  };
 }
 
 export function csrfTokenFor(keyring: Keyring, sessionId: string): string {
@@ -70,7 +77,6 @@ export function csrfTokenFor(keyring: Keyring, sessionId: string): string {
 
 export function createAuthenticator(deps: AuthenticatorDeps) {
   const { cache, tokens, usage, keyring, agents } = deps;
-  const trusted = new Set(deps.trustedOrigins);
 
   async function fromApiKey(raw: string): Promise<Principal> {
     if (!looksLikeApiKey(raw)) throw new AppError('invalid_token', 'The API key is malformed; it should look like aim_v1_….');
@@ -126,8 +132,8 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
   }
 
   function checkCsrf(request: FastifyRequest, principal: Principal): void {
-    if (!isAllowedOrigin(request, trusted)) {
-      throw new AppError('csrf_failed', 'Cookie-authenticated changes must come from the AIM origin (Origin header).');
+    if (!deps.isAllowedOrigin(request)) {
+      throw new AppError('csrf_failed', 'Cookie-authenticated changes must come from the AIM origin (Origin header); open AIM at its public URL.');
     }
     const token = request.headers['x-csrf-token'];
     if (typeof token !== 'string' || !safeEqual(token, csrfTokenFor(keyring, principal.sessionId!))) {

