@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { keyFingerprint } from '@aim/audit-verify';
 import { testTargets } from './testing/targets.js';
-import { createTestApp, type TestApp } from './testing/test-app.js';
+import { createTestApp, listenPublic, type TestApp } from './testing/test-app.js';
 import { seedOrganization, type SeededOrganization } from './testing/people-fixtures.js';
 
 /**
@@ -61,7 +61,7 @@ describe('the packed SDK and verifier, installed outside the repository', () => 
     project = await mkdtemp(join(tmpdir(), 'aim-install-'));
     t = await createTestApp(testTargets()[0]!);
     org = await seedOrganization(t);
-    baseUrl = await t.app.listen({ host: '127.0.0.1', port: 0 });
+    baseUrl = await listenPublic(t);
     env = {
       AIM_URL: baseUrl,
       // The agent's credentials file goes here rather than into ~/.aim/agents.
