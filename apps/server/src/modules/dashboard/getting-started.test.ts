@@ -230,7 +230,7 @@ forEachTarget('dashboard: a new user’s path in Chromium', (target) => {
     const trail = page.getByRole('region', { name: 'Audit trail' });
     await trail.getByText('decision.approve').waitFor();
     assert.match(await trail.innerText(), /decision\.pending[\s\S]*pending[\s\S]*decision\.approve[\s\S]*by admin/);
-    await page.getByRole('region', { name: 'Why' }).getByText('require_approval').waitFor();
+    await page.getByRole('region', { name: 'Why' }).locator('[data-reason="require_approval"]').waitFor();
     await page.screenshot({ path: shot('decision-detail', 'desktop'), fullPage: true });
     await fitsPhone(page, 'decision-detail', () => status.waitFor());
     await context.close();

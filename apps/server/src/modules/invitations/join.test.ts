@@ -14,6 +14,8 @@ import { createTestApp, type TestApp } from '../../testing/test-app.js';
  * way a link can be unusable.
  */
 const PUBLIC_URL = 'http://aim.test:8080';
+/** Pages (an OIDC start and callback) are answered only at AIM's public address; elsewhere they redirect there. */
+const AT_AIM = { host: 'aim.test:8080' };
 const CALLBACK = `${PUBLIC_URL}/api/v1/auth/oidc/callback`;
 
 forEachTarget('joining through an invitation', (target) => {
@@ -45,7 +47,7 @@ forEachTarget('joining through an invitation', (target) => {
 
   const json = { origin: PUBLIC_URL, 'content-type': 'application/json' };
   const post = (url: string, payload: object, headers: Record<string, string> = {}) =>
-    t.app.inject({ method: 'POST', url, headers: { ...json, ...headers }, payload });
+    t.app.inject({ method: 'POST', url, headers: { ...headers, ...json }, payload });
   /** An admin of `org` invites the address; the link from the answer (the same as mailed). */
   async function invite(email: string, role = 'member', org = a) {
     const res = await post('/api/v1/invitations', { email, role }, org.as.admin.apiKey);
@@ -285,10 +287,10 @@ forEachTarget('joining through an invitation', (target) => {
   describe('through an identity provider', () => {
     async function throughProvider(startUrl: string, account: string) {
       idp.signInAs(account);
-      const start = await t.app.inject({ method: 'GET', url: startUrl });
+      const start = await t.app.inject({ method: 'GET', url: startUrl, headers: AT_AIM });
       assert.equal(start.statusCode, 302, start.body);
       const back = await idp.authorize(String(start.headers.location));
-      return t.app.inject({ method: 'GET', url: `${back.pathname}${back.search}`, headers: { cookie: stateCookie(start) } });
+      return t.app.inject({ method: 'GET', url: `${back.pathname}${back.search}`, headers: { ...AT_AIM, cookie: stateCookie(start) } });
     }
 
     it('joins the invited organization with the invited role and lands on the overview signed in to it', async () => {
@@ -324,7 +326,7 @@ forEachTarget('joining through an invitation', (target) => {
     it('refuses to start with an unusable invitation', async () => {
       const { token, id } = await invite('late.idp@example.com');
       await t.app.inject({ method: 'DELETE', url: `/api/v1/invitations/${id}`, headers: a.as.admin.apiKey });
-      const res = await t.app.inject({ method: 'GET', url: `/api/v1/auth/oidc/oidc/start?invitation=${encodeURIComponent(token)}` });
+      const res = await t.app.inject({ method: 'GET', url: `/api/v1/auth/oidc/oidc/start?invitation=${encodeURIComponent(token)}`, headers: AT_AIM });
       assert.equal(res.statusCode, 410);
       assert.equal(code(res), 'invitation_revoked');
     });
