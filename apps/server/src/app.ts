@@ -41,7 +41,7 @@ import { requestIdGenerator } from './platform/http/request-id.js';
 import { securityHeaders } from './platform/http/security-headers.js';
 import { registerAuditRoutes } from './modules/audit/audit-routes.js';
 import type { DomainEvents } from './platform/events/domain-events.js';
-import { hasUnstorableText } from './platform/http/unstorable-text.js';
+import { bodyText, refuseUnstorableBody, registerInputGuards } from './platform/http/input-guards.js';
 import { registerAgentRoutes } from './modules/agents/agent-routes.js';
 import { registerCapabilityRoutes } from './modules/capabilities/capability-routes.js';
 import { registerPolicyRoutes } from './modules/policies/policy-routes.js';
@@ -147,13 +147,22 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     request.rawBody = body as Buffer;
-    const text = (body as Buffer).toString('utf8');
+    let text: string;
+    try {
+      // Strict UTF-8: bytes that are not UTF-8 are refused, never stored as replacement characters.
+      text = bodyText(body as Buffer);
+    } catch (error) {
+      return done(error as AppError, undefined);
+    }
     parseJson(request, text, (error, value) => {
-      // NUL and lone surrogates can only arrive escaped; PostgreSQL stores neither (text or jsonb).
-      if (!error && text.includes('\\u') && hasUnstorableText(value)) {
-        return done(new AppError('validation_failed', 'The request contains a NUL character or an unpaired UTF-16 surrogate (\\u0000, \\ud800…), which AIM cannot store; remove it.'), undefined);
+      if (error) return done(error, undefined);
+      try {
+        // NUL and lone surrogates can only arrive escaped; PostgreSQL stores neither (text or jsonb).
+        if (text.includes('\\u')) refuseUnstorableBody(value);
+      } catch (refused) {
+        return done(refused as AppError, undefined);
       }
-      done(error, value);
+      done(null, value);
     });
   });
   app.decorateRequest('principal', null);
@@ -196,6 +205,7 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
     }
     done();
   });
+  registerInputGuards(app);
 
   const metrics = platform.metrics;
   const accessLog = createAccessLog(platform.accessLog);

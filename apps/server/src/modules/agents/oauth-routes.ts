@@ -12,6 +12,7 @@ import type { AppInstance, Platform } from '../../app.js';
 import { hasSignature } from '../../platform/auth/http-signatures.js';
 import { AppError } from '../../platform/http/app-error.js';
 import { requestContext } from '../../platform/http/request-context.js';
+import { bodyText, refuseUnstorableBody } from '../../platform/http/input-guards.js';
 import { authorize } from '../access/permissions.js';
 import { organizationRepository } from '../organizations/organization-repository.js';
 
@@ -30,7 +31,13 @@ export function registerOAuthRoutes(app: AppInstance, platform: Platform): void 
     const scope = plugin.withTypeProvider<ZodTypeProvider>();
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (request, body, done) => {
       request.rawBody = body as Buffer;
-      done(null, Object.fromEntries(new URLSearchParams((body as Buffer).toString('utf8'))));
+      try {
+        const form = Object.fromEntries(new URLSearchParams(bodyText(body as Buffer)));
+        refuseUnstorableBody(form);
+        done(null, form);
+      } catch (error) {
+        done(error as Error, undefined);
+      }
     });
 
     scope.post(
