@@ -131,6 +131,17 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
     genReqId: requestIdGenerator(config.trustProxy),
     requestIdHeader: false,
     bodyLimit: config.bodyLimitBytes,
+    // Slow clients: a request must arrive whole within requestTimeout (408, connection closed); a
+    // connection quiet for idleTimeout closes. Answers may take longer (long-polls, the live stream).
+    requestTimeout: config.http.requestTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    connectionTimeout: config.http.idleTimeoutMs,
+    http: {
+      requestTimeout: config.http.requestTimeoutMs,
+      headersTimeout: config.http.headersTimeoutMs,
+      // How often node looks for requests past their timeouts (its default, 30 s, would double them).
+      connectionsCheckingInterval: Math.max(50, Math.min(5_000, Math.floor(config.http.headersTimeoutMs / 4))),
+    },
     // Fastify accepts a hop count at run time, though its types omit it.
     trustProxy: config.trustProxy as boolean | string | string[],
     // Closing is answered by our own hook below, with the envelope.
