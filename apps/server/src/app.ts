@@ -39,6 +39,8 @@ import { registerRateLimits } from './platform/http/rate-limit.js';
 import { responseSerializerCompiler } from './platform/http/response-serializer.js';
 import { requestIdGenerator } from './platform/http/request-id.js';
 import { securityHeaders } from './platform/http/security-headers.js';
+import { SECURITY_SCHEMES, withDeclaredSecurity } from './platform/http/openapi-security.js';
+import { API_TAGS } from './platform/http/openapi-tags.js';
 import { registerAuditRoutes } from './modules/audit/audit-routes.js';
 import type { DomainEvents } from './platform/events/domain-events.js';
 import { bodyText, refuseUnstorableBody, registerInputGuards } from './platform/http/input-guards.js';
@@ -248,31 +250,10 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
         description: 'Identities, authorization, trust scores and a verifiable audit trail for AI agents and MCP servers.',
         license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       },
-      tags: [
-        { name: 'system', description: 'Health, readiness, metrics and service description' },
-        { name: 'setup', description: 'First run' },
-        { name: 'auth', description: 'Session refresh and sign-out' },
-        { name: 'me', description: 'The signed-in person' },
-        { name: 'organizations', description: 'Organizations' },
-        { name: 'members', description: 'People in an organization and their roles' },
-        { name: 'api-keys', description: 'API keys for automation' },
-        { name: 'audit', description: 'The hash-chained audit log' },
-        { name: 'agents', description: 'Agent identities, enrollment, signed requests and agent tokens (docs/agent-identity.md)' },
-      ],
-      components: {
-        securitySchemes: {
-          apiKey: { type: 'http', scheme: 'bearer', description: 'An API key: Authorization: Bearer aim_v1_…' },
-          session: { type: 'apiKey', in: 'cookie', name: 'aim_access', description: 'Session cookie (browser); changes need x-csrf-token' },
-          agentSignature: {
-            type: 'apiKey',
-            in: 'header',
-            name: 'Signature',
-            description: 'An agent: RFC 9421 HTTP Message Signature with its Ed25519 key (docs/agent-identity.md §4), or an agent token as Bearer',
-          },
-        },
-      },
+      tags: [...API_TAGS],
+      components: { securitySchemes: SECURITY_SCHEMES },
     },
-    transform: jsonSchemaTransform,
+    transform: withDeclaredSecurity(jsonSchemaTransform),
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });

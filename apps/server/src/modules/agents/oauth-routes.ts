@@ -46,6 +46,8 @@ export function registerOAuthRoutes(app: AppInstance, platform: Platform): void 
         schema: {
           tags: ['agents'],
           summary: 'Exchange a signed request or a JWT client assertion for a short-lived agent token',
+          // A signed request, or a client assertion in the body (no credential in a header).
+          security: [{ agentSignature: [] }, {}],
           body: tokenRequestSchema,
           response: { 200: tokenResponseSchema, 401: errorEnvelopeSchema, 403: errorEnvelopeSchema },
         },
