@@ -256,7 +256,17 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
     transform: withDeclaredSecurity(jsonSchemaTransform),
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
+  // The reference's page: its own scripts and styles only. No top bar (its logo is an inline <style>
+  // the policy refuses, and its box loads any other document); upgrade-insecure-requests only over
+  // https, since on plain http it would send "Try it out" and the page's own files to https.
+  await app.register(fastifySwaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { layout: 'BaseLayout', deepLinking: true },
+    staticCSP:
+      "default-src 'self'; base-uri 'self'; connect-src 'self'; font-src 'self' data:; form-action 'self'; frame-ancestors 'none'; " +
+      "img-src 'self' data:; object-src 'none'; script-src 'self'; script-src-attr 'none'; style-src 'self'" +
+      (isHttps(config) ? '; upgrade-insecure-requests' : ''),
+  });
 
   app.get(
     '/openapi.json',
