@@ -83,6 +83,29 @@ forEachTarget('slow clients and repeated headers', (target) => {
     assert.ok(answer.closed);
   });
 
+  it('does not time out a keep-alive connection that waits between requests longer than the timeouts', async () => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    let received = '';
+    socket.on('data', (chunk) => (received += chunk.toString()));
+    const answers = () => received.match(/HTTP\/1\.1 \d{3}/g) ?? [];
+    const until = async (count: number) => {
+      while (answers().length < count && !socket.closed) await new Promise((resolve) => setTimeout(resolve, 20));
+    };
+    try {
+      const request = `GET /api/v1/meta HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`;
+      socket.write(request);
+      await until(1);
+      // Idle for three times the request (and headers) timeout, then the next request on the same connection.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      assert.ok(!socket.destroyed, 'the connection is still open');
+      socket.write(request);
+      await until(2);
+      assert.deepEqual(answers(), ['HTTP/1.1 200', 'HTTP/1.1 200']);
+    } finally {
+      socket.destroy();
+    }
+  });
+
   it('keeps long answers open past the request timeout: a decision long-poll and the live stream', async () => {
     const base = `http://127.0.0.1:${port}`;
     const api = (method: string, path: string, body?: unknown) =>
