@@ -111,7 +111,7 @@ forEachTarget('slow clients and repeated headers', (target) => {
     const api = (method: string, path: string, body?: unknown) =>
       fetch(`${base}${path}`, {
         method,
-        headers: { ...org.as.admin.apiKey, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: { ...org.as.admin.apiKey, connection: 'close', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     assert.equal((await api('POST', '/api/v1/capabilities', { name: 'slow:refund', riskLevel: 'high' })).status, 201);
@@ -122,7 +122,7 @@ forEachTarget('slow clients and repeated headers', (target) => {
     const verifyBody = JSON.stringify({ action: 'slow:refund', resource: 'orders/1' });
     const asked = await fetch(`${base}${verifyPath}`, {
       method: 'POST',
-      headers: signedHeaders(agent.key, { method: 'POST', url: verifyPath, body: verifyBody, origin: base }),
+      headers: { ...signedHeaders(agent.key, { method: 'POST', url: verifyPath, body: verifyBody, origin: base }), connection: 'close' },
       body: verifyBody,
     });
     const pending = (await asked.json()) as { decision: string; decisionId: string };
@@ -131,11 +131,11 @@ forEachTarget('slow clients and repeated headers', (target) => {
     // The live stream opens first; the long-poll waits three times the request timeout and answers 200, still pending.
     const session = (await startSession(t, org.as.admin.userId, org.organizationId)).headers;
     const abort = new AbortController();
-    const stream = await fetch(`${base}/api/v1/events`, { headers: { cookie: session.cookie! }, signal: abort.signal });
+    const stream = await fetch(`${base}/api/v1/events`, { headers: { cookie: session.cookie!, connection: 'close' }, signal: abort.signal });
     try {
       assert.equal(stream.status, 200);
       const token = await agentToken(t, agent.key);
-      const polled = await fetch(`${base}/api/v1/decisions/${pending.decisionId}?wait=3`, { headers: { authorization: `Bearer ${token}` } });
+      const polled = await fetch(`${base}/api/v1/decisions/${pending.decisionId}?wait=3`, { headers: { authorization: `Bearer ${token}`, connection: 'close' } });
       assert.equal(polled.status, 200, await polled.clone().text());
       assert.equal(((await polled.json()) as { decision: { status: string } }).decision.status, 'pending');
 
