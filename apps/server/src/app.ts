@@ -42,9 +42,11 @@ import { registerRateLimits } from './platform/http/rate-limit.js';
 import { responseSerializerCompiler } from './platform/http/response-serializer.js';
 import { requestIdGenerator } from './platform/http/request-id.js';
 import { securityHeaders } from './platform/http/security-headers.js';
+import { SECURITY_SCHEMES, withDeclaredSecurity } from './platform/http/openapi-security.js';
+import { API_TAGS } from './platform/http/openapi-tags.js';
 import { registerAuditRoutes } from './modules/audit/audit-routes.js';
 import type { DomainEvents } from './platform/events/domain-events.js';
-import { hasUnstorableText } from './platform/http/unstorable-text.js';
+import { bodyText, refuseUnstorableBody, registerInputGuards } from './platform/http/input-guards.js';
 import { registerAgentRoutes } from './modules/agents/agent-routes.js';
 import { registerCapabilityRoutes } from './modules/capabilities/capability-routes.js';
 import { registerPolicyRoutes } from './modules/policies/policy-routes.js';
@@ -139,6 +141,17 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
     genReqId: requestIdGenerator(config.trustProxy),
     requestIdHeader: false,
     bodyLimit: config.bodyLimitBytes,
+    // Slow clients: a request must arrive whole within requestTimeout (408, connection closed); a
+    // connection quiet for idleTimeout closes. Answers may take longer (long-polls, the live stream).
+    requestTimeout: config.http.requestTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    connectionTimeout: config.http.idleTimeoutMs,
+    http: {
+      requestTimeout: config.http.requestTimeoutMs,
+      headersTimeout: config.http.headersTimeoutMs,
+      // How often node looks for requests past their timeouts (its default, 30 s, would double them).
+      connectionsCheckingInterval: Math.max(50, Math.min(5_000, Math.floor(config.http.headersTimeoutMs / 4))),
+    },
     // Fastify accepts a hop count at run time, though its types omit it.
     trustProxy: config.trustProxy as boolean | string | string[],
     // Closing is answered by our own hook below, with the envelope.
@@ -155,13 +168,22 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     request.rawBody = body as Buffer;
-    const text = (body as Buffer).toString('utf8');
+    let text: string;
+    try {
+      // Strict UTF-8: bytes that are not UTF-8 are refused, never stored as replacement characters.
+      text = bodyText(body as Buffer);
+    } catch (error) {
+      return done(error as AppError, undefined);
+    }
     parseJson(request, text, (error, value) => {
-      // NUL and lone surrogates can only arrive escaped; PostgreSQL stores neither (text or jsonb).
-      if (!error && text.includes('\\u') && hasUnstorableText(value)) {
-        return done(new AppError('validation_failed', 'The request contains a NUL character or an unpaired UTF-16 surrogate (\\u0000, \\ud800…), which AIM cannot store; remove it.'), undefined);
+      if (error) return done(error, undefined);
+      try {
+        // NUL and lone surrogates can only arrive escaped; PostgreSQL stores neither (text or jsonb).
+        if (text.includes('\\u')) refuseUnstorableBody(value);
+      } catch (refused) {
+        return done(refused as AppError, undefined);
       }
-      done(error, value);
+      done(null, value);
     });
   });
   app.decorateRequest('principal', null);
@@ -204,6 +226,7 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
     }
     done();
   });
+  registerInputGuards(app);
 
   // Pages opened under another host go to AIM's public origin first (platform/http/public-host.ts).
   registerPublicHostRedirect(app, platform.publicOrigin);
@@ -244,35 +267,23 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
         description: 'Identities, authorization, trust scores and a verifiable audit trail for AI agents and MCP servers.',
         license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       },
-      tags: [
-        { name: 'system', description: 'Health, readiness, metrics and service description' },
-        { name: 'setup', description: 'First run' },
-        { name: 'auth', description: 'Session refresh and sign-out' },
-        { name: 'me', description: 'The signed-in person' },
-        { name: 'organizations', description: 'Organizations' },
-        { name: 'members', description: 'People in an organization and their roles' },
-        { name: 'invitations', description: 'Joining an organization through an invitation link' },
-        { name: 'api-keys', description: 'API keys for automation' },
-        { name: 'audit', description: 'The hash-chained audit log' },
-        { name: 'agents', description: 'Agent identities, enrollment, signed requests and agent tokens (docs/agent-identity.md)' },
-      ],
-      components: {
-        securitySchemes: {
-          apiKey: { type: 'http', scheme: 'bearer', description: 'An API key: Authorization: Bearer aim_v1_…' },
-          session: { type: 'apiKey', in: 'cookie', name: 'aim_access', description: 'Session cookie (browser); changes need x-csrf-token' },
-          agentSignature: {
-            type: 'apiKey',
-            in: 'header',
-            name: 'Signature',
-            description: 'An agent: RFC 9421 HTTP Message Signature with its Ed25519 key (docs/agent-identity.md §4), or an agent token as Bearer',
-          },
-        },
-      },
+      tags: [...API_TAGS],
+      components: { securitySchemes: SECURITY_SCHEMES },
     },
-    transform: jsonSchemaTransform,
+    transform: withDeclaredSecurity(jsonSchemaTransform),
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
+  // The reference's page: its own scripts and styles only. No top bar (its logo is an inline <style>
+  // the policy refuses, and its box loads any other document); upgrade-insecure-requests only over
+  // https, since on plain http it would send "Try it out" and the page's own files to https.
+  await app.register(fastifySwaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { layout: 'BaseLayout', deepLinking: true },
+    staticCSP:
+      "default-src 'self'; base-uri 'self'; connect-src 'self'; font-src 'self' data:; form-action 'self'; frame-ancestors 'none'; " +
+      "img-src 'self' data:; object-src 'none'; script-src 'self'; script-src-attr 'none'; style-src 'self'" +
+      (isHttps(config) ? '; upgrade-insecure-requests' : ''),
+  });
 
   app.get(
     '/openapi.json',

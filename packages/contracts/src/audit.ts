@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dateTimeSchema } from './instants.js';
 
 /** The audit log: reading, filtering and verifying an organization's hash-chained events. */
 const timestamp = z.string().describe('RFC 3339 timestamp');
@@ -32,7 +33,7 @@ export const auditEventPageSchema = z
   })
   .meta({ id: 'AuditEventPage' });
 
-const isoDate = z.iso.datetime({ offset: true, message: 'must be an RFC 3339 date-time such as 2026-11-27T10:00:00Z' });
+const isoDate = dateTimeSchema();
 
 export const auditQuerySchema = z
   .object({

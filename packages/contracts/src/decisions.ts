@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dateTimeSchema } from './instants.js';
 import { agentIdSchema } from './agents.js';
 import { capabilityNameSchema, grantIdSchema, riskLevelSchema } from './capabilities.js';
 import { policyIdSchema, policyModeSchema } from './policies.js';
@@ -142,8 +143,8 @@ export const decisionListQuerySchema = z.object({
     .enum(['true', 'false'])
     .transform((v) => v === 'true')
     .optional(),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
+  from: dateTimeSchema().optional(),
+  to: dateTimeSchema().optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),
 });

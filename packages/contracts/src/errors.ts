@@ -11,6 +11,15 @@ export const ERROR_CODES = {
     description: 'The request did not match the schema; `message` names each field that is wrong.',
   },
   invalid_json: { status: 400, description: 'The request body is not valid JSON.' },
+  invalid_encoding: {
+    status: 400,
+    description: 'The request body is not valid UTF-8; JSON and form bodies must be encoded as UTF-8 (RFC 8259 §8.1).',
+  },
+  duplicate_header: {
+    status: 400,
+    description:
+      'A header that must appear once (Authorization, Host, Signature, Signature-Input, Content-Digest, Origin, x-csrf-token) was sent more than once.',
+  },
   self_attestation: { status: 400, description: 'An agent cannot attest to itself; attestations come from other agents.' },
   bad_request: { status: 400, description: 'The request is malformed in a way not covered by a more specific code.' },
   invalid_state: {

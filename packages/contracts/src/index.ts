@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './instants.js';
 export * from './system.js';
 export * from './roles.js';
 export * from './people.js';

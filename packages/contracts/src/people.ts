@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dateTimeSchema } from './instants.js';
 import { PERMISSIONS, roleSchema } from './roles.js';
 
 /** Organizations, people, memberships, API keys, sessions and first-run setup. */
@@ -101,7 +102,7 @@ export const createApiKeySchema = z
   .object({
     name: z.string().trim().min(1).max(100),
     role: roleSchema.optional().describe('At most your own role; defaults to it'),
-    expiresAt: z.iso.datetime({ offset: true }).optional().describe('When the key stops working'),
+    expiresAt: dateTimeSchema().optional().describe('When the key stops working'),
   })
   .meta({ id: 'CreateApiKey', examples: [{ name: 'CI deploys' }] });
 export const apiKeyParamsSchema = z.object({ apiKeyId: apiKeyIdSchema });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dateTimeSchema } from './instants.js';
 import { agentIdSchema, trustTierSchema } from './agents.js';
 import { RISK_LEVELS } from './capabilities.js';
 
@@ -59,8 +60,8 @@ export const trustScoreEnvelopeSchema = z.object({ trust: trustScoreSchema }).me
 
 export const trustHistoryEntrySchema = trustScoreSchema.omit({ factors: true }).meta({ id: 'TrustHistoryEntry' });
 export const trustHistoryQuerySchema = z.object({
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
+  from: dateTimeSchema().optional(),
+  to: dateTimeSchema().optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
   cursor: z.string().max(200).optional(),
 });
@@ -145,7 +146,7 @@ export const securityReviewSchema = z
   .meta({ id: 'SecurityReview' });
 export const createSecurityReviewSchema = z
   .object({
-    reviewedAt: z.iso.datetime({ offset: true }).optional().describe('Defaults to now; not in the future'),
+    reviewedAt: dateTimeSchema().optional().describe('Defaults to now; not in the future'),
     summary: z.string().trim().max(2000).optional(),
     findings: z.array(findingSchema).max(100).default([]),
   })
@@ -176,7 +177,7 @@ export const createIncidentSchema = z
     severity: severitySchema,
     title: z.string().trim().min(1).max(200),
     description: z.string().trim().max(4000).optional(),
-    occurredAt: z.iso.datetime({ offset: true }).optional().describe('Defaults to now; not in the future'),
+    occurredAt: dateTimeSchema().optional().describe('Defaults to now; not in the future'),
   })
   .meta({ id: 'CreateIncident', examples: [{ severity: 'high', title: 'Sent a customer list to a wrong address' }] });
 export const incidentEnvelopeSchema = z.object({ incident: incidentSchema }).meta({ id: 'IncidentEnvelope' });

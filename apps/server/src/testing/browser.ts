@@ -18,9 +18,12 @@ import type { TestApp } from './test-app.js';
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARTIFACTS = fileURLToPath(new URL('../../../../test-artifacts/dashboard/', import.meta.url));
 
-/** Chromium, once the dashboard is built and Chromium is installed (each a clear failure otherwise). */
-export async function launchChromium(): Promise<Browser> {
-  assert.ok(existsSync(join(DEFAULT_DASHBOARD_DIR, 'index.html')), 'the dashboard is built (npm run build)');
+/**
+ * Chromium, once the dashboard is built and Chromium is installed (each a clear failure otherwise).
+ * `{ dashboard: false }` for pages that are not the dashboard's (the API reference).
+ */
+export async function launchChromium(options: { dashboard?: boolean } = {}): Promise<Browser> {
+  if (options.dashboard !== false) assert.ok(existsSync(join(DEFAULT_DASHBOARD_DIR, 'index.html')), 'the dashboard is built (npm run build)');
   assert.ok(existsSync(CHROMIUM), `Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
   await mkdir(ARTIFACTS, { recursive: true });
   return chromium.launch({

@@ -12,6 +12,7 @@ import type { AppInstance, Platform } from '../../app.js';
 import { hasSignature } from '../../platform/auth/http-signatures.js';
 import { AppError } from '../../platform/http/app-error.js';
 import { requestContext } from '../../platform/http/request-context.js';
+import { bodyText, refuseUnstorableBody } from '../../platform/http/input-guards.js';
 import { authorize } from '../access/permissions.js';
 import type { Services } from '../services.js';
 
@@ -31,7 +32,13 @@ export function registerOAuthRoutes(app: AppInstance, { agentTokenIssuer: tokens
     const scope = plugin.withTypeProvider<ZodTypeProvider>();
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (request, body, done) => {
       request.rawBody = body as Buffer;
-      done(null, Object.fromEntries(new URLSearchParams((body as Buffer).toString('utf8'))));
+      try {
+        const form = Object.fromEntries(new URLSearchParams(bodyText(body as Buffer)));
+        refuseUnstorableBody(form);
+        done(null, form);
+      } catch (error) {
+        done(error as Error, undefined);
+      }
     });
 
     scope.post(
@@ -40,6 +47,8 @@ export function registerOAuthRoutes(app: AppInstance, { agentTokenIssuer: tokens
         schema: {
           tags: ['agents'],
           summary: 'Exchange a signed request or a JWT client assertion for a short-lived agent token',
+          // A signed request, or a client assertion in the body (no credential in a header).
+          security: [{ agentSignature: [] }, {}],
           body: tokenRequestSchema,
           response: { 200: tokenResponseSchema, 401: errorEnvelopeSchema, 403: errorEnvelopeSchema },
         },

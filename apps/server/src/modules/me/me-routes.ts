@@ -121,6 +121,7 @@ export function registerMeRoutes(app: AppInstance, services: Services, platform:
       schema: {
         tags: ['auth'],
         summary: 'Exchange the refresh cookie for new session cookies (the refresh token rotates)',
+        security: [{ sessionRefresh: [] }],
         response: { 200: okSchema },
       },
       config: { access: { auth: 'public' } },

@@ -86,6 +86,8 @@ export function registerSystemRoutes(app: AppInstance, platform: Platform): void
         schema: {
           tags: ['system'],
           summary: 'Prometheus metrics in the text exposition format',
+          // Open, unless METRICS_TOKEN is set.
+          security: [{}, { metricsToken: [] }],
           response: { 200: z.string() },
         },
         config: { access: PUBLIC },

@@ -122,6 +122,17 @@ export const envSchema = z.object({
   TRUST_PROXY: trustProxy,
   BODY_LIMIT_BYTES: int(1_048_576, 1024, 100 * 1_048_576),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 0, 600_000),
+  /** Slow clients: the whole request (headers and body) must arrive within this; otherwise 408 and the connection closes. */
+  HTTP_REQUEST_TIMEOUT_MS: int(30_000, 100, 600_000),
+  /** The request headers must arrive within this (at most HTTP_REQUEST_TIMEOUT_MS). */
+  HTTP_HEADERS_TIMEOUT_MS: int(10_000, 100, 600_000),
+  /** An idle keep-alive connection is closed after this. */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(72_000, 1000, 600_000),
+  /**
+   * A connection on which nothing is sent or received for this long is closed (a client that stops reading).
+   * Above the longest quiet answer: a decision long-poll (60 s) and the live stream's ping (25 s).
+   */
+  HTTP_IDLE_TIMEOUT_MS: int(120_000, 65_000, 3_600_000),
 
   AIM_DATA_DIR: z.string().min(1).default('.aim'),
   AIM_EMBEDDED_PG_PORT: int(0, 0, 65535),
@@ -254,6 +265,8 @@ export interface Config {
   trustProxy: boolean | number | string[];
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
+  /** Node's HTTP server limits (docs: .env.example); long answers (long-polls, the live stream) are not bound by them. */
+  http: { requestTimeoutMs: number; headersTimeoutMs: number; keepAliveTimeoutMs: number; idleTimeoutMs: number };
   dataDir: string;
   database: {
     /** Owner connection used for migrations; absent in embedded mode until the cluster is started. */
@@ -327,6 +340,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (e.DATABASE_APP_URL && !e.DATABASE_URL) {
     problems.push('DATABASE_APP_URL: only meaningful together with DATABASE_URL (the owner connection used for migrations)');
   }
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    problems.push('HTTP_HEADERS_TIMEOUT_MS: must be at most HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -339,6 +355,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     trustProxy: e.TRUST_PROXY,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    http: {
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      idleTimeoutMs: e.HTTP_IDLE_TIMEOUT_MS,
+    },
     dataDir: e.AIM_DATA_DIR,
     database: {
       url: e.DATABASE_URL,

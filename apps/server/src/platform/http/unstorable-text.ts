@@ -11,3 +11,29 @@ export function hasUnstorableText(value: unknown, depth = 0): boolean {
   }
   return false;
 }
+
+const MAX_ECHOED_NAME = 64;
+
+/**
+ * The first entry of a parsed query string or of the path parameters whose name or value holds text
+ * PostgreSQL cannot store (a `%00` arrives as NUL): described for the error message, or null when all are fine.
+ */
+export function unstorableParameter(values: unknown, where: 'query parameter' | 'path parameter'): string | null {
+  if (values === null || typeof values !== 'object') return null;
+  for (const [name, value] of Object.entries(values)) {
+    if (UNSTORABLE.test(name)) return `A ${where} name`;
+    if (hasUnstorableText(value)) return `The ${where} "${name.slice(0, MAX_ECHOED_NAME)}"`;
+  }
+  return null;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The body as text, or null when its bytes are not valid UTF-8 (which JSON and forms must be, RFC 8259 §8.1). */
+export function decodeUtf8(body: Buffer): string | null {
+  try {
+    return strictUtf8.decode(body);
+  } catch {
+    return null;
+  }
+}
