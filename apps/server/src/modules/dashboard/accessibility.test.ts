@@ -46,6 +46,7 @@ describe(`dashboard accessibility in Chromium [${target.name}]`, () => {
       await call('POST', '/api/v1/capabilities', { name: 'payments:refund', riskLevel: 'high', description: 'Refund a payment' });
       await call('POST', `/api/v1/agents/${agentId}/grants`, { capability: 'payments:refund' });
       const asked = await signedInject(t, registered.key, {
+        origin,
         method: 'POST',
         url: `/api/v1/agents/${agentId}/verify-action`,
         body: JSON.stringify({ action: 'payments:refund', resource: 'orders/1', context: { amount: 12 } }),

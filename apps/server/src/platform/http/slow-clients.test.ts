@@ -122,7 +122,7 @@ forEachTarget('slow clients and repeated headers', (target) => {
     const verifyBody = JSON.stringify({ action: 'slow:refund', resource: 'orders/1' });
     const asked = await fetch(`${base}${verifyPath}`, {
       method: 'POST',
-      headers: { ...signedHeaders(agent.key, { method: 'POST', url: verifyPath, body: verifyBody, origin: base }), connection: 'close' },
+      headers: { ...signedHeaders(agent.key, { method: 'POST', url: verifyPath, body: verifyBody, origin: t.platform.publicOrigin.baseUrl }), connection: 'close' },
       body: verifyBody,
     });
     const pending = (await asked.json()) as { decision: string; decisionId: string };
@@ -184,7 +184,7 @@ forEachTarget('slow clients and repeated headers', (target) => {
     const body = JSON.stringify({ action: 'dup:read' });
     const decisions = async () =>
       Number((await (await t.owner()).query(`select count(*) from verification_events where action = 'dup:read'`)).rows[0].count);
-    const signed = signedHeaders(agent.key, { method: 'POST', url: path, body, origin: `http://127.0.0.1:${port}` });
+    const signed = signedHeaders(agent.key, { method: 'POST', url: path, body, origin: t.platform.publicOrigin.baseUrl });
     const lines = (repeat?: string) =>
       [`Host: 127.0.0.1:${port}`, ...Object.entries(signed).map(([k, v]) => `${k}: ${v}`)].flatMap((line) =>
         repeat && line.toLowerCase().startsWith(`${repeat}:`) ? [line, line] : [line],
