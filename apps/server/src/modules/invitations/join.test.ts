@@ -321,6 +321,32 @@ forEachTarget('joining through an invitation', (target) => {
       assert.equal((await preview(token)).statusCode, 200, 'the invitation is still pending');
     });
 
+    it('never gives an account made with an invitation link to whoever a provider vouches for at its address (pre-hijacking)', async () => {
+      // The inviter is shown the link too: with it, they make an account for someone else's address and keep its passkey.
+      const { token } = await invite('ada@example.com', 'viewer', a);
+      const made = await joinWithPasskey(token, new SoftwareAuthenticator(), 'Not Ada');
+      assert.equal(made.statusCode, 201, made.body);
+      const squatted = (await t.platform.db.transaction({ organizationId: null }, (tx) => t.app.services.users.findIdByEmail(tx, 'ada@example.com')))!;
+
+      // The address's owner, invited by another organization, signs in through the deployment's provider.
+      idp.accounts.set('ada-sub', { email: 'ada@example.com', email_verified: true, name: 'Ada Lovelace' });
+      const { token: fromB } = await invite('ada@example.com', 'member', b);
+      const refused = await throughProvider((await preview(fromB)).json().providers[0].startUrl, 'ada-sub');
+      assert.equal(refused.statusCode, 403, refused.body);
+      assert.equal(code(refused), 'no_access');
+      assert.equal(refused.cookies.filter((c) => c.name === 'aim_access').length, 0);
+      // And without a link, a plain sign-in.
+      const plain = await throughProvider('/api/v1/auth/oidc/oidc/start', 'ada-sub');
+      assert.equal(plain.statusCode, 403, plain.body);
+      assert.equal(code(plain), 'no_access');
+
+      const identities = await owner.query('select count(*) from user_identities where user_id = $1', [squatted]);
+      assert.equal(Number(identities.rows[0].count), 0, 'the provider account was not linked to the account made with the link');
+      const memberships = await owner.query('select organization_id from memberships where user_id = $1', [squatted]);
+      assert.deepEqual(memberships.rows.map((r) => r.organization_id), [a.organizationId], "B's invitation did not join it either");
+      assert.equal((await preview(fromB)).statusCode, 200, "B's invitation is still pending");
+    });
+
     it('refuses to start with an unusable invitation', async () => {
       const { token, id } = await invite('late.idp@example.com');
       await t.app.inject({ method: 'DELETE', url: `/api/v1/invitations/${id}`, headers: a.as.admin.apiKey });
