@@ -16,8 +16,10 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const root = new URL('..', import.meta.url).pathname;
+// A path, not a URL's pathname (which would keep a space in the checkout's path as %20).
+const root = fileURLToPath(new URL('..', import.meta.url));
 const web = join(root, 'apps/web');
 const out = join(web, 'out');
 // Outside out/, which the server publishes file by file.

@@ -39,7 +39,8 @@ describe('scripts/build-web.mjs: when the dashboard is built again', () => {
   let tree: string;
 
   before(async () => {
-    tree = await mkdtemp(join(tmpdir(), 'aim-build-web-'));
+    // A space in the path, as in a checkout under "My Projects".
+    tree = await mkdtemp(join(tmpdir(), 'aim build-web-'));
     const web = join(tree, 'apps/web');
     await mkdir(join(tree, 'scripts'), { recursive: true });
     await copyFile(join(ROOT, 'scripts/build-web.mjs'), join(tree, 'scripts/build-web.mjs'));
