@@ -282,6 +282,54 @@ forEachTarget('joining through an invitation', (target) => {
     assert.ok(!listA.json().invitations.some((i: { id: string }) => i.id === id));
   });
 
+  it("revokes an inviter's pending invitations beyond what they may still grant, when their role is lowered or they leave", async () => {
+    // The inviter is shown each link: without this, a removed admin could come back through an admin invitation they sent.
+    const c = await seedOrganization(t, 'Initrode');
+    const promoted = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/members/${c.as.manager.userId}`,
+      headers: { ...c.as.admin.apiKey, 'content-type': 'application/json' },
+      payload: { role: 'admin' },
+    });
+    assert.equal(promoted.statusCode, 200, promoted.body);
+    const send = async (email: string, role: string) => {
+      const res = await post('/api/v1/invitations', { email, role }, c.as.manager.session);
+      assert.equal(res.statusCode, 201, res.body);
+      return new URL(res.json().link as string).searchParams.get('token')!;
+    };
+    const asAdmin = await send('backdoor@example.com', 'admin');
+    const asManager = await send('second.door@example.com', 'manager');
+    const asViewer = await send('viewer.door@example.com', 'viewer');
+    const byOther = (await invite('other.admin@example.com', 'admin', c)).token;
+
+    const lowered = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/members/${c.as.manager.userId}`,
+      headers: { ...c.as.admin.apiKey, 'content-type': 'application/json' },
+      payload: { role: 'manager' },
+    });
+    assert.equal(lowered.statusCode, 200, lowered.body);
+    assert.equal(code(await preview(asAdmin)), 'invitation_revoked', 'a manager cannot grant admin any more');
+    assert.equal((await preview(asManager)).statusCode, 200, 'a manager may still grant manager');
+    assert.equal((await preview(asViewer)).statusCode, 200);
+
+    const removed = await t.app.inject({ method: 'DELETE', url: `/api/v1/members/${c.as.manager.userId}`, headers: c.as.admin.apiKey });
+    assert.equal(removed.statusCode, 200, removed.body);
+    assert.equal(code(await preview(asManager)), 'invitation_revoked', 'nothing a person who left sent stays usable');
+    assert.equal(code(await preview(asViewer)), 'invitation_revoked');
+    assert.equal(code(await options(asViewer)), 'invitation_revoked');
+    assert.equal((await preview(byOther)).statusCode, 200, "another admin's invitation stays");
+
+    const revocations = await owner.query(
+      `select details from audit_events where organization_id = $1 and action = 'invitation.revoke' order by seq`,
+      [c.organizationId],
+    );
+    assert.deepEqual(
+      revocations.rows.map((r) => `${r.details.role} ${r.details.reason}`).sort(),
+      ['admin inviter_role_lowered', 'manager inviter_removed', 'viewer inviter_removed'],
+    );
+  });
+
   describe('through an identity provider', () => {
     async function throughProvider(startUrl: string, account: string) {
       idp.signInAs(account);
