@@ -218,6 +218,21 @@ describe('docs/audit.md: the test vector, recomputed from the document', () => {
       assert.match(first.stdout, /^BROKEN at seq 1: event 1 does not match its hash/);
     });
 
+    it('reads only a version 1 export with a well-formed header (exit code 2 otherwise)', async () => {
+      const exportLines = block('export').split('\n');
+      for (const [i, change] of [
+        { version: 2 },
+        { organizationId: null },
+        { fromSeq: '1' },
+        { toSeq: null },
+      ].entries()) {
+        const file = join(dir, `header-${i}.ndjson`);
+        await writeFile(file, `${[JSON.stringify({ ...header, ...change }), ...exportLines.slice(1)].join('\n')}\n`);
+        const refused = await run([file]);
+        assert.equal(refused.code, 2, `${JSON.stringify(change)}: ${refused.stdout}${refused.stderr}`);
+      }
+    });
+
     it('checks the hash an export starts from against a kept checkpoint at that position', async () => {
       // An export of events 2–3 starts from hash(1). A checkpoint at 1 confirms it, or catches a substitute.
       const privateKey = createPrivateKey({ key: JSON.parse(block('private-key')) as never, format: 'jwk' });

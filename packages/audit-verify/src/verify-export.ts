@@ -78,6 +78,13 @@ export async function verifyExportLines(
     }
     if (!header) {
       if (record.type !== 'aim.audit_export') throw new ExportFormatError('the first line is not an AIM audit export header');
+      // A later version may hash differently: this verifier reads version 1 only (docs/audit.md §4).
+      if (record.version !== 1) throw new ExportFormatError(`the export is version ${JSON.stringify(record.version)}; this verifier reads version 1`);
+      if (typeof record.organizationId !== 'string' || record.organizationId === '') throw new ExportFormatError("the header's organizationId is not a string");
+      const position = (v: unknown) => v === null || (Number.isSafeInteger(v) && (v as number) >= 0);
+      if (!position(record.fromSeq) || !position(record.toSeq) || (record.fromSeq === null) !== (record.toSeq === null)) {
+        throw new ExportFormatError("the header's fromSeq and toSeq are not both positions (integers from 0) or both null");
+      }
       header = record as unknown as ExportHeader;
       const start = (header.fromSeq ?? 1) - 1;
       if (typeof header.previousHash !== 'string' || !/^[0-9a-f]{64}$/.test(header.previousHash)) {
