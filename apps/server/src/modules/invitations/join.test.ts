@@ -379,7 +379,10 @@ forEachTarget('joining through an invitation', (target) => {
       // The address's owner, invited by another organization, signs in through the deployment's provider.
       idp.accounts.set('ada-sub', { email: 'ada@example.com', email_verified: true, name: 'Ada Lovelace' });
       const { token: fromB } = await invite('ada@example.com', 'member', b);
-      const refused = await throughProvider((await preview(fromB)).json().providers[0].startUrl, 'ada-sub');
+      const offered = (await preview(fromB)).json();
+      assert.equal(offered.accountExists, true);
+      assert.deepEqual(offered.providers, [], 'no provider is offered: it could only refuse');
+      const refused = await throughProvider(`/api/v1/auth/oidc/oidc/start?invitation=${encodeURIComponent(fromB)}`, 'ada-sub');
       assert.equal(refused.statusCode, 403, refused.body);
       assert.equal(code(refused), 'no_access');
       assert.equal(refused.cookies.filter((c) => c.name === 'aim_access').length, 0);
