@@ -6,7 +6,8 @@
 // Its inputs are hashed: apps/web (sources, configuration, package.json; not the generated
 // src/api/schema.d.ts or next-env.d.ts, which derive from the others), docs/openapi.json (the API
 // types are generated from it), the compiled @aim/contracts it imports, the lockfile (every
-// dependency's version), the Node.js version and any NEXT_PUBLIC_* variable. After a successful
+// dependency's version), the Node.js version, any NEXT_PUBLIC_* variable and the apps/web/.env* files
+// Next.js reads them from (.env, .env.production, .env.local, …). After a successful
 // build the hash is stamped, with a list of every file of apps/web/out and its size. The build is
 // skipped when the inputs hash to the stamp and out/ still holds exactly those files; otherwise
 // (or with --force) the stamp is removed and `npm run build -w @aim/web` runs, which is also what
@@ -15,8 +16,10 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const root = new URL('..', import.meta.url).pathname;
+// A path, not a URL's pathname (which would keep a space in the checkout's path as %20).
+const root = fileURLToPath(new URL('..', import.meta.url));
 const web = join(root, 'apps/web');
 const out = join(web, 'out');
 // Outside out/, which the server publishes file by file.
@@ -36,6 +39,11 @@ function inputsHash() {
     ...walk(join(web, 'src')),
     ...walk(join(web, 'public')),
     ...['package.json', 'next.config.mjs', 'postcss.config.mjs', 'tsconfig.json'].map((f) => join(web, f)),
+    // `next build` loads NEXT_PUBLIC_* values from these too, and inlines them into the pages.
+    ...readdirSync(web, { withFileTypes: true })
+      .filter((e) => e.isFile() && /^\.env(\..+)?$/.test(e.name))
+      .map((e) => join(web, e.name))
+      .sort(),
     join(root, 'docs/openapi.json'),
     join(root, 'package-lock.json'),
     join(root, 'packages/contracts/package.json'),

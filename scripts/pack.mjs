@@ -12,8 +12,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const root = new URL('..', import.meta.url).pathname;
+// A path, not a URL's pathname (which would keep a space in the checkout's path as %20).
+const root = fileURLToPath(new URL('..', import.meta.url));
 const destination = resolve(process.argv[2] ?? join(root, 'packed'));
 const PACKAGES = ['packages/sdk', 'packages/audit-verify'];
 

@@ -46,7 +46,11 @@ function start(dataDir: string): Promise<Running> {
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready within 60 s:\n${out}`)), 60_000);
+    // Not ready: stop it (SIGTERM, so that it shuts its embedded PostgreSQL down too) rather than leave it running.
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      reject(new Error(`not ready within 120 s:\n${out}`));
+    }, 120_000);
     const check = () => {
       const api = /API\s+(http:\/\/\S+)\/api\/v1/.exec(out);
       const pgPort = /embedded PostgreSQL on 127\.0\.0\.1:(\d+)/.exec(out);

@@ -189,6 +189,50 @@ describe('docs/audit.md: the test vector, recomputed from the document', () => {
       assert.match(tail.stdout, /BROKEN at seq 3: events 3–3 are missing from the end/);
     });
 
+    it('refuses a line that carries what the hash does not cover, or lacks a member', async () => {
+      // The hash covers exactly §1's members: anything added beside them could say anything and still "verify".
+      const exportLines = block('export').split('\n');
+      const changed = async (index: number, change: (line: Record<string, unknown>) => Record<string, unknown>) => {
+        const file = join(dir, `uncovered-${index}.ndjson`);
+        const copy = [...exportLines];
+        copy[index] = JSON.stringify(change(JSON.parse(copy[index]!) as Record<string, unknown>));
+        await writeFile(file, `${copy.join('\n')}\n`);
+        return run([file]);
+      };
+      const added = await changed(2, (l) => ({ ...l, approvedBy: 'the CFO' }));
+      assert.equal(added.code, 1, added.stdout);
+      assert.match(added.stdout, /^BROKEN at seq 2: the line of event 2 carries member\(s\) the hash does not cover: approvedBy/);
+      const inActor = await changed(1, (l) => ({ ...l, actor: { ...(l.actor as object), name: 'Someone Else' } }));
+      assert.equal(inActor.code, 1, inActor.stdout);
+      assert.match(inActor.stdout, /^BROKEN at seq 1: the line of event 1 has an actor that is not exactly/);
+      const lacking = await changed(2, ({ requestId: _dropped, ...l }) => l);
+      assert.equal(lacking.code, 1, lacking.stdout);
+      assert.match(lacking.stdout, /^BROKEN at seq 2: the line of event 2 lacks member\(s\) requestId/);
+      // An earlier break is still the one reported.
+      const file = join(dir, 'both.ndjson');
+      const both = [...exportLines];
+      both[1] = both[1]!.replace('Acme Café', 'Acme Cafe');
+      both[2] = JSON.stringify({ ...(JSON.parse(both[2]!) as object), approvedBy: 'the CFO' });
+      await writeFile(file, `${both.join('\n')}\n`);
+      const first = await run([file]);
+      assert.match(first.stdout, /^BROKEN at seq 1: event 1 does not match its hash/);
+    });
+
+    it('reads only a version 1 export with a well-formed header (exit code 2 otherwise)', async () => {
+      const exportLines = block('export').split('\n');
+      for (const [i, change] of [
+        { version: 2 },
+        { organizationId: null },
+        { fromSeq: '1' },
+        { toSeq: null },
+      ].entries()) {
+        const file = join(dir, `header-${i}.ndjson`);
+        await writeFile(file, `${[JSON.stringify({ ...header, ...change }), ...exportLines.slice(1)].join('\n')}\n`);
+        const refused = await run([file]);
+        assert.equal(refused.code, 2, `${JSON.stringify(change)}: ${refused.stdout}${refused.stderr}`);
+      }
+    });
+
     it('checks the hash an export starts from against a kept checkpoint at that position', async () => {
       // An export of events 2–3 starts from hash(1). A checkpoint at 1 confirms it, or catches a substitute.
       const privateKey = createPrivateKey({ key: JSON.parse(block('private-key')) as never, format: 'jwk' });

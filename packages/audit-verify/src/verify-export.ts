@@ -29,6 +29,35 @@ export interface ExportVerdict {
 
 export class ExportFormatError extends Error {}
 
+/** The members of an export line (docs/audit.md §4): §1's, except organizationId, plus hash. */
+const LINE_MEMBERS = ['action', 'actor', 'clientIp', 'details', 'hash', 'id', 'occurredAt', 'outcome', 'requestId', 'seq', 'target', 'userAgent'];
+const REF_MEMBERS = ['id', 'type'];
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const sameMembers = (v: Record<string, unknown>, members: string[]) => {
+  const keys = Object.keys(v).sort();
+  return keys.length === members.length && keys.every((k, i) => k === members[i]);
+};
+const isRef = (v: unknown) => isObject(v) && sameMembers(v, REF_MEMBERS) && typeof v.type === 'string' && (v.id === null || typeof v.id === 'string');
+const stringOrNull = (v: unknown) => v === null || typeof v === 'string';
+
+/**
+ * Why an event line is not one the chain covers whole, or null when it is. Whatever the hash does not
+ * cover (an extra member, here or in actor or target) could be added by anyone, so a line carrying one
+ * is not intact even when its hash matches; a member left out is not the line that was hashed either.
+ */
+function uncovered(record: Record<string, unknown>): string | null {
+  const extra = Object.keys(record).filter((k) => !LINE_MEMBERS.includes(k));
+  if (extra.length > 0) return `carries member(s) the hash does not cover: ${extra.join(', ')}`;
+  const missing = LINE_MEMBERS.filter((k) => !(k in record));
+  if (missing.length > 0) return `lacks member(s) ${missing.join(', ')}`;
+  if (!isRef(record.actor)) return 'has an actor that is not exactly {"type", "id"}';
+  if (record.target !== null && !isRef(record.target)) return 'has a target that is neither null nor exactly {"type", "id"}';
+  if (!isObject(record.details)) return 'has details that are not a JSON object';
+  for (const k of ['id', 'occurredAt', 'action', 'outcome', 'hash'] as const) if (typeof record[k] !== 'string') return `has a ${k} that is not a string`;
+  for (const k of ['requestId', 'clientIp', 'userAgent'] as const) if (!stringOrNull(record[k])) return `has a ${k} that is neither a string nor null`;
+  return null;
+}
+
 export async function verifyExportLines(
   lines: AsyncIterable<string>,
   options: { keepHashesAt?: ReadonlySet<number> } = {},
@@ -49,6 +78,13 @@ export async function verifyExportLines(
     }
     if (!header) {
       if (record.type !== 'aim.audit_export') throw new ExportFormatError('the first line is not an AIM audit export header');
+      // A later version may hash differently: this verifier reads version 1 only (docs/audit.md §4).
+      if (record.version !== 1) throw new ExportFormatError(`the export is version ${JSON.stringify(record.version)}; this verifier reads version 1`);
+      if (typeof record.organizationId !== 'string' || record.organizationId === '') throw new ExportFormatError("the header's organizationId is not a string");
+      const position = (v: unknown) => v === null || (Number.isSafeInteger(v) && (v as number) >= 0);
+      if (!position(record.fromSeq) || !position(record.toSeq) || (record.fromSeq === null) !== (record.toSeq === null)) {
+        throw new ExportFormatError("the header's fromSeq and toSeq are not both positions (integers from 0) or both null");
+      }
       header = record as unknown as ExportHeader;
       const start = (header.fromSeq ?? 1) - 1;
       if (typeof header.previousHash !== 'string' || !/^[0-9a-f]{64}$/.test(header.previousHash)) {
@@ -60,6 +96,16 @@ export async function verifyExportLines(
       continue;
     }
     const seq = record.seq as number;
+    const problem = uncovered(record);
+    if (problem !== null) {
+      // The first failure is the one reported: an earlier event may already have broken the chain.
+      const sofar = walker!.verdict();
+      const verdict: ChainVerdict =
+        sofar.status === 'broken'
+          ? sofar
+          : { status: 'broken', checked: sofar.checked, brokenAt: sofar.lastSeq + 1, reason: `the line of event ${JSON.stringify(seq) ?? '?'} ${problem}` };
+      return { header, events, hashesAt, verdict };
+    }
     const hash = String(record.hash ?? '');
     if (options.keepHashesAt?.has(seq)) hashesAt.set(seq, hash);
     events += 1;

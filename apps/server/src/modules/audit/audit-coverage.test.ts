@@ -17,6 +17,8 @@ import { createTestApp, type TestApp } from '../../testing/test-app.js';
 const NOT_A_CHANGE: Record<string, string> = {
   'POST /api/v1/me/passkeys/options': 'hands out a single-use challenge; the registration it prepares is recorded',
   'POST /api/v1/auth/passkey/options': 'hands out a single-use challenge; the sign-in it prepares is recorded',
+  'POST /api/v1/invitations/preview': 'reads what an invitation link offers',
+  'POST /api/v1/invitations/passkey/options': 'hands out a single-use challenge bound to the invitation; the join it prepares is recorded',
   'POST /api/v1/agent-challenges': 'hands out a single-use challenge; the registration or rotation it proves is recorded',
   'POST /api/v1/oauth/introspect': 'reads the state of a token',
   'POST /api/v1/agents/me/heartbeat': 'telemetry: marks the minute the agent was up (uptime evidence); counted, like key usage, not audited',
@@ -74,6 +76,12 @@ forEachTarget('every state change writes an audit event', (target) => {
         const joiner = await createUser(t, 'joiner@coverage.example', 'Joiner');
         const session = await startSession(t, joiner, org.organizationId);
         return inject('POST', '/api/v1/invitations/accept', session.headers, { token });
+      },
+      'POST /api/v1/invitations/passkey': async () => {
+        const inv = await inject('POST', '/api/v1/invitations', org.as.admin.apiKey, { email: 'passkey.joiner@coverage.example', role: 'viewer' });
+        const token = new URL(inv.json().link as string).searchParams.get('token')!;
+        const options = (await inject('POST', '/api/v1/invitations/passkey/options', { origin: ORIGIN }, { token, name: 'Passkey Joiner' })).json();
+        return inject('POST', '/api/v1/invitations/passkey', { origin: ORIGIN }, { token, credential: new SoftwareAuthenticator().create(options as never, ORIGIN) });
       },
       'PATCH /api/v1/members/:userId': () => inject('PATCH', `/api/v1/members/${org.as.member.userId}`, org.as.admin.apiKey, { role: 'manager' }),
       'DELETE /api/v1/members/:userId': () => inject('DELETE', `/api/v1/members/${org.as.viewer.userId}`, org.as.admin.apiKey),

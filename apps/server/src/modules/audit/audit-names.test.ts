@@ -1,5 +1,7 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { recordAuditEvent } from '../../platform/audit/audit-log.js';
+import { SYSTEM_CONTEXT } from '../../platform/http/request-context.js';
 import { registerAgent, signedInject } from '../../testing/agent-fixtures.js';
 import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
 import { forEachTarget } from '../../testing/targets.js';
@@ -72,9 +74,23 @@ forEachTarget('audit log: names of actors and targets', (target) => {
     assert.equal(after.names[a.as.viewer.userId], undefined, 'a person who left is shown by id only');
 
     const { agent: theirs } = await registerAgent(t, b.as.admin.apiKey, { name: 'their-bot' });
+    // An event of A that names B's agent, B's admin and B's API key (as a refused attempt could): A's page
+    // carries those ids, and must still not name them.
+    await t.platform.db.transaction({ organizationId: a.organizationId }, (tx) =>
+      recordAuditEvent(tx, { ...SYSTEM_CONTEXT, actor: { type: 'api_key', id: b.as.admin.apiKeyId } }, {
+        action: 'agent.read',
+        outcome: 'denied',
+        target: { type: 'agent', id: theirs.id },
+        details: { agentId: b.as.admin.userId },
+      }),
+    );
     const ours = await page(a);
+    const foreign = ours.events.find((e) => e.target?.id === theirs.id);
+    assert.ok(foreign, "the event naming B's things is on A's page");
+    assert.deepEqual([foreign.actor.id, foreign.details.agentId], [b.as.admin.apiKeyId, b.as.admin.userId]);
     assert.equal(ours.names[theirs.id], undefined);
     assert.equal(ours.names[b.as.admin.userId], undefined);
+    assert.equal(ours.names[b.as.admin.apiKeyId], undefined);
     const theirPage = await page(b);
     assert.equal(theirPage.names[theirs.id], 'their-bot');
     assert.ok(!Object.keys(theirPage.names).some((id) => id === agent.id || id === a.as.admin.userId || id === a.as.admin.apiKeyId));

@@ -214,8 +214,12 @@ export function createInvitationService(deps: {
             order by p.created_at, p.id`,
           [orgOf(tx), domain],
         );
-        const accountExists = (await tx.withScope(null, (system) => users.findIdByEmail(system, invitation.email))) !== null;
-        const providers = [...deps.deploymentProviders(), ...own.rows.map((p) => ({ id: p.id, displayName: p.display_name }))];
+        const account = await tx.withScope(null, (system) => users.findByEmail(system, invitation.email));
+        const accountExists = account !== null;
+        // An account made with a passkey through an invitation link is never reached through a provider
+        // by its address (oidc-service): offering one would only end in a refusal.
+        const providers =
+          account && !account.emailVerified ? [] : [...deps.deploymentProviders(), ...own.rows.map((p) => ({ id: p.id, displayName: p.display_name }))];
         return {
           organization: { id: inv.organizationId, name: organization.rows[0]!.name },
           role: invitation.role,

@@ -284,6 +284,54 @@ forEachTarget('joining through an invitation', (target) => {
     assert.ok(!listA.json().invitations.some((i: { id: string }) => i.id === id));
   });
 
+  it("revokes an inviter's pending invitations beyond what they may still grant, when their role is lowered or they leave", async () => {
+    // The inviter is shown each link: without this, a removed admin could come back through an admin invitation they sent.
+    const c = await seedOrganization(t, 'Initrode');
+    const promoted = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/members/${c.as.manager.userId}`,
+      headers: { ...c.as.admin.apiKey, 'content-type': 'application/json' },
+      payload: { role: 'admin' },
+    });
+    assert.equal(promoted.statusCode, 200, promoted.body);
+    const send = async (email: string, role: string) => {
+      const res = await post('/api/v1/invitations', { email, role }, c.as.manager.session);
+      assert.equal(res.statusCode, 201, res.body);
+      return new URL(res.json().link as string).searchParams.get('token')!;
+    };
+    const asAdmin = await send('backdoor@example.com', 'admin');
+    const asManager = await send('second.door@example.com', 'manager');
+    const asViewer = await send('viewer.door@example.com', 'viewer');
+    const byOther = (await invite('other.admin@example.com', 'admin', c)).token;
+
+    const lowered = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/members/${c.as.manager.userId}`,
+      headers: { ...c.as.admin.apiKey, 'content-type': 'application/json' },
+      payload: { role: 'manager' },
+    });
+    assert.equal(lowered.statusCode, 200, lowered.body);
+    assert.equal(code(await preview(asAdmin)), 'invitation_revoked', 'a manager cannot grant admin any more');
+    assert.equal((await preview(asManager)).statusCode, 200, 'a manager may still grant manager');
+    assert.equal((await preview(asViewer)).statusCode, 200);
+
+    const removed = await t.app.inject({ method: 'DELETE', url: `/api/v1/members/${c.as.manager.userId}`, headers: c.as.admin.apiKey });
+    assert.equal(removed.statusCode, 200, removed.body);
+    assert.equal(code(await preview(asManager)), 'invitation_revoked', 'nothing a person who left sent stays usable');
+    assert.equal(code(await preview(asViewer)), 'invitation_revoked');
+    assert.equal(code(await options(asViewer)), 'invitation_revoked');
+    assert.equal((await preview(byOther)).statusCode, 200, "another admin's invitation stays");
+
+    const revocations = await owner.query(
+      `select details from audit_events where organization_id = $1 and action = 'invitation.revoke' order by seq`,
+      [c.organizationId],
+    );
+    assert.deepEqual(
+      revocations.rows.map((r) => `${r.details.role} ${r.details.reason}`).sort(),
+      ['admin inviter_role_lowered', 'manager inviter_removed', 'viewer inviter_removed'],
+    );
+  });
+
   describe('through an identity provider', () => {
     async function throughProvider(startUrl: string, account: string) {
       idp.signInAs(account);
@@ -321,6 +369,35 @@ forEachTarget('joining through an invitation', (target) => {
       const eve = await t.platform.db.transaction({ organizationId: null }, (tx) => t.app.services.users.findIdByEmail(tx, 'eve@example.com'));
       assert.equal(eve, null, 'nothing was created: the whole sign-in rolled back');
       assert.equal((await preview(token)).statusCode, 200, 'the invitation is still pending');
+    });
+
+    it('never gives an account made with an invitation link to whoever a provider vouches for at its address (pre-hijacking)', async () => {
+      // The inviter is shown the link too: with it, they make an account for someone else's address and keep its passkey.
+      const { token } = await invite('ada@example.com', 'viewer', a);
+      const made = await joinWithPasskey(token, new SoftwareAuthenticator(), 'Not Ada');
+      assert.equal(made.statusCode, 201, made.body);
+      const squatted = (await t.platform.db.transaction({ organizationId: null }, (tx) => t.app.services.users.findIdByEmail(tx, 'ada@example.com')))!;
+
+      // The address's owner, invited by another organization, signs in through the deployment's provider.
+      idp.accounts.set('ada-sub', { email: 'ada@example.com', email_verified: true, name: 'Ada Lovelace' });
+      const { token: fromB } = await invite('ada@example.com', 'member', b);
+      const offered = (await preview(fromB)).json();
+      assert.equal(offered.accountExists, true);
+      assert.deepEqual(offered.providers, [], 'no provider is offered: it could only refuse');
+      const refused = await throughProvider(`/api/v1/auth/oidc/oidc/start?invitation=${encodeURIComponent(fromB)}`, 'ada-sub');
+      assert.equal(refused.statusCode, 403, refused.body);
+      assert.equal(code(refused), 'no_access');
+      assert.equal(refused.cookies.filter((c) => c.name === 'aim_access').length, 0);
+      // And without a link, a plain sign-in.
+      const plain = await throughProvider('/api/v1/auth/oidc/oidc/start', 'ada-sub');
+      assert.equal(plain.statusCode, 403, plain.body);
+      assert.equal(code(plain), 'no_access');
+
+      const identities = await owner.query('select count(*) from user_identities where user_id = $1', [squatted]);
+      assert.equal(Number(identities.rows[0].count), 0, 'the provider account was not linked to the account made with the link');
+      const memberships = await owner.query('select organization_id from memberships where user_id = $1', [squatted]);
+      assert.deepEqual(memberships.rows.map((r) => r.organization_id), [a.organizationId], "B's invitation did not join it either");
+      assert.equal((await preview(fromB)).statusCode, 200, "B's invitation is still pending");
     });
 
     it('refuses to start with an unusable invitation', async () => {

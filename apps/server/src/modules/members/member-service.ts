@@ -1,7 +1,7 @@
-import type { Role } from '@aim/contracts';
+import { ROLES, roleAtLeast, type Role } from '@aim/contracts';
 import type { AccessCache } from '../../platform/auth/access-cache.js';
 import { recordAuditEvent } from '../../platform/audit/audit-log.js';
-import type { Database, Tx } from '../../platform/db/database.js';
+import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
 import { authorize } from '../access/permissions.js';
@@ -30,6 +30,26 @@ export function createMemberService(deps: { db: Database; cache: AccessCache; us
     return { target, admins };
   }
 
+  /**
+   * A person's pending invitations must not outlast their power to grant them: the inviter holds each
+   * link too (it is shown to them once), so a removed admin could otherwise come back through an admin
+   * invitation they sent. With the change, in its transaction: those of a role above `role` are
+   * revoked — every one when they leave (`role` null).
+   */
+  async function revokeInvitationsBeyond(tx: Tx, ctx: RequestContext, inviterId: string, role: Role | null, reason: string): Promise<void> {
+    const grantable = role ? ROLES.filter((r) => roleAtLeast(role, r)) : [];
+    const { rows } = await tx.query<{ id: string; role: Role }>(
+      `update invitations set revoked_at = now()
+        where organization_id = $1 and invited_by = $2 and accepted_at is null and revoked_at is null and expires_at > now()
+          and role <> all($3::text[])
+        returning id, role`,
+      [orgOf(tx), inviterId, grantable],
+    );
+    for (const r of rows) {
+      await recordAuditEvent(tx, ctx, { action: 'invitation.revoke', target: { type: 'invitation', id: r.id }, details: { role: r.role, reason } });
+    }
+  }
+
   return {
     async list(ctx: RequestContext): Promise<Member[]> {
       authorize(ctx, 'member.read');
@@ -51,6 +71,7 @@ export function createMemberService(deps: { db: Database; cache: AccessCache; us
             target: { type: 'user', id: userId },
             details: { role: { from: target.role, to: role } },
           });
+          await revokeInvitationsBeyond(tx, ctx, userId, role, 'inviter_role_lowered');
         }
         const rows = await memberships.list(tx);
         const row = rows.find((r) => r.id === userId)!;
@@ -69,6 +90,7 @@ export function createMemberService(deps: { db: Database; cache: AccessCache; us
         }
         await memberships.remove(tx, userId);
         await recordAuditEvent(tx, ctx, { action: 'member.remove', target: { type: 'user', id: userId }, details: { role: target.role } });
+        await revokeInvitationsBeyond(tx, ctx, userId, null, 'inviter_removed');
       });
       await cache.forgetMembership(ctx.organizationId, userId);
     },

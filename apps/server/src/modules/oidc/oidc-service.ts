@@ -143,12 +143,20 @@ export function createOidcService(deps: {
       let created = false;
       let linked = false;
       if (!userId) {
-        const existing = await users.findIdByEmail(tx, email);
+        const existing = await users.findByEmail(tx, email);
         if (existing && scopedTo) {
           throw new AppError('no_access', `${email} already has an AIM account; sign in the way you usually do.`);
         }
+        // An account made with a passkey through an invitation link: whoever holds the link made it (the
+        // inviter sees it too), so the address alone does not make it this person's (account pre-hijacking).
+        if (existing && !existing.emailVerified) {
+          throw new AppError(
+            'no_access',
+            `${email} already has an AIM account that signs in with a passkey; sign in with it. If you did not create it, ask an admin of your organization.`,
+          );
+        }
         if (existing) {
-          userId = existing;
+          userId = existing.id;
           linked = true;
         }
       }

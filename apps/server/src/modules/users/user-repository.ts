@@ -40,20 +40,31 @@ function toUser(keyring: Keyring, row: UserRow): User {
 }
 
 export function createUserRepository(keyring: Keyring) {
+  /** The person with this address, and whether anyone but the account's creator vouched for it. */
+  async function findByEmail(tx: Tx, email: string): Promise<{ id: string; emailVerified: boolean } | null> {
+    const { rows } = await tx.query<{ id: string; email_verified: boolean }>('select id, email_verified from users where email_hash = $1', [
+      emailHash(keyring, email),
+    ]);
+    return rows[0] ? { id: rows[0].id, emailVerified: rows[0].email_verified } : null;
+  }
   return {
-    /** Insert a person (system scope only: a person is not one organization's to create). */
-    async insert(tx: Tx, user: { id: string; email: string; name: string }): Promise<void> {
-      await tx.query('insert into users (id, email_hash, email_encrypted, name_encrypted) values ($1, $2, $3, $4)', [
+    /**
+     * Insert a person (system scope only: a person is not one organization's to create).
+     * `emailVerified: false` when nobody but the creator vouched for the address (migration 0013).
+     */
+    async insert(tx: Tx, user: { id: string; email: string; name: string; emailVerified?: boolean }): Promise<void> {
+      await tx.query('insert into users (id, email_hash, email_encrypted, name_encrypted, email_verified) values ($1, $2, $3, $4, $5)', [
         user.id,
         emailHash(keyring, user.email),
         keyring.encrypt(normalizeEmail(user.email), emailAad(user.id)),
         keyring.encrypt(user.name.trim(), nameAad(user.id)),
+        user.emailVerified ?? true,
       ]);
     },
     async findIdByEmail(tx: Tx, email: string): Promise<string | null> {
-      const { rows } = await tx.query<{ id: string }>('select id from users where email_hash = $1', [emailHash(keyring, email)]);
-      return rows[0]?.id ?? null;
+      return (await findByEmail(tx, email))?.id ?? null;
     },
+    findByEmail,
     async get(tx: Tx, id: string): Promise<User | null> {
       const { rows } = await tx.query<UserRow>('select id, email_encrypted, name_encrypted, status, created_at from users where id = $1', [id]);
       return rows[0] ? toUser(keyring, rows[0]) : null;
