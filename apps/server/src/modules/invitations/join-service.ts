@@ -142,7 +142,7 @@ export function createJoinService(deps: {
         await tx.withScope(null, async (system) => {
           // The address is unique among people: taken meanwhile (by a sign-in through a provider), it is theirs.
           if ((await users.findIdByEmail(system, invitation.email)) !== null) throw accountExists();
-          // Not verified: the inviter saw the link too, so holding it does not prove the address (migration 0013).
+          // Not verified: the inviter saw the link too, so holding it does not prove the address (migration 0012).
           await users.insert(system, { id: userId, email: invitation.email, name, emailVerified: false }).catch((error: unknown) => {
             throw (error as { code?: string }).code === '23505' ? accountExists() : error;
           });

@@ -50,7 +50,7 @@ export function createUserRepository(keyring: Keyring) {
   return {
     /**
      * Insert a person (system scope only: a person is not one organization's to create).
-     * `emailVerified: false` when nobody but the creator vouched for the address (migration 0013).
+     * `emailVerified: false` when nobody but the creator vouched for the address (migration 0012).
      */
     async insert(tx: Tx, user: { id: string; email: string; name: string; emailVerified?: boolean }): Promise<void> {
       await tx.query('insert into users (id, email_hash, email_encrypted, name_encrypted, email_verified) values ($1, $2, $3, $4, $5)', [
