@@ -92,8 +92,9 @@ export function signedHeaders(key: TestAgentKey, options: SignOptions): Record<s
 }
 
 /** Send a signed request through inject. */
+/** Signed for AIM's public address (http://localhost:<bound port> once listening) unless `origin` says otherwise. */
 export function signedInject(t: TestApp, key: TestAgentKey, options: SignOptions & { sendBody?: string; sendUrl?: string }) {
-  const headers = signedHeaders(key, options);
+  const headers = signedHeaders(key, { origin: t.platform.publicOrigin.baseUrl, ...options });
   return t.app.inject({
     method: (options.method ?? 'GET') as 'GET',
     url: options.sendUrl ?? options.url,

@@ -202,7 +202,7 @@ forEachTarget('signed agent requests behind a public URL with a path', (target) 
     assert.equal(ok.statusCode, 200, ok.body);
     const hostOnly = await signedInject(t, key, { url: '/api/v1/agents/me', origin: 'https://aim.example.com' });
     assert.equal(hostOnly.json().error.code, 'invalid_signature');
-    const asReached = await signedInject(t, key, { url: '/api/v1/agents/me' });
+    const asReached = await signedInject(t, key, { url: '/api/v1/agents/me', origin: 'http://localhost' });
     assert.equal(asReached.json().error.code, 'invalid_signature');
   });
 });
