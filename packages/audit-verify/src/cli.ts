@@ -77,9 +77,23 @@ async function main(): Promise<number> {
       verdict = { status: 'broken', checked: verdict.checked, brokenAt: problems[0].seq, reason: `checkpoint ${problems[0].seq}: ${problems[0].problem}` };
     }
   }
+  // Pinning asks for proof from outside the export: without one checkpoint of this organization in the
+  // export's range, an export re-hashed end to end would pass as well, so that is not "intact".
+  const unanchored = verdict.status === 'intact' && pins.length > 0 && checked === 0;
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ organizationId: header.organizationId, events, seconds, checkpoints: checked, pinned: pins.length > 0, ...verdict })}\n`);
-  } else if (verdict.status === 'intact') {
+    const shown = unanchored ? { ...verdict, status: 'unanchored' } : verdict;
+    process.stdout.write(`${JSON.stringify({ organizationId: header.organizationId, events, seconds, checkpoints: checked, pinned: pins.length > 0, ...shown })}\n`);
+    return verdict.status === 'intact' && !unanchored ? 0 : 1;
+  }
+  if (unanchored) {
+    process.stdout.write(
+      `NOT ANCHORED: the ${events} events of ${header.organizationId} are consistent, but no checkpoint of this organization ` +
+        `covers seq ${header.fromSeq ?? '-'}–${verdict.status === 'intact' ? verdict.lastSeq : '-'}; with --pin at least one pinned checkpoint must ` +
+        `(take checkpoints after the events, or verify without --pin to check consistency alone)\n`,
+    );
+    return 1;
+  }
+  if (verdict.status === 'intact') {
     process.stdout.write(
       `intact: ${events} events of ${header.organizationId}, seq ${header.fromSeq ?? '-'}–${verdict.lastSeq}, last hash ${verdict.lastHash}` +
         `, ${checked} signed checkpoints${checked > 0 ? (pins.length > 0 ? ' (pinned keys)' : ' (keys NOT pinned: pass --pin)') : ''}` +

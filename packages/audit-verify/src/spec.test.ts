@@ -260,6 +260,22 @@ describe('docs/audit.md: the test vector, recomputed from the document', () => {
       assert.match(caught.stdout, /BROKEN at seq 1: checkpoint 1: the chain has another hash here/);
     });
 
+    it('with pins, refuses an export that no checkpoint of its organization covers', async () => {
+      // Only a checkpoint of another organization: the events are consistent, but nothing outside the export vouches for them.
+      const [checkpoint] = (JSON.parse(block('checkpoints')) as { checkpoints: Checkpoint[] }).checkpoints;
+      const elsewhere = join(dir, 'checkpoints-elsewhere.json');
+      await writeFile(elsewhere, JSON.stringify({ checkpoints: [{ ...checkpoint, organizationId: 'org_01JF8Q0TESTVECT0R000000001' }] }));
+      const pinned = await run([...withCheckpoints(files.export, elsewhere), '--pin', block('fingerprint')]);
+      assert.equal(pinned.code, 1, pinned.stdout);
+      assert.match(pinned.stdout, /^NOT ANCHORED: the 3 events of org_01JF8Q0TESTVECT0R000000000 are consistent, but no checkpoint/);
+      const json = await run([...withCheckpoints(files.export, elsewhere), '--pin', block('fingerprint'), '--json']);
+      assert.equal(json.code, 1);
+      assert.equal(JSON.parse(json.stdout).status, 'unanchored');
+      const unpinned = await run(withCheckpoints(files.export, elsewhere));
+      assert.equal(unpinned.code, 0, 'without pins, consistency alone is reported as intact');
+      assert.match(unpinned.stdout, /0 signed checkpoints/);
+    });
+
     it('prints the fingerprints of a key file, to compare with the pinned ones', async () => {
       const printed = await run(['--fingerprints', files.keys]);
       assert.equal(printed.code, 0, printed.stderr);
