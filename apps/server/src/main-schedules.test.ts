@@ -1,13 +1,12 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { secure } from '@aim/sdk';
 import { QUEUES } from './platform/jobs/job-names.js';
+import { startAim, type AimProcess } from './testing/aim-process.js';
 
 /**
  * The schedules, as `npm start` runs them: the real entry point in its own process (embedded
@@ -16,63 +15,31 @@ import { QUEUES } from './platform/jobs/job-names.js';
  * the expiry of a pending decision and a checkpoint of a grown chain are observed in the data they
  * change, and the job health API and metrics must report every success.
  */
-const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 const BOOTSTRAP = 'bootstrap-token-for-the-schedules-0123456789';
 const EVERY_MINUTE = QUEUES.map((name) => `${name}=* * * * *`).join(';');
 /** A minute boundary, pg-boss's cron check (2 s here), its hand-over (2 s), the worker's poll, the run: well under this. */
 const WAIT_MS = 150_000;
 
-interface Running {
-  child: ChildProcess;
-  base: string;
-  pgPort: number;
-  output: () => string;
+async function start(dataDir: string): Promise<AimProcess & { pgPort: number }> {
+  const aim = await startAim(
+    {
+      AIM_DATA_DIR: dataDir,
+      PORT: '0',
+      SERVE_DASHBOARD: 'false',
+      AIM_BOOTSTRAP_TOKEN: BOOTSTRAP,
+      JOB_SCHEDULES: EVERY_MINUTE,
+      JOB_CRON_CHECK_SECONDS: '2',
+    },
+    { readyTimeoutMs: 120_000 },
+  );
+  if (!aim.pgPort) {
+    await aim.stop();
+    assert.fail(`no embedded PostgreSQL port in the output:\n${aim.output()}`);
+  }
+  return Object.assign(aim, { pgPort: aim.pgPort });
 }
 
-function start(dataDir: string): Promise<Running> {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    AIM_DATA_DIR: dataDir,
-    PORT: '0',
-    LOG_LEVEL: 'info',
-    SERVE_DASHBOARD: 'false',
-    AIM_BOOTSTRAP_TOKEN: BOOTSTRAP,
-    JOB_SCHEDULES: EVERY_MINUTE,
-    JOB_CRON_CHECK_SECONDS: '2',
-  };
-  for (const key of ['DATABASE_URL', 'REDIS_URL', 'AIM_TEST_TARGETS', 'NODE_TEST_CONTEXT']) delete env[key];
-  const child = spawn(process.execPath, ['--enable-source-maps', MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  return new Promise((resolve, reject) => {
-    // Not ready: stop it (SIGTERM, so that it shuts its embedded PostgreSQL down too) rather than leave it running.
-    const timer = setTimeout(() => {
-      child.kill('SIGTERM');
-      reject(new Error(`not ready within 120 s:\n${out}`));
-    }, 120_000);
-    const check = () => {
-      const api = /API\s+(http:\/\/\S+)\/api\/v1/.exec(out);
-      const pgPort = /embedded PostgreSQL on 127\.0\.0\.1:(\d+)/.exec(out);
-      if (api && pgPort) {
-        clearTimeout(timer);
-        resolve({ child, base: api[1]!, pgPort: Number(pgPort[1]), output: () => out });
-      }
-    };
-    child.stdout!.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code}:\n${out}`));
-    });
-  });
-}
-
-function stop(running: Running): Promise<number | null> {
-  return new Promise((resolve) => {
-    running.child.once('exit', (code) => resolve(code));
-    running.child.kill('SIGTERM');
-  });
-}
+const stop = (running: AimProcess) => running.stop();
 
 /** Poll `probe` until it returns a value (not undefined); fail with `what` and the last state seen. */
 async function eventually<T>(what: string, probe: () => Promise<T | undefined>, describeState: () => Promise<unknown>): Promise<T> {

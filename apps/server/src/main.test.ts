@@ -1,13 +1,12 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { newId } from './platform/ids.js';
-import { startAim } from './testing/aim-process.js';
+import { MAIN, startAim, type AimProcess } from './testing/aim-process.js';
 import { DEFAULT_DASHBOARD_DIR } from './modules/dashboard/dashboard-routes.js';
 import { existsSync } from 'node:fs';
 
@@ -15,46 +14,16 @@ import { existsSync } from 'node:fs';
  * The real entry point, as `npm start` runs it: no configuration but a data folder and a free
  * port, an embedded PostgreSQL, migrations, serving, clean shutdown, restart with the data kept.
  */
-const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
-
-interface Running {
-  child: ChildProcess;
-  base: string;
-  pgPort: number;
-  output: () => string;
+async function start(dataDir: string): Promise<AimProcess & { pgPort: number }> {
+  const aim = await startAim({ AIM_DATA_DIR: dataDir, PORT: '0' });
+  if (!aim.pgPort) {
+    await aim.stop();
+    assert.fail(`no embedded PostgreSQL port in the output:\n${aim.output()}`);
+  }
+  return Object.assign(aim, { pgPort: aim.pgPort });
 }
 
-function start(dataDir: string): Promise<Running> {
-  const env: NodeJS.ProcessEnv = { ...process.env, AIM_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info' };
-  for (const key of ['DATABASE_URL', 'REDIS_URL', 'AIM_TEST_TARGETS', 'NODE_TEST_CONTEXT']) delete env[key];
-  const child = spawn(process.execPath, ['--enable-source-maps', MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready within 60 s:\n${out}`)), 60_000);
-    const check = () => {
-      const api = /API\s+(http:\/\/\S+)\/api\/v1/.exec(out);
-      const pgPort = /embedded PostgreSQL on 127\.0\.0\.1:(\d+)/.exec(out);
-      if (api && pgPort) {
-        clearTimeout(timer);
-        resolve({ child, base: api[1]!, pgPort: Number(pgPort[1]), output: () => out });
-      }
-    };
-    child.stdout!.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(Object.assign(new Error(`exited with ${code}:\n${out}`), { output: out, code }));
-    });
-  });
-}
-
-function stop(running: Running): Promise<number | null> {
-  return new Promise((resolve) => {
-    running.child.once('exit', (code) => resolve(code));
-    running.child.kill('SIGTERM');
-  });
-}
+const stop = (running: AimProcess) => running.stop();
 
 async function ownerQuery(dataDir: string, port: number, sql: string, params: unknown[] = []) {
   const secrets = JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8')) as { postgresPassword: string };
