@@ -177,7 +177,8 @@ async function startServer(store, database, secrets) {
   });
   if (ready.store !== store) throw new Error(`the ${store} server runs with the ${ready.store} store`);
   const base = `http://127.0.0.1:${ready.port}`;
-  const server = { store, child, prefix, base };
+  // Requests go to 127.0.0.1; signatures name AIM's public address (docs/agent-identity.md §4b).
+  const server = { store, child, prefix, base, signedBase: ready.baseUrl };
   try {
     await prepareAgent(server, ready.apiKey);
   } catch (error) {
@@ -189,15 +190,15 @@ async function startServer(store, database, secrets) {
 
 /** Register an agent with a key made here (§2–3a), check each request the load will send, get an agent token (§5a). */
 async function prepareAgent(server, apiKey) {
-  const { base, store } = server;
+  const { base, signedBase, store } = server;
   const key = newAgentKey();
-  await registerAgent(base, apiKey, key, { name: `bench-${store}` });
+  await registerAgent(base, apiKey, key, { name: `bench-${store}` }, signedBase);
   server.registeredAt = Date.now();
 
   const tokenBody = JSON.stringify({ grant_type: 'client_credentials' });
   const issued = await fetch(`${base}/api/v1/oauth/token`, {
     method: 'POST',
-    headers: signedHeaders(key, 'POST', `${base}/api/v1/oauth/token`, tokenBody),
+    headers: signedHeaders(key, 'POST', `${signedBase}/api/v1/oauth/token`, tokenBody),
     body: tokenBody,
   });
   if (issued.status !== 200) throw new Error(`getting an agent token: ${issued.status} ${await issued.text()}`);
@@ -205,10 +206,10 @@ async function prepareAgent(server, apiKey) {
   server.jwks = await (await fetch(`${base}/.well-known/jwks.json`)).json();
 
   server.loads = {
-    signed: { method: 'GET', path: PATH, expect: 200, ...presignedHeaders(() => signedHeaders(key, 'GET', `${base}${PATH}`)) },
+    signed: { method: 'GET', path: PATH, expect: 200, ...presignedHeaders(() => signedHeaders(key, 'GET', `${signedBase}${PATH}`)) },
     token: { method: 'GET', path: PATH, expect: 200, headersFor: () => ({ authorization: `Bearer ${server.token}` }) },
-    detail: { method: 'GET', path: DETAIL_PATH, expect: 200, ...presignedHeaders(() => signedHeaders(key, 'GET', `${base}${DETAIL_PATH}`)) },
-    issue: { method: 'POST', path: TOKEN_PATH, expect: 200, body: TOKEN_BODY, ...presignedHeaders(() => signedHeaders(key, 'POST', `${base}${TOKEN_PATH}`, TOKEN_BODY)) },
+    detail: { method: 'GET', path: DETAIL_PATH, expect: 200, ...presignedHeaders(() => signedHeaders(key, 'GET', `${signedBase}${DETAIL_PATH}`)) },
+    issue: { method: 'POST', path: TOKEN_PATH, expect: 200, body: TOKEN_BODY, ...presignedHeaders(() => signedHeaders(key, 'POST', `${signedBase}${TOKEN_PATH}`, TOKEN_BODY)) },
     floor: { method: 'GET', path: '/api/v1/meta', expect: 200, headersFor: () => ({}) },
   };
   for (const [name, load] of Object.entries(server.loads)) {

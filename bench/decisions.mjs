@@ -242,7 +242,8 @@ async function startAim(database, prefix) {
   });
   if (ready.store !== 'redis') throw new Error(`the server runs with the ${ready.store} store, not Redis`);
   if (!ready.organizationId) throw new Error('bench/lib/agent-server.mjs did not name its organization');
-  return { name: 'aim', child, base: `http://127.0.0.1:${ready.port}`, apiKey: ready.apiKey, organizationId: ready.organizationId };
+  // Requests go to 127.0.0.1; signatures name AIM's public address (docs/agent-identity.md §4b).
+  return { name: 'aim', child, base: `http://127.0.0.1:${ready.port}`, signedBase: ready.baseUrl, apiKey: ready.apiKey, organizationId: ready.organizationId };
 }
 
 /** The ceiling: bench/bare-server.mjs answering AIM's bytes for an allowed decision (body and headers). */
@@ -581,7 +582,7 @@ async function main() {
   const agents = Array.from({ length: AGENTS }, (_, i) => ({ i, key: newAgentKey(), tags: [TEAMS[i % TEAMS.length]] }));
   t0 = performance.now();
   await pool(agents, REGISTER_CONCURRENCY, async (agent) => {
-    const registered = await registerAgent(aim.base, aim.apiKey, agent.key, { name: `bench-agent-${pad(agent.i, 4)}`, tags: agent.tags, purpose: 'bench' });
+    const registered = await registerAgent(aim.base, aim.apiKey, agent.key, { name: `bench-agent-${pad(agent.i, 4)}`, tags: agent.tags, purpose: 'bench' }, aim.signedBase);
     agent.id = registered.id;
   });
   setup.registrationSeconds = seconds(t0);
@@ -623,7 +624,7 @@ async function main() {
   await owner.query('analyze').finally(() => owner.end());
 
   // Each kind of request once, through fetch, to check that AIM answers as the mix says.
-  const maker = requestMaker(aim.base, agents, 0x5eed);
+  const maker = requestMaker(aim.signedBase, agents, 0x5eed);
   let sampleAllow;
   for (const m of MIX) {
     for (let n = 0; n < 3; n++) {
@@ -661,8 +662,8 @@ async function main() {
   console.log(`AIM: one Node process, PostgreSQL pool of ${env.DATABASE_POOL_MAX ?? "10 (the default)"}, Redis store, access log on (to /dev/null), rate limits raised out of reach (${RATE_LIMIT_MAX})`);
 
   const aimLoad = aimSource(maker);
-  const bareLoad = bareSource(requestMaker(aim.base, agents, 0xba4e));
-  const gateLoad = identitySource(aim.base, agents, 0x1d);
+  const bareLoad = bareSource(requestMaker(aim.signedBase, agents, 0xba4e));
+  const gateLoad = identitySource(aim.signedBase, agents, 0x1d);
   console.log(`warming up (${WARMUP}s each)…`);
   const warm = [await cannon(bare, bareLoad, { seconds: WARMUP }), await cannon(aim, aimLoad, { seconds: WARMUP }), await cannon(aim, gateLoad, { seconds: WARMUP })];
   console.log(`warm-up ${loadLine('bare node:http', warm[0])}`);

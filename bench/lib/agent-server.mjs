@@ -6,7 +6,7 @@
 //
 // Environment: the usual AIM variables (DATABASE_URL, DATABASE_APP_URL, AIM_ENCRYPTION_KEYS,
 // AIM_LOOKUP_KEY, REDIS_URL, RATE_LIMIT_*, LOG_LEVEL…), plus BENCH_REDIS_PREFIX. Once listening it
-// seeds an organization, an admin and an admin API key, and sends { port, apiKey, store,
+// seeds an organization, an admin and an admin API key, and sends { port, baseUrl, apiKey, store,
 // organizationId } to the parent over IPC. Then it answers commands { id, command } with { id, result }:
 //   stats-reset, stats: event-loop delay and garbage-collection pauses since the last reset, and
 //     the heap in use (what a latency tail is made of);
@@ -108,4 +108,5 @@ process.on('message', async ({ id, command }) => {
   const result = await commands[command]();
   process.send({ id, result: result ?? null });
 });
-process.send({ port: app.server.address().port, apiKey, store: platform.store.kind, organizationId });
+// baseUrl: AIM's public address (http://localhost:<port> here), the one agents sign (docs/agent-identity.md §4b).
+process.send({ port: app.server.address().port, baseUrl: platform.publicOrigin.baseUrl, apiKey, store: platform.store.kind, organizationId });

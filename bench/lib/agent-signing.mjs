@@ -11,15 +11,16 @@ export function newAgentKey() {
 }
 
 /**
- * Register an agent with `key` (§2–3a): a challenge, the proof of possession over AIM's base URL as
- * it starts every @target-uri (no PUBLIC_URL in the benches: the address used), then POST
- * /api/v1/agents with an API key. Resolves with the agent's JSON; throws on any other answer than 201.
+ * Register an agent with `key` (§2–3a): a challenge, the proof of possession over AIM's public address
+ * `signedBase` (http://localhost:<port> without PUBLIC_URL, as every @target-uri starts; the requests
+ * themselves go to `base`), then POST /api/v1/agents with an API key. Resolves with the agent's JSON;
+ * throws on any other answer than 201.
  */
-export async function registerAgent(base, apiKey, key, profile) {
+export async function registerAgent(base, apiKey, key, profile, signedBase = base) {
   const issued = await fetch(`${base}/api/v1/agent-challenges`, { method: 'POST' });
   if (issued.status !== 201) throw new Error(`getting a challenge: ${issued.status} ${await issued.text()}`);
   const { challenge } = await issued.json();
-  const proofInput = `aim-proof-of-possession-v1\nregister\n${base}\n${challenge}\n${key.keyId}`;
+  const proofInput = `aim-proof-of-possession-v1\nregister\n${signedBase}\n${challenge}\n${key.keyId}`;
   const proof = sign(null, Buffer.from(proofInput), key.privateKey).toString('base64url');
   const registered = await fetch(`${base}/api/v1/agents`, {
     method: 'POST',
