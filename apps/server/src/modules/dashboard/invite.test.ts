@@ -57,7 +57,15 @@ forEachTarget('joining through an invitation in Chromium', (target) => {
     origin = `http://localhost:${port}`;
     idp = await startLocalIdp(`${origin}/api/v1/auth/oidc/callback`);
     t = await createTestApp(target, {
-      env: { PUBLIC_URL: origin, OIDC_ISSUER: idp.issuer, OIDC_CLIENT_ID: idp.clientId, OIDC_CLIENT_SECRET: idp.clientSecret, OIDC_DISPLAY_NAME: 'Local IdP' },
+      env: {
+        PUBLIC_URL: origin,
+        OIDC_ISSUER: idp.issuer,
+        OIDC_CLIENT_ID: idp.clientId,
+        OIDC_CLIENT_SECRET: idp.clientSecret,
+        OIDC_DISPLAY_NAME: 'Local IdP',
+        // Every step here comes from one address (loopback): more than one person's worth of sign-in steps.
+        RATE_LIMIT_SIGN_IN_MAX: '1000',
+      },
     });
     org = await seedOrganization(t, 'Initech');
     await t.app.listen({ host: '127.0.0.1', port });
@@ -168,6 +176,32 @@ forEachTarget('joining through an invitation in Chromium', (target) => {
     assert.match(await page.getByLabel('Organization').locator('option:checked').innerText(), /Initech .* \(viewer\)/);
     await page.goto(link);
     await page.getByRole('heading', { name: 'This invitation was already used' }).waitFor();
+    await context.close();
+  });
+
+  it('joining through the provider with another address than the invitation’s ends on a page that says so, not on JSON', async () => {
+    idp.accounts.set('lumbergh-sub', { email: 'bill@elsewhere.example', email_verified: true, name: 'Bill Lumbergh' });
+    idp.signInAs('lumbergh-sub');
+    const { link } = await invite('michael@initech.example', 'member');
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(link);
+    await page.getByRole('link', { name: 'Continue with Local IdP' }).click();
+    await page.waitForURL((url) => url.pathname === '/sign-in/');
+    const url = new URL(page.url());
+    assert.equal(url.searchParams.get('error'), 'invitation_email_mismatch');
+    assert.ok(!url.search.includes(new URL(link).searchParams.get('token')!), 'the invitation token is not in the page URL');
+    const alert = page.locator('main').getByRole('alert');
+    await alert.getByRole('heading', { name: 'The invitation is for another address' }).waitFor();
+    assert.match(await alert.innerText(), /sign in at the provider with the invited address/i);
+    assert.match(await alert.innerText(), /Reference: [\w-]+/);
+    assert.equal((await context.cookies(origin)).filter((c) => c.name === 'aim_access').length, 0, 'nobody was signed in');
+    await fitsAndShoot(page, 'sign-in-invitation-mismatch');
+
+    // A code the page does not know, or text slipped into the URL, is never shown as such.
+    await page.goto(`${origin}/sign-in/?error=${encodeURIComponent('<b>Call 555-0100 for help</b>')}&requestId=${encodeURIComponent('<i>x</i>')}`);
+    await alert.getByRole('heading', { name: 'Signing in did not work' }).waitFor();
+    assert.doesNotMatch(await page.locator('main').innerText(), /555-0100|<i>|Reference/);
     await context.close();
   });
 
