@@ -6,6 +6,7 @@ import { useEffect, useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
 import { useSession } from '@/components/session';
+import { forgetInvitationToken, rememberedInvitationToken } from '@/lib/invitation-token';
 
 type Provider = components['schemas']['IdentityProviderList']['providers'][number];
 
@@ -83,11 +84,15 @@ const FAILED_OTHERWISE = {
 /** A request id as the server makes them (see request-id.ts); anything else is not shown. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+const INVITATION_UNUSABLE = new Set(['unknown_invitation', 'invitation_used', 'invitation_revoked', 'invitation_expired']);
+
 interface Failure {
   code: string;
   title: string;
   text: string;
   reference: string | null;
+  /** This tab came from an invitation that may still work: offer the way back to it (/invite/, the token stays in the tab). */
+  backToInvitation: boolean;
 }
 
 function failureFrom(search: string): Failure | null {
@@ -96,7 +101,10 @@ function failureFrom(search: string): Failure | null {
   if (!code) return null;
   const known = Object.hasOwn(FAILED, code) ? FAILED[code]! : FAILED_OTHERWISE;
   const requestId = query.get('requestId');
-  return { code, ...known, reference: requestId && REQUEST_ID.test(requestId) ? requestId : null };
+  // The invitation this tab kept will not work again: drop it.
+  if (INVITATION_UNUSABLE.has(code)) forgetInvitationToken();
+  const backToInvitation = !INVITATION_UNUSABLE.has(code) && Boolean(rememberedInvitationToken());
+  return { code, ...known, reference: requestId && REQUEST_ID.test(requestId) ? requestId : null, backToInvitation };
 }
 
 /** Sign in with a passkey or with one of the deployment's identity providers. */
@@ -151,6 +159,11 @@ export default function SignIn() {
             <h2 className="mb-1 font-semibold">{failed.title}</h2>
             <p>{failed.text}</p>
             {failed.reference && <p className="mt-2 text-xs break-all text-red-800">Reference: {failed.reference}</p>}
+            {failed.backToInvitation && (
+              <a href="/invite/" className="mt-2 block font-medium underline">
+                Back to your invitation
+              </a>
+            )}
             {me && (
               <a href="/agents/" className="mt-2 inline-block underline">
                 Continue to AIM as {me.user.email}
