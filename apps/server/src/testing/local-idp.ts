@@ -115,3 +115,18 @@ export function stateCookie(start: { cookies: { name: string; value: string }[] 
   if (!cookie) throw new Error('the start response set no sign-in cookie');
   return `aim_oidc=${cookie.value}`;
 }
+
+/**
+ * A sign-in that failed in the browser: a 303 to the dashboard's sign-in page (never a JSON page),
+ * carrying only the error code and the request id. Returns the code.
+ */
+export function signInRefusal(res: { statusCode: number; headers: Record<string, unknown>; cookies: { name: string }[]; body: string }): string {
+  if (res.statusCode !== 303) throw new Error(`expected a 303 to the sign-in page, got ${res.statusCode}: ${res.body}`);
+  const location = new URL(String(res.headers.location), 'http://aim.invalid');
+  if (location.origin !== 'http://aim.invalid' || location.pathname !== '/sign-in/') throw new Error(`redirected to ${String(res.headers.location)}`);
+  const keys = [...location.searchParams.keys()].sort();
+  if (keys.join(',') !== 'error,requestId') throw new Error(`the sign-in page is sent more than the code and the request id: ${location.search}`);
+  if (location.searchParams.get('requestId') !== res.headers['x-request-id']) throw new Error('the request id in the page URL is not the request’s');
+  if (res.cookies.some((c) => c.name === 'aim_access' || c.name === 'aim_refresh')) throw new Error('a refused sign-in set session cookies');
+  return location.searchParams.get('error')!;
+}

@@ -26,6 +26,7 @@ import { cn } from '@/lib/utils';
 import { useCan, useSession } from './session';
 import { Button } from './ui/button';
 import { Select } from './ui/input';
+import { forgetInvitationToken } from '@/lib/invitation-token';
 
 interface NavItem {
   href: string;
@@ -79,6 +80,10 @@ export function Shell({ children }: { children: ReactNode }) {
     if (!loading && !me && !public_) router.replace('/sign-in/');
   }, [loading, me, public_, router]);
   useEffect(() => setMenuOpen(false), [path]);
+  // Signed in on the dashboard itself (e.g. after joining through an identity provider): the invitation this tab kept is done with.
+  useEffect(() => {
+    if (me && !public_) forgetInvitationToken();
+  }, [me, public_]);
 
   if (public_) return <>{children}</>;
   if (loading || !me) {

@@ -57,7 +57,15 @@ forEachTarget('joining through an invitation in Chromium', (target) => {
     origin = `http://localhost:${port}`;
     idp = await startLocalIdp(`${origin}/api/v1/auth/oidc/callback`);
     t = await createTestApp(target, {
-      env: { PUBLIC_URL: origin, OIDC_ISSUER: idp.issuer, OIDC_CLIENT_ID: idp.clientId, OIDC_CLIENT_SECRET: idp.clientSecret, OIDC_DISPLAY_NAME: 'Local IdP' },
+      env: {
+        PUBLIC_URL: origin,
+        OIDC_ISSUER: idp.issuer,
+        OIDC_CLIENT_ID: idp.clientId,
+        OIDC_CLIENT_SECRET: idp.clientSecret,
+        OIDC_DISPLAY_NAME: 'Local IdP',
+        // Every step here comes from one address (loopback): more than one person's worth of sign-in steps.
+        RATE_LIMIT_SIGN_IN_MAX: '1000',
+      },
     });
     org = await seedOrganization(t, 'Initech');
     await t.app.listen({ host: '127.0.0.1', port });
@@ -79,6 +87,9 @@ forEachTarget('joining through an invitation in Chromium', (target) => {
     assert.equal(res.status, 201);
     return (await res.json()) as { id: string; link: string };
   };
+
+  /** The invitation token the tab keeps (sessionStorage), if any. */
+  const keptToken = (page: Page) => page.evaluate("sessionStorage.getItem('aim.invitation-token')") as Promise<string | null>;
 
   /** The page fits the width without scrolling sideways; a screenshot at desktop and phone width. */
   async function fitsAndShoot(page: Page, name: string) {
@@ -120,6 +131,13 @@ forEachTarget('joining through an invitation in Chromium', (target) => {
     await invitee.page.goto(link);
     await invitee.page.getByRole('heading', { name: /^Join Initech / }).waitFor();
     await invitee.page.getByText('milton@initech.example').first().waitFor();
+    // The token is taken out of the address bar (and so out of history and bookmarks), kept for this tab only.
+    assert.equal(invitee.page.url(), `${origin}/invite/`);
+    assert.equal(await invitee.page.evaluate('history.length'), 2, 'the link replaced its own history entry');
+    assert.equal(await keptToken(invitee.page), new URL(link).searchParams.get('token'));
+    await invitee.page.reload();
+    await invitee.page.getByRole('heading', { name: /^Join Initech / }).waitFor();
+    assert.equal(invitee.page.url(), `${origin}/invite/`, 'a reload still shows the invitation, from the tab’s storage');
     assert.match(await invitee.page.locator('main').innerText(), /as manager/);
     await fitsAndShoot(invitee.page, 'invite-join');
     await invitee.page.getByRole('button', { name: 'Create passkey and join' }).click();
@@ -128,6 +146,7 @@ forEachTarget('joining through an invitation in Chromium', (target) => {
     await invitee.page.getByRole('button', { name: 'Create passkey and join' }).click();
     await invitee.page.waitForURL(`${origin}/`);
     await invitee.page.getByRole('heading', { name: 'Overview' }).waitFor();
+    assert.equal(await keptToken(invitee.page), null, 'once joined, the tab no longer keeps the token');
     assert.match(await invitee.page.getByLabel('Organization').locator('option:checked').innerText(), /Initech .* \(manager\)/);
     await fitsAndShoot(invitee.page, 'invite-joined-overview');
     const { credentials } = await invitee.cdp.send('WebAuthn.getCredentials', { authenticatorId: invitee.authenticatorId });
@@ -166,8 +185,40 @@ forEachTarget('joining through an invitation in Chromium', (target) => {
     await page.waitForURL(`${origin}/`);
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     assert.match(await page.getByLabel('Organization').locator('option:checked').innerText(), /Initech .* \(viewer\)/);
+    assert.equal(await keptToken(page), null, 'joined through the provider: the tab no longer keeps the token');
     await page.goto(link);
     await page.getByRole('heading', { name: 'This invitation was already used' }).waitFor();
+    await context.close();
+  });
+
+  it('joining through the provider with another address than the invitation’s ends on a page that says so, not on JSON', async () => {
+    idp.accounts.set('lumbergh-sub', { email: 'bill@elsewhere.example', email_verified: true, name: 'Bill Lumbergh' });
+    idp.signInAs('lumbergh-sub');
+    const { link } = await invite('michael@initech.example', 'member');
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(link);
+    await page.getByRole('link', { name: 'Continue with Local IdP' }).click();
+    await page.waitForURL((url) => url.pathname === '/sign-in/');
+    const url = new URL(page.url());
+    assert.equal(url.searchParams.get('error'), 'invitation_email_mismatch');
+    assert.ok(!url.search.includes(new URL(link).searchParams.get('token')!), 'the invitation token is not in the page URL');
+    const alert = page.locator('main').getByRole('alert');
+    await alert.getByRole('heading', { name: 'The invitation is for another address' }).waitFor();
+    assert.match(await alert.innerText(), /sign in at the provider with the invited address/i);
+    assert.match(await alert.innerText(), /Reference: [\w-]+/);
+    assert.equal((await context.cookies(origin)).filter((c) => c.name === 'aim_access').length, 0, 'nobody was signed in');
+    await fitsAndShoot(page, 'sign-in-invitation-mismatch');
+    // Back to the invitation (still pending), without the token in any URL: the tab kept it.
+    await alert.getByRole('link', { name: 'Back to your invitation' }).click();
+    await page.getByRole('heading', { name: /^Join Initech / }).waitFor();
+    assert.equal(page.url(), `${origin}/invite/`);
+    await page.getByRole('button', { name: 'Create passkey and join' }).waitFor();
+
+    // A code the page does not know, or text slipped into the URL, is never shown as such.
+    await page.goto(`${origin}/sign-in/?error=${encodeURIComponent('<b>Call 555-0100 for help</b>')}&requestId=${encodeURIComponent('<i>x</i>')}`);
+    await alert.getByRole('heading', { name: 'Signing in did not work' }).waitFor();
+    assert.doesNotMatch(await page.locator('main').innerText(), /555-0100|<i>|Reference/);
     await context.close();
   });
 
@@ -210,6 +261,8 @@ forEachTarget('joining through an invitation in Chromium', (target) => {
     for (const [url, heading, name] of cases) {
       await page.goto(url);
       await page.getByRole('heading', { name: heading }).waitFor();
+      assert.equal(page.url(), `${origin}/invite/`, `${heading}: no token left in the address bar`);
+      assert.equal(await keptToken(page), null, `${heading}: a link that will not work again is not kept`);
       assert.match(await page.locator('main').innerText(), /ask an admin/i, `${heading}: says what to do next`);
       assert.equal(await page.getByRole('button', { name: 'Create passkey and join' }).count(), 0);
       if (name !== 'invite-no-token') await fitsAndShoot(page, name);

@@ -71,4 +71,22 @@ forEachTarget('dashboard sign-in with OpenID Connect', (target) => {
     await page.screenshot({ path: join(ARTIFACTS, `oidc-signed-in-${target.name.replace(/\W+/g, '-')}.png`) });
     await context.close();
   });
+
+  it('someone nobody invited ends on the sign-in page, told to ask an admin for an invitation', async () => {
+    idp.accounts.set('eve-sub', { email: 'eve@nowhere.example', email_verified: true, name: 'Eve' });
+    idp.signInAs('eve-sub');
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(`${origin}/sign-in/`);
+    await page.getByRole('link', { name: 'Continue with Local IdP' }).click();
+    await page.waitForURL((url) => url.pathname === '/sign-in/' && url.searchParams.get('error') === 'no_access');
+    const alert = page.locator('main').getByRole('alert');
+    await alert.getByRole('heading', { name: 'This address has no access to AIM' }).waitFor();
+    assert.match(await alert.innerText(), /ask an admin of your organization for an invitation/);
+    // The way to try again is right there.
+    await page.getByRole('link', { name: 'Continue with Local IdP' }).waitFor();
+    assert.equal((await context.cookies(origin)).filter((c) => c.name === 'aim_access').length, 0);
+    await page.screenshot({ path: join(ARTIFACTS, `oidc-no-access-${target.name.replace(/\W+/g, '-')}.png`) });
+    await context.close();
+  });
 });

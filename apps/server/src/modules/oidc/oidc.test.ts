@@ -2,7 +2,7 @@ import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { sha256 } from '../../platform/crypto/tokens.js';
-import { startLocalIdp, stateCookie, type LocalIdp } from '../../testing/local-idp.js';
+import { signInRefusal, startLocalIdp, stateCookie, type LocalIdp } from '../../testing/local-idp.js';
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
 import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
@@ -113,8 +113,7 @@ forEachTarget('sign-in with OpenID Connect (local oidc-provider)', (target) => {
     idp.accounts.set('eve-sub', { email: 'eve@elsewhere.example', email_verified: true, name: 'Eve' });
     const users = await count('users');
     const res = await finish(await throughProvider('eve-sub'));
-    assert.equal(res.statusCode, 403);
-    assert.equal(res.json().error.code, 'no_access');
+    assert.equal(signInRefusal(res), 'no_access');
     assert.equal(await count('users'), users);
     assert.equal(await count("user_identities where subject = 'eve-sub'"), 0);
   });
@@ -122,8 +121,7 @@ forEachTarget('sign-in with OpenID Connect (local oidc-provider)', (target) => {
   it('refuses an address the provider does not vouch for', async () => {
     idp.accounts.set('unverified-sub', { email: 'grace@acme.example', email_verified: false, name: 'Not Grace' });
     const res = await finish(await throughProvider('unverified-sub'));
-    assert.equal(res.statusCode, 403);
-    assert.equal(res.json().error.code, 'email_not_verified');
+    assert.equal(signInRefusal(res), 'email_not_verified');
   });
 
   it('joins people from a verified claimed domain with its default role', async () => {
@@ -144,21 +142,19 @@ forEachTarget('sign-in with OpenID Connect (local oidc-provider)', (target) => {
     const back = await throughProvider('grace-sub');
     assert.equal((await finish(back)).statusCode, 302);
     const replay = await finish(back);
-    assert.equal(replay.statusCode, 400);
-    assert.equal(replay.json().error.code, 'invalid_state');
+    assert.equal(signInRefusal(replay), 'invalid_state');
     const forged = new URL(back);
     forged.searchParams.set('state', 'forged-state');
-    assert.equal((await finish(forged, back.cookie)).json().error.code, 'invalid_state');
+    assert.equal(signInRefusal(await finish(forged, back.cookie)), 'invalid_state');
   });
 
   it("refuses a callback in a browser that did not start the sign-in (login CSRF)", async () => {
     const sessions = await count('sessions');
     const back = await throughProvider('grace-sub');
     const elsewhere = await finish(back, '');
-    assert.equal(elsewhere.statusCode, 400);
-    assert.equal(elsewhere.json().error.code, 'invalid_state');
+    assert.equal(signInRefusal(elsewhere), 'invalid_state');
     const otherBrowser = await finish(back, 'aim_oidc=somebody-elses-cookie');
-    assert.equal(otherBrowser.json().error.code, 'invalid_state');
+    assert.equal(signInRefusal(otherBrowser), 'invalid_state');
     assert.equal(await count('sessions'), sessions);
   });
 
@@ -168,27 +164,46 @@ forEachTarget('sign-in with OpenID Connect (local oidc-provider)', (target) => {
     const badCode = new URL(back);
     badCode.searchParams.set('code', `${back.searchParams.get('code')}x`);
     const res = await finish(badCode, back.cookie);
-    assert.equal(res.statusCode, 400, res.body);
-    assert.equal(res.json().error.code, 'invalid_authorization_code');
+    assert.equal(signInRefusal(res), 'invalid_authorization_code');
 
     const other = await throughProvider('grace-sub');
     const key = `oidc:state:${sha256(other.searchParams.get('state')!).toString('hex')}`;
     const pending = JSON.parse((await t.platform.store.get(key))!);
     await t.platform.store.set(key, JSON.stringify({ ...pending, nonce: 'another-nonce' }), 60_000);
     const nonce = await finish(other);
-    assert.equal(nonce.statusCode, 400, nonce.body);
-    assert.equal(nonce.json().error.code, 'invalid_nonce');
+    assert.equal(signInRefusal(nonce), 'invalid_nonce');
     assert.equal(await count('sessions'), sessions);
   });
 
-  it('answers 502 when the provider cannot be reached', async () => {
-    const res = await t.app.inject({ method: 'GET', url: '/api/v1/auth/oidc/okta/start', headers: AT_AIM });
-    assert.equal(res.statusCode, 502);
-    assert.equal(res.json().error.code, 'idp_unavailable');
+  it('sends a provider error (the person declined) to the sign-in page with its code, never the provider text', async () => {
+    const sessions = await count('sessions');
+    const back = await throughProvider('grace-sub');
+    const declined = new URL(back);
+    declined.searchParams.delete('code');
+    declined.searchParams.set('error', 'access_denied');
+    declined.searchParams.set('error_description', '<script>alert(1)</script>');
+    const res = await finish(declined, back.cookie);
+    assert.equal(signInRefusal(res), 'sign_in_denied');
+    assert.doesNotMatch(String(res.headers.location), /script|access_denied/);
+    assert.equal(await count('sessions'), sessions);
   });
 
-  it('answers 404 for a provider that does not exist, and never redirects off-site after sign-in', async () => {
-    assert.equal((await t.app.inject({ method: 'GET', url: '/api/v1/auth/oidc/google/start', headers: AT_AIM })).statusCode, 404);
+  it('sends a callback with a malformed query or without state to the sign-in page too', async () => {
+    const long = await t.app.inject({ method: 'GET', url: `/api/v1/auth/oidc/callback?state=${'x'.repeat(600)}`, headers: AT_AIM });
+    assert.equal(signInRefusal(long), 'validation_failed');
+    const bare = await t.app.inject({ method: 'GET', url: '/api/v1/auth/oidc/callback', headers: AT_AIM });
+    assert.equal(signInRefusal(bare), 'invalid_state');
+    assert.match(String(bare.headers['set-cookie']), /aim_oidc=;/, 'the sign-in cookie is cleared whatever happened');
+  });
+
+  it('sends the browser to the sign-in page when the provider cannot be reached', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/auth/oidc/okta/start', headers: AT_AIM });
+    assert.equal(signInRefusal(res), 'idp_unavailable');
+    assert.equal(res.cookies.filter((c) => c.name === 'aim_oidc').length, 0, 'no sign-in was started');
+  });
+
+  it('sends a provider that does not exist to the sign-in page, and never redirects off-site after sign-in', async () => {
+    assert.equal(signInRefusal(await t.app.inject({ method: 'GET', url: '/api/v1/auth/oidc/google/start', headers: AT_AIM })), 'not_found');
     const res = await finish(await throughProvider('grace-sub', 'https://evil.example/phish'));
     assert.equal(res.headers.location, '/');
   });

@@ -55,7 +55,12 @@ forEachTarget('bad input, probed across the whole API', (target) => {
   });
   after(() => t?.close());
 
-  const expectError = (res: { statusCode: number; body: string }, code: keyof typeof ERROR_CODES, what: string) => {
+  const expectError = (res: { statusCode: number; body: string; headers: Record<string, unknown> }, code: keyof typeof ERROR_CODES, what: string) => {
+    // The OIDC start and callback are browser navigations: their refusals end on the sign-in page, with the same code.
+    if (res.statusCode === 303 && String(res.headers.location).startsWith('/sign-in/?')) {
+      assert.equal(new URL(String(res.headers.location), 'http://aim.invalid').searchParams.get('error'), code, `${what}: ${String(res.headers.location)}`);
+      return '';
+    }
     assert.equal(res.statusCode, ERROR_CODES[code].status, `${what}: ${res.statusCode} ${res.body}`);
     assert.equal(JSON.parse(res.body).error.code, code, `${what}: ${res.body}`);
     return JSON.parse(res.body).error.message as string;
@@ -101,7 +106,7 @@ forEachTarget('bad input, probed across the whole API', (target) => {
           if (parameter.in === 'query') {
             const { res, what } = await send(url(valid, `${parameter.name}=a%00b`), 'NUL');
             const message = expectError(res, 'validation_failed', what);
-            assert.match(message, new RegExp(`"${parameter.name}"`), what);
+            if (message) assert.match(message, new RegExp(`"${parameter.name}"`), what);
           }
           if (parameter.in === 'path') {
             const { res, what } = await send(url({ ...valid, [parameter.name]: '%00' }, ''), 'NUL');
@@ -111,7 +116,7 @@ forEachTarget('bad input, probed across the whole API', (target) => {
             for (const date of OUT_OF_RANGE_DATES) {
               const { res, what } = await send(url(valid, `${parameter.name}=${encodeURIComponent(date)}`), date);
               const message = expectError(res, 'validation_failed', what);
-              assert.match(message, /1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z/, what);
+              if (message) assert.match(message, /1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z/, what);
               dateProbes++;
             }
           }

@@ -3,7 +3,7 @@
 import { joinWithPasskeyOptionsSchema } from '@aim/contracts';
 import { startAuthentication, startRegistration } from '@simplewebauthn/browser';
 import { KeyRound } from 'lucide-react';
-import { useRouter, useSearchParams } from 'next/navigation';
+import { useRouter } from 'next/navigation';
 import { Suspense, useCallback, useEffect, useState, type ReactNode } from 'react';
 import { api, errorMessage, type ApiError } from '@/api/client';
 import type { components } from '@/api/schema';
@@ -12,13 +12,16 @@ import { useSession } from '@/components/session';
 import { when } from '@/components/ui';
 import { Button } from '@/components/ui/button';
 import { Input } from '@/components/ui/input';
+import { forgetInvitationToken, takeInvitationToken } from '@/lib/invitation-token';
 
 type Preview = components['schemas']['InvitationPreview'];
 
 /**
- * The page an invitation link opens (/invite/?token=…), outside the signed-in frame: what the
- * invitation offers, then joining with a new passkey, through an identity provider, or — for someone
- * who already has an account — signing in and accepting. A link that no longer works says why and
+ * The page an invitation link opens (/invite/?token=…), outside the signed-in frame. The token is
+ * taken out of the address bar at once and kept for this tab only (lib/invitation-token.ts), so the
+ * page shows /invite/ and a reload still works. Then what the invitation offers, then joining with
+ * a new passkey, through an identity provider, or — for someone who already has an account —
+ * signing in and accepting. A link that no longer works says why and
  * what to do next.
  */
 export default function InvitePage() {
@@ -59,23 +62,38 @@ const UNUSABLE: Record<string, { title: string; text: string }> = {
   },
 };
 
+/** A refusal that says the link will never work again: the kept token is dropped. */
+function forgetIfUnusable(error: unknown): void {
+  const code = (error as ApiError | undefined)?.error?.code;
+  if (code && Object.hasOwn(UNUSABLE, code)) forgetInvitationToken();
+}
+
 function Invitation() {
-  const token = useSearchParams().get('token') ?? '';
+  /** null until read (after the first render: the URL and sessionStorage exist only in the browser). */
+  const [token, setToken] = useState<string | null>(null);
   const { me, loading } = useSession();
   const [preview, setPreview] = useState<Preview | null>(null);
   const [failure, setFailure] = useState<ApiError['error'] | null>(null);
 
+  useEffect(() => setToken(takeInvitationToken()), []);
   const load = useCallback(async () => {
+    if (token === null) return;
     setFailure(null);
-    if (token.length < 16) return setFailure({ code: 'unknown_invitation', message: '' });
+    const refused = (code: string, message = '') => {
+      // A link that will never work again is not kept.
+      if (Object.hasOwn(UNUSABLE, code)) forgetInvitationToken();
+      setFailure({ code, message });
+    };
+    if (token.length < 16) return refused('unknown_invitation');
     const { data, error } = await api.POST('/api/v1/invitations/preview', { body: { token } });
     if (data) return setPreview(data);
-    setFailure((error as ApiError | undefined)?.error ?? { code: 'network_error', message: errorMessage(error) });
+    const e = (error as ApiError | undefined)?.error;
+    return e ? refused(e.code, e.message) : setFailure({ code: 'network_error', message: errorMessage(error) });
   }, [token]);
   useEffect(() => void load(), [load]);
 
   if (failure) {
-    const known = UNUSABLE[failure.code];
+    const known = Object.hasOwn(UNUSABLE, failure.code) ? UNUSABLE[failure.code] : undefined;
     if (known) {
       return (
         <Panel title={known.title}>
@@ -97,7 +115,7 @@ function Invitation() {
       </Panel>
     );
   }
-  if (!preview || loading) return <Busy />;
+  if (!preview || loading || token === null) return <Busy />;
 
   return (
     <Panel title={`Join ${preview.organization.name}`}>
@@ -157,7 +175,10 @@ function JoinWithPasskey({ token, preview }: { token: string; preview: Preview }
   const { register, handleSubmit, formState } = form;
   const submit = handleSubmit(async (body) => {
     const options = await api.POST('/api/v1/invitations/passkey/options', { body });
-    if (!options.data) return failWith(form, options.error);
+    if (!options.data) {
+      forgetIfUnusable(options.error);
+      return failWith(form, options.error);
+    }
     let credential: unknown;
     try {
       credential = await startRegistration({ optionsJSON: options.data as never });
@@ -169,7 +190,11 @@ function JoinWithPasskey({ token, preview }: { token: string; preview: Preview }
       return failWith(form, { error: { code: 'webauthn', message } });
     }
     const joined = await api.POST('/api/v1/invitations/passkey', { body: { token, credential: credential as never } });
-    if (!joined.data) return failWith(form, joined.error);
+    if (!joined.data) {
+      forgetIfUnusable(joined.error);
+      return failWith(form, joined.error);
+    }
+    forgetInvitationToken();
     await land();
   });
   return (
@@ -243,9 +268,11 @@ function AcceptSignedIn({ token, preview }: { token: string; preview: Preview })
     setError(null);
     const accepted = await api.POST('/api/v1/invitations/accept', { body: { token } });
     if (!accepted.data) {
+      forgetIfUnusable(accepted.error);
       setBusy(false);
       return setError(errorMessage(accepted.error));
     }
+    forgetInvitationToken();
     await api.POST('/api/v1/me/organization', { body: { organizationId: accepted.data.organization.id } });
     await land();
   };
