@@ -1,4 +1,4 @@
--- 0013: whether a person's address was vouched for by someone other than whoever created the account.
+-- whether a person's address was vouched for by someone other than whoever created the account.
 -- true: an identity provider verified it at sign-in, or the operator entered it at setup (as before).
 -- false: the account was created with a passkey through an invitation link. The link is mailed to the
 -- address, but the inviter is shown it once too, so holding it does not prove that the address is
