@@ -7,6 +7,7 @@ import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
 import { Field, FormAlert, failWith, useSchemaForm } from '@/components/form';
+import { passkeyPromptMessage } from '@/components/passkey';
 import { useLive } from '@/components/live';
 import { useLatest } from '@/components/latest';
 import { useSession } from '@/components/session';
@@ -332,16 +333,7 @@ function AddPasskey({ onAdded }: { onAdded: () => Promise<void> }) {
     try {
       credential = await startRegistration({ optionsJSON: options.data as never });
     } catch (e) {
-      const name_ = e instanceof Error ? e.name : '';
-      const message =
-        name_ === 'NotAllowedError'
-          ? 'The passkey prompt was closed or timed out; try again.'
-          : name_ === 'InvalidStateError'
-            ? 'This device already holds one of your passkeys.'
-            : e instanceof Error
-              ? `Your browser could not create a passkey: ${e.message}`
-              : 'Your browser could not create a passkey.';
-      return failWith(form, { error: { code: 'webauthn', message } });
+      return failWith(form, { error: { code: 'webauthn', message: passkeyPromptMessage(e, true) } });
     }
     const { data, error } = await api.POST('/api/v1/me/passkeys', { body: { name, credential: credential as never } });
     if (!data) return failWith(form, error);

@@ -1,13 +1,14 @@
 'use client';
 
 import { joinWithPasskeyOptionsSchema } from '@aim/contracts';
-import { startAuthentication, startRegistration } from '@simplewebauthn/browser';
+import { startRegistration } from '@simplewebauthn/browser';
 import { KeyRound } from 'lucide-react';
 import { useRouter } from 'next/navigation';
 import { Suspense, useCallback, useEffect, useState, type ReactNode } from 'react';
 import { api, errorMessage, type ApiError } from '@/api/client';
 import type { components } from '@/api/schema';
 import { Field, FormAlert, failWith, useSchemaForm } from '@/components/form';
+import { passkeyPromptMessage, usePasskeySignIn } from '@/components/passkey';
 import { useSession } from '@/components/session';
 import { when } from '@/components/ui';
 import { Button } from '@/components/ui/button';
@@ -183,11 +184,7 @@ function JoinWithPasskey({ token, preview }: { token: string; preview: Preview }
     try {
       credential = await startRegistration({ optionsJSON: options.data as never });
     } catch (e) {
-      const message =
-        e instanceof Error && e.name === 'NotAllowedError'
-          ? 'The passkey prompt was closed or timed out; try again.'
-          : `Your browser could not create a passkey${e instanceof Error ? `: ${e.message}` : '.'}`;
-      return failWith(form, { error: { code: 'webauthn', message } });
+      return failWith(form, { error: { code: 'webauthn', message: passkeyPromptMessage(e, true) } });
     }
     const joined = await api.POST('/api/v1/invitations/passkey', { body: { token, credential: credential as never } });
     if (!joined.data) {
@@ -216,25 +213,7 @@ function JoinWithPasskey({ token, preview }: { token: string; preview: Preview }
 
 /** An account already has the address: sign in here with its passkey (or a provider below), then accept. */
 function SignInFirst({ preview }: { preview: Preview }) {
-  const { reload } = useSession();
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const signIn = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      const options = await api.POST('/api/v1/auth/passkey/options');
-      if (!options.data) throw options.error;
-      const credential = await startAuthentication({ optionsJSON: options.data as never });
-      const signedIn = await api.POST('/api/v1/auth/passkey', { body: { credential: credential as never } });
-      if (signedIn.error) throw signedIn.error;
-      await reload();
-    } catch (e) {
-      setError(e instanceof Error && e.name === 'NotAllowedError' ? 'The passkey prompt was closed or timed out; try again.' : errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { signIn, busy, error } = usePasskeySignIn();
   return (
     <div>
       <p className="mb-3 text-sm text-slate-700">

@@ -1,10 +1,10 @@
 'use client';
 
-import { startAuthentication } from '@simplewebauthn/browser';
 import { useRouter } from 'next/navigation';
 import { useEffect, useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
+import { usePasskeySignIn } from '@/components/passkey';
 import { useSession } from '@/components/session';
 import { forgetInvitationToken, rememberedInvitationToken } from '@/lib/invitation-token';
 
@@ -109,11 +109,10 @@ function failureFrom(search: string): Failure | null {
 
 /** Sign in with a passkey or with one of the deployment's identity providers. */
 export default function SignIn() {
-  const { me, reload } = useSession();
+  const { me } = useSession();
   const router = useRouter();
   const [providers, setProviders] = useState<Provider[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { signIn: passkey, busy, error, setError } = usePasskeySignIn();
   const [failed, setFailed] = useState<Failure | null>(null);
   const [read, setRead] = useState(false);
 
@@ -131,23 +130,6 @@ export default function SignIn() {
       () => setError(errorMessage(undefined)),
     );
   }, []);
-
-  const passkey = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      const options = await api.POST('/api/v1/auth/passkey/options');
-      if (!options.data) throw options.error;
-      const credential = await startAuthentication({ optionsJSON: options.data as never });
-      const signedIn = await api.POST('/api/v1/auth/passkey', { body: { credential: credential as never } });
-      if (signedIn.error) throw signedIn.error;
-      await reload();
-    } catch (e) {
-      setError(e instanceof Error && e.name === 'NotAllowedError' ? 'The passkey prompt was closed or timed out; try again.' : errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-  };
 
   return (
     <main className="mx-auto mt-16 max-w-sm rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
