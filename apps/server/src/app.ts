@@ -44,32 +44,11 @@ import { requestIdGenerator } from './platform/http/request-id.js';
 import { securityHeaders } from './platform/http/security-headers.js';
 import { SECURITY_SCHEMES, withDeclaredSecurity } from './platform/http/openapi-security.js';
 import { API_TAGS } from './platform/http/openapi-tags.js';
-import { registerAuditRoutes } from './modules/audit/audit-routes.js';
-import type { DomainEvents } from './platform/events/domain-events.js';
+import type { Platform } from './platform/platform.js';
 import { bodyText, refuseUnstorableBody, registerInputGuards } from './platform/http/input-guards.js';
-import { registerAgentRoutes } from './modules/agents/agent-routes.js';
-import { registerCapabilityRoutes } from './modules/capabilities/capability-routes.js';
-import { registerPolicyRoutes } from './modules/policies/policy-routes.js';
-import { registerDecisionRoutes } from './modules/decisions/decision-routes.js';
-import { registerTrustRoutes } from './modules/trust/trust-routes.js';
-import { registerDashboard } from './modules/dashboard/dashboard-routes.js';
-import { registerLiveRoutes } from './modules/live/live-routes.js';
-import { registerOverviewRoutes } from './modules/overview/overview.js';
-import { registerSystemJobRoutes } from './modules/system/jobs.js';
-import { registerOAuthRoutes } from './modules/agents/oauth-routes.js';
-import { registerApiKeyRoutes } from './modules/api-keys/api-key-routes.js';
-import { registerDomainRoutes } from './modules/domains/domain-routes.js';
-import { registerIdentityProviderRoutes } from './modules/identity-providers/identity-provider-routes.js';
-import { registerInvitationRoutes } from './modules/invitations/invitation-routes.js';
-import { registerMeRoutes } from './modules/me/me-routes.js';
-import { registerMemberRoutes } from './modules/members/member-routes.js';
-import { registerOidcRoutes } from './modules/oidc/oidc-routes.js';
-import { registerPasskeyRoutes } from './modules/passkeys/passkey-routes.js';
-import { registerOrganizationRoutes } from './modules/organizations/organization-routes.js';
 import { createServices, type Services } from './modules/services.js';
-import { registerSetupPage } from './modules/setup/setup-page.js';
-import { registerSetupRoutes } from './modules/setup/setup-routes.js';
-import { registerSystemRoutes } from './modules/system/system-routes.js';
+import { createFeatures } from './modules/features.js';
+import { registerOperations } from './platform/http/operation.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -78,45 +57,6 @@ declare module 'fastify' {
     /** The services behind the routes (tests drive sign-in flows through them). */
     services: Services;
   }
-}
-
-/** Everything a module may depend on. Built once at start (main.ts) or per test. */
-export interface Platform {
-  config: Config;
-  /** AIM's one public address (public-origin.ts): everything that names AIM reads it. */
-  publicOrigin: PublicOrigin;
-  version: string;
-  logger: Logger;
-  /** One line per request; see createLoggers. */
-  accessLog: Logger;
-  /** Encryption at rest and lookup hashes for personal data and stored secrets. */
-  keyring: Keyring;
-  db: Database;
-  store: SharedStore;
-  metrics: Metrics | undefined;
-  /** The last successful run and the last failure of each scheduled job (deployment-wide). */
-  jobHealth: JobHealthStore;
-  tracing: Tracing | undefined;
-  mailer: Mailer;
-  /** The one guard for outbound requests to user-supplied URLs. */
-  outbound: OutboundGuard;
-  dnsTxt: (name: string) => Promise<string[][]>;
-  accessCache: AccessCache;
-  domainEvents: DomainEvents;
-  sessionKeys: SigningKeys;
-  /** Signs audit checkpoints. */
-  checkpointKeys: SigningKeys;
-  /** Chains committed audit events. */
-  auditSequencer: AuditSequencer;
-  sessionTokens: SessionTokens;
-  /** Signs agent tokens; published at /.well-known/jwks.json. */
-  agentTokenKeys: SigningKeys;
-  agentTokens: AgentTokens;
-  agentChallenges: AgentChallenges;
-  agentAuth: AgentAuthenticator;
-  apiKeyUsage: UsageCounter;
-  agentKeyUsage: UsageCounter;
-  agentFailedRequests: UsageCounter;
 }
 
 export type AppInstance = FastifyInstance<
@@ -291,33 +231,11 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
     async () => app.swagger() as unknown as Record<string, unknown>,
   );
 
-  registerSystemRoutes(app, platform);
   const services = createServices(platform);
-  registerSetupRoutes(app, services, platform);
-  registerSetupPage(app);
-  if (platform.config.serveDashboard) {
-    const dashboardFiles = registerDashboard(app);
-    platform.logger.debug({ dashboardFiles }, dashboardFiles === null ? 'dashboard not built (npm run build)' : 'serving the dashboard');
+  for (const feature of createFeatures(platform, services)) {
+    registerOperations(app, feature.operations);
+    feature.registerRoutes?.(app);
   }
-  registerMeRoutes(app, services, platform);
-  registerOidcRoutes(app, services, platform);
-  registerPasskeyRoutes(app, services, platform);
-  registerOrganizationRoutes(app, services);
-  registerMemberRoutes(app, services);
-  registerApiKeyRoutes(app, services);
-  registerInvitationRoutes(app, services, platform);
-  registerIdentityProviderRoutes(app, services);
-  registerDomainRoutes(app, services);
-  registerAuditRoutes(app, services);
-  registerAgentRoutes(app, services, platform);
-  registerCapabilityRoutes(app, services);
-  registerPolicyRoutes(app, services);
-  registerDecisionRoutes(app, services);
-  registerTrustRoutes(app, services);
-  registerLiveRoutes(app, platform);
-  registerOverviewRoutes(app, services);
-  registerSystemJobRoutes(app, services);
-  registerOAuthRoutes(app, services, platform);
   // Trust scores follow new evidence from every instance; what is due when closing runs first.
   app.addHook('onReady', async () => services.trust.start());
   app.addHook('onClose', async () => services.trust.close());

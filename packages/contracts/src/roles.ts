@@ -11,8 +11,8 @@ export function roleAtLeast(a: Role, b: Role): boolean {
 }
 
 /**
- * Every permission the API checks. The table that grants them to roles lives in the server
- * (`modules/access/permissions.ts`) and is documented in docs/permissions.md.
+ * Every permission the API checks. PERMISSION_TABLE below grants them to roles; docs/permissions.md
+ * shows the same table (a test keeps them equal).
  */
 export const PERMISSIONS = [
   'organization.read',
@@ -52,6 +52,64 @@ export const PERMISSIONS = [
   'system.read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
+
+/**
+ * The one permission table. admin: everything. manager: manages agents, MCP servers, capabilities,
+ * approvals and alerts (as those features land), reads people and the audit log. member: creates
+ * and manages what they own and reads the rest. viewer: reads. docs/permissions.md shows the same
+ * table (a test keeps them equal).
+ */
+const READ: Permission[] = [
+  'organization.read',
+  'member.read',
+  'domain.read',
+  'identity_provider.read',
+  'agent.read',
+  'capability.read',
+  'policy.read',
+  'decision.read',
+  'trust.read',
+];
+/**
+ * Members register agents (directly or with enrollment tokens) and manage the agents they own;
+ * managers and admins manage every agent of the organization.
+ */
+const OWN_AGENTS: Permission[] = ['agent.create', 'agent.update', 'capability.request', 'trust.rate'];
+/** Managers and admins keep the capability catalog and the policies, grant, and answer requests and approvals. */
+const AUTHORIZATION: Permission[] = ['capability.manage', 'policy.manage', 'decision.approve', 'trust.review', 'trust.recalculate'];
+/** Every role may hold API keys up to its own role, and see and revoke the keys it created. */
+const OWN_KEYS: Permission[] = ['api_key.read', 'api_key.create', 'api_key.revoke'];
+
+export const PERMISSION_TABLE: Record<Role, ReadonlySet<Permission>> = {
+  admin: new Set<Permission>([
+    ...READ,
+    'organization.update',
+    'member.invite',
+    'member.update_role',
+    'member.remove',
+    'member.revoke_sessions',
+    'invitation.read',
+    'invitation.revoke',
+    ...OWN_KEYS,
+    'api_key.manage_all',
+    'domain.manage',
+    'identity_provider.manage',
+    'audit.read',
+    'audit.checkpoint',
+    ...OWN_AGENTS,
+    'agent.manage_all',
+    ...AUTHORIZATION,
+    // Deployment-wide operations (job health): no organization's data, but not every member's business.
+    'system.read',
+  ]),
+  manager: new Set<Permission>([...READ, ...OWN_KEYS, 'invitation.read', 'audit.read', 'audit.checkpoint', ...OWN_AGENTS, 'agent.manage_all', ...AUTHORIZATION]),
+  member: new Set<Permission>([...READ, ...OWN_KEYS, ...OWN_AGENTS]),
+  viewer: new Set<Permission>([...READ, ...OWN_KEYS]),
+};
+
+export function can(role: Role | null, permission: Permission): boolean {
+  return role !== null && PERMISSION_TABLE[role].has(permission);
+}
 
 export const roleTableSchema = z
   .object({

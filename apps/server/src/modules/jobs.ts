@@ -1,4 +1,4 @@
-import type { Platform } from '../app.js';
+import type { Platform } from '../platform/platform.js';
 import { SYSTEM_CONTEXT, type RequestContext } from '../platform/http/request-context.js';
 import { JobFailure } from '../platform/jobs/job-health.js';
 import type { JobDefinition } from '../platform/jobs/job-queue.js';

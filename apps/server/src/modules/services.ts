@@ -1,4 +1,4 @@
-import type { Platform } from '../app.js';
+import type { Platform } from '../platform/platform.js';
 import { limitSignIn } from '../platform/http/rate-limit.js';
 import { createAuditService } from './audit/audit-service.js';
 import { createApiKeyService } from './api-keys/api-key-service.js';

@@ -1,4 +1,21 @@
-import type { Platform } from '../app.js';
+import type { Logger } from 'pino';
+import type { PublicOrigin } from './config/public-origin.js';
+import type { AccessCache } from './auth/access-cache.js';
+import type { AuditSequencer } from './audit/audit-sequencer.js';
+import type { UsageCounter } from './auth/usage-counter.js';
+import type { SessionTokens } from './auth/session-tokens.js';
+import type { AgentAuthenticator } from './auth/agent-auth.js';
+import type { AgentChallenges } from './auth/agent-challenges.js';
+import type { AgentTokens } from './auth/agent-tokens.js';
+import type { SigningKeys } from './auth/signing-keys.js';
+import type { Keyring } from './crypto/keyring.js';
+import type { OutboundGuard } from './net/outbound-guard.js';
+import type { Database } from './db/database.js';
+import type { SharedStore } from './store/shared-store.js';
+import type { Metrics } from './observability/metrics.js';
+import type { JobHealthStore } from './jobs/job-health.js';
+import type { Tracing } from './observability/tracing.js';
+import type { DomainEvents } from './events/domain-events.js';
 import type { Config } from './config/env.js';
 import { createDatabase } from './db/database.js';
 import { assertRestrictedRole } from './db/role-check.js';
@@ -26,6 +43,45 @@ import { createDomainEvents } from './events/domain-events.js';
 import { createMemoryStore } from './store/memory-store.js';
 import { createRedisStore } from './store/redis-store.js';
 import { VERSION } from './version.js';
+
+/** Everything a module may depend on. Built once at start (main.ts) or per test. */
+export interface Platform {
+  config: Config;
+  /** AIM's one public address (public-origin.ts): everything that names AIM reads it. */
+  publicOrigin: PublicOrigin;
+  version: string;
+  logger: Logger;
+  /** One line per request; see createLoggers. */
+  accessLog: Logger;
+  /** Encryption at rest and lookup hashes for personal data and stored secrets. */
+  keyring: Keyring;
+  db: Database;
+  store: SharedStore;
+  metrics: Metrics | undefined;
+  /** The last successful run and the last failure of each scheduled job (deployment-wide). */
+  jobHealth: JobHealthStore;
+  tracing: Tracing | undefined;
+  mailer: Mailer;
+  /** The one guard for outbound requests to user-supplied URLs. */
+  outbound: OutboundGuard;
+  dnsTxt: (name: string) => Promise<string[][]>;
+  accessCache: AccessCache;
+  domainEvents: DomainEvents;
+  sessionKeys: SigningKeys;
+  /** Signs audit checkpoints. */
+  checkpointKeys: SigningKeys;
+  /** Chains committed audit events. */
+  auditSequencer: AuditSequencer;
+  sessionTokens: SessionTokens;
+  /** Signs agent tokens; published at /.well-known/jwks.json. */
+  agentTokenKeys: SigningKeys;
+  agentTokens: AgentTokens;
+  agentChallenges: AgentChallenges;
+  agentAuth: AgentAuthenticator;
+  apiKeyUsage: UsageCounter;
+  agentKeyUsage: UsageCounter;
+  agentFailedRequests: UsageCounter;
+}
 
 export interface PlatformConnections {
   appUrl: string;

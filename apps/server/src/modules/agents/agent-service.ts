@@ -1,13 +1,14 @@
-import type { AgentStatus, DataClassification } from '@aim/contracts';
+import type { AgentStatus, enrollAgentSchema, registerAgentSchema, rotateAgentKeySchema, updateAgentSchema } from '@aim/contracts';
+import type { z } from 'zod';
 import type { AccessCache } from '../../platform/auth/access-cache.js';
 import type { AgentChallenges } from '../../platform/auth/agent-challenges.js';
 import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import { parsePublicKey } from '../../platform/crypto/ed25519.js';
 import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
-import type { RequestContext } from '../../platform/http/request-context.js';
+import type { AgentRequestContext, RequestContext } from '../../platform/http/request-context.js';
+import type { OrgContext } from '../../platform/http/operation.js';
 import { newId } from '../../platform/ids.js';
-import { authorize } from '../access/permissions.js';
 import { managesAll, resolveOwner } from './agent-owner.js';
 import { agentJson, agentRepository, agentSummaryJson, type AgentRow } from './agent-repository.js';
 
@@ -17,39 +18,10 @@ import { agentJson, agentRepository, agentSummaryJson, type AgentRow } from './a
  * revoke), key rotation and key revocation. Every change commits with its audit event; the shared
  * store's copies of the agent and its keys are invalidated after the commit, on every instance.
  */
-interface Profile {
-  description?: string | undefined;
-  purpose?: string | undefined;
-  dataClassification?: DataClassification | undefined;
-  tags?: string[] | undefined;
-  metadata?: Record<string, unknown> | undefined;
-}
-
-export interface RegisterInput extends Profile {
-  name: string;
-  ownerId?: string | undefined;
-  publicKey: unknown;
-  challenge: string;
-  proof: string;
-}
-
-export interface EnrollInput extends Profile {
-  enrollmentToken: string;
-  name?: string | undefined;
-  publicKey: unknown;
-  challenge: string;
-  proof: string;
-}
-
-export interface UpdateInput {
-  name?: string | undefined;
-  description?: string | null | undefined;
-  purpose?: string | null | undefined;
-  dataClassification?: DataClassification | null | undefined;
-  ownerId?: string | undefined;
-  tags?: string[] | undefined;
-  metadata?: Record<string, unknown> | undefined;
-}
+export type RegisterInput = z.output<typeof registerAgentSchema>;
+export type EnrollInput = z.output<typeof enrollAgentSchema>;
+export type UpdateInput = z.output<typeof updateAgentSchema>;
+export type RotateKeyInput = z.output<typeof rotateAgentKeySchema>;
 
 type Transition = 'suspend' | 'reactivate' | 'revoke';
 const TRANSITIONS: Record<Transition, { from: AgentStatus[]; to: AgentStatus }> = {
@@ -99,8 +71,7 @@ export function createAgentService(deps: {
 
   return {
     /** A person or API key registers an agent whose key proves possession. */
-    async register(ctx: RequestContext, input: RegisterInput, origin: string) {
-      authorize(ctx, 'agent.create');
+    async register(ctx: OrgContext, input: RegisterInput, origin: string) {
       const key = parsePublicKey(input.publicKey);
       const scored = { announce: () => {} };
       const created = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
@@ -181,16 +152,14 @@ export function createAgentService(deps: {
       return created;
     },
 
-    async list(ctx: RequestContext, filter: Parameters<typeof agentRepository.list>[1]) {
-      authorize(ctx, 'agent.read');
+    async list(ctx: OrgContext, filter: Parameters<typeof agentRepository.list>[1]) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const page = await agentRepository.list(tx, filter);
         return { agents: page.rows.map(agentSummaryJson), nextCursor: page.nextCursor };
       });
     },
 
-    async get(ctx: RequestContext, agentId: string) {
-      authorize(ctx, 'agent.read');
+    async get(ctx: OrgContext, agentId: string) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const agent = await agentRepository.find(tx, agentId);
         if (!agent) throw notFound('The agent');
@@ -203,17 +172,15 @@ export function createAgentService(deps: {
     },
 
     /** The calling agent itself. */
-    async self(ctx: RequestContext) {
-      if (ctx.actor.type !== 'agent' || !ctx.actor.id) throw new AppError('forbidden', 'Only an agent can ask for itself.');
+    async self(ctx: AgentRequestContext) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
-        const agent = await agentRepository.find(tx, ctx.actor.id!);
+        const agent = await agentRepository.find(tx, ctx.actor.id);
         if (!agent) throw notFound('The agent');
         return detailOf(tx, agent);
       });
     },
 
-    async update(ctx: RequestContext, agentId: string, input: UpdateInput) {
-      authorize(ctx, 'agent.update');
+    async update(ctx: OrgContext, agentId: string, input: UpdateInput) {
       let changed = false;
       const result = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const agent = await loadForChange(tx, ctx, agentId);
@@ -250,8 +217,7 @@ export function createAgentService(deps: {
       return result;
     },
 
-    async transition(ctx: RequestContext, agentId: string, transition: Transition, reason: string | null) {
-      authorize(ctx, 'agent.update');
+    async transition(ctx: OrgContext, agentId: string, transition: Transition, reason: string | null) {
       const rule = TRANSITIONS[transition];
       // Invalidated however the change ends: after a commit whose invalidation failed, the retry (a 409) repairs the cache.
       const scored = { announce: () => {} };
@@ -281,12 +247,11 @@ export function createAgentService(deps: {
 
     /** The agent rotates to a new key; the request is signed with the current one (its body names the new key). */
     async rotateKey(
-      ctx: RequestContext,
+      ctx: AgentRequestContext,
       currentKeyId: string,
-      input: { publicKey: unknown; challenge: string; proof: string; overlapSeconds?: number | undefined },
+      input: RotateKeyInput,
       origin: string,
     ) {
-      if (ctx.actor.type !== 'agent' || !ctx.actor.id) throw new AppError('forbidden', 'Only the agent itself rotates its key.');
       const agentId = ctx.actor.id;
       const key = parsePublicKey(input.publicKey);
       const proven = await challenges.verify(input.challenge, 'rotate', key, input.proof, origin);
@@ -327,7 +292,7 @@ export function createAgentService(deps: {
           retired = rows.map((r) => r.id);
           return detail;
         });
-        deps.evidenceAdded(ctx.organizationId!, agentId, 'key');
+        deps.evidenceAdded(ctx.organizationId, agentId, 'key');
         return rotated;
       } finally {
         for (const id of new Set([currentKeyId, ...retired, key.thumbprint])) await cache.forgetAgentKey(id);
@@ -335,8 +300,7 @@ export function createAgentService(deps: {
     },
 
     /** An owner, manager or admin revokes one key (lost or compromised); it is refused at once. */
-    async revokeKey(ctx: RequestContext, agentId: string, keyId: string, reason: string | null) {
-      authorize(ctx, 'agent.update');
+    async revokeKey(ctx: OrgContext, agentId: string, keyId: string, reason: string | null) {
       try {
         const revoked = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
           const agent = await loadForChange(tx, ctx, agentId);

@@ -2,9 +2,10 @@ import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import { randomToken, sha256 } from '../../platform/crypto/tokens.js';
 import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
-import type { RequestContext } from '../../platform/http/request-context.js';
 import { newId } from '../../platform/ids.js';
-import { authorize } from '../access/permissions.js';
+import type { OrgContext } from '../../platform/http/operation.js';
+import type { createEnrollmentTokenSchema } from '@aim/contracts';
+import type { z } from 'zod';
 import { managesAll, resolveOwner } from './agent-owner.js';
 
 /**
@@ -50,8 +51,7 @@ export function createEnrollmentTokenService(deps: { db: Database }) {
   const mineOnly = (ctx: Parameters<typeof managesAll>[0]) => !managesAll(ctx);
 
   return {
-    async create(ctx: RequestContext, input: { name?: string | undefined; capabilities?: string[] | undefined; expiresInSeconds?: number | undefined; ownerId?: string | undefined }) {
-      authorize(ctx, 'agent.create');
+    async create(ctx: OrgContext, input: z.output<typeof createEnrollmentTokenSchema>) {
       const token = `aim_enr_${randomToken(32)}`;
       const row = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const ownerId = await resolveOwner(tx, ctx, input.ownerId);
@@ -81,8 +81,7 @@ export function createEnrollmentTokenService(deps: { db: Database }) {
       return { enrollmentToken: json(row), token };
     },
 
-    async list(ctx: RequestContext) {
-      authorize(ctx, 'agent.create');
+    async list(ctx: OrgContext) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const { rows } = await tx.query<Row>(
           `select * from enrollment_tokens where organization_id = $1 and ($2::boolean is false or created_by_id = $3)
@@ -93,8 +92,7 @@ export function createEnrollmentTokenService(deps: { db: Database }) {
       });
     },
 
-    async revoke(ctx: RequestContext, id: string) {
-      authorize(ctx, 'agent.create');
+    async revoke(ctx: OrgContext, id: string) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const { rows } = await tx.query<Row>('select * from enrollment_tokens where organization_id = $1 and id = $2 for update', [orgOf(tx), id]);
         const row = rows[0];

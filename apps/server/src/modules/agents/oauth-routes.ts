@@ -8,7 +8,8 @@ import {
   tokenResponseSchema,
 } from '@aim/contracts';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { AppInstance, Platform } from '../../app.js';
+import type { AppInstance } from '../../app.js';
+import type { Platform } from '../../platform/platform.js';
 import { hasSignature } from '../../platform/auth/http-signatures.js';
 import { AppError } from '../../platform/http/app-error.js';
 import { requestContext } from '../../platform/http/request-context.js';

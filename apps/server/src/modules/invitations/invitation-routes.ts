@@ -12,7 +12,8 @@ import {
   webauthnOptionsSchema,
 } from '@aim/contracts';
 import type { FastifyRequest } from 'fastify';
-import type { AppInstance, Platform } from '../../app.js';
+import type { AppInstance } from '../../app.js';
+import type { Platform } from '../../platform/platform.js';
 import { setCookiesFor } from '../../platform/auth/cookies.js';
 import { sha256 } from '../../platform/crypto/tokens.js';
 import { requestContext } from '../../platform/http/request-context.js';

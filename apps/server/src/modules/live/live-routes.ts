@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
-import type { AppInstance, Platform } from '../../app.js';
+import type { AppInstance } from '../../app.js';
+import type { Platform } from '../../platform/platform.js';
 import type { DomainEvent } from '../../platform/events/domain-events.js';
 import { AppError } from '../../platform/http/app-error.js';
 import { requestContext } from '../../platform/http/request-context.js';

@@ -1,6 +1,7 @@
 import { PERMISSIONS, meSchema, okSchema, sessionListSchema, sessionParamsSchema, switchOrganizationSchema } from '@aim/contracts';
 import type { FastifyRequest } from 'fastify';
-import type { AppInstance, Platform } from '../../app.js';
+import type { AppInstance } from '../../app.js';
+import type { Platform } from '../../platform/platform.js';
 import { csrfTokenFor, originCheck } from '../../platform/auth/authenticate.js';
 import { isHttps } from '../../platform/config/env.js';
 import { clearSessionCookies, readCookie, REFRESH_COOKIE, setSessionCookies } from '../../platform/auth/cookies.js';

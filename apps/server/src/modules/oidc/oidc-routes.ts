@@ -1,7 +1,8 @@
 import { identityProviderListSchema, oidcCallbackQuerySchema, oidcStartParamsSchema, oidcStartQuerySchema, redirectSchema } from '@aim/contracts';
 import { ERROR_CODES, type ErrorCode } from '@aim/contracts';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import type { AppInstance, Platform } from '../../app.js';
+import type { AppInstance } from '../../app.js';
+import type { Platform } from '../../platform/platform.js';
 import { appendCookie, expireCookie, readCookie, setCookiesFor } from '../../platform/auth/cookies.js';
 import { isHttps } from '../../platform/config/env.js';
 import { AppError } from '../../platform/http/app-error.js';

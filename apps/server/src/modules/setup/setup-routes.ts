@@ -1,5 +1,6 @@
 import { setupResultSchema, setupSchema } from '@aim/contracts';
-import type { AppInstance, Platform } from '../../app.js';
+import type { AppInstance } from '../../app.js';
+import type { Platform } from '../../platform/platform.js';
 import { setCookiesFor } from '../../platform/auth/cookies.js';
 import { requestContext } from '../../platform/http/request-context.js';
 import { clientNetwork, limitSignIn } from '../../platform/http/rate-limit.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { healthSchema, readinessSchema, serviceInfoSchema, type Readiness } from '@aim/contracts';
-import type { AppInstance, Platform } from '../../app.js';
+import type { AppInstance } from '../../app.js';
+import type { Platform } from '../../platform/platform.js';
 import { safeEqual, sha256 } from '../../platform/crypto/tokens.js';
 import { AppError } from '../../platform/http/app-error.js';
 

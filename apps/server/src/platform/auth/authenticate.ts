@@ -1,6 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { roleAtLeast, type Permission } from '@aim/contracts';
-import { can } from '../../modules/access/permissions.js';
+import { can, roleAtLeast, type Permission } from '@aim/contracts';
 import type { Keyring } from '../crypto/keyring.js';
 import { safeEqual, sha256 } from '../crypto/tokens.js';
 import { AppError } from '../http/app-error.js';

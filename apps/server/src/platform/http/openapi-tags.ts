@@ -22,3 +22,4 @@ export const API_TAGS = [
 ] as const;
 
 export const API_TAG_NAMES: ReadonlySet<string> = new Set(API_TAGS.map((t) => t.name));
+export type ApiTagName = (typeof API_TAGS)[number]['name'];
