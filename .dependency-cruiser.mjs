@@ -27,7 +27,8 @@ export default {
       severity: 'error',
       comment: 'packages/ are shared by the apps and published on their own: they never import an app.',
       from: { path: '^packages/' },
-      to: { path: '^apps/' },
+      // By path, or by package name (unresolved before a build: the apps resolve to their dist/).
+      to: { path: ['^apps/', '^@aim/(server|web)($|/)'] },
     },
     {
       name: 'web-not-to-server',
@@ -36,7 +37,7 @@ export default {
         'The dashboard talks to the server only over HTTP (typed by docs/openapi.json) and shares code only ' +
         'through packages/ (@aim/contracts).',
       from: { path: '^apps/web/' },
-      to: { path: '^apps/server/' },
+      to: { path: ['^apps/server/', '^@aim/server($|/)'] },
     },
     {
       name: 'module-through-index',
