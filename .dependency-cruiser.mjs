@@ -4,8 +4,9 @@
 // Everything that is not a rule below is allowed. In particular the composition roots may import
 // anything: apps/server/src/app.ts, main.ts, modules/features.ts, modules/services.ts and
 // modules/jobs.ts (they sit outside every modules/<name>/ folder, so no module rule matches them),
-// and so may the tests (*.test.ts) and the test harness (apps/server/src/testing/), excluded from
-// `from` in each rule through TESTS.
+// and so may the server's tests (*.test.ts) and its test harness (apps/server/src/testing/), excluded
+// from `from` in the server's rules through TESTS. (Tests in packages/ and apps/web are held like
+// their code: they never import an app, or the server.)
 
 const MODULES = '^apps/server/src/modules/';
 const TESTS = ['\\.test\\.tsx?$', '^apps/server/src/testing/'];
