@@ -1,8 +1,8 @@
 import type { Tx } from '../../platform/db/database.js';
 import { AppError } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
-import { can } from '../access/permissions.js';
-import { membershipRepository } from '../members/membership-repository.js';
+import { can } from '../access/index.js';
+import { membershipRepository } from '../members/index.js';
 
 type Authorized = RequestContext & { organizationId: string; role: NonNullable<RequestContext['role']> };
 

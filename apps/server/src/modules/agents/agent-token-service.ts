@@ -4,7 +4,7 @@ import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import type { Database } from '../../platform/db/database.js';
 import { AppError } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
-import { organizationRepository } from '../organizations/organization-repository.js';
+import { organizationRepository } from '../organizations/index.js';
 
 /**
  * Issuing agent tokens (docs/agent-identity.md §5a), for an agent that authenticated at the token

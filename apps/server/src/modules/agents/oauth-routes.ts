@@ -14,7 +14,7 @@ import { hasSignature } from '../../platform/auth/http-signatures.js';
 import { AppError } from '../../platform/http/app-error.js';
 import { requestContext } from '../../platform/http/request-context.js';
 import { bodyText, refuseUnstorableBody } from '../../platform/http/input-guards.js';
-import { authorize } from '../access/permissions.js';
+import { authorize } from '../access/index.js';
 import type { Services } from '../services.js';
 
 /**

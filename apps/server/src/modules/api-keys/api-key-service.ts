@@ -6,7 +6,7 @@ import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
 import { newId } from '../../platform/ids.js';
-import { authorize, can } from '../access/permissions.js';
+import { authorize, can } from '../access/index.js';
 
 /**
  * API keys: created for the caller's organization with a role no higher than the caller's,

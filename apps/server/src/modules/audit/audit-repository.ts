@@ -6,7 +6,7 @@ import {
   type StoredEvent,
 } from '../../platform/audit/audit-row.js';
 import { orgOf, type Tx } from '../../platform/db/database.js';
-import type { UserRow } from '../users/user-repository.js';
+import type { UserRow } from '../users/index.js';
 
 /** Reading the audit log of the transaction's organization. */
 export interface AuditFilter {

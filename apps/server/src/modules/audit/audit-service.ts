@@ -20,8 +20,8 @@ import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
 import { AppError } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
 import { recordAuditEvent } from '../../platform/audit/audit-log.js';
-import { authorize } from '../access/permissions.js';
-import type { UserRepository } from '../users/user-repository.js';
+import { authorize } from '../access/index.js';
+import type { UserRepository } from '../users/index.js';
 import { auditRepository as audit, type AuditFilter, type StoredEvent } from './audit-repository.js';
 
 const VERIFY_BATCH = 5_000;

@@ -4,9 +4,8 @@ import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
 import type { Actor, RequestContext } from '../../platform/http/request-context.js';
 import { newId } from '../../platform/ids.js';
-import { authorize } from '../access/permissions.js';
-import { managesAll } from '../agents/agent-owner.js';
-import { agentRepository, type AgentRow } from '../agents/agent-repository.js';
+import { authorize } from '../access/index.js';
+import { agentRepository, managesAll, type AgentRow } from '../agents/index.js';
 import { capabilityGone, capabilityJson, capabilityRepository, grantJson, requestJson, type CapabilityRow, type RequestRow } from './capability-repository.js';
 
 /**

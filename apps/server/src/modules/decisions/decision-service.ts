@@ -6,8 +6,8 @@ import { AppError, notFound } from '../../platform/http/app-error.js';
 import type { AgentRequestContext, RequestContext } from '../../platform/http/request-context.js';
 import { idTime, isId, newId } from '../../platform/ids.js';
 import type { SharedStore } from '../../platform/store/shared-store.js';
-import { authorize } from '../access/permissions.js';
-import { loadPolicySet } from '../policies/policy-service.js';
+import { authorize } from '../access/index.js';
+import { loadPolicySet } from '../policies/index.js';
 import { applicablePolicies, evaluate, evaluateApproval, type CompiledPolicy, type Evaluation } from './policy-engine.js';
 
 /**

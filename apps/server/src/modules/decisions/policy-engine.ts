@@ -1,5 +1,6 @@
 import { riskRank } from '@aim/contracts';
-import type { AgentStatus, Decision, DecisionReason, DecisionRule, PolicyConfig, PolicyMode, PolicyScope, PolicyType, RiskLevel } from '@aim/contracts';
+import type { AgentStatus, Decision, DecisionReason, DecisionRule, PolicyConfig, PolicyScope, PolicyType, RiskLevel } from '@aim/contracts';
+import type { CompiledPolicy } from '../policies/index.js';
 
 /**
  * The decision engine: may this agent take this action now? Pure and deterministic: the same input
@@ -34,16 +35,8 @@ import type { AgentStatus, Decision, DecisionReason, DecisionRule, PolicyConfig,
  * expressions, so no catastrophic backtracking on agent-supplied resources); matchers are cached.
  */
 
-export interface CompiledPolicy {
-  id: string;
-  version: number;
-  name: string;
-  type: PolicyType;
-  mode: PolicyMode;
-  scope: PolicyScope;
-  /** Already parsed with the schema for its type, defaults applied. */
-  config: PolicyConfig;
-}
+/** The policies come from modules/policies (loadPolicySet), in this shape. */
+export type { CompiledPolicy };
 
 export interface GrantFact {
   id: string;

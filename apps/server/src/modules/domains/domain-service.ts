@@ -3,7 +3,7 @@ import { randomToken } from '../../platform/crypto/tokens.js';
 import { orgOf, type Database } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
-import { authorize } from '../access/permissions.js';
+import { authorize } from '../access/index.js';
 
 /**
  * Email domains an organization claims: once verified by a DNS TXT record, people signing in with a

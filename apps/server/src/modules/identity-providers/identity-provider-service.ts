@@ -5,9 +5,8 @@ import { AppError, notFound } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
 import { newId } from '../../platform/ids.js';
 import { isRefusedByGuard, type OutboundGuard } from '../../platform/net/outbound-guard.js';
-import { authorize } from '../access/permissions.js';
-import { toIdpError } from '../oidc/oidc-service.js';
-import type { IdentityProviders } from '../oidc/identity-providers.js';
+import { authorize } from '../access/index.js';
+import { toIdpError, type IdentityProviders } from '../oidc/index.js';
 
 /**
  * An organization's own identity providers (presets for Google, Microsoft Entra ID and Okta, or any

@@ -18,7 +18,7 @@ import { setCookiesFor } from '../../platform/auth/cookies.js';
 import { sha256 } from '../../platform/crypto/tokens.js';
 import { requestContext } from '../../platform/http/request-context.js';
 import { clientNetwork, limitSignIn } from '../../platform/http/rate-limit.js';
-import { relyingParty } from '../passkeys/passkey-routes.js';
+import { relyingParty } from '../passkeys/index.js';
 import type { Services } from '../services.js';
 import { invitationJson } from './invitation-service.js';
 

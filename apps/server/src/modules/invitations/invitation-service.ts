@@ -8,9 +8,9 @@ import { AppError, notFound } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
 import { newId } from '../../platform/ids.js';
 import type { Mailer } from '../../platform/mail/mailer.js';
-import { authorize } from '../access/permissions.js';
-import { membershipRepository as memberships } from '../members/membership-repository.js';
-import { emailHash, type UserRepository } from '../users/user-repository.js';
+import { authorize } from '../access/index.js';
+import { membershipRepository as memberships } from '../members/index.js';
+import { emailHash, type UserRepository } from '../users/index.js';
 
 /**
  * Invitations: an admin invites an email address with a role; the link mailed (or logged) carries

@@ -9,9 +9,9 @@ import { AppError } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
 import { newId } from '../../platform/ids.js';
 import type { SharedStore } from '../../platform/store/shared-store.js';
-import { CHALLENGE_TTL_MS, insertPasskey, invalid, type RelyingParty } from '../passkeys/passkey-service.js';
-import type { IssuedSession, SessionService } from '../sessions/session-service.js';
-import type { UserRepository } from '../users/user-repository.js';
+import { CHALLENGE_TTL_MS, insertPasskey, invalid, type RelyingParty } from '../passkeys/index.js';
+import type { IssuedSession, SessionService } from '../sessions/index.js';
+import type { UserRepository } from '../users/index.js';
 import { assertUsable, type InvitationService } from './invitation-service.js';
 
 /**

@@ -5,7 +5,7 @@ import type { Platform } from '../../platform/platform.js';
 import type { DomainEvent } from '../../platform/events/domain-events.js';
 import { AppError } from '../../platform/http/app-error.js';
 import { requestContext } from '../../platform/http/request-context.js';
-import { authorize, can } from '../access/permissions.js';
+import { authorize, can } from '../access/index.js';
 
 /**
  * Live changes of the organization for the dashboard, as server-sent events. Fed by the shared

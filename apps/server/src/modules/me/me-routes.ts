@@ -7,7 +7,7 @@ import { isHttps } from '../../platform/config/env.js';
 import { clearSessionCookies, readCookie, REFRESH_COOKIE, setSessionCookies } from '../../platform/auth/cookies.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
 import { requestContext } from '../../platform/http/request-context.js';
-import { can } from '../access/permissions.js';
+import { can } from '../access/index.js';
 import type { Services } from '../services.js';
 
 /** The signed-in person: profile, organizations, sessions; refresh and sign-out. */

@@ -1,7 +1,7 @@
 import { PERMISSIONS, ROLES, memberListSchema, roleTableSchema, memberParamsSchema, memberSchema, okSchema, revokedCountSchema, updateMemberSchema } from '@aim/contracts';
 import type { AppInstance } from '../../app.js';
 import { requestContext } from '../../platform/http/request-context.js';
-import { can } from '../access/permissions.js';
+import { can } from '../access/index.js';
 import type { Services } from '../services.js';
 import type { Member } from './member-service.js';
 

@@ -4,9 +4,9 @@ import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
-import { authorize } from '../access/permissions.js';
-import type { SessionService } from '../sessions/session-service.js';
-import type { User, UserRepository } from '../users/user-repository.js';
+import { authorize } from '../access/index.js';
+import type { SessionService } from '../sessions/index.js';
+import type { User, UserRepository } from '../users/index.js';
 import { membershipRepository as memberships } from './membership-repository.js';
 
 export interface Member {

@@ -1,6 +1,6 @@
 import type { Role } from '@aim/contracts';
 import { orgOf, type Tx } from '../../platform/db/database.js';
-import type { UserRow } from '../users/user-repository.js';
+import type { UserRow } from '../users/index.js';
 
 /** Memberships of the transaction's organization. */
 export const membershipRepository = {

@@ -9,10 +9,10 @@ import { newId } from '../../platform/ids.js';
 import { isRefusedByGuard } from '../../platform/net/outbound-guard.js';
 import type { SharedStore } from '../../platform/store/shared-store.js';
 import type { AccessCache } from '../../platform/auth/access-cache.js';
-import { assertUsable, type InvitationService } from '../invitations/invitation-service.js';
-import { membershipRepository as memberships } from '../members/membership-repository.js';
-import type { IssuedSession, SessionService } from '../sessions/session-service.js';
-import type { UserRepository } from '../users/user-repository.js';
+import { assertUsable, type InvitationService } from '../invitations/index.js';
+import { membershipRepository as memberships } from '../members/index.js';
+import type { IssuedSession, SessionService } from '../sessions/index.js';
+import type { UserRepository } from '../users/index.js';
 import { UnknownProviderError, type IdentityProvider, type IdentityProviders } from './identity-providers.js';
 
 /**

@@ -4,8 +4,8 @@ import type { Database } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
 import { newId } from '../../platform/ids.js';
-import { authorize } from '../access/permissions.js';
-import { membershipRepository as memberships } from '../members/membership-repository.js';
+import { authorize } from '../access/index.js';
+import { membershipRepository as memberships } from '../members/index.js';
 import { organizationRepository as organizations, type Organization, type Settings } from './organization-repository.js';
 
 export function createOrganizationService(deps: { db: Database; cache: AccessCache }) {

@@ -2,7 +2,7 @@ import { overviewQuerySchema, overviewSchema } from '@aim/contracts';
 import type { AppInstance } from '../../app.js';
 import { orgOf, type Database } from '../../platform/db/database.js';
 import { requestContext, type RequestContext } from '../../platform/http/request-context.js';
-import { authorize } from '../access/permissions.js';
+import { authorize } from '../access/index.js';
 import type { Services } from '../services.js';
 
 /**

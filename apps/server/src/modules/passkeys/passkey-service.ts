@@ -14,8 +14,8 @@ import { AppError, notFound } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
 import { newId } from '../../platform/ids.js';
 import type { SharedStore } from '../../platform/store/shared-store.js';
-import type { IssuedSession, SessionService } from '../sessions/session-service.js';
-import type { UserRepository } from '../users/user-repository.js';
+import type { IssuedSession, SessionService } from '../sessions/index.js';
+import type { UserRepository } from '../users/index.js';
 
 /**
  * Passkeys (WebAuthn), through @simplewebauthn/server. A signed-in person registers several,

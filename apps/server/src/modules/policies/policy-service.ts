@@ -4,8 +4,8 @@ import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
 import { newId } from '../../platform/ids.js';
-import { authorize } from '../access/permissions.js';
-import type { CompiledPolicy } from '../decisions/policy-engine.js';
+import { authorize } from '../access/index.js';
+import type { CompiledPolicy } from './compiled-policy.js';
 
 /**
  * Organization policies, versioned (docs/authorization.md §3). Every change writes the next version

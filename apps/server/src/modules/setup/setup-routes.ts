@@ -4,8 +4,8 @@ import type { Platform } from '../../platform/platform.js';
 import { setCookiesFor } from '../../platform/auth/cookies.js';
 import { requestContext } from '../../platform/http/request-context.js';
 import { clientNetwork, limitSignIn } from '../../platform/http/rate-limit.js';
-import { apiKeyJson } from '../api-keys/api-key-service.js';
-import { organizationJson } from '../organizations/organization-repository.js';
+import { apiKeyJson } from '../api-keys/index.js';
+import { organizationJson } from '../organizations/index.js';
 import type { Services } from '../services.js';
 
 export function registerSetupRoutes(app: AppInstance, { setup }: Services, platform: Platform): void {

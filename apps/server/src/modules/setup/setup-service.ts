@@ -5,12 +5,12 @@ import type { Database } from '../../platform/db/database.js';
 import { AppError } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
 import { newId } from '../../platform/ids.js';
-import { insertApiKey, type ApiKey } from '../api-keys/api-key-service.js';
-import { membershipRepository as memberships } from '../members/membership-repository.js';
-import { organizationRepository as organizations, type Organization } from '../organizations/organization-repository.js';
-import type { IssuedSession, SessionService } from '../sessions/session-service.js';
+import { insertApiKey, type ApiKey } from '../api-keys/index.js';
+import { membershipRepository as memberships } from '../members/index.js';
+import { organizationRepository as organizations, type Organization } from '../organizations/index.js';
+import type { IssuedSession, SessionService } from '../sessions/index.js';
 
-import type { User, UserRepository } from '../users/user-repository.js';
+import type { User, UserRepository } from '../users/index.js';
 
 /**
  * First run. While no organization exists, two tokens can create the first organization and its

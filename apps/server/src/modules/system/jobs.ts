@@ -2,7 +2,7 @@ import { jobHealthListSchema, type JobHealthView } from '@aim/contracts';
 import type { AppInstance } from '../../app.js';
 import type { JobHealthStore } from '../../platform/jobs/job-health.js';
 import { requestContext, type RequestContext } from '../../platform/http/request-context.js';
-import { authorize } from '../access/permissions.js';
+import { authorize } from '../access/index.js';
 import type { Services } from '../services.js';
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;

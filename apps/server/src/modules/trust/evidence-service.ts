@@ -3,7 +3,7 @@ import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
 import type { AgentRequestContext, RequestContext } from '../../platform/http/request-context.js';
 import { newId } from '../../platform/ids.js';
-import { authorize } from '../access/permissions.js';
+import { authorize } from '../access/index.js';
 import type { Severity } from './trust-method.js';
 
 /**

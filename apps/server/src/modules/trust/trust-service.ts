@@ -6,7 +6,7 @@ import { AppError, notFound } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
 import { idTime, isId, newId } from '../../platform/ids.js';
 import type { SharedStore } from '../../platform/store/shared-store.js';
-import { authorize } from '../access/permissions.js';
+import { authorize } from '../access/index.js';
 import { gatherEvidence } from './trust-evidence.js';
 import { computeTrust, TRUST_CONSTANTS, type FactorResult, type TrustEvidence, type TrustResult } from './trust-method.js';
 

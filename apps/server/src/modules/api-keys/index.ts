@@ -1,0 +1,2 @@
+// The public surface of modules/api-keys for other modules (ARCHITECTURE.md "Boundaries").
+export { apiKeyJson, insertApiKey, type ApiKey } from './api-key-service.js';

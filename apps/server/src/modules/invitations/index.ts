@@ -1,0 +1,2 @@
+// The public surface of modules/invitations for other modules (ARCHITECTURE.md "Boundaries").
+export { assertUsable, type InvitationService } from './invitation-service.js';

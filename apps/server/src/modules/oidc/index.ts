@@ -1,0 +1,3 @@
+// The public surface of modules/oidc for other modules (ARCHITECTURE.md "Boundaries").
+export type { IdentityProviders } from './identity-providers.js';
+export { toIdpError } from './oidc-service.js';

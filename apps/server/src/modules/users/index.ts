@@ -1,0 +1,2 @@
+// The public surface of modules/users for other modules (ARCHITECTURE.md "Boundaries").
+export { emailHash, type User, type UserRepository, type UserRow } from './user-repository.js';
