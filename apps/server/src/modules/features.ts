@@ -3,7 +3,7 @@ import type { Feature } from '../platform/http/operation.js';
 import type { AppInstance } from '../app.js';
 import type { Services } from './services.js';
 import { agentFeature } from './agents/agent-operations.js';
-import { registerAuditRoutes } from './audit/audit-routes.js';
+import { auditFeature } from './audit/audit-operations.js';
 import { registerCapabilityRoutes } from './capabilities/capability-routes.js';
 import { registerPolicyRoutes } from './policies/policy-routes.js';
 import { registerDecisionRoutes } from './decisions/decision-routes.js';
@@ -58,7 +58,7 @@ export function createFeatures(platform: Platform, services: Services): Feature[
     routes('invitations', (app) => registerInvitationRoutes(app, services, platform)),
     routes('identity-providers', (app) => registerIdentityProviderRoutes(app, services)),
     routes('domains', (app) => registerDomainRoutes(app, services)),
-    routes('audit', (app) => registerAuditRoutes(app, services)),
+    auditFeature({ audit: services.audit }),
     agentFeature({
       agents: services.agents,
       enrollmentTokens: services.enrollmentTokens,
