@@ -4,7 +4,7 @@ import type { AppInstance } from '../app.js';
 import type { Services } from './services.js';
 import { agentFeature } from './agents/agent-operations.js';
 import { auditFeature } from './audit/audit-operations.js';
-import { registerCapabilityRoutes } from './capabilities/capability-routes.js';
+import { capabilityFeature } from './capabilities/capability-operations.js';
 import { registerPolicyRoutes } from './policies/policy-routes.js';
 import { registerDecisionRoutes } from './decisions/decision-routes.js';
 import { registerTrustRoutes } from './trust/trust-routes.js';
@@ -65,7 +65,7 @@ export function createFeatures(platform: Platform, services: Services): Feature[
       challenges: platform.agentChallenges,
       originFor: (request) => platform.agentAuth.originFor(request),
     }),
-    routes('capabilities', (app) => registerCapabilityRoutes(app, services)),
+    capabilityFeature({ capabilities: services.capabilities }),
     routes('policies', (app) => registerPolicyRoutes(app, services)),
     routes('decisions', (app) => registerDecisionRoutes(app, services)),
     routes('trust', (app) => registerTrustRoutes(app, services)),
