@@ -5,7 +5,7 @@ import type { Services } from './services.js';
 import { agentFeature } from './agents/agent-operations.js';
 import { auditFeature } from './audit/audit-operations.js';
 import { capabilityFeature } from './capabilities/capability-operations.js';
-import { registerPolicyRoutes } from './policies/policy-routes.js';
+import { policyFeature } from './policies/policy-operations.js';
 import { registerDecisionRoutes } from './decisions/decision-routes.js';
 import { registerTrustRoutes } from './trust/trust-routes.js';
 import { registerDashboard } from './dashboard/dashboard-routes.js';
@@ -66,7 +66,7 @@ export function createFeatures(platform: Platform, services: Services): Feature[
       originFor: (request) => platform.agentAuth.originFor(request),
     }),
     capabilityFeature({ capabilities: services.capabilities }),
-    routes('policies', (app) => registerPolicyRoutes(app, services)),
+    policyFeature({ policies: services.policies }),
     routes('decisions', (app) => registerDecisionRoutes(app, services)),
     routes('trust', (app) => registerTrustRoutes(app, services)),
     routes('live', (app) => registerLiveRoutes(app, platform)),
