@@ -6,7 +6,7 @@ import { agentFeature } from './agents/agent-operations.js';
 import { auditFeature } from './audit/audit-operations.js';
 import { capabilityFeature } from './capabilities/capability-operations.js';
 import { policyFeature } from './policies/policy-operations.js';
-import { registerDecisionRoutes } from './decisions/decision-routes.js';
+import { decisionFeature } from './decisions/decision-operations.js';
 import { registerTrustRoutes } from './trust/trust-routes.js';
 import { registerDashboard } from './dashboard/dashboard-routes.js';
 import { registerLiveRoutes } from './live/live-routes.js';
@@ -67,7 +67,7 @@ export function createFeatures(platform: Platform, services: Services): Feature[
     }),
     capabilityFeature({ capabilities: services.capabilities }),
     policyFeature({ policies: services.policies }),
-    routes('decisions', (app) => registerDecisionRoutes(app, services)),
+    decisionFeature({ decisions: services.decisions }),
     routes('trust', (app) => registerTrustRoutes(app, services)),
     routes('live', (app) => registerLiveRoutes(app, platform)),
     routes('overview', (app) => registerOverviewRoutes(app, services)),
