@@ -7,7 +7,7 @@ import { auditFeature } from './audit/audit-operations.js';
 import { capabilityFeature } from './capabilities/capability-operations.js';
 import { policyFeature } from './policies/policy-operations.js';
 import { decisionFeature } from './decisions/decision-operations.js';
-import { registerTrustRoutes } from './trust/trust-routes.js';
+import { trustFeature } from './trust/trust-operations.js';
 import { registerDashboard } from './dashboard/dashboard-routes.js';
 import { registerLiveRoutes } from './live/live-routes.js';
 import { registerOverviewRoutes } from './overview/overview.js';
@@ -68,7 +68,7 @@ export function createFeatures(platform: Platform, services: Services): Feature[
     capabilityFeature({ capabilities: services.capabilities }),
     policyFeature({ policies: services.policies }),
     decisionFeature({ decisions: services.decisions }),
-    routes('trust', (app) => registerTrustRoutes(app, services)),
+    trustFeature({ trust: services.trust, evidence: services.trustEvidence }),
     routes('live', (app) => registerLiveRoutes(app, platform)),
     routes('overview', (app) => registerOverviewRoutes(app, services)),
     routes('system-jobs', (app) => registerSystemJobRoutes(app, services)),
