@@ -9,7 +9,7 @@ import { policyFeature } from './policies/policy-operations.js';
 import { decisionFeature } from './decisions/decision-operations.js';
 import { trustFeature } from './trust/trust-operations.js';
 import { registerDashboard } from './dashboard/dashboard-routes.js';
-import { registerLiveRoutes } from './live/live-routes.js';
+import { liveFeature } from './live/live-operations.js';
 import { registerOverviewRoutes } from './overview/overview.js';
 import { registerSystemJobRoutes } from './system/jobs.js';
 import { registerOAuthRoutes } from './agents/oauth-routes.js';
@@ -69,7 +69,7 @@ export function createFeatures(platform: Platform, services: Services): Feature[
     policyFeature({ policies: services.policies }),
     decisionFeature({ decisions: services.decisions }),
     trustFeature({ trust: services.trust, evidence: services.trustEvidence }),
-    routes('live', (app) => registerLiveRoutes(app, platform)),
+    liveFeature({ domainEvents: platform.domainEvents, streamMaxMs: platform.config.live.streamMaxMs }),
     routes('overview', (app) => registerOverviewRoutes(app, services)),
     routes('system-jobs', (app) => registerSystemJobRoutes(app, services)),
     routes('oauth', (app) => registerOAuthRoutes(app, services, platform)),
