@@ -10,7 +10,7 @@ import { decisionFeature } from './decisions/decision-operations.js';
 import { trustFeature } from './trust/trust-operations.js';
 import { registerDashboard } from './dashboard/dashboard-routes.js';
 import { liveFeature } from './live/live-operations.js';
-import { registerOverviewRoutes } from './overview/overview.js';
+import { overviewFeature } from './overview/overview-operations.js';
 import { registerSystemJobRoutes } from './system/jobs.js';
 import { registerOAuthRoutes } from './agents/oauth-routes.js';
 import { registerApiKeyRoutes } from './api-keys/api-key-routes.js';
@@ -70,7 +70,7 @@ export function createFeatures(platform: Platform, services: Services): Feature[
     decisionFeature({ decisions: services.decisions }),
     trustFeature({ trust: services.trust, evidence: services.trustEvidence }),
     liveFeature({ domainEvents: platform.domainEvents, streamMaxMs: platform.config.live.streamMaxMs }),
-    routes('overview', (app) => registerOverviewRoutes(app, services)),
+    overviewFeature({ overview: services.overview }),
     routes('system-jobs', (app) => registerSystemJobRoutes(app, services)),
     routes('oauth', (app) => registerOAuthRoutes(app, services, platform)),
   ];
