@@ -3,14 +3,14 @@ import type { Feature } from '../platform/http/operation.js';
 import type { AppInstance } from '../app.js';
 import type { Services } from './services.js';
 import { agentFeature } from './agents/agent-operations.js';
-import { registerAuditRoutes } from './audit/audit-routes.js';
-import { registerCapabilityRoutes } from './capabilities/capability-routes.js';
-import { registerPolicyRoutes } from './policies/policy-routes.js';
-import { registerDecisionRoutes } from './decisions/decision-routes.js';
-import { registerTrustRoutes } from './trust/trust-routes.js';
+import { auditFeature } from './audit/audit-operations.js';
+import { capabilityFeature } from './capabilities/capability-operations.js';
+import { policyFeature } from './policies/policy-operations.js';
+import { decisionFeature } from './decisions/decision-operations.js';
+import { trustFeature } from './trust/trust-operations.js';
 import { registerDashboard } from './dashboard/dashboard-routes.js';
-import { registerLiveRoutes } from './live/live-routes.js';
-import { registerOverviewRoutes } from './overview/overview.js';
+import { liveFeature } from './live/live-operations.js';
+import { overviewFeature } from './overview/overview-operations.js';
 import { registerSystemJobRoutes } from './system/jobs.js';
 import { registerOAuthRoutes } from './agents/oauth-routes.js';
 import { registerApiKeyRoutes } from './api-keys/api-key-routes.js';
@@ -58,19 +58,19 @@ export function createFeatures(platform: Platform, services: Services): Feature[
     routes('invitations', (app) => registerInvitationRoutes(app, services, platform)),
     routes('identity-providers', (app) => registerIdentityProviderRoutes(app, services)),
     routes('domains', (app) => registerDomainRoutes(app, services)),
-    routes('audit', (app) => registerAuditRoutes(app, services)),
+    auditFeature({ audit: services.audit }),
     agentFeature({
       agents: services.agents,
       enrollmentTokens: services.enrollmentTokens,
       challenges: platform.agentChallenges,
       originFor: (request) => platform.agentAuth.originFor(request),
     }),
-    routes('capabilities', (app) => registerCapabilityRoutes(app, services)),
-    routes('policies', (app) => registerPolicyRoutes(app, services)),
-    routes('decisions', (app) => registerDecisionRoutes(app, services)),
-    routes('trust', (app) => registerTrustRoutes(app, services)),
-    routes('live', (app) => registerLiveRoutes(app, platform)),
-    routes('overview', (app) => registerOverviewRoutes(app, services)),
+    capabilityFeature({ capabilities: services.capabilities }),
+    policyFeature({ policies: services.policies }),
+    decisionFeature({ decisions: services.decisions }),
+    trustFeature({ trust: services.trust, evidence: services.trustEvidence }),
+    liveFeature({ domainEvents: platform.domainEvents, streamMaxMs: platform.config.live.streamMaxMs }),
+    overviewFeature({ overview: services.overview }),
     routes('system-jobs', (app) => registerSystemJobRoutes(app, services)),
     routes('oauth', (app) => registerOAuthRoutes(app, services, platform)),
   ];

@@ -14,13 +14,15 @@ import {
   type Checkpoint,
   type Jwks,
 } from '@aim/audit-verify';
+import type { auditExportQuerySchema, auditVerifyQuerySchema } from '@aim/contracts';
+import type { z } from 'zod';
 import type { SigningKeys } from '../../platform/auth/signing-keys.js';
 import type { AuditSequencer } from '../../platform/audit/audit-sequencer.js';
 import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
 import { AppError } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
+import type { OrgContext } from '../../platform/http/operation.js';
 import { recordAuditEvent } from '../../platform/audit/audit-log.js';
-import { authorize } from '../access/index.js';
 import type { UserRepository } from '../users/index.js';
 import { auditRepository as audit, type AuditFilter, type StoredEvent } from './audit-repository.js';
 
@@ -152,8 +154,7 @@ export function createAuditService(deps: { db: Database; users: UserRepository; 
     publicKeys,
 
     /** Sign the current head of the organization's chain. */
-    async checkpoint(ctx: RequestContext): Promise<Checkpoint> {
-      authorize(ctx, 'audit.checkpoint');
+    async checkpoint(ctx: OrgContext): Promise<Checkpoint> {
       return signHead(ctx, ctx.organizationId);
     },
 
@@ -252,8 +253,7 @@ export function createAuditService(deps: { db: Database; users: UserRepository; 
     },
 
 
-    async checkpoints(ctx: RequestContext): Promise<Checkpoint[]> {
-      authorize(ctx, 'audit.read');
+    async checkpoints(ctx: OrgContext): Promise<Checkpoint[]> {
       return db.transaction({ organizationId: ctx.organizationId }, (tx) => checkpointsOf(tx));
     },
 
@@ -263,8 +263,7 @@ export function createAuditService(deps: { db: Database; users: UserRepository; 
      * memory stays constant however many events there are; events appended during the export are not
      * included (the range is fixed at the start). The export itself is recorded.
      */
-    async export(ctx: RequestContext, input: { format: 'ndjson' | 'csv'; from?: string | undefined; to?: string | undefined }) {
-      authorize(ctx, 'audit.read');
+    async export(ctx: OrgContext, input: z.output<typeof auditExportQuerySchema>) {
       if (input.from && input.to && Date.parse(input.from) >= Date.parse(input.to)) {
         throw new AppError('validation_failed', '`from` must be earlier than `to`.');
       }
@@ -303,8 +302,7 @@ export function createAuditService(deps: { db: Database; users: UserRepository; 
       return lines();
     },
 
-    async list(ctx: RequestContext, filter: AuditFilter, limit: number, cursor: string | undefined) {
-      authorize(ctx, 'audit.read');
+    async list(ctx: OrgContext, filter: AuditFilter, limit: number, cursor: string | undefined) {
       if (filter.from && filter.to && Date.parse(filter.from) >= Date.parse(filter.to)) {
         throw new AppError('validation_failed', '`from` must be earlier than `to`.');
       }
@@ -324,8 +322,7 @@ export function createAuditService(deps: { db: Database; users: UserRepository; 
      * Re-walk the organization's chain (or a range of it) and report the first event that does not
      * verify: edited, deleted, reordered, or missing from the end compared with the recorded head.
      */
-    async verify(ctx: RequestContext, range: { fromSeq?: number | undefined; toSeq?: number | undefined }) {
-      authorize(ctx, 'audit.read');
+    async verify(ctx: OrgContext, range: z.output<typeof auditVerifyQuerySchema>) {
       await deps.sequencer?.drain(ctx.organizationId);
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const head = await audit.head(tx);

@@ -1,10 +1,20 @@
-import type { RiskLevel } from '@aim/contracts';
+import type {
+  approveCapabilityRequestSchema,
+  createCapabilityRequestSchema,
+  createCapabilitySchema,
+  createGrantSchema,
+  grantListQuerySchema,
+  ownCapabilityRequestListQuerySchema,
+  rejectCapabilityRequestSchema,
+  updateCapabilitySchema,
+} from '@aim/contracts';
+import type { z } from 'zod';
 import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
-import type { Actor, RequestContext } from '../../platform/http/request-context.js';
+import type { Actor, AgentRequestContext, RequestContext } from '../../platform/http/request-context.js';
+import type { OrgContext } from '../../platform/http/operation.js';
 import { newId } from '../../platform/ids.js';
-import { authorize } from '../access/index.js';
 import { agentRepository, managesAll, type AgentRow } from '../agents/index.js';
 import { capabilityGone, capabilityJson, capabilityRepository, grantJson, requestJson, type CapabilityRow, type RequestRow } from './capability-repository.js';
 
@@ -16,8 +26,6 @@ import { capabilityGone, capabilityJson, capabilityRepository, grantJson, reques
 
 /** Requests nobody answered expire after this long. */
 export const REQUEST_TTL_SECONDS = 7 * 86_400;
-
-type Authorized = RequestContext & { organizationId: string; role: NonNullable<RequestContext['role']> };
 
 const unknownCapability = (name: string) =>
   new AppError('unknown_capability', `The capability ${name} is not in the organization's catalog; a manager adds it with POST /api/v1/capabilities.`);
@@ -127,7 +135,7 @@ export function createCapabilityService(deps: { db: Database; onGrantsChanged?: 
   }
 
   /** Members ask for (and withdraw requests of) the agents they own; managers and admins for any. */
-  async function agentForRequest(tx: Tx, ctx: Authorized, agentId: string, options: { revokedToo?: boolean } = {}) {
+  async function agentForRequest(tx: Tx, ctx: OrgContext, agentId: string, options: { revokedToo?: boolean } = {}) {
     const agent = await agentRepository.find(tx, agentId);
     if (!agent) throw notFound('The agent');
     if (!managesAll(ctx) && agent.owner_id !== ctx.personId) {
@@ -140,13 +148,11 @@ export function createCapabilityService(deps: { db: Database; onGrantsChanged?: 
   }
 
   return {
-    async list(ctx: RequestContext) {
-      authorize(ctx, 'capability.read');
+    async list(ctx: OrgContext) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => ({ capabilities: (await capabilityRepository.list(tx)).map(capabilityJson) }));
     },
 
-    async get(ctx: RequestContext, id: string) {
-      authorize(ctx, 'capability.read');
+    async get(ctx: OrgContext, id: string) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const row = await capabilityRepository.find(tx, id);
         if (!row) throw notFound('The capability');
@@ -154,8 +160,7 @@ export function createCapabilityService(deps: { db: Database; onGrantsChanged?: 
       });
     },
 
-    async create(ctx: RequestContext, input: { name: string; description?: string | undefined; riskLevel: RiskLevel }) {
-      authorize(ctx, 'capability.manage');
+    async create(ctx: OrgContext, input: z.output<typeof createCapabilitySchema>) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const id = newId('cap');
         try {
@@ -178,8 +183,7 @@ export function createCapabilityService(deps: { db: Database; onGrantsChanged?: 
       });
     },
 
-    async update(ctx: RequestContext, id: string, input: { description?: string | null | undefined; riskLevel?: RiskLevel | undefined }) {
-      authorize(ctx, 'capability.manage');
+    async update(ctx: OrgContext, id: string, input: z.output<typeof updateCapabilitySchema>) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const before = await capabilityRepository.find(tx, id, { forUpdate: true });
         if (!before) throw notFound('The capability');
@@ -204,8 +208,7 @@ export function createCapabilityService(deps: { db: Database; onGrantsChanged?: 
     },
 
     /** Only a capability that was never granted can leave the catalog (revoked grants are history). */
-    async remove(ctx: RequestContext, id: string) {
-      authorize(ctx, 'capability.manage');
+    async remove(ctx: OrgContext, id: string) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const row = await capabilityRepository.find(tx, id, { forUpdate: true });
         if (!row) throw notFound('The capability');
@@ -227,16 +230,14 @@ export function createCapabilityService(deps: { db: Database; onGrantsChanged?: 
       });
     },
 
-    async grants(ctx: RequestContext, agentId: string, status?: 'active' | 'expired' | 'revoked') {
-      authorize(ctx, 'capability.read');
+    async grants(ctx: OrgContext, agentId: string, status?: z.output<typeof grantListQuerySchema>['status']) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         if (!(await agentRepository.find(tx, agentId))) throw notFound('The agent');
         return { grants: (await capabilityRepository.grantsOf(tx, agentId, status)).map(grantJson) };
       });
     },
 
-    async grant(ctx: RequestContext, agentId: string, input: { capability: string; resourcePattern?: string | undefined; expiresInSeconds?: number | undefined }) {
-      authorize(ctx, 'capability.manage');
+    async grant(ctx: OrgContext, agentId: string, input: z.output<typeof createGrantSchema>) {
       const grant = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         await activeAgent(tx, agentId);
         const capability = await capabilityByName(tx, input.capability);
@@ -250,8 +251,7 @@ export function createCapabilityService(deps: { db: Database; onGrantsChanged?: 
       return grantJson(grant);
     },
 
-    async revokeGrant(ctx: RequestContext, agentId: string, grantId: string) {
-      authorize(ctx, 'capability.manage');
+    async revokeGrant(ctx: OrgContext, agentId: string, grantId: string) {
       const grant = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const current = await capabilityRepository.grant(tx, grantId);
         if (!current || current.agent_id !== agentId) throw notFound('The grant');
@@ -275,8 +275,7 @@ export function createCapabilityService(deps: { db: Database; onGrantsChanged?: 
     },
 
     /** The owner (or a manager or admin) asks for a capability for an agent. */
-    async request(ctx: RequestContext, agentId: string, input: { capability: string; resourcePattern?: string | undefined; reason: string }) {
-      authorize(ctx, 'capability.request');
+    async request(ctx: OrgContext, agentId: string, input: z.output<typeof createCapabilityRequestSchema>) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const agent = await agentForRequest(tx, ctx, agentId);
         const capability = await capabilityByName(tx, input.capability);
@@ -285,8 +284,8 @@ export function createCapabilityService(deps: { db: Database; onGrantsChanged?: 
     },
 
     /** The agent asks for itself (a signed request or its token). */
-    async requestAsAgent(ctx: RequestContext & { organizationId: string }, input: { capability: string; resourcePattern?: string | undefined; reason: string }) {
-      const agentId = ctx.actor.id!;
+    async requestAsAgent(ctx: AgentRequestContext, input: z.output<typeof createCapabilityRequestSchema>) {
+      const agentId = ctx.actor.id;
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const agent = await activeAgent(tx, agentId);
         const capability = await capabilityByName(tx, input.capability);
@@ -294,16 +293,16 @@ export function createCapabilityService(deps: { db: Database; onGrantsChanged?: 
       });
     },
 
-    async requestsOfAgent(ctx: RequestContext & { organizationId: string }, page_: { limit: number; cursor?: string | undefined }) {
+    async requestsOfAgent(ctx: AgentRequestContext, page_: z.output<typeof ownCapabilityRequestListQuerySchema>) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
-        const page = await capabilityRepository.requests(tx, { agentId: ctx.actor.id!, limit: page_.limit, cursor: page_.cursor });
+        const page = await capabilityRepository.requests(tx, { agentId: ctx.actor.id, limit: page_.limit, cursor: page_.cursor });
         return { requests: page.rows.map(requestJson), nextCursor: page.nextCursor };
       });
     },
 
-    async grantsOfAgent(ctx: RequestContext & { organizationId: string }) {
+    async grantsOfAgent(ctx: AgentRequestContext) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => ({
-        grants: (await capabilityRepository.grantsOf(tx, ctx.actor.id!, 'active')).map(grantJson),
+        grants: (await capabilityRepository.grantsOf(tx, ctx.actor.id, 'active')).map(grantJson),
       }));
     },
 
@@ -332,16 +331,14 @@ export function createCapabilityService(deps: { db: Database; onGrantsChanged?: 
       return { requested, granted, unknown: names.filter((n) => !known.has(n)) };
     },
 
-    async requests(ctx: RequestContext, filter: Parameters<typeof capabilityRepository.requests>[1]) {
-      authorize(ctx, 'capability.read');
+    async requests(ctx: OrgContext, filter: Parameters<typeof capabilityRepository.requests>[1]) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const page = await capabilityRepository.requests(tx, filter);
         return { requests: page.rows.map(requestJson), nextCursor: page.nextCursor };
       });
     },
 
-    async getRequest(ctx: RequestContext, id: string) {
-      authorize(ctx, 'capability.read');
+    async getRequest(ctx: OrgContext, id: string) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const row = await capabilityRepository.request(tx, id);
         if (!row) throw notFound('The capability request');
@@ -350,8 +347,7 @@ export function createCapabilityService(deps: { db: Database; onGrantsChanged?: 
     },
 
     /** Approve, optionally narrowing the pattern or setting an expiry: the grant and the answer commit together. */
-    async approve(ctx: RequestContext, id: string, input: { resourcePattern?: string | null | undefined; expiresInSeconds?: number | undefined; note?: string | undefined }) {
-      authorize(ctx, 'capability.manage');
+    async approve(ctx: OrgContext, id: string, input: z.output<typeof approveCapabilityRequestSchema>) {
       const result = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const row = await pendingRequest(tx, id);
         await activeAgent(tx, row.agent_id);
@@ -379,8 +375,7 @@ export function createCapabilityService(deps: { db: Database; onGrantsChanged?: 
       return requestJson(result);
     },
 
-    async reject(ctx: RequestContext, id: string, input: { note: string }) {
-      authorize(ctx, 'capability.manage');
+    async reject(ctx: OrgContext, id: string, input: z.output<typeof rejectCapabilityRequestSchema>) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const row = await pendingRequest(tx, id);
         const actor = actorOf(ctx);
@@ -399,8 +394,7 @@ export function createCapabilityService(deps: { db: Database; onGrantsChanged?: 
     },
 
     /** Whoever may ask may withdraw the question while it is open. */
-    async cancel(ctx: RequestContext, id: string) {
-      authorize(ctx, 'capability.request');
+    async cancel(ctx: OrgContext, id: string) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const row = await pendingRequest(tx, id);
         await agentForRequest(tx, ctx, row.agent_id, { revokedToo: true });

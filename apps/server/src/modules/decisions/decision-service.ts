@@ -1,12 +1,22 @@
-import type { AgentStatus, DecisionJson, DecisionReason, RiskLevel } from '@aim/contracts';
+import type {
+  AgentStatus,
+  DecisionJson,
+  DecisionReason,
+  decisionListQuerySchema,
+  decisionResultSchema,
+  RiskLevel,
+  verifyActionSchema,
+  violationListQuerySchema,
+} from '@aim/contracts';
+import type { z } from 'zod';
 import { AUDIT_EVENT_COLUMNS, auditEventValues, recordAuditEvent } from '../../platform/audit/audit-log.js';
 import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
 import type { DomainEvents } from '../../platform/events/domain-events.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
 import type { AgentRequestContext, RequestContext } from '../../platform/http/request-context.js';
+import type { OrgContext, TenantContext } from '../../platform/http/operation.js';
 import { idTime, isId, newId } from '../../platform/ids.js';
 import type { SharedStore } from '../../platform/store/shared-store.js';
-import { authorize } from '../access/index.js';
 import { loadPolicySet } from '../policies/index.js';
 import { applicablePolicies, evaluate, evaluateApproval, type CompiledPolicy, type Evaluation } from './policy-engine.js';
 
@@ -105,12 +115,7 @@ const MAX_WAIT_MS = 60_000;
 /** Long-polls one instance holds at once; more are answered at once (the client asks again). */
 const MAX_WAITERS = 10_000;
 
-export interface VerifyActionInput {
-  action: string;
-  resource?: string | undefined;
-  context?: Record<string, unknown> | undefined;
-  risk?: RiskLevel | undefined;
-}
+export type VerifyActionInput = z.output<typeof verifyActionSchema>;
 
 export function createDecisionService(deps: { db: Database; store: SharedStore; events: DomainEvents }) {
   const { db, store, events } = deps;
@@ -186,9 +191,8 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
   }
 
   /** Read a decision: its agent, or people who may read decisions. Another agent's or organization's: 404. */
-  async function read(ctx: RequestContext, id: string): Promise<EventRow> {
-    if (ctx.actor.type !== 'agent') authorize(ctx, 'decision.read');
-    const organizationId = ctx.organizationId!;
+  async function read(ctx: TenantContext, id: string): Promise<EventRow> {
+    const organizationId = ctx.organizationId;
     const { row, expired } = await db.transaction({ organizationId }, async (tx) => {
       const current = await load(tx, id);
       if (!current || (ctx.actor.type === 'agent' && current.agent_id !== ctx.actor.id)) throw notFound('The decision');
@@ -384,7 +388,7 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
      * when the wait or the decision's expiry ends, or when `signal` aborts (the client went away).
      * At most MAX_WAITERS requests wait per instance; beyond that the answer comes at once.
      */
-    async get(ctx: RequestContext, id: string, waitSeconds = 0, signal?: AbortSignal): Promise<DecisionJson> {
+    async get(ctx: TenantContext, id: string, waitSeconds = 0, signal?: AbortSignal): Promise<DecisionJson> {
       const row = await read(ctx, id);
       if (row.status !== 'pending' || waitSeconds <= 0 || waiting >= MAX_WAITERS || signal?.aborted) return decisionJson(row);
       const deadline = Math.min(Date.now() + Math.min(waitSeconds * 1000, MAX_WAIT_MS), row.expires_at!.getTime() + 50);
@@ -415,21 +419,7 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
       return signal?.aborted ? decisionJson(row) : decisionJson(await read(ctx, id));
     },
 
-    async list(
-      ctx: RequestContext,
-      filter: {
-        agentId?: string | undefined;
-        decision?: 'allow' | 'deny' | 'pending' | undefined;
-        status?: DecisionJson['status'] | undefined;
-        action?: string | undefined;
-        flagged?: boolean | undefined;
-        from?: string | undefined;
-        to?: string | undefined;
-        cursor?: string | undefined;
-        limit: number;
-      },
-    ) {
-      authorize(ctx, 'decision.read');
+    async list(ctx: OrgContext, filter: z.output<typeof decisionListQuerySchema>) {
       if (filter.cursor && !isId('dec', filter.cursor)) throw new AppError('validation_failed', 'cursor: must be a nextCursor from a previous page.');
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const { rows } = await tx.query<EventRow>(
@@ -476,8 +466,7 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
      * reasons, the approver and the note recorded; no violation) and the approver gets 409
      * `decision_no_longer_allowed`, which names the rules.
      */
-    async resolve(ctx: RequestContext, id: string, answer: 'approve' | 'reject', note: string | undefined) {
-      authorize(ctx, 'decision.approve');
+    async resolve(ctx: OrgContext, id: string, answer: 'approve' | 'reject', note: string | undefined) {
       const organizationId = ctx.organizationId;
       type Outcome = { kind: 'expired' } | { kind: 'resolved'; row: EventRow } | { kind: 'invalidated'; row: EventRow; evaluation: Evaluation };
       const outcome = await db.transaction({ organizationId }, async (tx): Promise<Outcome> => {
@@ -554,7 +543,7 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
     },
 
     /** The agent reports what happened when it acted on an allow: once per decision. */
-    async reportResult(ctx: AgentRequestContext, id: string, input: { status: 'success' | 'failure' | 'error'; durationMs?: number | undefined; detail?: string | undefined }) {
+    async reportResult(ctx: AgentRequestContext, id: string, input: z.output<typeof decisionResultSchema>) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const current = await load(tx, id, true);
         if (!current || current.agent_id !== ctx.actor.id) throw notFound('The decision');
@@ -576,8 +565,7 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
       });
     },
 
-    async violations(ctx: RequestContext, filter: { agentId?: string | undefined; cursor?: string | undefined; limit: number }) {
-      authorize(ctx, 'decision.read');
+    async violations(ctx: OrgContext, filter: z.output<typeof violationListQuerySchema>) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const { rows } = await tx.query<{
           id: string;

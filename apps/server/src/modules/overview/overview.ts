@@ -1,9 +1,7 @@
-import { overviewQuerySchema, overviewSchema } from '@aim/contracts';
-import type { AppInstance } from '../../app.js';
+import type { overviewQuerySchema } from '@aim/contracts';
+import type { z } from 'zod';
 import { orgOf, type Database } from '../../platform/db/database.js';
-import { requestContext, type RequestContext } from '../../platform/http/request-context.js';
-import { authorize } from '../access/index.js';
-import type { Services } from '../services.js';
+import type { OrgContext } from '../../platform/http/operation.js';
 
 /**
  * The organization at a glance (the dashboard's home page): agents by status and trust tier,
@@ -12,8 +10,7 @@ import type { Services } from '../services.js';
  */
 export function createOverviewService(deps: { db: Database }) {
   return {
-    async overview(ctx: RequestContext, query: { hours: number }) {
-      authorize(ctx, 'organization.read');
+    async overview(ctx: OrgContext, query: z.output<typeof overviewQuerySchema>) {
       const now = Date.now();
       const currentHour = Math.floor(now / 3_600_000) * 3_600_000;
       const from = new Date(currentHour - (query.hours - 1) * 3_600_000);
@@ -67,18 +64,4 @@ export function createOverviewService(deps: { db: Database }) {
   };
 }
 
-export function registerOverviewRoutes(app: AppInstance, { overview }: Services): void {
-  app.get(
-    '/api/v1/overview',
-    {
-      schema: {
-        tags: ['overview'],
-        summary: 'The organization at a glance: agents by status and trust tier, decisions per hour, what waits for a person',
-        querystring: overviewQuerySchema,
-        response: { 200: overviewSchema },
-      },
-      config: { access: { auth: 'org', permission: 'organization.read' } },
-    },
-    async (request) => overview.overview(requestContext(request), request.query),
-  );
-}
+export type OverviewService = ReturnType<typeof createOverviewService>;

@@ -1,10 +1,20 @@
-import { policyConfigSchemas, type PolicyConfig, type PolicyMode, type PolicyScope, type PolicyType } from '@aim/contracts';
+import {
+  policyConfigSchemas,
+  type createPolicySchema,
+  type policyListQuerySchema,
+  type PolicyConfig,
+  type PolicyMode,
+  type PolicyScope,
+  type PolicyType,
+  type updatePolicySchema,
+} from '@aim/contracts';
+import type { z } from 'zod';
 import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
+import type { OrgContext } from '../../platform/http/operation.js';
 import { newId } from '../../platform/ids.js';
-import { authorize } from '../access/index.js';
 import type { CompiledPolicy } from './compiled-policy.js';
 
 /**
@@ -113,8 +123,7 @@ export function createPolicyService(deps: { db: Database }) {
   }
 
   return {
-    async list(ctx: RequestContext, options: { includeDeleted?: boolean | undefined } = {}) {
-      authorize(ctx, 'policy.read');
+    async list(ctx: OrgContext, options: z.output<typeof policyListQuerySchema> = {}) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const { rows } = await tx.query<PolicyRow>(
           'select * from policies where organization_id = $1 and ($2 or deleted_at is null) order by lower(name), id',
@@ -124,13 +133,11 @@ export function createPolicyService(deps: { db: Database }) {
       });
     },
 
-    async get(ctx: RequestContext, id: string) {
-      authorize(ctx, 'policy.read');
+    async get(ctx: OrgContext, id: string) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => policyJson(await load(tx, id)));
     },
 
-    async versions(ctx: RequestContext, id: string) {
-      authorize(ctx, 'policy.read');
+    async versions(ctx: OrgContext, id: string) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const current = await load(tx, id);
         const { rows } = await tx.query<VersionRow>('select * from policy_versions where organization_id = $1 and policy_id = $2 order by version desc', [orgOf(tx), id]);
@@ -144,11 +151,7 @@ export function createPolicyService(deps: { db: Database }) {
       });
     },
 
-    async create(
-      ctx: RequestContext,
-      input: { name: string; description?: string | undefined; type: PolicyType; mode: PolicyMode; enabled: boolean; scope: PolicyScope; config: Record<string, unknown> },
-    ) {
-      authorize(ctx, 'policy.manage');
+    async create(ctx: OrgContext, input: z.output<typeof createPolicySchema>) {
       const config = parsePolicyConfig(input.type, input.config);
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const id = newId('pol');
@@ -173,19 +176,7 @@ export function createPolicyService(deps: { db: Database }) {
       });
     },
 
-    async update(
-      ctx: RequestContext,
-      id: string,
-      input: {
-        name?: string | undefined;
-        description?: string | null | undefined;
-        mode?: PolicyMode | undefined;
-        enabled?: boolean | undefined;
-        scope?: PolicyScope | undefined;
-        config?: Record<string, unknown> | undefined;
-      },
-    ) {
-      authorize(ctx, 'policy.manage');
+    async update(ctx: OrgContext, id: string, input: z.output<typeof updatePolicySchema>) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const before = await load(tx, id, true);
         if (before.deleted_at) throw new AppError('conflict', 'The policy was deleted; create a new one.');
@@ -225,8 +216,7 @@ export function createPolicyService(deps: { db: Database }) {
     },
 
     /** Deleting makes a last version that says so; the policy stops applying on the next decision. */
-    async remove(ctx: RequestContext, id: string) {
-      authorize(ctx, 'policy.manage');
+    async remove(ctx: OrgContext, id: string) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const before = await load(tx, id, true);
         if (before.deleted_at) return policyJson(before);

@@ -1,9 +1,11 @@
 import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
+import type { createIncidentSchema, createRatingSchema, createSecurityReviewSchema, putAttestationSchema, updateRatingSchema } from '@aim/contracts';
+import type { z } from 'zod';
 import type { AgentRequestContext, RequestContext } from '../../platform/http/request-context.js';
+import type { OrgContext } from '../../platform/http/operation.js';
 import { newId } from '../../platform/ids.js';
-import { authorize } from '../access/index.js';
 import type { Severity } from './trust-method.js';
 
 /**
@@ -123,8 +125,7 @@ export function createTrustEvidenceService(deps: { db: Database; evidenceAdded: 
   return {
     // ---- ratings ------------------------------------------------------------------------------
 
-    async ratings(ctx: RequestContext, agentId: string) {
-      authorize(ctx, 'trust.read');
+    async ratings(ctx: OrgContext, agentId: string) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         await agentOf(tx, agentId);
         const { rows } = await tx.query<RatingRow>('select * from agent_ratings where organization_id = $1 and agent_id = $2 order by id desc', [orgOf(tx), agentId]);
@@ -132,8 +133,7 @@ export function createTrustEvidenceService(deps: { db: Database; evidenceAdded: 
       });
     },
 
-    async rate(ctx: RequestContext, agentId: string, input: { rating: number; comment?: string | undefined }) {
-      authorize(ctx, 'trust.rate');
+    async rate(ctx: OrgContext, agentId: string, input: z.output<typeof createRatingSchema>) {
       const person = ctx.personId;
       if (!person) throw new AppError('forbidden', 'Ratings are given by members; this credential acts for no person.');
       const row = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
@@ -152,8 +152,7 @@ export function createTrustEvidenceService(deps: { db: Database; evidenceAdded: 
       return ratingJson(row);
     },
 
-    async updateRating(ctx: RequestContext, agentId: string, ratingId: string, input: { rating?: number | undefined; comment?: string | null | undefined }) {
-      authorize(ctx, 'trust.rate');
+    async updateRating(ctx: OrgContext, agentId: string, ratingId: string, input: z.output<typeof updateRatingSchema>) {
       const row = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const { rows } = await tx.query<RatingRow>(
           `update agent_ratings set rating = coalesce($4, rating), comment = case when $5 then $6 else comment end, updated_at = now()
@@ -173,8 +172,7 @@ export function createTrustEvidenceService(deps: { db: Database; evidenceAdded: 
       return ratingJson(row);
     },
 
-    async removeRating(ctx: RequestContext, agentId: string, ratingId: string) {
-      authorize(ctx, 'trust.rate');
+    async removeRating(ctx: OrgContext, agentId: string, ratingId: string) {
       const row = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const { rows } = await tx.query<RatingRow>(
           'delete from agent_ratings where organization_id = $1 and agent_id = $2 and id = $3 and user_id = $4 returning *',
@@ -190,8 +188,7 @@ export function createTrustEvidenceService(deps: { db: Database; evidenceAdded: 
 
     // ---- security reviews ---------------------------------------------------------------------
 
-    async reviews(ctx: RequestContext, agentId: string) {
-      authorize(ctx, 'trust.read');
+    async reviews(ctx: OrgContext, agentId: string) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         await agentOf(tx, agentId);
         const { rows } = await tx.query<ReviewRow>(
@@ -202,8 +199,7 @@ export function createTrustEvidenceService(deps: { db: Database; evidenceAdded: 
       });
     },
 
-    async addReview(ctx: RequestContext, agentId: string, input: { reviewedAt?: string | undefined; summary?: string | undefined; findings: { severity: Severity; title: string }[] }) {
-      authorize(ctx, 'trust.review');
+    async addReview(ctx: OrgContext, agentId: string, input: z.output<typeof createSecurityReviewSchema>) {
       const by = recorder(ctx);
       const reviewedAt = pastTime('reviewedAt', input.reviewedAt);
       const row = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
@@ -230,8 +226,7 @@ export function createTrustEvidenceService(deps: { db: Database; evidenceAdded: 
 
     // ---- incidents ----------------------------------------------------------------------------
 
-    async incidents(ctx: RequestContext, agentId: string) {
-      authorize(ctx, 'trust.read');
+    async incidents(ctx: OrgContext, agentId: string) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         await agentOf(tx, agentId);
         const { rows } = await tx.query<IncidentRow>(
@@ -242,8 +237,7 @@ export function createTrustEvidenceService(deps: { db: Database; evidenceAdded: 
       });
     },
 
-    async addIncident(ctx: RequestContext, agentId: string, input: { severity: Severity; title: string; description?: string | undefined; occurredAt?: string | undefined }) {
-      authorize(ctx, 'trust.review');
+    async addIncident(ctx: OrgContext, agentId: string, input: z.output<typeof createIncidentSchema>) {
       const by = recorder(ctx);
       const occurredAt = pastTime('occurredAt', input.occurredAt);
       const row = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
@@ -264,8 +258,7 @@ export function createTrustEvidenceService(deps: { db: Database; evidenceAdded: 
       return incidentJson(row);
     },
 
-    async resolveIncident(ctx: RequestContext, agentId: string, incidentId: string) {
-      authorize(ctx, 'trust.review');
+    async resolveIncident(ctx: OrgContext, agentId: string, incidentId: string) {
       const row = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const { rows } = await tx.query<IncidentRow>(
           'select * from agent_incidents where organization_id = $1 and agent_id = $2 and id = $3 for update',
@@ -286,8 +279,7 @@ export function createTrustEvidenceService(deps: { db: Database; evidenceAdded: 
 
     // ---- attestations -------------------------------------------------------------------------
 
-    async attestations(ctx: RequestContext, agentId: string) {
-      authorize(ctx, 'trust.read');
+    async attestations(ctx: OrgContext, agentId: string) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         await agentOf(tx, agentId);
         const { rows } = await tx.query<AttestationRow>(
@@ -299,7 +291,7 @@ export function createTrustEvidenceService(deps: { db: Database; evidenceAdded: 
     },
 
     /** The calling agent says whether it trusts another agent of its organization (replacing what it said before). */
-    async attest(ctx: AgentRequestContext, agentId: string, input: { verdict: 'trusted' | 'distrusted'; statement?: string | undefined }) {
+    async attest(ctx: AgentRequestContext, agentId: string, input: z.output<typeof putAttestationSchema>) {
       if (agentId === ctx.actor.id) throw new AppError('self_attestation', 'An agent cannot attest to itself; attestations come from other agents.');
       const row = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         await agentOf(tx, agentId);

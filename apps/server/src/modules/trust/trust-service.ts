@@ -1,12 +1,14 @@
 import type { Logger } from 'pino';
+import type { trustHistoryQuerySchema, trustTrendQuerySchema } from '@aim/contracts';
+import type { z } from 'zod';
 import { recordAuditEvent, recordAuditEvents } from '../../platform/audit/audit-log.js';
 import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
 import type { DomainEvent, DomainEvents } from '../../platform/events/domain-events.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
+import type { OrgContext } from '../../platform/http/operation.js';
 import { idTime, isId, newId } from '../../platform/ids.js';
 import type { SharedStore } from '../../platform/store/shared-store.js';
-import { authorize } from '../access/index.js';
 import { gatherEvidence } from './trust-evidence.js';
 import { computeTrust, TRUST_CONSTANTS, type FactorResult, type TrustEvidence, type TrustResult } from './trust-method.js';
 
@@ -361,8 +363,7 @@ export function createTrustService(deps: { db: Database; store: SharedStore; eve
     },
 
     /** The latest score with its breakdown; an agent scored before trust scoring existed gets its first now. */
-    async explain(ctx: RequestContext, agentId: string): Promise<TrustScoreJson> {
-      authorize(ctx, 'trust.read');
+    async explain(ctx: OrgContext, agentId: string): Promise<TrustScoreJson> {
       const organizationId = ctx.organizationId;
       const found = await db.transaction({ organizationId }, async (tx) => {
         const row = await latest(tx, agentId);
@@ -376,8 +377,7 @@ export function createTrustService(deps: { db: Database; store: SharedStore; eve
     },
 
     /** A manager asks for a recalculation now. */
-    async recalculateAgent(ctx: RequestContext, agentId: string): Promise<TrustScoreJson> {
-      authorize(ctx, 'trust.recalculate');
+    async recalculateAgent(ctx: OrgContext, agentId: string): Promise<TrustScoreJson> {
       const organizationId = ctx.organizationId;
       const { row, scored } = await db.transaction({ organizationId }, async (tx) => {
         const result = await scoreInTx(tx, ctx, [agentId], 'manual');
@@ -395,8 +395,7 @@ export function createTrustService(deps: { db: Database; store: SharedStore; eve
     },
 
     /** Stored scores, newest first (keyset on the time-sortable id). */
-    async history(ctx: RequestContext, agentId: string, query: { from?: string | undefined; to?: string | undefined; limit: number; cursor?: string | undefined }) {
-      authorize(ctx, 'trust.read');
+    async history(ctx: OrgContext, agentId: string, query: z.output<typeof trustHistoryQuerySchema>) {
       if (query.cursor !== undefined && !isId('tsc', query.cursor)) throw new AppError('validation_failed', 'cursor: not a cursor this endpoint gave out.');
       const upper = query.cursor !== undefined ? new Date(idTime(query.cursor)) : query.to !== undefined ? new Date(query.to) : null;
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
@@ -424,8 +423,7 @@ export function createTrustService(deps: { db: Database; store: SharedStore; eve
     },
 
     /** The organization's trends: a daily series, the current distribution by tier, the biggest movers. */
-    async trends(ctx: RequestContext, query: { days: number; movers: number }) {
-      authorize(ctx, 'trust.read');
+    async trends(ctx: OrgContext, query: z.output<typeof trustTrendQuerySchema>) {
       const now = new Date();
       const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
       const from = new Date(today - (query.days - 1) * 86_400_000);
