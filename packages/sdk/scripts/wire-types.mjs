@@ -35,7 +35,6 @@ const HEADER = `/**
  * The operations the SDK calls and the schemas they reach, as openapi-typescript renders them, and the
  * error codes of AIM's error envelope.
  */
-/* eslint-disable */
 `;
 
 /** The part of the document the SDK uses: its operations, and every component they reach by `$ref`. */

@@ -270,8 +270,9 @@ const MAX_TIMER_MS = 2_147_483_647;
 const DECISION_ID = /^[A-Za-z0-9_-]{1,100}$/;
 /** Statuses an ActionDeniedError names as they are; any other deny is `denied`. */
 const DENIED_STATUSES: readonly DecisionStatus[] = ['pending', 'rejected', 'expired', 'withdrawn', 'invalidated'];
-const ANSWERS: readonly string[] = ['allow', 'deny', 'pending'];
-const RESULT_STATUSES: readonly string[] = ['success', 'failure', 'error'];
+/** Every value of the contract's enum, exactly: a value added or removed there fails to compile here. */
+const ANSWERS: readonly string[] = Object.keys({ allow: true, deny: true, pending: true } satisfies Record<DecisionAnswer, true>);
+const RESULT_STATUSES: readonly string[] = Object.keys({ success: true, failure: true, error: true } satisfies Record<ResultStatus, true>);
 
 /** `POST /api/v1/agents/{agentId}/verify-action`, signed. */
 export async function verifyAction(

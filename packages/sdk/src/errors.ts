@@ -1,4 +1,4 @@
-import type { DecisionReason, DecisionStatus } from './decisions.js';
+import type { DecisionAnswer, DecisionReason, DecisionStatus } from './decisions.js';
 import { SERVER_ERROR_CODES } from './wire.generated.js';
 import type { WireErrorEnvelope } from './wire.js';
 
@@ -18,7 +18,7 @@ export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
 /** The generated list and the envelope's schema name the same codes: checked when compiling. */
 type Holds<T extends true> = T;
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-export type ServerErrorCodesAreTheEnvelopes = Holds<Same<ServerErrorCode, WireErrorEnvelope['error']['code']>>;
+type ServerErrorCodesAreTheEnvelopes = Holds<Same<ServerErrorCode, WireErrorEnvelope['error']['code']>>;
 
 /**
  * Codes the SDK raises itself. Codes of AIM's error envelope ({@link SERVER_ERROR_CODES}: `invalid_signature`,
@@ -165,7 +165,7 @@ export interface ActionDeniedInit {
   resource: string | null;
   decisionId: string;
   /** `deny`, or `pending` when no one answered before the wait ended. */
-  decision: 'deny' | 'pending';
+  decision: Extract<DecisionAnswer, 'deny' | 'pending'>;
   /**
    * `denied` (by AIM's rules), `rejected` (by a person), `expired` (unanswered in AIM), `withdrawn`,
    * `invalidated` (a person approved, but AIM's re-evaluation at approval time denied), or `pending`
@@ -199,7 +199,7 @@ export class ActionDeniedError extends AimError {
   readonly action: string;
   readonly resource: string | null;
   readonly decisionId: string;
-  readonly decision: 'deny' | 'pending';
+  readonly decision: ActionDeniedInit['decision'];
   readonly decisionStatus: ActionDeniedInit['decisionStatus'];
   readonly reasons: DecisionReason[];
   readonly note: string | null;
@@ -269,12 +269,13 @@ export async function errorFromResponse(response: Response): Promise<AimError> {
   return new AimError('http_error', `AIM answered HTTP ${response.status} without an error envelope.`, { status: response.status });
 }
 
-/** The envelope as read: the code not yet checked against the known ones, every other field optional. */
-type Envelope = Omit<WireErrorEnvelope['error'], 'code' | 'requestId' | 'details'> & {
+/** The envelope as read: its code not yet checked against the known ones. */
+interface Envelope {
   code: string;
+  message: string;
   requestId?: string;
   details?: unknown;
-};
+}
 
 function parseEnvelope(text: string): Envelope | undefined {
   let value: unknown;

@@ -116,7 +116,8 @@ const MAX_TIMER_MS = 2_147_483_647;
 const MAX_STATEMENT_LENGTH = 2_000;
 /** Agent ids are `agt_…`; anything that is not one path segment is refused before sending. */
 const AGENT_ID = /^[A-Za-z0-9_-]{1,100}$/;
-const VERDICTS: readonly string[] = ['trusted', 'distrusted'];
+/** Every verdict of the contract, exactly: one added or removed there fails to compile here. */
+const VERDICTS: readonly string[] = Object.keys({ trusted: true, distrusted: true } satisfies Record<AttestationVerdict, true>);
 
 /** `POST /api/v1/agents/me/heartbeat`, signed, no body. */
 export async function heartbeat(client: TrustClient, options: TrustRequestOptions = {}): Promise<Heartbeat> {

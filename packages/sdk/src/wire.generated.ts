@@ -6,7 +6,6 @@
  * The operations the SDK calls and the schemas they reach, as openapi-typescript renders them, and the
  * error codes of AIM's error envelope.
  */
-/* eslint-disable */
 export interface paths {
     "/api/v1/agent-challenges": {
         parameters: {

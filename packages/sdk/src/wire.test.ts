@@ -17,28 +17,54 @@ import type { WireAnswer, WireErrorEnvelope, WireRequest } from './wire.js';
  * anyone regenerates anything.
  */
 
-/** Same type, down to the fields: the same keys, the same optional keys, the same value types. */
-type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? SameShape<Exclude<A, null | undefined>, Exclude<B, null | undefined>> : false) : false;
+/**
+ * Same type, down to the fields: the same keys, the same optional keys, the same value types. `true`, or
+ * a description of the first difference found, which the compiler prints when a check below fails
+ * (`Type '"a field on one side only: minute" | "a field on one side only: countedMinute"' does not satisfy
+ * the constraint 'true'`, on the line of the heartbeat's answer).
+ */
+type Exact<A, B> =
+  SameShape<Exclude<A, null | undefined>, Exclude<B, null | undefined>> extends infer Shape
+    ? Shape extends true
+      ? SameValues<A, B>
+      : Shape
+    : never;
 type SameShape<A, B> = [A] extends [readonly (infer EA)[]]
   ? [B] extends [readonly (infer EB)[]]
     ? Exact<EA, EB>
-    : false
+    : 'an array on one side only'
   : [A] extends [object]
-    ? SameFields<A, B>
+    ? [B] extends [object]
+      ? SameFields<A, B>
+      : 'an object on one side only'
     : true;
-type SameFields<A, B> =
-  Exact<Keys<A>, Keys<B>> extends true
-    ? Exact<OptionalKeys<A>, OptionalKeys<B>> extends true
-      ? AllTrue<{ [K in keyof A & keyof B]-?: Exact<A[K], B[K]> }>
-      : false
-    : false;
+type SameFields<A, B> = [OnOneSide<Keys<A>, Keys<B>>] extends [never]
+  ? [OnOneSide<OptionalKeys<A>, OptionalKeys<B>>] extends [never]
+    ? FirstDifference<{ [K in Keys<A> & Keys<B>]-?: Exact<A[K], B[K]> }>
+    : `optional on one side only: ${OnOneSide<OptionalKeys<A>, OptionalKeys<B>>}`
+  : `a field on one side only: ${OnOneSide<Keys<A>, Keys<B>>}`;
+type SameValues<A, B> = [A] extends [B] ? ([B] extends [A] ? true : Difference<B, A>) : Difference<A, B>;
+type Difference<A, B> = [Exclude<A, B>] extends [string | number | boolean | null | undefined]
+  ? `a value on one side only: ${Printed<Exclude<A, B>>}`
+  : 'the types differ';
+type Printed<T> = T extends string | number | boolean | null | undefined ? `${T}` : never;
+type FirstDifference<R> = { [K in keyof R]: R[K] extends true ? never : `${K & string}: ${R[K] & string}` }[keyof R] extends infer D
+  ? [D] extends [never]
+    ? true
+    : D
+  : never;
+type OnOneSide<A, B> = Exclude<A, B> | Exclude<B, A>;
 /** Field names (an index signature's `keyof` also holds `number`, a mapped `Record<string, …>`'s does not). */
 type Keys<T> = keyof T & string;
-type OptionalKeys<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? K : never }[keyof T];
-type AllTrue<R> = [R[keyof R]] extends [true] ? true : false;
+type OptionalKeys<T> = { [K in Keys<T>]-?: {} extends Pick<T, K> ? K : never }[Keys<T>];
 type Holds<T extends true> = T;
 
-/** Each line: what the SDK reads or sends, and the contract's schema of it. */
+/**
+ * Each line: what the SDK reads or sends, and the contract's schema of it. When one fails after a change
+ * to the contract, regenerate (`tsc -b` still builds the server):
+ * `npx tsc -b; node apps/server/dist/docs-cli.js && npm run wire-types -w packages/sdk && npx tsc -b`,
+ * then fix the SDK where it no longer compiles.
+ */
 export type TheWireTypesAreTheContract = [
   Holds<Exact<WireAnswer<'/api/v1/agent-challenges', 'post'>, z.output<typeof contract.challengeSchema>>>,
   Holds<Exact<WireRequest<'/api/v1/agents/enroll', 'post'>, z.input<typeof contract.enrollAgentSchema>>>,
@@ -87,7 +113,7 @@ describe('the SDK’s wire types', () => {
     };
     const document: unknown = JSON.parse(await readFile(generator.OPENAPI_PATH, 'utf8'));
     const committed = await readFile(generator.WIRE_TYPES_PATH, 'utf8');
-    assert.equal(committed, await generator.wireTypes(document), 'wire.generated.ts is stale: run `npm run docs`, then `npm run wire-types -w packages/sdk`');
+    assert.equal(committed, await generator.wireTypes(document), 'wire.generated.ts is stale: run `npm run wire-types -w packages/sdk` (after `npm run docs` when docs/openapi.json is stale too)');
   });
 
   it('knows every code of AIM’s error envelope, in the contract’s order, and its own codes are none of them', () => {
