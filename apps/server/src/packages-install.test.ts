@@ -136,7 +136,7 @@ describe('the packed SDK and verifier, installed outside the repository', () => 
     await writeFile(
       join(project, 'check.mts'),
       [
-        "import { secure, AimError, type AgentRecord } from '@aim/sdk';",
+        "import { secure, AimError, type AgentRecord, type AimErrorCode, type WireAnswer } from '@aim/sdk';",
         "import { keyFingerprint, verifyExportFile, type ExportVerdict } from '@aim/audit-verify';",
         "const agent = await secure('typed', { baseUrl: 'http://127.0.0.1:1' });",
         'const record: AgentRecord = await agent.me();',
@@ -145,7 +145,13 @@ describe('the packed SDK and verifier, installed outside the repository', () => 
         "const verdict: ExportVerdict = await verifyExportFile('export.ndjson');",
         '// @ts-expect-error the types are the real ones, not `any`',
         'const wrong: number = agent.id;',
-        'export { record, token, fingerprint, verdict, wrong, AimError };',
+        "// The contract's types, generated into the package: the Agent schema's fields and enums, and AIM's error codes.",
+        "const status: 'active' | 'suspended' | 'revoked' = record.status;",
+        "const answer: WireAnswer<'/api/v1/agents/me', 'get'>['agent'] = record;",
+        "const code: AimErrorCode = 'stale_signature';",
+        '// @ts-expect-error error codes are a closed union',
+        "const misspelt: AimErrorCode = 'stale_signatures';",
+        'export { record, token, fingerprint, verdict, wrong, status, answer, code, misspelt, AimError };',
       ].join('\n'),
     );
     await writeFile(

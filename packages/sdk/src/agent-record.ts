@@ -1,28 +1,9 @@
 import { AimError } from './errors.js';
-import type { Ed25519PublicJwk } from './keys.js';
+import type { WireAnswer } from './wire.js';
 
 /**
- * One of an agent's keys as AIM describes it.
- *
- * @example
- * ```ts
- * const active = (await agent.me()).keys.filter((key: AgentKeyRecord) => key.status === 'active');
- * ```
- */
-export interface AgentKeyRecord {
-  /** The key id (RFC 7638 thumbprint). */
-  id: string;
-  publicKey: Ed25519PublicJwk;
-  /** `active`, `rotating_out` (replaced, accepted until `expiresAt`), `expired` or `revoked`. */
-  status: string;
-  createdAt: string;
-  expiresAt: string | null;
-  lastUsedAt: string | null;
-  [field: string]: unknown;
-}
-
-/**
- * An agent as AIM answers it (the `Agent` schema of the OpenAPI document); more fields may be present.
+ * An agent as AIM answers it: the `Agent` schema of the contract (`GET /api/v1/agents/me`, enrollment and
+ * key rotation all answer `{ agent: Agent }`).
  *
  * @example
  * ```ts
@@ -30,17 +11,18 @@ export interface AgentKeyRecord {
  * if (record.status !== 'active') process.exit(1);
  * ```
  */
-export interface AgentRecord {
-  id: string;
-  organizationId: string;
-  name: string;
-  /** `active`, `suspended` or `revoked`. */
-  status: string;
-  /** `unscored` until trust scoring has scored the agent. */
-  trustTier: string;
-  keys: AgentKeyRecord[];
-  [field: string]: unknown;
-}
+export type AgentRecord = WireAnswer<'/api/v1/agents/me', 'get'>['agent'];
+
+/**
+ * One of an agent's keys as AIM describes it; `status` is `active`, `rotating_out` (replaced, accepted
+ * until `expiresAt`), `expired` or `revoked`.
+ *
+ * @example
+ * ```ts
+ * const active = (await agent.me()).keys.filter((key: AgentKeyRecord) => key.status === 'active');
+ * ```
+ */
+export type AgentKeyRecord = AgentRecord['keys'][number];
 
 /** The agent in an answer `{ "agent": Agent }` (or an answer that is the Agent itself). */
 export function unwrapAgent(body: unknown): AgentRecord {
@@ -52,13 +34,13 @@ export function unwrapAgent(body: unknown): AgentRecord {
   return agent as AgentRecord;
 }
 
-/** Who AIM takes the caller to be (`GET /api/v1/agents/me/identity`). */
-export interface AgentIdentity {
-  agentId: string;
-  organizationId: string;
-  /** The key that signed the request, or that obtained the token. */
-  keyId: string;
-  status: 'active' | 'suspended' | 'revoked';
-  trustTier: string;
-  authenticatedBy: 'signature' | 'token';
-}
+/**
+ * Who AIM takes the caller to be (`GET /api/v1/agents/me/identity`): `keyId` is the key that signed the
+ * request, or that obtained the token.
+ *
+ * @example
+ * ```ts
+ * const { agentId, keyId, authenticatedBy }: AgentIdentity = await agent.identity();
+ * ```
+ */
+export type AgentIdentity = WireAnswer<'/api/v1/agents/me/identity', 'get'>;

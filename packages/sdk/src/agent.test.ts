@@ -129,7 +129,7 @@ describe('AimAgent (no server)', () => {
     const shown = [JSON.stringify(agent), inspect(agent, { showHidden: true, depth: Infinity }), String(agent), JSON.stringify(Object.entries(agent))];
     for (const text of shown) assert.ok(!text.includes(d), text);
     assert.deepEqual(Object.keys(JSON.parse(JSON.stringify(agent)) as object).sort(), ['baseUrl', 'id', 'keyId', 'name', 'organizationId']);
-    const error = await agent.me().catch((e: unknown) => e as AimError);
+    const error = (await agent.me().then(() => assert.fail('me() should fail offline'), (e: unknown) => e)) as AimError;
     assert.ok(!`${error.message}${error.stack}${JSON.stringify(error)}${inspect(error, { depth: Infinity, showHidden: true })}`.includes(d));
   });
 

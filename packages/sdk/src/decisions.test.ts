@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AimAgent } from './agent.js';
-import type { Decision, DecisionRecord } from './decisions.js';
-import { ActionDeniedError, AimError } from './errors.js';
+import type { Decision, DecisionReason, DecisionRecord } from './decisions.js';
+import { ActionDeniedError, AimError, type AimErrorCode } from './errors.js';
 import { isCode, noFetch, offlineAgent, unreachableAddress } from './test-support/offline.js';
 
 /**
@@ -60,7 +60,7 @@ const never = (signal: AbortSignal | undefined) =>
   });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const reason = (rule: string, effect: string, message: string) => ({ rule, effect, message, policyId: null, policyVersion: null, mode: 'enforce' as const });
+const reason = (rule: DecisionReason['rule'], effect: DecisionReason['effect'], message: string): DecisionReason => ({ rule, effect, message, policyId: null, policyVersion: null, mode: 'enforce' as const });
 
 function answer(decision: Decision['decision'], extra: Partial<Decision> = {}): Decision {
   return {
@@ -91,7 +91,9 @@ function record(status: DecisionRecord['status'], extra: Partial<DecisionRecord>
       decision,
       status,
       reasons: [reason('require_approval', 'approval', 'high risk needs a person')],
+      approvalReasons: null,
       flagged: false,
+      trust: { score: null, confidence: null },
       createdAt: new Date().toISOString(),
       expiresAt: null,
       resolvedAt: null,
@@ -510,7 +512,7 @@ describe('guard when AIM cannot be reached (no server)', () => {
   });
 
   it("never fails open on AIM's 4xx answers, a malformed answer, or the caller's abort", async () => {
-    const refusals: [() => Response | Promise<Response>, string][] = [
+    const refusals: [() => Response | Promise<Response>, AimErrorCode][] = [
       [() => envelope(400, 'validation_failed'), 'validation_failed'],
       [() => envelope(403, 'agent_suspended'), 'agent_suspended'],
       [() => envelope(429, 'rate_limited'), 'rate_limited'],

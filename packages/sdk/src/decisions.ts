@@ -1,6 +1,7 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { ActionDeniedError, AimError, type ActionDeniedInit } from './errors.js';
 import { readJson, type AimRequestInit } from './transport.js';
+import type { WireAnswer, WireRequest, WireSchemas } from './wire.js';
 
 /**
  * Asking AIM before acting (docs/authorization.md): `POST /api/v1/agents/{id}/verify-action` answers
@@ -8,9 +9,15 @@ import { readJson, type AimRequestInit } from './transport.js';
  * person answers it; the outcome of an allowed action is reported once (`POST /api/v1/decisions/{id}/result`).
  * `guard()` puts the three together and fails closed. Every request is signed with the agent's key.
  *
- * The types here restate the wire format of packages/contracts/src/decisions.ts (the SDK has no runtime
- * dependencies); the server's flow test checks that the contract's types still fit them.
+ * The wire types here come from the contract (packages/contracts/src/decisions.ts, through the generated
+ * wire.generated.ts): nothing is restated by hand.
  */
+
+/** `POST /api/v1/agents/{agentId}/verify-action`, `GET /api/v1/decisions/{id}`, `POST …/result`. */
+type VerifyActionAnswer = WireAnswer<'/api/v1/agents/{agentId}/verify-action', 'post'>;
+type DecisionAnswerBody = WireAnswer<'/api/v1/decisions/{decisionId}', 'get'>;
+type ResultRequest = WireRequest<'/api/v1/decisions/{decisionId}/result', 'post'>;
+type VerifyActionRequest = WireRequest<'/api/v1/agents/{agentId}/verify-action', 'post'>;
 
 /**
  * A risk level, lowest first.
@@ -20,7 +27,7 @@ import { readJson, type AimRequestInit } from './transport.js';
  * await agent.verifyAction('payments:refund', 'orders/8812', {}, { risk: 'high' });
  * ```
  */
-export type RiskLevel = 'low' | 'medium' | 'high' | 'critical';
+export type RiskLevel = WireSchemas['RiskLevel'];
 
 /**
  * AIM's answer: `pending` means a person must approve first.
@@ -30,7 +37,7 @@ export type RiskLevel = 'low' | 'medium' | 'high' | 'critical';
  * const answer: DecisionAnswer = (await agent.verifyAction('db:read')).decision;
  * ```
  */
-export type DecisionAnswer = 'allow' | 'deny' | 'pending';
+export type DecisionAnswer = VerifyActionAnswer['decision'];
 
 /**
  * How a decision got where it is: `allowed`/`denied` by AIM's rules, `approved`/`rejected` by a person,
@@ -42,7 +49,7 @@ export type DecisionAnswer = 'allow' | 'deny' | 'pending';
  * const { status }: { status: DecisionStatus } = await agent.waitForDecision(decisionId);
  * ```
  */
-export type DecisionStatus = 'allowed' | 'denied' | 'pending' | 'approved' | 'rejected' | 'expired' | 'withdrawn' | 'invalidated';
+export type DecisionStatus = DecisionRecord['status'];
 
 /**
  * The outcome of an action AIM allowed, as the agent reports it.
@@ -52,68 +59,42 @@ export type DecisionStatus = 'allowed' | 'denied' | 'pending' | 'approved' | 're
  * const status: ResultStatus = 'success';
  * ```
  */
-export type ResultStatus = 'success' | 'failure' | 'error';
+export type ResultStatus = ActionOutcome['status'];
 
 /**
- * The rules a reason can name (AIM may add more).
+ * The rules a reason can name.
  *
  * @example
  * ```ts
  * const missingGrant = decision.reasons.some((r) => r.rule === 'capability_required' && r.effect === 'deny');
  * ```
  */
-export type DecisionRule =
-  | 'agent_status'
-  | 'unknown_capability'
-  | 'capability_required'
-  | 'resource_deny'
-  | 'time_window'
-  | 'rate_limit'
-  | 'require_approval'
-  | 'data_volume'
-  | 'min_trust'
-  | (string & {});
+export type DecisionRule = DecisionReason['rule'];
 
 /**
  * One reason of a decision: which rule or policy (and version) said what.
  * `effect`: `allow` (a grant), `deny` and `approval` (enforced: they decide), `flag` (a monitor-mode
- * policy would have denied or asked for approval), `pass` (applied and satisfied), `info`.
+ * policy would have denied or asked for approval), `pass` (applied and satisfied), `info`. `policyId` is
+ * null for the built-in rules; `grantId` names the grant that satisfied `capability_required`.
  *
  * @example
  * ```ts
  * for (const reason of decision.reasons) console.log(reason.rule, reason.effect, reason.message);
  * ```
  */
-export interface DecisionReason {
-  rule: DecisionRule;
-  effect: 'allow' | 'deny' | 'approval' | 'flag' | 'pass' | 'info' | (string & {});
-  message: string;
-  /** null for the built-in rules. */
-  policyId: string | null;
-  policyVersion: number | null;
-  mode: 'enforce' | 'monitor' | null;
-  /** The grant that satisfied `capability_required`. */
-  grantId?: string | null;
-}
+export type DecisionReason = VerifyActionAnswer['reasons'][number];
 
 /**
- * AIM's answer to `verifyAction()`. Every answer is stored in AIM under `decisionId`.
+ * AIM's answer to `verifyAction()`. Every answer is stored in AIM under `decisionId`. `risk` is the
+ * effective risk (the catalog's, raised by the agent's own `risk`; null for an action not in the
+ * catalog); for `pending`, `expiresAt` is when an unanswered approval turns into a deny (AIM's clock).
  *
  * @example
  * ```ts
  * const { decisionId, decision, reasons, expiresAt } = await agent.verifyAction('payments:refund', 'orders/8812');
  * ```
  */
-export interface Decision {
-  decisionId: string;
-  decision: DecisionAnswer;
-  reasons: DecisionReason[];
-  /** The effective risk (the catalog's, raised by the agent's own `risk`); null for an action not in the catalog. */
-  risk: RiskLevel | null;
-  evaluatedAt: string;
-  /** For `pending`: when an unanswered approval turns into a deny (AIM's clock). */
-  expiresAt: string | null;
-}
+export type Decision = VerifyActionAnswer;
 
 /**
  * An outcome reported for a decision.
@@ -124,15 +105,13 @@ export interface Decision {
  * if (result?.status === 'failure') console.warn(result.detail);
  * ```
  */
-export interface ReportedResult {
-  status: ResultStatus;
-  durationMs: number | null;
-  detail: string | null;
-  reportedAt: string;
-}
+export type ReportedResult = NonNullable<DecisionRecord['result']>;
 
 /**
- * A stored decision as AIM answers it (the `Decision` schema of the OpenAPI document); more fields may be present.
+ * A stored decision as AIM answers it (the `Decision` schema of the contract). `decision` is the answer
+ * now (a pending decision becomes allow or deny); `reasons` the evaluation when the agent asked;
+ * `approvalReasons` the re-evaluation when a person approved (why it allowed, `approved`, or denied,
+ * `invalidated`), null otherwise; `note` a person's note when approving or rejecting.
  *
  * @example
  * ```ts
@@ -140,50 +119,18 @@ export interface ReportedResult {
  * if (record.decision === 'allow') await act();
  * ```
  */
-export interface DecisionRecord {
-  id: string;
-  agentId: string;
-  action: string;
-  resource: string | null;
-  context: Record<string, unknown>;
-  risk: RiskLevel | null;
-  declaredRisk: RiskLevel | null;
-  /** The answer now: a pending decision becomes allow or deny. */
-  decision: DecisionAnswer;
-  status: DecisionStatus;
-  /** The evaluation when the agent asked. */
-  reasons: DecisionReason[];
-  /**
-   * The re-evaluation when a person approved (AIM checks the decision again at approval): why it
-   * allowed (`approved`) or denied (`invalidated`); null otherwise, and absent from older servers.
-   */
-  approvalReasons?: DecisionReason[] | null;
-  flagged: boolean;
-  createdAt: string;
-  expiresAt: string | null;
-  resolvedAt: string | null;
-  resolvedBy: { type: string; id: string | null } | null;
-  /** A person's note when approving or rejecting. */
-  note: string | null;
-  result: ReportedResult | null;
-  [field: string]: unknown;
-}
+export type DecisionRecord = DecisionAnswerBody['decision'];
 
 /**
- * What the agent reports after acting on an allow.
+ * What the agent reports after acting on an allow: `durationMs` 0 to 86,400,000, `detail` up to 1000
+ * characters.
  *
  * @example
  * ```ts
  * const outcome: ActionOutcome = { status: 'failure', durationMs: 182, detail: 'upstream timeout' };
  * ```
  */
-export interface ActionOutcome {
-  status: ResultStatus;
-  /** 0 to 86,400,000. */
-  durationMs?: number;
-  /** Up to 1000 characters. */
-  detail?: string;
-}
+export type ActionOutcome = ResultRequest;
 
 /**
  * Options of {@link AimAgent.verifyAction}.
@@ -323,8 +270,9 @@ const MAX_TIMER_MS = 2_147_483_647;
 const DECISION_ID = /^[A-Za-z0-9_-]{1,100}$/;
 /** Statuses an ActionDeniedError names as they are; any other deny is `denied`. */
 const DENIED_STATUSES: readonly DecisionStatus[] = ['pending', 'rejected', 'expired', 'withdrawn', 'invalidated'];
-const ANSWERS: readonly string[] = ['allow', 'deny', 'pending'];
-const RESULT_STATUSES: readonly string[] = ['success', 'failure', 'error'];
+/** Every value of the contract's enum, exactly: a value added or removed there fails to compile here. */
+const ANSWERS: readonly string[] = Object.keys({ allow: true, deny: true, pending: true } satisfies Record<DecisionAnswer, true>);
+const RESULT_STATUSES: readonly string[] = Object.keys({ success: true, failure: true, error: true } satisfies Record<ResultStatus, true>);
 
 /** `POST /api/v1/agents/{agentId}/verify-action`, signed. */
 export async function verifyAction(
@@ -339,7 +287,7 @@ export async function verifyAction(
   if (context !== undefined && (typeof context !== 'object' || context === null || Array.isArray(context))) {
     throw new AimError('invalid_argument', 'context must be an object, e.g. { records: 120 }.');
   }
-  const body: Record<string, unknown> = { action };
+  const body: VerifyActionRequest = { action };
   if (resource !== undefined) body.resource = resource;
   if (context !== undefined) body.context = context;
   if (options.risk !== undefined) body.risk = options.risk;
@@ -414,7 +362,7 @@ export async function reportResult(client: DecisionClient, decisionId: string, o
   if (typeof outcome !== 'object' || outcome === null || !RESULT_STATUSES.includes(outcome.status)) {
     throw new AimError('invalid_argument', "An outcome's status is success, failure or error.");
   }
-  const body: Record<string, unknown> = { status: outcome.status };
+  const body: ActionOutcome = { status: outcome.status };
   if (outcome.durationMs !== undefined) body.durationMs = outcome.durationMs;
   if (outcome.detail !== undefined) body.detail = outcome.detail;
   const timeoutMs = milliseconds(options.timeoutMs, DEFAULT_REQUEST_TIMEOUT_MS, 'timeoutMs');

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { AimError, errorFromResponse, isRefusalByAim } from './errors.js';
+import { AimError, errorFromResponse, isRefusalByAim, type AimErrorCode } from './errors.js';
 import { readJson } from './transport.js';
 
 const envelope = (error: Record<string, unknown>) => JSON.stringify({ error });
@@ -26,6 +26,29 @@ describe('errors from answers', () => {
     assert.equal(isRefusalByAim(new AimError('agent_suspended', 'made here')), false);
     const minimal = await errorFromResponse(new Response(envelope({ code: 'not_found' }), { status: 404 }));
     assert.deepEqual([minimal.code, minimal.message, minimal.requestId, minimal.details], ['not_found', 'not_found', undefined, undefined]);
+  });
+
+  it('turns a code this SDK does not know (a newer AIM) into unknown_error, keeping AIM\'s code as serverCode', async () => {
+    const newer = await errorFromResponse(
+      new Response(envelope({ code: 'quota_exhausted', message: 'too much', requestId: 'req-1', details: { limit: 5 } }), { status: 403 }),
+    );
+    assert.deepEqual(
+      [newer.code, newer.serverCode, newer.message, newer.status, newer.requestId, newer.details, isRefusalByAim(newer)],
+      ['unknown_error', 'quota_exhausted', 'too much', 403, 'req-1', { limit: 5 }, true],
+    );
+    const known = await errorFromResponse(new Response(envelope({ code: 'agent_revoked', message: 'gone' }), { status: 403 }));
+    assert.deepEqual([known.code, known.serverCode], ['agent_revoked', 'agent_revoked']);
+    assert.equal(new AimError('network_error', 'made here').serverCode, undefined, 'the SDK\'s own errors have no serverCode');
+  });
+
+  it('types code as the union of known codes: a misspelt code does not compile', () => {
+    const error = new AimError('stale_signature', 'm');
+    const code: AimErrorCode = error.code;
+    // @ts-expect-error not a code AIM or the SDK has
+    const misspelt = error.code === 'stale_signatures';
+    // @ts-expect-error an AimError is made with a known code only
+    const made = new AimError('whatever', 'm');
+    assert.deepEqual([code, misspelt, made.code], ['stale_signature', false, 'whatever']);
   });
 
   it('reads JSON answers: parsed body, undefined when empty, invalid_response when not JSON', async () => {

@@ -1,8 +1,30 @@
-import type { DecisionReason, DecisionStatus } from './decisions.js';
+import type { DecisionAnswer, DecisionReason, DecisionStatus } from './decisions.js';
+import { SERVER_ERROR_CODES } from './wire.generated.js';
+import type { WireErrorEnvelope } from './wire.js';
+
+export { SERVER_ERROR_CODES };
 
 /**
- * Codes the SDK raises itself. Codes from AIM's error envelope (`invalid_signature`, `unknown_key`,
- * `stale_signature`, …; see docs/errors.md) are passed through unchanged, so `code` is a plain string.
+ * One of the codes of AIM's error envelope (docs/errors.md), known to this version of the SDK. The list
+ * ({@link SERVER_ERROR_CODES}) is generated from the contract, like the SDK's other wire types.
+ *
+ * @example
+ * ```ts
+ * const retryLater: ServerErrorCode[] = ['rate_limited', 'service_unavailable'];
+ * ```
+ */
+export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
+
+/** The generated list and the envelope's schema name the same codes: checked when compiling. */
+type Holds<T extends true> = T;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type ServerErrorCodesAreTheEnvelopes = Holds<Same<ServerErrorCode, WireErrorEnvelope['error']['code']>>;
+
+/**
+ * Codes the SDK raises itself. Codes of AIM's error envelope ({@link SERVER_ERROR_CODES}: `invalid_signature`,
+ * `unknown_key`, `stale_signature`, …; see docs/errors.md) are passed through unchanged; a code this
+ * version of the SDK does not know (sent by a newer AIM) becomes `unknown_error`, with AIM's code in
+ * {@link AimError.serverCode}.
  *
  * @example
  * ```ts
@@ -38,6 +60,8 @@ export const SDK_ERROR_CODES = [
   'action_denied',
   /** `guard()`: AIM's decision could not be had (network error, timeout, 5xx), so the action was not run. */
   'aim_unreachable',
+  /** AIM answered an error code this version of the SDK does not know (a newer AIM): `serverCode` is AIM's code. */
+  'unknown_error',
 ] as const;
 /**
  * One of the SDK's own error codes.
@@ -49,8 +73,35 @@ export const SDK_ERROR_CODES = [
  */
 export type SdkErrorCode = (typeof SDK_ERROR_CODES)[number];
 
+/**
+ * Every code an {@link AimError} can have: AIM's ({@link ServerErrorCode}) or the SDK's own
+ * ({@link SdkErrorCode}). A closed union: a `switch` over it can be exhaustive, and comparing `code` with
+ * a string that is neither fails to compile.
+ *
+ * @example
+ * ```ts
+ * function advice(code: AimErrorCode): string {
+ *   switch (code) {
+ *     case 'stale_signature': return 'fix the clock';
+ *     case 'network_error': return 'check the network';
+ *     default: return 'see docs/errors.md';
+ *   }
+ * }
+ * ```
+ */
+export type AimErrorCode = ServerErrorCode | SdkErrorCode;
+
+const SERVER_CODES: ReadonlySet<string> = new Set(SERVER_ERROR_CODES);
+
+/** Whether AIM's error envelope may carry `code` (as this version of the SDK knows it). */
+export function isServerErrorCode(code: string): code is ServerErrorCode {
+  return SERVER_CODES.has(code);
+}
+
 export interface AimErrorOptions {
   status?: number;
+  /** AIM's code as sent in its error envelope. */
+  serverCode?: string;
   requestId?: string;
   details?: unknown;
   cause?: unknown;
@@ -73,8 +124,13 @@ export interface AimErrorOptions {
  */
 export class AimError extends Error {
   override readonly name: string = 'AimError';
-  /** Stable machine-readable code: AIM's error code, or one of {@link SDK_ERROR_CODES}. */
-  readonly code: string;
+  /** Stable machine-readable code: one of AIM's ({@link SERVER_ERROR_CODES}) or the SDK's own ({@link SDK_ERROR_CODES}). */
+  readonly code: AimErrorCode;
+  /**
+   * When AIM answered with its error envelope: AIM's code exactly as sent. Equal to `code`, except when
+   * this version of the SDK does not know it (a newer AIM), where `code` is `unknown_error`.
+   */
+  readonly serverCode?: string;
   /** HTTP status of AIM's answer, when there was one. */
   readonly status?: number;
   /** AIM's request id, to quote when asking for help. */
@@ -82,9 +138,10 @@ export class AimError extends Error {
   /** AIM's `details` (for `stale_signature`: `created`, `serverTime`, `skewSeconds`). */
   readonly details?: unknown;
 
-  constructor(code: string, message: string, options: AimErrorOptions = {}) {
+  constructor(code: AimErrorCode, message: string, options: AimErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    if (options.serverCode !== undefined) this.serverCode = options.serverCode;
     if (options.status !== undefined) this.status = options.status;
     if (options.requestId !== undefined) this.requestId = options.requestId;
     if (options.details !== undefined) this.details = options.details;
@@ -108,7 +165,7 @@ export interface ActionDeniedInit {
   resource: string | null;
   decisionId: string;
   /** `deny`, or `pending` when no one answered before the wait ended. */
-  decision: 'deny' | 'pending';
+  decision: Extract<DecisionAnswer, 'deny' | 'pending'>;
   /**
    * `denied` (by AIM's rules), `rejected` (by a person), `expired` (unanswered in AIM), `withdrawn`,
    * `invalidated` (a person approved, but AIM's re-evaluation at approval time denied), or `pending`
@@ -142,7 +199,7 @@ export class ActionDeniedError extends AimError {
   readonly action: string;
   readonly resource: string | null;
   readonly decisionId: string;
-  readonly decision: 'deny' | 'pending';
+  readonly decision: ActionDeniedInit['decision'];
   readonly decisionStatus: ActionDeniedInit['decisionStatus'];
   readonly reasons: DecisionReason[];
   readonly note: string | null;
@@ -194,13 +251,14 @@ export function isRefusalByAim(error: unknown): boolean {
 
 /**
  * Build the error for a non-2xx answer: AIM's envelope `{ error: { code, message, requestId, details? } }`
- * when present, otherwise `http_error`. Reads the body.
+ * when present (a code this SDK does not know becomes `unknown_error`), otherwise `http_error`. Reads the body.
  */
 export async function errorFromResponse(response: Response): Promise<AimError> {
   const text = await response.text().catch(() => '');
   const envelope = parseEnvelope(text);
   if (envelope) {
-    const error = new AimError(envelope.code, envelope.message, {
+    const error = new AimError(isServerErrorCode(envelope.code) ? envelope.code : 'unknown_error', envelope.message, {
+      serverCode: envelope.code,
       status: response.status,
       requestId: envelope.requestId,
       details: envelope.details,
@@ -211,6 +269,7 @@ export async function errorFromResponse(response: Response): Promise<AimError> {
   return new AimError('http_error', `AIM answered HTTP ${response.status} without an error envelope.`, { status: response.status });
 }
 
+/** The envelope as read: its code not yet checked against the known ones. */
 interface Envelope {
   code: string;
   message: string;

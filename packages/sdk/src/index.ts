@@ -1,11 +1,22 @@
 /**
  * @aim/sdk — give an AI agent a cryptographic identity in AIM. The wire protocol is
- * docs/agent-identity.md; this package is one client of it, with no runtime dependencies.
+ * docs/agent-identity.md; this package is one client of it, with no runtime dependencies. Its wire types
+ * are generated from AIM's contract (wire.generated.ts).
  */
-export { secure, type SecureOptions } from './secure.js';
+export { secure, type EnrollmentProfile, type SecureOptions } from './secure.js';
 export { AimAgent, type RotateKeyOptions, type TokenOptions } from './agent.js';
 export type { AgentIdentity, AgentKeyRecord, AgentRecord } from './agent-record.js';
-export { ActionDeniedError, AimError, SDK_ERROR_CODES, type ActionDeniedInit, type SdkErrorCode } from './errors.js';
+export {
+  ActionDeniedError,
+  AimError,
+  SDK_ERROR_CODES,
+  SERVER_ERROR_CODES,
+  type ActionDeniedInit,
+  type AimErrorCode,
+  type SdkErrorCode,
+  type ServerErrorCode,
+} from './errors.js';
+export type { WireAnswer, WireErrorEnvelope, WireMethod, WirePath, WireRequest, WireSchemas } from './wire.js';
 export type {
   ActionOutcome,
   Decision,

@@ -2,12 +2,19 @@ import { unwrapAgent, type AgentRecord } from './agent-record.js';
 import { AimError } from './errors.js';
 import type { IssuedToken } from './token-cache.js';
 import { readJson, sendPlain, sendSigned, type SigningKey, type Transport } from './transport.js';
+import type { WireAnswer, WireRequest } from './wire.js';
 
 /** The single steps of docs/agent-identity.md, each one request to AIM. */
 
+type ChallengeAnswer = WireAnswer<'/api/v1/agent-challenges', 'post'>;
+type TokenRequest = WireRequest<'/api/v1/oauth/token', 'post'>;
+type TokenAnswer = WireAnswer<'/api/v1/oauth/token', 'post'>;
+/** An answer before it is checked: any field may be missing or of another type. */
+type Unchecked<T> = { [K in keyof T]?: unknown } | null | undefined;
+
 /** `POST /api/v1/agent-challenges`: a single-use challenge, valid 5 minutes (§2). */
 export async function requestChallenge(transport: Transport): Promise<string> {
-  const body = await readJson<{ challenge?: unknown }>(await sendPlain(transport, '/api/v1/agent-challenges', { method: 'POST' }));
+  const body = await readJson<Unchecked<ChallengeAnswer>>(await sendPlain(transport, '/api/v1/agent-challenges', { method: 'POST' }));
   if (typeof body?.challenge !== 'string' || body.challenge === '') {
     throw new AimError('invalid_response', 'AIM answered a challenge request without a challenge.');
   }
@@ -16,8 +23,8 @@ export async function requestChallenge(transport: Transport): Promise<string> {
 
 /** `POST /api/v1/oauth/token`, signed (§5a). */
 export async function requestToken(transport: Transport, key: SigningKey, audience: string | undefined): Promise<IssuedToken> {
-  const request = { grant_type: 'client_credentials', ...(audience === undefined ? {} : { audience }) };
-  const body = await readJson<Record<string, unknown> | undefined>(
+  const request: TokenRequest = { grant_type: 'client_credentials', ...(audience === undefined ? {} : { audience }) };
+  const body = await readJson<Unchecked<TokenAnswer>>(
     await sendSigned(transport, key, '/api/v1/oauth/token', { method: 'POST', body: request }),
   );
   const { access_token: accessToken, token_type: tokenType, expires_in: expiresIn } = body ?? {};

@@ -4,12 +4,16 @@ import { isRefusalByAim } from './errors.js';
 import { generateKeyPair, proofOfPossession, type AgentKeyPair } from './keys.js';
 import { probeKey, requestChallenge } from './protocol.js';
 import { readJson, sendSigned, type Transport } from './transport.js';
+import type { WireRequest } from './wire.js';
 
 /**
  * Key rotation (docs/agent-identity.md §6), crash-safe: the new key is written to the credentials file
  * as `pendingKey` (next to the current key, which stays) before AIM sees it. If the answer never comes
  * in, the next load asks AIM which key is registered and keeps that one.
  */
+
+/** What `POST /api/v1/agents/me/keys` takes. */
+type RotateRequest = WireRequest<'/api/v1/agents/me/keys', 'post'>;
 
 export interface RotationResult {
   key: AgentKeyPair;
@@ -32,7 +36,7 @@ export async function rotateAgentKey(
   await writeCredentials(path, { ...settled, pendingKey: storedKey(next) });
   let agent: AgentRecord;
   try {
-    const body = { publicKey: next.publicKey, challenge, proof, ...(overlapSeconds === undefined ? {} : { overlapSeconds }) };
+    const body: RotateRequest = { publicKey: next.publicKey, challenge, proof, ...(overlapSeconds === undefined ? {} : { overlapSeconds }) };
     agent = unwrapAgent(await readJson(await sendSigned(transport, currentKey, '/api/v1/agents/me/keys', { method: 'POST', body })));
   } catch (error) {
     // Refused by AIM: nothing changed there, so the new key is useless. Otherwise it stays pending.

@@ -14,6 +14,21 @@ import { generateKeyPair, proofOfPossession, type AgentKeyPair } from './keys.js
 import { probeKey, requestChallenge } from './protocol.js';
 import { settlePendingRotation } from './rotation.js';
 import { normalizeBaseUrl, readJson, sendPlain, type Transport } from './transport.js';
+import type { WireRequest } from './wire.js';
+
+/** What `POST /api/v1/agents/enroll` takes. */
+type EnrollRequest = WireRequest<'/api/v1/agents/enroll', 'post'>;
+
+/**
+ * What an agent may say about itself when it enrolls (`description`, `purpose`, `tags`, `metadata`), as
+ * `POST /api/v1/agents/enroll` takes it. Sent at enrollment only.
+ *
+ * @example
+ * ```ts
+ * const profile: EnrollmentProfile = { purpose: 'Reconciles supplier invoices', tags: ['finance'] };
+ * ```
+ */
+export type EnrollmentProfile = Pick<EnrollRequest, 'description' | 'purpose' | 'tags' | 'metadata'>;
 
 /**
  * Options of {@link secure}.
@@ -23,18 +38,13 @@ import { normalizeBaseUrl, readJson, sendPlain, type Transport } from './transpo
  * const options: SecureOptions = { baseUrl: 'https://aim.example.com', enrollmentToken: 'aim_enr_…', tags: ['finance'] };
  * ```
  */
-export interface SecureOptions {
+export interface SecureOptions extends EnrollmentProfile {
   /** AIM's address, e.g. `https://aim.example.com`. */
   baseUrl: string;
   /** An enrollment token (`aim_enr_…`); needed only the first time, when there is no credentials file. */
   enrollmentToken?: string;
   /** Where the credentials file is; default `$AIM_CREDENTIALS_DIR/<name>.json` or `~/.aim/agents/<name>.json`. */
   credentialsPath?: string;
-  /** Sent at enrollment only. */
-  description?: string;
-  purpose?: string;
-  tags?: string[];
-  metadata?: Record<string, unknown>;
   /** The fetch to use (a proxy-aware one, or a stub in tests). Defaults to the global fetch. */
   fetch?: typeof fetch;
 }
@@ -79,7 +89,7 @@ export async function secure(name: string, options: SecureOptions): Promise<AimA
     const challenge = await requestChallenge(transport);
     const pending: Credentials = { version: 1, baseUrl, agentId: null, organizationId: null, name, ...storedKey(key) };
     await writeCredentials(path, pending, { exclusive: true });
-    credentials = await enroll(transport, path, { name, pending, key, challenge }, options);
+    credentials = await enroll(transport, path, { name, pending, key, challenge, enrollmentToken: options.enrollmentToken }, options);
   }
   return new AimAgent({ transport, credentialsPath: path, credentials });
 }
@@ -95,10 +105,11 @@ async function resumeEnrollment(transport: Transport, path: string, name: string
   if (probe.status !== 'unregistered') {
     throw probe.error ?? new AimError('invalid_response', 'AIM knows the key but did not say which agent has it.');
   }
-  if (!options.enrollmentToken) {
+  const { enrollmentToken } = options;
+  if (!enrollmentToken) {
     throw new AimError('enrollment_required', `The enrollment saved at ${path} did not reach AIM; pass an enrollmentToken to finish it.`);
   }
-  return enroll(transport, path, { name, pending, key, challenge: await requestChallenge(transport) }, options);
+  return enroll(transport, path, { name, pending, key, challenge: await requestChallenge(transport), enrollmentToken }, options);
 }
 
 interface Enrollment {
@@ -107,14 +118,15 @@ interface Enrollment {
   pending: Credentials;
   key: AgentKeyPair;
   challenge: string;
+  enrollmentToken: string;
 }
 
 /** The `register` proof, `POST /api/v1/agents/enroll`, then the complete file (docs/agent-identity.md §3b). */
-async function enroll(transport: Transport, path: string, { name, pending, key, challenge }: Enrollment, options: SecureOptions): Promise<Credentials> {
+async function enroll(transport: Transport, path: string, { name, pending, key, challenge, enrollmentToken }: Enrollment, options: SecureOptions): Promise<Credentials> {
   let agent;
   try {
-    const body = {
-      enrollmentToken: options.enrollmentToken,
+    const body: EnrollRequest = {
+      enrollmentToken,
       name,
       publicKey: key.publicKey,
       challenge,
@@ -150,8 +162,8 @@ function storedBaseUrl(credentials: Credentials, path: string): string {
   }
 }
 
-function optionalProfile(options: SecureOptions): Record<string, unknown> {
-  const profile: Record<string, unknown> = {};
+function optionalProfile(options: SecureOptions): EnrollmentProfile {
+  const profile: EnrollmentProfile = {};
   if (options.description !== undefined) profile.description = options.description;
   if (options.purpose !== undefined) profile.purpose = options.purpose;
   if (options.tags !== undefined) profile.tags = options.tags;

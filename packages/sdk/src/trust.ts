@@ -1,6 +1,7 @@
 import { AimError } from './errors.js';
 import type { SignedFetch } from './decisions.js';
 import { readJson, type AimRequestInit } from './transport.js';
+import type { WireAnswer, WireRequest } from './wire.js';
 
 /**
  * What an agent adds to trust scoring (docs/trust-scoring.md): heartbeats
@@ -8,8 +9,8 @@ import { readJson, type AimRequestInit } from './transport.js';
  * attestations of other agents of its organization (`PUT`/`DELETE /api/v1/agents/me/attestations/{id}`).
  * Every request is signed with the agent's key.
  *
- * The types here restate the wire format of packages/contracts/src/trust.ts (the SDK has no runtime
- * dependencies); the server's flow test checks that the contract's types still fit them.
+ * The wire types here come from the contract (packages/contracts/src/trust.ts, through the generated
+ * wire.generated.ts): nothing is restated by hand.
  */
 
 /**
@@ -20,43 +21,32 @@ import { readJson, type AimRequestInit } from './transport.js';
  * const verdict: AttestationVerdict = checksPassed ? 'trusted' : 'distrusted';
  * ```
  */
-export type AttestationVerdict = 'trusted' | 'distrusted';
+export type AttestationVerdict = Attestation['verdict'];
 
 /**
- * An attestation as AIM answers it (the `Attestation` schema of the OpenAPI document); more fields may be present.
+ * An attestation as AIM answers it (the `Attestation` schema of the contract): `agentId` is the agent
+ * attested, `attesterId` the agent that attests.
  *
  * @example
  * ```ts
  * const { id, agentId, attesterId, verdict } = await agent.attest('agt_…', 'trusted');
  * ```
  */
-export interface Attestation {
-  id: string;
-  /** The agent attested. */
-  agentId: string;
-  /** The agent that attests. */
-  attesterId: string;
-  verdict: AttestationVerdict;
-  statement: string | null;
-  createdAt: string;
-  updatedAt: string;
-  [field: string]: unknown;
-}
+export type Attestation = WireAnswer<'/api/v1/agents/me/attestations/{agentId}', 'put'>['attestation'];
 
 /**
- * AIM's answer to a heartbeat.
+ * AIM's answer to a heartbeat: when AIM received it (AIM's clock), and the minute it counts for (UTC,
+ * seconds zero).
  *
  * @example
  * ```ts
  * const { receivedAt, minute } = await agent.heartbeat();
  * ```
  */
-export interface Heartbeat {
-  /** When AIM received it (AIM's clock). */
-  receivedAt: string;
-  /** The minute it counts for (UTC, seconds zero). */
-  minute: string;
-}
+export type Heartbeat = WireAnswer<'/api/v1/agents/me/heartbeat', 'post'>;
+
+/** What `PUT /api/v1/agents/me/attestations/{agentId}` takes. */
+type AttestationRequest = WireRequest<'/api/v1/agents/me/attestations/{agentId}', 'put'>;
 
 /**
  * Options of {@link AimAgent.heartbeat}, {@link AimAgent.attest} and {@link AimAgent.withdrawAttestation}.
@@ -126,7 +116,8 @@ const MAX_TIMER_MS = 2_147_483_647;
 const MAX_STATEMENT_LENGTH = 2_000;
 /** Agent ids are `agt_…`; anything that is not one path segment is refused before sending. */
 const AGENT_ID = /^[A-Za-z0-9_-]{1,100}$/;
-const VERDICTS: readonly string[] = ['trusted', 'distrusted'];
+/** Every verdict of the contract, exactly: one added or removed there fails to compile here. */
+const VERDICTS: readonly string[] = Object.keys({ trusted: true, distrusted: true } satisfies Record<AttestationVerdict, true>);
 
 /** `POST /api/v1/agents/me/heartbeat`, signed, no body. */
 export async function heartbeat(client: TrustClient, options: TrustRequestOptions = {}): Promise<Heartbeat> {
@@ -225,7 +216,7 @@ export async function attest(
     throw new AimError('invalid_argument', `A statement is a string of at most ${MAX_STATEMENT_LENGTH} characters.`);
   }
   const timeoutMs = milliseconds(options.timeoutMs);
-  const body = statement === undefined ? { verdict } : { verdict, statement };
+  const body: AttestationRequest = statement === undefined ? { verdict } : { verdict, statement };
   return unwrapAttestation(await call(client, attestationPath(agentId), { method: 'PUT', body }, options.signal, timeoutMs));
 }
 

@@ -4,14 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { AimAgent } from '../agent.js';
 import { storedKey, writeCredentials, type Credentials } from '../credentials.js';
-import { AimError } from '../errors.js';
+import { AimError, type AimErrorCode } from '../errors.js';
 import { generateKeyPair } from '../keys.js';
 import { secure } from '../secure.js';
 
 /** Helpers for the SDK's unit tests, which need no AIM server (not published). */
 
 /** A matcher for `assert.rejects`/`assert.throws`: an AimError with this code. */
-export const isCode = (code: string) => (error: unknown) => error instanceof AimError && error.code === code;
+export const isCode = (code: AimErrorCode) => (error: unknown) => error instanceof AimError && error.code === code;
 
 /** A fetch that fails the test if called: the code under test must make no request. */
 export const noFetch: typeof fetch = () => {
