@@ -43,6 +43,7 @@ export const FILE_LENGTH = {
     { file: 'apps/server/src/modules/invitations/invitation-service.ts', max: 350, reason: 'create, list, revoke, preview and accept; preview to split out' },
 
     // Packages.
+    { file: 'packages/sdk/src/wire.generated.ts', max: 1200, reason: 'generated from docs/openapi.json (npm run wire-types -w packages/sdk); never edited by hand' },
     { file: 'packages/sdk/src/decisions.ts', max: 700, reason: "the decision API's public types with their docs, then the calls; types to split out" },
     { file: 'packages/sdk/src/agent.ts', max: 500, reason: 'AimAgent: signed requests, tokens, rotation; to split tokens and rotation out' },
     { file: 'packages/sdk/src/trust.ts', max: 350, reason: 'trust evidence types and heartbeats; the heartbeat loop can move to its own file' },
