@@ -13,15 +13,15 @@ import { registerLiveRoutes } from './live/live-routes.js';
 import { registerOverviewRoutes } from './overview/overview.js';
 import { registerSystemJobRoutes } from './system/jobs.js';
 import { registerOAuthRoutes } from './agents/oauth-routes.js';
-import { registerApiKeyRoutes } from './api-keys/api-key-routes.js';
-import { registerDomainRoutes } from './domains/domain-routes.js';
-import { registerIdentityProviderRoutes } from './identity-providers/identity-provider-routes.js';
+import { apiKeyFeature } from './api-keys/api-key-operations.js';
+import { domainFeature } from './domains/domain-operations.js';
+import { identityProviderFeature } from './identity-providers/identity-provider-operations.js';
 import { registerInvitationRoutes } from './invitations/invitation-routes.js';
 import { registerMeRoutes } from './me/me-routes.js';
-import { registerMemberRoutes } from './members/member-routes.js';
+import { memberFeature } from './members/member-operations.js';
 import { registerOidcRoutes } from './oidc/oidc-routes.js';
 import { registerPasskeyRoutes } from './passkeys/passkey-routes.js';
-import { registerOrganizationRoutes } from './organizations/organization-routes.js';
+import { organizationFeature } from './organizations/organization-operations.js';
 import { registerSetupPage } from './setup/setup-page.js';
 import { registerSetupRoutes } from './setup/setup-routes.js';
 import { registerSystemRoutes } from './system/system-routes.js';
@@ -52,12 +52,12 @@ export function createFeatures(platform: Platform, services: Services): Feature[
     routes('me', (app) => registerMeRoutes(app, services, platform)),
     routes('oidc', (app) => registerOidcRoutes(app, services, platform)),
     routes('passkeys', (app) => registerPasskeyRoutes(app, services, platform)),
-    routes('organizations', (app) => registerOrganizationRoutes(app, services)),
-    routes('members', (app) => registerMemberRoutes(app, services)),
-    routes('api-keys', (app) => registerApiKeyRoutes(app, services)),
+    organizationFeature({ organizations: services.organizations }),
+    memberFeature({ members: services.members }),
+    apiKeyFeature({ apiKeys: services.apiKeys }),
     routes('invitations', (app) => registerInvitationRoutes(app, services, platform)),
-    routes('identity-providers', (app) => registerIdentityProviderRoutes(app, services)),
-    routes('domains', (app) => registerDomainRoutes(app, services)),
+    identityProviderFeature({ identityProviders: services.organizationIdentityProviders }),
+    domainFeature({ domains: services.domains }),
     routes('audit', (app) => registerAuditRoutes(app, services)),
     agentFeature({
       agents: services.agents,
