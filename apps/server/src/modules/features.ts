@@ -2,6 +2,8 @@ import type { Platform } from '../platform/platform.js';
 import type { Feature } from '../platform/http/operation.js';
 import type { AppInstance } from '../app.js';
 import type { Services } from './services.js';
+import { isHttps } from '../platform/config/env.js';
+import { limitSignIn } from '../platform/http/rate-limit.js';
 import { agentFeature } from './agents/agent-operations.js';
 import { registerAuditRoutes } from './audit/audit-routes.js';
 import { registerCapabilityRoutes } from './capabilities/capability-routes.js';
@@ -16,11 +18,11 @@ import { registerOAuthRoutes } from './agents/oauth-routes.js';
 import { apiKeyFeature } from './api-keys/api-key-operations.js';
 import { domainFeature } from './domains/domain-operations.js';
 import { identityProviderFeature } from './identity-providers/identity-provider-operations.js';
-import { registerInvitationRoutes } from './invitations/invitation-routes.js';
+import { invitationFeature } from './invitations/invitation-operations.js';
 import { registerMeRoutes } from './me/me-routes.js';
 import { memberFeature } from './members/member-operations.js';
 import { registerOidcRoutes } from './oidc/oidc-routes.js';
-import { registerPasskeyRoutes } from './passkeys/passkey-routes.js';
+import { passkeyFeature } from './passkeys/passkey-operations.js';
 import { organizationFeature } from './organizations/organization-operations.js';
 import { registerSetupPage } from './setup/setup-page.js';
 import { registerSetupRoutes } from './setup/setup-routes.js';
@@ -38,6 +40,9 @@ const routes = (name: string, register: (app: AppInstance) => void): Feature => 
  * dependencies it uses; this is the one place that knows them all.
  */
 export function createFeatures(platform: Platform, services: Services): Feature[] {
+  const { config, publicOrigin } = platform;
+  const secureCookies = isHttps(config);
+  const limitSignInBy = (key: string) => limitSignIn(platform.store, key, config.rateLimit.signInMax);
   return [
     routes('system', (app) => registerSystemRoutes(app, platform)),
     routes('setup', (app) => {
@@ -51,11 +56,11 @@ export function createFeatures(platform: Platform, services: Services): Feature[
     }),
     routes('me', (app) => registerMeRoutes(app, services, platform)),
     routes('oidc', (app) => registerOidcRoutes(app, services, platform)),
-    routes('passkeys', (app) => registerPasskeyRoutes(app, services, platform)),
+    passkeyFeature({ passkeys: services.passkeys, publicOrigin, limitSignIn: limitSignInBy, secureCookies }),
     organizationFeature({ organizations: services.organizations }),
     memberFeature({ members: services.members }),
     apiKeyFeature({ apiKeys: services.apiKeys }),
-    routes('invitations', (app) => registerInvitationRoutes(app, services, platform)),
+    invitationFeature({ invitations: services.invitations, join: services.join, publicOrigin, limitSignIn: limitSignInBy, secureCookies }),
     identityProviderFeature({ identityProviders: services.organizationIdentityProviders }),
     domainFeature({ domains: services.domains }),
     routes('audit', (app) => registerAuditRoutes(app, services)),
