@@ -4,6 +4,7 @@ import type { AppInstance } from '../app.js';
 import type { Services } from './services.js';
 import { isHttps } from '../platform/config/env.js';
 import { limitSignIn } from '../platform/http/rate-limit.js';
+import { originCheck } from '../platform/auth/authenticate.js';
 import { agentFeature } from './agents/agent-operations.js';
 import { registerAuditRoutes } from './audit/audit-routes.js';
 import { registerCapabilityRoutes } from './capabilities/capability-routes.js';
@@ -19,9 +20,9 @@ import { apiKeyFeature } from './api-keys/api-key-operations.js';
 import { domainFeature } from './domains/domain-operations.js';
 import { identityProviderFeature } from './identity-providers/identity-provider-operations.js';
 import { invitationFeature } from './invitations/invitation-operations.js';
-import { registerMeRoutes } from './me/me-routes.js';
+import { meFeature } from './me/me-operations.js';
 import { memberFeature } from './members/member-operations.js';
-import { registerOidcRoutes } from './oidc/oidc-routes.js';
+import { oidcFeature } from './oidc/oidc-operations.js';
 import { passkeyFeature } from './passkeys/passkey-operations.js';
 import { organizationFeature } from './organizations/organization-operations.js';
 import { registerSetupPage } from './setup/setup-page.js';
@@ -54,8 +55,14 @@ export function createFeatures(platform: Platform, services: Services): Feature[
       const dashboardFiles = registerDashboard(app);
       platform.logger.debug({ dashboardFiles }, dashboardFiles === null ? 'dashboard not built (npm run build)' : 'serving the dashboard');
     }),
-    routes('me', (app) => registerMeRoutes(app, services, platform)),
-    routes('oidc', (app) => registerOidcRoutes(app, services, platform)),
+    meFeature({
+      me: services.me,
+      sessions: services.sessions,
+      membershipRole: (organizationId, userId) => platform.accessCache.membershipRole(organizationId, userId),
+      secureCookies,
+      isAllowedOrigin: originCheck(publicOrigin, config.corsOrigins),
+    }),
+    oidcFeature({ oidc: services.oidc, identityProviders: services.identityProviders, publicOrigin, limitSignIn: limitSignInBy, secureCookies }),
     passkeyFeature({ passkeys: services.passkeys, publicOrigin, limitSignIn: limitSignInBy, secureCookies }),
     organizationFeature({ organizations: services.organizations }),
     memberFeature({ members: services.members }),
