@@ -11,10 +11,10 @@ import { registerCapabilityRoutes } from './capabilities/capability-routes.js';
 import { registerPolicyRoutes } from './policies/policy-routes.js';
 import { registerDecisionRoutes } from './decisions/decision-routes.js';
 import { registerTrustRoutes } from './trust/trust-routes.js';
-import { registerDashboard } from './dashboard/dashboard-routes.js';
+import { dashboardFeature } from './dashboard/dashboard-operations.js';
 import { registerLiveRoutes } from './live/live-routes.js';
 import { registerOverviewRoutes } from './overview/overview.js';
-import { registerSystemJobRoutes } from './system/jobs.js';
+import { systemJobsFeature } from './system/system-jobs-operations.js';
 import { registerOAuthRoutes } from './agents/oauth-routes.js';
 import { apiKeyFeature } from './api-keys/api-key-operations.js';
 import { domainFeature } from './domains/domain-operations.js';
@@ -25,9 +25,8 @@ import { memberFeature } from './members/member-operations.js';
 import { oidcFeature } from './oidc/oidc-operations.js';
 import { passkeyFeature } from './passkeys/passkey-operations.js';
 import { organizationFeature } from './organizations/organization-operations.js';
-import { registerSetupPage } from './setup/setup-page.js';
-import { registerSetupRoutes } from './setup/setup-routes.js';
-import { registerSystemRoutes } from './system/system-routes.js';
+import { setupFeature } from './setup/setup-operations.js';
+import { systemFeature } from './system/system-operations.js';
 
 /** A module not yet declared as operations: its routes, registered as before. */
 const routes = (name: string, register: (app: AppInstance) => void): Feature => ({
@@ -45,16 +44,16 @@ export function createFeatures(platform: Platform, services: Services): Feature[
   const secureCookies = isHttps(config);
   const limitSignInBy = (key: string) => limitSignIn(platform.store, key, config.rateLimit.signInMax);
   return [
-    routes('system', (app) => registerSystemRoutes(app, platform)),
-    routes('setup', (app) => {
-      registerSetupRoutes(app, services, platform);
-      registerSetupPage(app);
+    systemFeature({
+      version: platform.version,
+      publicOrigin,
+      logger: platform.logger,
+      ping: { database: () => platform.db.query('select 1'), store: () => platform.store.ping() },
+      metrics: platform.metrics?.registry,
+      metricsToken: config.metricsToken,
     }),
-    routes('dashboard', (app) => {
-      if (!platform.config.serveDashboard) return;
-      const dashboardFiles = registerDashboard(app);
-      platform.logger.debug({ dashboardFiles }, dashboardFiles === null ? 'dashboard not built (npm run build)' : 'serving the dashboard');
-    }),
+    setupFeature({ setup: services.setup, limitSignIn: limitSignInBy, secureCookies }),
+    dashboardFeature({ serve: config.serveDashboard, logger: platform.logger }),
     meFeature({
       me: services.me,
       sessions: services.sessions,
@@ -83,7 +82,7 @@ export function createFeatures(platform: Platform, services: Services): Feature[
     routes('trust', (app) => registerTrustRoutes(app, services)),
     routes('live', (app) => registerLiveRoutes(app, platform)),
     routes('overview', (app) => registerOverviewRoutes(app, services)),
-    routes('system-jobs', (app) => registerSystemJobRoutes(app, services)),
+    systemJobsFeature({ systemJobs: services.systemJobs }),
     routes('oauth', (app) => registerOAuthRoutes(app, services, platform)),
   ];
 }
