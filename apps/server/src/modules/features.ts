@@ -15,7 +15,7 @@ import { dashboardFeature } from './dashboard/dashboard-operations.js';
 import { registerLiveRoutes } from './live/live-routes.js';
 import { registerOverviewRoutes } from './overview/overview.js';
 import { systemJobsFeature } from './system/system-jobs-operations.js';
-import { registerOAuthRoutes } from './agents/oauth-routes.js';
+import { oauthFeature } from './agents/oauth-operations.js';
 import { apiKeyFeature } from './api-keys/api-key-operations.js';
 import { domainFeature } from './domains/domain-operations.js';
 import { identityProviderFeature } from './identity-providers/identity-provider-operations.js';
@@ -83,6 +83,11 @@ export function createFeatures(platform: Platform, services: Services): Feature[
     routes('live', (app) => registerLiveRoutes(app, platform)),
     routes('overview', (app) => registerOverviewRoutes(app, services)),
     systemJobsFeature({ systemJobs: services.systemJobs }),
-    routes('oauth', (app) => registerOAuthRoutes(app, services, platform)),
+    oauthFeature({
+      tokens: services.agentTokenIssuer,
+      agentAuth: platform.agentAuth,
+      tokenKeys: platform.agentTokenKeys,
+      issuer: () => platform.agentTokens.issuer,
+    }),
   ];
 }
