@@ -39,7 +39,7 @@ describe('npm run lint', () => {
     // A module reaching into another module's file instead of its index.ts.
     await writeFile(join(modules, 'trust/lint-probe.ts'), "export { agentRepository } from '../agents/agent-repository.js';\n");
     // The platform reaching into a feature.
-    await writeFile(join(tree, 'apps/server/src/platform/lint-probe.ts'), "export { authorize } from '../modules/access/index.js';\n");
+    await writeFile(join(tree, 'apps/server/src/platform/lint-probe.ts'), "export { can } from '../modules/access/index.js';\n");
     // users → members while members → users: a cycle between modules, though each import goes through index.ts.
     await writeFile(join(modules, 'users/lint-probe.ts'), "export { membershipRepository } from '../members/index.js';\n");
     // A package importing an app; the dashboard importing the server.

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { newId } from './platform/ids.js';
 import { MAIN, startAim, type AimProcess } from './testing/aim-process.js';
-import { DEFAULT_DASHBOARD_DIR } from './modules/dashboard/dashboard-routes.js';
+import { DEFAULT_DASHBOARD_DIR } from './modules/dashboard/dashboard-files.js';
 import { existsSync } from 'node:fs';
 
 /**

@@ -1,63 +1,66 @@
 import type { Platform } from '../platform/platform.js';
 import type { Feature } from '../platform/http/operation.js';
-import type { AppInstance } from '../app.js';
 import type { Services } from './services.js';
+import { isHttps } from '../platform/config/env.js';
+import { limitSignIn } from '../platform/http/rate-limit.js';
+import { originCheck } from '../platform/auth/authenticate.js';
 import { agentFeature } from './agents/agent-operations.js';
 import { auditFeature } from './audit/audit-operations.js';
 import { capabilityFeature } from './capabilities/capability-operations.js';
 import { policyFeature } from './policies/policy-operations.js';
 import { decisionFeature } from './decisions/decision-operations.js';
 import { trustFeature } from './trust/trust-operations.js';
-import { registerDashboard } from './dashboard/dashboard-routes.js';
 import { liveFeature } from './live/live-operations.js';
 import { overviewFeature } from './overview/overview-operations.js';
-import { registerSystemJobRoutes } from './system/jobs.js';
-import { registerOAuthRoutes } from './agents/oauth-routes.js';
-import { registerApiKeyRoutes } from './api-keys/api-key-routes.js';
-import { registerDomainRoutes } from './domains/domain-routes.js';
-import { registerIdentityProviderRoutes } from './identity-providers/identity-provider-routes.js';
-import { registerInvitationRoutes } from './invitations/invitation-routes.js';
-import { registerMeRoutes } from './me/me-routes.js';
-import { registerMemberRoutes } from './members/member-routes.js';
-import { registerOidcRoutes } from './oidc/oidc-routes.js';
-import { registerPasskeyRoutes } from './passkeys/passkey-routes.js';
-import { registerOrganizationRoutes } from './organizations/organization-routes.js';
-import { registerSetupPage } from './setup/setup-page.js';
-import { registerSetupRoutes } from './setup/setup-routes.js';
-import { registerSystemRoutes } from './system/system-routes.js';
-
-/** A module not yet declared as operations: its routes, registered as before. */
-const routes = (name: string, register: (app: AppInstance) => void): Feature => ({
-  name,
-  operations: [],
-  registerRoutes: (app) => register(app as AppInstance),
-});
+import { dashboardFeature } from './dashboard/dashboard-operations.js';
+import { systemJobsFeature } from './system/system-jobs-operations.js';
+import { oauthFeature } from './agents/oauth-operations.js';
+import { apiKeyFeature } from './api-keys/api-key-operations.js';
+import { domainFeature } from './domains/domain-operations.js';
+import { identityProviderFeature } from './identity-providers/identity-provider-operations.js';
+import { invitationFeature } from './invitations/invitation-operations.js';
+import { meFeature } from './me/me-operations.js';
+import { memberFeature } from './members/member-operations.js';
+import { oidcFeature } from './oidc/oidc-operations.js';
+import { passkeyFeature } from './passkeys/passkey-operations.js';
+import { organizationFeature } from './organizations/organization-operations.js';
+import { setupFeature } from './setup/setup-operations.js';
+import { systemFeature } from './system/system-operations.js';
 
 /**
  * Every feature of the API, in the order the reference lists them. Each is built from the narrow
  * dependencies it uses; this is the one place that knows them all.
  */
 export function createFeatures(platform: Platform, services: Services): Feature[] {
+  const { config, publicOrigin } = platform;
+  const secureCookies = isHttps(config);
+  const limitSignInBy = (key: string) => limitSignIn(platform.store, key, config.rateLimit.signInMax);
   return [
-    routes('system', (app) => registerSystemRoutes(app, platform)),
-    routes('setup', (app) => {
-      registerSetupRoutes(app, services, platform);
-      registerSetupPage(app);
+    systemFeature({
+      version: platform.version,
+      publicOrigin,
+      logger: platform.logger,
+      ping: { database: () => platform.db.query('select 1'), store: () => platform.store.ping() },
+      metrics: platform.metrics?.registry,
+      metricsToken: config.metricsToken,
     }),
-    routes('dashboard', (app) => {
-      if (!platform.config.serveDashboard) return;
-      const dashboardFiles = registerDashboard(app);
-      platform.logger.debug({ dashboardFiles }, dashboardFiles === null ? 'dashboard not built (npm run build)' : 'serving the dashboard');
+    setupFeature({ setup: services.setup, limitSignIn: limitSignInBy, secureCookies }),
+    dashboardFeature({ serve: config.serveDashboard, logger: platform.logger }),
+    meFeature({
+      me: services.me,
+      sessions: services.sessions,
+      membershipRole: (organizationId, userId) => platform.accessCache.membershipRole(organizationId, userId),
+      secureCookies,
+      isAllowedOrigin: originCheck(publicOrigin, config.corsOrigins),
     }),
-    routes('me', (app) => registerMeRoutes(app, services, platform)),
-    routes('oidc', (app) => registerOidcRoutes(app, services, platform)),
-    routes('passkeys', (app) => registerPasskeyRoutes(app, services, platform)),
-    routes('organizations', (app) => registerOrganizationRoutes(app, services)),
-    routes('members', (app) => registerMemberRoutes(app, services)),
-    routes('api-keys', (app) => registerApiKeyRoutes(app, services)),
-    routes('invitations', (app) => registerInvitationRoutes(app, services, platform)),
-    routes('identity-providers', (app) => registerIdentityProviderRoutes(app, services)),
-    routes('domains', (app) => registerDomainRoutes(app, services)),
+    oidcFeature({ oidc: services.oidc, identityProviders: services.identityProviders, publicOrigin, limitSignIn: limitSignInBy, secureCookies }),
+    passkeyFeature({ passkeys: services.passkeys, publicOrigin, limitSignIn: limitSignInBy, secureCookies }),
+    organizationFeature({ organizations: services.organizations }),
+    memberFeature({ members: services.members }),
+    apiKeyFeature({ apiKeys: services.apiKeys }),
+    invitationFeature({ invitations: services.invitations, join: services.join, publicOrigin, limitSignIn: limitSignInBy, secureCookies }),
+    identityProviderFeature({ identityProviders: services.organizationIdentityProviders }),
+    domainFeature({ domains: services.domains }),
     auditFeature({ audit: services.audit }),
     agentFeature({
       agents: services.agents,
@@ -71,7 +74,12 @@ export function createFeatures(platform: Platform, services: Services): Feature[
     trustFeature({ trust: services.trust, evidence: services.trustEvidence }),
     liveFeature({ domainEvents: platform.domainEvents, streamMaxMs: platform.config.live.streamMaxMs }),
     overviewFeature({ overview: services.overview }),
-    routes('system-jobs', (app) => registerSystemJobRoutes(app, services)),
-    routes('oauth', (app) => registerOAuthRoutes(app, services, platform)),
+    systemJobsFeature({ systemJobs: services.systemJobs }),
+    oauthFeature({
+      tokens: services.agentTokenIssuer,
+      agentAuth: platform.agentAuth,
+      tokenKeys: platform.agentTokenKeys,
+      issuer: () => platform.agentTokens.issuer,
+    }),
   ];
 }

@@ -13,6 +13,7 @@ import { createIdentityProviderService } from './identity-providers/identity-pro
 import { createInvitationService } from './invitations/invitation-service.js';
 import { createJoinService } from './invitations/join-service.js';
 import { createMemberService } from './members/member-service.js';
+import { createMeService } from './me/me-service.js';
 import { createIdentityProviders } from './oidc/identity-providers.js';
 import { createOidcService } from './oidc/oidc-service.js';
 import { createPasskeyService } from './passkeys/passkey-service.js';
@@ -83,6 +84,7 @@ export function createServices(platform: Platform) {
     audit: createAuditService({ db, users, checkpointKeys: platform.checkpointKeys, sequencer: platform.auditSequencer }),
     users,
     sessions,
+    me: createMeService({ db, users, keyring }),
     identityProviders,
     invitations,
     join: createJoinService({ db, store, keyring, cache, users, sessions, invitations }),

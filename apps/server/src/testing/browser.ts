@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { DEFAULT_DASHBOARD_DIR } from '../modules/dashboard/dashboard-routes.js';
+import { DEFAULT_DASHBOARD_DIR } from '../modules/dashboard/dashboard-files.js';
 import { startSession } from './people-fixtures.js';
 import { SoftwareAuthenticator } from './software-authenticator.js';
 import type { TestApp } from './test-app.js';

@@ -1,22 +1,8 @@
-import { can, type Permission, type Role } from '@aim/contracts';
-import { AppError } from '../../platform/http/app-error.js';
-import type { RequestContext } from '../../platform/http/request-context.js';
-
-export { PERMISSION_TABLE, can } from '@aim/contracts';
-
 /**
- * The first statement of every service method that acts in an organization. It answers 401 with
- * no principal, 403 when the role lacks the permission (independent of any resource id, so it
- * reveals nothing about other organizations).
+ * The one permission table is PERMISSION_TABLE in packages/contracts/src/roles.ts (the dashboard and
+ * docs/permissions.md read the same table). Each API operation names its permission once, in its
+ * declaration's `access`; the gate (platform/auth/authenticate.ts) checks it before the handler runs, so
+ * services take an OrgContext instead of checking again. `can` answers the resource-level questions a
+ * service still asks (may this role act on every agent, or only its own?).
  */
-export function authorize(ctx: RequestContext, permission: Permission): asserts ctx is RequestContext & { organizationId: string; role: Role } {
-  if (ctx.actor.type === 'system' && ctx.actor.id === null) {
-    throw new AppError('unauthenticated', 'Sign in or send an API key (Authorization: Bearer aim_…).');
-  }
-  if (!ctx.organizationId || !ctx.role) {
-    throw new AppError('forbidden', 'Choose an organization first (POST /api/v1/me/organization).');
-  }
-  if (!can(ctx.role, permission)) {
-    throw new AppError('forbidden', `Your role (${ctx.role}) does not allow ${permission}.`);
-  }
-}
+export { PERMISSION_TABLE, can } from '@aim/contracts';

@@ -1,12 +1,13 @@
-import { roleAtLeast, type Role } from '@aim/contracts';
+import { roleAtLeast, type Role, type createApiKeySchema } from '@aim/contracts';
+import type { z } from 'zod';
 import type { AccessCache } from '../../platform/auth/access-cache.js';
 import { generateApiKey } from '../../platform/auth/api-key-format.js';
 import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
-import type { RequestContext } from '../../platform/http/request-context.js';
+import type { OrgContext } from '../../platform/http/operation.js';
 import { newId } from '../../platform/ids.js';
-import { authorize, can } from '../access/index.js';
+import { can } from '../access/index.js';
 
 /**
  * API keys: created for the caller's organization with a role no higher than the caller's,
@@ -83,14 +84,13 @@ export async function insertApiKey(
 export function createApiKeyService(deps: { db: Database; cache: AccessCache }) {
   const { db, cache } = deps;
 
-  const mineOnly = (ctx: RequestContext) => !can(ctx.role, 'api_key.manage_all');
+  const mineOnly = (ctx: OrgContext) => !can(ctx.role, 'api_key.manage_all');
   /** Keys belong to the person who created them; a key acting alone sees only itself. */
-  const owns = (ctx: RequestContext, row: Row) =>
+  const owns = (ctx: OrgContext, row: Row) =>
     ctx.actor.type === 'api_key' ? row.id === ctx.actor.id : row.created_by === ctx.userId;
 
   return {
-    async create(ctx: RequestContext, input: { name: string; role?: Role | undefined; expiresAt?: string | undefined }) {
-      authorize(ctx, 'api_key.create');
+    async create(ctx: OrgContext, input: z.output<typeof createApiKeySchema>) {
       if (!ctx.userId) throw new AppError('forbidden', 'API keys are created by people: sign in to create one.');
       const role = input.role ?? ctx.role;
       if (!roleAtLeast(ctx.role, role)) {
@@ -109,8 +109,7 @@ export function createApiKeyService(deps: { db: Database; cache: AccessCache }) 
       });
     },
 
-    async list(ctx: RequestContext): Promise<ApiKey[]> {
-      authorize(ctx, 'api_key.read');
+    async list(ctx: OrgContext): Promise<ApiKey[]> {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const { rows } = await tx.query<Row>(
           `select * from api_keys
@@ -123,8 +122,7 @@ export function createApiKeyService(deps: { db: Database; cache: AccessCache }) 
       });
     },
 
-    async revoke(ctx: RequestContext, apiKeyId: string): Promise<ApiKey> {
-      authorize(ctx, 'api_key.revoke');
+    async revoke(ctx: OrgContext, apiKeyId: string): Promise<ApiKey> {
       const { key, hash } = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const { rows } = await tx.query<Row>('select * from api_keys where organization_id = $1 and id = $2 for update', [orgOf(tx), apiKeyId]);
         const row = rows[0];
@@ -139,3 +137,5 @@ export function createApiKeyService(deps: { db: Database; cache: AccessCache }) 
     },
   };
 }
+
+export type ApiKeyService = ReturnType<typeof createApiKeyService>;

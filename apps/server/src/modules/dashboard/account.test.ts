@@ -7,7 +7,7 @@ import { seedOrganization, startSession, type SeededOrganization } from '../../t
 import { ARTIFACTS, launchChromium, signInWithPasskey, type BrowserSetup } from '../../testing/browser.js';
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
-import { DEFAULT_DASHBOARD_DIR } from './dashboard-routes.js';
+import { DEFAULT_DASHBOARD_DIR } from './dashboard-files.js';
 
 /**
  * "Your account" (/account/) in a real browser: the person's sessions, with this browser marked and

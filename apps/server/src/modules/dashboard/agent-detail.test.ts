@@ -8,7 +8,7 @@ import { seedOrganization, type SeededOrganization } from '../../testing/people-
 import { ARTIFACTS, launchChromium, signInWithPasskey, type BrowserSetup } from '../../testing/browser.js';
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
-import { DEFAULT_DASHBOARD_DIR } from './dashboard-routes.js';
+import { DEFAULT_DASHBOARD_DIR } from './dashboard-files.js';
 
 /**
  * The agent detail page (/agents/detail/?id=…) in a real browser, set up like dashboard.test.ts:

@@ -9,7 +9,7 @@ import { startLocalIdp, type LocalIdp } from '../../testing/local-idp.js';
 import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
-import { DEFAULT_DASHBOARD_DIR } from './dashboard-routes.js';
+import { DEFAULT_DASHBOARD_DIR } from './dashboard-files.js';
 
 /**
  * The organization pages (/members/, /api-keys/, /settings/) in Debian's Chromium: what an admin does

@@ -2,8 +2,9 @@ import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import { randomToken } from '../../platform/crypto/tokens.js';
 import { orgOf, type Database } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
-import type { RequestContext } from '../../platform/http/request-context.js';
-import { authorize } from '../access/index.js';
+import type { OrgContext } from '../../platform/http/operation.js';
+import type { claimDomainSchema } from '@aim/contracts';
+import type { z } from 'zod';
 
 /**
  * Email domains an organization claims: once verified by a DNS TXT record, people signing in with a
@@ -34,16 +35,14 @@ const json = (r: Row) => ({
 export function createDomainService(deps: { db: Database; dnsTxt: (name: string) => Promise<string[][]> }) {
   const { db } = deps;
   return {
-    async list(ctx: RequestContext) {
-      authorize(ctx, 'domain.read');
+    async list(ctx: OrgContext) {
       const { rows } = await db.transaction({ organizationId: ctx.organizationId }, (tx) =>
         tx.query<Row>('select * from organization_domains where organization_id = $1 order by domain', [orgOf(tx)]),
       );
       return rows.map(json);
     },
 
-    async claim(ctx: RequestContext, input: { domain: string; defaultRole: DefaultRole }) {
-      authorize(ctx, 'domain.manage');
+    async claim(ctx: OrgContext, input: z.output<typeof claimDomainSchema>) {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const { rows } = await tx.query<Row>(
           `insert into organization_domains (organization_id, domain, default_role, verification_token)
@@ -56,8 +55,7 @@ export function createDomainService(deps: { db: Database; dnsTxt: (name: string)
       });
     },
 
-    async verify(ctx: RequestContext, domain: string) {
-      authorize(ctx, 'domain.manage');
+    async verify(ctx: OrgContext, domain: string) {
       const claim = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const { rows } = await tx.query<Row>('select * from organization_domains where organization_id = $1 and domain = $2', [orgOf(tx), domain]);
         return rows[0];
@@ -89,8 +87,7 @@ export function createDomainService(deps: { db: Database; dnsTxt: (name: string)
       });
     },
 
-    async release(ctx: RequestContext, domain: string): Promise<void> {
-      authorize(ctx, 'domain.manage');
+    async release(ctx: OrgContext, domain: string): Promise<void> {
       await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const { rowCount } = await tx.query('delete from organization_domains where organization_id = $1 and domain = $2', [orgOf(tx), domain]);
         if (!rowCount) throw notFound('The domain');

@@ -2,11 +2,13 @@ import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import type { Keyring } from '../../platform/crypto/keyring.js';
 import { orgOf, type Database } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
-import type { RequestContext } from '../../platform/http/request-context.js';
+import type { OrgContext } from '../../platform/http/operation.js';
+import type { createIdentityProviderSchema, updateIdentityProviderSchema } from '@aim/contracts';
+import type { z } from 'zod';
 import { newId } from '../../platform/ids.js';
 import { isRefusedByGuard, type OutboundGuard } from '../../platform/net/outbound-guard.js';
-import { authorize } from '../access/index.js';
-import { toIdpError, type IdentityProviders } from '../oidc/index.js';
+import { toIdpError } from '../oidc/index.js';
+import type { IdentityProviders } from '../oidc/index.js';
 
 /**
  * An organization's own identity providers (presets for Google, Microsoft Entra ID and Okta, or any
@@ -74,19 +76,14 @@ export function createIdentityProviderService(deps: {
   }
 
   return {
-    async list(ctx: RequestContext) {
-      authorize(ctx, 'identity_provider.read');
+    async list(ctx: OrgContext) {
       const { rows } = await db.transaction({ organizationId: ctx.organizationId }, (tx) =>
         tx.query<Row>('select * from oidc_providers where organization_id = $1 order by created_at, id', [orgOf(tx)]),
       );
       return rows.map(json);
     },
 
-    async create(
-      ctx: RequestContext,
-      input: { preset: Preset; displayName?: string | undefined; issuer?: string | undefined; tenant?: string | undefined; clientId: string; clientSecret: string },
-    ) {
-      authorize(ctx, 'identity_provider.manage');
+    async create(ctx: OrgContext, input: z.output<typeof createIdentityProviderSchema>) {
       const issuer = issuerFor(input);
       const id = newId('idp');
       await probe(id, ctx.organizationId, issuer, input.clientId, input.clientSecret);
@@ -101,8 +98,7 @@ export function createIdentityProviderService(deps: {
       });
     },
 
-    async update(ctx: RequestContext, id: string, input: { displayName?: string | undefined; enabled?: boolean | undefined; clientSecret?: string | undefined }) {
-      authorize(ctx, 'identity_provider.manage');
+    async update(ctx: OrgContext, id: string, input: z.output<typeof updateIdentityProviderSchema>) {
       const result = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const { rows } = await tx.query<Row>(
           `update oidc_providers set
@@ -125,8 +121,7 @@ export function createIdentityProviderService(deps: {
       return result;
     },
 
-    async remove(ctx: RequestContext, id: string): Promise<void> {
-      authorize(ctx, 'identity_provider.manage');
+    async remove(ctx: OrgContext, id: string): Promise<void> {
       await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const { rowCount } = await tx.query('delete from oidc_providers where organization_id = $1 and id = $2', [orgOf(tx), id]);
         if (!rowCount) throw notFound('The identity provider');

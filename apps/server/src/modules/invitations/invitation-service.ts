@@ -1,4 +1,5 @@
-import { roleAtLeast, type Role } from '@aim/contracts';
+import { roleAtLeast, type Role, type createInvitationSchema } from '@aim/contracts';
+import type { z } from 'zod';
 import type { AccessCache } from '../../platform/auth/access-cache.js';
 import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import { normalizeEmail, type Keyring } from '../../platform/crypto/keyring.js';
@@ -8,7 +9,7 @@ import { AppError, notFound } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
 import { newId } from '../../platform/ids.js';
 import type { Mailer } from '../../platform/mail/mailer.js';
-import { authorize } from '../access/index.js';
+import type { OrgContext, UserContext } from '../../platform/http/operation.js';
 import { membershipRepository as memberships } from '../members/index.js';
 import { emailHash, type UserRepository } from '../users/index.js';
 
@@ -233,8 +234,7 @@ export function createInvitationService(deps: {
     },
 
     /** Create an invitation and mail (or log) its link; the link is returned once, for the inviter to pass on. */
-    async create(ctx: RequestContext, input: { email: string; role: Role }): Promise<Invitation & { link: string }> {
-      authorize(ctx, 'member.invite');
+    async create(ctx: OrgContext, input: z.output<typeof createInvitationSchema>): Promise<Invitation & { link: string }> {
       if (!roleAtLeast(ctx.role, input.role)) throw new AppError('forbidden', 'You cannot invite someone with a stronger role than yours.');
       const token = `inv_${randomToken(32)}`;
       const id = newId('inv');
@@ -259,16 +259,14 @@ export function createInvitationService(deps: {
       return { ...invitation, link };
     },
 
-    async list(ctx: RequestContext): Promise<Invitation[]> {
-      authorize(ctx, 'invitation.read');
+    async list(ctx: OrgContext): Promise<Invitation[]> {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const { rows } = await tx.query<Row>('select * from invitations where organization_id = $1 order by created_at desc, id desc', [orgOf(tx)]);
         return rows.map(toInvitation);
       });
     },
 
-    async revoke(ctx: RequestContext, invitationId: string): Promise<Invitation> {
-      authorize(ctx, 'invitation.revoke');
+    async revoke(ctx: OrgContext, invitationId: string): Promise<Invitation> {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const { rows } = await tx.query<Row>(
           `update invitations set revoked_at = coalesce(revoked_at, now())
@@ -282,9 +280,8 @@ export function createInvitationService(deps: {
     },
 
     /** A signed-in person accepts with the token from the link; the address must be theirs. */
-    async accept(ctx: RequestContext, token: string): Promise<{ organizationId: string; name: string; role: Role }> {
+    async accept(ctx: UserContext, token: string): Promise<{ organizationId: string; name: string; role: Role }> {
       const userId = ctx.userId;
-      if (!userId) throw new AppError('forbidden', 'Sign in with the invited address to accept.');
       const inv = await findByToken(token);
       assertUsable(inv);
       const user = await db.transaction({ organizationId: null }, (tx) => users.get(tx, userId));

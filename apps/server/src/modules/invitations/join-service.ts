@@ -1,5 +1,6 @@
 import { generateRegistrationOptions, verifyRegistrationResponse, type RegistrationResponseJSON } from '@simplewebauthn/server';
-import type { Role } from '@aim/contracts';
+import type { Role, joinWithPasskeyOptionsSchema, joinWithPasskeySchema } from '@aim/contracts';
+import type { z } from 'zod';
 import type { AccessCache } from '../../platform/auth/access-cache.js';
 import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import type { Keyring } from '../../platform/crypto/keyring.js';
@@ -82,7 +83,7 @@ export function createJoinService(deps: {
   }
 
   return {
-    async passkeyOptions(rp: RelyingParty, input: { token: string; name: string }) {
+    async passkeyOptions(rp: RelyingParty, input: z.output<typeof joinWithPasskeyOptionsSchema>) {
       const inv = await invitations.findByToken(input.token);
       assertUsable(inv);
       const email = await invitedEmail(inv.organizationId, inv.id);
@@ -103,8 +104,8 @@ export function createJoinService(deps: {
       return options;
     },
 
-    async finishWithPasskey(ctx: RequestContext, rp: RelyingParty, input: { token: string; credential: unknown }): Promise<Joined> {
-      const response = input.credential as RegistrationResponseJSON;
+    async finishWithPasskey(ctx: RequestContext, rp: RelyingParty, input: z.output<typeof joinWithPasskeySchema>): Promise<Joined> {
+      const response = input.credential as unknown as RegistrationResponseJSON;
       const key = challengeKey(challengeOf(response));
       const raw = await store.get(key);
       const pending = raw ? (JSON.parse(raw) as PendingJoin) : null;

@@ -4,7 +4,7 @@ import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
-import { authorize } from '../access/index.js';
+import type { OrgContext } from '../../platform/http/operation.js';
 import type { SessionService } from '../sessions/index.js';
 import type { User, UserRepository } from '../users/index.js';
 import { membershipRepository as memberships } from './membership-repository.js';
@@ -51,14 +51,12 @@ export function createMemberService(deps: { db: Database; cache: AccessCache; us
   }
 
   return {
-    async list(ctx: RequestContext): Promise<Member[]> {
-      authorize(ctx, 'member.read');
+    async list(ctx: OrgContext): Promise<Member[]> {
       const rows = await db.transaction({ organizationId: ctx.organizationId }, (tx) => memberships.list(tx));
       return rows.map((r) => ({ user: users.decrypt(r), role: r.role, joinedAt: r.joined_at }));
     },
 
-    async updateRole(ctx: RequestContext, userId: string, role: Role): Promise<Member> {
-      authorize(ctx, 'member.update_role');
+    async updateRole(ctx: OrgContext, userId: string, role: Role): Promise<Member> {
       const member = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const { target, admins } = await lockedTarget(tx, userId);
         if (target.role === 'admin' && role !== 'admin' && admins === 1) {
@@ -81,8 +79,7 @@ export function createMemberService(deps: { db: Database; cache: AccessCache; us
       return member;
     },
 
-    async remove(ctx: RequestContext, userId: string): Promise<void> {
-      authorize(ctx, 'member.remove');
+    async remove(ctx: OrgContext, userId: string): Promise<void> {
       await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const { target, admins } = await lockedTarget(tx, userId);
         if (target.role === 'admin' && admins === 1) {
@@ -96,8 +93,7 @@ export function createMemberService(deps: { db: Database; cache: AccessCache; us
     },
 
     /** End every session a member has open in this organization (not their sessions elsewhere). */
-    async revokeSessions(ctx: RequestContext, userId: string): Promise<number> {
-      authorize(ctx, 'member.revoke_sessions');
+    async revokeSessions(ctx: OrgContext, userId: string): Promise<number> {
       const isMember = await db.transaction({ organizationId: ctx.organizationId }, (tx) => memberships.role(tx, userId));
       if (!isMember) throw notFound('The member');
       const revoked = await sessions.revoke(ctx, userId, { organizationId: ctx.organizationId }, 'revoked_by_admin');
@@ -105,3 +101,5 @@ export function createMemberService(deps: { db: Database; cache: AccessCache; us
     },
   };
 }
+
+export type MemberService = ReturnType<typeof createMemberService>;

@@ -1,4 +1,6 @@
 import * as oidc from 'openid-client';
+import type { oidcStartQuerySchema } from '@aim/contracts';
+import type { z } from 'zod';
 import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import { normalizeEmail } from '../../platform/crypto/keyring.js';
 import { safeEqual, sha256 } from '../../platform/crypto/tokens.js';
@@ -257,7 +259,7 @@ export function createOidcService(deps: {
   return {
     async start(
       providerId: string,
-      input: { redirectUri: string; returnTo?: string | undefined; invitation?: string | undefined },
+      input: z.output<typeof oidcStartQuerySchema> & { redirectUri: string },
     ): Promise<{ url: URL; binding: string }> {
       const idp = await provider(providerId);
       let invitation: PendingSignIn['invitation'];

@@ -1,10 +1,11 @@
 import type { AccessCache } from '../../platform/auth/access-cache.js';
 import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import type { Database } from '../../platform/db/database.js';
-import { AppError, notFound } from '../../platform/http/app-error.js';
-import type { RequestContext } from '../../platform/http/request-context.js';
+import { notFound } from '../../platform/http/app-error.js';
+import type { createOrganizationSchema, updateOrganizationSchema } from '@aim/contracts';
+import type { z } from 'zod';
 import { newId } from '../../platform/ids.js';
-import { authorize } from '../access/index.js';
+import type { OrgContext, UserContext } from '../../platform/http/operation.js';
 import { membershipRepository as memberships } from '../members/index.js';
 import { organizationRepository as organizations, type Organization, type Settings } from './organization-repository.js';
 
@@ -12,12 +13,11 @@ export function createOrganizationService(deps: { db: Database; cache: AccessCac
   const { db, cache } = deps;
   return {
     /** A signed-in person creates an organization and becomes its first admin. */
-    async create(ctx: RequestContext, input: { name: string }): Promise<Organization> {
-      if (!ctx.userId) throw new AppError('forbidden', 'Only a signed-in person can create an organization.');
+    async create(ctx: UserContext, input: z.output<typeof createOrganizationSchema>): Promise<Organization> {
       const id = newId('org');
       const organization = await db.transaction({ organizationId: id }, async (tx) => {
         const org = await organizations.insert(tx, input.name);
-        await memberships.add(tx, ctx.userId!, 'admin');
+        await memberships.add(tx, ctx.userId, 'admin');
         await recordAuditEvent(tx, { ...ctx, organizationId: id }, {
           action: 'organization.create',
           target: { type: 'organization', id },
@@ -25,7 +25,7 @@ export function createOrganizationService(deps: { db: Database; cache: AccessCac
         });
         await recordAuditEvent(tx, { ...ctx, organizationId: id }, {
           action: 'member.add',
-          target: { type: 'user', id: ctx.userId! },
+          target: { type: 'user', id: ctx.userId },
           details: { role: 'admin' },
         });
         return org;
@@ -34,15 +34,13 @@ export function createOrganizationService(deps: { db: Database; cache: AccessCac
       return organization;
     },
 
-    async current(ctx: RequestContext): Promise<Organization> {
-      authorize(ctx, 'organization.read');
+    async current(ctx: OrgContext): Promise<Organization> {
       const org = await db.transaction({ organizationId: ctx.organizationId }, (tx) => organizations.current(tx));
       if (!org) throw notFound('The organization');
       return org;
     },
 
-    async update(ctx: RequestContext, input: Partial<Settings>): Promise<Organization> {
-      authorize(ctx, 'organization.update');
+    async update(ctx: OrgContext, input: z.output<typeof updateOrganizationSchema>): Promise<Organization> {
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         // Locked: concurrent changes apply one after the other, and each records what it really changed.
         const before = await organizations.current(tx, { lock: true });
@@ -68,3 +66,5 @@ export function createOrganizationService(deps: { db: Database; cache: AccessCac
     },
   };
 }
+
+export type OrganizationService = ReturnType<typeof createOrganizationService>;

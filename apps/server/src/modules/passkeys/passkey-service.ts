@@ -12,6 +12,10 @@ import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import type { Database, Tx } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
+import type { UserContext } from '../../platform/http/operation.js';
+import type { PublicOrigin } from '../../platform/config/public-origin.js';
+import type { registerPasskeySchema } from '@aim/contracts';
+import type { z } from 'zod';
 import { newId } from '../../platform/ids.js';
 import type { SharedStore } from '../../platform/store/shared-store.js';
 import type { IssuedSession, SessionService } from '../sessions/index.js';
@@ -28,6 +32,11 @@ export const CHALLENGE_TTL_MS = 5 * 60_000;
 export interface RelyingParty {
   id: string;
   origin: string;
+}
+
+/** The relying party is AIM's public origin, whatever Host a request names (public-origin.ts). */
+export function relyingParty(publicOrigin: Pick<PublicOrigin, 'hostname' | 'origin'>): RelyingParty {
+  return { id: publicOrigin.hostname, origin: publicOrigin.origin };
 }
 
 export interface Passkey {
@@ -117,8 +126,8 @@ export function createPasskeyService(deps: { db: Database; store: SharedStore; u
   }
 
   return {
-    async registrationOptions(ctx: RequestContext, rp: RelyingParty) {
-      const userId = ctx.userId!;
+    async registrationOptions(ctx: UserContext, rp: RelyingParty) {
+      const userId = ctx.userId;
       const { user, existing } = await system(async (tx) => ({
         user: await users.get(tx, userId),
         existing: (await tx.query<Row>('select * from passkeys where user_id = $1', [userId])).rows,
@@ -138,10 +147,10 @@ export function createPasskeyService(deps: { db: Database; store: SharedStore; u
       return options;
     },
 
-    async register(ctx: RequestContext, rp: RelyingParty, input: { name: string; credential: unknown }): Promise<Passkey> {
-      const userId = ctx.userId!;
+    async register(ctx: UserContext, rp: RelyingParty, input: z.output<typeof registerPasskeySchema>): Promise<Passkey> {
+      const userId = ctx.userId;
       const verification = await verifyRegistrationResponse({
-        response: input.credential as RegistrationResponseJSON,
+        response: input.credential as unknown as RegistrationResponseJSON,
         expectedChallenge: (challenge) => consume(`webauthn:reg:${userId}:${challenge}`),
         expectedOrigin: rp.origin,
         expectedRPID: rp.id,
@@ -157,12 +166,12 @@ export function createPasskeyService(deps: { db: Database; store: SharedStore; u
       });
     },
 
-    async list(ctx: RequestContext): Promise<Passkey[]> {
+    async list(ctx: UserContext): Promise<Passkey[]> {
       const { rows } = await system((tx) => tx.query<Row>('select * from passkeys where user_id = $1 order by created_at, id', [ctx.userId]));
       return rows.map(toPasskey);
     },
 
-    async rename(ctx: RequestContext, passkeyId: string, name: string): Promise<Passkey> {
+    async rename(ctx: UserContext, passkeyId: string, name: string): Promise<Passkey> {
       return system(async (tx) => {
         const { rows } = await tx.query<Row>('update passkeys set name = $3 where user_id = $1 and id = $2 returning *', [ctx.userId, passkeyId, name.trim()]);
         if (!rows[0]) throw notFound('The passkey');
@@ -171,7 +180,7 @@ export function createPasskeyService(deps: { db: Database; store: SharedStore; u
       });
     },
 
-    async remove(ctx: RequestContext, passkeyId: string): Promise<void> {
+    async remove(ctx: UserContext, passkeyId: string): Promise<void> {
       await system(async (tx) => {
         // The person's row, locked: two removals at once cannot both see "another one is left".
         await tx.query('select 1 from users where id = $1 for update', [ctx.userId]);

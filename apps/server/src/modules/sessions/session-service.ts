@@ -8,6 +8,7 @@ import { randomToken, sha256 } from '../../platform/crypto/tokens.js';
 import type { Database, Tx } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
+import type { UserContext } from '../../platform/http/operation.js';
 import { newId } from '../../platform/ids.js';
 import { sessionRepository as sessions, type AuthMethod, type RevokeReason, type SessionRow } from './session-repository.js';
 
@@ -164,9 +165,9 @@ export function createSessionService(deps: SessionServiceDeps) {
     },
 
     /** Point a session at another organization the person belongs to. */
-    async switchOrganization(ctx: RequestContext, organizationId: string): Promise<void> {
+    async switchOrganization(ctx: UserContext, organizationId: string): Promise<void> {
       const { userId, sessionId } = ctx;
-      if (!userId || !sessionId) throw new AppError('unauthenticated', 'Sign in first.');
+      if (!sessionId) throw new AppError('unauthenticated', 'Sign in first.');
       await db.transaction({ organizationId: null }, async (tx) => {
         const { rows } = await tx.query<{ organization_id: string }>('select organization_id from aim_user_organizations($1)', [userId]);
         if (!rows.some((r) => r.organization_id === organizationId)) throw notFound('The organization');

@@ -1,4 +1,4 @@
-import type { AppInstance } from '../../app.js';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 
 /**
@@ -93,7 +93,7 @@ const JS = `(() => {
   });
 })();`;
 
-export function registerSetupPage(app: AppInstance): void {
+export function registerSetupPage(app: FastifyInstance): void {
   const page = (path: string, type: string, body: string) =>
     app.get(
       path,

@@ -1,3 +1,5 @@
+import type { setupSchema } from '@aim/contracts';
+import type { z } from 'zod';
 import type { SharedStore } from '../../platform/store/shared-store.js';
 import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import { randomToken, safeEqual, sha256 } from '../../platform/crypto/tokens.js';
@@ -50,10 +52,7 @@ export function createSetupService(deps: {
       return token;
     },
 
-    async complete(
-      ctx: RequestContext,
-      input: { token: string; organization: { name: string }; admin: { email: string; name: string } },
-    ): Promise<SetupResult> {
+    async complete(ctx: RequestContext, input: z.output<typeof setupSchema>): Promise<SetupResult> {
       const viaBootstrap = deps.bootstrapToken !== undefined && safeEqual(input.token, deps.bootstrapToken);
       let viaLink = false;
       if (!viaBootstrap) {

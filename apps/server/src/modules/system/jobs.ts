@@ -1,9 +1,5 @@
-import { jobHealthListSchema, type JobHealthView } from '@aim/contracts';
-import type { AppInstance } from '../../app.js';
+import type { JobHealthView } from '@aim/contracts';
 import type { JobHealthStore } from '../../platform/jobs/job-health.js';
-import { requestContext, type RequestContext } from '../../platform/http/request-context.js';
-import { authorize } from '../access/index.js';
-import type { Services } from '../services.js';
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
@@ -13,8 +9,8 @@ const iso = (d: Date | null) => d?.toISOString() ?? null;
  */
 export function createSystemJobsService(deps: { jobHealth: JobHealthStore }) {
   return {
-    async list(ctx: RequestContext): Promise<{ jobs: JobHealthView[] }> {
-      authorize(ctx, 'system.read');
+    /** Deployment-wide: the gate (`system.read`) is the only check. */
+    async list(): Promise<{ jobs: JobHealthView[] }> {
       const jobs = await deps.jobHealth.read();
       return {
         jobs: jobs.map((j) => ({
@@ -31,17 +27,4 @@ export function createSystemJobsService(deps: { jobHealth: JobHealthStore }) {
   };
 }
 
-export function registerSystemJobRoutes(app: AppInstance, { systemJobs }: Services): void {
-  app.get(
-    '/api/v1/system/jobs',
-    {
-      schema: {
-        tags: ['system'],
-        summary: 'The scheduled jobs of the deployment: schedule, next run, last success, last failure',
-        response: { 200: jobHealthListSchema },
-      },
-      config: { access: { auth: 'org', permission: 'system.read' } },
-    },
-    async (request) => systemJobs.list(requestContext(request)),
-  );
-}
+export type SystemJobsService = ReturnType<typeof createSystemJobsService>;

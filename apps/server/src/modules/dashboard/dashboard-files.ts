@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import type { AppInstance } from '../../app.js';
+import type { FastifyInstance } from 'fastify';
 
 /**
  * The dashboard (apps/web), a Next.js static export, served on the API's own origin so session
@@ -51,7 +51,7 @@ export function pagePolicy(html: string): string {
 }
 
 /** Serve the export in `dir`; answers how many files, or null when the dashboard has not been built. */
-export function registerDashboard(app: AppInstance, dir = DEFAULT_DASHBOARD_DIR): number | null {
+export function registerDashboard(app: FastifyInstance, dir = DEFAULT_DASHBOARD_DIR): number | null {
   if (!existsSync(join(dir, 'index.html'))) return null;
   // The files are public and served from memory; a page view fetches dozens, so the per-IP limit
   // (meant for the API) does not count them.
