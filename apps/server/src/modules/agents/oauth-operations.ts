@@ -7,13 +7,11 @@ import {
   tokenRequestSchema,
   tokenResponseSchema,
 } from '@aim/contracts';
-import type { FastifyInstance } from 'fastify';
 import type { AgentAuthenticator } from '../../platform/auth/agent-auth.js';
 import { hasSignature } from '../../platform/auth/http-signatures.js';
 import type { SigningKeys } from '../../platform/auth/signing-keys.js';
 import { AppError } from '../../platform/http/app-error.js';
-import { bodyText, refuseUnstorableBody } from '../../platform/http/input-guards.js';
-import { defineOperation, registerOperations, type Feature } from '../../platform/http/operation.js';
+import { defineOperation, type Feature } from '../../platform/http/operation.js';
 import type { AgentTokenService } from './agent-token-service.js';
 
 export interface OAuthFeatureDeps {
@@ -25,20 +23,6 @@ export interface OAuthFeatureDeps {
   issuer: () => string;
 }
 
-/** OAuth clients send form bodies; these operations (only these) take them as well as JSON. */
-function acceptForms(scope: FastifyInstance): void {
-  scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (request, body, done) => {
-    request.rawBody = body as Buffer;
-    try {
-      const form = Object.fromEntries(new URLSearchParams(bodyText(body as Buffer)));
-      refuseUnstorableBody(form);
-      done(null, form);
-    } catch (error) {
-      done(error as Error, undefined);
-    }
-  });
-}
-
 /**
  * The agent token service (docs/agent-identity.md §5): the token endpoint (client credentials,
  * authenticated by a signed request or an RFC 7523 client assertion), RFC 7662 introspection,
@@ -47,7 +31,7 @@ function acceptForms(scope: FastifyInstance): void {
 export function oauthFeature({ tokens, agentAuth, tokenKeys, issuer }: OAuthFeatureDeps): Feature {
   const tokenEndpoint = () => `${issuer()}/api/v1/oauth/token`;
 
-  /** The two POST endpoints, which also take form bodies (acceptForms). */
+  /** The two POST endpoints, which also take form bodies (`forms`: OAuth clients send them). */
   const formOperations = [
     defineOperation({
       method: 'POST',
@@ -55,6 +39,7 @@ export function oauthFeature({ tokens, agentAuth, tokenKeys, issuer }: OAuthFeat
       tag: 'agents',
       summary: 'Exchange a signed request or a JWT client assertion for a short-lived agent token',
       access: { auth: 'public' },
+      forms: true,
       // A signed request, or a client assertion in the body (no credential in a header).
       security: [{ agentSignature: [] }, {}],
       body: tokenRequestSchema,
@@ -99,6 +84,7 @@ export function oauthFeature({ tokens, agentAuth, tokenKeys, issuer }: OAuthFeat
       tag: 'agents',
       summary: 'RFC 7662 introspection of an agent token: live status of the agent and its key',
       access: { auth: 'org', permission: 'agent.read' },
+      forms: true,
       body: introspectionRequestSchema,
       responses: { 200: introspectionResponseSchema },
       handle: async ({ ctx, body }) => {
@@ -163,13 +149,7 @@ export function oauthFeature({ tokens, agentAuth, tokenKeys, issuer }: OAuthFeat
           };
         },
       }),
+      ...formOperations,
     ],
-    // The form parser is the scope's own: registered in a plugin of their own, only these two accept forms.
-    registerRoutes: (app) => {
-      app.register(async (scope) => {
-        acceptForms(scope);
-        registerOperations(scope, formOperations);
-      });
-    },
   };
 }

@@ -1,9 +1,9 @@
 import { ERROR_CODES, identityProviderListSchema, oidcCallbackQuerySchema, oidcStartParamsSchema, oidcStartQuerySchema, redirectSchema, type ErrorCode } from '@aim/contracts';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { appendCookie, expireCookie, readCookie, setSessionCookies } from '../../platform/auth/cookies.js';
 import type { PublicOrigin } from '../../platform/config/public-origin.js';
 import { AppError } from '../../platform/http/app-error.js';
-import { defineOperation, registerOperations, type Feature } from '../../platform/http/operation.js';
+import { defineOperation, type Feature } from '../../platform/http/operation.js';
 import { clientNetwork } from '../../platform/http/rate-limit.js';
 import type { IdentityProviders } from './identity-providers.js';
 import type { OidcService } from './oidc-service.js';
@@ -45,7 +45,7 @@ export interface OidcFeatureDeps {
 export function oidcFeature({ oidc, identityProviders, publicOrigin, limitSignIn, secureCookies }: OidcFeatureDeps): Feature {
   const perClient = (request: FastifyRequest) => limitSignIn(`ip:${clientNetwork(request.ip)}`);
 
-  /** Browser navigations: they open at AIM's public origin (`page`) and end on a page even when refused. */
+  /** Browser navigations: they open at AIM's public origin (`page`) and end on a page even when refused (`errorHandler`). */
   const signInPages = [
     defineOperation({
       method: 'GET',
@@ -58,6 +58,8 @@ export function oidcFeature({ oidc, identityProviders, publicOrigin, limitSignIn
       // A browser navigation: it starts at AIM's public origin, where the callback will bind it.
       access: { auth: 'public' },
       page: true,
+      // Every refusal, validation and rate limits included, ends on the sign-in page.
+      errorHandler: toSignInPage,
       params: oidcStartParamsSchema,
       query: oidcStartQuerySchema,
       responses: { 302: redirectSchema, 303: redirectSchema },
@@ -90,6 +92,8 @@ export function oidcFeature({ oidc, identityProviders, publicOrigin, limitSignIn
       // The provider sends the browser back to the public origin (the redirect URI), where its binding cookie lives.
       access: { auth: 'public' },
       page: true,
+      // Every refusal, validation and rate limits included, ends on the sign-in page.
+      errorHandler: toSignInPage,
       query: oidcCallbackQuerySchema,
       responses: { 302: redirectSchema, 303: redirectSchema },
       handle: async ({ ctx, query, request, reply }) => {
@@ -116,18 +120,7 @@ export function oidcFeature({ oidc, identityProviders, publicOrigin, limitSignIn
           providers: identityProviders.deploymentProviders().map((p) => ({ ...p, startUrl: `/api/v1/auth/oidc/${p.id}/start` })),
         }),
       }),
+      ...signInPages,
     ],
-    /**
-     * The two sign-in pages are operations like any other, registered with their own error handler
-     * (toSignInPage): every failure on them, validation and rate limits included, ends on a page.
-     * TODO(operation.ts): an `errorHandler` field on the declaration would let them join `operations`.
-     */
-    registerRoutes: (app: FastifyInstance) => {
-      const pages = new Set(signInPages.map((op) => op.path));
-      app.addHook('onRoute', (route: RouteOptions) => {
-        if (pages.has(route.url)) route.errorHandler = toSignInPage;
-      });
-      registerOperations(app, signInPages);
-    },
   };
 }

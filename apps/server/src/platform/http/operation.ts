@@ -1,7 +1,8 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Role } from '@aim/contracts';
 import type { RouteAccess } from '../auth/authenticate.js';
+import { acceptForms } from './form-body.js';
 import type { SecurityRequirement } from './openapi-security.js';
 import type { ApiTagName } from './openapi-tags.js';
 import { requestContext, type AgentRequestContext, type RequestContext } from './request-context.js';
@@ -43,6 +44,8 @@ type Schema = z.ZodType;
 type Output<S> = S extends Schema ? z.output<S> : undefined;
 type SuccessBody<R, S> = S extends keyof R ? (R[S] extends Schema ? z.input<R[S]> : never) : never;
 
+export type OperationErrorHandler = (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => FastifyReply | Promise<FastifyReply>;
+
 export interface OperationInput<P, Q, B, A extends RouteAccess> {
   params: Output<P>;
   query: Output<Q>;
@@ -82,6 +85,13 @@ export interface OperationSpec<
   page?: true;
   /** Only for a public operation that checks a credential of its own (openapi-security.ts). */
   security?: SecurityRequirement[];
+  /** Takes form bodies (`application/x-www-form-urlencoded`) as well as JSON: OAuth clients send them (form-body.ts). */
+  forms?: true;
+  /**
+   * Answers this operation's errors itself, from validation to the handler (a page that must end on another
+   * page rather than a JSON envelope: the OIDC sign-in's start and callback).
+   */
+  errorHandler?: OperationErrorHandler;
   handle(input: OperationInput<P, Q, B, A>): Promise<SuccessBody<R, S> | FastifyReply> | SuccessBody<R, S> | FastifyReply;
 }
 
@@ -100,6 +110,8 @@ export interface Operation {
   status?: number;
   page?: true;
   security?: SecurityRequirement[];
+  forms?: true;
+  errorHandler?: OperationErrorHandler;
   handle(input: { params: unknown; query: unknown; body: unknown; ctx: RequestContext; request: FastifyRequest; reply: FastifyReply }): unknown;
 }
 
@@ -130,36 +142,47 @@ function contextFor(access: RouteAccess, request: FastifyRequest): RequestContex
 
 /** Registers each operation as a Fastify route; the route contract (contract-guard.ts) adds its gate. */
 export function registerOperations(app: FastifyInstance, operations: readonly Operation[]): void {
-  for (const op of operations) {
-    const status = op.status ?? 200;
-    app.route({
-      method: op.method,
-      url: op.path,
-      schema: {
-        tags: [op.tag],
-        summary: op.summary,
-        ...(op.description === undefined ? {} : { description: op.description }),
-        ...(op.params === undefined ? {} : { params: op.params }),
-        ...(op.query === undefined ? {} : { querystring: op.query }),
-        ...(op.body === undefined ? {} : { body: op.body }),
-        ...(op.security === undefined ? {} : { security: op.security }),
-        response: op.responses,
-      },
-      config: { access: op.access, ...(op.page ? { page: true as const } : {}) },
-      handler: async (request, reply) => {
-        const result = await op.handle({
-          params: request.params,
-          query: request.query,
-          body: request.body,
-          ctx: contextFor(op.access, request),
-          request,
-          reply,
-        });
-        if (result === reply || reply.sent) return reply;
-        return reply.code(status).send(result);
-      },
+  const forms = operations.filter((op) => op.forms);
+  for (const op of operations) if (!op.forms) registerOperation(app, op);
+  // Form bodies are accepted by these operations only: their parser lives in their own scope.
+  if (forms.length > 0) {
+    void app.register(async (scope) => {
+      acceptForms(scope);
+      for (const op of forms) registerOperation(scope, op);
     });
   }
+}
+
+function registerOperation(app: FastifyInstance, op: Operation): void {
+  const status = op.status ?? 200;
+  app.route({
+    method: op.method,
+    url: op.path,
+    schema: {
+      tags: [op.tag],
+      summary: op.summary,
+      ...(op.description === undefined ? {} : { description: op.description }),
+      ...(op.params === undefined ? {} : { params: op.params }),
+      ...(op.query === undefined ? {} : { querystring: op.query }),
+      ...(op.body === undefined ? {} : { body: op.body }),
+      ...(op.security === undefined ? {} : { security: op.security }),
+      response: op.responses,
+    },
+    config: { access: op.access, ...(op.page ? { page: true as const } : {}) },
+    ...(op.errorHandler === undefined ? {} : { errorHandler: op.errorHandler }),
+    handler: async (request, reply) => {
+      const result = await op.handle({
+        params: request.params,
+        query: request.query,
+        body: request.body,
+        ctx: contextFor(op.access, request),
+        request,
+        reply,
+      });
+      if (result === reply || reply.sent) return reply;
+      return reply.code(status).send(result);
+    },
+  });
 }
 
 /**
