@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
 import { secure } from '@aim/sdk';
-import { ARTIFACTS, launchChromium, signInWithPasskey, type BrowserSetup } from '../../testing/browser.js';
-import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
-import { forEachTarget } from '../../testing/targets.js';
-import { createTestApp, type TestApp } from '../../testing/test-app.js';
+import { ARTIFACTS, launchChromium, signInWithPasskey, type BrowserSetup } from '../../../../server/dist/testing/browser.js';
+import { seedOrganization, type SeededOrganization } from '../../../../server/dist/testing/people-fixtures.js';
+import { forEachTarget } from '../../../../server/dist/testing/targets.js';
+import { createTestApp, type TestApp } from '../../../../server/dist/testing/test-app.js';
 
 /** A port nobody listens on right now (the server must know its port before it starts: PORT sets its base URL). */
 async function freePort(): Promise<number> {

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { startLocalIdp, type LocalIdp } from '../../testing/local-idp.js';
-import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
-import { ARTIFACTS, launchChromium } from '../../testing/browser.js';
-import { forEachTarget } from '../../testing/targets.js';
-import { createTestApp, type TestApp } from '../../testing/test-app.js';
+import { startLocalIdp, type LocalIdp } from '../../../../server/dist/testing/local-idp.js';
+import { seedOrganization, type SeededOrganization } from '../../../../server/dist/testing/people-fixtures.js';
+import { ARTIFACTS, launchChromium } from '../../../../server/dist/testing/browser.js';
+import { forEachTarget } from '../../../../server/dist/testing/targets.js';
+import { createTestApp, type TestApp } from '../../../../server/dist/testing/test-app.js';
 
 /**
  * Signing in to the dashboard through an identity provider, in Debian's Chromium: the sign-in page's

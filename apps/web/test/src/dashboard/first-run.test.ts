@@ -2,11 +2,11 @@ import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { startAim, type AimProcess } from '../../testing/aim-process.js';
-import { ARTIFACTS, launchChromium } from '../../testing/browser.js';
-import { forEachTarget } from '../../testing/targets.js';
-import { createTestDatabase, type TestDatabase } from '../../testing/test-database.js';
-import { TEST_ENCRYPTION_KEYS, TEST_LOOKUP_KEY } from '../../testing/test-app.js';
+import { startAim, type AimProcess } from '../../../../server/dist/testing/aim-process.js';
+import { ARTIFACTS, launchChromium } from '../../../../server/dist/testing/browser.js';
+import { forEachTarget } from '../../../../server/dist/testing/targets.js';
+import { createTestDatabase, type TestDatabase } from '../../../../server/dist/testing/test-database.js';
+import { TEST_ENCRYPTION_KEYS, TEST_LOOKUP_KEY } from '../../../../server/dist/testing/test-app.js';
 
 /**
  * A new deployment, as its first admin meets it, in Debian's Chromium: the real process (`main.js`,

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type Locator, type Page } from 'playwright-core';
-import { registerAgent } from '../../testing/agent-fixtures.js';
-import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
-import { ARTIFACTS, launchChromium, signInWithPasskey, type BrowserSetup } from '../../testing/browser.js';
-import { forEachTarget } from '../../testing/targets.js';
-import { createTestApp, type TestApp } from '../../testing/test-app.js';
-import { DEFAULT_DASHBOARD_DIR } from './dashboard-routes.js';
+import { registerAgent } from '../../../../server/dist/testing/agent-fixtures.js';
+import { seedOrganization, type SeededOrganization } from '../../../../server/dist/testing/people-fixtures.js';
+import { ARTIFACTS, launchChromium, signInWithPasskey, type BrowserSetup } from '../../../../server/dist/testing/browser.js';
+import { forEachTarget } from '../../../../server/dist/testing/targets.js';
+import { createTestApp, type TestApp } from '../../../../server/dist/testing/test-app.js';
+import { DEFAULT_DASHBOARD_DIR } from '../../../../server/dist/modules/dashboard/dashboard-routes.js';
 
 /**
  * The capability catalog (/capabilities/) and the policies (/policies/, /policies/detail/?id=…) in

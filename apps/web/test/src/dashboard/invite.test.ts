@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
-import { ARTIFACTS, contextWithPasskey, launchChromium, signInWithPasskey, type BrowserSetup } from '../../testing/browser.js';
-import { startLocalIdp, type LocalIdp } from '../../testing/local-idp.js';
-import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
-import { forEachTarget } from '../../testing/targets.js';
-import { createTestApp, type TestApp } from '../../testing/test-app.js';
+import { ARTIFACTS, contextWithPasskey, launchChromium, signInWithPasskey, type BrowserSetup } from '../../../../server/dist/testing/browser.js';
+import { startLocalIdp, type LocalIdp } from '../../../../server/dist/testing/local-idp.js';
+import { seedOrganization, type SeededOrganization } from '../../../../server/dist/testing/people-fixtures.js';
+import { forEachTarget } from '../../../../server/dist/testing/targets.js';
+import { createTestApp, type TestApp } from '../../../../server/dist/testing/test-app.js';
 
 /**
  * A second person joins, in Debian's Chromium: an admin invites on the members page and copies the

@@ -1,11 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type Browser, type Page } from 'playwright-core';
-import { registerAgent, signedInject } from '../../testing/agent-fixtures.js';
-import { accessibilityProblems, launchChromium, signInWithPasskey, type BrowserSetup } from '../../testing/browser.js';
-import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
-import { testTargets } from '../../testing/targets.js';
-import { createTestApp, type TestApp } from '../../testing/test-app.js';
+import { registerAgent, signedInject } from '../../../../server/dist/testing/agent-fixtures.js';
+import { accessibilityProblems, launchChromium, signInWithPasskey, type BrowserSetup } from '../../../../server/dist/testing/browser.js';
+import { seedOrganization, type SeededOrganization } from '../../../../server/dist/testing/people-fixtures.js';
+import { testTargets } from '../../../../server/dist/testing/targets.js';
+import { createTestApp, type TestApp } from '../../../../server/dist/testing/test-app.js';
 
 /**
  * Every page of the dashboard, with data on it, checked by axe-core against WCAG 2.1 A and AA

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
 import { secure } from '@aim/sdk';
-import { registerAgent } from '../../testing/agent-fixtures.js';
-import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
-import { ARTIFACTS, contextWithPasskey, launchChromium, signInWithPasskey, type BrowserSetup } from '../../testing/browser.js';
-import { forEachTarget } from '../../testing/targets.js';
-import { createTestApp, type TestApp } from '../../testing/test-app.js';
+import { registerAgent } from '../../../../server/dist/testing/agent-fixtures.js';
+import { seedOrganization, type SeededOrganization } from '../../../../server/dist/testing/people-fixtures.js';
+import { ARTIFACTS, contextWithPasskey, launchChromium, signInWithPasskey, type BrowserSetup } from '../../../../server/dist/testing/browser.js';
+import { forEachTarget } from '../../../../server/dist/testing/targets.js';
+import { createTestApp, type TestApp } from '../../../../server/dist/testing/test-app.js';
 
 /**
  * The dashboard in a real browser: Debian's Chromium driven by playwright-core, against the real

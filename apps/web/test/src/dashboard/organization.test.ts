@@ -4,12 +4,12 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { ARTIFACTS, launchChromium, signInWithPasskey, type BrowserSetup } from '../../testing/browser.js';
-import { startLocalIdp, type LocalIdp } from '../../testing/local-idp.js';
-import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
-import { forEachTarget } from '../../testing/targets.js';
-import { createTestApp, type TestApp } from '../../testing/test-app.js';
-import { DEFAULT_DASHBOARD_DIR } from './dashboard-routes.js';
+import { ARTIFACTS, launchChromium, signInWithPasskey, type BrowserSetup } from '../../../../server/dist/testing/browser.js';
+import { startLocalIdp, type LocalIdp } from '../../../../server/dist/testing/local-idp.js';
+import { seedOrganization, type SeededOrganization } from '../../../../server/dist/testing/people-fixtures.js';
+import { forEachTarget } from '../../../../server/dist/testing/targets.js';
+import { createTestApp, type TestApp } from '../../../../server/dist/testing/test-app.js';
+import { DEFAULT_DASHBOARD_DIR } from '../../../../server/dist/modules/dashboard/dashboard-routes.js';
 
 /**
  * The organization pages (/members/, /api-keys/, /settings/) in Debian's Chromium: what an admin does
