@@ -13,6 +13,7 @@ import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from
 import { useFieldArray, type UseFormRegisterReturn } from 'react-hook-form';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
+import { useCapabilityCatalog } from '@/data/catalog';
 import { useAgentNames } from './agent-names';
 import { useReturnFocus } from './focus';
 import { Field, FormAlert, blank, failWith, useSchemaForm } from './form';
@@ -124,18 +125,9 @@ export function GrantsSection({ agent, grants, onChange, retry }: { agent: Agent
 }
 
 function GrantForm({ agent, onChange }: { agent: Agent; onChange: () => Promise<void> }) {
-  const [catalog, setCatalog] = useState<Capability[] | null>(null);
-  const [catalogError, setCatalogError] = useState<string | null>(null);
   const form = useSchemaForm(createGrantSchema, { defaultValues: { capability: '' } });
   const { register, handleSubmit, formState } = form;
-  const loadCatalog = useCallback(async () => {
-    setCatalogError(null);
-    const { data, error } = await api.GET('/api/v1/capabilities');
-    if (!data) return setCatalogError(errorMessage(error));
-    setCatalog([...data.capabilities].sort((a, b) => a.name.localeCompare(b.name)));
-  }, []);
-  useEffect(() => void loadCatalog(), [loadCatalog]);
-  useLive(['capability'], () => void loadCatalog());
+  const { data: catalog, error: catalogError, retry: retryCatalog } = useCapabilityCatalog();
 
   const submit = handleSubmit(async (body) => {
     const { error } = await api.POST('/api/v1/agents/{agentId}/grants', { params: { path: { agentId: agent.id } }, body });
@@ -150,7 +142,7 @@ function GrantForm({ agent, onChange }: { agent: Agent; onChange: () => Promise<
         Grant a capability
       </h3>
       {catalogError ? (
-        <Failed message={catalogError} retry={() => void loadCatalog()} />
+        <Failed message={catalogError} retry={retryCatalog} />
       ) : catalog === null ? (
         <Loading what="the capability catalog" />
       ) : catalog.length === 0 ? (

@@ -5,9 +5,8 @@ import { KeyRound } from 'lucide-react';
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
+import { must, useApiQuery } from '@/data/query';
 import { Field, FormAlert, failWith, useSchemaForm } from '@/components/form';
-import { useLatest } from '@/components/latest';
-import { useLive } from '@/components/live';
 import { Cell, NoticeLine, ReadOnlyNote, ShownOnce, rolesUpTo, stacked, type Notice } from '@/components/organization-parts';
 import { useCan, useSession } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';
@@ -40,37 +39,29 @@ function stateOf(k: ApiKey): string {
 export default function ApiKeys() {
   const can = useCan();
   const { me } = useSession();
-  const latest = useLatest();
-  const [rows, setRows] = useState<ApiKey[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [names, setNames] = useState<Map<string, string>>(new Map());
   const [created, setCreated] = useState<Created | null>(null);
   const [notice, setNotice] = useState<Notice>(null);
   const all = can.has('api_key.manage_all');
 
-  const load = useCallback(
-    async (quiet = false) => {
-      const current = latest();
-      if (!quiet) {
-        setError(null);
-        setRows(null);
-      }
-      const [{ data, error: e }, members] = await Promise.all([api.GET('/api/v1/api-keys'), api.GET('/api/v1/members')]);
-      if (!current()) return;
-      if (members.data) setNames(new Map(members.data.members.map((m) => [m.user.id, m.user.name])));
-      if (!data) return quiet ? undefined : setError(errorMessage(e));
-      setRows([...data.apiKeys].sort((a, b) => b.createdAt.localeCompare(a.createdAt)));
+  const { data, error, retry, refresh } = useApiQuery({
+    key: ['/api/v1/api-keys'],
+    topics: ['api_key'],
+    fetch: async () => {
+      const [keys, members] = await Promise.all([api.GET('/api/v1/api-keys'), api.GET('/api/v1/members')]);
+      return {
+        rows: [...must(keys).apiKeys].sort((a, b) => b.createdAt.localeCompare(a.createdAt)),
+        names: new Map((members.data?.members ?? []).map((m) => [m.user.id, m.user.name])),
+      };
     },
-    [latest],
-  );
-  useEffect(() => void load(), [load]);
-  useLive(['api_key'], () => void load(true));
+  });
+  const rows = data?.rows ?? null;
+  const names = data?.names ?? new Map<string, string>();
 
   const revoke = async (k: ApiKey) => {
     const { error: e } = await api.DELETE('/api/v1/api-keys/{apiKeyId}', { params: { path: { apiKeyId: k.id } } });
     if (e) return errorMessage(e);
     setNotice({ ok: true, text: `The key “${k.name}” was revoked; it stopped working at once.` });
-    await load(true);
+    await refresh();
   };
   const creator = (id: string) => (id === me?.user.id ? 'you' : (names.get(id) ?? id));
 
@@ -84,7 +75,7 @@ export default function ApiKeys() {
               onCreated={(c) => {
                 setCreated(c);
                 setNotice(null);
-                void load(true);
+                void refresh();
               }}
             />
             {created && (
@@ -102,7 +93,7 @@ export default function ApiKeys() {
           {!all && <ReadOnlyNote>You see the keys you created; admins see everyone’s.</ReadOnlyNote>}
           <NoticeLine notice={notice} />
           {error ? (
-            <Failed message={error} retry={() => void load()} />
+            <Failed message={error} retry={retry} />
           ) : rows === null ? (
             <Loading what="API keys" />
           ) : rows.length === 0 ? (

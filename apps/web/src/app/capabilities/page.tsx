@@ -5,9 +5,8 @@ import { Pencil, Plus, Search, Trash2 } from 'lucide-react';
 import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
+import { useCapabilityCatalog } from '@/data/catalog';
 import { Field, FormAlert, blank, failWith, useSchemaForm } from '@/components/form';
-import { useLatest } from '@/components/latest';
-import { useLive } from '@/components/live';
 import { useReturnFocus } from '@/components/focus';
 import { useCan } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';
@@ -27,30 +26,12 @@ type Risk = Capability['riskLevel'];
 export default function CapabilitiesPage() {
   const can = useCan();
   const mayManage = can.has('capability.manage');
-  const [rows, setRows] = useState<Capability[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const [query, setQuery] = useState('');
   const [risk, setRisk] = useState<Risk | ''>('');
   const [creating, setCreating] = useState(false);
   const newButton = useReturnFocus(creating);
-  const latest = useLatest();
 
-  const load = useCallback(
-    async (quiet = false) => {
-      const current = latest();
-      if (!quiet) {
-        setError(null);
-        setRows(null);
-      }
-      const { data, error: e } = await api.GET('/api/v1/capabilities');
-      if (!current()) return;
-      if (!data) return quiet ? undefined : setError(errorMessage(e));
-      setRows([...data.capabilities].sort((a, b) => a.name.localeCompare(b.name)));
-    },
-    [latest],
-  );
-  useEffect(() => void load(), [load]);
-  useLive(['capability'], () => void load(true));
+  const { data: rows, error, retry, refresh } = useCapabilityCatalog();
 
   // The API answers the whole catalog; searching and filtering happen here.
   const shown = useMemo(() => {
@@ -83,7 +64,7 @@ export default function CapabilitiesPage() {
         <CreateCapability
           onDone={(created) => {
             setCreating(false);
-            if (created) void load(true);
+            if (created) void refresh();
           }}
         />
       )}
@@ -114,7 +95,7 @@ export default function CapabilitiesPage() {
       </div>
 
       {error ? (
-        <Failed message={error} retry={() => void load()} />
+        <Failed message={error} retry={retry} />
       ) : rows === null ? (
         <Loading what="the catalog" />
       ) : rows.length === 0 ? (
@@ -129,7 +110,7 @@ export default function CapabilitiesPage() {
           </p>
           <ul className="divide-y divide-slate-100 rounded border border-slate-200 bg-white" aria-label="Capabilities">
             {shown.map((c) => (
-              <CapabilityRow key={c.id} capability={c} mayManage={mayManage} onChange={() => void load(true)} />
+              <CapabilityRow key={c.id} capability={c} mayManage={mayManage} onChange={() => void refresh()} />
             ))}
           </ul>
         </>

@@ -5,8 +5,9 @@ import Link from 'next/link';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
+import { must, useApiQuery } from '@/data/query';
+import { useCapabilityCatalog } from '@/data/catalog';
 import { useAgentNames } from '@/components/agent-names';
-import { useLive } from '@/components/live';
 import { useCan, useSession } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';
 import { Field, FormAlert, blank, failWith, useSchemaForm } from '@/components/form';
@@ -29,28 +30,17 @@ function stateOf(t: Token): string {
 export default function EnrollmentTokens() {
   const can = useCan();
   const { me } = useSession();
-  const [rows, setRows] = useState<Token[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const [created, setCreated] = useState<Created | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
-  const agentNames = useAgentNames((rows ?? []).flatMap((t) => (t.agentId ? [t.agentId] : [])));
 
-  const load = useCallback(async (quiet = false) => {
-    if (!quiet) {
-      setError(null);
-      setRows(null);
-    }
-    const { data, error: e } = await api.GET('/api/v1/enrollment-tokens');
-    if (!data) return quiet ? undefined : setError(errorMessage(e));
-    setRows([...data.enrollmentTokens].sort((a, b) => b.createdAt.localeCompare(a.createdAt)));
-  }, []);
-  useEffect(() => {
-    if (can.create) void load();
-  }, [load, can.create]);
-  useLive(['enrollment_token', 'agent'], () => {
-    if (can.create) void load(true);
+  const { data: rows, error, retry, refresh } = useApiQuery({
+    key: ['/api/v1/enrollment-tokens'],
+    topics: ['enrollment_token', 'agent'],
+    enabled: can.create,
+    fetch: async () => [...must(await api.GET('/api/v1/enrollment-tokens')).enrollmentTokens].sort((a, b) => b.createdAt.localeCompare(a.createdAt)),
   });
+  const agentNames = useAgentNames((rows ?? []).flatMap((t) => (t.agentId ? [t.agentId] : [])));
 
   if (!can.create) {
     return (
@@ -68,7 +58,7 @@ export default function EnrollmentTokens() {
     const { error: e } = await api.DELETE('/api/v1/enrollment-tokens/{enrollmentTokenId}', { params: { path: { enrollmentTokenId: id } } });
     setConfirming(null);
     if (e) return setActionError(errorMessage(e));
-    await load(true);
+    await refresh();
   };
 
   return (
@@ -77,7 +67,7 @@ export default function EnrollmentTokens() {
       <CreateToken
         onCreated={(token) => {
           setCreated(token);
-          void load(true);
+          void refresh();
         }}
       />
       {created && <ShownOnce created={created} current={rows?.find((t) => t.id === created.enrollmentToken.id)} dismiss={() => setCreated(null)} />}
@@ -88,7 +78,7 @@ export default function EnrollmentTokens() {
       )}
       <h2 className="mb-2 mt-6 text-lg font-semibold">{can.manage ? 'All tokens' : 'Your tokens'}</h2>
       {error ? (
-        <Failed message={error} retry={() => void load()} />
+        <Failed message={error} retry={retry} />
       ) : rows === null ? (
         <Loading what="enrollment tokens" />
       ) : rows.length === 0 ? (
@@ -142,19 +132,10 @@ export default function EnrollmentTokens() {
 }
 
 function CreateToken({ onCreated }: { onCreated: (created: Created) => void }) {
-  const [catalog, setCatalog] = useState<Capability[] | null>(null);
-  const [catalogError, setCatalogError] = useState<string | null>(null);
   const form = useSchemaForm(createEnrollmentTokenSchema, { defaultValues: { capabilities: [], expiresInSeconds: EXPIRIES[1]!.seconds } });
   const { register, handleSubmit, formState } = form;
 
-  const loadCatalog = useCallback(async () => {
-    setCatalogError(null);
-    const { data, error: e } = await api.GET('/api/v1/capabilities');
-    if (!data) return setCatalogError(errorMessage(e));
-    setCatalog([...data.capabilities].sort((a, b) => a.name.localeCompare(b.name)));
-  }, []);
-  useEffect(() => void loadCatalog(), [loadCatalog]);
-  useLive(['capability'], () => void loadCatalog());
+  const { data: catalog, error: catalogError, retry: retryCatalog } = useCapabilityCatalog();
 
   const submit = handleSubmit(async (body) => {
     const { data, error } = await api.POST('/api/v1/enrollment-tokens', { body });
@@ -187,7 +168,7 @@ function CreateToken({ onCreated }: { onCreated: (created: Created) => void }) {
       <fieldset className="mt-3">
         <legend className="text-sm">Capabilities the agent will request</legend>
         {catalogError ? (
-          <Failed message={catalogError} retry={() => void loadCatalog()} />
+          <Failed message={catalogError} retry={retryCatalog} />
         ) : catalog === null ? (
           <Loading what="capabilities" />
         ) : catalog.length === 0 ? (

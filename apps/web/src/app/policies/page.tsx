@@ -7,10 +7,9 @@ import { useRouter } from 'next/navigation';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
+import { must, useApiQuery } from '@/data/query';
 import { useAgentNames } from '@/components/agent-names';
 import { Field, FormAlert, blank, failWith, useSchemaForm } from '@/components/form';
-import { useLatest } from '@/components/latest';
-import { useLive } from '@/components/live';
 import {
   ConfigFields,
   EVALUATION_ORDER,
@@ -37,32 +36,19 @@ type Policy = components['schemas']['Policy'];
 export default function PoliciesPage() {
   const can = useCan();
   const mayManage = can.has('policy.manage');
-  const [rows, setRows] = useState<Policy[] | null>(null);
-  const names = useAgentNames((rows ?? []).flatMap((p) => p.scope.agentIds ?? []));
-  const [error, setError] = useState<string | null>(null);
   const [includeDeleted, setIncludeDeleted] = useState(false);
   const [type, setType] = useState<PolicyType | ''>('');
   const [mode, setMode] = useState<Policy['mode'] | ''>('');
   const [creating, setCreating] = useState(false);
   const newButton = useReturnFocus(creating);
-  const latest = useLatest();
 
-  const load = useCallback(
-    async (quiet = false) => {
-      const current = latest();
-      if (!quiet) {
-        setError(null);
-        setRows(null);
-      }
-      const { data, error: e } = await api.GET('/api/v1/policies', { params: { query: includeDeleted ? { includeDeleted: 'true' } : {} } });
-      if (!current()) return;
-      if (!data) return quiet ? undefined : setError(errorMessage(e));
-      setRows(data.policies);
-    },
-    [latest, includeDeleted],
-  );
-  useEffect(() => void load(), [load]);
-  useLive(['policy'], () => void load(true));
+  const { data: rows, error, retry } = useApiQuery({
+    key: ['/api/v1/policies', { includeDeleted }],
+    topics: ['policy'],
+    fetch: async () => must(await api.GET('/api/v1/policies', { params: { query: includeDeleted ? { includeDeleted: 'true' } : {} } })).policies,
+  });
+
+  const names = useAgentNames((rows ?? []).flatMap((p) => p.scope.agentIds ?? []));
 
   // The API filters only deleted policies in or out; type and mode are filtered here.
   const shown = useMemo(() => (rows ?? []).filter((p) => (!type || p.type === type) && (!mode || p.mode === mode)), [rows, type, mode]);
@@ -127,7 +113,7 @@ export default function PoliciesPage() {
       </div>
 
       {error ? (
-        <Failed message={error} retry={() => void load()} />
+        <Failed message={error} retry={retry} />
       ) : rows === null ? (
         <Loading what="policies" />
       ) : rows.length === 0 ? (
