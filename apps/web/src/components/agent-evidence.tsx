@@ -9,7 +9,7 @@ import {
   updateRatingSchema,
 } from '@aim/contracts';
 import Link from 'next/link';
-import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { useFieldArray, type UseFormRegisterReturn } from 'react-hook-form';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
@@ -17,7 +17,6 @@ import { useCapabilityCatalog } from '@/data/catalog';
 import { useAgentNames } from './agent-names';
 import { useReturnFocus } from './focus';
 import { Field, FormAlert, blank, failWith, useSchemaForm } from './form';
-import { useLive } from './live';
 import { useCan, useSession } from './session';
 import { Empty, Failed, Loading } from './states';
 import { Badge, EXPIRIES, when } from './ui';

@@ -2,7 +2,7 @@
 
 import { createApiKeySchema } from '@aim/contracts';
 import { KeyRound } from 'lucide-react';
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
 import { must, useApiQuery } from '@/data/query';

@@ -2,7 +2,7 @@
 
 import { RISK_LEVELS, createCapabilitySchema, updateCapabilitySchema } from '@aim/contracts';
 import { Pencil, Plus, Search, Trash2 } from 'lucide-react';
-import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
 import { useCapabilityCatalog } from '@/data/catalog';

@@ -2,7 +2,7 @@
 
 import { createEnrollmentTokenSchema } from '@aim/contracts';
 import Link from 'next/link';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
 import { must, useApiQuery } from '@/data/query';

@@ -2,7 +2,7 @@
 
 import { claimDomainSchema } from '@aim/contracts';
 import { Trash2 } from 'lucide-react';
-import { useCallback, useEffect, useState } from 'react';
+import { useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
 import { must, useApiQuery } from '@/data/query';
