@@ -116,16 +116,17 @@ export interface KeysetPage<T> {
 }
 
 /**
- * A keyset list's current page: `params` (filters and cursor) are part of its key, and a change to
+ * A keyset list's current page (its rows, the next cursor, and whatever else the fetch returns with
+ * them): `params` (filters and cursor) are part of its key, and a change to
  * them loads again after `debounceMs` (typed filters). Live changes of `topics` refresh it quietly.
  */
-export function useListQuery<T, P>(options: {
+export function useListQuery<Page extends KeysetPage<unknown>, P>(options: {
   name: string;
   params: P;
   topics: readonly string[];
-  fetch: (params: P) => Promise<KeysetPage<T>>;
+  fetch: (params: P) => Promise<Page>;
   debounceMs?: number;
-}): ApiQuery<KeysetPage<T>> & { rows: T[] | null; next: string | null } {
+}): ApiQuery<Page> & { rows: Page['rows'] | null; next: string | null } {
   const params = useDebounced(options.params, options.debounceMs ?? 0);
   const page = useApiQuery({ key: [options.name, params], topics: options.topics, fetch: () => options.fetch(params) });
   return { ...page, rows: page.data?.rows ?? null, next: page.data?.next ?? null };

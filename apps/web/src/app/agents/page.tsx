@@ -2,11 +2,10 @@
 
 import { tagSchema } from '@aim/contracts';
 import Link from 'next/link';
-import { useCallback, useState } from 'react';
-import { api, errorMessage } from '@/api/client';
+import { useState } from 'react';
+import { api } from '@/api/client';
 import type { components } from '@/api/schema';
-import { useListPage, type ListPage } from '@/components/latest';
-import { useLive } from '@/components/live';
+import { must, useListQuery } from '@/data/query';
 import { useSession } from '@/components/session';
 import { Cell, stacked } from '@/components/organization-parts';
 import { Empty, Failed, Loading } from '@/components/states';
@@ -40,28 +39,25 @@ export default function Agents() {
   const [pages, setPages] = useState<string[]>([]);
   const cursor = pages.at(-1);
 
-  const fetchPage = useCallback(
-    async (): Promise<ListPage<Agent>> => {
-      const { data, error } = await api.GET('/api/v1/agents', {
-        params: {
-          query: {
-            limit: 25,
-            ...(q.trim() ? { q: q.trim() } : {}),
-            ...(status ? { status } : {}),
-            ...(tier ? { trustTier: tier } : {}),
-            ...(tag.trim() && validTag ? { tag: tag.trim() } : {}),
-            ...(mine && me ? { ownerId: me.user.id } : {}),
-            ...(cursor ? { cursor } : {}),
-          },
-        },
-      });
-      return data ? { rows: data.agents, next: data.nextCursor } : { error: errorMessage(error) };
+  const { rows, next, error, retry } = useListQuery({
+    name: '/api/v1/agents',
+    // New agents and status or trust changes appear without a reload (quietly: the rows stay until the new ones arrive).
+    topics: ['agent'],
+    debounceMs: 200,
+    params: {
+      limit: 25,
+      ...(q.trim() ? { q: q.trim() } : {}),
+      ...(status ? { status } : {}),
+      ...(tier ? { trustTier: tier } : {}),
+      ...(tag.trim() && validTag ? { tag: tag.trim() } : {}),
+      ...(mine && me ? { ownerId: me.user.id } : {}),
+      ...(cursor ? { cursor } : {}),
     },
-    [q, status, tier, tag, validTag, mine, me, cursor],
-  );
-  const { rows, next, error, load, refresh } = useListPage(fetchPage, 200);
-  // New agents and status or trust changes appear without a reload (quietly: the rows stay until the new ones arrive).
-  useLive(['agent'], () => void refresh());
+    fetch: async (query) => {
+      const data = must(await api.GET('/api/v1/agents', { params: { query } }));
+      return { rows: data.agents, next: data.nextCursor };
+    },
+  });
 
   return (
     <section aria-labelledby="agents-title">
@@ -149,7 +145,7 @@ export default function Agents() {
         </p>
       )}
       {error ? (
-        <Failed message={error} retry={() => void load()} />
+        <Failed message={error} retry={retry} />
       ) : rows === null ? (
         <Loading what="agents" />
       ) : rows.length === 0 ? (

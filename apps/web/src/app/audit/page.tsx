@@ -1,11 +1,10 @@
 'use client';
 
 import { useSearchParams } from 'next/navigation';
-import { Suspense, useCallback, useMemo, useState } from 'react';
+import { Suspense, useMemo, useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
-import { useListPage, type ListPage } from '@/components/latest';
-import { useLive } from '@/components/live';
+import { must, useListQuery } from '@/data/query';
 import { useCan } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';
 import { Named, outcomeLabel } from '@/components/named';
@@ -67,35 +66,28 @@ function AuditLog() {
   const period = useMemo(() => periodOf(fromDay, toDay), [fromDay, toDay]);
   const [pages, setPages] = useState<string[]>([]);
   const cursor = pages.at(-1);
-  const [names, setNames] = useState<Record<string, string>>({});
   const validAction = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?$/.test(action.trim());
 
-  const fetchPage = useCallback(
-    async (): Promise<ListPage<AuditEvent>> => {
-      const { data, error } = await api.GET('/api/v1/audit-logs', {
-        params: {
-          query: {
-            limit: 50,
-            ...(q.trim() ? { q: q.trim() } : {}),
-            ...(action.trim() && validAction ? { action: action.trim() } : {}),
-            ...(actorType ? { actorType } : {}),
-            ...(outcome ? { outcome } : {}),
-            ...period,
-            ...(cursor ? { cursor } : {}),
-          },
-        },
-      });
-      if (!data) return { error: errorMessage(error) };
-      setNames((old) => ({ ...old, ...data.names }));
-      return { rows: data.events, next: data.nextCursor };
+  const { rows, next, error, retry, data } = useListQuery({
+    name: '/api/v1/audit-logs',
+    // Every change of the organization is an audit event; an older page stays as it is.
+    topics: cursor ? [] : ['agent', 'capability', 'capability_request', 'capability_grant', 'enrollment_token', 'decision', 'policy', 'member', 'api_key', 'organization'],
+    debounceMs: 200,
+    params: {
+      limit: 50,
+      ...(q.trim() ? { q: q.trim() } : {}),
+      ...(action.trim() && validAction ? { action: action.trim() } : {}),
+      ...(actorType ? { actorType } : {}),
+      ...(outcome ? { outcome } : {}),
+      ...period,
+      ...(cursor ? { cursor } : {}),
     },
-    [q, action, validAction, actorType, outcome, period, cursor],
-  );
-  const { rows, next, error, load, refresh } = useListPage(fetchPage, 200);
-  // Every change of the organization is an audit event.
-  useLive(['agent', 'capability', 'capability_request', 'capability_grant', 'enrollment_token', 'decision', 'policy', 'member', 'api_key', 'organization'], () => {
-    if (!cursor) void refresh(); // an older page stays as it is
+    fetch: async (query) => {
+      const page = must(await api.GET('/api/v1/audit-logs', { params: { query } }));
+      return { rows: page.events, next: page.nextCursor, names: page.names };
+    },
   });
+  const names = data?.names ?? {};
 
   const filtered = Boolean(q || action || actorType || outcome || fromDay || toDay);
   const exportHref = (format: 'ndjson' | 'csv') => `/api/v1/audit-logs/export?${new URLSearchParams({ format, ...period })}`;
@@ -168,7 +160,7 @@ function AuditLog() {
         Action: an exact action such as <code>agent.create</code>, or a prefix such as <code>agent.*</code>.
       </p>
       {error ? (
-        <Failed message={error} retry={() => void load()} />
+        <Failed message={error} retry={retry} />
       ) : rows === null ? (
         <Loading what="audit events" />
       ) : rows.length === 0 ? (

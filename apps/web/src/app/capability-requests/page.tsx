@@ -1,12 +1,11 @@
 'use client';
 
 import { approveCapabilityRequestSchema, rejectCapabilityRequestSchema } from '@aim/contracts';
-import { useCallback, useState } from 'react';
-import { api, errorMessage } from '@/api/client';
+import { useState } from 'react';
+import { api } from '@/api/client';
 import type { components } from '@/api/schema';
+import { must, useListQuery } from '@/data/query';
 import { useAgentNames } from '@/components/agent-names';
-import { useListPage, type ListPage } from '@/components/latest';
-import { useLive } from '@/components/live';
 import { useCan } from '@/components/session';
 import { Field, FormAlert, blank, failWith, useSchemaForm } from '@/components/form';
 import { Empty, Failed, Loading } from '@/components/states';
@@ -25,19 +24,18 @@ export default function CapabilityRequests() {
   const [pages, setPages] = useState<string[]>([]);
   const cursor = pages.at(-1);
 
-  const fetchPage = useCallback(async (): Promise<ListPage<Request>> => {
-    const { data, error: e } = await api.GET('/api/v1/capability-requests', {
-      params: { query: { limit: 50, ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) } },
-    });
-    if (!data) return { error: errorMessage(e) };
-    // Open requests first, then the newest.
-    const sorted = [...data.requests].sort((a, b) => Number(b.status === 'pending') - Number(a.status === 'pending'));
-    return { rows: sorted, next: data.nextCursor };
-  }, [status, cursor]);
-
-  const { rows, next, error, load, refresh } = useListPage(fetchPage);
+  const { rows, next, error, retry, refresh } = useListQuery({
+    name: '/api/v1/capability-requests',
+    topics: ['capability_request'],
+    params: { limit: 50, ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) },
+    fetch: async (query) => {
+      const data = must(await api.GET('/api/v1/capability-requests', { params: { query } }));
+      // Open requests first, then the newest.
+      const sorted = [...data.requests].sort((a, b) => Number(b.status === 'pending') - Number(a.status === 'pending'));
+      return { rows: sorted, next: data.nextCursor };
+    },
+  });
   const names = useAgentNames((rows ?? []).map((r) => r.agentId));
-  useLive(['capability_request'], () => void refresh());
 
   return (
     <section aria-labelledby="requests-title">
@@ -67,7 +65,7 @@ export default function CapabilityRequests() {
         Capability requests
       </PageTitle>
       {error ? (
-        <Failed message={error} retry={() => void load()} />
+        <Failed message={error} retry={retry} />
       ) : rows === null ? (
         <Loading what="capability requests" />
       ) : rows.length === 0 ? (

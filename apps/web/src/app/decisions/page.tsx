@@ -2,12 +2,11 @@
 
 import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
-import { Suspense, useCallback, useEffect, useState } from 'react';
-import { api, errorMessage } from '@/api/client';
+import { Suspense, useEffect, useState } from 'react';
+import { api } from '@/api/client';
 import type { components } from '@/api/schema';
+import { must, useApiQuery, useListQuery } from '@/data/query';
 import { useAgentChoices, useAgentNames } from '@/components/agent-names';
-import { useListPage, type ListPage } from '@/components/latest';
-import { useLive } from '@/components/live';
 import { ApprovalContext, ContextBlock, ResolveDecision, decisionHref } from '@/components/decision-parts';
 import { Cell, stacked } from '@/components/organization-parts';
 import { Empty, Failed, Loading } from '@/components/states';
@@ -55,35 +54,32 @@ function Decisions() {
   const [answer, setAnswer] = useState<Answer | ''>('');
   const [status, setStatus] = useState<Status | ''>('');
   const [pages, setPages] = useState<string[]>([]);
-  const [pending, setPending] = useState<Decision[] | null>(null);
-  const [pendingError, setPendingError] = useState<string | null>(null);
   // A failed approval's message outlives its row (the decision may have left the open list meanwhile).
   const [notice, setNotice] = useState<string | null>(null);
   const cursor = pages.at(-1);
 
-  const fetchHistory = useCallback(async (): Promise<ListPage<Decision>> => {
-    const { data, error } = await api.GET('/api/v1/decisions', {
-      params: {
-        query: { limit: 25, ...(agentId ? { agentId } : {}), ...(answer ? { decision: answer } : {}), ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) },
-      },
-    });
-    return data ? { rows: data.decisions, next: data.nextCursor } : { error: errorMessage(error) };
-  }, [agentId, answer, status, cursor]);
-  const { rows, next, error, load, refresh: refreshHistory } = useListPage(fetchHistory);
+  const history = useListQuery({
+    name: '/api/v1/decisions',
+    topics: ['decision'],
+    params: { limit: 25, ...(agentId ? { agentId } : {}), ...(answer ? { decision: answer } : {}), ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) },
+    fetch: async (query) => {
+      const data = must(await api.GET('/api/v1/decisions', { params: { query } }));
+      return { rows: data.decisions, next: data.nextCursor };
+    },
+  });
+  const { rows, next, error, retry } = history;
+  const open = useApiQuery({
+    key: ['/api/v1/decisions', 'open'],
+    topics: ['decision'],
+    fetch: async () => must(await api.GET('/api/v1/decisions', { params: { query: { status: 'pending', limit: 100 } } })).decisions,
+  });
+  const pending = open.data;
+  const pendingError = open.error;
   const names = useAgentNames([...(rows ?? []), ...(pending ?? [])].map((d) => d.agentId).concat(agentId ? [agentId] : []));
-  const loadPending = useCallback(async (quiet = false) => {
-    if (!quiet) setPendingError(null);
-    const { data, error: e } = await api.GET('/api/v1/decisions', { params: { query: { status: 'pending', limit: 100 } } });
-    if (!data) return quiet ? undefined : setPendingError(errorMessage(e));
-    setPending(data.decisions);
-  }, []);
-  useEffect(() => void loadPending(), [loadPending]);
-
-  const refresh = useCallback(async () => {
-    void loadPending(true);
-    await refreshHistory();
-  }, [loadPending, refreshHistory]);
-  useLive(['decision'], () => void refresh());
+  const refresh = async () => {
+    void open.refresh();
+    await history.refresh();
+  };
 
   const reset = () => setPages([]);
   return (
@@ -100,7 +96,7 @@ function Decisions() {
         </div>
       )}
       {pendingError ? (
-        <Failed message={pendingError} retry={() => void loadPending()} />
+        <Failed message={pendingError} retry={open.retry} />
       ) : pending === null ? (
         <Loading what="open approvals" />
       ) : pending.length === 0 ? (
@@ -180,7 +176,7 @@ function Decisions() {
         </div>
       </div>
       {error ? (
-        <Failed message={error} retry={() => void load()} />
+        <Failed message={error} retry={retry} />
       ) : rows === null ? (
         <Loading what="decisions" />
       ) : rows.length === 0 ? (
