@@ -1,10 +1,9 @@
 'use client';
 
 import Link from 'next/link';
-import { useCallback, useEffect, useState } from 'react';
-import { api, errorMessage } from '@/api/client';
+import { api } from '@/api/client';
 import type { components } from '@/api/schema';
-import { useLive } from '@/components/live';
+import { must, useApiQuery } from '@/data/query';
 import { useCan } from '@/components/session';
 import { Failed, Loading } from '@/components/states';
 
@@ -118,28 +117,21 @@ function GettingStarted({ steps }: { steps: Steps }) {
 /** The organization at a glance, live. */
 export default function Home() {
   const can = useCan();
-  const [overview, setOverview] = useState<Overview | null>(null);
-  const [events, setEvents] = useState<AuditEvent[] | null>(null);
-  const [names, setNames] = useState<Record<string, string>>({});
-  const [error, setError] = useState<string | null>(null);
-
-  const load = useCallback(async () => {
-    const { data, error: e } = await api.GET('/api/v1/overview', { params: { query: { hours: 24 } } });
-    if (!data) return setError(errorMessage(e));
-    setError(null);
-    setOverview(data);
-    if (can.audit) {
+  const { data, error, retry } = useApiQuery({
+    key: ['home', can.audit],
+    topics: ['agent', 'decision', 'capability', 'capability_request', 'capability_grant', 'enrollment_token'],
+    fetch: async () => {
+      const overview = must(await api.GET('/api/v1/overview', { params: { query: { hours: 24 } } }));
+      if (!can.audit) return { overview, events: null, names: {} };
       const audit = await api.GET('/api/v1/audit-logs', { params: { query: { limit: 8 } } });
-      setEvents(audit.data?.events ?? []);
-      setNames(audit.data?.names ?? {});
-    }
-  }, [can.audit]);
-  useEffect(() => {
-    void load();
-  }, [load]);
-  useLive(['agent', 'decision', 'capability', 'capability_request', 'capability_grant', 'enrollment_token'], () => void load());
+      return { overview, events: audit.data?.events ?? [], names: audit.data?.names ?? {} };
+    },
+  });
+  const overview = data?.overview ?? null;
+  const events: AuditEvent[] | null = data?.events ?? null;
+  const names: Record<string, string> = data?.names ?? {};
 
-  if (error) return <Failed message={error} retry={() => void load()} />;
+  if (error) return <Failed message={error} retry={retry} />;
   if (!overview) return <Loading what="the overview" />;
   const { agents } = overview;
   const active = agents.byStatus.active;

@@ -2,11 +2,10 @@
 
 import { resolveDecisionSchema } from '@aim/contracts';
 import Link from 'next/link';
-import { useCallback, useEffect, useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
+import { must, useApiQuery } from '@/data/query';
 import { Field, FormAlert, blank, failWith, useSchemaForm } from './form';
-import { useLive } from './live';
 import { useCan } from './session';
 import { Badge, when } from './ui';
 import { Button } from './ui/button';
@@ -33,32 +32,22 @@ const share = (n: number | null | undefined) => (n === null || n === undefined ?
 
 /** The agent's latest trust score (GET /agents/{id}/trust), refreshed when the agent changes. */
 function useTrust(agentId: string): { trust: Trust | null; error: string | null } {
-  const [trust, setTrust] = useState<Trust | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const load = useCallback(async () => {
-    const { data, error: e } = await api.GET('/api/v1/agents/{agentId}/trust', { params: { path: { agentId } } });
-    if (!data) return setError(errorMessage(e));
-    setError(null);
-    setTrust(data.trust);
-  }, [agentId]);
-  useEffect(() => void load(), [load]);
-  useLive(['agent'], () => void load());
-  return { trust, error };
+  const { data, error } = useApiQuery({
+    key: ['/api/v1/agents/{agentId}/trust', agentId],
+    topics: ['agent'],
+    fetch: async () => must(await api.GET('/api/v1/agents/{agentId}/trust', { params: { path: { agentId } } })).trust,
+  });
+  return { trust: data, error };
 }
 
 /** The agent's latest decisions besides this one. */
 function useRecentDecisions(agentId: string, except: string): { recent: Decision[] | null; error: string | null } {
-  const [recent, setRecent] = useState<Decision[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const load = useCallback(async () => {
-    const { data, error: e } = await api.GET('/api/v1/decisions', { params: { query: { agentId, limit: 6 } } });
-    if (!data) return setError(errorMessage(e));
-    setError(null);
-    setRecent(data.decisions.filter((d) => d.id !== except).slice(0, 5));
-  }, [agentId, except]);
-  useEffect(() => void load(), [load]);
-  useLive(['decision'], () => void load());
-  return { recent, error };
+  const { data, error } = useApiQuery({
+    key: ['recent-decisions', agentId, except],
+    topics: ['decision'],
+    fetch: async () => must(await api.GET('/api/v1/decisions', { params: { query: { agentId, limit: 6 } } })).decisions.filter((d) => d.id !== except).slice(0, 5),
+  });
+  return { recent: data, error };
 }
 
 /** The context the agent sent, as indented JSON text (never as markup). */

@@ -1,6 +1,6 @@
 'use client';
 
-import { QueryClient, QueryClientProvider, useQuery, useQueryClient, type QueryKey } from '@tanstack/react-query';
+import { QueryClient, QueryClientProvider, keepPreviousData, useQuery, useQueryClient, type QueryKey } from '@tanstack/react-query';
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { errorMessage } from '@/api/client';
 import { useSessionStore } from '@/components/session';
@@ -79,10 +79,17 @@ export interface ApiQuery<T> {
 /**
  * One read: `key` names it in the cache, `topics` are the live topics that make it stale, `fetch`
  * gives the data (or throws the message to show, see `must`). `enabled: false` waits (no request).
+ * `keepPrevious`: a new key shows the previous key's data until its own arrives (no loading state).
  */
-export function useApiQuery<T>(options: { key: QueryKey; topics: readonly string[]; fetch: () => Promise<T>; enabled?: boolean }): ApiQuery<T> {
+export function useApiQuery<T>(options: { key: QueryKey; topics: readonly string[]; fetch: () => Promise<T>; enabled?: boolean; keepPrevious?: boolean }): ApiQuery<T> {
   const client = useQueryClient();
-  const query = useQuery({ queryKey: options.key, queryFn: options.fetch, meta: { topics: options.topics }, enabled: options.enabled ?? true });
+  const query = useQuery({
+    queryKey: options.key,
+    queryFn: options.fetch,
+    meta: { topics: options.topics },
+    enabled: options.enabled ?? true,
+    ...(options.keepPrevious ? { placeholderData: keepPreviousData } : {}),
+  });
   const data = query.data ?? null;
   return {
     data,

@@ -6,14 +6,13 @@ import { useSearchParams } from 'next/navigation';
 import { Suspense, useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
+import { useApiQuery } from '@/data/query';
 import { AttestationsSection, GrantsSection, IncidentsSection, RatingsSection, ReviewsSection, type Rows } from '@/components/agent-evidence';
 import { Field, FormAlert, blank, failWith, useSchemaForm } from '@/components/form';
-import { useLive } from '@/components/live';
-import { useResource } from '@/components/resource';
 import { Input } from '@/components/ui/input';
 import { useCan, useSession } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';
-import { Badge, button, danger, input, primary, when } from '@/components/ui';
+import { Badge, button, danger, primary, when } from '@/components/ui';
 
 type Agent = components['schemas']['Agent'];
 type Detail = components['schemas']['AgentDetail'];
@@ -55,7 +54,7 @@ export default function AgentDetailPage() {
 function AgentDetail() {
   const id = useSearchParams().get('id') ?? '';
 
-  const fetchAll = useCallback(async (): Promise<Loaded | string> => {
+  const fetchAll = async (): Promise<Loaded> => {
     const path = { params: { path: { agentId: id } } };
     const [detail, trust, history, grants, ratings, decisions, members, reviews, incidents, attestations] = await Promise.all([
       api.GET('/api/v1/agents/{agentId}', path),
@@ -69,7 +68,7 @@ function AgentDetail() {
       api.GET('/api/v1/agents/{agentId}/incidents', path),
       api.GET('/api/v1/agents/{agentId}/attestations', path),
     ]);
-    if (!detail.data) return errorMessage(detail.error);
+    if (!detail.data) throw new Error(errorMessage(detail.error));
     return {
       detail: detail.data,
       trust: trust.data?.trust ?? null,
@@ -82,19 +81,14 @@ function AgentDetail() {
       people: new Map((members.data?.members ?? []).map((m) => [m.user.id, m.user.name])),
       decisions: [...(decisions.data?.decisions ?? [])].sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, 5),
     };
-  }, [id]);
+  };
 
-  const { data, error, load, refresh } = useResource(fetchAll);
-
-  useEffect(() => {
-    if (id) void load();
-  }, [id, load]);
-  // A burst of changes (a review, then the score it moved) reloads once.
-  const burst = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  useEffect(() => () => clearTimeout(burst.current), []);
-  useLive(['agent', 'decision', 'capability_grant'], () => {
-    clearTimeout(burst.current);
-    burst.current = setTimeout(() => void refresh(), 250);
+  // Live: a burst of changes (a review, then the score it moved) reloads once (the stream coalesces them).
+  const { data, error, retry, refresh } = useApiQuery({
+    key: ['agent-page', id],
+    topics: ['agent', 'decision', 'capability_grant'],
+    enabled: id !== '',
+    fetch: fetchAll,
   });
 
   /**
@@ -125,7 +119,7 @@ function AgentDetail() {
   }, [id, refresh]);
 
   if (!id) return <Empty>No agent chosen. <Link href="/agents/" className="underline">Back to the agents</Link>.</Empty>;
-  if (error) return <Failed message={error} retry={() => void load()} />;
+  if (error) return <Failed message={error} retry={retry} />;
   if (!data) return <Loading what="the agent" />;
   const agent = data.detail.agent;
 

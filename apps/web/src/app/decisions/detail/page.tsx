@@ -2,14 +2,13 @@
 
 import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
-import { Suspense, useCallback, useEffect, useState } from 'react';
+import { Suspense, useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
+import { useApiQuery } from '@/data/query';
 import { useAgentNames } from '@/components/agent-names';
 import { ApprovalContext, ContextBlock, ResolveDecision } from '@/components/decision-parts';
-import { useLive } from '@/components/live';
 import { Named, outcomeLabel } from '@/components/named';
-import { useResource } from '@/components/resource';
 import { useCan } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';
 import { Badge, PageTitle, when } from '@/components/ui';
@@ -41,12 +40,12 @@ function DecisionDetail() {
   const can = useCan();
   const [notice, setNotice] = useState<string | null>(null);
 
-  const fetchAll = useCallback(async (): Promise<Loaded | string> => {
+  const fetchAll = async (): Promise<Loaded> => {
     const [decision, audit] = await Promise.all([
       api.GET('/api/v1/decisions/{decisionId}', { params: { path: { decisionId: id } } }),
       can.audit ? api.GET('/api/v1/audit-logs', { params: { query: { targetId: id, limit: 50 } } }) : Promise.resolve(null),
     ]);
-    if (!decision.data) return errorMessage(decision.error);
+    if (!decision.data) throw new Error(errorMessage(decision.error));
     const d = decision.data.decision;
     const trail = audit?.data ? { events: [...audit.data.events].reverse(), names: audit.data.names } : null;
     // Who answered it: named by the audit page when the reader may see it, else from the members list.
@@ -56,12 +55,8 @@ function DecisionDetail() {
       resolver = members.data?.members.find((m) => m.user.id === d.resolvedBy!.id)?.user.name ?? null;
     }
     return { decision: d, trail, resolver };
-  }, [id, can.audit]);
-  const { data, error, load, refresh } = useResource(fetchAll);
-  useEffect(() => {
-    if (isDecisionId(id)) void load();
-  }, [id, load]);
-  useLive(['decision'], () => void refresh());
+  };
+  const { data, error, retry, refresh } = useApiQuery({ key: ['decision-page', id, can.audit], topics: ['decision'], enabled: isDecisionId(id), fetch: fetchAll });
   const names = useAgentNames(data ? [data.decision.agentId] : []);
 
   if (!isDecisionId(id))
@@ -74,7 +69,7 @@ function DecisionDetail() {
         .
       </Empty>
     );
-  if (error) return <Failed message={error} retry={() => void load()} />;
+  if (error) return <Failed message={error} retry={retry} />;
   if (!data) return <Loading what="the decision" />;
   const d = data.decision;
   const agentName = names.get(d.agentId);

@@ -4,13 +4,12 @@ import type { PolicyType } from '@aim/contracts';
 import { Pencil, Trash2 } from 'lucide-react';
 import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
-import { Suspense, useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { Suspense, useMemo, useState, type ReactNode } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
+import { useApiQuery } from '@/data/query';
 import { useAgentNames } from '@/components/agent-names';
 import { Field, FormAlert, failWith, useSchemaForm } from '@/components/form';
-import { useLive } from '@/components/live';
-import { useResource } from '@/components/resource';
 import { ConfigFields, MODE_HELP, ScopeFields, TYPE_HELP, TYPE_LABEL, clean, diffVersions, scopeSummary, show, updatePolicyFormSchema, JSON_OPEN } from '@/components/policy-forms';
 import { useCan } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';
@@ -45,7 +44,7 @@ function PolicyDetail() {
   const mayManage = can.has('policy.manage');
   const [editing, setEditing] = useState(false);
 
-  const fetchAll = useCallback(async (): Promise<Loaded | string> => {
+  const fetchAll = async (): Promise<Loaded> => {
     const path = { params: { path: { policyId: id } } };
     const [policy, versions, members, keys] = await Promise.all([
       api.GET('/api/v1/policies/{policyId}', path),
@@ -53,22 +52,17 @@ function PolicyDetail() {
       api.GET('/api/v1/members'),
       api.GET('/api/v1/api-keys'),
     ]);
-    if (!policy.data) return errorMessage(policy.error);
-    if (!versions.data) return errorMessage(versions.error);
+    if (!policy.data) throw new Error(errorMessage(policy.error));
+    if (!versions.data) throw new Error(errorMessage(versions.error));
     return {
       policy: policy.data.policy,
       versions: [...versions.data.versions].sort((a, b) => b.version - a.version),
       people: new Map((members.data?.members ?? []).map((m) => [m.user.id, m.user.name])),
       keys: new Map((keys.data?.apiKeys ?? []).map((k) => [k.id, k.name])),
     };
-  }, [id]);
+  };
 
-  const { data, error, load, refresh } = useResource(fetchAll);
-
-  useEffect(() => {
-    if (id) void load();
-  }, [id, load]);
-  useLive(['policy'], () => void refresh());
+  const { data, error, retry, refresh } = useApiQuery({ key: ['policy-page', id], topics: ['policy'], enabled: id !== '', fetch: fetchAll });
 
   if (!id)
     return (
@@ -80,7 +74,7 @@ function PolicyDetail() {
         .
       </Empty>
     );
-  if (error) return <Failed message={error} retry={() => void load()} />;
+  if (error) return <Failed message={error} retry={retry} />;
   if (!data) return <Loading what="the policy" />;
   const { policy } = data;
   const deleted = policy.deletedAt !== null;
