@@ -7,7 +7,7 @@ import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
 import { useApiQuery } from '@/data/query';
 import { useAgentNames } from '@/components/agent-names';
-import { ApprovalContext, ContextBlock, ResolveDecision } from '@/components/decision-parts';
+import { ApprovalContext, ContextBlock, ResolveDecision } from '@/features/decisions/decision-parts';
 import { Named, outcomeLabel } from '@/components/named';
 import { useCan } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';

@@ -7,7 +7,7 @@ import { api } from '@/api/client';
 import type { components } from '@/api/schema';
 import { must, useApiQuery, useListQuery } from '@/data/query';
 import { useAgentChoices, useAgentNames } from '@/components/agent-names';
-import { ApprovalContext, ContextBlock, ResolveDecision, decisionHref } from '@/components/decision-parts';
+import { ApprovalContext, ContextBlock, ResolveDecision, decisionHref } from '@/features/decisions/decision-parts';
 import { Cell, stacked } from '@/components/organization-parts';
 import { Empty, Failed, Loading } from '@/components/states';
 import { Badge, PageTitle, Pager, input, when } from '@/components/ui';

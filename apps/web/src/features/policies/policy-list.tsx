@@ -10,18 +10,9 @@ import type { components } from '@/api/schema';
 import { must, useApiQuery } from '@/data/query';
 import { useAgentNames } from '@/components/agent-names';
 import { Field, FormAlert, blank, failWith, useSchemaForm } from '@/components/form';
-import {
-  ConfigFields,
-  EVALUATION_ORDER,
-  MODE_HELP,
-  ScopeFields,
-  TYPE_LABEL,
-  clean,
-  configDefaults,
-  createPolicyFormSchema,
-  scopeSummary,
-  JSON_OPEN,
-} from '@/components/policy-forms';
+import { ConfigFields } from '@/features/policies/config-fields';
+import { EVALUATION_ORDER, MODE_HELP, TYPE_LABEL, clean, configDefaults, createPolicyFormSchema, scopeSummary, JSON_OPEN } from '@/features/policies/policy-model';
+import { ScopeFields } from '@/features/policies/scope-fields';
 import { useReturnFocus } from '@/components/focus';
 import { useCan } from '@/components/session';
 import { Cell, stacked } from '@/components/organization-parts';

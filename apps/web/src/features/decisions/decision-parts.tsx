@@ -5,12 +5,12 @@ import Link from 'next/link';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
 import { must, useApiQuery } from '@/data/query';
-import { Field, FormAlert, blank, failWith, useSchemaForm } from './form';
-import { useCan } from './session';
-import { Badge, when } from './ui';
-import { Button } from './ui/button';
-import { ConfirmDialog } from './ui/dialog';
-import { Input } from './ui/input';
+import { Field, FormAlert, blank, failWith, useSchemaForm } from '@/components/form';
+import { useCan } from '@/components/session';
+import { Badge, when } from '@/components/ui';
+import { Button } from '@/components/ui/button';
+import { ConfirmDialog } from '@/components/ui/dialog';
+import { Input } from '@/components/ui/input';
 
 /**
  * What an approver sees of a decision (the pending list and the decision's own page): the action, the
