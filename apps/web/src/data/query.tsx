@@ -81,7 +81,13 @@ export interface ApiQuery<T> {
  * gives the data (or throws the message to show, see `must`). `enabled: false` waits (no request).
  * `keepPrevious`: a new key shows the previous key's data until its own arrives (no loading state).
  */
-export function useApiQuery<T>(options: { key: QueryKey; topics: readonly string[]; fetch: () => Promise<T>; enabled?: boolean; keepPrevious?: boolean }): ApiQuery<T> {
+export function useApiQuery<T>(options: {
+  key: QueryKey;
+  topics: readonly string[];
+  fetch: () => Promise<T>;
+  enabled?: boolean;
+  keepPrevious?: boolean;
+}): ApiQuery<T> {
   const client = useQueryClient();
   const query = useQuery({
     queryKey: options.key,

@@ -20,7 +20,12 @@ type Passkey = components['schemas']['Passkey'];
 export function Passkeys() {
   const [renaming, setRenaming] = useState<string | null>(null);
 
-  const { data: rows, error, retry, refresh } = useApiQuery({
+  const {
+    data: rows,
+    error,
+    retry,
+    refresh,
+  } = useApiQuery({
     key: ['/api/v1/me/passkeys'],
     topics: ['passkey'],
     fetch: async () => must(await api.GET('/api/v1/me/passkeys')).passkeys,
@@ -35,7 +40,9 @@ export function Passkeys() {
   return (
     <Card aria-labelledby="passkeys-title">
       <CardTitle id="passkeys-title">Passkeys</CardTitle>
-      <CardDescription>Passkeys sign you in to AIM without a password. Keep more than one, on different devices, so losing one does not lock you out.</CardDescription>
+      <CardDescription>
+        Passkeys sign you in to AIM without a password. Keep more than one, on different devices, so losing one does not lock you out.
+      </CardDescription>
       {error ? (
         <Failed message={error} retry={retry} />
       ) : rows === null ? (
@@ -53,8 +60,8 @@ export function Passkeys() {
                     {p.name}
                   </div>
                   <div className="mt-1 text-xs text-slate-600">
-                    {p.deviceType === 'multiDevice' ? 'Synced passkey (multi-device)' : 'Single-device passkey'} · {p.backedUp ? 'backed up' : 'not backed up'} · added{' '}
-                    {when(p.createdAt)} · last used {p.lastUsedAt ? when(p.lastUsedAt) : 'never'}
+                    {p.deviceType === 'multiDevice' ? 'Synced passkey (multi-device)' : 'Single-device passkey'} · {p.backedUp ? 'backed up' : 'not backed up'}{' '}
+                    · added {when(p.createdAt)} · last used {p.lastUsedAt ? when(p.lastUsedAt) : 'never'}
                   </div>
                 </div>
                 <div className="flex flex-wrap gap-2">
@@ -153,7 +160,13 @@ function AddPasskey({ onAdded }: { onAdded: () => Promise<void> }) {
         Add a passkey
       </h3>
       <div className="flex flex-wrap items-end gap-2">
-        <Field id="passkey-name" label="Passkey name" hint="For you to tell them apart, e.g. Work laptop" error={formState.errors.name?.message} className="w-full sm:w-72">
+        <Field
+          id="passkey-name"
+          label="Passkey name"
+          hint="For you to tell them apart, e.g. Work laptop"
+          error={formState.errors.name?.message}
+          className="w-full sm:w-72"
+        >
           {(aria) => <Input {...aria} {...register('name')} placeholder="Work laptop" />}
         </Field>
         <Button type="submit" disabled={formState.isSubmitting} className="mb-5">

@@ -46,11 +46,18 @@ const METHOD: Record<Session['authMethod'], string> = { passkey: 'passkey', oidc
 export function Sessions() {
   const { reload } = useSession();
 
-  const { data: rows, error, retry, refresh } = useApiQuery({
+  const {
+    data: rows,
+    error,
+    retry,
+    refresh,
+  } = useApiQuery({
     key: ['/api/v1/me/sessions'],
     topics: ['session'],
     fetch: async () =>
-      [...must(await api.GET('/api/v1/me/sessions')).sessions].sort((a, b) => Number(b.current) - Number(a.current) || b.lastSeenAt.localeCompare(a.lastSeenAt)),
+      [...must(await api.GET('/api/v1/me/sessions')).sessions].sort(
+        (a, b) => Number(b.current) - Number(a.current) || b.lastSeenAt.localeCompare(a.lastSeenAt),
+      ),
   });
 
   const end = async (s: Session) => {
@@ -97,12 +104,17 @@ export function Sessions() {
                   </div>
                   {s.userAgent && <div className="text-xs wrap-anywhere text-slate-500">{s.userAgent}</div>}
                   <div className="mt-1 text-xs text-slate-600">
-                    Signed in with {METHOD[s.authMethod]} {when(s.createdAt)} from {s.clientIp ?? 'an unrecorded address'} · last used {when(s.lastSeenAt)} · expires {when(s.expiresAt)}
+                    Signed in with {METHOD[s.authMethod]} {when(s.createdAt)} from {s.clientIp ?? 'an unrecorded address'} · last used {when(s.lastSeenAt)} ·
+                    expires {when(s.expiresAt)}
                   </div>
                 </div>
                 <ConfirmDialog
                   trigger={
-                    <Button variant="outline" size="sm" aria-label={s.current ? 'Sign out here, in this browser' : `End session ${device}, signed in ${when(s.createdAt)}`}>
+                    <Button
+                      variant="outline"
+                      size="sm"
+                      aria-label={s.current ? 'Sign out here, in this browser' : `End session ${device}, signed in ${when(s.createdAt)}`}
+                    >
                       {s.current ? 'Sign out here' : 'End session'}
                     </Button>
                   }

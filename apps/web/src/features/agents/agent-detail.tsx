@@ -122,7 +122,16 @@ function AgentDetail() {
     })();
   }, [id, refresh]);
 
-  if (!id) return <Empty>No agent chosen. <Link href="/agents/" className="underline">Back to the agents</Link>.</Empty>;
+  if (!id)
+    return (
+      <Empty>
+        No agent chosen.{' '}
+        <Link href="/agents/" className="underline">
+          Back to the agents
+        </Link>
+        .
+      </Empty>
+    );
   if (error) return <Failed message={error} retry={retry} />;
   if (!data) return <Loading what="the agent" />;
   const agent = data.detail.agent;

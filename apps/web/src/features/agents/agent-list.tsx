@@ -5,12 +5,12 @@ import Link from 'next/link';
 import { useState } from 'react';
 import { api } from '@/api/client';
 import type { components } from '@/api/schema';
+import { KeysetList } from '@/components/resource-list';
+import { ChoiceFilter } from '@/components/filters';
 import { must, useListQuery } from '@/data/query';
 import { useSession } from '@/components/session';
 import { Cell, stacked } from '@/components/organization-parts';
-import { Empty, Failed, Loading } from '@/components/states';
-import { Pager } from '@/components/ui';
-import { Input, Select } from '@/components/ui/input';
+import { Input } from '@/components/ui/input';
 
 type Agent = components['schemas']['AgentSummary'];
 type Status = NonNullable<Agent['status']>;
@@ -78,40 +78,8 @@ export function AgentList() {
             placeholder="Name, description or purpose"
           />
         </label>
-        <label className="flex flex-col text-sm">
-          Status
-          <Select
-            value={status}
-            onChange={(e) => {
-              setStatus(e.target.value as Status | '');
-              setPages([]);
-            }}
-          >
-            <option value="">Any</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </Select>
-        </label>
-        <label className="flex flex-col text-sm">
-          Trust tier
-          <Select
-            value={tier}
-            onChange={(e) => {
-              setTier(e.target.value as Tier | '');
-              setPages([]);
-            }}
-          >
-            <option value="">Any</option>
-            {TIERS.map((t) => (
-              <option key={t} value={t}>
-                {t}
-              </option>
-            ))}
-          </Select>
-        </label>
+        <ChoiceFilter label="Status" value={status} choices={STATUSES} onChange={(v) => (setStatus(v), setPages([]))} />
+        <ChoiceFilter label="Trust tier" value={tier} choices={TIERS} onChange={(v) => (setTier(v), setPages([]))} />
         <label className="flex flex-col text-sm">
           Tag
           <Input
@@ -144,47 +112,56 @@ export function AgentList() {
           {tagSchema.safeParse(tag.trim()).error?.issues[0]?.message}
         </p>
       )}
-      {error ? (
-        <Failed message={error} retry={retry} />
-      ) : rows === null ? (
-        <Loading what="agents" />
-      ) : rows.length === 0 ? (
-        <Empty>{q || status || tier || tag || mine ? 'No agent matches.' : 'No agents yet. Create an enrollment token, or register one with the SDK.'}</Empty>
-      ) : (
-        <div className="rounded border border-slate-200 bg-white px-3">
-          <table className={stacked.table}>
-            <thead className={stacked.head}>
-              <tr>
-                <th scope="col" className={stacked.th}>Name</th>
-                <th scope="col" className={stacked.th}>Status</th>
-                <th scope="col" className={stacked.th}>Trust</th>
-                <th scope="col" className={stacked.th}>Last seen</th>
-              </tr>
-            </thead>
-            <tbody className={stacked.body}>
-              {rows.map((a) => (
-                <tr key={a.id} className={stacked.row} data-agent-id={a.id}>
-                  <Cell label="Name">
-                    <Link href={`/agents/detail/?id=${encodeURIComponent(a.id)}`} className="font-medium underline-offset-2 hover:underline">
-                      {a.name}
-                    </Link>
-                    <div className="text-xs text-slate-500">{a.purpose ?? a.id}</div>
-                  </Cell>
-                  <Cell label="Status">{a.status}</Cell>
-                  <Cell label="Trust">
-                    <span className={`rounded px-2 py-0.5 text-xs ${tierColor[a.trustTier] ?? ''}`}>{a.trustTier}</span>{' '}
-                    {a.trustScore !== null && <span className="text-xs text-slate-600">{a.trustScore.toFixed(1)}</span>}
-                  </Cell>
-                  <Cell label="Last seen" className="text-slate-600">
-                    {a.lastSeenAt ? new Date(a.lastSeenAt).toLocaleString() : 'never'}
-                  </Cell>
+      <KeysetList
+        list={{ rows, next, error, retry }}
+        what="agents"
+        empty={q || status || tier || tag || mine ? 'No agent matches.' : 'No agents yet. Create an enrollment token, or register one with the SDK.'}
+        pages={pages}
+        setPages={setPages}
+      >
+        {(rows) => (
+          <div className="rounded border border-slate-200 bg-white px-3">
+            <table className={stacked.table}>
+              <thead className={stacked.head}>
+                <tr>
+                  <th scope="col" className={stacked.th}>
+                    Name
+                  </th>
+                  <th scope="col" className={stacked.th}>
+                    Status
+                  </th>
+                  <th scope="col" className={stacked.th}>
+                    Trust
+                  </th>
+                  <th scope="col" className={stacked.th}>
+                    Last seen
+                  </th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <Pager pages={pages} next={next} setPages={setPages} />
+              </thead>
+              <tbody className={stacked.body}>
+                {rows.map((a) => (
+                  <tr key={a.id} className={stacked.row} data-agent-id={a.id}>
+                    <Cell label="Name">
+                      <Link href={`/agents/detail/?id=${encodeURIComponent(a.id)}`} className="font-medium underline-offset-2 hover:underline">
+                        {a.name}
+                      </Link>
+                      <div className="text-xs text-slate-500">{a.purpose ?? a.id}</div>
+                    </Cell>
+                    <Cell label="Status">{a.status}</Cell>
+                    <Cell label="Trust">
+                      <span className={`rounded px-2 py-0.5 text-xs ${tierColor[a.trustTier] ?? ''}`}>{a.trustTier}</span>{' '}
+                      {a.trustScore !== null && <span className="text-xs text-slate-600">{a.trustScore.toFixed(1)}</span>}
+                    </Cell>
+                    <Cell label="Last seen" className="text-slate-600">
+                      {a.lastSeenAt ? new Date(a.lastSeenAt).toLocaleString() : 'never'}
+                    </Cell>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </KeysetList>
     </section>
   );
 }

@@ -13,7 +13,17 @@ type Agent = components['schemas']['Agent'];
 type Trust = components['schemas']['TrustScore'];
 type HistoryEntry = components['schemas']['TrustHistoryEntry'];
 type Decision = components['schemas']['Decision'];
-export function TrustSection({ agent, trust, history, onChange }: { agent: Agent; trust: Trust | null; history: HistoryEntry[]; onChange: () => Promise<void> }) {
+export function TrustSection({
+  agent,
+  trust,
+  history,
+  onChange,
+}: {
+  agent: Agent;
+  trust: Trust | null;
+  history: HistoryEntry[];
+  onChange: () => Promise<void>;
+}) {
   const can = useCan();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -99,7 +109,12 @@ function TrustChart({ history }: { history: HistoryEntry[] }) {
   const path = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(p.computedAt).toFixed(1)},${y(p.score!).toFixed(1)}`).join(' ');
   const last = points.at(-1)!;
   return (
-    <svg viewBox={`0 0 ${W} ${H}`} className="h-24 w-full max-w-md" role="img" aria-label={`Trust score over time: ${points.length} scores, latest ${last.score!.toFixed(1)}`}>
+    <svg
+      viewBox={`0 0 ${W} ${H}`}
+      className="h-24 w-full max-w-md"
+      role="img"
+      aria-label={`Trust score over time: ${points.length} scores, latest ${last.score!.toFixed(1)}`}
+    >
       <line x1="0" x2={W} y1={y(50)} y2={y(50)} className="stroke-slate-200" strokeDasharray="3 3" />
       <rect x="0" y="0" width={W} height={H} fill="none" className="stroke-slate-200" />
       <path d={path} fill="none" className="stroke-slate-800" strokeWidth="2" />

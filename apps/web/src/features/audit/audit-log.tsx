@@ -4,12 +4,14 @@ import { useSearchParams } from 'next/navigation';
 import { Suspense, useMemo, useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
+import { KeysetList } from '@/components/resource-list';
+import { ChoiceFilter } from '@/components/filters';
 import { must, useListQuery } from '@/data/query';
 import { useCan } from '@/components/session';
-import { Empty, Failed, Loading } from '@/components/states';
+import { Loading } from '@/components/states';
 import { Named, outcomeLabel } from '@/components/named';
 import { Cell, stacked } from '@/components/organization-parts';
-import { Badge, PageTitle, Pager, button, input, when } from '@/components/ui';
+import { Badge, PageTitle, button, input, when } from '@/components/ui';
 
 type AuditEvent = components['schemas']['AuditEvent'];
 type Verification = components['schemas']['AuditVerification'];
@@ -71,7 +73,9 @@ function AuditLog() {
   const { rows, next, error, retry, data } = useListQuery({
     name: '/api/v1/audit-logs',
     // Every change of the organization is an audit event; an older page stays as it is.
-    topics: cursor ? [] : ['agent', 'capability', 'capability_request', 'capability_grant', 'enrollment_token', 'decision', 'policy', 'member', 'api_key', 'organization'],
+    topics: cursor
+      ? []
+      : ['agent', 'capability', 'capability_request', 'capability_grant', 'enrollment_token', 'decision', 'policy', 'member', 'api_key', 'organization'],
     debounceMs: 200,
     params: {
       limit: 50,
@@ -109,14 +113,21 @@ function AuditLog() {
         Audit log
       </PageTitle>
       <p id="export-help" className="-mt-2 mb-3 text-xs text-slate-600">
-        An export holds every event of the chosen period ({fromDay || 'the beginning'} to {toDay || 'now'}), unfiltered by the other fields, so that
-        its hash chain can be checked with <code>aim-audit-verify</code>.
+        An export holds every event of the chosen period ({fromDay || 'the beginning'} to {toDay || 'now'}), unfiltered by the other fields, so that its hash
+        chain can be checked with <code>aim-audit-verify</code>.
       </p>
       <VerifyChain />
       <div className="mb-3 mt-6 flex flex-wrap items-end gap-3">
         <label className="flex min-w-0 basis-full flex-col text-sm sm:basis-auto sm:flex-1">
           Search
-          <input type="search" value={q} onChange={(e) => (setQ(e.target.value), setPages([]))} maxLength={200} placeholder="Action, target, actor or details" className={input} />
+          <input
+            type="search"
+            value={q}
+            onChange={(e) => (setQ(e.target.value), setPages([]))}
+            maxLength={200}
+            placeholder="Action, target, actor or details"
+            className={input}
+          />
         </label>
         <label className="flex flex-col text-sm">
           Action
@@ -129,15 +140,7 @@ function AuditLog() {
             className={`${input} w-36`}
           />
         </label>
-        <label className="flex flex-col text-sm">
-          Actor
-          <select value={actorType} onChange={(e) => (setActorType(e.target.value as ActorType | ''), setPages([]))} className={input}>
-            <option value="">Any</option>
-            {ACTORS.map((a) => (
-              <option key={a}>{a}</option>
-            ))}
-          </select>
-        </label>
+        <ChoiceFilter label="Actor" value={actorType} choices={ACTORS} onChange={(v) => (setActorType(v), setPages([]))} />
         <label className="flex flex-col text-sm">
           From
           <input type="date" value={fromDay} max={toDay || undefined} onChange={(e) => (setFromDay(e.target.value), setPages([]))} className={input} />
@@ -146,79 +149,86 @@ function AuditLog() {
           To
           <input type="date" value={toDay} min={fromDay || undefined} onChange={(e) => (setToDay(e.target.value), setPages([]))} className={input} />
         </label>
-        <label className="flex flex-col text-sm">
-          Outcome
-          <select value={outcome} onChange={(e) => (setOutcome(e.target.value as Outcome | ''), setPages([]))} className={input}>
-            <option value="">Any</option>
-            {OUTCOMES.map((o) => (
-              <option key={o}>{o}</option>
-            ))}
-          </select>
-        </label>
+        <ChoiceFilter label="Outcome" value={outcome} choices={OUTCOMES} onChange={(v) => (setOutcome(v), setPages([]))} />
       </div>
       <p id="action-help" className={`-mt-2 mb-3 text-xs ${action.trim() !== '' && !validAction ? 'text-red-800' : 'text-slate-500'}`}>
         Action: an exact action such as <code>agent.create</code>, or a prefix such as <code>agent.*</code>.
       </p>
-      {error ? (
-        <Failed message={error} retry={retry} />
-      ) : rows === null ? (
-        <Loading what="audit events" />
-      ) : rows.length === 0 ? (
-        <Empty>{filtered ? 'No event matches.' : 'No audit events yet.'}</Empty>
-      ) : (
-        <div className="rounded border border-slate-200 bg-white px-3">
-          <table className={stacked.table}>
-            <thead className={stacked.head}>
-              <tr>
-                <th scope="col" className={stacked.th}>Event</th>
-                <th scope="col" className={stacked.th}>Outcome</th>
-                <th scope="col" className={stacked.th}>Actor</th>
-                <th scope="col" className={stacked.th}>When</th>
-              </tr>
-            </thead>
-            <tbody className={stacked.body}>
-              {rows.map((e) => {
-                const agentId = typeof e.details.agentId === 'string' ? e.details.agentId : null;
-                return (
-                  <tr key={e.id} data-audit-id={e.id} className={stacked.row}>
-                    <Cell label="Event">
-                      <div className="font-mono">{e.action}</div>
-                      <div className="text-xs text-slate-600" data-audit-target>
-                        {e.target ? (
-                          <>
-                            {e.target.type.replaceAll('_', ' ')} <Named id={e.target.id} names={names} />
-                          </>
-                        ) : (
-                          '—'
-                        )}
-                        {agentId && agentId !== e.target?.id && agentId !== e.actor.id && (
-                          <>
-                            {' · agent '}
-                            <Named id={agentId} names={names} />
-                          </>
-                        )}
-                        {e.seq !== null ? ` · #${e.seq}` : ''}
-                      </div>
-                    </Cell>
-                    <Cell label="Outcome">
-                      <Badge>{outcomeLabel(e)}</Badge>
-                    </Cell>
-                    <Cell label="Actor" className="text-xs text-slate-600">
-                      <span data-audit-actor>
-                        {e.actor.type === 'system' ? 'AIM (system)' : <>{KIND[e.actor.type] ?? e.actor.type} <Named id={e.actor.id} names={names} kind={e.actor.type} /></>}
-                      </span>
-                    </Cell>
-                    <Cell label="When" className="text-slate-600">
-                      {when(e.occurredAt)}
-                    </Cell>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <Pager pages={pages} next={next} setPages={setPages} />
+      <KeysetList
+        list={{ rows, next, error, retry }}
+        what="audit events"
+        empty={filtered ? 'No event matches.' : 'No audit events yet.'}
+        pages={pages}
+        setPages={setPages}
+      >
+        {(rows) => (
+          <div className="rounded border border-slate-200 bg-white px-3">
+            <table className={stacked.table}>
+              <thead className={stacked.head}>
+                <tr>
+                  <th scope="col" className={stacked.th}>
+                    Event
+                  </th>
+                  <th scope="col" className={stacked.th}>
+                    Outcome
+                  </th>
+                  <th scope="col" className={stacked.th}>
+                    Actor
+                  </th>
+                  <th scope="col" className={stacked.th}>
+                    When
+                  </th>
+                </tr>
+              </thead>
+              <tbody className={stacked.body}>
+                {rows.map((e) => {
+                  const agentId = typeof e.details.agentId === 'string' ? e.details.agentId : null;
+                  return (
+                    <tr key={e.id} data-audit-id={e.id} className={stacked.row}>
+                      <Cell label="Event">
+                        <div className="font-mono">{e.action}</div>
+                        <div className="text-xs text-slate-600" data-audit-target>
+                          {e.target ? (
+                            <>
+                              {e.target.type.replaceAll('_', ' ')} <Named id={e.target.id} names={names} />
+                            </>
+                          ) : (
+                            '—'
+                          )}
+                          {agentId && agentId !== e.target?.id && agentId !== e.actor.id && (
+                            <>
+                              {' · agent '}
+                              <Named id={agentId} names={names} />
+                            </>
+                          )}
+                          {e.seq !== null ? ` · #${e.seq}` : ''}
+                        </div>
+                      </Cell>
+                      <Cell label="Outcome">
+                        <Badge>{outcomeLabel(e)}</Badge>
+                      </Cell>
+                      <Cell label="Actor" className="text-xs text-slate-600">
+                        <span data-audit-actor>
+                          {e.actor.type === 'system' ? (
+                            'AIM (system)'
+                          ) : (
+                            <>
+                              {KIND[e.actor.type] ?? e.actor.type} <Named id={e.actor.id} names={names} kind={e.actor.type} />
+                            </>
+                          )}
+                        </span>
+                      </Cell>
+                      <Cell label="When" className="text-slate-600">
+                        {when(e.occurredAt)}
+                      </Cell>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </KeysetList>
     </section>
   );
 }

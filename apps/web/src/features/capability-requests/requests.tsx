@@ -4,14 +4,15 @@ import { approveCapabilityRequestSchema, rejectCapabilityRequestSchema } from '@
 import { useState } from 'react';
 import { api } from '@/api/client';
 import type { components } from '@/api/schema';
+import { KeysetList } from '@/components/resource-list';
+import { ChoiceFilter } from '@/components/filters';
 import { must, useListQuery } from '@/data/query';
 import { useAgentNames } from '@/components/agent-names';
 import { useCan } from '@/components/session';
 import { Field, FormAlert, blank, failWith, useSchemaForm } from '@/components/form';
-import { Empty, Failed, Loading } from '@/components/states';
 import { Button } from '@/components/ui/button';
 import { Input, Select, Textarea } from '@/components/ui/input';
-import { Badge, EXPIRIES, PageTitle, Pager, input, when } from '@/components/ui';
+import { Badge, EXPIRIES, PageTitle, when } from '@/components/ui';
 
 type Request = components['schemas']['CapabilityRequest'];
 type Status = Request['status'];
@@ -39,45 +40,24 @@ export function CapabilityRequests() {
 
   return (
     <section aria-labelledby="requests-title">
-      <PageTitle
-        id="requests-title"
-        aside={
-          <label className="flex flex-col text-sm">
-            Status
-            <select
-              value={status}
-              onChange={(e) => {
-                setStatus(e.target.value as Status | '');
-                setPages([]);
-              }}
-              className={input}
-            >
-              <option value="">Any</option>
-              {STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
-            </select>
-          </label>
-        }
-      >
+      <PageTitle id="requests-title" aside={<ChoiceFilter label="Status" value={status} choices={STATUSES} onChange={(v) => (setStatus(v), setPages([]))} />}>
         Capability requests
       </PageTitle>
-      {error ? (
-        <Failed message={error} retry={retry} />
-      ) : rows === null ? (
-        <Loading what="capability requests" />
-      ) : rows.length === 0 ? (
-        <Empty>{status === 'pending' ? 'No open requests: nothing waits for an answer.' : 'No request matches.'}</Empty>
-      ) : (
-        <ul className="space-y-2">
-          {rows.map((r) => (
-            <RequestRow key={r.id} request={r} agentName={names.get(r.agentId)} manage={can.manage} changed={() => void refresh()} />
-          ))}
-        </ul>
-      )}
-      <Pager pages={pages} next={next} setPages={setPages} />
+      <KeysetList
+        list={{ rows, next, error, retry }}
+        what="capability requests"
+        empty={status === 'pending' ? 'No open requests: nothing waits for an answer.' : 'No request matches.'}
+        pages={pages}
+        setPages={setPages}
+      >
+        {(rows) => (
+          <ul className="space-y-2">
+            {rows.map((r) => (
+              <RequestRow key={r.id} request={r} agentName={names.get(r.agentId)} manage={can.manage} changed={() => void refresh()} />
+            ))}
+          </ul>
+        )}
+      </KeysetList>
     </section>
   );
 }

@@ -5,12 +5,13 @@ import { useSearchParams } from 'next/navigation';
 import { Suspense, useEffect, useState } from 'react';
 import { api } from '@/api/client';
 import type { components } from '@/api/schema';
+import { KeysetList } from '@/components/resource-list';
 import { must, useApiQuery, useListQuery } from '@/data/query';
 import { useAgentChoices, useAgentNames } from '@/components/agent-names';
 import { ApprovalContext, ContextBlock, ResolveDecision, decisionHref } from '@/features/decisions/decision-parts';
 import { Cell, stacked } from '@/components/organization-parts';
 import { Empty, Failed, Loading } from '@/components/states';
-import { Badge, PageTitle, Pager, input, when } from '@/components/ui';
+import { Badge, PageTitle, input, when } from '@/components/ui';
 
 type Decision = components['schemas']['Decision'];
 type Answer = Decision['decision'];
@@ -61,7 +62,13 @@ function Decisions() {
   const history = useListQuery({
     name: '/api/v1/decisions',
     topics: ['decision'],
-    params: { limit: 25, ...(agentId ? { agentId } : {}), ...(answer ? { decision: answer } : {}), ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) },
+    params: {
+      limit: 25,
+      ...(agentId ? { agentId } : {}),
+      ...(answer ? { decision: answer } : {}),
+      ...(status ? { status } : {}),
+      ...(cursor ? { cursor } : {}),
+    },
     fetch: async (query) => {
       const data = must(await api.GET('/api/v1/decisions', { params: { query } }));
       return { rows: data.decisions, next: data.nextCursor };
@@ -175,52 +182,64 @@ function Decisions() {
           </select>
         </div>
       </div>
-      {error ? (
-        <Failed message={error} retry={retry} />
-      ) : rows === null ? (
-        <Loading what="decisions" />
-      ) : rows.length === 0 ? (
-        <Empty>{agentId || answer || status ? 'No decision matches.' : 'No decisions yet: agents ask AIM with verifyAction before they act.'}</Empty>
-      ) : (
-        <div className="rounded border border-slate-200 bg-white px-3">
-          <table className={stacked.table}>
-            <thead className={stacked.head}>
-              <tr>
-                <th scope="col" className={stacked.th}>Action</th>
-                <th scope="col" className={stacked.th}>Decision</th>
-                <th scope="col" className={stacked.th}>Why</th>
-                <th scope="col" className={stacked.th}>When</th>
-              </tr>
-            </thead>
-            <tbody className={stacked.body}>
-              {rows.map((d) => (
-                <tr key={d.id} data-decision-id={d.id} className={stacked.row}>
-                  <Cell label="Action">
-                    <Link href={decisionHref(d.id)} className="font-mono underline-offset-2 hover:underline">
-                      {d.action}
-                    </Link>
-                    <div className="text-xs text-slate-500">
-                      <span title={d.agentId}>{names.get(d.agentId) ?? d.agentId}</span>
-                      {d.resource ? ` · ${d.resource}` : ''}
-                    </div>
-                  </Cell>
-                  <Cell label="Decision">
-                    <Badge>{d.decision}</Badge> <span className="text-xs text-slate-600">{d.status}</span>
-                    {d.flagged && <span className="ml-1 text-xs text-amber-800">flagged</span>}
-                  </Cell>
-                  <Cell label="Why" className="text-xs text-slate-600 md:max-w-md">
-                    {d.reasons.filter((r) => r.effect !== 'pass').map((r) => r.message).join(' · ') || '—'}
-                  </Cell>
-                  <Cell label="When" className="text-slate-600">
-                    {when(d.createdAt)}
-                  </Cell>
+      <KeysetList
+        list={{ rows, next, error, retry }}
+        what="decisions"
+        empty={agentId || answer || status ? 'No decision matches.' : 'No decisions yet: agents ask AIM with verifyAction before they act.'}
+        pages={pages}
+        setPages={setPages}
+      >
+        {(rows) => (
+          <div className="rounded border border-slate-200 bg-white px-3">
+            <table className={stacked.table}>
+              <thead className={stacked.head}>
+                <tr>
+                  <th scope="col" className={stacked.th}>
+                    Action
+                  </th>
+                  <th scope="col" className={stacked.th}>
+                    Decision
+                  </th>
+                  <th scope="col" className={stacked.th}>
+                    Why
+                  </th>
+                  <th scope="col" className={stacked.th}>
+                    When
+                  </th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <Pager pages={pages} next={next} setPages={setPages} />
+              </thead>
+              <tbody className={stacked.body}>
+                {rows.map((d) => (
+                  <tr key={d.id} data-decision-id={d.id} className={stacked.row}>
+                    <Cell label="Action">
+                      <Link href={decisionHref(d.id)} className="font-mono underline-offset-2 hover:underline">
+                        {d.action}
+                      </Link>
+                      <div className="text-xs text-slate-500">
+                        <span title={d.agentId}>{names.get(d.agentId) ?? d.agentId}</span>
+                        {d.resource ? ` · ${d.resource}` : ''}
+                      </div>
+                    </Cell>
+                    <Cell label="Decision">
+                      <Badge>{d.decision}</Badge> <span className="text-xs text-slate-600">{d.status}</span>
+                      {d.flagged && <span className="ml-1 text-xs text-amber-800">flagged</span>}
+                    </Cell>
+                    <Cell label="Why" className="text-xs text-slate-600 md:max-w-md">
+                      {d.reasons
+                        .filter((r) => r.effect !== 'pass')
+                        .map((r) => r.message)
+                        .join(' · ') || '—'}
+                    </Cell>
+                    <Cell label="When" className="text-slate-600">
+                      {when(d.createdAt)}
+                    </Cell>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </KeysetList>
     </section>
   );
 }
@@ -240,7 +259,12 @@ function PendingRow({ decision: d, agentName, changed }: { decision: Decision; a
           <div className="text-xs wrap-anywhere text-slate-600">
             {d.resource ? `${d.resource} · ` : ''}asked {when(d.createdAt)}
           </div>
-          <div className="text-xs text-slate-600">{d.reasons.filter((r) => r.effect !== 'pass').map((r) => r.message).join(' · ')}</div>
+          <div className="text-xs text-slate-600">
+            {d.reasons
+              .filter((r) => r.effect !== 'pass')
+              .map((r) => r.message)
+              .join(' · ')}
+          </div>
         </div>
         {left !== null && (
           <span className="font-mono text-xs text-amber-900" aria-label={`Expires in ${countdown(left)}`} role="timer">

@@ -23,7 +23,12 @@ export function EnrollmentTokens() {
   const [confirming, setConfirming] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
 
-  const { data: rows, error, retry, refresh } = useApiQuery({
+  const {
+    data: rows,
+    error,
+    retry,
+    refresh,
+  } = useApiQuery({
     key: ['/api/v1/enrollment-tokens'],
     topics: ['enrollment_token', 'agent'],
     enabled: can.create,

@@ -132,13 +132,7 @@ export function ShownOnce({ created, current, dismiss }: { created: Created; cur
         <label htmlFor="new-token" className="sr-only">
           New enrollment token
         </label>
-        <input
-          id="new-token"
-          readOnly
-          value={token}
-          onFocus={(e) => e.target.select()}
-          className={`${input} min-w-0 flex-1 font-mono text-xs`}
-        />
+        <input id="new-token" readOnly value={token} onFocus={(e) => e.target.select()} className={`${input} min-w-0 flex-1 font-mono text-xs`} />
         <button type="button" className={button} onClick={() => void copy()}>
           Copy
         </button>
@@ -151,9 +145,9 @@ export function ShownOnce({ created, current, dismiss }: { created: Created; cur
       </p>
       <h3 className="mt-3 font-semibold">Enroll the agent</h3>
       <p className="text-slate-700">
-        In the agent&rsquo;s project, install the TypeScript SDK <code>@aim/sdk</code> (its README, <code>packages/sdk/README.md</code> in AIM&rsquo;s
-        source, says how), then give the process the token and call <code>secure()</code>. The first run creates the agent&rsquo;s key pair and
-        enrolls it; later runs reuse its credentials file.
+        In the agent&rsquo;s project, install the TypeScript SDK <code>@aim/sdk</code> (its README, <code>packages/sdk/README.md</code> in AIM&rsquo;s source,
+        says how), then give the process the token and call <code>secure()</code>. The first run creates the agent&rsquo;s key pair and enrolls it; later runs
+        reuse its credentials file.
       </p>
       {snippet ? (
         <>

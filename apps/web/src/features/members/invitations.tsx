@@ -31,7 +31,12 @@ export function Invitations() {
   const [created, setCreated] = useState<CreatedInvitation | null>(null);
   const readable = can.has('invitation.read');
 
-  const { data: rows, error, retry, refresh } = useApiQuery({
+  const {
+    data: rows,
+    error,
+    retry,
+    refresh,
+  } = useApiQuery({
     key: ['/api/v1/invitations'],
     topics: ['invitation', 'user'],
     enabled: readable,
@@ -63,8 +68,8 @@ export function Invitations() {
         <div className="mb-4">
           <ShownOnce title={`Invitation link for ${created.email}`} label="Invitation link" value={created.link} dismiss={() => setCreated(null)}>
             <p className="mb-2 text-slate-700">
-              AIM mailed them this single-use link (without a mail server configured, it is written to the server log). You can also send it
-              yourself. It expires on {when(created.expiresAt)}.
+              AIM mailed them this single-use link (without a mail server configured, it is written to the server log). You can also send it yourself. It
+              expires on {when(created.expiresAt)}.
             </p>
           </ShownOnce>
         </div>
@@ -85,7 +90,11 @@ export function Invitations() {
                   <div className="font-medium break-all">{i.email}</div>
                   <div className="text-xs text-slate-600">
                     as {i.role} · invited {when(i.createdAt)} ·{' '}
-                    {state === 'accepted' ? `accepted ${when(i.acceptedAt)}` : state === 'revoked' ? `revoked ${when(i.revokedAt)}` : `${state === 'expired' ? 'expired' : 'expires'} ${when(i.expiresAt)}`}
+                    {state === 'accepted'
+                      ? `accepted ${when(i.acceptedAt)}`
+                      : state === 'revoked'
+                        ? `revoked ${when(i.revokedAt)}`
+                        : `${state === 'expired' ? 'expired' : 'expires'} ${when(i.expiresAt)}`}
                   </div>
                 </div>
                 <Badge>{state}</Badge>
@@ -125,8 +134,7 @@ function InviteForm({ onInvited }: { onInvited: (i: CreatedInvitation) => void }
   return (
     <form onSubmit={(e) => void submit(e)} noValidate aria-label="Invite someone" className="mb-4 rounded border border-slate-200 p-3">
       <CardDescription>
-        Invite a person by email. With the link they join with a passkey, or sign in with that address through an identity provider; the
-        invitation works once.
+        Invite a person by email. With the link they join with a passkey, or sign in with that address through an identity provider; the invitation works once.
       </CardDescription>
       <div className="flex flex-wrap items-start gap-3">
         <Field id="invite-email" label="Email" error={formState.errors.email?.message} className="min-w-48 flex-1">

@@ -23,7 +23,12 @@ export function MemberList() {
   const [notice, setNotice] = useState<Notice>(null);
   const editing = can.has('member.update_role') || can.has('member.remove') || can.has('member.revoke_sessions');
 
-  const { data: rows, error, retry, refresh } = useApiQuery({
+  const {
+    data: rows,
+    error,
+    retry,
+    refresh,
+  } = useApiQuery({
     key: ['/api/v1/members'],
     topics: ['user', 'member', 'membership'],
     fetch: async () => [...must(await api.GET('/api/v1/members')).members].sort((a, b) => a.user.name.localeCompare(b.user.name)),
@@ -87,11 +92,7 @@ export function MemberList() {
                 </Cell>
                 <Cell label="Email">{m.user.email}</Cell>
                 <Cell label="Role">
-                  {can.has('member.update_role') ? (
-                    <RoleEditor member={m} onSaved={(text) => setNotice({ ok: true, text })} />
-                  ) : (
-                    <Badge>{m.role}</Badge>
-                  )}
+                  {can.has('member.update_role') ? <RoleEditor member={m} onSaved={(text) => setNotice({ ok: true, text })} /> : <Badge>{m.role}</Badge>}
                 </Cell>
                 <Cell label="Joined" className="md:whitespace-nowrap">
                   {when(m.joinedAt)}
@@ -171,7 +172,13 @@ function RoleEditor({ member, onSaved }: { member: Member; onSaved: (text: strin
             </option>
           ))}
         </Select>
-        <Button type="submit" size="sm" variant="outline" disabled={formState.isSubmitting || chosen === member.role} aria-label={`Save role of ${member.user.name}`}>
+        <Button
+          type="submit"
+          size="sm"
+          variant="outline"
+          disabled={formState.isSubmitting || chosen === member.role}
+          aria-label={`Save role of ${member.user.name}`}
+        >
           {formState.isSubmitting ? 'Saving…' : 'Save'}
         </Button>
       </div>

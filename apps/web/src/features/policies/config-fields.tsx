@@ -54,7 +54,12 @@ export function ConfigFields({
       {json === null ? (
         <TypeFields form={form} type={type} prefix={prefix} />
       ) : (
-        <Field id={`${prefix}-json`} label="Settings as JSON" hint="Checked against the same schema as the form before it replaces the settings." error={jsonError ?? undefined}>
+        <Field
+          id={`${prefix}-json`}
+          label="Settings as JSON"
+          hint="Checked against the same schema as the form before it replaces the settings."
+          error={jsonError ?? undefined}
+        >
           {(aria) => <Textarea {...aria} rows={8} className="font-mono text-xs" value={json} onChange={(e) => setJson(e.target.value)} />}
         </Field>
       )}
@@ -170,7 +175,9 @@ function TypeFields({ form, type, prefix }: { form: Loose; type: PolicyType; pre
             <div className="mt-1 grid grid-cols-2 gap-3 sm:grid-cols-4">
               {RISK_LEVELS.map((r) => (
                 <Field key={r} id={`${prefix}-min-${r}`} label={r} error={err(`config.minimums.${r}`)}>
-                  {(aria) => <Input {...aria} type="number" inputMode="decimal" min={0} max={100} step="any" {...register(`config.minimums.${r}`, optionalNumber)} />}
+                  {(aria) => (
+                    <Input {...aria} type="number" inputMode="decimal" min={0} max={100} step="any" {...register(`config.minimums.${r}`, optionalNumber)} />
+                  )}
                 </Field>
               ))}
             </div>

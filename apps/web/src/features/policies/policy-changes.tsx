@@ -58,7 +58,12 @@ export function EditPolicy({ policy, onDone }: { policy: Policy; onDone: (saved:
     await onDone(true);
   });
   return (
-    <form onSubmit={(e) => void submit(e)} noValidate aria-labelledby="edit-policy-title" className="min-w-0 space-y-4 rounded border border-slate-200 bg-white p-4">
+    <form
+      onSubmit={(e) => void submit(e)}
+      noValidate
+      aria-labelledby="edit-policy-title"
+      className="min-w-0 space-y-4 rounded border border-slate-200 bg-white p-4"
+    >
       <h2 id="edit-policy-title" className="text-lg font-semibold">
         Edit {TYPE_LABEL[policy.type].toLowerCase()} policy
       </h2>
@@ -131,7 +136,8 @@ export function History({ versions, people, keys }: { versions: Version[]; peopl
                   <ul className="mt-1 space-y-0.5" aria-label={`Changes in version ${v.version}`}>
                     {changes.map((c) => (
                       <li key={c.field} data-change={c.field} className="text-xs wrap-anywhere">
-                        <code className="font-semibold">{c.field}</code>: <del className="text-red-800">{c.from}</del> → <ins className="text-emerald-800 no-underline">{c.to}</ins>
+                        <code className="font-semibold">{c.field}</code>: <del className="text-red-800">{c.from}</del> →{' '}
+                        <ins className="text-emerald-800 no-underline">{c.to}</ins>
                       </li>
                     ))}
                   </ul>

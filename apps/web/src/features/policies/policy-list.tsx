@@ -11,7 +11,16 @@ import { must, useApiQuery } from '@/data/query';
 import { useAgentNames } from '@/components/agent-names';
 import { Field, FormAlert, blank, failWith, useSchemaForm } from '@/components/form';
 import { ConfigFields } from '@/features/policies/config-fields';
-import { EVALUATION_ORDER, MODE_HELP, TYPE_LABEL, clean, configDefaults, createPolicyFormSchema, scopeSummary, JSON_OPEN } from '@/features/policies/policy-model';
+import {
+  EVALUATION_ORDER,
+  MODE_HELP,
+  TYPE_LABEL,
+  clean,
+  configDefaults,
+  createPolicyFormSchema,
+  scopeSummary,
+  JSON_OPEN,
+} from '@/features/policies/policy-model';
 import { ScopeFields } from '@/features/policies/scope-fields';
 import { useReturnFocus } from '@/components/focus';
 import { useCan } from '@/components/session';
@@ -33,7 +42,11 @@ export function PolicyList() {
   const [creating, setCreating] = useState(false);
   const newButton = useReturnFocus(creating);
 
-  const { data: rows, error, retry } = useApiQuery({
+  const {
+    data: rows,
+    error,
+    retry,
+  } = useApiQuery({
     key: ['/api/v1/policies', { includeDeleted }],
     topics: ['policy'],
     fetch: async () => must(await api.GET('/api/v1/policies', { params: { query: includeDeleted ? { includeDeleted: 'true' } : {} } })).policies,
@@ -60,9 +73,9 @@ export function PolicyList() {
       </PageTitle>
       <div className="mb-4 max-w-3xl space-y-1 text-sm text-slate-700">
         <p>
-          Policies refine the base rule (an agent needs a grant for the action). Policies have no priority: for each decision the engine takes the enabled policies
-          whose scope matches, by type in this order: {EVALUATION_ORDER.map((t) => TYPE_LABEL[t].toLowerCase()).join(', ')}; within a type by id. Any deny wins,
-          then any approval (the decision waits for a person), otherwise the action is allowed.
+          Policies refine the base rule (an agent needs a grant for the action). Policies have no priority: for each decision the engine takes the enabled
+          policies whose scope matches, by type in this order: {EVALUATION_ORDER.map((t) => TYPE_LABEL[t].toLowerCase()).join(', ')}; within a type by id. Any
+          deny wins, then any approval (the decision waits for a person), otherwise the action is allowed.
         </p>
         <p>{MODE_HELP.monitor}</p>
         {!mayManage && <p>Your role reads policies; managers and admins change them.</p>}
@@ -108,7 +121,9 @@ export function PolicyList() {
       ) : rows === null ? (
         <Loading what="policies" />
       ) : rows.length === 0 ? (
-        <Empty>{mayManage ? 'No policies yet: only the base rule applies. Create one with “New policy”.' : 'No policies yet: only the base rule applies.'}</Empty>
+        <Empty>
+          {mayManage ? 'No policies yet: only the base rule applies. Create one with “New policy”.' : 'No policies yet: only the base rule applies.'}
+        </Empty>
       ) : shown.length === 0 ? (
         <Empty>No policy matches the filters.</Empty>
       ) : (
@@ -175,7 +190,12 @@ function CreatePolicy({ onCancel }: { onCancel: () => void }) {
   });
 
   return (
-    <form onSubmit={(e) => void submit(e)} noValidate aria-labelledby="create-policy-title" className="min-w-0 space-y-4 rounded border border-slate-200 bg-white p-4">
+    <form
+      onSubmit={(e) => void submit(e)}
+      noValidate
+      aria-labelledby="create-policy-title"
+      className="min-w-0 space-y-4 rounded border border-slate-200 bg-white p-4"
+    >
       <h2 id="create-policy-title" className="text-lg font-semibold">
         New policy
       </h2>

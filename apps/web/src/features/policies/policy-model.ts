@@ -74,7 +74,11 @@ function browserTimeZone(): string {
 export function clean<T>(value: T): T {
   if (Array.isArray(value)) return value.map(clean) as T;
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, clean(v)])) as T;
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, clean(v)]),
+    ) as T;
   }
   return value;
 }
@@ -95,7 +99,10 @@ export function updatePolicyFormSchema(type: PolicyType) {
   });
 }
 /** A one-line summary of a scope, for lists. */
-export function scopeSummary(scope: { agentIds?: string[] | undefined; tags?: string[] | undefined; actions?: string[] | undefined }, names?: Map<string, string>): string {
+export function scopeSummary(
+  scope: { agentIds?: string[] | undefined; tags?: string[] | undefined; actions?: string[] | undefined },
+  names?: Map<string, string>,
+): string {
   const parts: string[] = [];
   if (scope.agentIds?.length) parts.push(`agents: ${scope.agentIds.map((a) => names?.get(a) ?? a).join(', ')}`);
   if (scope.tags?.length) parts.push(`tags: ${scope.tags.join(', ')}`);
@@ -144,7 +151,15 @@ type Settings = {
 export function diffVersions(before: Settings, after: Settings): Change[] {
   const a = new Map<string, unknown>();
   const b = new Map<string, unknown>();
-  const pick = (v: Settings) => ({ name: v.name, description: v.description, mode: v.mode, enabled: v.enabled, scope: v.scope, config: v.config, deleted: v.deletedAt !== null });
+  const pick = (v: Settings) => ({
+    name: v.name,
+    description: v.description,
+    mode: v.mode,
+    enabled: v.enabled,
+    scope: v.scope,
+    config: v.config,
+    deleted: v.deletedAt !== null,
+  });
   flatten(pick(before), '', a);
   flatten(pick(after), '', b);
   const keys = [...new Set([...a.keys(), ...b.keys()])];
@@ -157,4 +172,6 @@ export function diffVersions(before: Settings, after: Settings): Change[] {
 export const POLICY_TYPE_OPTIONS = POLICY_TYPES.map((t) => ({ value: t, label: TYPE_LABEL[t] }));
 
 /** The message a policy form shows when it is saved with the JSON editor still open. */
-export const JSON_OPEN = { error: { code: 'json_not_applied', message: 'The settings are open as JSON: choose "Use this JSON" or "Back to the form" before saving.' } };
+export const JSON_OPEN = {
+  error: { code: 'json_not_applied', message: 'The settings are open as JSON: choose "Use this JSON" or "Back to the form" before saving.' },
+};

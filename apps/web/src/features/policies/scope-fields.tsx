@@ -66,7 +66,12 @@ export function StringList({
                   onBlur={field.onBlur}
                   className="min-w-0 flex-1"
                 />
-                <Button variant="ghost" size="icon" aria-label={`Remove ${itemLabel.toLowerCase()} ${i + 1}`} onClick={() => set(items.filter((_, j) => j !== i))}>
+                <Button
+                  variant="ghost"
+                  size="icon"
+                  aria-label={`Remove ${itemLabel.toLowerCase()} ${i + 1}`}
+                  onClick={() => set(items.filter((_, j) => j !== i))}
+                >
                   <Trash2 aria-hidden />
                 </Button>
               </div>
@@ -93,8 +98,8 @@ export function ScopeFields({ form, prefix }: { form: unknown; prefix: string })
     <fieldset className="min-w-0 rounded border border-slate-200 p-3">
       <legend className="px-1 text-sm font-semibold">Scope</legend>
       <p className="mb-2 text-xs text-slate-600">
-        Every part given must match: the agent is listed, the agent carries one of the tags, an action pattern matches. Leave all three empty to apply to every agent
-        and action.
+        Every part given must match: the agent is listed, the agent carries one of the tags, an action pattern matches. Leave all three empty to apply to every
+        agent and action.
       </p>
       <div className="grid min-w-0 gap-3 sm:grid-cols-3">
         <StringList form={form} name="scope.agentIds" id={`${prefix}-scope-agents`} label="Agents" itemLabel="Agent id" placeholder="agt_…" optional />

@@ -24,7 +24,12 @@ export function Domains() {
   const [notice, setNotice] = useState<Notice>(null);
   const [failures, setFailures] = useState<Record<string, string>>({});
   const [checking, setChecking] = useState<string | null>(null);
-  const { data: rows, error, retry, refresh } = useApiQuery({
+  const {
+    data: rows,
+    error,
+    retry,
+    refresh,
+  } = useApiQuery({
     key: ['/api/v1/domains'],
     topics: ['domain'],
     fetch: async () => must(await api.GET('/api/v1/domains')).domains,

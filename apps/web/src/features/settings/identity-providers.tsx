@@ -29,7 +29,12 @@ export function IdentityProviders() {
   const can = useCan();
   const manage = can.has('identity_provider.manage');
   const [notice, setNotice] = useState<Notice>(null);
-  const { data: rows, error, retry, refresh } = useApiQuery({
+  const {
+    data: rows,
+    error,
+    retry,
+    refresh,
+  } = useApiQuery({
     key: ['/api/v1/identity-providers'],
     topics: ['identity_provider'],
     fetch: async () => must(await api.GET('/api/v1/identity-providers')).identityProviders,

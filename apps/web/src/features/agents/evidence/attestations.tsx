@@ -23,7 +23,9 @@ export function AttestationsSection({ attestations, retry }: { attestations: Row
           {attestations.map((a) => (
             <li key={a.id} data-attestation-id={a.id} data-attester-id={a.attesterId} className="py-2">
               <div className="flex flex-wrap items-center gap-2">
-                <span className={`rounded px-2 py-0.5 text-xs ${a.verdict === 'trusted' ? 'bg-emerald-100 text-emerald-900' : 'bg-red-100 text-red-900'}`}>{a.verdict}</span>
+                <span className={`rounded px-2 py-0.5 text-xs ${a.verdict === 'trusted' ? 'bg-emerald-100 text-emerald-900' : 'bg-red-100 text-red-900'}`}>
+                  {a.verdict}
+                </span>
                 <Link href={`/agents/detail/?id=${a.attesterId}`} className="min-w-0 break-all font-medium underline">
                   {names.get(a.attesterId) ?? a.attesterId}
                 </Link>

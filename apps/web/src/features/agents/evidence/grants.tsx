@@ -96,7 +96,11 @@ function GrantForm({ agent, onChange }: { agent: Agent; onChange: () => Promise<
         <Loading what="the capability catalog" />
       ) : catalog.length === 0 ? (
         <Empty>
-          The capability catalog is empty. <Link href="/capabilities/" className="underline">Add capabilities</Link> first.
+          The capability catalog is empty.{' '}
+          <Link href="/capabilities/" className="underline">
+            Add capabilities
+          </Link>{' '}
+          first.
         </Empty>
       ) : (
         <>

@@ -53,7 +53,10 @@ export function IncidentsSection({
               <div className="flex flex-wrap items-center gap-2">
                 <Severity level={i.severity} />
                 <span className="min-w-0 wrap-anywhere font-medium">{i.title}</span>
-                <span className={`rounded px-2 py-0.5 text-xs ${i.resolvedAt ? 'bg-emerald-100 text-emerald-900' : 'bg-amber-100 text-amber-900'}`} data-testid="incident-state">
+                <span
+                  className={`rounded px-2 py-0.5 text-xs ${i.resolvedAt ? 'bg-emerald-100 text-emerald-900' : 'bg-amber-100 text-amber-900'}`}
+                  data-testid="incident-state"
+                >
                   {i.resolvedAt ? 'resolved' : 'open'}
                 </span>
               </div>
@@ -63,7 +66,14 @@ export function IncidentsSection({
                 {i.resolvedAt && ` · resolved ${when(i.resolvedAt)}`}
               </p>
               {review && !i.resolvedAt && (
-                <Button variant="outline" size="sm" className="mt-1" disabled={busy === i.id} aria-label={`Mark resolved: ${i.title}`} onClick={() => void resolve(i)}>
+                <Button
+                  variant="outline"
+                  size="sm"
+                  className="mt-1"
+                  disabled={busy === i.id}
+                  aria-label={`Mark resolved: ${i.title}`}
+                  onClick={() => void resolve(i)}
+                >
                   Mark resolved
                 </Button>
               )}
@@ -77,7 +87,9 @@ export function IncidentsSection({
         </ul>
       )}
       {review && <IncidentForm agent={agent} onEvidence={onEvidence} />}
-      {!review && <p className="mt-3 text-xs text-slate-600">Managers and admins report and resolve incidents. A resolved incident still counts, less as it ages.</p>}
+      {!review && (
+        <p className="mt-3 text-xs text-slate-600">Managers and admins report and resolve incidents. A resolved incident still counts, less as it ages.</p>
+      )}
     </Section>
   );
 }

@@ -60,7 +60,9 @@ export function RatingsSection({
         <ul className="divide-y divide-slate-100 text-sm">
           {ratings.map((r) => (
             <li key={r.id} className="py-2" data-rating-user={r.userId}>
-              <span role="img" aria-label={`${r.rating} out of 5`}>{'★'.repeat(r.rating) + '☆'.repeat(5 - r.rating)}</span>{' '}
+              <span role="img" aria-label={`${r.rating} out of 5`}>
+                {'★'.repeat(r.rating) + '☆'.repeat(5 - r.rating)}
+              </span>{' '}
               <span className="text-xs text-slate-600">
                 {r.userId === me?.user.id ? 'you' : (people.get(r.userId) ?? r.userId)} · {when(r.updatedAt)}
               </span>

@@ -43,7 +43,9 @@ export function ReviewsSection({
           {reviews.map((r) => (
             <li key={r.id} data-review-id={r.id} className="py-2">
               <div className="flex flex-wrap items-center gap-2">
-                <span className="font-medium">{r.findings.length === 0 ? 'No findings' : `${r.findings.length} finding${r.findings.length === 1 ? '' : 's'}`}</span>
+                <span className="font-medium">
+                  {r.findings.length === 0 ? 'No findings' : `${r.findings.length} finding${r.findings.length === 1 ? '' : 's'}`}
+                </span>
                 <span className="text-xs text-slate-600">
                   reviewed {when(r.reviewedAt)} by <Recorder by={r.reviewer} people={people} />
                 </span>
@@ -122,7 +124,12 @@ function ReviewForm({ agent, onEvidence }: { agent: Agent; onEvidence: () => Pro
                   </Select>
                 )}
               </Field>
-              <Field id={`finding-${i}-title`} label={`Finding ${i + 1} title`} error={titleShown(i) ? errors.findings?.[i]?.title?.message : undefined} className="min-w-40 flex-1">
+              <Field
+                id={`finding-${i}-title`}
+                label={`Finding ${i + 1} title`}
+                error={titleShown(i) ? errors.findings?.[i]?.title?.message : undefined}
+                className="min-w-40 flex-1"
+              >
                 {(aria) => <Input {...aria} {...register(`findings.${i}.title` as const)} />}
               </Field>
               <Button variant="ghost" size="sm" aria-label={`Remove finding ${i + 1}`} onClick={() => findings.remove(i)}>
