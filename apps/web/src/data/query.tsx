@@ -29,10 +29,21 @@ function newQueryClient(): QueryClient {
   });
 }
 
-/** Invalidates the queries whose topics changed, while someone is signed in (the stream needs a session). */
+/**
+ * Invalidates the queries whose topics changed, while someone is signed in (the stream needs a
+ * session). When the person or the organization changes (sign-out, another organization), every
+ * query starts over: nothing read for the previous one may show (the first sign-in has nothing to drop).
+ */
 function LiveInvalidation() {
   const client = useQueryClient();
   const signedIn = useSessionStore((s) => s.me !== null);
+  const identity = useSessionStore((s) => (s.me ? `${s.me.user.id} ${s.me.organization?.id ?? ''}` : null));
+  const previous = useRef(identity);
+  useEffect(() => {
+    const before = previous.current;
+    previous.current = identity;
+    if (before !== null && before !== identity) void client.resetQueries();
+  }, [client, identity]);
   useEffect(() => {
     if (!signedIn) return;
     const close = openLiveStream();
