@@ -13,12 +13,11 @@ import { RatingsSection } from '@/features/agents/evidence/ratings';
 import { ReviewsSection } from '@/features/agents/evidence/reviews';
 import type { Rows } from '@/features/agents/evidence/section';
 import { Empty, Failed, Loading } from '@/components/states';
-import { Badge, when } from '@/components/ui';
+import { Badge } from '@/components/ui';
 import { Identity } from '@/features/agents/identity';
 import { Lifecycle } from '@/features/agents/lifecycle';
 import { Decisions, TrustSection } from '@/features/agents/trust';
 
-type Agent = components['schemas']['Agent'];
 type Detail = components['schemas']['AgentDetail'];
 type Trust = components['schemas']['TrustScore'];
 type HistoryEntry = components['schemas']['TrustHistoryEntry'];

@@ -8,7 +8,7 @@ import { Failed, Loading } from '@/components/states';
 import { Field, FormAlert, blank, failWith, useSchemaForm } from '@/components/form';
 import { Button } from '@/components/ui/button';
 import { Input, Select } from '@/components/ui/input';
-import { Badge, EXPIRIES, input } from '@/components/ui';
+import { Badge, EXPIRIES } from '@/components/ui';
 
 type Created = components['schemas']['CreatedEnrollmentToken'];
 export function CreateToken({ onCreated }: { onCreated: (created: Created) => void }) {

@@ -10,10 +10,8 @@ import { useCan, useSession } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';
 import { Badge, PageTitle, button, danger, when } from '@/components/ui';
 import { CreateToken } from '@/features/enrollment-tokens/create-token';
-import { Enrollment, ShownOnce, stateOf } from '@/features/enrollment-tokens/shown-once';
+import { ShownOnce, stateOf } from '@/features/enrollment-tokens/shown-once';
 
-type Token = components['schemas']['EnrollmentToken'];
-type Capability = components['schemas']['Capability'];
 type Created = components['schemas']['CreatedEnrollmentToken'];
 /** One-time enrollment tokens: agents that register themselves use one. Members create their own; managers and admins see all. */
 export function EnrollmentTokens() {

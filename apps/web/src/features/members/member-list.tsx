@@ -1,6 +1,6 @@
 'use client';
 
-import { updateMemberSchema, type Role } from '@aim/contracts';
+import { updateMemberSchema } from '@aim/contracts';
 import { LogOut, Trash2 } from 'lucide-react';
 import { useEffect, useState } from 'react';
 import { api, errorMessage } from '@/api/client';

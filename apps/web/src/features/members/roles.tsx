@@ -1,13 +1,11 @@
 'use client';
 
 import { api } from '@/api/client';
-import type { components } from '@/api/schema';
 import { must, useApiQuery } from '@/data/query';
 import { useCan } from '@/components/session';
 import { Empty, Failed, Loading } from '@/components/states';
 import { Card, CardDescription, CardTitle } from '@/components/ui/card';
 
-type RoleTable = components['schemas']['RoleTable'];
 const AREA_NAMES: Record<string, string> = {
   organization: 'Organization',
   member: 'Members',

@@ -5,7 +5,7 @@ import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
 import { Field, FormAlert, failWith, useSchemaForm } from '@/components/form';
 import { ConfigFields } from '@/features/policies/config-fields';
-import { MODE_HELP, TYPE_LABEL, clean, diffVersions, scopeSummary, show, updatePolicyFormSchema, JSON_OPEN } from '@/features/policies/policy-model';
+import { MODE_HELP, TYPE_LABEL, clean, diffVersions, scopeSummary, updatePolicyFormSchema, JSON_OPEN } from '@/features/policies/policy-model';
 import { ScopeFields } from '@/features/policies/scope-fields';
 import { Empty } from '@/components/states';
 import { when } from '@/components/ui';

@@ -15,7 +15,6 @@ import { Input, Select } from '@/components/ui/input';
 import { Agent, Rows, Section } from '@/features/agents/evidence/section';
 
 type Grant = components['schemas']['CapabilityGrant'];
-type Capability = components['schemas']['Capability'];
 // ---- grants ---------------------------------------------------------------------------------------
 
 export function GrantsSection({ agent, grants, onChange, retry }: { agent: Agent; grants: Rows<Grant>; onChange: () => Promise<void>; retry: () => void }) {
