@@ -6,10 +6,10 @@ import { KeyRound } from 'lucide-react';
 import { useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
+import { Resource } from '@/components/resource-list';
 import { must, useApiQuery } from '@/data/query';
 import { Field, FormAlert, failWith, useSchemaForm } from '@/components/form';
 import { passkeyPromptMessage } from '@/components/passkey';
-import { Empty, Failed, Loading } from '@/components/states';
 import { when } from '@/components/ui';
 import { Button } from '@/components/ui/button';
 import { Card, CardDescription, CardTitle } from '@/components/ui/card';
@@ -43,62 +43,62 @@ export function Passkeys() {
       <CardDescription>
         Passkeys sign you in to AIM without a password. Keep more than one, on different devices, so losing one does not lock you out.
       </CardDescription>
-      {error ? (
-        <Failed message={error} retry={retry} />
-      ) : rows === null ? (
-        <Loading what="your passkeys" />
-      ) : rows.length === 0 ? (
-        <Empty>No passkeys yet: you sign in through your identity provider. Add one below.</Empty>
-      ) : (
-        <ul className="divide-y divide-slate-100 text-sm" aria-label="Your passkeys">
-          {rows.map((p) => (
-            <li key={p.id} data-passkey-id={p.id} className="py-3">
-              <div className="flex flex-wrap items-start gap-x-4 gap-y-2">
-                <KeyRound className="mt-0.5 size-4 shrink-0 text-slate-500" aria-hidden />
-                <div className="min-w-0 flex-1">
-                  <div className="font-medium wrap-anywhere" data-testid="passkey-name">
-                    {p.name}
+      <Resource
+        query={{ data: rows, error, retry }}
+        what="your passkeys"
+        empty={<>No passkeys yet: you sign in through your identity provider. Add one below.</>}
+      >
+        {(rows) => (
+          <ul className="divide-y divide-slate-100 text-sm" aria-label="Your passkeys">
+            {rows.map((p) => (
+              <li key={p.id} data-passkey-id={p.id} className="py-3">
+                <div className="flex flex-wrap items-start gap-x-4 gap-y-2">
+                  <KeyRound className="mt-0.5 size-4 shrink-0 text-slate-500" aria-hidden />
+                  <div className="min-w-0 flex-1">
+                    <div className="font-medium wrap-anywhere" data-testid="passkey-name">
+                      {p.name}
+                    </div>
+                    <div className="mt-1 text-xs text-slate-600">
+                      {p.deviceType === 'multiDevice' ? 'Synced passkey (multi-device)' : 'Single-device passkey'} ·{' '}
+                      {p.backedUp ? 'backed up' : 'not backed up'} · added {when(p.createdAt)} · last used {p.lastUsedAt ? when(p.lastUsedAt) : 'never'}
+                    </div>
                   </div>
-                  <div className="mt-1 text-xs text-slate-600">
-                    {p.deviceType === 'multiDevice' ? 'Synced passkey (multi-device)' : 'Single-device passkey'} · {p.backedUp ? 'backed up' : 'not backed up'}{' '}
-                    · added {when(p.createdAt)} · last used {p.lastUsedAt ? when(p.lastUsedAt) : 'never'}
+                  <div className="flex flex-wrap gap-2">
+                    <Button variant="outline" size="sm" aria-label={`Rename passkey ${p.name}`} onClick={() => setRenaming(renaming === p.id ? null : p.id)}>
+                      Rename
+                    </Button>
+                    <ConfirmDialog
+                      trigger={
+                        <Button variant="outline" size="sm" aria-label={`Delete passkey ${p.name}`}>
+                          Delete
+                        </Button>
+                      }
+                      title={`Delete the passkey “${p.name}”?`}
+                      description={
+                        rows.length === 1
+                          ? 'This is your only passkey. AIM removes it only if you can also sign in through an identity provider; otherwise add another passkey first.'
+                          : 'You can no longer sign in with it. Your sessions stay open.'
+                      }
+                      confirmLabel="Delete passkey"
+                      onConfirm={() => remove(p)}
+                    />
                   </div>
                 </div>
-                <div className="flex flex-wrap gap-2">
-                  <Button variant="outline" size="sm" aria-label={`Rename passkey ${p.name}`} onClick={() => setRenaming(renaming === p.id ? null : p.id)}>
-                    Rename
-                  </Button>
-                  <ConfirmDialog
-                    trigger={
-                      <Button variant="outline" size="sm" aria-label={`Delete passkey ${p.name}`}>
-                        Delete
-                      </Button>
-                    }
-                    title={`Delete the passkey “${p.name}”?`}
-                    description={
-                      rows.length === 1
-                        ? 'This is your only passkey. AIM removes it only if you can also sign in through an identity provider; otherwise add another passkey first.'
-                        : 'You can no longer sign in with it. Your sessions stay open.'
-                    }
-                    confirmLabel="Delete passkey"
-                    onConfirm={() => remove(p)}
+                {renaming === p.id && (
+                  <RenamePasskey
+                    passkey={p}
+                    done={async () => {
+                      setRenaming(null);
+                      await refresh();
+                    }}
+                    cancel={() => setRenaming(null)}
                   />
-                </div>
-              </div>
-              {renaming === p.id && (
-                <RenamePasskey
-                  passkey={p}
-                  done={async () => {
-                    setRenaming(null);
-                    await refresh();
-                  }}
-                  cancel={() => setRenaming(null)}
-                />
-              )}
-            </li>
-          ))}
-        </ul>
-      )}
+                )}
+              </li>
+            ))}
+          </ul>
+        )}
+      </Resource>
       <AddPasskey onAdded={() => refresh()} />
     </Card>
   );

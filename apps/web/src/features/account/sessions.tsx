@@ -3,9 +3,9 @@
 import { Laptop } from 'lucide-react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
+import { Resource } from '@/components/resource-list';
 import { must, useApiQuery } from '@/data/query';
 import { useSession } from '@/components/session';
-import { Empty, Failed, Loading } from '@/components/states';
 import { when } from '@/components/ui';
 import { Button } from '@/components/ui/button';
 import { Card, CardDescription, CardTitle } from '@/components/ui/card';
@@ -80,58 +80,54 @@ export function Sessions() {
         Where you are signed in, and from which address each session signed in. End a session you do not recognise: that browser is signed out at its next
         request.
       </CardDescription>
-      {error ? (
-        <Failed message={error} retry={retry} />
-      ) : rows === null ? (
-        <Loading what="your sessions" />
-      ) : rows.length === 0 ? (
-        <Empty>No open sessions.</Empty>
-      ) : (
-        <ul className="divide-y divide-slate-100 text-sm" aria-label="Your sessions">
-          {rows.map((s) => {
-            const device = describeAgent(s.userAgent);
-            return (
-              <li key={s.id} data-session-id={s.id} className="flex flex-wrap items-start gap-x-4 gap-y-2 py-3">
-                <Laptop className="mt-0.5 size-4 shrink-0 text-slate-500" aria-hidden />
-                <div className="min-w-0 flex-1">
-                  <div className="flex flex-wrap items-center gap-2">
-                    <span className="font-medium">{device}</span>
-                    {s.current && (
-                      <span className="rounded bg-emerald-100 px-2 py-0.5 text-xs text-emerald-900" data-testid="this-browser">
-                        this browser
-                      </span>
-                    )}
+      <Resource query={{ data: rows, error, retry }} what="your sessions" empty={<>No open sessions.</>}>
+        {(rows) => (
+          <ul className="divide-y divide-slate-100 text-sm" aria-label="Your sessions">
+            {rows.map((s) => {
+              const device = describeAgent(s.userAgent);
+              return (
+                <li key={s.id} data-session-id={s.id} className="flex flex-wrap items-start gap-x-4 gap-y-2 py-3">
+                  <Laptop className="mt-0.5 size-4 shrink-0 text-slate-500" aria-hidden />
+                  <div className="min-w-0 flex-1">
+                    <div className="flex flex-wrap items-center gap-2">
+                      <span className="font-medium">{device}</span>
+                      {s.current && (
+                        <span className="rounded bg-emerald-100 px-2 py-0.5 text-xs text-emerald-900" data-testid="this-browser">
+                          this browser
+                        </span>
+                      )}
+                    </div>
+                    {s.userAgent && <div className="text-xs wrap-anywhere text-slate-500">{s.userAgent}</div>}
+                    <div className="mt-1 text-xs text-slate-600">
+                      Signed in with {METHOD[s.authMethod]} {when(s.createdAt)} from {s.clientIp ?? 'an unrecorded address'} · last used {when(s.lastSeenAt)} ·
+                      expires {when(s.expiresAt)}
+                    </div>
                   </div>
-                  {s.userAgent && <div className="text-xs wrap-anywhere text-slate-500">{s.userAgent}</div>}
-                  <div className="mt-1 text-xs text-slate-600">
-                    Signed in with {METHOD[s.authMethod]} {when(s.createdAt)} from {s.clientIp ?? 'an unrecorded address'} · last used {when(s.lastSeenAt)} ·
-                    expires {when(s.expiresAt)}
-                  </div>
-                </div>
-                <ConfirmDialog
-                  trigger={
-                    <Button
-                      variant="outline"
-                      size="sm"
-                      aria-label={s.current ? 'Sign out here, in this browser' : `End session ${device}, signed in ${when(s.createdAt)}`}
-                    >
-                      {s.current ? 'Sign out here' : 'End session'}
-                    </Button>
-                  }
-                  title={s.current ? 'Sign out of this browser?' : 'End this session?'}
-                  description={
-                    s.current
-                      ? 'This is the session you are using: ending it signs you out here. Sign in again with a passkey or your identity provider.'
-                      : `${device}, signed in ${when(s.createdAt)}, is signed out at its next request.`
-                  }
-                  confirmLabel={s.current ? 'Sign out' : 'End session'}
-                  onConfirm={() => end(s)}
-                />
-              </li>
-            );
-          })}
-        </ul>
-      )}
+                  <ConfirmDialog
+                    trigger={
+                      <Button
+                        variant="outline"
+                        size="sm"
+                        aria-label={s.current ? 'Sign out here, in this browser' : `End session ${device}, signed in ${when(s.createdAt)}`}
+                      >
+                        {s.current ? 'Sign out here' : 'End session'}
+                      </Button>
+                    }
+                    title={s.current ? 'Sign out of this browser?' : 'End this session?'}
+                    description={
+                      s.current
+                        ? 'This is the session you are using: ending it signs you out here. Sign in again with a passkey or your identity provider.'
+                        : `${device}, signed in ${when(s.createdAt)}, is signed out at its next request.`
+                    }
+                    confirmLabel={s.current ? 'Sign out' : 'End session'}
+                    onConfirm={() => end(s)}
+                  />
+                </li>
+              );
+            })}
+          </ul>
+        )}
+      </Resource>
     </Card>
   );
 }

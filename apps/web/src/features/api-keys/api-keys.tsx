@@ -5,11 +5,11 @@ import { KeyRound } from 'lucide-react';
 import { useState, type FormEvent } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
+import { Resource } from '@/components/resource-list';
 import { must, useApiQuery } from '@/data/query';
 import { Field, FormAlert, failWith, useSchemaForm } from '@/components/form';
 import { Cell, NoticeLine, ReadOnlyNote, ShownOnce, rolesUpTo, stacked, type Notice } from '@/components/organization-parts';
 import { useCan, useSession } from '@/components/session';
-import { Empty, Failed, Loading } from '@/components/states';
 import { Badge, PageTitle, when } from '@/components/ui';
 import { Button } from '@/components/ui/button';
 import { Card, CardDescription, CardTitle } from '@/components/ui/card';
@@ -92,75 +92,71 @@ export function ApiKeys() {
           <CardTitle id="key-list-title">{all ? 'Every key of the organization' : 'Your keys'}</CardTitle>
           {!all && <ReadOnlyNote>You see the keys you created; admins see everyone’s.</ReadOnlyNote>}
           <NoticeLine notice={notice} />
-          {error ? (
-            <Failed message={error} retry={retry} />
-          ) : rows === null ? (
-            <Loading what="API keys" />
-          ) : rows.length === 0 ? (
-            <Empty>No API keys yet.</Empty>
-          ) : (
-            <table className={stacked.table}>
-              <thead className={stacked.head}>
-                <tr>
-                  {['Name', 'Prefix', 'Role', 'Created by', 'Created', 'Expires', 'Last used', 'Uses', 'State'].map((h) => (
-                    <th key={h} scope="col" className={stacked.th}>
-                      {h}
+          <Resource query={{ data: rows, error, retry }} what="API keys" empty={<>No API keys yet.</>}>
+            {(rows) => (
+              <table className={stacked.table}>
+                <thead className={stacked.head}>
+                  <tr>
+                    {['Name', 'Prefix', 'Role', 'Created by', 'Created', 'Expires', 'Last used', 'Uses', 'State'].map((h) => (
+                      <th key={h} scope="col" className={stacked.th}>
+                        {h}
+                      </th>
+                    ))}
+                    <th scope="col" className={stacked.th}>
+                      <span className="sr-only">Actions</span>
                     </th>
-                  ))}
-                  <th scope="col" className={stacked.th}>
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody className={stacked.body}>
-                {rows.map((k) => {
-                  const state = stateOf(k);
-                  const mayRevoke = state !== 'revoked' && can.has('api_key.revoke') && (all || k.createdBy === me?.user.id);
-                  return (
-                    <tr key={k.id} data-api-key-id={k.id} className={stacked.row}>
-                      <Cell className="font-medium">{k.name}</Cell>
-                      <Cell label="Prefix">
-                        <span className="font-mono text-xs">{k.prefix}…</span>
-                      </Cell>
-                      <Cell label="Role">{k.role}</Cell>
-                      <Cell label="Created by">{creator(k.createdBy)}</Cell>
-                      <Cell label="Created" className="md:whitespace-nowrap">
-                        {when(k.createdAt)}
-                      </Cell>
-                      <Cell label="Expires" className="md:whitespace-nowrap">
-                        {k.expiresAt ? when(k.expiresAt) : 'never'}
-                      </Cell>
-                      <Cell label="Last used" className="md:whitespace-nowrap">
-                        {k.lastUsedAt ? when(k.lastUsedAt) : 'never'}
-                      </Cell>
-                      <Cell label="Uses" className="tabular-nums">
-                        {k.useCount}
-                      </Cell>
-                      <Cell label="State">
-                        <Badge>{state}</Badge>
-                        {k.revokedAt && <span className="ml-1 text-xs text-slate-600 md:ml-0 md:block md:whitespace-nowrap">{when(k.revokedAt)}</span>}
-                      </Cell>
-                      <Cell>
-                        {mayRevoke && (
-                          <ConfirmDialog
-                            trigger={
-                              <Button variant="outline" size="sm" className="mt-1 md:mt-0" aria-label={`Revoke ${k.name}`}>
-                                Revoke
-                              </Button>
-                            }
-                            title={`Revoke “${k.name}”?`}
-                            description={`Anything using the key ${k.prefix}… is refused from now on, on every instance. This cannot be undone.`}
-                            confirmLabel="Revoke key"
-                            onConfirm={() => revoke(k)}
-                          />
-                        )}
-                      </Cell>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          )}
+                  </tr>
+                </thead>
+                <tbody className={stacked.body}>
+                  {rows.map((k) => {
+                    const state = stateOf(k);
+                    const mayRevoke = state !== 'revoked' && can.has('api_key.revoke') && (all || k.createdBy === me?.user.id);
+                    return (
+                      <tr key={k.id} data-api-key-id={k.id} className={stacked.row}>
+                        <Cell className="font-medium">{k.name}</Cell>
+                        <Cell label="Prefix">
+                          <span className="font-mono text-xs">{k.prefix}…</span>
+                        </Cell>
+                        <Cell label="Role">{k.role}</Cell>
+                        <Cell label="Created by">{creator(k.createdBy)}</Cell>
+                        <Cell label="Created" className="md:whitespace-nowrap">
+                          {when(k.createdAt)}
+                        </Cell>
+                        <Cell label="Expires" className="md:whitespace-nowrap">
+                          {k.expiresAt ? when(k.expiresAt) : 'never'}
+                        </Cell>
+                        <Cell label="Last used" className="md:whitespace-nowrap">
+                          {k.lastUsedAt ? when(k.lastUsedAt) : 'never'}
+                        </Cell>
+                        <Cell label="Uses" className="tabular-nums">
+                          {k.useCount}
+                        </Cell>
+                        <Cell label="State">
+                          <Badge>{state}</Badge>
+                          {k.revokedAt && <span className="ml-1 text-xs text-slate-600 md:ml-0 md:block md:whitespace-nowrap">{when(k.revokedAt)}</span>}
+                        </Cell>
+                        <Cell>
+                          {mayRevoke && (
+                            <ConfirmDialog
+                              trigger={
+                                <Button variant="outline" size="sm" className="mt-1 md:mt-0" aria-label={`Revoke ${k.name}`}>
+                                  Revoke
+                                </Button>
+                              }
+                              title={`Revoke “${k.name}”?`}
+                              description={`Anything using the key ${k.prefix}… is refused from now on, on every instance. This cannot be undone.`}
+                              confirmLabel="Revoke key"
+                              onConfirm={() => revoke(k)}
+                            />
+                          )}
+                        </Cell>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            )}
+          </Resource>
         </Card>
       </div>
     </section>

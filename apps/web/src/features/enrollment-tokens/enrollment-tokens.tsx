@@ -4,10 +4,10 @@ import Link from 'next/link';
 import { useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
+import { Resource } from '@/components/resource-list';
 import { must, useApiQuery } from '@/data/query';
 import { useAgentNames } from '@/components/agent-names';
 import { useCan, useSession } from '@/components/session';
-import { Empty, Failed, Loading } from '@/components/states';
 import { Badge, PageTitle, button, danger, when } from '@/components/ui';
 import { CreateToken } from '@/features/enrollment-tokens/create-token';
 import { ShownOnce, stateOf } from '@/features/enrollment-tokens/shown-once';
@@ -69,56 +69,56 @@ export function EnrollmentTokens() {
         </p>
       )}
       <h2 className="mb-2 mt-6 text-lg font-semibold">{can.manage ? 'All tokens' : 'Your tokens'}</h2>
-      {error ? (
-        <Failed message={error} retry={retry} />
-      ) : rows === null ? (
-        <Loading what="enrollment tokens" />
-      ) : rows.length === 0 ? (
-        <Empty>No enrollment tokens yet. Create one above and hand it to the agent’s process.</Empty>
-      ) : (
-        <ul className="divide-y divide-slate-100 rounded border border-slate-200 bg-white">
-          {rows.map((t) => {
-            const state = stateOf(t);
-            const mayRevoke = state === 'active' && (can.manage || t.createdBy === me?.user.id);
-            return (
-              <li key={t.id} data-token-id={t.id} className="flex flex-wrap items-center gap-x-4 gap-y-2 px-3 py-2 text-sm">
-                <div className="min-w-0 flex-1">
-                  <div className="font-medium wrap-anywhere">{t.name ?? 'Unnamed token'}</div>
-                  <div className="text-xs wrap-anywhere text-slate-500">
-                    {t.capabilities.length ? t.capabilities.join(', ') : 'No capabilities declared'} · created {when(t.createdAt)} ·{' '}
-                    {state === 'used' ? `used ${when(t.usedAt)}` : `expires ${when(t.expiresAt)}`}
-                    {t.agentId && (
-                      <>
-                        {' · enrolled '}
-                        <Link href={`/agents/detail/?id=${encodeURIComponent(t.agentId)}`} className="underline" title={t.agentId}>
-                          {agentNames.get(t.agentId) ?? t.agentId}
-                        </Link>
-                      </>
-                    )}
+      <Resource
+        query={{ data: rows, error, retry }}
+        what="enrollment tokens"
+        empty={<>No enrollment tokens yet. Create one above and hand it to the agent’s process.</>}
+      >
+        {(rows) => (
+          <ul className="divide-y divide-slate-100 rounded border border-slate-200 bg-white">
+            {rows.map((t) => {
+              const state = stateOf(t);
+              const mayRevoke = state === 'active' && (can.manage || t.createdBy === me?.user.id);
+              return (
+                <li key={t.id} data-token-id={t.id} className="flex flex-wrap items-center gap-x-4 gap-y-2 px-3 py-2 text-sm">
+                  <div className="min-w-0 flex-1">
+                    <div className="font-medium wrap-anywhere">{t.name ?? 'Unnamed token'}</div>
+                    <div className="text-xs wrap-anywhere text-slate-500">
+                      {t.capabilities.length ? t.capabilities.join(', ') : 'No capabilities declared'} · created {when(t.createdAt)} ·{' '}
+                      {state === 'used' ? `used ${when(t.usedAt)}` : `expires ${when(t.expiresAt)}`}
+                      {t.agentId && (
+                        <>
+                          {' · enrolled '}
+                          <Link href={`/agents/detail/?id=${encodeURIComponent(t.agentId)}`} className="underline" title={t.agentId}>
+                            {agentNames.get(t.agentId) ?? t.agentId}
+                          </Link>
+                        </>
+                      )}
+                    </div>
                   </div>
-                </div>
-                <Badge>{state}</Badge>
-                {mayRevoke &&
-                  (confirming === t.id ? (
-                    <span className="flex flex-wrap items-center gap-2" role="group" aria-label={`Confirm revoking ${t.name ?? t.id}`}>
-                      <span>Revoke this token?</span>
-                      <button type="button" className={danger} onClick={() => void revoke(t.id)}>
-                        Yes, revoke
+                  <Badge>{state}</Badge>
+                  {mayRevoke &&
+                    (confirming === t.id ? (
+                      <span className="flex flex-wrap items-center gap-2" role="group" aria-label={`Confirm revoking ${t.name ?? t.id}`}>
+                        <span>Revoke this token?</span>
+                        <button type="button" className={danger} onClick={() => void revoke(t.id)}>
+                          Yes, revoke
+                        </button>
+                        <button type="button" autoFocus className={button} onClick={() => setConfirming(null)}>
+                          Cancel
+                        </button>
+                      </span>
+                    ) : (
+                      <button type="button" className={button} onClick={() => setConfirming(t.id)} aria-label={`Revoke ${t.name ?? t.id}`}>
+                        Revoke
                       </button>
-                      <button type="button" autoFocus className={button} onClick={() => setConfirming(null)}>
-                        Cancel
-                      </button>
-                    </span>
-                  ) : (
-                    <button type="button" className={button} onClick={() => setConfirming(t.id)} aria-label={`Revoke ${t.name ?? t.id}`}>
-                      Revoke
-                    </button>
-                  ))}
-              </li>
-            );
-          })}
-        </ul>
-      )}
+                    ))}
+                </li>
+              );
+            })}
+          </ul>
+        )}
+      </Resource>
     </section>
   );
 }

@@ -5,11 +5,11 @@ import { LogOut, Trash2 } from 'lucide-react';
 import { useEffect, useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
+import { Resource } from '@/components/resource-list';
 import { must, useApiQuery } from '@/data/query';
 import { FormAlert, failWith, useSchemaForm } from '@/components/form';
 import { Cell, NoticeLine, ReadOnlyNote, rolesUpTo, stacked, type Notice } from '@/components/organization-parts';
 import { useCan, useSession } from '@/components/session';
-import { Empty, Failed, Loading } from '@/components/states';
 import { Badge, when } from '@/components/ui';
 import { Button } from '@/components/ui/button';
 import { Card, CardTitle } from '@/components/ui/card';
@@ -54,88 +54,84 @@ export function MemberList() {
       <CardTitle id="member-list-title">People</CardTitle>
       {!editing && <ReadOnlyNote>Your role ({can.role ?? 'none'}) may see the members; only admins change roles or remove people.</ReadOnlyNote>}
       <NoticeLine notice={notice} />
-      {error ? (
-        <Failed message={error} retry={retry} />
-      ) : rows === null ? (
-        <Loading what="members" />
-      ) : rows.length === 0 ? (
-        <Empty>No members yet.</Empty>
-      ) : (
-        <table className={stacked.table}>
-          <thead className={stacked.head}>
-            <tr>
-              <th scope="col" className={stacked.th}>
-                Name
-              </th>
-              <th scope="col" className={stacked.th}>
-                Email
-              </th>
-              <th scope="col" className={stacked.th}>
-                Role
-              </th>
-              <th scope="col" className={stacked.th}>
-                Joined
-              </th>
-              {editing && (
+      <Resource query={{ data: rows, error, retry }} what="members" empty={<>No members yet.</>}>
+        {(rows) => (
+          <table className={stacked.table}>
+            <thead className={stacked.head}>
+              <tr>
                 <th scope="col" className={stacked.th}>
-                  <span className="sr-only">Actions</span>
+                  Name
                 </th>
-              )}
-            </tr>
-          </thead>
-          <tbody className={stacked.body}>
-            {rows.map((m) => (
-              <tr key={m.user.id} data-member-id={m.user.id} className={stacked.row}>
-                <Cell className="font-medium">
-                  {m.user.name}
-                  {m.user.id === me?.user.id && <span className="ml-1 text-xs font-normal text-slate-500">(you)</span>}
-                </Cell>
-                <Cell label="Email">{m.user.email}</Cell>
-                <Cell label="Role">
-                  {can.has('member.update_role') ? <RoleEditor member={m} onSaved={(text) => setNotice({ ok: true, text })} /> : <Badge>{m.role}</Badge>}
-                </Cell>
-                <Cell label="Joined" className="md:whitespace-nowrap">
-                  {when(m.joinedAt)}
-                </Cell>
+                <th scope="col" className={stacked.th}>
+                  Email
+                </th>
+                <th scope="col" className={stacked.th}>
+                  Role
+                </th>
+                <th scope="col" className={stacked.th}>
+                  Joined
+                </th>
                 {editing && (
-                  <Cell>
-                    <div className="mt-1 flex flex-wrap gap-2 md:mt-0">
-                      {can.has('member.revoke_sessions') && (
-                        <ConfirmDialog
-                          trigger={
-                            <Button variant="outline" size="sm" aria-label={`Sign out everywhere: ${m.user.name}`}>
-                              <LogOut aria-hidden />
-                              Sign out everywhere
-                            </Button>
-                          }
-                          title={`Sign ${m.user.name} out everywhere?`}
-                          description={`Every session ${m.user.id === me?.user.id ? 'you have' : 'they have'} open in this organization ends at once${m.user.id === me?.user.id ? ', this one included' : ''}; signing in again works. API keys keep working (revoke those on the API keys page).`}
-                          confirmLabel="Sign out everywhere"
-                          onConfirm={() => signOut(m)}
-                        />
-                      )}
-                      {can.has('member.remove') && (
-                        <ConfirmDialog
-                          trigger={
-                            <Button variant="outline" size="sm" aria-label={`Remove ${m.user.name}`}>
-                              <Trash2 aria-hidden />
-                              Remove
-                            </Button>
-                          }
-                          title={`Remove ${m.user.name}?`}
-                          description={`${m.user.email} loses access to this organization. An organization keeps at least one admin.`}
-                          confirmLabel="Remove member"
-                          onConfirm={() => remove(m)}
-                        />
-                      )}
-                    </div>
-                  </Cell>
+                  <th scope="col" className={stacked.th}>
+                    <span className="sr-only">Actions</span>
+                  </th>
                 )}
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+            </thead>
+            <tbody className={stacked.body}>
+              {rows.map((m) => (
+                <tr key={m.user.id} data-member-id={m.user.id} className={stacked.row}>
+                  <Cell className="font-medium">
+                    {m.user.name}
+                    {m.user.id === me?.user.id && <span className="ml-1 text-xs font-normal text-slate-500">(you)</span>}
+                  </Cell>
+                  <Cell label="Email">{m.user.email}</Cell>
+                  <Cell label="Role">
+                    {can.has('member.update_role') ? <RoleEditor member={m} onSaved={(text) => setNotice({ ok: true, text })} /> : <Badge>{m.role}</Badge>}
+                  </Cell>
+                  <Cell label="Joined" className="md:whitespace-nowrap">
+                    {when(m.joinedAt)}
+                  </Cell>
+                  {editing && (
+                    <Cell>
+                      <div className="mt-1 flex flex-wrap gap-2 md:mt-0">
+                        {can.has('member.revoke_sessions') && (
+                          <ConfirmDialog
+                            trigger={
+                              <Button variant="outline" size="sm" aria-label={`Sign out everywhere: ${m.user.name}`}>
+                                <LogOut aria-hidden />
+                                Sign out everywhere
+                              </Button>
+                            }
+                            title={`Sign ${m.user.name} out everywhere?`}
+                            description={`Every session ${m.user.id === me?.user.id ? 'you have' : 'they have'} open in this organization ends at once${m.user.id === me?.user.id ? ', this one included' : ''}; signing in again works. API keys keep working (revoke those on the API keys page).`}
+                            confirmLabel="Sign out everywhere"
+                            onConfirm={() => signOut(m)}
+                          />
+                        )}
+                        {can.has('member.remove') && (
+                          <ConfirmDialog
+                            trigger={
+                              <Button variant="outline" size="sm" aria-label={`Remove ${m.user.name}`}>
+                                <Trash2 aria-hidden />
+                                Remove
+                              </Button>
+                            }
+                            title={`Remove ${m.user.name}?`}
+                            description={`${m.user.email} loses access to this organization. An organization keeps at least one admin.`}
+                            confirmLabel="Remove member"
+                            onConfirm={() => remove(m)}
+                          />
+                        )}
+                      </div>
+                    </Cell>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Resource>
     </Card>
   );
 }

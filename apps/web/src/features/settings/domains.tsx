@@ -5,11 +5,11 @@ import { Trash2 } from 'lucide-react';
 import { useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
+import { Resource } from '@/components/resource-list';
 import { must, useApiQuery } from '@/data/query';
 import { Field, FormAlert, failWith, useSchemaForm } from '@/components/form';
 import { CopyValue, NoticeLine, ReadOnlyNote, type Notice } from '@/components/organization-parts';
 import { useCan } from '@/components/session';
-import { Empty, Failed, Loading } from '@/components/states';
 import { Badge, when } from '@/components/ui';
 import { Button } from '@/components/ui/button';
 import { Card, CardDescription, CardTitle } from '@/components/ui/card';
@@ -70,64 +70,60 @@ export function Domains() {
         />
       )}
       <NoticeLine notice={notice} />
-      {error ? (
-        <Failed message={error} retry={retry} />
-      ) : rows === null ? (
-        <Loading what="domains" />
-      ) : rows.length === 0 ? (
-        <Empty>No claimed domains.</Empty>
-      ) : (
-        <ul className="flex flex-col gap-3">
-          {rows.map((d) => (
-            <li key={d.domain} data-domain={d.domain} className="rounded border border-slate-200 p-3 text-sm">
-              <div className="mb-2 flex flex-wrap items-center gap-2">
-                <h3 className="mr-auto font-semibold break-all">{d.domain}</h3>
-                <span className="text-xs text-slate-600">joins as {d.defaultRole}</span>
-                <Badge>{d.verified ? 'verified' : 'not verified'}</Badge>
-              </div>
-              {d.verified ? (
-                <p className="text-xs text-slate-600">Verified {when(d.verifiedAt)}.</p>
-              ) : (
-                <>
-                  <p className="mb-1 text-xs text-slate-700">
-                    Publish this DNS TXT record at your DNS provider, then verify. DNS changes can take a while to show.
-                  </p>
-                  <p className="text-xs font-medium text-slate-700">Record name</p>
-                  <CopyValue id={`txt-name-${d.domain}`} label={`TXT record name for ${d.domain}`} value={d.verification.recordName} />
-                  <p className="text-xs font-medium text-slate-700">Record value</p>
-                  <CopyValue id={`txt-value-${d.domain}`} label={`TXT record value for ${d.domain}`} value={d.verification.recordValue} />
-                </>
-              )}
-              {failures[d.domain] && !d.verified && (
-                <p role="alert" className="mb-2 rounded border border-red-200 bg-red-50 p-2 text-xs text-red-800">
-                  Not verified: {failures[d.domain]}
-                </p>
-              )}
-              {manage && (
-                <div className="flex flex-wrap gap-2">
-                  {!d.verified && (
-                    <Button variant="outline" size="sm" disabled={checking === d.domain} onClick={() => void verify(d)} aria-label={`Verify ${d.domain}`}>
-                      {checking === d.domain ? 'Checking DNS…' : 'Verify'}
-                    </Button>
-                  )}
-                  <ConfirmDialog
-                    trigger={
-                      <Button variant="outline" size="sm" aria-label={`Release ${d.domain}`}>
-                        <Trash2 aria-hidden />
-                        Release
-                      </Button>
-                    }
-                    title={`Release ${d.domain}?`}
-                    description="New people with an address at it no longer join automatically; existing members stay."
-                    confirmLabel="Release domain"
-                    onConfirm={() => release(d)}
-                  />
+      <Resource query={{ data: rows, error, retry }} what="domains" empty={<>No claimed domains.</>}>
+        {(rows) => (
+          <ul className="flex flex-col gap-3">
+            {rows.map((d) => (
+              <li key={d.domain} data-domain={d.domain} className="rounded border border-slate-200 p-3 text-sm">
+                <div className="mb-2 flex flex-wrap items-center gap-2">
+                  <h3 className="mr-auto font-semibold break-all">{d.domain}</h3>
+                  <span className="text-xs text-slate-600">joins as {d.defaultRole}</span>
+                  <Badge>{d.verified ? 'verified' : 'not verified'}</Badge>
                 </div>
-              )}
-            </li>
-          ))}
-        </ul>
-      )}
+                {d.verified ? (
+                  <p className="text-xs text-slate-600">Verified {when(d.verifiedAt)}.</p>
+                ) : (
+                  <>
+                    <p className="mb-1 text-xs text-slate-700">
+                      Publish this DNS TXT record at your DNS provider, then verify. DNS changes can take a while to show.
+                    </p>
+                    <p className="text-xs font-medium text-slate-700">Record name</p>
+                    <CopyValue id={`txt-name-${d.domain}`} label={`TXT record name for ${d.domain}`} value={d.verification.recordName} />
+                    <p className="text-xs font-medium text-slate-700">Record value</p>
+                    <CopyValue id={`txt-value-${d.domain}`} label={`TXT record value for ${d.domain}`} value={d.verification.recordValue} />
+                  </>
+                )}
+                {failures[d.domain] && !d.verified && (
+                  <p role="alert" className="mb-2 rounded border border-red-200 bg-red-50 p-2 text-xs text-red-800">
+                    Not verified: {failures[d.domain]}
+                  </p>
+                )}
+                {manage && (
+                  <div className="flex flex-wrap gap-2">
+                    {!d.verified && (
+                      <Button variant="outline" size="sm" disabled={checking === d.domain} onClick={() => void verify(d)} aria-label={`Verify ${d.domain}`}>
+                        {checking === d.domain ? 'Checking DNS…' : 'Verify'}
+                      </Button>
+                    )}
+                    <ConfirmDialog
+                      trigger={
+                        <Button variant="outline" size="sm" aria-label={`Release ${d.domain}`}>
+                          <Trash2 aria-hidden />
+                          Release
+                        </Button>
+                      }
+                      title={`Release ${d.domain}?`}
+                      description="New people with an address at it no longer join automatically; existing members stay."
+                      confirmLabel="Release domain"
+                      onConfirm={() => release(d)}
+                    />
+                  </div>
+                )}
+              </li>
+            ))}
+          </ul>
+        )}
+      </Resource>
     </Card>
   );
 }

@@ -5,11 +5,11 @@ import { Trash2 } from 'lucide-react';
 import { useState } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
+import { Resource } from '@/components/resource-list';
 import { must, useApiQuery } from '@/data/query';
 import { Field, FormAlert, blank, failWith, useSchemaForm } from '@/components/form';
 import { CopyValue, NoticeLine, ReadOnlyNote, type Notice } from '@/components/organization-parts';
 import { useCan } from '@/components/session';
-import { Empty, Failed, Loading } from '@/components/states';
 import { Badge, when } from '@/components/ui';
 import { Button } from '@/components/ui/button';
 import { Card, CardDescription, CardTitle } from '@/components/ui/card';
@@ -69,59 +69,59 @@ export function IdentityProviders() {
         />
       )}
       <NoticeLine notice={notice} />
-      {error ? (
-        <Failed message={error} retry={retry} />
-      ) : rows === null ? (
-        <Loading what="identity providers" />
-      ) : rows.length === 0 ? (
-        <Empty>No identity providers of your own yet: people sign in with a passkey or the providers AIM is configured with.</Empty>
-      ) : (
-        <ul className="flex flex-col gap-3">
-          {rows.map((p) => (
-            <li key={p.id} data-provider-id={p.id} className="rounded border border-slate-200 p-3 text-sm">
-              <div className="mb-2 flex flex-wrap items-center gap-2">
-                <h3 className="mr-auto font-semibold break-all">{p.displayName}</h3>
-                <Badge>{PRESETS.find((x) => x.value === p.preset)?.label ?? p.preset}</Badge>
-                <Badge>{p.enabled ? 'active' : 'disabled'}</Badge>
-              </div>
-              <dl className="mb-2 grid gap-x-3 gap-y-1 text-xs sm:grid-cols-[auto_1fr]">
-                <dt className="font-medium text-slate-700">Issuer</dt>
-                <dd className="break-all font-mono">{p.issuer}</dd>
-                <dt className="font-medium text-slate-700">Client id</dt>
-                <dd className="break-all font-mono">{p.clientId}</dd>
-                <dt className="font-medium text-slate-700">Client secret</dt>
-                <dd>stored encrypted, never shown</dd>
-                <dt className="font-medium text-slate-700">Added</dt>
-                <dd>{when(p.createdAt)}</dd>
-              </dl>
-              <p className="text-xs font-medium text-slate-700">Redirect URI to register at the provider</p>
-              <CopyValue id={`redirect-${p.id}`} label={`Redirect URI of ${p.displayName}`} value={p.redirectUri} />
-              <p className="text-xs font-medium text-slate-700">Sign-in URL to share with your people</p>
-              <CopyValue id={`signin-${p.id}`} label={`Sign-in URL of ${p.displayName}`} value={p.signInUrl} />
-              {manage && (
-                <div className="mt-2 flex flex-wrap gap-2">
-                  <Button variant="outline" size="sm" onClick={() => void setEnabled(p, !p.enabled)}>
-                    {p.enabled ? `Disable ${p.displayName}` : `Enable ${p.displayName}`}
-                  </Button>
-                  <RotateSecret provider={p} onRotated={() => setNotice({ ok: true, text: `The client secret of ${p.displayName} was replaced.` })} />
-                  <ConfirmDialog
-                    trigger={
-                      <Button variant="outline" size="sm" aria-label={`Delete ${p.displayName}`}>
-                        <Trash2 aria-hidden />
-                        Delete
-                      </Button>
-                    }
-                    title={`Delete ${p.displayName}?`}
-                    description="People can no longer sign in with it; their accounts and memberships stay."
-                    confirmLabel="Delete provider"
-                    onConfirm={() => remove(p)}
-                  />
+      <Resource
+        query={{ data: rows, error, retry }}
+        what="identity providers"
+        empty={<>No identity providers of your own yet: people sign in with a passkey or the providers AIM is configured with.</>}
+      >
+        {(rows) => (
+          <ul className="flex flex-col gap-3">
+            {rows.map((p) => (
+              <li key={p.id} data-provider-id={p.id} className="rounded border border-slate-200 p-3 text-sm">
+                <div className="mb-2 flex flex-wrap items-center gap-2">
+                  <h3 className="mr-auto font-semibold break-all">{p.displayName}</h3>
+                  <Badge>{PRESETS.find((x) => x.value === p.preset)?.label ?? p.preset}</Badge>
+                  <Badge>{p.enabled ? 'active' : 'disabled'}</Badge>
                 </div>
-              )}
-            </li>
-          ))}
-        </ul>
-      )}
+                <dl className="mb-2 grid gap-x-3 gap-y-1 text-xs sm:grid-cols-[auto_1fr]">
+                  <dt className="font-medium text-slate-700">Issuer</dt>
+                  <dd className="break-all font-mono">{p.issuer}</dd>
+                  <dt className="font-medium text-slate-700">Client id</dt>
+                  <dd className="break-all font-mono">{p.clientId}</dd>
+                  <dt className="font-medium text-slate-700">Client secret</dt>
+                  <dd>stored encrypted, never shown</dd>
+                  <dt className="font-medium text-slate-700">Added</dt>
+                  <dd>{when(p.createdAt)}</dd>
+                </dl>
+                <p className="text-xs font-medium text-slate-700">Redirect URI to register at the provider</p>
+                <CopyValue id={`redirect-${p.id}`} label={`Redirect URI of ${p.displayName}`} value={p.redirectUri} />
+                <p className="text-xs font-medium text-slate-700">Sign-in URL to share with your people</p>
+                <CopyValue id={`signin-${p.id}`} label={`Sign-in URL of ${p.displayName}`} value={p.signInUrl} />
+                {manage && (
+                  <div className="mt-2 flex flex-wrap gap-2">
+                    <Button variant="outline" size="sm" onClick={() => void setEnabled(p, !p.enabled)}>
+                      {p.enabled ? `Disable ${p.displayName}` : `Enable ${p.displayName}`}
+                    </Button>
+                    <RotateSecret provider={p} onRotated={() => setNotice({ ok: true, text: `The client secret of ${p.displayName} was replaced.` })} />
+                    <ConfirmDialog
+                      trigger={
+                        <Button variant="outline" size="sm" aria-label={`Delete ${p.displayName}`}>
+                          <Trash2 aria-hidden />
+                          Delete
+                        </Button>
+                      }
+                      title={`Delete ${p.displayName}?`}
+                      description="People can no longer sign in with it; their accounts and memberships stay."
+                      confirmLabel="Delete provider"
+                      onConfirm={() => remove(p)}
+                    />
+                  </div>
+                )}
+              </li>
+            ))}
+          </ul>
+        )}
+      </Resource>
     </Card>
   );
 }
