@@ -5,11 +5,12 @@ import { Pencil, Plus, Search, Trash2 } from 'lucide-react';
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { api, errorMessage } from '@/api/client';
 import type { components } from '@/api/schema';
+import { Resource } from '@/components/resource-list';
 import { useCapabilityCatalog } from '@/data/catalog';
 import { Field, FormAlert, blank, failWith, useSchemaForm } from '@/components/form';
 import { useReturnFocus } from '@/components/focus';
 import { useCan } from '@/components/session';
-import { Empty, Failed, Loading } from '@/components/states';
+import { Empty } from '@/components/states';
 import { Badge, PageTitle, when } from '@/components/ui';
 import { Button } from '@/components/ui/button';
 import { ConfirmDialog, Dialog, DialogContent, DialogDescription, DialogTitle, DialogTrigger } from '@/components/ui/dialog';
@@ -54,9 +55,9 @@ export function Catalog() {
         Capabilities
       </PageTitle>
       <p className="mb-4 max-w-3xl text-sm text-slate-700">
-        The organization’s catalog of actions agents may be granted, named <code>resource:action</code>. An action outside the catalog is always denied. The risk
-        level decides which approval and trust policies apply; a change applies to the next decision. Resource patterns are set per grant (on an agent’s page), not
-        on the catalog entry.
+        The organization’s catalog of actions agents may be granted, named <code>resource:action</code>. An action outside the catalog is always denied. The
+        risk level decides which approval and trust policies apply; a change applies to the next decision. Resource patterns are set per grant (on an agent’s
+        page), not on the catalog entry.
         {!mayManage && ' Your role reads the catalog; managers and admins change it.'}
       </p>
 
@@ -76,7 +77,14 @@ export function Catalog() {
           </label>
           <div className="relative min-w-0">
             <Search className="pointer-events-none absolute left-2 top-1/2 size-4 -translate-y-1/2 text-slate-400" aria-hidden />
-            <Input id="capability-search" type="search" value={query} onChange={(e) => setQuery(e.target.value)} placeholder="Name or description" className="w-full pl-7" />
+            <Input
+              id="capability-search"
+              type="search"
+              value={query}
+              onChange={(e) => setQuery(e.target.value)}
+              placeholder="Name or description"
+              className="w-full pl-7"
+            />
           </div>
         </div>
         <div className="flex flex-col gap-1">
@@ -94,27 +102,31 @@ export function Catalog() {
         </div>
       </div>
 
-      {error ? (
-        <Failed message={error} retry={retry} />
-      ) : rows === null ? (
-        <Loading what="the catalog" />
-      ) : rows.length === 0 ? (
-        <Empty>{mayManage ? 'The catalog is empty. Add the first capability with “New capability”.' : 'The catalog is empty: a manager or admin adds capabilities.'}</Empty>
-      ) : shown.length === 0 ? (
-        <Empty>No capability matches the search and filter.</Empty>
-      ) : (
-        <>
-          <p className="mb-2 text-xs text-slate-600" aria-live="polite">
-            {shown.length === rows.length ? '' : `${shown.length} of `}
-            {rows.length} {rows.length === 1 ? 'capability' : 'capabilities'}
-          </p>
-          <ul className="divide-y divide-slate-100 rounded border border-slate-200 bg-white" aria-label="Capabilities">
-            {shown.map((c) => (
-              <CapabilityRow key={c.id} capability={c} mayManage={mayManage} onChange={() => void refresh()} />
-            ))}
-          </ul>
-        </>
-      )}
+      <Resource
+        query={{ data: rows, error, retry }}
+        what="the catalog"
+        empty={
+          mayManage ? 'The catalog is empty. Add the first capability with “New capability”.' : 'The catalog is empty: a manager or admin adds capabilities.'
+        }
+      >
+        {(rows) =>
+          shown.length === 0 ? (
+            <Empty>No capability matches the search and filter.</Empty>
+          ) : (
+            <>
+              <p className="mb-2 text-xs text-slate-600" aria-live="polite">
+                {shown.length === rows.length ? '' : `${shown.length} of `}
+                {rows.length} {rows.length === 1 ? 'capability' : 'capabilities'}
+              </p>
+              <ul className="divide-y divide-slate-100 rounded border border-slate-200 bg-white" aria-label="Capabilities">
+                {shown.map((c) => (
+                  <CapabilityRow key={c.id} capability={c} mayManage={mayManage} onChange={() => void refresh()} />
+                ))}
+              </ul>
+            </>
+          )
+        }
+      </Resource>
     </section>
   );
 }
@@ -154,8 +166,8 @@ function CapabilityRow({ capability: c, mayManage, onChange }: { capability: Cap
             title={`Delete ${c.name}?`}
             description={
               <>
-                Only a capability that was never granted or requested can leave the catalog. If any agent holds or held a grant of it, or asked for it, AIM refuses
-                and keeps it (grants and requests are history): revoke its grants on the agents’ pages instead. Once deleted, agents asking for{' '}
+                Only a capability that was never granted or requested can leave the catalog. If any agent holds or held a grant of it, or asked for it, AIM
+                refuses and keeps it (grants and requests are history): revoke its grants on the agents’ pages instead. Once deleted, agents asking for{' '}
                 <code>{c.name}</code> are denied as outside the catalog.
               </>
             }
@@ -193,7 +205,12 @@ function CreateCapability({ onDone }: { onDone: (created: boolean) => void }) {
         New capability
       </h2>
       <div className="grid gap-4 sm:grid-cols-[2fr_1fr]">
-        <Field id="capability-name" label="Name" hint="resource:action in lower case, e.g. payments:refund. It cannot be changed later." error={formState.errors.name?.message}>
+        <Field
+          id="capability-name"
+          label="Name"
+          hint="resource:action in lower case, e.g. payments:refund. It cannot be changed later."
+          error={formState.errors.name?.message}
+        >
           {(aria) => <Input {...aria} autoFocus autoComplete="off" placeholder="payments:refund" {...register('name')} />}
         </Field>
         <Field id="capability-risk-level" label="Risk level" error={formState.errors.riskLevel?.message}>

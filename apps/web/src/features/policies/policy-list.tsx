@@ -7,6 +7,7 @@ import { useRouter } from 'next/navigation';
 import { useMemo, useState } from 'react';
 import { api } from '@/api/client';
 import type { components } from '@/api/schema';
+import { Resource } from '@/components/resource-list';
 import { must, useApiQuery } from '@/data/query';
 import { useAgentNames } from '@/components/agent-names';
 import { Field, FormAlert, blank, failWith, useSchemaForm } from '@/components/form';
@@ -25,7 +26,7 @@ import { ScopeFields } from '@/features/policies/scope-fields';
 import { useReturnFocus } from '@/components/focus';
 import { useCan } from '@/components/session';
 import { Cell, stacked } from '@/components/organization-parts';
-import { Empty, Failed, Loading } from '@/components/states';
+import { Empty } from '@/components/states';
 import { Badge, PageTitle, when } from '@/components/ui';
 import { Button } from '@/components/ui/button';
 import { Input, Select, Textarea } from '@/components/ui/input';
@@ -116,57 +117,57 @@ export function PolicyList() {
         </label>
       </div>
 
-      {error ? (
-        <Failed message={error} retry={retry} />
-      ) : rows === null ? (
-        <Loading what="policies" />
-      ) : rows.length === 0 ? (
-        <Empty>
-          {mayManage ? 'No policies yet: only the base rule applies. Create one with “New policy”.' : 'No policies yet: only the base rule applies.'}
-        </Empty>
-      ) : shown.length === 0 ? (
-        <Empty>No policy matches the filters.</Empty>
-      ) : (
-        <div className="rounded border border-slate-200 bg-white px-3">
-          <table className={stacked.table}>
-            <thead className={stacked.head}>
-              <tr>
-                {['Name', 'Type', 'Mode', 'State', 'Scope', 'Version', 'Updated'].map((h) => (
-                  <th key={h} scope="col" className={stacked.th}>
-                    {h}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody className={stacked.body}>
-              {shown.map((p) => (
-                <tr key={p.id} data-policy-id={p.id} className={stacked.row}>
-                  <Cell label="Name">
-                    <Link href={`/policies/detail/?id=${p.id}`} className="font-medium text-brand underline-offset-2 hover:underline">
-                      {p.name}
-                    </Link>
-                    {p.description && <div className="max-w-xs truncate text-xs text-slate-500">{p.description}</div>}
-                  </Cell>
-                  <Cell label="Type">{TYPE_LABEL[p.type]}</Cell>
-                  <Cell label="Mode">
-                    <span data-testid="mode">
-                      <Badge>{p.mode}</Badge>
-                    </span>
-                  </Cell>
-                  <Cell label="State">{p.deletedAt ? <Badge>deleted</Badge> : p.enabled ? 'enabled' : 'disabled (not evaluated)'}</Cell>
-                  <Cell label="Scope" className="text-xs md:max-w-xs">
-                    {scopeSummary(p.scope, names)}
-                  </Cell>
-                  <Cell label="Version">{p.version}</Cell>
-                  <Cell label="Updated" className="text-xs">
-                    {when(p.updatedAt)}
-                  </Cell>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <Resource
+        query={{ data: rows, error, retry }}
+        what="policies"
+        empty={mayManage ? 'No policies yet: only the base rule applies. Create one with “New policy”.' : 'No policies yet: only the base rule applies.'}
+      >
+        {(rows) =>
+          shown.length === 0 ? (
+            <Empty>No policy matches the filters.</Empty>
+          ) : (
+            <div className="rounded border border-slate-200 bg-white px-3">
+              <table className={stacked.table}>
+                <thead className={stacked.head}>
+                  <tr>
+                    {['Name', 'Type', 'Mode', 'State', 'Scope', 'Version', 'Updated'].map((h) => (
+                      <th key={h} scope="col" className={stacked.th}>
+                        {h}
+                      </th>
+                    ))}
+                  </tr>
+                </thead>
+                <tbody className={stacked.body}>
+                  {shown.map((p) => (
+                    <tr key={p.id} data-policy-id={p.id} className={stacked.row}>
+                      <Cell label="Name">
+                        <Link href={`/policies/detail/?id=${p.id}`} className="font-medium text-brand underline-offset-2 hover:underline">
+                          {p.name}
+                        </Link>
+                        {p.description && <div className="max-w-xs truncate text-xs text-slate-500">{p.description}</div>}
+                      </Cell>
+                      <Cell label="Type">{TYPE_LABEL[p.type]}</Cell>
+                      <Cell label="Mode">
+                        <span data-testid="mode">
+                          <Badge>{p.mode}</Badge>
+                        </span>
+                      </Cell>
+                      <Cell label="State">{p.deletedAt ? <Badge>deleted</Badge> : p.enabled ? 'enabled' : 'disabled (not evaluated)'}</Cell>
+                      <Cell label="Scope" className="text-xs md:max-w-xs">
+                        {scopeSummary(p.scope, names)}
+                      </Cell>
+                      <Cell label="Version">{p.version}</Cell>
+                      <Cell label="Updated" className="text-xs">
+                        {when(p.updatedAt)}
+                      </Cell>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )
+        }
+      </Resource>
     </section>
   );
 }
