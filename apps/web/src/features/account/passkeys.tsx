@@ -17,6 +17,7 @@ import { ConfirmDialog } from '@/components/ui/dialog';
 import { Input } from '@/components/ui/input';
 
 type Passkey = components['schemas']['Passkey'];
+
 export function Passkeys() {
   const [renaming, setRenaming] = useState<string | null>(null);
 

@@ -12,6 +12,7 @@ import { Card, CardDescription, CardTitle } from '@/components/ui/card';
 import { ConfirmDialog } from '@/components/ui/dialog';
 
 type Session = components['schemas']['Session'];
+
 /** "Chrome on Linux" from a user agent string; the raw string stays available under it. */
 function describeAgent(ua: string | null): string {
   if (!ua) return 'Unknown device';

@@ -15,6 +15,7 @@ import { Input } from '@/components/ui/input';
 type Agent = components['schemas']['AgentSummary'];
 type Status = NonNullable<Agent['status']>;
 type Tier = Agent['trustTier'];
+
 const STATUSES: Status[] = ['active', 'suspended', 'revoked'];
 const TIERS: Tier[] = ['verified', 'high', 'medium', 'low', 'untrusted', 'unscored'];
 

@@ -8,6 +8,7 @@ import { Empty } from '@/components/states';
 import { Badge, button, danger, when } from '@/components/ui';
 
 type Agent = components['schemas']['Agent'];
+
 export function Card({ id, title, children }: { id: string; title: string; children: ReactNode }) {
   return (
     <section aria-labelledby={id} className="min-w-0 rounded border border-slate-200 bg-white p-4">

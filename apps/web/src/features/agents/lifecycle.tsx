@@ -11,6 +11,7 @@ import { Card, useMayManage } from '@/features/agents/identity';
 
 type Agent = components['schemas']['Agent'];
 type Action = 'suspend' | 'reactivate' | 'revoke';
+
 const ACTION_LABEL: Record<Action, string> = { suspend: 'Suspend', reactivate: 'Reactivate', revoke: 'Revoke' };
 
 export function Lifecycle({ agent, onChange }: { agent: Agent; onChange: () => Promise<void> }) {

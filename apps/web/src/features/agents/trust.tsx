@@ -13,6 +13,7 @@ type Agent = components['schemas']['Agent'];
 type Trust = components['schemas']['TrustScore'];
 type HistoryEntry = components['schemas']['TrustHistoryEntry'];
 type Decision = components['schemas']['Decision'];
+
 export function TrustSection({
   agent,
   trust,

@@ -17,6 +17,7 @@ type AuditEvent = components['schemas']['AuditEvent'];
 type Verification = components['schemas']['AuditVerification'];
 type Outcome = AuditEvent['outcome'];
 type ActorType = AuditEvent['actor']['type'];
+
 const OUTCOMES: Outcome[] = ['success', 'failure', 'denied'];
 const ACTORS: ActorType[] = ['user', 'agent', 'api_key', 'system'];
 

@@ -16,6 +16,7 @@ import { Badge, EXPIRIES, PageTitle, when } from '@/components/ui';
 
 type Request = components['schemas']['CapabilityRequest'];
 type Status = Request['status'];
+
 const STATUSES: Status[] = ['pending', 'approved', 'rejected', 'expired', 'cancelled'];
 
 /** Capability requests: the open ones first; managers and admins approve (optionally narrower, for a while) or reject with a note. */

@@ -16,6 +16,7 @@ import { Badge, PageTitle, input, when } from '@/components/ui';
 type Decision = components['schemas']['Decision'];
 type Answer = Decision['decision'];
 type Status = Decision['status'];
+
 const ANSWERS: Answer[] = ['allow', 'deny', 'pending'];
 const STATUSES: Status[] = ['allowed', 'denied', 'pending', 'approved', 'rejected', 'invalidated', 'expired', 'withdrawn'];
 

@@ -11,6 +11,7 @@ import { Input, Select } from '@/components/ui/input';
 import { Badge, EXPIRIES } from '@/components/ui';
 
 type Created = components['schemas']['CreatedEnrollmentToken'];
+
 export function CreateToken({ onCreated }: { onCreated: (created: Created) => void }) {
   const form = useSchemaForm(createEnrollmentTokenSchema, { defaultValues: { capabilities: [], expiresInSeconds: EXPIRIES[1]!.seconds } });
   const { register, handleSubmit, formState } = form;

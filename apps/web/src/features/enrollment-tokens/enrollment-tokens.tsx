@@ -13,6 +13,7 @@ import { CreateToken } from '@/features/enrollment-tokens/create-token';
 import { ShownOnce, stateOf } from '@/features/enrollment-tokens/shown-once';
 
 type Created = components['schemas']['CreatedEnrollmentToken'];
+
 /** One-time enrollment tokens: agents that register themselves use one. Members create their own; managers and admins see all. */
 export function EnrollmentTokens() {
   const can = useCan();

@@ -10,6 +10,7 @@ import { button, input, when } from '@/components/ui';
 
 type Token = components['schemas']['EnrollmentToken'];
 type Created = components['schemas']['CreatedEnrollmentToken'];
+
 export function stateOf(t: Token): string {
   if (t.revokedAt) return 'revoked';
   if (t.usedAt) return 'used';

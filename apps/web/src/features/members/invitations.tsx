@@ -18,6 +18,7 @@ import { Input, Select } from '@/components/ui/input';
 
 type Invitation = components['schemas']['Invitation'];
 type CreatedInvitation = components['schemas']['CreatedInvitation'];
+
 function invitationState(i: Invitation): string {
   if (i.revokedAt) return 'revoked';
   if (i.acceptedAt) return 'accepted';

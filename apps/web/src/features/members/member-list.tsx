@@ -17,6 +17,7 @@ import { ConfirmDialog } from '@/components/ui/dialog';
 import { Select } from '@/components/ui/input';
 
 type Member = components['schemas']['Member'];
+
 export function MemberList() {
   const can = useCan();
   const { me, reload } = useSession();

@@ -62,6 +62,7 @@ function DecisionChart({ hours }: { hours: Overview['decisionsPerHour'] }) {
 }
 
 type Steps = Overview['gettingStarted'];
+
 const STEPS: { key: keyof Steps; title: string; how: string; href: string; link: string }[] = [
   { key: 'capability', title: 'Add a capability', how: 'Name an action agents may ask to do, with its risk (db:read, payments:refund).', href: '/capabilities/', link: 'Capabilities' },
   { key: 'enrollmentToken', title: 'Create an enrollment token', how: 'A one-time token the agent uses to register itself; the page shows the code to paste.', href: '/enrollment-tokens/', link: 'Enrollment tokens' },

@@ -16,6 +16,7 @@ import { Card, configItems } from '@/features/policies/policy-settings';
 
 type Policy = components['schemas']['Policy'];
 type Version = components['schemas']['PolicyVersionList']['versions'][number];
+
 export function ModeSwitch({ policy, onChange }: { policy: Policy; onChange: () => Promise<void> }) {
   const next = policy.mode === 'enforce' ? 'monitor' : 'enforce';
   const description =

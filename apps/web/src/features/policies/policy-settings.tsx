@@ -8,6 +8,7 @@ import { MODE_HELP, TYPE_HELP, TYPE_LABEL, scopeSummary, show } from '@/features
 import { when } from '@/components/ui';
 
 type Policy = components['schemas']['Policy'];
+
 export function Card({ id, title, children }: { id: string; title: string; children: ReactNode }) {
   return (
     <section aria-labelledby={id} className="min-w-0 rounded border border-slate-200 bg-white p-4">

@@ -6,6 +6,7 @@ import { Button } from '@/components/ui/button';
 import { Input } from '@/components/ui/input';
 
 export type Loose = UseFormReturn<FieldValues>;
+
 export const loose = (form: unknown) => form as Loose;
 export const errorAt = (form: Loose, name: string): string | undefined => {
   const e = get(form.formState.errors, name) as { message?: string; root?: { message?: string } } | undefined;
