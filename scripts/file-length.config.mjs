@@ -50,15 +50,5 @@ export const FILE_LENGTH = {
     { file: 'packages/contracts/src/people.ts', max: 350, reason: 'organizations, people, memberships, API keys, sessions and setup schemas; to split per resource' },
     { file: 'packages/contracts/src/agents.ts', max: 350, reason: 'agents, keys, enrollment tokens and OAuth schemas; to split per resource' },
 
-    // Dashboard pages and components.
-    { file: 'apps/web/src/components/agent-evidence.tsx', max: 700, reason: "the agent page's evidence sections and their forms; to split one file per section" },
-    { file: 'apps/web/src/app/settings/page.tsx', max: 650, reason: 'organization, identity providers and domains on one page; to split one component file per section' },
-    { file: 'apps/web/src/components/policy-forms.tsx', max: 525, reason: "one form per policy type, validated by the server's schemas; to split per type" },
-    { file: 'apps/web/src/app/agents/detail/page.tsx', max: 500, reason: 'the agent page: identity, keys, status actions, trust; sections to move to components/' },
-    { file: 'apps/web/src/app/members/page.tsx', max: 475, reason: 'members, roles and invitations; invitations to split out' },
-    { file: 'apps/web/src/app/policies/detail/page.tsx', max: 400, reason: 'a policy, its versions and its edit form; versions to split out' },
-    { file: 'apps/web/src/app/enrollment-tokens/page.tsx', max: 400, reason: 'list, create (with the one-time secret) and revoke; the form to split out' },
-    { file: 'apps/web/src/app/account/page.tsx', max: 400, reason: 'profile, passkeys and sessions; to split one component per section' },
-    { file: 'apps/web/src/app/capabilities/page.tsx', max: 350, reason: 'the catalog and its form; the form to split out' },
   ],
 };

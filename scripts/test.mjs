@@ -93,7 +93,9 @@ try {
   console.log(`test targets: ${targets.map((t) => t.name).join('; ')} (ready in ${Date.now() - started} ms)`);
 
   const filter = process.argv.slice(2);
-  let files = (await Promise.all(['apps/server/dist', 'packages/contracts/dist', 'packages/audit-verify/dist', 'packages/sdk/dist'].map((d) => findTests(join(root, d))))).flat().sort();
+  // The dashboard's browser tests compile on their own (apps/web/test, a project of the root `tsc -b`).
+  const compiled = ['apps/server/dist', 'apps/web/test/dist', 'packages/contracts/dist', 'packages/audit-verify/dist', 'packages/sdk/dist'];
+  let files = (await Promise.all(compiled.map((d) => findTests(join(root, d))))).flat().sort();
   if (filter.length > 0) files = files.filter((f) => filter.some((p) => f.includes(p)));
   process.env.AIM_TEST_TARGETS = JSON.stringify(targets);
 

@@ -2,6 +2,7 @@ import type { Metadata, Viewport } from 'next';
 import type { ReactNode } from 'react';
 import { SessionProvider } from '@/components/session';
 import { Shell } from '@/components/shell';
+import { QueryProvider } from '@/data/query';
 import './globals.css';
 
 export const metadata: Metadata = { title: 'AIM', description: 'Agent Identity Management' };
@@ -12,7 +13,9 @@ export default function RootLayout({ children }: { children: ReactNode }) {
     <html lang="en">
       <body>
         <SessionProvider>
-          <Shell>{children}</Shell>
+          <QueryProvider>
+            <Shell>{children}</Shell>
+          </QueryProvider>
         </SessionProvider>
       </body>
     </html>
