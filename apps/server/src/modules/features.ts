@@ -25,6 +25,11 @@ import { registerOrganizationRoutes } from './organizations/organization-routes.
 import { registerSetupPage } from './setup/setup-page.js';
 import { registerSetupRoutes } from './setup/setup-routes.js';
 import { registerSystemRoutes } from './system/system-routes.js';
+import { platformJobs } from '../platform/jobs/platform-jobs.js';
+import { auditJobs } from './audit/audit-jobs.js';
+import { capabilityJobs } from './capabilities/capability-jobs.js';
+import { decisionJobs } from './decisions/decision-jobs.js';
+import { trustJobs } from './trust/trust-jobs.js';
 
 /** A module not yet declared as operations: its routes, registered as before. */
 const routes = (name: string, register: (app: AppInstance) => void): Feature => ({
@@ -39,6 +44,8 @@ const routes = (name: string, register: (app: AppInstance) => void): Feature => 
  */
 export function createFeatures(platform: Platform, services: Services): Feature[] {
   return [
+    // The platform's own scheduled work (no operations).
+    { name: 'platform', operations: [], jobs: platformJobs({ db: platform.db, keys: [platform.sessionKeys, platform.checkpointKeys, platform.agentTokenKeys] }) },
     routes('system', (app) => registerSystemRoutes(app, platform)),
     routes('setup', (app) => {
       registerSetupRoutes(app, services, platform);
@@ -58,17 +65,23 @@ export function createFeatures(platform: Platform, services: Services): Feature[
     routes('invitations', (app) => registerInvitationRoutes(app, services, platform)),
     routes('identity-providers', (app) => registerIdentityProviderRoutes(app, services)),
     routes('domains', (app) => registerDomainRoutes(app, services)),
-    routes('audit', (app) => registerAuditRoutes(app, services)),
+    { ...routes('audit', (app) => registerAuditRoutes(app, services)), jobs: auditJobs({ audit: services.audit, exportDir: platform.config.auditRetentionExportDir }) },
     agentFeature({
       agents: services.agents,
       enrollmentTokens: services.enrollmentTokens,
       challenges: platform.agentChallenges,
       originFor: (request) => platform.agentAuth.originFor(request),
     }),
-    routes('capabilities', (app) => registerCapabilityRoutes(app, services)),
+    { ...routes('capabilities', (app) => registerCapabilityRoutes(app, services)), jobs: capabilityJobs({ capabilities: services.capabilities }) },
     routes('policies', (app) => registerPolicyRoutes(app, services)),
-    routes('decisions', (app) => registerDecisionRoutes(app, services)),
-    routes('trust', (app) => registerTrustRoutes(app, services)),
+    { ...routes('decisions', (app) => registerDecisionRoutes(app, services)), jobs: decisionJobs({ decisions: services.decisions }) },
+    {
+      ...routes('trust', (app) => registerTrustRoutes(app, services)),
+      jobs: trustJobs({ db: platform.db, trust: services.trust, historyMonths: platform.config.trust.historyMonths }),
+      // Recalculation on new evidence; what is due when closing runs first.
+      subscriptions: [services.trustScheduler.subscription],
+      stop: () => services.trustScheduler.close(),
+    },
     routes('live', (app) => registerLiveRoutes(app, platform)),
     routes('overview', (app) => registerOverviewRoutes(app, services)),
     routes('system-jobs', (app) => registerSystemJobRoutes(app, services)),
