@@ -91,15 +91,17 @@ export function createDomainEvents(deps: { db: Database; store: SharedStore; log
     }
   }
 
-  /** One event to this instance's subscriptions, then to every instance through the shared pub/sub. */
+  /** One event to this instance's subscriptions, in turn. */
   async function deliver(event: DomainEvent): Promise<void> {
     for (const s of subscriptions) {
       if (s.types.some((pattern) => eventTypeMatches(pattern, event.type))) await s.handle(event);
     }
-    await store.publish(CHANNEL, JSON.stringify(event));
   }
 
-  const dispatcher = createEventDispatcher({ db: deps.db, logger, metrics: deps.metrics, deliver, options: deps.dispatcher });
+  /** One event to every instance through the shared pub/sub (sent in order; the dispatcher awaits a batch's at once). */
+  const broadcast = (event: DomainEvent): Promise<void> => store.publish(CHANNEL, JSON.stringify(event));
+
+  const dispatcher = createEventDispatcher({ db: deps.db, logger, metrics: deps.metrics, deliver, broadcast, options: deps.dispatcher });
 
   return {
     /**

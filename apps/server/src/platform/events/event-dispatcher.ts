@@ -54,10 +54,13 @@ export function createEventDispatcher(deps: {
   db: Database;
   logger: Pick<Logger, 'warn' | 'error'>;
   metrics?: Metrics | undefined;
+  /** To this instance's subscriptions: a throw delivers the event again later. */
   deliver: (event: DomainEvent) => Promise<void>;
+  /** To the shared pub/sub; a batch's broadcasts are awaited together, before the batch is marked. */
+  broadcast: (event: DomainEvent) => Promise<void>;
   options?: DispatcherOptions | undefined;
 }) {
-  const { db, logger, deliver } = deps;
+  const { db, logger, deliver, broadcast } = deps;
   const paused = deps.options?.paused ?? false;
   const pollMs = deps.options?.pollMs ?? 1_000;
   const batch = deps.options?.batch ?? 500;
@@ -83,14 +86,16 @@ export function createEventDispatcher(deps: {
       [organizationId, batch],
     );
     const delivered: string[] = [];
+    const broadcasts: Promise<void>[] = [];
     let failed = false;
     for (const row of rows) {
       if (row.retry_at && row.retry_at.getTime() > Date.now()) {
         failed = true;
         break;
       }
+      const event = toEvent(row);
       try {
-        await deliver(toEvent(row));
+        await deliver(event);
         deps.metrics?.observeEventDispatch(row.type, (Date.now() - row.occurred_at.getTime()) / 1000);
       } catch (error) {
         const attempts = row.attempts + 1;
@@ -108,7 +113,12 @@ export function createEventDispatcher(deps: {
         logger.error({ err: error, eventId: row.id, type: row.type, attempts }, 'domain event delivery failed too often; giving it up');
       }
       delivered.push(row.seq);
+      const sent = broadcast(event);
+      sent.catch(() => undefined); // awaited below; handled now, so a quick failure is not an unhandled rejection
+      broadcasts.push(sent);
     }
+    // The pub/sub unreachable: nothing of the batch is marked (the transaction rolls back), all of it goes again.
+    await Promise.all(broadcasts);
     if (delivered.length > 0) {
       await tx.query('update event_outbox set dispatched_at = now() where organization_id = $1 and seq = any($2::bigint[])', [organizationId, delivered], {
         name: 'aim.events.mark',

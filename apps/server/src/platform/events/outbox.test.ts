@@ -14,14 +14,18 @@ async function until(what: string, done: () => boolean | Promise<boolean>, timeo
   }
 }
 
-/** Record `n` trust.evidence events for the organization, one transaction each, all at once. */
-async function recordMany(t: TestApp, organizationId: string, n: number): Promise<void> {
+/**
+ * Record `n` trust.evidence events for the organization, one transaction after another (through the
+ * given instances in turn), so that their commit order is their `seq` order. (The order of events of
+ * transactions that overlap is not defined: neither could see the other.)
+ */
+async function recordMany(t: TestApp | TestApp[], organizationId: string, n: number): Promise<void> {
+  const through = Array.isArray(t) ? t : [t];
   const agentId = newId('agt');
-  await Promise.all(
-    Array.from({ length: n }, () =>
-      t.platform.db.transaction({ organizationId }, (tx) => t.platform.domainEvents.record(tx, 'trust.evidence', { agentId, kind: 'rating' })),
-    ),
-  );
+  for (let i = 0; i < n; i++) {
+    const instance = through[i % through.length]!;
+    await instance.platform.db.transaction({ organizationId }, (tx) => instance.platform.domainEvents.record(tx, 'trust.evidence', { agentId, kind: 'rating' }));
+  }
 }
 
 /** The organization's events in the outbox, in commit (seq) order. */
@@ -122,6 +126,31 @@ forEachTarget('domain event outbox', (target) => {
   });
 });
 
+forEachTarget('domain event retention', (target) => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp(target, { env: { EVENT_DISPATCH_PAUSED: 'true' } });
+  });
+  after(async () => t?.close());
+
+  it('holds every event while paused, and deletes only delivered events past the retention', async () => {
+    const org = newId('org');
+    await recordMany(t, org, 4);
+    await t.platform.domainEvents.drain();
+    const rows = await outboxOf(t, org);
+    assert.equal(rows.length, 4);
+    assert.ok(rows.every((r) => r.dispatched_at === null), 'paused: nothing delivered');
+    const owner = await t.owner();
+    // Two delivered long ago, one delivered just now, one old but never delivered.
+    await owner.query(`update event_outbox set occurred_at = now() - interval '2 days', dispatched_at = now() where id = any($1)`, [[rows[0]!.id, rows[1]!.id]]);
+    await owner.query(`update event_outbox set dispatched_at = now() where id = $1`, [rows[2]!.id]);
+    await owner.query(`update event_outbox set occurred_at = now() - interval '2 days' where id = $1`, [rows[3]!.id]);
+    const { rows: pruned } = await t.platform.db.query<{ n: number }>(`select aim_prune_event_outbox(interval '1 day', 1000) as n`);
+    assert.ok(pruned[0]!.n >= 2);
+    assert.deepEqual((await outboxOf(t, org)).map((r) => r.id), [rows[2]!.id, rows[3]!.id]);
+  });
+});
+
 acrossInstances('domain events across instances', (instances, skip) => {
   it('two dispatchers on one database deliver each event once, in commit order per organization', { skip }, async () => {
     const delivered: DomainEvent[] = [];
@@ -129,8 +158,8 @@ acrossInstances('domain events across instances', (instances, skip) => {
       instance.platform.domainEvents.subscribe({ name: 'test.both', types: ['*'], handle: (e) => void delivered.push(e) });
     }
     const orgs = [newId('org'), newId('org'), newId('org')];
-    // Changes commit through both instances, each nudging its own dispatcher.
-    await Promise.all(orgs.flatMap((org) => [recordMany(instances.a, org, 15), recordMany(instances.b, org, 15)]));
+    // Changes commit through both instances in turn, each nudging its own dispatcher; the organizations at once.
+    await Promise.all(orgs.map((org) => recordMany([instances.a, instances.b], org, 30)));
     for (const org of orgs) {
       const ids = (await outboxOf(instances.a, org)).map((r) => r.id);
       assert.equal(ids.length, 30);
