@@ -15,8 +15,15 @@ import { trustScoreIdSchema } from './trust.js';
 
 const id = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[0-9a-z]{26}$`), { message: `must be a ${prefix}_… id` });
 
+/**
+ * The event schemas by id, in a registry of their own (not zod's global one, which the API reference
+ * is generated from: events are not API operations yet). `z.toJSONSchema(eventSchemas)` gives their
+ * JSON Schema, with each id as a definition.
+ */
+export const eventSchemas = z.registry<{ id: string }>();
+
 /** A domain event's own id: stable across redeliveries, so a consumer can skip one it has seen. */
-export const domainEventIdSchema = id('dev').meta({ id: 'DomainEventId' });
+export const domainEventIdSchema = id('dev').register(eventSchemas, { id: 'DomainEventId' });
 
 const envelope = <T extends string, D extends z.ZodType>(type: T, version: number, data: D, description: string) =>
   z
@@ -107,7 +114,7 @@ export const domainEventSchema = z
     envelope('trust.changed', 1, trustChanged, "A recalculation changed an agent's score or tier notably"),
     envelope('trust.dropped', 1, trustDropped, "An agent's score fell more than the alert threshold below its highest of the last hour"),
   ])
-  .meta({ id: 'DomainEvent' });
+  .register(eventSchemas, { id: 'DomainEvent' });
 
 export type DomainEvent = z.output<typeof domainEventSchema>;
 export type DomainEventType = DomainEvent['type'];
@@ -129,7 +136,7 @@ export const DOMAIN_EVENT_VERSIONS = Object.fromEntries(domainEventSchema.option
 export const eventTypePatternSchema = z
   .string()
   .regex(/^(\*|[a-z]+(\.\*|\.[a-z_]+)?)$/, { message: 'must be an event type, a prefix like decision.*, or *' })
-  .meta({ id: 'EventTypePattern' });
+  .register(eventSchemas, { id: 'EventTypePattern' });
 
 /** Whether `type` matches `pattern` (see eventTypePatternSchema). */
 export function eventTypeMatches(pattern: string, type: string): boolean {

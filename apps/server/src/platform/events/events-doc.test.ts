@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { DOMAIN_EVENT_TYPES, DOMAIN_EVENT_VERSIONS, domainEventSchema, eventTypeMatches } from '@aim/contracts';
+import { z } from 'zod';
+import { DOMAIN_EVENT_TYPES, DOMAIN_EVENT_VERSIONS, domainEventSchema, eventSchemas, eventTypeMatches } from '@aim/contracts';
 
 const EVENTS_DOC = new URL('../../../../../docs/events.md', import.meta.url);
 
@@ -40,6 +41,14 @@ describe('docs/events.md', () => {
     const broken = JSON.parse(first!.json) as { data: Record<string, unknown> };
     delete broken.data[Object.keys(broken.data)[0]!];
     assert.equal(domainEventSchema.safeParse(broken).success, false);
+  });
+});
+
+describe('event schemas as JSON Schema', () => {
+  it('has a definition for the union, one branch per event type', () => {
+    const schema = z.toJSONSchema(eventSchemas) as { schemas: Record<string, { oneOf?: unknown[]; anyOf?: unknown[] }> };
+    const union = schema.schemas.DomainEvent!;
+    assert.equal((union.oneOf ?? union.anyOf)?.length, DOMAIN_EVENT_TYPES.length);
   });
 });
 
