@@ -15,8 +15,9 @@ import { computeTrust, TRUST_CONSTANTS, type FactorResult, type TrustEvidence, t
  * Trust scores: computing them from stored evidence (trust-method.ts, trust-evidence.ts), storing
  * every computation with its evidence, explaining the latest, history and trends, and the three
  * ways a recalculation starts: new evidence (trust-scheduler.ts, debounced per agent across
- * instances), the scheduled pass over every agent (trust-jobs.ts), and a manager's request. A change of score or tier is audited in the same
- * transaction; a drop of more than DROP_ALERT_POINTS within an hour is announced as `trust.dropped`.
+ * instances), the scheduled pass over every agent (trust-jobs.ts), and a manager's request. A change
+ * of score or tier is audited and recorded as `trust.changed` in the same transaction; a drop of more
+ * than DROP_ALERT_POINTS within an hour as `trust.dropped`.
  */
 
 export type TrustTrigger = 'registration' | 'event' | 'schedule' | 'manual' | 'backfill';

@@ -15,8 +15,10 @@ import type { Metrics } from '../observability/metrics.js';
  *   the delivered ones in the same transaction. A crash before that commit delivers them again
  *   (at least once); a delivery that throws stops the organization there and is retried after a
  *   back-off, so no later event of the organization overtakes it.
- * - A pass starts right after a transaction that recorded an event commits on this instance
- *   (the nudge), and every `pollMs` anyway (events committed on an instance that died).
+ * - A pass starts shortly (`coalesceMs`, gathering what commits meanwhile) after a transaction that
+ *   recorded an event commits on this instance (the nudge), and every `pollMs` anyway (events
+ *   committed on an instance that died). Marks commit asynchronously: one lost in a crash only
+ *   means its batch is delivered again.
  *
  * Delivered rows are deleted after `retentionMs`. Order: an organization's events leave in `seq`
  * order among those committed when a batch is read; an event whose transaction commits later leaves
@@ -26,6 +28,8 @@ export interface DispatcherOptions {
   /** Hold every delivery (EVENT_DISPATCH_PAUSED): events wait in the outbox. */
   paused?: boolean;
   pollMs?: number;
+  /** How long a nudge waits for more commits to deliver with (default 20 ms). */
+  coalesceMs?: number;
   batch?: number;
   retentionMs?: number;
 }
@@ -65,6 +69,7 @@ export function createEventDispatcher(deps: {
   const pollMs = deps.options?.pollMs ?? 1_000;
   const batch = deps.options?.batch ?? 500;
   const retentionMs = deps.options?.retentionMs ?? 86_400_000;
+  const coalesceMs = deps.options?.coalesceMs ?? 20;
   let started = false;
   let stopped = false;
   let running: Promise<void> | null = null;
@@ -72,13 +77,19 @@ export function createEventDispatcher(deps: {
   let poll: NodeJS.Timeout | undefined;
   let prune: NodeJS.Timeout | undefined;
   let retry: NodeJS.Timeout | undefined;
+  let soon: NodeJS.Timeout | undefined;
 
   const toEvent = (r: Row): DomainEvent =>
     ({ id: r.id, type: r.type, version: r.version, organizationId: r.organization_id, occurredAt: r.occurred_at.toISOString(), data: r.data }) as DomainEvent;
 
   /** Deliver the batch in order; mark what went; a failure stops the batch and waits out a back-off. */
   async function deliverBatch(tx: Tx, organizationId: string): Promise<Outcome> {
-    const { rows: locked } = await tx.query<{ ok: boolean }>('select pg_try_advisory_xact_lock($1, hashtext($2)) as ok', [LOCK_SPACE, organizationId]);
+    // The mark need not wait for its WAL flush: lost in a crash, the batch is delivered again (at least once).
+    const { rows: locked } = await tx.query<{ ok: boolean }>(
+      `select set_config('synchronous_commit', 'off', true), pg_try_advisory_xact_lock($1, hashtext($2)) as ok`,
+      [LOCK_SPACE, organizationId],
+      { name: 'aim.events.lock' },
+    );
     if (!locked[0]!.ok) return { kind: 'busy' };
     const { rows } = await tx.query<Row>(
       `select seq, id, organization_id, type, version, occurred_at, data, attempts, retry_at from event_outbox
@@ -153,9 +164,22 @@ export function createEventDispatcher(deps: {
     }
   }
 
-  /** Start a pass now, or right after the one running. */
+  /**
+   * Start a pass within `coalesceMs` (or right after the one running): the commits of that moment
+   * are delivered in one batch per organization, not one transaction each.
+   */
   function nudge(): void {
-    if (!started || stopped || paused) return;
+    if (!started || stopped || paused || soon) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    soon = setTimeout(run, coalesceMs);
+  }
+
+  function run(): void {
+    soon = undefined;
+    if (stopped) return;
     if (running) {
       again = true;
       return;
@@ -206,6 +230,7 @@ export function createEventDispatcher(deps: {
       clearInterval(poll);
       clearInterval(prune);
       clearTimeout(retry);
+      clearTimeout(soon);
       while (running) await running;
     },
   };
