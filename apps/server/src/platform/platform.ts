@@ -132,7 +132,7 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
     store,
     logger,
     metrics,
-    dispatcher: { paused: config.events.dispatchPaused, retentionMs: config.events.retentionHours * 3_600_000 },
+    dispatcher: { paused: config.events.dispatchPaused },
   });
   eventBacklog = () => domainEvents.backlog();
   // Every committed change, once chained, is announced (`audit.appended`, recorded in the chaining

@@ -199,8 +199,6 @@ export const envSchema = z.object({
   JOB_CRON_CHECK_SECONDS: int(20, 1, 25),
   /** Hold every domain event in the outbox instead of delivering it (maintenance, and the crash test). */
   EVENT_DISPATCH_PAUSED: bool(false),
-  /** Delivered domain events stay in the outbox this long before they are deleted. */
-  EVENT_RETENTION_HOURS: int(24, 1, 8760),
   /** A live stream (GET /api/v1/events) ends after this long; the browser reconnects with its cookies checked again. */
   LIVE_STREAM_MAX_MS: int(300_000, 10, 3_600_000),
   SERVE_DASHBOARD: bool(true),
@@ -295,7 +293,7 @@ export interface Config {
   jobs: { schedules: Record<string, string>; cronCheckIntervalSeconds: number };
   live: { streamMaxMs: number };
   /** Domain event delivery from the outbox (docs/events.md). */
-  events: { dispatchPaused: boolean; retentionHours: number };
+  events: { dispatchPaused: boolean };
   /** false: an API-only server; the dashboard is hosted elsewhere (README, "Deploying the dashboard separately"). */
   serveDashboard: boolean;
   mail: { smtpUrl: string | undefined; from: string };
@@ -396,7 +394,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     trust: { recalculationDebounceMs: e.TRUST_RECALCULATION_DEBOUNCE_MS, historyMonths: e.TRUST_HISTORY_MONTHS },
     jobs: { schedules: e.JOB_SCHEDULES, cronCheckIntervalSeconds: e.JOB_CRON_CHECK_SECONDS },
     live: { streamMaxMs: e.LIVE_STREAM_MAX_MS },
-    events: { dispatchPaused: e.EVENT_DISPATCH_PAUSED, retentionHours: e.EVENT_RETENTION_HOURS },
+    events: { dispatchPaused: e.EVENT_DISPATCH_PAUSED },
     serveDashboard: e.SERVE_DASHBOARD,
     rateLimit: {
       windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000,

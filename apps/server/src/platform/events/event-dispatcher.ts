@@ -11,16 +11,16 @@ import type { Metrics } from '../observability/metrics.js';
  *   and works through each in a transaction of that organization that holds the organization's
  *   advisory lock (pg_try_advisory_xact_lock): any number of instances run, one dispatches an
  *   organization at a time, the others skip it and look again shortly.
- * - Inside, it reads the undelivered events in `seq` order, delivers them one by one, and marks
+ * - Inside, it reads the organization's events in `seq` order, delivers them one by one, and deletes
  *   the delivered ones in the same transaction. A crash before that commit delivers them again
  *   (at least once); a delivery that throws stops the organization there and is retried after a
  *   back-off, so no later event of the organization overtakes it.
  * - A pass starts shortly (`coalesceMs`, gathering what commits meanwhile) after a transaction that
  *   recorded an event commits on this instance (the nudge), and every `pollMs` anyway (events
- *   committed on an instance that died). Marks commit asynchronously: one lost in a crash only
- *   means its batch is delivered again.
+ *   committed on an instance that died). The deletes commit asynchronously: one lost in a crash
+ *   only means its batch is delivered again.
  *
- * Delivered rows are deleted after `retentionMs`. Order: an organization's events leave in `seq`
+ * Order: an organization's events leave in `seq`
  * order among those committed when a batch is read; an event whose transaction commits later leaves
  * in a later batch, so an event never goes before one committed before its own transaction began.
  */
@@ -31,14 +31,12 @@ export interface DispatcherOptions {
   /** How long a nudge waits for more commits to deliver with (default 20 ms). */
   coalesceMs?: number;
   batch?: number;
-  retentionMs?: number;
 }
 
 /** Deliveries tried before an event that keeps failing is given up (logged as an error) so the rest can go. */
 const MAX_ATTEMPTS = 10;
 /** Key space of the advisory locks (the second key is the organization id's hash). */
 const LOCK_SPACE = 0x0e7e;
-const PRUNE_EVERY_MS = 60_000;
 
 interface Row {
   seq: string;
@@ -56,11 +54,11 @@ type Outcome = { kind: 'busy' } | { kind: 'done'; read: number; failed: boolean 
 
 export function createEventDispatcher(deps: {
   db: Database;
-  logger: Pick<Logger, 'warn' | 'error'>;
+  logger: Pick<Logger, 'warn' | 'error' | 'debug'>;
   metrics?: Metrics | undefined;
   /** To this instance's subscriptions: a throw delivers the event again later. */
   deliver: (event: DomainEvent) => Promise<void>;
-  /** To the shared pub/sub; a batch's broadcasts are awaited together, before the batch is marked. */
+  /** To the shared pub/sub; a batch's broadcasts are awaited together, before the batch is deleted. */
   broadcast: (event: DomainEvent) => Promise<void>;
   options?: DispatcherOptions | undefined;
 }) {
@@ -68,23 +66,21 @@ export function createEventDispatcher(deps: {
   const paused = deps.options?.paused ?? false;
   const pollMs = deps.options?.pollMs ?? 1_000;
   const batch = deps.options?.batch ?? 500;
-  const retentionMs = deps.options?.retentionMs ?? 86_400_000;
   const coalesceMs = deps.options?.coalesceMs ?? 20;
   let started = false;
   let stopped = false;
   let running: Promise<void> | null = null;
   let again = false;
   let poll: NodeJS.Timeout | undefined;
-  let prune: NodeJS.Timeout | undefined;
   let retry: NodeJS.Timeout | undefined;
   let soon: NodeJS.Timeout | undefined;
 
   const toEvent = (r: Row): DomainEvent =>
     ({ id: r.id, type: r.type, version: r.version, organizationId: r.organization_id, occurredAt: r.occurred_at.toISOString(), data: r.data }) as DomainEvent;
 
-  /** Deliver the batch in order; mark what went; a failure stops the batch and waits out a back-off. */
+  /** Deliver the batch in order; delete what went; a failure stops the batch and waits out a back-off. */
   async function deliverBatch(tx: Tx, organizationId: string): Promise<Outcome> {
-    // The mark need not wait for its WAL flush: lost in a crash, the batch is delivered again (at least once).
+    // The delete need not wait for its WAL flush: lost in a crash, the batch is delivered again (at least once).
     const { rows: locked } = await tx.query<{ ok: boolean }>(
       `select set_config('synchronous_commit', 'off', true), pg_try_advisory_xact_lock($1, hashtext($2)) as ok`,
       [LOCK_SPACE, organizationId],
@@ -93,8 +89,9 @@ export function createEventDispatcher(deps: {
     if (!locked[0]!.ok) return { kind: 'busy' };
     const { rows } = await tx.query<Row>(
       `select seq, id, organization_id, type, version, occurred_at, data, attempts, retry_at from event_outbox
-        where organization_id = $1 and dispatched_at is null order by seq limit $2`,
+        where organization_id = $1 order by seq limit $2`,
       [organizationId, batch],
+      { name: 'aim.events.read' },
     );
     const delivered: string[] = [];
     const broadcasts: Promise<void>[] = [];
@@ -128,12 +125,13 @@ export function createEventDispatcher(deps: {
       sent.catch(() => undefined); // awaited below; handled now, so a quick failure is not an unhandled rejection
       broadcasts.push(sent);
     }
-    // The pub/sub unreachable: nothing of the batch is marked (the transaction rolls back), all of it goes again.
+    // The pub/sub unreachable: nothing of the batch is deleted (the transaction rolls back), all of it goes again.
     await Promise.all(broadcasts);
     if (delivered.length > 0) {
-      await tx.query('update event_outbox set dispatched_at = now() where organization_id = $1 and seq = any($2::bigint[])', [organizationId, delivered], {
-        name: 'aim.events.mark',
+      await tx.query('delete from event_outbox where organization_id = $1 and seq = any($2::bigint[])', [organizationId, delivered], {
+        name: 'aim.events.done',
       });
+      logger.debug({ organizationId, seqs: delivered }, 'domain events delivered');
     }
     return { kind: 'done', read: rows.length, failed };
   }
@@ -195,12 +193,6 @@ export function createEventDispatcher(deps: {
       });
   }
 
-  async function pruneDelivered(): Promise<void> {
-    await db
-      .query('select aim_prune_event_outbox(make_interval(secs => $1), 10000)', [Math.max(60, Math.round(retentionMs / 1000))])
-      .catch((error: unknown) => logger.warn({ err: error }, 'could not prune delivered domain events'));
-  }
-
   return {
     nudge,
     start(): void {
@@ -211,7 +203,6 @@ export function createEventDispatcher(deps: {
         return;
       }
       poll = setInterval(nudge, pollMs).unref();
-      prune = setInterval(() => void pruneDelivered(), PRUNE_EVERY_MS).unref();
       nudge();
     },
     /** Deliver everything committed so far, and wait for it. */
@@ -228,7 +219,6 @@ export function createEventDispatcher(deps: {
     async stop(): Promise<void> {
       stopped = true;
       clearInterval(poll);
-      clearInterval(prune);
       clearTimeout(retry);
       clearTimeout(soon);
       while (running) await running;
