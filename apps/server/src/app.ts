@@ -49,6 +49,8 @@ import { bodyText, refuseUnstorableBody, registerInputGuards } from './platform/
 import { createServices, type Services } from './modules/services.js';
 import { createFeatures } from './modules/features.js';
 import { registerOperations } from './platform/http/operation.js';
+import { collectJobs } from './platform/jobs/feature-jobs.js';
+import type { JobDefinition } from './platform/jobs/job-queue.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -56,6 +58,8 @@ declare module 'fastify' {
     routeTable: RouteRecord[];
     /** The services behind the routes (tests drive sign-in flows through them). */
     services: Services;
+    /** Every scheduled job, collected from the features (main.ts starts the job queue with them). */
+    jobs: JobDefinition[];
   }
 }
 
@@ -232,14 +236,19 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
   );
 
   const services = createServices(platform);
-  for (const feature of createFeatures(platform, services)) {
+  const features = createFeatures(platform, services);
+  for (const feature of features) {
     registerOperations(app, feature.operations);
     feature.registerRoutes?.(app);
+    for (const subscription of feature.subscriptions ?? []) platform.domainEvents.subscribe(subscription);
   }
-  // Trust scores follow new evidence from every instance; what is due when closing runs first.
-  app.addHook('onReady', async () => services.trust.start());
-  app.addHook('onClose', async () => services.trust.close());
+  // Domain events are delivered once every subscription is in; the features' background work ends with the app.
+  app.addHook('onReady', async () => platform.domainEvents.start());
+  app.addHook('onClose', async () => {
+    for (const feature of features) await feature.stop?.();
+  });
   app.decorate('services', services);
+  app.decorate('jobs', collectJobs(features.flatMap((f) => f.jobs ?? []), { db: platform.db, logger: platform.logger, overrides: platform.config.jobs.schedules }));
 
   return app;
 }

@@ -5,7 +5,6 @@ import { provisionDatabase, type ProvisionedDatabase } from './platform/db/provi
 import { createLoggers, redactUrl } from './platform/observability/logger.js';
 import { createPlatform, type RunningPlatform } from './platform/platform.js';
 import { startJobQueue } from './platform/jobs/job-queue.js';
-import { defineJobs } from './modules/jobs.js';
 
 /**
  * `npm start`: parse the configuration, bring up the database (embedded unless DATABASE_URL is
@@ -58,7 +57,7 @@ async function main(): Promise<void> {
     platform = await createPlatform(config, loggers, { appUrl: database.appUrl, secrets: database.secrets });
     app = await buildApp(platform);
     await app.listen({ host: config.host, port: config.port });
-    jobs = await startJobQueue(database.appUrl, defineJobs(platform, app.services), logger, {
+    jobs = await startJobQueue(database.appUrl, app.jobs, logger, {
       health: platform.jobHealth,
       cronCheckIntervalSeconds: config.jobs.cronCheckIntervalSeconds,
     });

@@ -1,5 +1,5 @@
 import { ERROR_CODES, PERMISSIONS, ROLES } from '@aim/contracts';
-import { PERMISSION_TABLE } from './modules/access/permissions.js';
+import { PERMISSION_TABLE } from '@aim/contracts';
 
 /** Reference documents generated from code: `npm run docs` writes them, tests compare them. */
 export const ERRORS_DOC_PATH = new URL('../../../docs/errors.md', import.meta.url);
@@ -39,14 +39,15 @@ Every person in an organization has one role; every API key has one role (at mos
 
 - **admin** — everything, including people, roles, API keys of others, identity providers and domains.
 - **manager** — manages agents, MCP servers, capabilities, approvals and alerts (as those features land), reads people and the audit log.
-- **member** — creates and manages what they own (their API keys; later, their agents) and reads the rest.
+- **member** — creates and manages what they own (their API keys, agents and MCP servers) and reads the rest.
 - **viewer** — reads.
 
-Each route declares the permission it needs (\`config.access\` in its route file); the route's gate
-checks it before anything else, and the service checks it again as its first statement. A resource of
-another organization answers 404, never 403.
+Each operation declares the permission it needs once (\`access\` in its \`defineOperation\`); the
+operation's gate checks it before anything else, and the service receives a context that records the
+check. Checks that depend on the resource (an owner, or the \`*.manage_all\` permissions) stay in the
+service. A resource of another organization answers 404, never 403.
 
-Generated from \`apps/server/src/modules/access/permissions.ts\` by \`npm run docs\`; a test keeps the two equal,
+Generated from \`PERMISSION_TABLE\` in \`packages/contracts/src/roles.ts\` by \`npm run docs\`; a test keeps the two equal,
 and another calls every route as every role and compares the answers with this table.
 
 ${header}

@@ -26,6 +26,11 @@ import { passkeyFeature } from './passkeys/passkey-operations.js';
 import { organizationFeature } from './organizations/organization-operations.js';
 import { setupFeature } from './setup/setup-operations.js';
 import { systemFeature } from './system/system-operations.js';
+import { platformJobs } from '../platform/jobs/platform-jobs.js';
+import { auditJobs } from './audit/audit-jobs.js';
+import { capabilityJobs } from './capabilities/capability-jobs.js';
+import { decisionJobs } from './decisions/decision-jobs.js';
+import { trustJobs } from './trust/trust-jobs.js';
 
 /**
  * Every feature of the API, in the order the reference lists them. Each is built from the narrow
@@ -36,6 +41,8 @@ export function createFeatures(platform: Platform, services: Services): Feature[
   const secureCookies = isHttps(config);
   const limitSignInBy = (key: string) => limitSignIn(platform.store, key, config.rateLimit.signInMax);
   return [
+    // The platform's own scheduled work (no operations).
+    { name: 'platform', operations: [], jobs: platformJobs({ db: platform.db, keys: [platform.sessionKeys, platform.checkpointKeys, platform.agentTokenKeys] }) },
     systemFeature({
       version: platform.version,
       publicOrigin,
@@ -61,17 +68,23 @@ export function createFeatures(platform: Platform, services: Services): Feature[
     invitationFeature({ invitations: services.invitations, join: services.join, publicOrigin, limitSignIn: limitSignInBy, secureCookies }),
     identityProviderFeature({ identityProviders: services.organizationIdentityProviders }),
     domainFeature({ domains: services.domains }),
-    auditFeature({ audit: services.audit }),
+    { ...auditFeature({ audit: services.audit }), jobs: auditJobs({ audit: services.audit, exportDir: platform.config.auditRetentionExportDir }) },
     agentFeature({
       agents: services.agents,
       enrollmentTokens: services.enrollmentTokens,
       challenges: platform.agentChallenges,
       originFor: (request) => platform.agentAuth.originFor(request),
     }),
-    capabilityFeature({ capabilities: services.capabilities }),
+    { ...capabilityFeature({ capabilities: services.capabilities }), jobs: capabilityJobs({ capabilities: services.capabilities }) },
     policyFeature({ policies: services.policies }),
-    decisionFeature({ decisions: services.decisions }),
-    trustFeature({ trust: services.trust, evidence: services.trustEvidence }),
+    { ...decisionFeature({ decisions: services.decisions }), jobs: decisionJobs({ decisions: services.decisions }) },
+    {
+      ...trustFeature({ trust: services.trust, evidence: services.trustEvidence }),
+      jobs: trustJobs({ db: platform.db, trust: services.trust, historyMonths: platform.config.trust.historyMonths }),
+      // Recalculation on new evidence; what is due when closing runs first.
+      subscriptions: [services.trustScheduler.subscription],
+      stop: () => services.trustScheduler.close(),
+    },
     liveFeature({ domainEvents: platform.domainEvents, streamMaxMs: platform.config.live.streamMaxMs }),
     overviewFeature({ overview: services.overview }),
     systemJobsFeature({ systemJobs: services.systemJobs }),

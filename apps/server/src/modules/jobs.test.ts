@@ -7,7 +7,6 @@ import { forEachTarget } from '../testing/targets.js';
 import { createTestApp, type TestApp } from '../testing/test-app.js';
 import { registerAgent } from '../testing/agent-fixtures.js';
 import { seedOrganization } from '../testing/people-fixtures.js';
-import { defineJobs } from './jobs.js';
 
 forEachTarget('scheduled jobs (pg-boss)', (target) => {
   let t: TestApp;
@@ -15,7 +14,7 @@ forEachTarget('scheduled jobs (pg-boss)', (target) => {
   let owner: pg.Client;
   before(async () => {
     t = await createTestApp(target);
-    jobs = await startJobQueue(t.database.appUrl, defineJobs(t.platform, t.app.services), t.platform.logger, { health: t.platform.jobHealth });
+    jobs = await startJobQueue(t.database.appUrl, t.app.jobs, t.platform.logger, { health: t.platform.jobHealth });
     owner = await t.owner();
   });
   after(async () => {
@@ -138,7 +137,7 @@ forEachTarget('scheduled jobs (pg-boss)', (target) => {
     await jobs.stop();
     await owner.query('select pgboss.delete_queue($1)', [CRON_QUEUE]);
     try {
-      await assert.rejects(startJobQueue(t.database.appUrl, defineJobs(t.platform, t.app.services), t.platform.logger), (error: Error) => {
+      await assert.rejects(startJobQueue(t.database.appUrl, t.app.jobs, t.platform.logger), (error: Error) => {
         assert.ok(error instanceof JobQueueNotReadyError);
         assert.match(error.message, /__pgboss__send-it missing .*\(npm run migrate/);
         return true;
@@ -146,7 +145,7 @@ forEachTarget('scheduled jobs (pg-boss)', (target) => {
     } finally {
       // The migrator puts it back.
       await installJobQueue(t.database.ownerUrl, t.platform.config.database.appRole);
-      jobs = await startJobQueue(t.database.appUrl, defineJobs(t.platform, t.app.services), t.platform.logger);
+      jobs = await startJobQueue(t.database.appUrl, t.app.jobs, t.platform.logger);
     }
     assert.equal((await owner.query('select 1 from pgboss.queue where name = $1', [CRON_QUEUE])).rowCount, 1);
   });

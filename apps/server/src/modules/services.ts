@@ -23,6 +23,7 @@ import { createSetupService } from './setup/setup-service.js';
 import { createUserRepository } from './users/user-repository.js';
 import { createTrustEvidenceService } from './trust/evidence-service.js';
 import { createTrustService } from './trust/trust-service.js';
+import { createTrustScheduler } from './trust/trust-scheduler.js';
 import { createOverviewService } from './overview/overview.js';
 import { createSystemJobsService } from './system/jobs.js';
 
@@ -56,11 +57,18 @@ export function createServices(platform: Platform) {
   });
   const enrollmentTokens = createEnrollmentTokenService({ db });
   const capabilities = createCapabilityService({ db });
-  const trust = createTrustService({ db, store, events: platform.domainEvents, logger: platform.logger, debounceMs: config.trust.recalculationDebounceMs });
+  const trust = createTrustService({ db, store, events: platform.domainEvents, logger: platform.logger });
+  const trustScheduler = createTrustScheduler({
+    store,
+    logger: platform.logger,
+    debounceMs: config.trust.recalculationDebounceMs,
+    recalculate: (ctx, organizationId, agentIds, trigger) => trust.recalculate(ctx, organizationId, agentIds, trigger),
+  });
   return {
     overview: createOverviewService({ db }),
     systemJobs: createSystemJobsService({ jobHealth: platform.jobHealth }),
     trust,
+    trustScheduler,
     trustEvidence: createTrustEvidenceService({ db, evidenceAdded: trust.evidenceAdded }),
     capabilities,
     policies: createPolicyService({ db }),
@@ -73,10 +81,7 @@ export function createServices(platform: Platform) {
       findEnrollmentToken: (token) => enrollmentTokens.find(token),
       consumeEnrollmentToken: (tx, id) => enrollmentTokens.consume(tx, id),
       declareCapabilities: (tx, ctx, agent, names) => capabilities.declareAtRegistration(tx, ctx, agent, names),
-      rescore: async (tx, ctx, agentId, trigger) => {
-        const scored = await trust.scoreInTx(tx, ctx, [agentId], trigger);
-        return () => trust.announce(tx.organizationId!, scored);
-      },
+      rescore: async (tx, ctx, agentId, trigger) => trust.announce(tx, await trust.scoreInTx(tx, ctx, [agentId], trigger)),
       evidenceAdded: trust.evidenceAdded,
     }),
     enrollmentTokens,

@@ -10,6 +10,7 @@ const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 export const ID_PREFIXES = {
   organization: 'org',
   auditEvent: 'evt',
+  domainEvent: 'dev',
   user: 'usr',
   apiKey: 'key',
   agent: 'agt',

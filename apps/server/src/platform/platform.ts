@@ -32,10 +32,9 @@ import type { Loggers } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createJobHealthStore } from './jobs/job-health.js';
 import { createTracing } from './observability/tracing.js';
-import { createAuditSequencer, type ChainedSummary } from './audit/audit-sequencer.js';
+import { AUDIT_APPENDED_MAX } from '@aim/contracts';
+import { createAuditSequencer } from './audit/audit-sequencer.js';
 
-/** Events listed in one `audit.appended` announcement (the rest are counted). */
-const AUDIT_ANNOUNCE_MAX = 100;
 import { resolveTxt } from 'node:dns/promises';
 import { createMailer, type Mailer } from './mail/mailer.js';
 import { createOutboundGuard } from './net/outbound-guard.js';
@@ -118,7 +117,8 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
   const db = createDatabase({ connectionString: appUrl, max: config.database.poolMax, tracer: tracing?.tracer });
   const store = config.redisUrl ? createRedisStore(config.redisUrl, { prefix: connections.redisPrefix }) : createMemoryStore();
   const jobHealth = createJobHealthStore(db, logger);
-  const metrics = config.metricsEnabled ? createMetrics({ poolStats: db.poolStats, jobHealth }) : undefined;
+  let eventBacklog: () => Promise<{ pending: number; oldestAgeSeconds: number }> = async () => ({ pending: 0, oldestAgeSeconds: 0 });
+  const metrics = config.metricsEnabled ? createMetrics({ poolStats: db.poolStats, jobHealth, eventBacklog: () => eventBacklog() }) : undefined;
   const sessionKeys = createSigningKeys({
     db,
     keyring,
@@ -127,9 +127,19 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
     // A retired key verifies until every access token it signed has expired, and a little more.
     retainMs: (config.sessions.accessTtlSeconds + 300) * 1000,
   });
-  // Every committed change, once chained, is announced (`audit.appended`): the dashboard's live updates.
-  let announceChained: (organizationId: string, events: ChainedSummary[]) => void = () => {};
-  const auditSequencer = createAuditSequencer(db, logger, { onChained: (organizationId, events) => announceChained(organizationId, events) });
+  const domainEvents = createDomainEvents({
+    db,
+    store,
+    logger,
+    metrics,
+    dispatcher: { paused: config.events.dispatchPaused },
+  });
+  eventBacklog = () => domainEvents.backlog();
+  // Every committed change, once chained, is announced (`audit.appended`, recorded in the chaining
+  // transaction): the dashboard's live updates. A batch can hold thousands; the first ones are listed.
+  const auditSequencer = createAuditSequencer(db, logger, {
+    onChained: (tx, events) => domainEvents.record(tx, 'audit.appended', { count: events.length, events: events.slice(0, AUDIT_APPENDED_MAX) }).then(() => undefined),
+  });
   const outbound = createOutboundGuard({ allowPrivateNetworks: config.outboundAllowPrivateNetworks });
   const checkpointKeys = createSigningKeys({
     db,
@@ -150,11 +160,6 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
   const publicOrigin = createPublicOrigin(config);
   const agentTokens = createAgentTokens({ keys: agentTokenKeys, issuer: () => publicOrigin.baseUrl, ttlSeconds: config.agents.tokenTtlSeconds });
   const accessCache = createAccessCache(db, store);
-  const domainEvents = createDomainEvents(store, logger);
-  announceChained = (organizationId, events) => {
-    // A batch can hold thousands (a scheduled pass); listeners get the first ones and the count.
-    void domainEvents.publish(organizationId, 'audit.appended', { count: events.length, events: events.slice(0, AUDIT_ANNOUNCE_MAX) });
-  };
   const apiKeyUsage = createUsageCounter(db, API_KEY_USAGE, { onError: (err) => logger.warn({ err }, 'could not record API key usage') });
   const agentKeyUsage = createUsageCounter(db, AGENT_KEY_USAGE, { onError: (err) => logger.warn({ err }, 'could not record agent key usage') });
   const agentFailedRequests = createUsageCounter(db, AGENT_FAILED_REQUESTS, { onError: (err) => logger.warn({ err }, 'could not record refused agent requests') });
@@ -194,12 +199,12 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
     agentKeyUsage,
     agentFailedRequests,
     async close() {
+      await domainEvents.close();
       await auditSequencer.stop();
       await outbound.close();
       await apiKeyUsage.close();
       await agentKeyUsage.close();
       await agentFailedRequests.close();
-      await domainEvents.close();
       await store.close();
       await db.close();
       await tracing?.shutdown();

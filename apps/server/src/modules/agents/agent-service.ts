@@ -1,4 +1,4 @@
-import type { AgentStatus, enrollAgentSchema, registerAgentSchema, rotateAgentKeySchema, updateAgentSchema } from '@aim/contracts';
+import type { AgentStatus, TrustEvidenceKind, enrollAgentSchema, registerAgentSchema, rotateAgentKeySchema, updateAgentSchema } from '@aim/contracts';
 import type { z } from 'zod';
 import type { AccessCache } from '../../platform/auth/access-cache.js';
 import type { AgentChallenges } from '../../platform/auth/agent-challenges.js';
@@ -41,11 +41,11 @@ export function createAgentService(deps: {
   findEnrollmentToken: (token: string) => Promise<{ id: string; organizationId: string }>;
   /**
    * Trust scoring (trust-service.ts): score the agent inside this transaction, so the answer carries the
-   * score. Returns what to announce once the transaction has committed.
+   * score (a notable change is recorded as a domain event in it too).
    */
-  rescore: (tx: Tx, ctx: RequestContext, agentId: string, trigger: 'registration' | 'event') => Promise<() => void>;
-  /** Trust scoring: announce new evidence after the commit (recalculated shortly, debounced). */
-  evidenceAdded: (organizationId: string, agentId: string, kind: string) => void;
+  rescore: (tx: Tx, ctx: RequestContext, agentId: string, trigger: 'registration' | 'event') => Promise<void>;
+  /** Trust scoring: record new evidence in this transaction (recalculated shortly, debounced). */
+  evidenceAdded: (tx: Tx, agentId: string, kind: TrustEvidenceKind) => Promise<void>;
 }) {
   const { db, cache, challenges } = deps;
 
@@ -60,12 +60,9 @@ export function createAgentService(deps: {
   }
 
   const detailOf = async (tx: Tx, agent: AgentRow) => agentJson(agent, await agentRepository.keys(tx, agent.id));
-  /**
-   * Score the agent now and answer it with its score (registration, status changes); `then` is the
-   * announcement to make after the commit.
-   */
-  const rescored = async (tx: Tx, ctx: RequestContext, agentId: string, trigger: 'registration' | 'event', then: { announce: () => void }) => {
-    then.announce = await deps.rescore(tx, ctx, agentId, trigger);
+  /** Score the agent now and answer it with its score (registration, status changes). */
+  const rescored = async (tx: Tx, ctx: RequestContext, agentId: string, trigger: 'registration' | 'event') => {
+    await deps.rescore(tx, ctx, agentId, trigger);
     return detailOf(tx, (await agentRepository.find(tx, agentId))!);
   };
 
@@ -73,7 +70,6 @@ export function createAgentService(deps: {
     /** A person or API key registers an agent whose key proves possession. */
     async register(ctx: OrgContext, input: RegisterInput, origin: string) {
       const key = parsePublicKey(input.publicKey);
-      const scored = { announce: () => {} };
       const created = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const ownerId = await resolveOwner(tx, ctx, input.ownerId);
         const proven = await challenges.verify(input.challenge, 'register', key, input.proof, origin);
@@ -87,14 +83,13 @@ export function createAgentService(deps: {
           target: { type: 'agent', id: agent.id },
           details: { name: agent.name, ownerId, keyId: key.thumbprint },
         });
-        const detail = await rescored(tx, ctx, agent.id, 'registration', scored);
+        const detail = await rescored(tx, ctx, agent.id, 'registration');
         // Spent last, once everything else passed: a refused registration leaves the challenge usable.
         await proven.spend();
         return detail;
       });
       await cache.forgetAgentKey(key.thumbprint);
       await cache.forgetAgent(created.id);
-      scored.announce();
       return created;
     },
 
@@ -105,7 +100,6 @@ export function createAgentService(deps: {
       const proven = await challenges.verify(input.challenge, 'register', key, input.proof, origin);
       const agentId = newId('agt');
       const agentCtx: RequestContext = { ...ctx, organizationId: token.organizationId, actor: { type: 'agent', id: agentId } };
-      const scored = { announce: () => {} };
       const created = await db.transaction({ organizationId: token.organizationId }, async (tx) => {
         const consumed = await deps.consumeEnrollmentToken(tx, token.id);
         const name = input.name ?? consumed.name;
@@ -141,14 +135,13 @@ export function createAgentService(deps: {
             details: { unknownCapabilities: declared.unknown },
           });
         }
-        const detail = await rescored(tx, agentCtx, agent.id, 'registration', scored);
+        const detail = await rescored(tx, agentCtx, agent.id, 'registration');
         // Spent last (the token too is spent only if this commits): a refused enrollment spends neither.
         await proven.spend();
         return detail;
       });
       await cache.forgetAgentKey(key.thumbprint);
       await cache.forgetAgent(created.id);
-      scored.announce();
       return created;
     },
 
@@ -181,7 +174,6 @@ export function createAgentService(deps: {
     },
 
     async update(ctx: OrgContext, agentId: string, input: UpdateInput) {
-      let changed = false;
       const result = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const agent = await loadForChange(tx, ctx, agentId);
         if (agent.status === 'revoked') throw new AppError('conflict', 'The agent is revoked; a revoked agent cannot be changed.');
@@ -199,7 +191,6 @@ export function createAgentService(deps: {
           changes.owner_id = await resolveOwner(tx, ctx, input.ownerId);
         }
         if (Object.keys(changes).length === 0) return detailOf(tx, agent);
-        changed = true;
         const updated = await agentRepository.update(tx, agentId, changes);
         await recordAuditEvent(tx, ctx, {
           action: 'agent.update',
@@ -210,17 +201,16 @@ export function createAgentService(deps: {
             ...(changes.owner_id ? { ownerId: { from: agent.owner_id, to: changes.owner_id } } : {}),
           },
         });
+        // Owner, purpose and data classification are trust evidence (security posture, compliance).
+        await deps.evidenceAdded(tx, agentId, 'profile');
         return detailOf(tx, updated);
       });
-      // Owner, purpose and data classification are trust evidence (security posture, compliance).
-      if (changed) deps.evidenceAdded(ctx.organizationId, agentId, 'profile');
       return result;
     },
 
     async transition(ctx: OrgContext, agentId: string, transition: Transition, reason: string | null) {
       const rule = TRANSITIONS[transition];
       // Invalidated however the change ends: after a commit whose invalidation failed, the retry (a 409) repairs the cache.
-      const scored = { announce: () => {} };
       try {
         const changed = await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
           const agent = await loadForChange(tx, ctx, agentId);
@@ -236,10 +226,9 @@ export function createAgentService(deps: {
             target: { type: 'agent', id: agentId },
             details: { from: agent.status, to: rule.to, reason },
           });
-          return rescored(tx, ctx, updated.id, 'event', scored);
+          return rescored(tx, ctx, updated.id, 'event');
         });
-        scored.announce();
-        return changed;
+          return changed;
       } finally {
         await cache.forgetAgent(agentId);
       }
@@ -285,6 +274,7 @@ export function createAgentService(deps: {
             target: { type: 'agent', id: agentId },
             details: { previousKeyIds: rows.map((r) => r.id), keyId: key.thumbprint, overlapSeconds },
           });
+          await deps.evidenceAdded(tx, agentId, 'key');
           const detail = await detailOf(tx, current);
           // Spent last, once every other check passed: a refused rotation (a replaced key, a suspended
           // agent, a key already registered) leaves the challenge usable for the next one.
@@ -292,7 +282,6 @@ export function createAgentService(deps: {
           retired = rows.map((r) => r.id);
           return detail;
         });
-        deps.evidenceAdded(ctx.organizationId, agentId, 'key');
         return rotated;
       } finally {
         for (const id of new Set([currentKeyId, ...retired, key.thumbprint])) await cache.forgetAgentKey(id);
@@ -313,9 +302,9 @@ export function createAgentService(deps: {
           if (rows[0].revoked_at) throw new AppError('conflict', 'The key is already revoked.');
           await tx.query('update agent_keys set revoked_at = now(), revoked_reason = $3 where organization_id = $1 and id = $2', [orgOf(tx), keyId, reason]);
           await recordAuditEvent(tx, ctx, { action: 'agent.revoke_key', target: { type: 'agent', id: agentId }, details: { keyId, reason } });
+          await deps.evidenceAdded(tx, agentId, 'key');
           return detailOf(tx, agent);
         });
-        deps.evidenceAdded(ctx.organizationId, agentId, 'key');
         return revoked;
       } finally {
         await cache.forgetAgentKey(keyId);

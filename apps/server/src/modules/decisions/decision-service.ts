@@ -1,24 +1,18 @@
-import type {
-  AgentStatus,
-  DecisionJson,
-  DecisionReason,
-  decisionListQuerySchema,
-  decisionResultSchema,
-  RiskLevel,
-  verifyActionSchema,
-  violationListQuerySchema,
-} from '@aim/contracts';
+import type { DecisionJson, DecisionReason, decisionListQuerySchema, decisionResultSchema, RiskLevel, violationListQuerySchema } from '@aim/contracts';
 import type { z } from 'zod';
-import { AUDIT_EVENT_COLUMNS, auditEventValues, recordAuditEvent } from '../../platform/audit/audit-log.js';
+import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
 import type { DomainEvents } from '../../platform/events/domain-events.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
 import type { AgentRequestContext, RequestContext } from '../../platform/http/request-context.js';
 import type { OrgContext, TenantContext } from '../../platform/http/operation.js';
-import { idTime, isId, newId } from '../../platform/ids.js';
+import { idTime, isId } from '../../platform/ids.js';
 import type { SharedStore } from '../../platform/store/shared-store.js';
 import { loadPolicySet } from '../policies/index.js';
-import { applicablePolicies, evaluate, evaluateApproval, type CompiledPolicy, type Evaluation } from './policy-engine.js';
+import { evaluateApproval, type CompiledPolicy, type Evaluation } from './policy-engine.js';
+import { createVerifyAction, FACTS, type Facts, type VerifyActionInput } from './verify-action.js';
+
+export type { VerifyActionInput } from './verify-action.js';
 
 /**
  * The decision endpoint and what follows a decision (docs/authorization.md §4): evaluate, store the
@@ -55,18 +49,6 @@ interface EventRow {
   result_reported_at: Date | null;
 }
 
-interface Facts {
-  policy_revision: string;
-  agent_status: AgentStatus;
-  approval_timeout_seconds: number;
-  tags: string[];
-  trust_score: string | null;
-  trust_confidence: string | null;
-  capability_name: string | null;
-  risk_level: RiskLevel | null;
-  grants: { id: string; p: string | null; e: string | null }[];
-}
-
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
 /** A pending decision past its expiry that nobody has closed yet is reported as what it is: an expired deny. */
@@ -99,23 +81,10 @@ const rowJson = (r: EventRow): DecisionJson => ({
     : null,
 });
 
-/** What a decision is evaluated on, as of now, in one statement: $1 organization, $2 agent, $3 action. */
-const FACTS = `select o.policy_revision, o.approval_timeout_seconds, a.status as agent_status, a.tags, a.trust_score, a.trust_confidence,
-                      c.name as capability_name, c.risk_level,
-                      coalesce((select json_agg(json_build_object('id', g.id, 'p', g.resource_pattern, 'e', g.expires_at))
-                                  from capability_grants g
-                                 where g.organization_id = o.id and g.agent_id = a.id and g.capability_id = c.id and g.revoked_at is null), '[]') as grants
-                 from organizations o
-                 join agents a on a.organization_id = o.id and a.id = $2
-                 left join capabilities c on c.organization_id = o.id and c.name = $3
-                where o.id = $1`;
-
 const POLICY_CACHE_MAX = 1_000;
 const MAX_WAIT_MS = 60_000;
 /** Long-polls one instance holds at once; more are answered at once (the client asks again). */
 const MAX_WAITERS = 10_000;
-
-export type VerifyActionInput = z.output<typeof verifyActionSchema>;
 
 export function createDecisionService(deps: { db: Database; store: SharedStore; events: DomainEvents }) {
   const { db, store, events } = deps;
@@ -127,7 +96,7 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
     listening ??= events
       .listen((event) => {
         if (event.type !== 'decision.resolved') return;
-        for (const wake of [...(waiters.get((event.data as { decisionId: string }).decisionId) ?? [])]) wake();
+        for (const wake of [...(waiters.get(event.data.decisionId) ?? [])]) wake();
       })
       .then(
         () => undefined,
@@ -178,11 +147,13 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
       target: { type: 'decision', id: row.id },
       details: { agentId: row.agent_id, action: row.action, resource: row.resource },
     });
+    await announceResolved(tx, rows[0]);
     return { row: rows[0], changed: true };
   }
 
-  function announceResolved(organizationId: string, row: EventRow) {
-    void events.publish(organizationId, 'decision.resolved', {
+  /** In the transaction that resolved it: `decision.resolved` (long-polls on every instance wake on it). */
+  async function announceResolved(tx: Tx, row: EventRow): Promise<void> {
+    await events.record(tx, 'decision.resolved', {
       decisionId: row.id,
       agentId: row.agent_id,
       decision: row.decision as 'allow' | 'deny',
@@ -193,17 +164,12 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
   /** Read a decision: its agent, or people who may read decisions. Another agent's or organization's: 404. */
   async function read(ctx: TenantContext, id: string): Promise<EventRow> {
     const organizationId = ctx.organizationId;
-    const { row, expired } = await db.transaction({ organizationId }, async (tx) => {
+    return db.transaction({ organizationId }, async (tx) => {
       const current = await load(tx, id);
       if (!current || (ctx.actor.type === 'agent' && current.agent_id !== ctx.actor.id)) throw notFound('The decision');
-      if (current.status === 'pending' && current.expires_at!.getTime() <= Date.now()) {
-        const { row: expired, changed } = await expireInTx(tx, ctx, current);
-        return { row: expired, expired: changed };
-      }
-      return { row: current, expired: false };
+      if (current.status === 'pending' && current.expires_at!.getTime() <= Date.now()) return (await expireInTx(tx, ctx, current)).row;
+      return current;
     });
-    if (expired) announceResolved(organizationId, row);
-    return row;
   }
 
   /** Write a pending decision's resolution by a person (approve, reject, or an approval the re-evaluation refused). */
@@ -222,6 +188,7 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
         where organization_id = $1 and id = $2 and created_at = $3 returning *`,
       [orgOf(tx), current.id, current.created_at, decision, status, byType, byId, note ?? null, approvalReasons === null ? null : JSON.stringify(approvalReasons)],
     );
+    await announceResolved(tx, rows[0]!);
     return rows[0]!;
   }
 
@@ -249,138 +216,15 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
     return { evaluation, revision };
   }
 
+  const verifyAction = createVerifyAction({ db, store, events, policySet });
+
   const deciding = (evaluation: Evaluation) =>
     evaluation.reasons.filter((r) => r.effect !== 'pass' && r.effect !== 'info').map((r) => ({ rule: r.rule, effect: r.effect, policyId: r.policyId, policyVersion: r.policyVersion }));
 
   return {
+    /** The decision endpoint, in named steps (verify-action.ts). */
     async verifyAction(ctx: AgentRequestContext, agentId: string, input: VerifyActionInput, auth: { keyId: string; by: 'signature' | 'token' }) {
-      const organizationId = ctx.organizationId;
-      if (agentId !== ctx.actor.id) {
-        const exists = await db.transaction({ organizationId }, async (tx) => {
-          const { rowCount } = await tx.query('select 1 from agents where organization_id = $1 and id = $2', [orgOf(tx), agentId]);
-          return rowCount === 1;
-        });
-        if (!exists) throw notFound('The agent');
-        throw new AppError('agent_mismatch', `An agent may ask only for itself: you are ${ctx.actor.id}, the path names ${agentId}.`);
-      }
-      const now = Date.now();
-      const id = newId('dec', now);
-      const context = input.context ?? {};
-      const stored = await db.transaction({ organizationId }, async (tx) => {
-        const { rows } = await tx.query<Facts>(FACTS, [organizationId, agentId, input.action], { name: 'aim.decision.facts' });
-        const facts = rows[0];
-        if (!facts) throw notFound('The agent');
-        // The revision recorded is the one read with the policies used (a change may commit between the two reads).
-        const { revision, policies } = await policySet(tx, facts.policy_revision);
-        const agent = { id: agentId, tags: facts.tags, trustScore: facts.trust_score === null ? null : Number(facts.trust_score) };
-        const rateCounts = new Map<string, number>();
-        if (facts.capability_name) {
-          const limits = applicablePolicies(policies, agent, input.action).filter((p) => p.type === 'rate_limit');
-          const hits = await Promise.all(
-            limits.map((p) => {
-              const { windowSeconds } = p.config as { windowSeconds: number };
-              return store.hit(`decision-rate:${p.id}:${windowSeconds}:${agentId}:${input.action}`, windowSeconds * 1000);
-            }),
-          );
-          limits.forEach((p, i) => rateCounts.set(p.id, hits[i]!.count));
-        }
-        const evaluation = evaluate({
-          agent,
-          action: input.action,
-          resource: input.resource ?? null,
-          context,
-          capability: facts.capability_name ? { name: facts.capability_name, riskLevel: facts.risk_level! } : null,
-          declaredRisk: input.risk ?? null,
-          grants: facts.grants.map((g) => ({ id: g.id, resourcePattern: g.p, expiresAt: g.e === null ? null : Date.parse(g.e) })),
-          policies,
-          rateCounts,
-          now,
-        });
-        const expiresAt = evaluation.decision === 'pending' ? new Date(now + facts.approval_timeout_seconds * 1000) : null;
-        const status = evaluation.decision === 'allow' ? 'allowed' : evaluation.decision === 'deny' ? 'denied' : 'pending';
-        const violations = evaluation.violations.map((v) => ({ id: newId('vio'), ...v }));
-        const audit = auditEventValues(tx, ctx, {
-          action: `decision.${evaluation.decision}`,
-          target: { type: 'decision', id },
-          // The agent's request was refused: the log says so, as it does for a person refused.
-          ...(evaluation.decision === 'deny' ? { outcome: 'denied' as const } : {}),
-          details: {
-            agentId,
-            action: input.action,
-            resource: input.resource ?? null,
-            risk: evaluation.risk,
-            flagged: evaluation.flagged,
-            policyRevision: Number(revision),
-            rules: evaluation.reasons.filter((r) => r.effect !== 'pass').map((r) => ({ rule: r.rule, effect: r.effect, policyId: r.policyId, policyVersion: r.policyVersion })),
-          },
-        });
-        // The decision, its violations and its audit event in one statement: one round trip, all or nothing.
-        await tx.query(
-          `with decision as (
-             insert into verification_events
-               (id, organization_id, agent_id, key_id, authenticated_by, action, resource, context, declared_risk, risk,
-                initial_decision, decision, status, reasons, flagged, grant_id, policy_revision, trust_score, trust_confidence, created_at, expires_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15, $16, $17, $34, $18, $19)
-           ), violation as (
-             insert into violations (id, organization_id, agent_id, decision_id, rule, policy_id, policy_version, action, resource, severity)
-             select v.id, $2, $3, $1, v.rule, v.policy_id, v.policy_version, $6, $7, $20
-               from jsonb_to_recordset($21::jsonb) as v(id text, rule text, policy_id text, policy_version integer)
-           )
-           insert into audit_events (${AUDIT_EVENT_COLUMNS}) values ($22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)`,
-          [
-            id,
-            organizationId,
-            agentId,
-            auth.keyId,
-            auth.by,
-            input.action,
-            input.resource ?? null,
-            context,
-            input.risk ?? null,
-            evaluation.risk,
-            evaluation.decision,
-            status,
-            JSON.stringify(evaluation.reasons),
-            evaluation.flagged,
-            evaluation.grantId,
-            revision,
-            facts.trust_score,
-            new Date(now),
-            expiresAt,
-            evaluation.risk ?? 'high',
-            JSON.stringify(violations.map((v) => ({ id: v.id, rule: v.rule, policy_id: v.policyId, policy_version: v.policyVersion }))),
-            ...audit.values,
-            facts.trust_confidence,
-          ],
-          { name: 'aim.decision.write' },
-        );
-        return { evaluation, expiresAt, violations };
-      });
-      void events.publish(organizationId, 'decision.created', {
-        decisionId: id,
-        agentId,
-        action: input.action,
-        decision: stored.evaluation.decision,
-        flagged: stored.evaluation.flagged,
-      });
-      for (const v of stored.violations) {
-        void events.publish(organizationId, 'violation.recorded', {
-          violationId: v.id,
-          decisionId: id,
-          agentId,
-          rule: v.rule,
-          policyId: v.policyId,
-          severity: stored.evaluation.risk ?? 'high',
-        });
-      }
-      return {
-        decisionId: id,
-        decision: stored.evaluation.decision,
-        reasons: stored.evaluation.reasons,
-        risk: stored.evaluation.risk,
-        evaluatedAt: new Date(now).toISOString(),
-        expiresAt: iso(stored.expiresAt),
-      };
+      return verifyAction(ctx, agentId, input, auth);
     },
 
     /**
@@ -500,11 +344,7 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
         await recordAuditEvent(tx, ctx, { action: 'decision.invalidate', target: { type: 'decision', id }, details });
         return { kind: 'invalidated', row, evaluation };
       });
-      if (outcome.kind === 'expired') {
-        announceResolved(organizationId, (await db.transaction({ organizationId }, (tx) => load(tx, id)))!);
-        throw new AppError('decision_not_pending', 'The decision expired before it was answered; it is now a deny.');
-      }
-      announceResolved(organizationId, outcome.row);
+      if (outcome.kind === 'expired') throw new AppError('decision_not_pending', 'The decision expired before it was answered; it is now a deny.');
       if (outcome.kind === 'resolved') return decisionJson(outcome.row);
       const denials = outcome.evaluation.reasons.filter((r) => r.effect === 'deny');
       throw new AppError(
@@ -536,9 +376,9 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
           target: { type: 'decision', id },
           details: { action: current.action, resource: current.resource },
         });
+        await announceResolved(tx, rows[0]!);
         return rows[0]!;
       });
-      announceResolved(organizationId, row);
       return decisionJson(row);
     },
 
@@ -618,7 +458,6 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
         }
         return done;
       });
-      for (const row of expired) announceResolved(organizationId, row);
       return expired.length;
     },
   };

@@ -95,8 +95,9 @@ forEachTarget('decisions (verify-action)', (target) => {
   it('announces decisions and violations as domain events, and takes an agent token as well as a signature', async () => {
     const { id, key } = await fresh('db:read');
     const heard: { type: string; data: Record<string, unknown> }[] = [];
+    // The decision's own events (the registration's trust.changed may still be on its way: delivery follows the commit).
     const stop = await t.platform.domainEvents.listen((event) => {
-      if ((event.data as { agentId?: string }).agentId === id) heard.push(event as never);
+      if ((event.type === 'decision.created' || event.type === 'violation.recorded') && event.data.agentId === id) heard.push(event as never);
     });
     try {
       const token = await agentToken(t, key);

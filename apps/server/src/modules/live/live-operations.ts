@@ -4,6 +4,7 @@ import type { DomainEvent, DomainEvents } from '../../platform/events/domain-eve
 import { AppError } from '../../platform/http/app-error.js';
 import { defineOperation, type Feature } from '../../platform/http/operation.js';
 import { can } from '@aim/contracts';
+import { liveMessage } from './live-events.js';
 
 /**
  * Live changes of the organization for the dashboard, as server-sent events. Fed by the shared
@@ -42,8 +43,6 @@ export function liveFeature({ domainEvents, streamMaxMs }: LiveFeatureDeps): Fea
         responses: { 200: z.string().describe('A text/event-stream; see the summary') },
         handle: async ({ ctx, reply }) => {
           if (open.size >= MAX_STREAMS) throw new AppError('service_unavailable', 'Too many live connections to this instance; try again shortly.');
-          const auditor = can(ctx.role, 'audit.read');
-          const decisions = can(ctx.role, 'decision.read');
           reply.hijack();
           const raw = reply.raw;
           raw.writeHead(200, {
@@ -56,15 +55,10 @@ export function liveFeature({ domainEvents, streamMaxMs }: LiveFeatureDeps): Fea
           const send = (event: string, data: unknown) => raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
           raw.write('retry: 3000\n: connected\n\n');
 
+          const viewer = { organizationId: ctx.organizationId, auditor: can(ctx.role, 'audit.read'), decisions: can(ctx.role, 'decision.read') };
           const stop = await domainEvents.listen((e: DomainEvent) => {
-            if (e.organizationId !== ctx.organizationId) return;
-            if (e.type === 'audit.appended') {
-              const { events, count } = e.data as DomainEvent<'audit.appended'>['data'];
-              const topics = [...new Set(events.map((x) => x.targetType ?? x.action.split('.')[0]!))];
-              send('change', { topics, count, ...(auditor ? { events } : {}) });
-            } else if ((e.type === 'decision.created' || e.type === 'decision.resolved') && decisions) {
-              send('decision', { type: e.type, ...e.data });
-            }
+            const message = liveMessage(e, viewer);
+            if (message) send(message.event, message.data);
           });
           const ping = setInterval(() => raw.write(': ping\n\n'), PING_MS);
           const end = setTimeout(() => raw.end(), streamMaxMs);

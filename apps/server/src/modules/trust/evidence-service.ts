@@ -1,3 +1,4 @@
+import type { TrustEvidenceKind } from '@aim/contracts';
 import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
@@ -110,7 +111,7 @@ function recorder(ctx: RequestContext): { type: 'user' | 'api_key'; id: string }
   throw new AppError('forbidden', 'Only people and API keys record trust evidence here.');
 }
 
-export function createTrustEvidenceService(deps: { db: Database; evidenceAdded: (organizationId: string, agentId: string, kind: string) => void }) {
+export function createTrustEvidenceService(deps: { db: Database; evidenceAdded: (tx: Tx, agentId: string, kind: TrustEvidenceKind) => Promise<void> }) {
   const { db, evidenceAdded } = deps;
 
   async function agentOf(tx: Tx, agentId: string): Promise<{ id: string; owner_id: string | null; status: string }> {
@@ -146,9 +147,9 @@ export function createTrustEvidenceService(deps: { db: Database; evidenceAdded: 
         );
         if (!rows[0]) throw new AppError('rating_exists', 'You have already rated this agent; change your rating with PATCH instead.');
         await recordAuditEvent(tx, ctx, { action: 'agent.rate', target: { type: 'agent', id: agentId }, details: { ratingId: rows[0].id, rating: input.rating } });
+        await evidenceAdded(tx, agentId, 'rating');
         return rows[0];
       });
-      evidenceAdded(ctx.organizationId, agentId, 'rating');
       return ratingJson(row);
     },
 
@@ -166,9 +167,9 @@ export function createTrustEvidenceService(deps: { db: Database; evidenceAdded: 
           target: { type: 'agent', id: agentId },
           details: { ratingId, changed: Object.keys(input), rating: rows[0].rating },
         });
+        await evidenceAdded(tx, agentId, 'rating');
         return rows[0];
       });
-      evidenceAdded(ctx.organizationId, agentId, 'rating');
       return ratingJson(row);
     },
 
@@ -180,9 +181,9 @@ export function createTrustEvidenceService(deps: { db: Database; evidenceAdded: 
         );
         if (!rows[0]) throw notFound('Your rating');
         await recordAuditEvent(tx, ctx, { action: 'agent.rating_remove', target: { type: 'agent', id: agentId }, details: { ratingId } });
+        await evidenceAdded(tx, agentId, 'rating');
         return rows[0];
       });
-      evidenceAdded(ctx.organizationId, agentId, 'rating');
       return ratingJson(row);
     },
 
@@ -218,9 +219,9 @@ export function createTrustEvidenceService(deps: { db: Database; evidenceAdded: 
           target: { type: 'agent', id: agentId },
           details: { reviewId: rows[0]!.id, reviewedAt: reviewedAt.toISOString(), findings: { critical: count('critical'), high: count('high'), medium: count('medium'), low: count('low') } },
         });
+        await evidenceAdded(tx, agentId, 'security_review');
         return rows[0]!;
       });
-      evidenceAdded(ctx.organizationId, agentId, 'security_review');
       return reviewJson(row);
     },
 
@@ -252,9 +253,9 @@ export function createTrustEvidenceService(deps: { db: Database; evidenceAdded: 
           target: { type: 'agent', id: agentId },
           details: { incidentId: rows[0]!.id, severity: input.severity, title: input.title, occurredAt: occurredAt.toISOString() },
         });
+        await evidenceAdded(tx, agentId, 'incident');
         return rows[0]!;
       });
-      evidenceAdded(ctx.organizationId, agentId, 'incident');
       return incidentJson(row);
     },
 
@@ -271,9 +272,9 @@ export function createTrustEvidenceService(deps: { db: Database; evidenceAdded: 
           [orgOf(tx), incidentId],
         );
         await recordAuditEvent(tx, ctx, { action: 'agent.incident_resolve', target: { type: 'agent', id: agentId }, details: { incidentId } });
+        await evidenceAdded(tx, agentId, 'incident');
         return updated.rows[0]!;
       });
-      evidenceAdded(ctx.organizationId, agentId, 'incident');
       return incidentJson(row);
     },
 
@@ -306,9 +307,9 @@ export function createTrustEvidenceService(deps: { db: Database; evidenceAdded: 
           target: { type: 'agent', id: agentId },
           details: { attestationId: rows[0]!.id, verdict: input.verdict },
         });
+        await evidenceAdded(tx, agentId, 'attestation');
         return rows[0]!;
       });
-      evidenceAdded(ctx.organizationId, agentId, 'attestation');
       return attestationJson(row);
     },
 
@@ -320,9 +321,9 @@ export function createTrustEvidenceService(deps: { db: Database; evidenceAdded: 
         );
         if (!rows[0]) throw notFound('Your attestation of this agent');
         await recordAuditEvent(tx, ctx, { action: 'agent.attestation_withdraw', target: { type: 'agent', id: agentId }, details: { attestationId: rows[0].id } });
+        await evidenceAdded(tx, agentId, 'attestation');
         return rows[0];
       });
-      evidenceAdded(ctx.organizationId, agentId, 'attestation');
       return attestationJson(row);
     },
 

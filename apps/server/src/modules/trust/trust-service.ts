@@ -3,7 +3,8 @@ import type { trustHistoryQuerySchema, trustTrendQuerySchema } from '@aim/contra
 import type { z } from 'zod';
 import { recordAuditEvent, recordAuditEvents } from '../../platform/audit/audit-log.js';
 import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
-import type { DomainEvent, DomainEvents } from '../../platform/events/domain-events.js';
+import type { TrustEvidenceKind } from '@aim/contracts';
+import type { DomainEvents } from '../../platform/events/domain-events.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
 import type { OrgContext } from '../../platform/http/operation.js';
@@ -15,9 +16,10 @@ import { computeTrust, TRUST_CONSTANTS, type FactorResult, type TrustEvidence, t
 /**
  * Trust scores: computing them from stored evidence (trust-method.ts, trust-evidence.ts), storing
  * every computation with its evidence, explaining the latest, history and trends, and the three
- * ways a recalculation starts: new evidence (debounced per agent across instances), the scheduled
- * pass over every agent, and a manager's request. A change of score or tier is audited in the same
- * transaction; a drop of more than DROP_ALERT_POINTS within an hour is announced as `trust.dropped`.
+ * ways a recalculation starts: new evidence (trust-scheduler.ts, debounced per agent across
+ * instances), the scheduled pass over every agent (trust-jobs.ts), and a manager's request. A change
+ * of score or tier is audited and recorded as `trust.changed` in the same transaction; a drop of more
+ * than DROP_ALERT_POINTS within an hour as `trust.dropped`.
  */
 
 export type TrustTrigger = 'registration' | 'event' | 'schedule' | 'manual' | 'backfill';
@@ -80,7 +82,7 @@ export interface Scored {
   scoreId: string;
   result: TrustResult;
   previousScore: number | null;
-  previousTier: string;
+  previousTier: TrustResult['tier'];
   highestInHour: number | null;
   changed: boolean;
 }
@@ -108,9 +110,8 @@ with input as (
 )
 select agent_id, trust_score, trust_tier, hour_max from previous`;
 
-export function createTrustService(deps: { db: Database; store: SharedStore; events: DomainEvents; logger: Logger; debounceMs?: number }) {
+export function createTrustService(deps: { db: Database; store: SharedStore; events: DomainEvents; logger: Logger }) {
   const { db, store, events, logger } = deps;
-  const debounceMs = deps.debounceMs ?? 5_000;
 
   /**
    * Compute, store and apply the scores of these agents as of `asOf`, inside the caller's transaction;
@@ -140,7 +141,7 @@ export function createTrustService(deps: { db: Database; store: SharedStore; eve
     const scored = computed.map((c): Scored => {
       const prev = before.get(c.agentId);
       const previousScore = num(prev?.trust_score ?? null);
-      const previousTier = prev?.trust_tier ?? 'unscored';
+      const previousTier = (prev?.trust_tier ?? 'unscored') as TrustResult['tier'];
       const highs = [num(prev?.hour_max ?? null), previousScore].filter((x): x is number => x !== null);
       return {
         agentId: c.agentId,
@@ -173,11 +174,11 @@ export function createTrustService(deps: { db: Database; store: SharedStore; eve
     return scored;
   }
 
-  /** After the commit: tell every instance what changed, and raise a drop. */
-  function announce(organizationId: string, scored: Scored[]) {
+  /** In the scoring transaction: record what changed (`trust.changed`), and a drop (`trust.dropped`). */
+  async function announce(tx: Tx, scored: Scored[]): Promise<void> {
     for (const s of scored) {
       if (!s.changed) continue;
-      void events.publish(organizationId, 'trust.changed', {
+      await events.record(tx, 'trust.changed', {
         agentId: s.agentId,
         scoreId: s.scoreId,
         score: s.result.score,
@@ -189,18 +190,21 @@ export function createTrustService(deps: { db: Database; store: SharedStore; eve
       if (s.highestInHour !== null && s.highestInHour - now > DROP_ALERT_POINTS) {
         const drop = { agentId: s.agentId, scoreId: s.scoreId, score: s.result.score, highestInHour: s.highestInHour, drop: Math.round((s.highestInHour - now) * 100) / 100 };
         // Once per agent and hour (on any instance): further changes within the hour are the same drop.
-        void store
-          .claimOnce(`trust-dropped:${s.agentId}`, 3_600_000)
-          .then((first) => (first ? events.publish(organizationId, 'trust.dropped', drop) : undefined))
-          .catch((error: unknown) => logger.warn({ err: error, agentId: s.agentId }, 'could not announce a trust drop'));
+        const first = await store.claimOnce(`trust-dropped:${s.agentId}`, 3_600_000).catch((error: unknown) => {
+          logger.warn({ err: error, agentId: s.agentId }, 'could not announce a trust drop');
+          return false;
+        });
+        if (first) await events.record(tx, 'trust.dropped', drop);
       }
     }
   }
 
   async function recalculate(ctx: RequestContext, organizationId: string, agentIds: readonly string[], trigger: TrustTrigger): Promise<Scored[]> {
-    const scored = await db.transaction({ organizationId }, (tx) => scoreInTx(tx, ctx, agentIds, trigger));
-    announce(organizationId, scored);
-    return scored;
+    return db.transaction({ organizationId }, async (tx) => {
+      const scored = await scoreInTx(tx, ctx, agentIds, trigger);
+      await announce(tx, scored);
+      return scored;
+    });
   }
 
   async function latest(tx: Tx, agentId: string): Promise<ScoreRow | null> {
@@ -216,150 +220,15 @@ export function createTrustService(deps: { db: Database; store: SharedStore; eve
     return rowCount === 1;
   }
 
-  // ---- event-driven recalculation ----------------------------------------------------------------
-
-  /**
-   * Agents whose recalculation this instance claimed, by organization, each with the time its claim
-   * in the shared store ends at the latest; and each organization's timer.
-   */
-  const due = new Map<string, Map<string, number>>();
-  const timers = new Map<string, NodeJS.Timeout>();
-  const inFlight = new Set<Promise<unknown>>();
-  let stopListening: (() => void) | null = null;
-  let retry: NodeJS.Timeout | null = null;
-  let closed = false;
-  const EVENT_CONTEXT: RequestContext = {
-    requestId: 'trust:event',
-    clientIp: null,
-    userAgent: null,
-    actor: { type: 'system', id: null },
-    organizationId: null,
-    role: null,
-    userId: null,
-    personId: null,
-    sessionId: null,
-  };
-
-  function schedule(organizationId: string, at: number) {
-    if (timers.has(organizationId)) return;
-    const timer = setTimeout(() => flush(organizationId), Math.max(0, at - Date.now()));
-    timer.unref();
-    timers.set(organizationId, timer);
-  }
-
-  /**
-   * Recalculate the organization's agents whose claim has ended (all of them when closing); the
-   * others wait for theirs. Recalculating only after the claim ends is what makes every event the
-   * claim absorbed (on any instance) part of what the recalculation reads.
-   */
-  function flush(organizationId: string, all = false) {
-    timers.delete(organizationId);
-    const claims = due.get(organizationId);
-    if (!claims) return;
-    const now = Date.now();
-    const agents: string[] = [];
-    let next = Infinity;
-    for (const [agentId, until] of claims) {
-      if (all || until <= now) {
-        agents.push(agentId);
-        claims.delete(agentId);
-      } else next = Math.min(next, until);
-    }
-    if (claims.size === 0) due.delete(organizationId);
-    else schedule(organizationId, next);
-    if (agents.length === 0) return;
-    // Closing (the claims have not ended) or failing: release the claims afterwards, so that evidence
-    // arriving meanwhile on another instance makes a claim of its own instead of being absorbed.
-    const release = () => Promise.all(agents.map((id) => store.delete(`trust-due:${id}`))).catch(() => undefined);
-    const run = (async () => {
-      for (let i = 0; i < agents.length; i += BATCH) {
-        await recalculate(EVENT_CONTEXT, organizationId, agents.slice(i, i + BATCH), 'event');
-      }
-      if (all) await release();
-    })()
-      .catch(async (error: unknown) => {
-        logger.error({ err: error, organizationId, agents: agents.length }, 'trust recalculation on new evidence failed');
-        await release();
-      })
-      .finally(() => inFlight.delete(run));
-    inFlight.add(run);
-  }
-
-  /**
-   * New evidence for an agent: the first instance to claim the agent for the debounce window
-   * recalculates it when the window ends, so every event inside the window (on any instance) is
-   * covered by one recalculation that reads after all of them committed.
-   */
-  async function onEvidence(organizationId: string, agentId: string) {
-    // This instance holds the agent's claim: its recalculation, after the claim ends, covers this event.
-    if ((due.get(organizationId)?.get(agentId) ?? 0) > Date.now()) return;
-    const claimed = await store.claimOnce(`trust-due:${agentId}`, debounceMs);
-    if (!claimed) return;
-    // Measured after the store answered: no earlier than the claim's own end.
-    const until = Date.now() + debounceMs;
-    let claims = due.get(organizationId);
-    if (!claims) due.set(organizationId, (claims = new Map()));
-    claims.set(agentId, until);
-    schedule(organizationId, until);
-  }
-
-  /**
-   * The events that change an agent's evidence enough to recalculate soon: violations, decisions a
-   * monitor-mode policy flagged, and everything announced as `trust.evidence`. Ordinary decisions
-   * feed only compliance and activity (8% of the weight together); the scheduled pass counts them,
-   * so a busy agent does not cost a recalculation every few seconds.
-   */
-  function onEvent(event: DomainEvent) {
-    let agentId: string | null = null;
-    if (event.type === 'violation.recorded' || event.type === 'trust.evidence') agentId = (event.data as { agentId: string }).agentId;
-    else if (event.type === 'decision.created' && (event.data as { flagged: boolean }).flagged) agentId = (event.data as { agentId: string }).agentId;
-    if (agentId === null) return;
-    onEvidence(event.organizationId, agentId).catch((error: unknown) => logger.warn({ err: error, agentId }, 'could not schedule a trust recalculation'));
-  }
-
-  /**
-   * Start recalculating on new evidence from any instance. Never blocks start-up: while the shared
-   * store cannot be reached it tries again every few seconds (the scheduled pass covers the gap).
-   */
-  function start(): void {
-    if (closed || stopListening || retry) return;
-    events.listen(onEvent).then(
-      (stop) => {
-        if (closed) stop();
-        else stopListening = stop;
-      },
-      (error: unknown) => {
-        logger.warn({ err: error }, 'trust scoring cannot hear new evidence yet; retrying');
-        retry = setTimeout(() => {
-          retry = null;
-          start();
-        }, 5_000);
-        retry.unref();
-      },
-    );
-  }
-
   return {
     scoreInTx,
-    /** After the commit of a `scoreInTx`: announce what changed (and drops). */
+    /** In the transaction of a `scoreInTx`: record what changed (and drops). */
     announce,
     recalculate,
-    start,
 
-    /** Stop listening; recalculations already due run now, and are awaited. */
-    async close(): Promise<void> {
-      closed = true;
-      if (retry) clearTimeout(retry);
-      stopListening?.();
-      stopListening = null;
-      for (const timer of timers.values()) clearTimeout(timer);
-      for (const organizationId of [...due.keys()]) flush(organizationId, true);
-      await Promise.allSettled([...inFlight]);
-    },
-
-    /** Announce new evidence (after its transaction committed). */
-    evidenceAdded(organizationId: string, agentId: string, kind: string) {
-      void events.publish(organizationId, 'trust.evidence', { agentId, kind });
+    /** Record new evidence, in the transaction that stored it (trust-scheduler.ts recalculates on it). */
+    async evidenceAdded(tx: Tx, agentId: string, kind: TrustEvidenceKind): Promise<void> {
+      await events.record(tx, 'trust.evidence', { agentId, kind });
     },
 
     /** The latest score with its breakdown; an agent scored before trust scoring existed gets its first now. */
@@ -379,7 +248,7 @@ export function createTrustService(deps: { db: Database; store: SharedStore; eve
     /** A manager asks for a recalculation now. */
     async recalculateAgent(ctx: OrgContext, agentId: string): Promise<TrustScoreJson> {
       const organizationId = ctx.organizationId;
-      const { row, scored } = await db.transaction({ organizationId }, async (tx) => {
+      const { row } = await db.transaction({ organizationId }, async (tx) => {
         const result = await scoreInTx(tx, ctx, [agentId], 'manual');
         if (result.length === 0) throw notFound('The agent');
         // The request itself is recorded whether or not the score moved (a change is recorded as well).
@@ -388,9 +257,9 @@ export function createTrustService(deps: { db: Database; store: SharedStore; eve
           target: { type: 'agent', id: agentId },
           details: { scoreId: result[0]!.scoreId, score: result[0]!.result.score, tier: result[0]!.result.tier, changed: result[0]!.changed },
         });
-        return { row: (await latest(tx, agentId))!, scored: result };
+        await announce(tx, result);
+        return { row: (await latest(tx, agentId))! };
       });
-      announce(organizationId, scored);
       return scoreJson(row);
     },
 

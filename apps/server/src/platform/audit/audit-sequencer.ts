@@ -15,7 +15,7 @@ import { AUDIT_EVENT_COLUMNS, toStoredEvent, type AuditEventRow } from './audit-
  */
 const BATCH = 2_000;
 
-/** What the sequencer tells about the events it chained (after the chaining committed). */
+/** What the sequencer tells about the events it chained (in the chaining transaction). */
 export interface ChainedSummary {
   id: string;
   action: string;
@@ -64,7 +64,7 @@ export interface AuditSequencer {
 export function createAuditSequencer(
   db: Database,
   logger: Pick<Logger, 'warn'>,
-  options: { intervalMs?: number; onChained?: (organizationId: string, events: ChainedSummary[]) => void } = {},
+  options: { intervalMs?: number; onChained?: (tx: Tx, events: ChainedSummary[]) => Promise<void> } = {},
 ): AuditSequencer {
   const intervalMs = options.intervalMs ?? 250;
   let running: Promise<unknown> = Promise.resolve();
@@ -74,8 +74,12 @@ export function createAuditSequencer(
     let total = 0;
     for (;;) {
       const chained: ChainedSummary[] = [];
-      const n = await db.transaction({ organizationId }, (tx) => sequenceBatch(tx, organizationId, wait, chained));
-      if (chained.length > 0) options.onChained?.(organizationId, chained);
+      const n = await db.transaction({ organizationId }, async (tx) => {
+        const count = await sequenceBatch(tx, organizationId, wait, chained);
+        // Announced in the same transaction: the announcement exists exactly when the chaining committed.
+        if (chained.length > 0) await options.onChained?.(tx, chained);
+        return count;
+      });
       total += n;
       if (n < BATCH) return total;
     }

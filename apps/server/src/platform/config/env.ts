@@ -197,6 +197,8 @@ export const envSchema = z.object({
    * must stay under a minute, or an every-minute schedule misses minutes.
    */
   JOB_CRON_CHECK_SECONDS: int(20, 1, 25),
+  /** Hold every domain event in the outbox instead of delivering it (maintenance, and the crash test). */
+  EVENT_DISPATCH_PAUSED: bool(false),
   /** A live stream (GET /api/v1/events) ends after this long; the browser reconnects with its cookies checked again. */
   LIVE_STREAM_MAX_MS: int(300_000, 10, 3_600_000),
   SERVE_DASHBOARD: bool(true),
@@ -290,6 +292,8 @@ export interface Config {
   /** Scheduled jobs: cron overrides by job name, and how often due schedules are looked for. */
   jobs: { schedules: Record<string, string>; cronCheckIntervalSeconds: number };
   live: { streamMaxMs: number };
+  /** Domain event delivery from the outbox (docs/events.md). */
+  events: { dispatchPaused: boolean };
   /** false: an API-only server; the dashboard is hosted elsewhere (README, "Deploying the dashboard separately"). */
   serveDashboard: boolean;
   mail: { smtpUrl: string | undefined; from: string };
@@ -390,6 +394,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     trust: { recalculationDebounceMs: e.TRUST_RECALCULATION_DEBOUNCE_MS, historyMonths: e.TRUST_HISTORY_MONTHS },
     jobs: { schedules: e.JOB_SCHEDULES, cronCheckIntervalSeconds: e.JOB_CRON_CHECK_SECONDS },
     live: { streamMaxMs: e.LIVE_STREAM_MAX_MS },
+    events: { dispatchPaused: e.EVENT_DISPATCH_PAUSED },
     serveDashboard: e.SERVE_DASHBOARD,
     rateLimit: {
       windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000,

@@ -33,6 +33,11 @@ export interface Tx extends Queryable {
    * (system scope) and their memberships (organization scope).
    */
   withScope<T>(organizationId: string | null, fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * Run `fn` once the transaction has committed (never after a rollback): a nudge to work that reads
+   * what the transaction wrote, such as the event dispatcher. A throw is ignored; keep it short.
+   */
+  afterCommit(fn: () => void): void;
 }
 
 /** The organization of a tenant-scoped transaction; repositories filter every query by it. */
@@ -113,6 +118,10 @@ export function createDatabase(options: DatabaseOptions): Database {
       const client = await pool.connect();
       const query = traced(client);
       let released = false;
+      const committed: (() => void)[] = [];
+      const afterCommit = (fn: () => void) => {
+        if (!committed.includes(fn)) committed.push(fn);
+      };
       try {
         // The id is validated above against a strict pattern, so it is safe as a literal here;
         // BEGIN and set_config go out in one round trip.
@@ -120,6 +129,7 @@ export function createDatabase(options: DatabaseOptions): Database {
         const scoped = (current: string | null): Tx => ({
           organizationId: current,
           query,
+          afterCommit,
           async withScope(next, inner) {
             if (next !== null && !ORG_ID.test(next)) throw new InvalidTenantScopeError();
             const set = (value: string | null) => query(`SELECT set_config('app.current_org_id', $1, true)`, [value ?? '']);
@@ -137,6 +147,13 @@ export function createDatabase(options: DatabaseOptions): Database {
         });
         const result = await fn(scoped(org));
         await client.query('COMMIT');
+        for (const fn of committed) {
+          try {
+            fn();
+          } catch {
+            // a nudge only: what it would start also runs on its own schedule
+          }
+        }
         return result;
       } catch (error) {
         try {

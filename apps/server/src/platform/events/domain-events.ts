@@ -1,46 +1,81 @@
 import type { Logger } from 'pino';
+import {
+  DOMAIN_EVENT_VERSIONS,
+  domainEventSchema,
+  eventTypeMatches,
+  type DomainEventData,
+  type DomainEventOf,
+  type DomainEventType,
+} from '@aim/contracts';
+import type { Database, Tx } from '../db/database.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { SharedStore } from '../store/shared-store.js';
+import { newId } from '../ids.js';
+import { createEventDispatcher, type DispatcherOptions } from './event-dispatcher.js';
 
 /**
- * Domain events: facts other features react to (a decision was taken or resolved, a violation was
- * recorded). Published after the transaction that stored them commits, through the shared store's
- * pub/sub, so every instance hears them (one subscription per process, fanned out locally).
- *
- * They are notifications, not the record: what they announce is already in the database, and a
- * consumer that must not miss anything (trust scoring) reads it from there.
+ * Domain events: facts other features react to (docs/events.md; the contract is
+ * packages/contracts/src/events.ts). A change records its events with `record(tx, …)` in its own
+ * transaction (the outbox, event_outbox), so an event exists exactly when its change committed. The
+ * dispatcher (event-dispatcher.ts) then delivers each one at least once, in commit order per
+ * organization: to the in-process subscriptions features declare (`Feature.subscriptions`), on the
+ * instance that dispatches it, and to the shared pub/sub, where every instance's `listen`ers (the
+ * live stream, long-poll wake-ups) hear it.
  */
-export interface DomainEventMap {
-  'decision.created': { decisionId: string; agentId: string; action: string; decision: 'allow' | 'deny' | 'pending'; flagged: boolean };
-  'decision.resolved': { decisionId: string; agentId: string; decision: 'allow' | 'deny'; status: 'approved' | 'rejected' | 'expired' | 'withdrawn' | 'invalidated' };
-  'violation.recorded': { violationId: string; decisionId: string; agentId: string; rule: string; policyId: string | null; severity: string };
-  /** Audit events just chained: every committed change, in order (at most 100 listed, `count` in all). */
-  'audit.appended': { count: number; events: { id: string; action: string; targetType: string | null; targetId: string | null; actorType: string }[] };
-  /** New trust evidence other than decisions (a rating, review, incident, attestation, status or profile change). */
-  'trust.evidence': { agentId: string; kind: string };
-  /** A recalculation changed an agent's score or tier. */
-  'trust.changed': { agentId: string; scoreId: string; score: number | null; tier: string; previousScore: number | null; previousTier: string };
-  /** An agent's score fell more than the alert threshold below its highest score of the last hour. */
-  'trust.dropped': { agentId: string; scoreId: string; score: number | null; highestInHour: number; drop: number };
-}
+export type { DomainEventType, DomainEventData } from '@aim/contracts';
+/** Every domain event (the union), or one type's, narrowed. */
+export type DomainEvent<T extends DomainEventType = DomainEventType> = DomainEventOf<T>;
 
-export type DomainEventType = keyof DomainEventMap;
-
-export interface DomainEvent<T extends DomainEventType = DomainEventType> {
-  type: T;
-  organizationId: string;
-  at: string;
-  data: DomainEventMap[T];
+/**
+ * An in-process consumer of events, declared by the feature that owns it. `types` are exact types or
+ * prefixes (`trust.*`). It runs on the instance that dispatches the event, before the event is
+ * marked delivered: a throw delivers the event again later (with every later event of the
+ * organization waiting behind it), so a handler must tolerate a repeat and should only schedule
+ * long work, not do it.
+ */
+export interface EventSubscription {
+  name: string;
+  types: readonly string[];
+  handle(event: DomainEvent): Promise<void> | void;
 }
 
 type Listener = (event: DomainEvent) => void;
 
 const CHANNEL = 'aim:domain-events';
+const INSERT_SQL = `insert into event_outbox (id, organization_id, type, version, occurred_at, data) values ($1, $2, $3, $4, $5, $6)`;
 
-export function createDomainEvents(store: SharedStore, logger: Logger) {
+/**
+ * For a statement that writes a change and its events at once (the decision endpoint): the insert of
+ * the events `stage` prepared, read from the jsonb parameter `$n`.
+ */
+export const outboxInsertFrom = (param: string) =>
+  `insert into event_outbox (id, organization_id, type, version, occurred_at, data)
+   select e.id, e.organization_id, e.type, e.version, e.occurred_at, e.data
+     from jsonb_to_recordset(${param}::jsonb) as e(id text, organization_id text, type text, version integer, occurred_at timestamptz, data jsonb)`;
+
+/** One event to record: its type and data. */
+export type EventDraft = { [T in DomainEventType]: { type: T; data: DomainEventData<T> } }[DomainEventType];
+
+/** A checked event of the transaction's organization, with a fresh id. */
+function build<T extends DomainEventType>(tx: Tx, type: T, data: DomainEventData<T>): DomainEvent<T> {
+  if (!tx.organizationId) throw new Error('A domain event is recorded in a transaction scoped to its organization.');
+  return domainEventSchema.parse({
+    id: newId('dev'),
+    type,
+    version: DOMAIN_EVENT_VERSIONS[type],
+    organizationId: tx.organizationId,
+    occurredAt: new Date().toISOString(),
+    data,
+  }) as DomainEvent<T>;
+}
+
+export function createDomainEvents(deps: { db: Database; store: SharedStore; logger: Logger; metrics?: Metrics | undefined; dispatcher?: DispatcherOptions }) {
+  const { store, logger } = deps;
   const listeners = new Set<Listener>();
+  const subscriptions: EventSubscription[] = [];
   let subscription: Promise<() => Promise<void>> | null = null;
 
-  function deliver(message: string) {
+  function hear(message: string) {
     let event: DomainEvent;
     try {
       event = JSON.parse(message) as DomainEvent;
@@ -56,17 +91,54 @@ export function createDomainEvents(store: SharedStore, logger: Logger) {
     }
   }
 
+  /** One event to this instance's subscriptions, in turn. */
+  async function deliver(event: DomainEvent): Promise<void> {
+    for (const s of subscriptions) {
+      if (s.types.some((pattern) => eventTypeMatches(pattern, event.type))) await s.handle(event);
+    }
+  }
+
+  /** One event to every instance through the shared pub/sub (sent in order; the dispatcher awaits a batch's at once). */
+  const broadcast = (event: DomainEvent): Promise<void> => store.publish(CHANNEL, JSON.stringify(event));
+
+  const dispatcher = createEventDispatcher({ db: deps.db, logger, metrics: deps.metrics, deliver, broadcast, options: deps.dispatcher });
+
   return {
-    /** Announce a committed fact to every instance. A failure is logged, never thrown: the fact is stored. */
-    async publish<T extends DomainEventType>(organizationId: string, type: T, data: DomainEventMap[T]): Promise<void> {
-      const event: DomainEvent<T> = { type, organizationId, at: new Date().toISOString(), data };
-      await store.publish(CHANNEL, JSON.stringify(event)).catch((error: unknown) => logger.warn({ err: error, type }, 'domain event not published'));
+    /**
+     * Record an event in the caller's transaction (it commits or rolls back with the change), checked
+     * against its contract; the dispatcher is nudged once the transaction commits.
+     */
+    async record<T extends DomainEventType>(tx: Tx, type: T, data: DomainEventData<T>): Promise<DomainEvent<T>> {
+      const event = build(tx, type, data);
+      await tx.query(INSERT_SQL, [event.id, event.organizationId, event.type, event.version, event.occurredAt, JSON.stringify(event.data)], {
+        name: 'aim.events.record',
+      });
+      tx.afterCommit(dispatcher.nudge);
+      return event;
     },
 
-    /** Listen to every event from every instance; resolves once listening. Returns the function that stops it. */
+    /**
+     * Check events for a statement that writes them with its change (`outboxInsertFrom`), which the
+     * caller runs in `tx`; the dispatcher is nudged once the transaction commits. The jsonb to pass.
+     */
+    stage(tx: Tx, drafts: readonly EventDraft[]): string {
+      const rows = drafts.map((d) => {
+        const e = build(tx, d.type, d.data);
+        return { id: e.id, organization_id: e.organizationId, type: e.type, version: e.version, occurred_at: e.occurredAt, data: e.data };
+      });
+      if (rows.length > 0) tx.afterCommit(dispatcher.nudge);
+      return JSON.stringify(rows);
+    },
+
+    /** Add an in-process subscription (before `start`). */
+    subscribe(subscription: EventSubscription): void {
+      subscriptions.push(subscription);
+    },
+
+    /** Listen to every event dispatched on any instance (the shared pub/sub); resolves once listening. Not durable: a listener hears what is dispatched while it listens. */
     async listen(listener: Listener): Promise<() => void> {
       if (!subscription) {
-        const pending = store.subscribe(CHANNEL, deliver);
+        const pending = store.subscribe(CHANNEL, hear);
         subscription = pending;
         pending.catch(() => {
           if (subscription === pending) subscription = null;
@@ -77,7 +149,15 @@ export function createDomainEvents(store: SharedStore, logger: Logger) {
       return () => listeners.delete(listener);
     },
 
+    /** Start dispatching (once the subscriptions are in). */
+    start: () => dispatcher.start(),
+    /** Deliver everything committed so far, now (tests, shutdown). */
+    drain: () => dispatcher.drain(),
+    /** Undelivered events and the age of the oldest (deployment-wide). */
+    backlog: () => dispatcher.backlog(),
+
     async close(): Promise<void> {
+      await dispatcher.stop();
       listeners.clear();
       const unsubscribe = subscription;
       subscription = null;

@@ -185,16 +185,5 @@ function registerOperation(app: FastifyInstance, op: Operation): void {
   });
 }
 
-/**
- * A feature as the app composes it: the operations it serves and the tags they use. Built by the
- * feature's own factory from the narrow dependencies it needs (never the whole platform).
- */
-export interface Feature {
-  name: string;
-  operations: readonly Operation[];
-  /**
-   * Routes that are not API operations: pages and static files, hidden from the reference (the
-   * dashboard, the setup page). Every route still passes the route contract (contract-guard.ts).
-   */
-  registerRoutes?(app: FastifyInstance): void;
-}
+/** A feature (platform/feature.ts): its operations and the background work it owns. */
+export type { Feature } from '../feature.js';

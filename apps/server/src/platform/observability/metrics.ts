@@ -11,11 +11,15 @@ const JOB_HEALTH_MAX_AGE_MS = 15_000;
 export interface Metrics {
   registry: Registry;
   observeRequest(method: string, route: string, status: number, seconds: number): void;
+  /** A domain event was delivered, `lagSeconds` after it was recorded. */
+  observeEventDispatch(type: string, lagSeconds: number): void;
 }
 
 export function createMetrics(options: {
   poolStats: () => { total: number; idle: number; waiting: number; max: number };
   jobHealth?: { readCached(maxAgeMs: number): Promise<JobHealth[]> };
+  /** Undelivered domain events, deployment-wide (read on scrape). */
+  eventBacklog?: () => Promise<{ pending: number; oldestAgeSeconds: number }>;
 }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'aim_' });
@@ -65,6 +69,36 @@ export function createMetrics(options: {
     job('aim_job_last_failure_timestamp_seconds', 'When a run of each scheduled job last failed (Unix seconds; 0: never).', (j) => j.lastFailureAt);
   }
 
+  // Domain events (the outbox): how many wait, for how long, and how long delivery took.
+  const eventBacklog = options.eventBacklog;
+  if (eventBacklog) {
+    let last: Promise<{ pending: number; oldestAgeSeconds: number }> | undefined;
+    const read = () => (last ??= eventBacklog().catch(() => ({ pending: 0, oldestAgeSeconds: 0 })).finally(() => setTimeout(() => (last = undefined), 1_000).unref()));
+    new Gauge({
+      name: 'aim_event_outbox_pending',
+      help: 'Domain events committed but not yet delivered (all instances).',
+      registers: [registry],
+      async collect() {
+        this.set((await read()).pending);
+      },
+    });
+    new Gauge({
+      name: 'aim_event_outbox_oldest_pending_seconds',
+      help: 'Age of the oldest undelivered domain event (0: none waiting).',
+      registers: [registry],
+      async collect() {
+        this.set((await read()).oldestAgeSeconds);
+      },
+    });
+  }
+  const eventLag = new Histogram({
+    name: 'aim_event_dispatch_lag_seconds',
+    help: 'Time from recording a domain event to delivering it, by event type.',
+    labelNames: ['type'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+
   // Label children are cached per (method, route, status): the hot path avoids re-hashing labels.
   const children = new Map<string, { d: { observe(v: number): void }; t: { inc(): void } }>();
   return {
@@ -79,6 +113,9 @@ export function createMetrics(options: {
       }
       child.d.observe(seconds);
       child.t.inc();
+    },
+    observeEventDispatch(type, lagSeconds) {
+      eventLag.labels({ type }).observe(lagSeconds);
     },
   };
 }

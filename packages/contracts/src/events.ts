@@ -1,0 +1,146 @@
+import { z } from 'zod';
+import { agentIdSchema, TRUST_TIERS } from './agents.js';
+import { RISK_LEVELS } from './capabilities.js';
+import { DECISION_RULES, decisionIdSchema } from './decisions.js';
+import { organizationIdSchema } from './people.js';
+import { policyIdSchema } from './policies.js';
+import { trustScoreIdSchema } from './trust.js';
+
+/**
+ * Domain events: facts one feature announces and others react to (docs/events.md). Each is recorded
+ * in the transaction of the change it announces (the outbox) and delivered at least once, in commit
+ * order per organization. This file is the contract: an envelope and one schema per event type and
+ * version. A change that is not backwards compatible is a new version of the type, never an edit.
+ */
+
+const id = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[0-9a-z]{26}$`), { message: `must be a ${prefix}_… id` });
+
+/**
+ * The event schemas by id, in a registry of their own (not zod's global one, which the API reference
+ * is generated from: events are not API operations yet). `z.toJSONSchema(eventSchemas)` gives their
+ * JSON Schema, with each id as a definition.
+ */
+export const eventSchemas = z.registry<{ id: string }>();
+
+/** A domain event's own id: stable across redeliveries, so a consumer can skip one it has seen. */
+export const domainEventIdSchema = id('dev').register(eventSchemas, { id: 'DomainEventId' });
+
+const envelope = <T extends string, D extends z.ZodType>(type: T, version: number, data: D, description: string) =>
+  z
+    .object({
+      id: domainEventIdSchema,
+      type: z.literal(type),
+      version: z.literal(version),
+      organizationId: organizationIdSchema,
+      occurredAt: z.iso.datetime({ offset: true }).describe('When the change was recorded (RFC 3339)'),
+      data,
+    })
+    .describe(description);
+
+const decisionCreated = z.object({
+  decisionId: decisionIdSchema,
+  agentId: agentIdSchema,
+  action: z.string(),
+  decision: z.enum(['allow', 'deny', 'pending']),
+  flagged: z.boolean().describe('A monitor-mode policy would have denied or asked for approval'),
+});
+
+const decisionResolved = z.object({
+  decisionId: decisionIdSchema,
+  agentId: agentIdSchema,
+  decision: z.enum(['allow', 'deny']),
+  status: z.enum(['approved', 'rejected', 'expired', 'withdrawn', 'invalidated']),
+});
+
+const violationRecorded = z.object({
+  violationId: id('vio'),
+  decisionId: decisionIdSchema,
+  agentId: agentIdSchema,
+  rule: z.enum(DECISION_RULES),
+  policyId: policyIdSchema.nullable(),
+  severity: z.enum(RISK_LEVELS),
+});
+
+/** Events listed in one `audit.appended` (the rest are counted). */
+export const AUDIT_APPENDED_MAX = 100;
+
+const auditAppended = z.object({
+  count: z.number().int().positive().describe('Events chained in this batch'),
+  events: z
+    .array(
+      z.object({
+        id: id('evt'),
+        action: z.string(),
+        targetType: z.string().nullable(),
+        targetId: z.string().nullable(),
+        actorType: z.string(),
+      }),
+    )
+    .max(AUDIT_APPENDED_MAX)
+    .describe(`The first ${AUDIT_APPENDED_MAX} of them, in chain order`),
+});
+
+export const TRUST_EVIDENCE_KINDS = ['profile', 'key', 'rating', 'security_review', 'incident', 'attestation'] as const;
+export type TrustEvidenceKind = (typeof TRUST_EVIDENCE_KINDS)[number];
+
+const trustEvidence = z.object({ agentId: agentIdSchema, kind: z.enum(TRUST_EVIDENCE_KINDS) });
+
+const score = z.number().nullable();
+const trustChanged = z.object({
+  agentId: agentIdSchema,
+  scoreId: trustScoreIdSchema,
+  score,
+  tier: z.enum(TRUST_TIERS),
+  previousScore: score,
+  previousTier: z.enum(TRUST_TIERS),
+});
+
+const trustDropped = z.object({
+  agentId: agentIdSchema,
+  scoreId: trustScoreIdSchema,
+  score,
+  highestInHour: z.number(),
+  drop: z.number().describe('Points below the highest score of the last hour'),
+});
+
+/** Every domain event: one discriminated union over `type`. */
+export const domainEventSchema = z
+  .discriminatedUnion('type', [
+    envelope('decision.created', 1, decisionCreated, 'An agent asked to act and AIM decided (allow, deny, or pending a person)'),
+    envelope('decision.resolved', 1, decisionResolved, 'A pending decision ended: approved, rejected, expired, withdrawn or invalidated'),
+    envelope('violation.recorded', 1, violationRecorded, 'A decision broke a rule; recorded with the decision'),
+    envelope('audit.appended', 1, auditAppended, 'Audit events were chained: every committed change, in chain order'),
+    envelope('trust.evidence', 1, trustEvidence, 'New trust evidence other than decisions'),
+    envelope('trust.changed', 1, trustChanged, "A recalculation changed an agent's score or tier notably"),
+    envelope('trust.dropped', 1, trustDropped, "An agent's score fell more than the alert threshold below its highest of the last hour"),
+  ])
+  .register(eventSchemas, { id: 'DomainEvent' });
+
+export type DomainEvent = z.output<typeof domainEventSchema>;
+export type DomainEventType = DomainEvent['type'];
+/** One type's event, narrowed from the union. */
+export type DomainEventOf<T extends DomainEventType> = Extract<DomainEvent, { type: T }>;
+/** One type's `data`. */
+export type DomainEventData<T extends DomainEventType> = DomainEventOf<T>['data'];
+
+/** Every event type, in the order of docs/events.md. */
+export const DOMAIN_EVENT_TYPES = domainEventSchema.options.map((o) => o.shape.type.value) as readonly DomainEventType[];
+
+/** The current version of each type (what is recorded now). */
+export const DOMAIN_EVENT_VERSIONS = Object.fromEntries(domainEventSchema.options.map((o) => [o.shape.type.value, o.shape.version.value])) as Record<
+  DomainEventType,
+  number
+>;
+
+/** A filter on event types: an exact type, `prefix.*` (e.g. `decision.*`), or `*` for all. */
+export const eventTypePatternSchema = z
+  .string()
+  .regex(/^(\*|[a-z]+(\.\*|\.[a-z_]+)?)$/, { message: 'must be an event type, a prefix like decision.*, or *' })
+  .register(eventSchemas, { id: 'EventTypePattern' });
+
+/** Whether `type` matches `pattern` (see eventTypePatternSchema). */
+export function eventTypeMatches(pattern: string, type: string): boolean {
+  if (pattern === '*') return true;
+  if (pattern.endsWith('.*')) return type.startsWith(pattern.slice(0, -1));
+  return pattern === type;
+}
