@@ -10,3 +10,4 @@ export * from './policies.js';
 export * from './decisions.js';
 export * from './trust.js';
 export * from './overview.js';
+export * from './mcp-servers.js';

@@ -3,6 +3,7 @@ import type { Feature } from '../platform/http/operation.js';
 import type { AppInstance } from '../app.js';
 import type { Services } from './services.js';
 import { agentFeature } from './agents/agent-operations.js';
+import { mcpServerFeature } from './mcp-servers/mcp-server-operations.js';
 import { registerAuditRoutes } from './audit/audit-routes.js';
 import { registerCapabilityRoutes } from './capabilities/capability-routes.js';
 import { registerPolicyRoutes } from './policies/policy-routes.js';
@@ -65,6 +66,7 @@ export function createFeatures(platform: Platform, services: Services): Feature[
       challenges: platform.agentChallenges,
       originFor: (request) => platform.agentAuth.originFor(request),
     }),
+    mcpServerFeature({ mcpServers: services.mcpServers }),
     routes('capabilities', (app) => registerCapabilityRoutes(app, services)),
     routes('policies', (app) => registerPolicyRoutes(app, services)),
     routes('decisions', (app) => registerDecisionRoutes(app, services)),
