@@ -11,3 +11,4 @@ export * from './decisions.js';
 export * from './trust.js';
 export * from './overview.js';
 export * from './events.js';
+export * from './mcp-servers.js';

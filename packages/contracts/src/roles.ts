@@ -38,6 +38,10 @@ export const PERMISSIONS = [
   'agent.create',
   'agent.update',
   'agent.manage_all',
+  'mcp_server.read',
+  'mcp_server.create',
+  'mcp_server.update',
+  'mcp_server.manage',
   'capability.read',
   'capability.request',
   'capability.manage',
@@ -65,6 +69,7 @@ const READ: Permission[] = [
   'domain.read',
   'identity_provider.read',
   'agent.read',
+  'mcp_server.read',
   'capability.read',
   'policy.read',
   'decision.read',
@@ -75,6 +80,11 @@ const READ: Permission[] = [
  * managers and admins manage every agent of the organization.
  */
 const OWN_AGENTS: Permission[] = ['agent.create', 'agent.update', 'capability.request', 'trust.rate'];
+/**
+ * The same for MCP servers: members register servers and change, suspend, reactivate and revoke the ones
+ * they own (`create`, `update`); managers and admins do so for every server of the organization (`manage`).
+ */
+const OWN_MCP_SERVERS: Permission[] = ['mcp_server.create', 'mcp_server.update'];
 /** Managers and admins keep the capability catalog and the policies, grant, and answer requests and approvals. */
 const AUTHORIZATION: Permission[] = ['capability.manage', 'policy.manage', 'decision.approve', 'trust.review', 'trust.recalculate'];
 /** Every role may hold API keys up to its own role, and see and revoke the keys it created. */
@@ -98,12 +108,14 @@ export const PERMISSION_TABLE: Record<Role, ReadonlySet<Permission>> = {
     'audit.checkpoint',
     ...OWN_AGENTS,
     'agent.manage_all',
+    ...OWN_MCP_SERVERS,
+    'mcp_server.manage',
     ...AUTHORIZATION,
     // Deployment-wide operations (job health): no organization's data, but not every member's business.
     'system.read',
   ]),
-  manager: new Set<Permission>([...READ, ...OWN_KEYS, 'invitation.read', 'audit.read', 'audit.checkpoint', ...OWN_AGENTS, 'agent.manage_all', ...AUTHORIZATION]),
-  member: new Set<Permission>([...READ, ...OWN_KEYS, ...OWN_AGENTS]),
+  manager: new Set<Permission>([...READ, ...OWN_KEYS, 'invitation.read', 'audit.read', 'audit.checkpoint', ...OWN_AGENTS, 'agent.manage_all', ...OWN_MCP_SERVERS, 'mcp_server.manage', ...AUTHORIZATION]),
+  member: new Set<Permission>([...READ, ...OWN_KEYS, ...OWN_AGENTS, ...OWN_MCP_SERVERS]),
   viewer: new Set<Permission>([...READ, ...OWN_KEYS]),
 };
 

@@ -31,6 +31,7 @@ import { auditJobs } from './audit/audit-jobs.js';
 import { capabilityJobs } from './capabilities/capability-jobs.js';
 import { decisionJobs } from './decisions/decision-jobs.js';
 import { trustJobs } from './trust/trust-jobs.js';
+import { mcpServerFeature } from './mcp-servers/mcp-server-operations.js';
 
 /**
  * Every feature of the API, in the order the reference lists them. Each is built from the narrow
@@ -75,6 +76,7 @@ export function createFeatures(platform: Platform, services: Services): Feature[
       challenges: platform.agentChallenges,
       originFor: (request) => platform.agentAuth.originFor(request),
     }),
+    mcpServerFeature({ mcpServers: services.mcpServers }),
     { ...capabilityFeature({ capabilities: services.capabilities }), jobs: capabilityJobs({ capabilities: services.capabilities }) },
     policyFeature({ policies: services.policies }),
     { ...decisionFeature({ decisions: services.decisions }), jobs: decisionJobs({ decisions: services.decisions }) },

@@ -3,6 +3,7 @@ import { limitSignIn } from '../platform/http/rate-limit.js';
 import { createAuditService } from './audit/audit-service.js';
 import { createApiKeyService } from './api-keys/api-key-service.js';
 import { createAgentService } from './agents/agent-service.js';
+import { createMcpServerService } from './mcp-servers/mcp-server-service.js';
 import { createEnrollmentTokenService } from './agents/enrollment-token-service.js';
 import { createAgentTokenService } from './agents/agent-token-service.js';
 import { createCapabilityService } from './capabilities/capability-service.js';
@@ -85,6 +86,7 @@ export function createServices(platform: Platform) {
       evidenceAdded: trust.evidenceAdded,
     }),
     enrollmentTokens,
+    mcpServers: createMcpServerService({ db, outbound: platform.outbound, allowPrivateNetworks: config.outboundAllowPrivateNetworks }),
     agentTokenIssuer: createAgentTokenService({ db, agentTokens: platform.agentTokens }),
     audit: createAuditService({ db, users, checkpointKeys: platform.checkpointKeys, sequencer: platform.auditSequencer }),
     users,

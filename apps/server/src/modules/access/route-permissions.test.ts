@@ -24,6 +24,7 @@ const PARAM_PREFIX: Record<string, string> = {
   identityProviderId: 'idp',
   domain: 'domain',
   agentId: 'agt',
+  mcpServerId: 'mcp',
   keyId: 'keyId',
   enrollmentTokenId: 'enr',
   capabilityId: 'cap',
@@ -42,6 +43,7 @@ forEachTarget('route permissions', (target) => {
   let bInvitation: string;
   let bIdentityProvider: string;
   let bAgent: { id: string; keyId: string };
+  let bMcpServer: string;
   let bEnrollmentToken: string;
   let bCapability: string;
   let bGrant: string;
@@ -81,6 +83,14 @@ forEachTarget('route permissions', (target) => {
       payload: {},
     });
     bEnrollmentToken = enrollment.json().enrollmentToken.id;
+    const mcpServer = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/mcp-servers',
+      headers: { ...b.as.admin.apiKey, 'content-type': 'application/json' },
+      payload: { name: 'b-mcp', transport: { type: 'streamable_http', url: 'https://mcp.b.example/mcp' } },
+    });
+    assert.equal(mcpServer.statusCode, 201, mcpServer.body);
+    bMcpServer = mcpServer.json().mcpServer.id;
     const post = async (url: string, payload: unknown) => {
       const res = await t.app.inject({ method: 'POST', url, headers: { ...b.as.admin.apiKey, 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
       assert.ok(res.statusCode < 300, `${url}: ${res.body}`);
@@ -119,6 +129,7 @@ forEachTarget('route permissions', (target) => {
       if (name === 'passkeyId') return newId('pky'); // passkeys are a person's own: any other id is unknown
       if (name === 'identityProviderId') return bIdentityProvider;
       if (name === 'agentId') return bAgent.id;
+      if (name === 'mcpServerId') return bMcpServer;
       if (name === 'enrollmentTokenId') return bEnrollmentToken;
       if (name === 'capabilityId') return bCapability;
       if (name === 'grantId') return bGrant;
