@@ -170,6 +170,15 @@ forEachTarget('every state change writes an audit event', (target) => {
         const { id, key } = await agent();
         return inject('POST', `/api/v1/agents/${id}/keys/${key.keyId}/revoke`, org.as.admin.apiKey, {});
       },
+      'POST /api/v1/mcp-servers': () => mcpServer(),
+      'PATCH /api/v1/mcp-servers/:mcpServerId': async () => inject('PATCH', `/api/v1/mcp-servers/${await mcpServerId()}`, org.as.admin.apiKey, { description: 'coverage' }),
+      'POST /api/v1/mcp-servers/:mcpServerId/suspend': async () => inject('POST', `/api/v1/mcp-servers/${await mcpServerId()}/suspend`, org.as.admin.apiKey, {}),
+      'POST /api/v1/mcp-servers/:mcpServerId/reactivate': async () => {
+        const id = await mcpServerId();
+        await inject('POST', `/api/v1/mcp-servers/${id}/suspend`, org.as.admin.apiKey, {});
+        return inject('POST', `/api/v1/mcp-servers/${id}/reactivate`, org.as.admin.apiKey, {});
+      },
+      'POST /api/v1/mcp-servers/:mcpServerId/revoke': async () => inject('POST', `/api/v1/mcp-servers/${await mcpServerId()}/revoke`, org.as.admin.apiKey, { reason: 'coverage' }),
       'POST /api/v1/capabilities': () => inject('POST', '/api/v1/capabilities', org.as.admin.apiKey, { name: `cov:c${++seq}`, riskLevel: 'low' }),
       'PATCH /api/v1/capabilities/:capabilityId': async () => inject('PATCH', `/api/v1/capabilities/${(await capability()).id}`, org.as.admin.apiKey, { riskLevel: 'high' }),
       'DELETE /api/v1/capabilities/:capabilityId': async () => inject('DELETE', `/api/v1/capabilities/${(await capability()).id}`, org.as.admin.apiKey),
@@ -278,6 +287,10 @@ forEachTarget('every state change writes an audit event', (target) => {
       const res = await inject('POST', '/api/v1/agents', org.as.admin.apiKey, await registration(t, key));
       return { id: (res.json().agent as { id: string }).id, key };
     };
+
+    const mcpServer = () =>
+      inject('POST', '/api/v1/mcp-servers', org.as.admin.apiKey, { name: `cov-mcp-${++seq}`, transport: { type: 'streamable_http', url: 'https://mcp.example.com/mcp' } });
+    const mcpServerId = async () => ((await mcpServer()).json().mcpServer as { id: string }).id;
 
     const registerPasskey = async (name: string, key = new SoftwareAuthenticator()) => {
       const options = (await inject('POST', '/api/v1/me/passkeys/options', org.as.admin.session)).json();
