@@ -18,7 +18,8 @@ import { ExportFormatError, verifyExportFile } from './verify-export.js';
  */
 const usage =
   'usage: aim-audit-verify EXPORT.ndjson [--checkpoints CHECKPOINTS.json --keys KEYS.json [--pin FINGERPRINT]…] [--json]\n' +
-  '  --pin FINGERPRINT  accept only checkpoints signed by this key (RFC 7638 SHA-256 thumbprint, base64url); repeatable\n' +
+  '  --pin FINGERPRINT  accept only checkpoints signed by this key (RFC 7638 SHA-256 thumbprint, base64url); repeatable;\n' +
+  '                     a fingerprint that starts with "-" is written --pin=FINGERPRINT\n' +
   '       aim-audit-verify --fingerprints KEYS.json   print the fingerprint of every key in a key file, to compare with the ones you pinned';
 
 async function main(): Promise<number> {

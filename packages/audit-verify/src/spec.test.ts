@@ -147,7 +147,7 @@ describe('docs/audit.md: the test vector, recomputed from the document', () => {
 
     it('refuses the checkpoint under any other pin, and a key the file lists but nobody pinned', async () => {
       const other = keyFingerprint(generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }) as Record<string, unknown>);
-      const refused = await run([...withCheckpoints(), '--pin', other]);
+      const refused = await run([...withCheckpoints(), `--pin=${other}`]);
       assert.equal(refused.code, 1, refused.stdout);
       assert.match(refused.stdout, /BROKEN at seq 3: checkpoint 3: signed by key audit-checkpoint-testvector \(fingerprint kPrK_qmx[^)]*\), which is not pinned/);
 
