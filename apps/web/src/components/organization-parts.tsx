@@ -100,6 +100,32 @@ export const stacked = {
   row: 'block py-2 md:table-row md:align-top',
 };
 
+/**
+ * A list's table: a table from md up, stacked cards below it (each Cell carries its label). `actions`
+ * adds a last column, named for screen readers only, for the row's buttons.
+ */
+export function StackedTable({ columns, actions = false, children }: { columns: readonly string[]; actions?: boolean; children: ReactNode }) {
+  return (
+    <table className={stacked.table}>
+      <thead className={stacked.head}>
+        <tr>
+          {columns.map((column) => (
+            <th key={column} scope="col" className={stacked.th}>
+              {column}
+            </th>
+          ))}
+          {actions && (
+            <th scope="col" className={stacked.th}>
+              <span className="sr-only">Actions</span>
+            </th>
+          )}
+        </tr>
+      </thead>
+      <tbody className={stacked.body}>{children}</tbody>
+    </table>
+  );
+}
+
 export function Cell({ label, className, children }: { label?: string; className?: string; children: ReactNode }) {
   return (
     <td className={cn('flex min-w-0 items-baseline gap-2 py-0.5 md:table-cell md:py-2 md:pr-3', className)}>

@@ -9,7 +9,7 @@ import { KeysetList } from '@/components/resource-list';
 import { ChoiceFilter } from '@/components/filters';
 import { must, useListQuery } from '@/data/query';
 import { useSession } from '@/components/session';
-import { Cell, stacked } from '@/components/organization-parts';
+import { Cell, StackedTable, stacked } from '@/components/organization-parts';
 import { Input } from '@/components/ui/input';
 
 type Agent = components['schemas']['AgentSummary'];
@@ -122,24 +122,7 @@ export function AgentList() {
       >
         {(rows) => (
           <div className="rounded border border-slate-200 bg-white px-3">
-            <table className={stacked.table}>
-              <thead className={stacked.head}>
-                <tr>
-                  <th scope="col" className={stacked.th}>
-                    Name
-                  </th>
-                  <th scope="col" className={stacked.th}>
-                    Status
-                  </th>
-                  <th scope="col" className={stacked.th}>
-                    Trust
-                  </th>
-                  <th scope="col" className={stacked.th}>
-                    Last seen
-                  </th>
-                </tr>
-              </thead>
-              <tbody className={stacked.body}>
+            <StackedTable columns={['Name', 'Status', 'Trust', 'Last seen']}>
                 {rows.map((a) => (
                   <tr key={a.id} className={stacked.row} data-agent-id={a.id}>
                     <Cell label="Name">
@@ -158,8 +141,7 @@ export function AgentList() {
                     </Cell>
                   </tr>
                 ))}
-              </tbody>
-            </table>
+              </StackedTable>
           </div>
         )}
       </KeysetList>

@@ -8,7 +8,7 @@ import type { components } from '@/api/schema';
 import { Resource } from '@/components/resource-list';
 import { must, useApiQuery } from '@/data/query';
 import { Field, FormAlert, failWith, useSchemaForm } from '@/components/form';
-import { Cell, NoticeLine, ReadOnlyNote, ShownOnce, rolesUpTo, stacked, type Notice } from '@/components/organization-parts';
+import { Cell, NoticeLine, ReadOnlyNote, ShownOnce, rolesUpTo, StackedTable, stacked, type Notice } from '@/components/organization-parts';
 import { useCan, useSession } from '@/components/session';
 import { Badge, PageTitle, when } from '@/components/ui';
 import { Button } from '@/components/ui/button';
@@ -94,20 +94,7 @@ export function ApiKeys() {
           <NoticeLine notice={notice} />
           <Resource query={{ data: rows, error, retry }} what="API keys" empty={<>No API keys yet.</>}>
             {(rows) => (
-              <table className={stacked.table}>
-                <thead className={stacked.head}>
-                  <tr>
-                    {['Name', 'Prefix', 'Role', 'Created by', 'Created', 'Expires', 'Last used', 'Uses', 'State'].map((h) => (
-                      <th key={h} scope="col" className={stacked.th}>
-                        {h}
-                      </th>
-                    ))}
-                    <th scope="col" className={stacked.th}>
-                      <span className="sr-only">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody className={stacked.body}>
+              <StackedTable columns={['Name', 'Prefix', 'Role', 'Created by', 'Created', 'Expires', 'Last used', 'Uses', 'State']} actions>
                   {rows.map((k) => {
                     const state = stateOf(k);
                     const mayRevoke = state !== 'revoked' && can.has('api_key.revoke') && (all || k.createdBy === me?.user.id);
@@ -153,8 +140,7 @@ export function ApiKeys() {
                       </tr>
                     );
                   })}
-                </tbody>
-              </table>
+                </StackedTable>
             )}
           </Resource>
         </Card>

@@ -10,7 +10,7 @@ import { must, useListQuery } from '@/data/query';
 import { useCan } from '@/components/session';
 import { Loading } from '@/components/states';
 import { Named, outcomeLabel } from '@/components/named';
-import { Cell, stacked } from '@/components/organization-parts';
+import { Cell, StackedTable, stacked } from '@/components/organization-parts';
 import { Badge, PageTitle, button, input, when } from '@/components/ui';
 
 type AuditEvent = components['schemas']['AuditEvent'];
@@ -164,24 +164,7 @@ function AuditLog() {
       >
         {(rows) => (
           <div className="rounded border border-slate-200 bg-white px-3">
-            <table className={stacked.table}>
-              <thead className={stacked.head}>
-                <tr>
-                  <th scope="col" className={stacked.th}>
-                    Event
-                  </th>
-                  <th scope="col" className={stacked.th}>
-                    Outcome
-                  </th>
-                  <th scope="col" className={stacked.th}>
-                    Actor
-                  </th>
-                  <th scope="col" className={stacked.th}>
-                    When
-                  </th>
-                </tr>
-              </thead>
-              <tbody className={stacked.body}>
+            <StackedTable columns={['Event', 'Outcome', 'Actor', 'When']}>
                 {rows.map((e) => {
                   const agentId = typeof e.details.agentId === 'string' ? e.details.agentId : null;
                   return (
@@ -225,8 +208,7 @@ function AuditLog() {
                     </tr>
                   );
                 })}
-              </tbody>
-            </table>
+              </StackedTable>
           </div>
         )}
       </KeysetList>

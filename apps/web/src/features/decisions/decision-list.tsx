@@ -9,7 +9,7 @@ import { KeysetList } from '@/components/resource-list';
 import { must, useApiQuery, useListQuery } from '@/data/query';
 import { useAgentChoices, useAgentNames } from '@/components/agent-names';
 import { ApprovalContext, ContextBlock, ResolveDecision, decisionHref } from '@/features/decisions/decision-parts';
-import { Cell, stacked } from '@/components/organization-parts';
+import { Cell, StackedTable, stacked } from '@/components/organization-parts';
 import { Empty, Failed, Loading } from '@/components/states';
 import { Badge, PageTitle, input, when } from '@/components/ui';
 
@@ -192,24 +192,7 @@ function Decisions() {
       >
         {(rows) => (
           <div className="rounded border border-slate-200 bg-white px-3">
-            <table className={stacked.table}>
-              <thead className={stacked.head}>
-                <tr>
-                  <th scope="col" className={stacked.th}>
-                    Action
-                  </th>
-                  <th scope="col" className={stacked.th}>
-                    Decision
-                  </th>
-                  <th scope="col" className={stacked.th}>
-                    Why
-                  </th>
-                  <th scope="col" className={stacked.th}>
-                    When
-                  </th>
-                </tr>
-              </thead>
-              <tbody className={stacked.body}>
+            <StackedTable columns={['Action', 'Decision', 'Why', 'When']}>
                 {rows.map((d) => (
                   <tr key={d.id} data-decision-id={d.id} className={stacked.row}>
                     <Cell label="Action">
@@ -236,8 +219,7 @@ function Decisions() {
                     </Cell>
                   </tr>
                 ))}
-              </tbody>
-            </table>
+              </StackedTable>
           </div>
         )}
       </KeysetList>

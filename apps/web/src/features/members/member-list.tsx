@@ -8,7 +8,7 @@ import type { components } from '@/api/schema';
 import { Resource } from '@/components/resource-list';
 import { must, useApiQuery } from '@/data/query';
 import { FormAlert, failWith, useSchemaForm } from '@/components/form';
-import { Cell, NoticeLine, ReadOnlyNote, rolesUpTo, stacked, type Notice } from '@/components/organization-parts';
+import { Cell, NoticeLine, ReadOnlyNote, rolesUpTo, StackedTable, stacked, type Notice } from '@/components/organization-parts';
 import { useCan, useSession } from '@/components/session';
 import { Badge, when } from '@/components/ui';
 import { Button } from '@/components/ui/button';
@@ -57,29 +57,7 @@ export function MemberList() {
       <NoticeLine notice={notice} />
       <Resource query={{ data: rows, error, retry }} what="members" empty={<>No members yet.</>}>
         {(rows) => (
-          <table className={stacked.table}>
-            <thead className={stacked.head}>
-              <tr>
-                <th scope="col" className={stacked.th}>
-                  Name
-                </th>
-                <th scope="col" className={stacked.th}>
-                  Email
-                </th>
-                <th scope="col" className={stacked.th}>
-                  Role
-                </th>
-                <th scope="col" className={stacked.th}>
-                  Joined
-                </th>
-                {editing && (
-                  <th scope="col" className={stacked.th}>
-                    <span className="sr-only">Actions</span>
-                  </th>
-                )}
-              </tr>
-            </thead>
-            <tbody className={stacked.body}>
+          <StackedTable columns={['Name', 'Email', 'Role', 'Joined']} actions={editing}>
               {rows.map((m) => (
                 <tr key={m.user.id} data-member-id={m.user.id} className={stacked.row}>
                   <Cell className="font-medium">
@@ -129,8 +107,7 @@ export function MemberList() {
                   )}
                 </tr>
               ))}
-            </tbody>
-          </table>
+            </StackedTable>
         )}
       </Resource>
     </Card>

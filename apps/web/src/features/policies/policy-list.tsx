@@ -25,7 +25,7 @@ import {
 import { ScopeFields } from '@/features/policies/scope-fields';
 import { useReturnFocus } from '@/components/focus';
 import { useCan } from '@/components/session';
-import { Cell, stacked } from '@/components/organization-parts';
+import { Cell, StackedTable, stacked } from '@/components/organization-parts';
 import { Empty } from '@/components/states';
 import { Badge, PageTitle, when } from '@/components/ui';
 import { Button } from '@/components/ui/button';
@@ -127,17 +127,7 @@ export function PolicyList() {
             <Empty>No policy matches the filters.</Empty>
           ) : (
             <div className="rounded border border-slate-200 bg-white px-3">
-              <table className={stacked.table}>
-                <thead className={stacked.head}>
-                  <tr>
-                    {['Name', 'Type', 'Mode', 'State', 'Scope', 'Version', 'Updated'].map((h) => (
-                      <th key={h} scope="col" className={stacked.th}>
-                        {h}
-                      </th>
-                    ))}
-                  </tr>
-                </thead>
-                <tbody className={stacked.body}>
+              <StackedTable columns={['Name', 'Type', 'Mode', 'State', 'Scope', 'Version', 'Updated']}>
                   {shown.map((p) => (
                     <tr key={p.id} data-policy-id={p.id} className={stacked.row}>
                       <Cell label="Name">
@@ -162,8 +152,7 @@ export function PolicyList() {
                       </Cell>
                     </tr>
                   ))}
-                </tbody>
-              </table>
+                </StackedTable>
             </div>
           )
         }
