@@ -103,6 +103,28 @@ const trustDropped = z.object({
   drop: z.number().describe('Points below the highest score of the last hour'),
 });
 
+const capabilityRequested = z.object({
+  requestId: id('crq'),
+  agentId: agentIdSchema,
+  capabilityId: id('cap'),
+  capabilityName: z.string(),
+  resourcePattern: z.string().nullable(),
+  reason: z.string(),
+  requestedBy: z.object({ type: z.enum(['user', 'api_key', 'agent', 'system']), id: z.string().nullable() }),
+});
+
+const webhookDisabled = z.object({
+  endpointId: id('whk'),
+  url: z.string(),
+  reason: z.string().describe('Why AIM disabled it, for people'),
+  failingSince: z.iso.datetime({ offset: true }).describe('The first failed attempt of the unbroken run of failures'),
+});
+
+const webhookTest = z.object({
+  endpointId: id('whk'),
+  message: z.string(),
+});
+
 /** Every domain event: one discriminated union over `type`. */
 export const domainEventSchema = z
   .discriminatedUnion('type', [
@@ -113,6 +135,9 @@ export const domainEventSchema = z
     envelope('trust.evidence', 1, trustEvidence, 'New trust evidence other than decisions'),
     envelope('trust.changed', 1, trustChanged, "A recalculation changed an agent's score or tier notably"),
     envelope('trust.dropped', 1, trustDropped, "An agent's score fell more than the alert threshold below its highest of the last hour"),
+    envelope('capability.requested', 1, capabilityRequested, 'An agent (or its owner) asked for a capability; a manager or admin answers'),
+    envelope('webhook.disabled', 1, webhookDisabled, 'AIM disabled a webhook endpoint that kept failing'),
+    envelope('webhook.test', 1, webhookTest, 'A test event, sent to one endpoint on request (never to subscriptions)'),
   ])
   .register(eventSchemas, { id: 'DomainEvent' });
 

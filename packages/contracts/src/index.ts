@@ -12,3 +12,5 @@ export * from './trust.js';
 export * from './overview.js';
 export * from './events.js';
 export * from './mcp-servers.js';
+export * from './webhooks.js';
+export * from './notifications.js';

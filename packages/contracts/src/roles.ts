@@ -42,6 +42,8 @@ export const PERMISSIONS = [
   'mcp_server.create',
   'mcp_server.update',
   'mcp_server.manage',
+  'webhook.read',
+  'webhook.manage',
   'capability.read',
   'capability.request',
   'capability.manage',
@@ -87,6 +89,8 @@ const OWN_AGENTS: Permission[] = ['agent.create', 'agent.update', 'capability.re
 const OWN_MCP_SERVERS: Permission[] = ['mcp_server.create', 'mcp_server.update'];
 /** Managers and admins keep the capability catalog and the policies, grant, and answer requests and approvals. */
 const AUTHORIZATION: Permission[] = ['capability.manage', 'policy.manage', 'decision.approve', 'trust.review', 'trust.recalculate'];
+/** Webhook endpoints send the organization's events out, so only managers and admins see and change them. */
+const WEBHOOKS: Permission[] = ['webhook.read', 'webhook.manage'];
 /** Every role may hold API keys up to its own role, and see and revoke the keys it created. */
 const OWN_KEYS: Permission[] = ['api_key.read', 'api_key.create', 'api_key.revoke'];
 
@@ -110,11 +114,12 @@ export const PERMISSION_TABLE: Record<Role, ReadonlySet<Permission>> = {
     'agent.manage_all',
     ...OWN_MCP_SERVERS,
     'mcp_server.manage',
+    ...WEBHOOKS,
     ...AUTHORIZATION,
     // Deployment-wide operations (job health): no organization's data, but not every member's business.
     'system.read',
   ]),
-  manager: new Set<Permission>([...READ, ...OWN_KEYS, 'invitation.read', 'audit.read', 'audit.checkpoint', ...OWN_AGENTS, 'agent.manage_all', ...OWN_MCP_SERVERS, 'mcp_server.manage', ...AUTHORIZATION]),
+  manager: new Set<Permission>([...READ, ...OWN_KEYS, 'invitation.read', 'audit.read', 'audit.checkpoint', ...OWN_AGENTS, 'agent.manage_all', ...OWN_MCP_SERVERS, 'mcp_server.manage', ...WEBHOOKS, ...AUTHORIZATION]),
   member: new Set<Permission>([...READ, ...OWN_KEYS, ...OWN_AGENTS, ...OWN_MCP_SERVERS]),
   viewer: new Set<Permission>([...READ, ...OWN_KEYS]),
 };

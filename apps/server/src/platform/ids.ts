@@ -31,6 +31,9 @@ export const ID_PREFIXES = {
   rating: 'rat',
   attestation: 'att',
   incident: 'inc',
+  webhookEndpoint: 'whk',
+  webhookDelivery: 'whd',
+  notification: 'ntf',
 } as const;
 
 export type IdPrefix = (typeof ID_PREFIXES)[keyof typeof ID_PREFIXES];

@@ -32,12 +32,18 @@ export type DomainEvent<T extends DomainEventType = DomainEventType> = DomainEve
  * marked delivered: a throw delivers the event again later (with every later event of the
  * organization waiting behind it), so a handler must tolerate a repeat and should only schedule
  * long work, not do it.
+ *
+ * `handle` takes one event at a time, in order. `handleBatch` takes the matching events of a whole
+ * dispatch batch of one organization at once, in order (one statement for many events: the webhook
+ * fan-out); a throw delivers the whole batch again. A subscription declares one of the two.
  */
-export interface EventSubscription {
+export type EventSubscription = {
   name: string;
   types: readonly string[];
-  handle(event: DomainEvent): Promise<void> | void;
-}
+} & (
+  | { handle(event: DomainEvent): Promise<void> | void; handleBatch?: never }
+  | { handleBatch(events: readonly DomainEvent[]): Promise<void>; handle?: never }
+);
 
 type Listener = (event: DomainEvent) => void;
 
@@ -91,17 +97,28 @@ export function createDomainEvents(deps: { db: Database; store: SharedStore; log
     }
   }
 
-  /** One event to this instance's subscriptions, in turn. */
+  const matches = (s: EventSubscription, type: string) => s.types.some((pattern) => eventTypeMatches(pattern, type));
+
+  /** One event to this instance's one-at-a-time subscriptions, in turn. */
   async function deliver(event: DomainEvent): Promise<void> {
     for (const s of subscriptions) {
-      if (s.types.some((pattern) => eventTypeMatches(pattern, event.type))) await s.handle(event);
+      if (s.handle && matches(s, event.type)) await s.handle(event);
+    }
+  }
+
+  /** A batch of one organization's events to this instance's batch subscriptions, each given those it takes. */
+  async function deliverBatch(events: readonly DomainEvent[]): Promise<void> {
+    for (const s of subscriptions) {
+      if (!s.handleBatch) continue;
+      const taken = events.filter((e) => matches(s, e.type));
+      if (taken.length > 0) await s.handleBatch(taken);
     }
   }
 
   /** One event to every instance through the shared pub/sub (sent in order; the dispatcher awaits a batch's at once). */
   const broadcast = (event: DomainEvent): Promise<void> => store.publish(CHANNEL, JSON.stringify(event));
 
-  const dispatcher = createEventDispatcher({ db: deps.db, logger, metrics: deps.metrics, deliver, broadcast, options: deps.dispatcher });
+  const dispatcher = createEventDispatcher({ db: deps.db, logger, metrics: deps.metrics, deliver, deliverBatch, broadcast, options: deps.dispatcher });
 
   return {
     /**
@@ -113,7 +130,7 @@ export function createDomainEvents(deps: { db: Database; store: SharedStore; log
       await tx.query(INSERT_SQL, [event.id, event.organizationId, event.type, event.version, event.occurredAt, JSON.stringify(event.data)], {
         name: 'aim.events.record',
       });
-      tx.afterCommit(dispatcher.nudge);
+      tx.afterCommit(() => dispatcher.nudge(event.organizationId));
       return event;
     },
 
@@ -126,7 +143,8 @@ export function createDomainEvents(deps: { db: Database; store: SharedStore; log
         const e = build(tx, d.type, d.data);
         return { id: e.id, organization_id: e.organizationId, type: e.type, version: e.version, occurred_at: e.occurredAt, data: e.data };
       });
-      if (rows.length > 0) tx.afterCommit(dispatcher.nudge);
+      const organizationId = tx.organizationId;
+      if (rows.length > 0 && organizationId) tx.afterCommit(() => dispatcher.nudge(organizationId));
       return JSON.stringify(rows);
     },
 

@@ -7,12 +7,14 @@ import type { Metrics } from '../observability/metrics.js';
  * The outbox dispatcher. Every committed event in `event_outbox` is delivered at least once, in
  * commit order per organization, by whichever instance gets to it first:
  *
- * - A pass asks which organizations have undelivered events (aim_event_outbox_pending_organizations)
- *   and works through each in a transaction of that organization that holds the organization's
- *   advisory lock (pg_try_advisory_xact_lock): any number of instances run, one dispatches an
- *   organization at a time, the others skip it and look again shortly.
- * - Inside, it reads the organization's events in `seq` order, delivers them one by one, and deletes
- *   the delivered ones in the same transaction. A crash before that commit delivers them again
+ * - A pass works through organizations with undelivered events, each in a transaction of that
+ *   organization that holds the organization's advisory lock (pg_try_advisory_xact_lock): any number
+ *   of instances run, one dispatches an organization at a time, the others skip it and look again
+ *   shortly. A pass after a nudge takes the organizations whose commits nudged it; a poll asks which
+ *   organizations have undelivered events (aim_event_outbox_pending_organizations).
+ * - Inside, one statement takes the lock and reads the organization's events in `seq` order; the
+ *   batch subscriptions get them at once, the others one by one, and the delivered ones are deleted
+ *   in the same transaction (four round trips a batch, BEGIN and COMMIT included). A crash before that commit delivers them again
  *   (at least once); a delivery that throws stops the organization there and is retried after a
  *   back-off, so no later event of the organization overtakes it.
  * - A pass starts shortly (`coalesceMs`, gathering what commits meanwhile) after a transaction that
@@ -58,6 +60,8 @@ export function createEventDispatcher(deps: {
   metrics?: Metrics | undefined;
   /** To this instance's subscriptions: a throw delivers the event again later. */
   deliver: (event: DomainEvent) => Promise<void>;
+  /** A batch to this instance's batch subscriptions (before `deliver` of each): a throw delivers the batch again later. */
+  deliverBatch?: (events: readonly DomainEvent[]) => Promise<void>;
   /** To the shared pub/sub; a batch's broadcasts are awaited together, before the batch is deleted. */
   broadcast: (event: DomainEvent) => Promise<void>;
   options?: DispatcherOptions | undefined;
@@ -80,45 +84,44 @@ export function createEventDispatcher(deps: {
 
   /** Deliver the batch in order; delete what went; a failure stops the batch and waits out a back-off. */
   async function deliverBatch(tx: Tx, organizationId: string): Promise<Outcome> {
-    // The delete need not wait for its WAL flush: lost in a crash, the batch is delivered again (at least once).
-    const { rows: locked } = await tx.query<{ ok: boolean }>(
-      `select set_config('synchronous_commit', 'off', true), pg_try_advisory_xact_lock($1, hashtext($2)) as ok`,
-      [LOCK_SPACE, organizationId],
-      { name: 'aim.events.lock' },
+    // The lock and the read in one round trip. The delete need not wait for its WAL flush: lost in a
+    // crash, the batch is delivered again (at least once).
+    const { rows: read } = await tx.query<Row & { ok: boolean }>(
+      `with l as (select set_config('synchronous_commit', 'off', true), pg_try_advisory_xact_lock($1, hashtext($2)) as ok)
+       select l.ok, e.* from l left join lateral (
+         select seq, id, organization_id, type, version, occurred_at, data, attempts, retry_at from event_outbox
+          where organization_id = $2 and l.ok order by seq limit $3) e on true`,
+      [LOCK_SPACE, organizationId, batch],
+      { name: 'aim.events.lock-read' },
     );
-    if (!locked[0]!.ok) return { kind: 'busy' };
-    const { rows } = await tx.query<Row>(
-      `select seq, id, organization_id, type, version, occurred_at, data, attempts, retry_at from event_outbox
-        where organization_id = $1 order by seq limit $2`,
-      [organizationId, batch],
-      { name: 'aim.events.read' },
-    );
+    if (!read[0]!.ok) return { kind: 'busy' };
+    const rows = read.filter((r) => r.seq !== null);
+    const now = Date.now();
+    const due = rows.findIndex((r) => r.retry_at !== null && r.retry_at.getTime() > now);
+    const dueRows = due === -1 ? rows : rows.slice(0, due);
+    const events = dueRows.map(toEvent);
+    if (deps.deliverBatch && dueRows.length > 0) {
+      try {
+        await deps.deliverBatch(events);
+      } catch (error) {
+        const failed = await failedDelivery(tx, organizationId, dueRows[0]!, error);
+        if (failed) return { kind: 'done', read: rows.length, failed: true };
+      }
+    }
     const delivered: string[] = [];
     const broadcasts: Promise<void>[] = [];
-    let failed = false;
-    for (const row of rows) {
-      if (row.retry_at && row.retry_at.getTime() > Date.now()) {
-        failed = true;
-        break;
-      }
-      const event = toEvent(row);
+    // A row waiting out its back-off stops the batch: nothing after it goes first.
+    let failed = dueRows.length < rows.length;
+    for (const [i, row] of dueRows.entries()) {
+      const event = events[i]!;
       try {
         await deliver(event);
         deps.metrics?.observeEventDispatch(row.type, (Date.now() - row.occurred_at.getTime()) / 1000);
       } catch (error) {
-        const attempts = row.attempts + 1;
-        if (attempts < MAX_ATTEMPTS) {
-          logger.warn({ err: error, eventId: row.id, type: row.type, attempts }, 'domain event delivery failed; will retry');
-          await tx.query(`update event_outbox set attempts = $3, retry_at = now() + make_interval(secs => $4) where organization_id = $1 and seq = $2`, [
-            organizationId,
-            row.seq,
-            attempts,
-            Math.min(2 ** attempts, 300),
-          ]);
+        if (await failedDelivery(tx, organizationId, row, error)) {
           failed = true;
           break;
         }
-        logger.error({ err: error, eventId: row.id, type: row.type, attempts }, 'domain event delivery failed too often; giving it up');
       }
       delivered.push(row.seq);
       const sent = broadcast(event);
@@ -136,6 +139,26 @@ export function createEventDispatcher(deps: {
     return { kind: 'done', read: rows.length, failed };
   }
 
+  /**
+   * Record a failed delivery of `row`: true when it is to be tried again after a back-off (the batch
+   * stops there), false when it failed too often and is given up so the rest can go.
+   */
+  async function failedDelivery(tx: Tx, organizationId: string, row: Row, error: unknown): Promise<boolean> {
+    const attempts = row.attempts + 1;
+    if (attempts >= MAX_ATTEMPTS) {
+      logger.error({ err: error, eventId: row.id, type: row.type, attempts }, 'domain event delivery failed too often; giving it up');
+      return false;
+    }
+    logger.warn({ err: error, eventId: row.id, type: row.type, attempts }, 'domain event delivery failed; will retry');
+    await tx.query(`update event_outbox set attempts = $3, retry_at = now() + make_interval(secs => $4) where organization_id = $1 and seq = $2`, [
+      organizationId,
+      row.seq,
+      attempts,
+      Math.min(2 ** attempts, 300),
+    ]);
+    return true;
+  }
+
   async function dispatchOrganization(organizationId: string): Promise<void> {
     for (;;) {
       if (stopped) return;
@@ -144,7 +167,7 @@ export function createEventDispatcher(deps: {
         // Another instance is at it; look again soon in case it finished just before our event committed.
         retry ??= setTimeout(() => {
           retry = undefined;
-          nudge();
+          nudge(organizationId);
         }, 100).unref();
         return;
       }
@@ -152,12 +175,19 @@ export function createEventDispatcher(deps: {
     }
   }
 
+  /** Organizations whose commits nudged since the last pass took them; null: ask the database (a poll). */
+  let nudged: Set<string> | null = new Set();
+
   async function pass(): Promise<void> {
-    const { rows } = await db.query<{ organization_id: string }>('select organization_id from aim_event_outbox_pending_organizations()');
-    for (const { organization_id } of rows) {
+    const known = nudged;
+    nudged = new Set();
+    const organizations = known
+      ? [...known]
+      : (await db.query<{ organization_id: string }>('select organization_id from aim_event_outbox_pending_organizations()')).rows.map((r) => r.organization_id);
+    for (const organizationId of organizations) {
       // One organization's failure must not hold up the others.
-      await dispatchOrganization(organization_id).catch((error: unknown) =>
-        logger.warn({ err: error, organizationId: organization_id }, 'could not dispatch the events of an organization'),
+      await dispatchOrganization(organizationId).catch((error: unknown) =>
+        logger.warn({ err: error, organizationId }, 'could not dispatch the events of an organization'),
       );
     }
   }
@@ -166,8 +196,11 @@ export function createEventDispatcher(deps: {
    * Start a pass within `coalesceMs` (or right after the one running): the commits of that moment
    * are delivered in one batch per organization, not one transaction each.
    */
-  function nudge(): void {
-    if (!started || stopped || paused || soon) return;
+  function nudge(organizationId?: string): void {
+    if (!started || stopped || paused) return;
+    if (organizationId === undefined) nudged = null;
+    else nudged?.add(organizationId);
+    if (soon) return;
     if (running) {
       again = true;
       return;
@@ -202,13 +235,14 @@ export function createEventDispatcher(deps: {
         logger.warn({}, 'domain event dispatch is paused (EVENT_DISPATCH_PAUSED): events wait in the outbox');
         return;
       }
-      poll = setInterval(nudge, pollMs).unref();
+      poll = setInterval(() => nudge(), pollMs).unref();
       nudge();
     },
     /** Deliver everything committed so far, and wait for it. */
     async drain(): Promise<void> {
       if (paused) return;
       while (running) await running;
+      nudged = null;
       await pass();
     },
     async backlog(): Promise<{ pending: number; oldestAgeSeconds: number }> {

@@ -1,0 +1,105 @@
+-- 0015 webhooks: an organization's endpoints that receive domain events over HTTPS (docs/webhooks.md),
+-- the events they were offered (the log replays read), one delivery per endpoint and event, and every
+-- attempt of each delivery. The time series are range-partitioned by month and dropped by partition
+-- when older than the retention.
+
+CREATE TABLE webhook_endpoints (
+  id               text PRIMARY KEY CHECK (id ~ '^whk_[0-9a-z]{26}$'),
+  organization_id  text NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+  url              text NOT NULL CHECK (length(url) BETWEEN 8 AND 2048),
+  description      text CHECK (description IS NULL OR length(description) <= 500),
+  -- Exact types, prefixes (decision.*) or *; checked against the event contract by the API.
+  event_types      text[] NOT NULL CHECK (cardinality(event_types) BETWEEN 1 AND 50),
+  enabled          boolean NOT NULL DEFAULT true,
+  disabled_reason  text CHECK (disabled_reason IS NULL OR length(disabled_reason) <= 500),
+  -- Signing secrets, encrypted at rest with the keyring (the additional data binds each to this row).
+  -- During a rotation's overlap the previous secret signs too, until previous_secret_expires_at.
+  secret_ciphertext          text NOT NULL,
+  previous_secret_ciphertext text,
+  previous_secret_expires_at timestamptz,
+  secret_rotated_at          timestamptz,
+  -- The first failed attempt of the current unbroken run of failures (null after a success): an
+  -- endpoint failing for days is disabled.
+  failing_since    timestamptz,
+  last_success_at  timestamptz,
+  created_by_type  text NOT NULL CHECK (created_by_type IN ('user', 'api_key')),
+  created_by_id    text NOT NULL,
+  created_at       timestamptz NOT NULL DEFAULT now(),
+  updated_at       timestamptz NOT NULL DEFAULT now(),
+  CHECK ((previous_secret_ciphertext IS NULL) = (previous_secret_expires_at IS NULL)),
+  CHECK (enabled OR disabled_reason IS NOT NULL)
+);
+CREATE INDEX webhook_endpoints_org_id ON webhook_endpoints (organization_id, id DESC);
+ALTER TABLE webhook_endpoints ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON webhook_endpoints
+  USING (organization_id = aim_current_org_id()) WITH CHECK (organization_id = aim_current_org_id());
+GRANT SELECT, INSERT, UPDATE, DELETE ON webhook_endpoints TO {{app_role}};
+
+-- The events offered to an organization's endpoints, as delivered (the event contract's JSON), kept
+-- for replays and for the payload of each delivery. Written only while the organization has an endpoint.
+CREATE TABLE webhook_events (
+  id               text NOT NULL CHECK (id ~ '^dev_[0-9a-z]{26}$'),
+  organization_id  text NOT NULL,
+  type             text NOT NULL,
+  version          integer NOT NULL CHECK (version > 0),
+  occurred_at      timestamptz NOT NULL,
+  data             jsonb NOT NULL,
+  PRIMARY KEY (id, occurred_at)
+) PARTITION BY RANGE (occurred_at);
+CREATE INDEX webhook_events_org_time ON webhook_events (organization_id, occurred_at);
+INSERT INTO aim_partitioned_tables (table_name) VALUES ('webhook_events');
+ALTER TABLE webhook_events ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON webhook_events
+  USING (organization_id = aim_current_org_id()) WITH CHECK (organization_id = aim_current_org_id());
+GRANT SELECT, INSERT ON webhook_events TO {{app_role}};
+
+-- One delivery per endpoint and event: a repeat of the fan-out, a replay or a redelivery reschedules
+-- the same row (the receiver sees the same webhook-id). Partitioned with its event, by the event's time.
+CREATE TABLE webhook_deliveries (
+  id                 text NOT NULL CHECK (id ~ '^whd_[0-9a-z]{26}$'),
+  organization_id    text NOT NULL,
+  endpoint_id        text NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+  event_id           text NOT NULL,
+  event_type         text NOT NULL,
+  event_occurred_at  timestamptz NOT NULL,
+  status             text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'retrying', 'succeeded', 'failed')),
+  attempts           integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  -- When the next attempt is due; null once the delivery is final (succeeded or failed).
+  next_attempt_at    timestamptz,
+  -- A worker that claimed the delivery owns it until then (a crashed worker's claim lapses).
+  lease_until        timestamptz,
+  last_attempt_at    timestamptz,
+  last_status_code   integer,
+  last_error         text CHECK (last_error IS NULL OR length(last_error) <= 1000),
+  created_at         timestamptz NOT NULL DEFAULT now(),
+  CHECK ((next_attempt_at IS NULL) = (status IN ('succeeded', 'failed'))),
+  PRIMARY KEY (id, event_occurred_at),
+  UNIQUE (endpoint_id, event_id, event_occurred_at)
+) PARTITION BY RANGE (event_occurred_at);
+CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (organization_id, endpoint_id, id DESC);
+CREATE INDEX webhook_deliveries_id ON webhook_deliveries (id);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
+INSERT INTO aim_partitioned_tables (table_name) VALUES ('webhook_deliveries');
+ALTER TABLE webhook_deliveries ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON webhook_deliveries
+  USING (organization_id = aim_current_org_id()) WITH CHECK (organization_id = aim_current_org_id());
+GRANT SELECT, INSERT, UPDATE ON webhook_deliveries TO {{app_role}};
+
+-- Every attempt of every delivery, as it happened.
+CREATE TABLE webhook_attempts (
+  delivery_id       text NOT NULL,
+  organization_id   text NOT NULL,
+  endpoint_id       text NOT NULL,
+  attempted_at      timestamptz NOT NULL,
+  status_code       integer,
+  latency_ms        integer NOT NULL CHECK (latency_ms >= 0),
+  response_excerpt  text CHECK (response_excerpt IS NULL OR length(response_excerpt) <= 1000),
+  error_code        text CHECK (error_code IS NULL OR error_code IN ('http_status', 'redirect', 'timeout', 'connection', 'tls', 'refused_address', 'response_too_large')),
+  error             text CHECK (error IS NULL OR length(error) <= 1000)
+) PARTITION BY RANGE (attempted_at);
+CREATE INDEX webhook_attempts_delivery ON webhook_attempts (organization_id, delivery_id, attempted_at);
+INSERT INTO aim_partitioned_tables (table_name) VALUES ('webhook_attempts');
+ALTER TABLE webhook_attempts ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON webhook_attempts
+  USING (organization_id = aim_current_org_id()) WITH CHECK (organization_id = aim_current_org_id());
+GRANT SELECT, INSERT ON webhook_attempts TO {{app_role}};
