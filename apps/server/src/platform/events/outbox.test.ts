@@ -126,6 +126,45 @@ forEachTarget('domain event outbox', (target) => {
   });
 });
 
+forEachTarget('domain event batch subscriptions', (target) => {
+  let t: TestApp;
+  after(async () => t?.close());
+
+  it('hands a batch subscription the organization\'s events in commit order; a throw hands the batch again, nothing lost', async () => {
+    t = await createTestApp(target);
+    const batches: DomainEvent[][] = [];
+    let failWith: string | null = null;
+    const oneAtATime: string[] = [];
+    t.platform.domainEvents.subscribe({
+      name: 'test.batch',
+      types: ['trust.*'],
+      async handleBatch(events) {
+        if (failWith && events.some((e) => e.id === failWith)) {
+          failWith = null;
+          throw new Error('a batch subscriber failing once');
+        }
+        batches.push([...events]);
+      },
+    });
+    t.platform.domainEvents.subscribe({ name: 'test.single', types: ['trust.*'], handle: (e) => void oneAtATime.push(e.id) });
+    const org = newId('org');
+    const ids = await recordMany(t, org, 12);
+    await until('the batches', () => batches.flat().filter((e) => e.organizationId === org).length >= ids.length);
+    assert.deepEqual(batches.flat().filter((e) => e.organizationId === org).map((e) => e.id), ids, 'each once, in commit order');
+    assert.ok(batches.every((b) => b.every((e) => e.type.startsWith('trust.'))), 'only the types it takes');
+
+    const later = await recordMany(t, org, 1);
+    failWith = later[0]!;
+    const more = [...later, ...(await recordMany(t, org, 3))];
+    await until('the failed batch counted', async () => (await outboxOf(t, org))[0]?.attempts === 1);
+    await until('the redelivered batch', () => more.every((id) => batches.flat().some((e) => e.id === id)), 30_000);
+    const after = batches.flat().map((e) => e.id).filter((id) => more.includes(id));
+    assert.deepEqual([...new Set(after)], more, 'every event of the failed batch arrives, in order');
+    await until('the one-at-a-time subscription too', () => more.every((id) => oneAtATime.includes(id)));
+    await until('the outbox emptied', async () => (await outboxOf(t, org)).length === 0);
+  });
+});
+
 forEachTarget('domain event dispatch paused', (target) => {
   let t: TestApp;
   before(async () => {
