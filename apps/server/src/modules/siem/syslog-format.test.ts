@@ -72,7 +72,7 @@ describe('syslog format', () => {
 });
 
 describe('syslog connection', () => {
-  it('refuses a TLS collector whose certificate neither the system's authorities nor the configured one signed', async () => {
+  it("refuses a TLS collector whose certificate neither the system's authorities nor the configured one signed", async () => {
     const certificate = selfSignedCertificate();
     const collector = await startSyslogCollector({ tls: certificate });
     try {
