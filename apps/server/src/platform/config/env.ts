@@ -2,6 +2,7 @@ import cronParser from 'cron-parser';
 import { z } from 'zod';
 import { QUEUES } from '../jobs/job-names.js';
 import { publicUrlProblem } from './public-origin.js';
+import { syslogUrl } from './syslog-url.js';
 
 /**
  * The one schema for every environment variable AIM reads. `loadConfig` is the only place
@@ -102,22 +103,6 @@ const jobSchedules = z
     }
     return out;
   });
-
-/** A syslog collector: tcp://host:port (RFC 6587) or tls://host:port (RFC 5425). */
-const siemUrl = z.string().transform((v, ctx) => {
-  let url: URL | undefined;
-  try {
-    url = new URL(v);
-  } catch {
-    url = undefined;
-  }
-  const ok = url && (url.protocol === 'tcp:' || url.protocol === 'tls:') && url.hostname && url.port && !url.username && !url.password && !url.search && !url.hash && (url.pathname === '' || url.pathname === '/');
-  if (!ok || !url) {
-    ctx.addIssue({ code: 'custom', message: 'must be tcp://host:port or tls://host:port, such as tls://siem.example.com:6514' });
-    return z.NEVER;
-  }
-  return { protocol: url.protocol === 'tls:' ? ('tls' as const) : ('tcp' as const), host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) };
-});
 
 function isCron(cron: string): boolean {
   try {
@@ -225,7 +210,7 @@ export const envSchema = z.object({
   RATE_LIMIT_SIGN_IN_MAX: int(20, 1, 100_000),
 
   /** The deployment's syslog collector for the audit stream (docs/siem.md): tcp://host:port or tls://host:port; off when unset. */
-  SIEM_SYSLOG_URL: siemUrl.optional(),
+  SIEM_SYSLOG_URL: syslogUrl.optional(),
   /** PEM file of the certificate authorities that sign a tls:// collector's certificate (default: the system's). */
   SIEM_SYSLOG_CA_FILE: z.string().min(1).optional(),
   SIEM_SYSLOG_APP_NAME: z.string().regex(/^[!-~]{1,48}$/, { message: 'must be 1 to 48 printable ASCII characters without spaces (RFC 5424 APP-NAME)' }).default('aim'),
