@@ -278,7 +278,10 @@ export function createSiemStreamer(options: SiemStreamerOptions): SiemStreamer {
       stopped = true;
       unlisten?.();
       interrupt?.();
+      // A pass under way finishes, unless the collector holds it up: then its connection is cut.
+      const cut = setTimeout(() => connection?.destroy(), 2_000);
       await running;
+      clearTimeout(cut);
       drop();
       if (running) await db.query('select aim_siem_release($1)', [holder]).catch(() => undefined);
     },

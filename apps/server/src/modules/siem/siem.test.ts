@@ -207,3 +207,40 @@ forEachTarget('SIEM streaming over TLS', (target) => {
     assert.equal(first.facility, 13);
   });
 });
+
+forEachTarget('SIEM streaming from two instances of one deployment', (target) => {
+  let a: TestApp;
+  let b: TestApp;
+  let collector: SyslogCollector;
+
+  before(async () => {
+    collector = await startSyslogCollector();
+    const env = { ...FAST, SIEM_SYSLOG_URL: `tcp://127.0.0.1:${collector.port}` };
+    a = await createTestApp(target, { env });
+    b = await createTestApp(target, { env, sameDeploymentAs: a });
+  });
+  after(async () => {
+    await b?.close();
+    await a?.close();
+    await collector?.close();
+  });
+
+  it('streams from one instance at a time, and the other takes over at once when it stops', async () => {
+    const org = await seedOrganization(a, 'Two instances');
+    await createCapabilities(a, org, 'two', 3);
+    let head = await chainHead(a, org.organizationId);
+    await collector.until('every event', (m) => streamedOf(m, org.organizationId).some((s) => s.event.seq === head));
+    const connected = [await metric(a, 'aim_siem_connected'), await metric(b, 'aim_siem_connected')];
+    assert.deepEqual([...connected].sort(), [0, 1], 'exactly one instance streams');
+    const [streaming, other] = connected[0] === 1 ? [a, b] : [b, a];
+
+    // The streaming instance stops (its lease given up); the other goes on from the cursor.
+    await streaming.app.close();
+    await createCapabilities(other, org, 'after', 2);
+    head = await chainHead(other, org.organizationId);
+    await collector.until('the events after the takeover', (m) => streamedOf(m, org.organizationId).some((s) => s.event.seq === head));
+    assert.equal(assertComplete(collector.messages, org.organizationId, head).duplicates, 0);
+    assert.equal(await metric(other, 'aim_siem_connected'), 1);
+    assert.deepEqual(collector.problems, []);
+  });
+});

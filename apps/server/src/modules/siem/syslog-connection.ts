@@ -17,12 +17,17 @@ export interface SyslogDestination {
 }
 
 export interface SyslogConnection {
+  /** Resolves once the operating system took the bytes; a collector that takes nothing for WRITE_TIMEOUT_MS has the connection cut. */
   write(data: Buffer): Promise<void>;
   readonly open: boolean;
+  /** End the connection once what was written is sent. */
   close(): void;
+  /** Cut it now. */
+  destroy(): void;
 }
 
 const CONNECT_TIMEOUT_MS = 10_000;
+const WRITE_TIMEOUT_MS = 30_000;
 
 export function connectSyslog(destination: SyslogDestination, onClose: (error: Error | undefined) => void): Promise<SyslogConnection> {
   return new Promise((resolve, reject) => {
@@ -63,7 +68,12 @@ export function connectSyslog(destination: SyslogDestination, onClose: (error: E
             if (closed || !socket.writable) return fail(failure ?? new Error('the connection to the collector is closed'));
             const onClosed = () => fail(failure ?? new Error('the connection to the collector closed while writing'));
             socket.once('close', onClosed);
+            const stalled = setTimeout(
+              () => socket.destroy(new Error(`the collector took nothing for ${WRITE_TIMEOUT_MS / 1000} s`)),
+              WRITE_TIMEOUT_MS,
+            );
             socket.write(data, (error) => {
+              clearTimeout(stalled);
               socket.off('close', onClosed);
               if (error) fail(error);
               else done();
@@ -73,6 +83,7 @@ export function connectSyslog(destination: SyslogDestination, onClose: (error: E
           socket.end();
           setTimeout(() => socket.destroy(), 1_000).unref();
         },
+        destroy: () => socket.destroy(),
       });
     });
   });
