@@ -244,3 +244,32 @@ forEachTarget('SIEM streaming from two instances of one deployment', (target) =>
     assert.deepEqual(collector.problems, []);
   });
 });
+
+forEachTarget('SIEM streaming woken by the chaining', (target) => {
+  let t: TestApp;
+  let collector: SyslogCollector;
+
+  before(async () => {
+    collector = await startSyslogCollector();
+    // A poll far beyond the test's patience: only the `audit.appended` wake-up can send what follows the first look.
+    t = await createTestApp(target, { env: { ...FAST, SIEM_SYSLOG_POLL_MS: '600000', SIEM_SYSLOG_URL: `tcp://127.0.0.1:${collector.port}` } });
+  });
+  after(async () => {
+    await t?.close();
+    await collector?.close();
+  });
+
+  it('sends events as soon as they are chained, without waiting for the poll', async () => {
+    const deadline = Date.now() + 10_000;
+    while ((await metric(t, 'aim_siem_connected')) !== 1) {
+      assert.ok(Date.now() < deadline, 'the streamer did not connect');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const org = await seedOrganization(t, 'Woken');
+    await createCapabilities(t, org, 'woken', 2);
+    const head = await chainHead(t, org.organizationId);
+    await t.platform.domainEvents.drain();
+    await collector.until('the events, well before the next poll', (m) => streamedOf(m, org.organizationId).some((s) => s.event.seq === head), 20_000);
+    assertComplete(collector.messages, org.organizationId, head);
+  });
+});
