@@ -197,8 +197,8 @@ export function createSiemStreamer(options: SiemStreamerOptions): SiemStreamer {
       if (stopped) break;
       await holdLease();
       const events = await read(organizationId, w.from);
-      resendAfter.delete(organizationId);
       if (events.length === 0) {
+        resendAfter.delete(organizationId);
         // Chained, yet not there: removed by retention before they were streamed.
         if (w.chained > w.streamed) {
           logger.warn({ organizationId, from: w.streamed + 1, to: w.chained }, 'audit events were removed by retention before they reached the SIEM');
@@ -212,6 +212,8 @@ export function createSiemStreamer(options: SiemStreamerOptions): SiemStreamer {
         logger.warn({ organizationId, from: w.from + 1, to: first - 1 }, 'audit events were removed by retention before they reached the SIEM');
       }
       await conn.write(Buffer.concat(events.map((e) => frame(syslogMessage(e, header)))));
+      // A resend still owed survives a write that fails: it is forgotten once written.
+      resendAfter.delete(organizationId);
       const last = events[events.length - 1]!.seq;
       const now = Date.now();
       recent = recent.filter((r) => r.at >= now - RESEND_WINDOW_MS);
