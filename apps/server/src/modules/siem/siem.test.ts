@@ -273,3 +273,41 @@ forEachTarget('SIEM streaming woken by the chaining', (target) => {
     assertComplete(collector.messages, org.organizationId, head);
   });
 });
+
+forEachTarget('SIEM streaming that starts now', (target) => {
+  let plain: TestApp;
+  let streaming: TestApp;
+  let collector: SyslogCollector;
+
+  before(async () => {
+    collector = await startSyslogCollector();
+    plain = await createTestApp(target, { env: FAST });
+  });
+  after(async () => {
+    await streaming?.close();
+    await plain?.close();
+    await collector?.close();
+  });
+
+  it('starts existing organizations at their head on the first start, and a new organization at its first event', async () => {
+    const old = await seedOrganization(plain, 'Before streaming');
+    await createCapabilities(plain, old, 'old', 2);
+    const oldHead = await chainHead(plain, old.organizationId);
+    // The deployment's first start with streaming on, SIEM_SYSLOG_START=now.
+    streaming = await createTestApp(target, {
+      env: { ...FAST, SIEM_SYSLOG_URL: `tcp://127.0.0.1:${collector.port}`, SIEM_SYSLOG_START: 'now' },
+      sameDeploymentAs: plain,
+    });
+    await collector.until('a connection', () => collector.connections > 0);
+    await createCapabilities(streaming, old, 'later', 2);
+    const fresh = await seedOrganization(streaming, 'After streaming began');
+    await createCapabilities(streaming, fresh, 'fresh', 1);
+    const heads = { old: await chainHead(streaming, old.organizationId), fresh: await chainHead(streaming, fresh.organizationId) };
+    await collector.until('the new events of both', (m) =>
+      streamedOf(m, old.organizationId).some((s) => s.event.seq === heads.old) && streamedOf(m, fresh.organizationId).some((s) => s.event.seq === heads.fresh),
+    );
+    const oldSeqs = streamedOf(collector.messages, old.organizationId).map((s) => s.event.seq);
+    assert.deepEqual(oldSeqs, Array.from({ length: heads.old - oldHead }, (_, i) => oldHead + 1 + i), 'only what was chained after the start');
+    assertComplete(collector.messages, fresh.organizationId, heads.fresh);
+  });
+});
