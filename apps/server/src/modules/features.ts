@@ -32,6 +32,7 @@ import { capabilityJobs } from './capabilities/capability-jobs.js';
 import { decisionJobs } from './decisions/decision-jobs.js';
 import { trustJobs } from './trust/trust-jobs.js';
 import { mcpServerFeature } from './mcp-servers/mcp-server-operations.js';
+import { siemFeature } from './siem/siem-operations.js';
 
 /**
  * Every feature of the API, in the order the reference lists them. Each is built from the narrow
@@ -87,6 +88,15 @@ export function createFeatures(platform: Platform, services: Services): Feature[
       subscriptions: [services.trustScheduler.subscription],
       stop: () => services.trustScheduler.close(),
     },
+    // Every chained audit event to the deployment's syslog collector (background work only).
+    siemFeature({
+      db: platform.db,
+      logger: platform.logger,
+      siem: config.siem,
+      publicOrigin,
+      listen: (listener) => platform.domainEvents.listen(listener),
+      metrics: platform.metrics,
+    }),
     liveFeature({ domainEvents: platform.domainEvents, streamMaxMs: platform.config.live.streamMaxMs }),
     overviewFeature({ overview: services.overview }),
     systemJobsFeature({ systemJobs: services.systemJobs }),

@@ -94,6 +94,20 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ JOB_CRON_CHECK_SECONDS: '26' }), /JOB_CRON_CHECK_SECONDS: must be at most 25/);
   });
 
+  it('reads the SIEM collector as tcp:// or tls:// host and port, with its defaults, and refuses anything else', () => {
+    assert.equal(loadConfig({}).siem.destination, undefined);
+    const tls = loadConfig({ SIEM_SYSLOG_URL: 'tls://siem.example.com:6514', SIEM_SYSLOG_CA_FILE: '/etc/aim/ca.pem' }).siem;
+    assert.deepEqual(tls.destination, { protocol: 'tls', host: 'siem.example.com', port: 6514 });
+    assert.deepEqual([tls.appName, tls.hostname, tls.facility, tls.start, tls.retryMaxMs], ['aim', undefined, 10, 'beginning', 30_000]);
+    assert.deepEqual(loadConfig({ SIEM_SYSLOG_URL: 'tcp://[::1]:514' }).siem.destination, { protocol: 'tcp', host: '::1', port: 514 });
+    for (const url of ['udp://siem.example.com:514', 'tcp://siem.example.com', 'https://siem.example.com:443', 'tcp://u:p@siem.example.com:514', 'siem:514']) {
+      assert.throws(() => loadConfig({ SIEM_SYSLOG_URL: url }), /SIEM_SYSLOG_URL: must be tcp:\/\/host:port or tls:\/\/host:port/, url);
+    }
+    assert.throws(() => loadConfig({ SIEM_SYSLOG_URL: 'tcp://siem.example.com:514', SIEM_SYSLOG_CA_FILE: '/ca.pem' }), /SIEM_SYSLOG_CA_FILE: only meaningful with a tls/);
+    assert.throws(() => loadConfig({ SIEM_SYSLOG_APP_NAME: 'has space' }), /SIEM_SYSLOG_APP_NAME/);
+    assert.throws(() => loadConfig({ SIEM_SYSLOG_FACILITY: '24' }), /SIEM_SYSLOG_FACILITY: must be at most 23/);
+  });
+
   it('is documented variable by variable in .env.example', async () => {
     const example = await readFile(new URL('../../../../../.env.example', import.meta.url), 'utf8');
     const documented = [...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]).sort();

@@ -2,6 +2,7 @@ import cronParser from 'cron-parser';
 import { z } from 'zod';
 import { QUEUES } from '../jobs/job-names.js';
 import { publicUrlProblem } from './public-origin.js';
+import { syslogUrl } from './syslog-url.js';
 
 /**
  * The one schema for every environment variable AIM reads. `loadConfig` is the only place
@@ -208,6 +209,19 @@ export const envSchema = z.object({
   RATE_LIMIT_PRINCIPAL_MAX: int(1200, 1, 100_000_000),
   RATE_LIMIT_SIGN_IN_MAX: int(20, 1, 100_000),
 
+  /** The deployment's syslog collector for the audit stream (docs/siem.md): tcp://host:port or tls://host:port; off when unset. */
+  SIEM_SYSLOG_URL: syslogUrl.optional(),
+  /** PEM file of the certificate authorities that sign a tls:// collector's certificate (default: the system's). */
+  SIEM_SYSLOG_CA_FILE: z.string().min(1).optional(),
+  SIEM_SYSLOG_APP_NAME: z.string().regex(/^[!-~]{1,48}$/, { message: 'must be 1 to 48 printable ASCII characters without spaces (RFC 5424 APP-NAME)' }).default('aim'),
+  SIEM_SYSLOG_HOSTNAME: z.string().regex(/^[!-~]{1,255}$/, { message: 'must be 1 to 255 printable ASCII characters without spaces (RFC 5424 HOSTNAME)' }).optional(),
+  SIEM_SYSLOG_FACILITY: int(10, 0, 23),
+  SIEM_SYSLOG_START: z.enum(['beginning', 'now']).default('beginning'),
+  /** Reconnection backoff doubles from 100 ms up to this. */
+  SIEM_SYSLOG_RETRY_MAX_MS: int(30_000, 10, 600_000),
+  /** Besides the wake-up on every chaining, how often the streamer looks for events not yet sent. */
+  SIEM_SYSLOG_POLL_MS: int(5_000, 50, 600_000),
+
   METRICS_ENABLED: bool(true),
   METRICS_TOKEN: z.string().min(32, { message: 'must be at least 32 characters' }).optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ message: 'must be an OTLP/HTTP endpoint such as http://collector:4318' }).optional(),
@@ -305,6 +319,19 @@ export interface Config {
   /** Where retention writes an NDJSON export of the events it is about to remove (none when unset). */
   auditRetentionExportDir: string | undefined;
   rateLimit: { windowMs: number; ipMax: number; principalMax: number; signInMax: number };
+  /** Audit streaming to the deployment's syslog collector (docs/siem.md); `destination` unset: off. */
+  siem: {
+    destination: { protocol: 'tcp' | 'tls'; host: string; port: number } | undefined;
+    caFile: string | undefined;
+    appName: string;
+    /** RFC 5424 HOSTNAME; unset: the public URL's host. */
+    hostname: string | undefined;
+    facility: number;
+    /** Where a deployment's first stream starts: every retained event, or what is chained from then on. */
+    start: 'beginning' | 'now';
+    retryMaxMs: number;
+    pollMs: number;
+  };
   metricsEnabled: boolean;
   /** When set, /metrics answers only `Authorization: Bearer <token>`. */
   metricsToken: string | undefined;
@@ -346,6 +373,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   }
   if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
     problems.push('HTTP_HEADERS_TIMEOUT_MS: must be at most HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)');
+  }
+  if (e.SIEM_SYSLOG_CA_FILE && e.SIEM_SYSLOG_URL?.protocol !== 'tls') {
+    problems.push('SIEM_SYSLOG_CA_FILE: only meaningful with a tls:// SIEM_SYSLOG_URL');
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -401,6 +431,16 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       ipMax: e.RATE_LIMIT_IP_MAX,
       principalMax: e.RATE_LIMIT_PRINCIPAL_MAX,
       signInMax: e.RATE_LIMIT_SIGN_IN_MAX,
+    },
+    siem: {
+      destination: e.SIEM_SYSLOG_URL,
+      caFile: e.SIEM_SYSLOG_CA_FILE,
+      appName: e.SIEM_SYSLOG_APP_NAME,
+      hostname: e.SIEM_SYSLOG_HOSTNAME,
+      facility: e.SIEM_SYSLOG_FACILITY,
+      start: e.SIEM_SYSLOG_START,
+      retryMaxMs: e.SIEM_SYSLOG_RETRY_MAX_MS,
+      pollMs: e.SIEM_SYSLOG_POLL_MS,
     },
     metricsEnabled: e.METRICS_ENABLED,
     metricsToken: e.METRICS_TOKEN,

@@ -13,6 +13,8 @@ export interface Metrics {
   observeRequest(method: string, route: string, status: number, seconds: number): void;
   /** A domain event was delivered, `lagSeconds` after it was recorded. */
   observeEventDispatch(type: string, lagSeconds: number): void;
+  /** The SIEM stream (modules/siem): events written to the collector, how many wait, whether it is connected. */
+  observeSiem(update: { streamed?: number; behind?: number; connected?: boolean }): void;
 }
 
 export function createMetrics(options: {
@@ -99,6 +101,11 @@ export function createMetrics(options: {
     registers: [registry],
   });
 
+  // The audit stream to the SIEM collector (docs/siem.md), on the instance that streams.
+  const siemStreamed = new Counter({ name: 'aim_siem_events_streamed_total', help: 'Audit events written to the SIEM collector (resent ones counted again).', registers: [registry] });
+  const siemBehind = new Gauge({ name: 'aim_siem_events_behind', help: 'Chained audit events not yet streamed to the SIEM collector, at the last look.', registers: [registry] });
+  const siemConnected = new Gauge({ name: 'aim_siem_connected', help: '1 while this instance is connected to the SIEM collector.', registers: [registry] });
+
   // Label children are cached per (method, route, status): the hot path avoids re-hashing labels.
   const children = new Map<string, { d: { observe(v: number): void }; t: { inc(): void } }>();
   return {
@@ -116,6 +123,11 @@ export function createMetrics(options: {
     },
     observeEventDispatch(type, lagSeconds) {
       eventLag.labels({ type }).observe(lagSeconds);
+    },
+    observeSiem({ streamed, behind, connected }) {
+      if (streamed) siemStreamed.inc(streamed);
+      if (behind !== undefined) siemBehind.set(behind);
+      if (connected !== undefined) siemConnected.set(connected ? 1 : 0);
     },
   };
 }
