@@ -56,7 +56,8 @@ function EndpointList() {
   const [pages, setPages] = useState<string[]>([]);
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<{ webhookEndpoint: Endpoint; secret: string } | null>(null);
-  const addButton = useReturnFocus(creating);
+  // Back to "Add endpoint" when the form closes: cancelled, or saved and its secret dismissed (the secret takes focus first).
+  const addButton = useReturnFocus(creating || created !== null);
   const cursor = pages.at(-1);
 
   const list = useListQuery({
