@@ -131,11 +131,22 @@ forEachTarget('the webhooks page in Chromium', (target) => {
     assert.equal((await asManager<{ webhookEndpoints: EndpointJson[] }>('/api/v1/webhook-endpoints')).webhookEndpoints.length, 0, 'nothing was created');
 
     await page.getByRole('checkbox', { name: /All decision events/ }).check();
+    await screenshots(page, 'webhooks-create');
+
+    // An address the API refuses (credentials in it): its answer shows in the form, nothing is created.
+    await page.getByLabel('URL').fill('https://user:password@hooks.example.com/aim');
+    await page.getByRole('button', { name: 'Add endpoint' }).click();
+    const refusal = page.getByRole('form', { name: 'Add an endpoint' }).getByRole('alert');
+    await refusal.waitFor();
+    assert.ok((await refusal.innerText()).trim().length > 0, 'the API’s message is shown');
+    assert.equal((await asManager<{ webhookEndpoints: EndpointJson[] }>('/api/v1/webhook-endpoints')).webhookEndpoints.length, 0, 'nothing was created');
+
+    await page.getByLabel('URL').fill(receiverUrl);
     await page.getByRole('button', { name: 'Add endpoint' }).click();
     const panel = page.getByRole('region', { name: `Endpoint added: ${receiverUrl}` });
     await panel.waitFor();
     await panel.getByText('this secret will not be shown again', { exact: false }).waitFor();
-    const secret = await panel.getByLabel('Signing secret').inputValue();
+    const secret = await panel.getByRole('textbox', { name: 'Signing secret' }).inputValue();
     assert.match(secret, /^whsec_[A-Za-z0-9+/]+={0,2}$/);
     assert.equal(await page.evaluate('document.activeElement?.id'), 'shown-once-title', 'focus moves to the secret');
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
@@ -205,7 +216,7 @@ forEachTarget('the webhooks page in Chromium', (target) => {
     await dialog.getByRole('button', { name: 'Rotate secret' }).click();
     const shown = page.getByRole('region', { name: 'New signing secret' });
     await shown.waitFor();
-    assert.match(await shown.getByLabel('Signing secret').inputValue(), /^whsec_/);
+    assert.match(await shown.getByRole('textbox', { name: 'Signing secret' }).inputValue(), /^whsec_/);
     const rotated = (await asManager<{ webhookEndpoint: { previousSecretExpiresAt: string | null } }>(`/api/v1/webhook-endpoints/${endpoint.id}`)).webhookEndpoint;
     const overlap = new Date(rotated.previousSecretExpiresAt ?? 0).getTime() - Date.now();
     assert.ok(overlap > 55 * 60_000 && overlap <= 60 * 60_000, `the previous secret signs for an hour more (${overlap} ms)`);
