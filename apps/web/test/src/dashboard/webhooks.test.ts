@@ -204,6 +204,54 @@ forEachTarget('the webhooks page in Chromium', (target) => {
     await context.close();
   });
 
+  it('edits the endpoint, disables and enables it, redelivers a delivery, and schedules failed ones and a replay', async () => {
+    const [endpoint] = (await asManager<{ webhookEndpoints: EndpointJson[] }>('/api/v1/webhook-endpoints')).webhookEndpoints;
+    assert.ok(endpoint, 'the endpoint of the first test');
+    const [delivery] = (await asManager<{ deliveries: DeliveryJson[] }>(`/api/v1/webhook-endpoints/${endpoint.id}/deliveries`)).deliveries;
+    assert.ok(delivery, 'its test delivery');
+    const { context, page } = await signInWithPasskey(setup(), org.as.manager.userId, `/webhooks/detail/?id=${endpoint.id}`);
+    await page.getByRole('heading', { name: endpoint.url, level: 1 }).waitFor();
+    const current = async () => (await asManager<{ webhookEndpoint: EndpointJson }>(`/api/v1/webhook-endpoints/${endpoint.id}`)).webhookEndpoint;
+
+    await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    const edit = page.getByRole('form', { name: 'Edit the endpoint' });
+    await edit.getByLabel('Description').fill('Renamed receiver');
+    await edit.getByRole('checkbox', { name: 'capability.requested', exact: true }).check();
+    await edit.getByRole('button', { name: 'Save endpoint' }).click();
+    await page.getByText('Endpoint saved.').waitFor();
+    const edited = await current();
+    assert.equal(edited.description, 'Renamed receiver');
+    assert.deepEqual([...edited.eventTypes].sort(), ['capability.requested', 'decision.*']);
+    await page.getByRole('region', { name: 'Endpoint', exact: true }).getByText('Renamed receiver').waitFor();
+
+    await page.getByRole('button', { name: 'Disable' }).click();
+    await page.getByText('Endpoint disabled', { exact: false }).waitFor();
+    assert.equal((await current()).enabled, false, 'the API has it disabled');
+    await page.getByRole('region', { name: 'Endpoint', exact: true }).getByText('disabled', { exact: true }).waitFor();
+    assert.ok(await page.getByRole('button', { name: 'Send test event' }).isDisabled(), 'a disabled endpoint gets no test event');
+    await page.getByRole('button', { name: 'Enable' }).click();
+    await page.getByText('Endpoint enabled', { exact: false }).waitFor();
+    assert.equal((await current()).enabled, true, 'and enabled again');
+
+    // The same event again, with the same webhook-id, to the receiver.
+    const before = received.filter((r) => r.headers['webhook-id'] === delivery.eventId).length;
+    await page.locator(`[data-delivery-id="${delivery.id}"]`).getByRole('button', { name: /^Redeliver/ }).click();
+    await page.getByText('scheduled again: it goes out now', { exact: false }).waitFor();
+    await eventually('the receiver gets the event again', () => (received.filter((r) => r.headers['webhook-id'] === delivery.eventId).length > before ? true : undefined));
+
+    // The counts shown are the API's answers.
+    const scheduled = async (button: string, path: string) => {
+      const [response] = await Promise.all([page.waitForResponse((r) => r.url().endsWith(path) && r.request().method() === 'POST'), page.getByRole('button', { name: button }).click()]);
+      assert.equal(response.status(), 202, await response.text());
+      const { count } = (await response.json()) as { count: number };
+      await page.getByText(count === 1 ? '1 delivery scheduled' : `${count} deliveries scheduled`).waitFor();
+      return count;
+    };
+    assert.equal(await scheduled('Redeliver failed', '/redeliver-failed'), 0, 'nothing has failed');
+    await scheduled('Replay events', '/replay');
+    await context.close();
+  });
+
   it('rotates the secret (shown once again) and deletes the endpoint behind a confirmation', async () => {
     const [endpoint] = (await asManager<{ webhookEndpoints: EndpointJson[] }>('/api/v1/webhook-endpoints')).webhookEndpoints;
     assert.ok(endpoint, 'the endpoint of the test before');
