@@ -1,9 +1,15 @@
 'use client';
 
-import { NOTIFICATION_DELIVERIES, type NotificationDelivery, type NotificationKind, type NotificationPreferencesJson } from '@aim/contracts';
-import { useEffect, useState, type FormEvent } from 'react';
-import { errorMessage, request } from '@/api/client';
-import { NoticeLine, type Notice } from '@/components/organization-parts';
+import {
+  NOTIFICATION_DELIVERIES,
+  updateNotificationPreferencesSchema,
+  type NotificationDelivery,
+  type NotificationKind,
+  type NotificationPreferencesJson,
+} from '@aim/contracts';
+import { useEffect, useState } from 'react';
+import { request } from '@/api/client';
+import { FormAlert, failWith, useSchemaForm } from '@/components/form';
 import { Resource } from '@/components/resource-list';
 import { useCan } from '@/components/session';
 import { Button } from '@/components/ui/button';
@@ -68,40 +74,42 @@ export function NotificationPreferences() {
   );
 }
 
+/** The form's values: the kinds the person receives (the others cannot change), and the digest hour. */
+function valuesOf(saved: Preferences) {
+  return {
+    preferences: saved.preferences
+      .filter((p) => p.eligible)
+      .map((p) => ({ kind: p.kind, delivery: p.delivery, ...(p.kind === 'alert' ? { minSeverity: p.minSeverity ?? 'high' } : {}) })),
+    digestHourUtc: saved.digestHourUtc,
+  };
+}
+
 function PreferencesForm({ saved, onSaved }: { saved: Preferences; onSaved: (p: Preferences) => void }) {
   const can = useCan();
-  const [draft, setDraft] = useState(saved);
-  const [busy, setBusy] = useState(false);
-  const [notice, setNotice] = useState<Notice>(null);
-  // What was saved (here or elsewhere) replaces the draft.
-  useEffect(() => setDraft(saved), [saved]);
+  const form = useSchemaForm(updateNotificationPreferencesSchema, { defaultValues: valuesOf(saved) });
+  const { register, handleSubmit, formState, watch, reset } = form;
+  const [saved_, setSaved] = useState(false);
+  // What was saved (here or elsewhere) replaces the form's values.
+  useEffect(() => reset(valuesOf(saved)), [saved, reset]);
+  const eligible = saved.preferences.filter((p) => p.eligible).map((p) => p.kind);
+  const digestHour = Number(watch('digestHourUtc') ?? saved.digestHourUtc);
 
-  const change = (kind: NotificationKind, patch: Partial<Preferences['preferences'][number]>) =>
-    setDraft((d) => ({ ...d, preferences: d.preferences.map((p) => (p.kind === kind ? { ...p, ...patch } : p)) }));
-
-  const save = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setNotice(null);
-    const body = {
-      preferences: draft.preferences
-        .filter((p) => p.eligible)
-        .map((p) => ({ kind: p.kind, delivery: p.delivery, ...(p.kind === 'alert' && p.minSeverity ? { minSeverity: p.minSeverity } : {}) })),
-      digestHourUtc: draft.digestHourUtc,
-    };
+  const submit = handleSubmit(async (body) => {
+    setSaved(false);
     const { data, error } = await request<Preferences>('PUT', PATH, body);
-    setBusy(false);
-    if (!data) return setNotice({ ok: false, text: errorMessage(error) });
+    if (!data) return failWith(form, error);
     onSaved(data);
-    setNotice({ ok: true, text: 'Notification preferences saved.' });
-  };
+    setSaved(true);
+  });
 
   return (
-    <form onSubmit={(e) => void save(e)} noValidate aria-label="Email notifications">
+    <form onSubmit={(e) => void submit(e)} noValidate aria-label="Email notifications">
       <ul className="divide-y divide-slate-100">
-        {draft.preferences.map((p) => {
+        {saved.preferences.map((p) => {
           const kind = KINDS[p.kind];
           const why = `${p.kind}-why`;
+          const i = eligible.indexOf(p.kind);
+          const delivery = i >= 0 ? watch(`preferences.${i}.delivery`) : p.delivery;
           return (
             <li key={p.kind} data-notification-kind={p.kind} className="flex flex-wrap items-start gap-3 py-3">
               <div className="min-w-48 flex-1">
@@ -117,9 +125,7 @@ function PreferencesForm({ saved, onSaved }: { saved: Preferences; onSaved: (p: 
                 <Select
                   id={`notify-${p.kind}`}
                   aria-describedby={why}
-                  disabled={!p.eligible}
-                  value={p.delivery}
-                  onChange={(e) => change(p.kind, { delivery: e.target.value as NotificationDelivery })}
+                  {...(i >= 0 ? register(`preferences.${i}.delivery`) : { disabled: true, value: p.delivery, onChange: () => undefined })}
                 >
                   {NOTIFICATION_DELIVERIES.map((d) => (
                     <option key={d} value={d}>
@@ -134,9 +140,9 @@ function PreferencesForm({ saved, onSaved }: { saved: Preferences; onSaved: (p: 
                     </Label>
                     <Select
                       id="notify-alert-severity"
-                      disabled={!p.eligible || p.delivery === 'off'}
-                      value={p.minSeverity ?? 'medium'}
-                      onChange={(e) => change(p.kind, { minSeverity: e.target.value as Severity })}
+                      {...(i >= 0
+                        ? register(`preferences.${i}.minSeverity`, { disabled: delivery === 'off' })
+                        : { disabled: true, value: p.minSeverity ?? 'high', onChange: () => undefined })}
                     >
                       {SEVERITIES.map((s) => (
                         <option key={s} value={s}>
@@ -154,7 +160,7 @@ function PreferencesForm({ saved, onSaved }: { saved: Preferences; onSaved: (p: 
       <div className="mt-2 flex flex-wrap items-end gap-3">
         <div className="flex flex-col gap-1">
           <Label htmlFor="digest-hour">Daily digest at (UTC)</Label>
-          <Select id="digest-hour" aria-describedby="digest-hour-hint" value={draft.digestHourUtc} onChange={(e) => setDraft((d) => ({ ...d, digestHourUtc: Number(e.target.value) }))}>
+          <Select id="digest-hour" aria-describedby="digest-hour-hint" {...register('digestHourUtc', { valueAsNumber: true })}>
             {Array.from({ length: 24 }, (_, h) => (
               <option key={h} value={h}>
                 {String(h).padStart(2, '0')}:00 UTC
@@ -163,14 +169,19 @@ function PreferencesForm({ saved, onSaved }: { saved: Preferences; onSaved: (p: 
           </Select>
         </div>
         <p id="digest-hour-hint" className="pb-1 text-xs text-slate-600">
-          That is {localTimeOf(draft.digestHourUtc)} where you are. The digest gathers what is set to “daily digest”, and is not sent when empty.
+          That is {localTimeOf(digestHour)} where you are. The digest gathers what is set to “daily digest”, and is not sent when empty.
         </p>
       </div>
       <div className="mt-3">
-        <NoticeLine notice={notice} />
+        <FormAlert form={form} />
+        {saved_ && (
+          <p role="status" className="mb-3 rounded border border-emerald-200 bg-emerald-50 p-3 text-sm text-emerald-900">
+            Notification preferences saved.
+          </p>
+        )}
       </div>
-      <Button type="submit" disabled={busy}>
-        {busy ? 'Saving…' : 'Save notification preferences'}
+      <Button type="submit" disabled={formState.isSubmitting}>
+        {formState.isSubmitting ? 'Saving…' : 'Save notification preferences'}
       </Button>
     </form>
   );
