@@ -36,7 +36,7 @@ export function Deliveries({ endpointId, mayManage }: { endpointId: string; mayM
 
   const list = useListQuery({
     name: DELIVERIES_KEY,
-    topics: ['webhook'],
+    topics: ['webhook_endpoint', 'webhook_delivery'],
     refetchIntervalMs: POLL_MS,
     params: { endpointId, limit: 25, ...(status ? { status } : {}), ...(eventType ? { eventType } : {}), ...(cursor ? { cursor } : {}) },
     fetch: async ({ endpointId: id, ...query }) => {

@@ -13,7 +13,7 @@ export function DeliveryAttempts({ endpointId, deliveryId, close }: { endpointId
   useEffect(() => heading.current?.focus(), [deliveryId]);
   const query = useApiQuery({
     key: ['webhook-delivery', endpointId, deliveryId],
-    topics: ['webhook'],
+    topics: ['webhook_delivery'],
     refetchIntervalMs: 3000,
     fetch: async () => must(await webhooks.delivery(endpointId, deliveryId)),
   });

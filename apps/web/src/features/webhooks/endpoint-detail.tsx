@@ -38,7 +38,7 @@ function EndpointDetail() {
   const [secret, setSecret] = useState<string | null>(null);
   const query = useApiQuery({
     key: ['webhook-endpoint', id],
-    topics: ['webhook'],
+    topics: ['webhook_endpoint'],
     // Failures and AIM disabling the endpoint happen without anyone on the page: read again now and then.
     refetchIntervalMs: 10_000,
     fetch: async () => must(await webhooks.get(id)).webhookEndpoint,

@@ -62,7 +62,7 @@ function EndpointList() {
 
   const list = useListQuery({
     name: '/api/v1/webhook-endpoints',
-    topics: ['webhook'],
+    topics: ['webhook_endpoint'],
     refetchIntervalMs: POLL_MS,
     params: { limit: 50, ...(enabled ? { enabled } : {}), ...(cursor ? { cursor } : {}) },
     fetch: async (query) => {
