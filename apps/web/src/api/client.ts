@@ -39,6 +39,25 @@ export interface ApiError {
   error: { code: string; message: string; requestId?: string };
 }
 
+/**
+ * A JSON request outside the typed client, for operations the OpenAPI document does not describe yet
+ * (the webhooks and notification preferences of issue 17, built against `@aim/contracts`): the same
+ * cookies, CSRF token and refresh as `api`, and the same `{ data, error }` answer. A 204 answers
+ * `{ data: null }`. Once `npm run docs` lists these operations, callers move to `api` and this goes.
+ */
+export async function request<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<{ data?: T; error?: ApiError }> {
+  const init: RequestInit = { method };
+  if (body !== undefined) {
+    init.headers = { 'content-type': 'application/json' };
+    init.body = JSON.stringify(body);
+  }
+  const response = await send(new Request(new URL(path, window.location.origin), init));
+  if (response.status === 204) return { data: null as T };
+  const json = (await response.json().catch(() => undefined)) as unknown;
+  if (!response.ok) return { error: (json as ApiError | undefined) ?? { error: { code: 'http_error', message: `AIM answered ${response.status}.` } } };
+  return { data: json as T };
+}
+
 export function errorMessage(error: unknown): string {
   const e = error as Partial<ApiError> | undefined;
   return e?.error?.message ?? 'AIM could not be reached. Check your connection and try again.';

@@ -48,7 +48,22 @@ export function CopyValue({ id, label, value, className }: { id: string; label: 
 }
 
 /** A secret the server returns once (a new API key): copy it now, it is never shown again. */
-export function ShownOnce({ title, label, value, children, dismiss }: { title: string; label: string; value: string; children?: ReactNode; dismiss: () => void }) {
+export function ShownOnce({
+  title,
+  label,
+  value,
+  children,
+  dismiss,
+  warning = 'This is shown only once: copy it now. AIM keeps only a hash and cannot show it again.',
+}: {
+  title: string;
+  label: string;
+  value: string;
+  children?: ReactNode;
+  dismiss: () => void;
+  /** What to say about it being shown once (AIM keeps a hash of an API key, an encrypted webhook secret). */
+  warning?: string;
+}) {
   // Focus moves to the new secret, so keyboard and screen-reader users learn it is there.
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), []);
@@ -57,7 +72,7 @@ export function ShownOnce({ title, label, value, children, dismiss }: { title: s
       <h2 id="shown-once-title" ref={heading} tabIndex={-1} className="font-semibold">
         {title}
       </h2>
-      <p className="mb-2 font-medium text-slate-800">This is shown only once: copy it now. AIM keeps only a hash and cannot show it again.</p>
+      <p className="mb-2 font-medium text-slate-800">{warning}</p>
       {children}
       <CopyValue id="shown-once-value" label={label} value={value} />
       <Button variant="outline" onClick={dismiss} className="mt-1">

@@ -52,5 +52,9 @@ export function useCan() {
     /** Registers agents and manages their own: members and up. */
     create: has('agent.create'),
     audit: has('audit.read'),
+    /** Reads the organization's webhook endpoints and their deliveries: managers and admins. */
+    webhooks: has('webhook.read'),
+    /** Creates, changes, tests and redelivers webhook endpoints: managers and admins. */
+    manageWebhooks: has('webhook.manage'),
   };
 }

@@ -16,6 +16,7 @@ import {
   Ticket,
   Users,
   Inbox,
+  Webhook,
   type LucideIcon,
 } from 'lucide-react';
 import Link from 'next/link';
@@ -61,6 +62,7 @@ const NAV: { group: string; items: NavItem[] }[] = [
     items: [
       { href: '/members/', label: 'Members', icon: Users, needs: 'member.read' },
       { href: '/api-keys/', label: 'API keys', icon: KeyRound, needs: 'api_key.read' },
+      { href: '/webhooks/', label: 'Webhooks', icon: Webhook, needs: 'webhook.read' },
       { href: '/settings/', label: 'Settings', icon: Settings, needs: 'organization.read' },
       { href: '/account/', label: 'Your account', icon: CircleUser },
     ],

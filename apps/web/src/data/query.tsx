@@ -98,6 +98,8 @@ export function useApiQuery<T>(options: {
   fetch: () => Promise<T>;
   enabled?: boolean;
   keepPrevious?: boolean;
+  /** Reads again quietly every this many milliseconds (for what the live stream does not announce). */
+  refetchIntervalMs?: number;
 }): ApiQuery<T> {
   const client = useQueryClient();
   const query = useQuery({
@@ -105,6 +107,7 @@ export function useApiQuery<T>(options: {
     queryFn: options.fetch,
     meta: { topics: options.topics },
     enabled: options.enabled ?? true,
+    ...(options.refetchIntervalMs ? { refetchInterval: options.refetchIntervalMs } : {}),
     ...(options.keepPrevious ? { placeholderData: keepPreviousData } : {}),
   });
   const data = query.data ?? null;
@@ -150,8 +153,14 @@ export function useListQuery<Page extends KeysetPage<unknown>, P>(options: {
   topics: readonly string[];
   fetch: (params: P) => Promise<Page>;
   debounceMs?: number;
+  refetchIntervalMs?: number;
 }): ApiQuery<Page> & { rows: Page['rows'] | null; next: string | null } {
   const params = useDebounced(options.params, options.debounceMs ?? 0);
-  const page = useApiQuery({ key: [options.name, params], topics: options.topics, fetch: () => options.fetch(params) });
+  const page = useApiQuery({
+    key: [options.name, params],
+    topics: options.topics,
+    fetch: () => options.fetch(params),
+    ...(options.refetchIntervalMs ? { refetchIntervalMs: options.refetchIntervalMs } : {}),
+  });
   return { ...page, rows: page.data?.rows ?? null, next: page.data?.next ?? null };
 }

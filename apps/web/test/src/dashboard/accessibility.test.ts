@@ -90,6 +90,7 @@ describe(`dashboard accessibility in Chromium [${target.name}]`, () => {
         '/audit/',
         '/members/',
         '/api-keys/',
+        '/webhooks/',
         '/settings/',
         '/account/',
         // Signed in with another address: the page says so.
