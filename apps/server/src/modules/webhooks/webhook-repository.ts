@@ -197,8 +197,9 @@ export const webhookDeliveryRepository = {
   async attempts(tx: Tx, delivery: WebhookDeliveryRow): Promise<WebhookAttemptRow[]> {
     const { rows } = await tx.query<WebhookAttemptRow>(
       `select attempted_at, status_code, latency_ms, response_excerpt, error_code, error from webhook_attempts
-        where organization_id = $1 and delivery_id = $2 and attempted_at >= $3 order by attempted_at`,
-      [orgOf(tx), delivery.id, delivery.created_at],
+        where organization_id = $1 and delivery_id = $2 and attempted_at >= $3::timestamptz - interval '1 hour' order by attempted_at`,
+      // No attempt precedes its event (the bound lets PostgreSQL skip older months; the hour absorbs clock skew).
+      [orgOf(tx), delivery.id, delivery.event_occurred_at],
     );
     return rows;
   },
