@@ -274,3 +274,32 @@ forEachTarget('webhook endpoints', (target) => {
     assert.equal(disabled.json().webhookEndpoints.length, 0);
   });
 });
+
+forEachTarget('webhook endpoints where private networks are allowed and AIM is served over https', (target) => {
+  let t: TestApp;
+  let a: SeededOrganization;
+  before(async () => {
+    t = await createTestApp(target, { env: { OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true', PUBLIC_URL: 'https://aim.example.com', SERVE_DASHBOARD: 'false' } });
+    a = await seedOrganization(t, 'Inside');
+  });
+  after(() => t?.close());
+
+  const create = (url: string) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/api/v1/webhook-endpoints',
+      headers: { ...a.as.admin.apiKey, 'content-type': 'application/json' },
+      payload: JSON.stringify({ url, eventTypes: ['*'] }),
+    });
+
+  it('takes internal https receivers, and refuses plain http because AIM itself is https', async () => {
+    for (const url of ['https://127.0.0.1:8443/hook', 'https://localhost/hook', 'https://10.1.2.3/hook']) {
+      const res = await create(url);
+      assert.equal(res.statusCode, 201, `${url}: ${res.body}`);
+    }
+    const plain = await create('http://10.1.2.3/hook');
+    assert.equal(plain.statusCode, 400, plain.body);
+    assert.equal(plain.json().error.code, 'webhook_url_refused');
+    assert.match(plain.json().error.message, /served over https/);
+  });
+});
