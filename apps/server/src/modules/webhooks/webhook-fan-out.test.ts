@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
 import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
-import { newId } from '../../platform/ids.js';
+import { idTime, isId, newId } from '../../platform/ids.js';
 import type { DomainEvent } from '../../platform/events/domain-events.js';
 
 const PUBLIC = 'https://1.1.1.1/hooks/aim';
@@ -232,6 +232,20 @@ forEachTarget('webhook fan-out and delivery log', (target) => {
     assert.equal(tooMany.statusCode, 400, tooMany.body);
     assert.equal(tooMany.json().error.code, 'webhook_replay_too_large');
     assert.equal((await q('select count(*)::int as n from webhook_deliveries where endpoint_id = $1', [wide]))[0].n, 0, 'nothing scheduled');
+  });
+
+  it('makes ids in SQL as platform/ids.ts does: the format, the creation time, the order, distinct', async () => {
+    const before = Date.now();
+    const { rows } = await t.platform.db.query<{ id: string }>(`select aim_new_id('whd') as id from generate_series(1, 2000)`);
+    const after = Date.now();
+    assert.equal(new Set(rows.map((r) => r.id)).size, 2000);
+    for (const { id } of rows) {
+      assert.ok(isId('whd', id), id);
+      assert.ok(idTime(id) >= before - 5 && idTime(id) <= after + 5, `${id} carries ${idTime(id)}, not between ${before} and ${after}`);
+    }
+    const times = rows.map((r) => idTime(r.id));
+    assert.deepEqual(times, [...times].sort((x, y) => x - y), 'later ids carry later times');
+    assert.ok(newId('whd', before - 1) < rows[0]!.id, 'and sort after the ids platform/ids.ts made before');
   });
 
   it('drops whole months of events, deliveries and attempts older than the retention, and keeps the current ones', async () => {
