@@ -4,6 +4,7 @@ import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
 import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
 import { newId } from '../../platform/ids.js';
+import { endpointOwner } from './index.js';
 import { isPublicAddress } from '../../platform/net/outbound-guard.js';
 import { lookup } from 'node:dns/promises';
 import { hostname } from 'node:os';
@@ -85,6 +86,17 @@ forEachTarget('webhook endpoints', (target) => {
       suppliedByCaller: false,
     });
     assert.ok(!JSON.stringify(events).includes(secret.slice(6)));
+  });
+
+  it('tells the delivery engine and notifications who created an endpoint and where it points, within its organization only', async () => {
+    const { webhookEndpoint: endpoint } = await create(a.as.manager.apiKey, { description: 'owned' });
+    assert.deepEqual(await endpointOwner(t.platform.db, a.organizationId, endpoint.id), {
+      url: PUBLIC,
+      description: 'owned',
+      createdById: a.as.manager.userId,
+      createdByType: 'api_key',
+    });
+    assert.equal(await endpointOwner(t.platform.db, b.organizationId, endpoint.id), null);
   });
 
   it('takes a secret of the caller, and creates a disabled endpoint with its reason', async () => {
