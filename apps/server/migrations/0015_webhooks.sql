@@ -103,3 +103,79 @@ ALTER TABLE webhook_attempts ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON webhook_attempts
   USING (organization_id = aim_current_org_id()) WITH CHECK (organization_id = aim_current_org_id());
 GRANT SELECT, INSERT ON webhook_attempts TO {{app_role}};
+
+-- created_by_type says how the endpoint was created (a person signed in, or an API key); created_by_id
+-- is always the person: the signed-in person, or the person who created the API key (the one told
+-- when AIM disables the endpoint).
+COMMENT ON COLUMN webhook_endpoints.created_by_id IS 'The person (usr_…) who created the endpoint, directly or through their API key';
+
+-- A fresh id of AIM's format (platform/ids.ts): the prefix, then 26 lower-case Crockford base32
+-- characters, 48 bits of milliseconds since the epoch and 80 random bits, so ids sort by creation.
+-- For statements that create many rows at once (the webhook fan-out). Straight-line code: about 7 µs
+-- an id (a loop over the characters took 17).
+CREATE FUNCTION aim_new_id(prefix text) RETURNS text
+  LANGUAGE plpgsql VOLATILE SET search_path = public, pg_temp AS $$
+DECLARE
+  a constant text := '0123456789abcdefghjkmnpqrstvwxyz';
+  ms bigint := floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint;
+  -- 122 random bits; bytes 6 and 8 carry the uuid's version and variant in their high bits.
+  r bytea := uuid_send(gen_random_uuid());
+BEGIN
+  RETURN prefix || '_'
+      || substr(a, ((ms >> 45) & 31)::int + 1, 1) || substr(a, ((ms >> 40) & 31)::int + 1, 1)
+      || substr(a, ((ms >> 35) & 31)::int + 1, 1) || substr(a, ((ms >> 30) & 31)::int + 1, 1)
+      || substr(a, ((ms >> 25) & 31)::int + 1, 1) || substr(a, ((ms >> 20) & 31)::int + 1, 1)
+      || substr(a, ((ms >> 15) & 31)::int + 1, 1) || substr(a, ((ms >> 10) & 31)::int + 1, 1)
+      || substr(a, ((ms >> 5) & 31)::int + 1, 1) || substr(a, (ms & 31)::int + 1, 1)
+      || substr(a, get_byte(r, 0) % 32 + 1, 1) || substr(a, get_byte(r, 1) % 32 + 1, 1) || substr(a, get_byte(r, 2) % 32 + 1, 1)
+      || substr(a, get_byte(r, 3) % 32 + 1, 1) || substr(a, get_byte(r, 4) % 32 + 1, 1) || substr(a, get_byte(r, 5) % 32 + 1, 1)
+      || substr(a, get_byte(r, 7) % 32 + 1, 1) || substr(a, get_byte(r, 8) % 32 + 1, 1) || substr(a, get_byte(r, 9) % 32 + 1, 1)
+      || substr(a, get_byte(r, 10) % 32 + 1, 1) || substr(a, get_byte(r, 11) % 32 + 1, 1) || substr(a, get_byte(r, 12) % 32 + 1, 1)
+      || substr(a, get_byte(r, 13) % 32 + 1, 1) || substr(a, get_byte(r, 14) % 32 + 1, 1) || substr(a, get_byte(r, 15) % 32 + 1, 1)
+      || substr(a, (get_byte(r, 6) % 16) * 2 + (get_byte(r, 8) >> 5) % 2 + 1, 1);
+END $$;
+REVOKE ALL ON FUNCTION aim_new_id(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aim_new_id(text) TO {{app_role}};
+
+-- Whether an organization has an endpoint (enabled or not): the fan-out's first question for every
+-- batch of events, answered in one round trip without a transaction (most organizations have none).
+-- Events are kept while it has any, so a disabled endpoint enabled again can replay what it missed.
+-- (plpgsql keeps its plan across calls; a SECURITY DEFINER SQL function is planned on every call.)
+CREATE FUNCTION aim_has_webhook_endpoints(org text) RETURNS boolean
+  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  RETURN EXISTS (SELECT 1 FROM webhook_endpoints WHERE organization_id = org);
+END $$;
+REVOKE ALL ON FUNCTION aim_has_webhook_endpoints(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aim_has_webhook_endpoints(text) TO {{app_role}};
+
+-- Retention (WEBHOOK_RETENTION_DAYS): whole months of events, deliveries and attempts whose every
+-- row is older than the retention are dropped by partition (as 0009 does for trust scores), so data
+-- is kept at least the retention and at most a month longer.
+CREATE FUNCTION aim_drop_webhook_months(keep_days integer) RETURNS integer
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  part record;
+  upper_bound timestamptz;
+  cutoff timestamptz;
+  dropped integer := 0;
+BEGIN
+  IF keep_days IS NULL OR keep_days < 1 OR keep_days > 36500 THEN
+    RAISE EXCEPTION 'keep_days must be between 1 and 36500';
+  END IF;
+  cutoff := now() - make_interval(days => keep_days);
+  FOR part IN
+    SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) AS bound
+      FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+     WHERE i.inhparent IN ('public.webhook_events'::regclass, 'public.webhook_deliveries'::regclass, 'public.webhook_attempts'::regclass)
+  LOOP
+    -- FOR VALUES FROM ('…') TO ('…'); a DEFAULT partition has no upper bound and is kept.
+    upper_bound := substring(part.bound FROM 'TO \(''([^'']+)''\)')::timestamptz;
+    CONTINUE WHEN upper_bound IS NULL OR upper_bound > cutoff;
+    EXECUTE format('DROP TABLE public.%I', part.relname);
+    dropped := dropped + 1;
+  END LOOP;
+  RETURN dropped;
+END $$;
+REVOKE ALL ON FUNCTION aim_drop_webhook_months(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aim_drop_webhook_months(integer) TO {{app_role}};

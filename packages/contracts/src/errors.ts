@@ -22,6 +22,16 @@ export const ERROR_CODES = {
   },
   self_attestation: { status: 400, description: 'An agent cannot attest to itself; attestations come from other agents.' },
   bad_request: { status: 400, description: 'The request is malformed in a way not covered by a more specific code.' },
+  webhook_url_refused: {
+    status: 400,
+    description:
+      'The webhook URL cannot be used: it is malformed, not https (http only where the deployment allows private networks and its public URL is not https), carries credentials, or its host does not resolve or resolves to a private, loopback or metadata address.',
+  },
+  webhook_secret_reused: { status: 400, description: 'The new signing secret is the current one; a rotation needs a different secret (or none: AIM makes one).' },
+  webhook_replay_too_large: {
+    status: 400,
+    description: 'The replay would schedule more deliveries than one call may (10,000); replay a shorter period, in several calls.',
+  },
   invalid_state: {
     status: 400,
     description: 'The sign-in state is unknown, already used or expired (10 minutes); start signing in again.',
@@ -114,6 +124,8 @@ export const ERROR_CODES = {
     status: 404,
     description: 'No invitation has this link: it was mistyped or cut short; ask an admin for a new invitation.',
   },
+  webhook_endpoint_not_found: { status: 404, description: 'No webhook endpoint of the organization has this id (it was deleted, or belongs to another organization).' },
+  webhook_delivery_not_found: { status: 404, description: "The webhook endpoint has no delivery with this id (deliveries older than the retention are gone)." },
   conflict: { status: 409, description: 'The request conflicts with the current state of the resource.' },
   invitation_used: {
     status: 409,
@@ -140,6 +152,8 @@ export const ERROR_CODES = {
     description: 'An outcome can be reported once, and only for a decision that allowed the action.',
   },
   rating_exists: { status: 409, description: 'You have already rated this agent; change your rating (PATCH) instead of adding another.' },
+  webhook_endpoint_disabled: { status: 409, description: 'The webhook endpoint is disabled; enable it (PATCH enabled: true) before sending it a test event.' },
+  webhook_endpoint_limit: { status: 409, description: 'The organization has as many webhook endpoints as allowed (50); delete one before adding another.' },
   key_already_registered: { status: 409, description: 'This public key is already registered to an agent; generate a new key pair.' },
   invitation_expired: { status: 410, description: 'The invitation has expired; ask an admin for a new invitation.' },
   invitation_revoked: { status: 410, description: 'An admin revoked the invitation; ask an admin for a new one if you should still join.' },

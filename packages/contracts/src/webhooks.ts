@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DOMAIN_EVENT_TYPES, domainEventIdSchema, eventTypeMatches, eventTypePatternSchema } from './events.js';
+import { dateTimeSchema } from './instants.js';
 import { organizationIdSchema, userIdSchema } from './people.js';
 
 /**
@@ -11,7 +12,7 @@ import { organizationIdSchema, userIdSchema } from './people.js';
 export const webhookEndpointIdSchema = z.string().regex(/^whk_[0-9a-z]{26}$/, { message: 'must be a whk_… id' });
 export const webhookDeliveryIdSchema = z.string().regex(/^whd_[0-9a-z]{26}$/, { message: 'must be a whd_… id' });
 const timestamp = z.string().describe('RFC 3339 timestamp');
-const instant = z.iso.datetime({ offset: true, message: 'must be an RFC 3339 timestamp such as 2026-12-07T09:00:00Z' });
+const instant = dateTimeSchema();
 
 /**
  * A signing secret as the Standard Webhooks libraries take it: `whsec_` and the base64 of 24 to 64

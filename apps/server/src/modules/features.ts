@@ -33,6 +33,7 @@ import { decisionJobs } from './decisions/decision-jobs.js';
 import { trustJobs } from './trust/trust-jobs.js';
 import { mcpServerFeature } from './mcp-servers/mcp-server-operations.js';
 import { siemFeature } from './siem/siem-operations.js';
+import { webhookFanOutSubscription, webhookFeature, webhookJobs } from './webhooks/index.js';
 
 /**
  * Every feature of the API, in the order the reference lists them. Each is built from the narrow
@@ -96,6 +97,13 @@ export function createFeatures(platform: Platform, services: Services): Feature[
       publicOrigin,
       listen: (listener) => platform.domainEvents.listen(listener),
       metrics: platform.metrics,
+    }),
+    webhookFeature({
+      webhooks: services.webhooks,
+      deliveries: services.webhookLog,
+      // The fan-out schedules deliveries; the delivery engine (webhooks/delivery/) sends them.
+      subscriptions: [webhookFanOutSubscription({ db: platform.db })],
+      jobs: webhookJobs({ db: platform.db, retentionDays: config.webhookRetentionDays }),
     }),
     liveFeature({ domainEvents: platform.domainEvents, streamMaxMs: platform.config.live.streamMaxMs }),
     overviewFeature({ overview: services.overview }),

@@ -27,6 +27,7 @@ import { createTrustService } from './trust/trust-service.js';
 import { createTrustScheduler } from './trust/trust-scheduler.js';
 import { createOverviewService } from './overview/overview.js';
 import { createSystemJobsService } from './system/jobs.js';
+import { createWebhookLogService, createWebhookService } from './webhooks/index.js';
 
 /** Every service, built once from the platform; route modules receive what they need from here. */
 export function createServices(platform: Platform) {
@@ -115,6 +116,12 @@ export function createServices(platform: Platform) {
       limitAccount: (key) => limitSignIn(store, `account:${key}`, config.rateLimit.signInMax),
     }),
     organizations: createOrganizationService({ db, cache }),
+    webhooks: createWebhookService({
+      db,
+      keyring,
+      urls: { outbound: platform.outbound, allowPrivateNetworks: config.outboundAllowPrivateNetworks, publicHttps: () => platform.publicOrigin.https },
+    }),
+    webhookLog: createWebhookLogService({ db }),
     members: createMemberService({ db, cache, users, sessions }),
     apiKeys: createApiKeyService({ db, cache }),
     setup: createSetupService({ db, store, users, sessions, bootstrapToken: config.secrets.bootstrapToken }),

@@ -34,6 +34,8 @@ const PARAM_PREFIX: Record<string, string> = {
   decisionId: 'dec',
   ratingId: 'rat',
   incidentId: 'inc',
+  endpointId: 'whk',
+  deliveryId: 'whd',
 };
 
 forEachTarget('route permissions', (target) => {
@@ -52,6 +54,8 @@ forEachTarget('route permissions', (target) => {
   let bDecision: string;
   let bRating: string;
   let bIncident: string;
+  let bEndpoint: string;
+  let bDelivery: string;
 
   before(async () => {
     // Every route × role × credential from one client: more requests than the default per-IP limit.
@@ -113,6 +117,8 @@ forEachTarget('route permissions', (target) => {
     assert.equal(rated.statusCode, 201, rated.body);
     bRating = rated.json().rating.id;
     bIncident = (await post(`/api/v1/agents/${bAgent.id}/incidents`, { severity: 'low', title: 'b incident' })).incident.id;
+    bEndpoint = (await post('/api/v1/webhook-endpoints', { url: 'https://1.1.1.1/b-hook', eventTypes: ['*'] })).webhookEndpoint.id;
+    bDelivery = (await post(`/api/v1/webhook-endpoints/${bEndpoint}/test`, {})).delivery.id;
   });
   after(() => t?.close());
 
@@ -138,6 +144,8 @@ forEachTarget('route permissions', (target) => {
       if (name === 'decisionId') return bDecision;
       if (name === 'ratingId') return bRating;
       if (name === 'incidentId') return bIncident;
+      if (name === 'endpointId') return bEndpoint;
+      if (name === 'deliveryId') return bDelivery;
       return b.as.viewer.sessionId;
     });
 

@@ -239,6 +239,22 @@ forEachTarget('every state change writes an audit event', (target) => {
         const body = JSON.stringify({ verdict: 'trusted' });
         return signedInject(t, attester.key, { method: 'PUT', url: `/api/v1/agents/me/attestations/${subject.id}`, body }) as Promise<Response>;
       },
+      'POST /api/v1/webhook-endpoints': () => webhookEndpoint(),
+      'PATCH /api/v1/webhook-endpoints/:endpointId': async () =>
+        inject('PATCH', `/api/v1/webhook-endpoints/${await webhookEndpointId()}`, org.as.admin.apiKey, { description: 'coverage' }),
+      'DELETE /api/v1/webhook-endpoints/:endpointId': async () => inject('DELETE', `/api/v1/webhook-endpoints/${await webhookEndpointId()}`, org.as.admin.apiKey),
+      'POST /api/v1/webhook-endpoints/:endpointId/rotate-secret': async () =>
+        inject('POST', `/api/v1/webhook-endpoints/${await webhookEndpointId()}/rotate-secret`, org.as.admin.apiKey, { overlapSeconds: 60 }),
+      'POST /api/v1/webhook-endpoints/:endpointId/test': async () => inject('POST', `/api/v1/webhook-endpoints/${await webhookEndpointId()}/test`, org.as.admin.apiKey),
+      'POST /api/v1/webhook-endpoints/:endpointId/deliveries/:deliveryId/redeliver': async () => {
+        const id = await webhookEndpointId();
+        const test = (await inject('POST', `/api/v1/webhook-endpoints/${id}/test`, org.as.admin.apiKey)).json().delivery as { id: string };
+        return inject('POST', `/api/v1/webhook-endpoints/${id}/deliveries/${test.id}/redeliver`, org.as.admin.apiKey);
+      },
+      'POST /api/v1/webhook-endpoints/:endpointId/redeliver-failed': async () =>
+        inject('POST', `/api/v1/webhook-endpoints/${await webhookEndpointId()}/redeliver-failed`, org.as.admin.apiKey, { since: '2026-01-01T00:00:00Z' }),
+      'POST /api/v1/webhook-endpoints/:endpointId/replay': async () =>
+        inject('POST', `/api/v1/webhook-endpoints/${await webhookEndpointId()}/replay`, org.as.admin.apiKey, { since: new Date(Date.now() - 3600_000).toISOString() }),
       'DELETE /api/v1/agents/me/attestations/:agentId': async () => {
         const [attester, subject] = [await agent(), await agent()];
         const put = await signedInject(t, attester.key, { method: 'PUT', url: `/api/v1/agents/me/attestations/${subject.id}`, body: JSON.stringify({ verdict: 'distrusted' }) });
@@ -291,6 +307,9 @@ forEachTarget('every state change writes an audit event', (target) => {
     const mcpServer = () =>
       inject('POST', '/api/v1/mcp-servers', org.as.admin.apiKey, { name: `cov-mcp-${++seq}`, transport: { type: 'streamable_http', url: 'https://mcp.example.com/mcp' } });
     const mcpServerId = async () => ((await mcpServer()).json().mcpServer as { id: string }).id;
+
+    const webhookEndpoint = () => inject('POST', '/api/v1/webhook-endpoints', org.as.admin.apiKey, { url: 'http://127.0.0.1:9/coverage', eventTypes: ['decision.*'] });
+    const webhookEndpointId = async () => ((await webhookEndpoint()).json().webhookEndpoint as { id: string }).id;
 
     const registerPasskey = async (name: string, key = new SoftwareAuthenticator()) => {
       const options = (await inject('POST', '/api/v1/me/passkeys/options', org.as.admin.session)).json();

@@ -191,6 +191,8 @@ export const envSchema = z.object({
   /** New trust evidence for an agent is gathered this long before its score is recalculated once. */
   TRUST_RECALCULATION_DEBOUNCE_MS: int(5000, 100, 600_000),
   TRUST_HISTORY_MONTHS: int(13, 1, 1200),
+  /** Days of webhook events, deliveries and attempts kept (whole months are dropped once older). */
+  WEBHOOK_RETENTION_DAYS: int(30, 7, 3650),
   JOB_SCHEDULES: jobSchedules,
   /**
    * How often due schedules are looked for. pg-boss lets one check through per this interval across
@@ -303,6 +305,8 @@ export interface Config {
   sessions: { accessTtlSeconds: number; refreshTtlSeconds: number; keyRotationDays: number };
   agents: { tokenTtlSeconds: number; tokenKeyRotationDays: number; keyRotationOverlapSeconds: number };
   trust: { recalculationDebounceMs: number; historyMonths: number };
+  /** Days of webhook events, deliveries and attempts kept (replays reach this far back). */
+  webhookRetentionDays: number;
   /** Scheduled jobs: cron overrides by job name, and how often due schedules are looked for. */
   jobs: { schedules: Record<string, string>; cronCheckIntervalSeconds: number };
   live: { streamMaxMs: number };
@@ -422,6 +426,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       keyRotationOverlapSeconds: e.AGENT_KEY_ROTATION_OVERLAP_SECONDS,
     },
     trust: { recalculationDebounceMs: e.TRUST_RECALCULATION_DEBOUNCE_MS, historyMonths: e.TRUST_HISTORY_MONTHS },
+    webhookRetentionDays: e.WEBHOOK_RETENTION_DAYS,
     jobs: { schedules: e.JOB_SCHEDULES, cronCheckIntervalSeconds: e.JOB_CRON_CHECK_SECONDS },
     live: { streamMaxMs: e.LIVE_STREAM_MAX_MS },
     events: { dispatchPaused: e.EVENT_DISPATCH_PAUSED },
