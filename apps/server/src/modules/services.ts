@@ -27,6 +27,7 @@ import { createTrustService } from './trust/trust-service.js';
 import { createTrustScheduler } from './trust/trust-scheduler.js';
 import { createOverviewService } from './overview/overview.js';
 import { createSystemJobsService } from './system/jobs.js';
+import { createNotificationService } from './notifications/notification-service.js';
 
 /** Every service, built once from the platform; route modules receive what they need from here. */
 export function createServices(platform: Platform) {
@@ -57,7 +58,7 @@ export function createServices(platform: Platform) {
     deploymentProviders: () => identityProviders.deploymentProviders(),
   });
   const enrollmentTokens = createEnrollmentTokenService({ db });
-  const capabilities = createCapabilityService({ db });
+  const capabilities = createCapabilityService({ db, events: platform.domainEvents });
   const trust = createTrustService({ db, store, events: platform.domainEvents, logger: platform.logger });
   const trustScheduler = createTrustScheduler({
     store,
@@ -115,6 +116,13 @@ export function createServices(platform: Platform) {
       limitAccount: (key) => limitSignIn(store, `account:${key}`, config.rateLimit.signInMax),
     }),
     organizations: createOrganizationService({ db, cache }),
+    notifications: createNotificationService({
+      db,
+      users,
+      mailer: platform.mailer,
+      publicBaseUrl: () => platform.publicOrigin.baseUrl,
+      logger: platform.logger,
+    }),
     members: createMemberService({ db, cache, users, sessions }),
     apiKeys: createApiKeyService({ db, cache }),
     setup: createSetupService({ db, store, users, sessions, bootstrapToken: config.secrets.bootstrapToken }),

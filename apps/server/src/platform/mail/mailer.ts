@@ -3,13 +3,19 @@ import type { Logger } from 'pino';
 
 /**
  * Outgoing mail. Through SMTP (nodemailer) when SMTP_URL is set; otherwise each message is written
- * to the log, which is then the delivery channel (for example for an invitation link), so an
- * operator without mail can still hand the link over. Tests use an outbox (a fake at the edge).
+ * to the log (its text part only), which is then the delivery channel (for example for an invitation
+ * link), so an operator without mail can still hand the link over. Tests use an outbox, or a real
+ * SMTP server (smtp-server) with SMTP_URL.
  */
 export interface Mail {
   to: string;
   subject: string;
+  /** The plain-text body (what the log shows without SMTP). */
   text: string;
+  /** The HTML body, the same message (modules/notifications/templates). */
+  html: string;
+  /** Where a person changes what AIM mails them (sent as List-Unsubscribe). */
+  preferencesUrl?: string | undefined;
 }
 
 export interface Mailer {
@@ -30,7 +36,14 @@ export function createMailer(options: { smtpUrl: string | undefined; from: strin
   return {
     kind: 'smtp',
     async send(mail) {
-      await transport.sendMail({ from: options.from, to: mail.to, subject: mail.subject, text: mail.text });
+      await transport.sendMail({
+        from: options.from,
+        to: mail.to,
+        subject: mail.subject,
+        text: mail.text,
+        html: mail.html,
+        ...(mail.preferencesUrl ? { list: { unsubscribe: { url: mail.preferencesUrl, comment: 'Notification preferences' } } } : {}),
+      });
     },
   };
 }
