@@ -128,6 +128,40 @@ forEachTarget('email notifications', (target) => {
     assert.equal((await rowsOf(requestId)).length, 2);
   });
 
+  it('tells admins and the endpoint’s creator (while they may manage webhooks) that AIM disabled a webhook endpoint', async () => {
+    const owner = await t.owner();
+    const endpoint = async (id: string, createdBy: string) =>
+      owner.query(
+        `insert into webhook_endpoints (id, organization_id, url, event_types, enabled, disabled_reason, secret_ciphertext, created_by_type, created_by_id)
+         values ($1, $2, 'https://hooks.example.com/aim', '{*}', false, 'failing', 'not-a-real-ciphertext', 'user', $3)`,
+        [id, a.organizationId, createdBy],
+      );
+    const byManager = 'whk_01m97xdcmya2bbfqs2nf6bw64c';
+    const byMember = 'whk_01m97xdcmya2bbfqs2nf6bw64d';
+    await endpoint(byManager, a.as.manager.userId);
+    await endpoint(byMember, a.as.member.userId);
+    for (const endpointId of [byManager, byMember]) {
+      await t.platform.db.transaction({ organizationId: a.organizationId }, (tx) =>
+        t.platform.domainEvents.record(tx, 'webhook.disabled', {
+          endpointId,
+          url: 'https://hooks.example.com/aim',
+          reason: 'Every delivery failed for 3 days (last: the receiver answered 503).',
+          failingSince: '2026-12-04T09:40:12.000Z',
+        }),
+      );
+    }
+    await smtp.waitFor('the admin’s two emails', () => mailsAbout(a, 'admin', 'Every delivery failed').length === 2);
+    await t.platform.domainEvents.drain();
+    await t.app.services.notifications.sendDue();
+    const [mail, ...others] = mailsAbout(a, 'manager', 'Every delivery failed');
+    assert.equal(others.length, 0, 'the manager created one of the two');
+    assert.ok(mail!.parsed.text!.includes(byManager));
+    assert.equal(mail!.parsed.subject, 'Webhook endpoint disabled: https://hooks.example.com/aim');
+    assert.ok(htmlOf(mail!).includes(`href="${PUBLIC_URL}/webhooks/"`));
+    assert.deepEqual(mailsAbout(a, 'member', 'Every delivery failed'), [], 'a creator who may not manage webhooks is not told');
+    assert.deepEqual(mailsAbout(a, 'viewer', 'Every delivery failed'), []);
+  });
+
   it('reads and changes preferences per person and organization, audited; off means no email', async () => {
     const defaults = await send('GET', '/api/v1/me/notification-preferences', session(a, 'member'));
     assert.equal(defaults.statusCode, 200, defaults.body);
