@@ -32,7 +32,7 @@ export function createMailer(options: { smtpUrl: string | undefined; from: strin
       },
     };
   }
-  const transport = nodemailer.createTransport(options.smtpUrl);
+  const transport = nodemailer.createTransport(withTimeouts(options.smtpUrl));
   return {
     kind: 'smtp',
     async send(mail) {
@@ -46,6 +46,18 @@ export function createMailer(options: { smtpUrl: string | undefined; from: strin
       });
     },
   };
+}
+
+/**
+ * nodemailer waits 2 minutes for a connection and 10 for a quiet socket by default; a mail server that
+ * hangs would hold a sender that long. Bounded here, unless SMTP_URL names its own (`?socketTimeout=…`).
+ */
+const TIMEOUTS = { connectionTimeout: '10000', greetingTimeout: '10000', socketTimeout: '60000' };
+
+export function withTimeouts(smtpUrl: string): string {
+  const url = new URL(smtpUrl);
+  for (const [key, value] of Object.entries(TIMEOUTS)) if (!url.searchParams.has(key)) url.searchParams.set(key, value);
+  return url.href;
 }
 
 /** Collects messages instead of sending them (tests). */
