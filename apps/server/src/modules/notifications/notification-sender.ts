@@ -111,12 +111,13 @@ export function createNotificationSender(deps: {
     for (const userId of people) {
       const done = await db.transaction({ organizationId }, async (tx) => {
         const items = await notificationRepository.digestItems(tx, userId, at);
-        if (items.length === 0 || !(await notificationRepository.recordDigest(tx, userId, day, items.length))) return false;
+        if (items.length === 0) return false;
         const user = await users.get(tx, userId);
         if (!user || user.status !== 'active') {
           await notificationRepository.markCancelled(tx, items.map((i) => i.id), 'the person left the organization or is disabled');
           return false;
         }
+        if (!(await notificationRepository.recordDigest(tx, userId, day, items.length))) return false;
         const organizationName = (await organizationRepository.current(tx))?.name ?? organizationId;
         // Sent inside the transaction: a failure rolls the digest back, and a later run of the day tries again.
         await send(user.email, digestMail(organizationName, items, links()));

@@ -296,4 +296,26 @@ forEachTarget('email notifications', (target) => {
       await smtp.start();
     }
   });
+
+  it('sends nothing to someone who left the organization before the email went out', async () => {
+    await smtp.stop();
+    let decisionId: string;
+    try {
+      const agent = await agentNeedingApproval(b, 'leaver-bot');
+      decisionId = await pendingDecision(agent);
+      await until('the failed attempts recorded', async () => (await rowsOf(decisionId)).filter((r) => r.mode === 'immediate' && r.last_error !== null).length === 1);
+      // B's manager reads approvals in the digest (an earlier test): the admin's email waits; the manager leaves.
+      assert.equal((await send('DELETE', `/api/v1/members/${b.as.manager.userId}`, b.as.admin.apiKey)).statusCode, 200);
+    } finally {
+      await smtp.start();
+    }
+    await (await t.owner()).query(`update notifications set next_attempt_at = now() where payload->>'decisionId' = $1 and status = 'pending' and mode = 'immediate'`, [decisionId]);
+    await t.app.services.notifications.sendDue();
+    await smtp.waitFor('the admin’s email', () => mailsAbout(b, 'admin', decisionId).length === 1);
+    const later = new Date(Date.now() + 2 * 86_400_000);
+    later.setUTCHours(23);
+    assert.equal(await t.app.services.notifications.sendDigests(b.organizationId, later), 0, 'no digest for someone who left');
+    assert.deepEqual(mailsAbout(b, 'manager', decisionId), []);
+    assert.deepEqual((await rowsOf(decisionId)).map((r) => [r.mode, r.status]).sort(), [['digest', 'cancelled'], ['immediate', 'sent']]);
+  });
 });
