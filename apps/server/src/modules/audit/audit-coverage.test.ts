@@ -72,7 +72,8 @@ forEachTarget('every state change writes an audit event', (target) => {
       },
       'POST /api/v1/invitations/accept': async () => {
         await inject('POST', '/api/v1/invitations', org.as.admin.apiKey, { email: 'joiner@coverage.example', role: 'viewer' });
-        const token = decodeURIComponent(/token=(\S+)/.exec(t.outbox.messages.at(-1)!.text)![1]!);
+        const invited = [...t.outbox.messages].reverse().find((m) => m.to === 'joiner@coverage.example')!;
+        const token = decodeURIComponent(/token=(\S+)/.exec(invited.text)![1]!);
         const joiner = await createUser(t, 'joiner@coverage.example', 'Joiner');
         const session = await startSession(t, joiner, org.organizationId);
         return inject('POST', '/api/v1/invitations/accept', session.headers, { token });
