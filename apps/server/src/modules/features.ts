@@ -34,6 +34,7 @@ import { trustJobs } from './trust/trust-jobs.js';
 import { mcpServerFeature } from './mcp-servers/mcp-server-operations.js';
 import { siemFeature } from './siem/siem-operations.js';
 import { webhookFanOutSubscription, webhookFeature, webhookJobs } from './webhooks/index.js';
+import { notificationFeature } from './notifications/notification-operations.js';
 
 /**
  * Every feature of the API, in the order the reference lists them. Each is built from the narrow
@@ -65,6 +66,7 @@ export function createFeatures(platform: Platform, services: Services): Feature[
     }),
     oidcFeature({ oidc: services.oidc, identityProviders: services.identityProviders, publicOrigin, limitSignIn: limitSignInBy, secureCookies }),
     passkeyFeature({ passkeys: services.passkeys, publicOrigin, limitSignIn: limitSignInBy, secureCookies }),
+    notificationFeature({ notifications: services.notifications }),
     organizationFeature({ organizations: services.organizations }),
     memberFeature({ members: services.members }),
     apiKeyFeature({ apiKeys: services.apiKeys }),

@@ -28,6 +28,7 @@ import { createTrustScheduler } from './trust/trust-scheduler.js';
 import { createOverviewService } from './overview/overview.js';
 import { createSystemJobsService } from './system/jobs.js';
 import { createWebhookLogService, createWebhookService } from './webhooks/index.js';
+import { createNotificationService } from './notifications/notification-service.js';
 
 /** Every service, built once from the platform; route modules receive what they need from here. */
 export function createServices(platform: Platform) {
@@ -58,7 +59,7 @@ export function createServices(platform: Platform) {
     deploymentProviders: () => identityProviders.deploymentProviders(),
   });
   const enrollmentTokens = createEnrollmentTokenService({ db });
-  const capabilities = createCapabilityService({ db });
+  const capabilities = createCapabilityService({ db, events: platform.domainEvents });
   const trust = createTrustService({ db, store, events: platform.domainEvents, logger: platform.logger });
   const trustScheduler = createTrustScheduler({
     store,
@@ -122,6 +123,13 @@ export function createServices(platform: Platform) {
       urls: { outbound: platform.outbound, allowPrivateNetworks: config.outboundAllowPrivateNetworks, publicHttps: () => platform.publicOrigin.https },
     }),
     webhookLog: createWebhookLogService({ db }),
+    notifications: createNotificationService({
+      db,
+      users,
+      mailer: platform.mailer,
+      publicBaseUrl: () => platform.publicOrigin.baseUrl,
+      logger: platform.logger,
+    }),
     members: createMemberService({ db, cache, users, sessions }),
     apiKeys: createApiKeyService({ db, cache }),
     setup: createSetupService({ db, store, users, sessions, bootstrapToken: config.secrets.bootstrapToken }),

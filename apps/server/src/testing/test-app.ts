@@ -83,7 +83,8 @@ export async function createTestApp(
     appUrl: database.appUrl,
     secrets: { encryptionKeys: config.secrets.encryptionKeys!, lookupKey: config.secrets.lookupKey! },
     redisPrefix,
-    mailer: outbox,
+    // With SMTP_URL (a test's own SMTP server, smtp-capture.ts) mail really goes out; otherwise to the outbox.
+    ...(config.mail.smtpUrl ? {} : { mailer: outbox }),
     ...(options.dnsTxt ? { dnsTxt: options.dnsTxt } : {}),
   });
   const app = await buildApp(platform);

@@ -72,7 +72,8 @@ forEachTarget('every state change writes an audit event', (target) => {
       },
       'POST /api/v1/invitations/accept': async () => {
         await inject('POST', '/api/v1/invitations', org.as.admin.apiKey, { email: 'joiner@coverage.example', role: 'viewer' });
-        const token = decodeURIComponent(/token=(\S+)/.exec(t.outbox.messages.at(-1)!.text)![1]!);
+        const invited = [...t.outbox.messages].reverse().find((m) => m.to === 'joiner@coverage.example')!;
+        const token = decodeURIComponent(/token=(\S+)/.exec(invited.text)![1]!);
         const joiner = await createUser(t, 'joiner@coverage.example', 'Joiner');
         const session = await startSession(t, joiner, org.organizationId);
         return inject('POST', '/api/v1/invitations/accept', session.headers, { token });
@@ -92,6 +93,8 @@ forEachTarget('every state change writes an audit event', (target) => {
       'POST /api/v1/api-keys': () => inject('POST', '/api/v1/api-keys', org.as.admin.session, { name: 'coverage' }),
       'DELETE /api/v1/api-keys/:apiKeyId': () => inject('DELETE', `/api/v1/api-keys/${org.as.member.apiKeyId}`, org.as.admin.apiKey),
       'POST /api/v1/me/organization': () => inject('POST', '/api/v1/me/organization', org.as.admin.session, { organizationId: org.organizationId }),
+      'PUT /api/v1/me/notification-preferences': () =>
+        inject('PUT', '/api/v1/me/notification-preferences', org.as.admin.session, { preferences: [{ kind: 'approval_requested', delivery: 'digest' }] }),
       'DELETE /api/v1/me/sessions/:sessionId': async () => {
         const other = await startSession(t, org.as.admin.userId, org.organizationId);
         return inject('DELETE', `/api/v1/me/sessions/${other.sessionId}`, org.as.admin.session);

@@ -93,6 +93,35 @@ forEachTarget('capabilities, grants and requests', (target) => {
     assert.equal((await signedInject(t, key, { url: '/api/v1/agents/me/grants' })).json().grants.length, 0);
   });
 
+  it('announces a new request as capability.requested, once, and not an answer to an open one', async () => {
+    const { agent } = await registerAgent(t, a.as.member.apiKey);
+    const heard: { type: string; data: Record<string, unknown> }[] = [];
+    const stop = await t.platform.domainEvents.listen((event) => {
+      if (event.type === 'capability.requested' && event.data.agentId === agent.id) heard.push(event as never);
+    });
+    try {
+      const asked = await send('POST', `/api/v1/agents/${agent.id}/capability-requests`, a.as.member.apiKey, { capability: 'email:send', resourcePattern: 'lists/*', reason: 'Newsletters' });
+      assert.equal(asked.statusCode, 201, asked.body);
+      // Asking again answers the open request: no new event.
+      assert.equal((await send('POST', `/api/v1/agents/${agent.id}/capability-requests`, a.as.member.apiKey, { capability: 'email:send', reason: 'again' })).statusCode, 201);
+      await t.platform.domainEvents.drain();
+      for (let i = 0; i < 100 && heard.length < 1; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(heard.length, 1);
+      const request = asked.json().request;
+      assert.deepEqual(heard[0]!.data, {
+        requestId: request.id,
+        agentId: agent.id,
+        capabilityId: request.capabilityId,
+        capabilityName: 'email:send',
+        resourcePattern: 'lists/*',
+        reason: 'Newsletters',
+        requestedBy: { type: 'api_key', id: a.as.member.apiKeyId },
+      });
+    } finally {
+      stop();
+    }
+  });
+
   it('lets an owner ask, a manager approve with a narrower pattern, and refuses a second answer', async () => {
     const { agent } = await registerAgent(t, a.as.member.apiKey);
     const asked = await send('POST', `/api/v1/agents/${agent.id}/capability-requests`, a.as.member.apiKey, {

@@ -15,6 +15,7 @@ import { AppError, notFound } from '../../platform/http/app-error.js';
 import type { Actor, AgentRequestContext, RequestContext } from '../../platform/http/request-context.js';
 import type { OrgContext } from '../../platform/http/operation.js';
 import { newId } from '../../platform/ids.js';
+import type { DomainEvents } from '../../platform/events/domain-events.js';
 import { agentRepository, managesAll, type AgentRow } from '../agents/index.js';
 import { capabilityGone, capabilityJson, capabilityRepository, grantJson, requestJson, type CapabilityRow, type RequestRow } from './capability-repository.js';
 
@@ -40,8 +41,8 @@ function rethrowUnique(error: unknown, code: string, message: string): never {
   throw error;
 }
 
-export function createCapabilityService(deps: { db: Database; onGrantsChanged?: (agentId: string) => Promise<void> }) {
-  const { db } = deps;
+export function createCapabilityService(deps: { db: Database; events: DomainEvents; onGrantsChanged?: (agentId: string) => Promise<void> }) {
+  const { db, events } = deps;
   const grantsChanged = async (agentId: string) => deps.onGrantsChanged?.(agentId);
 
   async function capabilityByName(tx: Tx, name: string): Promise<CapabilityRow> {
@@ -99,6 +100,15 @@ export function createCapabilityService(deps: { db: Database; onGrantsChanged?: 
       action: 'capability_request.create',
       target: { type: 'capability_request', id },
       details: { agentId: agent.id, capability: capability.name, resourcePattern: input.resourcePattern ?? null, reason: input.reason },
+    });
+    await events.record(tx, 'capability.requested', {
+      requestId: id,
+      agentId: agent.id,
+      capabilityId: capability.id,
+      capabilityName: capability.name,
+      resourcePattern: input.resourcePattern ?? null,
+      reason: input.reason ?? '',
+      requestedBy: { type: requestedBy.type, id: requestedBy.id },
     });
     return (await capabilityRepository.request(tx, id))!;
   }

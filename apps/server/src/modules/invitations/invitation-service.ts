@@ -12,6 +12,7 @@ import type { Mailer } from '../../platform/mail/mailer.js';
 import type { OrgContext, UserContext } from '../../platform/http/operation.js';
 import { membershipRepository as memberships } from '../members/index.js';
 import { emailHash, type UserRepository } from '../users/index.js';
+import { invitationMail } from '../notifications/index.js';
 
 /**
  * Invitations: an admin invites an email address with a role; the link mailed (or logged) carries
@@ -251,11 +252,7 @@ export function createInvitationService(deps: {
         return toInvitation(rows[0]!);
       });
       const link = `${deps.publicBaseUrl()}/invite/?token=${encodeURIComponent(token)}`;
-      await mailer.send({
-        to: email,
-        subject: 'You are invited to an organization on AIM',
-        text: `You have been invited to join an organization on AIM as ${input.role}.\n\nAccept: ${link}\n\nThe link works once and expires on ${invitation.expiresAt.toISOString()}. Join with a passkey, or sign in with ${email}.`,
-      });
+      await mailer.send({ to: email, ...invitationMail({ email, role: input.role, link, expiresAt: invitation.expiresAt }) });
       return { ...invitation, link };
     },
 

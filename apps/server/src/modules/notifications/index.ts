@@ -1,0 +1,2 @@
+// The public surface of modules/notifications for other modules (ARCHITECTURE.md "Boundaries").
+export { invitationMail } from './templates/index.js';
