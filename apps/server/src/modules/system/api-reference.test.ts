@@ -54,6 +54,11 @@ forEachTarget('API reference in Chromium', (target) => {
       await page.locator('.modal-ux button.close-modal').click();
 
       const operation = page.locator('#operations-agents-get_api_v1_agents');
+      // Swagger UI renders a long document's operations only near the viewport: scroll down to it, as a reader would.
+      for (let i = 0; i < 300 && (await operation.count()) === 0; i++) {
+        await page.mouse.wheel(0, 300);
+        await page.waitForTimeout(20);
+      }
       await operation.locator('.opblock-summary').first().click();
       await operation.getByRole('button', { name: 'Try it out' }).click();
       await operation.getByRole('button', { name: 'Execute' }).click();
