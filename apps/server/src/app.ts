@@ -243,7 +243,10 @@ export async function buildApp(platform: Platform): Promise<AppInstance> {
     for (const subscription of feature.subscriptions ?? []) platform.domainEvents.subscribe(subscription);
   }
   // Domain events are delivered once every subscription is in; the features' background work ends with the app.
-  app.addHook('onReady', async () => platform.domainEvents.start());
+  app.addHook('onReady', async () => {
+    platform.domainEvents.start();
+    for (const feature of features) feature.start?.();
+  });
   app.addHook('onClose', async () => {
     for (const feature of features) await feature.stop?.();
   });

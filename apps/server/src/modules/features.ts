@@ -32,6 +32,7 @@ import { capabilityJobs } from './capabilities/capability-jobs.js';
 import { decisionJobs } from './decisions/decision-jobs.js';
 import { trustJobs } from './trust/trust-jobs.js';
 import { mcpServerFeature } from './mcp-servers/mcp-server-operations.js';
+import { webhookDeliveryFeature } from './webhooks/delivery/delivery-feature.js';
 
 /**
  * Every feature of the API, in the order the reference lists them. Each is built from the narrow
@@ -87,6 +88,17 @@ export function createFeatures(platform: Platform, services: Services): Feature[
       subscriptions: [services.trustScheduler.subscription],
       stop: () => services.trustScheduler.close(),
     },
+    // Sends the deliveries the webhook fan-out schedules (a worker on every instance; no operations).
+    webhookDeliveryFeature({
+      db: platform.db,
+      domainEvents: platform.domainEvents,
+      keyring: platform.keyring,
+      outbound: platform.outbound,
+      logger: platform.logger,
+      metrics: platform.metrics?.registry,
+      config: config.webhookDelivery,
+      version: platform.version,
+    }),
     liveFeature({ domainEvents: platform.domainEvents, streamMaxMs: platform.config.live.streamMaxMs }),
     overviewFeature({ overview: services.overview }),
     systemJobsFeature({ systemJobs: services.systemJobs }),

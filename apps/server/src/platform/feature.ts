@@ -21,6 +21,8 @@ export interface Feature {
   jobs?: readonly FeatureJob[];
   /** In-process consumers of domain events (platform/events/domain-events.ts), run by the dispatcher. */
   subscriptions?: readonly EventSubscription[];
+  /** Starts the feature's own background work once the app is ready (a worker on every instance, e.g. webhook delivery). */
+  start?(): void;
   /** Ends the feature's background work when the app closes (what is due runs first). */
   stop?(): Promise<void>;
 }
