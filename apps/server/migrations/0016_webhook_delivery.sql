@@ -3,12 +3,18 @@
 -- row), sends them, and records many results in one statement. A worker that dies leaves its leases to
 -- lapse, and the deliveries go again (at least once).
 
+-- Finds an endpoint's due deliveries, and the next endpoint with any, without reading the others'.
+CREATE INDEX webhook_deliveries_endpoint_due ON webhook_deliveries (endpoint_id, next_attempt_at) WHERE next_attempt_at IS NOT NULL;
+
 -- Claim up to p_limit due deliveries for p_lease_seconds, at most p_per_endpoint in flight per endpoint:
--- p_busy maps an endpoint id to the deliveries this worker already has in flight for it, so a saturated
--- (slow) endpoint's rows are left where they are and other endpoints' rows come through. Returns what a
--- send needs: the endpoint (URL, whether enabled, its secrets' ciphertexts; the previous one only while
--- its overlap lasts) and the event as the contract has it (null when the event log no longer holds it).
-CREATE FUNCTION aim_webhook_claim_deliveries(p_limit integer, p_per_endpoint integer, p_busy jsonb, p_lease_seconds integer)
+-- p_busy maps an endpoint id to the deliveries this worker already has in flight for it. The endpoints
+-- with due deliveries are found one index step each (a loose scan of webhook_deliveries_endpoint_due),
+-- starting after p_after and wrapping around, so that however many deliveries a saturated (slow)
+-- endpoint has waiting, they are stepped over, not read; then each endpoint's oldest due deliveries, up
+-- to its free share, oldest first overall. Returns what a send needs: the endpoint (URL, whether enabled,
+-- its secrets' ciphertexts; the previous one only while its overlap lasts) and the event as the contract
+-- has it (null when the event log no longer holds it).
+CREATE FUNCTION aim_webhook_claim_deliveries(p_limit integer, p_per_endpoint integer, p_busy jsonb, p_lease_seconds integer, p_after text)
   RETURNS TABLE (
     delivery_id text, event_occurred_at timestamptz, organization_id text, endpoint_id text, event_id text, attempts integer,
     url text, enabled boolean, secret_ciphertext text, previous_secret_ciphertext text,
@@ -16,21 +22,39 @@ CREATE FUNCTION aim_webhook_claim_deliveries(p_limit integer, p_per_endpoint int
   )
   LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
   AS $$
-  WITH due AS (
-    SELECT d.id, d.event_occurred_at, d.endpoint_id, d.next_attempt_at
-      FROM webhook_deliveries d
-     WHERE d.next_attempt_at <= now()
-       AND (d.lease_until IS NULL OR d.lease_until < now())
-       AND coalesce((p_busy ->> d.endpoint_id)::integer, 0) < p_per_endpoint
-     ORDER BY d.next_attempt_at
-     LIMIT p_limit * 4
-       FOR UPDATE SKIP LOCKED
+  WITH RECURSIVE later AS (
+    SELECT (SELECT d.endpoint_id FROM webhook_deliveries d
+             WHERE d.next_attempt_at <= now() AND d.endpoint_id > p_after ORDER BY d.endpoint_id LIMIT 1) AS endpoint_id, 1 AS n
+    UNION ALL
+    SELECT (SELECT d.endpoint_id FROM webhook_deliveries d
+             WHERE d.next_attempt_at <= now() AND d.endpoint_id > l.endpoint_id ORDER BY d.endpoint_id LIMIT 1), l.n + 1
+      FROM later l WHERE l.endpoint_id IS NOT NULL AND l.n < p_limit + (SELECT count(*)::integer FROM jsonb_object_keys(p_busy))
+  ), earlier AS (
+    SELECT (SELECT d.endpoint_id FROM webhook_deliveries d
+             WHERE d.next_attempt_at <= now() AND d.endpoint_id <= p_after ORDER BY d.endpoint_id LIMIT 1) AS endpoint_id, 1 AS n
+    UNION ALL
+    SELECT (SELECT d.endpoint_id FROM webhook_deliveries d
+             WHERE d.next_attempt_at <= now() AND d.endpoint_id > e.endpoint_id AND d.endpoint_id <= p_after ORDER BY d.endpoint_id LIMIT 1), e.n + 1
+      FROM earlier e WHERE e.endpoint_id IS NOT NULL AND e.n < p_limit + (SELECT count(*)::integer FROM jsonb_object_keys(p_busy))
+  ), endpoints AS (
+    SELECT x.endpoint_id, p_per_endpoint - coalesce((p_busy ->> x.endpoint_id)::integer, 0) AS free
+      FROM (SELECT endpoint_id FROM later UNION SELECT endpoint_id FROM earlier) x
+     WHERE x.endpoint_id IS NOT NULL
+  ), due AS (
+    SELECT r.id, r.event_occurred_at, r.next_attempt_at
+      FROM endpoints s
+      CROSS JOIN LATERAL (
+        SELECT d.id, d.event_occurred_at, d.next_attempt_at
+          FROM webhook_deliveries d
+         WHERE d.endpoint_id = s.endpoint_id AND d.next_attempt_at <= now()
+           AND (d.lease_until IS NULL OR d.lease_until < now())
+         ORDER BY d.next_attempt_at
+         LIMIT least(s.free, p_limit)
+           FOR UPDATE SKIP LOCKED
+      ) r
+     WHERE s.free > 0
   ), picked AS (
-    SELECT r.id, r.event_occurred_at
-      FROM (SELECT due.*, row_number() OVER (PARTITION BY due.endpoint_id ORDER BY due.next_attempt_at) AS n FROM due) r
-     WHERE r.n <= p_per_endpoint - coalesce((p_busy ->> r.endpoint_id)::integer, 0)
-     ORDER BY r.next_attempt_at
-     LIMIT p_limit
+    SELECT due.id, due.event_occurred_at FROM due ORDER BY due.next_attempt_at LIMIT p_limit
   ), claimed AS (
     UPDATE webhook_deliveries d SET lease_until = now() + make_interval(secs => p_lease_seconds)
       FROM picked p
@@ -45,8 +69,8 @@ CREATE FUNCTION aim_webhook_claim_deliveries(p_limit integer, p_per_endpoint int
     JOIN webhook_endpoints e ON e.id = c.endpoint_id
     LEFT JOIN webhook_events ev ON ev.organization_id = c.organization_id AND ev.id = c.event_id AND ev.occurred_at = c.event_occurred_at
   $$;
-REVOKE ALL ON FUNCTION aim_webhook_claim_deliveries(integer, integer, jsonb, integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION aim_webhook_claim_deliveries(integer, integer, jsonb, integer) TO {{app_role}};
+REVOKE ALL ON FUNCTION aim_webhook_claim_deliveries(integer, integer, jsonb, integer, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aim_webhook_claim_deliveries(integer, integer, jsonb, integer, text) TO {{app_role}};
 
 -- Record many results at once (a jsonb array, one element per claimed delivery): the delivery's new
 -- state and its lease released, one webhook_attempts row per attempt made (`attempted`), and each

@@ -53,7 +53,7 @@ export interface FixtureEvent {
 }
 
 /** An event as the fan-out keeps it (webhook_events), in the event contract's shape. */
-export async function insertEvent(sql: Sql, organizationId: string, message = 'hello'): Promise<FixtureEvent> {
+export async function insertEvent(sql: Sql, organizationId: string, message = 'hello', options: { microseconds?: string } = {}): Promise<FixtureEvent> {
   const event: FixtureEvent = {
     id: newId('dev'),
     type: 'webhook.test',
@@ -62,16 +62,22 @@ export async function insertEvent(sql: Sql, organizationId: string, message = 'h
     occurredAt: new Date().toISOString(),
     data: { endpointId: newId('whk'), message },
   };
+  // Stored with sub-millisecond digits when asked (a time PostgreSQL wrote itself); the event's JSON keeps milliseconds.
+  const stored = options.microseconds ? event.occurredAt.replace('Z', `${options.microseconds}Z`) : event.occurredAt;
   await sql.query('insert into webhook_events (id, organization_id, type, version, occurred_at, data) values ($1, $2, $3, $4, $5, $6)', [
     event.id,
     organizationId,
     event.type,
     event.version,
-    event.occurredAt,
+    stored,
     JSON.stringify(event.data),
   ]);
+  storedTimes.set(event.id, stored);
   return event;
 }
+
+/** The time each fixture event was stored with (its delivery must name exactly that). */
+const storedTimes = new Map<string, string>();
 
 /** A delivery of `event` to an endpoint, due at `dueAt` (default now). */
 export async function scheduleDelivery(sql: Sql, endpointId: string, event: FixtureEvent, dueAt?: Date): Promise<string> {
@@ -79,7 +85,7 @@ export async function scheduleDelivery(sql: Sql, endpointId: string, event: Fixt
   await sql.query(
     `insert into webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, event_occurred_at, next_attempt_at)
      values ($1, $2, $3, $4, $5, $6, coalesce($7, now()))`,
-    [id, event.organizationId, endpointId, event.id, event.type, event.occurredAt, dueAt ?? null],
+    [id, event.organizationId, endpointId, event.id, event.type, storedTimes.get(event.id) ?? event.occurredAt, dueAt ?? null],
   );
   return id;
 }

@@ -14,6 +14,8 @@ import type { AttemptErrorCode } from './webhook-sender.js';
 export interface ClaimedDelivery {
   deliveryId: string;
   eventOccurredAt: Date;
+  /** The same instant as PostgreSQL wrote it (microseconds; a Date keeps milliseconds), to find the row again. */
+  eventOccurredAtExact: string;
   organizationId: string;
   endpointId: string;
   eventId: string;
@@ -57,6 +59,7 @@ export interface EndpointToDisable {
 interface ClaimRow {
   delivery_id: string;
   event_occurred_at: Date;
+  occurred_at_exact: string;
   organization_id: string;
   endpoint_id: string;
   event_id: string;
@@ -73,13 +76,17 @@ interface ClaimRow {
 export function createDeliveryStore(deps: { db: Database; domainEvents: Pick<DomainEvents, 'record'> }) {
   const { db } = deps;
   return {
-    async claim(limit: number, perEndpoint: number, busy: Record<string, number>, leaseSeconds: number): Promise<ClaimedDelivery[]> {
-      const { rows } = await db.query<ClaimRow>('select * from aim_webhook_claim_deliveries($1, $2, $3, $4)', [limit, perEndpoint, JSON.stringify(busy), leaseSeconds], {
-        name: 'aim.webhooks.claim',
-      });
+    /** Claim due deliveries (see aim_webhook_claim_deliveries); endpoints are visited from just after `after`, wrapping around. */
+    async claim(limit: number, perEndpoint: number, busy: Record<string, number>, leaseSeconds: number, after = ''): Promise<ClaimedDelivery[]> {
+      const { rows } = await db.query<ClaimRow>(
+        'select *, event_occurred_at::text as occurred_at_exact from aim_webhook_claim_deliveries($1, $2, $3, $4, $5)',
+        [limit, perEndpoint, JSON.stringify(busy), leaseSeconds, after],
+        { name: 'aim.webhooks.claim' },
+      );
       return rows.map((r) => ({
         deliveryId: r.delivery_id,
         eventOccurredAt: r.event_occurred_at,
+        eventOccurredAtExact: r.occurred_at_exact,
         organizationId: r.organization_id,
         endpointId: r.endpoint_id,
         eventId: r.event_id,

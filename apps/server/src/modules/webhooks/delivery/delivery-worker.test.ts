@@ -103,6 +103,16 @@ forEachTarget('webhook delivery worker', (target) => {
     assert.equal(e.failing_since, null);
   });
 
+  it('finds the delivery again when the event time has microseconds (as PostgreSQL writes it)', async () => {
+    const r = await receiver();
+    const { id: endpointId, secret } = await insertEndpoint(db, t.platform.keyring, organizationId, { url: r.url });
+    const event = await insertEvent(db, organizationId, 'precise', { microseconds: '417' });
+    const id = await scheduleDelivery(db, endpointId, event);
+    const done = await settled(id, 'succeeded');
+    assert.equal(done.attempts, 1);
+    assert.deepEqual(verifyReceived(secret, r.received[0]!), event);
+  });
+
   it('signs with both secrets while a rotation overlaps, and with the new one only after', async () => {
     const r = await receiver();
     const [current, previous] = [newSecret(), newSecret()];

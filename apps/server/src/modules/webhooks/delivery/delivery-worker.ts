@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { Webhook } from 'standardwebhooks';
 import type { Keyring } from '../../../platform/crypto/keyring.js';
@@ -43,6 +44,9 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions) {
   const disableAfterSeconds = options.disableAfterHours * 3600;
 
   const busy = new Map<string, number>();
+  const claimAfter = Math.max(1, Math.floor(options.endpointConcurrency / 2));
+  let finished = 0;
+  let after = '';
   let inFlight = 0;
   const attempts = new Set<Promise<void>>();
   const results: DeliveryResult[] = [];
@@ -52,6 +56,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions) {
   let woken = false;
   let wakeUp: (() => void) | null = null;
   const stopping = new AbortController();
+  // Every attempt in flight listens to it.
+  setMaxListeners(0, stopping.signal);
   const signers = new Map<string, Webhook>();
 
   function wake(): void {
@@ -70,7 +76,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions) {
     return found;
   }
 
-  const base = (d: ClaimedDelivery) => ({ id: d.deliveryId, occurred_at: d.eventOccurredAt.toISOString(), organization_id: d.organizationId, endpoint_id: d.endpointId });
+  const base = (d: ClaimedDelivery) => ({ id: d.deliveryId, occurred_at: d.eventOccurredAtExact, organization_id: d.organizationId, endpoint_id: d.endpointId });
 
   /** A final state without an attempt (endpoint disabled, event gone, secret unreadable). */
   const giveUp = (d: ClaimedDelivery, error: string): DeliveryResult => ({
@@ -149,7 +155,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions) {
           results.push(result);
           flush();
         }
-        wake();
+        // Look for more once a few slots are free (or none is busy): one claim for several finished attempts.
+        if (++finished >= claimAfter || inFlight === 0) wake();
       });
     attempts.add(done);
   }
@@ -194,12 +201,15 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions) {
   async function run(): Promise<void> {
     while (running) {
       woken = false;
+      finished = 0;
       const free = Math.min(batchSize, options.concurrency - inFlight);
       let full = false;
       if (free > 0) {
         try {
-          const claimed = await store.claim(free, options.endpointConcurrency, Object.fromEntries(busy), leaseSeconds);
+          const claimed = await store.claim(free, options.endpointConcurrency, Object.fromEntries(busy), leaseSeconds, after);
           for (const d of claimed) start1(d);
+          // The next claim starts with the endpoints after these (every endpoint gets its turn).
+          if (claimed.length > 0) after = claimed.reduce((max, d) => (d.endpointId > max ? d.endpointId : max), '');
           full = claimed.length === free;
         } catch (error) {
           logger.warn({ err: error }, 'claiming webhook deliveries failed; trying again');
