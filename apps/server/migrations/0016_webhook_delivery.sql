@@ -103,7 +103,7 @@ CREATE FUNCTION aim_webhook_record_results(p_results jsonb, p_disable_after_seco
   ), attempts AS (
     INSERT INTO webhook_attempts (delivery_id, organization_id, endpoint_id, attempted_at, status_code, latency_ms, response_excerpt, error_code, error)
     SELECT r.id, r.organization_id, r.endpoint_id, r.attempted_at, r.status_code, r.latency_ms, r.excerpt, r.error_code, r.error
-      FROM r WHERE r.attempted
+      FROM r WHERE r.attempted AND r.id IN (SELECT deliveries.id FROM deliveries) -- not for a delivery deleted meanwhile (with its endpoint)
     RETURNING 1
   ), runs AS (
     SELECT s.endpoint_id, s.last_ok,

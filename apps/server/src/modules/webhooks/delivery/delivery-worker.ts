@@ -32,6 +32,9 @@ export interface DeliveryWorkerOptions {
 }
 
 const SIGNERS_CACHED = 1_000;
+/** Results recorded in one statement at most, and how long finished attempts are gathered first. */
+const RECORD_BATCH = 500;
+const RECORD_DELAY_MS = 20;
 /** How long a stopping worker lets attempts in flight finish before it abandons them (their leases lapse). */
 const STOP_GRACE_MS = 1_000;
 
@@ -44,7 +47,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions) {
   const disableAfterSeconds = options.disableAfterHours * 3600;
 
   const busy = new Map<string, number>();
-  const claimAfter = Math.max(1, Math.floor(options.endpointConcurrency / 2));
+  // Claim again once this many attempts have finished (set at each claim: a quarter of what is in flight).
+  let claimAfter = 1;
   let finished = 0;
   let after = '';
   let inFlight = 0;
@@ -165,9 +169,10 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions) {
   function flush(): void {
     if (flushing) return;
     flushing = (async () => {
-      await new Promise((r) => setImmediate(r));
+      // Gather what finishes meanwhile: one statement records many attempts.
+      if (results.length < RECORD_BATCH) await new Promise((r) => setTimeout(r, RECORD_DELAY_MS));
       while (results.length > 0) {
-        const batch = results.splice(0, 500);
+        const batch = results.splice(0, RECORD_BATCH);
         try {
           const toDisable = await store.record(batch, disableAfterSeconds);
           for (const endpoint of toDisable) {
@@ -208,6 +213,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions) {
         try {
           const claimed = await store.claim(free, options.endpointConcurrency, Object.fromEntries(busy), leaseSeconds, after);
           for (const d of claimed) start1(d);
+          claimAfter = Math.max(1, Math.floor(options.endpointConcurrency / 2), Math.floor(inFlight / 4));
           // The next claim starts with the endpoints after these (every endpoint gets its turn).
           if (claimed.length > 0) after = claimed.reduce((max, d) => (d.endpointId > max ? d.endpointId : max), '');
           full = claimed.length === free;
