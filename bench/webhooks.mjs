@@ -77,14 +77,14 @@ const fast = [];
 for (let i = 0; i < FAST_ENDPOINTS; i++) fast.push(await endpoint(`${base}/fast/${i}`));
 const slow = await endpoint(`${base}/slow/0`);
 
-/** `count` events, each delivered to one of `endpoints` in turn, due `dueSecondsAgo` ago. */
+/** `count` events (a millisecond apart), each delivered to one of `endpoints` in turn, due `dueSecondsAgo` ago. */
 async function seed(count, endpoints, dueSecondsAgo) {
   const events = Array.from({ length: count }, () => newId('dev'));
   const deliveries = Array.from({ length: count }, () => newId('whd'));
   await owner.query(
     `insert into webhook_events (id, organization_id, type, version, occurred_at, data)
-     select e, $2, 'decision.created', 1, now(), jsonb_build_object('decisionId', 'dec_bench', 'agentId', 'agt_bench', 'action', 'reports:read', 'resource', 'reports/2026-11', 'decision', 'allow')
-       from unnest($1::text[]) e`,
+     select e.id, $2, 'decision.created', 1, now() - make_interval(secs => e.n / 1000.0), jsonb_build_object('decisionId', 'dec_bench', 'agentId', 'agt_bench', 'action', 'reports:read', 'resource', 'reports/2026-11', 'decision', 'allow')
+       from unnest($1::text[]) with ordinality as e(id, n)`,
     [events, organizationId],
   );
   await owner.query(
