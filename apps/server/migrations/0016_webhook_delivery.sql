@@ -52,7 +52,7 @@ CREATE FUNCTION aim_webhook_claim_deliveries(p_limit integer, p_per_endpoint int
           FROM webhook_deliveries d
          WHERE d.endpoint_id = s.endpoint_id AND d.next_attempt_at <= now()
            AND (d.lease_until IS NULL OR d.lease_until < now())
-         ORDER BY d.next_attempt_at
+         ORDER BY d.endpoint_id, d.next_attempt_at -- the order of webhook_deliveries_endpoint_due
          LIMIT least(s.free, p_limit)
            FOR UPDATE SKIP LOCKED
       ) r

@@ -47,7 +47,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions) {
   const disableAfterSeconds = options.disableAfterHours * 3600;
 
   const busy = new Map<string, number>();
-  // Claim again once this many attempts have finished (set at each claim: a quarter of what is in flight).
+  // Claim again once this many attempts have finished (set at each claim: half of what is in flight).
   let claimAfter = 1;
   let finished = 0;
   let after = '';
@@ -213,7 +213,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions) {
         try {
           const claimed = await store.claim(free, options.endpointConcurrency, Object.fromEntries(busy), leaseSeconds, after);
           for (const d of claimed) start1(d);
-          claimAfter = Math.max(1, Math.floor(options.endpointConcurrency / 2), Math.floor(inFlight / 4));
+          // (At most a quarter of the instance's share, so that attempts held by a slow endpoint do not delay the others' refill.)
+          claimAfter = Math.max(1, Math.floor(options.endpointConcurrency / 2), Math.min(Math.floor(inFlight / 2), Math.floor(options.concurrency / 4)));
           // The next claim starts with the endpoints after these (every endpoint gets its turn).
           if (claimed.length > 0) after = claimed.reduce((max, d) => (d.endpointId > max ? d.endpointId : max), '');
           full = claimed.length === free;
