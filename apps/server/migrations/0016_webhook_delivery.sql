@@ -7,8 +7,12 @@
 -- so that they look rows up by index however the table's size compares with the planner's guess of
 -- their input (a jsonb array reads as 100 rows), rather than read the whole table for a hash join.
 
--- Finds an endpoint's due deliveries, and the next endpoint with any, without reading the others'.
+-- Finds an endpoint's due deliveries, and the next endpoint with any, without reading the others'. It
+-- replaces the index on the due time alone: with that one the planner would read an endpoint's due
+-- deliveries in due order across every endpoint, stepping through a slow endpoint's backlog (due
+-- earliest) on every claim.
 CREATE INDEX webhook_deliveries_endpoint_due ON webhook_deliveries (endpoint_id, next_attempt_at) WHERE next_attempt_at IS NOT NULL;
+DROP INDEX webhook_deliveries_due;
 
 -- Claim up to p_limit due deliveries for p_lease_seconds, at most p_per_endpoint in flight per endpoint:
 -- p_busy maps an endpoint id to the deliveries this worker already has in flight for it. The endpoints
