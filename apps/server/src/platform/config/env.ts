@@ -211,6 +211,8 @@ export const envSchema = z.object({
   /** Attempts one instance has in flight at once, in all and per endpoint (a slow endpoint holds at most its share). */
   WEBHOOK_CONCURRENCY: int(64, 1, 10_000),
   WEBHOOK_ENDPOINT_CONCURRENCY: int(8, 1, 10_000),
+  /** Send no webhooks: deliveries wait (maintenance, and tests that look at deliveries before they are sent). */
+  WEBHOOK_DELIVERY_PAUSED: bool(false),
   /** A live stream (GET /api/v1/events) ends after this long; the browser reconnects with its cookies checked again. */
   LIVE_STREAM_MAX_MS: int(300_000, 10, 3_600_000),
   SERVE_DASHBOARD: bool(true),
@@ -307,7 +309,7 @@ export interface Config {
   /** Domain event delivery from the outbox (docs/events.md). */
   events: { dispatchPaused: boolean };
   /** Webhook delivery (docs/webhooks.md): per-attempt timeout, auto-disable window, concurrency per instance. */
-  webhookDelivery: { timeoutMs: number; disableAfterHours: number; concurrency: number; endpointConcurrency: number };
+  webhookDelivery: { timeoutMs: number; disableAfterHours: number; concurrency: number; endpointConcurrency: number; paused: boolean };
   /** false: an API-only server; the dashboard is hosted elsewhere (README, "Deploying the dashboard separately"). */
   serveDashboard: boolean;
   mail: { smtpUrl: string | undefined; from: string };
@@ -414,6 +416,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       disableAfterHours: e.WEBHOOK_DISABLE_AFTER_HOURS,
       concurrency: e.WEBHOOK_CONCURRENCY,
       endpointConcurrency: e.WEBHOOK_ENDPOINT_CONCURRENCY,
+      paused: e.WEBHOOK_DELIVERY_PAUSED,
     },
     serveDashboard: e.SERVE_DASHBOARD,
     rateLimit: {

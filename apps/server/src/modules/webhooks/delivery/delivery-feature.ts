@@ -35,7 +35,10 @@ export function webhookDeliveryFeature(deps: {
     keyring: deps.keyring,
     logger,
     metrics: deps.metrics ? createDeliveryMetrics(deps.metrics, () => store.backlog()) : undefined,
-    ...deps.config,
+    timeoutMs: deps.config.timeoutMs,
+    concurrency: deps.config.concurrency,
+    endpointConcurrency: deps.config.endpointConcurrency,
+    disableAfterHours: deps.config.disableAfterHours,
   });
   let unlisten: (() => void) | undefined;
   let stopped = false;
@@ -43,6 +46,10 @@ export function webhookDeliveryFeature(deps: {
     name: 'webhook-delivery',
     operations: [],
     start() {
+      if (deps.config.paused) {
+        logger.warn({}, 'webhook delivery is paused (WEBHOOK_DELIVERY_PAUSED): deliveries wait');
+        return;
+      }
       worker.start();
       deps.domainEvents
         .listen(() => worker.wake())

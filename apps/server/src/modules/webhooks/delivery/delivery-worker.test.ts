@@ -274,3 +274,29 @@ forEachTarget('webhook delivery with a slow endpoint', (target) => {
     assert.equal(new Set(fast.received.map((r) => r.headers['webhook-id'])).size, 20);
   });
 });
+
+forEachTarget('webhook delivery paused', (target) => {
+  let t: TestApp;
+  let receiver: Receiver;
+  before(async () => {
+    t = await createTestApp(target, { env: { OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_DELIVERY_PAUSED: 'true' } });
+    receiver = await startReceiver();
+  });
+  after(async () => {
+    await receiver?.close();
+    await t?.close();
+  });
+
+  it('sends nothing while WEBHOOK_DELIVERY_PAUSED is set: deliveries wait', async () => {
+    const db = await t.owner();
+    const { organizationId } = await seedOrganization(t);
+    const { id: endpointId } = await insertEndpoint(db, t.platform.keyring, organizationId, { url: receiver.url });
+    const id = await scheduleDelivery(db, endpointId, await insertEvent(db, organizationId));
+    assert.ok(t.logs.raw.some((line) => line.includes('webhook delivery is paused')));
+    // A running worker looks every 250 ms; four times that, the delivery is untouched.
+    await new Promise((r) => setTimeout(r, 1_000));
+    const { rows } = await db.query('select status, attempts, lease_until from webhook_deliveries where id = $1', [id]);
+    assert.deepEqual(rows[0], { status: 'pending', attempts: 0, lease_until: null });
+    assert.equal(receiver.received.length, 0);
+  });
+});
