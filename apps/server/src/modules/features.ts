@@ -35,6 +35,7 @@ import { mcpServerFeature } from './mcp-servers/mcp-server-operations.js';
 import { siemFeature } from './siem/siem-operations.js';
 import { webhookFanOutSubscription, webhookFeature, webhookJobs } from './webhooks/index.js';
 import { notificationFeature } from './notifications/notification-operations.js';
+import { webhookDeliveryFeature } from './webhooks/delivery/delivery-feature.js';
 
 /**
  * Every feature of the API, in the order the reference lists them. Each is built from the narrow
@@ -106,6 +107,17 @@ export function createFeatures(platform: Platform, services: Services): Feature[
       // The fan-out schedules deliveries; the delivery engine (webhooks/delivery/) sends them.
       subscriptions: [webhookFanOutSubscription({ db: platform.db })],
       jobs: webhookJobs({ db: platform.db, retentionDays: config.webhookRetentionDays }),
+    }),
+    // Sends the deliveries the webhook fan-out schedules (a worker on every instance; no operations).
+    webhookDeliveryFeature({
+      db: platform.db,
+      domainEvents: platform.domainEvents,
+      keyring: platform.keyring,
+      outbound: platform.outbound,
+      logger: platform.logger,
+      metrics: platform.metrics?.registry,
+      config: config.webhookDelivery,
+      version: platform.version,
     }),
     liveFeature({ domainEvents: platform.domainEvents, streamMaxMs: platform.config.live.streamMaxMs }),
     overviewFeature({ overview: services.overview }),

@@ -101,6 +101,20 @@ export const envSchema = z.object({
   JOB_CRON_CHECK_SECONDS: int(20, 1, 25),
   /** Hold every domain event in the outbox instead of delivering it (maintenance, and the crash test). */
   EVENT_DISPATCH_PAUSED: bool(false),
+  /** Webhook delivery (docs/webhooks.md): how long one attempt may take in all (connect, answer, body). */
+  WEBHOOK_TIMEOUT_MS: int(15_000, 100, 300_000),
+  /** An endpoint failing for this long without a success, failing again, is disabled (hours; fractions allowed). */
+  WEBHOOK_DISABLE_AFTER_HOURS: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, { message: 'must be a number of hours, such as 72 or 0.5' })
+    .transform(Number)
+    .refine((n) => n > 0 && n <= 8760, { message: 'must be more than 0 and at most 8760 (a year)' })
+    .default(72),
+  /** Attempts one instance has in flight at once, in all and per endpoint (a slow endpoint holds at most its share). */
+  WEBHOOK_CONCURRENCY: int(64, 1, 10_000),
+  WEBHOOK_ENDPOINT_CONCURRENCY: int(8, 1, 10_000),
+  /** Send no webhooks: deliveries wait (maintenance, and tests that look at deliveries before they are sent). */
+  WEBHOOK_DELIVERY_PAUSED: bool(false),
   /** A live stream (GET /api/v1/events) ends after this long; the browser reconnects with its cookies checked again. */
   LIVE_STREAM_MAX_MS: int(300_000, 10, 3_600_000),
   SERVE_DASHBOARD: bool(true),
@@ -211,6 +225,8 @@ export interface Config {
   live: { streamMaxMs: number };
   /** Domain event delivery from the outbox (docs/events.md). */
   events: { dispatchPaused: boolean };
+  /** Webhook delivery (docs/webhooks.md): per-attempt timeout, auto-disable window, concurrency per instance. */
+  webhookDelivery: { timeoutMs: number; disableAfterHours: number; concurrency: number; endpointConcurrency: number; paused: boolean };
   /** false: an API-only server; the dashboard is hosted elsewhere (README, "Deploying the dashboard separately"). */
   serveDashboard: boolean;
   mail: { smtpUrl: string | undefined; from: string };
@@ -329,6 +345,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     jobs: { schedules: e.JOB_SCHEDULES, cronCheckIntervalSeconds: e.JOB_CRON_CHECK_SECONDS },
     live: { streamMaxMs: e.LIVE_STREAM_MAX_MS },
     events: { dispatchPaused: e.EVENT_DISPATCH_PAUSED },
+    webhookDelivery: {
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      disableAfterHours: e.WEBHOOK_DISABLE_AFTER_HOURS,
+      concurrency: e.WEBHOOK_CONCURRENCY,
+      endpointConcurrency: e.WEBHOOK_ENDPOINT_CONCURRENCY,
+      paused: e.WEBHOOK_DELIVERY_PAUSED,
+    },
     serveDashboard: e.SERVE_DASHBOARD,
     rateLimit: {
       windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000,

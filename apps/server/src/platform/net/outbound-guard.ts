@@ -4,7 +4,7 @@ import { Agent, fetch as undiciFetch } from 'undici';
 
 /**
  * The one guard for every outbound request to a URL a user supplied (an organization's identity
- * provider; later webhooks and MCP servers): against server-side request forgery.
+ * provider, webhook endpoints; later MCP servers): against server-side request forgery.
  *
  * - only http(s), and https unless the address is allowed to be plain (never for public hosts);
  * - the host name is resolved once, at connection time, and every address it resolves to must be
@@ -122,6 +122,21 @@ export function createOutboundGuard(options: OutboundGuardOptions) {
     bodyTimeout: options.timeoutMs ?? 10_000,
   });
 
+  /**
+   * A connection pool of its own (keep-alive), whose every connection passes the same address check
+   * in its lookup, for a sender of many requests (webhook delivery) that uses undici directly. Check
+   * each URL with `check` first (literal addresses never reach a lookup); follow no redirects.
+   */
+  function createAgent(agentOptions: { timeoutMs: number; connectionsPerOrigin?: number; keepAliveTimeoutMs?: number }): Agent {
+    return new Agent({
+      connect: { lookup: lookup as never, timeout: agentOptions.timeoutMs },
+      headersTimeout: agentOptions.timeoutMs,
+      bodyTimeout: agentOptions.timeoutMs,
+      ...(agentOptions.connectionsPerOrigin ? { connections: agentOptions.connectionsPerOrigin } : {}),
+      keepAliveTimeout: agentOptions.keepAliveTimeoutMs ?? 4_000,
+    });
+  }
+
   /** Check a URL before anything is sent: scheme, and literal addresses. */
   function check(input: string | URL): URL {
     const url = new URL(input);
@@ -146,7 +161,7 @@ export function createOutboundGuard(options: OutboundGuardOptions) {
     return new Response(capped(response.body, max), { status: response.status, statusText: response.statusText, headers: response.headers });
   };
 
-  return { check, fetch: guardedFetch, close: () => agent.close() };
+  return { check, fetch: guardedFetch, createAgent, close: () => agent.close() };
 }
 
 export type OutboundGuard = ReturnType<typeof createOutboundGuard>;
