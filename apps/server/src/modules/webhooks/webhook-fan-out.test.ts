@@ -22,7 +22,8 @@ forEachTarget('webhook fan-out and delivery log', (target) => {
   const batches: DomainEvent[][] = [];
   let failOnce: string | null = null;
   before(async () => {
-    t = await createTestApp(target, { env: { RATE_LIMIT_IP_MAX: '100000', RATE_LIMIT_PRINCIPAL_MAX: '100000' } });
+    // Scheduling is what these tests check: the delivery worker holds every delivery (WEBHOOK_DELIVERY_PAUSED).
+    t = await createTestApp(target, { env: { RATE_LIMIT_IP_MAX: '100000', RATE_LIMIT_PRINCIPAL_MAX: '100000', WEBHOOK_DELIVERY_PAUSED: 'true' } });
     a = await seedOrganization(t, 'A');
     // After the features' subscriptions: a throw here makes the dispatcher deliver the whole batch again, fan-out included.
     t.platform.domainEvents.subscribe({

@@ -15,6 +15,7 @@ export interface Sql {
 
 export const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
+/** An endpoint that receives the fixture's `webhook.test` events only (the organization's own events, fanned out, would arrive too). */
 export async function insertEndpoint(
   sql: Sql,
   keyring: Pick<Keyring, 'encrypt'>,
@@ -27,7 +28,7 @@ export async function insertEndpoint(
   await sql.query(
     `insert into webhook_endpoints (id, organization_id, url, event_types, enabled, disabled_reason, secret_ciphertext,
        previous_secret_ciphertext, previous_secret_expires_at, failing_since, created_by_type, created_by_id)
-     values ($1, $2, $3, '{*}', $4, $5, $6, $7, $8, $9, 'user', 'usr_fixture')`,
+     values ($1, $2, $3, '{webhook.test}', $4, $5, $6, $7, $8, $9, 'user', 'usr_fixture')`,
     [
       id,
       organizationId,
