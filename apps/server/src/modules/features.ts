@@ -45,6 +45,17 @@ export function createFeatures(platform: Platform, services: Services): Feature[
   const { config, publicOrigin } = platform;
   const secureCookies = isHttps(config);
   const limitSignInBy = (key: string) => limitSignIn(platform.store, key, config.rateLimit.signInMax);
+  // Sends the deliveries the webhook fan-out schedules (a worker on every instance; no operations), woken by the fan-out.
+  const webhookDelivery = webhookDeliveryFeature({
+    db: platform.db,
+    domainEvents: platform.domainEvents,
+    keyring: platform.keyring,
+    outbound: platform.outbound,
+    logger: platform.logger,
+    metrics: platform.metrics?.registry,
+    config: config.webhookDelivery,
+    version: platform.version,
+  });
   return [
     // The platform's own scheduled work (no operations).
     { name: 'platform', operations: [], jobs: platformJobs({ db: platform.db, keys: [platform.sessionKeys, platform.checkpointKeys, platform.agentTokenKeys] }) },
@@ -105,20 +116,10 @@ export function createFeatures(platform: Platform, services: Services): Feature[
       webhooks: services.webhooks,
       deliveries: services.webhookLog,
       // The fan-out schedules deliveries; the delivery engine (webhooks/delivery/) sends them.
-      subscriptions: [webhookFanOutSubscription({ db: platform.db })],
+      subscriptions: [webhookFanOutSubscription({ db: platform.db, scheduled: () => webhookDelivery.wake() })],
       jobs: webhookJobs({ db: platform.db, retentionDays: config.webhookRetentionDays }),
     }),
-    // Sends the deliveries the webhook fan-out schedules (a worker on every instance; no operations).
-    webhookDeliveryFeature({
-      db: platform.db,
-      domainEvents: platform.domainEvents,
-      keyring: platform.keyring,
-      outbound: platform.outbound,
-      logger: platform.logger,
-      metrics: platform.metrics?.registry,
-      config: config.webhookDelivery,
-      version: platform.version,
-    }),
+    webhookDelivery,
     liveFeature({ domainEvents: platform.domainEvents, streamMaxMs: platform.config.live.streamMaxMs }),
     overviewFeature({ overview: services.overview }),
     systemJobsFeature({ systemJobs: services.systemJobs }),

@@ -12,20 +12,21 @@ import { createDeliveryWorker } from './delivery-worker.js';
 import { createWebhookSender } from './webhook-sender.js';
 
 /**
- * Webhook delivery as a feature: no operations, a worker on every instance that starts with the app,
- * wakes on every dispatched domain event (the fan-out schedules deliveries before events are
- * broadcast) and stops with it.
+ * Webhook delivery as a feature: no operations, a worker on every instance that starts with the app
+ * and stops with it. It looks for due deliveries every 250 ms, and at once when `wake` is called: the
+ * fan-out calls it on the instance that scheduled deliveries (not on every dispatched event, which at
+ * hundreds of decisions a second would be a claim query each).
  */
 export function webhookDeliveryFeature(deps: {
   db: Database;
-  domainEvents: Pick<DomainEvents, 'record' | 'listen'>;
+  domainEvents: Pick<DomainEvents, 'record'>;
   keyring: Keyring;
   outbound: Pick<OutboundGuard, 'check' | 'createAgent'>;
   logger: Logger;
   metrics: Registry | undefined;
   config: Config['webhookDelivery'];
   version: string;
-}): Feature {
+}): Feature & { wake(): void } {
   const store = createDeliveryStore({ db: deps.db, domainEvents: deps.domainEvents });
   const sender = createWebhookSender({ guard: deps.outbound, timeoutMs: deps.config.timeoutMs, userAgent: `AIM-Webhooks/${deps.version} (Agent Identity Management)` });
   const logger = deps.logger.child({ component: 'webhook-delivery' });
@@ -40,28 +41,19 @@ export function webhookDeliveryFeature(deps: {
     endpointConcurrency: deps.config.endpointConcurrency,
     disableAfterHours: deps.config.disableAfterHours,
   });
-  let unlisten: (() => void) | undefined;
-  let stopped = false;
   return {
     name: 'webhook-delivery',
     operations: [],
+    /** Deliveries were scheduled on this instance: look for them now. */
+    wake: () => worker.wake(),
     start() {
       if (deps.config.paused) {
         logger.warn({}, 'webhook delivery is paused (WEBHOOK_DELIVERY_PAUSED): deliveries wait');
         return;
       }
       worker.start();
-      deps.domainEvents
-        .listen(() => worker.wake())
-        .then((off) => {
-          if (stopped) off();
-          else unlisten = off;
-        })
-        .catch((error: unknown) => logger.warn({ err: error }, 'webhook delivery does not hear domain events; it polls'));
     },
     async stop() {
-      stopped = true;
-      unlisten?.();
       await worker.stop();
       await sender.close();
     },
