@@ -12,9 +12,9 @@ import type { Metrics } from '../observability/metrics.js';
  *   of instances run, one dispatches an organization at a time, the others skip it and look again
  *   shortly. A pass after a nudge takes the organizations whose commits nudged it; a poll asks which
  *   organizations have undelivered events (aim_event_outbox_pending_organizations).
- * - Inside, one statement takes the lock and reads the organization's events in `seq` order; the
- *   batch subscriptions get them at once, the others one by one, and the delivered ones are deleted
- *   in the same transaction (four round trips a batch, BEGIN and COMMIT included). A crash before that commit delivers them again
+ * - Inside, it takes the lock, then (in a statement of its own, so its snapshot follows the lock) reads
+ *   the organization's events in `seq` order; the batch subscriptions get them at once, the others one
+ *   by one, and the delivered ones are deleted in the same transaction. A crash before that commit delivers them again
  *   (at least once); a delivery that throws stops the organization there and is retried after a
  *   back-off, so no later event of the organization overtakes it.
  * - A pass starts shortly (`coalesceMs`, gathering what commits meanwhile) after a transaction that
@@ -84,18 +84,21 @@ export function createEventDispatcher(deps: {
 
   /** Deliver the batch in order; delete what went; a failure stops the batch and waits out a back-off. */
   async function deliverBatch(tx: Tx, organizationId: string): Promise<Outcome> {
-    // The lock and the read in one round trip. The delete need not wait for its WAL flush: lost in a
-    // crash, the batch is delivered again (at least once).
-    const { rows: read } = await tx.query<Row & { ok: boolean }>(
-      `with l as (select set_config('synchronous_commit', 'off', true), pg_try_advisory_xact_lock($1, hashtext($2)) as ok)
-       select l.ok, e.* from l left join lateral (
-         select seq, id, organization_id, type, version, occurred_at, data, attempts, retry_at from event_outbox
-          where organization_id = $2 and l.ok order by seq limit $3) e on true`,
-      [LOCK_SPACE, organizationId, batch],
-      { name: 'aim.events.lock-read' },
+    // The lock first, in a statement of its own: the read must take its snapshot after the lock is held,
+    // or it could see events another instance delivered and deleted just before releasing the lock.
+    // The delete need not wait for its WAL flush: lost in a crash, the batch is delivered again (at least once).
+    const { rows: locked } = await tx.query<{ ok: boolean }>(
+      `select set_config('synchronous_commit', 'off', true), pg_try_advisory_xact_lock($1, hashtext($2)) as ok`,
+      [LOCK_SPACE, organizationId],
+      { name: 'aim.events.lock' },
     );
-    if (!read[0]!.ok) return { kind: 'busy' };
-    const rows = read.filter((r) => r.seq !== null);
+    if (!locked[0]!.ok) return { kind: 'busy' };
+    const { rows } = await tx.query<Row>(
+      `select seq, id, organization_id, type, version, occurred_at, data, attempts, retry_at from event_outbox
+        where organization_id = $1 order by seq limit $2`,
+      [organizationId, batch],
+      { name: 'aim.events.read' },
+    );
     const now = Date.now();
     const due = rows.findIndex((r) => r.retry_at !== null && r.retry_at.getTime() > now);
     const dueRows = due === -1 ? rows : rows.slice(0, due);
