@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { agentIdSchema, TRUST_TIERS } from './agents.js';
 import { RISK_LEVELS } from './capabilities.js';
 import { DECISION_RULES, decisionIdSchema } from './decisions.js';
+import { ALERT_SEVERITIES, ALERT_STATUSES, ALERT_SUBJECT_TYPES, DETECTORS, alertIdSchema } from './monitoring.js';
 import { organizationIdSchema } from './people.js';
 import { policyIdSchema } from './policies.js';
 import { trustScoreIdSchema } from './trust.js';
@@ -80,7 +81,7 @@ const auditAppended = z.object({
     .describe(`The first ${AUDIT_APPENDED_MAX} of them, in chain order`),
 });
 
-export const TRUST_EVIDENCE_KINDS = ['profile', 'key', 'rating', 'security_review', 'incident', 'attestation'] as const;
+export const TRUST_EVIDENCE_KINDS = ['profile', 'key', 'rating', 'security_review', 'incident', 'attestation', 'alert'] as const;
 export type TrustEvidenceKind = (typeof TRUST_EVIDENCE_KINDS)[number];
 
 const trustEvidence = z.object({ agentId: agentIdSchema, kind: z.enum(TRUST_EVIDENCE_KINDS) });
@@ -125,6 +126,41 @@ const webhookTest = z.object({
   message: z.string(),
 });
 
+/** Why a signed request or token naming one of the agent's keys was refused. */
+export const AUTHENTICATION_FAILURE_REASONS = ['invalid_signature', 'replayed_request', 'key_revoked', 'key_expired', 'invalid_digest', 'invalid_token'] as const;
+
+const agentAuthenticationFailed = z.object({
+  agentId: agentIdSchema,
+  from: z.iso.datetime({ offset: true }).describe('The first refusal counted here'),
+  to: z.iso.datetime({ offset: true }).describe('The last refusal counted here'),
+  failures: z.number().int().positive().describe('Refusals in this report'),
+  reasons: z.partialRecord(z.enum(AUTHENTICATION_FAILURE_REASONS), z.number().int().positive()).describe('Refusals by reason'),
+  keyIds: z.array(z.string()).max(20).describe('The key ids the refused requests named'),
+  addresses: z.array(z.string()).max(20).describe('Client addresses they came from (the first 20)'),
+});
+
+const alertSubject = z.object({ type: z.enum(ALERT_SUBJECT_TYPES), id: z.string() });
+
+const alertRaised = z.object({
+  alertId: alertIdSchema,
+  type: z.enum(DETECTORS),
+  severity: z.enum(ALERT_SEVERITIES),
+  subject: alertSubject,
+  title: z.string(),
+  summary: z.string(),
+  dedupKey: z.string(),
+});
+
+const alertStatusChanged = z.object({
+  alertId: alertIdSchema,
+  type: z.enum(DETECTORS),
+  severity: z.enum(ALERT_SEVERITIES),
+  subject: alertSubject,
+  status: z.enum(ALERT_STATUSES),
+  previousStatus: z.enum(ALERT_STATUSES),
+  changedBy: z.object({ type: z.enum(['user', 'api_key', 'system']), id: z.string().nullable() }),
+});
+
 /** Every domain event: one discriminated union over `type`. */
 export const domainEventSchema = z
   .discriminatedUnion('type', [
@@ -138,6 +174,14 @@ export const domainEventSchema = z
     envelope('capability.requested', 1, capabilityRequested, 'An agent (or its owner) asked for a capability; a manager or admin answers'),
     envelope('webhook.disabled', 1, webhookDisabled, 'AIM disabled a webhook endpoint that kept failing'),
     envelope('webhook.test', 1, webhookTest, 'A test event, sent to one endpoint on request (never to subscriptions)'),
+    envelope(
+      'agent.authentication_failed',
+      1,
+      agentAuthenticationFailed,
+      "Requests naming one of the agent's keys were refused (bad signature, replay, retired key): counted by the request path and reported in batches",
+    ),
+    envelope('alert.raised', 1, alertRaised, 'A detector raised a new alert (a repeat of an active alert only counts on it)'),
+    envelope('alert.status_changed', 1, alertStatusChanged, 'An alert was acknowledged, snoozed, resolved, marked a false positive or reopened'),
   ])
   .register(eventSchemas, { id: 'DomainEvent' });
 

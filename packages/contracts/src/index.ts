@@ -14,3 +14,4 @@ export * from './events.js';
 export * from './mcp-servers.js';
 export * from './webhooks.js';
 export * from './notifications.js';
+export * from './monitoring.js';

@@ -44,6 +44,9 @@ export const PERMISSIONS = [
   'mcp_server.manage',
   'webhook.read',
   'webhook.manage',
+  'alert.read',
+  'alert.manage',
+  'monitoring.manage',
   'capability.read',
   'capability.request',
   'capability.manage',
@@ -61,7 +64,7 @@ export type Permission = (typeof PERMISSIONS)[number];
 
 /**
  * The one permission table. admin: everything. manager: manages agents, MCP servers, capabilities,
- * approvals and alerts (as those features land), reads people and the audit log. member: creates
+ * approvals and alerts, reads people and the audit log. member: creates
  * and manages what they own and reads the rest. viewer: reads. docs/permissions.md shows the same
  * table (a test keeps them equal).
  */
@@ -76,6 +79,7 @@ const READ: Permission[] = [
   'policy.read',
   'decision.read',
   'trust.read',
+  'alert.read',
 ];
 /**
  * Members register agents (directly or with enrollment tokens) and manage the agents they own;
@@ -91,6 +95,8 @@ const OWN_MCP_SERVERS: Permission[] = ['mcp_server.create', 'mcp_server.update']
 const AUTHORIZATION: Permission[] = ['capability.manage', 'policy.manage', 'decision.approve', 'trust.review', 'trust.recalculate'];
 /** Webhook endpoints send the organization's events out, so only managers and admins see and change them. */
 const WEBHOOKS: Permission[] = ['webhook.read', 'webhook.manage'];
+/** Managers and admins work alerts (acknowledge, assign, resolve); only admins change what raises them. */
+const ALERTS: Permission[] = ['alert.manage'];
 /** Every role may hold API keys up to its own role, and see and revoke the keys it created. */
 const OWN_KEYS: Permission[] = ['api_key.read', 'api_key.create', 'api_key.revoke'];
 
@@ -115,11 +121,13 @@ export const PERMISSION_TABLE: Record<Role, ReadonlySet<Permission>> = {
     ...OWN_MCP_SERVERS,
     'mcp_server.manage',
     ...WEBHOOKS,
+    ...ALERTS,
+    'monitoring.manage',
     ...AUTHORIZATION,
     // Deployment-wide operations (job health): no organization's data, but not every member's business.
     'system.read',
   ]),
-  manager: new Set<Permission>([...READ, ...OWN_KEYS, 'invitation.read', 'audit.read', 'audit.checkpoint', ...OWN_AGENTS, 'agent.manage_all', ...OWN_MCP_SERVERS, 'mcp_server.manage', ...WEBHOOKS, ...AUTHORIZATION]),
+  manager: new Set<Permission>([...READ, ...OWN_KEYS, 'invitation.read', 'audit.read', 'audit.checkpoint', ...OWN_AGENTS, 'agent.manage_all', ...OWN_MCP_SERVERS, 'mcp_server.manage', ...WEBHOOKS, ...ALERTS, ...AUTHORIZATION]),
   member: new Set<Permission>([...READ, ...OWN_KEYS, ...OWN_AGENTS, ...OWN_MCP_SERVERS]),
   viewer: new Set<Permission>([...READ, ...OWN_KEYS]),
 };
