@@ -94,6 +94,10 @@ forEachTarget('alerts: list, bulk actions, learning findings', (target) => {
     const resolved = await insertAlert(t, a.organizationId, { status: 'resolved' });
     const theirs = await insertAlert(t, b.organizationId);
     const unknown = newId('alr');
+    const heard: string[] = [];
+    const stop = await t.platform.domainEvents.listen((e) => {
+      if (e.type === 'alert.status_changed' && [open1, open2, resolved, theirs].includes(e.data.alertId)) heard.push(e.data.alertId);
+    });
     const res = await bulk({ alertIds: [open1, resolved, theirs, open2, unknown], action: 'acknowledge', note: 'Bulk triage' });
     assert.equal(res.statusCode, 200, res.body);
     const results = res.json().results as { alertId: string; ok: boolean; alert: { status: string } | null; error: { code: string; message: string } | null }[];
@@ -122,6 +126,10 @@ forEachTarget('alerts: list, bulk actions, learning findings', (target) => {
     }
     const notes = await (await t.owner()).query('select alert_id from alert_notes where body = $1 and alert_id = any($2)', ['Bulk triage', [open1, open2, resolved]]);
     assert.deepEqual(notes.rows.map((n) => n.alert_id).sort(), [open1, open2].sort(), 'the note goes to each alert that changed');
+    await t.platform.domainEvents.drain();
+    for (let i = 0; i < 100 && heard.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    stop();
+    assert.deepEqual(heard.sort(), [open1, open2].sort(), 'alert.status_changed for each change that committed, none for the refused');
   });
 
   it('takes every bulk action, with what each needs', async () => {
