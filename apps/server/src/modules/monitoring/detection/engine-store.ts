@@ -150,16 +150,44 @@ export interface AgentRow {
   baseline: Baseline | null;
 }
 
+/**
+ * Baselines already read, by agent, with the computed_at they were read at. A baseline is a few
+ * kilobytes of JSON and changes at most daily, while an agent's decisions arrive in every batch: the
+ * read below returns it only when the stored one is newer than the copy here (every instance checks
+ * against the database, so a copy is never used stale). Capped; the oldest entries go first.
+ */
+const BASELINE_CACHE_MAX = 20_000;
+const baselineCache = new Map<string, { computedAt: string; baseline: Baseline }>();
+
 /** The agents' creation times and stored baselines. */
 export async function loadAgents(tx: Tx, agentIds: readonly string[]): Promise<Map<string, AgentRow>> {
   if (agentIds.length === 0) return new Map();
-  const { rows } = await tx.query<{ id: string; created_at: Date; baseline: Baseline | null }>(
-    `select a.id, a.created_at, b.baseline from agents a left join agent_baselines b on b.agent_id = a.id
+  const known = agentIds.flatMap((id) => {
+    const cached = baselineCache.get(id);
+    return cached ? [{ agent_id: id, computed_at: cached.computedAt }] : [];
+  });
+  const { rows } = await tx.query<{ id: string; created_at: Date; computed_at: Date | null; baseline: Baseline | null }>(
+    `select a.id, a.created_at, b.computed_at, case when k.computed_at is distinct from b.computed_at then b.baseline end as baseline
+       from agents a
+       left join agent_baselines b on b.agent_id = a.id
+       left join jsonb_to_recordset($3::jsonb) as k(agent_id text, computed_at timestamptz) on k.agent_id = a.id
       where a.organization_id = $1 and a.id = any($2::text[])`,
-    [orgOf(tx), agentIds],
+    [orgOf(tx), agentIds, JSON.stringify(known)],
     { name: 'aim.monitoring.load-agents' },
   );
-  return new Map(rows.map((r) => [r.id, { id: r.id, createdAt: r.created_at, baseline: r.baseline }]));
+  return new Map(
+    rows.map((r) => {
+      let baseline: Baseline | null = null;
+      if (r.computed_at !== null) {
+        if (r.baseline !== null) {
+          if (baselineCache.size >= BASELINE_CACHE_MAX) baselineCache.delete(baselineCache.keys().next().value!);
+          baselineCache.set(r.id, { computedAt: r.computed_at.toISOString(), baseline: r.baseline });
+        }
+        baseline = r.baseline ?? baselineCache.get(r.id)?.baseline ?? null;
+      }
+      return [r.id, { id: r.id, createdAt: r.created_at, baseline }];
+    }),
+  );
 }
 
 const READ_FAILURES = `
