@@ -55,7 +55,7 @@ const findings = [];
 const engine = createEngine({
   det,
   settings,
-  onFinding: (agent, f) => findings.push({ agentId: agent.id, detector: f.detector, dedupKey: f.dedupKey, at: f.at.getTime(), title: f.title }),
+  onFinding: (agent, f) => findings.push({ agentId: agent.id, detector: f.detector, dedupKey: f.dedupKey, at: f.at.getTime(), title: f.title, summary: f.summary, kind: agent.kind }),
 });
 
 const CATEGORY_KINDS = [
@@ -191,3 +191,7 @@ if (process.env.BENCH_VERBOSE) {
 }
 const summary = Object.fromEntries(measured.map((d) => [d, { ...rows[d], missed: undefined, falseExamples: undefined }]));
 console.log(JSON.stringify({ bench: 'monitoring-sim', seed: SEED, agents: AGENTS, historyDays: HISTORY_DAYS, days: TEST_DAYS, incidents: incidents.length, cleanAgentDays, seconds: Number(seconds.toFixed(1)), detectors: summary }));
+if (process.env.BENCH_DEBUG) {
+  const bad = new Set(incidents.map((i) => i.agent.id));
+  for (const f of findings) if (f.detector === process.env.BENCH_DEBUG && !bad.has(f.agentId)) console.log(new Date(f.at).toISOString(), f.agentId, f.kind, f.summary);
+}

@@ -239,7 +239,7 @@ export const DEFAULT_DETECTOR_PARAMS: { [D in Detector]: DetectorParams<D> } = {
   key_misuse: { failures: 5, windowMinutes: 10 },
   heartbeat_lost: { silenceMinutes: 10, minHeartbeatHours: 6 },
   key_age: { maxAgeDays: 90 },
-  denial_spike: { madMultiplier: 6, minCount: 10 },
+  denial_spike: { madMultiplier: 4, minCount: 10 },
   rate_anomaly: { madMultiplier: 6, minRequests: 30 },
   new_action: {},
   new_resource: { prefixSegments: 2 },
