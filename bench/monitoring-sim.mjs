@@ -13,7 +13,8 @@
 // detection: nothing in it is measured); the 7 days go minute by minute, each agent's decisions of a
 // minute as one batch, as the engine's batches are.
 //
-// BENCH_SEED (default 18), BENCH_AGENTS (default 1000).
+// BENCH_SEED (default 18), BENCH_AGENTS (default 1000); BENCH_VERBOSE=1 lists the missed incidents and
+// false alerts, BENCH_DEBUG=<detector> prints that detector's false findings with their summaries.
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_MONITORING_SETTINGS, DETECTORS } from '@aim/contracts';
 import { draw, hourRate, heartbeatsAt, makeAgent, rng, workingDay } from './lib/monitoring-sim-agents.mjs';
@@ -191,7 +192,12 @@ if (process.env.BENCH_VERBOSE) {
 }
 const summary = Object.fromEntries(measured.map((d) => [d, { ...rows[d], missed: undefined, falseExamples: undefined }]));
 console.log(JSON.stringify({ bench: 'monitoring-sim', seed: SEED, agents: AGENTS, historyDays: HISTORY_DAYS, days: TEST_DAYS, incidents: incidents.length, cleanAgentDays, seconds: Number(seconds.toFixed(1)), detectors: summary }));
+// BENCH_DEBUG=<detector>: every false finding of that detector, for a person to read.
 if (process.env.BENCH_DEBUG) {
-  const bad = new Set(incidents.map((i) => i.agent.id));
-  for (const f of findings) if (f.detector === process.env.BENCH_DEBUG && !bad.has(f.agentId)) console.log(new Date(f.at).toISOString(), f.agentId, f.kind, f.summary);
+  const byAgent = new Map(incidents.map((i) => [i.agent.id, i]));
+  for (const f of findings) {
+    const i = byAgent.get(f.agentId);
+    if (f.detector !== process.env.BENCH_DEBUG || (i && f.at >= i.start && f.at <= i.end + 2 * HOUR)) continue;
+    console.log(new Date(f.at).toISOString(), f.agentId, f.kind, i ? `(${i.kind} incident at ${new Date(i.start).toISOString()})` : '', f.summary);
+  }
 }
