@@ -13,10 +13,11 @@
 // detection: nothing in it is measured); the 7 days go minute by minute, each agent's decisions of a
 // minute as one batch, as the engine's batches are.
 //
-// BENCH_SEED (default 18), BENCH_AGENTS (default 1000); BENCH_VERBOSE=1 lists the missed incidents and
+// BENCH_SEED (default 18), BENCH_AGENTS (default 1000), BENCH_SETTINGS (JSON laid over the default
+// settings); BENCH_VERBOSE=1 lists the missed incidents and
 // false alerts, BENCH_DEBUG=<detector> prints that detector's false findings with their summaries.
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_MONITORING_SETTINGS, DETECTORS } from '@aim/contracts';
+import { DEFAULT_MONITORING_SETTINGS, DETECTORS, mergeMonitoringSettings } from '@aim/contracts';
 import { draw, hourRate, heartbeatsAt, makeAgent, rng, workingDay } from './lib/monitoring-sim-agents.mjs';
 import { createEngine } from './lib/monitoring-sim-engine.mjs';
 import { planIncidents, score } from './lib/monitoring-sim-incidents.mjs';
@@ -38,7 +39,8 @@ const HISTORY_START = Date.parse('2026-10-05T00:00:00Z');
 const TEST_START = HISTORY_START + HISTORY_DAYS * DAY;
 
 const started = performance.now();
-const settings = DEFAULT_MONITORING_SETTINGS;
+// BENCH_SETTINGS: a settings update (the PUT body's shape) laid over the defaults, to measure other parameters.
+const settings = process.env.BENCH_SETTINGS ? mergeMonitoringSettings(DEFAULT_MONITORING_SETTINGS, JSON.parse(process.env.BENCH_SETTINGS)) : DEFAULT_MONITORING_SETTINGS;
 const P = settings.detectors;
 const r = rng(SEED);
 const agents = Array.from({ length: AGENTS }, (_, i) => makeAgent(r, i));
@@ -191,7 +193,7 @@ if (process.env.BENCH_VERBOSE) {
   for (const d of measured) if (rows[d].missed.length || rows[d].falseExamples.length) console.log(d, { missed: rows[d].missed, falseAlerts: rows[d].falseExamples });
 }
 const summary = Object.fromEntries(measured.map((d) => [d, { ...rows[d], missed: undefined, falseExamples: undefined }]));
-console.log(JSON.stringify({ bench: 'monitoring-sim', seed: SEED, agents: AGENTS, historyDays: HISTORY_DAYS, days: TEST_DAYS, incidents: incidents.length, cleanAgentDays, seconds: Number(seconds.toFixed(1)), detectors: summary }));
+console.log(JSON.stringify({ bench: 'monitoring-sim', seed: SEED, settings: process.env.BENCH_SETTINGS ? JSON.parse(process.env.BENCH_SETTINGS) : 'defaults', agents: AGENTS, historyDays: HISTORY_DAYS, days: TEST_DAYS, incidents: incidents.length, cleanAgentDays, seconds: Number(seconds.toFixed(1)), detectors: summary }));
 // BENCH_DEBUG=<detector>: every false finding of that detector, for a person to read.
 if (process.env.BENCH_DEBUG) {
   const byAgent = new Map(incidents.map((i) => [i.agent.id, i]));
