@@ -132,8 +132,10 @@ forEachTarget('detection engine', (target) => {
     const stranger = newAgentKey();
     const res = await t.app.inject({ method: 'GET', url: '/api/v1/agents/me', headers: signedHeaders(stranger, { url: '/api/v1/agents/me' }) });
     assert.equal(res.json().error?.code, 'unknown_key');
-    const metrics = await t.platform.metrics?.registry.getSingleMetricAsString('aim_agent_authentication_failures_total');
-    if (metrics) assert.match(metrics, /reason="unknown_key"} [1-9]/);
+    const metrics = await t.platform.metrics!.registry.getSingleMetricAsString('aim_agent_authentication_failures_total');
+    assert.match(metrics, /reason="unknown_key"} [1-9]/);
+    // The refusals of the earlier tests, which named known keys, are counted there too.
+    assert.match(metrics, /reason="invalid_signature"} [1-9]/);
   });
 });
 
@@ -152,7 +154,8 @@ acrossInstances('detection engine across instances', (instances, skip) => {
     await Promise.all([a.platform.domainEvents.drain(), b.platform.domainEvents.drain()]);
     const alerts = (await alertsOf(a, org.organizationId)).filter((x) => x.subject_id === agentId);
     assert.deepEqual(alerts.map((x) => x.type).sort(), ['heartbeat_lost', 'key_misuse']);
-    assert.ok(alerts.find((x) => x.type === 'key_misuse')!.occurrences >= 2);
+    // The refusals both instances recorded count on the one alert (its reports may have been ingested in one batch or two).
+    assert.ok(alerts.find((x) => x.type === 'key_misuse')!.evidence.observed >= 12);
     const { rows } = await (await a.owner()).query(`select count(*)::int as n from audit_events where organization_id = $1 and action = 'alert.raised'`, [org.organizationId]);
     assert.equal(rows[0].n, 2);
   });
