@@ -38,6 +38,7 @@ import { notificationFeature } from './notifications/notification-operations.js'
 import { webhookDeliveryFeature } from './webhooks/delivery/delivery-feature.js';
 import { alertFeature, alertJobs } from './monitoring/alerts/alert-operations.js';
 import { monitoringSettingsFeature } from './monitoring/settings/settings-operations.js';
+import { detectionEngineFeature } from './monitoring/detection/engine-feature.js';
 
 /**
  * Every feature of the API, in the order the reference lists them. Each is built from the narrow
@@ -124,6 +125,13 @@ export function createFeatures(platform: Platform, services: Services): Feature[
       jobs: webhookJobs({ db: platform.db, retentionDays: config.webhookRetentionDays }),
     }),
     webhookDelivery,
+    // Detection (docs/monitoring.md): ingests decisions and refusals from the outbox, sweeps and baselines by schedule.
+    detectionEngineFeature({
+      db: platform.db,
+      events: platform.domainEvents,
+      authFailures: platform.authFailures,
+      observe: platform.metrics ? (update) => platform.metrics!.observeDetection(update) : undefined,
+    }),
     liveFeature({ domainEvents: platform.domainEvents, streamMaxMs: platform.config.live.streamMaxMs }),
     overviewFeature({ overview: services.overview }),
     systemJobsFeature({ systemJobs: services.systemJobs }),

@@ -15,6 +15,7 @@ import {
   type SignedRequestParts,
 } from './http-signatures.js';
 import type { UsageCounter } from './usage-counter.js';
+import { refusalReporter, type AuthFailureRecorder } from './auth-failure-recorder.js';
 import type { PublicOrigin } from '../config/public-origin.js';
 
 /**
@@ -55,6 +56,10 @@ export function createAgentAuthenticator(deps: {
   usage: UsageCounter;
   /** Requests signed with one of an agent's retired keys (revoked, or past its overlap), by agent id: trust evidence. */
   failures?: UsageCounter;
+  /** Refusals of requests that named a known key, for the monitoring's key_misuse detector. */
+  refusals?: Pick<AuthFailureRecorder, 'record'>;
+  /** Every refusal by reason (`aim_agent_authentication_failures_total`), unknown key ids included. */
+  countRefusal?: (reason: string) => void;
   /** AIM's public address: the base URL agents sign, whatever Host a request names. */
   publicOrigin: Pick<PublicOrigin, 'baseUrl' | 'isPublicHost'>;
   now?: () => number;
@@ -80,6 +85,19 @@ export function createAgentAuthenticator(deps: {
    * is never held against the agent.
    */
   const countFailure = (key: AgentKeyState) => deps.failures?.record(key.organizationId, key.agentId);
+
+  const reportRefusal = refusalReporter(deps.refusals, deps.countRefusal);
+
+  /** Run a verification; a refusal is reported for monitoring (refusalReporter) and thrown on. */
+  async function reported<T>(address: string | null, verify: (named: { key?: AgentKeyState }) => Promise<T>): Promise<T> {
+    const named: { key?: AgentKeyState } = {};
+    try {
+      return await verify(named);
+    } catch (error) {
+      reportRefusal(error, named.key, address);
+      throw error;
+    }
+  }
 
   /** The key by id, refused when unknown, revoked or past its rotation overlap (`refused` hears of a known key refused). */
   async function usableKey(keyId: string, refused?: (key: AgentKeyState) => void): Promise<AgentKeyState> {
@@ -154,52 +172,61 @@ export function createAgentAuthenticator(deps: {
     };
   }
 
+  /** A signed request verified, docs/agent-identity.md §4e, in that order; `named` hears of the key it names once known. */
+  async function verifySignature(request: FastifyRequest, named: { key?: AgentKeyState }): Promise<AgentPrincipal> {
+    const parts = requestParts(request);
+    if (parts.hasBody && (request.method === 'GET' || request.method === 'HEAD')) {
+      throw new AppError('malformed_signature', `A ${request.method} request carries no body; send the request without one.`);
+    }
+    const parsed = parseSignedRequest(parts);
+    checkSignatureTime(parsed, now());
+    const key = await usableKey(parsed.keyId, (retired) => {
+      named.key = retired;
+      if (verifyEd25519(keyObjectFor(retired), parsed.base, parsed.signature)) countFailure(retired);
+    });
+    named.key = key;
+    if (!verifyEd25519(keyObjectFor(key), parsed.base, parsed.signature)) {
+      throw new AppError(
+        'invalid_signature',
+        'The signature does not verify over this request: check the signature base (docs/agent-identity.md §4d) and that the URL, query and headers were not changed.' +
+          addressHint(request),
+      );
+    }
+    if (parts.hasBody) checkContentDigest(request.headers['content-digest'] as string | undefined, request.rawBody ?? Buffer.alloc(0));
+    const agent = await spendNonceAndCheckAgent(
+      key,
+      `agent-nonce:${key.keyId}:${parsed.nonce}`,
+      NONCE_TTL_MS,
+      () => new AppError('replayed_request', 'This nonce was already used with this key; sign every request with a new nonce.'),
+    );
+    return principalFor(key, agent, 'signature');
+  }
+
+  /** An agent token presented to AIM itself verified: signature, issuer, AIM's audience, expiry, and state now. */
+  async function verifyToken(token: string, named: { key?: AgentKeyState }): Promise<AgentPrincipal> {
+    let claims;
+    try {
+      claims = await tokens.verify(token);
+    } catch (error) {
+      if (error instanceof InvalidAgentTokenError && error.reason === 'expired') {
+        throw new AppError('expired_token', 'The agent token has expired; get a new one (POST /api/v1/oauth/token).');
+      }
+      throw new AppError('invalid_token', 'The agent token is not valid for AIM (signature, issuer or audience).');
+    }
+    const key = await usableKey(claims.keyId, (retired) => (named.key = retired));
+    named.key = key;
+    if (key.agentId !== claims.agentId) throw new AppError('invalid_token', 'The agent token does not match its key.');
+    return principalFor(key, await activeAgent(key.agentId), 'token');
+  }
+
   return {
     originFor,
 
     /** Verify a signed request (after its body was read); docs/agent-identity.md §4e, in that order. */
-    async fromSignature(request: FastifyRequest): Promise<AgentPrincipal> {
-      const parts = requestParts(request);
-      if (parts.hasBody && (request.method === 'GET' || request.method === 'HEAD')) {
-        throw new AppError('malformed_signature', `A ${request.method} request carries no body; send the request without one.`);
-      }
-      const parsed = parseSignedRequest(parts);
-      checkSignatureTime(parsed, now());
-      const key = await usableKey(parsed.keyId, (retired) => {
-        if (verifyEd25519(keyObjectFor(retired), parsed.base, parsed.signature)) countFailure(retired);
-      });
-      if (!verifyEd25519(keyObjectFor(key), parsed.base, parsed.signature)) {
-        throw new AppError(
-          'invalid_signature',
-          'The signature does not verify over this request: check the signature base (docs/agent-identity.md §4d) and that the URL, query and headers were not changed.' +
-            addressHint(request),
-        );
-      }
-      if (parts.hasBody) checkContentDigest(request.headers['content-digest'] as string | undefined, request.rawBody ?? Buffer.alloc(0));
-      const agent = await spendNonceAndCheckAgent(
-        key,
-        `agent-nonce:${key.keyId}:${parsed.nonce}`,
-        NONCE_TTL_MS,
-        () => new AppError('replayed_request', 'This nonce was already used with this key; sign every request with a new nonce.'),
-      );
-      return principalFor(key, agent, 'signature');
-    },
+    fromSignature: (request: FastifyRequest): Promise<AgentPrincipal> => reported(request.ip || null, (named) => verifySignature(request, named)),
 
     /** Verify an agent token presented to AIM itself: signature, issuer, AIM's audience, expiry, and state now. */
-    async fromToken(token: string): Promise<AgentPrincipal> {
-      let claims;
-      try {
-        claims = await tokens.verify(token);
-      } catch (error) {
-        if (error instanceof InvalidAgentTokenError && error.reason === 'expired') {
-          throw new AppError('expired_token', 'The agent token has expired; get a new one (POST /api/v1/oauth/token).');
-        }
-        throw new AppError('invalid_token', 'The agent token is not valid for AIM (signature, issuer or audience).');
-      }
-      const key = await usableKey(claims.keyId);
-      if (key.agentId !== claims.agentId) throw new AppError('invalid_token', 'The agent token does not match its key.');
-      return principalFor(key, await activeAgent(key.agentId), 'token');
-    },
+    fromToken: (token: string, address: string | null = null): Promise<AgentPrincipal> => reported(address, (named) => verifyToken(token, named)),
 
     /**
      * An RFC 7523 client assertion: a JWT the agent signed with its key (kid = key id), iss = sub
