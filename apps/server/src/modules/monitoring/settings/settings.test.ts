@@ -44,7 +44,7 @@ forEachTarget('monitoring settings', (target) => {
     assert.equal(first.statusCode, 200, first.body);
     const settings = first.json().settings;
     assert.equal(settings.learningDays, 3);
-    assert.deepEqual(settings.detectors.rate_anomaly, { enabled: true, severity: 'medium', params: { madMultiplier: 10, minRequests: 30 } }, 'the other parameter keeps its value');
+    assert.deepEqual(settings.detectors.rate_anomaly, { enabled: true, severity: 'medium', params: { madMultiplier: 10, minRequests: DEFAULT_MONITORING_SETTINGS.detectors.rate_anomaly.params.minRequests } }, 'the other parameter keeps its value');
     assert.equal(settings.detectors.key_age.severity, 'medium');
     assert.deepEqual(settings.detectors.key_misuse, DEFAULT_MONITORING_SETTINGS.detectors.key_misuse);
     assert.ok(Date.parse(first.json().updatedAt) > Date.now() - 60_000);
@@ -76,7 +76,7 @@ forEachTarget('monitoring settings', (target) => {
             changes: {
               learningDays: { from: 7, to: 3 },
               'detectors.key_age.severity': { from: 'low', to: 'medium' },
-              'detectors.rate_anomaly.params.madMultiplier': { from: 8, to: 10 },
+              'detectors.rate_anomaly.params.madMultiplier': { from: DEFAULT_MONITORING_SETTINGS.detectors.rate_anomaly.params.madMultiplier, to: 10 },
             },
           },
         ],
@@ -90,7 +90,7 @@ forEachTarget('monitoring settings', (target) => {
             changes: {
               autoSuspendOnCritical: { from: false, to: true },
               'detectors.rate_anomaly.enabled': { from: true, to: false },
-              'detectors.rate_anomaly.params.minRequests': { from: 30, to: 50 },
+              'detectors.rate_anomaly.params.minRequests': { from: DEFAULT_MONITORING_SETTINGS.detectors.rate_anomaly.params.minRequests, to: 50 },
             },
           },
         ],
