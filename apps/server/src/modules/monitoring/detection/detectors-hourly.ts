@@ -172,15 +172,22 @@ export function detectOffHours(ctx: AgentContext, b: AgentBaseline, previous: Ho
 }
 
 /**
+ * The coefficient of variation assumed for one request's volume: most requests of an agent return
+ * nothing or little and some return pages, so one request varies about three times its mean (a request
+ * that returns data one time in five, an exponential amount when it does, has sqrt(9) = 3).
+ */
+export const PER_REQUEST_CV = 3;
+
+/**
  * What `requests` requests carry at the agent's usual volume per request (ρ = history total / history
- * requests), plus k × ρ × sqrt(requests): the spread of a sum of `requests` volumes that vary about as
- * much as their mean. It keeps an hour with a few requests at a quiet time (median 0) from alerting
- * because one of them returned a page of records; a request that returns ten times the usual still does.
+ * requests), plus k × PER_REQUEST_CV × ρ × sqrt(requests): the spread of a sum of `requests` such
+ * volumes. It keeps an hour with a few requests at a quiet time (median 0) from alerting because one of
+ * them returned a page of records; in a busy hour the hour-of-week threshold is the larger one.
  */
 export function perRequestThreshold(b: AgentBaseline, metric: 'records' | 'bytes', requests: number, k: number): number {
   if (b.totals.requests === 0 || requests === 0) return 0;
   const rho = b.totals[metric] / b.totals.requests;
-  return rho * requests + k * rho * Math.sqrt(requests);
+  return rho * requests + k * PER_REQUEST_CV * rho * Math.sqrt(requests);
 }
 
 export function detectDataVolume(ctx: AgentContext, b: AgentBaseline, previous: HourCounts | null, current: HourCounts, batch: readonly Observation[], settings: Settings): Finding[] {
@@ -215,7 +222,7 @@ export function detectDataVolume(ctx: AgentContext, b: AgentBaseline, previous: 
         threshold: limits[metric],
         unit: `${metric} per hour`,
         window: WINDOW(current.hour, at),
-        method: `${BASELINE_METHOD}. Fires when the hour's records reach max(minRecords ${s.params.minRecords}, max over the hour and its neighbours of median + ${k} x scale, rho x requests + ${k} x rho x sqrt(requests)) with rho the agent's records per request over its history, or its bytes the same with minBytes ${s.params.minBytes}.`,
+        method: `${BASELINE_METHOD}. Fires when the hour's records reach max(minRecords ${s.params.minRecords}, max over the hour and its neighbours of median + ${k} x scale, rho x requests + ${k} x ${PER_REQUEST_CV} x rho x sqrt(requests)) with rho the agent's records per request over its history, or its bytes the same with minBytes ${s.params.minBytes}.`,
         baselineSnapshot: { ...slotSnapshot(b, metric, slot), other: slotSnapshot(b, metric === 'records' ? 'bytes' : 'records', slot)['slot'] },
         series: weeklySeries(b, metric, current.hour, observed, limits[metric]),
         decisionIds: decisionIds(batch, (o) => (o.records ?? 0) > 0 || (o.bytes ?? 0) > 0),

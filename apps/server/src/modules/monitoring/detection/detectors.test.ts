@@ -156,28 +156,32 @@ describe('off_hours', () => {
 });
 
 describe('data_volume', () => {
-  // Records at Tue 10:00: median 1,000, scale 100, k = 10 → 2,000; 10 records per request.
-  it('fires at the slot threshold, once', () => {
-    const [f] = of(detectHour(ctx, hour(TUE_10, { records: 1999 }), hour(TUE_10, { records: 2000 }), [], S), 'data_volume');
+  // Records at Tue 10:00: median 1,000, scale 100, k = 10 → 2,000; but 100 requests at 10 records each
+  // may carry 10 × 100 + 10 × 3 × 10 × sqrt(100) = 4,000 (a request's volume varies three times its mean).
+  it('fires at the larger of the slot and the per-request threshold, once', () => {
+    const [f] = of(detectHour(ctx, hour(TUE_10, { records: 3999 }), hour(TUE_10, { records: 4000 }), [], S), 'data_volume');
     assert.ok(f);
     assert.equal(f.evidence.unit, 'records per hour');
-    assert.equal(f.evidence.threshold, 2000);
+    assert.equal(f.evidence.threshold, 4000);
     assert.equal(f.severity, 'high');
     assertEvidence(f);
-    assert.equal(of(detectHour(ctx, hour(TUE_10, { records: 2000 }), hour(TUE_10, { records: 9000 }), [], S), 'data_volume').length, 0);
+    assert.equal(of(detectHour(ctx, hour(TUE_10, { records: 4000 }), hour(TUE_10, { records: 9000 }), [], S), 'data_volume').length, 0);
+    // A busier hour may carry more: 1,000 requests, 10 × 1,000 + 10 × 3 × 10 × sqrt(1,000) = 19,486.8.
+    assert.equal(of(detectHour(ctx, null, hour(TUE_10, { requests: 1000, records: 19_487 }), [], S), 'data_volume')[0]!.evidence.threshold, 19_486.833);
   });
 
   it('bytes alone can fire it', () => {
-    const [f] = of(detectHour(ctx, null, hour(TUE_10, { bytes: 2_000_000 }), [], S), 'data_volume');
+    const [f] = of(detectHour(ctx, null, hour(TUE_10, { bytes: 4_000_000 }), [], S), 'data_volume');
     assert.equal(f!.evidence.unit, 'bytes per hour');
-    assert.equal(f!.evidence.threshold, 2_000_000);
+    assert.equal(f!.evidence.threshold, 4_000_000);
+    assert.equal(of(detectHour(ctx, null, hour(TUE_10, { bytes: 3_999_999 }), [], S), 'data_volume').length, 0);
   });
 
   it('a few requests at night: judged by what they usually carry', () => {
-    // 5 requests: 10 × 5 + 10 × 10 × sqrt(5) = 273.6 records.
+    // 5 requests: 10 × 5 + 10 × 3 × 10 × sqrt(5) = 720.8 records.
     const night = (records: number) => of(detectHour(ctx, null, hour(TUE_03, { requests: 5, records, bytes: 0 }), [], S), 'data_volume');
-    assert.equal(night(273).length, 0);
-    assert.equal(night(274)[0]!.evidence.threshold, 273.607);
+    assert.equal(night(720).length, 0);
+    assert.equal(night(721)[0]!.evidence.threshold, 720.82);
   });
 });
 
