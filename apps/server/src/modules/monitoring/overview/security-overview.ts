@@ -59,7 +59,8 @@ export function createSecurityOverviewService(deps: { db: Database }) {
           [org, from, now],
         );
         const trust = await tx.query<{ bucket: number | null; n: number }>(
-          `select least(floor(trust_score / ${BUCKET_POINTS}), ${BUCKETS - 1})::int as bucket, count(*)::int as n
+          // least() skips nulls: an unscored agent keeps a null bucket only through the case.
+          `select case when trust_score is not null then least(floor(trust_score / ${BUCKET_POINTS}), ${BUCKETS - 1}) end::int as bucket, count(*)::int as n
              from agents where organization_id = $1 and status = 'active' group by 1`,
           [org],
         );
