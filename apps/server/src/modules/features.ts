@@ -38,6 +38,7 @@ import { notificationFeature } from './notifications/notification-operations.js'
 import { webhookDeliveryFeature } from './webhooks/delivery/delivery-feature.js';
 import { securityOverviewFeature } from './monitoring/overview/security-overview-operations.js';
 import { autoSuspensionSubscription } from './monitoring/responses/auto-suspension.js';
+import { detectionEngineFeature } from './monitoring/detection/engine-feature.js';
 
 /**
  * Every feature of the API, in the order the reference lists them. Each is built from the narrow
@@ -126,6 +127,13 @@ export function createFeatures(platform: Platform, services: Services): Feature[
     securityOverviewFeature({
       overview: services.securityOverview,
       subscriptions: [autoSuspensionSubscription({ db: platform.db, suspend: (...args) => services.agents.suspendAsSystem(...args), logger: platform.logger })],
+    }),
+    // Detection (docs/monitoring.md): ingests decisions and refusals from the outbox, sweeps and baselines by schedule.
+    detectionEngineFeature({
+      db: platform.db,
+      events: platform.domainEvents,
+      authFailures: platform.authFailures,
+      observe: platform.metrics ? (update) => platform.metrics!.observeDetection(update) : undefined,
     }),
     liveFeature({ domainEvents: platform.domainEvents, streamMaxMs: platform.config.live.streamMaxMs }),
     overviewFeature({ overview: services.overview }),
