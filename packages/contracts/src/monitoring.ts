@@ -239,12 +239,12 @@ export const DEFAULT_DETECTOR_PARAMS: { [D in Detector]: DetectorParams<D> } = {
   key_misuse: { failures: 5, windowMinutes: 10 },
   heartbeat_lost: { silenceMinutes: 10, minHeartbeatHours: 6 },
   key_age: { maxAgeDays: 90 },
-  denial_spike: { madMultiplier: 6, minCount: 10 },
-  rate_anomaly: { madMultiplier: 8, minRequests: 30 },
+  denial_spike: { madMultiplier: 4, minCount: 10 },
+  rate_anomaly: { madMultiplier: 6, minRequests: 30 },
   new_action: {},
   new_resource: { prefixSegments: 2 },
   off_hours: { minRequests: 5 },
-  data_volume: { madMultiplier: 10, minRecords: 1000, minBytes: 10_000_000 },
+  data_volume: { madMultiplier: 10, minRecords: 100, minBytes: 1_000_000 },
   new_network: { ipv4PrefixLength: 24, ipv6PrefixLength: 48 },
 };
 

@@ -15,7 +15,7 @@ import {
   type SignedRequestParts,
 } from './http-signatures.js';
 import type { UsageCounter } from './usage-counter.js';
-import { isAuthFailureReason, type AuthFailureRecorder } from './auth-failure-recorder.js';
+import { refusalReporter, type AuthFailureRecorder } from './auth-failure-recorder.js';
 import type { PublicOrigin } from '../config/public-origin.js';
 
 /**
@@ -86,16 +86,16 @@ export function createAgentAuthenticator(deps: {
    */
   const countFailure = (key: AgentKeyState) => deps.failures?.record(key.organizationId, key.agentId);
 
-  /**
-   * A refused request, reported for monitoring: every refusal counts in the metric by its code; one
-   * that named a known key (its organization and agent are known) is recorded against that agent,
-   * whoever sent it, since a burst of them is what key theft looks like (docs/monitoring.md).
-   */
-  function reportRefusal(error: unknown, key: AgentKeyState | undefined, address: string | null): void {
-    if (!(error instanceof AppError)) return;
-    deps.countRefusal?.(error.code);
-    if (key && isAuthFailureReason(error.code)) {
-      deps.refusals?.record({ organizationId: key.organizationId, agentId: key.agentId, keyId: key.keyId, reason: error.code, address });
+  const reportRefusal = refusalReporter(deps.refusals, deps.countRefusal);
+
+  /** Run a verification; a refusal is reported for monitoring (refusalReporter) and thrown on. */
+  async function reported<T>(address: string | null, verify: (named: { key?: AgentKeyState }) => Promise<T>): Promise<T> {
+    const named: { key?: AgentKeyState } = {};
+    try {
+      return await verify(named);
+    } catch (error) {
+      reportRefusal(error, named.key, address);
+      throw error;
     }
   }
 
@@ -223,26 +223,10 @@ export function createAgentAuthenticator(deps: {
     originFor,
 
     /** Verify a signed request (after its body was read); docs/agent-identity.md §4e, in that order. */
-    async fromSignature(request: FastifyRequest): Promise<AgentPrincipal> {
-      const named: { key?: AgentKeyState } = {};
-      try {
-        return await verifySignature(request, named);
-      } catch (error) {
-        reportRefusal(error, named.key, request.ip || null);
-        throw error;
-      }
-    },
+    fromSignature: (request: FastifyRequest): Promise<AgentPrincipal> => reported(request.ip || null, (named) => verifySignature(request, named)),
 
     /** Verify an agent token presented to AIM itself: signature, issuer, AIM's audience, expiry, and state now. */
-    async fromToken(token: string, address: string | null = null): Promise<AgentPrincipal> {
-      const named: { key?: AgentKeyState } = {};
-      try {
-        return await verifyToken(token, named);
-      } catch (error) {
-        reportRefusal(error, named.key, address);
-        throw error;
-      }
-    },
+    fromToken: (token: string, address: string | null = null): Promise<AgentPrincipal> => reported(address, (named) => verifyToken(token, named)),
 
     /**
      * An RFC 7523 client assertion: a JWT the agent signed with its key (kid = key id), iss = sub

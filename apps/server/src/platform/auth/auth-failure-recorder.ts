@@ -2,6 +2,7 @@ import { AUTHENTICATION_FAILURE_REASONS } from '@aim/contracts';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.js';
 import type { DomainEvents } from '../events/domain-events.js';
+import { AppError } from '../http/app-error.js';
 
 /**
  * Refused agent requests that named one of an agent's keys (a bad signature, a replay, a retired key,
@@ -55,6 +56,21 @@ const STORE_SQL = `insert into agent_auth_failures as f (organization_id, agent_
 
 export function isAuthFailureReason(code: string): code is AuthFailureReason {
   return (AUTHENTICATION_FAILURE_REASONS as readonly string[]).includes(code);
+}
+
+/**
+ * What agent authentication does with a refusal: every one counts in the metric by its code; one that
+ * named a known key (its organization and agent are known) is recorded against that agent, whoever
+ * sent it, since a burst of them is what key theft looks like (docs/monitoring.md).
+ */
+export function refusalReporter(recorder: Pick<AuthFailureRecorder, 'record'> | undefined, count: ((reason: string) => void) | undefined) {
+  return (error: unknown, key: { organizationId: string; agentId: string; keyId: string } | undefined, address: string | null): void => {
+    if (!(error instanceof AppError)) return;
+    count?.(error.code);
+    if (key && isAuthFailureReason(error.code)) {
+      recorder?.record({ organizationId: key.organizationId, agentId: key.agentId, keyId: key.keyId, reason: error.code, address });
+    }
+  };
 }
 
 export function createAuthFailureRecorder(deps: {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { FastifyRequest } from 'fastify';
 import type { Role } from '@aim/contracts';
 
@@ -51,7 +52,9 @@ export function requestContext(request: FastifyRequest): RequestContext {
   const ua = request.headers['user-agent'];
   return {
     requestId: request.id,
-    clientIp: request.ip || null,
+    // Behind a trusted proxy, request.ip is whatever X-Forwarded-For says: only an address is kept (the
+    // audit log and decisions store it as inet, and a 500 for a malformed header helps no one).
+    clientIp: request.ip && isIP(request.ip) !== 0 ? request.ip : null,
     userAgent: typeof ua === 'string' ? ua.slice(0, MAX_USER_AGENT) : null,
     actor: request.principal?.actor ?? { type: 'system', id: null },
     organizationId: request.principal?.organizationId ?? null,

@@ -71,6 +71,13 @@ export interface AgentBaseline extends Baseline {
   metrics: Record<Metric, MetricStats>;
   /** Per day kind and hour of day: the share of that kind's days with at least one request then. */
   activeShare: Record<DayKind, number[]>;
+  /**
+   * Per day kind and hour of day h: the 90th percentile (nearest rank) over that kind's days of the
+   * requests in hours h-1, h and h+1 together. Off-hours compares it with its minRequests: an hour is
+   * usual when on at least about one day in ten the agent made that many requests around it, so one
+   * stray request does not make a night usual, and a late start does not make an hour unusual.
+   */
+  busyP90: Record<DayKind, number[]>;
   totals: Record<Metric, number>;
   /** denials / requests over the history (0 without requests). */
   denialRate: number;
@@ -97,6 +104,13 @@ export function median(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Nearest-rank 90th percentile; 0 without values. */
+export function p90(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.ceil(0.9 * s.length) - 1]!;
 }
 
 export function mad(values: readonly number[]): number {
@@ -144,6 +158,8 @@ export function computeBaseline(input: BaselineInput): AgentBaseline {
   const activeDayHours = { weekday: Array.from({ length: 24 }, () => 0), weekend: Array.from({ length: 24 }, () => 0) };
   const heartbeatDayHours = { weekday: Array.from({ length: 24 }, () => 0), weekend: Array.from({ length: 24 }, () => 0) };
   const days = { weekday: new Set<number>(), weekend: new Set<number>() };
+  const around = { weekday: Array.from({ length: 24 }, () => [] as number[]), weekend: Array.from({ length: 24 }, () => [] as number[]) };
+  const requestsAt = (t: number) => (t >= start && t < to ? (byHour.get(t)?.requests ?? 0) : 0);
   const activeDays = new Set<number>();
   for (let t = start; t < to; t += HOUR_MS) {
     const at = new Date(t);
@@ -158,6 +174,7 @@ export function computeBaseline(input: BaselineInput): AgentBaseline {
     }
     days[kind].add(Math.floor(t / DAY_MS));
     dayHours[kind][hourOfDay]! += 1;
+    around[kind][hourOfDay]!.push(requestsAt(t - HOUR_MS) + requestsAt(t) + requestsAt(t + HOUR_MS));
     if (row && row.requests > 0) {
       activeDayHours[kind][hourOfDay]! += 1;
       activeDays.add(Math.floor(t / DAY_MS));
@@ -183,6 +200,7 @@ export function computeBaseline(input: BaselineInput): AgentBaseline {
     days: { weekday: days.weekday.size, weekend: days.weekend.size },
     metrics,
     activeShare: { weekday: share(activeDayHours.weekday, dayHours.weekday), weekend: share(activeDayHours.weekend, dayHours.weekend) },
+    busyP90: { weekday: around.weekday.map(p90), weekend: around.weekend.map(p90) },
     totals,
     denialRate: totals.requests > 0 ? round(totals.denials / totals.requests) : 0,
     heartbeat: {

@@ -17,9 +17,6 @@ type AlertSeriesPoint = AlertEvidence['series'][number];
  * its day an hour early is not an anomaly; it costs a little sensitivity on the shoulders of a day.
  */
 
-/** An hour of day is usual when the agent was active in it (or the hour before or after) on this share of days. */
-export const USUAL_HOUR_SHARE = 0.1;
-
 const neighbours = (slot: number) => [(slot + 167) % 168, slot, (slot + 1) % 168];
 
 /** T(s) and what it rests on; null when none of the three slots has statistics. */
@@ -130,21 +127,15 @@ export function detectDenials(ctx: AgentContext, b: AgentBaseline, previous: Hou
   ];
 }
 
-/** The share of days the agent was active at this hour (or the hour before or after), and the hour that gave it. */
-export function usualShare(b: AgentBaseline, hour: Date): number {
-  let best = 0;
-  for (const offset of [-1, 0, 1]) {
-    const t = new Date(hour.getTime() + offset * HOUR_MS);
-    const kind: DayKind = dayKindOf(t);
-    const h = t.getUTCHours();
-    // A day kind with fewer than two days in history says too little: use every day.
-    const share =
-      b.days[kind] >= 2
-        ? b.activeShare[kind][h]!
-        : (b.activeShare.weekday[h]! * b.days.weekday + b.activeShare.weekend[h]! * b.days.weekend) / Math.max(1, b.days.weekday + b.days.weekend);
-    best = Math.max(best, share);
-  }
-  return best;
+/**
+ * How busy the hours around this one usually are: busyP90 of the hour's day kind (or of every day
+ * when that kind has fewer than two days in history, the larger of the two kinds).
+ */
+export function usualBusy(b: AgentBaseline, hour: Date): number {
+  const kind: DayKind = dayKindOf(hour);
+  const h = hour.getUTCHours();
+  if (b.days[kind] >= 2) return b.busyP90[kind][h]!;
+  return Math.max(b.busyP90.weekday[h]!, b.busyP90.weekend[h]!);
 }
 
 export function detectOffHours(ctx: AgentContext, b: AgentBaseline, previous: HourCounts | null, current: HourCounts, batch: readonly Observation[], settings: Settings): Finding[] {
@@ -152,8 +143,8 @@ export function detectOffHours(ctx: AgentContext, b: AgentBaseline, previous: Ho
   if (!s) return [];
   const threshold = s.params.minRequests;
   if ((previous?.requests ?? 0) >= threshold || current.requests < threshold) return [];
-  const share = usualShare(b, current.hour);
-  if (share >= USUAL_HOUR_SHARE) return [];
+  const busy = usualBusy(b, current.hour);
+  if (busy >= threshold) return [];
   const slot = slotOf(current.hour);
   const kind = dayKindOf(current.hour);
   const at = lastAt(current, batch);
@@ -162,7 +153,7 @@ export function detectOffHours(ctx: AgentContext, b: AgentBaseline, previous: Ho
     makeFinding(ctx, 'off_hours', settings, {
       dedupKey: `off_hours:${ctx.agentId}`,
       title: `Activity at ${slotLabel(slot)}, outside the agent's usual hours`,
-      summary: `${fmt(current.requests)} requests in the hour from ${iso(current.hour)}; the agent was active at this hour (or the one before or after) on ${fmt(round(share * 100, 1))} % of ${kind === 'weekday' ? 'weekdays' : 'weekend days'} in its history (usual from ${USUAL_HOUR_SHARE * 100} %).`,
+      summary: `${fmt(current.requests)} requests in the hour from ${iso(current.hour)}; on nine ${kind === 'weekday' ? 'weekdays' : 'weekend days'} in ten of its history the agent made at most ${fmt(busy)} requests in the three hours around this one.`,
       at,
       evidence: {
         observed: current.requests,
@@ -170,14 +161,26 @@ export function detectOffHours(ctx: AgentContext, b: AgentBaseline, previous: Ho
         threshold,
         unit: 'requests per hour',
         window: WINDOW(current.hour, at),
-        method: `An hour is usual when the agent made a request in it, or in the hour before or after, on at least ${USUAL_HOUR_SHARE * 100} % of the days of the same kind (weekday/weekend) in its history. Fires when an unusual hour reaches minRequests (${threshold}).`,
-        baselineSnapshot: { ...snapshotHead(b), activeShare: b.activeShare, slot: slotLabel(slot), median: expected },
+        method: `An hour h is usual when the 90th percentile, over the days of the same kind (weekday/weekend) in the agent's history, of its requests in hours h-1, h and h+1 together reaches minRequests (${threshold}). Fires when an hour that is not usual reaches minRequests.`,
+        baselineSnapshot: { ...snapshotHead(b), busyP90: b.busyP90, activeShare: b.activeShare, slot: slotLabel(slot), median: expected },
         series: weeklySeries(b, 'requests', current.hour, current.requests, threshold),
         decisionIds: decisionIds(batch),
-        details: { slot: slotLabel(slot), dayKind: kind, usualShare: round(share, 3), minRequests: threshold },
+        details: { slot: slotLabel(slot), dayKind: kind, busyP90: busy, minRequests: threshold },
       },
     }),
   ];
+}
+
+/**
+ * What `requests` requests carry at the agent's usual volume per request (ρ = history total / history
+ * requests), plus k × ρ × sqrt(requests): the spread of a sum of `requests` volumes that vary about as
+ * much as their mean. It keeps an hour with a few requests at a quiet time (median 0) from alerting
+ * because one of them returned a page of records; a request that returns ten times the usual still does.
+ */
+export function perRequestThreshold(b: AgentBaseline, metric: 'records' | 'bytes', requests: number, k: number): number {
+  if (b.totals.requests === 0 || requests === 0) return 0;
+  const rho = b.totals[metric] / b.totals.requests;
+  return rho * requests + k * rho * Math.sqrt(requests);
 }
 
 export function detectDataVolume(ctx: AgentContext, b: AgentBaseline, previous: HourCounts | null, current: HourCounts, batch: readonly Observation[], settings: Settings): Finding[] {
@@ -185,13 +188,18 @@ export function detectDataVolume(ctx: AgentContext, b: AgentBaseline, previous: 
   if (!s) return [];
   const k = s.params.madMultiplier;
   const slot = slotOf(current.hour);
-  const limits = {
-    records: Math.max(s.params.minRecords, upperThreshold(b, 'records', slot, k)?.threshold ?? 0),
-    bytes: Math.max(s.params.minBytes, upperThreshold(b, 'bytes', slot, k)?.threshold ?? 0),
+  const limitsOf = (c: HourCounts) => ({
+    records: Math.max(s.params.minRecords, upperThreshold(b, 'records', slot, k)?.threshold ?? 0, perRequestThreshold(b, 'records', c.requests, k)),
+    bytes: Math.max(s.params.minBytes, upperThreshold(b, 'bytes', slot, k)?.threshold ?? 0, perRequestThreshold(b, 'bytes', c.requests, k)),
+  });
+  const over = (c: HourCounts | null): 'records' | 'bytes' | null => {
+    if (c === null) return null;
+    const l = limitsOf(c);
+    return c.records >= l.records ? 'records' : c.bytes >= l.bytes ? 'bytes' : null;
   };
-  const over = (c: HourCounts | null): 'records' | 'bytes' | null => (c === null ? null : c.records >= limits.records ? 'records' : c.bytes >= limits.bytes ? 'bytes' : null);
   const metric = over(current);
   if (!metric || over(previous)) return [];
+  const limits = limitsOf(current);
   const expected = b.metrics[metric].median[slot] ?? 0;
   const at = lastAt(current, batch);
   const observed = current[metric];
@@ -207,11 +215,11 @@ export function detectDataVolume(ctx: AgentContext, b: AgentBaseline, previous: 
         threshold: limits[metric],
         unit: `${metric} per hour`,
         window: WINDOW(current.hour, at),
-        method: `${BASELINE_METHOD}. Fires when the hour's records reach max(minRecords ${s.params.minRecords}, max over the hour and its neighbours of median + ${k} x scale), or its bytes the same with minBytes ${s.params.minBytes}.`,
+        method: `${BASELINE_METHOD}. Fires when the hour's records reach max(minRecords ${s.params.minRecords}, max over the hour and its neighbours of median + ${k} x scale, rho x requests + ${k} x rho x sqrt(requests)) with rho the agent's records per request over its history, or its bytes the same with minBytes ${s.params.minBytes}.`,
         baselineSnapshot: { ...slotSnapshot(b, metric, slot), other: slotSnapshot(b, metric === 'records' ? 'bytes' : 'records', slot)['slot'] },
         series: weeklySeries(b, metric, current.hour, observed, limits[metric]),
         decisionIds: decisionIds(batch, (o) => (o.records ?? 0) > 0 || (o.bytes ?? 0) > 0),
-        details: { slot: slotLabel(slot), records: current.records, bytes: current.bytes, recordsThreshold: round(limits.records, 1), bytesThreshold: round(limits.bytes, 1), madMultiplier: k },
+        details: { slot: slotLabel(slot), requests: current.requests, records: current.records, bytes: current.bytes, recordsPerRequest: b.totals.requests > 0 ? round(b.totals.records / b.totals.requests, 3) : null, recordsThreshold: round(limits.records, 1), bytesThreshold: round(limits.bytes, 1), madMultiplier: k },
       },
     }),
   ];

@@ -8,6 +8,8 @@ import type { AgentContext, AuthFailureWindow, Finding, Settings } from './model
  */
 
 const MINUTE_MS = 60_000;
+/** heartbeat_lost: the share of days with heartbeats in an hour that makes it one the agent usually sends them. */
+export const HEARTBEAT_USUAL_SHARE = 0.9;
 
 /** key_misuse: refused requests naming the agent's keys (bad signatures, replays, retired keys) within the window. */
 export function detectAuthFailures(ctx: AgentContext, window: AuthFailureWindow, settings: Settings): Finding[] {
@@ -81,10 +83,14 @@ export function detectTrustDrop(
 
 /**
  * heartbeat_lost: an agent that sends heartbeats (in at least minHeartbeatHours of the last 7 days)
- * has been silent for max(silenceMinutes, 3 × its usual interval between heartbeats). When its
- * baseline shows it only sends them at some hours (a process that runs in the day), the silence only
- * counts when it reaches an hour at which the agent sent heartbeats on half the days or more. The
- * dedup key holds the last heartbeat's time: one silence is one finding, however often the sweep runs.
+ * has been silent for silenceMinutes + 2 × its usual interval between heartbeats (an agent that beats
+ * every 5 minutes and restarts for a few is not lost). When its
+ * baseline knows its heartbeat hours, the silence only counts at a time the agent usually sends them:
+ * on at least HEARTBEAT_USUAL_SHARE of the days of that kind in the hour now, the two hours before and
+ * the hour after. An agent that runs in the day and stops at night (a little earlier or later from one
+ * day to the next) is not lost every evening, nor on a morning it starts late; one that stopped on
+ * Friday is found on Monday once its working day is well under way. The dedup key holds the last heartbeat's time: one silence is one
+ * finding, however often the sweep runs.
  */
 export function detectHeartbeatLoss(
   ctx: AgentContext,
@@ -96,11 +102,11 @@ export function detectHeartbeatLoss(
   if (!s || !input.lastHeartbeatAt || input.heartbeatHours7d < s.params.minHeartbeatHours) return [];
   const b = asAgentBaseline(ctx.baseline);
   const interval = b?.heartbeat.intervalMinutes ?? null;
-  const silenceMinutes = Math.max(s.params.silenceMinutes, interval ? 3 * interval : 0);
+  const silenceMinutes = s.params.silenceMinutes + (interval ? 2 * interval : 0);
   const silentFor = (now.getTime() - input.lastHeartbeatAt.getTime()) / MINUTE_MS;
   if (silentFor < silenceMinutes) return [];
-  const share = b && b.heartbeat.hours > 0 ? heartbeatShare(b, now) : null;
-  if (share !== null && share < 0.5) return [];
+  const share = b && b.heartbeat.hours > 0 ? Math.min(...[-2, -1, 0, 1].map((o) => heartbeatShare(b, new Date(now.getTime() + o * 60 * MINUTE_MS)))) : null;
+  if (share !== null && share < HEARTBEAT_USUAL_SHARE) return [];
   const last = iso(input.lastHeartbeatAt);
   return [
     makeFinding(ctx, 'heartbeat_lost', settings, {
@@ -114,7 +120,7 @@ export function detectHeartbeatLoss(
         threshold: silenceMinutes,
         unit: 'minutes without a heartbeat',
         window: { from: last, to: iso(now) },
-        method: `Rule: an agent with heartbeats in at least ${s.params.minHeartbeatHours} hours of the last 7 days sent none for max(silenceMinutes ${s.params.silenceMinutes}, 3 x its usual interval), at an hour at which it usually sends them (on half the days or more of that kind, when its baseline knows).`,
+        method: `Rule: an agent with heartbeats in at least ${s.params.minHeartbeatHours} hours of the last 7 days sent none for silenceMinutes ${s.params.silenceMinutes} + 2 x its usual interval, at a time it usually sends them (heartbeats in this hour, the two before and the one after on at least ${HEARTBEAT_USUAL_SHARE * 100} % of the days of this kind, when its baseline knows).`,
         baselineSnapshot: b ? { version: b.version, computedAt: b.computedAt, start: b.start, historyDays: b.historyDays, heartbeat: b.heartbeat } : null,
         series: [],
         details: { lastHeartbeatAt: last, heartbeatHours7d: input.heartbeatHours7d, usualShareNow: share, silenceMinutes: s.params.silenceMinutes },

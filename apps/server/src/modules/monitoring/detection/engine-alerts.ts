@@ -85,7 +85,13 @@ export async function writeFindings(
   for (const f of input.findings) {
     const title = clip(f.title, 200);
     const summary = clip(f.summary, 2000);
-    const evidence = JSON.stringify(f.evidence);
+    // Within the contract's bounds whatever a detector gathered (a refused write would block the batch).
+    const evidence = JSON.stringify({
+      ...f.evidence,
+      decisionIds: f.evidence.decisionIds.slice(0, 100),
+      auditEventIds: (f.evidence.auditEventIds ?? []).slice(0, 100),
+      series: f.evidence.series.slice(-400),
+    });
     const createdAt = f.subject.type === 'agent' ? input.agents.get(f.subject.id) : undefined;
     if (isBehaviouralDetector(f.detector) && createdAt && isLearning(createdAt, f.at, input.settings)) {
       await tx.query(UPSERT_LEARNING, [organizationId, f.dedupKey, f.subject.id, f.detector, f.severity, title, summary, f.at, evidence], {

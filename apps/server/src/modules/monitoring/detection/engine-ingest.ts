@@ -22,7 +22,12 @@ import { networkPrefix, resourcePrefix } from './prefixes.js';
  * twice in the hour counters (the dispatcher is at least once); first uses and alerts are unaffected.
  */
 
-export const DETECTION_EVENT_TYPES = ['decision.created', 'violation.recorded', 'trust.dropped', 'agent.authentication_failed'] as const;
+/**
+ * `violation.recorded` is not among them: a decision's violations are written in the statement that
+ * writes the decision, so reading the decision finds them; taking the event too would count a decision
+ * twice whenever a batch boundary fell between the two events.
+ */
+export const DETECTION_EVENT_TYPES = ['decision.created', 'trust.dropped', 'agent.authentication_failed'] as const;
 
 export interface IngestResult extends WriteResult {
   decisions: number;
@@ -82,8 +87,6 @@ export async function ingest(deps: { db: Pick<Database, 'transaction'>; events: 
   const refusals = new Map<string, Date>();
   for (const e of batch) {
     if (e.type === 'decision.created') decisionIds.add(e.data.decisionId);
-    // Normally in the batch of its decision; a batch boundary between them still counts the decision once.
-    else if (e.type === 'violation.recorded') decisionIds.add(e.data.decisionId);
     else if (e.type === 'trust.dropped') drops.push(e);
     else if (e.type === 'agent.authentication_failed') {
       const to = new Date(e.data.to);

@@ -4,7 +4,7 @@ import { forEachTarget } from '../../../testing/targets.js';
 import { acrossInstances, createTestApp, type TestApp } from '../../../testing/test-app.js';
 import { seedOrganization, type SeededOrganization } from '../../../testing/people-fixtures.js';
 import { newAgentKey, registerAgent, signedHeaders, type TestAgentKey } from '../../../testing/agent-fixtures.js';
-import { DAY, HOUR, alertsOf, ensurePartitions, heartbeats, simulate, workingHours } from '../../../testing/monitoring-fixtures.js';
+import { DAY, HOUR, alertsOf, ensurePartitions, heartbeats, simulate, workingHours } from '../../../testing/engine-fixtures.js';
 import { computeBaselines } from './engine-baselines.js';
 import { sweepOrganization } from './engine-sweep.js';
 

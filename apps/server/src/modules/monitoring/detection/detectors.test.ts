@@ -1,0 +1,212 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { alertEvidenceSchema, DEFAULT_MONITORING_SETTINGS, mergeMonitoringSettings } from '@aim/contracts';
+import { computeBaseline } from './baseline.js';
+import { AS_OF, businessHistory } from '../../../testing/monitoring-fixtures.js';
+import { detectClosedHour, detectFirstUses, detectHour, FIRST_USE_HISTORY_DAYS } from './detectors.js';
+import type { AgentContext, Finding, FirstUse, HourCounts, Observation } from './model.js';
+
+/**
+ * The behavioural detectors against a business-hours agent whose baseline is known exactly: weekdays
+ * 09:00-17:00 UTC, 100 requests, 1 denial, 1,000 records and 1,000,000 bytes each hour, four weeks.
+ * At Tuesday 10:00 its requests have median 100 and scale 11 (sqrt(100) + 1).
+ */
+const S = DEFAULT_MONITORING_SETTINGS;
+const baseline = computeBaseline({ agentId: 'agt_b', asOf: AS_OF, agentCreatedAt: new Date('2026-01-01'), hours: businessHistory(), heartbeats: [] });
+const ctx: AgentContext = { agentId: 'agt_b', createdAt: new Date('2026-01-01'), learning: false, baseline };
+const TUE_10 = new Date('2026-12-01T10:00:00Z');
+const TUE_03 = new Date('2026-12-01T03:00:00Z');
+
+const hour = (at: Date, c: Partial<HourCounts> = {}): HourCounts => ({ hour: at, requests: 100, denials: 1, records: 1000, bytes: 1_000_000, ...c });
+const obs = (id: string, at: Date, o: Partial<Observation> = {}): Observation => ({
+  decisionId: id,
+  agentId: 'agt_b',
+  at,
+  action: 'orders:read',
+  resource: 'orders/1',
+  decision: 'allow',
+  violation: false,
+  records: null,
+  bytes: null,
+  address: '203.0.113.9',
+  ...o,
+});
+const of = (findings: Finding[], detector: string) => findings.filter((f) => f.detector === detector);
+
+function assertEvidence(f: Finding) {
+  const parsed = alertEvidenceSchema.safeParse(f.evidence);
+  assert.ok(parsed.success, parsed.success ? '' : JSON.stringify(parsed.error.issues));
+  assert.match(f.summary, /\d/);
+  assert.equal(f.subject.type, 'agent');
+  assert.equal(f.subject.id, 'agt_b');
+}
+
+describe('rate_anomaly', () => {
+  // T = max over Tue 09, 10, 11 of 100 + 6 × 11 = 166.
+  it('fires when a batch carries the hour across median + 6 × scale, once', () => {
+    const at = new Date(TUE_10.getTime() + 40 * 60_000);
+    const batch = [obs('dec_1', at), obs('dec_2', at)];
+    const [f, ...rest] = of(detectHour(ctx, hour(TUE_10, { requests: 165 }), hour(TUE_10, { requests: 166 }), batch, S), 'rate_anomaly');
+    assert.equal(rest.length, 0);
+    assert.ok(f);
+    assert.equal(f.dedupKey, 'rate_anomaly:agt_b');
+    assert.equal(f.severity, 'medium');
+    assert.equal(f.evidence.observed, 166);
+    assert.equal(f.evidence.baseline, 100);
+    assert.equal(f.evidence.threshold, 166);
+    assert.equal(f.evidence.unit, 'requests per hour');
+    assert.deepEqual(f.evidence.decisionIds, ['dec_2', 'dec_1']);
+    assert.deepEqual(f.evidence.window, { from: TUE_10.toISOString(), to: at.toISOString() });
+    assert.equal(f.at, at);
+    assert.deepEqual((f.evidence.baselineSnapshot!['slot'] as { samples: number[] }).samples, [100, 100, 100, 100]);
+    // Four Tuesdays 10:00 from the history, then this one.
+    assert.deepEqual(
+      f.evidence.series.map((p) => [p.at.slice(0, 13), p.observed, p.expected]),
+      [['2026-11-03T10', 100, 100], ['2026-11-10T10', 100, 100], ['2026-11-17T10', 100, 100], ['2026-11-24T10', 100, 100], ['2026-12-01T10', 166, 100]],
+    );
+    assertEvidence(f);
+    // Already above before the batch: the hour's incident was reported.
+    assert.equal(of(detectHour(ctx, hour(TUE_10, { requests: 170 }), hour(TUE_10, { requests: 300 }), [], S), 'rate_anomaly').length, 0);
+    // One request short.
+    assert.equal(of(detectHour(ctx, null, hour(TUE_10, { requests: 165 }), [], S), 'rate_anomaly').length, 0);
+  });
+
+  it('follows the settings: a multiplier, a floor, and off', () => {
+    const k10 = mergeMonitoringSettings(S, { detectors: { rate_anomaly: { params: { madMultiplier: 10 } } } });
+    assert.equal(of(detectHour(ctx, null, hour(TUE_10, { requests: 209 }), [], k10), 'rate_anomaly').length, 0);
+    assert.equal(of(detectHour(ctx, null, hour(TUE_10, { requests: 210 }), [], k10), 'rate_anomaly')[0]!.evidence.threshold, 210);
+    const off = mergeMonitoringSettings(S, { detectors: { rate_anomaly: { enabled: false } } });
+    assert.equal(of(detectHour(ctx, null, hour(TUE_10, { requests: 1000 }), [], off), 'rate_anomaly').length, 0);
+    const critical = mergeMonitoringSettings(S, { detectors: { rate_anomaly: { severity: 'critical' } } });
+    assert.equal(of(detectHour(ctx, null, hour(TUE_10, { requests: 1000 }), [], critical), 'rate_anomaly')[0]!.severity, 'critical');
+  });
+
+  it('an hour early is not an anomaly: the neighbouring hour of the week counts', () => {
+    // Tue 08:00 has median 0, but 09:00 next to it has 100: T = 166, not 0 + 6 × 1.
+    assert.equal(of(detectHour(ctx, null, hour(new Date('2026-12-01T08:00:00Z'), { requests: 120 }), [], S), 'rate_anomaly').length, 0);
+  });
+
+  it('is still found while the agent learns (the engine routes it to learning findings)', () => {
+    assert.equal(of(detectHour({ ...ctx, learning: true }, null, hour(TUE_10, { requests: 400 }), [], S), 'rate_anomaly').length, 1);
+  });
+
+  it('nothing without a baseline, or with less than three days of history', () => {
+    assert.deepEqual(detectHour({ ...ctx, baseline: null }, null, hour(TUE_10, { requests: 9999, denials: 999 }), [], S), []);
+    const young = computeBaseline({ agentId: 'agt_b', asOf: AS_OF, agentCreatedAt: new Date(AS_OF.getTime() - 2 * 86_400_000), hours: businessHistory(2), heartbeats: [] });
+    assert.deepEqual(detectHour({ ...ctx, baseline: young }, null, hour(TUE_10, { requests: 9999, denials: 999 }), [], S), []);
+  });
+
+  it('the low side, when an hour ends: a busy hour of the week that went quiet', () => {
+    // min over Tue 09-11 of 100 - 6 × 11 = 34.
+    const [f] = detectClosedHour(ctx, hour(TUE_10, { requests: 0 }), S);
+    assert.ok(f);
+    assert.equal(f.dedupKey, 'rate_anomaly:agt_b:low');
+    assert.equal(f.evidence.threshold, 34);
+    assert.equal(f.evidence.observed, 0);
+    assertEvidence(f);
+    assert.deepEqual(detectClosedHour(ctx, hour(TUE_10, { requests: 34 }), S), []);
+    // At night there is nothing to miss; on the day's edge the quiet neighbour keeps it silent.
+    assert.deepEqual(detectClosedHour(ctx, hour(TUE_03, { requests: 0 }), S), []);
+    assert.deepEqual(detectClosedHour(ctx, hour(new Date('2026-12-01T09:00:00Z'), { requests: 0 }), S), []);
+  });
+});
+
+describe('denial_spike', () => {
+  // max(minCount 10, 1 + 4 × 2, 0.01 × 100 + 4 × (sqrt(1) + 1)) = 10.
+  it('fires at max(minCount, the slot, the agent denial rate applied to the hour)', () => {
+    const at = new Date(TUE_10.getTime() + 60_000);
+    const batch = [obs('dec_ok', at), obs('dec_no', at, { decision: 'deny' }), obs('dec_flag', at, { violation: true })];
+    const [f] = of(detectHour(ctx, hour(TUE_10, { denials: 9 }), hour(TUE_10, { denials: 10 }), batch, S), 'denial_spike');
+    assert.ok(f);
+    assert.equal(f.evidence.threshold, 10);
+    assert.equal(f.evidence.observed, 10);
+    assert.deepEqual(f.evidence.decisionIds, ['dec_flag', 'dec_no']);
+    assert.equal(f.dedupKey, 'denial_spike:agt_b');
+    assertEvidence(f);
+    assert.equal(of(detectHour(ctx, null, hour(TUE_10, { denials: 9 }), [], S), 'denial_spike').length, 0);
+  });
+
+  it('a busier hour may have more denials: the threshold follows the hour requests', () => {
+    // 2,000 requests at the agent's 1 %: 20 + 4 × (sqrt(20) + 1) = 41.9.
+    assert.equal(of(detectHour(ctx, null, hour(TUE_10, { requests: 2000, denials: 41 }), [], S), 'denial_spike').length, 0);
+    const [f] = of(detectHour(ctx, null, hour(TUE_10, { requests: 2000, denials: 42 }), [], S), 'denial_spike');
+    assert.equal(f!.evidence.threshold, 41.889);
+  });
+});
+
+describe('off_hours', () => {
+  it('fires when an hour the agent never works reaches minRequests', () => {
+    const [f] = of(detectHour(ctx, hour(TUE_03, { requests: 4, records: 0, bytes: 0 }), hour(TUE_03, { requests: 5, records: 0, bytes: 0 }), [], S), 'off_hours');
+    assert.ok(f);
+    assert.equal(f.dedupKey, 'off_hours:agt_b');
+    assert.equal(f.evidence.threshold, 5);
+    assert.equal(f.evidence.details['busyP90'], 0);
+    assertEvidence(f);
+    assert.equal(of(detectHour(ctx, null, hour(TUE_03, { requests: 4, records: 0, bytes: 0 }), [], S), 'off_hours').length, 0);
+    // Saturday noon: weekends are never worked either.
+    assert.equal(of(detectHour(ctx, null, hour(new Date('2026-12-05T12:00:00Z'), { requests: 20, records: 0, bytes: 0 }), [], S), 'off_hours').length, 1);
+  });
+
+  it('an hour next to the working day is usual', () => {
+    for (const h of ['08', '17']) {
+      assert.equal(of(detectHour(ctx, null, hour(new Date(`2026-12-01T${h}:00:00Z`), { requests: 50, records: 0, bytes: 0 }), [], S), 'off_hours').length, 0, h);
+    }
+    assert.equal(of(detectHour(ctx, null, hour(new Date('2026-12-01T19:00:00Z'), { requests: 50, records: 0, bytes: 0 }), [], S), 'off_hours').length, 1);
+  });
+});
+
+describe('data_volume', () => {
+  // Records at Tue 10:00: median 1,000, scale 100, k = 10 → 2,000; 10 records per request.
+  it('fires at the slot threshold, once', () => {
+    const [f] = of(detectHour(ctx, hour(TUE_10, { records: 1999 }), hour(TUE_10, { records: 2000 }), [], S), 'data_volume');
+    assert.ok(f);
+    assert.equal(f.evidence.unit, 'records per hour');
+    assert.equal(f.evidence.threshold, 2000);
+    assert.equal(f.severity, 'high');
+    assertEvidence(f);
+    assert.equal(of(detectHour(ctx, hour(TUE_10, { records: 2000 }), hour(TUE_10, { records: 9000 }), [], S), 'data_volume').length, 0);
+  });
+
+  it('bytes alone can fire it', () => {
+    const [f] = of(detectHour(ctx, null, hour(TUE_10, { bytes: 2_000_000 }), [], S), 'data_volume');
+    assert.equal(f!.evidence.unit, 'bytes per hour');
+    assert.equal(f!.evidence.threshold, 2_000_000);
+  });
+
+  it('a few requests at night: judged by what they usually carry', () => {
+    // 5 requests: 10 × 5 + 10 × 10 × sqrt(5) = 273.6 records.
+    const night = (records: number) => of(detectHour(ctx, null, hour(TUE_03, { requests: 5, records, bytes: 0 }), [], S), 'data_volume');
+    assert.equal(night(273).length, 0);
+    assert.equal(night(274)[0]!.evidence.threshold, 273.607);
+  });
+});
+
+describe('first uses', () => {
+  const first = (kind: FirstUse['kind'], value: string, id: string, minute = 0): FirstUse => ({ kind, value, observation: obs(id, new Date(TUE_10.getTime() + minute * 60_000)) });
+
+  it('one finding per kind, listing every new value, keyed per agent and detector', () => {
+    const findings = detectFirstUses(ctx, [first('action', 'keys:export', 'dec_1'), first('resource', 'secrets/*', 'dec_2', 1), first('resource', 'vault/*', 'dec_3', 2), first('network', '198.51.100.0/24', 'dec_4', 3)], S);
+    assert.deepEqual(findings.map((f) => f.dedupKey), ['new_action:agt_b', 'new_resource:agt_b', 'new_network:agt_b']);
+    const resource = findings[1]!;
+    assert.equal(resource.title, 'First use of 2 resource prefixes');
+    assert.equal(resource.evidence.observed, 2);
+    assert.equal(resource.evidence.details['values'], 'secrets/*, vault/*');
+    assert.deepEqual(resource.evidence.decisionIds, ['dec_2', 'dec_3']);
+    assert.equal(resource.severity, 'medium');
+    assert.equal(findings[0]!.title, 'First use of action keys:export');
+    assert.equal(findings[0]!.severity, 'low');
+    for (const f of findings) assertEvidence(f);
+  });
+
+  it('an agent with less than a week of history has no first uses yet', () => {
+    const young = computeBaseline({ agentId: 'agt_b', asOf: AS_OF, agentCreatedAt: new Date('2026-01-01'), hours: businessHistory(FIRST_USE_HISTORY_DAYS - 1), heartbeats: [] });
+    assert.deepEqual(detectFirstUses({ ...ctx, baseline: young }, [first('action', 'keys:export', 'dec_1')], S), []);
+    assert.deepEqual(detectFirstUses({ ...ctx, baseline: null }, [first('action', 'keys:export', 'dec_1')], S), []);
+  });
+
+  it('a disabled detector stays silent, the others do not', () => {
+    const off = mergeMonitoringSettings(S, { detectors: { new_action: { enabled: false } } });
+    const findings = detectFirstUses(ctx, [first('action', 'keys:export', 'dec_1'), first('network', '198.51.100.0/24', 'dec_2')], off);
+    assert.deepEqual(findings.map((f) => f.detector), ['new_network']);
+  });
+});
