@@ -126,11 +126,12 @@ for (let m = 0; m < TEST_DAYS * 24 * 60; m += 1) {
     const i = a.incident && t >= a.incident.start && t < a.incident.end ? a.incident : null;
     const silent = a.incident?.kind === 'silent' && t >= a.incident.start;
     if (silent) continue;
-    const inMinute = (total) => r.poisson(total / Math.max(1, (i.end - i.start) / MIN));
+    // An incident's requests (or refusals), each at a random minute of it: exactly as many as planned.
+    const inMinute = () => i.perMinute.get(t) ?? 0;
     if (i?.kind === 'rate_spike' && i.rate === undefined) i.rate = (i.factor * hourly[a.index]) / 60;
     const lambda = i?.kind === 'rate_spike' ? Math.max(i.rate, hourly[a.index] / 60) : hourly[a.index] / 60;
     let n = r.poisson(lambda);
-    const extra = i && i.extra ? inMinute(i.extra) : 0;
+    const extra = i && i.extra ? inMinute() : 0;
     const values = [];
     if (n > 0) {
       for (const [kind, key] of CATEGORY_KINDS) {
@@ -162,7 +163,7 @@ for (let m = 0; m < TEST_DAYS * 24 * 60; m += 1) {
     if (n > 0) engine.ingest(a, now, { requests: n, denials, ...volume(a, n, i?.kind === 'exfiltration' ? i.factor : 1) }, values);
     // Refused requests: one-off (a retried request, a clock skew) on clean traffic, a burst on key theft.
     if (i?.kind === 'key_theft') {
-      const count = inMinute(i.failures);
+      const count = inMinute();
       if (count > 0) engine.authFailures(a, now, count, r.pick(['invalid_signature', 'replayed_request', 'key_revoked']), i.address);
     } else if (r.chance(a.authFailuresPerDay / 1440)) {
       engine.authFailures(a, now, r.chance(0.7) ? 1 : r.int(2, 3), r.pick(['replayed_request', 'invalid_signature']), a.networks.values[0].address());

@@ -75,7 +75,15 @@ export function planIncidents(r, agents, days, testStart, perKind = 20) {
       placed += 1;
     }
   }
-  for (const i of incidents) i.agent.incident = i;
+  for (const i of incidents) {
+    i.agent.incident = i;
+    i.perMinute = new Map();
+    const minutes = Math.max(1, Math.round((i.end - i.start) / MIN));
+    for (let n = 0; n < (i.extra ?? i.failures ?? 0); n += 1) {
+      const t = i.start + r.int(0, minutes - 1) * MIN;
+      i.perMinute.set(t, (i.perMinute.get(t) ?? 0) + 1);
+    }
+  }
   return incidents;
 }
 
