@@ -152,6 +152,20 @@ forEachTarget('alerts: list, bulk actions, learning findings', (target) => {
     assert.equal(badSnooze.error.code, 'alert_snooze_invalid');
   });
 
+  it('serializes two bulk actions over the same alerts, named in opposite orders: no deadlock, each alert changed once', async () => {
+    const alertIds: string[] = [];
+    for (let i = 0; i < 6; i++) alertIds.push(await insertAlert(t, a.organizationId));
+    const [one, two] = await Promise.all([bulk({ alertIds, action: 'acknowledge' }), bulk({ alertIds: [...alertIds].reverse(), action: 'acknowledge' }, a.as.admin.apiKey)]);
+    assert.equal(one.statusCode, 200, one.body);
+    assert.equal(two.statusCode, 200, two.body);
+    const okBy = (res: typeof one) => new Map((res.json().results as { alertId: string; ok: boolean }[]).map((r) => [r.alertId, r.ok]));
+    const [first, second] = [okBy(one), okBy(two)];
+    for (const id of alertIds) {
+      assert.equal(Number(first.get(id)) + Number(second.get(id)), 1, `${id} acknowledged by exactly one of the two`);
+      assert.equal(await statusOf(id), 'acknowledged');
+    }
+  });
+
   it('refuses a bulk request that is malformed as a whole', async () => {
     const id = await insertAlert(t, a.organizationId);
     const cases: [Record<string, unknown>, RegExp][] = [
