@@ -72,7 +72,7 @@ describe('monitoring on the running server', () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('turns a misused key into one key_misuse alert: a webhook, an email to the admin, the agent suspended and reactivated', async () => {
+  it('turns a misused key into one key_misuse alert: a webhook, an email to the admin, the agent suspended and reactivated', async (t) => {
     smtp = await startSmtpCapture();
     const hooks = await startReceiver();
     receiver = hooks.server;
@@ -131,9 +131,11 @@ describe('monitoring on the running server', () => {
     const captured = signedHeaders(key, { url: '/api/v1/agents/me', origin: base });
     assert.equal((await signed(key, captured)).status, 200);
     for (let i = 0; i < 2; i++) assert.deepEqual(await signed(key, captured), { status: 401, code: 'replayed_request' });
+    const misusedAt = Date.now();
 
     // One alert, announced to the receiver.
     const raised = await eventually('alert.raised at the receiver', () => hooks.state.received.find((d) => d.type === 'alert.raised'));
+    t.diagnostic(`alert.raised at the receiver ${Date.now() - misusedAt} ms after the last refused request`);
     assert.equal(raised.data.type, 'key_misuse');
     assert.equal(raised.data.severity, 'critical');
     assert.deepEqual(raised.data.subject, { type: 'agent', id: agentId });
@@ -144,6 +146,7 @@ describe('monitoring on the running server', () => {
 
     // By email to the admin, with the numbers and a link to the alert on the dashboard.
     await smtp.waitFor('the alert email', () => smtp!.to(ADMIN, /^\[critical\]/).length === 1, WAIT_MS);
+    t.diagnostic(`the alert email ${Date.now() - misusedAt} ms after it`);
     const [mail] = smtp.to(ADMIN, /^\[critical\]/);
     assert.match(mail!.parsed.subject!, /: ledger-sync$/);
     const text = mail!.parsed.text!;
@@ -153,6 +156,7 @@ describe('monitoring on the running server', () => {
 
     // Suspended by the system, refused at once; the alert says so; the alert counts in its trust score.
     assert.deepEqual(await eventually('the automatic suspension', async () => ((await signed(key)).code === 'agent_suspended' ? true : undefined)), true);
+    t.diagnostic(`the agent refused ${Date.now() - misusedAt} ms after it`);
     const detail = await call('GET', `/api/v1/alerts/${alertId}`);
     assert.ok(detail.notes.some((n: { author: { type: string }; body: string }) => n.author.type === 'system' && n.body.startsWith('AIM suspended the agent')), JSON.stringify(detail.notes));
     const { trust } = await call('GET', `/api/v1/agents/${agentId}/trust`);
