@@ -28,6 +28,11 @@ export const ERROR_CODES = {
       'The webhook URL cannot be used: it is malformed, not https (http only where the deployment allows private networks and its public URL is not https), carries credentials, or its host does not resolve or resolves to a private, loopback or metadata address.',
   },
   webhook_secret_reused: { status: 400, description: 'The new signing secret is the current one; a rotation needs a different secret (or none: AIM makes one).' },
+  alert_snooze_invalid: {
+    status: 400,
+    description: 'A snooze must end in the future and at most 90 days ahead (ALERT_SNOOZE_MAX_DAYS); `message` says which bound was crossed.',
+  },
+  alert_assignee_not_member: { status: 400, description: 'An alert can be assigned only to a member of its organization (or to nobody: assigneeId null).' },
   webhook_replay_too_large: {
     status: 400,
     description: 'The replay would schedule more deliveries than one call may (10,000); replay a shorter period, in several calls.',
@@ -124,6 +129,7 @@ export const ERROR_CODES = {
     status: 404,
     description: 'No invitation has this link: it was mistyped or cut short; ask an admin for a new invitation.',
   },
+  alert_not_found: { status: 404, description: 'No alert of the organization has this id (the id is mistyped, or the alert belongs to another organization).' },
   webhook_endpoint_not_found: { status: 404, description: 'No webhook endpoint of the organization has this id (it was deleted, or belongs to another organization).' },
   webhook_delivery_not_found: { status: 404, description: "The webhook endpoint has no delivery with this id (deliveries older than the retention are gone)." },
   conflict: { status: 409, description: 'The request conflicts with the current state of the resource.' },
@@ -152,6 +158,16 @@ export const ERROR_CODES = {
     description: 'An outcome can be reported once, and only for a decision that allowed the action.',
   },
   rating_exists: { status: 409, description: 'You have already rated this agent; change your rating (PATCH) instead of adding another.' },
+  alert_transition_not_allowed: {
+    status: 409,
+    description:
+      'The alert cannot go from its current status to the one asked for (docs/monitoring.md, the lifecycle table); `message` and details name the current status and the actions allowed from it.',
+  },
+  alert_reopen_conflict: {
+    status: 409,
+    description:
+      'The alert cannot be reopened: another active alert (open, acknowledged or snoozed) has the same deduplication key and gathers its findings now; details.activeAlertId names it.',
+  },
   webhook_endpoint_disabled: { status: 409, description: 'The webhook endpoint is disabled; enable it (PATCH enabled: true) before sending it a test event.' },
   webhook_endpoint_limit: { status: 409, description: 'The organization has as many webhook endpoints as allowed (50); delete one before adding another.' },
   key_already_registered: { status: 409, description: 'This public key is already registered to an agent; generate a new key pair.' },

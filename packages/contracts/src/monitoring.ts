@@ -161,7 +161,7 @@ export const ALERT_SNOOZE_MAX_DAYS = 90;
 export const acknowledgeAlertSchema = z.object({ note: note.optional() }).meta({ id: 'AcknowledgeAlert' });
 export const assignAlertSchema = z
   .object({ assigneeId: userIdSchema.nullable().describe('A member of the organization; null to unassign'), note: note.optional() })
-  .meta({ id: 'AssignAlert' });
+  .meta({ id: 'AssignAlert', examples: [{ assigneeId: null }] });
 export const resolveAlertSchema = z
   .object({
     resolution: z.enum(['resolved', 'false_positive']).default('resolved').describe('false_positive: it was not a problem'),
@@ -170,9 +170,9 @@ export const resolveAlertSchema = z
   .meta({ id: 'ResolveAlert' });
 export const snoozeAlertSchema = z
   .object({ until: instant.describe(`In the future, at most ${ALERT_SNOOZE_MAX_DAYS} days ahead`), note: note.optional() })
-  .meta({ id: 'SnoozeAlert' });
+  .meta({ id: 'SnoozeAlert', examples: [{ until: '2030-01-01T00:00:00Z', note: 'Planned migration this week' }] });
 export const reopenAlertSchema = z.object({ note: note.optional() }).meta({ id: 'ReopenAlert' });
-export const addAlertNoteSchema = z.object({ body: note }).meta({ id: 'AddAlertNote' });
+export const addAlertNoteSchema = z.object({ body: note }).meta({ id: 'AddAlertNote', examples: [{ body: 'The owner confirms a planned migration.' }] });
 export const alertNoteEnvelopeSchema = z.object({ note: alertNoteSchema }).meta({ id: 'AlertNoteEnvelope' });
 
 export const ALERT_BULK_MAX = 100;

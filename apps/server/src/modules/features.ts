@@ -36,6 +36,8 @@ import { siemFeature } from './siem/siem-operations.js';
 import { webhookFanOutSubscription, webhookFeature, webhookJobs } from './webhooks/index.js';
 import { notificationFeature } from './notifications/notification-operations.js';
 import { webhookDeliveryFeature } from './webhooks/delivery/delivery-feature.js';
+import { alertFeature, alertJobs } from './monitoring/alerts/alert-operations.js';
+import { monitoringSettingsFeature } from './monitoring/settings/settings-operations.js';
 
 /**
  * Every feature of the API, in the order the reference lists them. Each is built from the narrow
@@ -112,6 +114,8 @@ export function createFeatures(platform: Platform, services: Services): Feature[
       listen: (listener) => platform.domainEvents.listen(listener),
       metrics: platform.metrics,
     }),
+    alertFeature({ alerts: services.alerts, learningFindings: services.learningFindings, jobs: alertJobs({ alerts: services.alerts }) }),
+    monitoringSettingsFeature({ settings: services.monitoringSettings }),
     webhookFeature({
       webhooks: services.webhooks,
       deliveries: services.webhookLog,

@@ -29,6 +29,9 @@ import { createOverviewService } from './overview/overview.js';
 import { createSystemJobsService } from './system/jobs.js';
 import { createWebhookLogService, createWebhookService } from './webhooks/index.js';
 import { createNotificationService } from './notifications/notification-service.js';
+import { createAlertService } from './monitoring/alerts/alert-service.js';
+import { createLearningFindingService } from './monitoring/alerts/learning-findings.js';
+import { createMonitoringSettingsService } from './monitoring/settings/settings-service.js';
 
 /** Every service, built once from the platform; route modules receive what they need from here. */
 export function createServices(platform: Platform) {
@@ -130,6 +133,9 @@ export function createServices(platform: Platform) {
       publicBaseUrl: () => platform.publicOrigin.baseUrl,
       logger: platform.logger,
     }),
+    alerts: createAlertService({ db, events: platform.domainEvents }),
+    learningFindings: createLearningFindingService({ db }),
+    monitoringSettings: createMonitoringSettingsService({ db }),
     members: createMemberService({ db, cache, users, sessions }),
     apiKeys: createApiKeyService({ db, cache }),
     setup: createSetupService({ db, store, users, sessions, bootstrapToken: config.secrets.bootstrapToken }),

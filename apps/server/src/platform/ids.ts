@@ -34,6 +34,8 @@ export const ID_PREFIXES = {
   webhookEndpoint: 'whk',
   webhookDelivery: 'whd',
   notification: 'ntf',
+  alert: 'alr',
+  alertNote: 'aln',
 } as const;
 
 export type IdPrefix = (typeof ID_PREFIXES)[keyof typeof ID_PREFIXES];

@@ -8,6 +8,7 @@ import { seedOrganization, startSession, type SeededOrganization } from '../../t
 import { can } from './permissions.js';
 import { insertIdentityProvider } from '../../testing/people-fixtures.js';
 import { newAgentKey, signedInject, registerAgent } from '../../testing/agent-fixtures.js';
+import { insertAlert } from '../../testing/alert-fixtures.js';
 
 /**
  * Every route in the route table × every role × cookie session and API key × own and other
@@ -36,6 +37,7 @@ const PARAM_PREFIX: Record<string, string> = {
   incidentId: 'inc',
   endpointId: 'whk',
   deliveryId: 'whd',
+  alertId: 'alr',
 };
 
 forEachTarget('route permissions', (target) => {
@@ -56,6 +58,7 @@ forEachTarget('route permissions', (target) => {
   let bIncident: string;
   let bEndpoint: string;
   let bDelivery: string;
+  let bAlert: string;
 
   before(async () => {
     // Every route × role × credential from one client: more requests than the default per-IP limit.
@@ -119,6 +122,7 @@ forEachTarget('route permissions', (target) => {
     bIncident = (await post(`/api/v1/agents/${bAgent.id}/incidents`, { severity: 'low', title: 'b incident' })).incident.id;
     bEndpoint = (await post('/api/v1/webhook-endpoints', { url: 'https://1.1.1.1/b-hook', eventTypes: ['*'] })).webhookEndpoint.id;
     bDelivery = (await post(`/api/v1/webhook-endpoints/${bEndpoint}/test`, {})).delivery.id;
+    bAlert = await insertAlert(t, b.organizationId);
   });
   after(() => t?.close());
 
@@ -146,6 +150,7 @@ forEachTarget('route permissions', (target) => {
       if (name === 'incidentId') return bIncident;
       if (name === 'endpointId') return bEndpoint;
       if (name === 'deliveryId') return bDelivery;
+      if (name === 'alertId') return bAlert;
       return b.as.viewer.sessionId;
     });
 

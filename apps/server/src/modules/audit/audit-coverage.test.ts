@@ -8,6 +8,7 @@ import { SoftwareAuthenticator } from '../../testing/software-authenticator.js';
 import { challenge, newAgentKey, proofFor, registration, signedInject } from '../../testing/agent-fixtures.js';
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
+import { insertAlert } from '../../testing/alert-fixtures.js';
 
 /**
  * Complete coverage: every route of the route table that can change state has a scenario here that
@@ -258,6 +259,15 @@ forEachTarget('every state change writes an audit event', (target) => {
         inject('POST', `/api/v1/webhook-endpoints/${await webhookEndpointId()}/redeliver-failed`, org.as.admin.apiKey, { since: '2026-01-01T00:00:00Z' }),
       'POST /api/v1/webhook-endpoints/:endpointId/replay': async () =>
         inject('POST', `/api/v1/webhook-endpoints/${await webhookEndpointId()}/replay`, org.as.admin.apiKey, { since: new Date(Date.now() - 3600_000).toISOString() }),
+      'POST /api/v1/alerts/:alertId/acknowledge': async () => inject('POST', `/api/v1/alerts/${await alert()}/acknowledge`, org.as.manager.apiKey, {}),
+      'POST /api/v1/alerts/:alertId/assign': async () => inject('POST', `/api/v1/alerts/${await alert()}/assign`, org.as.manager.apiKey, { assigneeId: org.as.member.userId }),
+      'POST /api/v1/alerts/:alertId/snooze': async () =>
+        inject('POST', `/api/v1/alerts/${await alert()}/snooze`, org.as.manager.apiKey, { until: new Date(Date.now() + 3_600_000).toISOString() }),
+      'POST /api/v1/alerts/:alertId/resolve': async () => inject('POST', `/api/v1/alerts/${await alert()}/resolve`, org.as.admin.apiKey, { resolution: 'false_positive' }),
+      'POST /api/v1/alerts/:alertId/reopen': async () => inject('POST', `/api/v1/alerts/${await alert('resolved')}/reopen`, org.as.manager.apiKey, {}),
+      'POST /api/v1/alerts/:alertId/notes': async () => inject('POST', `/api/v1/alerts/${await alert()}/notes`, org.as.manager.apiKey, { body: 'coverage' }),
+      'POST /api/v1/alerts/bulk': async () => inject('POST', '/api/v1/alerts/bulk', org.as.manager.apiKey, { alertIds: [await alert(), await alert()], action: 'acknowledge' }),
+      'PUT /api/v1/monitoring/settings': () => inject('PUT', '/api/v1/monitoring/settings', org.as.admin.apiKey, { learningDays: 3 }),
       'DELETE /api/v1/agents/me/attestations/:agentId': async () => {
         const [attester, subject] = [await agent(), await agent()];
         const put = await signedInject(t, attester.key, { method: 'PUT', url: `/api/v1/agents/me/attestations/${subject.id}`, body: JSON.stringify({ verdict: 'distrusted' }) });
@@ -310,6 +320,9 @@ forEachTarget('every state change writes an audit event', (target) => {
     const mcpServer = () =>
       inject('POST', '/api/v1/mcp-servers', org.as.admin.apiKey, { name: `cov-mcp-${++seq}`, transport: { type: 'streamable_http', url: 'https://mcp.example.com/mcp' } });
     const mcpServerId = async () => ((await mcpServer()).json().mcpServer as { id: string }).id;
+
+    /** An alert of the organization as the detection engine writes it. */
+    const alert = (status: 'open' | 'resolved' = 'open') => insertAlert(t, org.organizationId, { status });
 
     const webhookEndpoint = () => inject('POST', '/api/v1/webhook-endpoints', org.as.admin.apiKey, { url: 'http://127.0.0.1:9/coverage', eventTypes: ['decision.*'] });
     const webhookEndpointId = async () => ((await webhookEndpoint()).json().webhookEndpoint as { id: string }).id;

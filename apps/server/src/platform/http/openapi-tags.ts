@@ -20,6 +20,11 @@ export const API_TAGS = [
   { name: 'trust', description: 'Trust scores, their history and evidence: ratings, reviews, incidents, attestations (docs/trust-scoring.md)' },
   { name: 'audit', description: 'The hash-chained audit log' },
   { name: 'webhooks', description: 'Webhook endpoints: signed deliveries of domain events, the delivery log, redelivery and replay (docs/webhooks.md)' },
+  {
+    name: 'monitoring',
+    description:
+      'Alerts from behavioural baselines and rules: their lifecycle, notes and bulk actions; learning findings; the monitoring settings (docs/monitoring.md)',
+  },
   { name: 'live', description: 'Server-sent events for the dashboard' },
 ] as const;
 
