@@ -2,13 +2,13 @@
 
 import { ALERT_SNOOZE_MAX_DAYS } from '@aim/contracts';
 import { useState } from 'react';
-import { errorMessage, type ApiError } from '@/api/client';
+import { errorMessage } from '@/api/client';
 import { Button } from '@/components/ui/button';
 import { ConfirmDialog } from '@/components/ui/dialog';
 import { Input, Select } from '@/components/ui/input';
 import { alerts, type Alert } from './alert-api';
 
-type Answer = Promise<{ data?: { alert: Alert }; error?: ApiError }>;
+type Answer = Promise<{ data?: { alert: Alert }; error?: unknown }>;
 
 const ACTIVE = new Set<Alert['status']>(['open', 'acknowledged', 'snoozed']);
 
@@ -22,7 +22,7 @@ function localInput(hours: number): string {
 /**
  * What a person who manages alerts may do with this one, by its status: acknowledge (open or
  * snoozed), assign to a member, snooze until a time, resolve or mark a false positive (both behind a
- * confirmation), reopen (resolved, false positive or snoozed). The API's answer replaces the alert on
+ * confirmation), reopen (any status but open). The API's answer replaces the alert on
  * the page; a refusal shows its message.
  */
 export function AlertActions({ alert, members, changed }: { alert: Alert; members: { id: string; name: string }[]; changed: (alert: Alert, notice: string) => void }) {
@@ -91,7 +91,7 @@ export function AlertActions({ alert, members, changed }: { alert: Alert; member
             />
           </>
         )}
-        {!active || alert.status === 'snoozed' ? (
+        {alert.status !== 'open' ? (
           <Button variant="outline" disabled={busy} onClick={() => void act(() => alerts.reopen(alert.id), 'Alert reopened.')}>
             Reopen
           </Button>
@@ -124,6 +124,7 @@ export function AlertActions({ alert, members, changed }: { alert: Alert; member
           </form>
           {alert.status !== 'snoozed' && (
             <form
+              noValidate
               aria-label="Snooze the alert"
               className="flex flex-wrap items-end gap-2"
               onSubmit={(e) => {

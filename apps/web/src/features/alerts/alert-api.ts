@@ -1,80 +1,71 @@
 import {
   ALERT_SEVERITIES,
-  type AlertJson,
   type AlertSeverity,
   type AlertStatus,
   type Detector,
   type MonitoringSettings,
   type MonitoringSettingsUpdate,
-  type alertNoteSchema,
-  type bulkAlertActionSchema,
-  type bulkAlertResultSchema,
-  type learningFindingSchema,
   type securityOverviewSchema,
 } from '@aim/contracts';
 import type { z } from 'zod';
-import { request } from '@/api/client';
+import { api, request } from '@/api/client';
+import type { components } from '@/api/schema';
 
 /**
  * The monitoring operations the dashboard calls (docs/monitoring.md: alerts API, settings, security
- * overview), typed by their contract in `@aim/contracts` (packages/contracts/src/monitoring.ts).
+ * overview). Alerts, learning findings and settings go through the typed client (docs/openapi.json);
+ * the security overview through `request`, typed by its contract, until the OpenAPI document this
+ * branch builds with lists it.
  */
-export type Alert = AlertJson;
-export type AlertNote = z.infer<typeof alertNoteSchema>;
-export type LearningFinding = z.infer<typeof learningFindingSchema>;
+export type Alert = components['schemas']['Alert'];
+export type AlertNote = components['schemas']['AlertNote'];
+export type LearningFinding = components['schemas']['LearningFinding'];
 export type SecurityOverview = z.infer<typeof securityOverviewSchema>;
-export type BulkAction = z.input<typeof bulkAlertActionSchema>;
-export type BulkResult = z.infer<typeof bulkAlertResultSchema>;
+export type BulkResult = components['schemas']['BulkAlertResult'];
 export type { AlertSeverity, AlertStatus, Detector, MonitoringSettings };
 
 /** The live topic of alert changes: the audit log records them as `alert.*` on targets of type `alert`. */
 export const ALERT_TOPICS = ['alert'] as const;
-/** Settings changes are audited as `monitoring.settings_updated`; either topic name refreshes the page. */
-export const SETTINGS_TOPICS = ['monitoring', 'monitoring_settings'] as const;
+/** Settings changes are audited as `monitoring.settings_updated` on the organization. */
+export const SETTINGS_TOPICS = ['organization'] as const;
 
 export interface AlertFilters {
-  status?: AlertStatus[];
-  severity?: AlertSeverity[];
-  type?: Detector[];
-  subjectId?: string;
+  status?: AlertStatus[] | undefined;
+  severity?: AlertSeverity[] | undefined;
+  type?: Detector[] | undefined;
+  subjectId?: string | undefined;
   limit?: number;
   cursor?: string;
 }
 
-/** A query string with repeated parameters for lists (`status=open&status=acknowledged`). */
-function qs(query: Record<string, string | number | readonly string[] | undefined>): string {
-  const params = new URLSearchParams();
-  for (const [k, v] of Object.entries(query)) {
-    if (v === undefined || v === '') continue;
-    for (const one of Array.isArray(v) ? v : [v]) params.append(k, String(one));
-  }
-  const s = params.toString();
-  return s ? `?${s}` : '';
-}
-
-const one = (id: string) => `/api/v1/alerts/${encodeURIComponent(id)}`;
-type Envelope = { alert: Alert };
+const path = (alertId: string) => ({ params: { path: { alertId } } });
 
 export const alerts = {
   list: (f: AlertFilters) =>
-    request<{ alerts: Alert[]; nextCursor: string | null }>(
-      'GET',
-      `/api/v1/alerts${qs({ status: f.status, severity: f.severity, type: f.type, ...(f.subjectId ? { subjectType: 'agent', subjectId: f.subjectId } : {}), limit: f.limit, cursor: f.cursor })}`,
-    ),
-  get: (id: string) => request<{ alert: Alert; notes: AlertNote[] }>('GET', one(id)),
-  acknowledge: (id: string, note?: string) => request<Envelope>('POST', `${one(id)}/acknowledge`, note ? { note } : {}),
-  assign: (id: string, assigneeId: string | null) => request<Envelope>('POST', `${one(id)}/assign`, { assigneeId }),
-  snooze: (id: string, until: string) => request<Envelope>('POST', `${one(id)}/snooze`, { until }),
-  resolve: (id: string, resolution: 'resolved' | 'false_positive', note?: string) =>
-    request<Envelope>('POST', `${one(id)}/resolve`, { resolution, ...(note ? { note } : {}) }),
-  reopen: (id: string) => request<Envelope>('POST', `${one(id)}/reopen`, {}),
-  addNote: (id: string, body: string) => request<{ note: AlertNote }>('POST', `${one(id)}/notes`, { body }),
-  bulk: (body: BulkAction) => request<BulkResult>('POST', '/api/v1/alerts/bulk', body),
-  findings: (query: { agentId?: string; limit?: number; cursor?: string }) =>
-    request<{ findings: LearningFinding[]; nextCursor: string | null }>('GET', `/api/v1/monitoring/learning-findings${qs(query)}`),
-  settings: () => request<{ settings: MonitoringSettings; updatedAt: string | null }>('GET', '/api/v1/monitoring/settings'),
-  saveSettings: (body: MonitoringSettingsUpdate) => request<{ settings: MonitoringSettings; updatedAt: string | null }>('PUT', '/api/v1/monitoring/settings', body),
-  overview: (days: number) => request<SecurityOverview>('GET', `/api/v1/monitoring/overview${qs({ days })}`),
+    api.GET('/api/v1/alerts', {
+      params: {
+        query: {
+          ...(f.status ? { status: f.status } : {}),
+          ...(f.severity ? { severity: f.severity } : {}),
+          ...(f.type ? { type: f.type } : {}),
+          ...(f.subjectId ? { subjectType: 'agent' as const, subjectId: f.subjectId } : {}),
+          ...(f.limit ? { limit: f.limit } : {}),
+          ...(f.cursor ? { cursor: f.cursor } : {}),
+        },
+      },
+    }),
+  get: (id: string) => api.GET('/api/v1/alerts/{alertId}', path(id)),
+  acknowledge: (id: string) => api.POST('/api/v1/alerts/{alertId}/acknowledge', { ...path(id), body: {} }),
+  assign: (id: string, assigneeId: string | null) => api.POST('/api/v1/alerts/{alertId}/assign', { ...path(id), body: { assigneeId } }),
+  snooze: (id: string, until: string) => api.POST('/api/v1/alerts/{alertId}/snooze', { ...path(id), body: { until } }),
+  resolve: (id: string, resolution: 'resolved' | 'false_positive') => api.POST('/api/v1/alerts/{alertId}/resolve', { ...path(id), body: { resolution } }),
+  reopen: (id: string) => api.POST('/api/v1/alerts/{alertId}/reopen', { ...path(id), body: {} }),
+  addNote: (id: string, body: string) => api.POST('/api/v1/alerts/{alertId}/notes', { ...path(id), body: { body } }),
+  bulk: (alertIds: string[], action: 'acknowledge' | 'resolve') => api.POST('/api/v1/alerts/bulk', { body: { alertIds, action } }),
+  findings: (query: { limit?: number; cursor?: string }) => api.GET('/api/v1/monitoring/learning-findings', { params: { query } }),
+  settings: () => api.GET('/api/v1/monitoring/settings'),
+  saveSettings: (body: MonitoringSettingsUpdate) => api.PUT('/api/v1/monitoring/settings', { body }),
+  overview: (days: number) => request<SecurityOverview>('GET', `/api/v1/monitoring/overview?days=${days}`),
 };
 
 export const alertHref = (id: string) => `/alerts/detail/?id=${encodeURIComponent(id)}`;

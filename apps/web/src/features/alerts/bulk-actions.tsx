@@ -29,7 +29,7 @@ export function BulkActions({
   const run = async (action: 'acknowledge' | 'resolve'): Promise<string | null> => {
     setBusy(true);
     try {
-      const answer = await alerts.bulk({ alertIds: chosen, action });
+      const answer = await alerts.bulk(chosen, action);
       if (!answer.data) return errorMessage(answer.error);
       const { text, failed } = describe(answer.data, action === 'acknowledge' ? 'acknowledged' : 'resolved');
       setNotice({ text, failed: failed.length > 0 });
