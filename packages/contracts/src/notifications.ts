@@ -15,7 +15,7 @@ export type NotificationDelivery = (typeof NOTIFICATION_DELIVERIES)[number];
 export const notificationKindSchema = z.enum(NOTIFICATION_KINDS).meta({
   id: 'NotificationKind',
   description:
-    'approval_requested: an agent action waits for a person; capability_requested: an agent asks for a capability; webhook_disabled: AIM disabled a failing webhook endpoint; alert: alerts (when alerting exists)',
+    'approval_requested: an agent action waits for a person; capability_requested: an agent asks for a capability; webhook_disabled: AIM disabled a failing webhook endpoint; alert: an alert was raised (from your lowest severity; docs/monitoring.md)',
 });
 
 export const notificationDeliverySchema = z.enum(NOTIFICATION_DELIVERIES).meta({
@@ -27,7 +27,7 @@ export const notificationPreferenceSchema = z
   .object({
     kind: notificationKindSchema,
     delivery: notificationDeliverySchema,
-    minSeverity: z.enum(['low', 'medium', 'high', 'critical']).nullable().describe('For alert: the lowest severity mailed; null for the other kinds'),
+    minSeverity: z.enum(['low', 'medium', 'high', 'critical']).nullable().describe('For alert: the lowest severity mailed (info alerts are never mailed); null for the other kinds'),
     eligible: z.boolean().describe('Whether your role in this organization receives this kind at all'),
   })
   .meta({ id: 'NotificationPreference' });

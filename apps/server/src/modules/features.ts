@@ -38,6 +38,8 @@ import { notificationFeature } from './notifications/notification-operations.js'
 import { webhookDeliveryFeature } from './webhooks/delivery/delivery-feature.js';
 import { alertFeature, alertJobs } from './monitoring/alerts/alert-operations.js';
 import { monitoringSettingsFeature } from './monitoring/settings/settings-operations.js';
+import { securityOverviewFeature } from './monitoring/overview/security-overview-operations.js';
+import { autoSuspensionSubscription } from './monitoring/responses/auto-suspension.js';
 
 /**
  * Every feature of the API, in the order the reference lists them. Each is built from the narrow
@@ -124,6 +126,11 @@ export function createFeatures(platform: Platform, services: Services): Feature[
       jobs: webhookJobs({ db: platform.db, retentionDays: config.webhookRetentionDays }),
     }),
     webhookDelivery,
+    // The security overview, and the automatic suspension of agents on critical alerts (organizations that opt in).
+    securityOverviewFeature({
+      overview: services.securityOverview,
+      subscriptions: [autoSuspensionSubscription({ db: platform.db, suspend: (...args) => services.agents.suspendAsSystem(...args), logger: platform.logger })],
+    }),
     liveFeature({ domainEvents: platform.domainEvents, streamMaxMs: platform.config.live.streamMaxMs }),
     overviewFeature({ overview: services.overview }),
     systemJobsFeature({ systemJobs: services.systemJobs }),

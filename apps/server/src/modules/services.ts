@@ -26,6 +26,7 @@ import { createTrustEvidenceService } from './trust/evidence-service.js';
 import { createTrustService } from './trust/trust-service.js';
 import { createTrustScheduler } from './trust/trust-scheduler.js';
 import { createOverviewService } from './overview/overview.js';
+import { createSecurityOverviewService } from './monitoring/overview/security-overview.js';
 import { createSystemJobsService } from './system/jobs.js';
 import { createWebhookLogService, createWebhookService } from './webhooks/index.js';
 import { createNotificationService } from './notifications/notification-service.js';
@@ -72,6 +73,7 @@ export function createServices(platform: Platform) {
   });
   return {
     overview: createOverviewService({ db }),
+    securityOverview: createSecurityOverviewService({ db }),
     systemJobs: createSystemJobsService({ jobHealth: platform.jobHealth }),
     trust,
     trustScheduler,

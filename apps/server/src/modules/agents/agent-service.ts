@@ -234,6 +234,38 @@ export function createAgentService(deps: {
       }
     },
 
+    /**
+     * The system suspends an active agent (automatic suspension on a critical alert, docs/monitoring.md),
+     * as a person's suspension is: the status change, its audit event (`agent.suspend`, actor system,
+     * `details` added), the rescoring in the same transaction, and the cache invalidated after it, so
+     * the agent's next request is refused on every instance. `alongside` writes in that transaction too.
+     * An agent that is not active (already suspended, revoked, or gone) is left as it is: false.
+     */
+    async suspendAsSystem(
+      ctx: RequestContext & { actor: { type: 'system' } },
+      organizationId: string,
+      agentId: string,
+      input: { reason: string; details: Record<string, string>; alongside?: (tx: Tx) => Promise<void> },
+    ): Promise<boolean> {
+      try {
+        return await db.transaction({ organizationId }, async (tx) => {
+          const agent = await agentRepository.find(tx, agentId, { forUpdate: true });
+          if (!agent || agent.status !== 'active') return false;
+          await agentRepository.setStatus(tx, agent, 'suspended', input.reason, ctx.actor);
+          await recordAuditEvent(tx, ctx, {
+            action: 'agent.suspend',
+            target: { type: 'agent', id: agentId },
+            details: { from: agent.status, to: 'suspended', reason: input.reason, ...input.details },
+          });
+          await deps.rescore(tx, ctx, agentId, 'event');
+          await input.alongside?.(tx);
+          return true;
+        });
+      } finally {
+        await cache.forgetAgent(agentId);
+      }
+    },
+
     /** The agent rotates to a new key; the request is signed with the current one (its body names the new key). */
     async rotateKey(
       ctx: AgentRequestContext,

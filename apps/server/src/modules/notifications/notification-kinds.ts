@@ -4,14 +4,14 @@ import { can, NOTIFICATION_KINDS, ROLES, type NotificationDelivery, type Notific
  * Who receives each kind, and the defaults. A kind goes to the people whose role holds its
  * permission (`can` from the one permission table): approvals to those who may approve, capability
  * requests to those who manage capabilities, disabled webhook endpoints to admins and the endpoint's
- * creator (while they may still manage webhooks). Alerts do not exist yet: the kind is kept in the
- * preferences, and nothing sends it.
+ * creator (while they may still manage webhooks), alerts to everyone who may read them (from the
+ * lowest severity each person chose: high unless they changed it).
  */
 export const KIND_PERMISSION: Record<NotificationKind, Permission> = {
   approval_requested: 'decision.approve',
   capability_requested: 'capability.manage',
   webhook_disabled: 'webhook.manage',
-  alert: 'decision.approve',
+  alert: 'alert.read',
 };
 
 export type Severity = 'low' | 'medium' | 'high' | 'critical';

@@ -54,6 +54,21 @@ export const notificationRepository = {
     return rows.map((r) => ({ userId: r.user_id, role: r.role }));
   },
 
+  /**
+   * The numbers of an alert's evidence for its email (alerts, modules/monitoring's table: read here,
+   * ARCHITECTURE.md "Boundaries"); null when it cannot be read.
+   */
+  async alertEvidence(tx: Tx, alertId: string): Promise<{ observed: number; baseline: number | null; threshold: number; unit: string; from: string; to: string } | null> {
+    const { rows } = await tx.query<{ observed: number; baseline: number | null; threshold: number; unit: string; from: string; to: string }>(
+      `select (evidence->>'observed')::float8 as observed, (evidence->>'baseline')::float8 as baseline, (evidence->>'threshold')::float8 as threshold,
+              evidence->>'unit' as unit, evidence->'window'->>'from' as "from", evidence->'window'->>'to' as "to"
+         from alerts where organization_id = $1 and id = $2`,
+      [orgOf(tx), alertId],
+    );
+    const row = rows[0];
+    return row && row.observed !== null && row.threshold !== null && row.unit !== null ? row : null;
+  },
+
   /** Schedule one notification per person; a repeat (same person, event, kind) is ignored. The rows inserted. */
   async schedule(
     tx: Tx,

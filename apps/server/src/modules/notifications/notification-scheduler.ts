@@ -1,4 +1,4 @@
-import type { NotificationKind } from '@aim/contracts';
+import { severityAtLeast, type AlertSeverity, type NotificationKind } from '@aim/contracts';
 import type { Database, Tx } from '../../platform/db/database.js';
 import type { DomainEvent, EventSubscription } from '../../platform/events/domain-events.js';
 import { agentRepository } from '../agents/index.js';
@@ -10,13 +10,15 @@ import { notificationRepository, type Recipient } from './notification-repositor
  * Turns domain events into scheduled notifications, one per person, event and kind (a repeated
  * delivery of the event inserts nothing: unique (user_id, event_id, kind)). It only writes rows;
  * the sender mails them (notification-sender.ts). Each person's preference picks immediate or digest,
- * or skips them (off).
+ * or skips them (off); alerts go only to those whose lowest severity they reach.
  */
+type Scheduled = { kind: NotificationKind; payload: Record<string, unknown>; severity?: AlertSeverity };
+
 export function createNotificationScheduler(deps: { db: Database; onScheduled: () => void }) {
   const { db } = deps;
 
   /** What the mail will show, read now (names may change later; the mail tells what was true then). */
-  async function payloadOf(tx: Tx, event: DomainEvent): Promise<{ kind: NotificationKind; payload: Record<string, unknown> } | null> {
+  async function payloadOf(tx: Tx, event: DomainEvent): Promise<Scheduled | null> {
     const organizationName = (await organizationRepository.current(tx))?.name ?? event.organizationId;
     const base = { organizationName, occurredAt: event.occurredAt };
     switch (event.type) {
@@ -33,6 +35,14 @@ export function createNotificationScheduler(deps: { db: Database; onScheduled: (
       case 'webhook.disabled': {
         const { endpointId, url, reason, failingSince } = event.data;
         return { kind: 'webhook_disabled', payload: { ...base, endpointId, url, reason, failingSince } };
+      }
+      case 'alert.raised': {
+        const { alertId, type, severity, title, summary, subject } = event.data;
+        const subjectName =
+          subject.type === 'agent' ? ((await agentRepository.find(tx, subject.id))?.name ?? subject.id) : subject.type === 'organization' ? organizationName : subject.id;
+        const evidence = await notificationRepository.alertEvidence(tx, alertId);
+        const payload = { ...base, alertId, type, severity, title, summary, subjectType: subject.type, subjectId: subject.id, subjectName, evidence };
+        return { kind: 'alert', payload, severity };
       }
       default:
         return null;
@@ -64,7 +74,8 @@ export function createNotificationScheduler(deps: { db: Database; onScheduled: (
         recipients.map((r) => r.userId),
       );
       const items = recipients.flatMap((r) => {
-        const { delivery } = preferenceOf(settings.get(r.userId)?.preferences, what.kind);
+        const { delivery, minSeverity } = preferenceOf(settings.get(r.userId)?.preferences, what.kind);
+        if (what.severity && (minSeverity === null || !severityAtLeast(what.severity, minSeverity))) return [];
         return delivery === 'off' ? [] : [{ userId: r.userId, eventId: event.id, kind: what.kind, mode: delivery, payload: what.payload }];
       });
       return notificationRepository.schedule(tx, items);
@@ -74,7 +85,7 @@ export function createNotificationScheduler(deps: { db: Database; onScheduled: (
 
   const subscription: EventSubscription = {
     name: 'notifications',
-    types: ['decision.created', 'capability.requested', 'webhook.disabled'],
+    types: ['decision.created', 'capability.requested', 'webhook.disabled', 'alert.raised'],
     handle: schedule,
   };
   return { subscription, schedule };

@@ -170,7 +170,7 @@ forEachTarget('email notifications', (target) => {
         { kind: 'approval_requested', delivery: 'immediate', minSeverity: null, eligible: false },
         { kind: 'capability_requested', delivery: 'immediate', minSeverity: null, eligible: false },
         { kind: 'webhook_disabled', delivery: 'immediate', minSeverity: null, eligible: false },
-        { kind: 'alert', delivery: 'immediate', minSeverity: 'high', eligible: false },
+        { kind: 'alert', delivery: 'immediate', minSeverity: 'high', eligible: true },
       ],
       digestHourUtc: 8,
     });

@@ -8,6 +8,20 @@ import { TRUST_CONSTANTS as C, type Severity, type TrustEvidence } from './trust
  * again at the same instant over the same rows gives the same evidence. Each part is an indexed
  * lookup per agent: the cost grows with the agents asked for, not with the organization.
  */
+/**
+ * The alerts about an agent that count against it (docs/trust-scoring.md, incident history): high
+ * and critical, not false positives (resolved ones still count, like resolved incidents), raised by
+ * `asOf` and last seen within the incident window. A trust drop is left out: it follows from the
+ * score and must not feed it. An alert counts once however often it recurred, and ages from its
+ * latest occurrence. Read through the (organization, subject) index of alerts.
+ */
+const COUNTED_ALERTS = `
+  from alerts l
+ where l.organization_id = $1 and l.subject_type = 'agent' and l.subject_id = a.id
+   and l.severity in (${C.alertSeverities.map((s) => `'${s}'`).join(', ')}) and l.status <> 'false_positive' and l.type <> 'trust_drop'
+   and l.created_at <= p.as_of and l.last_seen_at > p.as_of - interval '${C.incidentWindowDays} days'`;
+const ALERT_AGE = `floor(extract(epoch from p.as_of - least(l.last_seen_at, p.as_of)) / 86400)::int`;
+
 const EVIDENCE_SQL = `
 with params as (
   select $2::timestamptz as as_of, ($2::timestamptz at time zone 'UTC')::date as today
@@ -22,7 +36,7 @@ select a.id as agent_id, a.status, a.created_at, a.owner_id is not null as owner
        rat.count as rating_count, rat.sum as rating_sum,
        att.trusted, att.distrusted,
        up.first_minute, up.minutes_with_heartbeat,
-       inc.rows as incidents,
+       inc.rows as incidents, alr.rows as alerts,
        dec.total as decisions, dec.compliant
   from params p
   cross join unnest($3::text[]) as wanted(id)
@@ -97,10 +111,19 @@ select a.id as agent_id, a.status, a.created_at, a.owner_id is not null as owner
             select 'incident', n.severity, n.occurred_at from agent_incidents n
              where n.organization_id = $1 and n.agent_id = a.id and n.created_at <= p.as_of
                and n.occurred_at <= p.as_of and n.occurred_at > p.as_of - interval '${C.incidentWindowDays} days'
+            union all
+            select 'alert', l.severity, least(l.last_seen_at, p.as_of) ${COUNTED_ALERTS}
           ) i
          group by 1, 2, 3
       ) x
   ) inc
+  cross join lateral (
+    -- The newest of the alerts counted above, by name (the explanation lists them).
+    select coalesce(jsonb_agg(jsonb_build_object('id', x.id, 'type', x.type, 'severity', x.severity, 'status', x.status, 'ageDays', x.age)
+                    order by x.last_seen_at desc, x.id desc), '[]') as rows
+      from (select l.id, l.type, l.severity, l.status, l.last_seen_at, ${ALERT_AGE} as age ${COUNTED_ALERTS}
+             order by l.last_seen_at desc, l.id desc limit ${C.alertsNamed}) x
+  ) alr
   cross join lateral (
     -- One pass over the agent's decisions in the window: how many, how many complied (not flagged, and no
     -- violation other than a trust denial), and which grants they used.
@@ -140,6 +163,7 @@ interface EvidenceRow {
   first_minute: Date | null;
   minutes_with_heartbeat: number;
   incidents: TrustEvidence['incidents'];
+  alerts: NonNullable<TrustEvidence['alerts']>;
   decisions: number;
   compliant: number;
 }
@@ -175,6 +199,7 @@ function evidenceOf(row: EvidenceRow, asOf: Date): TrustEvidence {
     attestations: { trusted: row.trusted, distrusted: row.distrusted },
     uptime: { observedMinutes, minutesWithHeartbeat: Math.min(row.minutes_with_heartbeat, observedMinutes ?? 0) },
     incidents: row.incidents,
+    alerts: row.alerts,
     decisions: { total: row.decisions, compliant: row.compliant },
     activity: { observedDays, activeDays: Math.min(row.active_days, observedDays), ageDays: Math.max(0, (now - row.created_at.getTime()) / DAY_MS) },
   };

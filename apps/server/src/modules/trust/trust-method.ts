@@ -10,7 +10,11 @@
  * stands in for a missing signal with a made-up value.
  */
 
-export const TRUST_ALGORITHM_VERSION = 'aim-trust/1';
+/**
+ * aim-trust/2: high and critical alerts about the agent (docs/monitoring.md) count in incident history
+ * beside violations and incidents. Evidence stored by aim-trust/1 has no alerts and replays unchanged.
+ */
+export const TRUST_ALGORITHM_VERSION = 'aim-trust/2';
 
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -57,10 +61,14 @@ export const TRUST_CONSTANTS = {
   /** Violations and incidents older than this are no longer evidence; within it they decay. */
   incidentWindowDays: 180,
   incidentHalfLifeDays: 30,
-  /** Weight of one violation or incident, by severity, before decay. */
+  /** Weight of one violation, incident or alert, by severity, before decay. */
   incidentWeight: { low: 1, medium: 2, high: 5, critical: 10 } as Record<Severity, number>,
   /** value = exp(-weighted sum / incidentScale). */
   incidentScale: 10,
+  /** Alerts of these severities count in incident history (weighted like incidents of the same severity). */
+  alertSeverities: ['high', 'critical'] as readonly Severity[],
+  /** Alerts named in the evidence and the explanation (all of them count). */
+  alertsNamed: 20,
   /** Decisions counted for compliance. */
   complianceWindowDays: 30,
   /** Decisions and required metadata, when both are present. */
@@ -125,8 +133,16 @@ export interface TrustEvidence {
     observedMinutes: number | null;
     minutesWithHeartbeat: number;
   };
-  /** Violations and open or resolved incidents in the incident window, counted by source, severity and age. */
-  incidents: { source: 'violation' | 'incident'; severity: Severity; ageDays: number; count: number }[];
+  /**
+   * Violations, open or resolved incidents, and high or critical alerts that were not false positives,
+   * in the incident window, counted by source, severity and age.
+   */
+  incidents: { source: 'violation' | 'incident' | 'alert'; severity: Severity; ageDays: number; count: number }[];
+  /**
+   * The alerts counted in `incidents`, newest first, at most TRUST_CONSTANTS.alertsNamed: what the
+   * explanation names. Absent from evidence stored by aim-trust/1.
+   */
+  alerts?: { id: string; type: string; severity: Severity; status: string; ageDays: number }[];
   decisions: { total: number; compliant: number };
   activity: {
     /** UTC days of the activity window (ending today) on which the agent existed. */
@@ -276,23 +292,26 @@ export function uptime(e: TrustEvidence): Partial_ {
 
 export function incidentHistory(e: TrustEvidence): Partial_ {
   const c = TRUST_CONSTANTS;
-  const counts = { violations: 0, incidents: 0 };
+  const counts = { violations: 0, incidents: 0, alerts: 0 };
+  const key = { violation: 'violations', incident: 'incidents', alert: 'alerts' } as const;
   let weighted = 0;
   for (const row of e.incidents) {
     if (row.ageDays > c.incidentWindowDays) continue;
-    counts[row.source === 'violation' ? 'violations' : 'incidents'] += row.count;
+    counts[key[row.source]] += row.count;
     weighted += row.count * c.incidentWeight[row.severity] * decay(row.ageDays, c.incidentHalfLifeDays);
   }
   const observedDays = Math.min(c.incidentWindowDays, Math.max(0, daysBetween(e.agent.createdAt, e.asOf)));
   const evidence = { ...counts, weightedSeverity: round(weighted, 4), observedDays: round(observedDays, 2) };
-  if (counts.violations + counts.incidents === 0 && observedDays < 1) {
+  const total = counts.violations + counts.incidents + counts.alerts;
+  if (total === 0 && observedDays < 1) {
     return { value: null, explanation: 'observed for less than a day, with no incidents', evidence };
   }
   const value = Math.exp(-weighted / c.incidentScale);
-  const explanation =
-    counts.violations + counts.incidents === 0
-      ? `no violations or incidents in ${Math.floor(observedDays)} days`
-      : `${counts.violations} violations and ${counts.incidents} incidents, weighted ${round(weighted, 2)} after decay`;
+  if (total === 0) return { value, explanation: `no violations, incidents or alerts in ${Math.floor(observedDays)} days`, evidence };
+  const named = (e.alerts ?? []).map((l) => `${l.id} (${l.type}, ${l.severity}, ${l.status})`);
+  const more = counts.alerts - named.length;
+  const alerts = counts.alerts === 0 ? '' : `: ${named.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
+  const explanation = `${counts.violations} violations, ${counts.incidents} incidents and ${counts.alerts} alerts${alerts}; weighted ${round(weighted, 2)} after decay`;
   return { value, explanation, evidence };
 }
 

@@ -1,12 +1,14 @@
 import type { Logger } from 'pino';
+import { TRUST_CONSTANTS } from './trust-method.js';
 import type { DomainEvent, EventSubscription } from '../../platform/events/domain-events.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
 import type { SharedStore } from '../../platform/store/shared-store.js';
 
 /**
  * Recalculation on new evidence: a subscription to the events that change an agent's evidence
- * enough to recalculate soon (violations, decisions a monitor-mode policy flagged, and every
- * `trust.evidence`), debounced per agent across instances. The dispatcher hands each event to the
+ * enough to recalculate soon (violations, decisions a monitor-mode policy flagged, every
+ * `trust.evidence`, and high or critical alerts about an agent raised or changing status), debounced
+ * per agent across instances. The dispatcher hands each event to the
  * subscription on one instance, at least once; a repeat is absorbed by the claim it already made.
  *
  * Ordinary decisions feed only compliance and activity (8% of the weight together); the scheduled
@@ -36,6 +38,12 @@ export function agentWithNewEvidence(event: DomainEvent): string | null {
       return event.data.agentId;
     case 'decision.created':
       return event.data.flagged ? event.data.agentId : null;
+    case 'alert.raised':
+    case 'alert.status_changed': {
+      // The alerts incident history counts (trust-evidence.ts): about an agent, high or critical, not a trust drop.
+      const { subject, severity, type } = event.data;
+      return subject.type === 'agent' && (TRUST_CONSTANTS.alertSeverities as readonly string[]).includes(severity) && type !== 'trust_drop' ? subject.id : null;
+    }
     default:
       return null;
   }
@@ -127,7 +135,7 @@ export function createTrustScheduler(deps: {
 
   const subscription: EventSubscription = {
     name: 'trust.recalculate-on-evidence',
-    types: ['violation.recorded', 'decision.created', 'trust.evidence'],
+    types: ['violation.recorded', 'decision.created', 'trust.evidence', 'alert.raised', 'alert.status_changed'],
     // A store that cannot be reached throws: the dispatcher delivers the event again later.
     async handle(event) {
       if (closed) return;

@@ -1,4 +1,5 @@
 import type { NotificationKind } from '@aim/contracts';
+import { alertRaisedLine, alertRaisedMail, type AlertRaisedPayload } from './alert-raised.js';
 import { approvalRequestedLine, approvalRequestedMail, type ApprovalRequestedPayload } from './approval-requested.js';
 import { capabilityRequestedLine, capabilityRequestedMail, type CapabilityRequestedPayload } from './capability-requested.js';
 import { renderMail, type RenderedMail } from './layout.js';
@@ -19,7 +20,7 @@ export function notificationMail(kind: NotificationKind, payload: Record<string,
     case 'webhook_disabled':
       return webhookDisabledMail(payload as unknown as WebhookDisabledPayload, links);
     case 'alert':
-      throw new Error('alerts are not sent yet');
+      return alertRaisedMail(payload as unknown as AlertRaisedPayload, links);
   }
 }
 
@@ -35,7 +36,7 @@ const SECTIONS: Record<NotificationKind, { heading: string; line: (p: Record<str
     url: (_p, l) => l.capabilityRequests,
   },
   webhook_disabled: { heading: 'Webhook endpoints disabled', line: (p) => webhookDisabledLine(p as unknown as WebhookDisabledPayload), url: (_p, l) => l.webhooks },
-  alert: { heading: 'Alerts', line: () => 'Alert', url: (_p, l) => l.preferences },
+  alert: { heading: 'Alerts', line: (p) => alertRaisedLine(p as unknown as AlertRaisedPayload), url: (p, l) => l.alert(String(p.alertId)) },
 };
 
 /** One person's daily digest: every waiting item, grouped by kind, each with its link. */

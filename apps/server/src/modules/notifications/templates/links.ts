@@ -7,6 +7,7 @@ export function dashboardLinks(baseUrl: string) {
     decision: (decisionId: string) => page('/decisions/detail/', decisionId),
     capabilityRequests: page('/capability-requests/'),
     webhooks: page('/webhooks/'),
+    alert: (alertId: string) => page('/alerts/detail/', alertId),
   };
 }
 export type DashboardLinks = ReturnType<typeof dashboardLinks>;
