@@ -5,22 +5,18 @@ import {
   type Detector,
   type MonitoringSettings,
   type MonitoringSettingsUpdate,
-  type securityOverviewSchema,
 } from '@aim/contracts';
-import type { z } from 'zod';
-import { api, request } from '@/api/client';
+import { api } from '@/api/client';
 import type { components } from '@/api/schema';
 
 /**
  * The monitoring operations the dashboard calls (docs/monitoring.md: alerts API, settings, security
- * overview). Alerts, learning findings and settings go through the typed client (docs/openapi.json);
- * the security overview through `request`, typed by its contract, until the OpenAPI document this
- * branch builds with lists it.
+ * overview), through the typed client (docs/openapi.json).
  */
 export type Alert = components['schemas']['Alert'];
 export type AlertNote = components['schemas']['AlertNote'];
 export type LearningFinding = components['schemas']['LearningFinding'];
-export type SecurityOverview = z.infer<typeof securityOverviewSchema>;
+export type SecurityOverview = components['schemas']['SecurityOverview'];
 export type BulkResult = components['schemas']['BulkAlertResult'];
 export type { AlertSeverity, AlertStatus, Detector, MonitoringSettings };
 
@@ -65,7 +61,7 @@ export const alerts = {
   findings: (query: { limit?: number; cursor?: string }) => api.GET('/api/v1/monitoring/learning-findings', { params: { query } }),
   settings: () => api.GET('/api/v1/monitoring/settings'),
   saveSettings: (body: MonitoringSettingsUpdate) => api.PUT('/api/v1/monitoring/settings', { body }),
-  overview: (days: number) => request<SecurityOverview>('GET', `/api/v1/monitoring/overview?days=${days}`),
+  overview: (days: number) => api.GET('/api/v1/monitoring/overview', { params: { query: { days } } }),
 };
 
 export const alertHref = (id: string) => `/alerts/detail/?id=${encodeURIComponent(id)}`;
