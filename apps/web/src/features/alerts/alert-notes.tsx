@@ -49,7 +49,7 @@ export function AlertNotes({
         </ol>
       )}
       {canAdd && (
-        <form noValidate onSubmit={(e) => void submit(e)} aria-label="Add a note" className="mt-3 flex flex-col gap-2">
+        <form noValidate onSubmit={(e) => void submit(e)} aria-label="New note" className="mt-3 flex flex-col gap-2">
           <Field id="alert-note" label="Add a note" error={formState.errors.body?.message}>
             {(aria) => <Textarea {...aria} {...register('body')} rows={3} />}
           </Field>

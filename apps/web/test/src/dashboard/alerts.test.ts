@@ -115,7 +115,7 @@ forEachTarget('the alert pages in Chromium', (target) => {
 
     // Active by default: the four open ones, newest first, not the resolved one.
     await row(page, ids.critical!).waitFor();
-    assert.deepEqual(await page.locator('[data-alert-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-alert-id'))), [ids.low, ids.medium, ids.high, ids.critical]);
+    assert.deepEqual(await page.locator('[data-alert-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-alert-id'))), [ids.low!, ids.medium!, ids.high!, ids.critical!].sort().reverse(), 'newest first (by id)');
     await row(page, ids.critical!).getByText('critical', { exact: true }).waitFor();
     await row(page, ids.critical!).getByRole('link', { name: 'nightly-exporter' }).waitFor();
     await row(page, ids.critical!).getByText('3', { exact: true }).waitFor();
@@ -173,7 +173,7 @@ forEachTarget('the alert pages in Chromium', (target) => {
 
     // The chart: recharts drew the observed, expected and threshold lines; the table holds the same twelve buckets.
     const chart = page.locator('[data-chart="evidence-chart"]');
-    await chart.locator('svg.recharts-surface').waitFor();
+    await chart.locator('.recharts-line').first().waitFor();
     assert.equal(await chart.locator('.recharts-line').count(), 3, 'observed, expected and threshold');
     await chart.getByText('Show the numbers').click();
     const table = chart.getByRole('table', { name: 'Observed against the baseline' });

@@ -60,8 +60,9 @@ forEachTarget('the security overview and monitoring settings in Chromium', (targ
       ['mail-triage', 'medium', 5, 'open'],
     ];
     for (const [name, severity, ago, status] of seeded) {
-      const id = await insertAlert(t, org.organizationId, { subjectId: agents[name]!, severity, status, lastSeenAt: daysAgo(ago) });
-      await sql(`update alerts set created_at = $2, first_seen_at = $2 where id = $1`, [id, daysAgo(ago)]);
+      const at = daysAgo(ago);
+      const id = await insertAlert(t, org.organizationId, { subjectId: agents[name]!, severity, status, lastSeenAt: at });
+      await sql(`update alerts set created_at = $2 where id = $1`, [id, at]);
     }
     // Decisions over the last days, more denied lately.
     for (const [ago, decision, n] of [[0, 'deny', 4], [0, 'allow', 6], [1, 'deny', 2], [1, 'allow', 8], [4, 'allow', 5]] as const) {
@@ -120,7 +121,7 @@ forEachTarget('the security overview and monitoring settings in Chromium', (targ
     const { context, page, violations } = await signInWithPasskey(setup(), org.as.manager.userId, '/agents/');
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Security', exact: true }).click();
     await page.waitForURL(`${origin}/security/`);
-    await page.locator('[data-chart="alerts-by-day"] svg.recharts-surface').waitFor();
+    await page.locator('[data-chart="alerts-by-day"] .recharts-bar-rectangle').first().waitFor();
     const api = await asAdmin<Overview>('/api/v1/monitoring/overview?days=14');
 
     // Active now: one critical, one high, one medium, one low (the resolved one is not active).
