@@ -35,8 +35,9 @@ export function MonitoringSettingsView() {
         <Empty>Monitoring settings are changed by admins. Your role ({can.role ?? 'none'}) cannot change them.</Empty>
       ) : (
         <>
+          {/* The form is not keyed by updatedAt: a save (or another admin's, arriving live) must not wipe what is being edited or the saved notice. */}
           <Resource query={settings} what="the monitoring settings">
-            {(s) => <SettingsForm key={s.updatedAt ?? 'defaults'} settings={s.settings} updatedAt={s.updatedAt} saved={(next) => settings.set(next)} />}
+            {(s) => <SettingsForm settings={s.settings} updatedAt={s.updatedAt} saved={(next) => settings.set(next)} />}
           </Resource>
           <LearningFindings />
         </>
@@ -54,6 +55,7 @@ function SettingsForm({ settings, updatedAt, saved }: { settings: MonitoringSett
     setNotice(null);
     const answer = await alerts.saveSettings(value);
     if (!answer.data) return failWith(form, answer.error);
+    form.reset(answer.data.settings);
     setNotice('Monitoring settings saved. They apply from the next event.');
     saved(answer.data);
   });

@@ -127,7 +127,7 @@ forEachTarget('the security overview and monitoring settings in Chromium', (targ
     // Active now: one critical, one high, one medium, one low (the resolved one is not active).
     for (const [severity, n] of Object.entries({ critical: 1, high: 1, medium: 1, low: 1, info: 0 })) {
       assert.equal(api.openBySeverity[severity], n, `the API counts ${severity}`);
-      assert.equal((await page.locator(`[data-active-severity="${severity}"]`).innerText()).replace(/\s+/g, ' ').trim(), `${severity} ${n}`);
+      assert.equal((await page.locator(`[data-active-severity="${severity}"]`).innerText()).replace(/\s+/g, ' ').trim().toLowerCase(), `${severity} ${n}`);
     }
     // Every chart drew bars.
     for (const chart of ['alerts-by-day', 'top-agents', 'decisions-by-day', 'trust-distribution'])
@@ -187,7 +187,14 @@ forEachTarget('the security overview and monitoring settings in Chromium', (targ
     await form.getByLabel('Suspend an agent automatically when a critical alert about it is raised').check();
     await page.getByText('a suspended agent is refused on every request', { exact: false }).waitFor();
     await form.getByRole('button', { name: 'Save settings' }).click();
-    await page.getByText('Monitoring settings saved.', { exact: false }).waitFor();
+    await page
+      .getByText('Monitoring settings saved.', { exact: false })
+      .waitFor({ timeout: 10_000 })
+      .catch(async (e: unknown) => {
+        // What the form says instead (a field's error, the API's refusal) makes the failure readable.
+        const errors = await page.locator('[role="alert"], [id$="-error"]').allInnerTexts();
+        throw new Error(`not saved: ${errors.join(' | ')}; ${String(e)}`);
+      });
     const { settings } = await asAdmin<{ settings: { learningDays: number; autoSuspendOnCritical: boolean; detectors: Record<string, { enabled: boolean; severity: string; params: Record<string, number> }> } }>(
       '/api/v1/monitoring/settings',
     );
