@@ -43,10 +43,10 @@ export function EvidenceChart({ evidence }: { evidence: Alert['evidence'] }) {
           <XAxis dataKey="at" tickFormatter={label} tick={axisTick} minTickGap={24} />
           <YAxis tick={axisTick} width={44} allowDecimals />
           <Tooltip labelFormatter={(v) => label(String(v))} />
-          <Legend wrapperStyle={{ fontSize: 12 }} />
-          <Line type="monotone" dataKey="observed" name="Observed" stroke="#b91c1c" strokeWidth={2} dot={{ r: 2 }} isAnimationActive={false} />
+          <Legend wrapperStyle={{ fontSize: 12 }} itemSorter={(item) => ['Observed', 'Expected (baseline)', 'Threshold'].indexOf(String(item.value))} />
+          <Line type="linear" dataKey="observed" name="Observed" stroke="#b91c1c" strokeWidth={2} dot={{ r: 2 }} isAnimationActive={false} />
           {hasExpected && (
-            <Line type="monotone" dataKey="expected" name="Expected (baseline)" stroke="#0369a1" strokeWidth={2} strokeDasharray="5 3" dot={false} connectNulls isAnimationActive={false} />
+            <Line type="linear" dataKey="expected" name="Expected (baseline)" stroke="#0369a1" strokeWidth={2} strokeDasharray="5 3" dot={false} connectNulls isAnimationActive={false} />
           )}
           {hasThreshold && (
             <Line type="stepAfter" dataKey="threshold" name="Threshold" stroke="#475569" strokeWidth={1.5} strokeDasharray="2 2" dot={false} connectNulls isAnimationActive={false} />

@@ -100,7 +100,7 @@ function SettingsForm({ settings, updatedAt, saved }: { settings: MonitoringSett
           <DetectorFields key={d} detector={d} form={form} />
         ))}
       </section>
-      <div className="sticky bottom-0 flex flex-wrap items-center gap-3 border-t border-slate-200 bg-slate-50 py-3">
+      <div className="flex flex-wrap items-center gap-3 border-t border-slate-200 py-3">
         <Button type="submit" disabled={formState.isSubmitting}>
           {formState.isSubmitting ? 'Saving…' : 'Save settings'}
         </Button>

@@ -12,6 +12,8 @@ import { SEVERITIES_DOWN, SEVERITY_STYLE, type SecurityOverview } from '@/featur
 
 const day = (d: string) => new Date(`${d}T00:00:00Z`).toLocaleDateString(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' });
 const legend = { fontSize: 12 };
+/** Legend items in the order given (recharts sorts them by name otherwise). */
+const inOrder = (names: readonly string[]) => (item: { value?: unknown }) => names.indexOf(String(item.value));
 // Least severe at the bottom of each stack, so the critical part sits on top where the eye lands.
 const STACK = [...SEVERITIES_DOWN].reverse();
 
@@ -30,7 +32,7 @@ export function AlertsByDayChart({ data }: { data: SecurityOverview['alertsByDay
           <XAxis dataKey="day" tickFormatter={day} tick={axisTick} minTickGap={16} />
           <YAxis tick={axisTick} width={36} allowDecimals={false} />
           <Tooltip labelFormatter={(v) => day(String(v))} />
-          <Legend wrapperStyle={legend} />
+          <Legend wrapperStyle={legend} itemSorter={inOrder(SEVERITIES_DOWN)} />
           {STACK.map((s) => (
             <Bar key={s} dataKey={s} name={s} stackId="severity" fill={SEVERITY_STYLE[s].fill} isAnimationActive={false} />
           ))}
@@ -57,7 +59,7 @@ export function TopAgentsChart({ data }: { data: SecurityOverview['topAgents'] }
           <XAxis type="number" tick={axisTick} allowDecimals={false} />
           <YAxis type="category" dataKey="name" tick={axisTick} width={96} tickFormatter={(n: string) => (n.length > 14 ? `${n.slice(0, 13)}…` : n)} />
           <Tooltip />
-          <Legend wrapperStyle={legend} />
+          <Legend wrapperStyle={legend} itemSorter={inOrder(['Active', 'Closed'])} />
           <Bar dataKey="active" name="Active" stackId="a" fill="#b91c1c" isAnimationActive={false} />
           <Bar dataKey="closed" name="Closed" stackId="a" fill="#94a3b8" isAnimationActive={false} />
         </BarChart>
@@ -85,7 +87,7 @@ export function DecisionsByDayChart({ data }: { data: SecurityOverview['decision
           <XAxis dataKey="day" tickFormatter={day} tick={axisTick} minTickGap={16} />
           <YAxis tick={axisTick} width={44} allowDecimals={false} />
           <Tooltip labelFormatter={(v) => day(String(v))} />
-          <Legend wrapperStyle={legend} />
+          <Legend wrapperStyle={legend} itemSorter={inOrder(['Denied', 'Pending', 'Allowed'])} />
           <Bar dataKey="denied" name="Denied" stackId="d" fill="#b91c1c" isAnimationActive={false} />
           <Bar dataKey="pending" name="Pending" stackId="d" fill="#d97706" isAnimationActive={false} />
           <Bar dataKey="allowed" name="Allowed" stackId="d" fill="#059669" isAnimationActive={false} />
