@@ -208,7 +208,11 @@ forEachTarget('the alert pages in Chromium', (target) => {
   });
 
   it('shows a viewer the alerts and their evidence but no control to change them', async () => {
-    const { context, page } = await signInWithPasskey(setup(), org.as.viewer.userId, '/alerts/');
+    // From the agent's page: its alerts, the inbox filtered to it.
+    const { context, page } = await signInWithPasskey(setup(), org.as.viewer.userId, `/agents/detail/?id=${agentId}`);
+    await page.getByRole('link', { name: 'Alerts about this agent' }).click();
+    await page.waitForURL(`${origin}/alerts/?agentId=${agentId}`);
+    assert.equal(await page.getByLabel('Agent').inputValue(), agentId);
     const nav = page.getByRole('navigation', { name: 'Main' });
     await nav.getByRole('link', { name: 'Alerts', exact: true }).waitFor();
     await nav.getByRole('link', { name: 'Security', exact: true }).waitFor();
