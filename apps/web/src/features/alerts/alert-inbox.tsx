@@ -83,9 +83,10 @@ function AlertInbox() {
     <section aria-labelledby="alerts-title">
       <PageTitle id="alerts-title">Alerts</PageTitle>
       <form role="search" aria-label="Filter alerts" className="mb-3 flex flex-wrap items-end gap-3" onSubmit={(e) => e.preventDefault()}>
-        <label className="flex flex-col text-sm">
-          Status
+        <div className="flex flex-col text-sm">
+          <label htmlFor="alerts-status">Status</label>
           <Select
+            id="alerts-status"
             value={status}
             onChange={(e) => {
               setStatus(e.target.value as StatusChoice);
@@ -100,7 +101,7 @@ function AlertInbox() {
             ))}
             <option value="all">Any</option>
           </Select>
-        </label>
+        </div>
         <ChoiceFilter
           label="Severity"
           value={severity}
@@ -119,9 +120,10 @@ function AlertInbox() {
             reset();
           }}
         />
-        <label className="flex flex-col text-sm">
-          Agent
+        <div className="flex flex-col text-sm">
+          <label htmlFor="alerts-agent">Agent</label>
           <Select
+            id="alerts-agent"
             value={agentId}
             className="max-w-[12rem]"
             onChange={(e) => {
@@ -137,7 +139,7 @@ function AlertInbox() {
               </option>
             ))}
           </Select>
-        </label>
+        </div>
       </form>
       {manage && rows && rows.length > 0 && (
         <BulkActions
