@@ -20,7 +20,10 @@ export type SecurityOverview = components['schemas']['SecurityOverview'];
 export type BulkResult = components['schemas']['BulkAlertResult'];
 export type { AlertSeverity, AlertStatus, Detector, MonitoringSettings };
 
-/** The live topic of alert changes: the audit log records them as `alert.*` on targets of type `alert`. */
+/**
+ * The live topic of alert changes: the audit log records them as `alert.*` on targets of type `alert`
+ * (raised, acknowledged, assigned, …). A repeat finding counted on an active alert is not audited.
+ */
 export const ALERT_TOPICS = ['alert'] as const;
 /** Settings changes are audited as `monitoring.settings_updated` on the organization. */
 export const SETTINGS_TOPICS = ['organization'] as const;

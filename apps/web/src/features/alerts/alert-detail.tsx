@@ -32,7 +32,8 @@ function AlertDetail() {
   const manage = can.has('alert.manage');
   const members = useMembers();
   const [notice, setNotice] = useState<string | null>(null);
-  const query = useApiQuery({ key: ['alert-page', id], topics: ALERT_TOPICS, enabled: isAlertId(id), fetch: async () => must(await alerts.get(id)) });
+  // Repeat findings (occurrences, last seen, the latest evidence) are not audited: read again now and then too.
+  const query = useApiQuery({ key: ['alert-page', id], topics: ALERT_TOPICS, enabled: isAlertId(id), refetchIntervalMs: 30_000, fetch: async () => must(await alerts.get(id)) });
   const names = useAgentNames(query.data?.alert.subject.type === 'agent' ? [query.data.alert.subject.id] : []);
 
   if (!isAlertId(id))

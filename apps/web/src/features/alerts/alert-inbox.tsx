@@ -47,6 +47,9 @@ function AlertInbox() {
   const list = useListQuery({
     name: '/api/v1/alerts',
     topics: ALERT_TOPICS,
+    // A new alert and every change a person makes are audited (live topic `alert`); a repeat finding
+    // only counts on its alert (occurrences, last seen) without an audit record, so read again now and then.
+    refetchIntervalMs: 30_000,
     params: {
       limit: 25,
       status: status === 'active' ? [...ACTIVE_ALERT_STATUSES] : status === 'all' ? undefined : [status],
