@@ -43,7 +43,8 @@ forEachTarget('API reference: security of every operation', (target) => {
   let doc: { paths: Record<string, Record<string, Operation>>; tags: { name: string }[]; components: { securitySchemes: Record<string, unknown> } };
 
   before(async () => {
-    t = await createTestApp(target);
+    // Every operation × credential from one client: more requests than the default per-IP limit.
+    t = await createTestApp(target, { env: { RATE_LIMIT_IP_MAX: '100000', RATE_LIMIT_PRINCIPAL_MAX: '100000' } });
     org = await seedOrganization(t, 'Security');
     const { key } = await registerAgent(t, org.as.admin.apiKey, { name: 'doc-bot' });
     token = await agentToken(t, key);

@@ -70,8 +70,9 @@ export async function applyChange(tx: Tx, ctx: RequestContext, row: AlertRow, ch
     return updated;
   }
 
-  const to = transition(row.status, change.action);
+  // The body's own values first, then what the alert's status allows (docs/monitoring.md, the order of checks).
   if (change.action === 'snooze') checkSnoozeUntil(change.until, deps.now);
+  const to = transition(row.status, change.action);
   if (to === 'open' && (row.status === 'resolved' || row.status === 'false_positive')) {
     const active = await alertRepository.activeWithKey(tx, row.dedup_key, row.id);
     if (active) throw reopenConflict(active);

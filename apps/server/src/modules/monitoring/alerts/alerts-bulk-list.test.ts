@@ -94,6 +94,10 @@ forEachTarget('alerts: list, bulk actions, learning findings', (target) => {
     const resolved = await insertAlert(t, a.organizationId, { status: 'resolved' });
     const theirs = await insertAlert(t, b.organizationId);
     const unknown = newId('alr');
+    const heard: string[] = [];
+    const stop = await t.platform.domainEvents.listen((e) => {
+      if (e.type === 'alert.status_changed' && [open1, open2, resolved, theirs].includes(e.data.alertId)) heard.push(e.data.alertId);
+    });
     const res = await bulk({ alertIds: [open1, resolved, theirs, open2, unknown], action: 'acknowledge', note: 'Bulk triage' });
     assert.equal(res.statusCode, 200, res.body);
     const results = res.json().results as { alertId: string; ok: boolean; alert: { status: string } | null; error: { code: string; message: string } | null }[];
@@ -122,6 +126,10 @@ forEachTarget('alerts: list, bulk actions, learning findings', (target) => {
     }
     const notes = await (await t.owner()).query('select alert_id from alert_notes where body = $1 and alert_id = any($2)', ['Bulk triage', [open1, open2, resolved]]);
     assert.deepEqual(notes.rows.map((n) => n.alert_id).sort(), [open1, open2].sort(), 'the note goes to each alert that changed');
+    await t.platform.domainEvents.drain();
+    for (let i = 0; i < 100 && heard.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    stop();
+    assert.deepEqual(heard.sort(), [open1, open2].sort(), 'alert.status_changed for each change that committed, none for the refused');
   });
 
   it('takes every bulk action, with what each needs', async () => {
@@ -142,6 +150,20 @@ forEachTarget('alerts: list, bulk actions, learning findings', (target) => {
     assert.deepEqual(reopened.map((r: { alert: { status: string } }) => r.alert.status), ['open', 'open']);
     const badSnooze = (await bulk({ alertIds: [x], action: 'snooze', until: new Date(Date.now() - 1000).toISOString() })).json().results[0];
     assert.equal(badSnooze.error.code, 'alert_snooze_invalid');
+  });
+
+  it('serializes two bulk actions over the same alerts, named in opposite orders: no deadlock, each alert changed once', async () => {
+    const alertIds: string[] = [];
+    for (let i = 0; i < 6; i++) alertIds.push(await insertAlert(t, a.organizationId));
+    const [one, two] = await Promise.all([bulk({ alertIds, action: 'acknowledge' }), bulk({ alertIds: [...alertIds].reverse(), action: 'acknowledge' }, a.as.admin.apiKey)]);
+    assert.equal(one.statusCode, 200, one.body);
+    assert.equal(two.statusCode, 200, two.body);
+    const okBy = (res: typeof one) => new Map((res.json().results as { alertId: string; ok: boolean }[]).map((r) => [r.alertId, r.ok]));
+    const [first, second] = [okBy(one), okBy(two)];
+    for (const id of alertIds) {
+      assert.equal(Number(first.get(id)) + Number(second.get(id)), 1, `${id} acknowledged by exactly one of the two`);
+      assert.equal(await statusOf(id), 'acknowledged');
+    }
   });
 
   it('refuses a bulk request that is malformed as a whole', async () => {

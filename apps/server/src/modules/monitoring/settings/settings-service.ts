@@ -66,7 +66,8 @@ export function createMonitoringSettingsService(deps: { db: Database }) {
            returning updated_at`,
           [orgOf(tx), JSON.stringify(checked.data), by, ctx.actor.id ?? 'unknown'],
         );
-        await recordAuditEvent(tx, ctx, { action: 'monitoring.settings_updated', target: { type: 'organization', id: orgOf(tx) }, details: { changes } });
+        // Its own target type, so the live stream names `monitoring_settings` as what changed.
+        await recordAuditEvent(tx, ctx, { action: 'monitoring.settings_updated', target: { type: 'monitoring_settings', id: orgOf(tx) }, details: { changes } });
         return envelope(checked.data, rows[0]!.updated_at);
       });
     },

@@ -70,7 +70,7 @@ forEachTarget('monitoring settings', (target) => {
           'user',
           a.as.admin.userId,
           first.headers['x-request-id'],
-          'organization',
+          'monitoring_settings',
           a.organizationId,
           {
             changes: {
@@ -84,7 +84,7 @@ forEachTarget('monitoring settings', (target) => {
           'api_key',
           a.as.admin.apiKeyId,
           second.headers['x-request-id'],
-          'organization',
+          'monitoring_settings',
           a.organizationId,
           {
             changes: {
