@@ -36,10 +36,11 @@ import { siemFeature } from './siem/siem-operations.js';
 import { webhookFanOutSubscription, webhookFeature, webhookJobs } from './webhooks/index.js';
 import { notificationFeature } from './notifications/notification-operations.js';
 import { webhookDeliveryFeature } from './webhooks/delivery/delivery-feature.js';
-import { alertFeature, alertJobs } from './monitoring/alerts/alert-operations.js';
-import { monitoringSettingsFeature } from './monitoring/settings/settings-operations.js';
 import { securityOverviewFeature } from './monitoring/overview/security-overview-operations.js';
 import { autoSuspensionSubscription } from './monitoring/responses/auto-suspension.js';
+import { detectionEngineFeature } from './monitoring/detection/engine-feature.js';
+import { alertFeature, alertJobs } from './monitoring/alerts/alert-operations.js';
+import { monitoringSettingsFeature } from './monitoring/settings/settings-operations.js';
 
 /**
  * Every feature of the API, in the order the reference lists them. Each is built from the narrow
@@ -118,6 +119,11 @@ export function createFeatures(platform: Platform, services: Services): Feature[
     }),
     alertFeature({ alerts: services.alerts, learningFindings: services.learningFindings, jobs: alertJobs({ alerts: services.alerts }) }),
     monitoringSettingsFeature({ settings: services.monitoringSettings }),
+    // The security overview, and the automatic suspension of agents on critical alerts (organizations that opt in).
+    securityOverviewFeature({
+      overview: services.securityOverview,
+      subscriptions: [autoSuspensionSubscription({ db: platform.db, suspend: (...args) => services.agents.suspendAsSystem(...args), logger: platform.logger })],
+    }),
     webhookFeature({
       webhooks: services.webhooks,
       deliveries: services.webhookLog,
@@ -126,10 +132,12 @@ export function createFeatures(platform: Platform, services: Services): Feature[
       jobs: webhookJobs({ db: platform.db, retentionDays: config.webhookRetentionDays }),
     }),
     webhookDelivery,
-    // The security overview, and the automatic suspension of agents on critical alerts (organizations that opt in).
-    securityOverviewFeature({
-      overview: services.securityOverview,
-      subscriptions: [autoSuspensionSubscription({ db: platform.db, suspend: (...args) => services.agents.suspendAsSystem(...args), logger: platform.logger })],
+    // Detection (docs/monitoring.md): ingests decisions and refusals from the outbox, sweeps and baselines by schedule.
+    detectionEngineFeature({
+      db: platform.db,
+      events: platform.domainEvents,
+      authFailures: platform.authFailures,
+      observe: platform.metrics ? (update) => platform.metrics!.observeDetection(update) : undefined,
     }),
     liveFeature({ domainEvents: platform.domainEvents, streamMaxMs: platform.config.live.streamMaxMs }),
     overviewFeature({ overview: services.overview }),

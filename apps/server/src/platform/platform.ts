@@ -25,6 +25,7 @@ import { AGENT_FAILED_REQUESTS, AGENT_KEY_USAGE, API_KEY_USAGE, createUsageCount
 import { createSessionTokens } from './auth/session-tokens.js';
 import { createSigningKeys } from './auth/signing-keys.js';
 import { createAgentAuthenticator } from './auth/agent-auth.js';
+import { createAuthFailureRecorder, type AuthFailureRecorder } from './auth/auth-failure-recorder.js';
 import { createAgentChallenges } from './auth/agent-challenges.js';
 import { createAgentTokens } from './auth/agent-tokens.js';
 import { createPublicOrigin } from './config/public-origin.js';
@@ -80,6 +81,8 @@ export interface Platform {
   apiKeyUsage: UsageCounter;
   agentKeyUsage: UsageCounter;
   agentFailedRequests: UsageCounter;
+  /** Refused requests naming known agent keys, for monitoring (flushed while the monitoring feature runs). */
+  authFailures: AuthFailureRecorder;
 }
 
 export interface PlatformConnections {
@@ -163,6 +166,7 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
   const apiKeyUsage = createUsageCounter(db, API_KEY_USAGE, { onError: (err) => logger.warn({ err }, 'could not record API key usage') });
   const agentKeyUsage = createUsageCounter(db, AGENT_KEY_USAGE, { onError: (err) => logger.warn({ err }, 'could not record agent key usage') });
   const agentFailedRequests = createUsageCounter(db, AGENT_FAILED_REQUESTS, { onError: (err) => logger.warn({ err }, 'could not record refused agent requests') });
+  const authFailures = createAuthFailureRecorder({ db, events: domainEvents, logger });
   return {
     config,
     publicOrigin,
@@ -189,6 +193,8 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
       store,
       usage: agentKeyUsage,
       failures: agentFailedRequests,
+      refusals: authFailures,
+      countRefusal: metrics ? (reason) => metrics.countAgentAuthFailure(reason) : undefined,
       publicOrigin,
     }),
     sessionKeys,
@@ -198,7 +204,10 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
     apiKeyUsage,
     agentKeyUsage,
     agentFailedRequests,
+    authFailures,
     async close() {
+      // What the recorder holds is recorded before the dispatcher stops.
+      await authFailures.close();
       await domainEvents.close();
       await auditSequencer.stop();
       await outbound.close();

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { AgentStatus, RiskLevel, verifyActionSchema } from '@aim/contracts';
 import type { z } from 'zod';
 import { AUDIT_EVENT_COLUMNS, auditEventValues } from '../../platform/audit/audit-log.js';
@@ -43,8 +44,8 @@ export const FACTS = `select o.policy_revision, o.approval_timeout_seconds, a.st
 const WRITE_SQL = `with decision as (
      insert into verification_events
        (id, organization_id, agent_id, key_id, authenticated_by, action, resource, context, declared_risk, risk,
-        initial_decision, decision, status, reasons, flagged, grant_id, policy_revision, trust_score, trust_confidence, created_at, expires_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15, $16, $17, $34, $18, $19)
+        initial_decision, decision, status, reasons, flagged, grant_id, policy_revision, trust_score, trust_confidence, created_at, expires_at, client_address)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15, $16, $17, $34, $18, $19, $36::inet)
    ), violation as (
      insert into violations (id, organization_id, agent_id, decision_id, rule, policy_id, policy_version, action, resource, severity)
      select v.id, $2, $3, $1, v.rule, v.policy_id, v.policy_version, $6, $7, $20
@@ -183,6 +184,9 @@ export function createVerifyAction(deps: { db: Database; store: SharedStore; eve
         ...audit.values,
         facts.trust_confidence,
         events.stage(tx, announce(req, evaluation, violations)),
+        // The monitoring's network detector reads it; anything that is not an address is left out
+        // rather than failing the decision.
+        ctx.clientIp !== null && isIP(ctx.clientIp) !== 0 ? ctx.clientIp : null,
       ],
       { name: 'aim.decision.write' },
     );

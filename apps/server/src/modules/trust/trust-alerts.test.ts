@@ -122,5 +122,12 @@ forEachTarget('trust: alerts as evidence', (target) => {
     const factor = computeTrust(old).factors.find((f) => f.key === 'incidentHistory')!;
     assert.equal(factor.value, Math.round(Math.exp(-0.5) * 10_000) / 10_000);
     assert.equal(factor.evidence.alerts, 0);
+
+    // Many alerts: all count, the newest TRUST_CONSTANTS.alertsNamed are named, the rest summed up.
+    const named = Array.from({ length: TRUST_CONSTANTS.alertsNamed }, (_, i) => ({ id: `alr_${String(i).padStart(26, '0')}`, type: 'key_misuse', severity: 'high' as const, status: 'open', ageDays: 30 }));
+    const many = computeTrust({ ...old, incidents: [{ source: 'alert', severity: 'high', ageDays: 30, count: 25 }], alerts: named }).factors.find((f) => f.key === 'incidentHistory')!;
+    assert.equal(many.evidence.alerts, 25);
+    assert.equal(many.value, Math.round(Math.exp((-25 * 5 * 0.5) / 10) * 10_000) / 10_000, 'each high alert weighs 5, halved at 30 days');
+    assert.match(many.explanation, /^0 violations, 0 incidents and 25 alerts: alr_0+ \(key_misuse, high, open\);.*; and 5 more; weighted 62\.5 after decay$/);
   });
 });

@@ -85,6 +85,8 @@ export interface Scored {
   previousTier: TrustResult['tier'];
   highestInHour: number | null;
   changed: boolean;
+  /** The agent's status as scored: only an active agent's fall is announced as a drop. */
+  active: boolean;
 }
 
 /**
@@ -150,6 +152,7 @@ export function createTrustService(deps: { db: Database; store: SharedStore; eve
         previousScore,
         previousTier,
         highestInHour: highs.length ? Math.max(...highs) : null,
+        active: c.evidence.agent.status === 'active',
         changed: previousTier !== c.result.tier || previousScore === null || c.result.score === null || Math.abs(c.result.score - previousScore) >= NOTABLE_POINTS,
       };
     });
@@ -187,7 +190,9 @@ export function createTrustService(deps: { db: Database; store: SharedStore; eve
         previousTier: s.previousTier,
       });
       const now = s.result.score ?? 0;
-      if (s.highestInHour !== null && s.highestInHour - now > DROP_ALERT_POINTS) {
+      // A suspended or revoked agent's score falls because of its status (verification status is 0), which
+      // a person or the automatic suspension chose: that is no drop to alert on.
+      if (s.active && s.highestInHour !== null && s.highestInHour - now > DROP_ALERT_POINTS) {
         const drop = { agentId: s.agentId, scoreId: s.scoreId, score: s.result.score, highestInHour: s.highestInHour, drop: Math.round((s.highestInHour - now) * 100) / 100 };
         // Once per agent and hour (on any instance): further changes within the hour are the same drop.
         const first = await store.claimOnce(`trust-dropped:${s.agentId}`, 3_600_000).catch((error: unknown) => {

@@ -246,22 +246,34 @@ forEachTarget('trust scoring', (target) => {
     assert.equal(beat.json().error.code, 'agent_revoked');
   });
 
-  it('audits score changes and announces a drop of more than 20 points within an hour', async () => {
+  it('audits score changes and announces a drop of more than 20 points within an hour, never for a suspension', async () => {
     const { id, registered } = await fresh();
     const heard: DomainEvent[] = [];
     const stop = await t.platform.domainEvents.listen((e) => {
-      if ((e.data as { agentId?: string }).agentId === id) heard.push(e);
+      if ((e.data as { agentId?: string }).agentId) heard.push(e);
     });
+    const droppedOf = (agentId: string) => heard.find((e) => e.type === 'trust.dropped' && (e.data as { agentId: string }).agentId === agentId);
     try {
-      const suspended = await send('POST', `/api/v1/agents/${id}/suspend`, a.as.admin.apiKey, { reason: 'investigating' });
-      assert.equal(suspended.statusCode, 200);
-      const after = suspended.json().agent as { trustScore: number; trustTier: string };
-      assert.ok(registered.trustScore - after.trustScore > 20, `${registered.trustScore} → ${after.trustScore}`);
-      for (let i = 0; i < 100 && !heard.some((e) => e.type === 'trust.dropped'); i++) await new Promise((r) => setTimeout(r, 20));
-      const dropped = heard.find((e) => e.type === 'trust.dropped');
+      // The agent's only key revoked: still active, and no usable key (verification status 0).
+      const keyId = ((await send('GET', `/api/v1/agents/${id}`, a.as.admin.apiKey)).json().agent.keys as { id: string }[])[0]!.id;
+      assert.equal((await send('POST', `/api/v1/agents/${id}/keys/${keyId}/revoke`, a.as.admin.apiKey, {})).statusCode, 200);
+      for (let i = 0; i < 250 && !droppedOf(id); i++) await new Promise((r) => setTimeout(r, 20));
+      const after = (await send('GET', `/api/v1/agents/${id}/trust`, a.as.admin.apiKey)).json().trust as Trust;
+      assert.ok(registered.trustScore - after.score! > 20, `${registered.trustScore} → ${after.score}`);
+      const dropped = droppedOf(id);
       assert.ok(dropped, `heard ${heard.map((e) => e.type).join(', ')}`);
       assert.equal((dropped.data as { highestInHour: number }).highestInHour, registered.trustScore);
-      assert.equal((dropped.data as { score: number }).score, after.trustScore);
+      assert.equal((dropped.data as { score: number }).score, after.score);
+
+      // A suspension's fall follows from the status a person (or the automatic suspension) chose: no drop.
+      const other = await fresh();
+      const suspended = await send('POST', `/api/v1/agents/${other.id}/suspend`, a.as.admin.apiKey, { reason: 'investigating' });
+      assert.ok(other.registered.trustScore - suspended.json().agent.trustScore > 20);
+      await t.platform.domainEvents.drain();
+      const events = await (await t.owner()).query(`select count(*)::int as n from audit_events where target_id = $1 and action = 'agent.trust_change'`, [other.id]);
+      assert.equal(events.rows[0].n, 2, 'the fall is audited as a change');
+      assert.ok(heard.some((e) => e.type === 'trust.changed' && (e.data as { agentId: string }).agentId === other.id), 'the change is announced');
+      assert.equal(droppedOf(other.id), undefined, 'but not as a drop');
     } finally {
       stop();
     }

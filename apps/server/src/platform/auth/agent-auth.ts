@@ -15,6 +15,7 @@ import {
   type SignedRequestParts,
 } from './http-signatures.js';
 import type { UsageCounter } from './usage-counter.js';
+import { isAuthFailureReason, type AuthFailureRecorder } from './auth-failure-recorder.js';
 import type { PublicOrigin } from '../config/public-origin.js';
 
 /**
@@ -55,6 +56,10 @@ export function createAgentAuthenticator(deps: {
   usage: UsageCounter;
   /** Requests signed with one of an agent's retired keys (revoked, or past its overlap), by agent id: trust evidence. */
   failures?: UsageCounter;
+  /** Refusals of requests that named a known key, for the monitoring's key_misuse detector. */
+  refusals?: Pick<AuthFailureRecorder, 'record'>;
+  /** Every refusal by reason (`aim_agent_authentication_failures_total`), unknown key ids included. */
+  countRefusal?: (reason: string) => void;
   /** AIM's public address: the base URL agents sign, whatever Host a request names. */
   publicOrigin: Pick<PublicOrigin, 'baseUrl' | 'isPublicHost'>;
   now?: () => number;
@@ -80,6 +85,19 @@ export function createAgentAuthenticator(deps: {
    * is never held against the agent.
    */
   const countFailure = (key: AgentKeyState) => deps.failures?.record(key.organizationId, key.agentId);
+
+  /**
+   * A refused request, reported for monitoring: every refusal counts in the metric by its code; one
+   * that named a known key (its organization and agent are known) is recorded against that agent,
+   * whoever sent it, since a burst of them is what key theft looks like (docs/monitoring.md).
+   */
+  function reportRefusal(error: unknown, key: AgentKeyState | undefined, address: string | null): void {
+    if (!(error instanceof AppError)) return;
+    deps.countRefusal?.(error.code);
+    if (key && isAuthFailureReason(error.code)) {
+      deps.refusals?.record({ organizationId: key.organizationId, agentId: key.agentId, keyId: key.keyId, reason: error.code, address });
+    }
+  }
 
   /** The key by id, refused when unknown, revoked or past its rotation overlap (`refused` hears of a known key refused). */
   async function usableKey(keyId: string, refused?: (key: AgentKeyState) => void): Promise<AgentKeyState> {
@@ -154,51 +172,76 @@ export function createAgentAuthenticator(deps: {
     };
   }
 
+  /** A signed request verified, docs/agent-identity.md §4e, in that order; `named` hears of the key it names once known. */
+  async function verifySignature(request: FastifyRequest, named: { key?: AgentKeyState }): Promise<AgentPrincipal> {
+    const parts = requestParts(request);
+    if (parts.hasBody && (request.method === 'GET' || request.method === 'HEAD')) {
+      throw new AppError('malformed_signature', `A ${request.method} request carries no body; send the request without one.`);
+    }
+    const parsed = parseSignedRequest(parts);
+    checkSignatureTime(parsed, now());
+    const key = await usableKey(parsed.keyId, (retired) => {
+      named.key = retired;
+      if (verifyEd25519(keyObjectFor(retired), parsed.base, parsed.signature)) countFailure(retired);
+    });
+    named.key = key;
+    if (!verifyEd25519(keyObjectFor(key), parsed.base, parsed.signature)) {
+      throw new AppError(
+        'invalid_signature',
+        'The signature does not verify over this request: check the signature base (docs/agent-identity.md §4d) and that the URL, query and headers were not changed.' +
+          addressHint(request),
+      );
+    }
+    if (parts.hasBody) checkContentDigest(request.headers['content-digest'] as string | undefined, request.rawBody ?? Buffer.alloc(0));
+    const agent = await spendNonceAndCheckAgent(
+      key,
+      `agent-nonce:${key.keyId}:${parsed.nonce}`,
+      NONCE_TTL_MS,
+      () => new AppError('replayed_request', 'This nonce was already used with this key; sign every request with a new nonce.'),
+    );
+    return principalFor(key, agent, 'signature');
+  }
+
+  /** An agent token presented to AIM itself verified: signature, issuer, AIM's audience, expiry, and state now. */
+  async function verifyToken(token: string, named: { key?: AgentKeyState }): Promise<AgentPrincipal> {
+    let claims;
+    try {
+      claims = await tokens.verify(token);
+    } catch (error) {
+      if (error instanceof InvalidAgentTokenError && error.reason === 'expired') {
+        throw new AppError('expired_token', 'The agent token has expired; get a new one (POST /api/v1/oauth/token).');
+      }
+      throw new AppError('invalid_token', 'The agent token is not valid for AIM (signature, issuer or audience).');
+    }
+    const key = await usableKey(claims.keyId, (retired) => (named.key = retired));
+    named.key = key;
+    if (key.agentId !== claims.agentId) throw new AppError('invalid_token', 'The agent token does not match its key.');
+    return principalFor(key, await activeAgent(key.agentId), 'token');
+  }
+
   return {
     originFor,
 
     /** Verify a signed request (after its body was read); docs/agent-identity.md §4e, in that order. */
     async fromSignature(request: FastifyRequest): Promise<AgentPrincipal> {
-      const parts = requestParts(request);
-      if (parts.hasBody && (request.method === 'GET' || request.method === 'HEAD')) {
-        throw new AppError('malformed_signature', `A ${request.method} request carries no body; send the request without one.`);
+      const named: { key?: AgentKeyState } = {};
+      try {
+        return await verifySignature(request, named);
+      } catch (error) {
+        reportRefusal(error, named.key, request.ip || null);
+        throw error;
       }
-      const parsed = parseSignedRequest(parts);
-      checkSignatureTime(parsed, now());
-      const key = await usableKey(parsed.keyId, (retired) => {
-        if (verifyEd25519(keyObjectFor(retired), parsed.base, parsed.signature)) countFailure(retired);
-      });
-      if (!verifyEd25519(keyObjectFor(key), parsed.base, parsed.signature)) {
-        throw new AppError(
-          'invalid_signature',
-          'The signature does not verify over this request: check the signature base (docs/agent-identity.md §4d) and that the URL, query and headers were not changed.' +
-            addressHint(request),
-        );
-      }
-      if (parts.hasBody) checkContentDigest(request.headers['content-digest'] as string | undefined, request.rawBody ?? Buffer.alloc(0));
-      const agent = await spendNonceAndCheckAgent(
-        key,
-        `agent-nonce:${key.keyId}:${parsed.nonce}`,
-        NONCE_TTL_MS,
-        () => new AppError('replayed_request', 'This nonce was already used with this key; sign every request with a new nonce.'),
-      );
-      return principalFor(key, agent, 'signature');
     },
 
     /** Verify an agent token presented to AIM itself: signature, issuer, AIM's audience, expiry, and state now. */
-    async fromToken(token: string): Promise<AgentPrincipal> {
-      let claims;
+    async fromToken(token: string, address: string | null = null): Promise<AgentPrincipal> {
+      const named: { key?: AgentKeyState } = {};
       try {
-        claims = await tokens.verify(token);
+        return await verifyToken(token, named);
       } catch (error) {
-        if (error instanceof InvalidAgentTokenError && error.reason === 'expired') {
-          throw new AppError('expired_token', 'The agent token has expired; get a new one (POST /api/v1/oauth/token).');
-        }
-        throw new AppError('invalid_token', 'The agent token is not valid for AIM (signature, issuer or audience).');
+        reportRefusal(error, named.key, address);
+        throw error;
       }
-      const key = await usableKey(claims.keyId);
-      if (key.agentId !== claims.agentId) throw new AppError('invalid_token', 'The agent token does not match its key.');
-      return principalFor(key, await activeAgent(key.agentId), 'token');
     },
 
     /**

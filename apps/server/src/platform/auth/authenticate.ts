@@ -163,7 +163,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
       if (!match || !looksLikeJwt(match[1]!)) {
         throw new AppError('forbidden', 'This route is for agents: sign the request with the agent key, or send an agent token as "Bearer <JWT>".');
       }
-      return agents.fromToken(match[1]!);
+      return agents.fromToken(match[1]!, request.ip || null);
     }
     if (hasSignature(request.headers)) return agents.fromSignature(request);
     if (readCookie(request, ACCESS_COOKIE)) throw new AppError('forbidden', 'This route is for agents, not for a signed-in person.');

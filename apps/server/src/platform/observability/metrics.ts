@@ -15,6 +15,10 @@ export interface Metrics {
   observeEventDispatch(type: string, lagSeconds: number): void;
   /** The SIEM stream (modules/siem): events written to the collector, how many wait, whether it is connected. */
   observeSiem(update: { streamed?: number; behind?: number; connected?: boolean }): void;
+  /** An agent request refused at authentication, by its error code (unknown key ids included). */
+  countAgentAuthFailure(reason: string): void;
+  /** The monitoring ingestion read `decisions` decisions and wrote `findings` findings in one batch. */
+  observeDetection(update: { decisions: number; findings: number; seconds: number }): void;
 }
 
 export function createMetrics(options: {
@@ -106,6 +110,23 @@ export function createMetrics(options: {
   const siemBehind = new Gauge({ name: 'aim_siem_events_behind', help: 'Chained audit events not yet streamed to the SIEM collector, at the last look.', registers: [registry] });
   const siemConnected = new Gauge({ name: 'aim_siem_connected', help: '1 while this instance is connected to the SIEM collector.', registers: [registry] });
 
+  // Refused agent requests by code: those naming no known key belong to no organization and are only counted here.
+  const agentAuthFailures = new Counter({
+    name: 'aim_agent_authentication_failures_total',
+    help: 'Agent requests refused at authentication, by reason (the error code); unknown key ids included.',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  // The monitoring ingestion (docs/monitoring.md): decisions read, findings written, time per batch.
+  const detectionDecisions = new Counter({ name: 'aim_monitoring_decisions_ingested_total', help: 'Decisions the monitoring ingestion counted.', registers: [registry] });
+  const detectionFindings = new Counter({ name: 'aim_monitoring_findings_total', help: 'Findings the detectors produced (alerts raised or counted, and learning findings).', registers: [registry] });
+  const detectionBatch = new Histogram({
+    name: 'aim_monitoring_batch_seconds',
+    help: 'Time the monitoring ingestion took per dispatch batch.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+
   // Label children are cached per (method, route, status): the hot path avoids re-hashing labels.
   const children = new Map<string, { d: { observe(v: number): void }; t: { inc(): void } }>();
   return {
@@ -128,6 +149,14 @@ export function createMetrics(options: {
       if (streamed) siemStreamed.inc(streamed);
       if (behind !== undefined) siemBehind.set(behind);
       if (connected !== undefined) siemConnected.set(connected ? 1 : 0);
+    },
+    countAgentAuthFailure(reason) {
+      agentAuthFailures.labels({ reason }).inc();
+    },
+    observeDetection({ decisions, findings, seconds }) {
+      detectionDecisions.inc(decisions);
+      if (findings > 0) detectionFindings.inc(findings);
+      detectionBatch.observe(seconds);
     },
   };
 }

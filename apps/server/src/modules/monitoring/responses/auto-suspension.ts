@@ -6,6 +6,7 @@ import type { DomainEvent, EventSubscription } from '../../../platform/events/do
 import { SYSTEM_CONTEXT } from '../../../platform/http/request-context.js';
 import { newId } from '../../../platform/ids.js';
 import type { SuspendAgentAsSystem } from '../../agents/index.js';
+import { alertRepository } from '../alerts/alert-repository.js';
 import { loadMonitoringSettings } from '../settings/settings-store.js';
 
 /**
@@ -48,12 +49,7 @@ export function autoSuspensionSubscription(deps: { db: Database; suspend: Suspen
       details: { alertId, alertType: event.data.type },
       alongside: async (tx) => {
         const body = `${SUSPENSION_NOTE_PREFIX} ${subject.id} because this critical alert was raised and the organization suspends agents on critical alerts. A person can reactivate it (POST /api/v1/agents/${subject.id}/reactivate).`;
-        await tx.query(`insert into alert_notes (id, organization_id, alert_id, author_type, author_id, body) values ($1, $2, $3, 'system', null, $4)`, [
-          newId('aln'),
-          orgOf(tx),
-          alertId,
-          body,
-        ]);
+        await alertRepository.insertNote(tx, { id: newId('aln'), alertId, authorType: 'system', authorId: null, body });
       },
     });
     if (suspended) deps.logger.info({ organizationId, agentId: subject.id, alertId }, 'agent suspended automatically on a critical alert');
