@@ -25,8 +25,8 @@ export type { AlertSeverity, AlertStatus, Detector, MonitoringSettings };
  * (raised, acknowledged, assigned, …). A repeat finding counted on an active alert is not audited.
  */
 export const ALERT_TOPICS = ['alert'] as const;
-/** Settings changes are audited as `monitoring.settings_updated` on the organization. */
-export const SETTINGS_TOPICS = ['organization'] as const;
+/** Settings changes are audited as `monitoring.settings_updated` on a `monitoring_settings` target. */
+export const SETTINGS_TOPICS = ['monitoring_settings'] as const;
 
 export interface AlertFilters {
   status?: AlertStatus[] | undefined;
