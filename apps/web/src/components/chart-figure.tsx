@@ -32,8 +32,9 @@ export function ChartFigure({
       <figcaption id={`${id}-caption`} className="mb-2 text-xs text-slate-600">
         {caption}
       </figcaption>
-      {/* The drawing repeats the table below; assistive technology reads the table instead. */}
-      <div aria-hidden className="w-full min-w-0" style={{ height }}>
+      {/* The drawing repeats the table below; assistive technology reads the table instead. Clipped: until
+          recharts has measured a new width (a rotated phone), a drawing of the old width must not widen the page. */}
+      <div aria-hidden className="w-full min-w-0 overflow-hidden" style={{ height }}>
         {children}
       </div>
       <details className="mt-2">

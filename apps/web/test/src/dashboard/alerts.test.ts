@@ -97,6 +97,7 @@ forEachTarget('the alert pages in Chromium', (target) => {
     await page.screenshot({ path: shotName(name, 'desktop'), fullPage: true });
     await page.setViewportSize({ width: 375, height: 800 });
     await page.locator('main h1').first().waitFor();
+    await page.waitForTimeout(300); // the chart redraws for the new width (ResizeObserver), for the screenshot
     const overflow = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
     assert.ok(overflow <= 0, `${name} fits 375 px (overflows by ${overflow} px)`);
     await page.screenshot({ path: shotName(name, 'phone'), fullPage: true });
