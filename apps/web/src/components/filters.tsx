@@ -1,5 +1,6 @@
 'use client';
 
+import { useId } from 'react';
 import { Select } from './ui/input';
 
 /** One choice of a filter: a value shown as itself, or a value with its label. */
@@ -21,10 +22,13 @@ export function ChoiceFilter<V extends string>({
   choices: readonly Choice<V>[];
   onChange: (value: V | '') => void;
 }) {
+  // Labelled by id, not by wrapping: a wrapping label's text would take in every option's text, and
+  // an option such as `alert.status_changed` would make another filter answer to "Status".
+  const id = useId();
   return (
-    <label className="flex flex-col text-sm">
-      {label}
-      <Select value={value} onChange={(e) => onChange(e.target.value as V | '')}>
+    <div className="flex flex-col text-sm">
+      <label htmlFor={id}>{label}</label>
+      <Select id={id} value={value} onChange={(e) => onChange(e.target.value as V | '')}>
         <option value="">Any</option>
         {choices.map((c) => {
           const { value: v, label: l } = typeof c === 'string' ? { value: c, label: c } : c;
@@ -35,6 +39,6 @@ export function ChoiceFilter<V extends string>({
           );
         })}
       </Select>
-    </label>
+    </div>
   );
 }

@@ -2,7 +2,9 @@
 
 import type { Permission } from '@aim/contracts';
 import {
+  Activity,
   Bot,
+  BellRing,
   CircleUser,
   FileCheck2,
   Gavel,
@@ -16,6 +18,7 @@ import {
   Ticket,
   Users,
   Inbox,
+  Radar,
   Webhook,
   type LucideIcon,
 } from 'lucide-react';
@@ -55,6 +58,14 @@ const NAV: { group: string; items: NavItem[] }[] = [
       { href: '/decisions/', label: 'Decisions', icon: Gavel },
       { href: '/policies/', label: 'Policies', icon: FileCheck2 },
       { href: '/audit/', label: 'Audit', icon: ScrollText, needs: 'audit.read' },
+    ],
+  },
+  {
+    group: 'Security',
+    items: [
+      { href: '/alerts/', label: 'Alerts', icon: BellRing, needs: 'alert.read' },
+      { href: '/security/', label: 'Security', icon: Activity, needs: 'alert.read' },
+      { href: '/monitoring-settings/', label: 'Monitoring settings', icon: Radar, needs: 'monitoring.manage' },
     ],
   },
   {

@@ -147,6 +147,9 @@ export function Decisions({ agent, decisions }: { agent: Agent; decisions: Decis
       )}
       <Link href={`/decisions/?agentId=${encodeURIComponent(agent.id)}`} className="mt-2 inline-block text-sm underline">
         All of this agent’s decisions
+      </Link>{' '}
+      <Link href={`/alerts/?agentId=${encodeURIComponent(agent.id)}`} className="mt-2 ml-3 inline-block text-sm underline">
+        Alerts about this agent
       </Link>
     </Card>
   );

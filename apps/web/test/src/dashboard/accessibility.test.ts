@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type Browser, type Page } from 'playwright-core';
 import { registerAgent, signedInject } from '../../../../server/dist/testing/agent-fixtures.js';
+import { insertAlert, insertLearningFinding } from '../../../../server/dist/testing/alert-fixtures.js';
 import { accessibilityProblems, launchChromium, signInWithPasskey, type BrowserSetup } from '../../../../server/dist/testing/browser.js';
 import { seedOrganization, type SeededOrganization } from '../../../../server/dist/testing/people-fixtures.js';
 import { testTargets } from '../../../../server/dist/testing/targets.js';
@@ -22,6 +23,7 @@ describe(`dashboard accessibility in Chromium [${target.name}]`, () => {
     let policyId: string;
     let inviteLink: string;
     let decisionId: string;
+    let alertId: string;
 
     before(async () => {
       t = await createTestApp(target);
@@ -55,6 +57,11 @@ describe(`dashboard accessibility in Chromium [${target.name}]`, () => {
       decisionId = asked.json().decisionId;
       await call('POST', `/api/v1/agents/${agentId}/capability-requests`, { capability: 'crm:read', reason: 'Answer customers' });
       await call('POST', '/api/v1/enrollment-tokens', { name: 'access-token', expiresInSeconds: 3600 });
+      // An alert (with a note) and a learning finding, as the detection engine writes them: the alert pages and the overview.
+      alertId = await insertAlert(t, org.organizationId, { subjectId: agentId, severity: 'high' });
+      await insertAlert(t, org.organizationId, { subjectId: agentId, severity: 'critical', type: 'key_misuse' });
+      await call('POST', `/api/v1/alerts/${alertId}/notes`, { body: 'Looking into it.' });
+      await insertLearningFinding(t, org.organizationId, agentId);
       inviteLink = ((await call('POST', '/api/v1/invitations', { email: 'new.person@example.com', role: 'member' })) as unknown as { link: string }).link;
     });
     after(async () => {
@@ -91,6 +98,10 @@ describe(`dashboard accessibility in Chromium [${target.name}]`, () => {
         '/members/',
         '/api-keys/',
         '/webhooks/',
+        '/alerts/',
+        `/alerts/detail/?id=${alertId}`,
+        '/security/',
+        '/monitoring-settings/',
         '/settings/',
         '/account/',
         // Signed in with another address: the page says so.
