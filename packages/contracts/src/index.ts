@@ -15,3 +15,4 @@ export * from './mcp-servers.js';
 export * from './webhooks.js';
 export * from './notifications.js';
 export * from './monitoring.js';
+export * from './monitoring-settings.js';
