@@ -6,6 +6,7 @@ import { seedOrganization, type SeededOrganization } from '../../testing/people-
 import { startSmtpCapture, type CapturedMail, type SmtpCapture } from '../../testing/smtp-capture.js';
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
+import { until } from '../../testing/until.js';
 
 const PUBLIC_URL = 'http://aim.test:8080';
 /** A name that would be markup if it were not escaped. */
@@ -70,6 +71,8 @@ forEachTarget('email notifications: alerts', (target) => {
     assert.ok(!html.includes('<b onmouseover'), 'no markup from the agent name');
     assert.ok(html.includes('&lt;b onmouseover=&quot;x()&quot;&gt;bot&lt;/b&gt; &amp; &#39;co&#39;'), html);
     assert.match(mail!.raw, /^List-Unsubscribe: <http:\/\/aim\.test:8080\/account\/>/m);
+    // The sender marks a row sent after the SMTP server took the mail, so the capture can see it first.
+    await until('the notifications marked sent', async () => (await rowsOf(alertId)).every((r) => r.status === 'sent'));
     assert.deepEqual((await rowsOf(alertId)).map((r) => [r.mode, r.status]), ROLES.map(() => ['immediate', 'sent']));
   });
 

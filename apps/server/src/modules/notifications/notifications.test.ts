@@ -6,6 +6,7 @@ import { seedOrganization, type SeededOrganization } from '../../testing/people-
 import { startSmtpCapture, type CapturedMail, type SmtpCapture } from '../../testing/smtp-capture.js';
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
+import { until } from '../../testing/until.js';
 
 const PUBLIC_URL = 'http://aim.test:8080';
 /** A name that would be markup if it were not escaped. */
@@ -13,14 +14,6 @@ const HOSTILE = `<img src=x onerror="alert(1)"> & 'Bob'`;
 
 const emailOf = (role: string, organizationId: string) => `${role}.${organizationId.slice(-8)}@example.com`;
 const htmlOf = (m: CapturedMail) => (typeof m.parsed.html === 'string' ? m.parsed.html : '');
-
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 forEachTarget('email notifications', (target) => {
   let t: TestApp;
@@ -111,6 +104,7 @@ forEachTarget('email notifications', (target) => {
     // The link works: the dashboard's decision page exists, and the decision is readable by the manager.
     const read = await send('GET', `/api/v1/decisions/${decisionId}`, a.as.manager.apiKey);
     assert.equal(read.statusCode, 200, read.body);
+    await until('the notifications marked sent', async () => (await rowsOf(decisionId)).every((r) => r.status === 'sent'));
     assert.deepEqual((await rowsOf(decisionId)).map((r) => [r.status, r.attempts]), [['sent', 1], ['sent', 1]]);
   });
 
