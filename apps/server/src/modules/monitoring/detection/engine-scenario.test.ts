@@ -128,6 +128,31 @@ forEachTarget('detection engine', (target) => {
     assert.equal((await alertsOf(t, org.organizationId)).length, before + 1);
   });
 
+  it('keeps the severity an alert was raised with when a repeat is found under a higher one', async () => {
+    const other = await seedOrganization(t);
+    const { key, agent } = await registerAgent(t, other.as.member.apiKey);
+    const severity = async (value: string) => {
+      const res = await t.app.inject({
+        method: 'PUT',
+        url: '/api/v1/monitoring/settings',
+        headers: { ...other.as.admin.apiKey, 'content-type': 'application/json' },
+        payload: JSON.stringify({ detectors: { key_misuse: { severity: value } } }),
+      });
+      assert.equal(res.statusCode, 200, res.body);
+    };
+    await severity('high');
+    await stealKey(t, key, 6, 0);
+    // An admin raises the detector's severity while the alert is open; the key is misused again.
+    await severity('critical');
+    await stealKey(t, key, 6, 0);
+    const alerts = (await alertsOf(t, other.organizationId)).filter((a) => a.subject_id === agent.id);
+    assert.deepEqual(alerts.map((a) => a.type), ['key_misuse']);
+    assert.ok(alerts[0]!.occurrences >= 2, 'the second burst counted on the alert');
+    assert.equal(alerts[0]!.severity, 'high', 'the severity announced, not silently escalated');
+    const { rows } = await (await t.owner()).query(`select details->>'severity' as severity from audit_events where organization_id = $1 and action = 'alert.raised'`, [other.organizationId]);
+    assert.deepEqual(rows.map((r) => r.severity), ['high']);
+  });
+
   it('counts refusals naming unknown keys in the metric only', async () => {
     const stranger = newAgentKey();
     const res = await t.app.inject({ method: 'GET', url: '/api/v1/agents/me', headers: signedHeaders(stranger, { url: '/api/v1/agents/me' }) });
