@@ -75,11 +75,12 @@ export function carriedOver(b: AgentBaseline, earlier: HourCounts | null, hour: 
 }
 
 /**
- * High side of rate_anomaly, on a sliding 60-minute window estimated from two clock hours: the
- * current hour's requests so far plus carriedOver() from the previous hour, against the current
- * hour's threshold. Fires when a batch carried that window from below the threshold to at or above it
- * (both sides taken at the batch's time). `earlier` is the previous clock hour's counts (null when it
- * had no requests).
+ * High side of rate_anomaly: the clock hour so far against its threshold T(s), or a sliding 60-minute
+ * window estimated from two clock hours (the current hour so far plus carriedOver() from the previous
+ * one) against the larger of the two hours' thresholds. Fires when a batch carried either from below
+ * its threshold to at or above it while neither was there before (both sides taken at the batch's
+ * time), so the window only adds what the clock hour misses. `earlier` is the previous clock hour's
+ * counts (null when it had no requests).
  */
 export function detectRate(
   ctx: AgentContext,
@@ -92,18 +93,27 @@ export function detectRate(
 ): Finding[] {
   const s = enabled(settings, 'rate_anomaly');
   if (!s) return [];
+  const k = s.params.madMultiplier;
   const slot = slotOf(current.hour);
+  const own = upperThreshold(b, 'requests', slot, k);
+  if (!own) return [];
   const at = lastAt(current, batch);
   const carried = carriedOver(b, earlier, current.hour, at);
-  const own = upperThreshold(b, 'requests', slot, s.params.madMultiplier);
   // A window that reaches into the previous hour is held to the larger of the two hours' thresholds:
   // a working day that started an hour late fills the end of one hour and the start of the next.
-  const before = carried > 0 ? upperThreshold(b, 'requests', (slot + 167) % 168, s.params.madMultiplier) : null;
-  const upper = own && before && before.threshold > own.threshold ? { ...before, expected: own.expected } : own;
-  if (!upper) return [];
-  const threshold = Math.max(s.params.minRequests, upper.threshold);
-  const window = current.requests + carried;
-  if ((previous?.requests ?? 0) + carried >= threshold || window < threshold) return [];
+  const prior = carried > 0 ? upperThreshold(b, 'requests', (slot + 167) % 168, k) : null;
+  const wide = prior && prior.threshold > own.threshold ? { ...prior, expected: own.expected } : own;
+  const hourThreshold = Math.max(s.params.minRequests, own.threshold);
+  const windowThreshold = Math.max(s.params.minRequests, wide.threshold);
+  const over = (requests: number) => ({ hour: requests >= hourThreshold, window: carried > 0 && requests + carried >= windowThreshold });
+  const was = over(previous?.requests ?? 0);
+  const now = over(current.requests);
+  if (was.hour || was.window || !(now.hour || now.window)) return [];
+  // The window's figures when it is what crossed, the hour's otherwise.
+  const byWindow = !now.hour;
+  const upper = byWindow ? wide : own;
+  const threshold = byWindow ? windowThreshold : hourThreshold;
+  const window = byWindow ? current.requests + carried : current.requests;
   const observed = round(window, 1);
   const ratio = upper.expected > 0 ? `${fmt(round(observed / upper.expected, 1))}× ` : '';
   const from = new Date(at.getTime() - HOUR_MS);
@@ -112,7 +122,7 @@ export function detectRate(
       dedupKey: `rate_anomaly:${ctx.agentId}`,
       title: `Request rate ${ratio}the usual for ${slotLabel(slot)}`,
       summary:
-        carried > 0
+        byWindow
           ? `${fmt(current.requests)} requests in the hour from ${iso(current.hour)} so far, and an estimated ${fmt(round(carried, 1))} more from a burst late in the hour before: ${fmt(observed)} in the 60 minutes to ${iso(at)}; the baseline for ${slotLabel(slot)} is ${fmt(upper.expected)} (threshold ${fmt(round(threshold, 1))}).`
           : `${fmt(current.requests)} requests in the hour from ${iso(current.hour)}; the baseline for ${slotLabel(slot)} is ${fmt(upper.expected)} (threshold ${fmt(round(threshold, 1))}).`,
       at,
@@ -121,16 +131,17 @@ export function detectRate(
         baseline: upper.expected,
         threshold,
         unit: 'requests per hour',
-        window: carried > 0 ? { from: iso(from), to: iso(at) } : WINDOW(current.hour, at),
-        method: `${BASELINE_METHOD}. Fires when the requests of the 60 minutes to the latest decision reach max(minRequests ${s.params.minRequests}, max over the hour and its neighbours of median + ${s.params.madMultiplier} x scale). Those 60 minutes are estimated from the hour counters: the current hour's requests so far, plus the previous hour's requests beyond its median, at most (1 - f) x the previous hour's requests, f the fraction of the current hour elapsed; when that adds anything, the threshold is the larger of the two hours'.`,
+        window: byWindow ? { from: iso(from), to: iso(at) } : WINDOW(current.hour, at),
+        method: `${BASELINE_METHOD}. Fires when the hour's requests reach max(minRequests ${s.params.minRequests}, max over the hour and its neighbours of median + ${k} x scale), or when the requests of the 60 minutes to the latest decision reach the larger of that threshold and the previous hour's. Those 60 minutes are estimated from the hour counters: the current hour's requests so far, plus the previous hour's requests beyond its median, at most (1 - f) x the previous hour's requests, f the fraction of the current hour elapsed.`,
         baselineSnapshot: slotSnapshot(b, 'requests', slot),
         series: weeklySeries(b, 'requests', current.hour, current.requests, threshold),
         decisionIds: decisionIds(batch),
         details: {
           slot: slotLabel(slot),
           thresholdFromSlot: slotLabel(upper.from),
-          madMultiplier: s.params.madMultiplier,
+          madMultiplier: k,
           minRequests: s.params.minRequests,
+          crossed: byWindow ? '60-minute window' : 'clock hour',
           hourRequests: current.requests,
           previousHourRequests: earlier?.requests ?? 0,
           carriedOver: round(carried, 1),

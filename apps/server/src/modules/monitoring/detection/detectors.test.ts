@@ -85,6 +85,7 @@ describe('rate_anomaly', () => {
     assert.equal(f.evidence.threshold, 166);
     assert.deepEqual(f.evidence.window, { from: new Date(at.getTime() - 3_600_000).toISOString(), to: at.toISOString() });
     assert.equal(f.evidence.details['carriedOver'], 60);
+    assert.equal(f.evidence.details['crossed'], '60-minute window');
     assert.equal(f.evidence.details['hourRequests'], 106);
     assert.equal(f.evidence.details['previousHourRequests'], 160);
     assertEvidence(f);
@@ -98,6 +99,13 @@ describe('rate_anomaly', () => {
     const late = [obs('dec_4', new Date(TUE_10.getTime() + 50 * 60_000))];
     assert.equal(of(detectHour(ctx, hour(TUE_10, { requests: 130 }), hour(TUE_10, { requests: 139 }), late, S, burst), 'rate_anomaly').length, 0);
     assert.equal(of(detectHour(ctx, hour(TUE_10, { requests: 130 }), hour(TUE_10, { requests: 140 }), late, S, burst), 'rate_anomaly')[0]!.evidence.details['carriedOver'], 26.7);
+    // The window only adds: at 18:00 (threshold minRequests 30) after a busy 17:00 (whose threshold,
+    // next to the working day, is 166), the clock hour still fires on its own threshold.
+    const evening = new Date('2026-12-01T18:00:00Z');
+    const [own] = of(detectHour(ctx, hour(evening, { requests: 29 }), hour(evening, { requests: 30 }), [obs('dec_5', new Date(evening.getTime() + 600_000))], S, hour(new Date('2026-12-01T17:00:00Z'), { requests: 60 })), 'rate_anomaly');
+    assert.ok(own);
+    assert.equal(own.evidence.threshold, 30);
+    assert.equal(own.evidence.details['crossed'], 'clock hour');
     // Counts of an hour that is not the one before are ignored.
     assert.equal(of(detectHour(ctx, hour(TUE_10, { requests: 105 }), hour(TUE_10, { requests: 106 }), batch, S, hour(new Date('2026-12-01T08:00:00Z'), { requests: 160 })), 'rate_anomaly').length, 0);
   });
