@@ -63,7 +63,9 @@ export function createEngine({ det, settings, onFinding }) {
       const s = agentState(agent);
       const hourStart = Math.floor(at.getTime() / HOUR) * HOUR;
       if (!s.hour || s.hour.hour.getTime() !== hourStart) {
-        // The hour before, as the engine reads it from agent_activity_hours (no row: no requests).
+        // The hour before, as the engine reads it from agent_activity_hours (no row: no requests). The
+        // history's last hour is not kept here, so the week's first hour (Monday 00:00) has none; no
+        // incident starts before 06:00.
         s.earlier = s.hour && s.hour.hour.getTime() === hourStart - HOUR ? s.hour : null;
         s.hour = { hour: new Date(hourStart), requests: 0, denials: 0, records: 0, bytes: 0 };
       }
