@@ -1,7 +1,7 @@
 // What the detection engine does around the pure detectors, emulated in memory for
-// bench/monitoring-sim.mjs: hour counters per agent (before and after each batch), first-use sets,
-// auth-failure windows, heartbeat hours, the sweep (heartbeats every minute, closed hours at each
-// hour's end) and the daily baseline job. Every finding goes to `onFinding`.
+// bench/monitoring-sim.mjs: hour counters per agent (before and after each batch, and the clock hour
+// before), first-use sets, auth-failure windows, heartbeat hours, the sweep (heartbeats every minute,
+// closed hours at each hour's end) and the daily baseline job. Every finding goes to `onFinding`.
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -62,7 +62,13 @@ export function createEngine({ det, settings, onFinding }) {
     ingest(agent, at, batch, values) {
       const s = agentState(agent);
       const hourStart = Math.floor(at.getTime() / HOUR) * HOUR;
-      if (!s.hour || s.hour.hour.getTime() !== hourStart) s.hour = { hour: new Date(hourStart), requests: 0, denials: 0, records: 0, bytes: 0 };
+      if (!s.hour || s.hour.hour.getTime() !== hourStart) {
+        // The hour before, as the engine reads it from agent_activity_hours (no row: no requests). The
+        // history's last hour is not kept here, so the week's first hour (Monday 00:00) has none; no
+        // incident starts before 06:00.
+        s.earlier = s.hour && s.hour.hour.getTime() === hourStart - HOUR ? s.hour : null;
+        s.hour = { hour: new Date(hourStart), requests: 0, denials: 0, records: 0, bytes: 0 };
+      }
       const previous = s.hour.requests === 0 ? null : { ...s.hour };
       s.hour.requests += batch.requests;
       s.hour.denials += batch.denials;
@@ -82,7 +88,7 @@ export function createEngine({ det, settings, onFinding }) {
         bytes: batch.bytes,
         address: null,
       };
-      emit(agent, det.detectHour(s.ctx, previous, { ...s.hour }, [observation], settings));
+      emit(agent, det.detectHour(s.ctx, previous, { ...s.hour }, [observation], settings, s.earlier ? { ...s.earlier } : null));
       const firsts = [];
       for (const v of values) {
         if (s.seen[v.kind].has(v.value)) continue;

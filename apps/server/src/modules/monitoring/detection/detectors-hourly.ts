@@ -57,33 +57,95 @@ export function weeklySeries(b: AgentBaseline, metric: Metric, hour: Date, obser
 const WINDOW = (hour: Date, at: Date) => ({ from: iso(hour), to: iso(at) });
 const lastAt = (current: HourCounts, batch: readonly Observation[]) => (batch.length > 0 ? batch[batch.length - 1]!.at : current.hour);
 
-export function detectRate(ctx: AgentContext, b: AgentBaseline, previous: HourCounts | null, current: HourCounts, batch: readonly Observation[], settings: Settings): Finding[] {
+/**
+ * What a burst that began late in the previous clock hour adds to the 60 minutes ending at `at`
+ * (rate_anomaly's sliding window). The counters are per clock hour, so the previous hour's requests
+ * inside the window are not known: the estimate is that hour's requests beyond its median (a burst's
+ * extra requests; its usual ones are left out, so an hour that merely started busy carries nothing
+ * over), at most the share of that hour the window still covers, (1 - f) × its requests with f the
+ * fraction of the current hour elapsed (what the window would hold of it if its requests were spread
+ * evenly). Zero without a previous hour or without a median for it.
+ */
+export function carriedOver(b: AgentBaseline, earlier: HourCounts | null, hour: Date, at: Date): number {
+  if (earlier === null || earlier.requests === 0 || earlier.hour.getTime() !== hour.getTime() - HOUR_MS) return 0;
+  const median = b.metrics.requests.median[slotOf(earlier.hour)];
+  if (median == null) return 0;
+  const f = Math.min(1, Math.max(0, (at.getTime() - hour.getTime()) / HOUR_MS));
+  return Math.max(0, Math.min(earlier.requests - median, (1 - f) * earlier.requests));
+}
+
+/**
+ * High side of rate_anomaly: the clock hour so far against its threshold T(s), or a sliding 60-minute
+ * window estimated from two clock hours (the current hour so far plus carriedOver() from the previous
+ * one) against the larger of the two hours' thresholds. Fires when a batch carried either from below
+ * its threshold to at or above it while neither was there before (both sides taken at the batch's
+ * time), so the window only adds what the clock hour misses. `earlier` is the previous clock hour's
+ * counts (null when it had no requests).
+ */
+export function detectRate(
+  ctx: AgentContext,
+  b: AgentBaseline,
+  previous: HourCounts | null,
+  current: HourCounts,
+  batch: readonly Observation[],
+  settings: Settings,
+  earlier: HourCounts | null = null,
+): Finding[] {
   const s = enabled(settings, 'rate_anomaly');
   if (!s) return [];
+  const k = s.params.madMultiplier;
   const slot = slotOf(current.hour);
-  const upper = upperThreshold(b, 'requests', slot, s.params.madMultiplier);
-  if (!upper) return [];
-  const threshold = Math.max(s.params.minRequests, upper.threshold);
-  if ((previous?.requests ?? 0) >= threshold || current.requests < threshold) return [];
+  const own = upperThreshold(b, 'requests', slot, k);
+  if (!own) return [];
   const at = lastAt(current, batch);
-  const ratio = upper.expected > 0 ? `${fmt(round(current.requests / upper.expected, 1))}× ` : '';
+  const carried = carriedOver(b, earlier, current.hour, at);
+  // A window that reaches into the previous hour is held to the larger of the two hours' thresholds:
+  // a working day that started an hour late fills the end of one hour and the start of the next.
+  const prior = carried > 0 ? upperThreshold(b, 'requests', (slot + 167) % 168, k) : null;
+  const wide = prior && prior.threshold > own.threshold ? { ...prior, expected: own.expected } : own;
+  const hourThreshold = Math.max(s.params.minRequests, own.threshold);
+  const windowThreshold = Math.max(s.params.minRequests, wide.threshold);
+  const over = (requests: number) => ({ hour: requests >= hourThreshold, window: carried > 0 && requests + carried >= windowThreshold });
+  const was = over(previous?.requests ?? 0);
+  const now = over(current.requests);
+  if (was.hour || was.window || !(now.hour || now.window)) return [];
+  // The window's figures when it is what crossed, the hour's otherwise.
+  const byWindow = !now.hour;
+  const upper = byWindow ? wide : own;
+  const threshold = byWindow ? windowThreshold : hourThreshold;
+  const window = byWindow ? current.requests + carried : current.requests;
+  const observed = round(window, 1);
+  const ratio = upper.expected > 0 ? `${fmt(round(observed / upper.expected, 1))}× ` : '';
+  const from = new Date(at.getTime() - HOUR_MS);
   return [
     makeFinding(ctx, 'rate_anomaly', settings, {
       dedupKey: `rate_anomaly:${ctx.agentId}`,
       title: `Request rate ${ratio}the usual for ${slotLabel(slot)}`,
-      summary: `${fmt(current.requests)} requests in the hour from ${iso(current.hour)}; the baseline for ${slotLabel(slot)} is ${fmt(upper.expected)} (threshold ${fmt(round(threshold, 1))}).`,
+      summary:
+        byWindow
+          ? `${fmt(current.requests)} requests in the hour from ${iso(current.hour)} so far, and an estimated ${fmt(round(carried, 1))} more from a burst late in the hour before: ${fmt(observed)} in the 60 minutes to ${iso(at)}; the baseline for ${slotLabel(slot)} is ${fmt(upper.expected)} (threshold ${fmt(round(threshold, 1))}).`
+          : `${fmt(current.requests)} requests in the hour from ${iso(current.hour)}; the baseline for ${slotLabel(slot)} is ${fmt(upper.expected)} (threshold ${fmt(round(threshold, 1))}).`,
       at,
       evidence: {
-        observed: current.requests,
+        observed,
         baseline: upper.expected,
         threshold,
         unit: 'requests per hour',
-        window: WINDOW(current.hour, at),
-        method: `${BASELINE_METHOD}. Fires when the hour's requests reach max(minRequests ${s.params.minRequests}, max over the hour and its neighbours of median + ${s.params.madMultiplier} x scale).`,
+        window: byWindow ? { from: iso(from), to: iso(at) } : WINDOW(current.hour, at),
+        method: `${BASELINE_METHOD}. Fires when the hour's requests reach max(minRequests ${s.params.minRequests}, max over the hour and its neighbours of median + ${k} x scale), or when the requests of the 60 minutes to the latest decision reach the larger of that threshold and the previous hour's. Those 60 minutes are estimated from the hour counters: the current hour's requests so far, plus the previous hour's requests beyond its median, at most (1 - f) x the previous hour's requests, f the fraction of the current hour elapsed.`,
         baselineSnapshot: slotSnapshot(b, 'requests', slot),
         series: weeklySeries(b, 'requests', current.hour, current.requests, threshold),
         decisionIds: decisionIds(batch),
-        details: { slot: slotLabel(slot), thresholdFromSlot: slotLabel(upper.from), madMultiplier: s.params.madMultiplier, minRequests: s.params.minRequests },
+        details: {
+          slot: slotLabel(slot),
+          thresholdFromSlot: slotLabel(upper.from),
+          madMultiplier: k,
+          minRequests: s.params.minRequests,
+          crossed: byWindow ? '60-minute window' : 'clock hour',
+          hourRequests: current.requests,
+          previousHourRequests: earlier?.requests ?? 0,
+          carriedOver: round(carried, 1),
+        },
       },
     }),
   ];

@@ -71,6 +71,45 @@ describe('rate_anomaly', () => {
     assert.equal(of(detectHour(ctx, null, hour(TUE_10, { requests: 165 }), [], S), 'rate_anomaly').length, 0);
   });
 
+  it('judges the 60 minutes to the batch: a burst late in the previous hour carries its extra requests over', () => {
+    const TUE_09 = new Date('2026-12-01T09:00:00Z');
+    const at = new Date(TUE_10.getTime() + 20 * 60_000);
+    const batch = [obs('dec_3', at)];
+    // 09:00 had 160 requests, 60 beyond its median; 20 minutes into 10:00 the window still covers
+    // two thirds of it, so min(60, 2/3 × 160) = 60 carry over: 106 + 60 reaches 166.
+    const burst = hour(TUE_09, { requests: 160 });
+    const [f, ...rest] = of(detectHour(ctx, hour(TUE_10, { requests: 105 }), hour(TUE_10, { requests: 106 }), batch, S, burst), 'rate_anomaly');
+    assert.equal(rest.length, 0);
+    assert.ok(f);
+    assert.equal(f.evidence.observed, 166);
+    assert.equal(f.evidence.threshold, 166);
+    assert.deepEqual(f.evidence.window, { from: new Date(at.getTime() - 3_600_000).toISOString(), to: at.toISOString() });
+    assert.equal(f.evidence.details['carriedOver'], 60);
+    assert.equal(f.evidence.details['crossed'], '60-minute window');
+    assert.equal(f.evidence.details['hourRequests'], 106);
+    assert.equal(f.evidence.details['previousHourRequests'], 160);
+    assertEvidence(f);
+    // One request short of the window, or no previous hour: nothing.
+    assert.equal(of(detectHour(ctx, hour(TUE_10, { requests: 104 }), hour(TUE_10, { requests: 105 }), batch, S, burst), 'rate_anomaly').length, 0);
+    assert.equal(of(detectHour(ctx, hour(TUE_10, { requests: 105 }), hour(TUE_10, { requests: 106 }), batch, S, null), 'rate_anomaly').length, 0);
+    // A previous hour at its usual level carries nothing, however busy: an agent whose work comes in
+    // bursts at the top of every hour is not judged on two of them.
+    assert.equal(of(detectHour(ctx, hour(TUE_10, { requests: 105 }), hour(TUE_10, { requests: 106 }), batch, S, hour(TUE_09, { requests: 100 })), 'rate_anomaly').length, 0);
+    // Late in the hour the window covers little of the previous one: 50 minutes in, at most 160 / 6.
+    const late = [obs('dec_4', new Date(TUE_10.getTime() + 50 * 60_000))];
+    assert.equal(of(detectHour(ctx, hour(TUE_10, { requests: 130 }), hour(TUE_10, { requests: 139 }), late, S, burst), 'rate_anomaly').length, 0);
+    assert.equal(of(detectHour(ctx, hour(TUE_10, { requests: 130 }), hour(TUE_10, { requests: 140 }), late, S, burst), 'rate_anomaly')[0]!.evidence.details['carriedOver'], 26.7);
+    // The window only adds: at 18:00 (threshold minRequests 30) after a busy 17:00 (whose threshold,
+    // next to the working day, is 166), the clock hour still fires on its own threshold.
+    const evening = new Date('2026-12-01T18:00:00Z');
+    const [own] = of(detectHour(ctx, hour(evening, { requests: 29 }), hour(evening, { requests: 30 }), [obs('dec_5', new Date(evening.getTime() + 600_000))], S, hour(new Date('2026-12-01T17:00:00Z'), { requests: 60 })), 'rate_anomaly');
+    assert.ok(own);
+    assert.equal(own.evidence.threshold, 30);
+    assert.equal(own.evidence.details['crossed'], 'clock hour');
+    // Counts of an hour that is not the one before are ignored.
+    assert.equal(of(detectHour(ctx, hour(TUE_10, { requests: 105 }), hour(TUE_10, { requests: 106 }), batch, S, hour(new Date('2026-12-01T08:00:00Z'), { requests: 160 })), 'rate_anomaly').length, 0);
+  });
+
   it('follows the settings: a multiplier, a floor, and off', () => {
     const k10 = mergeMonitoringSettings(S, { detectors: { rate_anomaly: { params: { madMultiplier: 10 } } } });
     assert.equal(of(detectHour(ctx, null, hour(TUE_10, { requests: 209 }), [], k10), 'rate_anomaly').length, 0);

@@ -15,13 +15,21 @@ export { detectAuthFailures, detectHeartbeatLoss, detectKeyAge, detectTrustDrop 
 
 /**
  * After a batch of one agent's decisions in one UTC hour was counted: `previous` holds the hour's
- * counts before the batch (null when the batch opened the hour), `current` after it.
+ * counts before the batch (null when the batch opened the hour), `current` after it, `earlier` the
+ * previous clock hour's counts (null when it had no requests; rate_anomaly's 60-minute window).
  */
-export function detectHour(ctx: AgentContext, previous: HourCounts | null, current: HourCounts, batch: Observation[], settings: Settings): Finding[] {
+export function detectHour(
+  ctx: AgentContext,
+  previous: HourCounts | null,
+  current: HourCounts,
+  batch: Observation[],
+  settings: Settings,
+  earlier: HourCounts | null = null,
+): Finding[] {
   const b = usableBaseline(ctx);
   if (!b) return [];
   return [
-    ...detectRate(ctx, b, previous, current, batch, settings),
+    ...detectRate(ctx, b, previous, current, batch, settings, earlier),
     ...detectDenials(ctx, b, previous, current, batch, settings),
     ...detectOffHours(ctx, b, previous, current, batch, settings),
     ...detectDataVolume(ctx, b, previous, current, batch, settings),

@@ -13,7 +13,9 @@ import type { Finding } from './model.js';
  * Several instances may find the same thing at once (two sweeps, a sweep and the ingestion): the
  * unique index alerts_active_dedup admits one active alert per key, and the insert's ON CONFLICT turns
  * the loser into an occurrence of the winner's alert. Only an insert writes the `alert.raised` audit
- * event and domain event, in the same transaction, so each alert is announced once.
+ * event and domain event, in the same transaction, so each alert is announced once. A repeat keeps
+ * the alert's severity: the severity is what was announced and what the email and automatic
+ * suspension acted on.
  */
 
 /** How a repeat of an active alert's finding counts. */
@@ -43,7 +45,8 @@ on conflict (organization_id, dedup_key) where status in ('open', 'acknowledged'
   evidence = case when excluded.last_seen_at >= a.last_seen_at then excluded.evidence else a.evidence end,
   title = case when excluded.last_seen_at >= a.last_seen_at then excluded.title else a.title end,
   summary = case when excluded.last_seen_at >= a.last_seen_at then excluded.summary else a.summary end,
-  severity = case when ${rank('excluded.severity')} > ${rank('a.severity')} then excluded.severity else a.severity end,
+  -- The severity stays the one the alert was raised (announced, emailed, acted on) with: a repeat
+  -- found under a detector severity an admin changed since does not escalate it silently.
   updated_at = now()
 returning id, (xmax = 0) as inserted`;
 

@@ -10,12 +10,13 @@ import { networkPrefix, resourcePrefix } from './prefixes.js';
 /**
  * The ingestion: the `monitoring.detect` batch subscription. The event dispatcher hands it each
  * organization's events a batch at a time, under the organization's advisory lock, so one instance
- * ingests an organization at a time whatever the number of instances. Per batch, in one transaction
- * of the organization: read the batch's decisions by id, add them to the hour counters (returning each
- * touched hour before and after), record the values they used (returning the first uses), load the
- * batch's agents with their baselines and the settings, run the detectors and write their findings.
- * A few statements per batch, none reading history beyond the rows the batch touches. Times are the
- * decisions' own (created_at), never the clock, so a replayed history detects what it did live.
+ * ingests an organization at a time whatever the number of instances. Per batch, in one transaction of
+ * the organization: read the batch's decisions by id, add them to the hour counters (returning each
+ * touched hour before and after, and the hour before it), record the values they used (returning the
+ * first uses), load the batch's agents with their baselines and the settings, run the detectors and
+ * write their findings. A few statements per batch, none reading history beyond the rows the batch
+ * touches and the hour counter before each. Times are the decisions' own (created_at), never the clock, so a replayed history detects
+ * what it did live.
  *
  * A throw rolls everything back and the dispatcher delivers the batch again. A batch that committed
  * here but whose outbox rows were not yet deleted when an instance died is delivered again and counted
@@ -68,7 +69,8 @@ async function detectDecisions(tx: Tx, decisionIds: string[], settings: Settings
     const agent = agentRows.get(h.agentId);
     if (!agent) continue;
     const previous = h.previous.requests === 0 ? null : h.previous;
-    findings.push(...detectHour(contextOf(agent, latest(h.observations), settings), previous, h.current, h.observations, settings));
+    const earlier = h.earlier === null || h.earlier.requests === 0 ? null : h.earlier;
+    findings.push(...detectHour(contextOf(agent, latest(h.observations), settings), previous, h.current, h.observations, settings, earlier));
   }
   const firstsByAgent = new Map<string, FirstUse[]>();
   for (const f of firsts) firstsByAgent.set(f.observation.agentId, [...(firstsByAgent.get(f.observation.agentId) ?? []), f]);

@@ -128,6 +128,51 @@ forEachTarget('detection engine', (target) => {
     assert.equal((await alertsOf(t, org.organizationId)).length, before + 1);
   });
 
+  it('finds a burst split over two clock hours with the previous hour read from its counters', async () => {
+    // 12 requests an hour at 10:00 and 11:00 (threshold 12 + 6 × (sqrt(12) + 1) = 38.8). A burst of 40
+    // from 10:45 to 11:15 puts 32 in the first hour and 23 in the second: neither hour crosses alone.
+    const other = await seedOrganization(t);
+    const { agentId } = await normalAgent(t, other, at(-12 * DAY), at(0), at(0));
+    await computeBaselines(deps(), other.organizationId, at(0));
+    const spaced = (from: number, n: number, step: number) => Array.from({ length: n }, (_, i) => ({ at: at(from + i * step) }));
+    await simulate(t, other.organizationId, agentId, [...spaced(10 * HOUR + 1000, 12, 225_000), ...spaced(10 * HOUR + 45 * 60_000, 20, 45_000)]);
+    const rate = async () => (await alertsOf(t, other.organizationId)).filter((a) => a.type === 'rate_anomaly');
+    assert.deepEqual(await rate(), [], 'the first hour alone stays under the threshold');
+    await simulate(t, other.organizationId, agentId, [...spaced(11 * HOUR + 1000, 3, 100_000), ...spaced(11 * HOUR + 6 * 60_000, 20, 30_000)]);
+    const [alert, ...more] = await rate();
+    assert.equal(more.length, 0);
+    assert.ok(alert, 'the 60-minute window crossed it');
+    const { details, observed, threshold } = alert.evidence;
+    assert.equal(details['previousHourRequests'], 32, 'the previous hour, from its counter row');
+    assert.ok(Number(details['carriedOver']) > 0 && Number(details['carriedOver']) <= 20, JSON.stringify(details));
+    assert.ok(Number(details['hourRequests']) < threshold && observed >= threshold, JSON.stringify(alert.evidence));
+  });
+
+  it('keeps the severity an alert was raised with when a repeat is found under a higher one', async () => {
+    const other = await seedOrganization(t);
+    const { key, agent } = await registerAgent(t, other.as.member.apiKey);
+    const severity = async (value: string) => {
+      const res = await t.app.inject({
+        method: 'PUT',
+        url: '/api/v1/monitoring/settings',
+        headers: { ...other.as.admin.apiKey, 'content-type': 'application/json' },
+        payload: JSON.stringify({ detectors: { key_misuse: { severity: value } } }),
+      });
+      assert.equal(res.statusCode, 200, res.body);
+    };
+    await severity('high');
+    await stealKey(t, key, 6, 0);
+    // An admin raises the detector's severity while the alert is open; the key is misused again.
+    await severity('critical');
+    await stealKey(t, key, 6, 0);
+    const alerts = (await alertsOf(t, other.organizationId)).filter((a) => a.subject_id === agent.id);
+    assert.deepEqual(alerts.map((a) => a.type), ['key_misuse']);
+    assert.ok(alerts[0]!.occurrences >= 2, 'the second burst counted on the alert');
+    assert.equal(alerts[0]!.severity, 'high', 'the severity announced, not silently escalated');
+    const { rows } = await (await t.owner()).query(`select details->>'severity' as severity from audit_events where organization_id = $1 and action = 'alert.raised'`, [other.organizationId]);
+    assert.deepEqual(rows.map((r) => r.severity), ['high']);
+  });
+
   it('counts refusals naming unknown keys in the metric only', async () => {
     const stranger = newAgentKey();
     const res = await t.app.inject({ method: 'GET', url: '/api/v1/agents/me', headers: signedHeaders(stranger, { url: '/api/v1/agents/me' }) });

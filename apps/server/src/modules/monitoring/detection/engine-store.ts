@@ -64,20 +64,30 @@ export async function readDecisions(tx: Tx, ids: readonly string[]): Promise<Obs
 export const hourOf = (at: Date): Date => new Date(Math.floor(at.getTime() / 3_600_000) * 3_600_000);
 export const hourKey = (agentId: string, hour: Date) => `${agentId}|${hour.getTime()}`;
 
+// Each touched hour after the batch, with the hour before it (rate_anomaly's 60-minute window): one
+// more row read by primary key per touched hour. The outer select sees the table as it was before the
+// insert, so an hour before that this batch touched too lacks the batch's part; addToHours adds it.
 const ADD_HOURS = `
-insert into agent_activity_hours as h (organization_id, agent_id, hour, requests, denials, records, bytes)
-select $1, u.agent_id, u.hour, u.requests, u.denials, u.records, u.bytes
-  from jsonb_to_recordset($2::jsonb) as u(agent_id text, hour timestamptz, requests bigint, denials bigint, records numeric, bytes numeric)
-on conflict (agent_id, hour) do update set
-  requests = h.requests + excluded.requests, denials = h.denials + excluded.denials,
-  records = h.records + excluded.records, bytes = h.bytes + excluded.bytes
-returning h.agent_id, h.hour, h.requests, h.denials, h.records, h.bytes`;
+with added as (
+  insert into agent_activity_hours as h (organization_id, agent_id, hour, requests, denials, records, bytes)
+  select $1, u.agent_id, u.hour, u.requests, u.denials, u.records, u.bytes
+    from jsonb_to_recordset($2::jsonb) as u(agent_id text, hour timestamptz, requests bigint, denials bigint, records numeric, bytes numeric)
+  on conflict (agent_id, hour) do update set
+    requests = h.requests + excluded.requests, denials = h.denials + excluded.denials,
+    records = h.records + excluded.records, bytes = h.bytes + excluded.bytes
+  returning h.agent_id, h.hour, h.requests, h.denials, h.records, h.bytes
+)
+select a.agent_id, a.hour, a.requests, a.denials, a.records, a.bytes,
+       e.requests as earlier_requests, e.denials as earlier_denials, e.records as earlier_records, e.bytes as earlier_bytes
+  from added a
+  left join agent_activity_hours e on e.organization_id = $1 and e.agent_id = a.agent_id and e.hour = a.hour - interval '1 hour'`;
 
-/** The hours a batch touched, before and after it. */
+/** The hours a batch touched, before and after it, and the clock hour before each (null: no requests). */
 export interface HourChange {
   agentId: string;
   previous: HourCounts;
   current: HourCounts;
+  earlier: HourCounts | null;
   observations: Observation[];
 }
 
@@ -97,10 +107,23 @@ export async function addToHours(tx: Tx, observations: readonly Observation[]): 
   }
   if (groups.size === 0) return [];
   const json = JSON.stringify([...groups.values()].map(({ agentId, delta }) => ({ agent_id: agentId, ...delta, hour: delta.hour.toISOString() })));
-  const { rows } = await tx.query<{ agent_id: string; hour: Date; requests: string; denials: string; records: string; bytes: string }>(ADD_HOURS, [orgOf(tx), json], {
-    name: 'aim.monitoring.add-hours',
-  });
+  type Row = { agent_id: string; hour: Date; requests: string; denials: string; records: string; bytes: string };
+  type Earlier = { earlier_requests: string | null; earlier_denials: string | null; earlier_records: string | null; earlier_bytes: string | null };
+  const { rows } = await tx.query<Row & Earlier>(ADD_HOURS, [orgOf(tx), json], { name: 'aim.monitoring.add-hours-window' });
   return rows.map((r) => {
+    const hourBefore = new Date(r.hour.getTime() - 3_600_000);
+    const inBatch = groups.get(hourKey(r.agent_id, hourBefore))?.delta;
+    const stored = r.earlier_requests === null ? null : { requests: Number(r.earlier_requests), denials: Number(r.earlier_denials), records: Number(r.earlier_records), bytes: Number(r.earlier_bytes) };
+    const earlier: HourCounts | null =
+      stored === null && inBatch === undefined
+        ? null
+        : {
+            hour: hourBefore,
+            requests: (stored?.requests ?? 0) + (inBatch?.requests ?? 0),
+            denials: (stored?.denials ?? 0) + (inBatch?.denials ?? 0),
+            records: (stored?.records ?? 0) + (inBatch?.records ?? 0),
+            bytes: (stored?.bytes ?? 0) + (inBatch?.bytes ?? 0),
+          };
     const g = groups.get(hourKey(r.agent_id, r.hour))!;
     const current: HourCounts = { hour: r.hour, requests: Number(r.requests), denials: Number(r.denials), records: Number(r.records), bytes: Number(r.bytes) };
     const previous: HourCounts = {
@@ -110,7 +133,7 @@ export async function addToHours(tx: Tx, observations: readonly Observation[]): 
       records: current.records - g.delta.records,
       bytes: current.bytes - g.delta.bytes,
     };
-    return { agentId: r.agent_id, previous, current, observations: g.observations };
+    return { agentId: r.agent_id, previous, current, earlier, observations: g.observations };
   });
 }
 
