@@ -127,7 +127,7 @@ const webhookTest = z.object({
 });
 
 /** Why a signed request or token naming one of the agent's keys was refused. */
-export const AUTHENTICATION_FAILURE_REASONS = ['invalid_signature', 'replayed_request', 'key_revoked', 'key_expired', 'invalid_digest', 'invalid_token'] as const;
+export const AUTHENTICATION_FAILURE_REASONS = ['invalid_signature', 'replayed_request', 'key_revoked', 'key_expired', 'digest_mismatch', 'invalid_token'] as const;
 
 const agentAuthenticationFailed = z.object({
   agentId: agentIdSchema,

@@ -47,11 +47,13 @@ forEachTarget('detection signals', (target) => {
     }
     const tampered = await signedInject(t, key, { method: 'POST', url: '/api/v1/oauth/token', body: '{"grant_type":"client_credentials"}', digest: 'sha-256=:AAAA:' });
     assert.equal(tampered.statusCode, 401);
+    assert.equal(tampered.json().error.code, 'digest_mismatch', 'signed by the key itself, over a digest the body does not match');
     await t.platform.authFailures.flush();
     const owner = await t.owner();
     const { rows } = await owner.query('select key_id, reason, count::int, addresses from agent_auth_failures where agent_id = $1 order by reason', [agent.id]);
     assert.equal(rows.find((r) => r.reason === 'invalid_signature')?.count, 3);
     assert.deepEqual(rows.find((r) => r.reason === 'invalid_signature')?.addresses, ['198.51.100.7']);
+    assert.equal(rows.find((r) => r.reason === 'digest_mismatch')?.count, 1, 'an altered body counts against the key too');
     assert.ok(rows.every((r) => r.key_id === key.keyId));
     await t.platform.domainEvents.drain();
     for (let i = 0; i < 50 && !heard.some((e) => e.type === 'agent.authentication_failed'); i += 1) await new Promise((r) => setTimeout(r, 20));
@@ -60,7 +62,8 @@ forEachTarget('detection signals', (target) => {
     assert.equal(reports.length, 1, 'one event for the agent');
     assert.equal(reports[0]!.data.failures, rows.reduce((n, r) => n + r.count, 0));
     assert.equal(reports[0]!.data.reasons?.invalid_signature, 3);
-    assert.deepEqual(reports[0]!.data.addresses, ['198.51.100.7']);
+    assert.equal(reports[0]!.data.reasons?.digest_mismatch, 1);
+    assert.deepEqual([...reports[0]!.data.addresses!].sort(), ['127.0.0.1', '198.51.100.7'], 'the thief behind the proxy, and the tampered request');
     // A request naming an unknown key id stores nothing (it belongs to no organization).
     const before = (await owner.query('select count(*)::int as n from agent_auth_failures')).rows[0].n;
     const stranger = await t.app.inject({ method: 'GET', url: '/api/v1/agents/me', headers: signedHeaders(newAgentKey(), { url: '/api/v1/agents/me' }) });
