@@ -52,10 +52,13 @@ export async function createUser(t: TestApp, email: string, name: string): Promi
   return id;
 }
 
+/** The email address seedOrganization gives the person of `role` in the organization. */
+export const seededEmail = (role: string, organizationId: string): string => `${role}.${organizationId.slice(-8)}@example.com`;
+
 export async function seedOrganization(t: TestApp, name = 'Org'): Promise<SeededOrganization> {
   const organizationId = newId('org');
   const tag = organizationId.slice(-8);
-  const people = await Promise.all(ROLES.map((role) => createUser(t, `${role}.${tag}@example.com`, `${role} ${tag}`)));
+  const people = await Promise.all(ROLES.map((role) => createUser(t, seededEmail(role, organizationId), `${role} ${tag}`)));
   const keys = await t.platform.db.transaction({ organizationId }, async (tx) => {
     await organizationRepository.insert(tx, `${name} ${tag}`);
     const out: { id: string; key: string }[] = [];

@@ -13,6 +13,9 @@ export interface CapturedMail {
   raw: string;
 }
 
+/** A captured mail's HTML part, or '' when it has none. */
+export const mailHtml = (m: CapturedMail): string => (typeof m.parsed.html === 'string' ? m.parsed.html : '');
+
 export interface SmtpCapture {
   port: number;
   url: string;

@@ -2,8 +2,8 @@ import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { raiseAlert } from '../../testing/alert-rows.js';
 import { registerAgent } from '../../testing/agent-fixtures.js';
-import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
-import { startSmtpCapture, type CapturedMail, type SmtpCapture } from '../../testing/smtp-capture.js';
+import { seededEmail, seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
+import { mailHtml, startSmtpCapture, type SmtpCapture } from '../../testing/smtp-capture.js';
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
 import { until } from '../../testing/until.js';
@@ -13,8 +13,6 @@ const PUBLIC_URL = 'http://aim.test:8080';
 const HOSTILE = `<b onmouseover="x()">bot</b> & 'co'`;
 const ROLES = ['admin', 'manager', 'member', 'viewer'] as const;
 
-const emailOf = (role: string, organizationId: string) => `${role}.${organizationId.slice(-8)}@example.com`;
-const htmlOf = (m: CapturedMail) => (typeof m.parsed.html === 'string' ? m.parsed.html : '');
 
 /**
  * The `alert` email (docs/notifications.md): scheduled from alert.raised for everyone who may read
@@ -36,7 +34,7 @@ forEachTarget('email notifications: alerts', (target) => {
     await smtp?.stop();
   });
 
-  const mailsAbout = (org: SeededOrganization, role: string, alertId: string) => smtp.to(emailOf(role, org.organizationId)).filter((m) => (m.parsed.text ?? '').includes(alertId));
+  const mailsAbout = (org: SeededOrganization, role: string, alertId: string) => smtp.to(seededEmail(role, org.organizationId)).filter((m) => (m.parsed.text ?? '').includes(alertId));
   const setPreferences = async (org: SeededOrganization, role: (typeof ROLES)[number], body: unknown) => {
     const res = await t.app.inject({
       method: 'PUT',
@@ -66,7 +64,7 @@ forEachTarget('email notifications: alerts', (target) => {
     assert.ok(text.includes('Threshold: 5 failures in 10 minutes'), text);
     assert.ok(text.includes(`Subject: Agent ${HOSTILE} (${agent.id})`), text);
     assert.ok(text.includes('Severity: critical'), text);
-    const html = htmlOf(mail!);
+    const html = mailHtml(mail!);
     assert.ok(html.includes(`href="${link}"`), html);
     assert.ok(!html.includes('<b onmouseover'), 'no markup from the agent name');
     assert.ok(html.includes('&lt;b onmouseover=&quot;x()&quot;&gt;bot&lt;/b&gt; &amp; &#39;co&#39;'), html);
@@ -95,12 +93,12 @@ forEachTarget('email notifications: alerts', (target) => {
     const day = new Date();
     day.setUTCHours(9, 30, 0, 0);
     assert.equal(await t.app.services.notifications.sendDigests(b.organizationId, new Date(Math.max(day.getTime(), Date.now() + 1000))), 1);
-    const viewer = emailOf('viewer', b.organizationId);
+    const viewer = seededEmail('viewer', b.organizationId);
     await smtp.waitFor('the viewer’s digest', () => smtp.to(viewer).length === 1);
     const [digest] = smtp.to(viewer);
     assert.match(digest!.parsed.subject!, /: 2 notifications$/);
     assert.ok(digest!.parsed.text!.includes('[high] Data volume far above baseline: exporter'), digest!.parsed.text);
     assert.ok(digest!.parsed.text!.includes('[medium] Request rate far above baseline: exporter'));
-    for (const id of [medium, high]) assert.ok(htmlOf(digest!).includes(`href="${PUBLIC_URL}/alerts/detail/?id=${id}"`), id);
+    for (const id of [medium, high]) assert.ok(mailHtml(digest!).includes(`href="${PUBLIC_URL}/alerts/detail/?id=${id}"`), id);
   });
 });

@@ -2,8 +2,8 @@ import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DomainEvent } from '../../platform/events/domain-events.js';
 import { registerAgent, signedInject, type TestAgentKey } from '../../testing/agent-fixtures.js';
-import { seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
-import { startSmtpCapture, type CapturedMail, type SmtpCapture } from '../../testing/smtp-capture.js';
+import { seededEmail, seedOrganization, type SeededOrganization } from '../../testing/people-fixtures.js';
+import { mailHtml, startSmtpCapture, type SmtpCapture } from '../../testing/smtp-capture.js';
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
 import { until } from '../../testing/until.js';
@@ -12,8 +12,6 @@ const PUBLIC_URL = 'http://aim.test:8080';
 /** A name that would be markup if it were not escaped. */
 const HOSTILE = `<img src=x onerror="alert(1)"> & 'Bob'`;
 
-const emailOf = (role: string, organizationId: string) => `${role}.${organizationId.slice(-8)}@example.com`;
-const htmlOf = (m: CapturedMail) => (typeof m.parsed.html === 'string' ? m.parsed.html : '');
 
 forEachTarget('email notifications', (target) => {
   let t: TestApp;
@@ -70,7 +68,7 @@ forEachTarget('email notifications', (target) => {
     assert.equal(res.json().decision, 'pending', res.body);
     return res.json().decisionId as string;
   }
-  const mailsAbout = (org: SeededOrganization, role: string, text: string) => smtp.to(emailOf(role, org.organizationId)).filter((m) => (m.parsed.text ?? '').includes(text));
+  const mailsAbout = (org: SeededOrganization, role: string, text: string) => smtp.to(seededEmail(role, org.organizationId)).filter((m) => (m.parsed.text ?? '').includes(text));
   const rowsOf = async (eventField: string) =>
     (await (await t.owner()).query<{ status: string; attempts: number; last_error: string | null; mode: string; user_id: string }>(
       `select status, attempts, last_error, mode, user_id from notifications where payload->>'decisionId' = $1 or payload->>'requestId' = $1 order by user_id`,
@@ -93,7 +91,7 @@ forEachTarget('email notifications', (target) => {
     assert.equal(mail!.parsed.from?.value[0]?.address, 'aim@aim.test');
     assert.ok(mail!.parsed.text!.includes(link), mail!.parsed.text);
     assert.ok(mail!.parsed.text!.includes(HOSTILE), 'the text part says the name as it is');
-    const html = htmlOf(mail!);
+    const html = mailHtml(mail!);
     assert.ok(html.includes(`href="${link}"`), html);
     assert.ok(!html.includes('<img'), 'no markup from the agent name');
     assert.ok(html.includes('&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; &#39;Bob&#39;'), html);
@@ -117,7 +115,7 @@ forEachTarget('email notifications', (target) => {
     const [mail] = mailsAbout(a, 'manager', 'refund-helper');
     assert.equal(mail!.parsed.subject, 'Capability request: refund-helper asks for payments:refund');
     assert.ok(mail!.parsed.text!.includes('Refund duplicates'));
-    assert.ok(htmlOf(mail!).includes(`href="${PUBLIC_URL}/capability-requests/"`));
+    assert.ok(mailHtml(mail!).includes(`href="${PUBLIC_URL}/capability-requests/"`));
     assert.deepEqual(mailsAbout(a, 'member', 'refund-helper'), []);
     assert.equal((await rowsOf(requestId)).length, 2);
   });
@@ -151,7 +149,7 @@ forEachTarget('email notifications', (target) => {
     assert.equal(others.length, 0, 'the manager created one of the two');
     assert.ok(mail!.parsed.text!.includes(byManager));
     assert.equal(mail!.parsed.subject, 'Webhook endpoint disabled: https://hooks.example.com/aim');
-    assert.ok(htmlOf(mail!).includes(`href="${PUBLIC_URL}/webhooks/"`));
+    assert.ok(mailHtml(mail!).includes(`href="${PUBLIC_URL}/webhooks/"`));
     assert.deepEqual(mailsAbout(a, 'member', 'Every delivery failed'), [], 'a creator who may not manage webhooks is not told');
     assert.deepEqual(mailsAbout(a, 'viewer', 'Every delivery failed'), []);
   });
@@ -211,7 +209,7 @@ forEachTarget('email notifications', (target) => {
     await smtp.waitFor('the admin’s immediate emails', () => mailsAbout(b, 'admin', 'digest-bot').length === 3);
     await t.platform.domainEvents.drain();
     await t.app.services.notifications.sendDue();
-    const manager = emailOf('manager', b.organizationId);
+    const manager = seededEmail('manager', b.organizationId);
     assert.deepEqual(smtp.to(manager), [], 'nothing immediate for a digest reader');
 
     // Before the person's hour: nothing. At it: one email with every item. Again that day: nothing.
@@ -225,10 +223,10 @@ forEachTarget('email notifications', (target) => {
     assert.match(digest!.parsed.subject!, /^AIM daily digest for Globex \w+: 3 notifications$/);
     for (const id of [first, second]) {
       assert.ok(digest!.parsed.text!.includes(`${PUBLIC_URL}/decisions/detail/?id=${id}`));
-      assert.ok(htmlOf(digest!).includes(`href="${PUBLIC_URL}/decisions/detail/?id=${id}"`));
+      assert.ok(mailHtml(digest!).includes(`href="${PUBLIC_URL}/decisions/detail/?id=${id}"`));
     }
     assert.ok(digest!.parsed.text!.includes('digest-bot asks for reports:read'));
-    assert.ok(htmlOf(digest!).includes('Capability requests'));
+    assert.ok(mailHtml(digest!).includes('Capability requests'));
     assert.deepEqual((await rowsOf(first)).map((r) => [r.mode, r.status]).sort(), [['digest', 'sent'], ['immediate', 'sent']]);
   });
 
@@ -261,7 +259,7 @@ forEachTarget('email notifications', (target) => {
     assert.equal(mail!.parsed.subject, 'You are invited to an organization on AIM');
     assert.ok(link.startsWith(`${PUBLIC_URL}/invite/?token=`));
     assert.ok(mail!.parsed.text!.includes(link));
-    assert.ok(htmlOf(mail!).includes(`href="${link}"`));
+    assert.ok(mailHtml(mail!).includes(`href="${link}"`));
     assert.doesNotMatch(mail!.raw, /^List-Unsubscribe:/m, 'an invitation is not a notification');
   });
 
@@ -279,7 +277,7 @@ forEachTarget('email notifications', (target) => {
       const due = await (await t.owner()).query(`select next_attempt_at > now() + interval '20 seconds' as later from notifications where payload->>'decisionId' = $1`, [decisionId]);
       assert.ok(due.rows.every((r) => r.later), 'the next attempt waits (30 s after the first failure)');
       assert.ok(t.logs.lines.some((l) => l.msg === 'notification email failed; retrying later'));
-      assert.ok(!t.logs.raw.some((l) => l.includes(emailOf('manager', a.organizationId))), 'no address in the log');
+      assert.ok(!t.logs.raw.some((l) => l.includes(seededEmail('manager', a.organizationId))), 'no address in the log');
       await smtp.start();
       // Time passes: the retry is due now.
       await (await t.owner()).query(`update notifications set next_attempt_at = now() where payload->>'decisionId' = $1`, [decisionId]);
