@@ -1,4 +1,4 @@
--- 0014 mcp servers: the registry of an organization's MCP servers (docs/mcp-servers.md). A server is
+-- 0014 mcp servers: the registry of an organization's MCP servers (docs/mcp.md). A server is
 -- reached over Streamable HTTP at an endpoint URL, or launched locally over stdio by the agents that use
 -- it: for those, the launch command is a description only (AIM never runs commands). Discovery, keys,
 -- tool pins and drift come later and will add their own tables.

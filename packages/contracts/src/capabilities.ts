@@ -22,11 +22,15 @@ export const riskLevelSchema = z.enum(RISK_LEVELS).meta({ id: 'RiskLevel' });
 /** low < medium < high < critical. */
 export const riskRank = (risk: RiskLevel): number => RISK_LEVELS.indexOf(risk);
 
-/** A catalog name: `<resource>:<action>` in lower case, e.g. `db:read`, `payments:refund`. */
+/**
+ * A catalog name: `<resource>:<action>` in lower case, e.g. `db:read`, `payments:refund`; or the
+ * action of an approved MCP tool, `mcp:<server slug>/<tool name>` with the tool's name as the server
+ * spells it (docs/mcp.md), which only approving the server's tools creates.
+ */
 export const capabilityNameSchema = z
   .string()
-  .regex(/^(?=.{3,100}$)[a-z][a-z0-9_-]{0,39}:[a-z0-9_-][a-z0-9_.-]{0,59}$/, {
-    message: 'must look like resource:action in lower case (a-z, 0-9, _ - and . after the colon), at most 100 characters, e.g. db:read',
+  .regex(/^(?=.{3,100}$)(?:[a-z][a-z0-9_-]{0,39}:[a-z0-9_-][a-z0-9_.-]{0,59}|mcp:[a-z0-9][a-z0-9_-]{0,39}\/[A-Za-z0-9_.-]{1,64})$/, {
+    message: 'must look like resource:action in lower case (a-z, 0-9, _ - and . after the colon), at most 100 characters, e.g. db:read; or mcp:<server>/<tool>',
   })
   .meta({ id: 'CapabilityName' });
 

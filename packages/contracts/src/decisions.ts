@@ -27,6 +27,9 @@ export const DECISION_RULES = [
   'require_approval',
   'data_volume',
   'min_trust',
+  // An MCP tool's action (mcp:<server>/<tool>) whose server is not approved, or whose tool drifted
+  // from its approved definition and is blocked until re-approval (docs/mcp.md).
+  'mcp_tool',
 ] as const;
 export type DecisionRule = (typeof DECISION_RULES)[number];
 

@@ -161,6 +161,24 @@ const alertStatusChanged = z.object({
   changedBy: z.object({ type: z.enum(['user', 'api_key', 'system']), id: z.string().nullable() }),
 });
 
+const mcpServerDrifted = z.object({
+  mcpServerId: id('mcp'),
+  scanId: id('msc'),
+  findingId: id('mcf'),
+  added: z.array(z.string()).max(100).describe('Tool names added since approval (the first 100)'),
+  removed: z.array(z.string()).max(100).describe('Approved tools no longer offered (the first 100)'),
+  changed: z.array(z.string()).max(100).describe('Tools whose definition differs from the approved one (the first 100)'),
+  blocked: z.boolean().describe('Whether decisions for the drifted tools are now denied until re-approval'),
+});
+
+const mcpFindingRaised = z.object({
+  findingId: id('mcf'),
+  mcpServerId: id('mcp'),
+  kind: z.enum(['drift', 'poisoning', 'attestation_mismatch', 'tls_certificate_changed', 'server_card_invalid']),
+  severity: z.enum(ALERT_SEVERITIES),
+  title: z.string(),
+});
+
 /** Every domain event: one discriminated union over `type`. */
 export const domainEventSchema = z
   .discriminatedUnion('type', [
@@ -182,6 +200,8 @@ export const domainEventSchema = z
     ),
     envelope('alert.raised', 1, alertRaised, 'A detector raised a new alert (a repeat of an active alert only counts on it)'),
     envelope('alert.status_changed', 1, alertStatusChanged, 'An alert was acknowledged, snoozed, resolved, marked a false positive or reopened'),
+    envelope('mcp_server.drifted', 1, mcpServerDrifted, "A scan found an approved MCP server's tools added, removed or changed against the approved pins"),
+    envelope('mcp_finding.raised', 1, mcpFindingRaised, 'A new finding about an MCP server (drift, a poisoning heuristic, an attestation mismatch, an identity change)'),
   ])
   .register(eventSchemas, { id: 'DomainEvent' });
 

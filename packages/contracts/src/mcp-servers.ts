@@ -3,7 +3,7 @@ import { tagSchema } from './agents.js';
 import { organizationIdSchema, userIdSchema } from './people.js';
 
 /**
- * The MCP server registry (docs/mcp-servers.md): an organization's MCP servers, who owns them, how
+ * The MCP server registry (docs/mcp.md): an organization's MCP servers, who owns them, how
  * they are reached, and their status. Discovery, keys, tool pins and drift come later.
  */
 
@@ -15,7 +15,7 @@ export type McpServerStatus = (typeof MCP_SERVER_STATUSES)[number];
 export const mcpServerStatusSchema = z.enum(MCP_SERVER_STATUSES).meta({
   id: 'McpServerStatus',
   description:
-    'pending: registered, not yet verified (every new server); verified, approved and drifted are set by discovery and approval (not built yet); suspended is reversible; revoked is final',
+    'pending: registered, not yet verified; verified: a scan succeeded (and its server card verified, when it holds a key); approved: a person approved its tool set; drifted: a scan found the tools changed since approval; suspended is reversible; revoked is final (docs/mcp.md)',
 });
 
 export const MCP_TRANSPORTS = ['streamable_http', 'stdio'] as const;
@@ -49,6 +49,7 @@ export const mcpServerSchema = z
     id: mcpServerIdSchema,
     organizationId: organizationIdSchema,
     name: z.string(),
+    slug: z.string().describe('Names the server in decision actions, mcp:<slug>/<tool>; unique among servers that are not revoked'),
     description: z.string().nullable(),
     publisher: z.string().nullable().describe('Who publishes the server (a vendor, a team), as the registrant states it'),
     ownerId: userIdSchema.nullable().describe('The member responsible for it; null once the owner left'),
@@ -66,12 +67,17 @@ export type McpServerJson = z.infer<typeof mcpServerSchema>;
 export const mcpServerEnvelopeSchema = z.object({ mcpServer: mcpServerSchema }).meta({ id: 'McpServerEnvelope' });
 
 const serverName = z.string().trim().min(1, { message: 'must not be empty' }).max(100);
+const slug = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, { message: 'must be 1–40 characters of a-z, 0-9, _ and -, starting with a letter or digit' })
+  .describe('Names the server in decision actions (mcp:<slug>/<tool>); defaults to the name in lower case with other characters as -');
 const description = z.string().trim().max(2000);
 const publisher = z.string().trim().min(1, { message: 'must not be empty' }).max(200);
 
 export const createMcpServerSchema = z
   .object({
     name: serverName,
+    slug: slug.optional(),
     description: description.optional(),
     publisher: publisher.optional(),
     ownerId: userIdSchema.optional().describe('Defaults to you; only managers and admins may name someone else'),

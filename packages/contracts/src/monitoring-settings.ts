@@ -33,6 +33,11 @@ export const detectorParamsSchemas = {
   off_hours: z.object({ minRequests: count(100_000).describe('Requests in an hour the agent is normally inactive before it counts') }),
   data_volume: z.object({ madMultiplier: factor, minRecords: count(1e12), minBytes: count(1e15) }),
   new_network: z.object({ ipv4PrefixLength: z.number().int().min(8).max(32), ipv6PrefixLength: z.number().int().min(16).max(128) }),
+  mcp_drift: z.object({}),
+  mcp_poisoning: z.object({}),
+  mcp_tool_mismatch: z.object({}),
+  mcp_shadow_server: z.object({}),
+  mcp_identity: z.object({}),
 } as const satisfies Record<Detector, z.ZodObject>;
 export type DetectorParams<D extends Detector> = z.output<(typeof detectorParamsSchemas)[D]>;
 
@@ -48,6 +53,11 @@ export const DEFAULT_DETECTOR_PARAMS: { [D in Detector]: DetectorParams<D> } = {
   off_hours: { minRequests: 5 },
   data_volume: { madMultiplier: 10, minRecords: 100, minBytes: 1_000_000 },
   new_network: { ipv4PrefixLength: 24, ipv6PrefixLength: 48 },
+  mcp_drift: {},
+  mcp_poisoning: {},
+  mcp_tool_mismatch: {},
+  mcp_shadow_server: {},
+  mcp_identity: {},
 };
 
 export const DEFAULT_DETECTOR_SEVERITY: Record<Detector, AlertSeverity> = {
@@ -62,6 +72,11 @@ export const DEFAULT_DETECTOR_SEVERITY: Record<Detector, AlertSeverity> = {
   off_hours: 'medium',
   data_volume: 'high',
   new_network: 'medium',
+  mcp_drift: 'high',
+  mcp_poisoning: 'high',
+  mcp_tool_mismatch: 'high',
+  mcp_shadow_server: 'medium',
+  mcp_identity: 'high',
 };
 
 const detectorSetting = <S extends z.ZodObject>(params: S) => z.object({ enabled: z.boolean(), severity: alertSeveritySchema, params });
@@ -89,6 +104,11 @@ export const monitoringSettingsSchema = z
       off_hours: detectorSetting(P.off_hours),
       data_volume: detectorSetting(P.data_volume),
       new_network: detectorSetting(P.new_network),
+      mcp_drift: detectorSetting(P.mcp_drift),
+      mcp_poisoning: detectorSetting(P.mcp_poisoning),
+      mcp_tool_mismatch: detectorSetting(P.mcp_tool_mismatch),
+      mcp_shadow_server: detectorSetting(P.mcp_shadow_server),
+      mcp_identity: detectorSetting(P.mcp_identity),
     }),
   })
   .meta({ id: 'MonitoringSettings' });
@@ -120,6 +140,11 @@ export const updateMonitoringSettingsSchema = z
         off_hours: detectorUpdate(P.off_hours),
         data_volume: detectorUpdate(P.data_volume),
         new_network: detectorUpdate(P.new_network),
+        mcp_drift: detectorUpdate(P.mcp_drift),
+        mcp_poisoning: detectorUpdate(P.mcp_poisoning),
+        mcp_tool_mismatch: detectorUpdate(P.mcp_tool_mismatch),
+        mcp_shadow_server: detectorUpdate(P.mcp_shadow_server),
+        mcp_identity: detectorUpdate(P.mcp_identity),
       })
       .strict()
       .optional(),

@@ -48,12 +48,14 @@ export const alertSubjectSchema = z
  */
 export const BEHAVIOURAL_DETECTORS = ['denial_spike', 'rate_anomaly', 'new_action', 'new_resource', 'off_hours', 'data_volume', 'new_network'] as const;
 export const RULE_DETECTORS = ['trust_drop', 'key_misuse', 'heartbeat_lost', 'key_age'] as const;
-export const DETECTORS = [...RULE_DETECTORS, ...BEHAVIOURAL_DETECTORS] as const;
+/** Detectors over MCP servers (docs/mcp.md): rules, raised by scans and attestations rather than by decisions. */
+export const MCP_DETECTORS = ['mcp_drift', 'mcp_poisoning', 'mcp_tool_mismatch', 'mcp_shadow_server', 'mcp_identity'] as const;
+export const DETECTORS = [...RULE_DETECTORS, ...BEHAVIOURAL_DETECTORS, ...MCP_DETECTORS] as const;
 export type Detector = (typeof DETECTORS)[number];
 export const detectorSchema = z.enum(DETECTORS).meta({
   id: 'Detector',
   description:
-    'trust_drop, key_misuse (signature failures, replays, retired-key use), heartbeat_lost, key_age: rules; denial_spike, rate_anomaly, new_action, new_resource, off_hours, data_volume, new_network: against the agent baseline (docs/monitoring.md)',
+    'trust_drop, key_misuse (signature failures, replays, retired-key use), heartbeat_lost, key_age: rules; denial_spike, rate_anomaly, new_action, new_resource, off_hours, data_volume, new_network: against the agent baseline (docs/monitoring.md); mcp_drift, mcp_poisoning, mcp_tool_mismatch, mcp_shadow_server, mcp_identity: about MCP servers (docs/mcp.md)',
 });
 export const isBehaviouralDetector = (d: Detector): boolean => (BEHAVIOURAL_DETECTORS as readonly string[]).includes(d);
 

@@ -27,8 +27,8 @@ export const policyModeSchema = z
   .enum(POLICY_MODES)
   .meta({ id: 'PolicyMode', description: 'monitor: the policy is evaluated, recorded and flagged, but never blocks' });
 
-/** An action pattern: `*` matches any run of characters (e.g. `payments:*`). */
-const actionPattern = z.string().regex(/^[a-z0-9_*][a-z0-9_*:.-]{0,99}$/, { message: 'must be an action or a pattern such as payments:*' });
+/** An action pattern: `*` matches any run of characters (e.g. `payments:*`, `mcp:github/*`; MCP tool names keep their case). */
+const actionPattern = z.string().regex(/^[a-z0-9_*][a-zA-Z0-9_*:./-]{0,99}$/, { message: 'must be an action or a pattern such as payments:* or mcp:github/*' });
 
 export const policyScopeSchema = z
   .object({

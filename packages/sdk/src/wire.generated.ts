@@ -676,7 +676,7 @@ export interface components {
         };
         DecisionReason: {
             /** @enum {string} */
-            rule: "agent_status" | "unknown_capability" | "capability_required" | "resource_deny" | "time_window" | "rate_limit" | "require_approval" | "data_volume" | "min_trust";
+            rule: "agent_status" | "unknown_capability" | "capability_required" | "resource_deny" | "time_window" | "rate_limit" | "require_approval" | "data_volume" | "min_trust" | "mcp_tool";
             /** @enum {string} */
             effect: "allow" | "deny" | "approval" | "flag" | "pass" | "info";
             message: string;

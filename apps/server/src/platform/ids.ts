@@ -36,6 +36,10 @@ export const ID_PREFIXES = {
   notification: 'ntf',
   alert: 'alr',
   alertNote: 'aln',
+  mcpScan: 'msc',
+  mcpApproval: 'mca',
+  mcpFinding: 'mcf',
+  mcpAttestation: 'mat',
 } as const;
 
 export type IdPrefix = (typeof ID_PREFIXES)[keyof typeof ID_PREFIXES];

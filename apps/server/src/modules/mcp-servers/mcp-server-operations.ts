@@ -21,7 +21,7 @@ const LIFECYCLE = [
   ['revoke', 'Revoke an MCP server (final)'],
 ] as const;
 
-/** The MCP server registry (docs/mcp-servers.md): registration, reading, changes and the lifecycle. */
+/** The MCP server registry (docs/mcp.md): registration, reading, changes and the lifecycle. */
 export function mcpServerFeature({ mcpServers }: McpServerFeatureDeps): Feature {
   return {
     name: 'mcp-servers',

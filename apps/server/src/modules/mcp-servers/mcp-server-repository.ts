@@ -8,6 +8,7 @@ export interface McpServerRow {
   id: string;
   organization_id: string;
   name: string;
+  slug: string;
   description: string | null;
   publisher: string | null;
   owner_id: string | null;
@@ -22,6 +23,10 @@ export interface McpServerRow {
   created_at: Date;
   updated_at: Date;
   status_changed_at: Date;
+  next_scan_at: Date | null;
+  last_scan_id: string | null;
+  confidence_score: string | null;
+  confidence: unknown;
 }
 
 export const transportOf = (row: McpServerRow): McpTransport =>
@@ -38,6 +43,7 @@ export const mcpServerJson = (row: McpServerRow): McpServerJson => ({
   id: row.id,
   organizationId: row.organization_id,
   name: row.name,
+  slug: row.slug,
   description: row.description,
   publisher: row.publisher,
   ownerId: row.owner_id,
@@ -56,12 +62,16 @@ function translateConflict(error: unknown): never {
   if (e.code === '23505' && e.constraint === 'mcp_servers_org_name') {
     throw new AppError('conflict', 'An MCP server with this name already exists in the organization; choose another name.');
   }
+  if (e.code === '23505' && e.constraint === 'mcp_servers_org_slug') {
+    throw new AppError('conflict', 'Another MCP server of the organization has this slug (it names the server in decision actions); pass another `slug`.');
+  }
   throw error;
 }
 
 export interface NewMcpServer {
   id: string;
   name: string;
+  slug: string;
   description: string | null;
   publisher: string | null;
   ownerId: string;
@@ -86,8 +96,8 @@ export const mcpServerRepository = {
     try {
       const { rows } = await tx.query<McpServerRow>(
         `insert into mcp_servers (id, organization_id, name, description, publisher, owner_id, transport, endpoint_url, launch_command,
-                                  tags, created_by_type, created_by_id)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning *`,
+                                  tags, created_by_type, created_by_id, slug)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning *`,
         [
           server.id,
           orgOf(tx),
@@ -101,6 +111,7 @@ export const mcpServerRepository = {
           server.tags,
           server.createdBy.type,
           server.createdBy.id,
+          server.slug,
         ],
       );
       return rows[0]!;

@@ -1,4 +1,4 @@
-import { can, type createMcpServerSchema, type mcpServerListQuerySchema, type McpServerStatus, type McpTransport, type updateMcpServerSchema } from '@aim/contracts';
+import { can, mcpServerSlug, type createMcpServerSchema, type mcpServerListQuerySchema, type McpServerStatus, type McpTransport, type updateMcpServerSchema } from '@aim/contracts';
 import type { z } from 'zod';
 import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import type { Database, Tx } from '../../platform/db/database.js';
@@ -103,11 +103,14 @@ export function createMcpServerService(deps: {
   return {
     async create(ctx: OrgContext, input: CreateInput) {
       const transport = checkedTransport(input.transport);
+      const slug = input.slug ?? mcpServerSlug(input.name);
+      if (!slug) throw new AppError('validation_failed', 'slug: the name has no letters or digits to make a slug from; pass a `slug` (a-z, 0-9, _ and -).');
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const ownerId = await resolveOwner(tx, ctx, input.ownerId);
         const server = await mcpServerRepository.insert(tx, {
           id: newId('mcp'),
           name: input.name,
+          slug,
           description: input.description || null,
           publisher: input.publisher ?? null,
           ownerId,
@@ -118,7 +121,7 @@ export function createMcpServerService(deps: {
         await recordAuditEvent(tx, ctx, {
           action: 'mcp_server.create',
           target: { type: 'mcp_server', id: server.id },
-          details: { name: server.name, ownerId, ...auditTransport(transport) },
+          details: { name: server.name, slug, ownerId, ...auditTransport(transport) },
         });
         return mcpServerJson(server);
       });

@@ -54,6 +54,7 @@ forEachTarget('mcp server registry', (target) => {
     assert.match(server.id, /^mcp_[0-9a-z]{26}$/);
     assert.equal(server.organizationId, a.organizationId);
     assert.equal(server.name, 'github');
+    assert.equal(server.slug, 'github', 'the slug comes from the name');
     assert.equal(server.publisher, 'GitHub');
     assert.equal(server.ownerId, a.as.member.userId, 'an API key registers for the person who created it');
     assert.equal(server.status, 'pending');
@@ -64,7 +65,7 @@ forEachTarget('mcp server registry', (target) => {
     assert.deepEqual(read.json().mcpServer, server);
     const events = await auditOf(a.organizationId, server.id);
     assert.deepEqual(events.map((e) => [e.action, e.actor_type]), [['mcp_server.create', 'api_key']]);
-    assert.deepEqual(events[0]!.details, { name: 'github', ownerId: a.as.member.userId, transport: 'streamable_http', endpointUrl: 'https://mcp.example.com/mcp' });
+    assert.deepEqual(events[0]!.details, { name: 'github', slug: 'github', ownerId: a.as.member.userId, transport: 'streamable_http', endpointUrl: 'https://mcp.example.com/mcp' });
 
     const command = 'npx -y @modelcontextprotocol/server-filesystem /srv/reports';
     const stdio = await register(a.as.member.session, { transport: { type: 'stdio', command } });

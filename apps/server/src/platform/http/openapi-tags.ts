@@ -13,7 +13,7 @@ export const API_TAGS = [
   { name: 'api-keys', description: 'API keys for automation' },
   { name: 'overview', description: 'The organization at a glance (the dashboard’s first page)' },
   { name: 'agents', description: 'Agent identities, enrollment, signed requests and agent tokens (docs/agent-identity.md)' },
-  { name: 'mcp-servers', description: 'The registry of MCP servers: owner, publisher, transport, status and lifecycle (docs/mcp-servers.md)' },
+  { name: 'mcp-servers', description: 'The registry of MCP servers: owner, publisher, transport, status and lifecycle (docs/mcp.md)' },
   { name: 'capabilities', description: 'The capability catalog, grants to agents and capability requests (docs/authorization.md)' },
   { name: 'policies', description: 'Versioned policies evaluated for every decision (docs/authorization.md)' },
   { name: 'decisions', description: 'Verify-action decisions, approvals, outcomes and violations (docs/authorization.md)' },

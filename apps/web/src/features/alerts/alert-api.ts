@@ -106,4 +106,9 @@ export const DETECTOR_LABEL: Record<Detector, string> = {
   off_hours: 'Off hours',
   data_volume: 'Data volume',
   new_network: 'New network',
+  mcp_drift: 'MCP tool drift',
+  mcp_poisoning: 'MCP tool poisoning',
+  mcp_tool_mismatch: 'MCP tool mismatch',
+  mcp_shadow_server: 'Shadow MCP server',
+  mcp_identity: 'MCP server identity',
 };

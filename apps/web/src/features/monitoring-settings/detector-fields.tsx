@@ -22,6 +22,11 @@ const ABOUT: Record<Detector, string> = {
   off_hours: 'Activity in an hour the agent is normally inactive.',
   data_volume: 'Records or bytes in the request context far above the baseline.',
   new_network: 'Requests from a network prefix the agent has never used.',
+  mcp_drift: 'An approved MCP server’s tools were added, removed or changed.',
+  mcp_poisoning: 'A tool description or schema matched a poisoning heuristic.',
+  mcp_tool_mismatch: 'An MCP server showed different tools to different clients.',
+  mcp_shadow_server: 'An agent uses an MCP server that is not registered.',
+  mcp_identity: 'An MCP server’s TLS certificate changed or its server card did not verify.',
 };
 
 const PARAM_LABEL: Record<string, string> = {

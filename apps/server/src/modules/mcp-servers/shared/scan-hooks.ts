@@ -1,0 +1,64 @@
+import type { McpScanFailureReason, McpToolDefinition } from '@aim/contracts';
+import type { Tx } from '../../../platform/db/database.js';
+import type { RequestContext } from '../../../platform/http/request-context.js';
+import type { McpServerRow } from '../mcp-server-repository.js';
+
+/**
+ * What a finished scan hands to the parts that judge it (docs/mcp.md, "after a scan"): identity
+ * (TLS certificate, server card), approval (status, drift against the pins, blocking), findings
+ * (poisoning heuristics) and confidence. The scanner stores the scan, then runs every hook in order
+ * in the same transaction: a scan and what it concluded commit together or not at all.
+ */
+
+/** One tool of a scan: the definition as the server sent it (fingerprinted fields only) and its fingerprint. */
+export interface ScannedTool {
+  name: string;
+  fingerprint: string;
+  definition: McpToolDefinition;
+}
+
+/** The scan as stored (mcp_scans), with its tools in full. */
+export interface RecordedScan {
+  id: string;
+  mcpServerId: string;
+  trigger: 'manual' | 'scheduled';
+  status: 'succeeded' | 'failed';
+  startedAt: Date;
+  finishedAt: Date;
+  failure: { reason: McpScanFailureReason; message: string } | null;
+  protocolVersion: string | null;
+  toolSetFingerprint: string | null;
+  /** By name; empty for a failed scan. */
+  tools: ReadonlyMap<string, ScannedTool>;
+  tlsCertificateSha256: string | null;
+  /** The server card as fetched (null: none at the .well-known location, or not fetched). */
+  serverCard: { document: unknown; raw: string } | null;
+}
+
+export interface ScanHookInput {
+  ctx: RequestContext;
+  /** The server as locked (for update) by the scanner before the hooks run. */
+  server: McpServerRow;
+  scan: RecordedScan;
+  /** The server's previous finished scan, if any (its tools loaded). */
+  previous: RecordedScan | null;
+}
+
+/** What a hook may set on the scan row (the scanner writes it after every hook ran). */
+export interface ScanHookOutcome {
+  serverCard?: { status: 'absent' | 'unsigned' | 'valid' | 'invalid'; keyId: string | null; message: string | null };
+  drift?: { added: number; removed: number; changed: number } | null;
+}
+
+export interface McpScanHook {
+  /** For logs and metrics, e.g. `identity`, `approval`, `poisoning`, `confidence`. */
+  name: string;
+  afterScan(tx: Tx, input: ScanHookInput): Promise<ScanHookOutcome | void>;
+}
+
+/**
+ * The hooks in the order they run: identity first (a card that does not verify is known before the
+ * status is set), then approval (status and drift), then findings, then confidence (which reads what
+ * the others wrote).
+ */
+export type McpScanHooks = readonly McpScanHook[];
