@@ -31,8 +31,11 @@ export function ReviewView() {
 
 interface Loaded {
   server: McpServer;
-  scan: McpScan;
+  /** The latest successful scan; null when there is none (nothing to approve). */
+  scan: McpScan | null;
+  /** Against the pins; for a server never approved, every tool of the scan as added. */
   diff: McpToolDiff[];
+  pinned: boolean;
   definitions: Map<string, McpToolDefinition>;
 }
 
@@ -48,8 +51,11 @@ function Review() {
       const [server, drift] = await Promise.all([api.GET('/api/v1/mcp-servers/{mcpServerId}', { params: { path: { mcpServerId: id } } }), mcp.drift(id)]);
       const s = must(server).mcpServer;
       const d = must(drift);
-      const scan = await mcp.scan(id, d.scan.id);
-      return { server: s, scan: d.scan, diff: d.diff, definitions: new Map((scan.data?.tools ?? []).map((t) => [t.name, t.definition])) };
+      if (!d.scan) return { server: s, scan: null, diff: [], pinned: d.pinned, definitions: new Map() };
+      const tools = must(await mcp.scan(id, d.scan.id)).tools;
+      // Never approved: what the person approves is every tool of the scan, each shown as added.
+      const diff = d.pinned ? d.diff : tools.map((t): McpToolDiff => ({ name: t.name, change: 'added', pinnedFingerprint: null, currentFingerprint: t.fingerprint, fields: [] }));
+      return { server: s, scan: d.scan, diff, pinned: d.pinned, definitions: new Map(tools.map((t) => [t.name, t.definition])) };
     },
   });
 
@@ -86,14 +92,15 @@ function Review() {
 }
 
 function Loaded({ data, setNotice, reload }: { data: Loaded; setNotice: (n: Notice) => void; reload: () => Promise<void> }) {
-  const { server, scan, diff, definitions } = data;
+  const { server, scan, diff, pinned, definitions } = data;
   const may = useMcpPermissions(server);
+  if (!scan) return <Empty>No successful scan yet: there is nothing to review. Scan the server first.</Empty>;
   return (
     <>
       <div className="flex flex-wrap items-center gap-3 rounded border border-slate-200 bg-white p-4 text-sm">
         <StatusBadge status={server.status} />
         <span>
-          The scan of {when(scan.finishedAt ?? scan.startedAt)} ({scan.counts.tools} tools), against the approved tools.
+          The scan of {when(scan.finishedAt ?? scan.startedAt)} ({scan.counts.tools} tools), {pinned ? 'against the approved tools' : 'never approved before: every tool is new'}.
         </span>
         {scan.toolSetFingerprint && (
           <span className="text-xs text-slate-700">
@@ -122,7 +129,11 @@ function ApproveForm({ server, scan, hasChanges, setNotice, reload }: { server: 
     const answer = await mcp.approve(server.id, { scanId: scan.id, toolSetFingerprint: scan.toolSetFingerprint!, ...(note.trim() ? { note: note.trim() } : {}) });
     setBusy(false);
     if (answer.data) {
-      setNotice({ ok: true, text: `Approved: ${answer.data.approval.tools.length} tools of ${server.name} are pinned.` });
+      const unnamed = answer.data.toolsWithoutAction ?? [];
+      setNotice({
+        ok: true,
+        text: `Approved: ${answer.data.approval.tools.length} tools of ${server.name} are pinned.${unnamed.length ? ` No decision action can name ${unnamed.join(', ')}: grants and policies cannot cover them.` : ''}`,
+      });
       setNote('');
       await reload();
       return;

@@ -86,17 +86,18 @@ function ScanChanges({ server, scanId }: { server: McpServer; scanId: string }) 
   const diff = useApiQuery({
     key: ['mcp-scan-diff', server.id, scanId, 'previous'],
     topics: [],
-    fetch: async () => must(await mcp.scanDiff(server.id, scanId, 'previous')).diff,
+    fetch: async () => must(await mcp.scanDiff(server.id, scanId, 'previous')),
   });
+  const first = diff.data?.against?.kind === 'none';
   return (
     <div className="mt-3 rounded border border-slate-200 bg-slate-50 p-3" aria-live="polite" data-testid="scan-changes">
-      <h3 className="mb-2 font-medium">Against the scan before it</h3>
+      <h3 className="mb-2 font-medium">{first ? 'The first successful scan: every tool is new' : 'Against the successful scan before it'}</h3>
       {diff.error ? (
         <PartFailed message={diff.error} retry={diff.retry} />
       ) : !diff.data ? (
         <p className="text-sm text-slate-600">Loading the changes…</p>
       ) : (
-        <ToolDiffList diff={diff.data} empty="The same tools as the scan before it." />
+        <ToolDiffList diff={diff.data.diff} empty="The same tools as the scan before it." />
       )}
     </div>
   );

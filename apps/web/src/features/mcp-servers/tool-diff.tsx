@@ -73,17 +73,19 @@ export function TextChange({ before, after }: { before: string; after: string })
     <p className="whitespace-pre-wrap break-words rounded bg-slate-50 p-2 text-sm" data-testid="text-diff">
       {textDiff(before, after).map((run, i) =>
         run.kind === 'same' ? (
-          <span key={i}>{run.text}</span>
+          <span key={i} data-run="same">
+            {run.text}
+          </span>
         ) : run.kind === 'removed' ? (
           <del key={i} className="bg-red-100 text-red-900">
             <span className="sr-only">[removed: </span>
-            {run.text}
+            <span data-run="removed">{run.text}</span>
             <span className="sr-only">]</span>
           </del>
         ) : (
           <ins key={i} className="bg-emerald-100 text-emerald-900">
             <span className="sr-only">[added: </span>
-            {run.text}
+            <span data-run="added">{run.text}</span>
             <span className="sr-only">]</span>
           </ins>
         ),
