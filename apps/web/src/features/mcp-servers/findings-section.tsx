@@ -97,7 +97,12 @@ function MatchedText({ finding: f, tools }: { finding: McpFinding; tools: McpToo
     <div className="mt-2 min-w-0">
       <p className="text-xs text-slate-600">
         {toolName ? <span className="font-mono">{toolName}</span> : 'The server'}
-        {path && <span className="font-mono">{path}</span>}
+        {path && (
+          <>
+            {' at '}
+            <span className="font-mono">{path}</span>
+          </>
+        )}
       </p>
       <p className="whitespace-pre-wrap break-words rounded bg-slate-50 p-2 font-mono text-xs" data-testid="finding-text">
         {at >= 0 && typeof field === 'string' ? (

@@ -1,9 +1,11 @@
 'use client';
 
-import { Badge, when } from '@/components/ui';
+import { errorMessage } from '@/api/client';
+import { Badge, button, when } from '@/components/ui';
+import { ConfirmDialog } from '@/components/ui/dialog';
 import { must, useApiQuery, type ApiQuery } from '@/data/query';
-import { mcp, type McpScan, type McpServer } from './mcp-api';
-import { Fact, Fingerprint, PartFailed, Section } from './mcp-parts';
+import { mcp, type McpScan, type McpServer, type McpServerKey } from './mcp-api';
+import { Fact, Fingerprint, PartFailed, Section, useMcpPermissions } from './mcp-parts';
 
 export type ScansQuery = ApiQuery<{ scans: McpScan[]; nextCursor: string | null }>;
 
@@ -19,6 +21,7 @@ const CARD_LABEL = {
  * scan verified, and the TLS certificate it presented (a change is a finding).
  */
 export function IdentitySection({ server, scans }: { server: McpServer; scans: ScansQuery }) {
+  const may = useMcpPermissions(server);
   const keys = useApiQuery({
     key: ['mcp-keys', server.id],
     topics: ['mcp_server', 'mcp_server_key'],
@@ -56,10 +59,33 @@ export function IdentitySection({ server, scans }: { server: McpServer; scans: S
                 {k.expiresAt ? ` · expires ${when(k.expiresAt)}` : ''}
                 {k.revokedAt ? ` · revoked ${when(k.revokedAt)}` : ''}
               </div>
+              {may.change && k.status === 'active' && <RevokeKey server={server} serverKey={k} onDone={keys.refresh} />}
             </li>
           ))}
         </ul>
       )}
     </Section>
+  );
+}
+
+function RevokeKey({ server, serverKey, onDone }: { server: McpServer; serverKey: McpServerKey; onDone: () => Promise<void> }) {
+  return (
+    <div className="mt-2">
+      <ConfirmDialog
+        trigger={
+          <button type="button" className={button} aria-label={`Revoke key ${serverKey.id.slice(0, 8)}…`}>
+            Revoke key
+          </button>
+        }
+        title="Revoke this server key?"
+        description={`A server card of ${server.name} signed with it no longer verifies, and the next scan reports it. Revocation is final.`}
+        confirmLabel="Revoke key"
+        onConfirm={async () => {
+          const { error } = await mcp.revokeKey(server.id, serverKey.id);
+          if (error) return errorMessage(error);
+          await onDone();
+        }}
+      />
+    </div>
   );
 }

@@ -70,6 +70,7 @@ export const mcp = {
   approvals: (id: string) => request<{ approvals: McpApproval[]; nextCursor: string | null }>('GET', `${base(id)}/approvals${query({ limit: 10 })}`),
   confidence: (id: string) => request<{ confidence: McpConfidence }>('GET', `${base(id)}/confidence`),
   keys: (id: string) => request<{ keys: McpServerKey[]; nextCursor?: string | null }>('GET', `${base(id)}/keys`),
+  revokeKey: (id: string, keyId: string) => request<{ key: McpServerKey }>('POST', `${base(id)}/keys/${encodeURIComponent(keyId)}/revoke`, {}),
   attestations: (id: string) => request<{ attestations: McpAttestation[]; nextCursor?: string | null }>('GET', `${base(id)}/attestations`),
   settings: () => request<{ settings: McpSettings; updatedAt?: string | null } | McpSettings>('GET', '/api/v1/mcp-settings'),
   saveSettings: (body: Partial<McpSettings>) => request<{ settings: McpSettings } | McpSettings>('PUT', '/api/v1/mcp-settings', body),

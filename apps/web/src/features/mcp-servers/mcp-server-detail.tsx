@@ -8,6 +8,7 @@ import { Empty, Failed, Loading } from '@/components/states';
 import { useSession } from '@/components/session';
 import { must, useApiQuery } from '@/data/query';
 import { useMembers } from '@/features/alerts/alert-parts';
+import { ApprovalsSection } from './approvals-section';
 import { AttestationsSection } from './attestations-section';
 import { ConfidenceSection } from './confidence-section';
 import { FindingsSection } from './findings-section';
@@ -20,7 +21,7 @@ import { ToolsSection } from './tools-section';
 
 /**
  * One MCP server: who owns it and how it is reached, the actions the person may take, then identity,
- * tools with their pins, scan history with each scan's changes, findings, attesting agents and the
+ * tools with their pins, approvals, scan history with each scan's changes, findings, attesting agents and the
  * confidence score. Each part loads on its own: one that cannot be read says so, the rest still shows.
  */
 export function McpServerDetailView() {
@@ -70,6 +71,7 @@ function McpServerDetail() {
       <ServerActions server={s} onChange={refresh} />
       <IdentitySection server={s} scans={scans} />
       <ToolsSection server={s} scans={scans} />
+      <ApprovalsSection server={s} />
       <ScansSection server={s} scans={scans} />
       <FindingsSection server={s} scans={scans} />
       <AttestationsSection server={s} />

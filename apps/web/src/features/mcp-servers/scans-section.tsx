@@ -73,7 +73,7 @@ function ScanRow({ scan: s, open, toggle }: { scan: McpScan; open: boolean; togg
       <Cell label="Drift">{s.drift ? <span data-drift={`${s.drift.added}/${s.drift.removed}/${s.drift.changed}`}>{`${s.drift.added} added · ${s.drift.removed} removed · ${s.drift.changed} changed`}</span> : '—'}</Cell>
       <Cell>
         {s.status === 'succeeded' && (
-          <button type="button" className={button} aria-expanded={open} onClick={toggle} aria-label={`Changes of the scan of ${when(s.startedAt)}`}>
+          <button type="button" className={button} aria-expanded={open} onClick={toggle} aria-label={`${open ? 'Hide changes' : 'Changes'} of the scan of ${when(s.startedAt)}`}>
             {open ? 'Hide changes' : 'Changes'}
           </button>
         )}

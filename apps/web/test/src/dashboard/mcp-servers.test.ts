@@ -1,5 +1,6 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
@@ -62,14 +63,7 @@ forEachTarget('the MCP server pages in Chromium', (target) => {
     const first = await insertScan(t, o, ids.orders, [tool('lookup', ORIGINAL), tool('refund', 'Refund an order')], { at: hoursAgo(3), tlsCertificateSha256: 'ab'.repeat(32) });
     scanIds.first = first.id;
     const approved = await call('POST', `/api/v1/mcp-servers/${ids.orders}/approve`, org.as.manager.apiKey, { scanId: first.id, toolSetFingerprint: first.toolSetFingerprint });
-    // TEMP(web): until the approval operation is merged, the approval as rows.
-    if (approved.status === 404) {
-      const approvalId = newId('mca');
-      const ow = await t.owner();
-      const tools = [...first.tools.values()].map((x) => ({ name: x.name, fingerprint: x.fingerprint, action: `mcp:orders/${x.name}` }));
-      await ow.query(`insert into mcp_approvals (id, organization_id, mcp_server_id, scan_id, tool_set_fingerprint, tools, approved_by_type, approved_by_id) values ($1,$2,$3,$4,$5,$6,'user',$7)`, [approvalId, o, ids.orders, first.id, first.toolSetFingerprint, JSON.stringify(tools), org.as.manager.userId]);
-      for (const x of tools) await ow.query(`insert into mcp_tool_pins (organization_id, mcp_server_id, tool_name, fingerprint, current_fingerprint, action, approval_id) values ($1,$2,$3,$4,$4,$5,$6)`, [o, ids.orders, x.name, x.fingerprint, x.action, approvalId]);
-    } else assert.equal(approved.status, 200, JSON.stringify(approved.json));
+    assert.equal(approved.status, 200, JSON.stringify(approved.json));
     scanIds.failed = (await insertScan(t, o, ids.orders, [], { at: hoursAgo(2), failure: { reason: 'timeout', message: 'initialize did not answer within 10 s' } })).id;
     scanIds.changed = (await insertScan(t, o, ids.orders, [tool('lookup', CHANGED), tool('refund', 'Refund an order')], { at: hoursAgo(1), tlsCertificateSha256: 'ab'.repeat(32) })).id;
     // What the approval hook does after such a scan (insertScan runs no hook): the pin changed and is blocked, the server drifted.
@@ -91,6 +85,16 @@ forEachTarget('the MCP server pages in Chromium', (target) => {
        values ($1, $2, $3, $4, $5, $6, $7, '[]', $8, now() - interval '30 minutes', 'sig', 'mismatch')`,
       [newId('mat'), o, ids.agent, agent.agent.keys[0]?.id ?? 'key', ids.orders, 'streamable_http:https://orders.example.com/mcp', JSON.stringify({ transport: 'streamable_http', name: 'orders', url: 'https://orders.example.com/mcp' }), 'cd'.repeat(32)],
     );
+
+    // A registered server key (as the identity operation stores one after its proof of possession).
+    ids.key = randomBytes(32).toString('base64url');
+    await owner.query(`insert into mcp_server_keys (id, organization_id, mcp_server_id, public_key, created_by_type, created_by_id) values ($1, $2, $3, $4, 'user', $5)`, [
+      ids.key,
+      o,
+      ids.orders,
+      randomBytes(32),
+      org.as.member.userId,
+    ]);
 
     ids.docs = await insertMcpServer(t, o, { name: 'docs', ownerId: org.as.manager.userId, command: 'npx -y docs-mcp' });
     ids.analytics = await insertMcpServer(t, o, { name: 'analytics', ownerId: org.as.manager.userId, status: 'suspended' });
@@ -174,6 +178,27 @@ forEachTarget('the MCP server pages in Chromium', (target) => {
     await context.close();
   });
 
+  it('shows a viewer everything and no control to change it', async () => {
+    const { context, page } = await signInWithPasskey(setup(), org.as.viewer.userId, '/mcp-servers/');
+    await row(page, ids.orders!).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Register an MCP server' }).count(), 0);
+
+    await page.goto(`${origin}/mcp-servers/detail/?id=${ids.orders}`);
+    await page.getByRole('heading', { name: 'orders', level: 1 }).waitFor();
+    await page.locator('[data-tool="lookup"]').waitFor();
+    await page.locator(`[data-finding-id="${ids.finding}"]`).waitFor();
+    await page.locator(`[data-key-id="${ids.key}"]`).getByText('active').waitFor();
+    await settled(page);
+    for (const name of ['Scan now', 'Suspend…', 'Revoke…', 'Reactivate…', 'Dismiss…', 'Reopen', 'Revoke key']) assert.equal(await page.getByRole('button', { name }).count(), 0, `no ${name}`);
+    assert.equal(await page.getByRole('link', { name: /approve/i }).count(), 0, 'no approval link');
+
+    await page.goto(`${origin}/mcp-servers/review/?id=${ids.orders}`);
+    await page.locator('[data-tool-diff="lookup"]').waitFor();
+    await page.getByText('Your role can read this diff but not approve it.').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Approve these definitions' }).count(), 0);
+    await context.close();
+  });
+
   it('shows a server: identity, tools with fingerprints and pins, scan history with a scan’s diff, the finding’s exact text, attesting agents, confidence', async () => {
     const { context, page } = await signInWithPasskey(setup(), org.as.manager.userId, `/mcp-servers/detail/?id=${ids.orders}`);
     await page.getByRole('heading', { name: 'orders', level: 1 }).waitFor();
@@ -182,6 +207,9 @@ forEachTarget('the MCP server pages in Chromium', (target) => {
     // Identity: the last scan's card status and the TLS certificate it saw.
     await page.locator('[data-server-card="absent"]').waitFor();
     await page.locator(`[data-fingerprint="${'ab'.repeat(32)}"]`).waitFor();
+    await page.locator(`[data-key-id="${ids.key}"]`).getByText('active').waitFor();
+    // The first approval, by the manager, in the approvals.
+    assert.equal(await page.locator('[data-approval-id]').count(), 1);
 
     // Tools of the latest successful scan, with fingerprints and pins.
     const lookup = page.locator('[data-tool="lookup"]');
@@ -216,6 +244,13 @@ forEachTarget('the MCP server pages in Chromium', (target) => {
     await page.getByRole('list', { name: 'Confidence factors' }).locator('[data-factor]').first().waitFor();
     await screenshots(page, 'mcp-server-detail');
 
+    // The manager revokes the server key behind a confirmation.
+    await page.locator(`[data-key-id="${ids.key}"]`).getByRole('button', { name: /Revoke key/ }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke key' }).click();
+    await page.locator(`[data-key-id="${ids.key}"]`).getByText('revoked', { exact: true }).waitFor();
+    const keys = (await call('GET', `/api/v1/mcp-servers/${ids.orders}/keys`, org.as.viewer.apiKey)).json.keys as { id: string; status: string }[];
+    assert.equal(keys.find((k) => k.id === ids.key)?.status, 'revoked');
+
     // A manager dismisses the finding with a note.
     await finding.getByRole('button', { name: 'Dismiss…' }).click();
     await finding.getByLabel('Why is this not a problem?', { exact: false }).fill('Our own test fixture, not a real key.');
@@ -223,26 +258,6 @@ forEachTarget('the MCP server pages in Chromium', (target) => {
     await finding.getByText('“Our own test fixture, not a real key.”').waitFor();
     const stored = (await call('GET', `/api/v1/mcp-findings/${ids.finding}`, org.as.viewer.apiKey)).json.finding as { status: string; dismissed: { note: string } };
     assert.deepEqual([stored.status, stored.dismissed.note], ['dismissed', 'Our own test fixture, not a real key.']);
-    await context.close();
-  });
-
-  it('shows a viewer everything and no control to change it', async () => {
-    const { context, page } = await signInWithPasskey(setup(), org.as.viewer.userId, '/mcp-servers/');
-    await row(page, ids.orders!).waitFor();
-    assert.equal(await page.getByRole('button', { name: 'Register an MCP server' }).count(), 0);
-
-    await page.goto(`${origin}/mcp-servers/detail/?id=${ids.orders}`);
-    await page.getByRole('heading', { name: 'orders', level: 1 }).waitFor();
-    await page.locator('[data-tool="lookup"]').waitFor();
-    await page.locator(`[data-finding-id="${ids.finding}"]`).waitFor();
-    await settled(page);
-    for (const name of ['Scan now', 'Suspend…', 'Revoke…', 'Reactivate…', 'Dismiss…', 'Reopen']) assert.equal(await page.getByRole('button', { name }).count(), 0, `no ${name}`);
-    assert.equal(await page.getByRole('link', { name: /approve/i }).count(), 0, 'no approval link');
-
-    await page.goto(`${origin}/mcp-servers/review/?id=${ids.orders}`);
-    await page.locator('[data-tool-diff="lookup"]').waitFor();
-    await page.getByText('Your role can read this diff but not approve it.').waitFor();
-    assert.equal(await page.getByRole('button', { name: 'Approve these definitions' }).count(), 0);
     await context.close();
   });
 
@@ -280,6 +295,9 @@ forEachTarget('the MCP server pages in Chromium', (target) => {
     const pins = (await call('GET', `/api/v1/mcp-servers/${ids.orders}/pins`, org.as.viewer.apiKey)).json as { approval: { scanId: string; note: string }; pins: { toolName: string; fingerprint: string; state: string }[] };
     assert.deepEqual([pins.approval.scanId, pins.approval.note], [scanIds.later, 'Checked with the vendor.']);
     assert.equal(pins.pins.find((p) => p.toolName === 'lookup')?.fingerprint, await mcpToolFingerprint(tool('lookup', LATER)));
+    await page.getByRole('link', { name: '← orders' }).click();
+    await page.getByTestId('mcp-server-status').getByText('approved').waitFor();
+    await page.locator('[data-approval-id]').getByText('“Checked with the vendor.”').waitFor();
     await context.close();
   });
 
