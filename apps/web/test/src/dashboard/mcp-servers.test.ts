@@ -209,6 +209,7 @@ forEachTarget('the MCP server pages in Chromium', (target) => {
     await page.locator(`[data-fingerprint="${'ab'.repeat(32)}"]`).waitFor();
     await page.locator(`[data-key-id="${ids.key}"]`).getByText('active').waitFor();
     // The first approval, by the manager, in the approvals.
+    await page.locator('[data-approval-id]').first().waitFor();
     assert.equal(await page.locator('[data-approval-id]').count(), 1);
 
     // Tools of the latest successful scan, with fingerprints and pins.
