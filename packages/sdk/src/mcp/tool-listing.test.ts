@@ -11,6 +11,7 @@ import { unreachableAddress } from '../test-support/offline.js';
 import {
   MCP_STDIO_SERVER_SCRIPT,
   startHangingServer,
+  startSseMcpServer,
   startHttpMcpServer,
   testTool,
   type HttpMcpTestServer,
@@ -27,6 +28,7 @@ describe('listing the tools of real MCP servers', () => {
   let http: HttpMcpTestServer;
   let servers: Map<string, DiscoveredMcpServer>;
   let hanging: Awaited<ReturnType<typeof startHangingServer>>;
+  let sse: Awaited<ReturnType<typeof startSseMcpServer>>;
 
   const stdioEntry = (spec: McpTestSpec) => ({ command: process.execPath, args: [MCP_STDIO_SERVER_SCRIPT], env: { AIM_TEST_MCP_SPEC: JSON.stringify(spec) } });
 
@@ -34,6 +36,7 @@ describe('listing the tools of real MCP servers', () => {
     dir = await mkdtemp(join(tmpdir(), 'aim-sdk-mcp-list-'));
     http = await startHttpMcpServer({ tools: TOOLS, pageSize: 2 });
     hanging = await startHangingServer();
+    sse = await startSseMcpServer({ tools: TOOLS, pageSize: 4 });
     const config = join(dir, 'mcp.json');
     await writeFile(
       config,
@@ -42,6 +45,7 @@ describe('listing the tools of real MCP servers', () => {
           stdio: stdioEntry({ tools: TOOLS, pageSize: 3 }),
           http: { type: 'http', url: http.url, headers: { Authorization: TOKEN } },
           hanging: { url: hanging.url },
+          sse: { type: 'sse', url: sse.url },
           closed: { url: `${await unreachableAddress()}/mcp` },
           missing: { command: join(dir, 'no-such-program') },
           crashing: { command: process.execPath, args: ['-e', 'process.exit(3)'] },
@@ -55,6 +59,7 @@ describe('listing the tools of real MCP servers', () => {
   after(async () => {
     await http?.close();
     await hanging?.close();
+    await sse?.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -81,6 +86,14 @@ describe('listing the tools of real MCP servers', () => {
     const sent = http.authorizations.slice(before);
     assert.ok(sent.length >= 5, 'initialize, initialized and four pages');
     assert.ok(sent.every((value) => value === TOKEN));
+  });
+
+  it('over HTTP+SSE for a server configured as sse, named by its URL', async () => {
+    const server = servers.get('sse')!;
+    assert.deepEqual(server.descriptor, { transport: 'streamable_http', name: 'sse', url: sse.url });
+    const listed = await listMcpServerTools(server);
+    assert.ok(listed.ok, listed.ok ? '' : listed.error.message);
+    assert.deepEqual(listed.tools, (await expected()).tools);
   });
 
   it('answers a failure with its reason instead of throwing', async () => {

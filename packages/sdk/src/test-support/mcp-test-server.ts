@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { McpToolDefinition } from '../mcp/fingerprints.generated.js';
@@ -90,6 +91,24 @@ async function handle(req: IncomingMessage, res: ServerResponse, server: Server)
   } catch {
     if (!res.headersSent) res.writeHead(500).end();
   }
+}
+
+/** The same server over the older HTTP+SSE transport: `GET /sse` opens the stream, `POST /messages` carries requests. */
+export async function startSseMcpServer(spec: McpTestSpec): Promise<{ url: string; close(): Promise<void> }> {
+  const sessions = new Map<string, SSEServerTransport>();
+  const http = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method === 'GET' && url.pathname === '/sse') {
+      const transport = new SSEServerTransport('/messages', res);
+      sessions.set(transport.sessionId, transport);
+      res.on('close', () => sessions.delete(transport.sessionId));
+      void buildMcpTestServer(spec).connect(transport);
+    } else if (req.method === 'POST' && url.pathname === '/messages' && sessions.has(url.searchParams.get('sessionId') ?? '')) {
+      void sessions.get(url.searchParams.get('sessionId')!)!.handlePostMessage(req, res);
+    } else res.writeHead(404).end();
+  });
+  const url = await listen(http, '/sse');
+  return { url, close: () => closeHttp(http) };
 }
 
 /** An HTTP server that takes requests and never answers them (an MCP server that never finishes `initialize`). */
