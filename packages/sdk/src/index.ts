@@ -1,6 +1,7 @@
 /**
  * @aim/sdk — give an AI agent a cryptographic identity in AIM. The wire protocol is
- * docs/agent-identity.md; this package is one client of it, with no runtime dependencies. Its wire types
+ * docs/agent-identity.md; this package is one client of it. Its one runtime dependency, the MCP SDK, is
+ * loaded only by the calls that connect to MCP servers (src/mcp/). Its wire types
  * are generated from AIM's contract (wire.generated.ts).
  */
 export { secure, type EnrollmentProfile, type SecureOptions } from './secure.js';
