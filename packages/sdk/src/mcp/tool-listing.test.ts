@@ -50,6 +50,7 @@ describe('listing the tools of real MCP servers', () => {
           missing: { command: join(dir, 'no-such-program') },
           crashing: { command: process.execPath, args: ['-e', 'process.exit(3)'] },
           many: stdioEntry({ tools: TOOLS, pageSize: 1 }),
+          pages: stdioEntry({ tools: [...TOOLS, ...TOOLS.map((t) => ({ ...t, name: `${t.name}_again` }))], pageSize: 1 }),
         },
       }),
     );
@@ -107,6 +108,20 @@ describe('listing the tools of real MCP servers', () => {
       ),
     );
     assert.deepEqual(reasons, { hanging: 'timeout', closed: 'connect_failed', missing: 'connect_failed', crashing: 'connect_failed' });
+  });
+
+  it('follows many pages without piling listeners on one signal', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const listed = await listMcpServerTools(servers.get('pages')!, { timeoutMs: 20_000 });
+      assert.equal(listed.ok ? listed.tools.length : listed.error.message, 14);
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.deepEqual(warnings.map((w) => w.name), []);
   });
 
   it('stops past maxTools, and when aborted', async () => {

@@ -114,9 +114,10 @@ export async function listMcpServerTools(server: DiscoveredMcpServer, options: M
     stopped.catch(() => undefined);
     const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
     client = new Client(CLIENT_INFO, { capabilities: {} });
-    const request = { signal: controller.signal, timeout: timeoutMs };
+    // A signal per request: the MCP SDK leaves its abort listener on the signal it is given.
+    const request = () => ({ signal: AbortSignal.any([controller.signal]), timeout: timeoutMs });
     try {
-      await Promise.race([client.connect(await openTransport(server, options), request), stopped]);
+      await Promise.race([client.connect(await openTransport(server, options), request()), stopped]);
     } catch (error) {
       throw failure(error, 'connect_failed', controller.signal);
     }
@@ -164,12 +165,12 @@ async function openTransport(server: DiscoveredMcpServer, options: McpListOption
 }
 
 /** `tools/list` through every page. A cursor seen twice ends with a protocol error rather than a loop. */
-async function listAll(client: Client, request: { signal: AbortSignal; timeout: number }, maxTools: number): Promise<McpToolDefinition[]> {
+async function listAll(client: Client, request: () => { signal: AbortSignal; timeout: number }, maxTools: number): Promise<McpToolDefinition[]> {
   const tools: McpToolDefinition[] = [];
   const cursors = new Set<string>();
   let cursor: string | undefined;
   do {
-    const page = await client.listTools(cursor === undefined ? {} : { cursor }, request);
+    const page = await client.listTools(cursor === undefined ? {} : { cursor }, request());
     for (const tool of page.tools) tools.push(tool as McpToolDefinition);
     if (tools.length > maxTools) throw new McpServerError('too_many_tools', `more than ${maxTools} tools`);
     cursor = page.nextCursor;
