@@ -192,6 +192,11 @@ forEachTarget('mcp identity hook', (target) => {
       to: sha('b'),
       previousScanId: sameAgain.scan.id,
     });
+    const { rows: alerts } = await (await t.owner()).query(
+      'select a.type, a.subject_type, a.subject_id from alerts a join mcp_findings f on f.alert_id = a.id where f.mcp_server_id = $1',
+      [id],
+    );
+    assert.deepEqual(alerts, [{ type: 'mcp_identity', subject_type: 'mcp_server', subject_id: id }], 'one alert of the identity detector');
     await scanWith(id, { tls: sha('c') });
     assert.equal((await findings(id)).length, 2, 'another new certificate is another finding');
   });
