@@ -21,8 +21,8 @@ export const MAX_ACTIVE_MCP_SERVER_KEYS = 5;
 export const mcpServerKeyProofPurpose = (mcpServerId: string) => `mcp-server-key:${mcpServerId}` as const;
 
 /**
- * Where AIM fetches a server card: this path on the origin of the server's Streamable HTTP endpoint
- * (SEP-1649 / SEP-2127 draft, "MCP Server Cards").
+ * The `.well-known` location of a server card: this path on the origin of the server's Streamable HTTP
+ * endpoint (SEP-1649). The scanner looks at `<endpoint>/server-card` (SEP-2127's reserved location) first.
  */
 export const MCP_SERVER_CARD_WELL_KNOWN_PATH = '/.well-known/mcp/server-card.json';
 

@@ -63,8 +63,9 @@ function keyIdOf(key: ServerCardKey): string {
 
 /**
  * Sign a server card with the server's key: answers a copy of the card carrying the signature (an
- * earlier signature is replaced). Serve it as JSON at `/.well-known/mcp/server-card.json` on the
- * origin of the server's endpoint; its `remotes` must name the endpoint registered in AIM.
+ * earlier signature is replaced). Serve it as JSON at `<endpoint>/server-card` or at
+ * `/.well-known/mcp/server-card.json` on the endpoint's origin; its `remotes` must name the endpoint
+ * registered in AIM.
  *
  * @example
  * ```ts
