@@ -75,3 +75,4 @@ export {
 export { createClientAssertion, type ClientAssertionInput } from './client-assertion.js';
 export { defaultCredentialsPath, type Credentials } from './credentials.js';
 export type { AimRequestBody, AimRequestInit } from './transport.js';
+export { signServerCard, mcpServerKeyProof, unsignedServerCard, SERVER_CARD_SIGNATURE_META_KEY, SERVER_CARD_JWS_TYP, type ServerCardKey } from './mcp-server-card.js';
