@@ -9,6 +9,7 @@ import { challenge, newAgentKey, proofFor, registration, signedInject } from '..
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
 import { insertAlert } from '../../testing/alert-fixtures.js';
+import { mcpServerKeyProof } from '@aim/sdk';
 
 /**
  * Complete coverage: every route of the route table that can change state has a scenario here that
@@ -274,6 +275,12 @@ forEachTarget('every state change writes an audit event', (target) => {
         assert.equal(put.statusCode, 200, put.body);
         return signedInject(t, attester.key, { method: 'DELETE', url: `/api/v1/agents/me/attestations/${subject.id}` }) as Promise<Response>;
       },
+      'POST /api/v1/mcp-servers/:mcpServerId/keys': async () => mcpServerKey(await mcpServerId()),
+      'POST /api/v1/mcp-servers/:mcpServerId/keys/:keyId/revoke': async () => {
+        const id = await mcpServerId();
+        const { id: keyId } = (await mcpServerKey(id)).json().key as { id: string };
+        return inject('POST', `/api/v1/mcp-servers/${id}/keys/${keyId}/revoke`, org.as.admin.apiKey, { reason: 'coverage' });
+      },
     };
 
     /** A manager's rating of a fresh agent (registered by the admin, so not the manager's own). */
@@ -320,6 +327,12 @@ forEachTarget('every state change writes an audit event', (target) => {
     const mcpServer = () =>
       inject('POST', '/api/v1/mcp-servers', org.as.admin.apiKey, { name: `cov-mcp-${++seq}`, transport: { type: 'streamable_http', url: 'https://mcp.example.com/mcp' } });
     const mcpServerId = async () => ((await mcpServer()).json().mcpServer as { id: string }).id;
+    const mcpServerKey = async (id: string) => {
+      const key = newAgentKey();
+      const c = await challenge(t);
+      const proof = mcpServerKeyProof({ privateKey: key.privateKey }, id, t.platform.publicOrigin.baseUrl, c);
+      return inject('POST', `/api/v1/mcp-servers/${id}/keys`, org.as.admin.apiKey, { publicKeyJwk: key.jwk, challenge: c, proof });
+    };
 
     /** An alert of the organization as the detection engine writes it. */
     const alert = (status: 'open' | 'resolved' = 'open') => insertAlert(t, org.organizationId, { status });
