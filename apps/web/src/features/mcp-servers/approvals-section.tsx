@@ -10,7 +10,7 @@ import { PartFailed, Section } from './mcp-parts';
 export function ApprovalsSection({ server }: { server: McpServer }) {
   const approvals = useApiQuery({
     key: ['mcp-approvals', server.id],
-    topics: ['mcp_server', 'mcp_approval'],
+    topics: ['mcp_server'],
     fetch: async () => must(await mcp.approvals(server.id)).approvals,
   });
   const members = useMembers();

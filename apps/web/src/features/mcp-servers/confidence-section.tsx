@@ -2,7 +2,7 @@
 
 import { when } from '@/components/ui';
 import { must, useApiQuery } from '@/data/query';
-import { mcp, type McpServer } from './mcp-api';
+import { MCP_TOPICS, mcp, type McpServer } from './mcp-api';
 import { PartFailed, Section } from './mcp-parts';
 
 /**
@@ -12,7 +12,7 @@ import { PartFailed, Section } from './mcp-parts';
 export function ConfidenceSection({ server }: { server: McpServer }) {
   const confidence = useApiQuery({
     key: ['mcp-confidence', server.id],
-    topics: ['mcp_server', 'mcp_scan', 'mcp_finding', 'mcp_attestation'],
+    topics: MCP_TOPICS,
     fetch: async () => must(await mcp.confidence(server.id)).confidence,
   });
   const c = confidence.data;

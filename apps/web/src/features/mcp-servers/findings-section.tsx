@@ -7,7 +7,7 @@ import { alertHref } from '@/features/alerts/alert-api';
 import { Badge, button, danger, when } from '@/components/ui';
 import { Textarea } from '@/components/ui/input';
 import { must, useApiQuery } from '@/data/query';
-import { mcp, type McpFinding, type McpServer, type McpTool } from './mcp-api';
+import { MCP_TOPICS, mcp, type McpFinding, type McpServer, type McpTool } from './mcp-api';
 import type { ScansQuery } from './identity-section';
 import { PartFailed, Section, useMcpPermissions } from './mcp-parts';
 import { useLatestTools } from './tools-section';
@@ -29,7 +29,7 @@ export function FindingsSection({ server, scans }: { server: McpServer; scans: S
   const may = useMcpPermissions(server);
   const findings = useApiQuery({
     key: ['mcp-findings', server.id],
-    topics: ['mcp_finding', 'mcp_scan', 'mcp_attestation'],
+    topics: MCP_TOPICS,
     fetch: async () => must(await mcp.findings(server.id)).findings,
   });
   const { tools } = useLatestTools(server, scans);

@@ -24,7 +24,7 @@ export function IdentitySection({ server, scans }: { server: McpServer; scans: S
   const may = useMcpPermissions(server);
   const keys = useApiQuery({
     key: ['mcp-keys', server.id],
-    topics: ['mcp_server', 'mcp_server_key'],
+    topics: ['mcp_server'],
     fetch: async () => must(await mcp.keys(server.id)).keys,
   });
   const last = scans.data?.scans.find((s) => s.status !== 'running') ?? null;

@@ -41,10 +41,11 @@ export interface McpServerKey {
 }
 
 /**
- * Live topics: changes are audited on targets of these types (the registry on `mcp_server`; scans,
- * approvals and findings on their own), and the stream names them.
+ * Live topics: changes are audited on targets of these types, and the stream names them. The registry,
+ * scans, approvals, status changes and server keys are audited on `mcp_server`; findings and
+ * attestations on their own.
  */
-export const MCP_TOPICS = ['mcp_server', 'mcp_scan', 'mcp_approval', 'mcp_finding', 'mcp_attestation', 'mcp_server_key'] as const;
+export const MCP_TOPICS = ['mcp_server', 'mcp_finding', 'mcp_attestation'] as const;
 export const MCP_SETTINGS_TOPICS = ['mcp_settings'] as const;
 
 const base = (mcpServerId: string) => `/api/v1/mcp-servers/${encodeURIComponent(mcpServerId)}`;

@@ -4,7 +4,7 @@ import { Check, Copy } from 'lucide-react';
 import { useState, type ReactNode } from 'react';
 import { useCan, useSession } from '@/components/session';
 import { useApiQuery } from '@/data/query';
-import { STATUS_STYLE, mcp, shortFingerprint, type McpServer, type McpServerStatus } from './mcp-api';
+import { MCP_TOPICS, STATUS_STYLE, mcp, shortFingerprint, type McpServer, type McpServerStatus } from './mcp-api';
 
 /** Pieces the MCP server pages share: the status badge, the confidence score, a fingerprint with Copy, who may change what. */
 
@@ -20,7 +20,7 @@ export function StatusBadge({ status }: { status: McpServerStatus }) {
 export function ConfidenceScore({ mcpServerId }: { mcpServerId: string }) {
   const { data, error } = useApiQuery({
     key: ['mcp-confidence', mcpServerId],
-    topics: ['mcp_server', 'mcp_scan', 'mcp_finding', 'mcp_attestation'],
+    topics: MCP_TOPICS,
     fetch: async () => {
       const answer = await mcp.confidence(mcpServerId);
       if (!answer.data) throw new Error(answer.error?.error.message ?? 'unreadable');
