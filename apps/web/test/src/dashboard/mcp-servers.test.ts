@@ -141,6 +141,7 @@ forEachTarget('the MCP server pages in Chromium', (target) => {
     await row(page, ids.orders!).locator('[data-open-findings="1"]').waitFor();
     await row(page, ids.analytics!).locator('[data-status="suspended"]').waitFor();
     await row(page, ids.docs!).getByText('stdio').waitFor();
+    await row(page, ids.docs!).getByText('unknown').waitFor();
     await screenshots(page, 'mcp-servers');
 
     await page.getByLabel('Status').selectOption('drifted');
@@ -174,6 +175,18 @@ forEachTarget('the MCP server pages in Chromium', (target) => {
       { slug: 'billing-tools', status: 'pending', publisher: 'Finance team', tags: ['billing', 'finance'], ownerId: org.as.member.userId, transport: { type: 'streamable_http', url: 'https://billing.example.com/mcp' } },
     );
     await page.getByTestId('mcp-server-status').getByText('pending').waitFor();
+    // Their own server: the owner scans, suspends and revokes it; approving is for managers and admins.
+    await page.getByRole('button', { name: 'Scan now' }).waitFor();
+    await page.getByRole('button', { name: 'Suspend…' }).waitFor();
+    await page.goto(`${origin}/mcp-servers/detail/?id=${ids.orders}`);
+    await page.getByRole('button', { name: 'Scan now' }).waitFor();
+    assert.equal(await page.getByRole('link', { name: /approve/i }).count(), 0, 'a member does not approve');
+
+    // The tag filter finds it.
+    await page.goto(`${origin}/mcp-servers/`);
+    await page.getByLabel('Tag').fill('finance');
+    await rowCount(page, 1);
+    await row(page, id).waitFor();
     assert.deepEqual(violations.filter((v) => /Content Security Policy/i.test(v)), [], 'no script was refused by the policy');
     await context.close();
   });
