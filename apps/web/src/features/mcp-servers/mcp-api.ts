@@ -65,7 +65,7 @@ export const mcp = {
   approve: (id: string, body: { scanId: string; toolSetFingerprint: string; note?: string }) =>
     request<{ mcpServer: McpServer; approval: McpApproval; toolsWithoutAction?: string[] }>('POST', `${base(id)}/approve`, body),
   findings: (mcpServerId: string) => request<{ findings: McpFinding[]; nextCursor: string | null }>('GET', `/api/v1/mcp-findings${query({ mcpServerId, limit: 100 })}`),
-  openFindings: () => request<{ findings: McpFinding[]; nextCursor: string | null }>('GET', `/api/v1/mcp-findings${query({ status: 'open', limit: 200 })}`),
+  openFindings: (cursor?: string) => request<{ findings: McpFinding[]; nextCursor: string | null }>('GET', `/api/v1/mcp-findings${query({ status: 'open', limit: 200, cursor })}`),
   dismiss: (findingId: string, note: string) => request<{ finding: McpFinding }>('POST', `/api/v1/mcp-findings/${encodeURIComponent(findingId)}/dismiss`, { note }),
   reopen: (findingId: string) => request<{ finding: McpFinding }>('POST', `/api/v1/mcp-findings/${encodeURIComponent(findingId)}/reopen`, {}),
   approvals: (id: string) => request<{ approvals: McpApproval[]; nextCursor: string | null }>('GET', `${base(id)}/approvals${query({ limit: 10 })}`),

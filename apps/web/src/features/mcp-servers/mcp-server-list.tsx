@@ -16,6 +16,9 @@ import { RegisterMcpServer } from './register-form';
 
 type Transport = (typeof MCP_TRANSPORTS)[number];
 
+/** How many pages of open findings the list reads for its counts. */
+const OPEN_FINDING_PAGES = 5;
+
 /**
  * The organization's MCP servers: search, filters (status, transport, tag), status, confidence and
  * open findings per server, keyset pages; "Register an MCP server" for members and up.
@@ -48,14 +51,21 @@ export function McpServerList() {
       return { rows: data.mcpServers, next: data.nextCursor };
     },
   });
-  // Open findings per server, from one read of the open findings (the column shows "—" when it cannot be read).
+  // Open findings per server, from the organization's open findings (pages of 200, at most
+  // OPEN_FINDING_PAGES of them; the column shows "—" when they cannot be read, "n+" beyond).
   const open = useApiQuery({
     key: ['/api/v1/mcp-findings', 'open-counts'],
     topics: ['mcp_finding'],
     fetch: async () => {
       const counts = new Map<string, number>();
-      for (const f of must(await mcp.openFindings()).findings) counts.set(f.mcpServerId, (counts.get(f.mcpServerId) ?? 0) + 1);
-      return counts;
+      let cursor: string | undefined;
+      for (let page = 0; page < OPEN_FINDING_PAGES; page++) {
+        const { findings, nextCursor } = must(await mcp.openFindings(cursor));
+        for (const f of findings) counts.set(f.mcpServerId, (counts.get(f.mcpServerId) ?? 0) + 1);
+        if (!nextCursor) return { counts, complete: true };
+        cursor = nextCursor;
+      }
+      return { counts, complete: false };
     },
   });
   const filtered = Boolean(q || status || transport || tag);
@@ -101,7 +111,7 @@ export function McpServerList() {
           <div className="rounded border border-slate-200 bg-white px-3">
             <StackedTable columns={['Name', 'Status', 'Transport', 'Confidence', 'Open findings']}>
               {rows.map((s) => (
-                <Row key={s.id} server={s} openFindings={open.data?.get(s.id) ?? (open.data ? 0 : null)} />
+                <Row key={s.id} server={s} openFindings={open.data ? (open.data.counts.get(s.id) ?? 0) : null} complete={open.data?.complete ?? true} />
               ))}
             </StackedTable>
           </div>
@@ -111,7 +121,7 @@ export function McpServerList() {
   );
 }
 
-function Row({ server: s, openFindings }: { server: McpServer; openFindings: number | null }) {
+function Row({ server: s, openFindings, complete }: { server: McpServer; openFindings: number | null; complete: boolean }) {
   return (
     <tr className={stacked.row} data-mcp-server-id={s.id}>
       <Cell label="Name">
@@ -133,7 +143,16 @@ function Row({ server: s, openFindings }: { server: McpServer; openFindings: num
       <Cell label="Confidence">
         <ConfidenceScore mcpServerId={s.id} />
       </Cell>
-      <Cell label="Open findings">{openFindings === null ? '—' : <span data-open-findings={openFindings}>{openFindings}</span>}</Cell>
+      <Cell label="Open findings">
+        {openFindings === null ? (
+          '—'
+        ) : (
+          <span data-open-findings={openFindings}>
+            {openFindings}
+            {complete ? '' : '+'}
+          </span>
+        )}
+      </Cell>
     </tr>
   );
 }
