@@ -38,6 +38,7 @@ const PARAM_PREFIX: Record<string, string> = {
   endpointId: 'whk',
   deliveryId: 'whd',
   alertId: 'alr',
+  scanId: 'msc',
 };
 
 forEachTarget('route permissions', (target) => {

@@ -274,6 +274,11 @@ forEachTarget('every state change writes an audit event', (target) => {
         assert.equal(put.statusCode, 200, put.body);
         return signedInject(t, attester.key, { method: 'DELETE', url: `/api/v1/agents/me/attestations/${subject.id}` }) as Promise<Response>;
       },
+      // A scan of a port nothing listens on: a recorded (failed) scan, audited like any other.
+      'POST /api/v1/mcp-servers/:mcpServerId/scans': async () => {
+        const res = await inject('POST', '/api/v1/mcp-servers', org.as.admin.apiKey, { name: `cov-mcp-${++seq}`, transport: { type: 'streamable_http', url: 'http://127.0.0.1:9/mcp' } });
+        return inject('POST', `/api/v1/mcp-servers/${(res.json().mcpServer as { id: string }).id}/scans`, org.as.admin.apiKey);
+      },
     };
 
     /** A manager's rating of a fresh agent (registered by the admin, so not the manager's own). */
