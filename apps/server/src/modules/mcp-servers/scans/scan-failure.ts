@@ -60,6 +60,9 @@ export function classifyScanError(error: unknown, phase: ScanPhase, deadlineMs: 
     if (error.code === ErrorCode.ConnectionClosed) return new ScanFailure('unreachable', `The connection closed during ${phase}: ${messageOf(error)}`);
     return new ScanFailure('protocol_error', `The server answered ${phase} with an error (${error.code}): ${messageOf(error)}`);
   }
+  if (/\bbad port\b/.test(messageOf(error))) {
+    return new ScanFailure('address_refused', 'The endpoint uses a port that HTTP clients refuse (the Fetch standard’s bad ports); serve the MCP server on another port.');
+  }
   const name = (error as { name?: unknown })?.name;
   if (name === 'AbortError' || name === 'TimeoutError') return timeoutFailure(phase, deadlineMs);
   const code = codeOf(error);
