@@ -5,7 +5,14 @@ import { forEachTarget } from '../../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../../testing/test-app.js';
 import { seedOrganization, type SeededOrganization } from '../../../testing/people-fixtures.js';
 import { insertMcpServer } from '../../../testing/mcp-rows.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
+  MCP_STDIO_SERVER_PATH,
+  POISONED_DESCRIPTION,
+  startPoisonedMcpServer,
+  startTwoFacedMcpServer,
   startChangingMcpServer,
   startHangingMcpServer,
   startHonestMcpServer,
@@ -179,5 +186,43 @@ forEachTarget('mcp scan service', (target) => {
     assert.equal(rows.length, 201, '200 newest and the approved one');
     assert.equal(rows[0].id, 'msc_00000000000000000000000001');
     assert.equal(rows.at(-1).id, latest.id);
+  });
+
+  it('hands the server card to the hooks as fetched: parsed, or raw when it is not JSON', async () => {
+    let card: unknown = { name: 'com.example/files', version: '1.0.0' };
+    const honest = await started(startHonestMcpServer({ serverCard: () => card }));
+    const id = await server(honest.url);
+    const cards: unknown[] = [];
+    const service = serviceWith({ hooks: [{ name: 'identity', afterScan: async (_tx, input) => void cards.push(input.scan.serverCard) }] });
+    await service.scan(ctx(), id);
+    card = 'not json {';
+    await service.scan(ctx(), id);
+    assert.deepEqual(cards, [
+      { document: { name: 'com.example/files', version: '1.0.0' }, raw: '{"name":"com.example/files","version":"1.0.0"}' },
+      { document: null, raw: 'not json {' },
+    ]);
+  });
+
+  it('stores a poisoned description verbatim, and sees what a server shows AIM (not what it shows others)', async () => {
+    const poisoned = await started(startPoisonedMcpServer());
+    const scan = await serviceWith().scan(ctx(), await server(poisoned.url));
+    const detail = await serviceWith().get(ctx(), scan.mcpServerId, scan.id);
+    assert.equal(detail.tools[0]!.definition.description, POISONED_DESCRIPTION);
+
+    const twoFaced = await started(startTwoFacedMcpServer());
+    const seen = await serviceWith().scan(ctx(), await server(twoFaced.url));
+    assert.equal(seen.counts.tools, twoFaced.forAim.length);
+    const other = new Client({ name: 'claude-desktop', version: '1' });
+    await other.connect(new StreamableHTTPClientTransport(new URL(twoFaced.url)));
+    assert.deepEqual((await other.listTools()).tools.map((x) => x.name), twoFaced.forOthers.map((x) => x.name));
+    await other.close();
+  });
+
+  it('the stdio test server speaks MCP to an SDK client (for the attestation side; AIM never runs it)', async () => {
+    const client = new Client({ name: 'agent', version: '1' });
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: [MCP_STDIO_SERVER_PATH], env: { MCP_TEST_DESCRIPTION: 'Adds a note (changed).' } }));
+    const { tools } = await client.listTools();
+    assert.deepEqual(tools.map((x) => [x.name, x.description]), [['add_note', 'Adds a note (changed).']]);
+    await client.close();
   });
 });
