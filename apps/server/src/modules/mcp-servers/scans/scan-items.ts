@@ -103,13 +103,12 @@ export async function reduceTool(raw: unknown, index: number, limits: ScanLimits
 
 /** Every tool of a listing, reduced; a name listed twice is a protocol error. */
 export async function reduceTools(raw: readonly unknown[], limits: ScanLimits): Promise<ScannedTool[]> {
-  const tools: ScannedTool[] = [];
+  // Fingerprints are computed together (Web Crypto digests run off the main thread).
+  const tools = await Promise.all(raw.map((item, i) => reduceTool(item, i, limits)));
   const names = new Set<string>();
-  for (const [i, item] of raw.entries()) {
-    const tool = await reduceTool(item, i, limits);
+  for (const tool of tools) {
     if (names.has(tool.name)) throw new ScanFailure('protocol_error', `tools/list: the tool "${tool.name.slice(0, 80)}" is listed twice; tool names must be unique.`);
     names.add(tool.name);
-    tools.push(tool);
   }
   return tools;
 }
