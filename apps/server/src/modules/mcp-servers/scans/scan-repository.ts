@@ -94,12 +94,12 @@ export const scanRepository = {
     await tx.query(`delete from mcp_scans where organization_id = $1 and id = $2 and status = 'running'`, [orgOf(tx), scanId]);
   },
 
-  /** What the hooks concluded, on the scan row. */
-  async setOutcomes(tx: Tx, scanId: string, outcome: ScanHookOutcome): Promise<void> {
-    await tx.query(
+  /** What the hooks concluded, on the scan row; answers the row. */
+  async setOutcomes(tx: Tx, scanId: string, outcome: ScanHookOutcome): Promise<ScanRow> {
+    const { rows } = await tx.query<ScanRow>(
       `update mcp_scans set server_card_status = coalesce($3, server_card_status), server_card_key_id = $4, server_card_message = $5,
               drift = $6::jsonb
-        where organization_id = $1 and id = $2`,
+        where organization_id = $1 and id = $2 returning ${COLUMNS}`,
       [
         orgOf(tx),
         scanId,
@@ -108,7 +108,9 @@ export const scanRepository = {
         outcome.serverCard?.message?.slice(0, 1000) ?? null,
         outcome.drift ? JSON.stringify(outcome.drift) : null,
       ],
+      { name: 'aim.mcp.scan-outcomes' },
     );
+    return rows[0]!;
   },
 
   /** The server's last scan, and when the scheduler scans it next. */

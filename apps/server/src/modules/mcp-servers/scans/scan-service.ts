@@ -73,11 +73,12 @@ export function createScanService(deps: ScanServiceDeps) {
       return await db.transaction({ organizationId }, async (tx) => {
         const server = await mcpServerRepository.find(tx, scan.mcpServerId, { forUpdate: true });
         if (!server) throw notFound('The MCP server');
-        const previous = await latestScan(tx, scan.mcpServerId, { beforeId: scan.id });
+        // The previous scan with its definitions, for the hooks (none to load without them).
+        const previous = hooks.length > 0 ? await latestScan(tx, scan.mcpServerId, { beforeId: scan.id }) : null;
         const recorded = await storeFinishedScan(tx, { ...outcome, id: scan.id, mcpServerId: scan.mcpServerId, trigger: scan.trigger, requestedBy: scan.requestedBy });
         const concluded: ScanHookOutcome = {};
         for (const hook of hooks) Object.assign(concluded, (await hook.afterScan(tx, { ctx, server, scan: recorded, previous })) ?? {});
-        await scanRepository.setOutcomes(tx, scan.id, concluded);
+        const row = await scanRepository.setOutcomes(tx, scan.id, concluded);
         await scanRepository.setScanned(tx, scan.mcpServerId, scan.id, (await loadMcpSettings(tx)).settings.scanIntervalMinutes);
         await recordAuditEvent(tx, ctx, {
           action: 'mcp_server.scan',
@@ -93,8 +94,7 @@ export function createScanService(deps: ScanServiceDeps) {
         });
         await scanRepository.prune(tx, scan.mcpServerId);
         deps.metrics?.observeScan(recorded.failure?.reason ?? null, (outcome.finishedAt.getTime() - outcome.startedAt.getTime()) / 1000);
-        const row = await scanRepository.find(tx, scan.mcpServerId, scan.id);
-        return scanJson(row!);
+        return scanJson(row);
       });
     } catch (error) {
       // The scan and everything the hooks wrote rolled back; free the server for the next scan.
