@@ -92,6 +92,10 @@ export function createMcpScanner(options: McpScannerOptions) {
       outcome.serverInfo = info ? { name: info.name, version: info.version, ...(info.title ? { title: info.title } : {}) } : null;
       const capabilities = client.getServerCapabilities() ?? {};
       outcome.capabilities = capabilities as Record<string, unknown>;
+      const declared = Buffer.byteLength(JSON.stringify({ info, capabilities }));
+      if (declared > limits.maxServerCardBytes) {
+        throw new ScanFailure('too_large', `The server info and capabilities of initialize take ${declared} bytes, more than the ${limits.maxServerCardBytes} AIM accepts.`);
+      }
       const instructions = client.getInstructions() ?? null;
       if (instructions !== null && instructions.length > limits.maxInstructionsChars) {
         throw new ScanFailure('too_large', `The instructions of initialize are ${instructions.length} characters, more than the ${limits.maxInstructionsChars} AIM accepts.`);

@@ -37,7 +37,7 @@ export interface ScanLimits {
   maxSchemaDepth: number;
   /** The instructions of initialize (characters). */
   maxInstructionsChars: number;
-  /** The server card (bytes); a larger card is stored as unreadable. */
+  /** The server card (bytes; a larger card is treated as absent), and initialize's server info and capabilities together. */
   maxServerCardBytes: number;
   /** The server card fetch alone (ms); a slow card never delays the scan past this. */
   serverCardTimeoutMs: number;
