@@ -208,6 +208,22 @@ export async function startMalformedMcpServer(): Promise<TestMcpServer> {
   return { ...(await listenLoopback(server, 'http', '/mcp')), clients: [] };
 }
 
+/** A server that answers every request with this HTTP status (401: one that wants credentials). */
+export async function startRefusingMcpServer(status = 401): Promise<TestMcpServer> {
+  const server = createHttpServer((req, res) => {
+    req.resume();
+    res.writeHead(status, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' }).end('no');
+  });
+  return { ...(await listenLoopback(server, 'http', '/mcp')), clients: [] };
+}
+
+/** A server listing one tool whose input schema is nested `depth` levels deep. */
+export async function startDeepSchemaMcpServer(depth = 40): Promise<TestMcpServer> {
+  let schema: Record<string, unknown> = { type: 'string' };
+  for (let i = 0; i < depth; i++) schema = { type: 'object', properties: { next: schema } };
+  return startSdkMcpServer({ jsonResponse: true, build: () => toolsServer(() => [{ name: 'deep', description: 'Deep.', inputSchema: schema }], { name: 'deep' }) });
+}
+
 /** A server that answers with a redirect (to cloud metadata by default). */
 export async function startRedirectingMcpServer(location = 'http://169.254.169.254/latest/meta-data/'): Promise<TestMcpServer> {
   const server = createHttpServer((req, res) => {

@@ -16,6 +16,9 @@ import {
   startRawMcpServer,
   startRedirectingMcpServer,
   startMalformedMcpServer,
+  startDeepSchemaMcpServer,
+  startOversizedMcpServer,
+  startRefusingMcpServer,
   startTlsMcpServer,
   type TestMcpServer,
 } from '../../../testing/mcp-test-servers.js';
@@ -155,6 +158,10 @@ forEachTarget('mcp scans', (target) => {
       [(await started(startRedirectingMcpServer('http://127.0.0.1:1/internal'))).url, 'redirect_refused', /127\.0\.0\.1:1/],
       [(await started(startTlsMcpServer())).url, 'tls_failed', /TLS failed/],
       [await closedPort(), 'unreachable', /ECONNREFUSED/],
+      ['http://aim-scan-test.invalid/mcp', 'dns_failed', /does not resolve/],
+      [(await started(startRefusingMcpServer(401))).url, 'http_error', /HTTP 401.*without credentials/],
+      [(await started(startDeepSchemaMcpServer(40))).url, 'too_large', /nested deeper than 32 levels/],
+      [(await started(startOversizedMcpServer())).url, 'too_large', /definition of tool "huge"/],
     ];
     for (const [url, reason, message] of cases) {
       const result = await scan(await register(url));
