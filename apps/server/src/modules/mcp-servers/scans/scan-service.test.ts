@@ -24,6 +24,8 @@ import {
 import type { McpScanHook } from '../shared/scan-hooks.js';
 import { createMcpScanner } from './mcp-scanner.js';
 import { createScanService } from './scan-service.js';
+import { createScanMetrics } from './scan-metrics.js';
+import { Registry } from 'prom-client';
 import type { ScanLimits } from './scan-items.js';
 
 /**
@@ -48,8 +50,9 @@ forEachTarget('mcp scan service', (target) => {
     return s;
   };
   let serial = 0;
-  const serviceWith = (options: { limits?: Partial<ScanLimits>; hooks?: McpScanHook[]; ca?: string[] } = {}) =>
+  const serviceWith = (options: { limits?: Partial<ScanLimits>; hooks?: McpScanHook[]; ca?: string[]; registry?: Registry } = {}) =>
     createScanService({
+      metrics: options.registry ? createScanMetrics(options.registry) : undefined,
       db: t.platform.db,
       scanner: createMcpScanner({ guard: t.platform.outbound, limits: options.limits, ca: options.ca, clientInfo: { name: 'aim', version: 'test' } }),
       hooks: options.hooks ?? [],
@@ -224,5 +227,16 @@ forEachTarget('mcp scan service', (target) => {
     const { tools } = await client.listTools();
     assert.deepEqual(tools.map((x) => [x.name, x.description]), [['add_note', 'Adds a note (changed).']]);
     await client.close();
+  });
+
+  it('counts scans by status and reason', async () => {
+    const registry = new Registry();
+    const honest = await started(startHonestMcpServer());
+    await serviceWith({ registry }).scan(ctx(), await server(honest.url));
+    await serviceWith({ registry, limits: { maxItems: 1 } }).scan(ctx(), await server(honest.url));
+    const text = await registry.metrics();
+    assert.match(text, /aim_mcp_scans_total\{status="succeeded",reason="none"\} 1/);
+    assert.match(text, /aim_mcp_scans_total\{status="failed",reason="too_many_items"\} 1/);
+    assert.match(text, /aim_mcp_scan_duration_seconds_count 2/);
   });
 });
