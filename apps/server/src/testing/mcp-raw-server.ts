@@ -5,7 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
  * An MCP server written from the protocol alone, without the MCP SDK (the MCP specification,
  * "Lifecycle", "Transports: Streamable HTTP", "Tools"): JSON-RPC 2.0 over HTTP POST, every answer
  * `application/json`, no sessions, no server-sent events. It answers `initialize`, accepts
- * `notifications/initialized` (202), `ping` and `tools/list`; anything else is "method not found".
+ * `notifications/initialized` (202), `ping`, `tools/list` and `tools/call`; anything else is "method not found".
  * Its tools are plain objects a test may change between scans.
  */
 export interface RawMcpServer {
@@ -13,6 +13,8 @@ export interface RawMcpServer {
   tools: Record<string, unknown>[];
   /** Methods received, in order. */
   received: string[];
+  /** Tools called (tools/call answers with the arguments it was given), in order. */
+  calls: string[];
   close(): Promise<void>;
 }
 
@@ -22,6 +24,7 @@ export async function startRawMcpServer(tools: Record<string, unknown>[] = [
   { name: 'echo', description: 'Echoes the text back.', inputSchema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] } },
 ]): Promise<RawMcpServer> {
   const received: string[] = [];
+  const calls: string[] = [];
   const state = { tools };
   const answer = (res: ServerResponse, status: number, body?: unknown) => {
     if (body === undefined) return void res.writeHead(status).end();
@@ -39,6 +42,12 @@ export async function startRawMcpServer(tools: Record<string, unknown>[] = [
         return { jsonrpc: '2.0', id, result: {} };
       case 'tools/list':
         return { jsonrpc: '2.0', id, result: { tools: state.tools } };
+      case 'tools/call': {
+        const name = String(message.params?.name);
+        if (!state.tools.some((t) => t.name === name)) return { jsonrpc: '2.0', id, error: { code: -32602, message: `Unknown tool: ${name}` } };
+        calls.push(name);
+        return { jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: JSON.stringify(message.params?.arguments ?? {}) }] } };
+      }
       default:
         return { jsonrpc: '2.0', id, error: { code: -32601, message: `Method not found: ${String(message.method)}` } };
     }
@@ -76,6 +85,7 @@ export async function startRawMcpServer(tools: Record<string, unknown>[] = [
       state.tools = next;
     },
     received,
+    calls,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
