@@ -5,6 +5,10 @@ import { createApiKeyService } from './api-keys/api-key-service.js';
 import { createAgentService } from './agents/agent-service.js';
 import { createMcpServerService } from './mcp-servers/mcp-server-service.js';
 import { createMcpServerKeyService } from './mcp-servers/identity/server-key-service.js';
+import { createIdentityScanHook } from './mcp-servers/identity/identity-hook.js';
+import { createMcpScanner } from './mcp-servers/scans/mcp-scanner.js';
+import { createScanMetrics } from './mcp-servers/scans/scan-metrics.js';
+import { createScanService } from './mcp-servers/scans/scan-service.js';
 import { createEnrollmentTokenService } from './agents/enrollment-token-service.js';
 import { createAgentTokenService } from './agents/agent-token-service.js';
 import { createCapabilityService } from './capabilities/capability-service.js';
@@ -96,6 +100,14 @@ export function createServices(platform: Platform) {
     enrollmentTokens,
     mcpServers: createMcpServerService({ db, outbound: platform.outbound, allowPrivateNetworks: config.outboundAllowPrivateNetworks }),
     mcpServerKeys: createMcpServerKeyService({ db, challenges: platform.agentChallenges }),
+    // Discovery (docs/mcp.md, "Scans"); the hooks (identity, approval, poisoning, confidence) come with their parts.
+    mcpScans: createScanService({
+      db,
+      scanner: createMcpScanner({ guard: platform.outbound, clientInfo: { name: 'aim', version: platform.version } }),
+      hooks: [createIdentityScanHook({ events: platform.domainEvents })],
+      logger: platform.logger,
+      metrics: platform.metrics ? createScanMetrics(platform.metrics.registry) : undefined,
+    }),
     agentTokenIssuer: createAgentTokenService({ db, agentTokens: platform.agentTokens }),
     audit: createAuditService({ db, users, checkpointKeys: platform.checkpointKeys, sequencer: platform.auditSequencer }),
     users,

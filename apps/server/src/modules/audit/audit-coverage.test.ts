@@ -281,6 +281,11 @@ forEachTarget('every state change writes an audit event', (target) => {
         const { id: keyId } = (await mcpServerKey(id)).json().key as { id: string };
         return inject('POST', `/api/v1/mcp-servers/${id}/keys/${keyId}/revoke`, org.as.admin.apiKey, { reason: 'coverage' });
       },
+      // A scan of a port nothing listens on: a recorded (failed) scan, audited like any other.
+      'POST /api/v1/mcp-servers/:mcpServerId/scans': async () => {
+        const res = await inject('POST', '/api/v1/mcp-servers', org.as.admin.apiKey, { name: `cov-mcp-${++seq}`, transport: { type: 'streamable_http', url: 'http://127.0.0.1:9/mcp' } });
+        return inject('POST', `/api/v1/mcp-servers/${(res.json().mcpServer as { id: string }).id}/scans`, org.as.admin.apiKey);
+      },
     };
 
     /** A manager's rating of a fresh agent (registered by the admin, so not the manager's own). */

@@ -1,5 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
 import { Agent, fetch as undiciFetch } from 'undici';
 
 /**
@@ -127,9 +128,18 @@ export function createOutboundGuard(options: OutboundGuardOptions) {
    * in its lookup, for a sender of many requests (webhook delivery) that uses undici directly. Check
    * each URL with `check` first (literal addresses never reach a lookup); follow no redirects.
    */
-  function createAgent(agentOptions: { timeoutMs: number; connectionsPerOrigin?: number; keepAliveTimeoutMs?: number }): Agent {
+  function createAgent(agentOptions: {
+    timeoutMs: number;
+    connectionsPerOrigin?: number;
+    keepAliveTimeoutMs?: number;
+    /**
+     * TLS options of its connections: more trusted certificates (`ca`), or an identity check that
+     * also records the certificate the server presented (`checkServerIdentity`, MCP discovery).
+     */
+    tls?: Pick<ConnectionOptions, 'ca' | 'checkServerIdentity'>;
+  }): Agent {
     return new Agent({
-      connect: { lookup: lookup as never, timeout: agentOptions.timeoutMs },
+      connect: { lookup: lookup as never, timeout: agentOptions.timeoutMs, ...agentOptions.tls },
       headersTimeout: agentOptions.timeoutMs,
       bodyTimeout: agentOptions.timeoutMs,
       ...(agentOptions.connectionsPerOrigin ? { connections: agentOptions.connectionsPerOrigin } : {}),

@@ -1,0 +1,155 @@
+import { createHash } from 'node:crypto';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
+import { fetch as undiciFetch, request } from 'undici';
+import type { OutboundGuard } from '../../../platform/net/outbound-guard.js';
+import { ScanFailure } from './scan-failure.js';
+
+/**
+ * The HTTP side of one scan, built on the outbound guard: every URL passes `check`, every connection
+ * the guard's lookup (no private or loopback address unless the deployment allows them), redirects are
+ * never followed, each answer and the whole scan are capped in bytes, and everything stops when the
+ * scan's signal aborts. The connection pool is the scan's own, so the certificate the server presented
+ * is the one recorded (SHA-256 of the DER certificate; https only).
+ */
+export interface ScanHttp {
+  /** For the MCP SDK's StreamableHTTPClientTransport (`fetch` option). */
+  fetch: (input: string | URL, init?: RequestInit) => Promise<Response>;
+  /** GET a small document (the server card): its text, or null when absent (4xx, a redirect, or a failure). */
+  getDocument(url: URL, accept: string, maxBytes: number, signal: AbortSignal): Promise<string | null>;
+  certificateSha256(): string | null;
+  /** Drop every connection at once (in-flight requests included). */
+  destroy(): Promise<void>;
+}
+
+export interface ScanHttpOptions {
+  guard: Pick<OutboundGuard, 'check' | 'createAgent'>;
+  signal: AbortSignal;
+  /** Ends the scan with this failure (aborts `signal`): for failures found while a body streams. */
+  fail(failure: ScanFailure): void;
+  timeoutMs: number;
+  maxResponseBytes: number;
+  maxScanBytes: number;
+  /** More certificates to trust (PEM), besides the system's. */
+  ca?: readonly string[] | undefined;
+}
+
+const NO_BODY = new Set([101, 204, 205, 304]);
+
+/** Which JSON-RPC method a POST carries, for messages ("to initialize"). */
+function describeBody(body: unknown): string {
+  if (typeof body !== 'string') return 'the request';
+  try {
+    const message = JSON.parse(body) as { method?: unknown };
+    return typeof message.method === 'string' ? message.method : 'the request';
+  } catch {
+    return 'the request';
+  }
+}
+
+export function createScanHttp(options: ScanHttpOptions): ScanHttp {
+  let certificate: string | null = null;
+  let scanBytes = 0;
+  const agent = options.guard.createAgent({
+    timeoutMs: options.timeoutMs,
+    connectionsPerOrigin: 4,
+    tls: {
+      ...(options.ca ? { ca: [...options.ca] } : {}),
+      checkServerIdentity(host: string, cert: PeerCertificate) {
+        const error = checkServerIdentity(host, cert);
+        if (!error && cert.raw) certificate = createHash('sha256').update(cert.raw).digest('hex');
+        return error;
+      },
+    },
+  });
+
+  /** Count a body against the answer's and the scan's caps; past either, the scan fails as too_large. */
+  function capped(body: ReadableStream<Uint8Array>, what: string, max: number, failsScan: boolean): ReadableStream<Uint8Array> {
+    let seen = 0;
+    return body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          seen += chunk.byteLength;
+          scanBytes += chunk.byteLength;
+          const failure =
+            seen > max
+              ? new ScanFailure('too_large', `The answer to ${what} is larger than ${max} bytes, the most AIM reads in one answer.`)
+              : scanBytes > options.maxScanBytes
+                ? new ScanFailure('too_large', `The server's answers add up to more than ${options.maxScanBytes} bytes, the most AIM reads in one scan.`)
+                : null;
+          if (failure) {
+            if (failsScan) options.fail(failure);
+            controller.error(failure);
+          } else controller.enqueue(chunk);
+        },
+      }),
+    );
+  }
+
+  async function send(input: string | URL, init: RequestInit | undefined, what: string, max: number, failsScan = true): Promise<Response> {
+    const url = options.guard.check(typeof input === 'string' || input instanceof URL ? input : (input as Request).url);
+    const signal = init?.signal ? AbortSignal.any([init.signal, options.signal]) : options.signal;
+    const response = (await undiciFetch(url, { ...(init as object), signal, dispatcher: agent, redirect: 'manual' } as never)) as unknown as Response;
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel().catch(() => undefined);
+      const location = response.headers.get('location');
+      throw new ScanFailure(
+        'redirect_refused',
+        `The server answered ${what} with a redirect (HTTP ${response.status}${location ? ` to ${location.slice(0, 200)}` : ''}); AIM never follows redirects, which could lead to internal addresses. Register the final URL of the endpoint.`,
+      );
+    }
+    const declared = Number(response.headers.get('content-length') ?? 0);
+    if (declared > max) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new ScanFailure('too_large', `The answer to ${what} is ${declared} bytes, more than the ${max} AIM reads in one answer.`);
+    }
+    const body = response.body && !NO_BODY.has(response.status) ? capped(response.body, what, max, failsScan) : null;
+    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  }
+
+  return {
+    async fetch(input, init) {
+      const method = (init?.method ?? 'GET').toUpperCase();
+      // The scan needs no messages from the server outside its answers: the SDK's optional GET stream is
+      // answered here as a server without one would (405), and never opened.
+      if (method === 'GET') return new Response(null, { status: 405, statusText: 'Method Not Allowed' });
+      const what = method === 'POST' ? describeBody(init?.body) : `${method} (session end)`;
+      const response = await send(input, init, what, options.maxResponseBytes);
+      if (method === 'POST' && response.status >= 400) {
+        await response.body?.cancel().catch(() => undefined);
+        const hint = response.status === 401 || response.status === 403 ? ' AIM scans without credentials: the endpoint must list its tools to an anonymous client.' : '';
+        throw new ScanFailure('http_error', `The server answered ${what} with HTTP ${response.status} ${response.statusText}.${hint}`.trim());
+      }
+      return response;
+    },
+
+    async getDocument(url, accept, maxBytes, signal) {
+      // undici's request, not fetch: a small GET on every scan, at a fraction of fetch's cost.
+      try {
+        const checked = options.guard.check(url);
+        const response = await request(checked, { method: 'GET', headers: { accept }, signal: AbortSignal.any([signal, options.signal]), dispatcher: agent, maxRedirections: 0 } as never);
+        // Dropping a body it will not read: the stream's abort error is expected, and ignored.
+        const drop = () => void response.body.on('error', () => undefined).destroy();
+        if (response.statusCode < 200 || response.statusCode >= 300 || Number(response.headers['content-length'] ?? 0) > maxBytes) {
+          await response.body.dump({ limit: 4096 }).catch(() => undefined);
+          return null;
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        for await (const chunk of response.body) {
+          size += (chunk as Buffer).byteLength;
+          if (size > maxBytes) {
+            drop();
+            return null;
+          }
+          chunks.push(chunk as Buffer);
+        }
+        return Buffer.concat(chunks).toString('utf8');
+      } catch {
+        return null;
+      }
+    },
+
+    certificateSha256: () => certificate,
+    destroy: () => agent.destroy(),
+  };
+}

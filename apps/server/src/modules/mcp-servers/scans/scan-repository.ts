@@ -1,0 +1,155 @@
+import type { McpScanFailureReason, McpScanJson } from '@aim/contracts';
+import { orgOf, type Tx } from '../../../platform/db/database.js';
+import { AppError } from '../../../platform/http/app-error.js';
+import type { Actor } from '../../../platform/http/request-context.js';
+import type { ScanHookOutcome } from '../shared/scan-hooks.js';
+
+/**
+ * The scan rows (mcp_scans, migration 0021) as the scan service writes and the API reads them. Finished
+ * scans are stored through shared/scan-store.ts (`storeFinishedScan`); this file holds the rest: the
+ * running row that keeps one scan per server, the hooks' outcomes, pruning, and the API's reads.
+ */
+export interface ScanRow {
+  id: string;
+  mcp_server_id: string;
+  trigger: 'manual' | 'scheduled';
+  status: 'running' | 'succeeded' | 'failed';
+  started_at: Date;
+  finished_at: Date | null;
+  failure_reason: McpScanFailureReason | null;
+  failure_message: string | null;
+  protocol_version: string | null;
+  server_info: { name: string; version: string; title?: string } | null;
+  capabilities: Record<string, unknown> | null;
+  instructions: string | null;
+  tools: { name: string; fingerprint: string }[];
+  resources: unknown[];
+  prompts: unknown[];
+  tool_count: number;
+  resource_count: number;
+  prompt_count: number;
+  tool_set_fingerprint: string | null;
+  tls_certificate_sha256: string | null;
+  server_card_status: 'absent' | 'unsigned' | 'valid' | 'invalid';
+  server_card_key_id: string | null;
+  server_card_message: string | null;
+  drift: { added: number; removed: number; changed: number } | null;
+}
+
+/** Scans kept per server; older ones are pruned unless an approval or a finding refers to them. */
+export const SCANS_KEPT_PER_SERVER = 200;
+
+export const scanJson = (row: ScanRow): McpScanJson => ({
+  id: row.id,
+  mcpServerId: row.mcp_server_id,
+  trigger: row.trigger,
+  status: row.status,
+  startedAt: row.started_at.toISOString(),
+  finishedAt: row.finished_at?.toISOString() ?? null,
+  durationMs: row.finished_at ? row.finished_at.getTime() - row.started_at.getTime() : null,
+  failure: row.failure_reason ? { reason: row.failure_reason, message: row.failure_message ?? '' } : null,
+  protocolVersion: row.protocol_version,
+  serverInfo: row.server_info,
+  capabilities: row.capabilities,
+  instructions: row.instructions,
+  counts: { tools: row.tool_count, resources: row.resource_count, prompts: row.prompt_count },
+  toolSetFingerprint: row.tool_set_fingerprint,
+  tlsCertificateSha256: row.tls_certificate_sha256,
+  serverCard: { status: row.server_card_status, keyId: row.server_card_key_id, message: row.server_card_message },
+  drift: row.drift,
+});
+
+const COLUMNS = `id, mcp_server_id, trigger, status, started_at, finished_at, failure_reason, failure_message, protocol_version, server_info,
+                 capabilities, instructions, tool_count, resource_count, prompt_count, tool_set_fingerprint, tls_certificate_sha256,
+                 server_card_status, server_card_key_id, server_card_message, drift`;
+
+export const scanRepository = {
+  /**
+   * The running row of a new scan. A running row older than `staleAfterMs` was left by an instance that
+   * stopped mid-scan: it is closed as a timeout first, so it cannot block the server's scans forever.
+   */
+  async insertRunning(tx: Tx, scan: { id: string; mcpServerId: string; trigger: 'manual' | 'scheduled'; requestedBy: Actor; startedAt: Date }, staleAfterMs: number) {
+    await tx.query(
+      `update mcp_scans set status = 'failed', finished_at = now(), failure_reason = 'timeout',
+              failure_message = 'The scan was interrupted (the AIM instance running it stopped); a later scan replaces it.'
+        where organization_id = $1 and mcp_server_id = $2 and status = 'running' and started_at < now() - make_interval(secs => $3::double precision / 1000)`,
+      [orgOf(tx), scan.mcpServerId, staleAfterMs],
+    );
+    try {
+      await tx.query(
+        `insert into mcp_scans (id, organization_id, mcp_server_id, trigger, status, requested_by_type, requested_by_id, started_at)
+         values ($1, $2, $3, $4, 'running', $5, $6, $7)`,
+        [scan.id, orgOf(tx), scan.mcpServerId, scan.trigger, scan.requestedBy.type, scan.requestedBy.id, scan.startedAt],
+      );
+    } catch (error) {
+      const e = error as { code?: string; constraint?: string };
+      if (e.code === '23505' && e.constraint === 'mcp_scans_running') {
+        throw new AppError('mcp_scan_in_progress', 'A scan of this MCP server is already running; its result will appear in the server’s scans when it ends.');
+      }
+      throw error;
+    }
+  },
+
+  async deleteRunning(tx: Tx, scanId: string): Promise<void> {
+    await tx.query(`delete from mcp_scans where organization_id = $1 and id = $2 and status = 'running'`, [orgOf(tx), scanId]);
+  },
+
+  /** What the hooks concluded, on the scan row; answers the row. */
+  async setOutcomes(tx: Tx, scanId: string, outcome: ScanHookOutcome): Promise<ScanRow> {
+    const { rows } = await tx.query<ScanRow>(
+      `update mcp_scans set server_card_status = coalesce($3, server_card_status), server_card_key_id = $4, server_card_message = $5,
+              drift = $6::jsonb
+        where organization_id = $1 and id = $2 returning ${COLUMNS}`,
+      [
+        orgOf(tx),
+        scanId,
+        outcome.serverCard?.status ?? null,
+        outcome.serverCard?.keyId ?? null,
+        outcome.serverCard?.message?.slice(0, 1000) ?? null,
+        outcome.drift ? JSON.stringify(outcome.drift) : null,
+      ],
+      { name: 'aim.mcp.scan-outcomes' },
+    );
+    return rows[0]!;
+  },
+
+  /** The server's last scan, and when the scheduler scans it next. */
+  async setScanned(tx: Tx, mcpServerId: string, scanId: string | null, intervalMinutes: number): Promise<void> {
+    await tx.query(
+      `update mcp_servers set last_scan_id = coalesce($3, last_scan_id), next_scan_at = now() + make_interval(mins => $4)
+        where organization_id = $1 and id = $2`,
+      [orgOf(tx), mcpServerId, scanId, intervalMinutes],
+    );
+  },
+
+  /** Delete the server's scans past the newest SCANS_KEPT_PER_SERVER, except those an approval or a finding refers to. */
+  async prune(tx: Tx, mcpServerId: string): Promise<number> {
+    const { rowCount } = await tx.query(
+      `delete from mcp_scans s
+        where s.organization_id = $1 and s.mcp_server_id = $2 and s.status <> 'running'
+          and s.id < (select id from mcp_scans where organization_id = $1 and mcp_server_id = $2 order by id desc offset $3 limit 1)
+          and not exists (select 1 from mcp_approvals a where a.organization_id = $1 and a.scan_id = s.id)
+          and not exists (select 1 from mcp_findings f where f.organization_id = $1 and f.scan_id = s.id)`,
+      [orgOf(tx), mcpServerId, SCANS_KEPT_PER_SERVER - 1],
+    );
+    return rowCount ?? 0;
+  },
+
+  async find(tx: Tx, mcpServerId: string, scanId: string): Promise<(ScanRow & { resources: unknown[]; prompts: unknown[] }) | null> {
+    const { rows } = await tx.query<ScanRow>(
+      `select ${COLUMNS}, tools, resources, prompts from mcp_scans where organization_id = $1 and mcp_server_id = $2 and id = $3`,
+      [orgOf(tx), mcpServerId, scanId],
+    );
+    return rows[0] ?? null;
+  },
+
+  async list(tx: Tx, mcpServerId: string, page: { cursor?: string | undefined; limit: number }): Promise<{ rows: ScanRow[]; nextCursor: string | null }> {
+    const { rows } = await tx.query<ScanRow>(
+      `select ${COLUMNS} from mcp_scans where organization_id = $1 and mcp_server_id = $2 and ($3::text is null or id < $3) order by id desc limit $4`,
+      [orgOf(tx), mcpServerId, page.cursor ?? null, page.limit + 1],
+    );
+    const more = rows.length > page.limit;
+    const kept = more ? rows.slice(0, page.limit) : rows;
+    return { rows: kept, nextCursor: more ? kept[kept.length - 1]!.id : null };
+  },
+};
