@@ -9,6 +9,7 @@ import { can } from './permissions.js';
 import { insertIdentityProvider } from '../../testing/people-fixtures.js';
 import { newAgentKey, signedInject, registerAgent } from '../../testing/agent-fixtures.js';
 import { insertAlert } from '../../testing/alert-fixtures.js';
+import { insertMcpFinding } from '../../testing/mcp-finding-rows.js';
 
 /**
  * Every route in the route table × every role × cookie session and API key × own and other
@@ -38,6 +39,7 @@ const PARAM_PREFIX: Record<string, string> = {
   endpointId: 'whk',
   deliveryId: 'whd',
   alertId: 'alr',
+  findingId: 'mcf',
 };
 
 forEachTarget('route permissions', (target) => {
@@ -59,6 +61,7 @@ forEachTarget('route permissions', (target) => {
   let bEndpoint: string;
   let bDelivery: string;
   let bAlert: string;
+  let bMcpFinding: string;
 
   before(async () => {
     // Every route × role × credential from one client: more requests than the default per-IP limit.
@@ -123,6 +126,7 @@ forEachTarget('route permissions', (target) => {
     bEndpoint = (await post('/api/v1/webhook-endpoints', { url: 'https://1.1.1.1/b-hook', eventTypes: ['*'] })).webhookEndpoint.id;
     bDelivery = (await post(`/api/v1/webhook-endpoints/${bEndpoint}/test`, {})).delivery.id;
     bAlert = await insertAlert(t, b.organizationId);
+    bMcpFinding = await insertMcpFinding(t, b.organizationId, bMcpServer);
   });
   after(() => t?.close());
 
@@ -151,6 +155,7 @@ forEachTarget('route permissions', (target) => {
       if (name === 'endpointId') return bEndpoint;
       if (name === 'deliveryId') return bDelivery;
       if (name === 'alertId') return bAlert;
+      if (name === 'findingId') return bMcpFinding;
       return b.as.viewer.sessionId;
     });
 
