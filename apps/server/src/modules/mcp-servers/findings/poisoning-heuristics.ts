@@ -32,8 +32,19 @@ export type OtherServersTools = ReadonlyMap<string, readonly { mcpServerId: stri
 const rank = (s: AlertSeverity) => ALERT_SEVERITIES.indexOf(s);
 export const maxSeverity = (a: AlertSeverity, b: AlertSeverity) => (rank(a) >= rank(b) ? a : b);
 
+/**
+ * What every text rule needs at least one of (a character or a word stem). A field without any, like
+ * most schema values (`string`, `fast`), is skipped with one test instead of one per rule.
+ */
+const MAY_MATCH =
+  /[<[#~!:./-]|ignore|disregard|forget|override|bypass|never|don'?t|do\s+not|without|user|before|this\s+is|you|otherwise|silent|secret|covert|quiet|discreet|invisibl|note|message|reminder|instruction|api|passw|token|credential|private|ssh|cookie/i;
+
+/** JSON Schema keywords whose values are names from a fixed vocabulary, not prose. */
+const KEYWORD_VALUE = /\/(type|format|\$schema|\$ref|\$id)$|\/required\/\d+$/;
+
 function textRuleMatches(toolName: string, field: TextField): PoisoningMatch[] {
   const matches: PoisoningMatch[] = [];
+  if (!MAY_MATCH.test(field.text) || (KEYWORD_VALUE.test(field.path) && field.text.length <= 64)) return matches;
   for (const rule of TEXT_RULES) {
     rule.pattern.lastIndex = 0;
     let m: RegExpExecArray | null;
