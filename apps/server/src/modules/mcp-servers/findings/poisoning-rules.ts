@@ -41,6 +41,8 @@ const sentence = (m: RuleMatch) => sentenceAround(m.text, m.index, m.index + m.m
 const ACTS_ON = /\b(read|cat|open|include|pass|send|forward|attach|append|upload|copy|extract|print|dump|reveal|share|leak|exfiltrate|embed|contents?\s+of)\b/i;
 /** Things an attacker wants sent somewhere. */
 const DATA_WORDS = /\b(conversation|chat|history|contents?|data|files?|messages?|results?|outputs?|keys?|tokens?|credentials?|secrets?|passwords?|environment|context|prompts?|user'?s)\b/i;
+/** What an agent holds that an attacker wants: the conversation, the user's data, secrets. */
+const SENSITIVE = /\b(conversation|chat|history|context|messages|prompts?|keys?|tokens?|credentials?|secrets?|passwords?|environment|user'?s|everything|full|entire|all\s+(?:the\s+)?(?:data|files|results))\b/i;
 const SENDS = /\b(send|include|pass|append|attach|forward|upload|post|report)\b/i;
 const INSTRUCTS = /\b(ignore|must|always|never|instead|do\s+not|don't|assistant|ai|model|agent|llm|read|send|call|use|include|pass)\b/i;
 
@@ -152,8 +154,9 @@ export const TEXT_RULES: readonly TextRule[] = [
     id: 'send_to_url',
     heuristic: 'exfiltration_url',
     pattern:
-      /\b(send|post|upload|forward|transmit|exfiltrate|submit|mirror|deliver|beacon|leak)\b[^\n]{0,120}?\b(?:to|at|via|using)\s+(?:the\s+)?(?:(?:endpoint|url|server|webhook|address)\s+)?[`'"<(]?https?:\/\/[^\s`'"<>)]{1,300}/gi,
-    severity: 'high',
+      /\b(send|post|upload|forward|transmit|exfiltrate|submit|mirror|deliver|beacon|leak)\b(?:[^\n.!?]|[.!?](?!\s)){0,120}?\b(?:to|at|via|using)\s+(?:the\s+)?(?:(?:endpoint|url|server|webhook|address)\s+)?[`'"<(]?https?:\/\/[^\s`'"<>)]{1,300}/gi,
+    // An upload tool may name where it uploads; sending what the agent knows is the attack.
+    severity: (m) => (SENSITIVE.test(m.match[0].replace(/https?:\/\/\S+$/, '')) ? 'high' : 'medium'),
   },
   {
     id: 'url_with_send',
