@@ -1,5 +1,5 @@
 import { ALERT_SEVERITIES, type AlertSeverity, type McpPoisoningHeuristic, type McpToolDefinition } from '@aim/contracts';
-import { TEXT_RULES, sentenceAround } from './poisoning-rules.js';
+import { TEXT_RULES, sentenceIndex } from './poisoning-rules.js';
 import { decodeTagCharacters, excerpt, textFields, type TextField } from './poisoning-text.js';
 
 /**
@@ -33,11 +33,20 @@ const rank = (s: AlertSeverity) => ALERT_SEVERITIES.indexOf(s);
 export const maxSeverity = (a: AlertSeverity, b: AlertSeverity) => (rank(a) >= rank(b) ? a : b);
 
 /**
- * What every text rule needs at least one of (a character or a word stem). A field without any, like
- * most schema values (`string`, `fast`), is skipped with one test instead of one per rule.
+ * At least one of these (a character, a literal or a word stem) is in every text a rule can match:
+ * a field without any, like most schema values and plain parameter descriptions, is skipped with one
+ * test instead of one per rule. A new rule adds what it needs here (the table test fails otherwise).
  */
-const MAY_MATCH =
-  /[<[#~!:./-]|ignore|disregard|forget|override|bypass|never|don'?t|do\s+not|without|user|before|this\s+is|you|otherwise|silent|secret|covert|quiet|discreet|invisibl|note|message|reminder|instruction|api|passw|token|credential|private|ssh|cookie/i;
+const MAY_MATCH = new RegExp(
+  [
+    '[<#]', '\\[\\/?INST', 'system', 'assistant', 'instruction', 'note', 'message', 'reminder', 'ignore', 'disregard', 'forget', 'override',
+    'bypass', 'user', 'before', 'important', 'critical', 'crucial', 'first', 'otherwise', 'confirmation', 'permission', 'approval', 'consent',
+    'silent', 'secret', 'covert', 'quiet', 'discreet', 'invisibl', 'ssh', 'id_(?:rsa|dsa|ecdsa|ed25519)', '\\.aws', 'npmrc', 'pypirc', 'netrc',
+    'git-credentials', 'pgpass', '\\.docker', '\\.kube', 'gnupg', '/etc/', '\\.env', 'private', 'mcp\\.json', 'claude_desktop', 'api',
+    'passw', 'passphrase', 'token', 'credential', 'cookie', 'http',
+  ].join('|'),
+  'i',
+);
 
 /** JSON Schema keywords whose values are names from a fixed vocabulary, not prose. */
 const KEYWORD_VALUE = /\/(type|format|\$schema|\$ref|\$id)$|\/required\/\d+$/;
@@ -45,6 +54,7 @@ const KEYWORD_VALUE = /\/(type|format|\$schema|\$ref|\$id)$|\/required\/\d+$/;
 function textRuleMatches(toolName: string, field: TextField): PoisoningMatch[] {
   const matches: PoisoningMatch[] = [];
   if (!MAY_MATCH.test(field.text) || (KEYWORD_VALUE.test(field.path) && field.text.length <= 64)) return matches;
+  let sentences: ReturnType<typeof sentenceIndex> | undefined;
   for (const rule of TEXT_RULES) {
     rule.pattern.lastIndex = 0;
     let m: RegExpExecArray | null;
@@ -54,7 +64,11 @@ function textRuleMatches(toolName: string, field: TextField): PoisoningMatch[] {
         rule.pattern.lastIndex++;
         continue;
       }
-      const severity = typeof rule.severity === 'string' ? rule.severity : rule.severity({ text: field.text, index: m.index, match: m });
+      const at = m;
+      const severity =
+        typeof rule.severity === 'string'
+          ? rule.severity
+          : rule.severity({ text: field.text, index: at.index, match: at, sentence: () => (sentences ??= sentenceIndex(field.text)).around(at.index, at.index + at[0].length) });
       if (severity) {
         found++;
         matches.push({ heuristic: rule.heuristic, rule: rule.id, severity, toolName, path: field.path, ...excerpt(field.text, m.index, m.index + m[0].length) });
@@ -83,11 +97,12 @@ function invisibleMatches(toolName: string, field: TextField): PoisoningMatch[] 
   while ((m = runs.exec(field.text)) !== null && matches.length < 5) {
     const run = m[0];
     if (isLegitimateJoiner(field.text, m.index, run)) continue;
-    const decoded = decodeTagCharacters(run);
-    const chars = [...run];
+    const shown = run.slice(0, 1000); // a run is shown and decoded in part; its length still counts
+    const decoded = decodeTagCharacters(shown);
+    const chars = [...shown];
     const hasTags = chars.some((c) => c.codePointAt(0)! >= 0xe0000);
     const hasBidi = /[\u202A-\u202E\u2066-\u2069]/.test(run);
-    const severity: AlertSeverity = hasTags ? 'critical' : hasBidi || chars.length >= 8 ? 'high' : 'medium';
+    const severity: AlertSeverity = hasTags ? 'critical' : hasBidi || run.length >= 8 ? 'high' : 'medium';
     const rule = hasTags ? 'tag_characters' : hasBidi ? 'bidi_control' : 'zero_width';
     matches.push({
       heuristic: 'invisible_unicode',
@@ -95,7 +110,7 @@ function invisibleMatches(toolName: string, field: TextField): PoisoningMatch[] 
       severity,
       toolName,
       path: field.path,
-      ...excerpt(field.text, m.index, m.index + run.length),
+      ...excerpt(field.text, m.index, m.index + shown.length),
       ...(decoded ? { decoded: decoded.slice(0, 500) } : {}),
     });
   }
@@ -125,12 +140,13 @@ function shadowingMatches(definition: McpToolDefinition, fields: readonly TextFi
   }
   for (const field of fields) {
     if (field.isKey || field.path === '/name') continue;
+    let sentences: ReturnType<typeof sentenceIndex> | undefined;
     IDENTIFIER.lastIndex = 0;
     let m: RegExpExecArray | null;
     while ((m = IDENTIFIER.exec(field.text)) !== null) {
       const name = m[0];
       const servers = isDistinctive(name) && !ownTools.has(name) ? others.get(name) : undefined;
-      if (!servers?.length || !STEERS.test(sentenceAround(field.text, m.index, m.index + name.length))) continue;
+      if (!servers?.length || !STEERS.test((sentences ??= sentenceIndex(field.text)).around(m.index, m.index + name.length))) continue;
       matches.push({
         heuristic: 'tool_shadowing',
         rule: 'names_other_server_tool',

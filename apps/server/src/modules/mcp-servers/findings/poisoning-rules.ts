@@ -16,6 +16,8 @@ export interface RuleMatch {
   text: string;
   index: number;
   match: RegExpExecArray;
+  /** The sentence around the match (see `sentenceIndex`). */
+  sentence(): string;
 }
 
 export interface TextRule {
@@ -25,17 +27,46 @@ export interface TextRule {
   severity: AlertSeverity | ((m: RuleMatch) => AlertSeverity | null);
 }
 
-/** The sentence around [start, end): bounded by `.`/`!`/`?` followed by a space, or a line break (URLs keep their dots). */
-export function sentenceAround(text: string, start: number, end: number): string {
-  const limit = 400;
-  let from = start;
-  while (from > 0 && start - from < limit && !(text[from - 1] === '\n' || (/[.!?]/.test(text[from - 1] ?? '') && /\s/.test(text[from] ?? '')))) from--;
-  let to = end;
-  while (to < text.length && to - end < limit && !(text[to] === '\n' || (/[.!?]/.test(text[to]!) && /\s/.test(text[to + 1] ?? ' ')))) to++;
-  return text.slice(from, to);
+const SENTENCE_REACH = 400;
+
+/**
+ * The sentences of a text, found in one pass: `around(start, end)` is the sentence holding
+ * [start, end), bounded by `.`/`!`/`?` followed by a space, or a line break (so URLs keep their
+ * dots), and at most SENTENCE_REACH characters on each side. Lookups are binary searches, so many
+ * matches in one long field stay linear.
+ */
+export function sentenceIndex(text: string): { around(start: number, end: number): string } {
+  const ends: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || ((c === 46 || c === 33 || c === 63) && /\s/.test(text[i + 1] ?? ''))) ends.push(i);
+  }
+  /** The first boundary at or after `i` (ends.length when none). */
+  const firstFrom = (i: number) => {
+    let lo = 0;
+    let hi = ends.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ends[mid]! < i) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  return {
+    around(start, end) {
+      const before = firstFrom(start) - 1;
+      const from = Math.max(before >= 0 ? ends[before]! + 1 : 0, start - SENTENCE_REACH);
+      const after = firstFrom(end);
+      const to = Math.min(after < ends.length ? ends[after]! : text.length, end + SENTENCE_REACH);
+      return text.slice(from, to);
+    },
+  };
 }
 
-const sentence = (m: RuleMatch) => sentenceAround(m.text, m.index, m.index + m.match[0].length);
+/** The sentence around [start, end) of a text looked at once. */
+export const sentenceAround = (text: string, start: number, end: number) => sentenceIndex(text).around(start, end);
+
+const sentence = (m: RuleMatch) => m.sentence();
 
 /** Verbs that make a mention of a secret or a path an instruction to use it. */
 const ACTS_ON = /\b(read|cat|open|include|pass|send|forward|attach|append|upload|copy|extract|print|dump|reveal|share|leak|exfiltrate|embed|contents?\s+of)\b/i;
@@ -63,7 +94,7 @@ export const TEXT_RULES: readonly TextRule[] = [
   {
     id: 'html_comment_instruction',
     heuristic: 'hidden_instruction',
-    pattern: /<!--[\s\S]{0,2000}?-->/g,
+    pattern: /<!--(?:(?!<!--|-->)[\s\S]){0,2000}-->/g,
     severity: (m) => (INSTRUCTS.test(m.match[0]) ? 'high' : null),
   },
   {
@@ -167,5 +198,5 @@ export const TEXT_RULES: readonly TextRule[] = [
       return SENDS.test(around) && DATA_WORDS.test(around.replace(m.match[0], '')) ? 'medium' : null;
     },
   },
-  { id: 'image_beacon', heuristic: 'exfiltration_url', pattern: /!\[[^\]\n]{0,100}\]\(\s*https?:\/\/[^\s)]{1,300}\?[^\s)]{1,300}\)/gi, severity: 'high' },
+  { id: 'image_beacon', heuristic: 'exfiltration_url', pattern: /!\[[^[\]\n]{0,100}\]\(\s*https?:\/\/[^\s)]{1,300}\?[^\s)]{1,300}\)/gi, severity: 'high' },
 ];
