@@ -104,7 +104,7 @@ export async function runPoisoningChecks(tx: Tx, deps: PoisoningHookDeps, input:
   const unchanged = new Set(previous?.status === 'succeeded' ? [...previous.tools.values()].map((t) => t.fingerprint) : []);
   const others = await loadOtherServersTools(tx, server.id);
   const live = await mcpFindingRepository.liveKeys(tx, server.id, 'poisoning');
-  const monitoring = (await loadMonitoringSettings(tx)).settings;
+  let monitoring: Awaited<ReturnType<typeof loadMonitoringSettings>>['settings'] | undefined;
   // The text findings an unchanged definition already has (open or dismissed), by fingerprint.
   const kept = new Map<string, string[]>();
   for (const key of live.keys()) {
@@ -123,6 +123,7 @@ export async function runPoisoningChecks(tx: Tx, deps: PoisoningHookDeps, input:
       stillTrue.push(key);
       // Dismissed: a person judged this exact definition; an open one already counts (and alerted).
       if (live.has(key)) continue;
+      monitoring ??= (await loadMonitoringSettings(tx)).settings;
       await record(tx, deps, input, tool, verdict, key, monitoring);
     }
   }
