@@ -175,7 +175,7 @@ export const ERROR_CODES = {
   },
   webhook_endpoint_disabled: { status: 409, description: 'The webhook endpoint is disabled; enable it (PATCH enabled: true) before sending it a test event.' },
   webhook_endpoint_limit: { status: 409, description: 'The organization has as many webhook endpoints as allowed (50); delete one before adding another.' },
-  key_already_registered: { status: 409, description: 'This public key is already registered to an agent; generate a new key pair.' },
+  key_already_registered: { status: 409, description: 'This public key is already registered (to an agent or an MCP server); generate a new key pair.' },
   invitation_expired: { status: 410, description: 'The invitation has expired; ask an admin for a new invitation.' },
   invitation_revoked: { status: 410, description: 'An admin revoked the invitation; ask an admin for a new one if you should still join.' },
   request_timeout: { status: 408, description: 'The request was not received completely in time.' },

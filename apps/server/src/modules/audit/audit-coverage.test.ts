@@ -10,6 +10,7 @@ import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
 import { insertAlert } from '../../testing/alert-fixtures.js';
 import { insertMcpFinding } from '../../testing/mcp-finding-rows.js';
+import { mcpServerKeyProof } from '@aim/sdk';
 
 /**
  * Complete coverage: every route of the route table that can change state has a scenario here that
@@ -282,6 +283,12 @@ forEachTarget('every state change writes an audit event', (target) => {
         await inject('POST', `/api/v1/mcp-findings/${id}/dismiss`, org.as.manager.apiKey, { note: 'coverage' });
         return inject('POST', `/api/v1/mcp-findings/${id}/reopen`, org.as.manager.apiKey, {});
       },
+      'POST /api/v1/mcp-servers/:mcpServerId/keys': async () => mcpServerKey(await mcpServerId()),
+      'POST /api/v1/mcp-servers/:mcpServerId/keys/:keyId/revoke': async () => {
+        const id = await mcpServerId();
+        const { id: keyId } = (await mcpServerKey(id)).json().key as { id: string };
+        return inject('POST', `/api/v1/mcp-servers/${id}/keys/${keyId}/revoke`, org.as.admin.apiKey, { reason: 'coverage' });
+      },
     };
 
     /** A manager's rating of a fresh agent (registered by the admin, so not the manager's own). */
@@ -330,6 +337,12 @@ forEachTarget('every state change writes an audit event', (target) => {
     const mcpServerId = async () => ((await mcpServer()).json().mcpServer as { id: string }).id;
     /** An open MCP finding as discovery records it. */
     const mcpFinding = async () => insertMcpFinding(t, org.organizationId, await mcpServerId());
+    const mcpServerKey = async (id: string) => {
+      const key = newAgentKey();
+      const c = await challenge(t);
+      const proof = mcpServerKeyProof({ privateKey: key.privateKey }, id, t.platform.publicOrigin.baseUrl, c);
+      return inject('POST', `/api/v1/mcp-servers/${id}/keys`, org.as.admin.apiKey, { publicKeyJwk: key.jwk, challenge: c, proof });
+    };
 
     /** An alert of the organization as the detection engine writes it. */
     const alert = (status: 'open' | 'resolved' = 'open') => insertAlert(t, org.organizationId, { status });
