@@ -71,7 +71,8 @@ export async function loadMcpConfidenceEvidence(tx: Tx, mcpServerId: string, asO
     identity: {
       activeKeys: Number(keys?.n ?? 0),
       serverCard: card?.server_card_status ?? null,
-      openCardInvalid: openOf('server_card_invalid'),
+      // High: the card does not verify. (Medium ones, a key holder serving no signed card, leave the card part at keyWithoutCard.)
+      openCardInvalid: findings.filter((f) => f.status === 'open' && f.kind === 'server_card_invalid' && (f.severity === 'high' || f.severity === 'critical')).length,
       tlsCertificates: scans.filter((s) => s.status === 'succeeded' && s.tls_certificate_sha256).map((s) => s.tls_certificate_sha256!),
       openTlsChanged: openOf('tls_certificate_changed'),
     },

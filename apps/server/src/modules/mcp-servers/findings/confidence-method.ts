@@ -48,6 +48,7 @@ export interface McpConfidenceEvidence {
     activeKeys: number;
     /** The server card status of the latest successful scan; null: never scanned successfully. */
     serverCard: 'absent' | 'unsigned' | 'valid' | 'invalid' | null;
+    /** Open server_card_invalid findings of high or critical severity (the card does not verify). */
     openCardInvalid: number;
     /** TLS certificate fingerprints of the successful scans in the window, oldest first. */
     tlsCertificates: string[];
