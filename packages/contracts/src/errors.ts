@@ -168,6 +168,11 @@ export const ERROR_CODES = {
     description:
       'The alert cannot be reopened: another active alert (open, acknowledged or snoozed) has the same deduplication key and gathers its findings now; details.activeAlertId names it.',
   },
+  mcp_finding_transition_not_allowed: {
+    status: 409,
+    description:
+      'The MCP finding cannot change that way: only an open finding can be dismissed, and only a dismissed one reopened (while no other open finding has its key); `message` names its status.',
+  },
   webhook_endpoint_disabled: { status: 409, description: 'The webhook endpoint is disabled; enable it (PATCH enabled: true) before sending it a test event.' },
   webhook_endpoint_limit: { status: 409, description: 'The organization has as many webhook endpoints as allowed (50); delete one before adding another.' },
   key_already_registered: { status: 409, description: 'This public key is already registered (to an agent or an MCP server); generate a new key pair.' },
