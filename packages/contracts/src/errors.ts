@@ -75,6 +75,11 @@ export const ERROR_CODES = {
     status: 400,
     description: 'The Signature-Input or Signature header is missing a required component or parameter, or does not parse.',
   },
+  mcp_capability_reserved: {
+    status: 400,
+    description:
+      'Capabilities named mcp:<server>/<tool> belong to MCP servers: approving a server\'s tools creates them (POST /api/v1/mcp-servers/{id}/approve), and they cannot be created or deleted through the capability catalog.',
+  },
   unauthenticated: { status: 401, description: 'No valid credentials were presented.' },
   invalid_token: {
     status: 401,
@@ -170,6 +175,11 @@ export const ERROR_CODES = {
   },
   webhook_endpoint_disabled: { status: 409, description: 'The webhook endpoint is disabled; enable it (PATCH enabled: true) before sending it a test event.' },
   webhook_endpoint_limit: { status: 409, description: 'The organization has as many webhook endpoints as allowed (50); delete one before adding another.' },
+  mcp_approval_stale: {
+    status: 409,
+    description:
+      "The approval names a scan that is not the server's latest successful scan, or a tool set fingerprint that is not that scan's: the tools changed since they were shown. Review the latest scan (GET /api/v1/mcp-servers/{id}/drift) and approve it.",
+  },
   key_already_registered: { status: 409, description: 'This public key is already registered to an agent; generate a new key pair.' },
   invitation_expired: { status: 410, description: 'The invitation has expired; ask an admin for a new invitation.' },
   invitation_revoked: { status: 410, description: 'An admin revoked the invitation; ask an admin for a new one if you should still join.' },

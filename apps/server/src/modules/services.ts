@@ -4,6 +4,7 @@ import { createAuditService } from './audit/audit-service.js';
 import { createApiKeyService } from './api-keys/api-key-service.js';
 import { createAgentService } from './agents/agent-service.js';
 import { createMcpServerService } from './mcp-servers/mcp-server-service.js';
+import { createMcpApprovalService, createMcpSettingsService } from './mcp-servers/approvals/index.js';
 import { createEnrollmentTokenService } from './agents/enrollment-token-service.js';
 import { createAgentTokenService } from './agents/agent-token-service.js';
 import { createCapabilityService } from './capabilities/capability-service.js';
@@ -94,6 +95,8 @@ export function createServices(platform: Platform) {
     }),
     enrollmentTokens,
     mcpServers: createMcpServerService({ db, outbound: platform.outbound, allowPrivateNetworks: config.outboundAllowPrivateNetworks }),
+    mcpApprovals: createMcpApprovalService({ db }),
+    mcpSettings: createMcpSettingsService({ db }),
     agentTokenIssuer: createAgentTokenService({ db, agentTokens: platform.agentTokens }),
     audit: createAuditService({ db, users, checkpointKeys: platform.checkpointKeys, sequencer: platform.auditSequencer }),
     users,

@@ -505,7 +505,7 @@ describe('evaluate: combining', () => {
   });
 
   it('names the rules in their documented order', () => {
-    assert.deepEqual(EVALUATION_ORDER, ['agent_status', 'unknown_capability', 'capability_required', 'resource_deny', 'time_window', 'rate_limit', 'data_volume', 'min_trust', 'require_approval']);
+    assert.deepEqual(EVALUATION_ORDER, ['agent_status', 'unknown_capability', 'mcp_tool', 'capability_required', 'resource_deny', 'time_window', 'rate_limit', 'data_volume', 'min_trust', 'require_approval']);
     assert.ok(Object.isFrozen(EVALUATION_ORDER));
   });
 });
