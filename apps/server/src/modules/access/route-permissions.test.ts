@@ -38,6 +38,7 @@ const PARAM_PREFIX: Record<string, string> = {
   endpointId: 'whk',
   deliveryId: 'whd',
   alertId: 'alr',
+  scanId: 'msc',
 };
 
 forEachTarget('route permissions', (target) => {
@@ -151,6 +152,7 @@ forEachTarget('route permissions', (target) => {
       if (name === 'endpointId') return bEndpoint;
       if (name === 'deliveryId') return bDelivery;
       if (name === 'alertId') return bAlert;
+      if (name === 'scanId') return newId('msc'); // under B's server: 404 whichever scan
       return b.as.viewer.sessionId;
     });
 

@@ -9,6 +9,7 @@ import { challenge, newAgentKey, proofFor, registration, signedInject } from '..
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
 import { insertAlert } from '../../testing/alert-fixtures.js';
+import { insertMcpServer, insertScan, tool } from '../../testing/mcp-rows.js';
 
 /**
  * Complete coverage: every route of the route table that can change state has a scenario here that
@@ -274,6 +275,12 @@ forEachTarget('every state change writes an audit event', (target) => {
         assert.equal(put.statusCode, 200, put.body);
         return signedInject(t, attester.key, { method: 'DELETE', url: `/api/v1/agents/me/attestations/${subject.id}` }) as Promise<Response>;
       },
+      'POST /api/v1/mcp-servers/:mcpServerId/approve': async () => {
+        const id = await insertMcpServer(t, org.organizationId, { name: `cov-approve-${++seq}`, ownerId: org.as.admin.userId, status: 'verified' });
+        const scan = await insertScan(t, org.organizationId, id, [tool('search')]);
+        return inject('POST', `/api/v1/mcp-servers/${id}/approve`, org.as.admin.apiKey, { scanId: scan.id, toolSetFingerprint: scan.toolSetFingerprint });
+      },
+      'PUT /api/v1/mcp-settings': () => inject('PUT', '/api/v1/mcp-settings', org.as.admin.apiKey, { scanIntervalMinutes: 45 }),
     };
 
     /** A manager's rating of a fresh agent (registered by the admin, so not the manager's own). */
