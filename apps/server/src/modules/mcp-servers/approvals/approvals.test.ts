@@ -133,6 +133,9 @@ forEachTarget('mcp approval, pins, drift and gating', (target) => {
       [`mcp:${slug}/fetch`, 'high', 'Fetch a URL', 'fetch'],
       [`mcp:${slug}/read_file`, 'low', 'Read a file', 'read_file'],
     ]);
+    const catalog = (await send('GET', '/api/v1/capabilities', a.as.viewer.apiKey)).json().capabilities as { name: string; mcp: unknown }[];
+    assert.deepEqual(catalog.find((c) => c.name === `mcp:${slug}/fetch`)!.mcp, { mcpServerId: id, tool: 'fetch' });
+    assert.ok(catalog.filter((c) => !c.name.startsWith('mcp:')).every((c) => c.mcp === null));
     const approved = (await auditOf(id)).find((e) => e.action === 'mcp_server.approve')!;
     assert.equal(approved.actor_type, 'api_key');
     assert.deepEqual(
