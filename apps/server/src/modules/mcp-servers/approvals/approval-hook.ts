@@ -51,6 +51,14 @@ export function createApprovalScanHook(deps: ApprovalHookDeps): McpScanHook {
     return (rowCount ?? 0) > 0;
   }
 
+  async function isDismissed(tx: Tx, mcpServerId: string, dedupKey: string): Promise<boolean> {
+    const { rowCount } = await tx.query(
+      `select 1 from mcp_findings where organization_id = $1 and mcp_server_id = $2 and dedup_key = $3 and status = 'dismissed' limit 1`,
+      [orgOf(tx), mcpServerId, dedupKey],
+    );
+    return (rowCount ?? 0) > 0;
+  }
+
   async function changeStatus(tx: Tx, ctx: RequestContext, server: McpServerRow, to: McpServerRow['status'], action: string, reason: string, scanId: string) {
     await mcpServerRepository.setStatus(tx, server.id, to, reason);
     await recordAuditEvent(tx, ctx, { action, target: { type: 'mcp_server', id: server.id }, details: { from: server.status, to, scanId, reason } });
@@ -83,7 +91,8 @@ export function createApprovalScanHook(deps: ApprovalHookDeps): McpScanHook {
       .slice(0, 10)
       .map((d) => `${d.name} ${d.change}`)
       .join(', ')}${diff.length > 10 ? ', …' : ''}). ${settings.blockDriftedTools ? 'Changed and removed tools are blocked in decisions until a person re-approves.' : 'Blocking of drifted tools is off.'}`;
-    const finding = await recordMcpFinding(tx, deps, ctx, {
+    // A person dismissed this very drift (same tool set): it is not raised again; another drift is.
+    const finding = (await isDismissed(tx, server.id, dedupKey)) ? null : await recordMcpFinding(tx, deps, ctx, {
       mcpServerId: server.id,
       kind: 'drift',
       severity: counts.changed + counts.removed > 0 ? 'high' : 'medium',
@@ -97,7 +106,7 @@ export function createApprovalScanHook(deps: ApprovalHookDeps): McpScanHook {
     if (server.status === 'approved') {
       await changeStatus(tx, ctx, server, 'drifted', 'mcp_server.drift', summary.slice(0, 500), scan.id);
     }
-    if (finding.inserted) {
+    if (finding?.inserted) {
       await deps.events.record(tx, 'mcp_server.drifted', {
         mcpServerId: server.id,
         scanId: scan.id,

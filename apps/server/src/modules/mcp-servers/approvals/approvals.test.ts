@@ -261,6 +261,19 @@ forEachTarget('mcp approval, pins, drift and gating', (target) => {
     assert.ok((await auditOf(id)).some((e) => e.action === 'mcp_server.drift_clear'));
   });
 
+  it('a dismissed drift is not raised again by the same tool set; another drift is', async () => {
+    const { id } = await approvedServer([tool('p'), tool('q')]);
+    await kit.scan(id, [tool('p', 'P changed')]);
+    const findings = () => db<{ status: string; evidence: { changed: number; removed: number } }>("select status, evidence from mcp_findings where mcp_server_id = $1 and kind = 'drift' order by id", [id]);
+    // A person dismisses it (the findings API does this; here, the row as it leaves it).
+    await db("update mcp_findings set status = 'dismissed', dismissed_at = now(), dismiss_note = 'expected' where mcp_server_id = $1", [id]);
+    const same = await kit.scan(id, [tool('p', 'P changed')]);
+    assert.deepEqual(same.outcome, { drift: { added: 0, removed: 1, changed: 1 } }, 'still drift: the status and blocking follow the pins');
+    assert.deepEqual((await findings()).map((f) => f.status), ['dismissed']);
+    await kit.scan(id, [tool('p', 'P changed again')]);
+    assert.deepEqual((await findings()).map((f) => f.status), ['dismissed', 'open']);
+  });
+
   it('a tool removed by re-approval keeps its capability, and decisions deny it (no pin)', async () => {
     const { id, slug } = await approvedServer([tool('keep'), tool('drop')]);
     const agent = await agentWith(`mcp:${slug}/drop`);
