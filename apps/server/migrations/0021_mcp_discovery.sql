@@ -4,6 +4,11 @@
 -- attestations, the organization's MCP settings, and approved tools as capabilities
 -- (mcp:<server slug>/<tool>) so that grants and policies cover tool calls.
 
+-- Domain events of MCP servers name a resource with an underscore (mcp_server.drifted,
+-- mcp_finding.raised); the outbox's check (0013) allowed only letters before the dot.
+ALTER TABLE event_outbox DROP CONSTRAINT event_outbox_type_check;
+ALTER TABLE event_outbox ADD CONSTRAINT event_outbox_type_check CHECK (type ~ '^[a-z][a-z_]*\.[a-z_]+$');
+
 -- A server's slug names it in decision actions. Existing servers get one from their name (made
 -- unique with a suffix where two names reduce to the same slug).
 ALTER TABLE mcp_servers ADD COLUMN slug text;

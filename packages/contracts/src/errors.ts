@@ -180,7 +180,7 @@ export const ERROR_CODES = {
     description:
       "The approval names a scan that is not the server's latest successful scan, or a tool set fingerprint that is not that scan's: the tools changed since they were shown. Review the latest scan (GET /api/v1/mcp-servers/{id}/drift) and approve it.",
   },
-  key_already_registered: { status: 409, description: 'This public key is already registered to an agent; generate a new key pair.' },
+  key_already_registered: { status: 409, description: 'This public key is already registered (to an agent or an MCP server); generate a new key pair.' },
   invitation_expired: { status: 410, description: 'The invitation has expired; ask an admin for a new invitation.' },
   invitation_revoked: { status: 410, description: 'An admin revoked the invitation; ask an admin for a new one if you should still join.' },
   request_timeout: { status: 408, description: 'The request was not received completely in time.' },

@@ -1,5 +1,5 @@
 import { unwrapAgent, type AgentIdentity, type AgentRecord } from './agent-record.js';
-import { createClientAssertion } from './client-assertion.js';
+import { createClientAssertion, signCompactJws } from './client-assertion.js';
 import { keyPairFromStored, type Credentials } from './credentials.js';
 import {
   guard,
@@ -19,6 +19,7 @@ import {
 } from './decisions.js';
 import { AimError } from './errors.js';
 import type { AgentKeyPair } from './keys.js';
+import { createAgentMcp, type AgentMcp } from './mcp/agent-mcp.js';
 import { requestToken } from './protocol.js';
 import { rotateAgentKey } from './rotation.js';
 import {
@@ -99,6 +100,7 @@ export class AimAgent {
   #key: AgentKeyPair;
   #tokens: TokenCache;
   #rotating = false;
+  #mcp: AgentMcp | undefined;
 
   /** Use {@link secure} instead; this constructor is internal. */
   constructor(state: AgentState) {
@@ -124,6 +126,23 @@ export class AimAgent {
   /** The id (RFC 7638 thumbprint) of the key the agent signs with now. */
   get keyId(): string {
     return this.#key.keyId;
+  }
+
+  /**
+   * The agent's MCP servers (docs/mcp.md, "For SDK users"): `discover()` reads this machine's MCP client
+   * configurations; `scanAndAttest()` lists each server's tools and sends AIM signed attestations.
+   *
+   * @example
+   * ```ts
+   * const report = await agent.mcp.scanAndAttest({ projectDir: process.cwd() });
+   * ```
+   */
+  get mcp(): AgentMcp {
+    return (this.#mcp ??= createAgentMcp({
+      agentId: this.id,
+      signJws: (typ, payload) => signCompactJws({ alg: 'EdDSA', kid: this.#key.keyId, typ }, payload, this.#key.privateKey),
+      send: (input, init) => this.fetch(input, init),
+    }));
   }
 
   /**

@@ -33,6 +33,7 @@ import { decisionJobs } from './decisions/decision-jobs.js';
 import { trustJobs } from './trust/trust-jobs.js';
 import { mcpServerFeature } from './mcp-servers/mcp-server-operations.js';
 import { mcpApprovalFeature } from './mcp-servers/approvals/index.js';
+import { mcpIdentityFeature } from './mcp-servers/identity/identity-operations.js';
 import { siemFeature } from './siem/siem-operations.js';
 import { webhookFanOutSubscription, webhookFeature, webhookJobs } from './webhooks/index.js';
 import { notificationFeature } from './notifications/notification-operations.js';
@@ -100,6 +101,7 @@ export function createFeatures(platform: Platform, services: Services): Feature[
     }),
     mcpServerFeature({ mcpServers: services.mcpServers }),
     mcpApprovalFeature({ approvals: services.mcpApprovals, settings: services.mcpSettings }),
+    mcpIdentityFeature({ serverKeys: services.mcpServerKeys, originFor: (request) => platform.agentAuth.originFor(request) }),
     { ...capabilityFeature({ capabilities: services.capabilities }), jobs: capabilityJobs({ capabilities: services.capabilities }) },
     policyFeature({ policies: services.policies }),
     { ...decisionFeature({ decisions: services.decisions }), jobs: decisionJobs({ decisions: services.decisions }) },

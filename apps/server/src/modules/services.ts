@@ -5,6 +5,7 @@ import { createApiKeyService } from './api-keys/api-key-service.js';
 import { createAgentService } from './agents/agent-service.js';
 import { createMcpServerService } from './mcp-servers/mcp-server-service.js';
 import { createMcpApprovalService, createMcpSettingsService } from './mcp-servers/approvals/index.js';
+import { createMcpServerKeyService } from './mcp-servers/identity/server-key-service.js';
 import { createEnrollmentTokenService } from './agents/enrollment-token-service.js';
 import { createAgentTokenService } from './agents/agent-token-service.js';
 import { createCapabilityService } from './capabilities/capability-service.js';
@@ -97,6 +98,7 @@ export function createServices(platform: Platform) {
     mcpServers: createMcpServerService({ db, outbound: platform.outbound, allowPrivateNetworks: config.outboundAllowPrivateNetworks }),
     mcpApprovals: createMcpApprovalService({ db }),
     mcpSettings: createMcpSettingsService({ db }),
+    mcpServerKeys: createMcpServerKeyService({ db, challenges: platform.agentChallenges }),
     agentTokenIssuer: createAgentTokenService({ db, agentTokens: platform.agentTokens }),
     audit: createAuditService({ db, users, checkpointKeys: platform.checkpointKeys, sequencer: platform.auditSequencer }),
     users,

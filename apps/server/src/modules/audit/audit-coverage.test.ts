@@ -10,6 +10,7 @@ import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
 import { insertAlert } from '../../testing/alert-fixtures.js';
 import { insertMcpServer, insertScan, tool } from '../../testing/mcp-rows.js';
+import { mcpServerKeyProof } from '@aim/sdk';
 
 /**
  * Complete coverage: every route of the route table that can change state has a scenario here that
@@ -281,6 +282,12 @@ forEachTarget('every state change writes an audit event', (target) => {
         return inject('POST', `/api/v1/mcp-servers/${id}/approve`, org.as.admin.apiKey, { scanId: scan.id, toolSetFingerprint: scan.toolSetFingerprint });
       },
       'PUT /api/v1/mcp-settings': () => inject('PUT', '/api/v1/mcp-settings', org.as.admin.apiKey, { scanIntervalMinutes: 45 }),
+      'POST /api/v1/mcp-servers/:mcpServerId/keys': async () => mcpServerKey(await mcpServerId()),
+      'POST /api/v1/mcp-servers/:mcpServerId/keys/:keyId/revoke': async () => {
+        const id = await mcpServerId();
+        const { id: keyId } = (await mcpServerKey(id)).json().key as { id: string };
+        return inject('POST', `/api/v1/mcp-servers/${id}/keys/${keyId}/revoke`, org.as.admin.apiKey, { reason: 'coverage' });
+      },
     };
 
     /** A manager's rating of a fresh agent (registered by the admin, so not the manager's own). */
@@ -327,6 +334,12 @@ forEachTarget('every state change writes an audit event', (target) => {
     const mcpServer = () =>
       inject('POST', '/api/v1/mcp-servers', org.as.admin.apiKey, { name: `cov-mcp-${++seq}`, transport: { type: 'streamable_http', url: 'https://mcp.example.com/mcp' } });
     const mcpServerId = async () => ((await mcpServer()).json().mcpServer as { id: string }).id;
+    const mcpServerKey = async (id: string) => {
+      const key = newAgentKey();
+      const c = await challenge(t);
+      const proof = mcpServerKeyProof({ privateKey: key.privateKey }, id, t.platform.publicOrigin.baseUrl, c);
+      return inject('POST', `/api/v1/mcp-servers/${id}/keys`, org.as.admin.apiKey, { publicKeyJwk: key.jwk, challenge: c, proof });
+    };
 
     /** An alert of the organization as the detection engine writes it. */
     const alert = (status: 'open' | 'resolved' = 'open') => insertAlert(t, org.organizationId, { status });

@@ -13,7 +13,7 @@ import type { SharedStore } from '../store/shared-store.js';
  * instances and a refused request does not spend it.
  */
 export const CHALLENGE_TTL_MS = 5 * 60_000;
-export type ProofPurpose = 'register' | 'rotate';
+export type ProofPurpose = 'register' | 'rotate' | `mcp-server-key:${string}`;
 
 /**
  * What the key signs. `origin` is AIM as the agent addresses it (the same value that starts every
