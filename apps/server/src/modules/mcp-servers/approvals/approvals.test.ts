@@ -1,6 +1,7 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_MCP_SETTINGS, type McpToolDefinition } from '@aim/contracts';
+import { newId } from '../../../platform/ids.js';
 import { approvalKit } from '../../../testing/approval-scans.js';
 import { registerAgent, signedInject, type TestAgentKey } from '../../../testing/agent-fixtures.js';
 import { tool } from '../../../testing/mcp-rows.js';
@@ -89,6 +90,16 @@ forEachTarget('mcp approval, pins, drift and gating', (target) => {
     const events = await auditOf(id);
     assert.deepEqual(events.map((e) => [e.action, e.actor_type]), [['mcp_server.verify', 'system']]);
     assert.equal(events[0]!.details.scanId, ok.scan.id);
+
+    // The identity check (which runs first) found the server card invalid: the server stays pending.
+    const carded = await kit.server(a.as.member.userId, `verify-${++serial}`);
+    await db(
+      `insert into mcp_findings (id, organization_id, mcp_server_id, kind, severity, dedup_key, title, summary)
+       values ($1, $2, $3, 'server_card_invalid', 'high', $4, 'card', 'the card does not verify')`,
+      [newId('mcf'), a.organizationId, carded, `card:${carded}`],
+    );
+    await kit.scan(carded, [tool('search')]);
+    assert.equal(await statusOf(carded), 'pending');
   });
 
   it('approval pins the tools and makes each a capability mcp:<slug>/<tool> with a risk level from its annotations', async () => {
