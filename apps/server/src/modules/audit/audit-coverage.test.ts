@@ -10,6 +10,7 @@ import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
 import { insertAlert } from '../../testing/alert-fixtures.js';
 import { insertMcpFinding } from '../../testing/mcp-finding-rows.js';
+import { insertMcpServer, insertScan, tool } from '../../testing/mcp-rows.js';
 import { mcpServerKeyProof } from '@aim/sdk';
 
 /**
@@ -283,6 +284,12 @@ forEachTarget('every state change writes an audit event', (target) => {
         await inject('POST', `/api/v1/mcp-findings/${id}/dismiss`, org.as.manager.apiKey, { note: 'coverage' });
         return inject('POST', `/api/v1/mcp-findings/${id}/reopen`, org.as.manager.apiKey, {});
       },
+      'POST /api/v1/mcp-servers/:mcpServerId/approve': async () => {
+        const id = await insertMcpServer(t, org.organizationId, { name: `cov-approve-${++seq}`, ownerId: org.as.admin.userId, status: 'verified' });
+        const scan = await insertScan(t, org.organizationId, id, [tool('search')]);
+        return inject('POST', `/api/v1/mcp-servers/${id}/approve`, org.as.admin.apiKey, { scanId: scan.id, toolSetFingerprint: scan.toolSetFingerprint });
+      },
+      'PUT /api/v1/mcp-settings': () => inject('PUT', '/api/v1/mcp-settings', org.as.admin.apiKey, { scanIntervalMinutes: 45 }),
       'POST /api/v1/mcp-servers/:mcpServerId/keys': async () => mcpServerKey(await mcpServerId()),
       'POST /api/v1/mcp-servers/:mcpServerId/keys/:keyId/revoke': async () => {
         const id = await mcpServerId();
