@@ -52,6 +52,10 @@ export const capabilitySchema = z
     name: capabilityNameSchema,
     description: z.string().nullable(),
     riskLevel: riskLevelSchema,
+    mcp: z
+      .object({ mcpServerId: z.string(), tool: z.string() })
+      .nullable()
+      .describe("The MCP server and tool of an mcp:<server>/<tool> action (created by approving the server's tools); null for other capabilities"),
     createdAt: timestamp,
     updatedAt: timestamp,
   })

@@ -75,6 +75,11 @@ export const ERROR_CODES = {
     status: 400,
     description: 'The Signature-Input or Signature header is missing a required component or parameter, or does not parse.',
   },
+  mcp_capability_reserved: {
+    status: 400,
+    description:
+      'Capabilities named mcp:<server>/<tool> belong to MCP servers: approving a server\'s tools creates them (POST /api/v1/mcp-servers/{id}/approve), and they cannot be created or deleted through the capability catalog.',
+  },
   unauthenticated: { status: 401, description: 'No valid credentials were presented.' },
   invalid_token: {
     status: 401,
@@ -168,8 +173,18 @@ export const ERROR_CODES = {
     description:
       'The alert cannot be reopened: another active alert (open, acknowledged or snoozed) has the same deduplication key and gathers its findings now; details.activeAlertId names it.',
   },
+  mcp_finding_transition_not_allowed: {
+    status: 409,
+    description:
+      'The MCP finding cannot change that way: only an open finding can be dismissed, and only a dismissed one reopened (while no other open finding has its key); `message` names its status.',
+  },
   webhook_endpoint_disabled: { status: 409, description: 'The webhook endpoint is disabled; enable it (PATCH enabled: true) before sending it a test event.' },
   webhook_endpoint_limit: { status: 409, description: 'The organization has as many webhook endpoints as allowed (50); delete one before adding another.' },
+  mcp_approval_stale: {
+    status: 409,
+    description:
+      "The approval names a scan that is not the server's latest successful scan, or a tool set fingerprint that is not that scan's: the tools changed since they were shown. Review the latest scan (GET /api/v1/mcp-servers/{id}/drift) and approve it.",
+  },
   key_already_registered: { status: 409, description: 'This public key is already registered (to an agent or an MCP server); generate a new key pair.' },
   mcp_scan_in_progress: { status: 409, description: 'A scan of this MCP server is already running; wait for it to finish (GET its scans) instead of starting another.' },
   mcp_server_not_scannable: {

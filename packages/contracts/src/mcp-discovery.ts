@@ -116,8 +116,8 @@ export const mcpPromptSchema = z
 export const mcpFieldChangeSchema = z
   .object({
     path: z.string().describe('JSON Pointer into the tool definition, e.g. /description or /inputSchema/properties/path/description'),
-    from: z.unknown().describe('The pinned value; absent when the field was added'),
-    to: z.unknown().describe('The current value; absent when the field was removed'),
+    from: z.unknown().optional().describe('The pinned value; absent when the field was added'),
+    to: z.unknown().optional().describe('The current value; absent when the field was removed'),
   })
   .meta({ id: 'McpFieldChange' });
 

@@ -32,6 +32,8 @@ import { capabilityJobs } from './capabilities/capability-jobs.js';
 import { decisionJobs } from './decisions/decision-jobs.js';
 import { trustJobs } from './trust/trust-jobs.js';
 import { mcpServerFeature } from './mcp-servers/mcp-server-operations.js';
+import { mcpFindingsFeature } from './mcp-servers/findings/index.js';
+import { mcpApprovalFeature } from './mcp-servers/approvals/index.js';
 import { mcpIdentityFeature } from './mcp-servers/identity/identity-operations.js';
 import { mcpScanFeature, scanJobs } from './mcp-servers/scans/scan-operations.js';
 import { siemFeature } from './siem/siem-operations.js';
@@ -100,6 +102,8 @@ export function createFeatures(platform: Platform, services: Services): Feature[
       originFor: (request) => platform.agentAuth.originFor(request),
     }),
     mcpServerFeature({ mcpServers: services.mcpServers }),
+    mcpFindingsFeature({ mcpFindings: services.mcpFindings }),
+    mcpApprovalFeature({ approvals: services.mcpApprovals, settings: services.mcpSettings }),
     mcpIdentityFeature({ serverKeys: services.mcpServerKeys, originFor: (request) => platform.agentAuth.originFor(request) }),
     mcpScanFeature({ scans: services.mcpScans, jobs: scanJobs({ db: platform.db, scans: services.mcpScans, logger: platform.logger }) }),
     { ...capabilityFeature({ capabilities: services.capabilities }), jobs: capabilityJobs({ capabilities: services.capabilities }) },

@@ -4,8 +4,11 @@ import { createAuditService } from './audit/audit-service.js';
 import { createApiKeyService } from './api-keys/api-key-service.js';
 import { createAgentService } from './agents/agent-service.js';
 import { createMcpServerService } from './mcp-servers/mcp-server-service.js';
+import { createMcpFindingsService } from './mcp-servers/findings/index.js';
+import { createApprovalScanHook, createMcpApprovalService, createMcpSettingsService } from './mcp-servers/approvals/index.js';
 import { createMcpServerKeyService } from './mcp-servers/identity/server-key-service.js';
 import { createIdentityScanHook } from './mcp-servers/identity/identity-hook.js';
+import { createConfidenceScanHook, createPoisoningScanHook } from './mcp-servers/findings/index.js';
 import { createMcpScanner } from './mcp-servers/scans/mcp-scanner.js';
 import { createScanMetrics } from './mcp-servers/scans/scan-metrics.js';
 import { createScanService } from './mcp-servers/scans/scan-service.js';
@@ -99,12 +102,21 @@ export function createServices(platform: Platform) {
     }),
     enrollmentTokens,
     mcpServers: createMcpServerService({ db, outbound: platform.outbound, allowPrivateNetworks: config.outboundAllowPrivateNetworks }),
+    mcpFindings: createMcpFindingsService({ db }),
+    mcpApprovals: createMcpApprovalService({ db }),
+    mcpSettings: createMcpSettingsService({ db }),
     mcpServerKeys: createMcpServerKeyService({ db, challenges: platform.agentChallenges }),
     // Discovery (docs/mcp.md, "Scans"); the hooks (identity, approval, poisoning, confidence) come with their parts.
     mcpScans: createScanService({
       db,
       scanner: createMcpScanner({ guard: platform.outbound, clientInfo: { name: 'aim', version: platform.version } }),
-      hooks: [createIdentityScanHook({ events: platform.domainEvents })],
+      // In order: identity (card, TLS), approval (status, drift), poisoning, confidence (reads what the others wrote).
+      hooks: [
+        createIdentityScanHook({ events: platform.domainEvents }),
+        createApprovalScanHook({ events: platform.domainEvents }),
+        createPoisoningScanHook({ events: platform.domainEvents }),
+        createConfidenceScanHook(),
+      ],
       logger: platform.logger,
       metrics: platform.metrics ? createScanMetrics(platform.metrics.registry) : undefined,
     }),

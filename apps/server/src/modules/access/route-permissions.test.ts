@@ -10,6 +10,7 @@ import { insertIdentityProvider } from '../../testing/people-fixtures.js';
 import { newAgentKey, signedInject, registerAgent } from '../../testing/agent-fixtures.js';
 import { insertAlert } from '../../testing/alert-fixtures.js';
 import { insertScan } from '../../testing/mcp-rows.js';
+import { insertMcpFinding } from '../../testing/mcp-finding-rows.js';
 
 /**
  * Every route in the route table × every role × cookie session and API key × own and other
@@ -40,6 +41,7 @@ const PARAM_PREFIX: Record<string, string> = {
   deliveryId: 'whd',
   alertId: 'alr',
   scanId: 'msc',
+  findingId: 'mcf',
 };
 
 forEachTarget('route permissions', (target) => {
@@ -62,6 +64,7 @@ forEachTarget('route permissions', (target) => {
   let bDelivery: string;
   let bAlert: string;
   let bScan: string;
+  let bMcpFinding: string;
 
   before(async () => {
     // Every route × role × credential from one client: more requests than the default per-IP limit.
@@ -127,6 +130,7 @@ forEachTarget('route permissions', (target) => {
     bDelivery = (await post(`/api/v1/webhook-endpoints/${bEndpoint}/test`, {})).delivery.id;
     bAlert = await insertAlert(t, b.organizationId);
     bScan = (await insertScan(t, b.organizationId, bMcpServer, [])).id;
+    bMcpFinding = await insertMcpFinding(t, b.organizationId, bMcpServer);
   });
   after(() => t?.close());
 
@@ -156,6 +160,7 @@ forEachTarget('route permissions', (target) => {
       if (name === 'deliveryId') return bDelivery;
       if (name === 'alertId') return bAlert;
       if (name === 'scanId') return bScan;
+      if (name === 'findingId') return bMcpFinding;
       return b.as.viewer.sessionId;
     });
 

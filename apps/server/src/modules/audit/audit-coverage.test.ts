@@ -9,6 +9,8 @@ import { challenge, newAgentKey, proofFor, registration, signedInject } from '..
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
 import { insertAlert } from '../../testing/alert-fixtures.js';
+import { insertMcpFinding } from '../../testing/mcp-finding-rows.js';
+import { insertMcpServer, insertScan, tool } from '../../testing/mcp-rows.js';
 import { mcpServerKeyProof } from '@aim/sdk';
 
 /**
@@ -275,6 +277,19 @@ forEachTarget('every state change writes an audit event', (target) => {
         assert.equal(put.statusCode, 200, put.body);
         return signedInject(t, attester.key, { method: 'DELETE', url: `/api/v1/agents/me/attestations/${subject.id}` }) as Promise<Response>;
       },
+      'POST /api/v1/mcp-findings/:findingId/dismiss': async () =>
+        inject('POST', `/api/v1/mcp-findings/${await mcpFinding()}/dismiss`, org.as.manager.apiKey, { note: 'coverage' }),
+      'POST /api/v1/mcp-findings/:findingId/reopen': async () => {
+        const id = await mcpFinding();
+        await inject('POST', `/api/v1/mcp-findings/${id}/dismiss`, org.as.manager.apiKey, { note: 'coverage' });
+        return inject('POST', `/api/v1/mcp-findings/${id}/reopen`, org.as.manager.apiKey, {});
+      },
+      'POST /api/v1/mcp-servers/:mcpServerId/approve': async () => {
+        const id = await insertMcpServer(t, org.organizationId, { name: `cov-approve-${++seq}`, ownerId: org.as.admin.userId, status: 'verified' });
+        const scan = await insertScan(t, org.organizationId, id, [tool('search')]);
+        return inject('POST', `/api/v1/mcp-servers/${id}/approve`, org.as.admin.apiKey, { scanId: scan.id, toolSetFingerprint: scan.toolSetFingerprint });
+      },
+      'PUT /api/v1/mcp-settings': () => inject('PUT', '/api/v1/mcp-settings', org.as.admin.apiKey, { scanIntervalMinutes: 45 }),
       'POST /api/v1/mcp-servers/:mcpServerId/keys': async () => mcpServerKey(await mcpServerId()),
       'POST /api/v1/mcp-servers/:mcpServerId/keys/:keyId/revoke': async () => {
         const id = await mcpServerId();
@@ -332,6 +347,8 @@ forEachTarget('every state change writes an audit event', (target) => {
     const mcpServer = () =>
       inject('POST', '/api/v1/mcp-servers', org.as.admin.apiKey, { name: `cov-mcp-${++seq}`, transport: { type: 'streamable_http', url: 'https://mcp.example.com/mcp' } });
     const mcpServerId = async () => ((await mcpServer()).json().mcpServer as { id: string }).id;
+    /** An open MCP finding as discovery records it. */
+    const mcpFinding = async () => insertMcpFinding(t, org.organizationId, await mcpServerId());
     const mcpServerKey = async (id: string) => {
       const key = newAgentKey();
       const c = await challenge(t);

@@ -9,6 +9,8 @@ export interface CapabilityRow {
   name: string;
   description: string | null;
   risk_level: RiskLevel;
+  mcp_server_id: string | null;
+  mcp_tool: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -55,6 +57,7 @@ export const capabilityJson = (r: CapabilityRow) => ({
   name: r.name,
   description: r.description,
   riskLevel: r.risk_level,
+  mcp: r.mcp_server_id && r.mcp_tool ? { mcpServerId: r.mcp_server_id, tool: r.mcp_tool } : null,
   createdAt: r.created_at.toISOString(),
   updatedAt: r.updated_at.toISOString(),
 });

@@ -28,6 +28,14 @@ import { capabilityGone, capabilityJson, capabilityRepository, grantJson, reques
 /** Requests nobody answered expire after this long. */
 export const REQUEST_TTL_SECONDS = 7 * 86_400;
 
+/** Actions of MCP tools (mcp:<server>/<tool>) belong to their server: approving its tools creates them and keeps them. */
+const isMcpAction = (name: string) => name.startsWith('mcp:');
+const mcpReserved = (name: string, verb: 'created' | 'deleted') =>
+  new AppError(
+    'mcp_capability_reserved',
+    `${name} is an MCP tool's action: it is ${verb === 'created' ? 'created' : 'kept'} by approving the MCP server's tools (POST /api/v1/mcp-servers/{id}/approve) and cannot be ${verb} in the catalog. Its description and risk level can be changed.`,
+  );
+
 const unknownCapability = (name: string) =>
   new AppError('unknown_capability', `The capability ${name} is not in the organization's catalog; a manager adds it with POST /api/v1/capabilities.`);
 
@@ -171,6 +179,7 @@ export function createCapabilityService(deps: { db: Database; events: DomainEven
     },
 
     async create(ctx: OrgContext, input: z.output<typeof createCapabilitySchema>) {
+      if (isMcpAction(input.name)) throw mcpReserved(input.name, 'created');
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const id = newId('cap');
         try {
@@ -222,6 +231,7 @@ export function createCapabilityService(deps: { db: Database; events: DomainEven
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const row = await capabilityRepository.find(tx, id, { forUpdate: true });
         if (!row) throw notFound('The capability');
+        if (isMcpAction(row.name)) throw mcpReserved(row.name, 'deleted');
         const { rows } = await tx.query<{ grants: number; requests: number }>(
           `select (select count(*)::int from capability_grants where organization_id = $1 and capability_id = $2) as grants,
                   (select count(*)::int from capability_requests where organization_id = $1 and capability_id = $2) as requests`,

@@ -10,7 +10,7 @@ import { idTime, isId } from '../../platform/ids.js';
 import type { SharedStore } from '../../platform/store/shared-store.js';
 import { loadPolicySet } from '../policies/index.js';
 import { evaluateApproval, type CompiledPolicy, type Evaluation } from './policy-engine.js';
-import { createVerifyAction, FACTS, type Facts, type VerifyActionInput } from './verify-action.js';
+import { capabilityFact, createVerifyAction, FACTS, type Facts, type VerifyActionInput } from './verify-action.js';
 
 export type { VerifyActionInput } from './verify-action.js';
 
@@ -207,7 +207,7 @@ export function createDecisionService(deps: { db: Database; store: SharedStore; 
       action: row.action,
       resource: row.resource,
       context: row.context,
-      capability: facts.capability_name ? { name: facts.capability_name, riskLevel: facts.risk_level! } : null,
+      capability: capabilityFact(facts),
       declaredRisk: row.declared_risk,
       grants: facts.grants.map((g) => ({ id: g.id, resourcePattern: g.p, expiresAt: g.e === null ? null : Date.parse(g.e) })),
       policies,

@@ -505,7 +505,7 @@ describe('evaluate: combining', () => {
   });
 
   it('names the rules in their documented order', () => {
-    assert.deepEqual(EVALUATION_ORDER, ['agent_status', 'unknown_capability', 'capability_required', 'resource_deny', 'time_window', 'rate_limit', 'data_volume', 'min_trust', 'require_approval']);
+    assert.deepEqual(EVALUATION_ORDER, ['agent_status', 'unknown_capability', 'mcp_tool', 'capability_required', 'resource_deny', 'time_window', 'rate_limit', 'data_volume', 'min_trust', 'require_approval']);
     assert.ok(Object.isFrozen(EVALUATION_ORDER));
   });
 });
@@ -543,5 +543,53 @@ describe('agent status and the re-evaluation at approval', () => {
     assert.equal(evaluateApproval({ ...base, policies: [minTrust], agent: { ...base.agent, trustScore: 95 } }).decision, 'allow');
     // Unscored with whenUnscored require_approval: the approval answers it.
     assert.equal(evaluateApproval({ ...base, policies: [minTrust], agent: { ...base.agent, trustScore: null } }).decision, 'allow');
+  });
+});
+
+describe('MCP tools (mcp_tool)', () => {
+  const ACTION = 'mcp:github/create_issue';
+  const tool = (mcp: NonNullable<NonNullable<EvaluationInput['capability']>['mcp']>, overrides: Partial<EvaluationInput> = {}) =>
+    evaluate(input({ action: ACTION, resource: null, capability: { name: ACTION, riskLevel: 'medium', mcp }, ...overrides }));
+  const pinned = { state: 'pinned' as const, blocked: false };
+  const SERVER = `mcp_${pad(1)}`;
+
+  it('passes a pinned tool of an approved (or drifted) server, and then grants and policies decide', () => {
+    for (const serverStatus of ['approved', 'drifted'] as const) {
+      const allowed = tool({ serverId: SERVER, serverStatus, pin: pinned });
+      assert.equal(allowed.decision, 'allow', serverStatus);
+      assert.deepEqual(allowed.reasons.map((r) => [r.rule, r.effect]), [['mcp_tool', 'pass'], ['capability_required', 'allow']]);
+    }
+    const ungranted = tool({ serverId: SERVER, serverStatus: 'approved', pin: pinned }, { grants: [] });
+    assert.equal(ungranted.decision, 'deny');
+    assert.deepEqual(ungranted.violations.map((v) => v.rule), ['capability_required']);
+    // A policy over the server's tools applies to this one: `*` matches the tool name.
+    const ask = policy('require_approval', { minRisk: 'low' }, { scope: { actions: ['mcp:github/*'] } });
+    assert.equal(tool({ serverId: SERVER, serverStatus: 'approved', pin: pinned }, { policies: [ask] }).decision, 'pending');
+    const other = policy('require_approval', { minRisk: 'low' }, { scope: { actions: ['mcp:gitlab/*'] } });
+    assert.equal(tool({ serverId: SERVER, serverStatus: 'approved', pin: pinned }, { policies: [other] }).decision, 'allow');
+  });
+
+  it('denies while the server is not approved, for a tool without a pin, and for a blocked pin, with a message a person understands', () => {
+    for (const serverStatus of ['pending', 'verified', 'suspended', 'revoked'] as const) {
+      const denied = tool({ serverId: SERVER, serverStatus, pin: pinned });
+      assert.equal(denied.decision, 'deny', serverStatus);
+      assert.equal(denied.reasons[0]!.rule, 'mcp_tool');
+      assert.match(denied.reasons[0]!.message, new RegExp(`MCP server of ${ACTION} is ${serverStatus}`));
+      assert.deepEqual(denied.violations, [{ rule: 'mcp_tool', policyId: null, policyVersion: null }]);
+    }
+    const unpinned = tool({ serverId: SERVER, serverStatus: 'approved', pin: null });
+    assert.equal(unpinned.decision, 'deny');
+    assert.match(unpinned.reasons[0]!.message, /not among the approved tools/);
+    const changed = tool({ serverId: SERVER, serverStatus: 'drifted', pin: { state: 'changed', blocked: true } });
+    assert.equal(changed.decision, 'deny');
+    assert.match(changed.reasons[0]!.message, /changed since it was approved and is blocked until a manager/);
+    assert.match(tool({ serverId: SERVER, serverStatus: 'drifted', pin: { state: 'removed', blocked: true } }).reasons[0]!.message, /no longer offered/);
+    const unblocked = tool({ serverId: SERVER, serverStatus: 'drifted', pin: { state: 'changed', blocked: false } });
+    assert.equal(unblocked.decision, 'allow', 'blocking off: a drifted tool is decided by grants and policies');
+    assert.match(unblocked.reasons[0]!.message, /blocking of drifted tools is off/);
+  });
+
+  it('gives other capabilities no mcp_tool reason', () => {
+    assert.ok(!evaluate(input()).reasons.some((r) => r.rule === 'mcp_tool'));
   });
 });

@@ -1,5 +1,5 @@
 import { riskRank } from '@aim/contracts';
-import type { AgentStatus, Decision, DecisionReason, DecisionRule, PolicyConfig, PolicyScope, PolicyType, RiskLevel } from '@aim/contracts';
+import type { AgentStatus, Decision, DecisionReason, DecisionRule, McpServerStatus, PolicyConfig, PolicyScope, PolicyType, RiskLevel } from '@aim/contracts';
 import type { CompiledPolicy } from '../policies/index.js';
 
 /**
@@ -11,6 +11,10 @@ import type { CompiledPolicy } from '../policies/index.js';
  *    the re-evaluation at approval does.
  * 1. **unknown_capability**: an action missing from the catalog is denied; nothing else is evaluated.
  *    Otherwise the risk is the higher of the catalog's level and the agent's declared one.
+ * 1b. **mcp_tool** (an MCP tool's action, `mcp:<server>/<tool>`, whose catalog entry names its
+ *    server): denied when the server is not `approved` or `drifted`, when the tool has no pin (not
+ *    among the approved tools), or when its pin is blocked (it drifted and the organization blocks
+ *    drifted tools); otherwise a `pass` reason says how the tool stands. The rest is still evaluated.
  * 2. **capability_required** (always, built in): a grant satisfies it if it has not expired
  *    (`expiresAt > now`) and its pattern covers the resource (a null pattern covers any resource,
  *    including none; a pattern never covers a missing resource). Among satisfying grants, one with a
@@ -45,14 +49,21 @@ export interface GrantFact {
   expiresAt: number | null;
 }
 
+/** How an MCP tool's action stands: its server's status and the tool's pin (null: the tool is not among the approved ones). */
+export interface McpToolFact {
+  serverId: string;
+  serverStatus: McpServerStatus;
+  pin: { state: 'pinned' | 'changed' | 'removed'; blocked: boolean } | null;
+}
+
 export interface EvaluationInput {
   /** `status`, when given, is checked first (agent_status); the decision endpoint leaves it out (only active agents get there). */
   agent: { id: string; tags: readonly string[]; trustScore: number | null; status?: AgentStatus | undefined };
   action: string;
   resource: string | null;
   context: Readonly<Record<string, unknown>>;
-  /** null: the action is not in the organization's catalog. */
-  capability: { name: string; riskLevel: RiskLevel } | null;
+  /** null: the action is not in the organization's catalog. `mcp`: the action is an MCP server's tool. */
+  capability: { name: string; riskLevel: RiskLevel; mcp?: McpToolFact | undefined } | null;
   declaredRisk: RiskLevel | null;
   /** The agent's unrevoked grants of this capability; the engine checks expiry against `now`. */
   grants: readonly GrantFact[];
@@ -84,7 +95,7 @@ type Day = PolicyConfig<'time_window'>['windows'][number]['days'][number];
 const CHECKED_TYPES = ['resource_deny', 'time_window', 'rate_limit', 'data_volume', 'min_trust', 'require_approval'] as const satisfies readonly CheckedType[];
 
 /** The order in which rules are evaluated (and reasons listed). */
-export const EVALUATION_ORDER: readonly DecisionRule[] = Object.freeze(['agent_status', 'unknown_capability', 'capability_required', ...CHECKED_TYPES]);
+export const EVALUATION_ORDER: readonly DecisionRule[] = Object.freeze(['agent_status', 'unknown_capability', 'mcp_tool', 'capability_required', ...CHECKED_TYPES]);
 
 const TYPE_RANK: Record<PolicyType, number> = {
   capability_required: 0,
@@ -109,7 +120,8 @@ export function evaluate(input: EvaluationInput): Evaluation {
   while (applicable[firstChecked]?.type === 'capability_required') firstChecked++;
 
   const grant = pickGrant(input.grants, input.resource, input.now);
-  const reasons: DecisionReason[] = [...statusReasons, baseReason(input, grant, decidingPolicy(applicable, firstChecked))];
+  const mcp = input.capability.mcp;
+  const reasons: DecisionReason[] = [...statusReasons, ...(mcp ? [mcpToolReason(input.action, mcp)] : []), baseReason(input, grant, decidingPolicy(applicable, firstChecked))];
   for (let i = firstChecked; i < applicable.length; i++) {
     const policy = applicable[i]!;
     reasons.push(CHECKS[policy.type as CheckedType](policy, input, risk));
@@ -149,6 +161,24 @@ function byEvaluationOrder(a: CompiledPolicy, b: CompiledPolicy): number {
 
 function unknownCapabilityReason(action: string): DecisionReason {
   return { rule: 'unknown_capability', effect: 'deny', message: `${action} is not in the organization's capability catalog`, policyId: null, policyVersion: null, mode: null };
+}
+
+/** Step 1b: an MCP tool is decided on only while its server is approved (or drifted) and its approved definition is not blocked. */
+function mcpToolReason(action: string, mcp: McpToolFact): DecisionReason {
+  const reason = (effect: 'deny' | 'pass', message: string): DecisionReason => ({ rule: 'mcp_tool', effect, message, policyId: null, policyVersion: null, mode: null });
+  if (mcp.serverStatus !== 'approved' && mcp.serverStatus !== 'drifted') {
+    const what = mcp.serverStatus === 'suspended' || mcp.serverStatus === 'revoked' ? `is ${mcp.serverStatus}` : `is ${mcp.serverStatus}, not approved`;
+    return reason('deny', `the MCP server of ${action} ${what}; its tools are decided on only while a manager's approval stands`);
+  }
+  if (mcp.pin === null) {
+    return reason('deny', `${action} is not among the approved tools of its MCP server; a manager approves the server's current tools to allow it`);
+  }
+  if (mcp.pin.blocked) {
+    const how = mcp.pin.state === 'removed' ? 'is no longer offered by the server' : 'changed since it was approved';
+    return reason('deny', `${action} ${how} and is blocked until a manager reviews the change and re-approves the server's tools`);
+  }
+  if (mcp.pin.state !== 'pinned') return reason('pass', `${action} ${mcp.pin.state} since it was approved; blocking of drifted tools is off`);
+  return reason('pass', `${action} matches its approved definition`);
 }
 
 function higherRisk(catalog: RiskLevel, declared: RiskLevel | null): RiskLevel {

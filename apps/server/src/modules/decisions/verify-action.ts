@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { AgentStatus, RiskLevel, verifyActionSchema } from '@aim/contracts';
+import type { AgentStatus, McpServerStatus, RiskLevel, verifyActionSchema } from '@aim/contracts';
 import type { z } from 'zod';
 import { AUDIT_EVENT_COLUMNS, auditEventValues } from '../../platform/audit/audit-log.js';
 import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
@@ -8,7 +8,7 @@ import { AppError, notFound } from '../../platform/http/app-error.js';
 import type { AgentRequestContext } from '../../platform/http/request-context.js';
 import { newId } from '../../platform/ids.js';
 import type { SharedStore } from '../../platform/store/shared-store.js';
-import { applicablePolicies, evaluate, type CompiledPolicy, type Evaluation } from './policy-engine.js';
+import { applicablePolicies, evaluate, type CompiledPolicy, type Evaluation, type EvaluationInput } from './policy-engine.js';
 
 /**
  * The decision endpoint (docs/authorization.md §4), in named steps: load the facts, count the rate
@@ -26,18 +26,26 @@ export interface Facts {
   trust_confidence: string | null;
   capability_name: string | null;
   risk_level: RiskLevel | null;
+  /** For an MCP tool's action (mcp:<slug>/<tool>): its server, the server's status and the tool's pin (null: not pinned). */
+  mcp_server_id: string | null;
+  mcp_server_status: McpServerStatus | null;
+  mcp_pin_state: 'pinned' | 'changed' | 'removed' | null;
+  mcp_pin_blocked: boolean | null;
   grants: { id: string; p: string | null; e: string | null }[];
 }
 
 /** What a decision is evaluated on, as of now, in one statement: $1 organization, $2 agent, $3 action. */
 export const FACTS = `select o.policy_revision, o.approval_timeout_seconds, a.status as agent_status, a.tags, a.trust_score, a.trust_confidence,
                       c.name as capability_name, c.risk_level,
+                      c.mcp_server_id, ms.status as mcp_server_status, p.state as mcp_pin_state, p.blocked as mcp_pin_blocked,
                       coalesce((select json_agg(json_build_object('id', g.id, 'p', g.resource_pattern, 'e', g.expires_at))
                                   from capability_grants g
                                  where g.organization_id = o.id and g.agent_id = a.id and g.capability_id = c.id and g.revoked_at is null), '[]') as grants
                  from organizations o
                  join agents a on a.organization_id = o.id and a.id = $2
                  left join capabilities c on c.organization_id = o.id and c.name = $3
+                 left join mcp_servers ms on ms.id = c.mcp_server_id
+                 left join mcp_tool_pins p on p.mcp_server_id = c.mcp_server_id and p.tool_name = c.mcp_tool
                 where o.id = $1`;
 
 /** The decision, its violations, its audit event and its domain events: one round trip, all or nothing. */
@@ -54,6 +62,15 @@ const WRITE_SQL = `with decision as (
      ${outboxInsertFrom('$35')}
    )
    insert into audit_events (${AUDIT_EVENT_COLUMNS}) values ($22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)`;
+
+/** The catalog entry the engine evaluates (with its MCP server and pin for a tool's action), or null: not in the catalog. */
+export function capabilityFact(facts: Facts): EvaluationInput['capability'] {
+  if (!facts.capability_name) return null;
+  const capability = { name: facts.capability_name, riskLevel: facts.risk_level! };
+  if (facts.mcp_server_id === null) return capability;
+  const pin = facts.mcp_pin_state === null ? null : { state: facts.mcp_pin_state, blocked: facts.mcp_pin_blocked === true };
+  return { ...capability, mcp: { serverId: facts.mcp_server_id, serverStatus: facts.mcp_server_status!, pin } };
+}
 
 export type VerifyActionInput = z.output<typeof verifyActionSchema>;
 
@@ -110,7 +127,7 @@ export function createVerifyAction(deps: { db: Database; store: SharedStore; eve
       action: req.input.action,
       resource: req.input.resource ?? null,
       context: req.context,
-      capability: facts.capability_name ? { name: facts.capability_name, riskLevel: facts.risk_level! } : null,
+      capability: capabilityFact(facts),
       declaredRisk: req.input.risk ?? null,
       grants: facts.grants.map((g) => ({ id: g.id, resourcePattern: g.p, expiresAt: g.e === null ? null : Date.parse(g.e) })),
       policies,

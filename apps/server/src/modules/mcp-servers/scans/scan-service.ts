@@ -76,8 +76,15 @@ export function createScanService(deps: ScanServiceDeps) {
         // The previous scan with its definitions, for the hooks (none to load without them).
         const previous = hooks.length > 0 ? await latestScan(tx, scan.mcpServerId, { beforeId: scan.id }) : null;
         const recorded = await storeFinishedScan(tx, { ...outcome, id: scan.id, mcpServerId: scan.mcpServerId, trigger: scan.trigger, requestedBy: scan.requestedBy });
+        // Each hook's outcome is on the row before the next hook runs (confidence reads the card status).
         const concluded: ScanHookOutcome = {};
-        for (const hook of hooks) Object.assign(concluded, (await hook.afterScan(tx, { ctx, server, scan: recorded, previous })) ?? {});
+        for (const hook of hooks) {
+          const outcome = await hook.afterScan(tx, { ctx, server, scan: recorded, previous });
+          if (outcome && Object.keys(outcome).length > 0) {
+            Object.assign(concluded, outcome);
+            await scanRepository.setOutcomes(tx, scan.id, concluded);
+          }
+        }
         const row = await scanRepository.setOutcomes(tx, scan.id, concluded);
         await scanRepository.setScanned(tx, scan.mcpServerId, scan.id, (await loadMcpSettings(tx)).settings.scanIntervalMinutes);
         await recordAuditEvent(tx, ctx, {

@@ -1,0 +1,135 @@
+import type { McpPoisoningHeuristic } from '@aim/contracts';
+import { orgOf, type Tx } from '../../../platform/db/database.js';
+import type { DomainEvents } from '../../../platform/events/domain-events.js';
+import { loadMonitoringSettings } from '../../monitoring/index.js';
+import { recordMcpFinding, resolveMcpFindings } from '../shared/findings-store.js';
+import type { McpScanHook, ScanHookInput, ScannedTool } from '../shared/scan-hooks.js';
+import { mcpFindingRepository } from './findings-repository.js';
+import { checkToolShadowing, checkToolText, verdictsByHeuristic, type HeuristicVerdict, type OtherServersTools } from './poisoning-heuristics.js';
+import { textFields } from './poisoning-text.js';
+
+/**
+ * The `poisoning` scan hook (docs/mcp.md, "findings"): after a successful scan, the heuristics over
+ * every tool, one finding per server, tool, heuristic and definition (its fingerprint), and the
+ * poisoning findings whose condition is gone resolved.
+ *
+ * The text heuristics depend on the definition alone, so only tools whose fingerprint is new since
+ * the previous scan are read again; an unchanged tool keeps the findings its definition already has.
+ * Tool shadowing depends on the other servers too, and is checked for every tool on every scan.
+ * A dismissed finding stays dismissed: its key is neither raised again nor resolved while it holds.
+ */
+
+export interface PoisoningHookDeps {
+  events: Pick<DomainEvents, 'record'>;
+}
+
+export const POISONING_TITLES: Record<McpPoisoningHeuristic, string> = {
+  hidden_instruction: 'a hidden instruction marker',
+  override_phrase: 'an instruction override phrase',
+  invisible_unicode: 'invisible Unicode characters',
+  tool_shadowing: 'tool shadowing',
+  secret_reference: 'a reference to credentials or secrets',
+  exfiltration_url: 'an instruction to send data to a URL',
+};
+
+/** Fits the 400-character key column: the fingerprint identifies the definition (name included); the name is for people. */
+export const poisoningKey = (mcpServerId: string, heuristic: McpPoisoningHeuristic, tool: ScannedTool) =>
+  `poisoning:${mcpServerId}:${heuristic}:${tool.fingerprint}:${tool.name.slice(0, 200)}`;
+
+/** Tool names of the organization's other servers that are not revoked: their latest successful scan and their pins. */
+export async function loadOtherServersTools(tx: Tx, mcpServerId: string): Promise<OtherServersTools> {
+  const { rows } = await tx.query<{ mcp_server_id: string; slug: string; tool: string }>(
+    `select m.id as mcp_server_id, m.slug, t.name as tool
+       from mcp_servers m
+       cross join lateral (select s.tools from mcp_scans s
+                            where s.organization_id = m.organization_id and s.mcp_server_id = m.id and s.status = 'succeeded'
+                            order by s.id desc limit 1) s
+       cross join lateral jsonb_to_recordset(s.tools) as t(name text)
+      where m.organization_id = $1 and m.id <> $2 and m.status <> 'revoked'
+     union
+     select m.id, m.slug, p.tool_name
+       from mcp_tool_pins p join mcp_servers m on m.id = p.mcp_server_id and m.organization_id = p.organization_id
+      where p.organization_id = $1 and p.mcp_server_id <> $2 and p.state <> 'removed' and m.status <> 'revoked'`,
+    [orgOf(tx), mcpServerId],
+    { name: 'aim.mcp.other-servers-tools' },
+  );
+  const byTool = new Map<string, { mcpServerId: string; server: string }[]>();
+  for (const row of rows) byTool.set(row.tool, [...(byTool.get(row.tool) ?? []), { mcpServerId: row.mcp_server_id, server: row.slug }]);
+  return byTool;
+}
+
+function summaryOf(verdict: HeuristicVerdict): string {
+  const first = verdict.matches[0]!;
+  const more = verdict.matches.length > 1 ? ` (and ${verdict.matches.length - 1} more match${verdict.matches.length > 2 ? 'es' : ''})` : '';
+  const decoded = first.decoded ? ` Hidden text: "${first.decoded}".` : '';
+  const shadows = first.shadows ? ` Also a tool of: ${first.shadows.map((s) => s.server).join(', ')}.` : '';
+  return `${first.rule} at ${first.path}: ${first.text}${more}.${decoded}${shadows} Heuristics can be wrong: read the text, then dismiss with a note if it is honest.`;
+}
+
+async function record(tx: Tx, deps: PoisoningHookDeps, input: ScanHookInput, tool: ScannedTool, verdict: HeuristicVerdict, key: string, monitoring: Awaited<ReturnType<typeof loadMonitoringSettings>>['settings']) {
+  const first = verdict.matches[0]!;
+  await recordMcpFinding(
+    tx,
+    deps,
+    input.ctx,
+    {
+      mcpServerId: input.server.id,
+      kind: 'poisoning',
+      severity: verdict.severity,
+      dedupKey: key,
+      title: `Tool "${tool.name.slice(0, 100)}" has ${POISONING_TITLES[verdict.heuristic]}`,
+      summary: summaryOf(verdict),
+      evidence: {
+        heuristic: verdict.heuristic,
+        toolName: tool.name,
+        path: first.path,
+        text: first.text,
+        matched: first.matched,
+        rule: first.rule,
+        ...(first.decoded ? { decoded: first.decoded } : {}),
+        ...(first.shadows ? { shadows: first.shadows } : {}),
+        fingerprints: { [tool.name]: tool.fingerprint },
+        matches: verdict.matches.map((m) => ({ rule: m.rule, severity: m.severity, path: m.path, text: m.text, matched: m.matched, ...(m.decoded ? { decoded: m.decoded } : {}) })),
+      },
+      scanId: input.scan.id,
+      at: input.scan.finishedAt,
+    },
+    { monitoring },
+  );
+}
+
+export async function runPoisoningChecks(tx: Tx, deps: PoisoningHookDeps, input: ScanHookInput): Promise<void> {
+  const { scan, previous, server } = input;
+  if (scan.status !== 'succeeded') return;
+  const unchanged = new Set(previous?.status === 'succeeded' ? [...previous.tools.values()].map((t) => t.fingerprint) : []);
+  const others = await loadOtherServersTools(tx, server.id);
+  const live = await mcpFindingRepository.liveKeys(tx, server.id, 'poisoning');
+  let monitoring: Awaited<ReturnType<typeof loadMonitoringSettings>>['settings'] | undefined;
+  // The text findings an unchanged definition already has (open or dismissed), by fingerprint.
+  const kept = new Map<string, string[]>();
+  for (const key of live.keys()) {
+    const [, , heuristic, fingerprint] = key.split(':');
+    if (heuristic !== 'tool_shadowing' && fingerprint) kept.set(fingerprint, [...(kept.get(fingerprint) ?? []), key]);
+  }
+  const ownTools = new Set(scan.tools.keys());
+  const stillTrue: string[] = [];
+  for (const tool of scan.tools.values()) {
+    const isUnchanged = unchanged.has(tool.fingerprint);
+    const fields = isUnchanged && others.size === 0 ? [] : textFields(tool.definition);
+    if (isUnchanged) stillTrue.push(...(kept.get(tool.fingerprint) ?? []));
+    const matches = [...(isUnchanged ? [] : checkToolText(tool.definition, fields)), ...checkToolShadowing(tool.definition, ownTools, others, fields)];
+    for (const verdict of verdictsByHeuristic(matches)) {
+      const key = poisoningKey(server.id, verdict.heuristic, tool);
+      stillTrue.push(key);
+      // Dismissed: a person judged this exact definition; an open one already counts (and alerted).
+      if (live.has(key)) continue;
+      monitoring ??= (await loadMonitoringSettings(tx)).settings;
+      await record(tx, deps, input, tool, verdict, key, monitoring);
+    }
+  }
+  await resolveMcpFindings(tx, { mcpServerId: server.id, kind: 'poisoning', stillTrue, at: scan.finishedAt });
+}
+
+export function createPoisoningScanHook(deps: PoisoningHookDeps): McpScanHook {
+  return { name: 'poisoning', afterScan: (tx, input) => runPoisoningChecks(tx, deps, input) };
+}
