@@ -56,8 +56,7 @@ export function IdentitySection({ server, scans }: { server: McpServer; scans: S
               </div>
               <div className="mt-1 text-xs text-slate-600">
                 Registered {when(k.createdAt)}
-                {k.expiresAt ? ` · expires ${when(k.expiresAt)}` : ''}
-                {k.revokedAt ? ` · revoked ${when(k.revokedAt)}` : ''}
+                {k.revokedAt ? ` · revoked ${when(k.revokedAt)}${k.revokedReason ? `: ${k.revokedReason}` : ''}` : ''}
               </div>
               {may.change && k.status === 'active' && <RevokeKey server={server} serverKey={k} onDone={keys.refresh} />}
             </li>

@@ -1,44 +1,26 @@
-import type {
-  McpServerStatus,
-  McpSettings,
-  mcpApprovalSchema,
-  mcpAttestationSchema,
-  mcpConfidenceSchema,
-  mcpFindingSchema,
-  mcpScanSchema,
-  mcpToolDiffSchema,
-  mcpToolPinSchema,
-  mcpToolSchema,
-} from '@aim/contracts';
+import type { McpServerStatus, McpSettings, mcpAttestationSchema } from '@aim/contracts';
 import type { z } from 'zod';
-import { request } from '@/api/client';
+import { api, request } from '@/api/client';
 import type { components } from '@/api/schema';
 
 /**
- * The MCP operations the dashboard calls (docs/mcp.md). The registry (list, register, read, the
- * lifecycle) goes through the typed client; discovery, approval, findings, identity and attestations
- * through `request`, typed by the contract shapes of `@aim/contracts` (mcp-discovery.ts,
- * mcp-findings.ts), until the OpenAPI document lists them and callers can move to `api`.
+ * The MCP operations the dashboard calls (docs/mcp.md), through the typed client (docs/openapi.json):
+ * the registry, scans, approval and drift, findings and confidence, server keys, attestations and the
+ * MCP settings.
  */
-export type McpServer = components['schemas']['McpServer'];
-export type McpScan = z.infer<typeof mcpScanSchema>;
-export type McpTool = z.infer<typeof mcpToolSchema>;
-export type McpToolDiff = z.infer<typeof mcpToolDiffSchema>;
-export type McpToolPin = z.infer<typeof mcpToolPinSchema>;
-export type McpApproval = z.infer<typeof mcpApprovalSchema>;
-export type McpFinding = z.infer<typeof mcpFindingSchema>;
+type Schemas = components['schemas'];
+export type McpServer = Schemas['McpServer'];
+export type McpScan = Schemas['McpScan'];
+export type McpTool = Schemas['McpTool'];
+export type McpToolDiff = Schemas['McpToolDiff'];
+export type McpToolPin = Schemas['McpToolPin'];
+export type McpApproval = Schemas['McpApproval'];
+export type McpFinding = Schemas['McpFinding'];
+/** Until the attestation operations are in the OpenAPI document: the contract's own shape. */
 export type McpAttestation = z.infer<typeof mcpAttestationSchema>;
-export type McpConfidence = z.infer<typeof mcpConfidenceSchema>;
+export type McpConfidence = Schemas['McpConfidence'];
+export type McpServerKey = Schemas['McpServerKey'];
 export type { McpServerStatus, McpSettings };
-
-/** A server key as the identity operations list it (the fields the page shows; others are ignored). */
-export interface McpServerKey {
-  id: string;
-  status: string;
-  createdAt: string;
-  revokedAt?: string | null;
-  expiresAt?: string | null;
-}
 
 /**
  * Live topics: changes are audited on targets of these types, and the stream names them. The registry,
@@ -48,37 +30,33 @@ export interface McpServerKey {
 export const MCP_TOPICS = ['mcp_server', 'mcp_finding', 'mcp_attestation'] as const;
 export const MCP_SETTINGS_TOPICS = ['mcp_settings'] as const;
 
-const base = (mcpServerId: string) => `/api/v1/mcp-servers/${encodeURIComponent(mcpServerId)}`;
-const query = (params: Record<string, string | number | undefined>) => {
-  const entries = Object.entries(params).filter((e): e is [string, string | number] => e[1] !== undefined && e[1] !== '');
-  return entries.length ? `?${new URLSearchParams(entries.map(([k, v]) => [k, String(v)])).toString()}` : '';
-};
+const server = (mcpServerId: string) => ({ params: { path: { mcpServerId } } });
+const scan = (mcpServerId: string, scanId: string) => ({ params: { path: { mcpServerId, scanId } } });
+const finding = (findingId: string) => ({ params: { path: { findingId } } });
 
 export const mcp = {
-  scans: (id: string, cursor?: string) => request<{ scans: McpScan[]; nextCursor: string | null }>('GET', `${base(id)}/scans${query({ limit: 20, cursor })}`),
-  scan: (id: string, scanId: string) => request<{ scan: McpScan; tools: McpTool[] }>('GET', `${base(id)}/scans/${encodeURIComponent(scanId)}`),
-  scanNow: (id: string) => request<{ scan: McpScan }>('POST', `${base(id)}/scans`, {}),
-  scanDiff: (id: string, scanId: string, against: string) => request<{ diff: McpToolDiff[]; against?: { kind: 'scan' | 'pins' | 'none'; scanId: string | null } }>('GET', `${base(id)}/scans/${encodeURIComponent(scanId)}/diff${query({ against })}`),
-  pins: (id: string) => request<{ approval: McpApproval | null; pins: McpToolPin[] }>('GET', `${base(id)}/pins`),
+  scans: (id: string, cursor?: string) => api.GET('/api/v1/mcp-servers/{mcpServerId}/scans', { params: { path: { mcpServerId: id }, query: { limit: 20, ...(cursor ? { cursor } : {}) } } }),
+  scan: (id: string, scanId: string) => api.GET('/api/v1/mcp-servers/{mcpServerId}/scans/{scanId}', scan(id, scanId)),
+  scanNow: (id: string) => api.POST('/api/v1/mcp-servers/{mcpServerId}/scans', server(id)),
+  /** A scan's tools against the successful scan before it (`against.kind` none: the first one, every tool added). */
+  scanDiff: (id: string, scanId: string) =>
+    api.GET('/api/v1/mcp-servers/{mcpServerId}/scans/{scanId}/diff', { params: { path: { mcpServerId: id, scanId }, query: { against: 'previous' } } }),
+  pins: (id: string) => api.GET('/api/v1/mcp-servers/{mcpServerId}/pins', server(id)),
   /** `scan` null: no successful scan yet; `pinned` false: never approved (the diff is empty, nothing to compare with). */
-  drift: (id: string) => request<{ scan: McpScan | null; diff: McpToolDiff[]; pinned: boolean }>('GET', `${base(id)}/drift`),
-  approve: (id: string, body: { scanId: string; toolSetFingerprint: string; note?: string }) =>
-    request<{ mcpServer: McpServer; approval: McpApproval; toolsWithoutAction?: string[] }>('POST', `${base(id)}/approve`, body),
-  findings: (mcpServerId: string) => request<{ findings: McpFinding[]; nextCursor: string | null }>('GET', `/api/v1/mcp-findings${query({ mcpServerId, limit: 100 })}`),
-  openFindings: (cursor?: string) => request<{ findings: McpFinding[]; nextCursor: string | null }>('GET', `/api/v1/mcp-findings${query({ status: 'open', limit: 200, cursor })}`),
-  dismiss: (findingId: string, note: string) => request<{ finding: McpFinding }>('POST', `/api/v1/mcp-findings/${encodeURIComponent(findingId)}/dismiss`, { note }),
-  reopen: (findingId: string) => request<{ finding: McpFinding }>('POST', `/api/v1/mcp-findings/${encodeURIComponent(findingId)}/reopen`, {}),
-  approvals: (id: string) => request<{ approvals: McpApproval[]; nextCursor: string | null }>('GET', `${base(id)}/approvals${query({ limit: 10 })}`),
-  confidence: (id: string) => request<{ confidence: McpConfidence }>('GET', `${base(id)}/confidence`),
-  keys: (id: string) => request<{ keys: McpServerKey[]; nextCursor?: string | null }>('GET', `${base(id)}/keys`),
-  revokeKey: (id: string, keyId: string) => request<{ key: McpServerKey }>('POST', `${base(id)}/keys/${encodeURIComponent(keyId)}/revoke`, {}),
-  attestations: (id: string) => request<{ attestations: McpAttestation[]; nextCursor?: string | null }>('GET', `${base(id)}/attestations`),
-  settings: () => request<{ settings: McpSettings; updatedAt?: string | null } | McpSettings>('GET', '/api/v1/mcp-settings'),
-  saveSettings: (body: Partial<McpSettings>) => request<{ settings: McpSettings } | McpSettings>('PUT', '/api/v1/mcp-settings', body),
+  drift: (id: string) => api.GET('/api/v1/mcp-servers/{mcpServerId}/drift', server(id)),
+  approve: (id: string, body: { scanId: string; toolSetFingerprint: string; note?: string }) => api.POST('/api/v1/mcp-servers/{mcpServerId}/approve', { ...server(id), body }),
+  approvals: (id: string) => api.GET('/api/v1/mcp-servers/{mcpServerId}/approvals', { params: { path: { mcpServerId: id }, query: { limit: 10 } } }),
+  findings: (id: string) => api.GET('/api/v1/mcp-servers/{mcpServerId}/findings', { params: { path: { mcpServerId: id }, query: { limit: 100 } } }),
+  openFindings: (cursor?: string) => api.GET('/api/v1/mcp-findings', { params: { query: { status: ['open'], limit: 200, ...(cursor ? { cursor } : {}) } } }),
+  dismiss: (findingId: string, note: string) => api.POST('/api/v1/mcp-findings/{findingId}/dismiss', { ...finding(findingId), body: { note } }),
+  reopen: (findingId: string) => api.POST('/api/v1/mcp-findings/{findingId}/reopen', { ...finding(findingId), body: {} }),
+  confidence: (id: string) => api.GET('/api/v1/mcp-servers/{mcpServerId}/confidence', server(id)),
+  keys: (id: string) => api.GET('/api/v1/mcp-servers/{mcpServerId}/keys', server(id)),
+  revokeKey: (id: string, keyId: string) => api.POST('/api/v1/mcp-servers/{mcpServerId}/keys/{keyId}/revoke', { params: { path: { mcpServerId: id, keyId } }, body: {} }),
+  attestations: (id: string) => request<{ attestations: McpAttestation[]; nextCursor: string | null }>('GET', `/api/v1/mcp-servers/${encodeURIComponent(id)}/attestations`),
+  settings: () => api.GET('/api/v1/mcp-settings'),
+  saveSettings: (body: Partial<McpSettings>) => api.PUT('/api/v1/mcp-settings', { body }),
 };
-
-/** The settings out of either answer shape (`{ settings }` or the settings themselves). */
-export const settingsOf = (answer: { settings: McpSettings } | McpSettings): McpSettings => ('settings' in answer ? answer.settings : answer);
 
 export const serverHref = (id: string) => `/mcp-servers/detail/?id=${encodeURIComponent(id)}`;
 export const reviewHref = (id: string) => `/mcp-servers/review/?id=${encodeURIComponent(id)}`;

@@ -7,7 +7,7 @@ import { Resource } from '@/components/resource-list';
 import { Button } from '@/components/ui/button';
 import { Input } from '@/components/ui/input';
 import { must, useApiQuery } from '@/data/query';
-import { MCP_SETTINGS_TOPICS, mcp, settingsOf } from './mcp-api';
+import { MCP_SETTINGS_TOPICS, mcp } from './mcp-api';
 
 /**
  * The organization's MCP settings (admins, `monitoring.manage`; shown on the monitoring settings
@@ -18,7 +18,7 @@ export function McpSettingsPanel() {
   const settings = useApiQuery({
     key: ['/api/v1/mcp-settings'],
     topics: MCP_SETTINGS_TOPICS,
-    fetch: async () => settingsOf(must(await mcp.settings())),
+    fetch: async () => must(await mcp.settings()).settings,
   });
   return (
     <section aria-labelledby="mcp-settings-heading" className="rounded border border-slate-200 bg-white p-4 text-sm">
@@ -40,7 +40,7 @@ function McpSettingsForm({ settings, saved }: { settings: McpSettings; saved: (s
     setNotice(null);
     const answer = await mcp.saveSettings(value);
     if (!answer.data) return failWith(form, answer.error);
-    const next = settingsOf(answer.data);
+    const next = answer.data.settings;
     form.reset(next);
     saved(next);
     setNotice('MCP settings saved.');

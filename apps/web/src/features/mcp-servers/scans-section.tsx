@@ -86,7 +86,7 @@ function ScanChanges({ server, scanId }: { server: McpServer; scanId: string }) 
   const diff = useApiQuery({
     key: ['mcp-scan-diff', server.id, scanId, 'previous'],
     topics: [],
-    fetch: async () => must(await mcp.scanDiff(server.id, scanId, 'previous')),
+    fetch: async () => must(await mcp.scanDiff(server.id, scanId)),
   });
   const first = diff.data?.against?.kind === 'none';
   return (
