@@ -32,6 +32,7 @@ import { capabilityJobs } from './capabilities/capability-jobs.js';
 import { decisionJobs } from './decisions/decision-jobs.js';
 import { trustJobs } from './trust/trust-jobs.js';
 import { mcpServerFeature } from './mcp-servers/mcp-server-operations.js';
+import { mcpAttestationFeature } from './mcp-servers/attestations/attestation-operations.js';
 import { siemFeature } from './siem/siem-operations.js';
 import { webhookFanOutSubscription, webhookFeature, webhookJobs } from './webhooks/index.js';
 import { notificationFeature } from './notifications/notification-operations.js';
@@ -98,6 +99,7 @@ export function createFeatures(platform: Platform, services: Services): Feature[
       originFor: (request) => platform.agentAuth.originFor(request),
     }),
     mcpServerFeature({ mcpServers: services.mcpServers }),
+    mcpAttestationFeature({ db: platform.db, events: platform.domainEvents }),
     { ...capabilityFeature({ capabilities: services.capabilities }), jobs: capabilityJobs({ capabilities: services.capabilities }) },
     policyFeature({ policies: services.policies }),
     { ...decisionFeature({ decisions: services.decisions }), jobs: decisionJobs({ decisions: services.decisions }) },
