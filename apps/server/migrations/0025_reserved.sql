@@ -1,0 +1,3 @@
+-- Placeholder so the attestation branch (0026) migrates on its own; the merger deletes it when the
+-- helper's own 0025 migration lands.
+SELECT 1;
