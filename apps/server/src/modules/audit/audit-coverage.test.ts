@@ -9,6 +9,7 @@ import { challenge, newAgentKey, proofFor, registration, signedInject } from '..
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
 import { insertAlert } from '../../testing/alert-fixtures.js';
+import { attestationPayload, signAttestation } from '../../testing/mcp-attestation-fixtures.js';
 
 /**
  * Complete coverage: every route of the route table that can change state has a scenario here that
@@ -273,6 +274,17 @@ forEachTarget('every state change writes an audit event', (target) => {
         const put = await signedInject(t, attester.key, { method: 'PUT', url: `/api/v1/agents/me/attestations/${subject.id}`, body: JSON.stringify({ verdict: 'distrusted' }) });
         assert.equal(put.statusCode, 200, put.body);
         return signedInject(t, attester.key, { method: 'DELETE', url: `/api/v1/agents/me/attestations/${subject.id}` }) as Promise<Response>;
+      },
+      'PUT /api/v1/agents/:agentId/mcp-servers': async () => {
+        const { id, key } = await agent();
+        const body = JSON.stringify({ servers: [{ transport: 'streamable_http', name: 'coverage', url: 'https://mcp.example.com/mcp' }] });
+        return signedInject(t, key, { method: 'PUT', url: `/api/v1/agents/${id}/mcp-servers`, body }) as Promise<Response>;
+      },
+      'POST /api/v1/agents/:agentId/mcp-attestations': async () => {
+        const { id, key } = await agent();
+        const payload = await attestationPayload(id, { transport: 'streamable_http', name: 'coverage', url: 'https://mcp.example.com/mcp' }, [{ name: 'search', inputSchema: { type: 'object' } }]);
+        const body = JSON.stringify({ attestation: await signAttestation(key, payload) });
+        return signedInject(t, key, { method: 'POST', url: `/api/v1/agents/${id}/mcp-attestations`, body }) as Promise<Response>;
       },
     };
 
