@@ -1,6 +1,6 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MCP_ATTESTATION_MAX_SKEW_SECONDS, MCP_DECLARATION_MAX_SERVERS, mcpAttestationSchema } from '@aim/contracts';
+import { MCP_ATTESTATION_MAX_SKEW_SECONDS, MCP_ATTESTATION_MAX_TOOLS, MCP_DECLARATION_MAX_SERVERS, mcpAttestationSchema } from '@aim/contracts';
 import { challenge, newAgentKey, proofFor, registerAgent, signedInject, type TestAgentKey } from '../../../testing/agent-fixtures.js';
 import { attestationPayload, signAttestation, type TestDescriptor } from '../../../testing/mcp-attestation-fixtures.js';
 import { insertMcpServer, insertScan, tool } from '../../../testing/mcp-rows.js';
@@ -202,6 +202,32 @@ forEachTarget('agents and MCP servers: declarations and attestations', (target) 
     const declared = (await get(`/api/v1/agents/${agent.id}/mcp-servers`, a.as.viewer.session)).json().servers;
     assert.equal(declared.length, 1);
     assert.equal(declared[0].latestAttestation.comparison, 'unregistered');
+  });
+
+  it('takes the most tools an attestation may list, names the one tool that differs from the scan, and refuses one more', async (ctx) => {
+    const agent = await agentOf(a);
+    const url = `https://${unique('big')}.example.com/mcp`;
+    const s = await server(a, { url });
+    const tools = Array.from({ length: MCP_ATTESTATION_MAX_TOOLS }, (_, i) => tool(`tool_${String(i).padStart(4, '0')}`));
+    await insertScan(t, a.organizationId, s.id, tools);
+    const seen = tools.map((d, i) => (i === 1234 ? tool(d.name, 'Changed for this client only') : d));
+    const payload = await attestationPayload(agent.id, http('big', url), seen);
+    const jws = await signAttestation(agent.key, payload);
+    const started = performance.now();
+    const res = await send(agent, jws);
+    ctx.diagnostic(`POST mcp-attestations with ${MCP_ATTESTATION_MAX_TOOLS} tools (${jws.length} characters), mismatch against a scan: ${Math.round(performance.now() - started)} ms`);
+    assert.equal(res.statusCode, 201, res.body.slice(0, 500));
+    assert.equal(res.json().attestation.comparison, 'mismatch');
+    const [finding] = await findingsOf(s.id);
+    assert.deepEqual(finding!.evidence.changed, ['tool_1234']);
+    assert.deepEqual([finding!.evidence.added, finding!.evidence.removed], [[], []]);
+    assert.ok(finding!.scan_id, 'AIM’s scan is one side');
+    assert.deepEqual(finding!.evidence.agentIds, [agent.id]);
+
+    const extra = await attestationPayload(agent.id, http('big', url), [...tools.slice(0, 10), ...tools.map((d) => tool(`x${d.name}`))]);
+    const tooMany = await send(agent, await signAttestation(agent.key, { ...extra, tools: extra.tools.slice(0, MCP_ATTESTATION_MAX_TOOLS + 1) }));
+    assert.equal(tooMany.statusCode, 400, tooMany.body.slice(0, 300));
+    assert.equal(tooMany.json().error.code, 'invalid_attestation');
   });
 
   it('refuses attestations that do not verify, each with its code, and stores nothing', async () => {
