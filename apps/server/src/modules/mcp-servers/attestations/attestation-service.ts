@@ -51,13 +51,14 @@ export function createMcpAttestationService(deps: AttestationServiceDeps) {
     const seen = new Map<string, Matched>();
     descriptors.forEach((raw, i) => {
       let descriptor: Descriptor;
+      let key: string;
       try {
         descriptor = normalizeDescriptor(raw);
+        key = descriptorKey(descriptor);
       } catch (error) {
-        if (error instanceof DescriptorError) throw new AppError('validation_failed', `${field(i)}.url: ${error.message}.`);
+        if (error instanceof DescriptorError) throw new AppError('validation_failed', `${field(i)}: ${error.message}.`);
         throw error;
       }
-      const key = descriptorKey(descriptor);
       const registered = byKey.get(key) ?? null;
       const sameName = registered ? null : (byName.get(descriptor.name.toLowerCase()) ?? null);
       // A server named twice counts once (the last description of it wins).
@@ -123,7 +124,7 @@ export function createMcpAttestationService(deps: AttestationServiceDeps) {
       await refuseOtherAgent(ctx, agentId);
       const at = now();
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
-        const matched = match(input.servers, await repo.registeredServers(tx), (i) => `servers.${i}`);
+        const matched = match(input.servers, await repo.registeredServers(tx), (i) => `servers.${i}.${input.servers[i]!.transport === 'stdio' ? 'command' : 'url'}`);
         await repo.replaceDeclaration(tx, agentId, matched, at);
         const shadows = shadowsOf(matched, { type: 'declaration' });
         const alerts = await raiseShadowAlerts(tx, deps, ctx, { agentId, servers: shadows, at });
@@ -147,7 +148,7 @@ export function createMcpAttestationService(deps: AttestationServiceDeps) {
       const at = now();
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const { keyId, payload } = await verifyAttestation(tx, { jws, agentId, now: at });
-        const [matched] = match([payload.server], await repo.registeredServers(tx), () => 'attestation payload: server');
+        const [matched] = match([payload.server], await repo.registeredServers(tx), () => 'attestation payload: server (checked in verification)');
         const server = matched!.registered;
         const id = newId('mat', at.getTime());
         const attested: ToolSet = { source: { type: 'agent', agentId, attestationId: id }, toolSetFingerprint: payload.toolSetFingerprint, tools: payload.tools };

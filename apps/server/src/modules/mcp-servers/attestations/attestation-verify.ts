@@ -10,7 +10,8 @@ import { compactVerify, decodeProtectedHeader } from 'jose';
 import { keyObjectFromRaw } from '../../../platform/crypto/ed25519.js';
 import { orgOf, type Tx } from '../../../platform/db/database.js';
 import { AppError } from '../../../platform/http/app-error.js';
-import { credentialsIn } from './descriptor-match.js';
+import { hasUnstorableText } from '../../../platform/http/unstorable-text.js';
+import { credentialsIn, descriptorKey, DescriptorError } from './descriptor-match.js';
 
 /**
  * Verification of an agent's MCP attestation (docs/mcp.md, "The attestation"), in the documented
@@ -74,12 +75,19 @@ async function checkPayload(bytes: Uint8Array, agentId: string, now: Date): Prom
   } catch {
     throw invalid('The attestation’s payload is not UTF-8 JSON.');
   }
+  if (hasUnstorableText(json)) throw invalid('The attestation’s payload holds a NUL character or an unpaired UTF-16 surrogate, which AIM cannot store.');
   const parsed = mcpAttestationPayloadSchema.safeParse(json);
   if (!parsed.success) {
     const problems = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`);
     throw invalid(`The attestation’s payload is not valid: ${problems.join('; ')}.`);
   }
   const payload = parsed.data;
+  try {
+    descriptorKey(payload.server);
+  } catch (error) {
+    if (error instanceof DescriptorError) throw invalid(`The attestation’s server descriptor cannot be used: ${error.message}.`);
+    throw error;
+  }
   const credentials = credentialsIn(payload.server);
   if (credentials) throw invalid(`The attestation’s server descriptor carries credentials (${credentials}); AIM keeps attestations as received, so remove them before signing.`);
   if (payload.agentId !== agentId) {

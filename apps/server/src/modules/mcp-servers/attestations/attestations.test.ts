@@ -104,6 +104,9 @@ forEachTarget('agents and MCP servers: declarations and attestations', (target) 
     const notUrl = await declare(agent, [http('x', 'ftp://files.example.com/')]);
     assert.equal(notUrl.statusCode, 400);
     assert.match(notUrl.json().error.message, /servers\.0\.url/);
+    const growing = await declare(agent, [http('ok', 'https://ok.example.com/'), http('long', `https://x.example.com/${'é'.repeat(1000)}`)]);
+    assert.equal(growing.statusCode, 400, 'a URL that percent-encoding makes too long to store');
+    assert.match(growing.json().error.message, /servers\.1\.url: normalized, it is longer than/);
   });
 
   it('respects the monitoring settings: a disabled shadow server detector raises nothing', async () => {
@@ -253,6 +256,7 @@ forEachTarget('agents and MCP servers: declarations and attestations', (target) 
     await refused(await signAttestation(agent.key, payload, { header: { typ: 'JWT' } }), 'invalid_attestation');
     await refused(await signAttestation(agent.key, { ...payload, tools: [{ name: 'a', fingerprint: 'XYZ' }] }), 'invalid_attestation');
     await refused(await signAttestation(agent.key, { ...payload, server: http('r', `https://u:p@${new URL(url).host}/mcp`) }), 'invalid_attestation');
+    await refused(await signAttestation(agent.key, { ...payload, server: http('r\u0000', url) }), 'invalid_attestation');
     await refused('not.a-jws', 'invalid_attestation');
     const [h, p, sig] = (await signAttestation(agent.key, payload)).split('.');
     const tampered = Buffer.from(JSON.stringify({ ...payload, tools: [] })).toString('base64url');

@@ -28,6 +28,9 @@ const SECRET_ASSIGNMENT = /((?:^|\s)-{0,2}[A-Za-z0-9_-]*(?:token|secret|passw|ap
 
 export class DescriptorError extends Error {}
 
+/** The longest descriptor key stored (agent_mcp_servers.descriptor_key). */
+export const MAX_KEY_LENGTH = 2200;
+
 /** The endpoint normalized (see above); throws DescriptorError for a URL that is not http(s). */
 export function normalizeEndpointUrl(raw: string): string {
   let url: URL;
@@ -82,7 +85,10 @@ export function normalizeDescriptor(descriptor: Descriptor): Descriptor {
 /** `streamable_http <url>` or `stdio <command>`, normalized: what a declaration row and the registry are matched on. */
 export function descriptorKey(descriptor: Descriptor): string {
   const normalized = normalizeDescriptor(descriptor);
-  return normalized.transport === 'streamable_http' ? `streamable_http ${normalized.url}` : `stdio ${normalized.command}`;
+  const key = normalized.transport === 'streamable_http' ? `streamable_http ${normalized.url}` : `stdio ${normalized.command}`;
+  // Percent-encoding and punycode can lengthen a URL; a key is stored with at most this many characters.
+  if (key.length > MAX_KEY_LENGTH) throw new DescriptorError(`normalized, it is longer than ${MAX_KEY_LENGTH} characters`);
+  return key;
 }
 
 /** A registered server as matching needs it. */
