@@ -64,6 +64,14 @@ export const attestationRepository = {
     return rows;
   },
 
+  /**
+   * Attestations of one server are judged one at a time (until the transaction ends): two agents
+   * attesting different sets at the same moment would otherwise each miss the other's row.
+   */
+  async lockServer(tx: Tx, mcpServerId: string): Promise<void> {
+    await tx.query(`select pg_advisory_xact_lock(hashtext('mcp_attestations:' || $1))`, [mcpServerId], { name: 'aim.mcp.attestation-lock' });
+  },
+
   async agentExists(tx: Tx, agentId: string): Promise<boolean> {
     const { rowCount } = await tx.query('select 1 from agents where organization_id = $1 and id = $2', [orgOf(tx), agentId]);
     return rowCount === 1;

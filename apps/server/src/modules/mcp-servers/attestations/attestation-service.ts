@@ -150,6 +150,7 @@ export function createMcpAttestationService(deps: AttestationServiceDeps) {
         const { keyId, payload } = await verifyAttestation(tx, { jws, agentId, now: at });
         const [matched] = match([payload.server], await repo.registeredServers(tx), () => 'attestation payload: server (checked in verification)');
         const server = matched!.registered;
+        if (server) await repo.lockServer(tx, server.id);
         const id = newId('mat', at.getTime());
         const attested: ToolSet = { source: { type: 'agent', agentId, attestationId: id }, toolSetFingerprint: payload.toolSetFingerprint, tools: payload.tools };
         const outcome = server ? compareAttestation(server.id, attested, await references(tx, server.id, agentId, at)) : null;

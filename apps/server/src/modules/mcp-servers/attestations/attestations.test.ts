@@ -184,6 +184,18 @@ forEachTarget('agents and MCP servers: declarations and attestations', (target) 
     assert.equal((await findingsOf(s.id))[0]!.status, 'resolved');
   });
 
+  it('judges attestations of one server one at a time: two agents attesting different sets at once still make the finding', async () => {
+    const agents = [await agentOf(a), await agentOf(a)];
+    const url = `https://${unique('race')}.example.com/mcp`;
+    const s = await server(a, { url });
+    const bodies = await Promise.all(agents.map(async (agent, i) => signAttestation(agent.key, await attestationPayload(agent.id, http('r', url), [tool('t', `variant ${i}`)]))));
+    const answers = await Promise.all(agents.map((agent, i) => send(agent, bodies[i]!)));
+    assert.deepEqual(answers.map((r) => r.json().attestation.comparison).sort(), ['mismatch', 'no_reference']);
+    const findings = await findingsOf(s.id);
+    assert.equal(findings.length, 1);
+    assert.deepEqual([...findings[0]!.evidence.agentIds].sort(), agents.map((x) => x.id).sort());
+  });
+
   it('an attestation of a server the registry does not know is unregistered, declared, and raises one shadow alert per agent and server', async () => {
     const agent = await agentOf(a);
     const url = `https://${unique('ghost')}.example.org/mcp`;
