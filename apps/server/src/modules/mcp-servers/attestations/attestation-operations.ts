@@ -33,7 +33,8 @@ export function mcpAttestationFeature(deps: AttestationServiceDeps): Feature {
         params: agentParamsSchema,
         body: declareMcpServersSchema,
         responses: { 200: agentMcpServerListSchema, 403: errorEnvelopeSchema },
-        handle: ({ ctx, params, body }) => attestations.declare(ctx, params.agentId, body),
+        handle: ({ ctx, params, body, request }) =>
+          attestations.declare(ctx, params.agentId, body, { by: (request.principal as AgentPrincipal).proof === 'token' ? 'token' : 'signature' }),
       }),
 
       defineOperation({

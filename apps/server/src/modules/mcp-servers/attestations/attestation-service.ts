@@ -120,7 +120,7 @@ export function createMcpAttestationService(deps: AttestationServiceDeps) {
   }
 
   return {
-    async declare(ctx: AgentRequestContext, agentId: string, input: DeclareInput) {
+    async declare(ctx: AgentRequestContext, agentId: string, input: DeclareInput, auth: { by: 'signature' | 'token' } = { by: 'signature' }) {
       await refuseOtherAgent(ctx, agentId);
       const at = now();
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
@@ -137,6 +137,7 @@ export function createMcpAttestationService(deps: AttestationServiceDeps) {
             // Names and endpoints only: launch commands stay out of the audit log, as in the registry.
             unregistered: shadows.map((s) => (s.descriptor.transport === 'streamable_http' ? `${s.descriptor.name} ${s.descriptor.url}` : `${s.descriptor.name} (stdio)`)),
             alertsRaised: alerts,
+            authenticatedBy: auth.by,
           },
         });
         return { servers: await declared(tx, agentId) };

@@ -93,10 +93,13 @@ forEachTarget('agents and MCP servers: declarations and attestations', (target) 
     assert.equal(read.statusCode, 200, read.body);
     assert.deepEqual((read.json().servers as { server: TestDescriptor }[]).map((s) => s.server.name).sort(), ['files', 'shadow', 'web', web.name].sort());
 
-    const [event] = await auditOf(a.organizationId, 'agent_mcp_servers.declare', agent.id);
-    assert.equal(event!.actor_type, 'agent');
-    assert.equal(event!.actor_id, agent.id);
-    assert.ok(!JSON.stringify(event!.details).includes('@acme/files'), 'launch commands stay out of the audit log');
+    const events = await auditOf(a.organizationId, 'agent_mcp_servers.declare', agent.id);
+    assert.equal(events.length, 2, 'one event per declaration');
+    for (const event of events) {
+      assert.deepEqual([event.actor_type, event.actor_id, event.details.authenticatedBy], ['agent', agent.id, 'signature']);
+      assert.deepEqual(event.details.registered, [web.id, local.id]);
+      assert.ok(!JSON.stringify(event.details).includes('@acme/files'), 'launch commands stay out of the audit log');
+    }
 
     const tooMany = await declare(agent, Array.from({ length: MCP_DECLARATION_MAX_SERVERS + 1 }, (_, i) => http(`s${i}`, `https://s${i}.example.com/`)));
     assert.equal(tooMany.statusCode, 400);
