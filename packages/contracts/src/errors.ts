@@ -216,6 +216,22 @@ export const ERROR_CODES = {
     status: 503,
     description: 'The server is starting, shutting down, or a dependency it needs is unreachable.',
   },
+  invalid_attestation: {
+    status: 400,
+    description:
+      'The MCP attestation is not a compact JWS of the documented form (header alg EdDSA, typ aim-mcp-attestation+jwt, a kid; payload agentId, server, tools, toolSetFingerprint, observedAt, iat); `message` says what is wrong (docs/mcp.md).',
+  },
+  attestation_key_refused: {
+    status: 400,
+    description: 'The attestation names (kid) a key that is not an active key of the calling agent: unknown, another agent’s, revoked, or past its rotation overlap.',
+  },
+  attestation_signature_invalid: { status: 400, description: 'The attestation’s signature does not verify with the key its kid names.' },
+  attestation_agent_mismatch: { status: 400, description: 'The attestation’s agentId is not the calling agent: an agent attests only what it saw itself.' },
+  attestation_fingerprint_mismatch: {
+    status: 400,
+    description: 'The attestation’s toolSetFingerprint is not the fingerprint of the tools it lists (mcpToolSetFingerprint, docs/mcp.md).',
+  },
+  attestation_stale: { status: 400, description: 'The attestation’s iat is more than 10 minutes from AIM’s clock; sign it again now.' },
 } as const satisfies Record<string, { status: number; description: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -32,10 +32,11 @@ import { capabilityJobs } from './capabilities/capability-jobs.js';
 import { decisionJobs } from './decisions/decision-jobs.js';
 import { trustJobs } from './trust/trust-jobs.js';
 import { mcpServerFeature } from './mcp-servers/mcp-server-operations.js';
-import { mcpFindingsFeature } from './mcp-servers/findings/index.js';
+import { mcpFindingsFeature, recomputeMcpConfidence } from './mcp-servers/findings/index.js';
 import { mcpApprovalFeature } from './mcp-servers/approvals/index.js';
 import { mcpIdentityFeature } from './mcp-servers/identity/identity-operations.js';
 import { mcpScanFeature, scanJobs } from './mcp-servers/scans/scan-operations.js';
+import { mcpAttestationFeature } from './mcp-servers/attestations/attestation-operations.js';
 import { siemFeature } from './siem/siem-operations.js';
 import { webhookFanOutSubscription, webhookFeature, webhookJobs } from './webhooks/index.js';
 import { notificationFeature } from './notifications/notification-operations.js';
@@ -106,6 +107,7 @@ export function createFeatures(platform: Platform, services: Services): Feature[
     mcpApprovalFeature({ approvals: services.mcpApprovals, settings: services.mcpSettings }),
     mcpIdentityFeature({ serverKeys: services.mcpServerKeys, originFor: (request) => platform.agentAuth.originFor(request) }),
     mcpScanFeature({ scans: services.mcpScans, jobs: scanJobs({ db: platform.db, scans: services.mcpScans, logger: platform.logger }) }),
+    mcpAttestationFeature({ db: platform.db, events: platform.domainEvents, afterAttestation: async (tx, mcpServerId) => void (await recomputeMcpConfidence(tx, mcpServerId)) }),
     { ...capabilityFeature({ capabilities: services.capabilities }), jobs: capabilityJobs({ capabilities: services.capabilities }) },
     policyFeature({ policies: services.policies }),
     { ...decisionFeature({ decisions: services.decisions }), jobs: decisionJobs({ decisions: services.decisions }) },

@@ -12,6 +12,7 @@ import { insertAlert } from '../../testing/alert-fixtures.js';
 import { insertMcpFinding } from '../../testing/mcp-finding-rows.js';
 import { insertMcpServer, insertScan, tool } from '../../testing/mcp-rows.js';
 import { mcpServerKeyProof } from '@aim/sdk';
+import { attestationPayload, signAttestation } from '../../testing/mcp-attestation-fixtures.js';
 
 /**
  * Complete coverage: every route of the route table that can change state has a scenario here that
@@ -300,6 +301,17 @@ forEachTarget('every state change writes an audit event', (target) => {
       'POST /api/v1/mcp-servers/:mcpServerId/scans': async () => {
         const res = await inject('POST', '/api/v1/mcp-servers', org.as.admin.apiKey, { name: `cov-mcp-${++seq}`, transport: { type: 'streamable_http', url: 'http://127.0.0.1:9/mcp' } });
         return inject('POST', `/api/v1/mcp-servers/${(res.json().mcpServer as { id: string }).id}/scans`, org.as.admin.apiKey);
+      },
+      'PUT /api/v1/agents/:agentId/mcp-servers': async () => {
+        const { id, key } = await agent();
+        const body = JSON.stringify({ servers: [{ transport: 'streamable_http', name: 'coverage', url: 'https://mcp.example.com/mcp' }] });
+        return signedInject(t, key, { method: 'PUT', url: `/api/v1/agents/${id}/mcp-servers`, body }) as Promise<Response>;
+      },
+      'POST /api/v1/agents/:agentId/mcp-attestations': async () => {
+        const { id, key } = await agent();
+        const payload = await attestationPayload(id, { transport: 'streamable_http', name: 'coverage', url: 'https://mcp.example.com/mcp' }, [{ name: 'search', inputSchema: { type: 'object' } }]);
+        const body = JSON.stringify({ attestation: await signAttestation(key, payload) });
+        return signedInject(t, key, { method: 'POST', url: `/api/v1/agents/${id}/mcp-attestations`, body }) as Promise<Response>;
       },
     };
 
