@@ -1,6 +1,5 @@
-import type { McpServerStatus, McpSettings, mcpAttestationSchema } from '@aim/contracts';
-import type { z } from 'zod';
-import { api, request } from '@/api/client';
+import type { McpServerStatus, McpSettings } from '@aim/contracts';
+import { api } from '@/api/client';
 import type { components } from '@/api/schema';
 
 /**
@@ -16,8 +15,7 @@ export type McpToolDiff = Schemas['McpToolDiff'];
 export type McpToolPin = Schemas['McpToolPin'];
 export type McpApproval = Schemas['McpApproval'];
 export type McpFinding = Schemas['McpFinding'];
-/** Until the attestation operations are in the OpenAPI document: the contract's own shape. */
-export type McpAttestation = z.infer<typeof mcpAttestationSchema>;
+export type McpAttestation = Schemas['McpAttestation'];
 export type McpConfidence = Schemas['McpConfidence'];
 export type McpServerKey = Schemas['McpServerKey'];
 export type { McpServerStatus, McpSettings };
@@ -53,7 +51,7 @@ export const mcp = {
   confidence: (id: string) => api.GET('/api/v1/mcp-servers/{mcpServerId}/confidence', server(id)),
   keys: (id: string) => api.GET('/api/v1/mcp-servers/{mcpServerId}/keys', server(id)),
   revokeKey: (id: string, keyId: string) => api.POST('/api/v1/mcp-servers/{mcpServerId}/keys/{keyId}/revoke', { params: { path: { mcpServerId: id, keyId } }, body: {} }),
-  attestations: (id: string) => request<{ attestations: McpAttestation[]; nextCursor: string | null }>('GET', `/api/v1/mcp-servers/${encodeURIComponent(id)}/attestations`),
+  attestations: (id: string) => api.GET('/api/v1/mcp-servers/{mcpServerId}/attestations', server(id)),
   settings: () => api.GET('/api/v1/mcp-settings'),
   saveSettings: (body: Partial<McpSettings>) => api.PUT('/api/v1/mcp-settings', { body }),
 };
