@@ -19,6 +19,7 @@ import {
   Users,
   Inbox,
   Radar,
+  Server,
   Webhook,
   type LucideIcon,
 } from 'lucide-react';
@@ -50,6 +51,7 @@ const NAV: { group: string; items: NavItem[] }[] = [
       { href: '/enrollment-tokens/', label: 'Enrollment tokens', icon: Ticket },
       { href: '/capabilities/', label: 'Capabilities', icon: ShieldCheck },
       { href: '/capability-requests/', label: 'Capability requests', icon: Inbox },
+      { href: '/mcp-servers/', label: 'MCP servers', icon: Server, needs: 'mcp_server.read' },
     ],
   },
   {

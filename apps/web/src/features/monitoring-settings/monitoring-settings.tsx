@@ -13,6 +13,7 @@ import { must, useApiQuery } from '@/data/query';
 import { SETTINGS_TOPICS, alerts } from '@/features/alerts/alert-api';
 import { DetectorFields } from './detector-fields';
 import { LearningFindings } from './learning-findings';
+import { McpSettingsPanel } from '@/features/mcp-servers/mcp-settings';
 
 /**
  * Monitoring settings (admins, `monitoring.manage`): the learning period of new agents, automatic
@@ -39,6 +40,7 @@ export function MonitoringSettingsView() {
           <Resource query={settings} what="the monitoring settings">
             {(s) => <SettingsForm settings={s.settings} updatedAt={s.updatedAt} saved={(next) => settings.set(next)} />}
           </Resource>
+          <McpSettingsPanel />
           <LearningFindings />
         </>
       )}

@@ -4,6 +4,7 @@ import { type Browser, type Page } from 'playwright-core';
 import { registerAgent, signedInject } from '../../../../server/dist/testing/agent-fixtures.js';
 import { insertAlert, insertLearningFinding } from '../../../../server/dist/testing/alert-fixtures.js';
 import { accessibilityProblems, launchChromium, signInWithPasskey, type BrowserSetup } from '../../../../server/dist/testing/browser.js';
+import { insertMcpServer, insertScan, tool } from '../../../../server/dist/testing/mcp-rows.js';
 import { seedOrganization, type SeededOrganization } from '../../../../server/dist/testing/people-fixtures.js';
 import { testTargets } from '../../../../server/dist/testing/targets.js';
 import { createTestApp, type TestApp } from '../../../../server/dist/testing/test-app.js';
@@ -24,6 +25,7 @@ describe(`dashboard accessibility in Chromium [${target.name}]`, () => {
     let inviteLink: string;
     let decisionId: string;
     let alertId: string;
+    let mcpServerId: string;
 
     before(async () => {
       t = await createTestApp(target);
@@ -62,6 +64,9 @@ describe(`dashboard accessibility in Chromium [${target.name}]`, () => {
       await insertAlert(t, org.organizationId, { subjectId: agentId, severity: 'critical', type: 'key_misuse' });
       await call('POST', `/api/v1/alerts/${alertId}/notes`, { body: 'Looking into it.' });
       await insertLearningFinding(t, org.organizationId, agentId);
+      // An MCP server with a successful scan, not approved yet: its page and the review of its tools.
+      mcpServerId = await insertMcpServer(t, org.organizationId, { name: 'files', ownerId: org.as.member.userId, status: 'verified' });
+      await insertScan(t, org.organizationId, mcpServerId, [tool('read_file', 'Reads a file'), tool('list_files', 'Lists files')]);
       inviteLink = ((await call('POST', '/api/v1/invitations', { email: 'new.person@example.com', role: 'member' })) as unknown as { link: string }).link;
     });
     after(async () => {
@@ -102,6 +107,9 @@ describe(`dashboard accessibility in Chromium [${target.name}]`, () => {
         `/alerts/detail/?id=${alertId}`,
         '/security/',
         '/monitoring-settings/',
+        '/mcp-servers/',
+        `/mcp-servers/detail/?id=${mcpServerId}`,
+        `/mcp-servers/review/?id=${mcpServerId}`,
         '/settings/',
         '/account/',
         // Signed in with another address: the page says so.
