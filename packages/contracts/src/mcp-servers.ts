@@ -57,6 +57,10 @@ export const mcpServerSchema = z
     tags: z.array(z.string()),
     status: mcpServerStatusSchema,
     statusReason: z.string().nullable().describe('The reason given with the last status change'),
+    confidenceScore: z
+      .number()
+      .nullable()
+      .describe('The confidence score (0–100) as last computed, after a scan, an attestation or a finding dismissed; null when unknown. GET …/confidence computes it now, with its factors'),
     createdAt: timestamp,
     updatedAt: timestamp,
     statusChangedAt: timestamp,

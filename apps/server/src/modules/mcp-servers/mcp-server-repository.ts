@@ -51,6 +51,7 @@ export const mcpServerJson = (row: McpServerRow): McpServerJson => ({
   tags: row.tags,
   status: row.status,
   statusReason: row.status_reason,
+  confidenceScore: row.confidence_score === null ? null : Number(row.confidence_score),
   createdAt: row.created_at.toISOString(),
   updatedAt: row.updated_at.toISOString(),
   statusChangedAt: row.status_changed_at.toISOString(),

@@ -3,8 +3,7 @@
 import { Check, Copy } from 'lucide-react';
 import { useState, type ReactNode } from 'react';
 import { useCan, useSession } from '@/components/session';
-import { useApiQuery } from '@/data/query';
-import { MCP_TOPICS, STATUS_STYLE, mcp, shortFingerprint, type McpServer, type McpServerStatus } from './mcp-api';
+import { STATUS_STYLE, shortFingerprint, type McpServer, type McpServerStatus } from './mcp-api';
 
 /** Pieces the MCP server pages share: the status badge, the confidence score, a fingerprint with Copy, who may change what. */
 
@@ -16,20 +15,9 @@ export function StatusBadge({ status }: { status: McpServerStatus }) {
   );
 }
 
-/** The server's confidence score (0–100), "unknown" when there is no evidence, "—" when it cannot be read. */
-export function ConfidenceScore({ mcpServerId }: { mcpServerId: string }) {
-  const { data, error } = useApiQuery({
-    key: ['mcp-confidence', mcpServerId],
-    topics: MCP_TOPICS,
-    fetch: async () => {
-      const answer = await mcp.confidence(mcpServerId);
-      if (!answer.data) throw new Error(answer.error?.error.message ?? 'unreadable');
-      return answer.data.confidence;
-    },
-  });
-  if (error) return <span className="text-slate-600">—</span>;
-  if (!data) return <span className="text-slate-600">…</span>;
-  return data.score === null ? <span className="text-slate-700">unknown</span> : <span data-confidence={data.score}>{Math.round(data.score)}</span>;
+/** The server's confidence score (0–100) as last computed, "unknown" when there is no evidence. */
+export function ConfidenceScore({ score }: { score: number | null }) {
+  return score === null ? <span className="text-slate-700">unknown</span> : <span data-confidence={score}>{Math.round(score)}</span>;
 }
 
 /** A SHA-256 fingerprint shortened, the whole one in its title, and a button that copies it. */

@@ -141,7 +141,7 @@ function Row({ server: s, openFindings, complete }: { server: McpServer; openFin
         {TRANSPORT_LABEL[s.transport.type]}
       </Cell>
       <Cell label="Confidence">
-        <ConfidenceScore mcpServerId={s.id} />
+        <ConfidenceScore score={s.confidenceScore} />
       </Cell>
       <Cell label="Open findings">
         {openFindings === null ? (
