@@ -224,7 +224,7 @@ export const DOMAIN_EVENT_VERSIONS = Object.fromEntries(domainEventSchema.option
 /** A filter on event types: an exact type, `prefix.*` (e.g. `decision.*`), or `*` for all. */
 export const eventTypePatternSchema = z
   .string()
-  .regex(/^(\*|[a-z]+(\.\*|\.[a-z_]+)?)$/, { message: 'must be an event type, a prefix like decision.*, or *' })
+  .regex(/^(\*|[a-z][a-z_]*(\.\*|\.[a-z_]+)?)$/, { message: 'must be an event type, a prefix like decision.*, or *' })
   .register(eventSchemas, { id: 'EventTypePattern' });
 
 /** Whether `type` matches `pattern` (see eventTypePatternSchema). */

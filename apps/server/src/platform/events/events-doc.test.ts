@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { DOMAIN_EVENT_TYPES, DOMAIN_EVENT_VERSIONS, domainEventSchema, eventSchemas, eventTypeMatches } from '@aim/contracts';
+import { DOMAIN_EVENT_TYPES, DOMAIN_EVENT_VERSIONS, domainEventSchema, eventSchemas, eventTypeMatches, eventTypePatternSchema } from '@aim/contracts';
 
 const EVENTS_DOC = new URL('../../../../../docs/events.md', import.meta.url);
 
@@ -60,5 +60,14 @@ describe('event type patterns', () => {
     assert.ok(!eventTypeMatches('decision.*', 'trust.changed'));
     assert.ok(!eventTypeMatches('decision.created', 'decision.resolved'));
     assert.ok(!eventTypeMatches('trust.*', 'trustee.changed'));
+  });
+
+  it('admit every type and its prefix as a pattern, underscores included (mcp_server.*)', () => {
+    for (const type of DOMAIN_EVENT_TYPES) {
+      assert.ok(eventTypePatternSchema.safeParse(type).success, type);
+      assert.ok(eventTypePatternSchema.safeParse(`${type.split('.')[0]}.*`).success, `${type.split('.')[0]}.*`);
+    }
+    assert.ok(eventTypeMatches('mcp_server.*', 'mcp_server.drifted'));
+    assert.ok(!eventTypePatternSchema.safeParse('MCP.*').success);
   });
 });
