@@ -9,7 +9,8 @@ import { resolveMcpFindings } from '../shared/findings-store.js';
 import type { RecordedScan } from '../shared/scan-hooks.js';
 import { latestScan, loadScan } from '../shared/scan-store.js';
 import { pinnedSide, scanSide } from './approval-hook.js';
-import { approvalJson, pinJson, scanJson } from './approval-json.js';
+import { approvalJson, pinJson } from './approval-json.js';
+import { loadScanJson } from '../scans/scan-repository.js';
 import { approvalRepository, toolRiskLevel, type ToolCapability } from './approval-repository.js';
 import { diffToolSets, driftCounts } from './tool-diff.js';
 
@@ -142,7 +143,7 @@ export function createMcpApprovalService(deps: { db: Database; clock?: () => Dat
         if (!latest) return { scan: null, diff: [], pinned };
         const current = scanSide(latest);
         const diff = pinned ? diffToolSets(await pinnedSide(tx, pins, current), current) : [];
-        return { scan: await scanJson(tx, latest.id), diff, pinned };
+        return { scan: await loadScanJson(tx, latest.id), diff, pinned };
       });
     },
 

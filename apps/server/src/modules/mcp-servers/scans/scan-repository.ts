@@ -63,6 +63,12 @@ const COLUMNS = `id, mcp_server_id, trigger, status, started_at, finished_at, fa
                  capabilities, instructions, tool_count, resource_count, prompt_count, tool_set_fingerprint, tls_certificate_sha256,
                  server_card_status, server_card_key_id, server_card_message, drift`;
 
+/** One scan of the organization as the API shows it (McpScan), or null. */
+export async function loadScanJson(tx: Tx, scanId: string): Promise<McpScanJson | null> {
+  const { rows } = await tx.query<ScanRow>(`select ${COLUMNS} from mcp_scans where organization_id = $1 and id = $2`, [orgOf(tx), scanId]);
+  return rows[0] ? scanJson(rows[0]) : null;
+}
+
 export const scanRepository = {
   /**
    * The running row of a new scan. A running row older than `staleAfterMs` was left by an instance that
