@@ -22,7 +22,9 @@ WITH base AS (
 UPDATE mcp_servers m SET slug = CASE WHEN n.n = 1 THEN n.s ELSE n.s || '-' || n.n END FROM numbered n WHERE n.id = m.id;
 ALTER TABLE mcp_servers ALTER COLUMN slug SET NOT NULL;
 ALTER TABLE mcp_servers ADD CONSTRAINT mcp_servers_slug_check CHECK (slug ~ '^[a-z0-9][a-z0-9_-]{0,39}$');
-CREATE UNIQUE INDEX mcp_servers_org_slug ON mcp_servers (organization_id, slug) WHERE status <> 'revoked';
+-- Unique among every server of the organization, revoked ones included: a slug is the namespace of
+-- actions that grants refer to, so a new server never inherits a revoked one's grants.
+CREATE UNIQUE INDEX mcp_servers_org_slug ON mcp_servers (organization_id, slug);
 -- When the scheduler scans it next (Streamable HTTP servers that are not suspended or revoked).
 ALTER TABLE mcp_servers ADD COLUMN next_scan_at timestamptz;
 ALTER TABLE mcp_servers ADD COLUMN last_scan_id text;

@@ -49,7 +49,7 @@ export const mcpServerSchema = z
     id: mcpServerIdSchema,
     organizationId: organizationIdSchema,
     name: z.string(),
-    slug: z.string().describe('Names the server in decision actions, mcp:<slug>/<tool>; unique among servers that are not revoked'),
+    slug: z.string().describe('Names the server in decision actions, mcp:<slug>/<tool>; unique among the organization’s servers, revoked ones included (never reused)'),
     description: z.string().nullable(),
     publisher: z.string().nullable().describe('Who publishes the server (a vendor, a team), as the registrant states it'),
     ownerId: userIdSchema.nullable().describe('The member responsible for it; null once the owner left'),

@@ -64,7 +64,7 @@ function translateConflict(error: unknown): never {
     throw new AppError('conflict', 'An MCP server with this name already exists in the organization; choose another name.');
   }
   if (e.code === '23505' && e.constraint === 'mcp_servers_org_slug') {
-    throw new AppError('conflict', 'Another MCP server of the organization has this slug (it names the server in decision actions); pass another `slug`.');
+    throw new AppError('conflict', 'Another MCP server of the organization, possibly a revoked one, has this slug (it names the server in decision actions, and slugs are never reused); pass another `slug`.');
   }
   throw error;
 }

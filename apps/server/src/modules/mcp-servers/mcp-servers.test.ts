@@ -211,7 +211,12 @@ forEachTarget('mcp server registry', (target) => {
       ['mcp_server.revoke', 'pending', 'revoked'],
     ]);
     assert.equal(events[1]!.details.reason, 'Unexpected tool');
-    await register(a.as.member.apiKey, { name: server.name });
+    // The name is free again; the slug is not: it names actions that grants refer to, and a new server must not inherit them.
+    const sameSlug = await send('POST', '/api/v1/mcp-servers', a.as.member.apiKey, { name: server.name, transport: http('https://mcp.example.com/mcp') });
+    assert.equal(sameSlug.statusCode, 409, sameSlug.body);
+    assert.match(sameSlug.json().error.message, /slug/);
+    const renamed = await register(a.as.member.apiKey, { name: server.name, slug: `${server.slug}-2` });
+    assert.equal(renamed.slug, `${server.slug}-2`);
   });
 
   it('answers 404 for another organization’s server, to reads and to changes, and changes nothing', async () => {
