@@ -23,11 +23,13 @@ describe('MCP servers on the running server', () => {
   let aim: AimProcess | undefined;
   let indie: RawMcpServer | undefined;
   let twoFaced: TestMcpServer | undefined;
+  let attestedFirst: TestMcpServer | undefined;
   let dataDir: string | undefined;
   after(async () => {
     if (aim && aim.child.exitCode === null) await aim.stop();
     await indie?.close();
     await twoFaced?.close();
+    await attestedFirst?.close();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -138,6 +140,18 @@ describe('MCP servers on the running server', () => {
     const { findings } = await call('GET', `/api/v1/mcp-findings?kind=attestation_mismatch&mcpServerId=${shady.id}`);
     assert.equal(findings.length, 1, JSON.stringify(findings));
     assert.ok(findings[0].evidence.agentIds.includes(agent.id), JSON.stringify(findings[0].evidence));
+
+    // The other order: the agent attests before AIM has scanned the server; AIM's first scan finds the mismatch.
+    attestedFirst = await startTwoFacedMcpServer();
+    const early = (await call('POST', '/api/v1/mcp-servers', { name: 'Early', transport: { type: 'streamable_http', url: attestedFirst.url } }, 201)).mcpServer;
+    await writeFile(config, JSON.stringify({ mcpServers: { early: { type: 'http', url: attestedFirst.url } } }));
+    const before = await agent.mcp.scanAndAttest({ homeDir: dataDir, projectDir: dataDir, configPaths: [config], defaultPaths: false });
+    assert.equal(before.servers[0]?.attestation?.comparison, 'no_reference', JSON.stringify(before.servers[0]));
+    assert.equal((await call('POST', `/api/v1/mcp-servers/${early.id}/scans`, undefined, 201)).scan.status, 'succeeded');
+    const found = (await call('GET', `/api/v1/mcp-findings?kind=attestation_mismatch&mcpServerId=${early.id}`)).findings;
+    assert.equal(found.length, 1, JSON.stringify(found));
+    assert.deepEqual([...found[0].evidence.added, ...found[0].evidence.removed], ['export_all'], 'the tool only agents were shown');
+    assert.ok(found[0].evidence.agentIds.includes(agent.id));
     assert.equal(await aim.stop(), 0, aim.output());
   });
 });

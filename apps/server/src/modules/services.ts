@@ -8,6 +8,7 @@ import { createMcpFindingsService } from './mcp-servers/findings/index.js';
 import { createApprovalScanHook, createMcpApprovalService, createMcpSettingsService } from './mcp-servers/approvals/index.js';
 import { createMcpServerKeyService } from './mcp-servers/identity/server-key-service.js';
 import { createIdentityScanHook } from './mcp-servers/identity/identity-hook.js';
+import { createAttestationScanHook } from './mcp-servers/attestations/attestation-scan-hook.js';
 import { createConfidenceScanHook, createPoisoningScanHook } from './mcp-servers/findings/index.js';
 import { createMcpScanner } from './mcp-servers/scans/mcp-scanner.js';
 import { createScanMetrics } from './mcp-servers/scans/scan-metrics.js';
@@ -110,10 +111,11 @@ export function createServices(platform: Platform) {
     mcpScans: createScanService({
       db,
       scanner: createMcpScanner({ guard: platform.outbound, clientInfo: { name: 'aim', version: platform.version } }),
-      // In order: identity (card, TLS), approval (status, drift), poisoning, confidence (reads what the others wrote).
+      // In order: identity (card, TLS), approval (status, drift), attestations (agents' views against this scan), poisoning, confidence (reads what the others wrote).
       hooks: [
         createIdentityScanHook({ events: platform.domainEvents }),
         createApprovalScanHook({ events: platform.domainEvents }),
+        createAttestationScanHook({ events: platform.domainEvents }),
         createPoisoningScanHook({ events: platform.domainEvents }),
         createConfidenceScanHook(),
       ],
