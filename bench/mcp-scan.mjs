@@ -4,8 +4,9 @@
 // The code under test is the scan service as the app builds it (modules/mcp-servers/scans): the scanner
 // (the MCP SDK's Client and Streamable HTTP transport, through the outbound guard with its own
 // connection pool per scan, limits and deadlines, the server card looked for at its two locations),
-// then one transaction per scan that stores it with its tool definitions, audits it and prunes old scans
-// (no hooks). The servers run in a process of their own (bench/lib/mcp-bench-servers.mjs):
+// then one transaction per scan that stores it with its tool definitions, runs the hooks as services.ts
+// wires them (identity, approval, attestations, poisoning, confidence; BENCH_MCP_HOOKS=0 for none),
+// audits it and prunes old scans. The servers run in a process of their own (bench/lib/mcp-bench-servers.mjs):
 // BENCH_MCP_SERVERS (20) servers with BENCH_MCP_TOOLS (50) tools, made with the MCP SDK.
 //
 // Each round (BENCH_ROUNDS, 3; medians reported), BENCH_CONCURRENCY (10) loops scan the servers (loop i
@@ -38,6 +39,13 @@ const { createOutboundGuard } = await dist('platform/net/outbound-guard.js');
 const { newId } = await dist('platform/ids.js');
 const { createMcpScanner } = await dist('modules/mcp-servers/scans/mcp-scanner.js');
 const { createScanService } = await dist('modules/mcp-servers/scans/scan-service.js');
+const { createDomainEvents } = await dist('platform/events/domain-events.js');
+const { createMemoryStore } = await dist('platform/store/memory-store.js');
+const { createIdentityScanHook } = await dist('modules/mcp-servers/identity/identity-hook.js');
+const { createApprovalScanHook } = await dist('modules/mcp-servers/approvals/index.js');
+const { createAttestationScanHook } = await dist('modules/mcp-servers/attestations/attestation-scan-hook.js');
+const { createPoisoningScanHook, createConfidenceScanHook } = await dist('modules/mcp-servers/findings/index.js');
+const HOOKS = process.env.BENCH_MCP_HOOKS !== '0';
 const requireFromServer = (p) => import(join(root, 'node_modules/@modelcontextprotocol/sdk/dist/esm', p));
 const { Client } = await requireFromServer('client/index.js');
 const { StreamableHTTPClientTransport } = await requireFromServer('client/streamableHttp.js');
@@ -55,10 +63,15 @@ const owner = new pg.Client({ connectionString: bench.ownerUrl });
 await owner.connect();
 const db = createDatabase({ connectionString: bench.appUrl, max: 10 });
 const guard = createOutboundGuard({ allowPrivateNetworks: true });
+const quiet = { error: (o, m) => console.error(m, o), warn() {}, info() {}, debug() {}, child() { return quiet; } };
+const events = createDomainEvents({ db, store: createMemoryStore(), logger: quiet });
+const hooks = HOOKS
+  ? [createIdentityScanHook({ events }), createApprovalScanHook({ events }), createAttestationScanHook({ events }), createPoisoningScanHook({ events }), createConfidenceScanHook()]
+  : [];
 const service = createScanService({
   db,
   scanner: createMcpScanner({ guard, clientInfo: { name: 'aim', version: 'bench' } }),
-  hooks: [],
+  hooks,
   logger: { error: (o, m) => console.error(m, o), warn() {} },
 });
 
@@ -119,6 +132,7 @@ const result = {
   concurrency: CONCURRENCY,
   scansPerRound: SERVERS * PER_SERVER,
   rounds: ROUNDS,
+  hooks: hooks.map((h) => h.name),
   bareScansPerSecond: median(rates.bare),
   aimScansPerSecond: median(rates.aim),
   ratio: median(rates.aim) / median(rates.bare),
@@ -127,7 +141,7 @@ const result = {
 };
 console.log(`\nmedians over ${ROUNDS} rounds of ${SERVERS * PER_SERVER} scans (${SERVERS} servers × ${TOOLS} tools, ${CONCURRENCY} at once):`);
 console.log(`  bare MCP SDK client (initialize + tools/list): ${result.bareScansPerSecond.toFixed(1)} scans/s`);
-console.log(`  AIM scan (through the guard, stored, audited):  ${result.aimScansPerSecond.toFixed(1)} scans/s`);
+console.log(`  AIM scan (through the guard, stored, judged by ${hooks.length} hooks, audited): ${result.aimScansPerSecond.toFixed(1)} scans/s`);
 console.log(`  ratio of the medians: ${(result.ratio * 100).toFixed(1)} %; median of the rounds' ratios: ${(result.medianRoundRatio * 100).toFixed(1)} % (target ≥ 50 %)`);
 await mkdir(join(root, 'bench/results'), { recursive: true });
 await writeFile(join(root, 'bench/results', `mcp-scan-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify(result, null, 2));
