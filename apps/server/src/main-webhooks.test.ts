@@ -175,8 +175,12 @@ describe('webhooks on the running server', () => {
       assert.equal(bulk.count, 0, 'nothing had failed');
       await eventually('the redelivery', () => (hooks.state.raw.slice(before).some((r) => r.id === one.eventId) ? true : undefined));
 
-      // Exactly once by id: what the receiver accepted is what AIM offered, no more, no fewer.
-      const ids = await offered();
+      // Exactly once by id: what the receiver accepted is what AIM offered, no more, no fewer. (The
+      // redelivery requests are audited, and their audit.appended events are offered too: wait for those.)
+      const ids = await eventually('every event offered so far accepted', async () => {
+        const now = await offered();
+        return now.every((id) => hooks.state.accepted.has(id)) ? now : undefined;
+      });
       assert.deepEqual([...hooks.state.accepted.keys()].sort(), [...ids].sort());
       assert.ok(hooks.state.raw.length > ids.length, 'repeats arrived (the refused ones and the redelivery), identified by id');
       assert.equal(hooks.state.refused, 0, 'every request verified');
