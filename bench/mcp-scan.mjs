@@ -17,7 +17,7 @@
 //   - AIM: the scan service's scan of the same servers: scans per second. Target: ≥ 50 % of the baseline.
 // The two alternate which goes first from round to round.
 //
-// Environment: BENCH_ROUNDS, BENCH_MCP_SERVERS, BENCH_MCP_TOOLS, BENCH_CONCURRENCY, BENCH_SCANS_PER_SERVER,
+// Environment: BENCH_MCP_HOOKS (0: no hooks), BENCH_MCP_HOOK_NAMES (only these hooks), BENCH_ROUNDS, BENCH_MCP_SERVERS, BENCH_MCP_TOOLS, BENCH_CONCURRENCY, BENCH_SCANS_PER_SERVER,
 // BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/postgres: the admin connection that creates and
 // drops the bench's database and role).
 import { fork } from 'node:child_process';
@@ -68,6 +68,8 @@ const events = createDomainEvents({ db, store: createMemoryStore(), logger: quie
 const hooks = HOOKS
   ? [createIdentityScanHook({ events }), createApprovalScanHook({ events }), createAttestationScanHook({ events }), createPoisoningScanHook({ events }), createConfidenceScanHook()]
   : [];
+// BENCH_MCP_HOOK_NAMES=identity,approval,… keeps only those (to see what each costs).
+if (process.env.BENCH_MCP_HOOK_NAMES) hooks.splice(0, hooks.length, ...hooks.filter((h) => process.env.BENCH_MCP_HOOK_NAMES.split(',').includes(h.name)));
 const service = createScanService({
   db,
   scanner: createMcpScanner({ guard, clientInfo: { name: 'aim', version: 'bench' } }),
