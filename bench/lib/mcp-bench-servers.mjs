@@ -11,7 +11,9 @@ const perServer = Number(process.env.BENCH_MCP_TOOLS ?? 50);
 const started = [];
 for (let s = 0; s < servers; s++) {
   const tools = Array.from({ length: perServer }, (_, i) => ({
-    name: `tool_${i}`,
+    // Names of their own per server: the same names on every server would make every tool shadow
+    // nineteen others (a thousand poisoning findings and alerts), which is not what the bench measures.
+    name: `s${s}_tool_${i}`,
     description: `Tool ${i} of server ${s}: reads records by id and returns them as JSON.`,
     inputSchema: { type: 'object', properties: { id: { type: 'string', description: 'The record id' }, limit: { type: 'integer', minimum: 1 } }, required: ['id'] },
   }));
