@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ActionDeniedError, guardMcpClient, secure } from '@aim/sdk';
-import { startAim, type AimProcess } from './testing/aim-process.js';
+import { setUpOrganization, startAim, type AimProcess } from './testing/aim-process.js';
 import { startRawMcpServer, startTwoFacedMcpServer, type RawMcpServer, type TestMcpServer } from './testing/mcp-test-servers.js';
 
 /**
@@ -43,24 +43,7 @@ describe('MCP servers on the running server', () => {
       { readyTimeoutMs: 120_000 },
     );
     const base = aim.base;
-    const setup = await fetch(`${base}/api/v1/setup`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token: BOOTSTRAP, organization: { name: 'Tool Users' }, admin: { email: 'ops@tools.example', name: 'Ops' } }),
-    });
-    assert.equal(setup.status, 201, await setup.clone().text());
-    const { apiKey } = (await setup.json()) as { apiKey: { key: string } };
-    const call = async (method: string, path: string, body?: unknown, expect?: number) => {
-      const res = await fetch(`${base}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${apiKey.key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      const text = await res.text();
-      if (expect !== undefined) assert.equal(res.status, expect, `${method} ${path}: ${text}`);
-      else assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${text}`);
-      return text ? JSON.parse(text) : undefined;
-    };
+    const { call } = await setUpOrganization(aim, { token: BOOTSTRAP, organization: 'Tool Users', adminEmail: 'ops@tools.example', adminName: 'Ops' });
 
     // Registered, scanned through the protocol, verified; approved as seen.
     const { mcpServer } = await call('POST', '/api/v1/mcp-servers', { name: 'Orders', transport: { type: 'streamable_http', url: indie.url } }, 201);

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
-import { startAim, type AimProcess } from './testing/aim-process.js';
+import { setUpOrganization, startAim, type AimProcess } from './testing/aim-process.js';
 import { newAgentKey, proofFor, signedHeaders, type TestAgentKey } from './testing/agent-fixtures.js';
 import { startSmtpCapture, type SmtpCapture } from './testing/smtp-capture.js';
 
@@ -90,24 +90,7 @@ describe('monitoring on the running server', () => {
       { readyTimeoutMs: 120_000 },
     );
     const base = aim.base;
-    const setup = await fetch(`${base}/api/v1/setup`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token: BOOTSTRAP, organization: { name: 'Watchers' }, admin: { email: ADMIN, name: 'Ops' } }),
-    });
-    assert.equal(setup.status, 201, await setup.clone().text());
-    const { apiKey } = (await setup.json()) as { apiKey: { key: string } };
-    const call = async (method: string, path: string, body?: unknown, expect?: number) => {
-      const res = await fetch(`${base}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${apiKey.key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      const text = await res.text();
-      if (expect !== undefined) assert.equal(res.status, expect, `${method} ${path}: ${text}`);
-      else assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${text}`);
-      return text ? JSON.parse(text) : undefined;
-    };
+    const { call } = await setUpOrganization(aim, { token: BOOTSTRAP, organization: 'Watchers', adminEmail: ADMIN, adminName: 'Ops' });
     const signed = async (key: TestAgentKey, headers = signedHeaders(key, { url: '/api/v1/agents/me', origin: base })) => {
       const res = await fetch(`${base}/api/v1/agents/me`, { headers });
       return { status: res.status, code: ((await res.json()) as { error?: { code: string } }).error?.code };

@@ -2,6 +2,7 @@ import { createPublicKey, sign, type KeyObject } from 'node:crypto';
 import { AimError } from './errors.js';
 import { signCompactJws } from './client-assertion.js';
 import { jwkThumbprint, toPrivateKeyObject, type Ed25519PrivateJwk } from './keys.js';
+import { canonicalJson } from './mcp/fingerprints.generated.js';
 
 /**
  * For MCP server operators (docs/mcp.md, "Identity"): prove an MCP server's Ed25519 key to AIM when
@@ -27,19 +28,14 @@ export interface ServerCardKey {
 
 type JsonObject = Record<string, unknown>;
 
-/** RFC 8785 canonical JSON for JSON values: keys sorted by UTF-16 code units, no whitespace. */
-function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') {
-    if (typeof value === 'number' && !Number.isFinite(value)) throw new AimError('invalid_argument', 'A server card cannot hold NaN or Infinity.');
-    return JSON.stringify(value) ?? 'null';
+/** RFC 8785 canonical JSON of the card (the contract's one implementation); NaN and Infinity are not JSON. */
+function canonicalCard(card: JsonObject): string {
+  try {
+    return canonicalJson(card);
+  } catch (error) {
+    if (error instanceof TypeError) throw new AimError('invalid_argument', 'A server card cannot hold NaN or Infinity.');
+    throw error;
   }
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
-  const record = value as JsonObject;
-  const members = Object.keys(record)
-    .filter((k) => record[k] !== undefined)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`);
-  return `{${members.join(',')}}`;
 }
 
 const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -78,7 +74,7 @@ function keyIdOf(key: ServerCardKey): string {
  */
 export function signServerCard<T extends JsonObject>(card: T, key: ServerCardKey): T & { _meta: JsonObject } {
   if (!isObject(card)) throw new AimError('invalid_argument', 'A server card is a JSON object.');
-  const payload = canonicalJson(unsignedServerCard(card));
+  const payload = canonicalCard(unsignedServerCard(card));
   const [header, , signature] = signCompactJws({ alg: 'EdDSA', kid: keyIdOf(key), typ: SERVER_CARD_JWS_TYP }, payload, key.privateKey).split('.');
   const meta = isObject(card._meta) ? card._meta : {};
   return { ...card, _meta: { ...meta, [SERVER_CARD_SIGNATURE_META_KEY]: `${header}..${signature}` } };

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 
 /** The real entry point, as `npm start` runs it. */
@@ -86,4 +87,33 @@ function embeddedPostgresPort(output: string): number | null {
     }
   }
   return null;
+}
+
+/** `call(method, path, body?, expect?)`: the JSON answer; a status other than `expect` (or any ≥ 300) fails. */
+export type ApiCall = (method: string, path: string, body?: unknown, expect?: number) => Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/**
+ * Set a running AIM up as its first user does (POST /api/v1/setup with the bootstrap token) and answer
+ * the admin's API key with a caller that sends it.
+ */
+export async function setUpOrganization(aim: AimProcess, input: { token: string; organization: string; adminEmail: string; adminName: string }): Promise<{ apiKey: string; call: ApiCall }> {
+  const setup = await fetch(`${aim.base}/api/v1/setup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token: input.token, organization: { name: input.organization }, admin: { email: input.adminEmail, name: input.adminName } }),
+  });
+  assert.equal(setup.status, 201, await setup.clone().text());
+  const apiKey = ((await setup.json()) as { apiKey: { key: string } }).apiKey.key;
+  const call: ApiCall = async (method, path, body, expect) => {
+    const res = await fetch(`${aim.base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    if (expect !== undefined) assert.equal(res.status, expect, `${method} ${path}: ${text}`);
+    else assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${text}`);
+    return text ? JSON.parse(text) : undefined;
+  };
+  return { apiKey, call };
 }
