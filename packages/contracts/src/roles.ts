@@ -59,6 +59,12 @@ export const PERMISSIONS = [
   'trust.review',
   'trust.recalculate',
   'system.read',
+  'compliance.read',
+  'compliance.report',
+  'compliance.manage',
+  'access_review.manage',
+  'access_review.review',
+  'privacy.manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -97,6 +103,13 @@ const AUTHORIZATION: Permission[] = ['capability.manage', 'policy.manage', 'deci
 const WEBHOOKS: Permission[] = ['webhook.read', 'webhook.manage'];
 /** Managers and admins work alerts (acknowledge, assign, resolve); only admins change what raises them. */
 const ALERTS: Permission[] = ['alert.manage'];
+/**
+ * Compliance: managers and admins read controls and reports and generate reports; only admins change
+ * compliance settings (scheduled reports, retention, legal hold) and export or erase a person's data.
+ * Access reviews: managers and admins run campaigns; members review the items assigned to them (their
+ * own agents and keys), a resource-level check in the service.
+ */
+const COMPLIANCE: Permission[] = ['compliance.read', 'compliance.report', 'access_review.manage', 'access_review.review'];
 /** Every role may hold API keys up to its own role, and see and revoke the keys it created. */
 const OWN_KEYS: Permission[] = ['api_key.read', 'api_key.create', 'api_key.revoke'];
 
@@ -126,9 +139,12 @@ export const PERMISSION_TABLE: Record<Role, ReadonlySet<Permission>> = {
     ...AUTHORIZATION,
     // Deployment-wide operations (job health): no organization's data, but not every member's business.
     'system.read',
+    ...COMPLIANCE,
+    'compliance.manage',
+    'privacy.manage',
   ]),
-  manager: new Set<Permission>([...READ, ...OWN_KEYS, 'invitation.read', 'audit.read', 'audit.checkpoint', ...OWN_AGENTS, 'agent.manage_all', ...OWN_MCP_SERVERS, 'mcp_server.manage', ...WEBHOOKS, ...ALERTS, ...AUTHORIZATION]),
-  member: new Set<Permission>([...READ, ...OWN_KEYS, ...OWN_AGENTS, ...OWN_MCP_SERVERS]),
+  manager: new Set<Permission>([...READ, ...OWN_KEYS, 'invitation.read', 'audit.read', 'audit.checkpoint', ...OWN_AGENTS, 'agent.manage_all', ...OWN_MCP_SERVERS, 'mcp_server.manage', ...WEBHOOKS, ...ALERTS, ...AUTHORIZATION, ...COMPLIANCE]),
+  member: new Set<Permission>([...READ, ...OWN_KEYS, ...OWN_AGENTS, ...OWN_MCP_SERVERS, 'access_review.review']),
   viewer: new Set<Permission>([...READ, ...OWN_KEYS]),
 };
 

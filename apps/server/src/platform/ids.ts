@@ -40,6 +40,11 @@ export const ID_PREFIXES = {
   mcpApproval: 'mca',
   mcpFinding: 'mcf',
   mcpAttestation: 'mat',
+  complianceReport: 'rpt',
+  accessReview: 'arv',
+  accessReviewItem: 'ari',
+  personKey: 'pdk',
+  privacyRequest: 'prq',
 } as const;
 
 export type IdPrefix = (typeof ID_PREFIXES)[keyof typeof ID_PREFIXES];
