@@ -1,3 +1,4 @@
+import { loadLiveFindings } from '../modules/mcp-servers/shared/findings-store.js';
 import type { McpScanFailureReason, McpToolDefinition } from '@aim/contracts';
 import { SYSTEM_CONTEXT } from '../platform/http/request-context.js';
 import { insertMcpServer, insertScan } from './mcp-rows.js';
@@ -18,7 +19,7 @@ export function approvalKit(t: TestApp, organizationId: string) {
   async function runHook(scan: RecordedScan, mcpServerId: string): Promise<ScanHookOutcome | void> {
     return t.platform.db.transaction({ organizationId }, async (tx) => {
       const server = (await mcpServerRepository.find(tx, mcpServerId, { forUpdate: true }))!;
-      const outcome = await hook.afterScan(tx, { ctx: { ...SYSTEM_CONTEXT, organizationId }, server, scan, previous: null });
+      const outcome = await hook.afterScan(tx, { ctx: { ...SYSTEM_CONTEXT, organizationId }, server, scan, previous: null, concluded: {}, live: await loadLiveFindings(tx, mcpServerId) });
       if (outcome && outcome.drift !== undefined) {
         await tx.query('update mcp_scans set drift = $2 where id = $1', [scan.id, outcome.drift === null ? null : JSON.stringify(outcome.drift)]);
       }

@@ -1,9 +1,9 @@
 import type { McpToolDefinition } from '@aim/contracts';
 import { SYSTEM_CONTEXT } from '../platform/http/request-context.js';
-import { mcpServerRepository } from '../modules/mcp-servers/mcp-server-repository.js';
 import { recordMcpFinding, type NewMcpFinding } from '../modules/mcp-servers/shared/findings-store.js';
-import type { McpScanHook, RecordedScan } from '../modules/mcp-servers/shared/scan-hooks.js';
-import { latestScan } from '../modules/mcp-servers/shared/scan-store.js';
+import type { McpScanHook, RecordedScan, ScanHookOutcome } from '../modules/mcp-servers/shared/scan-hooks.js';
+import { loadScanEndContext } from '../modules/mcp-servers/shared/scan-store.js';
+import { scanRepository } from '../modules/mcp-servers/scans/scan-repository.js';
 import { insertScan } from './mcp-rows.js';
 import type { TestApp } from './test-app.js';
 
@@ -12,7 +12,7 @@ import type { TestApp } from './test-app.js';
  * scanner does (testing/mcp-rows.ts stores scans), and a finding written through the one writer.
  */
 
-/** Store a scan of these tools, then run the hooks over it (with the server's previous finished scan) in one transaction. */
+/** Store a scan of these tools, then run the hooks over it and end it as the scan service does, in one transaction. */
 export async function scanAndJudge(
   t: TestApp,
   organizationId: string,
@@ -23,9 +23,10 @@ export async function scanAndJudge(
 ): Promise<RecordedScan> {
   const scan = await insertScan(t, organizationId, mcpServerId, tools, options);
   await t.platform.db.transaction({ organizationId }, async (tx) => {
-    const server = (await mcpServerRepository.find(tx, mcpServerId, { forUpdate: true }))!;
-    const previous = await latestScan(tx, mcpServerId, { beforeId: scan.id });
-    for (const hook of hooks) await hook.afterScan(tx, { ctx: { ...SYSTEM_CONTEXT, organizationId }, server, scan, previous });
+    const { server, previous, live, settings } = (await loadScanEndContext(tx, mcpServerId, scan.id))!;
+    const concluded: ScanHookOutcome = {};
+    for (const hook of hooks) Object.assign(concluded, await hook.afterScan(tx, { ctx: { ...SYSTEM_CONTEXT, organizationId }, server, scan, previous, concluded, live }));
+    await scanRepository.finish(tx, scan, concluded, settings.scanIntervalMinutes);
   });
   return scan;
 }

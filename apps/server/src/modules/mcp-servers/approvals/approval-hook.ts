@@ -3,7 +3,7 @@ import { orgOf, type Tx } from '../../../platform/db/database.js';
 import type { DomainEvents } from '../../../platform/events/domain-events.js';
 import type { RequestContext } from '../../../platform/http/request-context.js';
 import { mcpServerRepository, type McpServerRow } from '../mcp-server-repository.js';
-import { recordMcpFinding, resolveMcpFindings } from '../shared/findings-store.js';
+import { recordMcpFinding, resolveMcpFindings, type LiveFindings } from '../shared/findings-store.js';
 import { loadMcpSettings } from '../shared/mcp-settings-store.js';
 import type { McpScanHook, RecordedScan, ScanHookOutcome } from '../shared/scan-hooks.js';
 import { loadDefinitions } from '../shared/scan-store.js';
@@ -51,20 +51,12 @@ export function createApprovalScanHook(deps: ApprovalHookDeps): McpScanHook {
     return (rowCount ?? 0) > 0;
   }
 
-  async function isDismissed(tx: Tx, mcpServerId: string, dedupKey: string): Promise<boolean> {
-    const { rowCount } = await tx.query(
-      `select 1 from mcp_findings where organization_id = $1 and mcp_server_id = $2 and dedup_key = $3 and status = 'dismissed' limit 1`,
-      [orgOf(tx), mcpServerId, dedupKey],
-    );
-    return (rowCount ?? 0) > 0;
-  }
-
   async function changeStatus(tx: Tx, ctx: RequestContext, server: McpServerRow, to: McpServerRow['status'], action: string, reason: string, scanId: string) {
     await mcpServerRepository.setStatus(tx, server.id, to, reason);
     await recordAuditEvent(tx, ctx, { action, target: { type: 'mcp_server', id: server.id }, details: { from: server.status, to, scanId, reason } });
   }
 
-  async function compareWithPins(tx: Tx, ctx: RequestContext, server: McpServerRow, scan: RecordedScan): Promise<ScanHookOutcome['drift']> {
+  async function compareWithPins(tx: Tx, ctx: RequestContext, server: McpServerRow, scan: RecordedScan, live: LiveFindings): Promise<ScanHookOutcome['drift']> {
     const pins = await approvalRepository.pins(tx, server.id);
     const current = scanSide(scan);
     const diff = diffToolSets(await pinnedSide(tx, pins, current), current);
@@ -77,7 +69,7 @@ export function createApprovalScanHook(deps: ApprovalHookDeps): McpScanHook {
     await approvalRepository.updatePins(tx, server.id, updates, settings.blockDriftedTools, scan.finishedAt);
 
     if (diff.length === 0) {
-      await resolveMcpFindings(tx, { mcpServerId: server.id, kind: 'drift', stillTrue: [], at: scan.finishedAt });
+      await resolveMcpFindings(tx, { mcpServerId: server.id, kind: 'drift', stillTrue: [], at: scan.finishedAt, live });
       if (server.status === 'drifted') {
         await changeStatus(tx, ctx, server, 'approved', 'mcp_server.drift_clear', 'A scan matches the approved tools again.', scan.id);
       }
@@ -86,13 +78,13 @@ export function createApprovalScanHook(deps: ApprovalHookDeps): McpScanHook {
 
     const dedupKey = `drift:${server.id}:${scan.toolSetFingerprint}`;
     // A different drifted tool set supersedes an earlier one: one open drift finding per server.
-    await resolveMcpFindings(tx, { mcpServerId: server.id, kind: 'drift', stillTrue: [dedupKey], at: scan.finishedAt });
+    await resolveMcpFindings(tx, { mcpServerId: server.id, kind: 'drift', stillTrue: [dedupKey], at: scan.finishedAt, live });
     const summary = `Against the approved tools: ${counts.added} added, ${counts.removed} removed, ${counts.changed} changed (${diff
       .slice(0, 10)
       .map((d) => `${d.name} ${d.change}`)
       .join(', ')}${diff.length > 10 ? ', …' : ''}). ${settings.blockDriftedTools ? 'Changed and removed tools are blocked in decisions until a person re-approves.' : 'Blocking of drifted tools is off.'}`;
     // A person dismissed this very drift (same tool set): it is not raised again; another drift is.
-    const finding = (await isDismissed(tx, server.id, dedupKey)) ? null : await recordMcpFinding(tx, deps, ctx, {
+    const finding = live.status(dedupKey) === 'dismissed' ? null : await recordMcpFinding(tx, deps, ctx, {
       mcpServerId: server.id,
       kind: 'drift',
       severity: counts.changed + counts.removed > 0 ? 'high' : 'medium',
@@ -122,7 +114,7 @@ export function createApprovalScanHook(deps: ApprovalHookDeps): McpScanHook {
 
   return {
     name: 'approval',
-    async afterScan(tx, { ctx, server, scan }) {
+    async afterScan(tx, { ctx, server, scan, live }) {
       if (scan.status !== 'succeeded') return;
       if (server.status === 'pending') {
         if (!(await hasInvalidCard(tx, server.id))) {
@@ -131,7 +123,7 @@ export function createApprovalScanHook(deps: ApprovalHookDeps): McpScanHook {
         return { drift: null };
       }
       if (server.status !== 'approved' && server.status !== 'drifted') return { drift: null };
-      return { drift: await compareWithPins(tx, ctx, server, scan) };
+      return { drift: await compareWithPins(tx, ctx, server, scan, live) };
     },
   };
 }

@@ -99,15 +99,14 @@ async function record(tx: Tx, deps: PoisoningHookDeps, input: ScanHookInput, too
 }
 
 export async function runPoisoningChecks(tx: Tx, deps: PoisoningHookDeps, input: ScanHookInput): Promise<void> {
-  const { scan, previous, server } = input;
+  const { scan, previous, server, live } = input;
   if (scan.status !== 'succeeded') return;
   const unchanged = new Set(previous?.status === 'succeeded' ? [...previous.tools.values()].map((t) => t.fingerprint) : []);
   const others = await loadOtherServersTools(tx, server.id);
-  const live = await mcpFindingRepository.liveKeys(tx, server.id, 'poisoning');
   let monitoring: Awaited<ReturnType<typeof loadMonitoringSettings>>['settings'] | undefined;
   // The text findings an unchanged definition already has (open or dismissed), by fingerprint.
   const kept = new Map<string, string[]>();
-  for (const key of live.keys()) {
+  for (const key of live.open('poisoning')) {
     const [, , heuristic, fingerprint] = key.split(':');
     if (heuristic !== 'tool_shadowing' && fingerprint) kept.set(fingerprint, [...(kept.get(fingerprint) ?? []), key]);
   }
@@ -122,12 +121,12 @@ export async function runPoisoningChecks(tx: Tx, deps: PoisoningHookDeps, input:
       const key = poisoningKey(server.id, verdict.heuristic, tool);
       stillTrue.push(key);
       // Dismissed: a person judged this exact definition; an open one already counts (and alerted).
-      if (live.has(key)) continue;
+      if (live.status(key) !== undefined) continue;
       monitoring ??= (await loadMonitoringSettings(tx)).settings;
       await record(tx, deps, input, tool, verdict, key, monitoring);
     }
   }
-  await resolveMcpFindings(tx, { mcpServerId: server.id, kind: 'poisoning', stillTrue, at: scan.finishedAt });
+  await resolveMcpFindings(tx, { mcpServerId: server.id, kind: 'poisoning', stillTrue, at: scan.finishedAt, live });
 }
 
 export function createPoisoningScanHook(deps: PoisoningHookDeps): McpScanHook {

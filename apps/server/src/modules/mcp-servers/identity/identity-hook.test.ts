@@ -1,3 +1,4 @@
+import { loadLiveFindings } from '../shared/findings-store.js';
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { canonicalJson, MCP_SERVER_CARD_JWS_TYP, MCP_SERVER_CARD_SIGNATURE_META_KEY } from '@aim/contracts';
@@ -71,7 +72,7 @@ forEachTarget('mcp identity hook', (target) => {
     const scan: RecordedScan = { ...stored, serverCard: options.card ?? null };
     const outcome = await t.platform.db.transaction({ organizationId: a.organizationId }, async (tx) => {
       const server = (await mcpServerRepository.find(tx, mcpServerId, { forUpdate: true }))!;
-      return hook().afterScan(tx, { ctx: { ...SYSTEM_CONTEXT, organizationId: a.organizationId }, server, scan, previous: options.previous ?? null });
+      return hook().afterScan(tx, { ctx: { ...SYSTEM_CONTEXT, organizationId: a.organizationId }, server, scan, previous: options.previous ?? null, concluded: {}, live: await loadLiveFindings(tx, mcpServerId) });
     });
     return { scan, outcome };
   };

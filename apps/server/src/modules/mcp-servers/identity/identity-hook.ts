@@ -34,7 +34,7 @@ type Deps = { events: Pick<DomainEvents, 'record'> };
 
 const cardKey = (mcpServerId: string, what: string) => `server_card:${mcpServerId}:${what}`;
 
-async function checkCard(tx: Tx, deps: Deps, { ctx, server, scan }: ScanHookInput): Promise<ScanHookOutcome['serverCard']> {
+async function checkCard(tx: Tx, deps: Deps, { ctx, server, scan, live }: ScanHookInput): Promise<ScanHookOutcome['serverCard']> {
   const keys = await serverKeyRepository.active(tx, server.id);
   const verdict = await verifyServerCard(scan.serverCard, keys, server.endpoint_url ?? '');
   const finding = cardFinding(verdict, keys.length > 0);
@@ -51,7 +51,7 @@ async function checkCard(tx: Tx, deps: Deps, { ctx, server, scan }: ScanHookInpu
       at: scan.finishedAt,
     });
   }
-  await resolveMcpFindings(tx, { mcpServerId: server.id, kind: 'server_card_invalid', stillTrue: finding ? [cardKey(server.id, finding.what)] : [], at: scan.finishedAt });
+  await resolveMcpFindings(tx, { mcpServerId: server.id, kind: 'server_card_invalid', stillTrue: finding ? [cardKey(server.id, finding.what)] : [], at: scan.finishedAt, live });
   return { status: verdict.status, keyId: verdict.keyId, message: verdict.message };
 }
 

@@ -118,7 +118,7 @@ export function createMcpScanner(options: McpScannerOptions) {
           cursors.add(cursor);
         }
       };
-      if (capabilities.tools) outcome.tools = await reduceTools(await listAll('tools/list', 'tools'), limits);
+      if (capabilities.tools) outcome.tools = reduceTools(await listAll('tools/list', 'tools'), limits);
       if (capabilities.resources) outcome.resources = reduceResources(await listAll('resources/list', 'resources'));
       if (capabilities.prompts) outcome.prompts = reducePrompts(await listAll('prompts/list', 'prompts'));
       outcome.serverCard = await card;

@@ -4,10 +4,10 @@ import {
   mcpPromptSchema,
   mcpResourceSchema,
   mcpToolDefinitionSchema,
-  mcpToolFingerprint,
   type McpToolDefinition,
 } from '@aim/contracts';
 import type { z } from 'zod';
+import { sha256 } from '../../../platform/crypto/tokens.js';
 import type { ScannedTool } from '../shared/scan-hooks.js';
 import { ScanFailure } from './scan-failure.js';
 
@@ -79,7 +79,7 @@ const firstIssue = (error: z.ZodError) => {
 };
 
 /** One tool as listed → its fingerprinted definition and fingerprint, within the limits. */
-export async function reduceTool(raw: unknown, index: number, limits: ScanLimits): Promise<ScannedTool> {
+export function reduceTool(raw: unknown, index: number, limits: ScanLimits): ScannedTool {
   if (!isObject(raw)) throw new ScanFailure('protocol_error', `tools/list: item ${index} is not an object.`);
   const label = typeof raw.name === 'string' ? `tool "${raw.name.slice(0, 80)}"` : `tool ${index}`;
   const fields = fingerprintedFields(raw as McpToolDefinition);
@@ -94,17 +94,19 @@ export async function reduceTool(raw: unknown, index: number, limits: ScanLimits
   if (definition.name.length === 0 || definition.name.length > 256) {
     throw new ScanFailure('protocol_error', `tools/list: ${label} has a name of ${definition.name.length} characters (1 to 256 accepted).`);
   }
-  const size = Buffer.byteLength(canonicalJson(definition));
+  const canonical = canonicalJson(definition);
+  const size = Buffer.byteLength(canonical);
   if (size > limits.maxDefinitionBytes) {
     throw new ScanFailure('too_large', `The definition of ${label} is ${size} bytes (description and schemas), more than the ${limits.maxDefinitionBytes} AIM accepts for one tool.`);
   }
-  return { name: definition.name, fingerprint: await mcpToolFingerprint(definition), definition };
+  // The contract's mcpToolFingerprint, computed here with node:crypto over the same canonical JSON: the
+  // digest in one synchronous call instead of a Web Crypto promise per tool (scans.test.ts holds them equal).
+  return { name: definition.name, fingerprint: sha256(canonical).toString('hex'), definition };
 }
 
 /** Every tool of a listing, reduced; a name listed twice is a protocol error. */
-export async function reduceTools(raw: readonly unknown[], limits: ScanLimits): Promise<ScannedTool[]> {
-  // Fingerprints are computed together (Web Crypto digests run off the main thread).
-  const tools = await Promise.all(raw.map((item, i) => reduceTool(item, i, limits)));
+export function reduceTools(raw: readonly unknown[], limits: ScanLimits): ScannedTool[] {
+  const tools = raw.map((item, i) => reduceTool(item, i, limits));
   const names = new Set<string>();
   for (const tool of tools) {
     if (names.has(tool.name)) throw new ScanFailure('protocol_error', `tools/list: the tool "${tool.name.slice(0, 80)}" is listed twice; tool names must be unique.`);

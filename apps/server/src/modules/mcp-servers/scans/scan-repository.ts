@@ -75,24 +75,27 @@ export const scanRepository = {
    * stopped mid-scan: it is closed as a timeout first, so it cannot block the server's scans forever.
    */
   async insertRunning(tx: Tx, scan: { id: string; mcpServerId: string; trigger: 'manual' | 'scheduled'; requestedBy: Actor; startedAt: Date }, staleAfterMs: number) {
-    await tx.query(
+    const insert = async () =>
+      (
+        await tx.query(
+          `insert into mcp_scans (id, organization_id, mcp_server_id, trigger, status, requested_by_type, requested_by_id, started_at)
+           values ($1, $2, $3, $4, 'running', $5, $6, $7)
+           on conflict (mcp_server_id) where status = 'running' do nothing`,
+          [scan.id, orgOf(tx), scan.mcpServerId, scan.trigger, scan.requestedBy.type, scan.requestedBy.id, scan.startedAt],
+          { name: 'aim.mcp.scan-running' },
+        )
+      ).rowCount === 1;
+    if (await insert()) return;
+    // Another running row: a live scan, or one left by an instance that stopped mid-scan, which is closed
+    // as a timeout so that it cannot block the server's scans forever.
+    const { rowCount } = await tx.query(
       `update mcp_scans set status = 'failed', finished_at = now(), failure_reason = 'timeout',
               failure_message = 'The scan was interrupted (the AIM instance running it stopped); a later scan replaces it.'
         where organization_id = $1 and mcp_server_id = $2 and status = 'running' and started_at < now() - make_interval(secs => $3::double precision / 1000)`,
       [orgOf(tx), scan.mcpServerId, staleAfterMs],
     );
-    try {
-      await tx.query(
-        `insert into mcp_scans (id, organization_id, mcp_server_id, trigger, status, requested_by_type, requested_by_id, started_at)
-         values ($1, $2, $3, $4, 'running', $5, $6, $7)`,
-        [scan.id, orgOf(tx), scan.mcpServerId, scan.trigger, scan.requestedBy.type, scan.requestedBy.id, scan.startedAt],
-      );
-    } catch (error) {
-      const e = error as { code?: string; constraint?: string };
-      if (e.code === '23505' && e.constraint === 'mcp_scans_running') {
-        throw new AppError('mcp_scan_in_progress', 'A scan of this MCP server is already running; its result will appear in the server’s scans when it ends.');
-      }
-      throw error;
+    if (rowCount === 0 || !(await insert())) {
+      throw new AppError('mcp_scan_in_progress', 'A scan of this MCP server is already running; its result will appear in the server’s scans when it ends.');
     }
   },
 
@@ -100,45 +103,50 @@ export const scanRepository = {
     await tx.query(`delete from mcp_scans where organization_id = $1 and id = $2 and status = 'running'`, [orgOf(tx), scanId]);
   },
 
-  /** What the hooks concluded, on the scan row; answers the row. */
-  async setOutcomes(tx: Tx, scanId: string, outcome: ScanHookOutcome): Promise<ScanRow> {
+  /**
+   * The end of a scan, in one statement: what the hooks concluded on the scan row, the server's last scan,
+   * its confidence (when the confidence hook ran) and when the scheduler scans it next, and the server's scans past the newest SCANS_KEPT_PER_SERVER
+   * deleted (except those an approval or a finding refers to). Answers the scan row.
+   */
+  async finish(tx: Tx, scan: { id: string; mcpServerId: string }, outcome: ScanHookOutcome, intervalMinutes: number): Promise<ScanRow> {
     const { rows } = await tx.query<ScanRow>(
-      `update mcp_scans set server_card_status = coalesce($3, server_card_status), server_card_key_id = $4, server_card_message = $5,
-              drift = $6::jsonb
-        where organization_id = $1 and id = $2 returning ${COLUMNS}`,
+      `with scanned as (
+         update mcp_servers set last_scan_id = $3, next_scan_at = now() + make_interval(mins => $8),
+                confidence_score = case when $10::boolean then $11::numeric else confidence_score end,
+                confidence = case when $10::boolean then $12::jsonb else confidence end
+          where organization_id = $1 and id = $2
+       ), pruned as (
+         delete from mcp_scans s
+          where s.organization_id = $1 and s.mcp_server_id = $2 and s.status <> 'running'
+            and s.id < (select id from mcp_scans where organization_id = $1 and mcp_server_id = $2 order by id desc offset $9 limit 1)
+            and not exists (select 1 from mcp_approvals a where a.organization_id = $1 and a.scan_id = s.id)
+            and not exists (select 1 from mcp_findings f where f.organization_id = $1 and f.scan_id = s.id)
+       )
+       update mcp_scans set server_card_status = coalesce($4, server_card_status), server_card_key_id = $5, server_card_message = $6,
+              drift = $7::jsonb
+        where organization_id = $1 and id = $3 returning ${COLUMNS}`,
       [
         orgOf(tx),
-        scanId,
+        scan.mcpServerId,
+        scan.id,
         outcome.serverCard?.status ?? null,
         outcome.serverCard?.keyId ?? null,
         outcome.serverCard?.message?.slice(0, 1000) ?? null,
         outcome.drift ? JSON.stringify(outcome.drift) : null,
+        intervalMinutes,
+        SCANS_KEPT_PER_SERVER - 1,
+        outcome.confidence !== undefined,
+        outcome.confidence?.score ?? null,
+        outcome.confidence ? JSON.stringify(outcome.confidence.document) : null,
       ],
-      { name: 'aim.mcp.scan-outcomes' },
+      { name: 'aim.mcp.scan-finish' },
     );
     return rows[0]!;
   },
 
-  /** The server's last scan, and when the scheduler scans it next. */
-  async setScanned(tx: Tx, mcpServerId: string, scanId: string | null, intervalMinutes: number): Promise<void> {
-    await tx.query(
-      `update mcp_servers set last_scan_id = coalesce($3, last_scan_id), next_scan_at = now() + make_interval(mins => $4)
-        where organization_id = $1 and id = $2`,
-      [orgOf(tx), mcpServerId, scanId, intervalMinutes],
-    );
-  },
-
-  /** Delete the server's scans past the newest SCANS_KEPT_PER_SERVER, except those an approval or a finding refers to. */
-  async prune(tx: Tx, mcpServerId: string): Promise<number> {
-    const { rowCount } = await tx.query(
-      `delete from mcp_scans s
-        where s.organization_id = $1 and s.mcp_server_id = $2 and s.status <> 'running'
-          and s.id < (select id from mcp_scans where organization_id = $1 and mcp_server_id = $2 order by id desc offset $3 limit 1)
-          and not exists (select 1 from mcp_approvals a where a.organization_id = $1 and a.scan_id = s.id)
-          and not exists (select 1 from mcp_findings f where f.organization_id = $1 and f.scan_id = s.id)`,
-      [orgOf(tx), mcpServerId, SCANS_KEPT_PER_SERVER - 1],
-    );
-    return rowCount ?? 0;
+  /** When the scheduler scans the server next (a scheduled scan claims its server with this). */
+  async setNextScan(tx: Tx, mcpServerId: string, intervalMinutes: number): Promise<void> {
+    await tx.query('update mcp_servers set next_scan_at = now() + make_interval(mins => $3) where organization_id = $1 and id = $2', [orgOf(tx), mcpServerId, intervalMinutes]);
   },
 
   async find(tx: Tx, mcpServerId: string, scanId: string): Promise<(ScanRow & { resources: unknown[]; prompts: unknown[] }) | null> {

@@ -10,7 +10,7 @@ import { newId } from '../../../platform/ids.js';
 import { mcpServerRepository, type McpServerRow } from '../mcp-server-repository.js';
 import type { McpScanHooks, ScanHookOutcome } from '../shared/scan-hooks.js';
 import { loadMcpSettings } from '../shared/mcp-settings-store.js';
-import { latestScan, loadDefinitions, storeFinishedScan } from '../shared/scan-store.js';
+import { loadDefinitions, loadScanEndContext, storeFinishedScan } from '../shared/scan-store.js';
 import type { McpScanner } from './mcp-scanner.js';
 import type { ScanMetrics } from './scan-metrics.js';
 import { scanJson, scanRepository } from './scan-repository.js';
@@ -19,8 +19,8 @@ import { scanJson, scanRepository } from './scan-repository.js';
  * Scans of registered servers (docs/mcp.md, "Scans"), on demand and by schedule. A scan takes three
  * steps: a short transaction inserts its `running` row (one running scan per server); the scanner talks
  * to the server outside any transaction; then one transaction locks the server, stores the finished
- * scan, runs every hook in order, writes their outcomes on the scan row, points the server at it, audits
- * `mcp_server.scan` and prunes old scans. A failed scan is a recorded scan; a hook that throws rolls the
+ * scan, runs every hook in order, writes their outcomes on the scan row (pointing the server at it and
+ * pruning old scans in the same statement) and audits `mcp_server.scan`. A failed scan is a recorded scan; a hook that throws rolls the
  * whole scan back (the running row is removed and the error reaches the caller).
  */
 export type ScanListQuery = z.output<typeof mcpScanListQuerySchema>;
@@ -60,7 +60,7 @@ export function createScanService(deps: ScanServiceDeps) {
       await scanRepository.insertRunning(tx, scan, staleAfterMs);
       if (trigger === 'scheduled') {
         // Claimed: the next pass does not pick the server again while this scan runs.
-        await scanRepository.setScanned(tx, mcpServerId, null, (await loadMcpSettings(tx)).settings.scanIntervalMinutes);
+        await scanRepository.setNextScan(tx, mcpServerId, (await loadMcpSettings(tx)).settings.scanIntervalMinutes);
       }
       return { scan, url: server.endpoint_url! };
     });
@@ -71,22 +71,19 @@ export function createScanService(deps: ScanServiceDeps) {
     const outcome = await scanner.scan(started.url);
     try {
       return await db.transaction({ organizationId }, async (tx) => {
-        const server = await mcpServerRepository.find(tx, scan.mcpServerId, { forUpdate: true });
-        if (!server) throw notFound('The MCP server');
-        // The previous scan with its definitions, for the hooks (none to load without them).
-        const previous = hooks.length > 0 ? await latestScan(tx, scan.mcpServerId, { beforeId: scan.id }) : null;
-        const recorded = await storeFinishedScan(tx, { ...outcome, id: scan.id, mcpServerId: scan.mcpServerId, trigger: scan.trigger, requestedBy: scan.requestedBy });
-        // Each hook's outcome is on the row before the next hook runs (confidence reads the card status).
+        // The server locked, with what the hooks read before they run; the previous scan's definitions are stored already.
+        const context = await loadScanEndContext(tx, scan.mcpServerId, scan.id);
+        if (!context) throw notFound('The MCP server');
+        const { server, previous, live, settings } = context;
+        const recorded = await storeFinishedScan(tx, { ...outcome, id: scan.id, mcpServerId: scan.mcpServerId, trigger: scan.trigger, requestedBy: scan.requestedBy }, { stored: previous });
+        // Each hook sees what the ones before it concluded (confidence reads the card status); the row gets
+        // them all at the end, with the server's last scan and the pruning of old scans, in one statement.
         const concluded: ScanHookOutcome = {};
         for (const hook of hooks) {
-          const outcome = await hook.afterScan(tx, { ctx, server, scan: recorded, previous });
-          if (outcome && Object.keys(outcome).length > 0) {
-            Object.assign(concluded, outcome);
-            await scanRepository.setOutcomes(tx, scan.id, concluded);
-          }
+          const outcome = await hook.afterScan(tx, { ctx, server, scan: recorded, previous, concluded, live });
+          if (outcome) Object.assign(concluded, outcome);
         }
-        const row = await scanRepository.setOutcomes(tx, scan.id, concluded);
-        await scanRepository.setScanned(tx, scan.mcpServerId, scan.id, (await loadMcpSettings(tx)).settings.scanIntervalMinutes);
+        const row = await scanRepository.finish(tx, scan, concluded, settings.scanIntervalMinutes);
         await recordAuditEvent(tx, ctx, {
           action: 'mcp_server.scan',
           target: { type: 'mcp_server', id: scan.mcpServerId },
@@ -99,7 +96,6 @@ export function createScanService(deps: ScanServiceDeps) {
             toolSetFingerprint: recorded.toolSetFingerprint,
           },
         });
-        await scanRepository.prune(tx, scan.mcpServerId);
         deps.metrics?.observeScan(recorded.failure?.reason ?? null, (outcome.finishedAt.getTime() - outcome.startedAt.getTime()) / 1000);
         return scanJson(row);
       });

@@ -118,10 +118,56 @@ export async function recordMcpFinding(
 }
 
 /**
- * Open findings of a server and kind whose condition is gone (their key is not among `stillTrue`)
- * become `resolved`. Returns their ids.
+ * A server's findings that are open or dismissed, read once before a scan's hooks run (each hook
+ * raises and resolves findings of its own kinds only, so what the others do meanwhile does not change
+ * its view). `status` of a key: `dismissed` when any finding with it was dismissed, else `open`.
  */
-export async function resolveMcpFindings(tx: Tx, input: { mcpServerId: string; kind: McpFindingKind; stillTrue: readonly string[]; at: Date }): Promise<string[]> {
+export interface LiveFindings {
+  status(dedupKey: string): 'open' | 'dismissed' | undefined;
+  /** The keys of a kind's open findings. */
+  open(kind: McpFindingKind): ReadonlySet<string>;
+}
+
+export async function loadLiveFindings(tx: Tx, mcpServerId: string): Promise<LiveFindings> {
+  const { rows } = await tx.query<LiveFindingRow>(
+    `select dedup_key, kind, status from mcp_findings where organization_id = $1 and mcp_server_id = $2 and status in ('open', 'dismissed')`,
+    [orgOf(tx), mcpServerId],
+    { name: 'aim.mcp.findings-live' },
+  );
+  return liveFindingsOf(rows);
+}
+
+export interface LiveFindingRow {
+  dedup_key: string;
+  kind: McpFindingKind;
+  status: 'open' | 'dismissed';
+}
+
+/** LiveFindings over the rows of a server's open and dismissed findings. */
+export function liveFindingsOf(rows: readonly LiveFindingRow[]): LiveFindings {
+  const byKey = new Map<string, 'open' | 'dismissed'>();
+  const open = new Map<McpFindingKind, Set<string>>();
+  for (const row of rows) {
+    if (byKey.get(row.dedup_key) !== 'dismissed') byKey.set(row.dedup_key, row.status);
+    if (row.status === 'open') open.set(row.kind, (open.get(row.kind) ?? new Set()).add(row.dedup_key));
+  }
+  const none: ReadonlySet<string> = new Set();
+  return { status: (key) => byKey.get(key), open: (kind) => open.get(kind) ?? none };
+}
+
+/**
+ * Open findings of a server and kind whose condition is gone (their key is not among `stillTrue`)
+ * become `resolved`. Returns their ids. Given the server's `live` findings, nothing is sent when none
+ * of that kind would be resolved.
+ */
+export async function resolveMcpFindings(
+  tx: Tx,
+  input: { mcpServerId: string; kind: McpFindingKind; stillTrue: readonly string[]; at: Date; live?: LiveFindings | undefined },
+): Promise<string[]> {
+  if (input.live) {
+    const stillTrue = new Set(input.stillTrue);
+    if (![...input.live.open(input.kind)].some((key) => !stillTrue.has(key))) return [];
+  }
   const { rows } = await tx.query<{ id: string }>(
     `update mcp_findings set status = 'resolved', resolved_at = $5
       where organization_id = $1 and mcp_server_id = $2 and kind = $3 and status = 'open' and not (dedup_key = any($4::text[]))

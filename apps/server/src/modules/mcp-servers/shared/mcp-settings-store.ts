@@ -8,7 +8,12 @@ export async function loadMcpSettings(tx: Tx): Promise<{ settings: McpSettings; 
     [orgOf(tx)],
   );
   const row = rows[0];
-  if (!row) return { settings: DEFAULT_MCP_SETTINGS, updatedAt: null };
+  return { settings: mcpSettingsOf(row?.settings ?? null), updatedAt: row?.updated_at ?? null };
+}
+
+/** A stored settings document (or none) over the defaults. */
+export function mcpSettingsOf(stored: Partial<McpSettings> | null): McpSettings {
+  if (!stored) return DEFAULT_MCP_SETTINGS;
   // A stored document is checked again: a setting added later gets its default, a bad one fails loudly.
-  return { settings: mcpSettingsSchema.parse({ ...DEFAULT_MCP_SETTINGS, ...row.settings }), updatedAt: row.updated_at };
+  return mcpSettingsSchema.parse({ ...DEFAULT_MCP_SETTINGS, ...stored });
 }

@@ -2,6 +2,7 @@ import type { McpScanFailureReason, McpToolDefinition } from '@aim/contracts';
 import type { Tx } from '../../../platform/db/database.js';
 import type { RequestContext } from '../../../platform/http/request-context.js';
 import type { McpServerRow } from '../mcp-server-repository.js';
+import type { LiveFindings } from './findings-store.js';
 
 /**
  * What a finished scan hands to the parts that judge it (docs/mcp.md, "after a scan"): identity
@@ -17,8 +18,8 @@ export interface ScannedTool {
   definition: McpToolDefinition;
 }
 
-/** The scan as stored (mcp_scans), with its tools in full. */
-export interface RecordedScan {
+/** The scan as stored (mcp_scans), its tools named with their fingerprints. */
+export interface ScanSummary {
   id: string;
   mcpServerId: string;
   trigger: 'manual' | 'scheduled';
@@ -29,10 +30,15 @@ export interface RecordedScan {
   protocolVersion: string | null;
   toolSetFingerprint: string | null;
   /** By name; empty for a failed scan. */
-  tools: ReadonlyMap<string, ScannedTool>;
+  tools: ReadonlyMap<string, { name: string; fingerprint: string }>;
   tlsCertificateSha256: string | null;
   /** The server card as fetched (null: none at the .well-known location, or not fetched). */
   serverCard: { document: unknown; raw: string } | null;
+}
+
+/** The scan as stored, with its tools in full. */
+export interface RecordedScan extends ScanSummary {
+  tools: ReadonlyMap<string, ScannedTool>;
 }
 
 export interface ScanHookInput {
@@ -40,14 +46,23 @@ export interface ScanHookInput {
   /** The server as locked (for update) by the scanner before the hooks run. */
   server: McpServerRow;
   scan: RecordedScan;
-  /** The server's previous finished scan, if any (its tools loaded). */
-  previous: RecordedScan | null;
+  /**
+   * The server's previous finished scan, if any: its tools by name and fingerprint (a definition with a
+   * fingerprint of the current scan is that scan's; the others are in mcp_tool_definitions).
+   */
+  previous: ScanSummary | null;
+  /** What the hooks before this one concluded (written on the scan row once every hook ran). */
+  concluded: Readonly<ScanHookOutcome>;
+  /** The server's open and dismissed findings as the hooks began (each hook judges its own kinds). */
+  live: LiveFindings;
 }
 
-/** What a hook may set on the scan row (the scanner writes it after every hook ran). */
+/** What a hook may set on the scan row and its server (the scanner writes it after every hook ran). */
 export interface ScanHookOutcome {
   serverCard?: { status: 'absent' | 'unsigned' | 'valid' | 'invalid'; keyId: string | null; message: string | null };
   drift?: { added: number; removed: number; changed: number } | null;
+  /** The server's confidence after this scan (stored on the server with the scan's end). */
+  confidence?: { score: number | null; document: unknown };
 }
 
 export interface McpScanHook {

@@ -1,8 +1,12 @@
-import { mcpToolSetFingerprint, type McpScanFailureReason, type McpToolDefinition } from '@aim/contracts';
+import { canonicalJson, type McpScanFailureReason, type McpSettings, type McpToolDefinition } from '@aim/contracts';
+import { sha256 } from '../../../platform/crypto/tokens.js';
 import { orgOf, type Tx } from '../../../platform/db/database.js';
 import type { Actor } from '../../../platform/http/request-context.js';
 import { newId } from '../../../platform/ids.js';
-import type { RecordedScan, ScannedTool } from './scan-hooks.js';
+import type { McpServerRow } from '../mcp-server-repository.js';
+import { liveFindingsOf, type LiveFindingRow, type LiveFindings } from './findings-store.js';
+import { mcpSettingsOf } from './mcp-settings-store.js';
+import type { RecordedScan, ScannedTool, ScanSummary } from './scan-hooks.js';
 
 /**
  * Scans as stored (migration 0021): a finished scan's row with its tool set as `[{name, fingerprint}]`,
@@ -51,17 +55,22 @@ interface ScanRow {
  * Store a finished scan (insert, or finish the running row of the same id) and its definitions.
  * Answers the scan as the hooks receive it.
  */
-export async function storeFinishedScan(tx: Tx, scan: FinishedScan): Promise<RecordedScan> {
+export async function storeFinishedScan(tx: Tx, scan: FinishedScan, options: { stored?: ScanSummary | null } = {}): Promise<RecordedScan> {
   const id = scan.id ?? newId('msc', scan.startedAt.getTime());
   const tools = [...(scan.tools ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const succeeded = scan.failure === null;
-  const setFingerprint = succeeded ? await mcpToolSetFingerprint(tools) : null;
-  if (tools.length > 0) {
+  // The contract's mcpToolSetFingerprint over the sorted [name, fingerprint] pairs, hashed with node:crypto.
+  const setFingerprint = succeeded ? sha256(canonicalJson(tools.map((t) => [t.name, t.fingerprint]))).toString('hex') : null;
+  // Definitions are stored once per fingerprint and kept while a scan names them: those of a scan given as
+  // `stored` (the server's previous one) are there already.
+  const known = new Set([...(options.stored?.tools.values() ?? [])].map((t) => t.fingerprint));
+  const unknown = tools.filter((t) => !known.has(t.fingerprint));
+  if (unknown.length > 0) {
     await tx.query(
       `insert into mcp_tool_definitions (organization_id, fingerprint, name, definition)
        select $1, d.fingerprint, d.name, d.definition from jsonb_to_recordset($2::jsonb) as d(fingerprint text, name text, definition jsonb)
        on conflict do nothing`,
-      [orgOf(tx), JSON.stringify(tools.map((t) => ({ fingerprint: t.fingerprint, name: t.name, definition: t.definition })))],
+      [orgOf(tx), JSON.stringify(unknown.map((t) => ({ fingerprint: t.fingerprint, name: t.name, definition: t.definition })))],
       { name: 'aim.mcp.scan-definitions' },
     );
   }
@@ -131,8 +140,7 @@ export async function loadDefinitions(tx: Tx, fingerprints: readonly string[]): 
   return new Map(rows.map((r) => [r.fingerprint, r.definition]));
 }
 
-async function withTools(tx: Tx, row: ScanRow): Promise<RecordedScan> {
-  const definitions = await loadDefinitions(tx, row.tools.map((t) => t.fingerprint));
+function summaryOf(row: ScanRow): Omit<ScanSummary, 'tools'> {
   return {
     id: row.id,
     mcpServerId: row.mcp_server_id,
@@ -143,10 +151,14 @@ async function withTools(tx: Tx, row: ScanRow): Promise<RecordedScan> {
     failure: row.failure_reason ? { reason: row.failure_reason, message: row.failure_message ?? '' } : null,
     protocolVersion: row.protocol_version,
     toolSetFingerprint: row.tool_set_fingerprint,
-    tools: new Map(row.tools.map((t) => [t.name, { name: t.name, fingerprint: t.fingerprint, definition: definitions.get(t.fingerprint)! }])),
     tlsCertificateSha256: row.tls_certificate_sha256,
     serverCard: row.server_card,
   };
+}
+
+async function withTools(tx: Tx, row: ScanRow): Promise<RecordedScan> {
+  const definitions = await loadDefinitions(tx, row.tools.map((t) => t.fingerprint));
+  return { ...summaryOf(row), tools: new Map(row.tools.map((t) => [t.name, { name: t.name, fingerprint: t.fingerprint, definition: definitions.get(t.fingerprint)! }])) };
 }
 
 const SCAN_COLUMNS = `id, mcp_server_id, trigger, status, started_at, finished_at, failure_reason, failure_message, protocol_version,
@@ -156,6 +168,47 @@ const SCAN_COLUMNS = `id, mcp_server_id, trigger, status, started_at, finished_a
 export async function loadScan(tx: Tx, scanId: string): Promise<RecordedScan | null> {
   const { rows } = await tx.query<ScanRow>(`select ${SCAN_COLUMNS} from mcp_scans where organization_id = $1 and id = $2`, [orgOf(tx), scanId]);
   return rows[0] ? withTools(tx, rows[0]) : null;
+}
+
+/** What the end of a scan reads before its hooks run. */
+export interface ScanEndContext {
+  /** Locked (for update) until the scan's transaction ends. */
+  server: McpServerRow;
+  /** The server's latest finished scan before this one, its tools by name and fingerprint only. */
+  previous: ScanSummary | null;
+  live: LiveFindings;
+  settings: McpSettings;
+}
+
+/**
+ * The server locked, its previous scan, its open and dismissed findings and the organization's MCP
+ * settings, in one statement; null when the server is gone.
+ */
+export async function loadScanEndContext(tx: Tx, mcpServerId: string, scanId: string): Promise<ScanEndContext | null> {
+  const { rows } = await tx.query<McpServerRow & { __previous: (Omit<ScanRow, 'started_at' | 'finished_at'> & { started_at: string; finished_at: string | null }) | null; __live: LiveFindingRow[]; __settings: Partial<McpSettings> | null }>(
+    `select m.*, to_jsonb(p) as __previous,
+            (select coalesce(jsonb_agg(jsonb_build_object('dedup_key', f.dedup_key, 'kind', f.kind, 'status', f.status)), '[]'::jsonb)
+               from mcp_findings f where f.organization_id = $1 and f.mcp_server_id = $2 and f.status in ('open', 'dismissed')) as __live,
+            (select st.settings from mcp_settings st where st.organization_id = $1) as __settings
+       from mcp_servers m
+       left join lateral (select ${SCAN_COLUMNS} from mcp_scans s
+                           where s.organization_id = $1 and s.mcp_server_id = $2 and s.status <> 'running' and s.id < $3
+                           order by s.id desc limit 1) p on true
+      where m.organization_id = $1 and m.id = $2
+        for update of m`,
+    [orgOf(tx), mcpServerId, scanId],
+    { name: 'aim.mcp.scan-end-context' },
+  );
+  const row = rows[0];
+  if (!row) return null;
+  const { __previous: p, __live: live, __settings: settings, ...server } = row;
+  const previous = p ? summaryOf({ ...p, started_at: new Date(p.started_at), finished_at: p.finished_at === null ? null : new Date(p.finished_at) }) : null;
+  return {
+    server: server as McpServerRow,
+    previous: previous && p ? { ...previous, tools: new Map(p.tools.map((t) => [t.name, { name: t.name, fingerprint: t.fingerprint }])) } : null,
+    live: liveFindingsOf(live),
+    settings: mcpSettingsOf(settings),
+  };
 }
 
 /** A server's latest finished scan (or latest successful one), with its tools, before `beforeId` when given. */
