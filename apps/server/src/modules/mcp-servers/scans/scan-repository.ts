@@ -1,5 +1,6 @@
 import type { McpScanFailureReason, McpScanJson } from '@aim/contracts';
 import { orgOf, type Tx } from '../../../platform/db/database.js';
+import { onLegalHold } from '../../../platform/db/legal-hold.js';
 import { AppError } from '../../../platform/http/app-error.js';
 import type { Actor } from '../../../platform/http/request-context.js';
 import type { ScanHookOutcome } from '../shared/scan-hooks.js';
@@ -128,8 +129,12 @@ export const scanRepository = {
     );
   },
 
-  /** Delete the server's scans past the newest SCANS_KEPT_PER_SERVER, except those an approval or a finding refers to. */
+  /**
+   * Delete the server's scans past the newest SCANS_KEPT_PER_SERVER, except those an approval or a finding
+   * refers to; none while the organization is on legal hold.
+   */
   async prune(tx: Tx, mcpServerId: string): Promise<number> {
+    if (await onLegalHold(tx, orgOf(tx))) return 0;
     const { rowCount } = await tx.query(
       `delete from mcp_scans s
         where s.organization_id = $1 and s.mcp_server_id = $2 and s.status <> 'running'
