@@ -1,4 +1,4 @@
-import { legalHoldChangeSchema, legalHoldSchema, retentionSettingsSchema, updateRetentionSchema } from '@aim/contracts';
+import { errorEnvelopeSchema, legalHoldChangeSchema, legalHoldSchema, retentionSettingsSchema, updateRetentionSchema } from '@aim/contracts';
 import { defineOperation, type Feature } from '../../platform/http/operation.js';
 import type { FeatureJob } from '../../platform/jobs/feature-jobs.js';
 import type { RetentionService } from './retention-service.js';
@@ -39,7 +39,7 @@ export function retentionFeature(deps: { retention: RetentionService; jobs: Feat
           'enabled true places the hold and needs a reason (legal_hold_reason_required), answering legal_hold_already_placed when one is placed; enabled false releases it (legal_hold_not_placed when there is none), and the next retention runs catch up. Audited as legal_hold.placed or legal_hold.released.',
         access: { auth: 'org', permission: 'compliance.manage' },
         body: legalHoldChangeSchema,
-        responses: { 200: legalHoldSchema },
+        responses: { 200: legalHoldSchema, 409: errorEnvelopeSchema },
         handle: ({ ctx, body }) => deps.retention.setLegalHold(ctx, body),
       }),
     ],
