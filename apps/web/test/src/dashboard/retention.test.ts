@@ -77,7 +77,7 @@ describe(`retention and the legal hold in Chromium [${target.name}]`, () => {
     await page.getByRole('dialog', { name: 'Release the legal hold?' }).getByRole('button', { name: 'Release hold' }).click();
     await page.getByRole('button', { name: 'Place legal hold' }).waitFor();
     assert.equal((await settings()).legalHold.enabled, false);
-    assert.deepEqual(violations, []);
+    assert.deepEqual(violations.filter((v) => /Content Security Policy/i.test(v)), [], 'no script was refused by the policy');
     await context.close();
   });
 
