@@ -46,6 +46,7 @@ import { autoSuspensionSubscription } from './monitoring/responses/auto-suspensi
 import { detectionEngineFeature } from './monitoring/detection/engine-feature.js';
 import { alertFeature, alertJobs } from './monitoring/alerts/alert-operations.js';
 import { monitoringSettingsFeature } from './monitoring/settings/settings-operations.js';
+import { retentionFeature, retentionJobs } from './retention/index.js';
 
 /**
  * Every feature of the API, in the order the reference lists them. Each is built from the narrow
@@ -129,6 +130,8 @@ export function createFeatures(platform: Platform, services: Services): Feature[
     }),
     alertFeature({ alerts: services.alerts, learningFindings: services.learningFindings, jobs: alertJobs({ alerts: services.alerts }) }),
     monitoringSettingsFeature({ settings: services.monitoringSettings }),
+    // Retention of decisions and the legal hold (docs/retention.md).
+    retentionFeature({ retention: services.retention, jobs: retentionJobs({ retention: services.retention }) }),
     // The security overview, and the automatic suspension of agents on critical alerts (organizations that opt in).
     securityOverviewFeature({
       overview: services.securityOverview,

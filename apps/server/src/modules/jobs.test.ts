@@ -7,6 +7,7 @@ import { forEachTarget } from '../testing/targets.js';
 import { createTestApp, type TestApp } from '../testing/test-app.js';
 import { registerAgent } from '../testing/agent-fixtures.js';
 import { seedOrganization } from '../testing/people-fixtures.js';
+import { insertDecision, rowExists } from '../testing/retention-fixtures.js';
 
 forEachTarget('scheduled jobs (pg-boss)', (target) => {
   let t: TestApp;
@@ -26,8 +27,20 @@ forEachTarget('scheduled jobs (pg-boss)', (target) => {
     const { rows } = await owner.query('select name, cron from pgboss.schedule order by name');
     assert.deepEqual(
       rows.map((r) => r.name),
-      ['aim.audit-checkpoints', 'aim.audit-retention', 'aim.expire-pending', 'aim.mcp-scan', 'aim.monitoring-baselines', 'aim.monitoring-sweep', 'aim.notification-digest', 'aim.partitions', 'aim.rotate-keys', 'aim.trust-recalculate'],
+      ['aim.audit-checkpoints', 'aim.audit-retention', 'aim.decision-retention', 'aim.expire-pending', 'aim.mcp-scan', 'aim.monitoring-baselines', 'aim.monitoring-sweep', 'aim.notification-digest', 'aim.partitions', 'aim.rotate-keys', 'aim.trust-recalculate'],
     );
+  });
+
+  it('removes decisions past their retention, daily, by month and by row (aim.decision-retention)', async () => {
+    const org = await seedOrganization(t, 'Retained decisions');
+    const agent = (await registerAgent(t, org.as.admin.apiKey, { name: 'retained' })).agent.id;
+    const longAgo = await insertDecision(owner, org.organizationId, agent, new Date(Date.UTC(new Date().getUTCFullYear() - 4, 6, 1)));
+    const recent = await insertDecision(owner, org.organizationId, agent, new Date(Date.now() - 86_400_000));
+    await jobs.runNow('aim.decision-retention');
+    assert.equal(await rowExists(owner, 'verification_events', longAgo), false);
+    assert.equal(await rowExists(owner, 'verification_events', recent), true);
+    const { rows } = await owner.query(`select details from audit_events where organization_id = $1 and action = 'retention.applied'`, [org.organizationId]);
+    assert.deepEqual(rows.map((r) => r.details.decisions), [1]);
   });
 
   it('creates missing monthly partitions', async () => {

@@ -42,6 +42,7 @@ import { createNotificationService } from './notifications/notification-service.
 import { createAlertService } from './monitoring/alerts/alert-service.js';
 import { createLearningFindingService } from './monitoring/alerts/learning-findings.js';
 import { createMonitoringSettingsService } from './monitoring/settings/settings-service.js';
+import { createRetentionService } from './retention/index.js';
 
 /** Every service, built once from the platform; route modules receive what they need from here. */
 export function createServices(platform: Platform) {
@@ -166,6 +167,10 @@ export function createServices(platform: Platform) {
     alerts: createAlertService({ db, events: platform.domainEvents }),
     learningFindings: createLearningFindingService({ db }),
     monitoringSettings: createMonitoringSettingsService({ db }),
+    retention: createRetentionService({
+      db,
+      deployment: { decisionDefaultDays: config.decisionRetentionDays, trustHistoryMonths: config.trust.historyMonths, webhookDays: config.webhookRetentionDays },
+    }),
     members: createMemberService({ db, cache, users, sessions }),
     apiKeys: createApiKeyService({ db, cache }),
     setup: createSetupService({ db, store, users, sessions, bootstrapToken: config.secrets.bootstrapToken }),

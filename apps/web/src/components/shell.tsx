@@ -20,6 +20,7 @@ import {
   Inbox,
   Radar,
   Server,
+  Archive,
   Webhook,
   type LucideIcon,
 } from 'lucide-react';
@@ -69,6 +70,10 @@ const NAV: { group: string; items: NavItem[] }[] = [
       { href: '/security/', label: 'Security', icon: Activity, needs: 'alert.read' },
       { href: '/monitoring-settings/', label: 'Monitoring settings', icon: Radar, needs: 'monitoring.manage' },
     ],
+  },
+  {
+    group: 'Compliance',
+    items: [{ href: '/compliance/retention/', label: 'Retention', icon: Archive, needs: 'compliance.read' }],
   },
   {
     group: 'Organization',

@@ -272,6 +272,13 @@ forEachTarget('every state change writes an audit event', (target) => {
       'POST /api/v1/alerts/:alertId/notes': async () => inject('POST', `/api/v1/alerts/${await alert()}/notes`, org.as.manager.apiKey, { body: 'coverage' }),
       'POST /api/v1/alerts/bulk': async () => inject('POST', '/api/v1/alerts/bulk', org.as.manager.apiKey, { alertIds: [await alert(), await alert()], action: 'acknowledge' }),
       'PUT /api/v1/monitoring/settings': () => inject('PUT', '/api/v1/monitoring/settings', org.as.admin.apiKey, { learningDays: 3 }),
+      'PUT /api/v1/compliance/retention': () => inject('PUT', '/api/v1/compliance/retention', org.as.admin.apiKey, { decisionDays: 365 }),
+      // Placed and released at once: a hold left in place would refuse the deletions of later scenarios.
+      'PUT /api/v1/compliance/legal-hold': async () => {
+        const placed = await inject('PUT', '/api/v1/compliance/legal-hold', org.as.admin.apiKey, { enabled: true, reason: 'Coverage matter' });
+        assert.equal(placed.statusCode, 200, placed.body);
+        return inject('PUT', '/api/v1/compliance/legal-hold', org.as.admin.apiKey, { enabled: false });
+      },
       'DELETE /api/v1/agents/me/attestations/:agentId': async () => {
         const [attester, subject] = [await agent(), await agent()];
         const put = await signedInject(t, attester.key, { method: 'PUT', url: `/api/v1/agents/me/attestations/${subject.id}`, body: JSON.stringify({ verdict: 'distrusted' }) });

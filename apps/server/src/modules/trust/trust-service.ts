@@ -3,6 +3,7 @@ import type { trustHistoryQuerySchema, trustTrendQuerySchema } from '@aim/contra
 import type { z } from 'zod';
 import { recordAuditEvent, recordAuditEvents } from '../../platform/audit/audit-log.js';
 import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
+import { onLegalHold } from '../../platform/db/legal-hold.js';
 import type { TrustEvidenceKind } from '@aim/contracts';
 import type { DomainEvents } from '../../platform/events/domain-events.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
@@ -349,10 +350,11 @@ export function createTrustService(deps: { db: Database; store: SharedStore; eve
     /**
      * Drop counters older than anything the method reads (with a margin), so evidence tables stay
      * bounded: heartbeat hours beyond UPTIME_KEEP_DAYS, request days beyond ACTIVITY_KEEP_DAYS.
-     * Every stored score keeps the evidence it was computed from.
+     * Every stored score keeps the evidence it was computed from. Nothing while the organization is on legal hold.
      */
     async pruneEvidence(organizationId: string): Promise<{ uptimeHours: number; activityDays: number }> {
       return db.transaction({ organizationId }, async (tx) => {
+        if (await onLegalHold(tx, organizationId)) return { uptimeHours: 0, activityDays: 0 };
         const uptime = await tx.query(`delete from agent_uptime_hours where organization_id = $1 and hour < now() - make_interval(days => $2)`, [
           orgOf(tx),
           UPTIME_KEEP_DAYS,

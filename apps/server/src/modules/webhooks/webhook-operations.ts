@@ -96,10 +96,10 @@ export function webhookFeature(deps: WebhookFeatureDeps): Feature {
         method: 'DELETE',
         path: `${base}/:endpointId`,
         tag,
-        summary: 'Delete a webhook endpoint and its delivery log',
+        summary: 'Delete a webhook endpoint and its delivery log (legal_hold_active while the organization is on legal hold)',
         access: manage,
         params: webhookEndpointParamsSchema,
-        responses: { 204: z.null().describe('No content') },
+        responses: { 204: z.null().describe('No content'), 409: errorEnvelopeSchema },
         status: 204,
         handle: async ({ ctx, params }) => {
           await webhooks.remove(ctx, params.endpointId);

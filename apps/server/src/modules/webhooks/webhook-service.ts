@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import type { Keyring } from '../../platform/crypto/keyring.js';
 import type { Database, Tx } from '../../platform/db/database.js';
+import { onLegalHold } from '../../platform/db/legal-hold.js';
 import { AppError } from '../../platform/http/app-error.js';
 import type { OrgContext } from '../../platform/http/operation.js';
 import { newId } from '../../platform/ids.js';
@@ -133,6 +134,10 @@ export function createWebhookService(deps: { db: Database; keyring: Keyring; url
     async remove(ctx: OrgContext, id: string): Promise<void> {
       await db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const endpoint = await load(tx, id, true);
+        // Its delivery log goes with it: not while the organization is on legal hold.
+        if (await onLegalHold(tx, ctx.organizationId)) {
+          throw new AppError('legal_hold_active', 'The organization is on legal hold: deleting the endpoint would delete its delivery log. Disable it instead.');
+        }
         await webhookEndpointRepository.delete(tx, id);
         await recordAuditEvent(tx, ctx, {
           action: 'webhook_endpoint.delete',

@@ -92,6 +92,8 @@ export const envSchema = z.object({
   TRUST_HISTORY_MONTHS: int(13, 1, 1200),
   /** Days of webhook events, deliveries and attempts kept (whole months are dropped once older). */
   WEBHOOK_RETENTION_DAYS: int(30, 7, 3650),
+  /** Days decisions are kept for organizations without their own decision retention (docs/retention.md). */
+  DECISION_RETENTION_DAYS: int(400, 180, 36500),
   JOB_SCHEDULES: jobSchedules,
   /**
    * How often due schedules are looked for. pg-boss lets one check through per this interval across
@@ -237,6 +239,8 @@ export interface Config {
   outboundAllowPrivateNetworks: boolean;
   /** Where retention writes an NDJSON export of the events it is about to remove (none when unset). */
   auditRetentionExportDir: string | undefined;
+  /** The deployment's decision retention, for organizations without their own (docs/retention.md). */
+  decisionRetentionDays: number;
   rateLimit: { windowMs: number; ipMax: number; principalMax: number; signInMax: number };
   /** Audit streaming to the deployment's syslog collector (docs/siem.md); `destination` unset: off. */
   siem: {
@@ -342,6 +346,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     trust: { recalculationDebounceMs: e.TRUST_RECALCULATION_DEBOUNCE_MS, historyMonths: e.TRUST_HISTORY_MONTHS },
     webhookRetentionDays: e.WEBHOOK_RETENTION_DAYS,
+    decisionRetentionDays: e.DECISION_RETENTION_DAYS,
     jobs: { schedules: e.JOB_SCHEDULES, cronCheckIntervalSeconds: e.JOB_CRON_CHECK_SECONDS },
     live: { streamMaxMs: e.LIVE_STREAM_MAX_MS },
     events: { dispatchPaused: e.EVENT_DISPATCH_PAUSED },

@@ -25,6 +25,7 @@ export const API_TAGS = [
     description:
       'Alerts from behavioural baselines and rules: their lifecycle, notes and bulk actions; learning findings; the monitoring settings (docs/monitoring.md)',
   },
+  { name: 'compliance', description: 'Compliance: retention of every kind of data and the legal hold (docs/retention.md)' },
   { name: 'live', description: 'Server-sent events for the dashboard' },
 ] as const;
 

@@ -107,6 +107,7 @@ describe(`dashboard accessibility in Chromium [${target.name}]`, () => {
         `/alerts/detail/?id=${alertId}`,
         '/security/',
         '/monitoring-settings/',
+        '/compliance/retention/',
         '/mcp-servers/',
         `/mcp-servers/detail/?id=${mcpServerId}`,
         `/mcp-servers/review/?id=${mcpServerId}`,

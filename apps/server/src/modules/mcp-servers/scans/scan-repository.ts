@@ -106,11 +106,12 @@ export const scanRepository = {
   /**
    * The end of a scan, in one statement: what the hooks concluded on the scan row, the server's last scan,
    * its confidence (when the confidence hook ran) and when the scheduler scans it next, and the server's scans past the newest SCANS_KEPT_PER_SERVER
-   * deleted (except those an approval or a finding refers to). Answers the scan row.
+   * deleted (except those an approval or a finding refers to; none while the organization is on legal
+   * hold). Answers the scan row.
    */
   async finish(tx: Tx, scan: { id: string; mcpServerId: string }, outcome: ScanHookOutcome, intervalMinutes: number): Promise<ScanRow> {
     const { rows } = await tx.query<ScanRow>(
-      `with scanned as (
+      `with hold as (select aim_legal_hold_held($1) as held), scanned as (
          update mcp_servers set last_scan_id = $3, next_scan_at = now() + make_interval(mins => $8),
                 confidence_score = case when $10::boolean then $11::numeric else confidence_score end,
                 confidence = case when $10::boolean then $12::jsonb else confidence end
@@ -121,6 +122,7 @@ export const scanRepository = {
             and s.id < (select id from mcp_scans where organization_id = $1 and mcp_server_id = $2 order by id desc offset $9 limit 1)
             and not exists (select 1 from mcp_approvals a where a.organization_id = $1 and a.scan_id = s.id)
             and not exists (select 1 from mcp_findings f where f.organization_id = $1 and f.scan_id = s.id)
+            and not (select held from hold)
        )
        update mcp_scans set server_card_status = coalesce($4, server_card_status), server_card_key_id = $5, server_card_message = $6,
               drift = $7::jsonb

@@ -1,4 +1,5 @@
 import type { Database } from '../../../platform/db/database.js';
+import { onLegalHold } from '../../../platform/db/legal-hold.js';
 import { BASELINE_HISTORY_DAYS, computeBaseline } from './baseline.js';
 import { hourOf } from './engine-store.js';
 import type { BaselineInput } from './model.js';
@@ -73,9 +74,13 @@ export async function computeBaselines(deps: { db: Pick<Database, 'transaction'>
   }
 }
 
-/** Delete the counters no detector or baseline reads any more (older than the history window, by `now`). */
+/**
+ * Delete the counters no detector or baseline reads any more (older than the history window, by `now`);
+ * nothing while the organization is on legal hold.
+ */
 export async function pruneDetectionState(deps: { db: Pick<Database, 'transaction'> }, organizationId: string, now: Date): Promise<void> {
   await deps.db.transaction({ organizationId }, async (tx) => {
+    if (await onLegalHold(tx, organizationId)) return;
     await tx.query('delete from agent_activity_hours where organization_id = $1 and hour < $2', [organizationId, new Date(hourOf(now).getTime() - (BASELINE_HISTORY_DAYS + 1) * 86_400_000)], {
       name: 'aim.monitoring.prune-hours',
     });
