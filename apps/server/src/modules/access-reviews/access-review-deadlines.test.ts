@@ -84,7 +84,9 @@ forEachTarget('access review deadlines and reminders', (target) => {
     assert.deepEqual(await deadlines().completeDue(SYSTEM_CONTEXT, a.organizationId), [], 'not before the deadline');
     await expire(review.id);
     assert.deepEqual(await deadlines().completeDue(SYSTEM_CONTEXT, a.organizationId), [review.id]);
-    assert.equal((await identity()).statusCode, 401, "the unreviewed agent's token is refused");
+    const refused = await identity();
+    assert.equal(refused.statusCode, 403, "the revoked agent's token is refused");
+    assert.equal(refused.json().error.code, 'agent_revoked');
     const done = await report(review.id);
     assert.equal(done.accessReview.status, 'completed');
     assert.equal(done.accessReview.completedHow, 'deadline');

@@ -145,7 +145,9 @@ forEachTarget('access reviews', (target) => {
     assert.equal(revoked.json().item.decision, 'revoked');
     assert.equal(revoked.json().item.effect, 'applied');
     assert.equal(revoked.json().item.decidedBy, a.as.member.userId);
-    assert.equal((await identity()).statusCode, 401, "the revoked agent's token is refused");
+    const refused = await identity();
+    assert.equal(refused.statusCode, 403, "the revoked agent's token is refused");
+    assert.equal(refused.json().error.code, 'agent_revoked');
     assert.equal((await get(a.as.admin.apiKey, `/api/v1/agents/${memberAgent.id}`)).json().agent.status, 'revoked');
     const again = await decide(a.as.member.session, agentCampaign.id, item!.id, { decision: 'certify' });
     assert.equal(again.statusCode, 409);
