@@ -5,6 +5,7 @@ import {
   Activity,
   Bot,
   BellRing,
+  ClipboardCheck,
   CircleUser,
   FileCheck2,
   Gavel,
@@ -69,6 +70,10 @@ const NAV: { group: string; items: NavItem[] }[] = [
       { href: '/security/', label: 'Security', icon: Activity, needs: 'alert.read' },
       { href: '/monitoring-settings/', label: 'Monitoring settings', icon: Radar, needs: 'monitoring.manage' },
     ],
+  },
+  {
+    group: 'Compliance',
+    items: [{ href: '/access-reviews/', label: 'Access reviews', icon: ClipboardCheck, needs: 'access_review.review' }],
   },
   {
     group: 'Organization',

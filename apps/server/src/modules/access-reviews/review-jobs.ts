@@ -17,6 +17,12 @@ import { applyDecision, type ReviewEffects } from './review-decisions.js';
  * email per reviewer and open campaign with pending items, at most once per UTC day, recorded in
  * access_review_reminders in the transaction that sends it: a failed send is tried again next hour).
  */
+/** What a failed send was, without its text (which may name the address). */
+function describeFailure(error: unknown): string {
+  const e = error as { code?: unknown; responseCode?: unknown };
+  return [typeof e.code === 'string' ? e.code : 'error', ...(typeof e.responseCode === 'number' ? [`SMTP ${e.responseCode}`] : [])].join(' ');
+}
+
 export const AUTO_REVOKE_NOTE = 'Not reviewed by the deadline: revoked automatically (the campaign revokes what nobody reviewed).';
 
 export function createReviewDeadlines(deps: {
@@ -93,7 +99,7 @@ export function createReviewDeadlines(deps: {
         })
         .catch((error: unknown) => {
           failures++;
-          deps.logger.warn({ organizationId, reviewId: reminder.review_id, error: error instanceof Error ? error.message : String(error) }, 'access review reminder failed; the next run tries again');
+          deps.logger.warn({ organizationId, reviewId: reminder.review_id, error: describeFailure(error) }, 'access review reminder failed; the next run tries again');
           return false;
         });
       if (done) sent++;
