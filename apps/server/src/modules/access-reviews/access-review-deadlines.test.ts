@@ -118,4 +118,16 @@ forEachTarget('access review deadlines and reminders', (target) => {
     const csv = await t.app.inject({ method: 'GET', url: `/api/v1/access-reviews/${review.id}/report?format=csv`, headers: a.as.admin.apiKey });
     assert.match(csv.body, /,pending,.*,true\r\n/);
   });
+
+  it('a reminder that cannot be sent is not recorded, and goes out on the next run', async () => {
+    const review = await create('Mail down', { kind: 'owner_agents', ownerUserId: a.as.manager.userId }, false);
+    await smtp.stop();
+    await assert.rejects(deadlines().sendReminders(a.organizationId), /1 access review reminder\(s\) failed/);
+    const count = async () => (await (await t.owner()).query('select count(*)::int as n from access_review_reminders where review_id = $1', [review.id])).rows[0].n as number;
+    assert.equal(await count(), 0, 'nothing recorded for a mail that did not go out');
+    await smtp.start();
+    assert.equal(await deadlines().sendReminders(a.organizationId), 1);
+    assert.equal(await count(), 1);
+    await smtp.waitFor('the reminder after the outage', (m) => m.some((x) => x.envelopeTo.includes(seededEmail('manager', a.organizationId)) && /"Mail down"/.test(x.parsed.subject ?? '')));
+  });
 });
