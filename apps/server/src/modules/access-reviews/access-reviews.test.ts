@@ -195,6 +195,20 @@ forEachTarget('access reviews', (target) => {
     await post(a.as.admin.session, `/api/v1/access-reviews/${campaign.id}/cancel`, {});
   });
 
+  it('two simultaneous decisions on one item: one wins, the other is told it was decided', async () => {
+    const campaign = (await create(a.as.admin.apiKey, { kind: 'owner_agents', ownerUserId: a.as.manager.userId })).json().accessReview;
+    const [item] = await itemsOf(a.as.admin.apiKey, campaign.id);
+    const answers = await Promise.all([
+      decide(a.as.manager.apiKey, campaign.id, item!.id, { decision: 'certify', note: 'manager' }),
+      decide(a.as.admin.apiKey, campaign.id, item!.id, { decision: 'certify', note: 'admin' }),
+    ]);
+    assert.deepEqual(answers.map((r) => r.statusCode).sort(), [200, 409]);
+    assert.equal(answers.find((r) => r.statusCode === 409)!.json().error.code, 'access_review_item_decided');
+    const { rows } = await (await t.owner()).query(`select count(*)::int as n from audit_events where target_id = $1 and action = 'access_review.item_decided'`, [item!.id]);
+    assert.equal(rows[0].n, 1, 'one decision, recorded once');
+    await post(a.as.admin.apiKey, `/api/v1/access-reviews/${campaign.id}/cancel`, {});
+  });
+
   it("changes: a grant's expiry brought forward, a later one refused, an agent's change recorded with its note", async () => {
     const campaign = (await create(a.as.admin.apiKey, { kind: 'high_risk_grants' })).json().accessReview;
     const item = (await itemsOf(a.as.admin.apiKey, campaign.id)).find((i) => i.subjectId === highGrant)!;
