@@ -47,6 +47,8 @@ forEachTarget('access reviews', (target) => {
     const m = await registerAgent(t, a.as.member.apiKey);
     memberAgent = { id: m.agent.id, key: m.key };
     const g = await registerAgent(t, a.as.manager.apiKey);
+    // Another organization's agent, key and grant: never an item of A's campaigns.
+    await registerAgent(t, b.as.admin.apiKey);
     managerAgent = { id: g.agent.id, key: g.key };
     // An agent whose owner has left the organization.
     const leaver = await createUser(t, `leaver.${a.organizationId.slice(-8)}@example.com`, 'Leaver');
@@ -73,7 +75,7 @@ forEachTarget('access reviews', (target) => {
     assert.equal(review.createdBy, a.as.admin.userId);
     const items = await itemsOf(a.as.admin.session, review.id);
     const byAgent = new Map(items.map((i) => [i.subjectId, i]));
-    assert.deepEqual([...byAgent.keys()].sort(), [memberAgent.id, managerAgent.id, orphanAgent.id].sort());
+    assert.deepEqual([...byAgent.keys()].sort(), [memberAgent.id, managerAgent.id, orphanAgent.id].sort(), "exactly A's agents, none of B's");
     assert.equal(byAgent.get(memberAgent.id)!.reviewerUserId, a.as.member.userId);
     assert.equal(byAgent.get(memberAgent.id)!.reviewerReason, 'owner');
     assert.equal(byAgent.get(memberAgent.id)!.snapshot.riskLevel, 'critical', 'the highest risk among its grants');
@@ -120,7 +122,7 @@ forEachTarget('access reviews', (target) => {
     assert.equal(none.statusCode, 422, none.body);
     assert.equal(none.json().error.code, 'access_review_empty');
     assert.match(none.json().error.message, /no agent/);
-    const empty = await create(b.as.admin.apiKey, { kind: 'all_agents' });
+    const empty = await create(b.as.admin.apiKey, { kind: 'high_risk_grants' });
     assert.equal(empty.statusCode, 422);
     assert.equal(empty.json().error.code, 'access_review_empty');
     assert.equal((await get(a.as.admin.apiKey, '/api/v1/access-reviews')).json().accessReviews.length, before_);
