@@ -34,6 +34,13 @@ const TABS = [
 function AccessReviewsPage() {
   const tab = useSearchParams().get('tab') === 'inbox' ? 'inbox' : 'campaigns';
   const router = useRouter();
+  // The inbox's count beside its tab (the same query the inbox reads).
+  const inbox = useApiQuery({
+    key: ['/api/v1/me/access-review-items'],
+    topics: REVIEW_TOPICS,
+    fetch: async () => must(await api.GET('/api/v1/me/access-review-items')).items,
+  });
+  const waiting = inbox.data?.length ?? 0;
   return (
     <section aria-labelledby="reviews-title">
       <PageTitle id="reviews-title">Access reviews</PageTitle>
@@ -50,6 +57,7 @@ function AccessReviewsPage() {
             className={`rounded border px-3 py-1 text-sm ${tab === t.id ? 'border-blue-700 bg-blue-50 font-semibold text-blue-900' : 'border-slate-300 text-slate-800'}`}
           >
             {t.label}
+            {t.id === 'inbox' && waiting > 0 ? ` (${waiting} waiting)` : ''}
           </Link>
         ))}
       </nav>

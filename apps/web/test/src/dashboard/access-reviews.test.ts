@@ -81,6 +81,7 @@ it(`access review pages in Chromium [${target.name}]`, async (test) => {
   const inbox = member.page.getByRole('region', { name: 'Waiting for your review' });
   const item = inbox.locator(`[data-subject="${agent.id}"]`);
   await item.waitFor();
+  await member.page.getByRole('link', { name: 'Your inbox (1 waiting)' }).waitFor();
   await item.getByLabel('Decision').selectOption('revoke');
   await item.getByRole('button', { name: 'Revoke' }).click();
   await item.getByText('a revocation needs a note').waitFor();
@@ -89,6 +90,7 @@ it(`access review pages in Chromium [${target.name}]`, async (test) => {
   await item.getByLabel('Note').fill('Replaced by the billing agent');
   await item.getByRole('button', { name: 'Revoke' }).click();
   await inbox.getByText('Nothing waits for your review.').waitFor();
+  await member.page.getByRole('link', { name: 'Your inbox', exact: true }).waitFor();
   assert.equal((await api<{ agent: { status: string } }>(`/api/v1/agents/${agent.id}`)).agent.status, 'revoked', 'the agent is revoked for real');
   await member.context.close();
 
