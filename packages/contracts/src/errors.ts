@@ -191,8 +191,25 @@ export const ERROR_CODES = {
     status: 409,
     description: 'AIM does not scan this MCP server: a stdio server (AIM never runs commands; agents attest what they see), or a suspended or revoked one (reactivate it first).',
   },
+  access_review_closed: {
+    status: 409,
+    description: 'The access review is completed or cancelled: its items take no more decisions, and it cannot be completed or cancelled again.',
+  },
+  access_review_item_decided: { status: 409, description: 'The access review item already has a decision; each item is decided once.' },
+  access_review_self_certification: {
+    status: 403,
+    description: 'The item is your own access (an API key you created): another reviewer certifies it. You may still revoke it.',
+  },
+  access_review_change_invalid: {
+    status: 422,
+    description: 'The change cannot be made: expiresAt must be in the future and earlier than the current expiry, and only grants and API keys have one (an agent change is recorded with its note).',
+  },
   invitation_expired: { status: 410, description: 'The invitation has expired; ask an admin for a new invitation.' },
   invitation_revoked: { status: 410, description: 'An admin revoked the invitation; ask an admin for a new one if you should still join.' },
+  access_review_empty: {
+    status: 422,
+    description: 'The campaign would have no items: nothing in its scope (no agents, no owner\'s agents, no high or critical grants, no API keys). Nothing was created.',
+  },
   request_timeout: { status: 408, description: 'The request was not received completely in time.' },
   payload_too_large: { status: 413, description: 'The request body is larger than the server accepts.' },
   unsupported_media_type: {

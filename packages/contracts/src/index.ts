@@ -24,3 +24,4 @@ export * from './mcp-identity-api.js';
 export * from './mcp-attestation-api.js';
 export * from './mcp-findings.js';
 export * from './retention.js';
+export * from './access-reviews.js';

@@ -47,6 +47,8 @@ import { detectionEngineFeature } from './monitoring/detection/engine-feature.js
 import { alertFeature, alertJobs } from './monitoring/alerts/alert-operations.js';
 import { monitoringSettingsFeature } from './monitoring/settings/settings-operations.js';
 import { retentionFeature, retentionJobs } from './retention/index.js';
+import { accessReviewFeature } from './access-reviews/access-review-operations.js';
+import { accessReviewJobs } from './access-reviews/review-jobs.js';
 
 /**
  * Every feature of the API, in the order the reference lists them. Each is built from the narrow
@@ -97,6 +99,7 @@ export function createFeatures(platform: Platform, services: Services): Feature[
     identityProviderFeature({ identityProviders: services.organizationIdentityProviders }),
     domainFeature({ domains: services.domains }),
     { ...auditFeature({ audit: services.audit }), jobs: auditJobs({ audit: services.audit, exportDir: platform.config.auditRetentionExportDir }) },
+    accessReviewFeature({ accessReviews: services.accessReviews, jobs: accessReviewJobs({ deadlines: services.accessReviewDeadlines }) }),
     agentFeature({
       agents: services.agents,
       enrollmentTokens: services.enrollmentTokens,

@@ -43,6 +43,11 @@ import { createAlertService } from './monitoring/alerts/alert-service.js';
 import { createLearningFindingService } from './monitoring/alerts/learning-findings.js';
 import { createMonitoringSettingsService } from './monitoring/settings/settings-service.js';
 import { createRetentionService } from './retention/index.js';
+import { createAccessReviewService } from './access-reviews/access-review-service.js';
+import { createReviewDeadlines } from './access-reviews/review-jobs.js';
+import { createAgentReviewActions } from './agents/agent-review-actions.js';
+import { createApiKeyReviewActions } from './api-keys/api-key-review-actions.js';
+import { grantReviewActions } from './capabilities/grant-review-actions.js';
 
 /** Every service, built once from the platform; route modules receive what they need from here. */
 export function createServices(platform: Platform) {
@@ -81,7 +86,22 @@ export function createServices(platform: Platform) {
     debounceMs: config.trust.recalculationDebounceMs,
     recalculate: (ctx, organizationId, agentIds, trigger) => trust.recalculate(ctx, organizationId, agentIds, trigger),
   });
+  // What an access review's decisions do, each through the subject's own module, in the review's transaction.
+  const reviewEffects = {
+    agents: createAgentReviewActions({ cache, rescore: async (tx, ctx, agentId, trigger) => trust.announce(tx, await trust.scoreInTx(tx, ctx, [agentId], trigger)) }),
+    grants: grantReviewActions,
+    apiKeys: createApiKeyReviewActions({ cache }),
+  };
   return {
+    accessReviews: createAccessReviewService({ db, users, effects: reviewEffects }),
+    accessReviewDeadlines: createReviewDeadlines({
+      db,
+      users,
+      mailer: platform.mailer,
+      effects: reviewEffects,
+      publicBaseUrl: () => platform.publicOrigin.baseUrl,
+      logger: platform.logger,
+    }),
     overview: createOverviewService({ db }),
     securityOverview: createSecurityOverviewService({ db }),
     systemJobs: createSystemJobsService({ jobHealth: platform.jobHealth }),

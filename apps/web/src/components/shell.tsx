@@ -5,6 +5,7 @@ import {
   Activity,
   Bot,
   BellRing,
+  ClipboardCheck,
   CircleUser,
   FileCheck2,
   Gavel,
@@ -73,7 +74,10 @@ const NAV: { group: string; items: NavItem[] }[] = [
   },
   {
     group: 'Compliance',
-    items: [{ href: '/compliance/retention/', label: 'Retention', icon: Archive, needs: 'compliance.read' }],
+    items: [
+      { href: '/access-reviews/', label: 'Access reviews', icon: ClipboardCheck, needs: 'access_review.review' },
+      { href: '/compliance/retention/', label: 'Retention', icon: Archive, needs: 'compliance.read' },
+    ],
   },
   {
     group: 'Organization',

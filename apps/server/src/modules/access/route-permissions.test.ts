@@ -42,6 +42,8 @@ const PARAM_PREFIX: Record<string, string> = {
   alertId: 'alr',
   scanId: 'msc',
   findingId: 'mcf',
+  reviewId: 'arv',
+  itemId: 'ari',
 };
 
 forEachTarget('route permissions', (target) => {
@@ -65,6 +67,8 @@ forEachTarget('route permissions', (target) => {
   let bAlert: string;
   let bScan: string;
   let bMcpFinding: string;
+  let bReview: string;
+  let bReviewItem: string;
 
   before(async () => {
     // Every route × role × credential from one client: more requests than the default per-IP limit.
@@ -131,6 +135,8 @@ forEachTarget('route permissions', (target) => {
     bAlert = await insertAlert(t, b.organizationId);
     bScan = (await insertScan(t, b.organizationId, bMcpServer, [])).id;
     bMcpFinding = await insertMcpFinding(t, b.organizationId, bMcpServer);
+    bReview = (await post('/api/v1/access-reviews', { name: 'b review', scope: { kind: 'api_keys' }, deadline: new Date(Date.now() + 86_400_000).toISOString() })).accessReview.id;
+    bReviewItem = (await t.app.inject({ method: 'GET', url: `/api/v1/access-reviews/${bReview}/items`, headers: b.as.admin.apiKey })).json().items[0].id;
   });
   after(() => t?.close());
 
@@ -161,6 +167,8 @@ forEachTarget('route permissions', (target) => {
       if (name === 'alertId') return bAlert;
       if (name === 'scanId') return bScan;
       if (name === 'findingId') return bMcpFinding;
+      if (name === 'reviewId') return bReview;
+      if (name === 'itemId') return bReviewItem;
       return b.as.viewer.sessionId;
     });
 

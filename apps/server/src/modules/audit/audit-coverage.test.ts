@@ -97,6 +97,21 @@ forEachTarget('every state change writes an audit event', (target) => {
       },
       'POST /api/v1/api-keys': () => inject('POST', '/api/v1/api-keys', org.as.admin.session, { name: 'coverage' }),
       'DELETE /api/v1/api-keys/:apiKeyId': () => inject('DELETE', `/api/v1/api-keys/${org.as.member.apiKeyId}`, org.as.admin.apiKey),
+      'POST /api/v1/access-reviews': () => inject('POST', '/api/v1/access-reviews', org.as.admin.apiKey, { name: 'coverage', scope: { kind: 'api_keys' }, deadline: new Date(Date.now() + 86_400_000).toISOString() }),
+      'POST /api/v1/access-reviews/:reviewId/items/:itemId/decision': async () => {
+        const review = (await inject('POST', '/api/v1/access-reviews', org.as.admin.apiKey, { name: 'decide', scope: { kind: 'api_keys' }, deadline: new Date(Date.now() + 86_400_000).toISOString() })).json().accessReview as { id: string };
+        const items = (await inject('GET', `/api/v1/access-reviews/${review.id}/items`, org.as.admin.apiKey)).json().items as { id: string; snapshot: { ownerUserId: string } }[];
+        const item = items.find((i) => i.snapshot.ownerUserId !== org.as.admin.userId)!;
+        return inject('POST', `/api/v1/access-reviews/${review.id}/items/${item.id}/decision`, org.as.admin.apiKey, { decision: 'certify', note: 'in use' });
+      },
+      'POST /api/v1/access-reviews/:reviewId/complete': async () => {
+        const review = (await inject('POST', '/api/v1/access-reviews', org.as.admin.apiKey, { name: 'complete', scope: { kind: 'api_keys' }, deadline: new Date(Date.now() + 86_400_000).toISOString() })).json().accessReview as { id: string };
+        return inject('POST', `/api/v1/access-reviews/${review.id}/complete`, org.as.admin.apiKey, {});
+      },
+      'POST /api/v1/access-reviews/:reviewId/cancel': async () => {
+        const review = (await inject('POST', '/api/v1/access-reviews', org.as.admin.apiKey, { name: 'cancel', scope: { kind: 'api_keys' }, deadline: new Date(Date.now() + 86_400_000).toISOString() })).json().accessReview as { id: string };
+        return inject('POST', `/api/v1/access-reviews/${review.id}/cancel`, org.as.admin.apiKey, {});
+      },
       'POST /api/v1/me/organization': () => inject('POST', '/api/v1/me/organization', org.as.admin.session, { organizationId: org.organizationId }),
       'PUT /api/v1/me/notification-preferences': () =>
         inject('PUT', '/api/v1/me/notification-preferences', org.as.admin.session, { preferences: [{ kind: 'approval_requested', delivery: 'digest' }] }),

@@ -26,6 +26,7 @@ describe(`dashboard accessibility in Chromium [${target.name}]`, () => {
     let decisionId: string;
     let alertId: string;
     let mcpServerId: string;
+    let accessReviewId: string;
 
     before(async () => {
       t = await createTestApp(target);
@@ -67,6 +68,8 @@ describe(`dashboard accessibility in Chromium [${target.name}]`, () => {
       // An MCP server with a successful scan, not approved yet: its page and the review of its tools.
       mcpServerId = await insertMcpServer(t, org.organizationId, { name: 'files', ownerId: org.as.member.userId, status: 'verified' });
       await insertScan(t, org.organizationId, mcpServerId, [tool('read_file', 'Reads a file'), tool('list_files', 'Lists files')]);
+      // An access review campaign over every agent: the list, the inbox and the campaign's page.
+      accessReviewId = (await call('POST', '/api/v1/access-reviews', { name: 'Access check', scope: { kind: 'all_agents' }, deadline: new Date(Date.now() + 86_400_000).toISOString() })).accessReview!.id;
       inviteLink = ((await call('POST', '/api/v1/invitations', { email: 'new.person@example.com', role: 'member' })) as unknown as { link: string }).link;
     });
     after(async () => {
@@ -111,6 +114,9 @@ describe(`dashboard accessibility in Chromium [${target.name}]`, () => {
         '/mcp-servers/',
         `/mcp-servers/detail/?id=${mcpServerId}`,
         `/mcp-servers/review/?id=${mcpServerId}`,
+        '/access-reviews/',
+        '/access-reviews/?tab=inbox',
+        `/access-reviews/detail/?id=${accessReviewId}`,
         '/settings/',
         '/account/',
         // Signed in with another address: the page says so.

@@ -9,6 +9,7 @@ import { webhookDisabledLine, webhookDisabledMail, type WebhookDisabledPayload }
 export { dashboardLinks, type DashboardLinks } from './links.js';
 export { escapeHtml, type RenderedMail } from './layout.js';
 export { invitationMail } from './invitation.js';
+export { accessReviewReminderMail, type AccessReviewReminderPayload } from './access-review-reminder.js';
 
 /** The mail of one immediate notification (payloads are written by notification-scheduler.ts). */
 export function notificationMail(kind: NotificationKind, payload: Record<string, unknown>, links: DashboardLinks): RenderedMail {
