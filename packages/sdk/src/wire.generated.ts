@@ -728,7 +728,7 @@ export interface components {
                  * @description Stable machine-readable code; see docs/errors.md.
                  * @enum {string}
                  */
-                code: "validation_failed" | "invalid_json" | "invalid_encoding" | "duplicate_header" | "self_attestation" | "bad_request" | "webhook_url_refused" | "webhook_secret_reused" | "alert_snooze_invalid" | "alert_assignee_not_member" | "webhook_replay_too_large" | "invalid_state" | "invalid_nonce" | "invalid_authorization_code" | "sign_in_denied" | "invalid_assertion" | "invalid_public_key" | "unknown_capability" | "invalid_policy" | "unsupported_key_type" | "private_key_submitted" | "invalid_challenge" | "invalid_proof" | "invalid_enrollment_token" | "malformed_signature" | "mcp_capability_reserved" | "unauthenticated" | "invalid_token" | "invalid_id_token" | "expired_token" | "stale_signature" | "unknown_key" | "key_expired" | "key_revoked" | "invalid_signature" | "digest_mismatch" | "replayed_request" | "invalid_client_assertion" | "audience_not_allowed" | "agent_mismatch" | "agent_suspended" | "agent_revoked" | "forbidden" | "email_not_verified" | "no_access" | "invitation_email_mismatch" | "organization_required" | "csrf_failed" | "not_found" | "unknown_invitation" | "alert_not_found" | "webhook_endpoint_not_found" | "webhook_delivery_not_found" | "conflict" | "invitation_used" | "account_exists" | "last_sign_in_method" | "capability_in_use" | "request_not_pending" | "decision_not_pending" | "decision_no_longer_allowed" | "result_not_expected" | "rating_exists" | "alert_transition_not_allowed" | "alert_reopen_conflict" | "mcp_finding_transition_not_allowed" | "webhook_endpoint_disabled" | "webhook_endpoint_limit" | "mcp_approval_stale" | "key_already_registered" | "mcp_scan_in_progress" | "mcp_server_not_scannable" | "invitation_expired" | "invitation_revoked" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "headers_too_large" | "rate_limited" | "internal_error" | "idp_unavailable" | "service_unavailable" | "invalid_attestation" | "attestation_key_refused" | "attestation_signature_invalid" | "attestation_agent_mismatch" | "attestation_fingerprint_mismatch" | "attestation_stale";
+                code: "validation_failed" | "invalid_json" | "invalid_encoding" | "duplicate_header" | "self_attestation" | "bad_request" | "webhook_url_refused" | "webhook_secret_reused" | "alert_snooze_invalid" | "alert_assignee_not_member" | "webhook_replay_too_large" | "invalid_period" | "unknown_framework" | "invalid_state" | "invalid_nonce" | "invalid_authorization_code" | "sign_in_denied" | "invalid_assertion" | "invalid_public_key" | "unknown_capability" | "invalid_policy" | "unsupported_key_type" | "private_key_submitted" | "invalid_challenge" | "invalid_proof" | "invalid_enrollment_token" | "malformed_signature" | "mcp_capability_reserved" | "unauthenticated" | "invalid_token" | "invalid_id_token" | "expired_token" | "stale_signature" | "unknown_key" | "key_expired" | "key_revoked" | "invalid_signature" | "digest_mismatch" | "replayed_request" | "invalid_client_assertion" | "audience_not_allowed" | "agent_mismatch" | "agent_suspended" | "agent_revoked" | "forbidden" | "email_not_verified" | "no_access" | "invitation_email_mismatch" | "organization_required" | "csrf_failed" | "not_found" | "unknown_invitation" | "compliance_report_not_found" | "alert_not_found" | "webhook_endpoint_not_found" | "webhook_delivery_not_found" | "conflict" | "invitation_used" | "account_exists" | "last_sign_in_method" | "capability_in_use" | "request_not_pending" | "decision_not_pending" | "decision_no_longer_allowed" | "result_not_expected" | "rating_exists" | "alert_transition_not_allowed" | "alert_reopen_conflict" | "mcp_finding_transition_not_allowed" | "webhook_endpoint_disabled" | "webhook_endpoint_limit" | "mcp_approval_stale" | "key_already_registered" | "mcp_scan_in_progress" | "mcp_server_not_scannable" | "invitation_expired" | "invitation_revoked" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "headers_too_large" | "rate_limited" | "internal_error" | "idp_unavailable" | "service_unavailable" | "invalid_attestation" | "attestation_key_refused" | "attestation_signature_invalid" | "attestation_agent_mismatch" | "attestation_fingerprint_mismatch" | "attestation_stale";
                 /** @description What went wrong and what to do about it, for a person. */
                 message: string;
                 /** @description The request id, also sent in the `x-request-id` header. */
@@ -840,6 +840,8 @@ export const SERVER_ERROR_CODES = [
   'alert_snooze_invalid',
   'alert_assignee_not_member',
   'webhook_replay_too_large',
+  'invalid_period',
+  'unknown_framework',
   'invalid_state',
   'invalid_nonce',
   'invalid_authorization_code',
@@ -879,6 +881,7 @@ export const SERVER_ERROR_CODES = [
   'csrf_failed',
   'not_found',
   'unknown_invitation',
+  'compliance_report_not_found',
   'alert_not_found',
   'webhook_endpoint_not_found',
   'webhook_delivery_not_found',

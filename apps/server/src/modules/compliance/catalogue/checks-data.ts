@@ -9,18 +9,18 @@ export const agentKeysRotated: CheckDefinition = {
     'Agent keys valid at the end of the period (created before it, not revoked or expired by then, of an agent not revoked) and their age then, against agentKeyMaxAgeDays. Pass: keys and none older; fail: any older; unknown: no valid key.',
   async run({ tx, period, settings }) {
     const scope = `from agent_keys k join agents a on a.id = k.agent_id and a.organization_id = k.organization_id
-      where k.organization_id = $1 and k.created_at < $2 and (k.revoked_at is null or k.revoked_at >= $2) and (k.expires_at is null or k.expires_at > $2)
+      where k.organization_id = $1 and k.created_at < $2 and (k.revoked_at is null or k.revoked_at >= $2::timestamptz) and (k.expires_at is null or k.expires_at > $2::timestamptz)
         and not (a.status = 'revoked' and a.status_changed_at < $2)`;
     const params = [tx.organizationId, period.to, `${settings.agentKeyMaxAgeDays} days`];
     const { rows } = await tx.query<{ keys: string; stale: string; oldest: Date | null }>(
-      `select count(*) as keys, count(*) filter (where k.created_at < $2 - $3::interval) as stale, min(k.created_at) as oldest ${scope}`,
+      `select count(*) as keys, count(*) filter (where k.created_at < $2::timestamptz - $3::interval) as stale, min(k.created_at) as oldest ${scope}`,
       params,
     );
     const counts = { validKeys: num(rows[0]?.keys), olderThanPolicy: num(rows[0]?.stale), maxAgeDays: settings.agentKeyMaxAgeDays };
     const query = 'agent keys valid at the end of the period and those older than the policy allows';
     if (counts.validKeys === 0) return result('unknown', 'No agent key was valid at the end of the period.', query, counts);
     const { rows: samples } = await tx.query<{ id: string; agent_id: string; created_at: Date }>(
-      `select k.id, k.agent_id, k.created_at ${scope} ${counts.olderThanPolicy ? 'and k.created_at < $2 - $3::interval' : 'and $3::interval is not null'} order by k.created_at limit ${SAMPLE_LIMIT}`,
+      `select k.id, k.agent_id, k.created_at ${scope} ${counts.olderThanPolicy ? 'and k.created_at < $2::timestamptz - $3::interval' : 'and $3::interval is not null'} order by k.created_at limit ${SAMPLE_LIMIT}`,
       params,
     );
     const shown = samples.map((k) => ({ keyId: k.id, agentId: k.agent_id, createdAt: iso(k.created_at) }));

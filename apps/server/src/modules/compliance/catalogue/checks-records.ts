@@ -37,11 +37,11 @@ export const policyChangesRecorded: CheckDefinition = {
   id: 'policy_changes_recorded',
   title: 'Every policy change is versioned and audited',
   description:
-    'Policy versions written in the period (policy_versions) and, for each, an audit event policy.create, policy.update or policy.delete about that policy within an hour of it. Pass: at least one change and none without its event; fail: any without; unknown: no policy change in the period.',
+    'Policy versions written in the period (policy_versions) and, for each, an audit event policy.create, policy.update or policy.delete about that policy within a minute of it (the same transaction). Pass: at least one change and none without its event; fail: any without; unknown: no policy change in the period.',
   async run({ tx, period }) {
     const where = `v.organization_id = $1 and v.created_at >= $2 and v.created_at < $3`;
     const missing = `not exists (select 1 from audit_events e where e.organization_id = v.organization_id and e.target_type = 'policy' and e.target_id = v.policy_id
-                       and e.action in ('policy.create', 'policy.update', 'policy.delete') and e.occurred_at >= v.created_at and e.occurred_at < v.created_at + interval '1 hour')`;
+                       and e.action in ('policy.create', 'policy.update', 'policy.delete') and e.occurred_at >= v.created_at and e.occurred_at < v.created_at + interval '1 minute')`;
     const params = [tx.organizationId, period.from, period.to];
     const { rows } = await tx.query<{ changes: string; unrecorded: string }>(
       `select count(*) as changes, count(*) filter (where ${missing}) as unrecorded from policy_versions v where ${where}`,
