@@ -272,6 +272,9 @@ forEachTarget('every state change writes an audit event', (target) => {
       'POST /api/v1/alerts/:alertId/notes': async () => inject('POST', `/api/v1/alerts/${await alert()}/notes`, org.as.manager.apiKey, { body: 'coverage' }),
       'POST /api/v1/alerts/bulk': async () => inject('POST', '/api/v1/alerts/bulk', org.as.manager.apiKey, { alertIds: [await alert(), await alert()], action: 'acknowledge' }),
       'PUT /api/v1/monitoring/settings': () => inject('PUT', '/api/v1/monitoring/settings', org.as.admin.apiKey, { learningDays: 3 }),
+      'PUT /api/v1/compliance/settings': () => inject('PUT', '/api/v1/compliance/settings', org.as.admin.apiKey, { accessReviewDays: 30 }),
+      'POST /api/v1/compliance/reports': () =>
+        inject('POST', '/api/v1/compliance/reports', org.as.admin.apiKey, { framework: 'gdpr', from: new Date(Date.now() - 86_400_000).toISOString(), to: new Date().toISOString() }),
       'DELETE /api/v1/agents/me/attestations/:agentId': async () => {
         const [attester, subject] = [await agent(), await agent()];
         const put = await signedInject(t, attester.key, { method: 'PUT', url: `/api/v1/agents/me/attestations/${subject.id}`, body: JSON.stringify({ verdict: 'distrusted' }) });
