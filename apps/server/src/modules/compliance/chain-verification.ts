@@ -56,8 +56,9 @@ export function createChainVerifier(deps: { db: Database; drain?: (organizationI
   async function page(organizationId: string, from: number, through: number) {
     return db.transaction({ organizationId }, async (tx) => {
       const { rows } = await tx.query<AuditEventRow>(
-        `select ${AUDIT_EVENT_COLUMNS} from audit_events where organization_id = $1 and seq >= $2 and seq <= $3 order by seq limit $4`,
-        [organizationId, from, through, PAGE],
+        // A bounded seq range (not an open one with LIMIT): each page is one index range per partition.
+        `select ${AUDIT_EVENT_COLUMNS} from audit_events where organization_id = $1 and seq >= $2 and seq <= $3 order by seq`,
+        [organizationId, from, Math.min(through, from + PAGE - 1)],
       );
       return rows;
     });
@@ -100,7 +101,7 @@ export function createChainVerifier(deps: { db: Database; drain?: (organizationI
       let lastHash = previous;
       while (next) {
         const rows: AuditEventRow[] = await next;
-        const after: number | null = rows.length === PAGE ? Number(rows[rows.length - 1]!.seq) + 1 : null;
+        const after: number | null = rows.length > 0 ? Number(rows[rows.length - 1]!.seq) + 1 : null;
         next = after !== null && after <= range.last ? page(organizationId, after, range.last) : null;
         for (const row of rows) {
           const event = toStoredEvent(row);
