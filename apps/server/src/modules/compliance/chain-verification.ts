@@ -3,8 +3,8 @@ import { AUDIT_EVENT_COLUMNS, toStoredEvent, type AuditEventRow } from '../../pl
 import type { Database, Tx } from '../../platform/db/database.js';
 import type { Period } from './catalogue/check-types.js';
 
-/** Events read per page of the walk (each page its own short transaction). */
-const PAGE = 5_000;
+/** Events fetched at a time from the walk's cursor. */
+const PAGE = 10_000;
 
 /**
  * The audit chain re-walked over a period: every event whose time falls in the period has its hash
@@ -53,17 +53,6 @@ async function hashAt(tx: Tx, organizationId: string, seq: number): Promise<Buff
 export function createChainVerifier(deps: { db: Database; drain?: (organizationId: string) => Promise<unknown> }) {
   const { db } = deps;
 
-  async function page(organizationId: string, from: number, through: number) {
-    return db.transaction({ organizationId }, async (tx) => {
-      const { rows } = await tx.query<AuditEventRow>(
-        // A bounded seq range (not an open one with LIMIT): each page is one index range per partition.
-        `select ${AUDIT_EVENT_COLUMNS} from audit_events where organization_id = $1 and seq >= $2 and seq <= $3 order by seq`,
-        [organizationId, from, Math.min(through, from + PAGE - 1)],
-      );
-      return rows;
-    });
-  }
-
   async function record(organizationId: string, v: ChainVerification, throughHash: Buffer): Promise<void> {
     await db.transaction({ organizationId }, (tx) =>
       tx.query(
@@ -78,8 +67,8 @@ export function createChainVerifier(deps: { db: Database; drain?: (organizationI
 
   return {
     /**
-     * Walk the period's events in pages (constant memory; the next page is read while the current one
-     * is hashed), and record the last intact walk. A broken chain names the first event that fails.
+     * Walk the period's events through a cursor (constant memory; the next rows are read while the
+     * current ones are hashed), and record the last intact walk. A broken chain names the first event that fails.
      */
     async verifyPeriod(organizationId: string, period: Period): Promise<ChainVerification> {
       await deps.drain?.(organizationId);
@@ -97,22 +86,29 @@ export function createChainVerifier(deps: { db: Database; drain?: (organizationI
         return { ...base, status: 'broken', brokenAt: range.first - 1, reason: `event ${range.first - 1}, just before the period, is missing` };
       }
       const walker = createChainWalker({ seq: range.first - 1, hash: previous });
-      let next: Promise<AuditEventRow[]> | null = page(organizationId, range.first, range.last);
       let lastHash = previous;
-      while (next) {
-        const rows: AuditEventRow[] = await next;
-        const after: number | null = rows.length > 0 ? Number(rows[rows.length - 1]!.seq) + 1 : null;
-        next = after !== null && after <= range.last ? page(organizationId, after, range.last) : null;
-        for (const row of rows) {
-          const event = toStoredEvent(row);
-          if (!walker.push(event as Parameters<typeof walker.push>[0])) {
-            await next?.catch(() => undefined);
-            next = null;
-            break;
+      // One read transaction streams the period through a cursor (planned once, FETCH by FETCH, so
+      // memory stays constant); the next FETCH runs in PostgreSQL while this one is hashed here.
+      await db.transaction({ organizationId }, async (tx) => {
+        await tx.query(
+          `declare compliance_walk no scroll cursor for
+             select ${AUDIT_EVENT_COLUMNS} from audit_events where organization_id = $1 and seq >= $2 and seq <= $3 order by seq`,
+          [organizationId, range.first, range.last],
+        );
+        const fetch = () => tx.query<AuditEventRow>(`fetch ${PAGE} from compliance_walk`);
+        let next: Promise<{ rows: AuditEventRow[] }> | null = fetch();
+        while (next) {
+          const { rows }: { rows: AuditEventRow[] } = await next;
+          next = rows.length === PAGE ? fetch() : null;
+          for (const row of rows) {
+            if (!walker.push(toStoredEvent(row) as Parameters<typeof walker.push>[0])) {
+              await next?.catch(() => undefined);
+              return;
+            }
+            lastHash = row.hash!;
           }
-          lastHash = row.hash!;
         }
-      }
+      });
       const expected = { seq: range.last, hash: lastHash };
       const verdict = walker.verdict(expected);
       if (verdict.status === 'broken') {
