@@ -6,6 +6,7 @@ import {
   Bot,
   BellRing,
   CircleUser,
+  ClipboardCheck,
   FileCheck2,
   Gavel,
   KeyRound,
@@ -69,6 +70,10 @@ const NAV: { group: string; items: NavItem[] }[] = [
       { href: '/security/', label: 'Security', icon: Activity, needs: 'alert.read' },
       { href: '/monitoring-settings/', label: 'Monitoring settings', icon: Radar, needs: 'monitoring.manage' },
     ],
+  },
+  {
+    group: 'Compliance',
+    items: [{ href: '/compliance/', label: 'Compliance', icon: ClipboardCheck, needs: 'compliance.read', exact: true }],
   },
   {
     group: 'Organization',
