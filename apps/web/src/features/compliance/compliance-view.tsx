@@ -41,14 +41,14 @@ export function ComplianceView() {
   if (!can.has('compliance.read')) return <Empty>Your role cannot read compliance.</Empty>;
 
   return (
-    <section aria-labelledby="compliance-title">
+    <section aria-labelledby="compliance-title" className="min-w-0">
       <PageTitle id="compliance-title">Compliance</PageTitle>
       <Resource query={catalogue} what="the frameworks">
         {(c) => (
           <div className="mb-4 flex flex-wrap items-end gap-4 text-sm">
-            <label className="flex flex-col gap-1">
+            <label className="flex min-w-0 max-w-full flex-col gap-1">
               <span className="font-medium">Framework</span>
-              <select value={framework} onChange={(e) => setFramework(e.target.value)} className="rounded border border-slate-300 bg-white px-2 py-1">
+              <select value={framework} onChange={(e) => setFramework(e.target.value)} className="w-full max-w-full rounded border border-slate-300 bg-white px-2 py-1 sm:w-auto">
                 {c.frameworks.map((f) => (
                   <option key={f.id} value={f.id}>
                     {f.name}
@@ -56,7 +56,7 @@ export function ComplianceView() {
                 ))}
               </select>
             </label>
-            <fieldset className="flex items-center gap-1">
+            <fieldset className="flex flex-wrap items-center gap-1">
               <legend className="mb-1 font-medium">Period</legend>
               {PERIODS.map((p) => (
                 <label key={p} className="cursor-pointer rounded border border-slate-300 px-2 py-1 has-[:checked]:border-slate-900 has-[:checked]:bg-slate-900 has-[:checked]:text-white has-[:focus-visible]:ring-2 has-[:focus-visible]:ring-sky-600">

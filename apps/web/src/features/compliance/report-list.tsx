@@ -63,7 +63,7 @@ export function ReportList({ framework }: { framework: string }) {
               {r.reports.map((report) => (
                 <li key={report.id} data-report={report.id} className="flex flex-wrap items-center gap-2 rounded border border-slate-200 bg-white p-3 text-sm">
                   <Badge>{report.status}</Badge>
-                  <span className="mr-auto">
+                  <span className="mr-auto min-w-0 break-words">
                     {when(report.from)} – {when(report.to)}
                     <span className="block text-xs text-slate-700">
                       {report.controls.pass} pass, {report.controls.fail} fail, {report.controls.unknown} unknown · generated {when(report.generatedAt)}

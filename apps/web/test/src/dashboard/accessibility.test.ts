@@ -106,6 +106,7 @@ describe(`dashboard accessibility in Chromium [${target.name}]`, () => {
         '/alerts/',
         `/alerts/detail/?id=${alertId}`,
         '/security/',
+        '/compliance/',
         '/monitoring-settings/',
         '/mcp-servers/',
         `/mcp-servers/detail/?id=${mcpServerId}`,
