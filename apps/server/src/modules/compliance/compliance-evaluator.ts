@@ -9,12 +9,14 @@ import { readSettings } from './compliance-settings.js';
 /** The longest period one report or live status covers. */
 export const MAX_PERIOD_DAYS = 366;
 const DAY = 86_400_000;
+/** How far `to` may be ahead of the server's clock (a browser's clock a little ahead of AIM's). */
+export const CLOCK_SKEW_MS = 60_000;
 
 /** A period from the query or body: [from, to), `to` not in the future, at most MAX_PERIOD_DAYS. */
 export function parsePeriod(input: { from?: string | undefined; to?: string | undefined }, now: Date, defaultDays = 30): Period {
   const to = input.to ? new Date(input.to) : now;
   const from = input.from ? new Date(input.from) : new Date(to.getTime() - defaultDays * DAY);
-  if (to.getTime() > now.getTime()) throw new AppError('invalid_period', `\`to\` (${to.toISOString()}) is in the future; a period must have ended by now (${now.toISOString()}).`);
+  if (to.getTime() > now.getTime() + CLOCK_SKEW_MS) throw new AppError('invalid_period', `\`to\` (${to.toISOString()}) is in the future; a period must have ended by now (${now.toISOString()}).`);
   if (from.getTime() >= to.getTime()) throw new AppError('invalid_period', '`from` must be earlier than `to`.');
   if (to.getTime() - from.getTime() > MAX_PERIOD_DAYS * DAY) throw new AppError('invalid_period', `A period may cover at most ${MAX_PERIOD_DAYS} days; split it into shorter ones.`);
   return { from, to };

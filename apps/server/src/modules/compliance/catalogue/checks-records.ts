@@ -14,7 +14,7 @@ export const decisionsRecorded: CheckDefinition = {
   async run({ tx, period }) {
     const where = `v.organization_id = $1 and v.created_at >= $2 and v.created_at < $3`;
     const missing = `not exists (select 1 from audit_events e where e.organization_id = v.organization_id and e.target_type = 'decision' and e.target_id = v.id
-                       and e.action in ${DECISION_ACTIONS} and e.occurred_at >= v.created_at - interval '1 hour' and e.occurred_at < v.created_at + interval '1 hour')`;
+                       and e.action in ${DECISION_ACTIONS} and e.occurred_at >= $2::timestamptz - interval '1 hour' and e.occurred_at < $3::timestamptz + interval '1 hour')`;
     const params = [tx.organizationId, period.from, period.to];
     const { rows } = await tx.query<{ decisions: string; unrecorded: string }>(
       `select count(*) as decisions, count(*) filter (where ${missing}) as unrecorded from verification_events v where ${where}`,
