@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { checkAgainstChain, checkSignatures, keyFingerprint, type Checkpoint, type Jwks } from './checkpoints.js';
 import { ExportFormatError, verifyExportFile } from './verify-export.js';
+import { reportCommand } from './report.js';
 
 /**
  * aim-audit-verify EXPORT.ndjson [--checkpoints CHECKPOINTS.json --keys KEYS.json [--pin FINGERPRINT]…] [--json]
@@ -20,6 +21,7 @@ const usage =
   'usage: aim-audit-verify EXPORT.ndjson [--checkpoints CHECKPOINTS.json --keys KEYS.json [--pin FINGERPRINT]…] [--json]\n' +
   '  --pin FINGERPRINT  accept only checkpoints signed by this key (RFC 7638 SHA-256 thumbprint, base64url); repeatable;\n' +
   '                     a fingerprint that starts with "-" is written --pin=FINGERPRINT\n' +
+  '       aim-audit-verify --report REPORT.json --keys KEYS.json [--pin FINGERPRINT]…   verify a signed compliance report\n' +
   '       aim-audit-verify --fingerprints KEYS.json   print the fingerprint of every key in a key file, to compare with the ones you pinned';
 
 async function main(): Promise<number> {
@@ -31,9 +33,11 @@ async function main(): Promise<number> {
       keys: { type: 'string' },
       pin: { type: 'string', multiple: true },
       fingerprints: { type: 'string' },
+      report: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
+  if (values.report !== undefined && !values.help) return reportCommand({ report: values.report, keys: values.keys, pins: values.pin ?? [], json: values.json });
   if (values.fingerprints !== undefined && !values.help && positionals.length === 0) {
     const jwks = await readJson<Jwks>(values.fingerprints, 'the key file');
     if (!Array.isArray(jwks.keys)) throw new ExportFormatError(`${values.fingerprints}: not a JWK set ({"keys": […]})`);

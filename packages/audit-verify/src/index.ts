@@ -1,3 +1,4 @@
 export * from './chain.js';
 export * from './verify-export.js';
 export * from './checkpoints.js';
+export * from './report.js';

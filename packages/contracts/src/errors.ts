@@ -37,6 +37,15 @@ export const ERROR_CODES = {
     status: 400,
     description: 'The replay would schedule more deliveries than one call may (10,000); replay a shorter period, in several calls.',
   },
+  invalid_period: {
+    status: 400,
+    description:
+      'The period is not one a compliance report can cover: `from` must be earlier than `to`, `to` must not be in the future, and the period may be at most 366 days long; `message` says which.',
+  },
+  unknown_framework: {
+    status: 404,
+    description: 'No compliance framework has that id (in the path, the body or the settings); GET /api/v1/compliance/frameworks lists them.',
+  },
   invalid_state: {
     status: 400,
     description: 'The sign-in state is unknown, already used or expired (10 minutes); start signing in again.',
@@ -134,6 +143,7 @@ export const ERROR_CODES = {
     status: 404,
     description: 'No invitation has this link: it was mistyped or cut short; ask an admin for a new invitation.',
   },
+  compliance_report_not_found: { status: 404, description: 'No compliance report of the organization has this id (the id is mistyped, or the report belongs to another organization).' },
   alert_not_found: { status: 404, description: 'No alert of the organization has this id (the id is mistyped, or the alert belongs to another organization).' },
   webhook_endpoint_not_found: { status: 404, description: 'No webhook endpoint of the organization has this id (it was deleted, or belongs to another organization).' },
   webhook_delivery_not_found: { status: 404, description: "The webhook endpoint has no delivery with this id (deliveries older than the retention are gone)." },

@@ -25,3 +25,4 @@ export * from './mcp-attestation-api.js';
 export * from './mcp-findings.js';
 export * from './retention.js';
 export * from './access-reviews.js';
+export * from './compliance.js';

@@ -28,6 +28,7 @@ import { setupFeature } from './setup/setup-operations.js';
 import { systemFeature } from './system/system-operations.js';
 import { platformJobs } from '../platform/jobs/platform-jobs.js';
 import { auditJobs } from './audit/audit-jobs.js';
+import { complianceFeature, complianceJobs } from './compliance/compliance-operations.js';
 import { capabilityJobs } from './capabilities/capability-jobs.js';
 import { decisionJobs } from './decisions/decision-jobs.js';
 import { trustJobs } from './trust/trust-jobs.js';
@@ -100,6 +101,7 @@ export function createFeatures(platform: Platform, services: Services): Feature[
     domainFeature({ domains: services.domains }),
     { ...auditFeature({ audit: services.audit }), jobs: auditJobs({ audit: services.audit, exportDir: platform.config.auditRetentionExportDir }) },
     accessReviewFeature({ accessReviews: services.accessReviews, jobs: accessReviewJobs({ deadlines: services.accessReviewDeadlines }) }),
+    complianceFeature({ ...services.compliance, jobs: complianceJobs({ db: platform.db, reports: services.compliance.reports }) }),
     agentFeature({
       agents: services.agents,
       enrollmentTokens: services.enrollmentTokens,

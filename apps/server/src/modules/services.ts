@@ -1,6 +1,7 @@
 import type { Platform } from '../platform/platform.js';
 import { limitSignIn } from '../platform/http/rate-limit.js';
 import { createAuditService } from './audit/audit-service.js';
+import { createComplianceServices } from './compliance/index.js';
 import { createApiKeyService } from './api-keys/api-key-service.js';
 import { createAgentService } from './agents/agent-service.js';
 import { createMcpServerService } from './mcp-servers/mcp-server-service.js';
@@ -145,6 +146,7 @@ export function createServices(platform: Platform) {
     }),
     agentTokenIssuer: createAgentTokenService({ db, agentTokens: platform.agentTokens }),
     audit: createAuditService({ db, users, checkpointKeys: platform.checkpointKeys, sequencer: platform.auditSequencer }),
+    compliance: createComplianceServices(platform),
     users,
     sessions,
     me: createMeService({ db, users, keyring }),

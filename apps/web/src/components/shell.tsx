@@ -3,6 +3,7 @@
 import type { Permission } from '@aim/contracts';
 import {
   Activity,
+  BadgeCheck,
   Bot,
   BellRing,
   ClipboardCheck,
@@ -75,6 +76,7 @@ const NAV: { group: string; items: NavItem[] }[] = [
   {
     group: 'Compliance',
     items: [
+      { href: '/compliance/', label: 'Compliance', icon: BadgeCheck, needs: 'compliance.read', exact: true },
       { href: '/access-reviews/', label: 'Access reviews', icon: ClipboardCheck, needs: 'access_review.review' },
       { href: '/compliance/retention/', label: 'Retention', icon: Archive, needs: 'compliance.read' },
     ],

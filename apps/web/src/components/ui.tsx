@@ -25,6 +25,8 @@ const tone: Record<string, string> = {
   active: 'bg-emerald-100 text-emerald-900',
   success: 'bg-emerald-100 text-emerald-900',
   intact: 'bg-emerald-100 text-emerald-900',
+  pass: 'bg-emerald-100 text-emerald-900',
+  fail: 'bg-red-100 text-red-900',
   enabled: 'bg-emerald-100 text-emerald-900',
   succeeded: 'bg-emerald-100 text-emerald-900',
   retrying: 'bg-amber-100 text-amber-900',

@@ -44,6 +44,8 @@ const PARAM_PREFIX: Record<string, string> = {
   findingId: 'mcf',
   reviewId: 'arv',
   itemId: 'ari',
+  reportId: 'rpt',
+  framework: 'framework',
 };
 
 forEachTarget('route permissions', (target) => {
@@ -145,6 +147,9 @@ forEachTarget('route permissions', (target) => {
       const prefix = PARAM_PREFIX[name];
       if (!prefix) throw new Error(`no fixture for path parameter :${name}; add one to the permission test`);
       if (name === 'domain') return ids === 'unknown' ? 'unknown.example' : 'b-claimed.example';
+      // Frameworks are the catalogue's, the same for every organization: only a name not in it is refused.
+      if (name === 'framework') return ids === 'unknown' ? 'no_such_framework' : 'another_framework';
+      if (name === 'reportId') return newId('rpt'); // B's reports are as unknown to A (compliance-reports.test.ts creates them)
       if (name === 'keyId') return ids === 'unknown' ? newAgentKey().keyId : bAgent.keyId;
       if (ids === 'unknown') return newId(prefix as never);
       if (name === 'userId') return b.as.viewer.userId;

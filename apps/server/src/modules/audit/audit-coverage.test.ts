@@ -294,6 +294,9 @@ forEachTarget('every state change writes an audit event', (target) => {
         assert.equal(placed.statusCode, 200, placed.body);
         return inject('PUT', '/api/v1/compliance/legal-hold', org.as.admin.apiKey, { enabled: false });
       },
+      'PUT /api/v1/compliance/settings': () => inject('PUT', '/api/v1/compliance/settings', org.as.admin.apiKey, { accessReviewDays: 30 }),
+      'POST /api/v1/compliance/reports': () =>
+        inject('POST', '/api/v1/compliance/reports', org.as.admin.apiKey, { framework: 'gdpr', from: new Date(Date.now() - 86_400_000).toISOString(), to: new Date().toISOString() }),
       'DELETE /api/v1/agents/me/attestations/:agentId': async () => {
         const [attester, subject] = [await agent(), await agent()];
         const put = await signedInject(t, attester.key, { method: 'PUT', url: `/api/v1/agents/me/attestations/${subject.id}`, body: JSON.stringify({ verdict: 'distrusted' }) });

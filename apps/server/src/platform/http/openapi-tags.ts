@@ -20,13 +20,13 @@ export const API_TAGS = [
   { name: 'trust', description: 'Trust scores, their history and evidence: ratings, reviews, incidents, attestations (docs/trust-scoring.md)' },
   { name: 'audit', description: 'The hash-chained audit log' },
   { name: 'access-reviews', description: 'Access review campaigns: items, reviewers, decisions, reminders, deadlines and the report (docs/access-reviews.md)' },
+  { name: 'compliance', description: 'Compliance: frameworks mapped to checks over real evidence and signed reports (docs/compliance.md); retention of every kind of data and the legal hold (docs/retention.md)' },
   { name: 'webhooks', description: 'Webhook endpoints: signed deliveries of domain events, the delivery log, redelivery and replay (docs/webhooks.md)' },
   {
     name: 'monitoring',
     description:
       'Alerts from behavioural baselines and rules: their lifecycle, notes and bulk actions; learning findings; the monitoring settings (docs/monitoring.md)',
   },
-  { name: 'compliance', description: 'Compliance: retention of every kind of data and the legal hold (docs/retention.md)' },
   { name: 'live', description: 'Server-sent events for the dashboard' },
 ] as const;
 

@@ -109,6 +109,7 @@ describe(`dashboard accessibility in Chromium [${target.name}]`, () => {
         '/alerts/',
         `/alerts/detail/?id=${alertId}`,
         '/security/',
+        '/compliance/',
         '/monitoring-settings/',
         '/compliance/retention/',
         '/mcp-servers/',
