@@ -46,13 +46,14 @@ import { createMonitoringSettingsService } from './monitoring/settings/settings-
 /** Every service, built once from the platform; route modules receive what they need from here. */
 export function createServices(platform: Platform) {
   const { db, keyring, accessCache: cache, store, config } = platform;
-  const users = createUserRepository(keyring);
+  const users = createUserRepository(keyring, platform.personalData);
   const sessions = createSessionService({
     db,
     keyring,
     cache,
     tokens: platform.sessionTokens,
     refreshTtlSeconds: config.sessions.refreshTtlSeconds,
+    personalData: platform.personalData,
   });
   const identityProviders = createIdentityProviders({
     db,
@@ -123,7 +124,7 @@ export function createServices(platform: Platform) {
       metrics: platform.metrics ? createScanMetrics(platform.metrics.registry) : undefined,
     }),
     agentTokenIssuer: createAgentTokenService({ db, agentTokens: platform.agentTokens }),
-    audit: createAuditService({ db, users, checkpointKeys: platform.checkpointKeys, sequencer: platform.auditSequencer }),
+    audit: createAuditService({ db, users, personalData: platform.personalData, checkpointKeys: platform.checkpointKeys, sequencer: platform.auditSequencer }),
     users,
     sessions,
     me: createMeService({ db, users, keyring }),
