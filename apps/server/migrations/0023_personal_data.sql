@@ -71,5 +71,5 @@ ALTER TABLE audit_events ADD CONSTRAINT audit_events_user_agent_check CHECK (use
 ALTER TABLE audit_events ADD CONSTRAINT audit_events_client_ip_check CHECK (client_ip IS NULL OR length(client_ip) <= 256);
 
 -- Erasure deletes what cannot be sealed: the person's sessions (and their refresh tokens), sign-in
--- links and notifications.
-GRANT DELETE ON sessions, user_identities, notifications TO {{app_role}};
+-- links, notifications and the invitations sent to their address.
+GRANT DELETE ON sessions, user_identities, notifications, invitations TO {{app_role}};

@@ -23,3 +23,4 @@ export * from './mcp-findings-api.js';
 export * from './mcp-identity-api.js';
 export * from './mcp-attestation-api.js';
 export * from './mcp-findings.js';
+export * from './privacy.js';

@@ -31,6 +31,7 @@ import { createOrganizationService } from './organizations/organization-service.
 import { createSessionService } from './sessions/session-service.js';
 import { createSetupService } from './setup/setup-service.js';
 import { createUserRepository } from './users/user-repository.js';
+import { createPrivacyService } from './privacy/privacy-service.js';
 import { createTrustEvidenceService } from './trust/evidence-service.js';
 import { createTrustService } from './trust/trust-service.js';
 import { createTrustScheduler } from './trust/trust-scheduler.js';
@@ -127,6 +128,7 @@ export function createServices(platform: Platform) {
     audit: createAuditService({ db, users, personalData: platform.personalData, checkpointKeys: platform.checkpointKeys, sequencer: platform.auditSequencer }),
     users,
     sessions,
+    privacy: createPrivacyService({ db, users, personalData: platform.personalData, cache }),
     me: createMeService({ db, users, keyring }),
     identityProviders,
     invitations,

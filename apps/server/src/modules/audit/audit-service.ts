@@ -26,7 +26,7 @@ import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import type { UserRepository } from '../users/index.js';
 import type { PersonalData } from '../../platform/crypto/personal-data.js';
 import { auditRepository as audit, type AuditFilter, type StoredEvent } from './audit-repository.js';
-import { openEvents, type ReadableEvent } from './audit-personal.js';
+import { openEvents, type ReadableEvent } from '../../platform/audit/audit-personal.js';
 
 const VERIFY_BATCH = 5_000;
 /** Events removed per retention transaction. */

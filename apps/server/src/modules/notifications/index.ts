@@ -1,2 +1,3 @@
 // The public surface of modules/notifications for other modules (ARCHITECTURE.md "Boundaries").
 export { invitationMail } from './templates/index.js';
+export { deleteNotificationsOf } from './notification-erasure.js';

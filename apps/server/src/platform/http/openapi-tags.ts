@@ -19,6 +19,7 @@ export const API_TAGS = [
   { name: 'decisions', description: 'Verify-action decisions, approvals, outcomes and violations (docs/authorization.md)' },
   { name: 'trust', description: 'Trust scores, their history and evidence: ratings, reviews, incidents, attestations (docs/trust-scoring.md)' },
   { name: 'audit', description: 'The hash-chained audit log' },
+  { name: 'privacy', description: 'Personal data: a person’s export and erasure, and the record of both (docs/privacy.md)' },
   { name: 'webhooks', description: 'Webhook endpoints: signed deliveries of domain events, the delivery log, redelivery and replay (docs/webhooks.md)' },
   {
     name: 'monitoring',

@@ -1,7 +1,7 @@
-import type { PersonalData } from '../../platform/crypto/personal-data.js';
-import { sealedKeyId } from '../../platform/crypto/personal-data.js';
-import type { Tx } from '../../platform/db/database.js';
-import type { StoredEvent } from './audit-repository.js';
+import type { PersonalData } from '../crypto/personal-data.js';
+import { sealedKeyId } from '../crypto/personal-data.js';
+import type { Tx } from '../db/database.js';
+import type { StoredEvent } from './audit-row.js';
 
 /** An event as its readers see it: personal members opened, and those whose key was destroyed named. */
 export type ReadableEvent = StoredEvent & { erased: string[] };
