@@ -10,6 +10,7 @@ import {
   Gavel,
   KeyRound,
   LayoutDashboard,
+  UserX,
   LogOut,
   Menu,
   ScrollText,
@@ -69,6 +70,10 @@ const NAV: { group: string; items: NavItem[] }[] = [
       { href: '/security/', label: 'Security', icon: Activity, needs: 'alert.read' },
       { href: '/monitoring-settings/', label: 'Monitoring settings', icon: Radar, needs: 'monitoring.manage' },
     ],
+  },
+  {
+    group: 'Compliance',
+    items: [{ href: '/privacy/', label: 'Privacy', icon: UserX, needs: 'privacy.manage' }],
   },
   {
     group: 'Organization',
