@@ -111,6 +111,7 @@ describe(`dashboard accessibility in Chromium [${target.name}]`, () => {
         `/mcp-servers/detail/?id=${mcpServerId}`,
         `/mcp-servers/review/?id=${mcpServerId}`,
         '/settings/',
+        '/privacy/',
         '/account/',
         // Signed in with another address: the page says so.
         new URL(inviteLink).pathname + new URL(inviteLink).search,
