@@ -26,7 +26,7 @@ forEachTarget('scheduled jobs (pg-boss)', (target) => {
     const { rows } = await owner.query('select name, cron from pgboss.schedule order by name');
     assert.deepEqual(
       rows.map((r) => r.name),
-      ['aim.audit-checkpoints', 'aim.audit-retention', 'aim.expire-pending', 'aim.mcp-scan', 'aim.monitoring-baselines', 'aim.monitoring-sweep', 'aim.notification-digest', 'aim.partitions', 'aim.rotate-keys', 'aim.trust-recalculate'],
+      ['aim.audit-checkpoints', 'aim.audit-retention', 'aim.expire-pending', 'aim.mcp-scan', 'aim.monitoring-baselines', 'aim.monitoring-sweep', 'aim.notification-digest', 'aim.partitions', 'aim.privacy-reseal', 'aim.rotate-keys', 'aim.trust-recalculate'],
     );
   });
 

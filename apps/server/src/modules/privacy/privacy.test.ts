@@ -165,4 +165,27 @@ forEachTarget('privacy: export and erasure of a person', (target) => {
     assert.equal(again.json().error.code, 'person_already_erased');
     assert.equal((await exportOf(a.as.admin.session, p.userId)).json().error.code, 'person_already_erased');
   });
+  it('moves people and sessions written before per-person keys under their key (aim.privacy-reseal)', async () => {
+    const p = await personWhoActed(t, a, 'k5');
+    const owner = await t.owner();
+    // As migration 0023 found them: email and name under the deployment keyring, the session in clear.
+    const sessionId = (await owner.query('select id from sessions where user_id = $1', [p.userId])).rows[0].id as string;
+    await owner.query('update users set email_encrypted = $2, name_encrypted = $3 where id = $1', [
+      p.userId,
+      t.platform.keyring.encrypt(p.email.toLowerCase(), `users.email:${p.userId}`),
+      t.platform.keyring.encrypt(p.name, `users.name:${p.userId}`),
+    ]);
+    await owner.query('update sessions set client_ip = $2, user_agent = $3 where id = $1', [sessionId, p.ip, p.userAgent]);
+    assert.deepEqual(await findInDatabase(owner, p.userAgent), ['public.sessions'], 'in clear before');
+
+    const job = t.app.jobs.find((j) => j.name === 'aim.privacy-reseal');
+    assert.ok(job, 'the job is declared');
+    await job.run();
+    const user = (await owner.query('select email_encrypted, name_encrypted from users where id = $1', [p.userId])).rows[0];
+    assert.match(user.email_encrypted, /^pd1\.pdk_/);
+    assert.match(user.name_encrypted, /^pd1\.pdk_/);
+    assert.deepEqual(await findInDatabase(owner, p.userAgent), [], 'sealed after');
+    const data = (await exportOf(a.as.admin.session, p.userId)).json();
+    assert.deepEqual([data.person.email, data.person.name, data.sessions[0].clientIp, data.sessions[0].userAgent], [p.email.toLowerCase(), p.name, p.ip, p.userAgent]);
+  });
 });
