@@ -15,9 +15,24 @@ CREATE TABLE person_keys (
   CHECK ((wrapped_key IS NULL) = (destroyed_at IS NOT NULL))
 );
 -- A person's key seals what every organization they belong to records about them, so it is not one
--- organization's row (like users). The app may create a key and destroy it, never restore one.
+-- organization's row (like users). The app may create a key and destroy it, never restore one. The
+-- table is read and changed directly in the system scope only; in an organization's scope, keys are
+-- read through the two functions below (a wrapped key opens only with the deployment keyring, and only
+-- values the organization can read are ever opened with it).
+ALTER TABLE person_keys ENABLE ROW LEVEL SECURITY;
+CREATE POLICY system_read ON person_keys FOR SELECT USING (aim_is_system_scope());
+CREATE POLICY any_scope_create ON person_keys FOR INSERT WITH CHECK (true);
+CREATE POLICY system_update ON person_keys FOR UPDATE USING (aim_is_system_scope()) WITH CHECK (aim_is_system_scope());
 GRANT SELECT, INSERT ON person_keys TO {{app_role}};
 GRANT UPDATE (wrapped_key, destroyed_at) ON person_keys TO {{app_role}};
+CREATE FUNCTION aim_person_key_of(uid text)
+  RETURNS TABLE (id text, wrapped_key text)
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+  AS $$ SELECT k.id, k.wrapped_key FROM person_keys k WHERE k.user_id = uid $$;
+CREATE FUNCTION aim_person_keys(ids text[])
+  RETURNS TABLE (id text, wrapped_key text)
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+  AS $$ SELECT k.id, k.wrapped_key FROM person_keys k WHERE k.id = ANY(ids) $$;
 CREATE FUNCTION aim_person_key_stays_destroyed() RETURNS trigger
   LANGUAGE plpgsql AS $$
 BEGIN

@@ -10,7 +10,7 @@ import { AppError } from '../../platform/http/app-error.js';
 import type { OrgContext, UserContext } from '../../platform/http/operation.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
 import { revokeApiKeysOf } from '../api-keys/index.js';
-import { deleteInvitationsOf } from '../invitations/index.js';
+import { deleteInvitationsOf, revokeInvitationsSentBy } from '../invitations/index.js';
 import { membershipRepository as memberships } from '../members/index.js';
 import { deleteNotificationsOf } from '../notifications/index.js';
 import { deleteIdentitiesOf } from '../oidc/index.js';
@@ -146,6 +146,7 @@ export function createPrivacyService(deps: { db: Database; users: UserRepository
         }
         const apiKeyHashes = await revokeApiKeysOf(tx, ctx, userId);
         const notifications = await deleteNotificationsOf(tx, userId);
+        const invitationsRevoked = await revokeInvitationsSentBy(tx, ctx, userId);
         await memberships.remove(tx, userId);
         const personal = await tx.withScope(null, async (sys) => {
           const sessions = await deleteSessionsOf(sys, userId);
@@ -163,6 +164,7 @@ export function createPrivacyService(deps: { db: Database; users: UserRepository
           passkeys: personal.passkeys,
           identities: personal.identities,
           invitations,
+          invitationsRevoked,
           notifications,
           apiKeysRevoked: apiKeyHashes.length,
         };
@@ -170,7 +172,7 @@ export function createPrivacyService(deps: { db: Database; users: UserRepository
           action: 'person.erased',
           target: { type: 'user', id: userId },
           // `apiKeysRevoked` would read as a secret to the audit guard: the revocations have their own events.
-          details: { requestId: request.id, role, keyId: erased.keyId, sessions: erased.sessions, passkeys: erased.passkeys, identities: erased.identities, invitations, notifications, keysRevoked: erased.apiKeysRevoked },
+          details: { requestId: request.id, role, keyId: erased.keyId, sessions: erased.sessions, passkeys: erased.passkeys, identities: erased.identities, invitations, invitationsRevoked, notifications, keysRevoked: erased.apiKeysRevoked },
         });
         return { request: privacyRequestJson(request), erased, auditEventId: event.id, sessionIds: personal.sessions, apiKeyHashes };
       });

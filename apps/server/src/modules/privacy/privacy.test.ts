@@ -9,13 +9,13 @@ import { createTestApp, type TestApp } from '../../testing/test-app.js';
 import { membershipRepository } from '../members/index.js';
 
 /** A person with a session opened from a known address and browser, who acted in organization A. */
-async function personWhoActed(t: TestApp, a: SeededOrganization, tag: string) {
+async function personWhoActed(t: TestApp, a: SeededOrganization, tag: string, role: 'member' | 'admin' = 'member') {
   const email = `Zelda.Quartermain.${tag}@Example.org`;
   const name = `Zelda Quartermain ${tag}`;
   const ip = `198.51.100.${10 + Number.parseInt(tag, 36) % 200}`;
   const userAgent = `PrivacyProbe/7.3 (zq-${tag}-agent)`;
   const userId = await createUser(t, email, name);
-  await t.platform.db.transaction({ organizationId: a.organizationId }, (tx) => membershipRepository.add(tx, userId, 'member'));
+  await t.platform.db.transaction({ organizationId: a.organizationId }, (tx) => membershipRepository.add(tx, userId, role));
   const issued = await t.platform.db.transaction({ organizationId: null }, (tx) =>
     t.app.services.sessions.start(tx, { ...SYSTEM_CONTEXT, clientIp: ip, userAgent }, { userId, organizationId: a.organizationId, method: 'setup' }),
   );
@@ -117,7 +117,14 @@ forEachTarget('privacy: export and erasure of a person', (target) => {
   });
 
   it('erases a person: access ends at once, their email, name, address and user agent are nowhere readable, the chain verifies', async () => {
-    const p = await personWhoActed(t, a, 'k4');
+    const p = await personWhoActed(t, a, 'k4', 'admin');
+    const sent = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/invitations',
+      headers: { ...p.session, 'content-type': 'application/json' },
+      payload: { email: 'invited.by.zelda@example.org', role: 'manager' },
+    });
+    assert.equal(sent.statusCode, 201, sent.body);
     assert.equal((await exportOf(a.as.admin.session, p.userId)).json().sessions[0].clientIp, p.ip, 'readable before');
     const res = await erase(a.as.admin.session, p.userId, p.email.toUpperCase());
     assert.equal(res.statusCode, 200, res.body);
@@ -125,6 +132,7 @@ forEachTarget('privacy: export and erasure of a person', (target) => {
     assert.match(result.erased.keyId, /^pdk_/);
     assert.equal(result.erased.sessions, 1);
     assert.equal(result.erased.apiKeysRevoked, 1);
+    assert.equal(result.erased.invitationsRevoked, 1, 'the invitation they sent no longer lets anyone in');
 
     // Access: the session and the API key stop working at once.
     assert.equal((await t.app.inject({ method: 'GET', url: '/api/v1/me', headers: p.session })).statusCode, 401);

@@ -82,7 +82,7 @@ export function createPersonalData(keyring: Keyring): PersonalData {
   const unwrap = (id: string, wrapped: string): Buffer => Buffer.from(keyring.decrypt(wrapped, wrapAad(id)), 'base64url');
 
   async function keyFor(tx: Tx, userId: string): Promise<PersonKey | null> {
-    const existing = await tx.query<{ id: string; wrapped_key: string | null }>('select id, wrapped_key from person_keys where user_id = $1', [userId], {
+    const existing = await tx.query<{ id: string; wrapped_key: string | null }>('select id, wrapped_key from aim_person_key_of($1)', [userId], {
       name: 'aim.person-key.get',
     });
     const row = existing.rows[0];
@@ -95,7 +95,7 @@ export function createPersonalData(keyring: Keyring): PersonalData {
       keyring.encrypt(key.toString('base64url'), wrapAad(id)),
     ]);
     // A concurrent first use may have won: read back whichever key is the person's.
-    return id === (await tx.query<{ id: string }>('select id from person_keys where user_id = $1', [userId])).rows[0]?.id
+    return id === (await tx.query<{ id: string }>('select id from aim_person_key_of($1)', [userId])).rows[0]?.id
       ? { id, key }
       : keyFor(tx, userId);
   }
@@ -115,7 +115,7 @@ export function createPersonalData(keyring: Keyring): PersonalData {
       }
       const keys = new Map<string, Buffer | null>();
       if (ids.size > 0) {
-        const { rows } = await tx.query<{ id: string; wrapped_key: string | null }>('select id, wrapped_key from person_keys where id = any($1::text[])', [[...ids]]);
+        const { rows } = await tx.query<{ id: string; wrapped_key: string | null }>('select id, wrapped_key from aim_person_keys($1::text[])', [[...ids]]);
         for (const r of rows) keys.set(r.id, r.wrapped_key === null ? null : unwrap(r.id, r.wrapped_key));
       }
       return {
