@@ -64,6 +64,9 @@ forEachTarget('privacy: export and erasure of a person', (target) => {
     const created = page.json().events.find((e: { action: string }) => e.action === 'api_key.create');
     assert.equal(created.clientIp, p.ip);
     assert.equal(created.userAgent, p.userAgent);
+    const csv = await t.app.inject({ method: 'GET', url: '/api/v1/audit-logs/export?format=csv', headers: a.as.admin.apiKey });
+    assert.ok(csv.body.includes(p.userAgent), 'the CSV export, for people, is decrypted');
+    assert.ok(!csv.body.includes('pd1.'), 'and carries no sealed value');
     const mine = await t.app.inject({ method: 'GET', url: '/api/v1/me/sessions', headers: p.session });
     assert.equal(mine.json().sessions[0].clientIp, p.ip);
   });
