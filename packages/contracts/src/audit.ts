@@ -15,9 +15,15 @@ export const auditEventSchema = z
     target: z.object({ type: z.string(), id: z.string().nullable() }).nullable(),
     outcome: z.enum(['success', 'failure', 'denied']),
     requestId: z.string().nullable(),
-    clientIp: z.string().nullable(),
-    userAgent: z.string().nullable(),
+    clientIp: z.string().nullable().describe('Read back decrypted when it was sealed under a person’s key (docs/privacy.md); null when erased'),
+    userAgent: z.string().nullable().describe('Read back decrypted like clientIp; null when erased'),
     details: z.record(z.string(), z.unknown()),
+    erased: z
+      .array(z.string())
+      .optional()
+      .describe(
+        'Members whose personal value was erased with its person’s key (`clientIp`, `userAgent`, `details.<name>`), shown as null; absent when none. The NDJSON export keeps the sealed values instead, as the chain hashes them',
+      ),
   })
   .meta({ id: 'AuditEvent' });
 

@@ -270,6 +270,20 @@ export const ERROR_CODES = {
     status: 409,
     description: 'The organization is on legal hold: nothing of its data may be deleted until the hold is released (docs/retention.md).',
   },
+  erasure_confirmation_mismatch: {
+    status: 400,
+    description: 'The erasure’s `confirm` is neither the person’s email address nor `ERASE <userId>`; nothing was erased.',
+  },
+  person_not_found: { status: 404, description: 'No member of the organization has this id (the id is mistyped, or the person belongs to another organization).' },
+  erasure_last_admin: {
+    status: 409,
+    description: 'The person is the organization’s last admin; make someone else admin before erasing them.',
+  },
+  person_already_erased: { status: 409, description: 'The person was already erased; their key is destroyed and nothing personal is left to erase.' },
+  erasure_other_organizations: {
+    status: 409,
+    description: 'The person also belongs to other organizations; each must remove them first, since erasure destroys their data everywhere.',
+  },
 } as const satisfies Record<string, { status: number; description: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -26,3 +26,4 @@ export * from './mcp-findings.js';
 export * from './retention.js';
 export * from './access-reviews.js';
 export * from './compliance.js';
+export * from './privacy.js';

@@ -16,6 +16,8 @@ import { dashboardFeature } from './dashboard/dashboard-operations.js';
 import { systemJobsFeature } from './system/system-jobs-operations.js';
 import { oauthFeature } from './agents/oauth-operations.js';
 import { apiKeyFeature } from './api-keys/api-key-operations.js';
+import { privacyFeature } from './privacy/privacy-operations.js';
+import { privacyJobs } from './privacy/privacy-jobs.js';
 import { domainFeature } from './domains/domain-operations.js';
 import { identityProviderFeature } from './identity-providers/identity-provider-operations.js';
 import { invitationFeature } from './invitations/invitation-operations.js';
@@ -99,6 +101,7 @@ export function createFeatures(platform: Platform, services: Services): Feature[
     invitationFeature({ invitations: services.invitations, join: services.join, publicOrigin, limitSignIn: limitSignInBy, secureCookies }),
     identityProviderFeature({ identityProviders: services.organizationIdentityProviders }),
     domainFeature({ domains: services.domains }),
+    { ...privacyFeature({ privacy: services.privacy }), jobs: privacyJobs({ db: platform.db, keyring: platform.keyring, personalData: platform.personalData }) },
     { ...auditFeature({ audit: services.audit }), jobs: auditJobs({ audit: services.audit, exportDir: platform.config.auditRetentionExportDir }) },
     accessReviewFeature({ accessReviews: services.accessReviews, jobs: accessReviewJobs({ deadlines: services.accessReviewDeadlines }) }),
     complianceFeature({ ...services.compliance, jobs: complianceJobs({ db: platform.db, reports: services.compliance.reports }) }),

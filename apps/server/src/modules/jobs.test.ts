@@ -27,7 +27,7 @@ forEachTarget('scheduled jobs (pg-boss)', (target) => {
     const { rows } = await owner.query('select name, cron from pgboss.schedule order by name');
     assert.deepEqual(
       rows.map((r) => r.name),
-      ['aim.access-reviews', 'aim.audit-checkpoints', 'aim.audit-retention', 'aim.compliance-reports', 'aim.decision-retention', 'aim.expire-pending', 'aim.mcp-scan', 'aim.monitoring-baselines', 'aim.monitoring-sweep', 'aim.notification-digest', 'aim.partitions', 'aim.rotate-keys', 'aim.trust-recalculate'],
+      ['aim.access-reviews', 'aim.audit-checkpoints', 'aim.audit-retention', 'aim.compliance-reports', 'aim.decision-retention', 'aim.expire-pending', 'aim.mcp-scan', 'aim.monitoring-baselines', 'aim.monitoring-sweep', 'aim.notification-digest', 'aim.partitions', 'aim.privacy-reseal', 'aim.rotate-keys', 'aim.trust-recalculate'],
     );
   });
 

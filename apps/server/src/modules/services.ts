@@ -32,6 +32,7 @@ import { createOrganizationService } from './organizations/organization-service.
 import { createSessionService } from './sessions/session-service.js';
 import { createSetupService } from './setup/setup-service.js';
 import { createUserRepository } from './users/user-repository.js';
+import { createPrivacyService } from './privacy/privacy-service.js';
 import { createTrustEvidenceService } from './trust/evidence-service.js';
 import { createTrustService } from './trust/trust-service.js';
 import { createTrustScheduler } from './trust/trust-scheduler.js';
@@ -53,13 +54,14 @@ import { grantReviewActions } from './capabilities/grant-review-actions.js';
 /** Every service, built once from the platform; route modules receive what they need from here. */
 export function createServices(platform: Platform) {
   const { db, keyring, accessCache: cache, store, config } = platform;
-  const users = createUserRepository(keyring);
+  const users = createUserRepository(keyring, platform.personalData);
   const sessions = createSessionService({
     db,
     keyring,
     cache,
     tokens: platform.sessionTokens,
     refreshTtlSeconds: config.sessions.refreshTtlSeconds,
+    personalData: platform.personalData,
   });
   const identityProviders = createIdentityProviders({
     db,
@@ -145,10 +147,11 @@ export function createServices(platform: Platform) {
       metrics: platform.metrics ? createScanMetrics(platform.metrics.registry) : undefined,
     }),
     agentTokenIssuer: createAgentTokenService({ db, agentTokens: platform.agentTokens }),
-    audit: createAuditService({ db, users, checkpointKeys: platform.checkpointKeys, sequencer: platform.auditSequencer }),
+    audit: createAuditService({ db, users, personalData: platform.personalData, checkpointKeys: platform.checkpointKeys, sequencer: platform.auditSequencer }),
     compliance: createComplianceServices(platform),
     users,
     sessions,
+    privacy: createPrivacyService({ db, users, personalData: platform.personalData, cache }),
     me: createMeService({ db, users, keyring }),
     identityProviders,
     invitations,

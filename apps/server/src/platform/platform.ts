@@ -20,6 +20,7 @@ import type { Config } from './config/env.js';
 import { createDatabase } from './db/database.js';
 import { assertRestrictedRole } from './db/role-check.js';
 import { createKeyring, parseEncryptionKeys } from './crypto/keyring.js';
+import { createPersonalData, type PersonalData } from './crypto/personal-data.js';
 import { createAccessCache } from './auth/access-cache.js';
 import { AGENT_FAILED_REQUESTS, AGENT_KEY_USAGE, API_KEY_USAGE, createUsageCounter } from './auth/usage-counter.js';
 import { createSessionTokens } from './auth/session-tokens.js';
@@ -55,6 +56,8 @@ export interface Platform {
   accessLog: Logger;
   /** Encryption at rest and lookup hashes for personal data and stored secrets. */
   keyring: Keyring;
+  /** Per-person data keys: personal fields sealed under them, destroyed by erasure (docs/privacy.md). */
+  personalData: PersonalData;
   db: Database;
   store: SharedStore;
   metrics: Metrics | undefined;
@@ -117,7 +120,8 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
     lookupKey: Buffer.from(secrets.lookupKey, 'base64url'),
   });
   const tracing = createTracing({ endpoint: config.tracing.endpoint, serviceName: config.tracing.serviceName, version: VERSION });
-  const db = createDatabase({ connectionString: appUrl, max: config.database.poolMax, tracer: tracing?.tracer });
+  const personalData = createPersonalData(keyring);
+  const db = createDatabase({ connectionString: appUrl, max: config.database.poolMax, tracer: tracing?.tracer, personalData });
   const store = config.redisUrl ? createRedisStore(config.redisUrl, { prefix: connections.redisPrefix }) : createMemoryStore();
   const jobHealth = createJobHealthStore(db, logger);
   let eventBacklog: () => Promise<{ pending: number; oldestAgeSeconds: number }> = async () => ({ pending: 0, oldestAgeSeconds: 0 });
@@ -174,6 +178,7 @@ export function assemblePlatform(config: Config, { logger, access }: Loggers, co
     logger,
     accessLog: access,
     keyring,
+    personalData,
     db,
     store,
     metrics,

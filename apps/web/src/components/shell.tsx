@@ -12,6 +12,7 @@ import {
   Gavel,
   KeyRound,
   LayoutDashboard,
+  UserX,
   LogOut,
   Menu,
   ScrollText,
@@ -79,6 +80,7 @@ const NAV: { group: string; items: NavItem[] }[] = [
       { href: '/compliance/', label: 'Compliance', icon: BadgeCheck, needs: 'compliance.read', exact: true },
       { href: '/access-reviews/', label: 'Access reviews', icon: ClipboardCheck, needs: 'access_review.review' },
       { href: '/compliance/retention/', label: 'Retention', icon: Archive, needs: 'compliance.read' },
+      { href: '/privacy/', label: 'Privacy', icon: UserX, needs: 'privacy.manage' },
     ],
   },
   {

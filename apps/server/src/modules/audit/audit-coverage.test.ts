@@ -89,6 +89,11 @@ forEachTarget('every state change writes an audit event', (target) => {
         const options = (await inject('POST', '/api/v1/invitations/passkey/options', { origin: ORIGIN }, { token, name: 'Passkey Joiner' })).json();
         return inject('POST', '/api/v1/invitations/passkey', { origin: ORIGIN }, { token, credential: new SoftwareAuthenticator().create(options as never, ORIGIN) });
       },
+      'POST /api/v1/privacy/people/:userId/erasure': async () => {
+        const erased = await createUser(t, 'erased@coverage.example', 'Erased Person');
+        await owner.query(`insert into memberships (organization_id, user_id, role) values ($1, $2, 'member')`, [org.organizationId, erased]);
+        return inject('POST', `/api/v1/privacy/people/${erased}/erasure`, org.as.admin.apiKey, { confirm: 'ERASED@coverage.example' });
+      },
       'PATCH /api/v1/members/:userId': () => inject('PATCH', `/api/v1/members/${org.as.member.userId}`, org.as.admin.apiKey, { role: 'manager' }),
       'DELETE /api/v1/members/:userId': () => inject('DELETE', `/api/v1/members/${org.as.viewer.userId}`, org.as.admin.apiKey),
       'POST /api/v1/members/:userId/sessions/revoke': async () => {

@@ -11,7 +11,7 @@ import {
   jwksSchema,
 } from '@aim/contracts';
 import { defineOperation, type Feature } from '../../platform/http/operation.js';
-import { auditEventJson, type AuditService } from './audit-service.js';
+import { readableEventJson, type AuditService } from './audit-service.js';
 
 export interface AuditFeatureDeps {
   audit: AuditService;
@@ -33,7 +33,7 @@ export function auditFeature({ audit }: AuditFeatureDeps): Feature {
         handle: async ({ ctx, query }) => {
           const { limit, cursor, ...filter } = query;
           const page = await audit.list(ctx, filter, limit, cursor);
-          return { events: page.events.map(auditEventJson), names: page.names, nextCursor: page.nextCursor };
+          return { events: page.events.map(readableEventJson), names: page.names, nextCursor: page.nextCursor };
         },
       }),
 

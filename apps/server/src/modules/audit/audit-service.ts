@@ -24,7 +24,9 @@ import type { RequestContext } from '../../platform/http/request-context.js';
 import type { OrgContext } from '../../platform/http/operation.js';
 import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import type { UserRepository } from '../users/index.js';
+import type { PersonalData } from '../../platform/crypto/personal-data.js';
 import { auditRepository as audit, type AuditFilter, type StoredEvent } from './audit-repository.js';
+import { openEvents, type ReadableEvent } from '../../platform/audit/audit-personal.js';
 
 const VERIFY_BATCH = 5_000;
 /** Events removed per retention transaction. */
@@ -44,6 +46,9 @@ export const auditEventJson = (e: StoredEvent) => ({
   userAgent: e.userAgent,
   details: e.details,
 });
+
+/** An event for readers (the list): personal members opened, erased ones named. */
+export const readableEventJson = (e: ReadableEvent) => ({ ...auditEventJson(e), ...(e.erased.length > 0 ? { erased: e.erased } : {}) });
 
 /** RFC 4180 field, with formula-looking cells defused for spreadsheets. */
 function csvField(value: unknown): string {
@@ -90,8 +95,17 @@ function idsNamedBy(e: StoredEvent): string[] {
   return ids.filter((id): id is string => typeof id === 'string' && id.length <= 64);
 }
 
-export function createAuditService(deps: { db: Database; users: UserRepository; checkpointKeys?: SigningKeys; sequencer?: AuditSequencer }) {
+export function createAuditService(deps: {
+  db: Database;
+  users: UserRepository;
+  personalData?: PersonalData;
+  checkpointKeys?: SigningKeys;
+  sequencer?: AuditSequencer;
+}) {
   const { db } = deps;
+  /** Personal members opened for people (the list, CSV); the NDJSON export keeps what is chained. */
+  const readable = (tx: Tx, events: StoredEvent[]): Promise<ReadableEvent[]> =>
+    deps.personalData ? openEvents(tx, deps.personalData, events) : Promise.resolve(events.map((e) => ({ ...e, erased: [] })));
 
   async function checkpointsOf(tx: Tx): Promise<Checkpoint[]> {
     const { rows } = await tx.query<CheckpointRow>(`select ${CHECKPOINT_COLUMNS} from audit_checkpoints where organization_id = $1 order by seq`, [
@@ -291,12 +305,16 @@ export function createAuditService(deps: { db: Database; users: UserRepository; 
         }
         if (!range) return;
         for (let next = range.first; next <= range.last; ) {
-          const batch = await db.transaction(scope, (tx) => audit.range(tx, next, range.last, 2_000));
+          const batch = await db.transaction(scope, async (tx) => {
+            const events = await audit.range(tx, next, range.last, 2_000);
+            // CSV is for people: personal members opened. NDJSON keeps what the chain hashes.
+            return input.format === 'csv' ? readable(tx, events) : events;
+          });
           if (batch.length === 0) break;
           let chunk = '';
           for (const event of batch) chunk += input.format === 'csv' ? csvLine(event) : `${JSON.stringify(auditEventJson(event))}\n`;
           yield chunk;
-          next = batch[batch.length - 1]!.seq + 1;
+          next = batch[batch.length - 1]!.seq! + 1;
         }
       }
       return lines();
@@ -308,12 +326,12 @@ export function createAuditService(deps: { db: Database; users: UserRepository; 
       }
       return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
         const events = await audit.page(tx, filter, limit + 1, cursor ? Number(cursor) : null);
-        const page = events.slice(0, limit);
+        const page = await readable(tx, events.slice(0, limit));
         // Names of who and what the page's events are about, as they are now, read in the same snapshot.
         const ids = [...new Set(page.flatMap(idsNamedBy))];
         const names: Record<string, string> = {};
         for (const r of await audit.namesOf(tx, ids)) names[r.id] = r.name;
-        for (const row of await audit.membersAmong(tx, ids)) names[row.id] = deps.users.decrypt(row).name;
+        for (const user of await deps.users.decryptAll(tx, await audit.membersAmong(tx, ids))) names[user.id] = user.name;
         return { events: page, names, nextCursor: events.length > limit ? String(page[page.length - 1]!.ingestId) : null };
       });
     },

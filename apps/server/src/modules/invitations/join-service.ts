@@ -150,7 +150,7 @@ export function createJoinService(deps: {
         });
         await invitations.acceptIn(tx, personCtx, inv.id, userId, inv.role);
         const passkey = await tx.withScope(null, (system) => insertPasskey(system, userId, verification.registrationInfo, PASSKEY_NAME));
-        await recordAuditEvent(tx, personCtx, { action: 'passkey.create', target: { type: 'passkey', id: passkey.id }, details: { name: passkey.name } });
+        await recordAuditEvent(tx, personCtx, { action: 'passkey.create', target: { type: 'passkey', id: passkey.id }, personal: { userId, details: { name: passkey.name } } });
         const organization = await tx.query<{ name: string }>('select name from organizations where id = $1', [orgOf(tx)]);
         const session = await tx.withScope(null, (system) =>
           sessions.start(system, personCtx, { userId, organizationId: inv.organizationId, method: 'passkey' }),

@@ -52,8 +52,11 @@ export function createMemberService(deps: { db: Database; cache: AccessCache; us
 
   return {
     async list(ctx: OrgContext): Promise<Member[]> {
-      const rows = await db.transaction({ organizationId: ctx.organizationId }, (tx) => memberships.list(tx));
-      return rows.map((r) => ({ user: users.decrypt(r), role: r.role, joinedAt: r.joined_at }));
+      return db.transaction({ organizationId: ctx.organizationId }, async (tx) => {
+        const rows = await memberships.list(tx);
+        const people = await users.decryptAll(tx, rows);
+        return rows.map((r, i) => ({ user: people[i]!, role: r.role, joinedAt: r.joined_at }));
+      });
     },
 
     async updateRole(ctx: OrgContext, userId: string, role: Role): Promise<Member> {
@@ -73,7 +76,7 @@ export function createMemberService(deps: { db: Database; cache: AccessCache; us
         }
         const rows = await memberships.list(tx);
         const row = rows.find((r) => r.id === userId)!;
-        return { user: users.decrypt(row), role: row.role, joinedAt: row.joined_at };
+        return { user: (await users.decryptAll(tx, [row]))[0]!, role: row.role, joinedAt: row.joined_at };
       });
       await cache.forgetMembership(ctx.organizationId, userId);
       return member;

@@ -2,3 +2,4 @@
 export { invitationMail } from './templates/index.js';
 /** The access review reminder (modules/access-reviews). */
 export { accessReviewReminderMail, type AccessReviewReminderPayload } from './templates/index.js';
+export { deleteNotificationsOf } from './notification-erasure.js';

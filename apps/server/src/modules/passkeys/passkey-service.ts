@@ -120,9 +120,11 @@ export function createPasskeyService(deps: { db: Database; store: SharedStore; u
     return true;
   };
 
-  async function audit(tx: Tx, ctx: RequestContext, action: string, passkeyId: string, details?: Record<string, unknown>) {
+  /** A passkey's name is the person's own words: sealed under their key in the event (docs/privacy.md). */
+  async function audit(tx: Tx, ctx: RequestContext, action: string, passkeyId: string, name?: string) {
+    const personal = name !== undefined && ctx.userId ? { personal: { userId: ctx.userId, details: { name } } } : {};
     if (!ctx.organizationId) return; // user-level event: recorded in the organization the session acts for
-    await recordAuditEvent(tx, ctx, { organizationId: ctx.organizationId, action, target: { type: 'passkey', id: passkeyId }, ...(details ? { details } : {}) });
+    await recordAuditEvent(tx, ctx, { organizationId: ctx.organizationId, action, target: { type: 'passkey', id: passkeyId }, ...personal });
   }
 
   return {
@@ -161,7 +163,7 @@ export function createPasskeyService(deps: { db: Database; store: SharedStore; u
       if (!verification.verified) throw invalid('not verified');
       return system(async (tx) => {
         const passkey = await insertPasskey(tx, userId, verification.registrationInfo, input.name);
-        await audit(tx, ctx, 'passkey.create', passkey.id, { name: passkey.name });
+        await audit(tx, ctx, 'passkey.create', passkey.id, passkey.name);
         return passkey;
       });
     },
@@ -175,7 +177,7 @@ export function createPasskeyService(deps: { db: Database; store: SharedStore; u
       return system(async (tx) => {
         const { rows } = await tx.query<Row>('update passkeys set name = $3 where user_id = $1 and id = $2 returning *', [ctx.userId, passkeyId, name.trim()]);
         if (!rows[0]) throw notFound('The passkey');
-        await audit(tx, ctx, 'passkey.rename', passkeyId, { name: rows[0].name });
+        await audit(tx, ctx, 'passkey.rename', passkeyId, rows[0].name);
         return toPasskey(rows[0]);
       });
     },

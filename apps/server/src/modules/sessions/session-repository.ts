@@ -9,8 +9,9 @@ export interface SessionRow {
   user_id: string;
   active_organization_id: string | null;
   auth_method: AuthMethod;
+  /** Sealed under the person's key (`pd1.…`, aad `sessions.user_agent:<id>`), or plain from before 0023. */
   user_agent: string | null;
-  /** inet, as text */
+  /** Sealed like user_agent (aad `sessions.client_ip:<id>`). */
   client_ip: string | null;
   created_at: Date;
   last_seen_at: Date;
@@ -23,10 +24,16 @@ export const sessionRepository = {
     tx: Tx,
     s: { id: string; userId: string; organizationId: string | null; method: AuthMethod; userAgent: string | null; clientIp: string | null; expiresAt: Date },
   ): Promise<void> {
+    const [userAgent, clientIp] = tx.personalData
+      ? await tx.personalData.seal(tx, s.userId, [
+          { value: s.userAgent, aad: `sessions.user_agent:${s.id}` },
+          { value: s.clientIp, aad: `sessions.client_ip:${s.id}` },
+        ])
+      : [s.userAgent, s.clientIp];
     await tx.query(
       `insert into sessions (id, user_id, active_organization_id, auth_method, user_agent, client_ip, expires_at)
        values ($1, $2, $3, $4, $5, $6, $7)`,
-      [s.id, s.userId, s.organizationId, s.method, s.userAgent, s.clientIp, s.expiresAt],
+      [s.id, s.userId, s.organizationId, s.method, userAgent, clientIp, s.expiresAt],
     );
   },
   async addRefreshToken(tx: Tx, sessionId: string, hash: Buffer, expiresAt: Date): Promise<void> {

@@ -4,6 +4,7 @@ import type { SessionCookies } from '../../platform/auth/cookies.js';
 import type { SessionTokens } from '../../platform/auth/session-tokens.js';
 import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import type { Keyring } from '../../platform/crypto/keyring.js';
+import { type PersonalData } from '../../platform/crypto/personal-data.js';
 import { randomToken, sha256 } from '../../platform/crypto/tokens.js';
 import type { Database, Tx } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/http/app-error.js';
@@ -23,6 +24,8 @@ export interface SessionServiceDeps {
   keyring: Keyring;
   cache: AccessCache;
   refreshTtlSeconds: number;
+  /** Opens the sealed user agent and address of a person's sessions. */
+  personalData?: PersonalData;
 }
 
 export type IssuedSession = SessionCookies & { sessionId: string };
@@ -33,6 +36,17 @@ export type IssuedSession = SessionCookies & { sessionId: string };
  * as a stolen copy; after it, reuse ends the session.
  */
 export const REFRESH_REUSE_GRACE_MS = 10_000;
+
+/** Sessions with their user agent and address opened (null once the person's key is gone). */
+export async function openSessions(tx: Tx, personalData: PersonalData | undefined, rows: SessionRow[]): Promise<SessionRow[]> {
+  if (!personalData) return rows;
+  const opener = await personalData.opener(tx, rows.flatMap((r) => [r.user_agent, r.client_ip]));
+  return rows.map((r) => ({
+    ...r,
+    user_agent: opener.open(r.user_agent, `sessions.user_agent:${r.id}`).value,
+    client_ip: opener.open(r.client_ip, `sessions.client_ip:${r.id}`).value,
+  }));
+}
 
 export function createSessionService(deps: SessionServiceDeps) {
   const { db, tokens, keyring, cache } = deps;
@@ -161,7 +175,7 @@ export function createSessionService(deps: SessionServiceDeps) {
     },
 
     async listActive(userId: string): Promise<SessionRow[]> {
-      return db.transaction({ organizationId: null }, (tx) => sessions.listActive(tx, userId));
+      return db.transaction({ organizationId: null }, async (tx) => openSessions(tx, deps.personalData, await sessions.listActive(tx, userId)));
     },
 
     /** Point a session at another organization the person belongs to. */

@@ -101,7 +101,7 @@ forEachTarget('SIEM streaming over TCP', (target) => {
     const owner = await t.owner();
     const { rows } = await owner.query(
       `select id, organization_id, seq, encode(hash, 'hex') as hash, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as occurred_at,
-              actor_type, actor_id, action, target_type, target_id, outcome, request_id, host(client_ip) as client_ip, user_agent, details
+              actor_type, actor_id, action, target_type, target_id, outcome, request_id, client_ip, user_agent, details
          from audit_events where organization_id = $1 order by seq`,
       [a.organizationId],
     );

@@ -22,6 +22,11 @@ export interface AuditEventInput {
   target?: { type: string; id: string } | undefined;
   outcome?: AuditOutcome;
   details?: Record<string, unknown>;
+  /**
+   * Personal values about a person (a passkey's name, …), sealed under that person's data key and
+   * merged into `details` (docs/privacy.md). Details never carry a person's email or name in clear.
+   */
+  personal?: { userId: string; details: Record<string, string> };
 }
 
 export interface RecordedAuditEvent {
@@ -37,6 +42,8 @@ export class AuditWriteError extends Error {
 
 const ACTION = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 const SECRET_KEY = /pass(word|phrase)|secret|token|private_?key|api_?key|credential|authorization|cookie/i;
+/** Personal data goes through `personal` (sealed under the person's key), never in clear in details. */
+const PERSONAL_KEY = /^e-?mail(_?address)?$/i;
 
 function assertNoSecrets(value: unknown, path: string): void {
   if (Array.isArray(value)) {
@@ -44,6 +51,7 @@ function assertNoSecrets(value: unknown, path: string): void {
   } else if (value !== null && typeof value === 'object') {
     for (const [key, v] of Object.entries(value)) {
       if (SECRET_KEY.test(key)) throw new AuditWriteError(`Audit details must not carry secrets (field ${path}.${key}).`);
+      if (PERSONAL_KEY.test(key)) throw new AuditWriteError(`Audit details must not carry an email in clear (field ${path}.${key}); name the person by id.`);
       assertNoSecrets(v, `${path}.${key}`);
     }
   }
@@ -87,8 +95,49 @@ export function auditEventValues(tx: Tx, ctx: RequestContext, event_: AuditEvent
   };
 }
 
+/** The person whose client address and user agent an event carries: the signed-in person, or an API key's creator. */
+function personOf(ctx: RequestContext): string | null {
+  return ctx.personId ?? (ctx.actor.type === 'user' ? ctx.actor.id : null);
+}
+
+/**
+ * Seal the personal members of checked events in place (docs/audit.md §1): `clientIp` and
+ * `userAgent` under the acting person's key, `personal` details under their subject's key. The
+ * chain then hashes the ciphertext. Without a person (agents, AIM itself) they stay as they are.
+ */
+async function sealPersonalMembers(tx: Tx, ctx: RequestContext, events: { input: AuditEventInput; id: string; values: unknown[] }[]): Promise<void> {
+  const sealer = tx.personalData;
+  if (!sealer) return;
+  const person = personOf(ctx);
+  if (person) {
+    const sealed = await sealer.seal(
+      tx,
+      person,
+      events.flatMap((e) => [
+        { value: e.values[9] as string | null, aad: `audit_events.client_ip:${e.id}` },
+        { value: e.values[10] as string | null, aad: `audit_events.user_agent:${e.id}` },
+      ]),
+    );
+    events.forEach((e, i) => {
+      e.values[9] = sealed[2 * i];
+      e.values[10] = sealed[2 * i + 1];
+    });
+  }
+  for (const e of events) {
+    const personal = e.input.personal;
+    if (!personal) continue;
+    const entries = Object.entries(personal.details);
+    const sealed = await sealer.seal(tx, personal.userId, entries.map(([k, v]) => ({ value: v, aad: `audit_events.details.${k}:${e.id}` })));
+    const details = e.values[11] as Record<string, unknown>;
+    entries.forEach(([k], i) => {
+      details[k] = sealed[i];
+    });
+  }
+}
+
 export async function recordAuditEvent(tx: Tx, ctx: RequestContext, event_: AuditEventInput): Promise<RecordedAuditEvent> {
   const { id, values } = auditEventValues(tx, ctx, event_);
+  await sealPersonalMembers(tx, ctx, [{ input: event_, id, values }]);
   // No RETURNING: a system-scope flow may append to an organization's log but not read it back.
   // The event arrives unchained; the sequencer gives it its place in the chain moments later.
   await tx.query(`insert into audit_events (${AUDIT_EVENT_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, values, {
@@ -101,6 +150,7 @@ export async function recordAuditEvent(tx: Tx, ctx: RequestContext, event_: Audi
 export async function recordAuditEvents(tx: Tx, ctx: RequestContext, events: AuditEventInput[]): Promise<RecordedAuditEvent[]> {
   if (events.length === 0) return [];
   const checked = events.map((e) => auditEventValues(tx, ctx, e));
+  await sealPersonalMembers(tx, ctx, checked.map((c, i) => ({ input: events[i]!, ...c })));
   const width = checked[0]!.values.length;
   const rows = checked.map((_, r) => `(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(', ')})`);
   await tx.query(`insert into audit_events (${AUDIT_EVENT_COLUMNS}) values ${rows.join(', ')}`, checked.flatMap((c) => c.values));

@@ -7,7 +7,7 @@ import type { ChainedEvent } from '@aim/audit-verify';
  */
 export const AUDIT_EVENT_COLUMNS = `id, organization_id, ingest_id, seq, hash,
   to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as occurred_at_text,
-  actor_type, actor_id, action, target_type, target_id, outcome, request_id, host(client_ip) as ip, user_agent, details`;
+  actor_type, actor_id, action, target_type, target_id, outcome, request_id, client_ip as ip, user_agent, details`;
 
 export interface AuditEventRow {
   id: string;

@@ -38,6 +38,14 @@ export interface Tx extends Queryable {
    * what the transaction wrote, such as the event dispatcher. A throw is ignored; keep it short.
    */
   afterCommit(fn: () => void): void;
+  /** Seals personal values under a person's data key (crypto/personal-data.ts); null when not configured. */
+  readonly personalData: PersonalSealer | null;
+}
+
+/** What the audit write path needs of personal-data encryption (crypto/personal-data.ts implements it). */
+export interface PersonalSealer {
+  /** Each value sealed under the person's key (`pd1.…`), null stays null; all null when their key was destroyed. */
+  seal(tx: Tx, userId: string, values: { value: string | null; aad: string }[]): Promise<(string | null)[]>;
 }
 
 /** The organization of a tenant-scoped transaction; repositories filter every query by it. */
@@ -73,6 +81,7 @@ export interface DatabaseOptions {
   max: number;
   applicationName?: string;
   tracer?: Tracer | undefined;
+  personalData?: PersonalSealer | undefined;
 }
 
 export function createDatabase(options: DatabaseOptions): Database {
@@ -130,6 +139,7 @@ export function createDatabase(options: DatabaseOptions): Database {
           organizationId: current,
           query,
           afterCommit,
+          personalData: options.personalData ?? null,
           async withScope(next, inner) {
             if (next !== null && !ORG_ID.test(next)) throw new InvalidTenantScopeError();
             const set = (value: string | null) => query(`SELECT set_config('app.current_org_id', $1, true)`, [value ?? '']);

@@ -21,6 +21,7 @@ export const API_TAGS = [
   { name: 'audit', description: 'The hash-chained audit log' },
   { name: 'access-reviews', description: 'Access review campaigns: items, reviewers, decisions, reminders, deadlines and the report (docs/access-reviews.md)' },
   { name: 'compliance', description: 'Compliance: frameworks mapped to checks over real evidence and signed reports (docs/compliance.md); retention of every kind of data and the legal hold (docs/retention.md)' },
+  { name: 'privacy', description: 'Personal data: a person’s export and erasure, and the record of both (docs/privacy.md)' },
   { name: 'webhooks', description: 'Webhook endpoints: signed deliveries of domain events, the delivery log, redelivery and replay (docs/webhooks.md)' },
   {
     name: 'monitoring',

@@ -119,6 +119,7 @@ describe(`dashboard accessibility in Chromium [${target.name}]`, () => {
         '/access-reviews/?tab=inbox',
         `/access-reviews/detail/?id=${accessReviewId}`,
         '/settings/',
+        '/privacy/',
         '/account/',
         // Signed in with another address: the page says so.
         new URL(inviteLink).pathname + new URL(inviteLink).search,
