@@ -1,3 +1,6 @@
 export * from './chain.js';
 export * from './verify-export.js';
 export * from './checkpoints.js';
+export * from './timestamp.js';
+export * from './witness.js';
+export * from './anchors.js';

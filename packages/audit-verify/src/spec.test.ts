@@ -140,9 +140,12 @@ describe('docs/audit.md: the test vector, recomputed from the document', () => {
       const result = await run([...withCheckpoints(), '--pin', block('fingerprint')]);
       assert.equal(result.code, 0, result.stdout + result.stderr);
       assert.match(result.stdout, /^intact: 3 events of org_01JF8Q0TESTVECT0R000000000, seq 1–3, last hash b1a14213.*1 signed checkpoints \(pinned keys\)/);
-      const unpinned = await run(withCheckpoints());
+      const unpinned = await run([...withCheckpoints(), '--unpinned']);
       assert.equal(unpinned.code, 0);
       assert.match(unpinned.stdout, /keys NOT pinned/);
+      const neither = await run(withCheckpoints());
+      assert.equal(neither.code, 2, 'without pins the verifier refuses unless told --unpinned');
+      assert.match(neither.stderr, /checkpoint keys must be pinned/);
     });
 
     it('refuses the checkpoint under any other pin, and a key the file lists but nobody pinned', async () => {
@@ -169,7 +172,7 @@ describe('docs/audit.md: the test vector, recomputed from the document', () => {
       await writeFile(forgedCheckpoints, JSON.stringify({ checkpoints: [forged] }));
       const keyFile = JSON.parse(block('keys')) as { keys: Record<string, unknown>[] };
       await writeFile(forgedKeys, JSON.stringify({ keys: [...keyFile.keys, { ...attacker.publicKey.export({ format: 'jwk' }), kid: 'audit-checkpoint-forged' }] }));
-      assert.equal((await run(withCheckpoints(rewritten, forgedCheckpoints, forgedKeys))).code, 0, 'without pins the forged checkpoint is accepted');
+      assert.equal((await run([...withCheckpoints(rewritten, forgedCheckpoints, forgedKeys), '--unpinned'])).code, 0, 'unpinned, the forged checkpoint is accepted');
       const pinned = await run([...withCheckpoints(rewritten, forgedCheckpoints, forgedKeys), '--pin', block('fingerprint')]);
       assert.equal(pinned.code, 1);
       assert.match(pinned.stdout, /checkpoint 3: signed by key audit-checkpoint-forged .*not pinned/);
@@ -271,7 +274,7 @@ describe('docs/audit.md: the test vector, recomputed from the document', () => {
       const json = await run([...withCheckpoints(files.export, elsewhere), '--pin', block('fingerprint'), '--json']);
       assert.equal(json.code, 1);
       assert.equal(JSON.parse(json.stdout).status, 'unanchored');
-      const unpinned = await run(withCheckpoints(files.export, elsewhere));
+      const unpinned = await run([...withCheckpoints(files.export, elsewhere), '--unpinned']);
       assert.equal(unpinned.code, 0, 'without pins, consistency alone is reported as intact');
       assert.match(unpinned.stdout, /0 signed checkpoints/);
     });

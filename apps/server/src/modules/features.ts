@@ -28,6 +28,7 @@ import { setupFeature } from './setup/setup-operations.js';
 import { systemFeature } from './system/system-operations.js';
 import { platformJobs } from '../platform/jobs/platform-jobs.js';
 import { auditJobs } from './audit/audit-jobs.js';
+import { createCheckpointFollower } from './audit/audit-follower.js';
 import { capabilityJobs } from './capabilities/capability-jobs.js';
 import { decisionJobs } from './decisions/decision-jobs.js';
 import { trustJobs } from './trust/trust-jobs.js';
@@ -95,7 +96,19 @@ export function createFeatures(platform: Platform, services: Services): Feature[
     invitationFeature({ invitations: services.invitations, join: services.join, publicOrigin, limitSignIn: limitSignInBy, secureCookies }),
     identityProviderFeature({ identityProviders: services.organizationIdentityProviders }),
     domainFeature({ domains: services.domains }),
-    { ...auditFeature({ audit: services.audit }), jobs: auditJobs({ audit: services.audit, exportDir: platform.config.auditRetentionExportDir }) },
+    {
+      ...auditFeature({
+        audit: services.audit,
+        follower: createCheckpointFollower({
+          audit: services.audit,
+          anchoring: services.auditAnchoring,
+          delayMs: config.auditAnchoring.checkpointDelayMs,
+          pollMs: Math.min(config.auditAnchoring.retryMs, 5_000),
+          logger: platform.logger,
+        }),
+      }),
+      jobs: auditJobs({ audit: services.audit, exportDir: platform.config.auditRetentionExportDir }),
+    },
     agentFeature({
       agents: services.agents,
       enrollmentTokens: services.enrollmentTokens,

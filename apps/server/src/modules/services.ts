@@ -1,6 +1,7 @@
 import type { Platform } from '../platform/platform.js';
 import { limitSignIn } from '../platform/http/rate-limit.js';
 import { createAuditService } from './audit/audit-service.js';
+import { anchoringFromConfig } from './audit/audit-anchoring.js';
 import { createApiKeyService } from './api-keys/api-key-service.js';
 import { createAgentService } from './agents/agent-service.js';
 import { createMcpServerService } from './mcp-servers/mcp-server-service.js';
@@ -47,6 +48,13 @@ import { createMonitoringSettingsService } from './monitoring/settings/settings-
 export function createServices(platform: Platform) {
   const { db, keyring, accessCache: cache, store, config } = platform;
   const users = createUserRepository(keyring);
+  const auditAnchoring = anchoringFromConfig({
+    db,
+    logger: platform.logger,
+    config: config.auditAnchoring,
+    outboundFetch: platform.outbound.fetch,
+    publicJwks: async () => (await platform.checkpointKeys.publicJwks()) as Record<string, unknown>[],
+  });
   const sessions = createSessionService({
     db,
     keyring,
@@ -123,7 +131,8 @@ export function createServices(platform: Platform) {
       metrics: platform.metrics ? createScanMetrics(platform.metrics.registry) : undefined,
     }),
     agentTokenIssuer: createAgentTokenService({ db, agentTokens: platform.agentTokens }),
-    audit: createAuditService({ db, users, checkpointKeys: platform.checkpointKeys, sequencer: platform.auditSequencer }),
+    audit: createAuditService({ db, users, checkpointKeys: platform.checkpointKeys, sequencer: platform.auditSequencer, anchoring: auditAnchoring, logger: platform.logger }),
+    auditAnchoring,
     users,
     sessions,
     me: createMeService({ db, users, keyring }),
