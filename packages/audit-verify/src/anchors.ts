@@ -12,6 +12,11 @@ export interface AnchorInput {
   organizationId: string;
   fromSeq: number | null;
   lastSeq: number;
+  /**
+   * When the export was made (its header's exportedAt, in ms): a checkpoint signed after it may cover
+   * events the export could not hold, so one beyond the export's end is not taken as a cut tail.
+   */
+  exportedAt: number | undefined;
   /** seq → hex hash the export has there (the checkpoints' and witness checkpoints' positions). */
   hashAt: (seq: number) => string | undefined;
   checkpoints: Checkpoint[];
@@ -30,6 +35,8 @@ export interface AnchorReport {
   witnessCheckpoints: number;
   /** Checkpoints of the file the witness does not hold (yet). */
   unwitnessed: number[];
+  /** Checkpoints (file and witness) beyond the export's end but signed after it was made: not evidence of a cut tail. */
+  later: number;
   /** With --tsa-ca: checkpoints whose token verified (seq and genTime), and those without a token. */
   timestamps: { verified: { seq: number; genTime: string }[]; gaps: { seq: number; status: string }[] } | undefined;
 }
@@ -40,11 +47,18 @@ export const relevantTo = (organizationId: string, fromSeq: number | null) => (c
 
 export async function checkAnchors(input: AnchorInput): Promise<AnchorReport> {
   const relevant = relevantTo(input.organizationId, input.fromSeq);
+  let later = 0;
+  const before = (list: Checkpoint[]) =>
+    list.filter((c) => {
+      const after = input.exportedAt !== undefined && c.seq > input.lastSeq && Date.parse(c.signedAt) > input.exportedAt;
+      if (after) later += 1;
+      return !after;
+    });
   const mine = input.checkpoints.filter(relevant);
   const pins = input.pins ? { pins: input.pins } : {};
   const problems: CheckpointProblem[] = [];
   const named = (p: CheckpointProblem) => ({ seq: p.seq, problem: `checkpoint ${p.seq}: ${p.problem}` });
-  if (input.jwks) problems.push(...[...checkSignatures(mine, input.jwks, pins), ...checkAgainstChain(mine, input.hashAt, input.lastSeq)].map(named));
+  if (input.jwks) problems.push(...[...checkSignatures(mine, input.jwks, pins), ...checkAgainstChain(before(mine), input.hashAt, input.lastSeq)].map(named));
   let unwitnessed: number[] = [];
   let witnessCheckpoints = 0;
   if (input.witness) {
@@ -56,7 +70,7 @@ export async function checkAnchors(input: AnchorInput): Promise<AnchorReport> {
     const held = input.witness.checkpoints.filter(relevant);
     witnessCheckpoints = held.length;
     const said = (p: CheckpointProblem) => ({ seq: p.seq, problem: `the witness's checkpoint ${p.seq}: ${p.problem}` });
-    problems.push(...checkSignatures(held, input.witness.jwks, pins).map(said), ...checkAgainstChain(held, input.hashAt, input.lastSeq).map(said));
+    problems.push(...checkSignatures(held, input.witness.jwks, pins).map(said), ...checkAgainstChain(before(held), input.hashAt, input.lastSeq).map(said));
   }
   let timestamps: AnchorReport['timestamps'];
   if (input.tsaCas) {
@@ -72,5 +86,5 @@ export async function checkAnchors(input: AnchorInput): Promise<AnchorReport> {
     }
   }
   problems.sort((x, y) => x.seq - y.seq);
-  return { problems, checkpoints: mine.length, witnessCheckpoints, unwitnessed, timestamps };
+  return { problems, checkpoints: mine.length, witnessCheckpoints, unwitnessed, later, timestamps };
 }

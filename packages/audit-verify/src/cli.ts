@@ -96,6 +96,7 @@ async function main(): Promise<number> {
       organizationId: header.organizationId,
       fromSeq: header.fromSeq,
       lastSeq: verdict.lastSeq,
+      exportedAt: typeof header.exportedAt === 'string' && !Number.isNaN(Date.parse(header.exportedAt)) ? Date.parse(header.exportedAt) : undefined,
       hashAt: (seq) => result.hashesAt.get(seq),
       checkpoints,
       jwks,
@@ -111,9 +112,18 @@ async function main(): Promise<number> {
   // export's range, an export re-hashed end to end would pass as well, so that is not "intact".
   const unanchored = verdict.status === 'intact' && pins.length > 0 && checked === 0;
   const witnessJson = witness && report ? { checkpoints: report.witnessCheckpoints, keys: witness.keys.length, unwitnessed: report.unwitnessed } : null;
+  const later = report && report.later > 0 ? `; ${report.later} checkpoint(s) signed after the export was made (${header.exportedAt}) cover events it cannot hold` : '';
   if (values.json) {
     const shown = unanchored ? { ...verdict, status: 'unanchored' } : verdict;
-    const summary = { organizationId: header.organizationId, events, seconds, checkpoints: report?.checkpoints ?? 0, pinned: pins.length > 0, unpinned: values.unpinned };
+    const summary = {
+      organizationId: header.organizationId,
+      events,
+      seconds,
+      checkpoints: report?.checkpoints ?? 0,
+      pinned: pins.length > 0,
+      unpinned: values.unpinned,
+      checkpointsAfterExport: report?.later ?? 0,
+    };
     process.stdout.write(`${JSON.stringify({ ...summary, witness: witnessJson, timestamps: report?.timestamps ?? null, ...shown })}\n`);
     return verdict.status === 'intact' && !unanchored ? 0 : 1;
   }
@@ -133,7 +143,7 @@ async function main(): Promise<number> {
   process.stdout.write(
     `intact: ${events} events of ${header.organizationId}, seq ${header.fromSeq ?? '-'}–${verdict.lastSeq}, last hash ${verdict.lastHash}` +
       `, ${n} signed checkpoints${checked > 0 ? (pins.length > 0 ? ' (pinned keys)' : ' (keys NOT pinned: --unpinned)') : ''}` +
-      ` (${Math.round(events / Math.max(seconds, 1e-9))} events/s)\n`,
+      ` (${Math.round(events / Math.max(seconds, 1e-9))} events/s)${later}\n`,
   );
   if (witnessJson) {
     const missing = witnessJson.unwitnessed.length > 0 ? `; not (yet) in the witness: checkpoint(s) ${witnessJson.unwitnessed.join(', ')}` : '';

@@ -226,6 +226,10 @@ export function createAuditService(deps: {
       }
       const organizationId = ctx.organizationId;
       const scope = { organizationId };
+      // Taken before the range, by the database's clock (which signs checkpoints): every checkpoint signed
+      // before this covers only events the export holds.
+      const { rows: clock } = await db.query<{ t: string }>(`select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as t`);
+      const exportedAt = clock[0]!.t;
       await deps.sequencer?.drain(organizationId);
       const { range, previousHash } = await db.transaction(scope, async (tx) => {
         const range = await audit.seqRange(tx, input.from, input.to);
@@ -243,7 +247,7 @@ export function createAuditService(deps: {
             fromSeq: range?.first ?? null,
             toSeq: range?.last ?? null,
             previousHash: (previousHash ?? GENESIS_HASH).toString('hex'),
-            exportedAt: new Date().toISOString(),
+            exportedAt,
           })}\n`;
         }
         if (!range) return;
