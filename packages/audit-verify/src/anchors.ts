@@ -37,6 +37,8 @@ export interface AnchorReport {
   unwitnessed: number[];
   /** Checkpoints (file and witness) beyond the export's end but signed after it was made: not evidence of a cut tail. */
   later: number;
+  /** Checkpoints (file and witness) checked against the export's chain: what anchors it. */
+  anchoring: number;
   /** With --tsa-ca: checkpoints whose token verified (seq and genTime), and those without a token. */
   timestamps: { verified: { seq: number; genTime: string }[]; gaps: { seq: number; status: string }[] } | undefined;
 }
@@ -48,12 +50,16 @@ export const relevantTo = (organizationId: string, fromSeq: number | null) => (c
 export async function checkAnchors(input: AnchorInput): Promise<AnchorReport> {
   const relevant = relevantTo(input.organizationId, input.fromSeq);
   let later = 0;
-  const before = (list: Checkpoint[]) =>
-    list.filter((c) => {
+  let anchoring = 0;
+  const before = (list: Checkpoint[]) => {
+    const kept = list.filter((c) => {
       const after = input.exportedAt !== undefined && c.seq > input.lastSeq && Date.parse(c.signedAt) > input.exportedAt;
       if (after) later += 1;
       return !after;
     });
+    anchoring += kept.length;
+    return kept;
+  };
   const mine = input.checkpoints.filter(relevant);
   const pins = input.pins ? { pins: input.pins } : {};
   const problems: CheckpointProblem[] = [];
@@ -86,5 +92,5 @@ export async function checkAnchors(input: AnchorInput): Promise<AnchorReport> {
     }
   }
   problems.sort((x, y) => x.seq - y.seq);
-  return { problems, checkpoints: mine.length, witnessCheckpoints, unwitnessed, later, timestamps };
+  return { problems, checkpoints: mine.length, witnessCheckpoints, unwitnessed, later, anchoring, timestamps };
 }

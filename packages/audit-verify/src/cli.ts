@@ -107,7 +107,7 @@ async function main(): Promise<number> {
     const first = report.problems[0];
     if (first) verdict = { status: 'broken', checked: verdict.checked, brokenAt: first.seq, reason: first.problem };
   }
-  const checked = (report?.checkpoints ?? 0) + (report?.witnessCheckpoints ?? 0);
+  const checked = report?.anchoring ?? 0;
   // Pinning asks for proof from outside the export: without one checkpoint of this organization in the
   // export's range, an export re-hashed end to end would pass as well, so that is not "intact".
   const unanchored = verdict.status === 'intact' && pins.length > 0 && checked === 0;
