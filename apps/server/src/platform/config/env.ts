@@ -74,21 +74,11 @@ export const envSchema = z.object({
 
   OUTBOUND_ALLOW_PRIVATE_NETWORKS: bool(false),
   AUDIT_RETENTION_EXPORT_DIR: z.string().min(1).optional(),
-  /** How soon after an organization's chain grows a checkpoint signs its head (docs/audit.md §5). */
+  /** Checkpoints anchored outside AIM (docs/audit.md §5, §7, §8; .env.example). */
   AUDIT_CHECKPOINT_DELAY_MS: int(5_000, 100, 900_000),
-  /** An RFC 3161 time-stamping authority every checkpoint's signature is sent to (docs/audit.md §7); off when unset. */
   AUDIT_TSA_URL: z.url({ message: 'must be the http(s) URL of an RFC 3161 time-stamping authority' }).refine((v) => /^https?:\/\//.test(v), { message: 'must start with http:// or https://' }).optional(),
   AUDIT_TSA_TIMEOUT_MS: int(10_000, 100, 120_000),
-  /**
-   * Where checkpoints and checkpoint keys are published (docs/audit.md §8): file:///path/witness.ndjson or
-   * https://…; `none` for nowhere. Default: file://<AIM_DATA_DIR>/audit-witness.ndjson with the embedded
-   * database, none with DATABASE_URL.
-   */
-  AUDIT_WITNESS: z
-    .string()
-    .refine((v) => v === 'none' || /^(file:\/\/\/|https:\/\/|http:\/\/)/.test(v), { message: 'must be file:///absolute/path.ndjson, https://…, or none' })
-    .optional(),
-  /** A failed time-stamp or witness publication is retried after this, doubling up to an hour. */
+  AUDIT_WITNESS: z.string().refine((v) => v === 'none' || /^(file:\/\/\/|https?:\/\/)/.test(v), { message: 'must be file:///absolute/path.ndjson, https://…, or none' }).optional(),
   AUDIT_ANCHOR_RETRY_MS: int(10_000, 10, 3_600_000),
 
   SMTP_URL: z
@@ -355,10 +345,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       tsaUrl: e.AUDIT_TSA_URL,
       tsaTimeoutMs: e.AUDIT_TSA_TIMEOUT_MS,
       // With the embedded database (npm start), the witness is a file in the data folder unless told otherwise.
-      witness:
-        e.AUDIT_WITNESS === 'none'
-          ? undefined
-          : (e.AUDIT_WITNESS ?? (e.DATABASE_URL ? undefined : pathToFileURL(join(resolve(e.AIM_DATA_DIR), 'audit-witness.ndjson')).href)),
+      witness: e.AUDIT_WITNESS === 'none' ? undefined : (e.AUDIT_WITNESS ?? (e.DATABASE_URL ? undefined : pathToFileURL(join(resolve(e.AIM_DATA_DIR), 'audit-witness.ndjson')).href)),
       retryMs: e.AUDIT_ANCHOR_RETRY_MS,
     },
     sessions: {
