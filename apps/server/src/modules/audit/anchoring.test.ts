@@ -138,12 +138,26 @@ forEachTarget('audit checkpoints anchored outside AIM: following the chain, time
     assert.equal(records[keyAt]!.fingerprint, await pinnedKey());
     assert.equal(records[checkpointAt]!.signature, last.signature);
 
+    // One asked for, too: stamped and published before the answer.
+    const asked = await t.app.inject({ method: 'POST', url: '/api/v1/audit-logs/checkpoints', headers: org.as.admin.apiKey });
+    assert.equal(asked.statusCode, 201, asked.body);
+    assert.equal(asked.json().tsaStatus, 'stamped');
+    assert.ok(asked.json().witnessedAt);
     const files = await download(org, 'follow');
     const ok = await verifier([files.export, ...files.withFiles, '--witness', witnessFile, '--pin', await pinnedKey(), '--tsa-ca', tsa.caFile]);
     assert.equal(ok.code, 0, ok.output);
     assert.match(ok.output, /^intact: /);
     assert.match(ok.output, /witness: \d+ checkpoint\(s\) of this organization agree with the export, \d+ key\(s\) published\n/);
-    assert.match(ok.output, new RegExp(`time-stamps: ${later.length} verified`));
+    assert.match(ok.output, new RegExp(`time-stamps: ${later.length + 1} verified`));
+    // A token moved from another checkpoint stamps other bytes.
+    const listedNow = JSON.parse(await readFile(files.checkpoints, 'utf8')) as { checkpoints: Listed[] };
+    assert.ok(listedNow.checkpoints.length >= 2);
+    const [x, y] = listedNow.checkpoints.slice(-2);
+    const swapped = join(dir, 'swapped-checkpoints.json');
+    await writeFile(swapped, JSON.stringify({ checkpoints: [...listedNow.checkpoints.slice(0, -2), { ...x, tsaToken: y!.tsaToken }, y] }));
+    const moved = await verifier([files.export, '--checkpoints', swapped, '--keys', files.keys, '--pin', await pinnedKey(), '--tsa-ca', tsa.caFile]);
+    assert.equal(moved.code, 1, moved.output);
+    assert.match(moved.output, new RegExp(`BROKEN at seq ${x!.seq}: checkpoint ${x!.seq}: its time-stamp: the token's message imprint is not SHA-256 of the checkpoint's signature`));
     // Another authority's certificate does not vouch for these tokens.
     const stranger = await startLocalTsa();
     try {
