@@ -53,7 +53,7 @@ export function createServices(platform: Platform) {
     logger: platform.logger,
     config: config.auditAnchoring,
     outboundFetch: platform.outbound.fetch,
-    publicJwks: async () => (await platform.checkpointKeys.publicJwks()) as Record<string, unknown>[],
+    ownPublicJwk: async (kid) => (await platform.checkpointKeys.ownPublicJwk(kid)) as Record<string, unknown> | undefined,
   });
   const sessions = createSessionService({
     db,

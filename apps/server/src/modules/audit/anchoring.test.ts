@@ -217,12 +217,16 @@ forEachTarget('audit checkpoints anchored outside AIM: following the chain, time
   }
   const intruderKey = generateKeyPairSync('ed25519');
   const intruderKid = 'audit-checkpoint-0badc0de0badc0de';
+  /** A checkpoint of the intruder's, marked due for time-stamping and publication as AIM's own are. */
   async function forgeCheckpoint(org: SeededOrganization, seq: number, hash: Buffer, signedAt: string) {
     const payload = { organizationId: org.organizationId, seq, hash: hash.toString('hex'), signedAt };
     const signature = sign(null, checkpointMessage(payload), intruderKey.privateKey);
-    await owner.query('insert into audit_checkpoints (organization_id, seq, hash, signed_at, kid, signature) values ($1, $2, $3, $4, $5, $6)', [
-      org.organizationId, seq, hash, signedAt, intruderKid, signature,
-    ]);
+    await owner.query(
+      `insert into audit_checkpoints (organization_id, seq, hash, signed_at, kid, signature, tsa_status, tsa_next_attempt_at, witness_next_attempt_at)
+       values ($1, $2, $3, $4, $5, $6, 'pending', now(), now())`,
+      [org.organizationId, seq, hash, signedAt, intruderKid, signature],
+    );
+    return signature.toString('base64url');
   }
 
   const plantIntruderKey = () =>
@@ -276,12 +280,24 @@ forEachTarget('audit checkpoints anchored outside AIM: following the chain, time
     for (let i = 0; i < 3; i++) await rename(t, org, `P${i}`);
     const [victim] = await covered(org);
     assert.ok(victim);
+    let forged = '';
     await asIntruder(async () => {
       await owner.query('delete from audit_checkpoints where organization_id = $1 and seq = $2', [org.organizationId, victim.seq]);
       await plantIntruderKey();
-      await forgeCheckpoint(org, victim.seq, Buffer.from(victim.hash, 'hex'), victim.signedAt);
+      forged = await forgeCheckpoint(org, victim.seq, Buffer.from(victim.hash, 'hex'), victim.signedAt);
     });
     try {
+      // AIM never anchors what it did not sign: the forged row is neither published nor stamped.
+      const refused = await until('the forged checkpoint refused', async () => {
+        const { rows } = await owner.query('select witness_error, tsa_status, witnessed_at from audit_checkpoints where organization_id = $1 and seq = $2', [
+          org.organizationId, victim.seq,
+        ]);
+        return rows[0]?.witness_error ? rows[0] : undefined;
+      });
+      assert.match(refused.witness_error, new RegExp(`not signed by a key of this server \\(${intruderKid}\\)`));
+      assert.equal(refused.witnessed_at, null);
+      assert.equal(refused.tsa_status, 'failed');
+      assert.ok(!(await readFile(witnessFile, 'utf8')).includes(forged), 'the forged signature never reached the witness');
       const files = await download(org, 'replace');
       const fooled = await verifier([files.export, ...files.withFiles, '--unpinned']);
       assert.equal(fooled.code, 0, `unpinned and without the witness, it passes: ${fooled.output}`);

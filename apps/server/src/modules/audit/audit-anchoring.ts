@@ -1,7 +1,9 @@
+import { createPublicKey, verify } from 'node:crypto';
 import { open, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  checkpointMessage,
   timestampRequest,
   tokenFromResponse,
   witnessCheckpointRecord,
@@ -107,11 +109,15 @@ const MAX_BACKOFF_MS = 3_600_000;
 
 export function createAnchoring(deps: {
   db: Database;
-  logger: Pick<Logger, 'warn' | 'info'>;
+  logger: Pick<Logger, 'warn' | 'error'>;
   witness: Witness | undefined;
   tsa: TimestampAuthority | undefined;
   retryMs: number;
-  /** The public JWK of a checkpoint key (to publish it to the witness before what it signed). */
+  /**
+   * The public JWK of one of this server's own checkpoint keys (derived from its private half), to
+   * publish it before what it signed and to check that a checkpoint is genuine before anchoring it;
+   * undefined for a key that is not its own.
+   */
   publicKey: (kid: string) => Promise<Record<string, unknown> | undefined>;
 }) {
   const { db, witness, tsa } = deps;
@@ -121,7 +127,7 @@ export function createAnchoring(deps: {
     const { rows } = await db.transaction({ organizationId: null }, (tx) => tx.query('select 1 from audit_witnessed_keys where kid = $1', [kid]));
     if (rows.length > 0) return;
     const jwk = await deps.publicKey(kid);
-    if (!jwk) throw new Error(`checkpoint key ${kid} is not published by this server`);
+    if (!jwk) throw new Error(`checkpoint key ${kid} is not a key of this server`);
     const record = witnessKeyRecord(jwk, new Date().toISOString());
     await witness!.publish(record);
     await db.transaction({ organizationId: null }, (tx) =>
@@ -158,6 +164,23 @@ export function createAnchoring(deps: {
       signature: claimed.signature.toString('base64url'),
     };
     const record = (sql: string, params: unknown[]) => db.transaction({ organizationId }, (tx) => tx.query(sql, [organizationId, seq, ...params]));
+    // Only what this server signed is anchored: a checkpoint row written by someone with access to the
+    // database (their key, their signature) is never published nor stamped, and is reported.
+    const jwk = await deps.publicKey(checkpoint.kid);
+    const genuine =
+      jwk !== undefined &&
+      verify(null, checkpointMessage(checkpoint), createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: String(jwk.x) }, format: 'jwk' }), claimed.signature);
+    if (!genuine) {
+      deps.logger.error({ organizationId, seq, kid: checkpoint.kid }, 'an audit checkpoint is not signed by a key of this server: it is neither published nor time-stamped (was the database changed?)');
+      const why = `not signed by a key of this server (${checkpoint.kid}): never anchored`;
+      await record(
+        `update audit_checkpoints set tsa_status = case when tsa_status in ('pending', 'failed') then 'failed' else tsa_status end, tsa_next_attempt_at = null,
+                tsa_error = case when tsa_status in ('pending', 'failed') then $3 else tsa_error end, witness_next_attempt_at = null, witness_error = $3
+          where organization_id = $1 and seq = $2`,
+        [why],
+      );
+      return;
+    }
     if (claimed.publish && witness) {
       try {
         await publishKey(checkpoint.kid);
@@ -224,10 +247,10 @@ export type Anchoring = ReturnType<typeof createAnchoring>;
 /** The anchoring the deployment configured (AUDIT_TSA_URL, AUDIT_WITNESS); undefined when neither is. */
 export function anchoringFromConfig(deps: {
   db: Database;
-  logger: Pick<Logger, 'warn' | 'info'>;
+  logger: Pick<Logger, 'warn' | 'error'>;
   config: { tsaUrl: string | undefined; tsaTimeoutMs: number; witness: string | undefined; retryMs: number };
   outboundFetch: GuardedFetch;
-  publicJwks: () => Promise<Record<string, unknown>[]>;
+  ownPublicJwk: (kid: string) => Promise<Record<string, unknown> | undefined>;
 }): Anchoring | undefined {
   const { config } = deps;
   if (!config.tsaUrl && !config.witness) return undefined;
@@ -237,6 +260,6 @@ export function anchoringFromConfig(deps: {
     witness: config.witness ? createWitness(config.witness, deps.outboundFetch) : undefined,
     tsa: config.tsaUrl ? createTimestampAuthority(config.tsaUrl, config.tsaTimeoutMs) : undefined,
     retryMs: config.retryMs,
-    publicKey: async (kid) => (await deps.publicJwks()).find((k) => k.kid === kid),
+    publicKey: deps.ownPublicJwk,
   });
 }
