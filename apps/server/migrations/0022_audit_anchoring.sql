@@ -50,6 +50,9 @@ CREATE TABLE audit_witnessed_keys (
   fingerprint  text NOT NULL,
   witnessed_at timestamptz NOT NULL DEFAULT now()
 );
+-- Read and written outside any organization's scope only (the anchoring).
+ALTER TABLE audit_witnessed_keys ENABLE ROW LEVEL SECURITY;
+CREATE POLICY system_scope_only ON audit_witnessed_keys USING (aim_is_system_scope()) WITH CHECK (aim_is_system_scope());
 GRANT SELECT, INSERT ON audit_witnessed_keys TO {{app_role}};
 
 -- Checkpoints of every organization whose time-stamp or witness publication is due (the anchoring

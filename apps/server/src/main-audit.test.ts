@@ -80,7 +80,7 @@ describe('anchored audit checkpoints on the running server', () => {
     const fingerprint = printed.output.split(/\s+/)[0]!;
     assert.match(fingerprint, /^[A-Za-z0-9_-]{43}$/);
 
-    const result = await verifier([files.export, '--checkpoints', files.checkpoints, '--keys', files.keys, '--witness', witness, '--pin', fingerprint, '--tsa-ca', tsa.caFile]);
+    const result = await verifier([files.export, '--checkpoints', files.checkpoints, '--keys', files.keys, '--witness', witness, `--pin=${fingerprint}`, '--tsa-ca', tsa.caFile]);
     assert.equal(result.code, 0, result.output);
     assert.match(result.output, /^intact: \d+ events of org_\S+, seq 1–\d+, last hash [0-9a-f]{64}, \d+ signed checkpoints \(pinned keys\)/);
     assert.match(result.output, /\nwitness: [1-9]\d* checkpoint\(s\) of this organization agree with the export, 1 key\(s\) published/);

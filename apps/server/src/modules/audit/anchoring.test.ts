@@ -144,7 +144,7 @@ forEachTarget('audit checkpoints anchored outside AIM: following the chain, time
     assert.equal(asked.json().tsaStatus, 'stamped');
     assert.ok(asked.json().witnessedAt);
     const files = await download(org, 'follow');
-    const ok = await verifier([files.export, ...files.withFiles, '--witness', witnessFile, '--pin', await pinnedKey(), '--tsa-ca', tsa.caFile]);
+    const ok = await verifier([files.export, ...files.withFiles, '--witness', witnessFile, `--pin=${await pinnedKey()}`, '--tsa-ca', tsa.caFile]);
     assert.equal(ok.code, 0, ok.output);
     assert.match(ok.output, /^intact: /);
     assert.match(ok.output, /witness: \d+ checkpoint\(s\) of this organization agree with the export, \d+ key\(s\) published\n/);
@@ -155,13 +155,13 @@ forEachTarget('audit checkpoints anchored outside AIM: following the chain, time
     const [x, y] = listedNow.checkpoints.slice(-2);
     const swapped = join(dir, 'swapped-checkpoints.json');
     await writeFile(swapped, JSON.stringify({ checkpoints: [...listedNow.checkpoints.slice(0, -2), { ...x, tsaToken: y!.tsaToken }, y] }));
-    const moved = await verifier([files.export, '--checkpoints', swapped, '--keys', files.keys, '--pin', await pinnedKey(), '--tsa-ca', tsa.caFile]);
+    const moved = await verifier([files.export, '--checkpoints', swapped, '--keys', files.keys, `--pin=${await pinnedKey()}`, '--tsa-ca', tsa.caFile]);
     assert.equal(moved.code, 1, moved.output);
     assert.match(moved.output, new RegExp(`BROKEN at seq ${x!.seq}: checkpoint ${x!.seq}: its time-stamp: the token's message imprint is not SHA-256 of the checkpoint's signature`));
     // Another authority's certificate does not vouch for these tokens.
     const stranger = await startLocalTsa();
     try {
-      const refused = await verifier([files.export, ...files.withFiles, '--pin', await pinnedKey(), '--tsa-ca', stranger.caFile]);
+      const refused = await verifier([files.export, ...files.withFiles, `--pin=${await pinnedKey()}`, '--tsa-ca', stranger.caFile]);
       assert.equal(refused.code, 1, refused.output);
       assert.match(refused.output, /its time-stamp: the token does not verify against the given authority certificate/);
     } finally {
@@ -188,12 +188,12 @@ forEachTarget('audit checkpoints anchored outside AIM: following the chain, time
 
     // Meanwhile the verifier reports the gap (the chain itself is intact).
     const during = await download(org, 'down');
-    const reported = await verifier([during.export, ...during.withFiles, '--pin', await pinnedKey(), '--tsa-ca', tsa.caFile, '--json']);
+    const reported = await verifier([during.export, ...during.withFiles, `--pin=${await pinnedKey()}`, '--tsa-ca', tsa.caFile, '--json']);
     assert.equal(reported.code, 0, reported.output);
     const json = JSON.parse(reported.output);
     assert.equal(json.status, 'intact');
     assert.ok(json.timestamps.gaps.some((g: { seq: number; status: string }) => g.seq === gap.seq && g.status === 'failed'), reported.output);
-    const text = await verifier([during.export, ...during.withFiles, '--pin', await pinnedKey(), '--tsa-ca', tsa.caFile]);
+    const text = await verifier([during.export, ...during.withFiles, `--pin=${await pinnedKey()}`, '--tsa-ca', tsa.caFile]);
     assert.match(text.output, new RegExp(`GAP: no time-stamp for checkpoint\\(s\\) .*${gap.seq} \\(failed\\)`));
 
     tsa.up();
@@ -203,7 +203,7 @@ forEachTarget('audit checkpoints anchored outside AIM: following the chain, time
     });
     assert.ok(stamped.tsaToken);
     const after = await download(org, 'up');
-    const closed = await verifier([after.export, ...after.withFiles, '--pin', await pinnedKey(), '--tsa-ca', tsa.caFile, '--json']);
+    const closed = await verifier([after.export, ...after.withFiles, `--pin=${await pinnedKey()}`, '--tsa-ca', tsa.caFile, '--json']);
     assert.equal(closed.code, 0, closed.output);
     assert.ok(!JSON.parse(closed.output).timestamps.gaps.some((g: { seq: number }) => g.seq === gap.seq), closed.output);
   });
@@ -254,14 +254,14 @@ forEachTarget('audit checkpoints anchored outside AIM: following the chain, time
     // What the database serves agrees with itself: without the witness and pins the attack passes.
     const fooled = await verifier([files.export, ...files.withFiles, '--unpinned']);
     assert.equal(fooled.code, 0, fooled.output);
-    const caught = await verifier([files.export, ...files.withFiles, '--witness', witnessFile, '--pin', await pinnedKey()]);
+    const caught = await verifier([files.export, ...files.withFiles, '--witness', witnessFile, `--pin=${await pinnedKey()}`]);
     assert.equal(caught.code, 1, caught.output);
     assert.match(caught.output, /^BROKEN at seq \d+: the witness's checkpoint \d+: the chain has another hash here than the signed checkpoint: it was rewritten/);
     // Each piece is caught on its own: the witness alone (unpinned), and the pins alone.
     const witnessOnly = await verifier([files.export, ...files.withFiles, '--witness', witnessFile, '--unpinned', '--json']);
     assert.equal(witnessOnly.code, 1);
     assert.match(JSON.parse(witnessOnly.output).reason, /rewritten|never published/);
-    const pinsOnly = await verifier([files.export, ...files.withFiles, '--pin', await pinnedKey()]);
+    const pinsOnly = await verifier([files.export, ...files.withFiles, `--pin=${await pinnedKey()}`]);
     assert.equal(pinsOnly.code, 1);
     assert.match(pinsOnly.output, new RegExp(`signed by key ${intruderKid} .*not pinned`));
     // The key the intruder added is named by the witness even where it signed nothing of this export.
@@ -306,7 +306,7 @@ forEachTarget('audit checkpoints anchored outside AIM: following the chain, time
       const report = JSON.parse(caught.output);
       assert.equal(report.brokenAt, victim.seq);
       assert.match(report.reason, new RegExp(`key ${intruderKid}.*which the witness never published`));
-      const pinnedToo = await verifier([files.export, ...files.withFiles, '--witness', witnessFile, '--pin', await pinnedKey()]);
+      const pinnedToo = await verifier([files.export, ...files.withFiles, '--witness', witnessFile, `--pin=${await pinnedKey()}`]);
       assert.equal(pinnedToo.code, 1, pinnedToo.output);
       assert.match(pinnedToo.output, new RegExp(`BROKEN at seq ${victim.seq}: `));
     } finally {
@@ -328,13 +328,13 @@ forEachTarget('audit checkpoints anchored outside AIM: following the chain, time
       await owner.query('update audit_chain_heads set seq = $2, hash = $3 where organization_id = $1', [org.organizationId, kept.seq, Buffer.from(kept.hash, 'hex')]);
     });
     const files = await download(org, 'truncate');
-    const fooled = await verifier([files.export, ...files.withFiles, '--pin', await pinnedKey()]);
+    const fooled = await verifier([files.export, ...files.withFiles, `--pin=${await pinnedKey()}`]);
     assert.equal(fooled.code, 0, `what the database serves agrees with itself: ${fooled.output}`);
-    const caught = await verifier([files.export, ...files.withFiles, '--witness', witnessFile, '--pin', await pinnedKey()]);
+    const caught = await verifier([files.export, ...files.withFiles, '--witness', witnessFile, `--pin=${await pinnedKey()}`]);
     assert.equal(caught.code, 1, caught.output);
     assert.match(caught.output, new RegExp(`BROKEN at seq \\d+: the witness's checkpoint \\d+: the chain ends at ${kept.seq}, before this checkpoint: events are missing from the end`));
     // The witness alone, without the database's checkpoints file, is enough.
-    const alone = await verifier([files.export, '--witness', witnessFile, '--pin', await pinnedKey()]);
+    const alone = await verifier([files.export, '--witness', witnessFile, `--pin=${await pinnedKey()}`]);
     assert.equal(alone.code, 1, alone.output);
     assert.match(alone.output, /events are missing from the end/);
   });
