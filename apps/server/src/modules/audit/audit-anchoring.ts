@@ -163,7 +163,10 @@ export function createAnchoring(deps: {
       kid: claimed.kid,
       signature: claimed.signature.toString('base64url'),
     };
-    const record = (sql: string, params: unknown[]) => db.transaction({ organizationId }, (tx) => tx.query(sql, [organizationId, seq, ...params]));
+    // Each outcome is written to the row that was claimed, and only to it (its signature): a row replaced
+    // meanwhile does not inherit a token or a witness time that were for another.
+    const record = (sql: string, params: unknown[]) =>
+      db.transaction({ organizationId }, (tx) => tx.query(`${sql} and signature = $3`, [organizationId, seq, claimed.signature, ...params]));
     // Only what this server signed is anchored: a checkpoint row written by someone with access to the
     // database (their key, their signature) is never published nor stamped, and is reported.
     const jwk = await deps.publicKey(checkpoint.kid);
@@ -175,7 +178,7 @@ export function createAnchoring(deps: {
       const why = `not signed by a key of this server (${checkpoint.kid}): never anchored`;
       await record(
         `update audit_checkpoints set tsa_status = case when tsa_status in ('pending', 'failed') then 'failed' else tsa_status end, tsa_next_attempt_at = null,
-                tsa_error = case when tsa_status in ('pending', 'failed') then $3 else tsa_error end, witness_next_attempt_at = null, witness_error = $3
+                tsa_error = case when tsa_status in ('pending', 'failed') then $4 else tsa_error end, witness_next_attempt_at = null, witness_error = $4
           where organization_id = $1 and seq = $2`,
         [why],
       );
@@ -194,7 +197,7 @@ export function createAnchoring(deps: {
         const attempts = claimed.witness_attempts + 1;
         deps.logger.warn({ err: error, organizationId, seq, witness: witness.where }, 'could not publish an audit checkpoint to the witness; will retry');
         await record(
-          `update audit_checkpoints set witness_attempts = $3, witness_next_attempt_at = now() + make_interval(secs => $4::double precision / 1000), witness_error = $5
+          `update audit_checkpoints set witness_attempts = $4, witness_next_attempt_at = now() + make_interval(secs => $5::double precision / 1000), witness_error = $6
             where organization_id = $1 and seq = $2`,
           [attempts, backoffMs(attempts), String((error as Error).message).slice(0, 500)],
         );
@@ -204,7 +207,7 @@ export function createAnchoring(deps: {
       try {
         const token = await tsa.stamp(claimed.signature);
         await record(
-          `update audit_checkpoints set tsa_token = $3, tsa_status = 'stamped', tsa_attempts = tsa_attempts + 1, tsa_next_attempt_at = null, tsa_error = null
+          `update audit_checkpoints set tsa_token = $4, tsa_status = 'stamped', tsa_attempts = tsa_attempts + 1, tsa_next_attempt_at = null, tsa_error = null
             where organization_id = $1 and seq = $2`,
           [token],
         );
@@ -212,7 +215,7 @@ export function createAnchoring(deps: {
         const attempts = claimed.tsa_attempts + 1;
         deps.logger.warn({ err: error, organizationId, seq, tsa: tsa.url }, 'could not time-stamp an audit checkpoint; will retry');
         await record(
-          `update audit_checkpoints set tsa_status = 'failed', tsa_attempts = $3, tsa_next_attempt_at = now() + make_interval(secs => $4::double precision / 1000), tsa_error = $5
+          `update audit_checkpoints set tsa_status = 'failed', tsa_attempts = $4, tsa_next_attempt_at = now() + make_interval(secs => $5::double precision / 1000), tsa_error = $6
             where organization_id = $1 and seq = $2`,
           [attempts, backoffMs(attempts), String((error as Error).message).slice(0, 500)],
         );
