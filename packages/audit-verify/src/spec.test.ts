@@ -288,6 +288,12 @@ describe('docs/audit.md: the test vector, recomputed from the document', () => {
       const ok = await run([...withCheckpoints(), '--witness', witness, '--pin', block('fingerprint')]);
       assert.equal(ok.code, 0, ok.stdout + ok.stderr);
       assert.match(ok.stdout, /\nwitness: 1 checkpoint\(s\) of this organization agree with the export, 1 key\(s\) published\n/);
+      // A record published twice (a retry, two instances) counts once.
+      const twice = join(dir, 'witness-twice.ndjson');
+      const [keyLine, checkpointLine] = block('witness').split('\n');
+      await writeFile(twice, `${[keyLine, keyLine, checkpointLine, checkpointLine].join('\n')}\n`);
+      const again = await run([...withCheckpoints(), '--witness', twice, '--pin', block('fingerprint')]);
+      assert.equal(again.code, 0, again.stdout + again.stderr);
 
       // Cut to two events, header included: consistent by itself, not against the witness.
       const exportLines = block('export').split('\n');

@@ -68,6 +68,8 @@ export async function readWitness(path: string): Promise<Witness> {
       const key = record as unknown as WitnessKeyRecord;
       // The fingerprint is recomputed: the record's own member is informative.
       const fingerprint = keyFingerprint(jwk);
+      // The same key published twice (a retry, two instances) is one key; a kid reused for another key is not.
+      if (witness.keys.some((k) => k.kid === key.kid && k.fingerprint === fingerprint)) continue;
       witness.keys.push({ ...key, fingerprint });
       witness.fingerprints.add(fingerprint);
       witness.jwks.keys.push({ kty: 'OKP', crv: 'Ed25519', x: jwk.x, kid: key.kid });

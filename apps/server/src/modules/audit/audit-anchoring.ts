@@ -223,8 +223,31 @@ export function createAnchoring(deps: {
     }
   }
 
+  /**
+   * Every checkpoint key of this server the witness does not hold yet (those that signed checkpoints
+   * before a witness was configured, or were rotated in): published, so that a key file listing them is
+   * not taken for a replaced one. A key whose private half the keyring does not open is never published.
+   */
+  const notOurs = new Set<string>();
+  async function publishOwnKeys(): Promise<void> {
+    if (!witness) return;
+    const { rows: keys } = await db.query<{ kid: string }>('select kid from aim_audit_checkpoint_keys()');
+    const { rows: held } = await db.transaction({ organizationId: null }, (tx) => tx.query<{ kid: string }>('select kid from audit_witnessed_keys'));
+    const known = new Set(held.map((r) => r.kid));
+    for (const { kid } of keys) {
+      if (known.has(kid) || notOurs.has(kid)) continue;
+      if (!(await deps.publicKey(kid))) {
+        notOurs.add(kid);
+        deps.logger.error({ kid }, 'a checkpoint key in the database is not one of this server: it is not published to the witness (was the database changed?)');
+        continue;
+      }
+      await publishKey(kid);
+    }
+  }
+
   /** Every checkpoint whose time-stamp or publication is due, oldest first (at most `max` per pass). */
   async function sweep(max = 100): Promise<number> {
+    await publishOwnKeys().catch((error: unknown) => deps.logger.warn({ err: error }, 'could not publish the checkpoint keys to the witness; will retry'));
     const { rows } = await db.query<{ organization_id: string; seq: string }>('select organization_id, seq from aim_audit_anchoring_due($1)', [max]);
     for (const row of rows) {
       try {

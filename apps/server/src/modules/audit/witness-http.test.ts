@@ -84,6 +84,24 @@ forEachTarget('audit witness over HTTP', (target) => {
     assert.ok(witness.state.records.some((r) => r.type === 'aim.audit_checkpoint' && r.seq === second.seq));
   });
 
+  it("publishes each of the server's own keys, even one that signed nothing yet, and never a key someone put into the table", async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const foreign = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' });
+    await owner.query(
+      `insert into signing_keys (kid, purpose, algorithm, public_jwk, private_key_encrypted, activated_at, retired_at, expires_at)
+       values ('audit-checkpoint-foreign0000000', 'audit_checkpoint', 'EdDSA', $1, 'not-ours', now() - interval '1 day', now(), now() + interval '1 year')`,
+      [{ ...foreign, kid: 'audit-checkpoint-foreign0000000', alg: 'EdDSA', use: 'sig' }],
+    );
+    const rotated = await t.platform.checkpointKeys.rotate();
+    const published = await until('the new key in the witness', async () =>
+      witness.state.records.find((r) => r.type === 'aim.audit_key' && r.kid === rotated.kid),
+    );
+    assert.equal((published.jwk as { x: string }).x, (await t.platform.checkpointKeys.ownPublicJwk(rotated.kid))!.x);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.ok(!witness.state.records.some((r) => r.kid === 'audit-checkpoint-foreign0000000'), 'a key the keyring cannot open is never published');
+    assert.equal(await t.platform.checkpointKeys.ownPublicJwk('audit-checkpoint-foreign0000000'), undefined);
+  });
+
   it('goes through the outbound guard: a loopback witness is refused unless private networks are allowed', async () => {
     const org = await seedOrganization(guarded, 'Guarded');
     const before = witness.state.records.length;
