@@ -208,6 +208,18 @@ forEachTarget('audit checkpoints anchored outside AIM: following the chain, time
     assert.ok(!JSON.parse(closed.output).timestamps.gaps.some((g: { seq: number }) => g.seq === gap.seq), closed.output);
   });
 
+  it('keeps a checkpoint append-only for the app: only its anchoring may be filled in, once', async () => {
+    const org = await seedOrganization(t, 'Append only');
+    const made = (await t.app.inject({ method: 'POST', url: '/api/v1/audit-logs/checkpoints', headers: org.as.admin.apiKey })).json();
+    assert.equal(made.tsaStatus, 'stamped');
+    const attempt = (sql: string) =>
+      t.platform.db.transaction({ organizationId: org.organizationId }, (tx) => tx.query(sql, [org.organizationId, made.seq]));
+    await assert.rejects(attempt('update audit_checkpoints set hash = hash where organization_id = $1 and seq = $2'), /permission denied/);
+    await assert.rejects(attempt("update audit_checkpoints set tsa_token = '\\x00' where organization_id = $1 and seq = $2"), /only their time-stamp and witness state may be filled in/);
+    await assert.rejects(attempt('update audit_checkpoints set witnessed_at = now() where organization_id = $1 and seq = $2'), /only their time-stamp and witness state/);
+    await assert.rejects(attempt('delete from audit_checkpoints where organization_id = $1 and seq = $2'), /permission denied|append-only/);
+  });
+
   /** As the database owner with triggers off, the way an intruder with database access would. */
   async function asIntruder(work: () => Promise<unknown>) {
     await owner.query('begin');
