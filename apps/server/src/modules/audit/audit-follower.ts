@@ -77,13 +77,9 @@ export function createCheckpointFollower(deps: {
       if (deps.anchoring?.enabled) poller = setTimeout(poll, deps.pollMs).unref();
     },
     async stop() {
-      // Growth still waiting for its timer is signed now, not left to the next start.
-      const waiting = [...timers.keys()];
+      // Growth still waiting for its timer is left to the 15-minute job (docs/audit.md §5).
       for (const timer of timers.values()) clearTimeout(timer);
       timers.clear();
-      for (const organizationId of waiting) {
-        track(deps.audit.checkpointIfGrown(CONTEXT, organizationId).catch((error: unknown) => deps.logger.warn({ err: error, organizationId }, 'could not sign a checkpoint at shutdown')));
-      }
       stopped = true;
       if (poller) clearTimeout(poller);
       await Promise.allSettled([...running]);
