@@ -34,7 +34,7 @@ export const FILE_LENGTH = {
     { file: 'apps/server/src/modules/trust/trust-service.ts', max: 400, reason: 'recalculation (on event, scheduled, on request) and explain/history/trends; to split reads from recalculation' },
     { file: 'apps/server/src/modules/decisions/policy-engine.ts', max: 500, reason: 'the pure evaluation and its linear pattern matcher; the matcher can move to its own file' },
     { file: 'apps/server/src/modules/capabilities/capability-service.ts', max: 500, reason: 'catalog, grants and capability requests in one service; to split per resource' },
-    { file: 'apps/server/src/platform/config/env.ts', max: 390, reason: 'the one schema for every variable (CONTRIBUTING.md: config is read only here)' },
+    { file: 'apps/server/src/platform/config/env.ts', max: 400, reason: 'the one schema for every variable (CONTRIBUTING.md: config is read only here)' },
     { file: 'apps/server/src/modules/audit/audit-service.ts', max: 400, reason: 'filters, keyset pages, streamed export and chain verification; export to split out' },
     { file: 'apps/server/src/modules/trust/trust-method.ts', max: 400, reason: 'the one place the trust method lives (docs/trust-scoring.md), pure; kept whole on purpose' },
     { file: 'apps/server/src/modules/trust/evidence-service.ts', max: 400, reason: 'five kinds of evidence (ratings, reviews, incidents, attestations, heartbeats); to split per kind' },

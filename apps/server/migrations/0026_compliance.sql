@@ -97,16 +97,18 @@ REVOKE ALL ON FUNCTION aim_compliance_signing_keys() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aim_compliance_signing_keys() TO {{app_role}};
 
 -- Members of the current organization and their per-person keys (privacy, migration 0023): how
--- many members there are, and which have no key that is not destroyed. plpgsql, so the table is
--- looked up when called.
+-- many members there are, which have no key that is not destroyed, and whether their email and name
+-- are sealed under it (`pd1.…`; `v1.…` is the deployment key alone, before aim.privacy-reseal ran).
+-- plpgsql, so the table is looked up when called.
 CREATE FUNCTION aim_compliance_member_keys()
-  RETURNS TABLE (user_id text, live_keys bigint, destroyed_keys bigint)
+  RETURNS TABLE (user_id text, live_keys bigint, destroyed_keys bigint, sealed boolean)
   LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp
   AS $$ BEGIN
     RETURN QUERY
       SELECT m.user_id,
              (SELECT count(*) FROM person_keys k WHERE k.user_id = m.user_id AND k.destroyed_at IS NULL),
-             (SELECT count(*) FROM person_keys k WHERE k.user_id = m.user_id AND k.destroyed_at IS NOT NULL)
+             (SELECT count(*) FROM person_keys k WHERE k.user_id = m.user_id AND k.destroyed_at IS NOT NULL),
+             (SELECT coalesce(u.email_encrypted LIKE 'pd1.%' AND u.name_encrypted LIKE 'pd1.%', false) FROM users u WHERE u.id = m.user_id)
         FROM memberships m WHERE m.organization_id = aim_current_org_id() ORDER BY m.user_id;
   END $$;
 REVOKE ALL ON FUNCTION aim_compliance_member_keys() FROM PUBLIC;

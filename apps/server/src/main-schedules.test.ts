@@ -29,6 +29,8 @@ async function start(dataDir: string): Promise<AimProcess & { pgPort: number }> 
       AIM_BOOTSTRAP_TOKEN: BOOTSTRAP,
       JOB_SCHEDULES: EVERY_MINUTE,
       JOB_CRON_CHECK_SECONDS: '2',
+      // The schedule is what this test observes signing a checkpoint, not the follower of the chain's growth.
+      AUDIT_CHECKPOINT_DELAY_MS: '900000',
     },
     { readyTimeoutMs: 120_000 },
   );

@@ -66,7 +66,7 @@ describe('the packed SDK and verifier, installed outside the repository', () => 
       AIM_URL: baseUrl,
       // The agent's credentials file goes here rather than into ~/.aim/agents.
       AIM_CREDENTIALS_DIR: join(project, 'credentials'),
-      // Prefer the local npm cache: the only dependency fetched is the verifier's (canonicalize).
+      // Prefer the local npm cache: the only dependencies fetched are the verifier's (canonicalize, pkijs, asn1js and theirs).
       npm_config_prefer_offline: 'true',
       npm_config_audit: 'false',
       npm_config_fund: 'false',
@@ -89,7 +89,7 @@ describe('the packed SDK and verifier, installed outside the repository', () => 
     assert.equal(
       installed.code,
       0,
-      `npm install of the tarballs failed. It needs canonicalize@4.0.0 (the verifier's dependency) from the npm cache or the registry (https://registry.npmjs.org):\n${show(installed)}`,
+      `npm install of the tarballs failed. It needs canonicalize@4.0.0, pkijs@4.0.0 and asn1js@4.0.0 (the verifier's dependencies) from the npm cache or the registry (https://registry.npmjs.org):\n${show(installed)}`,
     );
     for (const name of ['@aim/sdk', '@aim/audit-verify']) {
       const folder = join(project, 'node_modules', name);

@@ -9,6 +9,10 @@ export interface Checkpoint extends CheckpointPayload {
   kid: string;
   /** base64url Ed25519 signature over checkpointMessage(payload) */
   signature: string;
+  /** The RFC 3161 TimeStampToken over the signature (DER, base64), when the authority gave one (docs/audit.md §7). */
+  tsaToken?: string | null;
+  /** none (no authority configured), pending, stamped or failed. */
+  tsaStatus?: string;
 }
 
 export interface Jwks {

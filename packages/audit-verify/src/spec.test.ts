@@ -140,9 +140,12 @@ describe('docs/audit.md: the test vector, recomputed from the document', () => {
       const result = await run([...withCheckpoints(), '--pin', block('fingerprint')]);
       assert.equal(result.code, 0, result.stdout + result.stderr);
       assert.match(result.stdout, /^intact: 3 events of org_01JF8Q0TESTVECT0R000000000, seq 1–3, last hash b1a14213.*1 signed checkpoints \(pinned keys\)/);
-      const unpinned = await run(withCheckpoints());
+      const unpinned = await run([...withCheckpoints(), '--unpinned']);
       assert.equal(unpinned.code, 0);
       assert.match(unpinned.stdout, /keys NOT pinned/);
+      const neither = await run(withCheckpoints());
+      assert.equal(neither.code, 2, 'without pins the verifier refuses unless told --unpinned');
+      assert.match(neither.stderr, /checkpoint keys must be pinned/);
     });
 
     it('refuses the checkpoint under any other pin, and a key the file lists but nobody pinned', async () => {
@@ -169,7 +172,7 @@ describe('docs/audit.md: the test vector, recomputed from the document', () => {
       await writeFile(forgedCheckpoints, JSON.stringify({ checkpoints: [forged] }));
       const keyFile = JSON.parse(block('keys')) as { keys: Record<string, unknown>[] };
       await writeFile(forgedKeys, JSON.stringify({ keys: [...keyFile.keys, { ...attacker.publicKey.export({ format: 'jwk' }), kid: 'audit-checkpoint-forged' }] }));
-      assert.equal((await run(withCheckpoints(rewritten, forgedCheckpoints, forgedKeys))).code, 0, 'without pins the forged checkpoint is accepted');
+      assert.equal((await run([...withCheckpoints(rewritten, forgedCheckpoints, forgedKeys), '--unpinned'])).code, 0, 'unpinned, the forged checkpoint is accepted');
       const pinned = await run([...withCheckpoints(rewritten, forgedCheckpoints, forgedKeys), '--pin', block('fingerprint')]);
       assert.equal(pinned.code, 1);
       assert.match(pinned.stdout, /checkpoint 3: signed by key audit-checkpoint-forged .*not pinned/);
@@ -271,9 +274,71 @@ describe('docs/audit.md: the test vector, recomputed from the document', () => {
       const json = await run([...withCheckpoints(files.export, elsewhere), '--pin', block('fingerprint'), '--json']);
       assert.equal(json.code, 1);
       assert.equal(JSON.parse(json.stdout).status, 'unanchored');
-      const unpinned = await run(withCheckpoints(files.export, elsewhere));
+      const unpinned = await run([...withCheckpoints(files.export, elsewhere), '--unpinned']);
       assert.equal(unpinned.code, 0, 'without pins, consistency alone is reported as intact');
       assert.match(unpinned.stdout, /0 signed checkpoints/);
+    });
+
+    it('verifies with the witness, which catches a tail cut by itself, a replaced checkpoint and a key it never saw', async () => {
+      const witness = join(dir, 'witness.ndjson');
+      await writeFile(witness, `${block('witness')}\n`);
+      const records = block('witness').split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      assert.equal(records[0]!.fingerprint, block('fingerprint'));
+      assert.equal(keyFingerprint(records[0]!.jwk as Record<string, unknown>), block('fingerprint'));
+      const ok = await run([...withCheckpoints(), '--witness', witness, '--pin', block('fingerprint')]);
+      assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+      assert.match(ok.stdout, /\nwitness: 1 checkpoint\(s\) of this organization agree with the export, 1 key\(s\) published\n/);
+      // A record published twice (a retry, two instances) counts once.
+      const twice = join(dir, 'witness-twice.ndjson');
+      const [keyLine, checkpointLine] = block('witness').split('\n');
+      await writeFile(twice, `${[keyLine, keyLine, checkpointLine, checkpointLine].join('\n')}\n`);
+      const again = await run([...withCheckpoints(), '--witness', twice, '--pin', block('fingerprint')]);
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+
+      // Cut to two events, header included: consistent by itself, not against the witness.
+      const exportLines = block('export').split('\n');
+      const cut = join(dir, 'cut-consistent.ndjson');
+      await writeFile(cut, `${[JSON.stringify({ ...header, toSeq: 2 }), ...exportLines.slice(1, 3)].join('\n')}\n`);
+      assert.equal((await run([cut])).code, 0);
+      const caught = await run([cut, '--witness', witness, '--pin', block('fingerprint')]);
+      assert.equal(caught.code, 1, caught.stdout + caught.stderr);
+      assert.match(caught.stdout, /^BROKEN at seq 3: the witness's checkpoint 3: the chain ends at 2, before this checkpoint: events are missing from the end/);
+      // A checkpoint signed after the export was made says nothing about its tail.
+      const later = join(dir, 'cut-later.ndjson');
+      await writeFile(later, `${[JSON.stringify({ ...header, toSeq: 2, exportedAt: '2026-11-27T10:14:00.000Z' }), ...exportLines.slice(1, 3)].join('\n')}\n`);
+      const notEvidence = await run([later, '--witness', witness, '--pin', block('fingerprint'), '--json']);
+      assert.equal(notEvidence.code, 1, 'pinned, with no checkpoint covering it, it is not anchored');
+      assert.equal(JSON.parse(notEvidence.stdout).status, 'unanchored');
+      assert.equal(JSON.parse(notEvidence.stdout).checkpointsAfterExport, 1);
+
+      // A checkpoint replaced by another signature at the same position, and a key the witness never saw.
+      const attacker = generateKeyPairSync('ed25519');
+      const [original] = (JSON.parse(block('checkpoints')) as { checkpoints: Checkpoint[] }).checkpoints;
+      const payload = { organizationId: original!.organizationId, seq: 3, hash: original!.hash, signedAt: '2026-11-27T10:16:00.000000Z' };
+      const replaced = { ...payload, kid: 'audit-checkpoint-other', signature: sign(null, checkpointMessage(payload), attacker.privateKey).toString('base64url') };
+      const replacedFile = join(dir, 'replaced-checkpoints.json');
+      const replacedKeys = join(dir, 'replaced-keys.json');
+      await writeFile(replacedFile, JSON.stringify({ checkpoints: [replaced] }));
+      await writeFile(replacedKeys, JSON.stringify({ keys: [{ ...attacker.publicKey.export({ format: 'jwk' }), kid: 'audit-checkpoint-other' }] }));
+      assert.equal((await run([...withCheckpoints(files.export, replacedFile, replacedKeys), '--unpinned'])).code, 0, 'without the witness it passes');
+      const named = await run([...withCheckpoints(files.export, replacedFile, replacedKeys), '--witness', witness, '--unpinned', '--json']);
+      assert.equal(named.code, 1);
+      assert.match(JSON.parse(named.stdout).reason, /the key file lists key audit-checkpoint-other \(fingerprint [^)]+\), which the witness never published/);
+      // Same key, another signature at the same position: the witness holds a different one.
+      const privateKey = createPrivateKey({ key: JSON.parse(block('private-key')) as never, format: 'jwk' });
+      const resigned = { ...payload, kid: 'audit-checkpoint-testvector', signature: sign(null, checkpointMessage(payload), privateKey).toString('base64url') };
+      const resignedFile = join(dir, 'resigned-checkpoints.json');
+      await writeFile(resignedFile, JSON.stringify({ checkpoints: [resigned] }));
+      const differs = await run([...withCheckpoints(files.export, resignedFile), '--witness', witness, '--pin', block('fingerprint')]);
+      assert.equal(differs.code, 1, differs.stdout);
+      assert.match(differs.stdout, /^BROKEN at seq 3: checkpoint 3 differs from the one the witness holds at that position/);
+    });
+
+    it('refuses checkpoints without pins unless told --unpinned, and contradictory or incomplete options', async () => {
+      for (const args of [withCheckpoints(), [files.export, '--witness', files.checkpoints], [...withCheckpoints(), '--unpinned', '--pin', block('fingerprint')], [files.export, '--tsa-ca', files.keys, '--unpinned']]) {
+        const refused = await run(args);
+        assert.equal(refused.code, 2, `${args.join(' ')}: ${refused.stdout}`);
+      }
     });
 
     it('prints the fingerprints of a key file, to compare with the pinned ones', async () => {

@@ -13,6 +13,8 @@ export interface ExportHeader {
   fromSeq: number | null;
   toSeq: number | null;
   previousHash: string;
+  /** When the export was made (ISO 8601): checkpoints signed after it are not expected to be covered. */
+  exportedAt?: string;
 }
 
 export interface ExportVerdict {

@@ -97,6 +97,14 @@ export const auditCheckpointSchema = z
     signedAt: z.string(),
     kid: z.string().describe('Key id in /.well-known/aim-audit-keys.json'),
     signature: z.string().describe('Ed25519 over the RFC 8785 JSON of {organizationId, seq, hash, signedAt}, base64url'),
+    tsaToken: z
+      .string()
+      .nullable()
+      .describe('The RFC 3161 TimeStampToken (DER, standard base64) whose message imprint is SHA-256 of the 64 signature bytes; null until stamped'),
+    tsaStatus: z
+      .enum(['none', 'pending', 'stamped', 'failed'])
+      .describe('none: no time-stamping authority configured; pending: not asked yet; stamped; failed: the last attempt failed, retried with back-off'),
+    witnessedAt: z.string().nullable().describe('When the witness (AUDIT_WITNESS) accepted this checkpoint; null when none is configured or it has not yet'),
   })
   .meta({ id: 'AuditCheckpoint' });
 export const auditCheckpointListSchema = z.object({ checkpoints: z.array(auditCheckpointSchema) }).meta({ id: 'AuditCheckpointList' });

@@ -31,6 +31,7 @@ import { systemFeature } from './system/system-operations.js';
 import { platformJobs } from '../platform/jobs/platform-jobs.js';
 import { auditJobs } from './audit/audit-jobs.js';
 import { complianceFeature, complianceJobs } from './compliance/compliance-operations.js';
+import { createCheckpointFollower } from './audit/audit-follower.js';
 import { capabilityJobs } from './capabilities/capability-jobs.js';
 import { decisionJobs } from './decisions/decision-jobs.js';
 import { trustJobs } from './trust/trust-jobs.js';
@@ -101,8 +102,20 @@ export function createFeatures(platform: Platform, services: Services): Feature[
     invitationFeature({ invitations: services.invitations, join: services.join, publicOrigin, limitSignIn: limitSignInBy, secureCookies }),
     identityProviderFeature({ identityProviders: services.organizationIdentityProviders }),
     domainFeature({ domains: services.domains }),
+    {
+      ...auditFeature({
+        audit: services.audit,
+        follower: createCheckpointFollower({
+          audit: services.audit,
+          anchoring: services.auditAnchoring,
+          delayMs: config.auditAnchoring.checkpointDelayMs,
+          pollMs: Math.min(config.auditAnchoring.retryMs, 5_000),
+          logger: platform.logger,
+        }),
+      }),
+      jobs: auditJobs({ audit: services.audit, exportDir: platform.config.auditRetentionExportDir }),
+    },
     { ...privacyFeature({ privacy: services.privacy }), jobs: privacyJobs({ db: platform.db, keyring: platform.keyring, personalData: platform.personalData }) },
-    { ...auditFeature({ audit: services.audit }), jobs: auditJobs({ audit: services.audit, exportDir: platform.config.auditRetentionExportDir }) },
     accessReviewFeature({ accessReviews: services.accessReviews, jobs: accessReviewJobs({ deadlines: services.accessReviewDeadlines }) }),
     complianceFeature({ ...services.compliance, jobs: complianceJobs({ db: platform.db, reports: services.compliance.reports }) }),
     agentFeature({

@@ -2,6 +2,7 @@ import type { Platform } from '../platform/platform.js';
 import { limitSignIn } from '../platform/http/rate-limit.js';
 import { createAuditService } from './audit/audit-service.js';
 import { createComplianceServices } from './compliance/index.js';
+import { anchoringFromConfig } from './audit/audit-anchoring.js';
 import { createApiKeyService } from './api-keys/api-key-service.js';
 import { createAgentService } from './agents/agent-service.js';
 import { createMcpServerService } from './mcp-servers/mcp-server-service.js';
@@ -55,6 +56,13 @@ import { grantReviewActions } from './capabilities/grant-review-actions.js';
 export function createServices(platform: Platform) {
   const { db, keyring, accessCache: cache, store, config } = platform;
   const users = createUserRepository(keyring, platform.personalData);
+  const auditAnchoring = anchoringFromConfig({
+    db,
+    logger: platform.logger,
+    config: config.auditAnchoring,
+    outboundFetch: platform.outbound.fetch,
+    ownPublicJwk: async (kid) => (await platform.checkpointKeys.ownPublicJwk(kid)) as Record<string, unknown> | undefined,
+  });
   const sessions = createSessionService({
     db,
     keyring,
@@ -147,7 +155,8 @@ export function createServices(platform: Platform) {
       metrics: platform.metrics ? createScanMetrics(platform.metrics.registry) : undefined,
     }),
     agentTokenIssuer: createAgentTokenService({ db, agentTokens: platform.agentTokens }),
-    audit: createAuditService({ db, users, personalData: platform.personalData, checkpointKeys: platform.checkpointKeys, sequencer: platform.auditSequencer }),
+    audit: createAuditService({ db, users, personalData: platform.personalData, checkpointKeys: platform.checkpointKeys, sequencer: platform.auditSequencer, anchoring: auditAnchoring, logger: platform.logger }),
+    auditAnchoring,
     compliance: createComplianceServices(platform),
     users,
     sessions,

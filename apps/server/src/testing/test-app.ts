@@ -74,6 +74,8 @@ export async function createTestApp(
     // addresses. An app that listens takes the port it binds (http://localhost:<port>; public-origin.ts).
     PORT: '80',
     ...(target.redisUrl ? { REDIS_URL: target.redisUrl } : {}),
+    // Checkpoints follow the chain only in tests that ask (AUDIT_CHECKPOINT_DELAY_MS), so that others sign when they say.
+    AUDIT_CHECKPOINT_DELAY_MS: '900000',
     ...options.env,
   });
   const logs = new LogCapture();

@@ -12,15 +12,19 @@ import {
 } from '@aim/contracts';
 import { defineOperation, type Feature } from '../../platform/http/operation.js';
 import { readableEventJson, type AuditService } from './audit-service.js';
+import type { CheckpointFollower } from './audit-follower.js';
 
 export interface AuditFeatureDeps {
   audit: AuditService;
+  /** Checkpoints that follow the chain's growth, and the anchoring retries (audit-follower.ts). */
+  follower?: CheckpointFollower;
 }
 
 /** The hash-chained audit log: reading, exporting and verifying it, and its signed checkpoints. */
-export function auditFeature({ audit }: AuditFeatureDeps): Feature {
+export function auditFeature({ audit, follower }: AuditFeatureDeps): Feature {
   return {
     name: 'audit',
+    ...(follower ? { subscriptions: [follower.subscription], start: () => follower.start(), stop: () => follower.stop() } : {}),
     operations: [
       defineOperation({
         method: 'GET',

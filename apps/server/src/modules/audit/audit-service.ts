@@ -1,4 +1,3 @@
-import { sign } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -6,25 +5,25 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   checkAgainstChain,
-  checkpointMessage,
   checkSignatures,
   createChainWalker,
   verifyExportFile,
   GENESIS_HASH,
-  type Checkpoint,
-  type Jwks,
 } from '@aim/audit-verify';
 import type { auditExportQuerySchema, auditVerifyQuerySchema } from '@aim/contracts';
+import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { SigningKeys } from '../../platform/auth/signing-keys.js';
 import type { AuditSequencer } from '../../platform/audit/audit-sequencer.js';
-import { orgOf, type Database, type Tx } from '../../platform/db/database.js';
+import type { Database, Tx } from '../../platform/db/database.js';
 import { AppError } from '../../platform/http/app-error.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
 import type { OrgContext } from '../../platform/http/operation.js';
 import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import type { UserRepository } from '../users/index.js';
 import type { PersonalData } from '../../platform/crypto/personal-data.js';
+import type { Anchoring } from './audit-anchoring.js';
+import { createCheckpointSigner, type AnchoredCheckpoint } from './audit-checkpoints.js';
 import { auditRepository as audit, type AuditFilter, type StoredEvent } from './audit-repository.js';
 import { openEvents, type ReadableEvent } from '../../platform/audit/audit-personal.js';
 
@@ -69,26 +68,6 @@ function csvLine(e: StoredEvent): string {
   ].map(csvField).join(',')}\r\n`;
 }
 
-interface CheckpointRow {
-  organization_id: string;
-  seq: string;
-  hash: Buffer;
-  signed_at_text: string;
-  kid: string;
-  signature: Buffer;
-}
-
-const checkpointJson = (r: CheckpointRow): Checkpoint => ({
-  organizationId: r.organization_id,
-  seq: Number(r.seq),
-  hash: r.hash.toString('hex'),
-  signedAt: r.signed_at_text,
-  kid: r.kid,
-  signature: r.signature.toString('base64url'),
-});
-
-const CHECKPOINT_COLUMNS = `organization_id, seq, hash, to_char(signed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as signed_at_text, kid, signature`;
-
 /** The ids an event names: its actor, its target, and the agent a decision's event is about. */
 function idsNamedBy(e: StoredEvent): string[] {
   const ids = [e.actor.id, e.target?.id, typeof e.details.agentId === 'string' ? e.details.agentId : null];
@@ -101,23 +80,16 @@ export function createAuditService(deps: {
   personalData?: PersonalData;
   checkpointKeys?: SigningKeys;
   sequencer?: AuditSequencer;
+  anchoring?: Anchoring;
+  logger?: Pick<Logger, 'warn'>;
 }) {
   const { db } = deps;
   /** Personal members opened for people (the list, CSV); the NDJSON export keeps what is chained. */
   const readable = (tx: Tx, events: StoredEvent[]): Promise<ReadableEvent[]> =>
     deps.personalData ? openEvents(tx, deps.personalData, events) : Promise.resolve(events.map((e) => ({ ...e, erased: [] })));
 
-  async function checkpointsOf(tx: Tx): Promise<Checkpoint[]> {
-    const { rows } = await tx.query<CheckpointRow>(`select ${CHECKPOINT_COLUMNS} from audit_checkpoints where organization_id = $1 order by seq`, [
-      orgOf(tx),
-    ]);
-    return rows.map(checkpointJson);
-  }
-
-  async function publicKeys(): Promise<Jwks> {
-    const { rows } = await db.query<{ public_jwk: Record<string, unknown> }>('select public_jwk from aim_audit_checkpoint_keys()');
-    return { keys: rows.map((r) => r.public_jwk) };
-  }
+  const signer = createCheckpointSigner(deps);
+  const { checkpointsOf, publicKeys, signHead } = signer;
 
   /** Write events 1..through (from the current start) of an organization as a verifiable NDJSON file. */
   async function exportChainTo(path: string, organizationId: string, through: number): Promise<void> {
@@ -139,37 +111,17 @@ export function createAuditService(deps: {
     await pipeline(Readable.from(lines()), createWriteStream(path, { mode: 0o600 }));
   }
 
-  /** Sign the head of an organization's chain (drained first), once per position. */
-  async function signHead(ctx: RequestContext, organizationId: string): Promise<Checkpoint> {
-    if (!deps.checkpointKeys) throw new Error('no checkpoint keys configured');
-    const key = await deps.checkpointKeys.current();
-    await deps.sequencer?.drain(organizationId);
-    return db.transaction({ organizationId }, async (tx) => {
-        const head = await audit.head(tx);
-        if (head.seq === 0) throw new AppError('conflict', 'The audit log is empty; there is nothing to sign yet.');
-        const { rows: existing } = await tx.query<CheckpointRow>(
-          `select ${CHECKPOINT_COLUMNS} from audit_checkpoints where organization_id = $1 and seq = $2`,
-          [orgOf(tx), head.seq],
-        );
-        if (existing[0]) return checkpointJson(existing[0]);
-        const { rows: now } = await tx.query<{ t: string }>(`select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as t`);
-        const payload = { organizationId, seq: head.seq, hash: head.hash.toString('hex'), signedAt: now[0]!.t };
-        const signature = sign(null, checkpointMessage(payload), key.privateKey);
-        await tx.query(
-          'insert into audit_checkpoints (organization_id, seq, hash, signed_at, kid, signature) values ($1, $2, $3, $4, $5, $6)',
-          [organizationId, head.seq, head.hash, payload.signedAt, key.kid, signature],
-        );
-        await recordAuditEvent(tx, ctx, { action: 'audit.checkpoint', details: { seq: head.seq, kid: key.kid } });
-        return { ...payload, kid: key.kid, signature: signature.toString('base64url') };
-      });
-  }
-
   return {
     publicKeys,
 
     /** Sign the current head of the organization's chain. */
-    async checkpoint(ctx: OrgContext): Promise<Checkpoint> {
-      return signHead(ctx, ctx.organizationId);
+    async checkpoint(ctx: OrgContext): Promise<AnchoredCheckpoint> {
+      return (await signHead(ctx, ctx.organizationId))!;
+    },
+
+    /** Sign the organization's chain if it grew past its last checkpoint (the follower); null when it did not. */
+    async checkpointIfGrown(ctx: RequestContext, organizationId: string): Promise<AnchoredCheckpoint | null> {
+      return signHead({ ...ctx, organizationId }, organizationId, { onlyIfGrown: true });
     },
 
     /**
@@ -257,7 +209,7 @@ export function createAuditService(deps: {
       const failures: unknown[] = [];
       for (const { organization_id } of rows) {
         try {
-          await signHead({ ...ctx, organizationId: organization_id }, organization_id);
+          await signHead({ ...ctx, organizationId: organization_id }, organization_id, { onlyIfGrown: true });
         } catch (error) {
           failures.push(error);
         }
@@ -267,7 +219,7 @@ export function createAuditService(deps: {
     },
 
 
-    async checkpoints(ctx: OrgContext): Promise<Checkpoint[]> {
+    async checkpoints(ctx: OrgContext): Promise<AnchoredCheckpoint[]> {
       return db.transaction({ organizationId: ctx.organizationId }, (tx) => checkpointsOf(tx));
     },
 
@@ -283,6 +235,10 @@ export function createAuditService(deps: {
       }
       const organizationId = ctx.organizationId;
       const scope = { organizationId };
+      // Taken before the range, by the database's clock (which signs checkpoints): every checkpoint signed
+      // before this covers only events the export holds.
+      const { rows: clock } = await db.query<{ t: string }>(`select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as t`);
+      const exportedAt = clock[0]!.t;
       await deps.sequencer?.drain(organizationId);
       const { range, previousHash } = await db.transaction(scope, async (tx) => {
         const range = await audit.seqRange(tx, input.from, input.to);
@@ -300,7 +256,7 @@ export function createAuditService(deps: {
             fromSeq: range?.first ?? null,
             toSeq: range?.last ?? null,
             previousHash: (previousHash ?? GENESIS_HASH).toString('hex'),
-            exportedAt: new Date().toISOString(),
+            exportedAt,
           })}\n`;
         }
         if (!range) return;

@@ -185,7 +185,7 @@ forEachTarget('audit log: hash chain, reading and verification', (target) => {
       await writeFile(join(dir, 'keys.json'), JSON.stringify(keys));
       const alone = await runVerifier(join(dir, 'export.ndjson'));
       assert.equal(alone.code, 0, alone.output);
-      const withCheckpoints = await runVerifier(join(dir, 'export.ndjson'), ['--checkpoints', join(dir, 'checkpoints.json'), '--keys', join(dir, 'keys.json')]);
+      const withCheckpoints = await runVerifier(join(dir, 'export.ndjson'), ['--checkpoints', join(dir, 'checkpoints.json'), '--keys', join(dir, 'keys.json'), '--unpinned']);
       assert.equal(withCheckpoints.code, 1, withCheckpoints.output);
       assert.match(withCheckpoints.output, new RegExp(`BROKEN at seq ${checkpoint.seq}: checkpoint .*rewritten`));
     } finally {

@@ -55,12 +55,12 @@ forEachTarget('compliance checks', (target) => {
       expect(await runCheck(t, o.organizationId, 'access_reviews_completed', lastHour()), 'fail');
       const reviewId = id('arv');
       await owner.query(
-        `insert into access_reviews (id, organization_id, name, scope, status, deadline, created_by, created_at, completed_at) values ($1, $2, 'Q4', '{"kind":"high_risk_grants"}', 'completed', now(), $3, $4, $5)`,
+        `insert into access_reviews (id, organization_id, name, scope, status, deadline, auto_revoke, created_by, created_at, completed_at) values ($1, $2, 'Q4', '{"kind":"high_risk_grants"}', 'completed', now(), false, $3, $4, $5)`,
         [reviewId, o.organizationId, o.as.admin.userId, ago(5 * DAY), ago(DAY)],
       );
       const itemId = id('ari');
       await owner.query(
-        `insert into access_review_items (id, organization_id, review_id, subject_type, subject_id, reviewer_user_id, decision, decided_by, decided_at) values ($1, $2, $3, 'grant', 'grt_x', $4, 'certified', $4, $5)`,
+        `insert into access_review_items (id, organization_id, review_id, subject_type, subject_id, snapshot, reviewer_user_id, reviewer_reason, decision, decided_by, decided_at) values ($1, $2, $3, 'grant', 'grt_x', '{}', $4, 'owner', 'certified', $4, $5)`,
         [itemId, o.organizationId, reviewId, o.as.admin.userId, ago(DAY)],
       );
       const pass = await runCheck(t, o.organizationId, 'access_reviews_completed', lastHour());
@@ -191,20 +191,19 @@ forEachTarget('compliance checks', (target) => {
       assert.ok(fail.evidence.samples.some((s) => s.purpose === 'session' && s.withinPolicy === false));
     });
 
-    it('personal_data_encrypted: fail while members have no key, pass once each has one, fail after a key is destroyed', async () => {
+    it('personal_data_encrypted: pass when every member is sealed under a live key; fail with data under the deployment key alone, or after a key is destroyed', async () => {
       const o = await fresh();
-      expect(await runCheck(t, o.organizationId, 'personal_data_encrypted', lastHour()), 'fail');
-      const keys: string[] = [];
-      for (const role of ['admin', 'manager', 'member', 'viewer'] as const) {
-        const keyId = id('pdk');
-        keys.push(keyId);
-        await owner.query('insert into person_keys (id, user_id) values ($1, $2)', [keyId, o.as[role].userId]);
-      }
+      // People are created with their own key and sealed under it (modules/privacy).
       expect(await runCheck(t, o.organizationId, 'personal_data_encrypted', lastHour()), 'pass');
-      await owner.query('update person_keys set destroyed_at = now() where id = $1', [keys[2]]);
+      // The manager's email as it was stored before per-person keys: the deployment key's format.
+      await owner.query(`update users set email_encrypted = 'v1.' || substr(email_encrypted, 5) where id = $1`, [o.as.manager.userId]);
+      const unsealed = await runCheck(t, o.organizationId, 'personal_data_encrypted', lastHour());
+      expect(unsealed, 'fail');
+      assert.deepEqual(unsealed.evidence.samples.map((s) => s.userId), [o.as.manager.userId]);
+      await owner.query('update person_keys set destroyed_at = now(), wrapped_key = null where user_id = $1', [o.as.member.userId]);
       const fail = await runCheck(t, o.organizationId, 'personal_data_encrypted', lastHour());
       expect(fail, 'fail');
-      assert.deepEqual(fail.evidence.samples.map((s) => s.userId), [o.as.member.userId]);
+      assert.deepEqual(fail.evidence.samples.map((s) => s.userId), [o.as.member.userId, o.as.manager.userId]);
     });
 
     it('retention_configured: fail unlimited, pass with both periods or a legal hold', async () => {
@@ -222,9 +221,9 @@ forEachTarget('compliance checks', (target) => {
       const o = await fresh();
       const quarter = { from: ago(90 * DAY), to: new Date() };
       expect(await runCheck(t, o.organizationId, 'privacy_requests_answered', quarter), 'unknown');
-      await owner.query(`insert into privacy_requests (id, organization_id, user_id, kind, created_at, completed_at) values ($1, $2, $3, 'export', $4, $5)`, [id('prq'), o.organizationId, o.as.member.userId, ago(20 * DAY), ago(19 * DAY)]);
+      await owner.query(`insert into privacy_requests (id, organization_id, user_id, kind, requested_by, created_at, completed_at) values ($1, $2, $3, 'export', $3, $4, $5)`, [id('prq'), o.organizationId, o.as.member.userId, ago(20 * DAY), ago(19 * DAY)]);
       expect(await runCheck(t, o.organizationId, 'privacy_requests_answered', quarter), 'pass');
-      await owner.query(`insert into privacy_requests (id, organization_id, user_id, kind, created_at) values ($1, $2, $3, 'erasure', $4)`, [id('prq'), o.organizationId, o.as.viewer.userId, ago(45 * DAY)]);
+      await owner.query(`insert into privacy_requests (id, organization_id, user_id, kind, requested_by, created_at) values ($1, $2, $3, 'erasure', $3, $4)`, [id('prq'), o.organizationId, o.as.viewer.userId, ago(45 * DAY)]);
       expect(await runCheck(t, o.organizationId, 'privacy_requests_answered', quarter), 'fail');
     });
   });

@@ -6,6 +6,7 @@ import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import { normalizeEmail } from '../../platform/crypto/keyring.js';
 import type { PersonalData } from '../../platform/crypto/personal-data.js';
 import type { Database, Tx } from '../../platform/db/database.js';
+import { onLegalHold } from '../../platform/db/legal-hold.js';
 import { AppError } from '../../platform/http/app-error.js';
 import type { OrgContext, UserContext } from '../../platform/http/operation.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
@@ -125,7 +126,8 @@ export function createPrivacyService(deps: { db: Database; users: UserRepository
     },
 
     /**
-     * Erase a member: refused for the last admin, a person who also belongs elsewhere, or a
+     * Erase a member: refused for the last admin, while the organization is on legal hold, for a
+     * person who also belongs elsewhere, or a
      * confirmation that names someone else. Their API keys here are revoked, their notifications and
      * invitations here deleted, their membership, sessions, passkeys and sign-in links deleted, their
      * row emptied and their key destroyed; `person.erased` is recorded in the same transaction.
@@ -137,6 +139,10 @@ export function createPrivacyService(deps: { db: Database; users: UserRepository
         const role = locked.find((m) => m.user_id === userId)!.role;
         if (role === 'admin' && locked.filter((m) => m.role === 'admin').length === 1) {
           throw new AppError('erasure_last_admin', 'This person is the organization’s last admin; make someone else admin first.');
+        }
+        if (await onLegalHold(tx, ctx.organizationId)) {
+          // GDPR Art. 17(3)(e): data needed for legal claims is kept; the erasure is asked again once the hold is released.
+          throw new AppError('legal_hold_active', 'The organization is on legal hold: nothing of its data may be deleted, a person’s included, until the hold is released.');
         }
         if ((await repo.otherOrganizations(tx, userId)).length > 0) {
           throw new AppError('erasure_other_organizations', 'This person also belongs to other organizations; each must remove them first.');

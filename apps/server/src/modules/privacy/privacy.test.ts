@@ -100,7 +100,7 @@ forEachTarget('privacy: export and erasure of a person', (target) => {
     assert.equal(foreign.json().error.code, 'person_not_found');
   });
 
-  it('refuses an erasure with its code: last admin, another organization’s person, a wrong confirmation, a person who belongs elsewhere', async () => {
+  it('refuses an erasure with its code: last admin, another organization’s person, a wrong confirmation, a legal hold, a person who belongs elsewhere', async () => {
     const lastAdmin = await erase(a.as.admin.session, a.as.admin.userId, `ERASE ${a.as.admin.userId}`);
     assert.equal(lastAdmin.statusCode, 409);
     assert.equal(lastAdmin.json().error.code, 'erasure_last_admin');
@@ -111,6 +111,13 @@ forEachTarget('privacy: export and erasure of a person', (target) => {
     const wrong = await erase(a.as.admin.session, p.userId, 'someone.else@example.org');
     assert.equal(wrong.statusCode, 400);
     assert.equal(wrong.json().error.code, 'erasure_confirmation_mismatch');
+    // On legal hold, nothing of the organization's data is deleted: the erasure waits for the release.
+    const owner = await t.owner();
+    await owner.query(`update organizations set legal_hold_at = now(), legal_hold_reason = 'Matter 42' where id = $1`, [a.organizationId]);
+    const held = await erase(a.as.admin.session, p.userId, p.email);
+    await owner.query('update organizations set legal_hold_at = null, legal_hold_reason = null where id = $1', [a.organizationId]);
+    assert.equal(held.statusCode, 409);
+    assert.equal(held.json().error.code, 'legal_hold_active');
     await t.platform.db.transaction({ organizationId: b.organizationId }, (tx) => membershipRepository.add(tx, p.userId, 'viewer'));
     const elsewhere = await erase(a.as.admin.session, p.userId, p.email);
     assert.equal(elsewhere.statusCode, 409);

@@ -24,6 +24,12 @@ export interface SigningKeys {
   publicJwks(): Promise<JWK[]>;
   /** Retire the current key now (tests and key compromise). */
   rotate(): Promise<SigningKey>;
+  /**
+   * The public JWK of one of this deployment's own keys, derived from its private half (decrypted with
+   * the keyring): undefined for a key whose private half the keyring does not open — one put into the
+   * table by someone else, whatever public key it claims.
+   */
+  ownPublicJwk(kid: string): Promise<JWK | undefined>;
 }
 
 interface Row {
@@ -53,6 +59,7 @@ export function createSigningKeys(options: SigningKeyOptions): SigningKeys {
   let loading: Promise<void> | undefined;
   let active: (SigningKey & { activatedAt: number }) | undefined;
   const publicKeys = new Map<string, KeyObject>();
+  const own = new Map<string, JWK>();
 
   const aad = (kid: string) => `signing_keys.private_key:${kid}`;
 
@@ -133,6 +140,25 @@ export function createSigningKeys(options: SigningKeyOptions): SigningKeys {
     async publicJwks() {
       await fresh();
       return rows.map((r) => r.public_jwk);
+    },
+    async ownPublicJwk(kid) {
+      const cached = own.get(kid);
+      if (cached) return cached;
+      const { rows: found } = await db.transaction({ organizationId: null }, (tx) =>
+        tx.query<Row>('select kid, public_jwk, private_key_encrypted from signing_keys where purpose = $1 and kid = $2', [purpose, kid]),
+      );
+      const row = found[0];
+      if (!row) return undefined;
+      let derived: JWK;
+      try {
+        derived = createPublicKey(createPrivateKey(keyring.decrypt(row.private_key_encrypted, aad(kid)))).export({ format: 'jwk' }) as JWK;
+      } catch {
+        return undefined;
+      }
+      if (derived.x !== row.public_jwk.x) return undefined;
+      const jwk = { ...derived, kid, alg: 'EdDSA', use: 'sig' };
+      own.set(kid, jwk);
+      return jwk;
     },
     async rotate() {
       await fresh();

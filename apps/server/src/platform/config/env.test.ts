@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ConfigError, envSchema, loadConfig } from './env.js';
 
@@ -106,6 +107,28 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ SIEM_SYSLOG_URL: 'tcp://siem.example.com:514', SIEM_SYSLOG_CA_FILE: '/ca.pem' }), /SIEM_SYSLOG_CA_FILE: only meaningful with a tls/);
     assert.throws(() => loadConfig({ SIEM_SYSLOG_APP_NAME: 'has space' }), /SIEM_SYSLOG_APP_NAME/);
     assert.throws(() => loadConfig({ SIEM_SYSLOG_FACILITY: '24' }), /SIEM_SYSLOG_FACILITY: must be at most 23/);
+  });
+
+  it('anchors checkpoints: a witness file in the data folder by default with the embedded database only, and refuses other destinations', () => {
+    const embedded = loadConfig({ AIM_DATA_DIR: '/var/lib/aim' });
+    assert.equal(embedded.auditAnchoring.witness, 'file:///var/lib/aim/audit-witness.ndjson');
+    assert.equal(embedded.auditAnchoring.checkpointDelayMs, 5000);
+    assert.equal(embedded.auditAnchoring.tsaUrl, undefined);
+    assert.equal(loadConfig({ AUDIT_WITNESS: 'none' }).auditAnchoring.witness, undefined);
+    const withDatabase = loadConfig({
+      DATABASE_URL: 'postgres://owner@db.example/aim',
+      DATABASE_APP_PASSWORD: 'x'.repeat(20),
+      AIM_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64url')}`,
+      AIM_LOOKUP_KEY: randomBytes(32).toString('base64url'),
+    });
+    assert.equal(withDatabase.auditAnchoring.witness, undefined, 'no default beside an external database');
+    const chosen = loadConfig({ AUDIT_WITNESS: 'https://witness.example/aim', AUDIT_TSA_URL: 'https://tsa.example/tsr', AUDIT_CHECKPOINT_DELAY_MS: '1000' });
+    assert.equal(chosen.auditAnchoring.witness, 'https://witness.example/aim');
+    assert.equal(chosen.auditAnchoring.tsaUrl, 'https://tsa.example/tsr');
+    assert.equal(chosen.auditAnchoring.checkpointDelayMs, 1000);
+    for (const env of [{ AUDIT_WITNESS: 'ftp://x/w' }, { AUDIT_WITNESS: 'file://relative/w.ndjson' }, { AUDIT_TSA_URL: 'ldap://tsa' }, { AUDIT_CHECKPOINT_DELAY_MS: '10' }]) {
+      assert.throws(() => loadConfig(env), (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.startsWith(Object.keys(env)[0]!)), JSON.stringify(env));
+    }
   });
 
   it('is documented variable by variable in .env.example', async () => {

@@ -1,3 +1,5 @@
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { bool, int, jobSchedules, origins, postgresUrl, redisUrl, trustProxy } from './env-values.js';
 import { publicUrlProblem } from './public-origin.js';
@@ -72,6 +74,12 @@ export const envSchema = z.object({
 
   OUTBOUND_ALLOW_PRIVATE_NETWORKS: bool(false),
   AUDIT_RETENTION_EXPORT_DIR: z.string().min(1).optional(),
+  /** Checkpoints anchored outside AIM (docs/audit.md §5, §7, §8; .env.example). */
+  AUDIT_CHECKPOINT_DELAY_MS: int(5_000, 100, 900_000),
+  AUDIT_TSA_URL: z.url({ message: 'must be the http(s) URL of an RFC 3161 time-stamping authority' }).refine((v) => /^https?:\/\//.test(v), { message: 'must start with http:// or https://' }).optional(),
+  AUDIT_TSA_TIMEOUT_MS: int(10_000, 100, 120_000),
+  AUDIT_WITNESS: z.string().refine((v) => v === 'none' || /^(file:\/\/\/|https?:\/\/)/.test(v), { message: 'must be file:///absolute/path.ndjson, https://…, or none' }).optional(),
+  AUDIT_ANCHOR_RETRY_MS: int(10_000, 10, 3_600_000),
 
   SMTP_URL: z
     .url({ message: 'must be an SMTP URL such as smtps://user:password@smtp.example.com:465' })
@@ -241,6 +249,8 @@ export interface Config {
   auditRetentionExportDir: string | undefined;
   /** The deployment's decision retention, for organizations without their own (docs/retention.md). */
   decisionRetentionDays: number;
+  /** Checkpoints anchored outside AIM (docs/audit.md §5, §7, §8). */
+  auditAnchoring: { checkpointDelayMs: number; tsaUrl: string | undefined; tsaTimeoutMs: number; witness: string | undefined; retryMs: number };
   rateLimit: { windowMs: number; ipMax: number; principalMax: number; signInMax: number };
   /** Audit streaming to the deployment's syslog collector (docs/siem.md); `destination` unset: off. */
   siem: {
@@ -334,6 +344,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     invitationTtlHours: e.INVITATION_TTL_HOURS,
     outboundAllowPrivateNetworks: e.OUTBOUND_ALLOW_PRIVATE_NETWORKS,
     auditRetentionExportDir: e.AUDIT_RETENTION_EXPORT_DIR,
+    auditAnchoring: {
+      checkpointDelayMs: e.AUDIT_CHECKPOINT_DELAY_MS,
+      tsaUrl: e.AUDIT_TSA_URL,
+      tsaTimeoutMs: e.AUDIT_TSA_TIMEOUT_MS,
+      // With the embedded database (npm start), the witness is a file in the data folder unless told otherwise.
+      witness: e.AUDIT_WITNESS === 'none' ? undefined : (e.AUDIT_WITNESS ?? (e.DATABASE_URL ? undefined : pathToFileURL(join(resolve(e.AIM_DATA_DIR), 'audit-witness.ndjson')).href)),
+      retryMs: e.AUDIT_ANCHOR_RETRY_MS,
+    },
     sessions: {
       accessTtlSeconds: e.SESSION_ACCESS_TTL_SECONDS,
       refreshTtlSeconds: e.SESSION_REFRESH_TTL_SECONDS,

@@ -59,17 +59,20 @@ export const personalDataEncrypted: CheckDefinition = {
   id: 'personal_data_encrypted',
   title: 'Personal data is encrypted under per-person keys',
   description:
-    'Members of the organization and their per-person keys (person_keys): each member must have a key that is not destroyed, under which their personal fields are encrypted. Pass: members and none without a live key; fail: any without; unknown: per-person keys not installed, or no member.',
+    'Members of the organization and their per-person keys (person_keys): each member must have a key that is not destroyed, and their email and name must be sealed under it (users.email_encrypted and name_encrypted in the `pd1.` format, not the deployment key alone). Pass: members, each with a live key and sealed data; fail: any without a live key or with data not sealed under it; unknown: per-person keys not installed, or no member.',
   async run({ tx }) {
     const query = 'members of the organization and their live (not destroyed) per-person keys';
     if (!(await hasRelation(tx, 'person_keys'))) return result('unknown', 'Per-person keys are not available in this deployment.', query, { members: 0 });
-    const { rows } = await tx.query<{ user_id: string; live_keys: string; destroyed_keys: string }>('select * from aim_compliance_member_keys()');
+    const { rows } = await tx.query<{ user_id: string; live_keys: string; destroyed_keys: string; sealed: boolean }>('select * from aim_compliance_member_keys()');
     const without = rows.filter((r) => num(r.live_keys) === 0);
-    const counts = { members: rows.length, withoutLiveKey: without.length };
-    const samples = without.slice(0, SAMPLE_LIMIT).map((r) => ({ userId: r.user_id, destroyedKeys: num(r.destroyed_keys) }));
+    const unsealed = rows.filter((r) => num(r.live_keys) > 0 && !r.sealed);
+    const counts = { members: rows.length, withoutLiveKey: without.length, notSealed: unsealed.length };
+    const samples = [...without, ...unsealed].slice(0, SAMPLE_LIMIT).map((r) => ({ userId: r.user_id, destroyedKeys: num(r.destroyed_keys), sealed: r.sealed }));
     if (rows.length === 0) return result('unknown', 'The organization has no member.', query, counts);
-    if (without.length > 0) return result('fail', `${without.length} of ${rows.length} members have no live per-person key.`, query, counts, samples);
-    return result('pass', `All ${rows.length} members have a live per-person key.`, query, counts);
+    if (without.length > 0 || unsealed.length > 0) {
+      return result('fail', `${without.length} of ${rows.length} members have no live per-person key; ${unsealed.length} have data not yet sealed under theirs.`, query, counts, samples);
+    }
+    return result('pass', `All ${rows.length} members have a live per-person key with their email and name sealed under it.`, query, counts);
   },
 };
 

@@ -81,19 +81,18 @@ interface CheckpointRow {
   signed_at_text: string;
   kid: string;
   signature: Buffer;
-  tsa_status: string | null;
+  tsa_status: string;
   event_hash: Buffer | null;
 }
 
 export interface CoveringCheckpoint extends Checkpoint {
-  tsaStatus: string | null;
+  tsaStatus: string;
 }
 
 /** The first checkpoint at or after the period's last event, with the stored hash at its position. */
 export async function coveringCheckpoint(tx: Tx, throughSeq: number): Promise<{ checkpoint: CoveringCheckpoint; eventHash: Buffer | null } | null> {
-  const tsa = (await hasRelation(tx, 'audit_checkpoints', 'tsa_status')) ? 'c.tsa_status' : 'null::text';
   const { rows } = await tx.query<CheckpointRow>(
-    `select c.seq, c.hash, to_char(c.signed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as signed_at_text, c.kid, c.signature, ${tsa} as tsa_status,
+    `select c.seq, c.hash, to_char(c.signed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as signed_at_text, c.kid, c.signature, c.tsa_status,
             (select e.hash from audit_events e where e.organization_id = c.organization_id and e.seq = c.seq) as event_hash
        from audit_checkpoints c where c.organization_id = $1 and c.seq >= $2 order by c.seq limit 1`,
     [tx.organizationId, throughSeq],
