@@ -5,7 +5,7 @@ import type { OutboundGuard } from '../../../platform/net/outbound-guard.js';
 import type { FinishedScan } from '../shared/scan-store.js';
 import type { ScannedTool } from '../shared/scan-hooks.js';
 import { classifyScanError, ScanFailure, timeoutFailure, type ScanPhase } from './scan-failure.js';
-import { createScanHttp, type ScanHttp } from './scan-fetch.js';
+import { createScanHttp, createScanPool, type ScanHttp } from './scan-fetch.js';
 import { DEFAULT_SCAN_LIMITS, reducePrompts, reduceResources, reduceTools, type ScanLimits } from './scan-items.js';
 
 /**
@@ -43,6 +43,7 @@ const pageSchema = (key: 'tools' | 'resources' | 'prompts') =>
 export function createMcpScanner(options: McpScannerOptions) {
   const limits: ScanLimits = { ...DEFAULT_SCAN_LIMITS, ...options.limits };
   const clientInfo = options.clientInfo ?? { name: 'aim-scanner', version: '1' };
+  const pool = createScanPool({ guard: options.guard, timeoutMs: limits.deadlineMs, ca: options.ca });
 
   async function fetchServerCard(http: ScanHttp, endpoint: URL, signal: AbortSignal): Promise<{ document: unknown; raw: string } | null> {
     const cardSignal = AbortSignal.any([signal, AbortSignal.timeout(limits.serverCardTimeoutMs)]);
@@ -67,15 +68,7 @@ export function createMcpScanner(options: McpScannerOptions) {
     let phase: ScanPhase = 'connect';
     const deadline = setTimeout(() => fail(timeoutFailure(phase, limits.deadlineMs)), limits.deadlineMs);
     const remaining = () => Math.max(1, startedAt.getTime() + limits.deadlineMs - Date.now());
-    const http = createScanHttp({
-      guard: options.guard,
-      signal: controller.signal,
-      fail,
-      timeoutMs: limits.deadlineMs,
-      maxResponseBytes: limits.maxResponseBytes,
-      maxScanBytes: limits.maxScanBytes,
-      ca: options.ca,
-    });
+    const http = createScanHttp({ guard: options.guard, pool, signal: controller.signal, fail, maxResponseBytes: limits.maxResponseBytes, maxScanBytes: limits.maxScanBytes });
     const outcome: ScanOutcome = { startedAt, finishedAt: startedAt, failure: null, tools: [], resources: [], prompts: [], serverCard: null };
     let client: Client | undefined;
     let transport: StreamableHTTPClientTransport | undefined;
@@ -134,9 +127,8 @@ export function createMcpScanner(options: McpScannerOptions) {
       clearTimeout(deadline);
       await endSession(transport, outcome.failure === null);
       await client?.close().catch(() => undefined);
-      await http.destroy().catch(() => undefined);
     }
-    outcome.tlsCertificateSha256 = endpointUrl.startsWith('https:') ? http.certificateSha256() : null;
+    outcome.tlsCertificateSha256 = endpointUrl.startsWith('https:') ? pool.certificateSha256(new URL(endpointUrl).hostname.replace(/^\[|\]$/g, '')) : null;
     outcome.finishedAt = new Date();
     return outcome;
   }
@@ -147,7 +139,10 @@ export function createMcpScanner(options: McpScannerOptions) {
     await Promise.race([transport.terminateSession().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
   }
 
-  return { scan, limits };
+  /** Close the pool's connections (the app's shutdown). */
+  const close = () => pool.close();
+
+  return { scan, limits, close };
 }
 
 export type McpScanner = ReturnType<typeof createMcpScanner>;

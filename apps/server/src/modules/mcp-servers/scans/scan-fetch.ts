@@ -9,29 +9,23 @@ import { ScanFailure } from './scan-failure.js';
  * The HTTP side of one scan, built on the outbound guard: every URL passes `check`, every connection
  * the guard's lookup (no private or loopback address unless the deployment allows them), redirects are
  * never followed, each answer and the whole scan are capped in bytes, and everything stops when the
- * scan's signal aborts. The connection pool is the scan's own, so the certificate the server presented
- * is the one recorded (SHA-256 of the DER certificate; https only).
+ * scan's signal aborts. Connections come from the scanner's pool (`createScanPool`).
  */
 export interface ScanHttp {
   /** For the MCP SDK's StreamableHTTPClientTransport (`fetch` option). */
   fetch: (input: string | URL, init?: RequestInit) => Promise<Response>;
   /** GET a small document (the server card): its text, or null when absent (4xx, a redirect, or a failure). */
   getDocument(url: URL, accept: string, maxBytes: number, signal: AbortSignal): Promise<string | null>;
-  certificateSha256(): string | null;
-  /** Drop every connection at once (in-flight requests included). */
-  destroy(): Promise<void>;
 }
 
 export interface ScanHttpOptions {
-  guard: Pick<OutboundGuard, 'check' | 'createAgent'>;
+  guard: Pick<OutboundGuard, 'check'>;
+  pool: ScanPool;
   signal: AbortSignal;
   /** Ends the scan with this failure (aborts `signal`): for failures found while a body streams. */
   fail(failure: ScanFailure): void;
-  timeoutMs: number;
   maxResponseBytes: number;
   maxScanBytes: number;
-  /** More certificates to trust (PEM), besides the system's. */
-  ca?: readonly string[] | undefined;
 }
 
 const NO_BODY = new Set([101, 204, 205, 304]);
@@ -52,21 +46,45 @@ function describeBody(body: unknown): string {
   }
 }
 
-export function createScanHttp(options: ScanHttpOptions): ScanHttp {
-  let certificate: string | null = null;
-  let scanBytes = 0;
+/**
+ * The scanner's connection pool, shared by its scans: keep-alive connections (a few seconds) are reused
+ * by the next scan of the same origin (a rescan, or many servers behind one gateway), and every new
+ * connection passes the guard's lookup. The certificate of each TLS connection is recorded by host name
+ * as its handshake checks it; a scan reports the one of the latest connection to its host.
+ */
+export interface ScanPool {
+  agent: Dispatcher;
+  certificateSha256(host: string): string | null;
+  close(): Promise<void>;
+}
+
+/** At most this many hosts' certificates are remembered (the oldest is forgotten first). */
+const CERTIFICATES_KEPT = 10_000;
+
+export function createScanPool(options: { guard: Pick<OutboundGuard, 'createAgent'>; timeoutMs: number; ca?: readonly string[] | undefined }): ScanPool {
+  const certificates = new Map<string, string>();
   const agent = options.guard.createAgent({
     timeoutMs: options.timeoutMs,
-    connectionsPerOrigin: 4,
+    connectionsPerOrigin: 32,
     tls: {
       ...(options.ca ? { ca: [...options.ca] } : {}),
       checkServerIdentity(host: string, cert: PeerCertificate) {
         const error = checkServerIdentity(host, cert);
-        if (!error && cert.raw) certificate = createHash('sha256').update(cert.raw).digest('hex');
+        if (!error && cert.raw) {
+          certificates.delete(host);
+          certificates.set(host, createHash('sha256').update(cert.raw).digest('hex'));
+          if (certificates.size > CERTIFICATES_KEPT) certificates.delete(certificates.keys().next().value!);
+        }
         return error;
       },
     },
   });
+  return { agent, certificateSha256: (host) => certificates.get(host) ?? null, close: () => agent.close() };
+}
+
+export function createScanHttp(options: ScanHttpOptions): ScanHttp {
+  let scanBytes = 0;
+  const agent = options.pool.agent;
 
   /**
    * A response body as the MCP SDK reads it (a web stream), counted against the answer's and the scan's
@@ -183,7 +201,5 @@ export function createScanHttp(options: ScanHttpOptions): ScanHttp {
       }
     },
 
-    certificateSha256: () => certificate,
-    destroy: () => agent.destroy(),
   };
 }

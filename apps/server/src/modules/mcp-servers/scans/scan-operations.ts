@@ -65,6 +65,8 @@ export function mcpScanFeature(deps: { scans: ScanService; jobs: readonly Featur
   return {
     name: 'mcp-scans',
     jobs: deps.jobs,
+    // The scanner's kept-alive connections.
+    stop: () => service.close(),
     operations: [
       defineOperation({
         method: 'POST',

@@ -110,6 +110,9 @@ export function createScanService(deps: ScanServiceDeps) {
   }
 
   return {
+    /** Close the scanner's connection pool (the app's shutdown). */
+    close: () => scanner.close(),
+
     /** POST /mcp-servers/{id}/scans: the owner, managers and admins; synchronous (at most the scan's deadline). */
     async scan(ctx: OrgContext, mcpServerId: string) {
       const started = await startScan(ctx, ctx.organizationId, mcpServerId, 'manual', (_tx, server) => {
