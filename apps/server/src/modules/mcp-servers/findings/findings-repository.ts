@@ -109,17 +109,4 @@ export const mcpFindingRepository = {
     const { rows } = await tx.query<{ id: string }>(`select id from mcp_findings where organization_id = $1 and dedup_key = $2 and status = 'open'`, [orgOf(tx), dedupKey]);
     return rows[0]?.id ?? null;
   },
-
-  /** Keys of a server's open and dismissed findings of a kind, with their status (dismissed wins over open). */
-  async liveKeys(tx: Tx, mcpServerId: string, kind: McpFindingKind): Promise<Map<string, 'open' | 'dismissed'>> {
-    const { rows } = await tx.query<{ dedup_key: string; status: 'open' | 'dismissed' }>(
-      `select dedup_key, status from mcp_findings
-        where organization_id = $1 and mcp_server_id = $2 and kind = $3 and status in ('open', 'dismissed')`,
-      [orgOf(tx), mcpServerId, kind],
-      { name: 'aim.mcp.findings-live-keys' },
-    );
-    const keys = new Map<string, 'open' | 'dismissed'>();
-    for (const row of rows) if (keys.get(row.dedup_key) !== 'dismissed') keys.set(row.dedup_key, row.status);
-    return keys;
-  },
 };

@@ -123,6 +123,21 @@ const IDENTIFIER = /[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*/g;
 /** A name another server's tool must have to be recognized inside prose: long enough and not a plain word. */
 const isDistinctive = (name: string) => name.length >= 5 && /[_.-]|[a-z][A-Z]/.test(name);
 
+/**
+ * The other servers' tool names that can matter to this tool's shadowing check: its own name, and the
+ * distinctive identifiers in its text outside its server's own tools (what `checkToolShadowing` looks up).
+ */
+export function shadowingCandidates(definition: McpToolDefinition, fields: readonly TextField[], ownTools: ReadonlySet<string>): string[] {
+  const names = [definition.name];
+  for (const field of fields) {
+    if (field.isKey || field.path === '/name') continue;
+    IDENTIFIER.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = IDENTIFIER.exec(field.text)) !== null) if (isDistinctive(m[0]) && !ownTools.has(m[0])) names.push(m[0]);
+  }
+  return names;
+}
+
 function shadowingMatches(definition: McpToolDefinition, fields: readonly TextField[], ownTools: ReadonlySet<string>, others: OtherServersTools): PoisoningMatch[] {
   const matches: PoisoningMatch[] = [];
   const sameName = others.get(definition.name);

@@ -4,9 +4,22 @@ import type { DomainEvents } from '../../../platform/events/domain-events.js';
 import { loadMonitoringSettings } from '../../monitoring/index.js';
 import { recordMcpFinding, resolveMcpFindings } from '../shared/findings-store.js';
 import type { McpScanHook, ScanHookInput, ScannedTool } from '../shared/scan-hooks.js';
-import { mcpFindingRepository } from './findings-repository.js';
-import { checkToolShadowing, checkToolText, verdictsByHeuristic, type HeuristicVerdict, type OtherServersTools } from './poisoning-heuristics.js';
-import { textFields } from './poisoning-text.js';
+import { checkToolShadowing, checkToolText, shadowingCandidates, verdictsByHeuristic, type HeuristicVerdict, type OtherServersTools } from './poisoning-heuristics.js';
+import { textFields, type TextField } from './poisoning-text.js';
+
+/** The text fields of definitions by fingerprint (a definition never changes under its fingerprint); the oldest forgotten first. */
+const FIELDS_KEPT = 5_000;
+const fieldsByFingerprint = new Map<string, TextField[]>();
+
+function fieldsOfDefinition(tool: ScannedTool): TextField[] {
+  let fields = fieldsByFingerprint.get(tool.fingerprint);
+  if (!fields) {
+    fields = textFields(tool.definition);
+    fieldsByFingerprint.set(tool.fingerprint, fields);
+    if (fieldsByFingerprint.size > FIELDS_KEPT) fieldsByFingerprint.delete(fieldsByFingerprint.keys().next().value!);
+  }
+  return fields;
+}
 
 /**
  * The `poisoning` scan hook (docs/mcp.md, "findings"): after a successful scan, the heuristics over
@@ -36,8 +49,11 @@ export const POISONING_TITLES: Record<McpPoisoningHeuristic, string> = {
 export const poisoningKey = (mcpServerId: string, heuristic: McpPoisoningHeuristic, tool: ScannedTool) =>
   `poisoning:${mcpServerId}:${heuristic}:${tool.fingerprint}:${tool.name.slice(0, 200)}`;
 
-/** Tool names of the organization's other servers that are not revoked: their latest successful scan and their pins. */
-export async function loadOtherServersTools(tx: Tx, mcpServerId: string): Promise<OtherServersTools> {
+/**
+ * Tool names of the organization's other servers that are not revoked (their latest successful scan and
+ * their pins), among `names` when given (the candidates of this scan's tools).
+ */
+export async function loadOtherServersTools(tx: Tx, mcpServerId: string, names?: readonly string[]): Promise<OtherServersTools> {
   const { rows } = await tx.query<{ mcp_server_id: string; slug: string; tool: string }>(
     `select m.id as mcp_server_id, m.slug, t.name as tool
        from mcp_servers m
@@ -45,12 +61,13 @@ export async function loadOtherServersTools(tx: Tx, mcpServerId: string): Promis
                             where s.organization_id = m.organization_id and s.mcp_server_id = m.id and s.status = 'succeeded'
                             order by s.id desc limit 1) s
        cross join lateral jsonb_to_recordset(s.tools) as t(name text)
-      where m.organization_id = $1 and m.id <> $2 and m.status <> 'revoked'
+      where m.organization_id = $1 and m.id <> $2 and m.status <> 'revoked' and ($3::text[] is null or t.name = any($3::text[]))
      union
      select m.id, m.slug, p.tool_name
        from mcp_tool_pins p join mcp_servers m on m.id = p.mcp_server_id and m.organization_id = p.organization_id
-      where p.organization_id = $1 and p.mcp_server_id <> $2 and p.state <> 'removed' and m.status <> 'revoked'`,
-    [orgOf(tx), mcpServerId],
+      where p.organization_id = $1 and p.mcp_server_id <> $2 and p.state <> 'removed' and m.status <> 'revoked'
+        and ($3::text[] is null or p.tool_name = any($3::text[]))`,
+    [orgOf(tx), mcpServerId, names ?? null],
     { name: 'aim.mcp.other-servers-tools' },
   );
   const byTool = new Map<string, { mcpServerId: string; server: string }[]>();
@@ -102,7 +119,12 @@ export async function runPoisoningChecks(tx: Tx, deps: PoisoningHookDeps, input:
   const { scan, previous, server, live } = input;
   if (scan.status !== 'succeeded') return;
   const unchanged = new Set(previous?.status === 'succeeded' ? [...previous.tools.values()].map((t) => t.fingerprint) : []);
-  const others = await loadOtherServersTools(tx, server.id);
+  const ownTools = new Set(scan.tools.keys());
+  // Text fields by tool (a definition's are computed once per fingerprint and kept), and from them the only
+  // names of other servers' tools this scan can be shadowing.
+  const fieldsOf = new Map([...scan.tools.values()].map((tool) => [tool.name, fieldsOfDefinition(tool)]));
+  const candidates = new Set([...scan.tools.values()].flatMap((tool) => shadowingCandidates(tool.definition, fieldsOf.get(tool.name)!, ownTools)));
+  const others = await loadOtherServersTools(tx, server.id, [...candidates]);
   let monitoring: Awaited<ReturnType<typeof loadMonitoringSettings>>['settings'] | undefined;
   // The text findings an unchanged definition already has (open or dismissed), by fingerprint.
   const kept = new Map<string, string[]>();
@@ -110,11 +132,10 @@ export async function runPoisoningChecks(tx: Tx, deps: PoisoningHookDeps, input:
     const [, , heuristic, fingerprint] = key.split(':');
     if (heuristic !== 'tool_shadowing' && fingerprint) kept.set(fingerprint, [...(kept.get(fingerprint) ?? []), key]);
   }
-  const ownTools = new Set(scan.tools.keys());
   const stillTrue: string[] = [];
   for (const tool of scan.tools.values()) {
     const isUnchanged = unchanged.has(tool.fingerprint);
-    const fields = isUnchanged && others.size === 0 ? [] : textFields(tool.definition);
+    const fields = fieldsOf.get(tool.name)!;
     if (isUnchanged) stillTrue.push(...(kept.get(tool.fingerprint) ?? []));
     const matches = [...(isUnchanged ? [] : checkToolText(tool.definition, fields)), ...checkToolShadowing(tool.definition, ownTools, others, fields)];
     for (const verdict of verdictsByHeuristic(matches)) {
