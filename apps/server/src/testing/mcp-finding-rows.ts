@@ -26,7 +26,8 @@ export async function scanAndJudge(
     const { server, previous, live, settings } = (await loadScanEndContext(tx, mcpServerId, scan.id))!;
     const concluded: ScanHookOutcome = {};
     for (const hook of hooks) Object.assign(concluded, await hook.afterScan(tx, { ctx: { ...SYSTEM_CONTEXT, organizationId }, server, scan, previous, concluded, live }));
-    await scanRepository.finish(tx, scan, concluded, settings.scanIntervalMinutes);
+    const toolNames = scan.status === 'succeeded' ? [...scan.tools.keys()].sort() : null;
+    await scanRepository.finish(tx, { ...scan, toolNames }, concluded, settings.scanIntervalMinutes);
   });
   return scan;
 }

@@ -124,18 +124,18 @@ const IDENTIFIER = /[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*/g;
 const isDistinctive = (name: string) => name.length >= 5 && /[_.-]|[a-z][A-Z]/.test(name);
 
 /**
- * The other servers' tool names that can matter to this tool's shadowing check: its own name, and the
- * distinctive identifiers in its text outside its server's own tools (what `checkToolShadowing` looks up).
+ * The names another server's tool must have to matter to this tool's shadowing check: its own name, and
+ * the distinctive identifiers in its text (`checkToolShadowing` looks up those not among its server's own tools).
  */
-export function shadowingCandidates(definition: McpToolDefinition, fields: readonly TextField[], ownTools: ReadonlySet<string>): string[] {
-  const names = [definition.name];
+export function shadowingCandidates(definition: McpToolDefinition, fields: readonly TextField[]): string[] {
+  const names = new Set([definition.name]);
   for (const field of fields) {
     if (field.isKey || field.path === '/name') continue;
     IDENTIFIER.lastIndex = 0;
     let m: RegExpExecArray | null;
-    while ((m = IDENTIFIER.exec(field.text)) !== null) if (isDistinctive(m[0]) && !ownTools.has(m[0])) names.push(m[0]);
+    while ((m = IDENTIFIER.exec(field.text)) !== null) if (isDistinctive(m[0])) names.add(m[0]);
   }
-  return names;
+  return [...names];
 }
 
 function shadowingMatches(definition: McpToolDefinition, fields: readonly TextField[], ownTools: ReadonlySet<string>, others: OtherServersTools): PoisoningMatch[] {

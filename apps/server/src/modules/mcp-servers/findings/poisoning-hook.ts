@@ -7,18 +7,22 @@ import type { McpScanHook, ScanHookInput, ScannedTool } from '../shared/scan-hoo
 import { checkToolShadowing, checkToolText, shadowingCandidates, verdictsByHeuristic, type HeuristicVerdict, type OtherServersTools } from './poisoning-heuristics.js';
 import { textFields, type TextField } from './poisoning-text.js';
 
-/** The text fields of definitions by fingerprint (a definition never changes under its fingerprint); the oldest forgotten first. */
-const FIELDS_KEPT = 5_000;
-const fieldsByFingerprint = new Map<string, TextField[]>();
+/**
+ * A definition's text fields and shadowing candidates, kept by fingerprint (a definition never changes
+ * under its fingerprint); the oldest forgotten first.
+ */
+const TEXTS_KEPT = 5_000;
+const textsByFingerprint = new Map<string, { fields: TextField[]; candidates: string[] }>();
 
-function fieldsOfDefinition(tool: ScannedTool): TextField[] {
-  let fields = fieldsByFingerprint.get(tool.fingerprint);
-  if (!fields) {
-    fields = textFields(tool.definition);
-    fieldsByFingerprint.set(tool.fingerprint, fields);
-    if (fieldsByFingerprint.size > FIELDS_KEPT) fieldsByFingerprint.delete(fieldsByFingerprint.keys().next().value!);
+function textsOf(tool: ScannedTool): { fields: TextField[]; candidates: string[] } {
+  let texts = textsByFingerprint.get(tool.fingerprint);
+  if (!texts) {
+    const fields = textFields(tool.definition);
+    texts = { fields, candidates: shadowingCandidates(tool.definition, fields) };
+    textsByFingerprint.set(tool.fingerprint, texts);
+    if (textsByFingerprint.size > TEXTS_KEPT) textsByFingerprint.delete(textsByFingerprint.keys().next().value!);
   }
-  return fields;
+  return texts;
 }
 
 /**
@@ -50,24 +54,23 @@ export const poisoningKey = (mcpServerId: string, heuristic: McpPoisoningHeurist
   `poisoning:${mcpServerId}:${heuristic}:${tool.fingerprint}:${tool.name.slice(0, 200)}`;
 
 /**
- * Tool names of the organization's other servers that are not revoked (their latest successful scan and
- * their pins), among `names` when given (the candidates of this scan's tools).
+ * Tool names of the organization's other servers that are not revoked (their latest successful scan's,
+ * kept in mcp_servers.tool_names, and their pins), among `names` (the candidates of this scan's tools).
  */
-export async function loadOtherServersTools(tx: Tx, mcpServerId: string, names?: readonly string[]): Promise<OtherServersTools> {
+export async function loadOtherServersTools(tx: Tx, mcpServerId: string, names: readonly string[]): Promise<OtherServersTools> {
+  if (names.length === 0) return new Map();
+  // The names joined by hash (`= any(array)` would compare every pair).
   const { rows } = await tx.query<{ mcp_server_id: string; slug: string; tool: string }>(
-    `select m.id as mcp_server_id, m.slug, t.name as tool
-       from mcp_servers m
-       cross join lateral (select s.tools from mcp_scans s
-                            where s.organization_id = m.organization_id and s.mcp_server_id = m.id and s.status = 'succeeded'
-                            order by s.id desc limit 1) s
-       cross join lateral jsonb_to_recordset(s.tools) as t(name text)
-      where m.organization_id = $1 and m.id <> $2 and m.status <> 'revoked' and ($3::text[] is null or t.name = any($3::text[]))
+    `with wanted as (select distinct w.name from unnest($3::text[]) as w(name))
+     select m.id as mcp_server_id, m.slug, t.name as tool
+       from mcp_servers m cross join lateral unnest(m.tool_names) as t(name) join wanted w on w.name = t.name
+      where m.organization_id = $1 and m.id <> $2 and m.status <> 'revoked'
      union
      select m.id, m.slug, p.tool_name
-       from mcp_tool_pins p join mcp_servers m on m.id = p.mcp_server_id and m.organization_id = p.organization_id
-      where p.organization_id = $1 and p.mcp_server_id <> $2 and p.state <> 'removed' and m.status <> 'revoked'
-        and ($3::text[] is null or p.tool_name = any($3::text[]))`,
-    [orgOf(tx), mcpServerId, names ?? null],
+       from mcp_tool_pins p join wanted w on w.name = p.tool_name
+       join mcp_servers m on m.id = p.mcp_server_id and m.organization_id = p.organization_id
+      where p.organization_id = $1 and p.mcp_server_id <> $2 and p.state <> 'removed' and m.status <> 'revoked'`,
+    [orgOf(tx), mcpServerId, names],
     { name: 'aim.mcp.other-servers-tools' },
   );
   const byTool = new Map<string, { mcpServerId: string; server: string }[]>();
@@ -122,8 +125,9 @@ export async function runPoisoningChecks(tx: Tx, deps: PoisoningHookDeps, input:
   const ownTools = new Set(scan.tools.keys());
   // Text fields by tool (a definition's are computed once per fingerprint and kept), and from them the only
   // names of other servers' tools this scan can be shadowing.
-  const fieldsOf = new Map([...scan.tools.values()].map((tool) => [tool.name, fieldsOfDefinition(tool)]));
-  const candidates = new Set([...scan.tools.values()].flatMap((tool) => shadowingCandidates(tool.definition, fieldsOf.get(tool.name)!, ownTools)));
+  const texts = new Map([...scan.tools.values()].map((tool) => [tool.name, textsOf(tool)]));
+  const candidates = new Set<string>();
+  for (const [name, { candidates: names }] of texts) for (const n of names) if (n === name || !ownTools.has(n)) candidates.add(n);
   const others = await loadOtherServersTools(tx, server.id, [...candidates]);
   let monitoring: Awaited<ReturnType<typeof loadMonitoringSettings>>['settings'] | undefined;
   // The text findings an unchanged definition already has (open or dismissed), by fingerprint.
@@ -135,7 +139,7 @@ export async function runPoisoningChecks(tx: Tx, deps: PoisoningHookDeps, input:
   const stillTrue: string[] = [];
   for (const tool of scan.tools.values()) {
     const isUnchanged = unchanged.has(tool.fingerprint);
-    const fields = fieldsOf.get(tool.name)!;
+    const fields = texts.get(tool.name)!.fields;
     if (isUnchanged) stillTrue.push(...(kept.get(tool.fingerprint) ?? []));
     const matches = [...(isUnchanged ? [] : checkToolText(tool.definition, fields)), ...checkToolShadowing(tool.definition, ownTools, others, fields)];
     for (const verdict of verdictsByHeuristic(matches)) {

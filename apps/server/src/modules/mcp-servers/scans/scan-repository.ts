@@ -105,16 +105,18 @@ export const scanRepository = {
 
   /**
    * The end of a scan, in one statement: what the hooks concluded on the scan row, the server's last scan,
-   * its confidence (when the confidence hook ran) and when the scheduler scans it next, and the server's scans past the newest SCANS_KEPT_PER_SERVER
+   * its confidence (when the confidence hook ran), its tool names (`toolNames`: those of a successful
+   * scan) and when the scheduler scans it next, and the server's scans past the newest SCANS_KEPT_PER_SERVER
    * deleted (except those an approval or a finding refers to; none while the organization is on legal
    * hold). Answers the scan row.
    */
-  async finish(tx: Tx, scan: { id: string; mcpServerId: string }, outcome: ScanHookOutcome, intervalMinutes: number): Promise<ScanRow> {
+  async finish(tx: Tx, scan: { id: string; mcpServerId: string; toolNames?: readonly string[] | null }, outcome: ScanHookOutcome, intervalMinutes: number): Promise<ScanRow> {
     const { rows } = await tx.query<ScanRow>(
       `with hold as (select aim_legal_hold_held($1) as held), scanned as (
          update mcp_servers set last_scan_id = $3, next_scan_at = now() + make_interval(mins => $8),
                 confidence_score = case when $10::boolean then $11::numeric else confidence_score end,
-                confidence = case when $10::boolean then $12::jsonb else confidence end
+                confidence = case when $10::boolean then $12::jsonb else confidence end,
+                tool_names = coalesce($13::text[], tool_names)
           where organization_id = $1 and id = $2
        ), pruned as (
          delete from mcp_scans s
@@ -140,6 +142,7 @@ export const scanRepository = {
         outcome.confidence !== undefined,
         outcome.confidence?.score ?? null,
         outcome.confidence ? JSON.stringify(outcome.confidence.document) : null,
+        scan.toolNames ?? null,
       ],
       { name: 'aim.mcp.scan-finish' },
     );

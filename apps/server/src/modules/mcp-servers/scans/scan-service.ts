@@ -83,7 +83,8 @@ export function createScanService(deps: ScanServiceDeps) {
           const outcome = await hook.afterScan(tx, { ctx, server, scan: recorded, previous, concluded, live });
           if (outcome) Object.assign(concluded, outcome);
         }
-        const row = await scanRepository.finish(tx, scan, concluded, settings.scanIntervalMinutes);
+        const toolNames = recorded.status === 'succeeded' ? [...recorded.tools.keys()].sort() : null;
+        const row = await scanRepository.finish(tx, { ...scan, toolNames }, concluded, settings.scanIntervalMinutes);
         await recordAuditEvent(tx, ctx, {
           action: 'mcp_server.scan',
           target: { type: 'mcp_server', id: scan.mcpServerId },
