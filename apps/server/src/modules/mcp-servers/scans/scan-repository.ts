@@ -2,6 +2,7 @@ import type { McpScanFailureReason, McpScanJson } from '@aim/contracts';
 import { orgOf, type Tx } from '../../../platform/db/database.js';
 import { AppError } from '../../../platform/http/app-error.js';
 import type { Actor } from '../../../platform/http/request-context.js';
+import type { McpServerRow } from '../mcp-server-repository.js';
 import type { ScanHookOutcome } from '../shared/scan-hooks.js';
 
 /**
@@ -74,6 +75,31 @@ export const scanRepository = {
    * The running row of a new scan. A running row older than `staleAfterMs` was left by an instance that
    * stopped mid-scan: it is closed as a timeout first, so it cannot block the server's scans forever.
    */
+  /**
+   * The server locked (for update) and, when it is a Streamable HTTP server that is neither suspended nor
+   * revoked and has no running scan, the running row of a new scan inserted: one statement. `inserted`
+   * false with a server found: not scannable (the caller says why), or a running row exists (see
+   * `insertRunning`).
+   */
+  async lockAndStart(tx: Tx, scan: { id: string; mcpServerId: string; trigger: 'manual' | 'scheduled'; requestedBy: Actor; startedAt: Date }) {
+    const { rows } = await tx.query<McpServerRow & { __inserted: boolean }>(
+      `with server as (select * from mcp_servers where organization_id = $2 and id = $3 for update),
+       running as (
+         insert into mcp_scans (id, organization_id, mcp_server_id, trigger, status, requested_by_type, requested_by_id, started_at)
+         select $1, $2, $3, $4, 'running', $5, $6, $7 from server
+          where server.transport = 'streamable_http' and server.status not in ('suspended', 'revoked')
+         on conflict (mcp_server_id) where status = 'running' do nothing
+         returning id)
+       select server.*, exists (select 1 from running) as __inserted from server`,
+      [scan.id, orgOf(tx), scan.mcpServerId, scan.trigger, scan.requestedBy.type, scan.requestedBy.id, scan.startedAt],
+      { name: 'aim.mcp.scan-start' },
+    );
+    const row = rows[0];
+    if (!row) return { server: null, inserted: false };
+    const { __inserted: inserted, ...server } = row;
+    return { server: server as McpServerRow, inserted };
+  },
+
   async insertRunning(tx: Tx, scan: { id: string; mcpServerId: string; trigger: 'manual' | 'scheduled'; requestedBy: Actor; startedAt: Date }, staleAfterMs: number) {
     const insert = async () =>
       (

@@ -51,13 +51,14 @@ export function createScanService(deps: ScanServiceDeps) {
 
   async function startScan(ctx: RequestContext, organizationId: string, mcpServerId: string, trigger: 'manual' | 'scheduled', check?: (tx: Tx, server: McpServerRow) => void) {
     return db.transaction({ organizationId }, async (tx) => {
-      const server = await mcpServerRepository.find(tx, mcpServerId, { forUpdate: true });
+      const scan = { id: newId('msc'), mcpServerId, trigger, requestedBy: ctx.actor, startedAt: new Date() };
+      // The server locked and the running row inserted in one statement; a refusal below rolls the row back.
+      const { server, inserted } = await scanRepository.lockAndStart(tx, scan);
       if (!server) throw notFound('The MCP server');
       check?.(tx, server);
       const refusal = notScannable(server);
       if (refusal) throw new AppError('mcp_server_not_scannable', refusal);
-      const scan = { id: newId('msc'), mcpServerId, trigger, requestedBy: ctx.actor, startedAt: new Date() };
-      await scanRepository.insertRunning(tx, scan, staleAfterMs);
+      if (!inserted) await scanRepository.insertRunning(tx, scan, staleAfterMs);
       if (trigger === 'scheduled') {
         // Claimed: the next pass does not pick the server again while this scan runs.
         await scanRepository.setNextScan(tx, mcpServerId, (await loadMcpSettings(tx)).settings.scanIntervalMinutes);
