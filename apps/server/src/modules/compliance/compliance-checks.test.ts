@@ -15,7 +15,8 @@ forEachTarget('compliance checks', (target) => {
   let t: TestApp;
   let owner: pg.Client;
   const fresh = async (): Promise<SeededOrganization> => seedOrganization(t, 'C');
-  const lastHour = (): Period => ({ from: ago(60 * MINUTE), to: new Date() });
+  // Up to the next whole millisecond: a row written in the current one (microseconds in PostgreSQL) is inside.
+  const lastHour = (): Period => ({ from: ago(60 * MINUTE), to: new Date(Date.now() + 1) });
   before(async () => {
     t = await createTestApp(target, { env: { RATE_LIMIT_IP_MAX: '100000', RATE_LIMIT_PRINCIPAL_MAX: '100000' } });
     owner = await t.owner();
@@ -25,9 +26,14 @@ forEachTarget('compliance checks', (target) => {
   /** Triggers off, as someone with the database owner's access would (checkpoints are append-only too). */
   const asIntruder = async (sql: string, params: unknown[]) => {
     await owner.query('begin');
-    await owner.query("set local session_replication_role = 'replica'");
-    await owner.query(sql, params);
-    await owner.query('commit');
+    try {
+      await owner.query("set local session_replication_role = 'replica'");
+      await owner.query(sql, params);
+      await owner.query('commit');
+    } catch (error) {
+      await owner.query('rollback');
+      throw error;
+    }
   };
   const expect = (r: { status: string; summary: string; evidence: unknown }, status: string) => assert.equal(r.status, status, `${r.summary} ${JSON.stringify(r.evidence)}`);
 
@@ -66,7 +72,7 @@ forEachTarget('compliance checks', (target) => {
       const pass = await runCheck(t, o.organizationId, 'access_reviews_completed', lastHour());
       expect(pass, 'pass');
       assert.equal(pass.evidence.samples[0]?.reviewId, reviewId);
-      await owner.query(`update access_review_items set decision = 'pending' where id = $1`, [itemId]);
+      await owner.query(`update access_review_items set decision = 'pending', decided_by = null, decided_at = null where id = $1`, [itemId]);
       expect(await runCheck(t, o.organizationId, 'access_reviews_completed', lastHour()), 'fail');
     });
 
@@ -155,7 +161,7 @@ forEachTarget('compliance checks', (target) => {
       expect(await runCheck(t, o.organizationId, 'checkpoint_timestamped', covered), 'unknown');
       await asIntruder(`update audit_checkpoints set tsa_status = 'failed' where organization_id = $1`, [o.organizationId]);
       expect(await runCheck(t, o.organizationId, 'checkpoint_timestamped', covered), 'fail');
-      await asIntruder(`update audit_checkpoints set tsa_status = 'stamped' where organization_id = $1`, [o.organizationId]);
+      await asIntruder(`update audit_checkpoints set tsa_status = 'stamped', tsa_token = $2 where organization_id = $1`, [o.organizationId, Buffer.from('a time-stamp token')]);
       expect(await runCheck(t, o.organizationId, 'checkpoint_timestamped', covered), 'pass');
       // A forged signature, then a tampered event.
       await asIntruder(`update audit_checkpoints set signature = $2 where organization_id = $1`, [o.organizationId, Buffer.alloc(64, 7)]);
