@@ -25,29 +25,13 @@ import type { PersonalData } from '../../platform/crypto/personal-data.js';
 import type { Anchoring } from './audit-anchoring.js';
 import { createCheckpointSigner, type AnchoredCheckpoint } from './audit-checkpoints.js';
 import { auditRepository as audit, type AuditFilter, type StoredEvent } from './audit-repository.js';
-import { openEvents, type ReadableEvent } from '../../platform/audit/audit-personal.js';
+import { auditEventJson, openEvents, readableEventJson, type ReadableEvent } from '../../platform/audit/audit-personal.js';
 
 const VERIFY_BATCH = 5_000;
 /** Events removed per retention transaction. */
 const RETENTION_BATCH = 10_000;
 
-export const auditEventJson = (e: StoredEvent) => ({
-  id: e.id,
-  seq: e.seq,
-  hash: e.hash?.toString('hex') ?? null,
-  occurredAt: e.occurredAt,
-  actor: e.actor as { type: 'user' | 'agent' | 'api_key' | 'system'; id: string | null },
-  action: e.action,
-  target: e.target,
-  outcome: e.outcome as 'success' | 'failure' | 'denied',
-  requestId: e.requestId,
-  clientIp: e.clientIp,
-  userAgent: e.userAgent,
-  details: e.details,
-});
-
-/** An event for readers (the list): personal members opened, erased ones named. */
-export const readableEventJson = (e: ReadableEvent) => ({ ...auditEventJson(e), ...(e.erased.length > 0 ? { erased: e.erased } : {}) });
+export { auditEventJson, readableEventJson };
 
 /** RFC 4180 field, with formula-looking cells defused for spreadsheets. */
 function csvField(value: unknown): string {

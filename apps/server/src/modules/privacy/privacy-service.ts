@@ -1,7 +1,7 @@
 import type { personDataExportSchema } from '@aim/contracts';
 import type { z } from 'zod';
 import type { AccessCache } from '../../platform/auth/access-cache.js';
-import { openEvents, type ReadableEvent } from '../../platform/audit/audit-personal.js';
+import { openEvents, readableEventJson, type ReadableEvent } from '../../platform/audit/audit-personal.js';
 import { recordAuditEvent } from '../../platform/audit/audit-log.js';
 import { normalizeEmail } from '../../platform/crypto/keyring.js';
 import type { PersonalData } from '../../platform/crypto/personal-data.js';
@@ -29,22 +29,7 @@ export type PersonDataExport = z.output<typeof personDataExportSchema>;
 
 const requester = (ctx: RequestContext) => ctx.actor.id ?? ctx.actor.type;
 
-const eventJson = (e: ReadableEvent) => ({
-  organizationId: e.organizationId,
-  id: e.id,
-  seq: e.seq,
-  hash: e.hash?.toString('hex') ?? null,
-  occurredAt: e.occurredAt,
-  actor: e.actor as { type: 'user' | 'agent' | 'api_key' | 'system'; id: string | null },
-  action: e.action,
-  target: e.target,
-  outcome: e.outcome as 'success' | 'failure' | 'denied',
-  requestId: e.requestId,
-  clientIp: e.clientIp,
-  userAgent: e.userAgent,
-  details: e.details,
-  ...(e.erased.length > 0 ? { erased: e.erased } : {}),
-});
+const eventJson = (e: ReadableEvent) => ({ organizationId: e.organizationId, ...readableEventJson(e) });
 
 export function createPrivacyService(deps: { db: Database; users: UserRepository; personalData: PersonalData; cache: AccessCache }) {
   const { db, users, personalData, cache } = deps;

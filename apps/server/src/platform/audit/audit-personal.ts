@@ -39,3 +39,23 @@ export async function openEvents(tx: Tx, personalData: PersonalData, events: Sto
     };
   });
 }
+
+/** An event as the API answers it (AuditEvent): what the export carries, as chained. */
+export const auditEventJson = (e: StoredEvent) => ({
+  id: e.id,
+  seq: e.seq,
+  hash: e.hash?.toString('hex') ?? null,
+  occurredAt: e.occurredAt,
+  actor: e.actor as { type: 'user' | 'agent' | 'api_key' | 'system'; id: string | null },
+  action: e.action,
+  target: e.target,
+  outcome: e.outcome as 'success' | 'failure' | 'denied',
+  requestId: e.requestId,
+  clientIp: e.clientIp,
+  userAgent: e.userAgent,
+  details: e.details,
+});
+
+/** An event for readers (the list): personal members opened, erased ones named. */
+/** The same, opened for a reader: erased fields named. */
+export const readableEventJson = (e: ReadableEvent) => ({ ...auditEventJson(e), ...(e.erased.length > 0 ? { erased: e.erased } : {}) });
