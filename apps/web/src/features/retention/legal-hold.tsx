@@ -45,7 +45,10 @@ export function LegalHoldPanel({ hold, manage, changed }: { hold: LegalHold; man
       {!manage ? (
         <p className="text-xs text-slate-600">Only admins place or release a legal hold.</p>
       ) : hold.enabled ? (
+        // Keyed apart: one button would otherwise fade from the red "Place" to the white "Release", with
+        // text too faint to read while it does.
         <ConfirmDialog
+          key="release"
           trigger={<Button variant="outline">Release legal hold</Button>}
           title="Release the legal hold?"
           description="Retention resumes: the next daily runs remove everything already past its retention, including what the hold kept."
@@ -54,6 +57,7 @@ export function LegalHoldPanel({ hold, manage, changed }: { hold: LegalHold; man
         />
       ) : (
         <ConfirmDialog
+          key="place"
           trigger={<Button variant="destructive">Place legal hold</Button>}
           title="Place a legal hold?"
           description="Every deletion of this organization's data stops until the hold is released. The hold and its reason are recorded in the audit log."
