@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setUpOrganization, startAim, type AimProcess } from './testing/aim-process.js';
 import { startLocalTsa, type LocalTsa } from './testing/local-tsa.js';
+import { eventually as waitFor } from './testing/eventually.js';
 
 /**
  * Anchored checkpoints as `npm start` runs them (embedded PostgreSQL, so the witness is the default
@@ -23,15 +24,7 @@ const verifier = (args: string[]) =>
     execFile(process.execPath, [VERIFIER, ...args], (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, output: stdout + stderr }));
   });
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  assert.fail(`${what} did not happen within ${WAIT_MS / 1000} s`);
-}
+const eventually = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined) => waitFor(what, probe, { timeoutMs: WAIT_MS });
 
 describe('anchored audit checkpoints on the running server', () => {
   let aim: AimProcess | undefined;

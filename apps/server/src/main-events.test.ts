@@ -7,6 +7,7 @@ import pg from 'pg';
 import { secure } from '@aim/sdk';
 import { DOMAIN_EVENT_TYPES } from '@aim/contracts';
 import { startAim, type AimProcess } from './testing/aim-process.js';
+import { eventually as waitFor } from './testing/eventually.js';
 
 /**
  * Domain events survive a crash between their commit and their delivery, as `npm start` runs: the
@@ -30,15 +31,7 @@ async function start(dataDir: string, env: Record<string, string>): Promise<AimP
   return Object.assign(aim, { pgPort: aim.pgPort });
 }
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  assert.fail(`${what} did not happen within ${WAIT_MS / 1000} s`);
-}
+const eventually = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined) => waitFor(what, probe, { timeoutMs: WAIT_MS });
 
 /** Kill the process and its embedded PostgreSQL as a power cut would: no shutdown of either. */
 async function crash(running: AimProcess, clusterDir: string): Promise<void> {

@@ -9,6 +9,7 @@ import { Webhook } from 'standardwebhooks';
 import { setUpOrganization, startAim, type AimProcess } from './testing/aim-process.js';
 import { newAgentKey, proofFor, signedHeaders, type TestAgentKey } from './testing/agent-fixtures.js';
 import { startSmtpCapture, type SmtpCapture } from './testing/smtp-capture.js';
+import { eventually as waitFor } from './testing/eventually.js';
 
 /**
  * Monitoring as `npm start` runs it (embedded PostgreSQL, SMTP_URL at the test's own SMTP server, a
@@ -50,15 +51,7 @@ function startReceiver(): Promise<{ server: Server; url: string; state: { secret
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/aim`, state })));
 }
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  assert.fail(`${what} did not happen within ${WAIT_MS / 1000} s`);
-}
+const eventually = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined) => waitFor(what, probe, { timeoutMs: WAIT_MS });
 
 describe('monitoring on the running server', () => {
   let aim: AimProcess | undefined;

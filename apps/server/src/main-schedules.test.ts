@@ -7,6 +7,7 @@ import pg from 'pg';
 import { secure } from '@aim/sdk';
 import { QUEUES } from './platform/jobs/job-names.js';
 import { startAim, type AimProcess } from './testing/aim-process.js';
+import { eventually as waitFor } from './testing/eventually.js';
 
 /**
  * The schedules, as `npm start` runs them: the real entry point in its own process (embedded
@@ -44,15 +45,7 @@ async function start(dataDir: string): Promise<AimProcess & { pgPort: number }> 
 const stop = (running: AimProcess) => running.stop();
 
 /** Poll `probe` until it returns a value (not undefined); fail with `what` and the last state seen. */
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, describeState: () => Promise<unknown>): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  assert.fail(`${what} did not happen within ${WAIT_MS / 1000} s; last state: ${JSON.stringify(await describeState())}`);
-}
+const eventually = <T>(what: string, probe: () => Promise<T | undefined>, describeState: () => Promise<unknown>) => waitFor(what, probe, { timeoutMs: WAIT_MS, intervalMs: 1000, describeState });
 
 describe('npm start runs every schedule by itself', () => {
   const dirs: string[] = [];

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { secure } from '@aim/sdk';
 import { startAim, type AimProcess } from './testing/aim-process.js';
+import { eventually as waitFor } from './testing/eventually.js';
 
 /**
  * Webhooks as a customer meets them, on the real process `npm start` runs (embedded PostgreSQL): a
@@ -65,15 +66,7 @@ function startReceiver(): Promise<{ server: Server; url: string; state: { secret
   );
 }
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  assert.fail(`${what} did not happen within ${WAIT_MS / 1000} s`);
-}
+const eventually = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined) => waitFor(what, probe, { timeoutMs: WAIT_MS });
 
 describe('webhooks on the running server', () => {
   const dirs: string[] = [];

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { startAim, type AimProcess } from '../../testing/aim-process.js';
 import { startSyslogCollector, type SyslogCollector, type SyslogMessage } from '../../testing/syslog-collector.js';
+import { eventually as waitFor } from '../../testing/eventually.js';
 
 /**
  * The audit stream as `npm start` runs it: the real process on its embedded PostgreSQL, streaming to
@@ -17,15 +18,7 @@ import { startSyslogCollector, type SyslogCollector, type SyslogMessage } from '
 const BOOTSTRAP = 'bootstrap-token-for-the-siem-test-0123456789';
 const WAIT_MS = 60_000;
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`${what} did not happen within ${WAIT_MS / 1000} s`);
-}
+const eventually = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined) => waitFor(what, probe, { timeoutMs: WAIT_MS, intervalMs: 100 });
 
 /** Kill the process and its embedded PostgreSQL as a power cut would. */
 async function crash(running: AimProcess, clusterDir: string): Promise<void> {
