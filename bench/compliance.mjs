@@ -27,12 +27,19 @@ const DAY = 86_400_000;
 const to = new Date(Math.floor(Date.now() / DAY) * DAY);
 const from = new Date(to.getTime() - 365 * DAY);
 
-const bench = await createExternalBenchDatabase('compliance');
+// BENCH_KEEP=1 keeps the seeded database and prints BENCH_REUSE=<owner URL> <app URL>, which a later
+// run takes instead of seeding again (seeding 10 million events takes minutes).
+const reuse = process.env.BENCH_REUSE?.split(' ');
+const bench = reuse
+  ? { ownerUrl: reuse[0], appUrl: reuse[1], drop: async () => undefined }
+  : await createExternalBenchDatabase('compliance');
 const owner = new pg.Client({ connectionString: bench.ownerUrl });
 await owner.connect();
 try {
-  const org = newId('org');
-  const user = newId('usr');
+  const seeded = reuse ? (await owner.query(`select o.id as org, m.user_id as user from organizations o join memberships m on m.organization_id = o.id where o.name = 'Bench'`)).rows[0] : null;
+  const org = seeded?.org ?? newId('org');
+  const user = seeded?.user ?? newId('usr');
+  if (!seeded) {
   await owner.query(`insert into organizations (id, name) values ($1, 'Bench')`, [org]);
   await owner.query(`insert into users (id, email_hash, email_encrypted, name_encrypted) values ($1, sha256(convert_to($1, 'UTF8')), 'x', 'x')`, [user]);
   await owner.query(`insert into memberships (organization_id, user_id, role) values ($1, $2, 'admin')`, [org, user]);
@@ -94,6 +101,7 @@ try {
   await owner.query(`insert into audit_chain_heads (organization_id, seq, hash) values ($1, $2, $3) on conflict (organization_id) do update set seq = excluded.seq, hash = excluded.hash`, [org, EVENTS, previous]);
   await owner.query('analyze');
   console.log(`seeded in ${((performance.now() - seedStarted) / 1000).toFixed(0)} s`);
+  }
 
   const db = createDatabase({ connectionString: bench.appUrl, max: 4 });
   const measure = async (label, fn) => {
@@ -148,5 +156,6 @@ try {
   await db.close();
 } finally {
   await owner.end();
-  if (process.env.BENCH_KEEP) console.log(`kept ${bench.ownerUrl}`); else await bench.drop();
+  if (process.env.BENCH_KEEP || reuse) console.log(`kept: BENCH_REUSE='${bench.ownerUrl} ${bench.appUrl}'`);
+  else await bench.drop();
 }

@@ -64,6 +64,8 @@ export interface Database {
   /** A single statement outside any tenant (health checks, system reads). RLS still applies. */
   query: Queryable['query'];
   poolStats(): { total: number; idle: number; waiting: number; max: number };
+  /** Where the pool connects, for work that opens connections of its own (the chain walk's threads). Never logged. */
+  readonly connectionString: string;
   close(): Promise<void>;
 }
 
@@ -121,6 +123,7 @@ export function createDatabase(options: DatabaseOptions): Database {
   let closing: Promise<void> | undefined;
 
   return {
+    connectionString: options.connectionString,
     async transaction(scope, fn) {
       const org = scope.organizationId;
       if (org !== null && !ORG_ID.test(org)) throw new InvalidTenantScopeError();

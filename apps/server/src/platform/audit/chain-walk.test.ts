@@ -1,0 +1,112 @@
+import { after, before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { forEachTarget } from '../../testing/targets.js';
+import { createTestDatabase, type TestDatabase } from '../../testing/test-database.js';
+import { createDatabase, type Database } from '../db/database.js';
+import { newId } from '../ids.js';
+import { createAuditSequencer } from './audit-sequencer.js';
+import { joinSpans, walkChain, withChainSnapshot, type Span } from './chain-walk.js';
+
+/**
+ * The chain walked in spans on worker threads gives the same verdict as one walk: intact with every
+ * event counted, and the same first broken event wherever the break falls (inside a span, on the
+ * boundary between two).
+ */
+forEachTarget('audit chain walk in spans', (target) => {
+  let database: TestDatabase;
+  let db: Database;
+  let owner: pg.Client;
+  const EVENTS = 30;
+
+  before(async () => {
+    database = await createTestDatabase(target);
+    db = createDatabase({ connectionString: database.appUrl, max: 2 });
+    owner = new pg.Client({ connectionString: database.ownerUrl });
+    await owner.connect();
+  });
+  after(async () => {
+    await owner?.end();
+    await db?.close();
+    await database?.drop();
+  });
+
+  /** An organization with EVENTS chained events (seq 1..EVENTS). */
+  async function chain(): Promise<string> {
+    const org = newId('org');
+    await owner.query(`insert into organizations (id, name) values ($1, 'Walk')`, [org]);
+    for (let i = 0; i < EVENTS; i++) {
+      await owner.query(
+        `insert into audit_events (id, organization_id, actor_type, actor_id, action, outcome, details) values ($1, $2, 'system', null, 'test.event', 'success', $3)`,
+        [newId('evt'), org, { n: i, text: 'é ☃ "quoted"' }],
+      );
+    }
+    const sequencer = createAuditSequencer(db, { warn() {} }, { intervalMs: 3_600_000 });
+    await sequencer.drain(org);
+    await sequencer.stop();
+    return org;
+  }
+
+  const walk = (org: string, threads: number) =>
+    withChainSnapshot(db.connectionString, org, (snapshot) =>
+      walkChain({ connectionString: db.connectionString, organizationId: org, fromSeq: 1, toSeq: EVENTS, startHash: '00'.repeat(32), snapshot: snapshot.id, threads, minEventsPerThread: 1 }),
+    );
+
+  /** Triggers off, as someone with the database owner's access would. */
+  async function asIntruder(sql: string, params: unknown[]) {
+    await owner.query('begin');
+    await owner.query("set local session_replication_role = 'replica'");
+    await owner.query(sql, params);
+    await owner.query('commit');
+  }
+
+  it('walks an intact chain in three spans on worker threads, counting every event once', async () => {
+    const org = await chain();
+    const one = await walk(org, 1);
+    const three = await walk(org, 3);
+    assert.equal(one.status, 'intact');
+    assert.deepEqual(three, one);
+    assert.equal(three.checked, EVENTS);
+  });
+
+  it('names the same first broken event as one walk, inside a span and on a boundary', async () => {
+    const inside = await chain();
+    await asIntruder(`update audit_events set details = '{"n": 999}' where organization_id = $1 and seq = 15`, [inside]);
+    const one = await walk(inside, 1);
+    assert.deepEqual(await walk(inside, 3), one);
+    assert.equal(one.status === 'broken' && one.brokenAt, 15);
+    assert.equal(one.checked, 14);
+
+    // Seq 20 ends the second span and gives the third its start: deleting it breaks at 20, once.
+    const boundary = await chain();
+    await asIntruder(`delete from audit_events where organization_id = $1 and seq = 20`, [boundary]);
+    const spans = await walk(boundary, 3);
+    assert.deepEqual(spans, { status: 'broken', checked: 19, brokenAt: 20, reason: 'events 20–20 are missing' });
+    assert.deepEqual(spans, await walk(boundary, 1));
+
+    // A later break does not hide an earlier one.
+    const two = await chain();
+    await asIntruder(`update audit_events set details = '{}' where organization_id = $1 and seq in (5, 25)`, [two]);
+    const first = await walk(two, 3);
+    assert.equal(first.status === 'broken' && first.brokenAt, 5);
+  });
+
+  it('joins spans only where each starts from the hash the one before ended on', () => {
+    const spans: Span[] = [
+      { organizationId: 'org', fromSeq: 1, toSeq: 10, startHash: '00'.repeat(32), snapshot: null, last: false },
+      { organizationId: 'org', fromSeq: 11, toSeq: 20, startHash: null, snapshot: null, last: true },
+    ];
+    const intact = (lastSeq: number, checked: number) => ({ status: 'intact' as const, checked, lastSeq, lastHash: 'bb'.repeat(32) });
+    const joined = joinSpans(spans, [
+      { verdict: intact(10, 10), startHash: '00'.repeat(32), lastHash: 'aa'.repeat(32) },
+      { verdict: intact(20, 10), startHash: 'aa'.repeat(32), lastHash: 'bb'.repeat(32) },
+    ]);
+    assert.deepEqual(joined, { status: 'intact', checked: 20, lastSeq: 20, lastHash: 'bb'.repeat(32) });
+    const changed = joinSpans(spans, [
+      { verdict: intact(10, 10), startHash: '00'.repeat(32), lastHash: 'aa'.repeat(32) },
+      { verdict: intact(20, 10), startHash: 'cc'.repeat(32), lastHash: 'bb'.repeat(32) },
+    ]);
+    assert.equal(changed.status === 'broken' && changed.brokenAt, 10);
+    assert.equal(changed.checked, 10);
+  });
+});
