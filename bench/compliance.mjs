@@ -40,67 +40,67 @@ try {
   const org = seeded?.org ?? newId('org');
   const user = seeded?.user ?? newId('usr');
   if (!seeded) {
-  await owner.query(`insert into organizations (id, name) values ($1, 'Bench')`, [org]);
-  await owner.query(`insert into users (id, email_hash, email_encrypted, name_encrypted) values ($1, sha256(convert_to($1, 'UTF8')), 'x', 'x')`, [user]);
-  await owner.query(`insert into memberships (organization_id, user_id, role) values ($1, $2, 'admin')`, [org, user]);
-  // Monthly partitions for the year back.
-  await owner.query(`do $$ declare s date; begin for m in 1..13 loop s := (date_trunc('month', now() at time zone 'UTC') - make_interval(months => m))::date;
-    execute format('create table if not exists audit_events_b%s partition of audit_events for values from (%L) to (%L)', m, s, (s + interval '1 month')::date);
-    execute format('create table if not exists verification_events_b%s partition of verification_events for values from (%L) to (%L)', m, s, (s + interval '1 month')::date);
-  end loop; end $$`);
-  const agents = [];
-  for (let i = 0; i < AGENTS; i++) agents.push(newId('agt'));
-  await owner.query(
-    `insert into agents (id, organization_id, name, owner_id, created_by_type, created_by_id, created_at)
-     select a, $1, 'agent ' || ord, $2, 'user', $2, $3 from unnest($4::text[]) with ordinality as u(a, ord)`,
-    [org, user, new Date(from.getTime() - DAY), agents],
-  );
+    await owner.query(`insert into organizations (id, name) values ($1, 'Bench')`, [org]);
+    await owner.query(`insert into users (id, email_hash, email_encrypted, name_encrypted) values ($1, sha256(convert_to($1, 'UTF8')), 'x', 'x')`, [user]);
+    await owner.query(`insert into memberships (organization_id, user_id, role) values ($1, $2, 'admin')`, [org, user]);
+    // Monthly partitions for the year back.
+    await owner.query(`do $$ declare s date; begin for m in 1..13 loop s := (date_trunc('month', now() at time zone 'UTC') - make_interval(months => m))::date;
+      execute format('create table if not exists audit_events_b%s partition of audit_events for values from (%L) to (%L)', m, s, (s + interval '1 month')::date);
+      execute format('create table if not exists verification_events_b%s partition of verification_events for values from (%L) to (%L)', m, s, (s + interval '1 month')::date);
+    end loop; end $$`);
+    const agents = [];
+    for (let i = 0; i < AGENTS; i++) agents.push(newId('agt'));
+    await owner.query(
+      `insert into agents (id, organization_id, name, owner_id, created_by_type, created_by_id, created_at)
+       select a, $1, 'agent ' || ord, $2, 'user', $2, $3 from unnest($4::text[]) with ordinality as u(a, ord)`,
+      [org, user, new Date(from.getTime() - DAY), agents],
+    );
 
-  console.log(`seeding ${EVENTS.toLocaleString()} chained audit events (hashes computed here) and ${(EVENTS / 10).toLocaleString()} decisions for ${AGENTS} agents…`);
-  const seedStarted = performance.now();
-  let previous = Buffer.alloc(32);
-  const span = to.getTime() - from.getTime() - 1000;
-  for (let done = 0; done < EVENTS; done += BATCH) {
-    const n = Math.min(BATCH, EVENTS - done);
-    const cols = { id: [], seq: [], hash: [], at: [], action: [], ttype: [], tid: [], details: [] };
-    const decisions = { id: [], agent: [], at: [] };
-    for (let j = 0; j < n; j++) {
-      const seq = done + j + 1;
-      const at = new Date(from.getTime() + Math.floor((seq / EVENTS) * span));
-      const occurredAt = `${at.toISOString().slice(0, 23)}000Z`;
-      const isDecision = seq % 10 === 0;
-      const agent = agents[seq % AGENTS];
-      const id = newId('evt', at.getTime());
-      const decisionId = isDecision ? newId('dec', at.getTime()) : null;
-      const event = {
-        id, organizationId: org, seq, occurredAt, actor: { type: isDecision ? 'agent' : 'user', id: isDecision ? agent : user },
-        action: isDecision ? 'decision.allow' : 'agent.update', target: isDecision ? { type: 'decision', id: decisionId } : { type: 'agent', id: agent },
-        outcome: 'success', requestId: `req-${seq}`, clientIp: null, userAgent: null, details: isDecision ? { agentId: agent, action: 'files:read', risk: 'low' } : { n: seq },
-      };
-      previous = chainHash(previous, event);
-      cols.id.push(id); cols.seq.push(seq); cols.hash.push(`\\x${previous.toString('hex')}`); cols.at.push(occurredAt); cols.action.push(event.action);
-      cols.ttype.push(event.target.type); cols.tid.push(event.target.id); cols.details.push(JSON.stringify(event.details));
-      if (isDecision) { decisions.id.push(decisionId); decisions.agent.push(agent); decisions.at.push(at.toISOString()); }
+    console.log(`seeding ${EVENTS.toLocaleString()} chained audit events (hashes computed here) and ${(EVENTS / 10).toLocaleString()} decisions for ${AGENTS} agents…`);
+    const seedStarted = performance.now();
+    let previous = Buffer.alloc(32);
+    const span = to.getTime() - from.getTime() - 1000;
+    for (let done = 0; done < EVENTS; done += BATCH) {
+      const n = Math.min(BATCH, EVENTS - done);
+      const cols = { id: [], seq: [], hash: [], at: [], action: [], ttype: [], tid: [], details: [] };
+      const decisions = { id: [], agent: [], at: [] };
+      for (let j = 0; j < n; j++) {
+        const seq = done + j + 1;
+        const at = new Date(from.getTime() + Math.floor((seq / EVENTS) * span));
+        const occurredAt = `${at.toISOString().slice(0, 23)}000Z`;
+        const isDecision = seq % 10 === 0;
+        const agent = agents[seq % AGENTS];
+        const id = newId('evt', at.getTime());
+        const decisionId = isDecision ? newId('dec', at.getTime()) : null;
+        const event = {
+          id, organizationId: org, seq, occurredAt, actor: { type: isDecision ? 'agent' : 'user', id: isDecision ? agent : user },
+          action: isDecision ? 'decision.allow' : 'agent.update', target: isDecision ? { type: 'decision', id: decisionId } : { type: 'agent', id: agent },
+          outcome: 'success', requestId: `req-${seq}`, clientIp: null, userAgent: null, details: isDecision ? { agentId: agent, action: 'files:read', risk: 'low' } : { n: seq },
+        };
+        previous = chainHash(previous, event);
+        cols.id.push(id); cols.seq.push(seq); cols.hash.push(`\\x${previous.toString('hex')}`); cols.at.push(occurredAt); cols.action.push(event.action);
+        cols.ttype.push(event.target.type); cols.tid.push(event.target.id); cols.details.push(JSON.stringify(event.details));
+        if (isDecision) { decisions.id.push(decisionId); decisions.agent.push(agent); decisions.at.push(at.toISOString()); }
+      }
+      await owner.query('begin');
+      await owner.query("set local session_replication_role = 'replica'");
+      await owner.query(
+        `insert into audit_events (id, organization_id, seq, hash, occurred_at, actor_type, actor_id, action, target_type, target_id, outcome, request_id, details)
+         select u.id, $1, u.seq, u.hash, u.at, case when u.action = 'decision.allow' then 'agent' else 'user' end,
+                case when u.action = 'decision.allow' then (u.details::jsonb)->>'agentId' else $2 end, u.action, u.ttype, u.tid, 'success', 'req-' || u.seq, u.details::jsonb
+           from unnest($3::text[], $4::bigint[], $5::bytea[], $6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::text[]) as u(id, seq, hash, at, action, ttype, tid, details)`,
+        [org, user, cols.id, cols.seq, cols.hash, cols.at, cols.action, cols.ttype, cols.tid, cols.details],
+      );
+      await owner.query(
+        `insert into verification_events (id, organization_id, agent_id, authenticated_by, action, initial_decision, decision, status, reasons, policy_revision, risk, created_at)
+         select u.id, $1, u.agent, 'signature', 'files:read', 'allow', 'allow', 'allowed', '[]', 0, 'low', u.at from unnest($2::text[], $3::text[], $4::timestamptz[]) as u(id, agent, at)`,
+        [org, decisions.id, decisions.agent, decisions.at],
+      );
+      await owner.query('commit');
     }
-    await owner.query('begin');
-    await owner.query("set local session_replication_role = 'replica'");
-    await owner.query(
-      `insert into audit_events (id, organization_id, seq, hash, occurred_at, actor_type, actor_id, action, target_type, target_id, outcome, request_id, details)
-       select u.id, $1, u.seq, u.hash, u.at, case when u.action = 'decision.allow' then 'agent' else 'user' end,
-              case when u.action = 'decision.allow' then (u.details::jsonb)->>'agentId' else $2 end, u.action, u.ttype, u.tid, 'success', 'req-' || u.seq, u.details::jsonb
-         from unnest($3::text[], $4::bigint[], $5::bytea[], $6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::text[]) as u(id, seq, hash, at, action, ttype, tid, details)`,
-      [org, user, cols.id, cols.seq, cols.hash, cols.at, cols.action, cols.ttype, cols.tid, cols.details],
-    );
-    await owner.query(
-      `insert into verification_events (id, organization_id, agent_id, authenticated_by, action, initial_decision, decision, status, reasons, policy_revision, risk, created_at)
-       select u.id, $1, u.agent, 'signature', 'files:read', 'allow', 'allow', 'allowed', '[]', 0, 'low', u.at from unnest($2::text[], $3::text[], $4::timestamptz[]) as u(id, agent, at)`,
-      [org, decisions.id, decisions.agent, decisions.at],
-    );
-    await owner.query('commit');
-  }
-  await owner.query(`insert into audit_chain_heads (organization_id, seq, hash) values ($1, $2, $3) on conflict (organization_id) do update set seq = excluded.seq, hash = excluded.hash`, [org, EVENTS, previous]);
-  await owner.query('analyze');
-  console.log(`seeded in ${((performance.now() - seedStarted) / 1000).toFixed(0)} s`);
+    await owner.query(`insert into audit_chain_heads (organization_id, seq, hash) values ($1, $2, $3) on conflict (organization_id) do update set seq = excluded.seq, hash = excluded.hash`, [org, EVENTS, previous]);
+    await owner.query('analyze');
+    console.log(`seeded in ${((performance.now() - seedStarted) / 1000).toFixed(0)} s`);
   }
 
   const db = createDatabase({ connectionString: bench.appUrl, max: 4 });

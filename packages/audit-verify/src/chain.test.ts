@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { canonicalEvent, canonicalEventReference, chainHash, createChainWalker, GENESIS_HASH, type ChainedEvent } from './chain.js';
+import { canonicalEvent, canonicalEventReference, chainHash, chainHashHex, createChainWalker, GENESIS_HASH, type ChainedEvent } from './chain.js';
 
 const event = (seq: number, details: Record<string, unknown> = {}): ChainedEvent => ({
   id: `evt_${String(seq).padStart(26, '0')}`,
@@ -31,6 +31,8 @@ describe('audit hash chain', () => {
       event(1),
       { ...event(2, { nested: { b: [1, 'two', null, { d: 4, c: 3 }], a: true } }), target: null, requestId: null, clientIp: null, userAgent: null },
       { ...event(3), actor: { type: 'system', id: null }, userAgent: 'quote " and \\ and \u2028 and 日本' },
+      // Controls, DEL, an emoji (a surrogate pair), in the fields written without the general path.
+      { ...event(4), requestId: 'tab\there\u0001\u001f\u007f', userAgent: 'ok 🙂 end', action: 'a"b' },
     ];
     for (const sample of samples) assert.equal(canonicalEvent(sample), canonicalEventReference(sample));
   });
@@ -39,6 +41,14 @@ describe('audit hash chain', () => {
     const e = event(1);
     const expected = createHash('sha256').update(Buffer.alloc(32)).update(canonicalEvent(e), 'utf8').digest();
     assert.deepEqual(chainHash(GENESIS_HASH, e), expected);
+    // The hex form (one-shot, through a buffer that grows for an event larger than it) gives the same hashes.
+    const large = event(2, { blob: 'ü'.repeat(40_000) });
+    for (const sample of [e, large, e]) {
+      const previous = createHash('sha256').update(String(sample.seq)).digest();
+      assert.equal(chainHashHex(previous.toString('hex'), sample), chainHash(previous, sample).toString('hex'));
+    }
+    // A stored previous hash of the wrong length is hashed as it is (the walk then reports the mismatch).
+    assert.equal(chainHashHex('abcd', e), createHash('sha256').update(Buffer.from('abcd', 'hex')).update(canonicalEvent(e), 'utf8').digest('hex'));
   });
 
   it('accepts an unbroken chain and names the first edited, missing or reordered event', () => {

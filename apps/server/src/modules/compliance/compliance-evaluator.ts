@@ -1,6 +1,6 @@
 import type { Database } from '../../platform/db/database.js';
 import { AppError } from '../../platform/http/app-error.js';
-import type { ChainVerifier } from './chain-verification.js';
+import type { ChainVerification, ChainVerifier } from './chain-verification.js';
 import type { CheckResult, CheckSettings, CheckStatus, Period } from './catalogue/check-types.js';
 import { coveringCheckpoint, type CoveringCheckpoint } from './catalogue/checks-records.js';
 import { CHECKS_BY_ID, FRAMEWORKS_BY_ID, type FrameworkDefinition } from './catalogue/frameworks.js';
@@ -49,17 +49,24 @@ export function createComplianceEvaluator(deps: {
 }) {
   return {
     /**
-     * Every check the framework's controls name, once each, over the period: the chain walk first (in
-     * its own short transactions), then every other check in one transaction of the organization.
+     * Every check the framework's controls name, once each, over the period, in one transaction of
+     * the organization. The chain is walked at the same time (its own connections and threads); the
+     * checks that read its verification run once it is done.
      */
     async evaluate(organizationId: string, framework: FrameworkDefinition, period: Period): Promise<Evaluation> {
-      const chain = await deps.chain.verifyPeriod(organizationId, period);
+      const walking = deps.chain.verifyPeriod(organizationId, period);
+      // Awaited below; a failure of the checks' transaction first must not leave it unhandled.
+      walking.catch(() => undefined);
+      let chain: ChainVerification | undefined;
       return deps.db.transaction({ organizationId }, async (tx) => {
         const { settings } = await readSettings(tx);
         const env = {
           tx,
           period,
-          chain,
+          get chain(): ChainVerification {
+            if (!chain) throw new Error('a check read the chain without declaring readsChain');
+            return chain;
+          },
           checkpointKeys: deps.checkpointKeys,
           settings: {
             accessReviewDays: settings.accessReviewDays,
@@ -68,12 +75,11 @@ export function createComplianceEvaluator(deps: {
             signingKeyMaxAgeDays: deps.signingKeyMaxAgeDays,
           },
         };
+        const ids = [...new Set(framework.controls.flatMap((control) => control.checks))];
         const results = new Map<string, CheckResult>();
-        for (const control of framework.controls) {
-          for (const id of control.checks) {
-            if (!results.has(id)) results.set(id, await CHECKS_BY_ID.get(id)!.run(env));
-          }
-        }
+        for (const id of ids.filter((i) => !CHECKS_BY_ID.get(i)!.readsChain)) results.set(id, await CHECKS_BY_ID.get(id)!.run(env));
+        chain = await walking;
+        for (const id of ids.filter((i) => CHECKS_BY_ID.get(i)!.readsChain)) results.set(id, await CHECKS_BY_ID.get(id)!.run(env));
         const controls = framework.controls.map((control) => {
           const checks = control.checks.map((id) => ({ id, title: CHECKS_BY_ID.get(id)!.title, ...results.get(id)! }));
           return { id: control.id, title: control.title, status: combine(checks.map((c) => c.status)), checks };

@@ -19,10 +19,14 @@ import type { Queryable } from '../db/database.js';
 /** Events fetched at a time from a span's cursor. */
 const PAGE = 10_000;
 
+/** Hashes stay text (`\\x` and hex), compared as hex: no buffer per event. */
+const BYTEA = 17;
+const types = { getTypeParser: (oid: number, format?: string) => (oid === BYTEA ? (text: string) => text.slice(2) : pg.types.getTypeParser(oid, format as 'text')) };
+
 const COLUMNS = `seq, hash, id, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
   actor_type, actor_id, action, target_type, target_id, outcome, request_id, client_ip, user_agent, details`;
 
-type Row = [string, Buffer, string, string, string, string | null, string, string | null, string | null, string, string | null, string | null, string | null, Record<string, unknown>];
+type Row = [string, string, string, string, string, string | null, string, string | null, string | null, string, string | null, string | null, string | null, Record<string, unknown>];
 
 export interface Span {
   organizationId: string;
@@ -81,12 +85,12 @@ export async function walkSpan(connectionString: string, span: Span): Promise<Sp
       first,
       span.toSeq,
     ]);
-    const fetch = () => client.query<Row>({ text: `fetch ${PAGE} from walk`, rowMode: 'array' });
+    const fetch = () => client.query<Row>({ text: `fetch ${PAGE} from walk`, rowMode: 'array', types });
     let next: Promise<pg.QueryResult<Row>> | null = fetch();
     let walker: ReturnType<typeof createChainWalker> | null = null;
     let startHash = span.startHash;
-    let lastHash: Buffer | null = null;
-    if (startHash !== null) walker = createChainWalker({ seq: span.fromSeq - 1, hash: Buffer.from(startHash, 'hex') });
+    let lastHash: string | null = null;
+    if (startHash !== null) walker = createChainWalker({ seq: span.fromSeq - 1, hash: startHash });
     walk: while (next) {
       const { rows }: pg.QueryResult<Row> = await next;
       // The next page is read by PostgreSQL while this one is hashed here.
@@ -98,7 +102,7 @@ export async function walkSpan(connectionString: string, span: Span): Promise<Sp
             await next?.catch(() => undefined);
             return { verdict: { status: 'broken', checked: 0, brokenAt: span.fromSeq - 1, reason: `event ${span.fromSeq - 1} is missing` }, startHash: null, lastHash: null };
           }
-          startHash = r[1].toString('hex');
+          startHash = r[1];
           walker = createChainWalker({ seq, hash: r[1] });
           continue;
         }
@@ -127,12 +131,12 @@ export async function walkSpan(connectionString: string, span: Span): Promise<Sp
     if (!walker) {
       return { verdict: { status: 'broken', checked: 0, brokenAt: span.fromSeq - 1, reason: `event ${span.fromSeq - 1} is missing` }, startHash: null, lastHash: null };
     }
-    let verdict = walker.verdict(span.last ? { seq: span.toSeq, hash: lastHash ?? Buffer.alloc(32) } : undefined);
+    let verdict = walker.verdict(span.last ? { seq: span.toSeq, hash: lastHash ?? '' } : undefined);
     if (verdict.status === 'intact' && verdict.lastSeq < span.toSeq) {
       // Events missing at the end of a span in the middle: the next span cannot start either.
       verdict = { status: 'broken', checked: verdict.checked, brokenAt: verdict.lastSeq + 1, reason: `events ${verdict.lastSeq + 1}–${span.toSeq} are missing` };
     }
-    return { verdict, startHash, lastHash: lastHash?.toString('hex') ?? null };
+    return { verdict, startHash, lastHash };
   } finally {
     await client.query('rollback').catch(() => undefined);
     await client.end().catch(() => undefined);
@@ -154,9 +158,15 @@ export interface WalkOptions {
 }
 
 export const MIN_EVENTS_PER_THREAD = 100_000;
+const YOUNG_GENERATION_MB = 192;
 
 function inWorker(connectionString: string, span: Span): { result: Promise<SpanResult>; stop: () => void } {
-  const worker = new Worker(new URL('./chain-walk-worker.js', import.meta.url), { workerData: { connectionString, span } });
+  // A large young generation: the walk allocates short-lived rows and strings by the million, and
+  // fewer, larger scavenges cost less (measured: about a tenth of the walk's CPU).
+  const worker = new Worker(new URL('./chain-walk-worker.js', import.meta.url), {
+    workerData: { connectionString, span },
+    resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+  });
   const result = new Promise<SpanResult>((resolve, reject) => {
     worker.once('message', (message: { result?: SpanResult; error?: string }) => {
       if (message.result) resolve(message.result);

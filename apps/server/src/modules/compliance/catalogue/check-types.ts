@@ -41,7 +41,7 @@ export interface CheckEnvironment {
   tx: Tx;
   period: Period;
   settings: CheckSettings;
-  /** The audit chain's verification over the period, done before the checks (its own transactions). */
+  /** The audit chain's verification over the period (its own transactions); only for checks that declare `readsChain`. */
   chain: ChainVerification;
   /** The public keys that sign audit checkpoints (and reports). */
   checkpointKeys: () => Promise<{ keys: Record<string, unknown>[] }>;
@@ -52,6 +52,8 @@ export interface CheckDefinition {
   title: string;
   /** What evidence the check reads and when it passes, fails or is unknown (docs/compliance.md repeats it). */
   description: string;
+  /** The check reads `chain`, so it runs once the chain is walked; the others run while it is. */
+  readsChain?: boolean;
   run(env: CheckEnvironment): Promise<CheckResult>;
 }
 

