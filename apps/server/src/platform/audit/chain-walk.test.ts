@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from '../../testing/test-databa
 import { createDatabase, type Database } from '../db/database.js';
 import { newId } from '../ids.js';
 import { createAuditSequencer } from './audit-sequencer.js';
-import { joinSpans, walkChain, withChainSnapshot, type Span } from './chain-walk.js';
+import { chainTime, joinSpans, walkChain, withChainSnapshot, type Span } from './chain-walk.js';
 
 /**
  * The chain walked in spans on worker threads gives the same verdict as one walk: intact with every
@@ -36,9 +36,11 @@ forEachTarget('audit chain walk in spans', (target) => {
     const org = newId('org');
     await owner.query(`insert into organizations (id, name) values ($1, 'Walk')`, [org]);
     for (let i = 0; i < EVENTS; i++) {
+      // Times on a whole second, with trailing zeros, and with all six digits of microseconds.
       await owner.query(
-        `insert into audit_events (id, organization_id, actor_type, actor_id, action, outcome, details) values ($1, $2, 'system', null, 'test.event', 'success', $3)`,
-        [newId('evt'), org, { n: i, text: 'é ☃ "quoted"' }],
+        `insert into audit_events (id, organization_id, actor_type, actor_id, action, outcome, details, occurred_at)
+         values ($1, $2, 'system', null, 'test.event', 'success', $3, date_trunc('second', now()) + $4 * interval '1 microsecond')`,
+        [newId('evt'), org, { n: i, text: 'é ☃ "quoted"' }, [0, 120_000, 123_456, 5][i % 4]],
       );
     }
     const sequencer = createAuditSequencer(db, { warn() {} }, { intervalMs: 3_600_000 });
@@ -89,6 +91,16 @@ forEachTarget('audit chain walk in spans', (target) => {
     await asIntruder(`update audit_events set details = '{}' where organization_id = $1 and seq in (5, 25)`, [two]);
     const first = await walk(two, 3);
     assert.equal(first.status === 'broken' && first.brokenAt, 5);
+  });
+
+  it('reads times into the chain’s form exactly as the writer’s to_char does', async () => {
+    await owner.query(`set timezone to 'UTC'`);
+    const { rows } = await owner.query<{ text: string; expected: string }>(
+      `select t::text as text, to_char(t at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as expected
+         from unnest(array['2026-01-02 03:04:05+00', '2026-01-02 03:04:05.1+00', '2026-12-31 23:59:59.999999+00', '2026-06-30 12:00:00.00001+00']::timestamptz[]) t`,
+    );
+    for (const r of rows) assert.equal(chainTime(r.text), r.expected);
+    assert.throws(() => chainTime('2026-01-02 03:04:05+01'), /unexpected time/);
   });
 
   it('joins spans only where each starts from the hash the one before ended on', () => {
