@@ -23,9 +23,9 @@ export async function scanAndJudge(
 ): Promise<RecordedScan> {
   const scan = await insertScan(t, organizationId, mcpServerId, tools, options);
   await t.platform.db.transaction({ organizationId }, async (tx) => {
-    const { server, previous, live, settings } = (await loadScanEndContext(tx, mcpServerId, scan.id))!;
+    const { server, previous, live, settings, known } = (await loadScanEndContext(tx, mcpServerId, scan.id))!;
     const concluded: ScanHookOutcome = {};
-    for (const hook of hooks) Object.assign(concluded, await hook.afterScan(tx, { ctx: { ...SYSTEM_CONTEXT, organizationId }, server, scan, previous, concluded, live }));
+    for (const hook of hooks) Object.assign(concluded, await hook.afterScan(tx, { ctx: { ...SYSTEM_CONTEXT, organizationId }, server, scan, previous, concluded, live, known }));
     const toolNames = scan.status === 'succeeded' ? [...scan.tools.keys()].sort() : null;
     await scanRepository.finish(tx, { ...scan, toolNames }, concluded, settings.scanIntervalMinutes);
   });

@@ -5,7 +5,7 @@ import type { RequestContext } from '../../../platform/http/request-context.js';
 import { mcpServerRepository, type McpServerRow } from '../mcp-server-repository.js';
 import { recordMcpFinding, resolveMcpFindings, type LiveFindings } from '../shared/findings-store.js';
 import { loadMcpSettings } from '../shared/mcp-settings-store.js';
-import type { McpScanHook, RecordedScan, ScanHookOutcome } from '../shared/scan-hooks.js';
+import type { McpScanHook, RecordedScan, ScanHookOutcome, ScanKnown } from '../shared/scan-hooks.js';
 import { loadDefinitions } from '../shared/scan-store.js';
 import { approvalRepository, type PinRow, type PinUpdate } from './approval-repository.js';
 import { changedNames, diffToolSets, driftCounts, type DiffSide, type ToolDiff } from './tool-diff.js';
@@ -56,12 +56,12 @@ export function createApprovalScanHook(deps: ApprovalHookDeps): McpScanHook {
     await recordAuditEvent(tx, ctx, { action, target: { type: 'mcp_server', id: server.id }, details: { from: server.status, to, scanId, reason } });
   }
 
-  async function compareWithPins(tx: Tx, ctx: RequestContext, server: McpServerRow, scan: RecordedScan, live: LiveFindings): Promise<ScanHookOutcome['drift']> {
+  async function compareWithPins(tx: Tx, ctx: RequestContext, server: McpServerRow, scan: RecordedScan, live: LiveFindings, known: ScanKnown | undefined): Promise<ScanHookOutcome['drift']> {
     const pins = await approvalRepository.pins(tx, server.id);
     const current = scanSide(scan);
     const diff = diffToolSets(await pinnedSide(tx, pins, current), current);
     const counts = driftCounts(diff);
-    const { settings } = await loadMcpSettings(tx);
+    const settings = known?.settings ?? (await loadMcpSettings(tx)).settings;
     const updates: PinUpdate[] = pins.map((p) => {
       const seen = scan.tools.get(p.tool_name);
       return { name: p.tool_name, current: seen?.fingerprint ?? null, state: !seen ? 'removed' : seen.fingerprint === p.fingerprint ? 'pinned' : 'changed' };
@@ -114,7 +114,7 @@ export function createApprovalScanHook(deps: ApprovalHookDeps): McpScanHook {
 
   return {
     name: 'approval',
-    async afterScan(tx, { ctx, server, scan, live }) {
+    async afterScan(tx, { ctx, server, scan, live, known }) {
       if (scan.status !== 'succeeded') return;
       if (server.status === 'pending') {
         if (!(await hasInvalidCard(tx, server.id))) {
@@ -123,7 +123,7 @@ export function createApprovalScanHook(deps: ApprovalHookDeps): McpScanHook {
         return { drift: null };
       }
       if (server.status !== 'approved' && server.status !== 'drifted') return { drift: null };
-      return { drift: await compareWithPins(tx, ctx, server, scan, live) };
+      return { drift: await compareWithPins(tx, ctx, server, scan, live, known) };
     },
   };
 }

@@ -15,9 +15,11 @@ import { attestationRepository as repo } from './attestation-repository.js';
 export function createAttestationScanHook(deps: { events: Pick<DomainEvents, 'record'> }): McpScanHook {
   return {
     name: 'attestations',
-    async afterScan(tx, { ctx, server, scan }) {
+    async afterScan(tx, { ctx, server, scan, known }) {
       if (scan.status !== 'succeeded' || scan.toolSetFingerprint === null) return;
       const since = new Date(scan.finishedAt.getTime() - MCP_ATTESTATION_REFERENCE_HOURS * 3_600_000);
+      // No attestation arrived since then (the scanner read the latest): nothing to compare or resolve.
+      if (known && (known.latestAttestationAt === null || known.latestAttestationAt < since)) return;
       const attestations = await repo.latestOfServer(tx, server.id, since);
       if (attestations.length === 0) return;
       const scanned: ToolSet = {

@@ -34,8 +34,9 @@ type Deps = { events: Pick<DomainEvents, 'record'> };
 
 const cardKey = (mcpServerId: string, what: string) => `server_card:${mcpServerId}:${what}`;
 
-async function checkCard(tx: Tx, deps: Deps, { ctx, server, scan, live }: ScanHookInput): Promise<ScanHookOutcome['serverCard']> {
-  const keys = await serverKeyRepository.active(tx, server.id);
+async function checkCard(tx: Tx, deps: Deps, { ctx, server, scan, live, known }: ScanHookInput): Promise<ScanHookOutcome['serverCard']> {
+  // Without a card the keys matter only by their number, which the scanner read already.
+  const keys = scan.serverCard === null && known?.activeServerKeys === 0 ? [] : await serverKeyRepository.active(tx, server.id);
   const verdict = await verifyServerCard(scan.serverCard, keys, server.endpoint_url ?? '');
   const finding = cardFinding(verdict, keys.length > 0);
   if (finding) {

@@ -75,13 +75,13 @@ export function createScanService(deps: ScanServiceDeps) {
         // The server locked, with what the hooks read before they run; the previous scan's definitions are stored already.
         const context = await loadScanEndContext(tx, scan.mcpServerId, scan.id);
         if (!context) throw notFound('The MCP server');
-        const { server, previous, live, settings } = context;
+        const { server, previous, live, settings, known } = context;
         const recorded = await storeFinishedScan(tx, { ...outcome, id: scan.id, mcpServerId: scan.mcpServerId, trigger: scan.trigger, requestedBy: scan.requestedBy }, { stored: previous });
         // Each hook sees what the ones before it concluded (confidence reads the card status); the row gets
         // them all at the end, with the server's last scan and the pruning of old scans, in one statement.
         const concluded: ScanHookOutcome = {};
         for (const hook of hooks) {
-          const outcome = await hook.afterScan(tx, { ctx, server, scan: recorded, previous, concluded, live });
+          const outcome = await hook.afterScan(tx, { ctx, server, scan: recorded, previous, concluded, live, known });
           if (outcome) Object.assign(concluded, outcome);
         }
         const toolNames = recorded.status === 'succeeded' ? [...recorded.tools.keys()].sort() : null;

@@ -1,4 +1,4 @@
-import type { McpScanFailureReason, McpToolDefinition } from '@aim/contracts';
+import type { McpScanFailureReason, McpSettings, McpToolDefinition } from '@aim/contracts';
 import type { Tx } from '../../../platform/db/database.js';
 import type { RequestContext } from '../../../platform/http/request-context.js';
 import type { McpServerRow } from '../mcp-server-repository.js';
@@ -55,6 +55,19 @@ export interface ScanHookInput {
   concluded: Readonly<ScanHookOutcome>;
   /** The server's open and dismissed findings as the hooks began (each hook judges its own kinds). */
   live: LiveFindings;
+  /**
+   * What the scanner read with the server, so that hooks skip reads that would find nothing. Hooks
+   * run without it (tests, benchmarks of one hook) read for themselves.
+   */
+  known?: ScanKnown;
+}
+
+export interface ScanKnown {
+  settings: McpSettings;
+  /** The server's keys not revoked (the identity hook reads them only when there is a card to verify). */
+  activeServerKeys: number;
+  /** When the server's latest attestation arrived (the attestation hook compares only recent ones). */
+  latestAttestationAt: Date | null;
 }
 
 /** What a hook may set on the scan row and its server (the scanner writes it after every hook ran). */

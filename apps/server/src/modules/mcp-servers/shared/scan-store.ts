@@ -6,7 +6,7 @@ import { newId } from '../../../platform/ids.js';
 import type { McpServerRow } from '../mcp-server-repository.js';
 import { liveFindingsOf, type LiveFindingRow, type LiveFindings } from './findings-store.js';
 import { mcpSettingsOf } from './mcp-settings-store.js';
-import type { RecordedScan, ScannedTool, ScanSummary } from './scan-hooks.js';
+import type { RecordedScan, ScanKnown, ScannedTool, ScanSummary } from './scan-hooks.js';
 
 /**
  * Scans as stored (migration 0021): a finished scan's row with its tool set as `[{name, fingerprint}]`,
@@ -178,6 +178,8 @@ export interface ScanEndContext {
   previous: ScanSummary | null;
   live: LiveFindings;
   settings: McpSettings;
+  /** Read with the rest, for the hooks (ScanHookInput.known). */
+  known: ScanKnown;
 }
 
 /**
@@ -185,11 +187,13 @@ export interface ScanEndContext {
  * settings, in one statement; null when the server is gone.
  */
 export async function loadScanEndContext(tx: Tx, mcpServerId: string, scanId: string): Promise<ScanEndContext | null> {
-  const { rows } = await tx.query<McpServerRow & { __previous: (Omit<ScanRow, 'started_at' | 'finished_at'> & { started_at: string; finished_at: string | null }) | null; __live: LiveFindingRow[]; __settings: Partial<McpSettings> | null }>(
+  const { rows } = await tx.query<McpServerRow & { __previous: (Omit<ScanRow, 'started_at' | 'finished_at'> & { started_at: string; finished_at: string | null }) | null; __live: LiveFindingRow[]; __settings: Partial<McpSettings> | null; __active_keys: number; __latest_attestation_at: Date | null }>(
     `select m.*, to_jsonb(p) as __previous,
             (select coalesce(jsonb_agg(jsonb_build_object('dedup_key', f.dedup_key, 'kind', f.kind, 'status', f.status)), '[]'::jsonb)
                from mcp_findings f where f.organization_id = $1 and f.mcp_server_id = $2 and f.status in ('open', 'dismissed')) as __live,
-            (select st.settings from mcp_settings st where st.organization_id = $1) as __settings
+            (select st.settings from mcp_settings st where st.organization_id = $1) as __settings,
+            (select count(*)::int from mcp_server_keys k where k.organization_id = $1 and k.mcp_server_id = $2 and k.revoked_at is null) as __active_keys,
+            (select a.received_at from mcp_attestations a where a.organization_id = $1 and a.mcp_server_id = $2 order by a.id desc limit 1) as __latest_attestation_at
        from mcp_servers m
        left join lateral (select ${SCAN_COLUMNS} from mcp_scans s
                            where s.organization_id = $1 and s.mcp_server_id = $2 and s.status <> 'running' and s.id < $3
@@ -201,13 +205,15 @@ export async function loadScanEndContext(tx: Tx, mcpServerId: string, scanId: st
   );
   const row = rows[0];
   if (!row) return null;
-  const { __previous: p, __live: live, __settings: settings, ...server } = row;
+  const { __previous: p, __live: live, __settings: settings, __active_keys: activeServerKeys, __latest_attestation_at: latestAttestationAt, ...server } = row;
+  const mcpSettings = mcpSettingsOf(settings);
   const previous = p ? summaryOf({ ...p, started_at: new Date(p.started_at), finished_at: p.finished_at === null ? null : new Date(p.finished_at) }) : null;
   return {
     server: server as McpServerRow,
     previous: previous && p ? { ...previous, tools: new Map(p.tools.map((t) => [t.name, { name: t.name, fingerprint: t.fingerprint }])) } : null,
     live: liveFindingsOf(live),
-    settings: mcpSettingsOf(settings),
+    settings: mcpSettings,
+    known: { settings: mcpSettings, activeServerKeys, latestAttestationAt },
   };
 }
 
