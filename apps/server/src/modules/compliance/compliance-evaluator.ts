@@ -59,6 +59,8 @@ export function createComplianceEvaluator(deps: {
       walking.catch(() => undefined);
       let chain: ChainVerification | undefined;
       return deps.db.transaction({ organizationId }, async (tx) => {
+        // The walk keeps every core busy meanwhile: parallel workers would only take turns with it.
+        await tx.query(`select set_config('max_parallel_workers_per_gather', '0', true)`);
         const { settings } = await readSettings(tx);
         const env = {
           tx,

@@ -146,6 +146,17 @@ export async function recordAuditEvent(tx: Tx, ctx: RequestContext, event_: Audi
   return { id };
 }
 
+/**
+ * An audit event as a row for a statement of the caller's to insert, so that a change and its audit
+ * record can be one statement (`insert into audit_events (${columns}) values (…)` as a CTE, with the
+ * values in order): checked, and sealed, exactly as recordAuditEvent writes it.
+ */
+export async function auditEventRow(tx: Tx, ctx: RequestContext, event_: AuditEventInput): Promise<{ id: string; columns: string; values: unknown[] }> {
+  const { id, values } = auditEventValues(tx, ctx, event_);
+  await sealPersonalMembers(tx, ctx, [{ input: event_, id, values }]);
+  return { id, columns: AUDIT_EVENT_COLUMNS, values };
+}
+
 /** Several audit events in one statement (a batch of the same change to many targets, e.g. trust scores). */
 export async function recordAuditEvents(tx: Tx, ctx: RequestContext, events: AuditEventInput[]): Promise<RecordedAuditEvent[]> {
   if (events.length === 0) return [];

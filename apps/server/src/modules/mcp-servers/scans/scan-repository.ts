@@ -136,9 +136,20 @@ export const scanRepository = {
    * deleted (except those an approval or a finding refers to; none while the organization is on legal
    * hold). Answers the scan row.
    */
-  async finish(tx: Tx, scan: { id: string; mcpServerId: string; toolNames?: readonly string[] | null }, outcome: ScanHookOutcome, intervalMinutes: number): Promise<ScanRow> {
+  /**
+   * The scan's end in one statement: the hooks' outcomes on the scan, the server's last and next scan,
+   * confidence and tool names, the pruning of old scans, and the scan's audit event (auditEventRow).
+   */
+  async finish(
+    tx: Tx,
+    scan: { id: string; mcpServerId: string; toolNames?: readonly string[] | null },
+    outcome: ScanHookOutcome,
+    intervalMinutes: number,
+    audit?: { columns: string; values: unknown[] },
+  ): Promise<ScanRow> {
+    const audited = audit ? `audited as (insert into audit_events (${audit.columns}) values (${audit.values.map((_, i) => `$${14 + i}`).join(', ')})),` : '';
     const { rows } = await tx.query<ScanRow>(
-      `with hold as (select aim_legal_hold_held($1) as held), scanned as (
+      `with ${audited} hold as (select aim_legal_hold_held($1) as held), scanned as (
          update mcp_servers set last_scan_id = $3, next_scan_at = now() + make_interval(mins => $8),
                 confidence_score = case when $10::boolean then $11::numeric else confidence_score end,
                 confidence = case when $10::boolean then $12::jsonb else confidence end,
@@ -169,8 +180,9 @@ export const scanRepository = {
         outcome.confidence?.score ?? null,
         outcome.confidence ? JSON.stringify(outcome.confidence.document) : null,
         scan.toolNames ?? null,
+        ...(audit?.values ?? []),
       ],
-      { name: 'aim.mcp.scan-finish' },
+      { name: audit ? 'aim.mcp.scan-finish-audited' : 'aim.mcp.scan-finish' },
     );
     return rows[0]!;
   },

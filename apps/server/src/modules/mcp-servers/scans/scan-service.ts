@@ -1,7 +1,7 @@
 import { can, type mcpScanListQuerySchema } from '@aim/contracts';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { recordAuditEvent } from '../../../platform/audit/audit-log.js';
+import { auditEventRow } from '../../../platform/audit/audit-log.js';
 import type { Database, Tx } from '../../../platform/db/database.js';
 import { AppError, notFound } from '../../../platform/http/app-error.js';
 import type { OrgContext } from '../../../platform/http/operation.js';
@@ -85,8 +85,7 @@ export function createScanService(deps: ScanServiceDeps) {
           if (outcome) Object.assign(concluded, outcome);
         }
         const toolNames = recorded.status === 'succeeded' ? [...recorded.tools.keys()].sort() : null;
-        const row = await scanRepository.finish(tx, { ...scan, toolNames }, concluded, settings.scanIntervalMinutes);
-        await recordAuditEvent(tx, ctx, {
+        const audit = await auditEventRow(tx, ctx, {
           action: 'mcp_server.scan',
           target: { type: 'mcp_server', id: scan.mcpServerId },
           details: {
@@ -98,6 +97,7 @@ export function createScanService(deps: ScanServiceDeps) {
             toolSetFingerprint: recorded.toolSetFingerprint,
           },
         });
+        const row = await scanRepository.finish(tx, { ...scan, toolNames }, concluded, settings.scanIntervalMinutes, audit);
         deps.metrics?.observeScan(recorded.failure?.reason ?? null, (outcome.finishedAt.getTime() - outcome.startedAt.getTime()) / 1000);
         return scanJson(row);
       });
