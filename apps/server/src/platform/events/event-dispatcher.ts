@@ -246,7 +246,20 @@ export function createEventDispatcher(deps: {
       if (paused) return;
       while (running) await running;
       nudged = null;
-      await pass();
+      // Registered as the running pass, so that a timer's pass waits for it instead of running beside
+      // it (an organization the timer's pass held would be "busy" to this one, which would return with
+      // its events still being delivered).
+      const mine = pass();
+      running = mine
+        .catch(() => undefined)
+        .finally(() => {
+          running = null;
+          if (again) {
+            again = false;
+            nudge();
+          }
+        });
+      await mine;
     },
     async backlog(): Promise<{ pending: number; oldestAgeSeconds: number }> {
       const { rows } = await db.query<{ pending: string; oldest: Date | null }>('select pending, oldest from aim_event_outbox_backlog()');
