@@ -113,7 +113,7 @@ export function createChainWalker(start: { seq: number; hash: Buffer | string } 
   let checked = 0;
   let broken: ChainVerdict | undefined;
   return {
-    /** Hashes as buffers or hex (as read: a walk of hex skips converting them). */
+    /** Hashes as buffers or lowercase hex (as read: a walk of hex skips converting them). */
     push(event: ChainedEvent & { hash: Buffer | string }): boolean {
       if (broken) return false;
       if (event.seq !== expectedSeq) {
