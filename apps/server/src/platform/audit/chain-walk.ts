@@ -86,6 +86,13 @@ export async function withChainSnapshot<T>(
   }
 }
 
+/** A span whose start, the event before its first, is not there. */
+const missingStart = (span: Span): SpanResult => ({
+  verdict: { status: 'broken', checked: 0, brokenAt: span.fromSeq - 1, reason: `event ${span.fromSeq - 1} is missing` },
+  startHash: null,
+  lastHash: null,
+});
+
 /** Walk one span on its own connection, in a read-only transaction of the organization. */
 export async function walkSpan(connectionString: string, span: Span): Promise<SpanResult> {
   const client = new pg.Client({ connectionString, application_name: 'aim-chain-walk' });
@@ -117,7 +124,7 @@ export async function walkSpan(connectionString: string, span: Span): Promise<Sp
         if (!walker) {
           if (seq !== span.fromSeq - 1) {
             await next?.catch(() => undefined);
-            return { verdict: { status: 'broken', checked: 0, brokenAt: span.fromSeq - 1, reason: `event ${span.fromSeq - 1} is missing` }, startHash: null, lastHash: null };
+            return missingStart(span);
           }
           startHash = r[1];
           walker = createChainWalker({ seq, hash: r[1] });
@@ -145,9 +152,7 @@ export async function walkSpan(connectionString: string, span: Span): Promise<Sp
         lastHash = r[1];
       }
     }
-    if (!walker) {
-      return { verdict: { status: 'broken', checked: 0, brokenAt: span.fromSeq - 1, reason: `event ${span.fromSeq - 1} is missing` }, startHash: null, lastHash: null };
-    }
+    if (!walker) return missingStart(span);
     let verdict = walker.verdict(span.last ? { seq: span.toSeq, hash: lastHash ?? '' } : undefined);
     if (verdict.status === 'intact' && verdict.lastSeq < span.toSeq) {
       // Events missing at the end of a span in the middle: the next span cannot start either.
