@@ -105,6 +105,12 @@ interface ClaimRow {
 
 /** How long a claimed checkpoint is left to the instance that claimed it before another may try. */
 const LEASE_SECONDS = 120;
+/**
+ * A new checkpoint is anchored by the request that made it; the sweep leaves it alone this long, so that
+ * the two never race for it (and the answer says whether it was published). If the request dies before
+ * anchoring it, the sweep takes it up after this.
+ */
+const MAKER_FIRST_SECONDS = 30;
 const MAX_BACKOFF_MS = 3_600_000;
 
 export function createAnchoring(deps: {
@@ -136,13 +142,15 @@ export function createAnchoring(deps: {
   }
 
   /** Time-stamp and publish one checkpoint, whichever of the two is due; the outcome is recorded on it. */
-  async function anchor(organizationId: string, seq: number): Promise<void> {
+  async function anchor(organizationId: string, seq: number, options: { justMade?: boolean } = {}): Promise<void> {
     const claimed = await db.transaction({ organizationId }, async (tx) => {
+      // `justMade` is the request that made the checkpoint: its first attempt is due at once, before
+      // the time the sweep may take it (MAKER_FIRST_SECONDS).
       const { rows } = await tx.query<ClaimRow>(
         `with due as (
            select organization_id, seq,
-                  (tsa_status in ('pending', 'failed') and tsa_next_attempt_at <= now()) as stamp,
-                  (witnessed_at is null and witness_next_attempt_at <= now()) as publish
+                  (tsa_status in ('pending', 'failed') and (tsa_next_attempt_at <= now() or ($4 and tsa_attempts = 0))) as stamp,
+                  (witnessed_at is null and (witness_next_attempt_at <= now() or ($4 and witness_attempts = 0))) as publish
              from audit_checkpoints where organization_id = $1 and seq = $2 for update skip locked)
          update audit_checkpoints c set
                 tsa_next_attempt_at = case when due.stamp then now() + make_interval(secs => $3) else c.tsa_next_attempt_at end,
@@ -150,7 +158,7 @@ export function createAnchoring(deps: {
            from due where c.organization_id = due.organization_id and c.seq = due.seq and (due.stamp or due.publish)
          returning c.seq, c.hash, to_char(c.signed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as signed_at_text, c.kid, c.signature,
                    due.stamp, due.publish, c.tsa_attempts, c.witness_attempts`,
-        [organizationId, seq, LEASE_SECONDS],
+        [organizationId, seq, LEASE_SECONDS, options.justMade === true],
       );
       return rows[0];
     });
@@ -262,7 +270,7 @@ export function createAnchoring(deps: {
   return {
     enabled: Boolean(witness || tsa),
     /** The anchoring state a new checkpoint starts with (its insert's columns). */
-    initialState: () => ({ tsaStatus: tsa ? 'pending' : 'none', stamp: Boolean(tsa), publish: Boolean(witness) }),
+    initialState: () => ({ tsaStatus: tsa ? 'pending' : 'none', stamp: Boolean(tsa), publish: Boolean(witness), sweepAfterSeconds: MAKER_FIRST_SECONDS }),
     anchor,
     sweep,
   };

@@ -72,7 +72,7 @@ export function createCheckpointSigner(deps: {
     if (!deps.checkpointKeys) throw new Error('no checkpoint keys configured');
     const key = await deps.checkpointKeys.current();
     await deps.sequencer?.drain(organizationId);
-    const anchoring = deps.anchoring?.initialState() ?? { tsaStatus: 'none', stamp: false, publish: false };
+    const anchoring = deps.anchoring?.initialState() ?? { tsaStatus: 'none', stamp: false, publish: false, sweepAfterSeconds: 0 };
     const signed = await db.transaction({ organizationId }, async (tx) => {
       await tx.query(`select pg_advisory_xact_lock(hashtext('aim.audit_checkpoint.' || $1))`, [organizationId]);
       const head = await audit.head(tx);
@@ -98,8 +98,8 @@ export function createCheckpointSigner(deps: {
       const signature = sign(null, checkpointMessage(payload), key.privateKey);
       await tx.query(
         `insert into audit_checkpoints (organization_id, seq, hash, signed_at, kid, signature, tsa_status, tsa_next_attempt_at, witness_next_attempt_at)
-         values ($1, $2, $3, $4, $5, $6, $7, case when $8 then now() end, case when $9 then now() end)`,
-        [organizationId, head.seq, head.hash, payload.signedAt, key.kid, signature, anchoring.tsaStatus, anchoring.stamp, anchoring.publish],
+         values ($1, $2, $3, $4, $5, $6, $7, case when $8 then now() + make_interval(secs => $10) end, case when $9 then now() + make_interval(secs => $10) end)`,
+        [organizationId, head.seq, head.hash, payload.signedAt, key.kid, signature, anchoring.tsaStatus, anchoring.stamp, anchoring.publish, anchoring.sweepAfterSeconds],
       );
       await recordAuditEvent(tx, ctx, { action: 'audit.checkpoint', details: { seq: head.seq, kid: key.kid } });
       const checkpoint: AnchoredCheckpoint = {
@@ -115,7 +115,7 @@ export function createCheckpointSigner(deps: {
     if (!signed) return null;
     if (!signed.created || !deps.anchoring?.enabled) return signed.checkpoint;
     try {
-      await deps.anchoring.anchor(organizationId, signed.checkpoint.seq);
+      await deps.anchoring.anchor(organizationId, signed.checkpoint.seq, { justMade: true });
     } catch (error) {
       // The checkpoint stands; its anchoring is retried by the anchoring worker.
       deps.logger?.warn({ err: error, organizationId, seq: signed.checkpoint.seq }, 'could not anchor an audit checkpoint yet');
