@@ -1,6 +1,7 @@
 import { ALERT_SEVERITIES, type AlertSeverity, type McpPoisoningHeuristic, type McpToolDefinition } from '@aim/contracts';
 import { TEXT_RULES, sentenceIndex } from './poisoning-rules.js';
 import { decodeTagCharacters, excerpt, textFields, type TextField } from './poisoning-text.js';
+import type { OtherServersTools } from '../shared/other-servers-tools.js';
 
 /**
  * The poisoning heuristics (docs/mcp.md, "findings"): pure functions over one tool definition and,
@@ -27,7 +28,7 @@ export interface PoisoningMatch {
 }
 
 /** The tools of the organization's other registered servers, by tool name. */
-export type OtherServersTools = ReadonlyMap<string, readonly { mcpServerId: string; server: string }[]>;
+export type { OtherServersTools };
 
 const rank = (s: AlertSeverity) => ALERT_SEVERITIES.indexOf(s);
 export const maxSeverity = (a: AlertSeverity, b: AlertSeverity) => (rank(a) >= rank(b) ? a : b);

@@ -1,10 +1,11 @@
 import type { McpPoisoningHeuristic } from '@aim/contracts';
-import { orgOf, type Tx } from '../../../platform/db/database.js';
+import type { Tx } from '../../../platform/db/database.js';
 import type { DomainEvents } from '../../../platform/events/domain-events.js';
 import { loadMonitoringSettings } from '../../monitoring/index.js';
 import { recordMcpFinding, resolveMcpFindings } from '../shared/findings-store.js';
 import type { McpScanHook, ScanHookInput, ScannedTool } from '../shared/scan-hooks.js';
-import { checkToolShadowing, checkToolText, shadowingCandidates, verdictsByHeuristic, type HeuristicVerdict, type OtherServersTools } from './poisoning-heuristics.js';
+import { loadOtherServersTools } from '../shared/other-servers-tools.js';
+import { checkToolShadowing, checkToolText, shadowingCandidates, verdictsByHeuristic, type HeuristicVerdict } from './poisoning-heuristics.js';
 import { textFields, type TextField } from './poisoning-text.js';
 
 /**
@@ -53,31 +54,6 @@ export const POISONING_TITLES: Record<McpPoisoningHeuristic, string> = {
 export const poisoningKey = (mcpServerId: string, heuristic: McpPoisoningHeuristic, tool: ScannedTool) =>
   `poisoning:${mcpServerId}:${heuristic}:${tool.fingerprint}:${tool.name.slice(0, 200)}`;
 
-/**
- * Tool names of the organization's other servers that are not revoked (their latest successful scan's,
- * kept in mcp_servers.tool_names, and their pins), among `names` (the candidates of this scan's tools).
- */
-export async function loadOtherServersTools(tx: Tx, mcpServerId: string, names: readonly string[]): Promise<OtherServersTools> {
-  if (names.length === 0) return new Map();
-  // The names joined by hash (`= any(array)` would compare every pair).
-  const { rows } = await tx.query<{ mcp_server_id: string; slug: string; tool: string }>(
-    `with wanted as (select distinct w.name from unnest($3::text[]) as w(name))
-     select m.id as mcp_server_id, m.slug, t.name as tool
-       from mcp_servers m cross join lateral unnest(m.tool_names) as t(name) join wanted w on w.name = t.name
-      where m.organization_id = $1 and m.id <> $2 and m.status <> 'revoked'
-     union
-     select m.id, m.slug, p.tool_name
-       from mcp_tool_pins p join wanted w on w.name = p.tool_name
-       join mcp_servers m on m.id = p.mcp_server_id and m.organization_id = p.organization_id
-      where p.organization_id = $1 and p.mcp_server_id <> $2 and p.state <> 'removed' and m.status <> 'revoked'`,
-    [orgOf(tx), mcpServerId, names],
-    { name: 'aim.mcp.other-servers-tools' },
-  );
-  const byTool = new Map<string, { mcpServerId: string; server: string }[]>();
-  for (const row of rows) byTool.set(row.tool, [...(byTool.get(row.tool) ?? []), { mcpServerId: row.mcp_server_id, server: row.slug }]);
-  return byTool;
-}
-
 function summaryOf(verdict: HeuristicVerdict): string {
   const first = verdict.matches[0]!;
   const more = verdict.matches.length > 1 ? ` (and ${verdict.matches.length - 1} more match${verdict.matches.length > 2 ? 'es' : ''})` : '';
@@ -118,6 +94,18 @@ async function record(tx: Tx, deps: PoisoningHookDeps, input: ScanHookInput, too
   );
 }
 
+/**
+ * The only names of other servers' tools these tools can be shadowing: the names their text mentions
+ * (other than their own tools', each tool's own name included).
+ */
+export function shadowingNamesOf(tools: Iterable<ScannedTool>): Set<string> {
+  const list = [...tools];
+  const ownTools = new Set(list.map((tool) => tool.name));
+  const candidates = new Set<string>();
+  for (const tool of list) for (const n of textsOf(tool).candidates) if (n === tool.name || !ownTools.has(n)) candidates.add(n);
+  return candidates;
+}
+
 export async function runPoisoningChecks(tx: Tx, deps: PoisoningHookDeps, input: ScanHookInput): Promise<void> {
   const { scan, previous, server, live } = input;
   if (scan.status !== 'succeeded') return;
@@ -126,9 +114,10 @@ export async function runPoisoningChecks(tx: Tx, deps: PoisoningHookDeps, input:
   // Text fields by tool (a definition's are computed once per fingerprint and kept), and from them the only
   // names of other servers' tools this scan can be shadowing.
   const texts = new Map([...scan.tools.values()].map((tool) => [tool.name, textsOf(tool)]));
-  const candidates = new Set<string>();
-  for (const [name, { candidates: names }] of texts) for (const n of names) if (n === name || !ownTools.has(n)) candidates.add(n);
-  const others = await loadOtherServersTools(tx, server.id, [...candidates]);
+  const candidates = shadowingNamesOf(scan.tools.values());
+  // Read with the scan's context when the scanner asked for these names (otherServersToolNames), else here.
+  const read = input.known?.otherServersTools;
+  const others = read && [...candidates].every((name) => read.names.has(name)) ? read.tools : await loadOtherServersTools(tx, server.id, [...candidates]);
   let monitoring: Awaited<ReturnType<typeof loadMonitoringSettings>>['settings'] | undefined;
   // The text findings an unchanged definition already has (open or dismissed), by fingerprint.
   const kept = new Map<string, string[]>();
@@ -155,5 +144,5 @@ export async function runPoisoningChecks(tx: Tx, deps: PoisoningHookDeps, input:
 }
 
 export function createPoisoningScanHook(deps: PoisoningHookDeps): McpScanHook {
-  return { name: 'poisoning', afterScan: (tx, input) => runPoisoningChecks(tx, deps, input) };
+  return { name: 'poisoning', afterScan: (tx, input) => runPoisoningChecks(tx, deps, input), otherServersToolNames: shadowingNamesOf };
 }

@@ -10,7 +10,8 @@ import { newId } from '../../../platform/ids.js';
 import { mcpServerRepository, type McpServerRow } from '../mcp-server-repository.js';
 import type { McpScanHooks, ScanHookOutcome } from '../shared/scan-hooks.js';
 import { loadMcpSettings } from '../shared/mcp-settings-store.js';
-import { loadDefinitions, loadScanEndContext, storeFinishedScan } from '../shared/scan-store.js';
+import { storeScanAndLoadContext } from '../shared/scan-end.js';
+import { loadDefinitions } from '../shared/scan-store.js';
 import type { McpScanner } from './mcp-scanner.js';
 import type { ScanMetrics } from './scan-metrics.js';
 import { scanJson, scanRepository } from './scan-repository.js';
@@ -18,8 +19,8 @@ import { scanJson, scanRepository } from './scan-repository.js';
 /**
  * Scans of registered servers (docs/mcp.md, "Scans"), on demand and by schedule. A scan takes three
  * steps: a short transaction inserts its `running` row (one running scan per server); the scanner talks
- * to the server outside any transaction; then one transaction locks the server, stores the finished
- * scan, runs every hook in order, writes their outcomes on the scan row (pointing the server at it and
+ * to the server outside any transaction; then one transaction locks the server and stores the finished
+ * scan (one statement, shared/scan-end.ts), runs every hook in order, writes their outcomes on the scan row (pointing the server at it and
  * pruning old scans in the same statement) and audits `mcp_server.scan`. A failed scan is a recorded scan; a hook that throws rolls the
  * whole scan back (the running row is removed and the error reaches the caller).
  */
@@ -70,13 +71,15 @@ export function createScanService(deps: ScanServiceDeps) {
   async function finishScan(ctx: RequestContext, organizationId: string, started: Awaited<ReturnType<typeof startScan>>) {
     const { scan } = started;
     const outcome = await scanner.scan(started.url);
+    // What the hooks will look up among other servers' tools, read with the context.
+    const otherServersToolNames = outcome.failure === null ? hooks.flatMap((hook) => [...(hook.otherServersToolNames?.(outcome.tools) ?? [])]) : [];
     try {
       return await db.transaction({ organizationId }, async (tx) => {
-        // The server locked, with what the hooks read before they run; the previous scan's definitions are stored already.
-        const context = await loadScanEndContext(tx, scan.mcpServerId, scan.id);
+        // The scan stored in the statement that locks the server and reads what the hooks read before they run.
+        const finished = { ...outcome, id: scan.id, mcpServerId: scan.mcpServerId, trigger: scan.trigger, requestedBy: scan.requestedBy };
+        const context = await storeScanAndLoadContext(tx, finished, { otherServersToolNames });
         if (!context) throw notFound('The MCP server');
-        const { server, previous, live, settings, known } = context;
-        const recorded = await storeFinishedScan(tx, { ...outcome, id: scan.id, mcpServerId: scan.mcpServerId, trigger: scan.trigger, requestedBy: scan.requestedBy }, { stored: previous });
+        const { server, previous, live, settings, known, recorded } = context;
         // Each hook sees what the ones before it concluded (confidence reads the card status); the row gets
         // them all at the end, with the server's last scan and the pruning of old scans, in one statement.
         const concluded: ScanHookOutcome = {};

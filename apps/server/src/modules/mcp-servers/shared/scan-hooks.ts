@@ -3,6 +3,7 @@ import type { Tx } from '../../../platform/db/database.js';
 import type { RequestContext } from '../../../platform/http/request-context.js';
 import type { McpServerRow } from '../mcp-server-repository.js';
 import type { LiveFindings } from './findings-store.js';
+import type { OtherServersTools } from './other-servers-tools.js';
 
 /**
  * What a finished scan hands to the parts that judge it (docs/mcp.md, "after a scan"): identity
@@ -68,6 +69,8 @@ export interface ScanKnown {
   activeServerKeys: number;
   /** When the server's latest attestation arrived (the attestation hook compares only recent ones). */
   latestAttestationAt: Date | null;
+  /** Other servers' tools among the names the hooks asked for (McpScanHook.otherServersToolNames), read before they run. */
+  otherServersTools?: { names: ReadonlySet<string>; tools: OtherServersTools };
 }
 
 /** What a hook may set on the scan row and its server (the scanner writes it after every hook ran). */
@@ -82,6 +85,11 @@ export interface McpScanHook {
   /** For logs and metrics, e.g. `identity`, `approval`, `poisoning`, `confidence`. */
   name: string;
   afterScan(tx: Tx, input: ScanHookInput): Promise<ScanHookOutcome | void>;
+  /**
+   * Names of the organization's other servers' tools this hook will look for in a successful scan of
+   * these tools: the scanner reads them with what it reads before the hooks run (`known.otherServersTools`).
+   */
+  otherServersToolNames?(tools: readonly ScannedTool[]): Iterable<string>;
 }
 
 /**

@@ -1,12 +1,9 @@
-import { canonicalJson, type McpScanFailureReason, type McpSettings, type McpToolDefinition } from '@aim/contracts';
+import { canonicalJson, type McpScanFailureReason, type McpToolDefinition } from '@aim/contracts';
 import { sha256 } from '../../../platform/crypto/tokens.js';
 import { orgOf, type Tx } from '../../../platform/db/database.js';
 import type { Actor } from '../../../platform/http/request-context.js';
 import { newId } from '../../../platform/ids.js';
-import type { McpServerRow } from '../mcp-server-repository.js';
-import { liveFindingsOf, type LiveFindingRow, type LiveFindings } from './findings-store.js';
-import { mcpSettingsOf } from './mcp-settings-store.js';
-import type { RecordedScan, ScanKnown, ScannedTool, ScanSummary } from './scan-hooks.js';
+import type { RecordedScan, ScannedTool, ScanSummary } from './scan-hooks.js';
 
 /**
  * Scans as stored (migration 0021): a finished scan's row with its tool set as `[{name, fingerprint}]`,
@@ -35,7 +32,7 @@ export interface FinishedScan {
   serverCard?: { document: unknown; raw: string } | null;
 }
 
-interface ScanRow {
+export interface ScanRow {
   id: string;
   mcp_server_id: string;
   trigger: 'manual' | 'scheduled';
@@ -51,32 +48,24 @@ interface ScanRow {
   tools: { name: string; fingerprint: string }[];
 }
 
-/**
- * Store a finished scan (insert, or finish the running row of the same id) and its definitions.
- * Answers the scan as the hooks receive it.
- */
-export async function storeFinishedScan(tx: Tx, scan: FinishedScan, options: { stored?: ScanSummary | null } = {}): Promise<RecordedScan> {
+/** A finished scan ready to store: its row's values in column order, its tools sorted by name. */
+export interface PreparedScan {
+  id: string;
+  tools: ScannedTool[];
+  succeeded: boolean;
+  setFingerprint: string | null;
+  values: unknown[];
+}
+
+export function prepareScan(organizationId: string, scan: FinishedScan): PreparedScan {
   const id = scan.id ?? newId('msc', scan.startedAt.getTime());
   const tools = [...(scan.tools ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const succeeded = scan.failure === null;
   // The contract's mcpToolSetFingerprint over the sorted [name, fingerprint] pairs, hashed with node:crypto.
   const setFingerprint = succeeded ? sha256(canonicalJson(tools.map((t) => [t.name, t.fingerprint]))).toString('hex') : null;
-  // Definitions are stored once per fingerprint and kept while a scan names them: those of a scan given as
-  // `stored` (the server's previous one) are there already.
-  const known = new Set([...(options.stored?.tools.values() ?? [])].map((t) => t.fingerprint));
-  const unknown = tools.filter((t) => !known.has(t.fingerprint));
-  if (unknown.length > 0) {
-    await tx.query(
-      `insert into mcp_tool_definitions (organization_id, fingerprint, name, definition)
-       select $1, d.fingerprint, d.name, d.definition from jsonb_to_recordset($2::jsonb) as d(fingerprint text, name text, definition jsonb)
-       on conflict do nothing`,
-      [orgOf(tx), JSON.stringify(unknown.map((t) => ({ fingerprint: t.fingerprint, name: t.name, definition: t.definition })))],
-      { name: 'aim.mcp.scan-definitions' },
-    );
-  }
   const values = [
     id,
-    orgOf(tx),
+    organizationId,
     scan.mcpServerId,
     scan.trigger,
     succeeded ? 'succeeded' : 'failed',
@@ -100,33 +89,66 @@ export async function storeFinishedScan(tx: Tx, scan: FinishedScan, options: { s
     scan.tlsCertificateSha256 ?? null,
     scan.serverCard ? JSON.stringify(scan.serverCard) : null,
   ];
+  return { id, tools, succeeded, setFingerprint, values };
+}
+
+/** The statement that stores a prepared scan (insert, or finish the running row of the same id), its values at `params` (24, in order). */
+export const scanUpsertSql = (params: readonly string[]) =>
+  `insert into mcp_scans as s (id, organization_id, mcp_server_id, trigger, status, requested_by_type, requested_by_id, started_at, finished_at,
+                               failure_reason, failure_message, protocol_version, server_info, capabilities, instructions, tools, resources, prompts,
+                               tool_count, resource_count, prompt_count, tool_set_fingerprint, tls_certificate_sha256, server_card)
+   values (${params.join(', ')})
+   on conflict (id) do update set status = excluded.status, finished_at = excluded.finished_at, failure_reason = excluded.failure_reason,
+     failure_message = excluded.failure_message, protocol_version = excluded.protocol_version, server_info = excluded.server_info,
+     capabilities = excluded.capabilities, instructions = excluded.instructions, tools = excluded.tools, resources = excluded.resources,
+     prompts = excluded.prompts, tool_count = excluded.tool_count, resource_count = excluded.resource_count, prompt_count = excluded.prompt_count,
+     tool_set_fingerprint = excluded.tool_set_fingerprint, tls_certificate_sha256 = excluded.tls_certificate_sha256, server_card = excluded.server_card`;
+
+const SCAN_UPSERT_SQL = scanUpsertSql(Array.from({ length: 24 }, (_, i) => `$${i + 1}`));
+
+/**
+ * Definitions are stored once per fingerprint and kept while a scan names them: those of a scan given as
+ * `stored` (the server's previous one) are there already.
+ */
+export async function storeDefinitions(tx: Tx, tools: readonly ScannedTool[], stored: ScanSummary | null | undefined): Promise<void> {
+  const known = new Set([...(stored?.tools.values() ?? [])].map((t) => t.fingerprint));
+  const unknown = tools.filter((t) => !known.has(t.fingerprint));
+  if (unknown.length === 0) return;
   await tx.query(
-    `insert into mcp_scans as s (id, organization_id, mcp_server_id, trigger, status, requested_by_type, requested_by_id, started_at, finished_at,
-                                 failure_reason, failure_message, protocol_version, server_info, capabilities, instructions, tools, resources, prompts,
-                                 tool_count, resource_count, prompt_count, tool_set_fingerprint, tls_certificate_sha256, server_card)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
-     on conflict (id) do update set status = excluded.status, finished_at = excluded.finished_at, failure_reason = excluded.failure_reason,
-       failure_message = excluded.failure_message, protocol_version = excluded.protocol_version, server_info = excluded.server_info,
-       capabilities = excluded.capabilities, instructions = excluded.instructions, tools = excluded.tools, resources = excluded.resources,
-       prompts = excluded.prompts, tool_count = excluded.tool_count, resource_count = excluded.resource_count, prompt_count = excluded.prompt_count,
-       tool_set_fingerprint = excluded.tool_set_fingerprint, tls_certificate_sha256 = excluded.tls_certificate_sha256, server_card = excluded.server_card`,
-    values,
-    { name: 'aim.mcp.scan-store' },
+    `insert into mcp_tool_definitions (organization_id, fingerprint, name, definition)
+     select $1, d.fingerprint, d.name, d.definition from jsonb_to_recordset($2::jsonb) as d(fingerprint text, name text, definition jsonb)
+     on conflict do nothing`,
+    [orgOf(tx), JSON.stringify(unknown.map((t) => ({ fingerprint: t.fingerprint, name: t.name, definition: t.definition })))],
+    { name: 'aim.mcp.scan-definitions' },
   );
+}
+
+export function recordedOf(prepared: PreparedScan, scan: FinishedScan): RecordedScan {
   return {
-    id,
+    id: prepared.id,
     mcpServerId: scan.mcpServerId,
     trigger: scan.trigger,
-    status: succeeded ? 'succeeded' : 'failed',
+    status: prepared.succeeded ? 'succeeded' : 'failed',
     startedAt: scan.startedAt,
     finishedAt: scan.finishedAt,
     failure: scan.failure,
     protocolVersion: scan.protocolVersion ?? null,
-    toolSetFingerprint: setFingerprint,
-    tools: new Map(tools.map((t) => [t.name, t])),
+    toolSetFingerprint: prepared.setFingerprint,
+    tools: new Map(prepared.tools.map((t) => [t.name, t])),
     tlsCertificateSha256: scan.tlsCertificateSha256 ?? null,
     serverCard: scan.serverCard ?? null,
   };
+}
+
+/**
+ * Store a finished scan (insert, or finish the running row of the same id) and its definitions.
+ * Answers the scan as the hooks receive it.
+ */
+export async function storeFinishedScan(tx: Tx, scan: FinishedScan, options: { stored?: ScanSummary | null } = {}): Promise<RecordedScan> {
+  const prepared = prepareScan(orgOf(tx), scan);
+  await storeDefinitions(tx, prepared.tools, options.stored);
+  await tx.query(SCAN_UPSERT_SQL, prepared.values, { name: 'aim.mcp.scan-store' });
+  return recordedOf(prepared, scan);
 }
 
 /** The definitions of fingerprints, by fingerprint. */
@@ -140,7 +162,7 @@ export async function loadDefinitions(tx: Tx, fingerprints: readonly string[]): 
   return new Map(rows.map((r) => [r.fingerprint, r.definition]));
 }
 
-function summaryOf(row: ScanRow): Omit<ScanSummary, 'tools'> {
+export function summaryOf(row: ScanRow): Omit<ScanSummary, 'tools'> {
   return {
     id: row.id,
     mcpServerId: row.mcp_server_id,
@@ -161,60 +183,13 @@ async function withTools(tx: Tx, row: ScanRow): Promise<RecordedScan> {
   return { ...summaryOf(row), tools: new Map(row.tools.map((t) => [t.name, { name: t.name, fingerprint: t.fingerprint, definition: definitions.get(t.fingerprint)! }])) };
 }
 
-const SCAN_COLUMNS = `id, mcp_server_id, trigger, status, started_at, finished_at, failure_reason, failure_message, protocol_version,
+export const SCAN_COLUMNS = `id, mcp_server_id, trigger, status, started_at, finished_at, failure_reason, failure_message, protocol_version,
                       tool_set_fingerprint, tls_certificate_sha256, server_card, tools`;
 
 /** One scan of the organization with its tools, or null. */
 export async function loadScan(tx: Tx, scanId: string): Promise<RecordedScan | null> {
   const { rows } = await tx.query<ScanRow>(`select ${SCAN_COLUMNS} from mcp_scans where organization_id = $1 and id = $2`, [orgOf(tx), scanId]);
   return rows[0] ? withTools(tx, rows[0]) : null;
-}
-
-/** What the end of a scan reads before its hooks run. */
-export interface ScanEndContext {
-  /** Locked (for update) until the scan's transaction ends. */
-  server: McpServerRow;
-  /** The server's latest finished scan before this one, its tools by name and fingerprint only. */
-  previous: ScanSummary | null;
-  live: LiveFindings;
-  settings: McpSettings;
-  /** Read with the rest, for the hooks (ScanHookInput.known). */
-  known: ScanKnown;
-}
-
-/**
- * The server locked, its previous scan, its open and dismissed findings and the organization's MCP
- * settings, in one statement; null when the server is gone.
- */
-export async function loadScanEndContext(tx: Tx, mcpServerId: string, scanId: string): Promise<ScanEndContext | null> {
-  const { rows } = await tx.query<McpServerRow & { __previous: (Omit<ScanRow, 'started_at' | 'finished_at'> & { started_at: string; finished_at: string | null }) | null; __live: LiveFindingRow[]; __settings: Partial<McpSettings> | null; __active_keys: number; __latest_attestation_at: Date | null }>(
-    `select m.*, to_jsonb(p) as __previous,
-            (select coalesce(jsonb_agg(jsonb_build_object('dedup_key', f.dedup_key, 'kind', f.kind, 'status', f.status)), '[]'::jsonb)
-               from mcp_findings f where f.organization_id = $1 and f.mcp_server_id = $2 and f.status in ('open', 'dismissed')) as __live,
-            (select st.settings from mcp_settings st where st.organization_id = $1) as __settings,
-            (select count(*)::int from mcp_server_keys k where k.organization_id = $1 and k.mcp_server_id = $2 and k.revoked_at is null) as __active_keys,
-            (select a.received_at from mcp_attestations a where a.organization_id = $1 and a.mcp_server_id = $2 order by a.id desc limit 1) as __latest_attestation_at
-       from mcp_servers m
-       left join lateral (select ${SCAN_COLUMNS} from mcp_scans s
-                           where s.organization_id = $1 and s.mcp_server_id = $2 and s.status <> 'running' and s.id < $3
-                           order by s.id desc limit 1) p on true
-      where m.organization_id = $1 and m.id = $2
-        for update of m`,
-    [orgOf(tx), mcpServerId, scanId],
-    { name: 'aim.mcp.scan-end-context' },
-  );
-  const row = rows[0];
-  if (!row) return null;
-  const { __previous: p, __live: live, __settings: settings, __active_keys: activeServerKeys, __latest_attestation_at: latestAttestationAt, ...server } = row;
-  const mcpSettings = mcpSettingsOf(settings);
-  const previous = p ? summaryOf({ ...p, started_at: new Date(p.started_at), finished_at: p.finished_at === null ? null : new Date(p.finished_at) }) : null;
-  return {
-    server: server as McpServerRow,
-    previous: previous && p ? { ...previous, tools: new Map(p.tools.map((t) => [t.name, { name: t.name, fingerprint: t.fingerprint }])) } : null,
-    live: liveFindingsOf(live),
-    settings: mcpSettings,
-    known: { settings: mcpSettings, activeServerKeys, latestAttestationAt },
-  };
 }
 
 /** A server's latest finished scan (or latest successful one), with its tools, before `beforeId` when given. */
