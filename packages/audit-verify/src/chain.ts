@@ -1,6 +1,7 @@
 import * as nodeCrypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
+import { canonicalJsonText } from './json-text.js';
 
 /**
  * The audit hash chain, as pure functions shared by the writer, the verify endpoint and the offline
@@ -27,10 +28,13 @@ export interface ChainedEvent {
   details: Record<string, unknown>;
 }
 
+/** An event as a walk reads it from a database: `details` as JSON text (canonicalized with canonicalJsonText). */
+export type ChainedEventText = Omit<ChainedEvent, 'details'> & { detailsJson: string };
+
 export const GENESIS_HASH = Buffer.alloc(32);
 
 /** JCS of a value (RFC 8785); for strings and numbers this is exactly JSON.stringify. */
-function jcs(value: unknown): string {
+export function jcs(value: unknown): string {
   const text = canonicalize(value);
   if (text === undefined) throw new Error('the event cannot be canonicalized');
   return text;
@@ -44,15 +48,16 @@ const str = (value: string | null) => (value === null ? 'null' : NEEDS_ESCAPE.te
 
 /**
  * RFC 8785 canonical JSON of the event. The fixed fields are written in their canonical (sorted)
- * order directly; only `details`, whose shape is free, goes through the general canonicalizer.
+ * order directly; only `details`, whose shape is free, goes through a canonicalizer (canonicalJsonText for text).
  * A test checks the result against the general canonicalizer applied to the whole event.
  */
-export function canonicalEvent(event: ChainedEvent): string {
+export function canonicalEvent(event: ChainedEvent | ChainedEventText): string {
   if (!Number.isSafeInteger(event.seq)) throw new Error('seq must be a safe integer');
+  const details = 'detailsJson' in event ? canonicalJsonText(event.detailsJson) : jcs(event.details);
   const target = event.target ? `{"id":${str(event.target.id)},"type":${str(event.target.type)}}` : 'null';
   return (
     `{"action":${str(event.action)},"actor":{"id":${str(event.actor.id)},"type":${str(event.actor.type)}}` +
-    `,"clientIp":${str(event.clientIp)},"details":${jcs(event.details)},"id":${str(event.id)}` +
+    `,"clientIp":${str(event.clientIp)},"details":${details},"id":${str(event.id)}` +
     `,"occurredAt":${str(event.occurredAt)},"organizationId":${str(event.organizationId)},"outcome":${str(event.outcome)}` +
     `,"requestId":${str(event.requestId)},"seq":${event.seq},"target":${target},"userAgent":${str(event.userAgent)}}`
   );
@@ -86,7 +91,7 @@ const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: Buffer, encodi
 let scratch = Buffer.allocUnsafe(64 * 1024);
 
 /** The same with hashes as lowercase hex, as walks read them (no buffers to allocate). */
-export function chainHashHex(previous: string, event: ChainedEvent): string {
+export function chainHashHex(previous: string, event: ChainedEvent | ChainedEventText): string {
   const text = canonicalEvent(event);
   if (32 + text.length * 3 > scratch.length) scratch = Buffer.allocUnsafe(32 + text.length * 3);
   // A stored hash that is not 32 bytes (tampered) is hashed as it is, and the walk reports the mismatch.
@@ -114,7 +119,7 @@ export function createChainWalker(start: { seq: number; hash: Buffer | string } 
   let broken: ChainVerdict | undefined;
   return {
     /** Hashes as buffers or lowercase hex (as read: a walk of hex skips converting them). */
-    push(event: ChainedEvent & { hash: Buffer | string }): boolean {
+    push(event: (ChainedEvent | ChainedEventText) & { hash: Buffer | string }): boolean {
       if (broken) return false;
       if (event.seq !== expectedSeq) {
         broken = {

@@ -5,3 +5,4 @@ export * from './report.js';
 export * from './timestamp.js';
 export * from './witness.js';
 export * from './anchors.js';
+export { canonicalJsonText } from './json-text.js';

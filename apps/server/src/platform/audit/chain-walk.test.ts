@@ -1,5 +1,6 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { canonicalJsonText, jcs } from '@aim/audit-verify';
 import pg from 'pg';
 import { forEachTarget } from '../../testing/targets.js';
 import { createTestDatabase, type TestDatabase } from '../../testing/test-database.js';
@@ -31,6 +32,15 @@ forEachTarget('audit chain walk in spans', (target) => {
     await database?.drop();
   });
 
+  // Details the walk canonicalizes from jsonb's text in place (flat) and through JSON.parse (escapes, nesting, emoji).
+  const DETAILS = [
+    { n: 1, text: 'é ☃ "quoted"' },
+    { risk: 'low', action: 'files:read', ok: true, none: null, ratio: 1.5, big: 1e21, negative: -7, zero: -0 },
+    { nested: { b: 1, a: [2, 'x'] } },
+    {},
+    { emoji: '🙂', é: 'ü', Z: '' },
+  ];
+
   /** An organization with EVENTS chained events (seq 1..EVENTS). */
   async function chain(): Promise<string> {
     const org = newId('org');
@@ -40,7 +50,7 @@ forEachTarget('audit chain walk in spans', (target) => {
       await owner.query(
         `insert into audit_events (id, organization_id, actor_type, actor_id, action, outcome, details, occurred_at)
          values ($1, $2, 'system', null, 'test.event', 'success', $3, date_trunc('second', now()) + $4 * interval '1 microsecond')`,
-        [newId('evt'), org, { n: i, text: 'é ☃ "quoted"' }, [0, 120_000, 123_456, 5][i % 4]],
+        [newId('evt'), org, DETAILS[i % DETAILS.length], [0, 120_000, 123_456, 5][i % 4]],
       );
     }
     const sequencer = createAuditSequencer(db, { warn() {} }, { intervalMs: 3_600_000 });
@@ -101,6 +111,18 @@ forEachTarget('audit chain walk in spans', (target) => {
     );
     for (const r of rows) assert.equal(chainTime(r.text), r.expected);
     assert.throws(() => chainTime('2026-01-02 03:04:05+01'), /unexpected time/);
+  });
+
+  it('canonicalizes details from jsonb’s text exactly as the writer canonicalizes the object', async () => {
+    const values = [
+      ...DETAILS,
+      { a: 0.1, b: 100, c: 1e-7, d: 123456789012345678901234567890, e: 9007199254740993, f: -1.25e30, g: 10.0 },
+      { key: 'a, b: {c}', 'with space': 'x', '': 'empty key' },
+      { control: 'tab\there\u0001', slash: 'a\\b', quote: '"' },
+      { list: [], object: {}, deep: { deeper: { deepest: [null, true] } } },
+    ];
+    const { rows } = await owner.query<{ text: string }>('select d::jsonb::text as text from unnest($1::text[]) with ordinality as u(d, i) order by i', [values.map((v) => JSON.stringify(v))]);
+    for (const [i, r] of rows.entries()) assert.equal(canonicalJsonText(r.text), jcs(values[i]), r.text);
   });
 
   it('joins spans only where each starts from the hash the one before ended on', () => {

@@ -20,10 +20,12 @@ import type { Queryable } from '../db/database.js';
  * Parsers for the walk's rows. Hashes stay text (`\\x` and hex) and are compared as hex: no buffer
  * per event. Times come as PostgreSQL's ISO output in UTC (the span's transaction sets both) and are
  * rewritten here into the chain's form, YYYY-MM-DDTHH:MM:SS.ffffffZ, which costs PostgreSQL less than
- * to_char (the writer's form, audit-row.ts; the walk's tests check both agree).
+ * to_char (the writer's form, audit-row.ts; the walk's tests check both agree). `details` stays jsonb's
+ * text, canonicalized from it without building objects when it is flat (canonicalJsonText).
  */
 const BYTEA = 17;
 const TIMESTAMPTZ = 1184;
+const JSONB = 3802;
 export function chainTime(text: string): string {
   // 2026-03-04 05:06:07.12+00 (trailing zeros of the fraction dropped) or 2026-03-04 05:06:07+00
   const zone = text.length - 3;
@@ -33,7 +35,7 @@ export function chainTime(text: string): string {
 }
 const types = {
   getTypeParser: (oid: number, format?: string) =>
-    oid === BYTEA ? (text: string) => text.slice(2) : oid === TIMESTAMPTZ ? chainTime : pg.types.getTypeParser(oid, format as 'text'),
+    oid === BYTEA ? (text: string) => text.slice(2) : oid === TIMESTAMPTZ ? chainTime : oid === JSONB ? (text: string) => text : pg.types.getTypeParser(oid, format as 'text'),
 };
 
 /** Events fetched at a time from a span's cursor (smaller pages leave less for each scavenge to copy). */
@@ -41,7 +43,7 @@ const PAGE = 2_500;
 
 const COLUMNS = `seq, hash, id, occurred_at, actor_type, actor_id, action, target_type, target_id, outcome, request_id, client_ip, user_agent, details`;
 
-type Row = [string, string, string, string, string, string | null, string, string | null, string | null, string, string | null, string | null, string | null, Record<string, unknown>];
+type Row = [string, string, string, string, string, string | null, string, string | null, string | null, string, string | null, string | null, string | null, string];
 
 export interface Span {
   organizationId: string;
@@ -143,7 +145,7 @@ export async function walkSpan(connectionString: string, span: Span): Promise<Sp
           requestId: r[10],
           clientIp: r[11],
           userAgent: r[12],
-          details: r[13],
+          detailsJson: r[13],
         };
         if (!walker.push(event)) {
           await next?.catch(() => undefined);
