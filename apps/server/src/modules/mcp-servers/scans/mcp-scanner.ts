@@ -44,6 +44,8 @@ export function createMcpScanner(options: McpScannerOptions) {
   const limits: ScanLimits = { ...DEFAULT_SCAN_LIMITS, ...options.limits };
   const clientInfo = options.clientInfo ?? { name: 'aim-scanner', version: '1' };
   const pool = createScanPool({ guard: options.guard, timeoutMs: limits.deadlineMs, ca: options.ca });
+  /** Sessions being ended (at most a second each), awaited by close. */
+  const endings = new Set<Promise<unknown>>();
 
   async function fetchServerCard(http: ScanHttp, endpoint: URL, signal: AbortSignal): Promise<{ document: unknown; raw: string } | null> {
     const cardSignal = AbortSignal.any([signal, AbortSignal.timeout(limits.serverCardTimeoutMs)]);
@@ -125,8 +127,10 @@ export function createMcpScanner(options: McpScannerOptions) {
       outcome.serverCard = await card.catch(() => null);
     } finally {
       clearTimeout(deadline);
-      await endSession(transport, outcome.failure === null);
-      await client?.close().catch(() => undefined);
+      // The session ends beside what follows the scan (storing it, judging it): nothing it answers changes the outcome.
+      const ending = endSession(transport, outcome.failure === null).then(() => client?.close().catch(() => undefined));
+      ending.finally(() => endings.delete(ending)).catch(() => undefined);
+      endings.add(ending);
     }
     outcome.tlsCertificateSha256 = endpointUrl.startsWith('https:') ? pool.certificateSha256(new URL(endpointUrl).hostname.replace(/^\[|\]$/g, '')) : null;
     outcome.finishedAt = new Date();
@@ -139,8 +143,11 @@ export function createMcpScanner(options: McpScannerOptions) {
     await Promise.race([transport.terminateSession().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
   }
 
-  /** Close the pool's connections (the app's shutdown). */
-  const close = () => pool.close();
+  /** Close the pool's connections (the app's shutdown), once the sessions being ended are. */
+  const close = async () => {
+    await Promise.allSettled([...endings]);
+    await pool.close();
+  };
 
   return { scan, limits, close };
 }
