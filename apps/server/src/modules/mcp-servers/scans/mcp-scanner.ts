@@ -1,5 +1,6 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import { z } from 'zod';
 import type { OutboundGuard } from '../../../platform/net/outbound-guard.js';
 import type { FinishedScan } from '../shared/scan-store.js';
@@ -44,6 +45,8 @@ export function createMcpScanner(options: McpScannerOptions) {
   const limits: ScanLimits = { ...DEFAULT_SCAN_LIMITS, ...options.limits };
   const clientInfo = options.clientInfo ?? { name: 'aim-scanner', version: '1' };
   const pool = createScanPool({ guard: options.guard, timeoutMs: limits.deadlineMs, ca: options.ca });
+  // One JSON Schema validator for every scan's client (the SDK would build one per client; a scan calls no tool, so it never validates with it).
+  const jsonSchemaValidator = new AjvJsonSchemaValidator();
   /** Sessions being ended (at most a second each), awaited by close. */
   const endings = new Set<Promise<unknown>>();
 
@@ -79,7 +82,7 @@ export function createMcpScanner(options: McpScannerOptions) {
       const endpoint = options.guard.check(endpointUrl);
       card = fetchServerCard(http, endpoint, controller.signal);
       transport = new StreamableHTTPClientTransport(endpoint, { fetch: http.fetch, reconnectionOptions: { maxRetries: 0, initialReconnectionDelay: 1000, maxReconnectionDelay: 1000, reconnectionDelayGrowFactor: 1 } });
-      client = new Client(clientInfo, { capabilities: {} });
+      client = new Client(clientInfo, { capabilities: {}, jsonSchemaValidator });
       phase = 'initialize';
       await client.connect(transport, { signal: controller.signal, timeout: Math.min(limits.initializeTimeoutMs, remaining()) });
       outcome.protocolVersion = transport.protocolVersion ?? null;
