@@ -1,3 +1,4 @@
+import * as nodeCrypto from 'node:crypto';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** Opaque secrets (API keys, refresh tokens, invitation and setup tokens) and their digests. */
@@ -8,6 +9,14 @@ export function randomToken(bytes = 32): string {
 
 export function sha256(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
+}
+
+/** One-shot hashing (Node.js 20.12 and later), without a Hash object per call. */
+const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
+/** SHA-256 of a string's UTF-8 as lowercase hex (fingerprints computed by the thousand). */
+export function sha256Hex(value: string): string {
+  return oneShot ? oneShot('sha256', value, 'hex') : createHash('sha256').update(value, 'utf8').digest('hex');
 }
 
 /** Constant-time equality of two digests or secrets. */

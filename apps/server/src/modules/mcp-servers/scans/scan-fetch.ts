@@ -29,6 +29,7 @@ export interface ScanHttpOptions {
 }
 
 const NO_BODY = new Set([101, 204, 205, 304]);
+const ANSWER_DROPPED = new Error('the rest of the answer is not read');
 
 const headerOf = (headers: Record<string, string | string[] | undefined>, name: string): string | undefined => {
   const value = headers[name];
@@ -111,7 +112,9 @@ export function createScanHttp(options: ScanHttpOptions): ScanHttp {
         controller.error(failure);
       },
       cancel() {
-        body.on('error', () => undefined).destroy();
+        // The SDK stops reading an answer once it has its message: the rest is dropped (with one shared
+        // error, not a new one with a stack trace per answer).
+        body.on('error', () => undefined).destroy(ANSWER_DROPPED);
       },
     });
   }

@@ -7,7 +7,7 @@ import {
   type McpToolDefinition,
 } from '@aim/contracts';
 import type { z } from 'zod';
-import { sha256 } from '../../../platform/crypto/tokens.js';
+import { sha256Hex } from '../../../platform/crypto/tokens.js';
 import type { ScannedTool } from '../shared/scan-hooks.js';
 import { ScanFailure } from './scan-failure.js';
 
@@ -101,7 +101,7 @@ export function reduceTool(raw: unknown, index: number, limits: ScanLimits): Sca
   }
   // The contract's mcpToolFingerprint, computed here with node:crypto over the same canonical JSON: the
   // digest in one synchronous call instead of a Web Crypto promise per tool (scans.test.ts holds them equal).
-  return { name: definition.name, fingerprint: sha256(canonical).toString('hex'), definition };
+  return { name: definition.name, fingerprint: sha256Hex(canonical), definition };
 }
 
 /** Every tool of a listing, reduced; a name listed twice is a protocol error. */

@@ -1,5 +1,5 @@
 import { canonicalJson, type McpScanFailureReason, type McpToolDefinition } from '@aim/contracts';
-import { sha256 } from '../../../platform/crypto/tokens.js';
+import { sha256Hex } from '../../../platform/crypto/tokens.js';
 import { orgOf, type Tx } from '../../../platform/db/database.js';
 import type { Actor } from '../../../platform/http/request-context.js';
 import { newId } from '../../../platform/ids.js';
@@ -62,7 +62,7 @@ export function prepareScan(organizationId: string, scan: FinishedScan): Prepare
   const tools = [...(scan.tools ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const succeeded = scan.failure === null;
   // The contract's mcpToolSetFingerprint over the sorted [name, fingerprint] pairs, hashed with node:crypto.
-  const setFingerprint = succeeded ? sha256(canonicalJson(tools.map((t) => [t.name, t.fingerprint]))).toString('hex') : null;
+  const setFingerprint = succeeded ? sha256Hex(canonicalJson(tools.map((t) => [t.name, t.fingerprint]))) : null;
   const values = [
     id,
     organizationId,
