@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { createChainWalker, type ChainVerdict } from '@aim/audit-verify';
 import pg from 'pg';
+import { copyTextRows } from '../db/copy-rows.js';
 import type { Queryable } from '../db/database.js';
 
 /**
@@ -17,15 +18,13 @@ import type { Queryable } from '../db/database.js';
  */
 
 /**
- * Parsers for the walk's rows. Hashes stay text (`\\x` and hex) and are compared as hex: no buffer
- * per event. Times come as PostgreSQL's ISO output in UTC (the span's transaction sets both) and are
- * rewritten here into the chain's form, YYYY-MM-DDTHH:MM:SS.ffffffZ, which costs PostgreSQL less than
- * to_char (the writer's form, audit-row.ts; the walk's tests check both agree). `details` stays jsonb's
- * text, canonicalized from it without building objects when it is flat (canonicalJsonText).
+ * The walk reads its rows with COPY in text format (platform/db/copy-rows.ts): no protocol message, row
+ * object or type parser per row. Hashes come as hex. Times come as PostgreSQL's ISO output in UTC (the
+ * span's transaction sets both) and are rewritten here into the chain's form,
+ * YYYY-MM-DDTHH:MM:SS.ffffffZ, which costs PostgreSQL less than to_char (the writer's form, audit-row.ts;
+ * the walk's tests check both agree). `details` stays jsonb's text, canonicalized from it without
+ * building objects when it is flat (canonicalJsonText).
  */
-const BYTEA = 17;
-const TIMESTAMPTZ = 1184;
-const JSONB = 3802;
 export function chainTime(text: string): string {
   // 2026-03-04 05:06:07.12+00 (trailing zeros of the fraction dropped) or 2026-03-04 05:06:07+00
   const zone = text.length - 3;
@@ -33,17 +32,8 @@ export function chainTime(text: string): string {
   const fraction = text[19] === '.' ? text.slice(20, zone) : '';
   return `${text.slice(0, 10)}T${text.slice(11, 19)}.${fraction.padEnd(6, '0')}Z`;
 }
-const types = {
-  getTypeParser: (oid: number, format?: string) =>
-    oid === BYTEA ? (text: string) => text.slice(2) : oid === TIMESTAMPTZ ? chainTime : oid === JSONB ? (text: string) => text : pg.types.getTypeParser(oid, format as 'text'),
-};
 
-/** Events fetched at a time from a span's cursor (smaller pages leave less for each scavenge to copy). */
-const PAGE = 2_500;
-
-const COLUMNS = `seq, hash, id, occurred_at, actor_type, actor_id, action, target_type, target_id, outcome, request_id, client_ip, user_agent, details`;
-
-type Row = [string, string, string, string, string, string | null, string, string | null, string | null, string, string | null, string | null, string | null, string];
+const COLUMNS = `seq, encode(hash, 'hex'), id, occurred_at, actor_type, actor_id, action, target_type, target_id, outcome, request_id, client_ip, user_agent, details`;
 
 export interface Span {
   organizationId: string;
@@ -98,6 +88,8 @@ const missingStart = (span: Span): SpanResult => ({
 /** Walk one span on its own connection, in a read-only transaction of the organization. */
 export async function walkSpan(connectionString: string, span: Span): Promise<SpanResult> {
   const client = new pg.Client({ connectionString, application_name: 'aim-chain-walk' });
+  // A walk that stops early leaves its COPY unfinished: the connection is ended (its transaction with it), and its late errors ignored.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     await client.query('begin isolation level repeatable read read only');
@@ -106,52 +98,42 @@ export async function walkSpan(connectionString: string, span: Span): Promise<Sp
       span.organizationId,
     ]);
     const first = span.startHash === null ? span.fromSeq - 1 : span.fromSeq;
-    await client.query(`declare walk no scroll cursor for select ${COLUMNS} from audit_events where organization_id = $1 and seq >= $2 and seq <= $3 order by seq`, [
-      span.organizationId,
-      first,
-      span.toSeq,
-    ]);
-    const fetch = () => client.query<Row>({ text: `fetch ${PAGE} from walk`, rowMode: 'array', types });
-    let next: Promise<pg.QueryResult<Row>> | null = fetch();
+    if (!Number.isSafeInteger(first) || !Number.isSafeInteger(span.toSeq)) throw new Error('a span is bounded by integers');
+    const rows = copyTextRows(
+      client,
+      `select ${COLUMNS} from audit_events where organization_id = ${client.escapeLiteral(span.organizationId)} and seq >= ${first} and seq <= ${span.toSeq} order by seq`,
+    );
     let walker: ReturnType<typeof createChainWalker> | null = null;
     let startHash = span.startHash;
     let lastHash: string | null = null;
     if (startHash !== null) walker = createChainWalker({ seq: span.fromSeq - 1, hash: startHash });
-    walk: while (next) {
-      const { rows }: pg.QueryResult<Row> = await next;
-      // The next page is read by PostgreSQL while this one is hashed here.
-      next = rows.length === PAGE ? fetch() : null;
-      for (const r of rows) {
+    walk: for await (const batch of rows) {
+      for (const r of batch) {
         const seq = Number(r[0]);
+        const hash = r[1] as string;
         if (!walker) {
-          if (seq !== span.fromSeq - 1) {
-            await next?.catch(() => undefined);
-            return missingStart(span);
-          }
-          startHash = r[1];
-          walker = createChainWalker({ seq, hash: r[1] });
+          if (seq !== span.fromSeq - 1) return missingStart(span);
+          startHash = hash;
+          walker = createChainWalker({ seq, hash });
           continue;
         }
         const event = {
           seq,
-          hash: r[1],
-          id: r[2],
+          hash,
+          id: r[2] as string,
           organizationId: span.organizationId,
-          occurredAt: r[3],
-          actor: { type: r[4], id: r[5] },
-          action: r[6],
-          target: r[7] ? { type: r[7], id: r[8] } : null,
-          outcome: r[9],
-          requestId: r[10],
-          clientIp: r[11],
-          userAgent: r[12],
-          detailsJson: r[13],
+          occurredAt: chainTime(r[3] as string),
+          actor: { type: r[4] as string, id: r[5] as string | null },
+          action: r[6] as string,
+          target: r[7] !== null ? { type: r[7] as string, id: r[8] as string | null } : null,
+          outcome: r[9] as string,
+          requestId: r[10] as string | null,
+          clientIp: r[11] as string | null,
+          userAgent: r[12] as string | null,
+          detailsJson: r[13] as string,
         };
-        if (!walker.push(event)) {
-          await next?.catch(() => undefined);
-          break walk;
-        }
-        lastHash = r[1];
+        if (!walker.push(event)) break walk;
+        lastHash = hash;
       }
     }
     if (!walker) return missingStart(span);
@@ -162,7 +144,6 @@ export async function walkSpan(connectionString: string, span: Span): Promise<Sp
     }
     return { verdict, startHash, lastHash };
   } finally {
-    await client.query('rollback').catch(() => undefined);
     await client.end().catch(() => undefined);
   }
 }
