@@ -40,8 +40,8 @@ const { createServices } = await dist('modules/services.js');
 const { SYSTEM_CONTEXT } = await dist('platform/http/request-context.js');
 const { newId } = await dist('platform/ids.js');
 const { organizationRepository } = await dist('modules/organizations/organization-repository.js');
-const { mcpServerRepository } = await dist('modules/mcp-servers/mcp-server-repository.js');
 const { storeFinishedScan, loadDefinitions } = await dist('modules/mcp-servers/shared/scan-store.js');
+const { loadScanEndContext } = await dist('modules/mcp-servers/shared/scan-end.js');
 const { createApprovalScanHook, createMcpApprovalService, diffToolSets } = await dist('modules/mcp-servers/approvals/index.js');
 const { mcpToolFingerprint } = await import('@aim/contracts');
 
@@ -145,8 +145,9 @@ async function main() {
     let outcome;
     await db
       .transaction({ organizationId }, async (tx) => {
-        const server = await mcpServerRepository.find(tx, serverId, { forUpdate: true });
-        outcome = await hook.afterScan(tx, { ctx: scanCtx, server, scan: second, previous: first });
+        // As the scanner calls it: the server locked with what the hooks read before they run (shared/scan-end.ts).
+        const { server, previous, live, known } = await loadScanEndContext(tx, serverId, second.id);
+        outcome = await hook.afterScan(tx, { ctx: scanCtx, server, scan: second, previous, concluded: {}, live, known });
         throw new Rollback();
       })
       .catch((e) => {
