@@ -1,7 +1,8 @@
 import * as nodeCrypto from 'node:crypto';
 import { createHash } from 'node:crypto';
-import canonicalize from 'canonicalize';
-import { canonicalJsonText } from './json-text.js';
+import { canonicalJsonText, jcs } from './json-text.js';
+
+export { jcs };
 
 /**
  * The audit hash chain, as pure functions shared by the writer, the verify endpoint and the offline
@@ -33,12 +34,6 @@ export type ChainedEventText = Omit<ChainedEvent, 'details'> & { detailsJson: st
 
 export const GENESIS_HASH = Buffer.alloc(32);
 
-/** JCS of a value (RFC 8785); for strings and numbers this is exactly JSON.stringify. */
-export function jcs(value: unknown): string {
-  const text = canonicalize(value);
-  if (text === undefined) throw new Error('the event cannot be canonicalized');
-  return text;
-}
 /**
  * Characters JSON.stringify escapes (quote, backslash, controls) or rewrites (lone surrogates). A
  * string with none of them is its own JSON text between quotes, which skips the general path.

@@ -9,13 +9,14 @@ import canonicalize from 'canonicalize';
  * general path. A test holds both equal over PostgreSQL's own output.
  */
 export function canonicalJsonText(text: string): string {
-  return flatObject(text) ?? general(text);
+  return flatObject(text) ?? jcs(JSON.parse(text) as unknown);
 }
 
-function general(text: string): string {
-  const canonical = canonicalize(JSON.parse(text) as unknown);
-  if (canonical === undefined) throw new Error('the JSON text cannot be canonicalized');
-  return canonical;
+/** JCS of a value (RFC 8785); for strings and numbers this is exactly JSON.stringify. */
+export function jcs(value: unknown): string {
+  const text = canonicalize(value);
+  if (text === undefined) throw new Error('the value cannot be canonicalized');
+  return text;
 }
 
 const QUOTE = 34;

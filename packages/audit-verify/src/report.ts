@@ -1,6 +1,6 @@
 import { createPublicKey, verify } from 'node:crypto';
-import canonicalize from 'canonicalize';
 import { checkSignatures, keyFingerprint, type Checkpoint, type Jwks } from './checkpoints.js';
+import { jcs } from './json-text.js';
 
 /**
  * Signed compliance reports (docs/compliance.md §4). A report is a JSON object whose `signature`
@@ -19,9 +19,7 @@ export type SignedReport = Record<string, unknown> & { signature: ReportSignatur
 /** The bytes a report's signature covers: JCS of the report without its `signature` member. */
 export function reportSigningInput(report: Record<string, unknown>): Buffer {
   const { signature: _ignored, ...signed } = report;
-  const text = canonicalize(signed);
-  if (text === undefined) throw new Error('the report cannot be canonicalized');
-  return Buffer.from(text, 'utf8');
+  return Buffer.from(jcs(signed), 'utf8');
 }
 
 export type ReportVerdict =

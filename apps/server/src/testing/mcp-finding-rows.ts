@@ -1,7 +1,7 @@
 import type { McpToolDefinition } from '@aim/contracts';
 import { SYSTEM_CONTEXT } from '../platform/http/request-context.js';
 import { recordMcpFinding, type NewMcpFinding } from '../modules/mcp-servers/shared/findings-store.js';
-import type { McpScanHook, RecordedScan, ScanHookOutcome } from '../modules/mcp-servers/shared/scan-hooks.js';
+import { otherServersToolNamesOf, type McpScanHook, type RecordedScan, type ScanHookOutcome } from '../modules/mcp-servers/shared/scan-hooks.js';
 import { loadScanEndContext } from '../modules/mcp-servers/shared/scan-end.js';
 import { scanRepository } from '../modules/mcp-servers/scans/scan-repository.js';
 import { insertScan } from './mcp-rows.js';
@@ -23,7 +23,7 @@ export async function scanAndJudge(
 ): Promise<RecordedScan> {
   const scan = await insertScan(t, organizationId, mcpServerId, tools, options);
   await t.platform.db.transaction({ organizationId }, async (tx) => {
-    const otherServersToolNames = scan.status === 'succeeded' ? hooks.flatMap((hook) => [...(hook.otherServersToolNames?.([...scan.tools.values()]) ?? [])]) : [];
+    const otherServersToolNames = scan.status === 'succeeded' ? otherServersToolNamesOf(hooks, [...scan.tools.values()]) : [];
     const { server, previous, live, settings, known } = (await loadScanEndContext(tx, mcpServerId, scan.id, { otherServersToolNames }))!;
     const concluded: ScanHookOutcome = {};
     for (const hook of hooks) Object.assign(concluded, await hook.afterScan(tx, { ctx: { ...SYSTEM_CONTEXT, organizationId }, server, scan, previous, concluded, live, known }));

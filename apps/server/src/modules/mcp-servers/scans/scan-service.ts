@@ -8,7 +8,7 @@ import type { OrgContext } from '../../../platform/http/operation.js';
 import type { RequestContext } from '../../../platform/http/request-context.js';
 import { newId } from '../../../platform/ids.js';
 import { mcpServerRepository, type McpServerRow } from '../mcp-server-repository.js';
-import type { McpScanHooks, ScanHookOutcome } from '../shared/scan-hooks.js';
+import { otherServersToolNamesOf, type McpScanHooks, type ScanHookOutcome } from '../shared/scan-hooks.js';
 import { loadMcpSettings } from '../shared/mcp-settings-store.js';
 import { storeScanAndLoadContext } from '../shared/scan-end.js';
 import { loadDefinitions } from '../shared/scan-store.js';
@@ -72,7 +72,7 @@ export function createScanService(deps: ScanServiceDeps) {
     const { scan } = started;
     const outcome = await scanner.scan(started.url);
     // What the hooks will look up among other servers' tools, read with the context.
-    const otherServersToolNames = outcome.failure === null ? hooks.flatMap((hook) => [...(hook.otherServersToolNames?.(outcome.tools) ?? [])]) : [];
+    const otherServersToolNames = outcome.failure === null ? otherServersToolNamesOf(hooks, outcome.tools) : [];
     try {
       return await db.transaction({ organizationId }, async (tx) => {
         // The scan stored in the statement that locks the server and reads what the hooks read before they run.

@@ -98,3 +98,7 @@ export interface McpScanHook {
  * the others wrote).
  */
 export type McpScanHooks = readonly McpScanHook[];
+
+/** The names of other servers' tools the hooks will look for in a successful scan of these tools (read with the scan's context). */
+export const otherServersToolNamesOf = (hooks: McpScanHooks, tools: readonly ScannedTool[]): string[] =>
+  hooks.flatMap((hook) => [...(hook.otherServersToolNames?.(tools) ?? [])]);
